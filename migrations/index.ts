@@ -1,0 +1,9 @@
+// Every migration, in order. Kysely's Migrator runs them by name; listing them here (instead of
+// reading the folder at run time) works the same under tsx, vitest and any bundler.
+// Add each new migration file below; names sort in the order they must run.
+import type { Migration } from 'kysely';
+import * as usersAndSessions from './20261127_0001_users_and_sessions.ts';
+
+export const migrations: Record<string, Migration> = {
+  '20261127_0001_users_and_sessions': usersAndSessions,
+};

@@ -1,0 +1,163 @@
+// Reads and validates the environment once, at boot. Every problem names the variable and what is
+// wrong with it, so an operator can fix a deployment from the first error message.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export type StripeMode = 'offline' | 'test' | 'live';
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** True when PUBLIC_URL is https: cookies get the Secure flag. */
+  secureCookies: boolean;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  cookieSecret: string;
+  stripe: {
+    mode: StripeMode;
+    /** Undefined in offline mode until the emulator has started and handed out its key. */
+    secretKey: string | undefined;
+    publishableKey: string | undefined;
+    platformWebhookSecret: string | undefined;
+    connectWebhookSecret: string | undefined;
+  };
+  emulatorPort: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Validates `env` and returns a typed Config, or throws ConfigError listing every problem.
+ * Secrets that offline mode can invent (cookie secret, webhook secrets for the local emulator) are
+ * generated once and kept under DATA_DIR so that restarts keep sessions and signatures valid.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const value = (name: string): string | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+
+  const port = parsePort(value('PORT') ?? '3000', 'PORT', problems);
+  const emulatorPort = parsePort(value('EMULATOR_PORT') ?? '12111', 'EMULATOR_PORT', problems);
+  const host = value('HOST') ?? '127.0.0.1';
+
+  const publicUrlRaw = value('PUBLIC_URL') ?? `http://localhost:${port}`;
+  let publicUrl = publicUrlRaw;
+  try {
+    const parsed = new URL(publicUrlRaw);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      problems.push('PUBLIC_URL must be an http:// or https:// URL');
+    }
+    publicUrl = parsed.origin;
+  } catch {
+    problems.push(`PUBLIC_URL must be an absolute URL such as https://market.example.com (got "${publicUrlRaw}")`);
+  }
+  const secureCookies = publicUrl.startsWith('https://');
+
+  const databaseUrl = value('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+
+  const dataDir = resolve(value('DATA_DIR') ?? '.data');
+
+  const logLevelRaw = value('LOG_LEVEL') ?? 'info';
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw)
+    ? (logLevelRaw as Config['logLevel'])
+    : (problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`), 'info');
+
+  const secretKey = value('STRIPE_SECRET_KEY');
+  const publishableKey = value('STRIPE_PUBLISHABLE_KEY');
+  const platformWebhookSecret = value('STRIPE_WEBHOOK_SECRET');
+  const connectWebhookSecret = value('STRIPE_CONNECT_WEBHOOK_SECRET');
+  let mode: StripeMode = 'offline';
+  if (secretKey !== undefined) {
+    if (secretKey.startsWith('sk_test_')) mode = 'test';
+    else if (secretKey.startsWith('sk_live_')) mode = 'live';
+    else problems.push('STRIPE_SECRET_KEY must start with sk_test_ or sk_live_');
+  }
+  if (secretKey === undefined) {
+    for (const name of ['STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_CONNECT_WEBHOOK_SECRET']) {
+      if (value(name) !== undefined) problems.push(`${name} is set but STRIPE_SECRET_KEY is not: set both, or neither for offline mode`);
+    }
+  } else {
+    const expectedPk = mode === 'live' ? 'pk_live_' : 'pk_test_';
+    if (publishableKey === undefined) problems.push(`STRIPE_PUBLISHABLE_KEY is required with STRIPE_SECRET_KEY (${expectedPk}…)`);
+    else if (!publishableKey.startsWith(expectedPk)) problems.push(`STRIPE_PUBLISHABLE_KEY must start with ${expectedPk} to match STRIPE_SECRET_KEY`);
+    for (const [name, secret] of [
+      ['STRIPE_WEBHOOK_SECRET', platformWebhookSecret],
+      ['STRIPE_CONNECT_WEBHOOK_SECRET', connectWebhookSecret],
+    ] as const) {
+      if (secret !== undefined && !secret.startsWith('whsec_')) problems.push(`${name} must start with whsec_`);
+      if (secret === undefined && mode === 'live') problems.push(`${name} is required in live mode: unsigned webhooks would be trusted`);
+    }
+  }
+
+  let cookieSecret = value('COOKIE_SECRET');
+  if (cookieSecret !== undefined && cookieSecret.length < 32) {
+    problems.push('COOKIE_SECRET must be at least 32 characters');
+  }
+  if (mode === 'live') {
+    if (!secureCookies) problems.push('PUBLIC_URL must be https:// in live mode (sessions must not travel in clear text)');
+    if (cookieSecret === undefined) problems.push('COOKIE_SECRET is required in live mode');
+    if (databaseUrl === undefined) problems.push('DATABASE_URL is required in live mode: the embedded database is for local use only');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  // Only now touch the disk: a bad environment must not create files.
+  if (cookieSecret === undefined) cookieSecret = localSecret(dataDir, 'cookieSecret');
+  return {
+    port,
+    host,
+    publicUrl,
+    secureCookies,
+    databaseUrl,
+    dataDir,
+    logLevel,
+    cookieSecret,
+    stripe: {
+      mode,
+      secretKey,
+      publishableKey,
+      platformWebhookSecret: platformWebhookSecret ?? (mode === 'offline' ? localSecret(dataDir, 'platformWebhookSecret', 'whsec_') : undefined),
+      connectWebhookSecret: connectWebhookSecret ?? (mode === 'offline' ? localSecret(dataDir, 'connectWebhookSecret', 'whsec_') : undefined),
+    },
+    emulatorPort,
+  };
+}
+
+function parsePort(raw: string, name: string, problems: string[]): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    problems.push(`${name} must be a whole number from 0 to 65535 (got "${raw}")`);
+    return 0;
+  }
+  return port;
+}
+
+/** A random secret kept in DATA_DIR/secrets.json, created on first use. For non-live modes only. */
+function localSecret(dataDir: string, name: string, prefix = ''): string {
+  const file = join(dataDir, 'secrets.json');
+  mkdirSync(dataDir, { recursive: true });
+  const secrets: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const existing = secrets[name];
+  if (existing !== undefined) return existing;
+  const created = prefix + randomBytes(32).toString('hex');
+  secrets[name] = created;
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return created;
+}

@@ -1,0 +1,63 @@
+// Opens the database: PostgreSQL through `pg` when a URL is given, else PGlite (PostgreSQL compiled
+// to WebAssembly) persisted in a directory, so `npm start` needs no database server.
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: DatabaseKind;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/**
+ * bigint columns hold money in minor units. pg returns them as strings to be safe with values above
+ * 2^53; ours never get near that, so parse them as numbers and fail loudly if one ever does.
+ */
+function parseInt8(text: string): number {
+  const parsed = Number(text);
+  if (!Number.isSafeInteger(parsed)) throw new RangeError(`bigint value ${text} is outside the safe integer range`);
+  return parsed;
+}
+
+pg.types.setTypeParser(INT8_OID, parseInt8);
+
+export function connectPostgres(url: string, options: { max?: number } = {}): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', close: () => db.destroy() };
+}
+
+/** `dataDir` undefined → in memory. `loadDataDir` starts from a dump (tests clone a migrated template this way). */
+export async function connectPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<DatabaseHandle & { pglite: PGlite }> {
+  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {}),
+    parsers: { [INT8_OID]: parseInt8 },
+  });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    pglite,
+    kind: 'pglite',
+    close: async () => {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+export async function connectDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
+  if (config.databaseUrl !== undefined) return connectPostgres(config.databaseUrl);
+  return connectPglite({ dataDir: `${config.dataDir}/pglite` });
+}

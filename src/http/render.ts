@@ -1,0 +1,96 @@
+// Rendering pages with what every page needs (current user, CSRF token, flash message, offline
+// banner), and turning schema validation failures into messages beside form fields.
+import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+
+const FLASH_COOKIE = 'flash';
+
+export type FlashKind = 'success' | 'error' | 'info';
+
+export function setFlash(reply: FastifyReply, kind: FlashKind, message: string): void {
+  reply.setCookie(FLASH_COOKIE, JSON.stringify({ kind, message }), {
+    path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: reply.server.config.secureCookies, maxAge: 60,
+  });
+}
+
+function takeFlash(request: FastifyRequest, reply: FastifyReply): { kind: FlashKind; message: string } | undefined {
+  const raw = request.cookies[FLASH_COOKIE];
+  if (raw === undefined) return undefined;
+  reply.clearCookie(FLASH_COOKIE, { path: '/' });
+  const unsigned = request.unsignCookie(raw);
+  if (!unsigned.valid || unsigned.value === null) return undefined;
+  try {
+    const parsed = JSON.parse(unsigned.value) as { kind?: unknown; message?: unknown };
+    if ((parsed.kind === 'success' || parsed.kind === 'error' || parsed.kind === 'info') && typeof parsed.message === 'string') {
+      return { kind: parsed.kind, message: parsed.message };
+    }
+  } catch {
+    // A tampered or stale flash is simply not shown.
+  }
+  return undefined;
+}
+
+export async function render(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  template: string,
+  data: Record<string, unknown> = {},
+  statusCode = 200,
+): Promise<FastifyReply> {
+  const user = request.auth?.user ?? null;
+  const { config } = reply.server;
+  return reply.code(statusCode).view(template, {
+    ...data,
+    currentUser: user === null ? null : { id: user.id, email: user.email, displayName: user.display_name, role: user.role },
+    isBuyer: user?.role === 'buyer',
+    isSeller: user?.role === 'seller',
+    isAdmin: user?.role === 'admin',
+    csrfToken: reply.generateCsrf(),
+    flash: takeFlash(request, reply),
+    offlineMode: config.stripe.mode === 'offline',
+    testMode: config.stripe.mode === 'test',
+  });
+}
+
+export type FieldErrors = Record<string, string>;
+
+/**
+ * Maps schema errors to one message per field. `messages` gives the plain words for each field;
+ * a field without one gets a generic but still specific message.
+ */
+export function fieldErrorsFrom(
+  errors: FastifySchemaValidationError[] | undefined,
+  messages: Record<string, string>,
+): FieldErrors {
+  const result: FieldErrors = {};
+  for (const error of errors ?? []) {
+    const missing = (error.params as { missingProperty?: unknown } | undefined)?.missingProperty;
+    const field = typeof missing === 'string' ? missing : error.instancePath.replace(/^\//, '').split('/')[0] ?? '';
+    if (field === '' || result[field] !== undefined) continue;
+    result[field] = messages[field] ?? `This field ${error.message ?? 'is not valid'}`;
+  }
+  if (Object.keys(result).length === 0 && (errors?.length ?? 0) > 0) result._form = 'Some of the input was not valid; please check the form.';
+  return result;
+}
+
+/** Form values to show again after an error; passwords are never echoed back. */
+export function keptValues(body: unknown, omit: string[] = ['password', '_csrf']): Record<string, string> {
+  const values: Record<string, string> = {};
+  if (body === null || typeof body !== 'object') return values;
+  for (const [key, value] of Object.entries(body)) {
+    if (!omit.includes(key) && typeof value === 'string') values[key] = value;
+  }
+  return values;
+}
+
+/** Only local paths may be redirect targets: `/x` yes; `//evil`, `/\evil`, `https://evil` no. */
+export function safeLocalPath(candidate: unknown, fallback = '/'): string {
+  if (typeof candidate !== 'string' || !candidate.startsWith('/')) return fallback;
+  if (candidate.startsWith('//') || candidate.startsWith('/\\') || /[\r\n\t]/.test(candidate)) return fallback;
+  try {
+    const parsed = new URL(candidate, 'http://local.invalid');
+    if (parsed.origin !== 'http://local.invalid') return fallback;
+    return parsed.pathname + parsed.search;
+  } catch {
+    return fallback;
+  }
+}

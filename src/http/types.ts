@@ -1,0 +1,19 @@
+// What the Fastify instance and each request carry. Decorators hold infrastructure only.
+import type { Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import type { Config } from '../config.ts';
+import type { Database, Session, User } from '../db/schema.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Kysely<Database>;
+    stripe: Stripe;
+  }
+  interface FastifyRequest {
+    /** The signed-in user and their session, or null for a visitor. */
+    auth: { user: User; session: Session } | null;
+  }
+}
+
+export {};

@@ -1,0 +1,111 @@
+// Sign up, log in, log out. Bad input re-renders the form with a message beside each field and the
+// input kept (never the password); nothing here answers a person with a 500 or a JSON error.
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { clearFailedLogins, isLoginThrottled, recordFailedLogin } from '../auth/login-throttle.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts';
+import { createSession, invalidateSession, SESSION_COOKIE, sessionIdOf } from '../auth/sessions.ts';
+import { createUser, verifyCredentials } from '../auth/users.ts';
+import type { Role } from '../db/schema.ts';
+import { fieldErrorsFrom, keptValues, render, safeLocalPath, setFlash } from '../http/render.ts';
+
+const Email = Type.String({ format: 'email', maxLength: 254 });
+
+const SignupBody = Type.Object({
+  email: Email,
+  password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
+  displayName: Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' }),
+  role: Type.Union([Type.Literal('buyer'), Type.Literal('seller')]),
+  _csrf: Type.Optional(Type.String()),
+});
+const SIGNUP_MESSAGES = {
+  email: 'Enter a valid email address, like name@example.com',
+  password: `Use a password of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+  displayName: 'Enter your name (up to 80 characters)',
+  role: 'Choose whether you are buying or selling',
+};
+
+const LoginBody = Type.Object({
+  email: Email,
+  password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
+  next: Type.Optional(Type.String({ maxLength: 2048 })),
+  _csrf: Type.Optional(Type.String()),
+});
+const LOGIN_MESSAGES = { email: 'Enter the email address you signed up with', password: 'Enter your password' };
+
+const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2048 })) });
+
+/** Where a user lands after signing in, unless they were on their way somewhere. */
+export function homeFor(role: Role): string {
+  return role === 'admin' ? '/admin' : role === 'seller' ? '/seller' : '/';
+}
+
+export async function authRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/signup', { schema: { querystring: Type.Object({ role: Type.Optional(Type.String()) }) } }, async (request, reply) => {
+    const role = (request.query as { role?: string }).role === 'seller' ? 'seller' : 'buyer';
+    return render(request, reply, 'auth/signup', { title: 'Create an account', values: { role } });
+  });
+
+  app.post('/signup', {
+    schema: { body: SignupBody },
+    attachValidation: true,
+    config: { rateLimit: { max: 30, timeWindow: '10 minutes' } },
+  }, async (request, reply) => {
+    const values = keptValues(request.body);
+    if (request.validationError !== undefined) {
+      const errors = fieldErrorsFrom(request.validationError.validation, SIGNUP_MESSAGES);
+      return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 400);
+    }
+    const body = request.body as Static<typeof SignupBody>;
+    const created = await createUser(app.db, { email: body.email, password: body.password, role: body.role, displayName: body.displayName });
+    if (!created.ok) {
+      const errors = { email: 'An account with this email already exists. Log in instead?' };
+      return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 409);
+    }
+    const { token, session } = await createSession(app.db, created.user.id);
+    setSessionCookie(reply, token, session.expires_at);
+    setFlash(reply, 'success', 'Welcome! Your account is ready.');
+    return reply.redirect(homeFor(created.user.role), 303);
+  });
+
+  app.get('/login', { schema: { querystring: NextQuery } }, async (request, reply) => {
+    const next = safeLocalPath((request.query as Static<typeof NextQuery>).next, '');
+    return render(request, reply, 'auth/login', { title: 'Log in', values: { next } });
+  });
+
+  app.post('/login', { schema: { body: LoginBody }, attachValidation: true }, async (request, reply) => {
+    const values = keptValues(request.body);
+    if (request.validationError !== undefined) {
+      const errors = fieldErrorsFrom(request.validationError.validation, LOGIN_MESSAGES);
+      return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 400);
+    }
+    const body = request.body as Static<typeof LoginBody>;
+    if (await isLoginThrottled(app.db, body.email, request.ip)) {
+      const errors = { _form: 'Too many failed attempts. Wait 15 minutes and try again.' };
+      return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 429);
+    }
+    const user = await verifyCredentials(app.db, body.email, body.password);
+    if (user === null) {
+      await recordFailedLogin(app.db, body.email, request.ip);
+      const errors = { _form: 'That email and password do not match an account.' };
+      return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 401);
+    }
+    await clearFailedLogins(app.db, body.email);
+
+    // A new session on every login: a session id planted before login is worthless after it.
+    const previous = request.cookies[SESSION_COOKIE];
+    const previousId = previous === undefined ? undefined : sessionIdOf(previous);
+    if (previousId !== undefined) await invalidateSession(app.db, previousId);
+    const { token, session } = await createSession(app.db, user.id);
+    setSessionCookie(reply, token, session.expires_at);
+    return reply.redirect(safeLocalPath(body.next, homeFor(user.role)) || homeFor(user.role), 303);
+  });
+
+  app.post('/logout', async (request, reply) => {
+    if (request.auth !== null) await invalidateSession(app.db, request.auth.session.id);
+    clearSessionCookie(reply);
+    setFlash(reply, 'info', 'You are logged out.');
+    return reply.redirect('/', 303);
+  });
+}

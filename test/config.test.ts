@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'config-test-'));
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ DATA_DIR: dataDir(), ...env });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('starts offline with nothing set, inventing and keeping local secrets', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config.stripe.mode).toBe('offline');
+    expect(config.port).toBe(3000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.stripe.platformWebhookSecret).toMatch(/^whsec_/);
+    expect(config.stripe.connectWebhookSecret).not.toBe(config.stripe.platformWebhookSecret);
+    // A restart reads the same secrets back: sessions and webhook signatures survive it.
+    expect(loadConfig({ DATA_DIR: dir }).cookieSecret).toBe(config.cookieSecret);
+    expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')).cookieSecret).toBe(config.cookieSecret);
+  });
+
+  it.each([
+    [{ STRIPE_SECRET_KEY: 'rk_live_abc' }, 'STRIPE_SECRET_KEY must start with sk_test_ or sk_live_'],
+    [{ PORT: 'eighty' }, 'PORT must be a whole number'],
+    [{ PORT: '70000' }, 'PORT must be a whole number'],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL must start with postgres://'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL must be an absolute URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ COOKIE_SECRET: 'short' }, 'COOKIE_SECRET must be at least 32 characters'],
+    [{ STRIPE_WEBHOOK_SECRET: 'whsec_x' }, 'STRIPE_WEBHOOK_SECRET is set but STRIPE_SECRET_KEY is not'],
+    [{ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1' }, 'STRIPE_PUBLISHABLE_KEY must start with pk_test_'],
+    [{ STRIPE_SECRET_KEY: 'sk_test_1' }, 'STRIPE_PUBLISHABLE_KEY is required'],
+    [{ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_PUBLISHABLE_KEY: 'pk_test_1', STRIPE_WEBHOOK_SECRET: 'secret' }, 'STRIPE_WEBHOOK_SECRET must start with whsec_'],
+  ])('rejects %o naming the variable', (env, message) => {
+    expect(problemsOf(env).join('\n')).toContain(message);
+  });
+
+  it('accepts test mode with its keys', () => {
+    const config = loadConfig({ DATA_DIR: dataDir(), STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_PUBLISHABLE_KEY: 'pk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_a', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b' });
+    expect(config.stripe.mode).toBe('test');
+    expect(config.stripe.platformWebhookSecret).toBe('whsec_a');
+  });
+
+  it('refuses live mode without https, both webhook secrets, a cookie secret and a real database', () => {
+    const problems = problemsOf({ STRIPE_SECRET_KEY: 'sk_live_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1', PUBLIC_URL: 'http://market.example' });
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringContaining('STRIPE_WEBHOOK_SECRET is required in live mode'),
+      expect.stringContaining('STRIPE_CONNECT_WEBHOOK_SECRET is required in live mode'),
+      expect.stringContaining('PUBLIC_URL must be https://'),
+      expect.stringContaining('COOKIE_SECRET is required in live mode'),
+      expect.stringContaining('DATABASE_URL is required in live mode'),
+    ]));
+  });
+
+  it('starts live mode when everything is in place, with secure cookies', () => {
+    const config = loadConfig({
+      DATA_DIR: dataDir(), STRIPE_SECRET_KEY: 'sk_live_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1', PUBLIC_URL: 'https://market.example',
+      STRIPE_WEBHOOK_SECRET: 'whsec_a', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b', COOKIE_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/market',
+    });
+    expect(config.stripe.mode).toBe('live');
+    expect(config.secureCookies).toBe(true);
+  });
+});
