@@ -2,6 +2,7 @@
 // production fly.toml runs `web` and `worker` as separate processes from the same image.
 // With no STRIPE_SECRET_KEY the local Stripe emulator starts in-process (offline mode).
 import type { FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
 import { buildApp } from './app.ts';
 import { ensureDemoUsers, DEMO_PASSWORD } from './cli/demo-users.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -15,10 +16,14 @@ async function main(): Promise<void> {
   const role = (process.argv[2] ?? 'all') as ProcessRole;
   if (!['all', 'web', 'worker'].includes(role)) throw new Error('usage: server.ts [all|web|worker]');
 
+  // A local .env (see .env.example) is read if present; the real environment wins over it.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
   const database = await connectDatabase(config);
   await migrateToLatest(database.db);
 
+  // Demo logins exist before the first page is served, so the printed ones always work.
+  const demoUsers = config.stripe.mode === 'offline' ? await ensureDemoUsers(database.db) : [];
   const stripeSetup = await connectStripe(config);
   const stopHooks: (() => Promise<void>)[] = [];
   let app: FastifyInstance | undefined;
@@ -31,10 +36,9 @@ async function main(): Promise<void> {
   stopHooks.push(stripeSetup.stop, () => database.close());
 
   if (config.stripe.mode === 'offline') {
-    const demo = await ensureDemoUsers(database.db);
     console.log(`\nMarketplace running at ${config.publicUrl} (offline mode: payments go to the local Stripe emulator at ${stripeSetup.origins?.[0] ?? 'unknown'})`);
     console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
-    for (const user of demo) console.log(`  ${user.role.padEnd(6)} ${user.email}`);
+    for (const user of demoUsers) console.log(`  ${user.role.padEnd(6)} ${user.email}`);
     console.log('');
   }
 
