@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import type Stripe from 'stripe';
 import { StripeError, invalidRequest } from './errors.ts';
-import { parseForm, validate, toSpec, canonical, p, type Params, type ParamValue, type Spec } from './params.ts';
+import { parseForm, validate, toSpec, canonical, p, type Params, type ParamValue, type Spec, type SpecLike } from './params.ts';
 import { Store, type Collection, type SerializedStore } from './store.ts';
 import { Clock, type Ticker } from './clock.ts';
 import { Events, API_VERSION, type EmitInput, type EventOf, type EventType } from './events.ts';
@@ -64,7 +64,7 @@ export type ApiHandler = (req: ApiRequest) => unknown;
 
 export interface RouteOptions {
   /** Accepted parameters; anything else → 400 parameter_unknown. `expand` is always accepted. */
-  params?: Record<string, Spec> | Spec;
+  params?: Record<string, SpecLike> | Spec;
   /** Required top-level params → 400 parameter_missing. */
   required?: string[];
   /** Adds `limit`, `starting_after`, `ending_before`, `created` (list endpoints). */

@@ -105,6 +105,9 @@ export type Spec =
   | { $t: 'union'; specs: readonly Spec[] }
   | { $t: 'removed'; status: number; code: string; message: string };
 
+/** A spec, or a plain record of spec-likes (= an object spec), nested to any depth. */
+export type SpecLike = Spec | { [key: string]: SpecLike };
+
 /** Spec builders. A plain record of specs may be passed wherever an object spec is wanted. */
 export const p = {
   string: { $t: 'string' } as Spec,
@@ -115,13 +118,13 @@ export const p = {
   hash: { $t: 'hash' } as Spec,
   any: { $t: 'any' } as Spec,
   enum: (...values: string[]): Spec => ({ $t: 'enum', values }),
-  array: (item: Spec | Record<string, Spec>): Spec => ({ $t: 'array', item: toSpec(item) }),
-  object: (fields: Record<string, Spec | Record<string, Spec>>, required?: readonly string[]): Spec => ({
+  array: (item: SpecLike): Spec => ({ $t: 'array', item: toSpec(item) }),
+  object: (fields: Record<string, SpecLike>, required?: readonly string[]): Spec => ({
     $t: 'object',
     fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, toSpec(v)])),
     ...(required ? { required } : {}),
   }),
-  union: (...specs: Array<Spec | Record<string, Spec>>): Spec => ({ $t: 'union', specs: specs.map(toSpec) }),
+  union: (...specs: SpecLike[]): Spec => ({ $t: 'union', specs: specs.map(toSpec) }),
   /** A parameter Stripe removed: any use of it is rejected with this code (status 400). */
   removed: (code: string, message: string): Spec => ({ $t: 'removed', status: 400, code, message }),
   /** `created`-style range filter: an integer or `{gt,gte,lt,lte}`. */
@@ -138,8 +141,8 @@ export function isSpec(x: unknown): x is Spec {
   return !!x && typeof x === 'object' && typeof (x as { $t?: unknown }).$t === 'string';
 }
 
-export function toSpec(x: Spec | Record<string, Spec>): Spec {
-  return isSpec(x) ? x : p.object(x);
+export function toSpec(x: SpecLike): Spec {
+  return isSpec(x) ? x : p.object(x as Record<string, SpecLike>);
 }
 
 function paramName(path: string[]): string {
