@@ -3,7 +3,9 @@
 // Add each new migration file below; names sort in the order they must run.
 import type { Migration } from 'kysely';
 import * as usersAndSessions from './20261127_0001_users_and_sessions.ts';
+import * as sellersAndListings from './20261127_1100_sellers_and_listings.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
+  '20261127_1100_sellers_and_listings': sellersAndListings,
 };

@@ -34,13 +34,68 @@ export interface LoginAttemptsTable {
   attempted_at: CreatedAt;
 }
 
+export type AccountState = 'not_started' | 'onboarding_incomplete' | 'pending_verification' | 'restricted' | 'enabled' | 'rejected';
+
+/** The raw requirement facts a seller's state was derived from (stored as jsonb on sellers). */
+export interface StoredRequirements {
+  currently_due: string[];
+  past_due: string[];
+  eventually_due: string[];
+  pending_verification: string[];
+  errors: { requirement: string; code: string; reason: string }[];
+  capabilities: Record<string, string>;
+}
+
+export interface SellersTable {
+  /** Same as users.id: the seller is the user. */
+  id: string;
+  stripe_account_id: ColumnType<string | null, string | null | undefined, string | null>;
+  account_country: ColumnType<string | null, string | null | undefined, string | null>;
+  account_email: ColumnType<string | null, string | null | undefined, string | null>;
+  account_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  account_state: ColumnType<AccountState, AccountState | undefined, AccountState>;
+  charges_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  payouts_enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  details_submitted: ColumnType<boolean, boolean | undefined, boolean>;
+  disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  requirements_deadline: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Write as JSON.stringify(...): pg would turn a top-level array into a PostgreSQL array. */
+  requirements: ColumnType<Partial<StoredRequirements>, string | undefined, string>;
+  /** When the Stripe object behind the stored state was true; older snapshots never overwrite. */
+  state_observed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type BillingInterval = 'one_off' | 'month' | 'year';
+
+export interface ListingsTable {
+  id: Generated<string>;
+  seller_id: string;
+  title: string;
+  description: ColumnType<string, string | undefined, string>;
+  /** Integer minor units of `currency`. */
+  price_amount: number;
+  currency: string;
+  /** null = unlimited. */
+  stock: number | null;
+  billing_interval: ColumnType<BillingInterval, BillingInterval | undefined, BillingInterval>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
+  sellers: SellersTable;
+  listings: ListingsTable;
 }
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type Session = Selectable<SessionsTable>;
+export type Seller = Selectable<SellersTable>;
+export type Listing = Selectable<ListingsTable>;
