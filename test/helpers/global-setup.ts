@@ -70,8 +70,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const template = connectPostgres(withDatabase(serverUrl, templateDatabase), { max: 1 });
   await migrateToLatest(template.db);
   await template.close();
-  const { host, port } = new URL(serverUrl);
-  console.log(`[test database] PostgreSQL from ${source} (${host}${port ? `:${port}` : ''}); template ${templateDatabase}`);
+  const { hostname, port } = new URL(serverUrl);
+  console.log(`[test database] PostgreSQL from ${source} (${hostname}${port ? `:${port}` : ''}); template ${templateDatabase}`);
 
   project.provide('databaseKind', 'postgres');
   project.provide('postgresServerUrl', serverUrl);
