@@ -22,6 +22,7 @@ import { accountRoutes } from './routes/account.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
+import { sellerRoutes } from './routes/seller.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -127,6 +128,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(publicRoutes);
   await app.register(authRoutes);
   await app.register(accountRoutes);
+  await app.register(sellerRoutes);
 
   return app;
 }
