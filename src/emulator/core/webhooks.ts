@@ -215,8 +215,11 @@ export class WebhookDelivery {
   }
 
   private pump(): Promise<void> {
-    if (this.pumping) return this.pumping.then(() => (this.hasDue() ? this.pump() : undefined));
+    if (this.pumping) return this.pumping.then(() => (!this.stopped && this.hasDue() ? this.pump() : undefined));
     this.pumping = (async () => {
+      // Yield first: if the body finished synchronously, `finally` would clear `pumping` before it
+      // is assigned, leaving a settled promise there and the pump spinning forever.
+      await Promise.resolve();
       try {
         for (;;) {
           if (this.stopped) return;
