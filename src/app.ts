@@ -23,6 +23,8 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -31,6 +33,8 @@ export interface AppDependencies {
   /** Where Stripe's hosted pages and Stripe.js come from (the emulator's origin offline). */
   stripeOrigins?: string[];
   logger?: boolean;
+  /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
+  onEventStored?: () => void;
 }
 
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -129,6 +133,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(authRoutes);
   await app.register(accountRoutes);
   await app.register(sellerRoutes);
+  await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
+  await app.register(adminRoutes);
 
   return app;
 }

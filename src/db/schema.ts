@@ -85,12 +85,47 @@ export interface ListingsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export type StripeEventStatus = 'pending' | 'processing' | 'done' | 'failed' | 'dead' | 'ignored';
+export type StripeEventSource = 'platform' | 'connect' | 'backfill';
+
+/** The webhook inbox (see migrations/20261127_2000_stripe_events.ts). */
+export interface StripeEventsTable {
+  id: string;
+  type: string;
+  account: string | null;
+  created: Timestamp;
+  livemode: boolean;
+  api_version: string | null;
+  source: StripeEventSource;
+  /** The event exactly as Stripe sent it. Write as JSON.stringify(event). */
+  payload: ColumnType<unknown, string, string>;
+  status: ColumnType<StripeEventStatus, StripeEventStatus | undefined, StripeEventStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  /** When it is due; while `processing`, the lease expiry. */
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  locked_by: ColumnType<string | null, string | null | undefined, string | null>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  received_at: CreatedAt;
+  processed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface StripeBackfillCursorsTable {
+  /** 'platform' or a connected account id. */
+  scope: string;
+  listed_through: Timestamp;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
   sellers: SellersTable;
   listings: ListingsTable;
+  stripe_events: StripeEventsTable;
+  stripe_backfill_cursors: StripeBackfillCursorsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -99,3 +134,4 @@ export type UserUpdate = Updateable<UsersTable>;
 export type Session = Selectable<SessionsTable>;
 export type Seller = Selectable<SellersTable>;
 export type Listing = Selectable<ListingsTable>;
+export type StripeEventRow = Selectable<StripeEventsTable>;

@@ -1,0 +1,96 @@
+// Stripe's two webhook endpoints. Each verifies the signature over the exact bytes received with its
+// own secret, stores the event in the inbox and answers 200 — nothing else happens in the request:
+// the worker does the processing, so a slow handler can never make Stripe time out and retry.
+//   400 + reason, nothing stored: missing/forged signature, wrong secret, stale timestamp, empty or
+//       unparsable body. Stripe does not fix these by retrying, and we must not trust them.
+//   503: we could not store it (database down, secret not configured). Stripe retries for days.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import rawBody from 'fastify-raw-body';
+import type Stripe from 'stripe';
+import type { StripeEventSource } from '../db/schema.ts';
+import { expectedLivemode, storeEvent } from '../webhooks/inbox.ts';
+
+/** Stripe's default: a signature older than this is a replay. */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+/** Longer than this and we answer 503 rather than keep Stripe's connection (and ours) waiting. */
+const STORE_TIMEOUT_MS = 10_000;
+
+export interface WebhookRouteOptions {
+  /** Called after a new event is stored (the in-process worker wakes up at once instead of polling). */
+  onEventStored?: (() => void) | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string | Buffer;
+  }
+}
+
+export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions): Promise<void> {
+  // Encapsulated: the raw body and the "don't parse" body parser apply to these routes only.
+  await app.register(rawBody, { field: 'rawBody', global: false, encoding: false, runFirst: true });
+  // The body is read as bytes and never parsed before the signature is checked: constructEvent
+  // parses it once verified, and an unverified body is never interpreted at all.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, _body, done) => done(null, null));
+
+  const endpoint = (source: Exclude<StripeEventSource, 'backfill'>, secret: () => string | undefined) =>
+    async (request: FastifyRequest, reply: FastifyReply) => receive(app, request, reply, source, secret(), options);
+
+  app.post('/webhooks/stripe', { config: { rawBody: true } }, endpoint('platform', () => app.config.stripe.platformWebhookSecret));
+  app.post('/webhooks/stripe/connect', { config: { rawBody: true } }, endpoint('connect', () => app.config.stripe.connectWebhookSecret));
+}
+
+async function receive(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  source: 'platform' | 'connect',
+  secret: string | undefined,
+  options: WebhookRouteOptions,
+): Promise<FastifyReply> {
+  const reject = (reason: string) => {
+    request.log.warn({ source, reason }, 'webhook rejected');
+    return reply.code(400).send({ error: reason });
+  };
+  if (secret === undefined) {
+    request.log.error({ source }, 'webhook secret not configured: answering 503 so Stripe keeps the event');
+    return reply.code(503).send({ error: 'Webhook secret not configured' });
+  }
+  const signature = request.headers['stripe-signature'];
+  if (typeof signature !== 'string' || signature === '') return reject('Missing Stripe-Signature header');
+  const body = request.rawBody;
+  if (body === undefined || body.length === 0) return reject('Empty body');
+
+  let event: Stripe.Event;
+  try {
+    event = app.stripe.webhooks.constructEvent(body, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if ((error as { type?: unknown }).type === 'StripeSignatureVerificationError') {
+      return reject(/tolerance/i.test(message) ? 'Signature timestamp too old' : 'Invalid signature');
+    }
+    return reject('Body is not a JSON event');
+  }
+  if (typeof event?.id !== 'string' || typeof event.type !== 'string' || typeof event.created !== 'number' || event.object !== 'event') {
+    return reject('Body is not a Stripe event');
+  }
+
+  let stored: Awaited<ReturnType<typeof storeEvent>>;
+  try {
+    stored = await withTimeout(storeEvent(app.db, event, { source, livemode: expectedLivemode(app.config.stripe.mode) }), STORE_TIMEOUT_MS);
+  } catch (error) {
+    request.log.error({ err: error, source, event: event.id }, 'webhook not stored: answering 503 so Stripe retries');
+    return reply.code(503).send({ error: 'Temporarily unavailable' });
+  }
+  if (stored.inserted && stored.status === 'pending') options.onEventStored?.();
+  return reply.code(200).send({ received: true, ...(stored.inserted ? {} : { duplicate: true }) });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

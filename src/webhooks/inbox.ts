@@ -1,0 +1,100 @@
+// The inbox: verified events go in with one INSERT (a duplicate delivery is a no-op thanks to the
+// primary key), and admins read and replay them. Claiming and processing live in ./processor.ts.
+import { sql, type Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import type { StripeMode } from '../config.ts';
+import type { Database, StripeEventRow, StripeEventSource, StripeEventStatus } from '../db/schema.ts';
+
+export const EVENT_STATUSES: readonly StripeEventStatus[] = ['pending', 'processing', 'done', 'failed', 'dead', 'ignored'];
+
+/** Test keys (and the offline emulator) receive test events; live keys live ones. */
+export function expectedLivemode(mode: StripeMode): boolean {
+  return mode === 'live';
+}
+
+export interface StoreResult {
+  /** False when the event was already in the inbox (a duplicate delivery or an earlier backfill). */
+  inserted: boolean;
+  status: StripeEventStatus;
+}
+
+/**
+ * Stores a verified event. An event whose livemode differs from our key's (a Connect endpoint in
+ * production receives both) is stored as `ignored`, so it is visible but never acted on.
+ */
+export async function storeEvent(db: Kysely<Database>, event: Stripe.Event, options: { source: StripeEventSource; livemode: boolean }): Promise<StoreResult> {
+  const status: StripeEventStatus = event.livemode === options.livemode ? 'pending' : 'ignored';
+  const inserted = await db
+    .insertInto('stripe_events')
+    .values({
+      id: event.id,
+      type: event.type,
+      account: event.account ?? null,
+      created: new Date(event.created * 1000),
+      livemode: event.livemode,
+      api_version: event.api_version ?? null,
+      source: options.source,
+      payload: JSON.stringify(event),
+      status,
+      ...(status === 'ignored' ? { last_error: `livemode ${event.livemode} does not match this deployment's key`, processed_at: new Date() } : {}),
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return { inserted: inserted !== undefined, status };
+}
+
+export interface EventFilter {
+  status?: StripeEventStatus | undefined;
+  type?: string | undefined;
+  account?: string | undefined;
+  /** Keyset pagination: rows received before this (received_at, id). */
+  before?: { receivedAt: Date; id: string } | undefined;
+  limit?: number;
+}
+
+export type EventSummary = Omit<StripeEventRow, 'payload'>;
+
+export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<EventSummary[]> {
+  let query = db
+    .selectFrom('stripe_events')
+    .select(['id', 'type', 'account', 'created', 'livemode', 'api_version', 'source', 'status', 'attempts', 'next_attempt_at', 'locked_until', 'locked_by', 'last_error', 'received_at', 'processed_at', 'updated_at'])
+    .orderBy('received_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 50);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+  if (filter.account !== undefined) query = filter.account === 'platform' ? query.where('account', 'is', null) : query.where('account', '=', filter.account);
+  if (filter.before !== undefined) {
+    const { receivedAt, id } = filter.before;
+    query = query.where((eb) => eb.or([eb('received_at', '<', receivedAt), eb.and([eb('received_at', '=', receivedAt), eb('id', '<', id)])]));
+  }
+  return query.execute();
+}
+
+export async function findEvent(db: Kysely<Database>, id: string): Promise<StripeEventRow | undefined> {
+  return db.selectFrom('stripe_events').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function countByStatus(db: Kysely<Database>): Promise<Record<StripeEventStatus, number>> {
+  const rows = await db.selectFrom('stripe_events').select(['status', sql<number>`count(*)::int`.as('count')]).groupBy('status').execute();
+  const counts = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<StripeEventStatus, number>;
+  for (const row of rows) counts[row.status] = row.count;
+  return counts;
+}
+
+/**
+ * Sends a failed or dead event back to the queue with a fresh retry budget. Only those two states:
+ * replaying a done event would re-run effects the handlers already applied (they are idempotent,
+ * but an operator pressing a button should not be the test of that).
+ */
+export async function replayEvent(db: Kysely<Database>, id: string): Promise<boolean> {
+  const updated = await db
+    .updateTable('stripe_events')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: sql<Date>`now()`, locked_until: null, locked_by: null, updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('status', 'in', ['failed', 'dead'])
+    .returning('id')
+    .executeTakeFirst();
+  return updated !== undefined;
+}

@@ -1,0 +1,183 @@
+// Claims due events and runs their handlers. Any number of processes may do this at once:
+//
+// - A claim is one statement: `FOR UPDATE SKIP LOCKED` picks rows nobody else is claiming, and the
+//   same UPDATE marks them `processing` with a lease (`locked_until`, mirrored in `next_attempt_at`
+//   so the "due" index also finds events whose lease ran out — a worker that died holding them).
+// - Each event then runs in ONE transaction that first re-locks its row and checks the lease is
+//   still ours (same worker, same attempt), runs the handler, and sets `done`. A crash anywhere
+//   rolls the handler's writes back with the status change, so an effect is committed exactly once.
+//   While that transaction holds the row lock, another worker's claim skips the row even if the
+//   lease has expired, so a slow handler is never run twice concurrently.
+// - A failure is recorded outside the rolled-back transaction: `failed` with exponential backoff,
+//   or `dead` once the attempts are spent. Admins replay dead events from /admin/events.
+import { randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import type { Database, StripeEventRow } from '../db/schema.ts';
+import { handlerFor, handlers as defaultHandlers, type HandlerRegistry } from './registry.ts';
+
+export interface ProcessorOptions {
+  /** Identifies this worker in `locked_by` (host/pid + random); generated when omitted. */
+  workerId?: string;
+  batchSize?: number;
+  /** How long a claim is ours before another worker may take the event over. */
+  leaseMs?: number;
+  /** Attempts before an event is `dead` (a claim is an attempt, so a crash-looping event dies too). */
+  maxAttempts?: number;
+  /** Retry n waits backoffBaseMs · 2^(n-1), capped at backoffMaxMs, plus up to `jitter` of it. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  jitter?: number;
+  handlers?: HandlerRegistry;
+}
+
+export type ResolvedProcessorOptions = Required<ProcessorOptions>;
+
+export function resolveProcessorOptions(options: ProcessorOptions = {}): ResolvedProcessorOptions {
+  return {
+    workerId: options.workerId ?? newWorkerId(),
+    batchSize: options.batchSize ?? 50,
+    leaseMs: options.leaseMs ?? 60_000,
+    maxAttempts: options.maxAttempts ?? 10,
+    backoffBaseMs: options.backoffBaseMs ?? 30_000,
+    backoffMaxMs: options.backoffMaxMs ?? 6 * 3600_000,
+    jitter: options.jitter ?? 0.1,
+    handlers: options.handlers ?? defaultHandlers,
+  };
+}
+
+export function newWorkerId(): string {
+  return `${process.env.FLY_MACHINE_ID ?? 'local'}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+/** The delay before retry number `attempt` (1-based: the wait after the first failure is attempt 1). */
+export function backoffMs(attempt: number, options: Pick<ResolvedProcessorOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'jitter'>, random = Math.random): number {
+  const base = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base + base * options.jitter * random());
+}
+
+export type ClaimedEvent = Pick<StripeEventRow, 'id' | 'type' | 'attempts' | 'payload'>;
+
+/** Claims up to `batchSize` due events for this worker. */
+export async function claimDueEvents(db: Kysely<Database>, options: Pick<ResolvedProcessorOptions, 'workerId' | 'batchSize' | 'leaseMs'>): Promise<ClaimedEvent[]> {
+  const lease = `${options.leaseMs} milliseconds`;
+  const result = await sql<ClaimedEvent>`
+    with due as (
+      select id from stripe_events
+      where status in ('pending', 'failed', 'processing') and next_attempt_at <= now()
+      order by next_attempt_at
+      limit ${options.batchSize}
+      for update skip locked
+    )
+    update stripe_events e
+       set status = 'processing',
+           attempts = e.attempts + 1,
+           locked_by = ${options.workerId},
+           locked_until = now() + ${lease}::interval,
+           next_attempt_at = now() + ${lease}::interval,
+           updated_at = now()
+      from due
+     where e.id = due.id
+    returning e.id, e.type, e.attempts, e.payload`.execute(db);
+  return result.rows;
+}
+
+export type Outcome = 'done' | 'ignored' | 'failed' | 'dead' | 'lost';
+
+/**
+ * Runs one claimed event. 'lost' means the lease was no longer ours (another worker took the
+ * event over after our lease expired): nothing was written.
+ */
+export async function processClaimedEvent(db: Kysely<Database>, stripe: Stripe, event: ClaimedEvent, options: ResolvedProcessorOptions): Promise<Outcome> {
+  const handler = handlerFor(options.handlers, event.type);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const owned = await trx
+        .selectFrom('stripe_events')
+        .select('id')
+        .where('id', '=', event.id)
+        .where('status', '=', 'processing')
+        .where('locked_by', '=', options.workerId)
+        .where('attempts', '=', event.attempts)
+        .forUpdate()
+        .executeTakeFirst();
+      if (owned === undefined) return 'lost' as const;
+      if (handler !== undefined) await handler(event.payload as Stripe.Event, { db: trx, stripe });
+      const status = handler === undefined ? 'ignored' as const : 'done' as const;
+      await trx
+        .updateTable('stripe_events')
+        .set({
+          status,
+          locked_by: null,
+          locked_until: null,
+          processed_at: sql<Date>`now()`,
+          updated_at: sql<Date>`now()`,
+          ...(status === 'ignored' ? { last_error: `no handler for ${event.type}` } : { last_error: null }),
+        })
+        .where('id', '=', event.id)
+        .execute();
+      return status;
+    });
+  } catch (error) {
+    return recordFailure(db, event, error, options);
+  }
+}
+
+async function recordFailure(db: Kysely<Database>, event: ClaimedEvent, error: unknown, options: ResolvedProcessorOptions): Promise<Outcome> {
+  const dead = event.attempts >= options.maxAttempts;
+  const delay = dead ? 0 : backoffMs(event.attempts, options);
+  const message = describeError(error);
+  const updated = await db
+    .updateTable('stripe_events')
+    .set({
+      status: dead ? 'dead' : 'failed',
+      last_error: message,
+      next_attempt_at: sql<Date>`now() + ${`${delay} milliseconds`}::interval`,
+      locked_by: null,
+      locked_until: null,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', event.id)
+    .where('status', '=', 'processing')
+    .where('locked_by', '=', options.workerId)
+    .where('attempts', '=', event.attempts)
+    .returning('id')
+    .executeTakeFirst();
+  return updated === undefined ? 'lost' : dead ? 'dead' : 'failed';
+}
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+}
+
+export interface BatchResult {
+  claimed: number;
+  outcomes: Record<Outcome, number>;
+}
+
+/** Claims one batch and processes it with up to `concurrency` events in flight. */
+export async function processDueEvents(db: Kysely<Database>, stripe: Stripe, options: ResolvedProcessorOptions, concurrency = 4): Promise<BatchResult> {
+  const claimed = await claimDueEvents(db, options);
+  const outcomes: Record<Outcome, number> = { done: 0, ignored: 0, failed: 0, dead: 0, lost: 0 };
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, claimed.length) }, async () => {
+    while (next < claimed.length) {
+      const event = claimed[next++]!;
+      outcomes[await processClaimedEvent(db, stripe, event, options)] += 1;
+    }
+  });
+  await Promise.all(lanes);
+  return { claimed: claimed.length, outcomes };
+}
+
+/** Processes until nothing is due (for the CLI and tests; the worker loop runs forever instead). */
+export async function drainInbox(db: Kysely<Database>, stripe: Stripe, options: ProcessorOptions = {}): Promise<Record<Outcome, number>> {
+  const resolved = resolveProcessorOptions(options);
+  const total: Record<Outcome, number> = { done: 0, ignored: 0, failed: 0, dead: 0, lost: 0 };
+  for (;;) {
+    const batch = await processDueEvents(db, stripe, resolved);
+    for (const [key, value] of Object.entries(batch.outcomes)) total[key as Outcome] += value;
+    if (batch.claimed === 0) return total;
+  }
+}
