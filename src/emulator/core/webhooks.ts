@@ -194,6 +194,7 @@ export class WebhookDelivery {
     try {
       this.releaseHeld();
       for (;;) {
+        if (this.stopped) return;
         for (const d of this.log) if (d.status === 'queued') d.next_attempt_at = 0;
         await this.pump();
         if (!this.log.some((d) => d.status === 'queued')) break;
@@ -216,23 +217,24 @@ export class WebhookDelivery {
 
   private pump(): Promise<void> {
     if (this.pumping) return this.pumping.then(() => (!this.stopped && this.hasDue() ? this.pump() : undefined));
-    this.pumping = (async () => {
-      // Yield first: if the body finished synchronously, `finally` would clear `pumping` before it
-      // is assigned, leaving a settled promise there and the pump spinning forever.
-      await Promise.resolve();
-      try {
-        for (;;) {
-          if (this.stopped) return;
-          const d = this.nextDue();
-          if (!d) return;
-          await this.attempt(d);
-        }
-      } finally {
-        this.pumping = undefined;
+    // Start asynchronously so `this.pumping` is set before the loop can finish.
+    const run: Promise<void> = Promise.resolve()
+      .then(() => this.loop())
+      .finally(() => {
+        if (this.pumping === run) this.pumping = undefined;
         this.schedule();
-      }
-    })();
-    return this.pumping;
+      });
+    this.pumping = run;
+    return run;
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const d = this.nextDue();
+      if (!d) return;
+      await this.attempt(d);
+    }
   }
 
   private hasDue(): boolean {
