@@ -441,7 +441,7 @@ export class Payments {
       payment_method_details: chargeCardDetails(card, pi.amount, authenticated),
       receipt_email: pi.receipt_email,
       receipt_number: null,
-      receipt_url: this.core.pageUrl(`/receipts/${chargeId}`),
+      receipt_url: this.core.pageUrl(`/hosted/receipts/${chargeId}`),
       refunded: false,
       review: null,
       shipping: null,
