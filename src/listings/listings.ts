@@ -57,7 +57,7 @@ export function validateListing(form: ListingForm): { ok: true; value: ListingIn
   if (form.unlimited !== 'on') {
     const text = (form.stock ?? '').trim();
     if (!/^\d+$/.test(text) || Number(text) > STOCK_MAX) {
-      errors.stock = `Enter how many you have in stock (0 to ${STOCK_MAX.toLocaleString('en-US')}), or tick "Unlimited"`;
+      errors.stock = `Enter how many you have in stock (0 to ${STOCK_MAX.toLocaleString('en-US')}), or choose "Unlimited"`;
     } else {
       stock = Number(text);
     }

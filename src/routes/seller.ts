@@ -3,6 +3,7 @@
 // seller; every listing query is scoped to the signed-in seller, so another seller's listing is a 404.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Stripe from 'stripe';
 import { requireSeller } from '../auth/guards.ts';
 import type { Listing, Seller } from '../db/schema.ts';
 import { fieldErrorsFrom, keptValues, render, setFlash } from '../http/render.ts';
@@ -32,7 +33,8 @@ const ListingBody = Type.Object({
   price: Type.String({ minLength: 1, maxLength: 20 }),
   currency: Type.Union(SUPPORTED_CURRENCIES.map((c) => Type.Literal(c))),
   stock: Type.Optional(Type.String({ maxLength: 12 })),
-  unlimited: Type.Optional(Type.Literal('on')),
+  // A radio: 'on' = unlimited, 'off' = limited to `stock`.
+  unlimited: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
   ...Csrf,
 });
 const LISTING_MESSAGES = {
@@ -40,8 +42,8 @@ const LISTING_MESSAGES = {
   description: `Keep the description under ${DESCRIPTION_MAX.toLocaleString('en-US')} characters`,
   price: 'Enter a price, like 12.50',
   currency: 'Choose one of the listed currencies',
-  stock: `Enter how many you have in stock (0 to ${STOCK_MAX.toLocaleString('en-US')}), or tick "Unlimited"`,
-  unlimited: 'Tick the box or leave it empty',
+  stock: `Enter how many you have in stock (0 to ${STOCK_MAX.toLocaleString('en-US')}), or choose "Unlimited"`,
+  unlimited: 'Choose unlimited or limited stock',
 };
 
 export async function sellerRoutes(app: FastifyInstance): Promise<void> {
@@ -69,9 +71,14 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
       return renderDashboard(request, reply, seller, { returned: false, errors: { country: 'Choose the country where you or your business are based' } }, 400);
     }
     const body = request.body as Static<typeof StartPayoutsBody>;
-    const { accountId } = await ensureConnectedAccount(app.db, app.stripe, { sellerId: user.id, country: body.country, email: user.email });
-    const link = await createOnboardingLink(app.stripe, accountId, onboardingUrls);
-    return reply.redirect(link.url, 303);
+    try {
+      const { accountId } = await ensureConnectedAccount(app.db, app.stripe, { sellerId: user.id, country: body.country, email: user.email });
+      const link = await createOnboardingLink(app.stripe, accountId, onboardingUrls);
+      return reply.redirect(link.url, 303);
+    } catch (error) {
+      // Safe to retry: the stored request and the idempotency key give the same account next time.
+      return stripeUnavailable(request, reply, error, 'We could not reach Stripe to set up payouts. Nothing was lost. Please try again in a moment.');
+    }
   });
 
   // Stripe sends the seller here when a link expired or was already used. A new link, silently: the
@@ -83,8 +90,12 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
       setFlash(reply, 'info', 'Choose your country to set up payouts.');
       return reply.redirect('/seller', 303);
     }
-    const link = await createOnboardingLink(app.stripe, seller.stripe_account_id, onboardingUrls);
-    return reply.redirect(link.url, 303);
+    try {
+      const link = await createOnboardingLink(app.stripe, seller.stripe_account_id, onboardingUrls);
+      return reply.redirect(link.url, 303);
+    } catch (error) {
+      return stripeUnavailable(request, reply, error, 'We could not reach Stripe to continue your setup. Please try again in a moment.');
+    }
   });
 
   // Back from Stripe. Coming back proves nothing: re-read the account and show what it really is.
@@ -92,7 +103,14 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
     const sellerId = request.auth!.user.id;
     const before = await ensureSeller(app.db, sellerId);
     if (before.stripe_account_id === null) return reply.redirect('/seller', 303);
-    await syncAccountFromStripe(app.db, app.stripe, before.stripe_account_id);
+    try {
+      await syncAccountFromStripe(app.db, app.stripe, before.stripe_account_id);
+    } catch (error) {
+      // Show the last state we know, and say it may be out of date; the webhook will catch up.
+      if (!isStripeOutage(error)) throw error;
+      const seller = await ensureSeller(app.db, sellerId);
+      return renderDashboard(request, reply, seller, { returned: false, notice: 'We could not reach Stripe to check your account just now, so this status may be out of date. Reload the page in a moment.' });
+    }
     const seller = await ensureSeller(app.db, sellerId);
     return renderDashboard(request, reply, seller, { returned: true });
   });
@@ -100,7 +118,11 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
   // Ask Stripe now instead of waiting for the webhook (e.g. while verification is pending).
   app.post('/seller/payouts/check', { preHandler: requireSeller, schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } }, async (request, reply) => {
     const seller = await ensureSeller(app.db, request.auth!.user.id);
-    if (seller.stripe_account_id !== null) await syncAccountFromStripe(app.db, app.stripe, seller.stripe_account_id);
+    try {
+      if (seller.stripe_account_id !== null) await syncAccountFromStripe(app.db, app.stripe, seller.stripe_account_id);
+    } catch (error) {
+      return stripeUnavailable(request, reply, error, 'We could not reach Stripe just now. Please try again in a moment.');
+    }
     return reply.redirect('/seller', 303);
   });
 
@@ -112,12 +134,15 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
       setFlash(reply, 'error', 'Finish setting up payouts first; the Stripe dashboard opens once your details are submitted.');
       return reply.redirect('/seller', 303);
     }
-    const url = await createDashboardLink(app.stripe, seller.stripe_account_id);
-    return reply.redirect(url, 303);
+    try {
+      return reply.redirect(await createDashboardLink(app.stripe, seller.stripe_account_id), 303);
+    } catch (error) {
+      return stripeUnavailable(request, reply, error, 'We could not open your Stripe dashboard just now. Please try again in a moment.');
+    }
   });
 
   app.get('/seller/listings/new', { preHandler: requireSeller }, async (request, reply) =>
-    renderListingForm(request, reply, { mode: 'new', values: { currency: 'usd', unlimited: 'on' } }));
+    renderListingForm(request, reply, { mode: 'new', values: { currency: 'usd', unlimited: 'off' } }));
 
   app.post('/seller/listings', { preHandler: requireSeller, schema: { body: ListingBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
@@ -168,13 +193,14 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
 
   async function renderDashboard(
     request: FastifyRequest, reply: FastifyReply, seller: Seller,
-    extra: { returned: boolean; errors?: Record<string, string> }, status = 200,
+    extra: { returned: boolean; errors?: Record<string, string>; notice?: string }, status = 200,
   ): Promise<FastifyReply> {
     const account = seller.stripe_account_id === null ? null : deriveAccountState(factsFromStored(seller));
     const listings = await listSellerListings(app.db, seller.id);
     return render(request, reply, 'seller/dashboard', {
       title: 'Seller dashboard',
       returned: extra.returned,
+      notice: extra.notice,
       errors: extra.errors ?? {},
       account: account ?? deriveAccountState(null),
       badgeClass: badgeClassFor(account),
@@ -220,8 +246,21 @@ function formValuesOf(listing: Listing): Record<string, string> {
     price: toDecimalString(listing.price_amount, listing.currency),
     currency: listing.currency,
     stock: listing.stock === null ? '' : String(listing.stock),
-    ...(listing.stock === null ? { unlimited: 'on' } : {}),
+    unlimited: listing.stock === null ? 'on' : 'off',
   };
+}
+
+/** Stripe unreachable, failing or rate-limiting us: tell the seller plainly and keep them on the dashboard. */
+function isStripeOutage(error: unknown): boolean {
+  return error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError
+    || error instanceof Stripe.errors.StripeRateLimitError;
+}
+
+async function stripeUnavailable(request: FastifyRequest, reply: FastifyReply, error: unknown, message: string): Promise<FastifyReply> {
+  if (!isStripeOutage(error)) throw error;
+  request.log.warn({ err: error }, 'Stripe call failed');
+  setFlash(reply, 'error', message);
+  return reply.redirect('/seller', 303);
 }
 
 /** The same page for "does not exist" and "not yours": nothing tells a seller another's ids exist. */

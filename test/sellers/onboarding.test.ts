@@ -293,3 +293,31 @@ describe('exactly one account per seller', () => {
     expect(n.n).toBe(1);
   });
 });
+
+describe('when Stripe fails', () => {
+  it('Set up payouts during a Stripe outage: a plain message, and the retry creates the one account', async () => {
+    const { client, sellerId } = await signUpSeller();
+    await emulator.control('POST', '/_emulator/faults', { method: 'POST', path: '/v1/accounts', kind: '500', count: 1 });
+    const failed = await startPayouts(client);
+    expect(failed.statusCode).toBe(303);
+    expect(failed.location).toBe('/seller');
+    const after = await client.get('/seller');
+    expect(after.body).toContain('We could not reach Stripe to set up payouts');
+    const retried = await startPayouts(client);
+    expect(retried.location).toMatch(new RegExp(`^${emulator.url}/hosted/onboarding/`));
+    const accounts = (await emulator.stripe.accounts.list({ limit: 100 })).data.filter((a) => a.metadata?.seller_id === sellerId);
+    expect(accounts).toHaveLength(1);
+  });
+
+  it('the return page during a Stripe outage shows the last known state and says it may be out of date', async () => {
+    const { client } = await signUpSeller();
+    const start = await startPayouts(client);
+    const back = await completeOnboarding(start.location!, 'verified');
+    await emulator.control('POST', '/_emulator/faults', { method: 'GET', path: '/v1/accounts', kind: '500', count: 1 });
+    const page = await client.get(localPath(back));
+    expect(page.statusCode).toBe(200);
+    expect(stateShown(page)).toBe('onboarding_incomplete');
+    expect(page.body).toContain('this status may be out of date');
+    expect(stateShown(await client.get(localPath(back)))).toBe('enabled');
+  });
+});
