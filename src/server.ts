@@ -9,6 +9,8 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createStripeClient } from './stripe/client.ts';
+import { expectedLivemode } from './webhooks/inbox.ts';
+import { startWorker, type RunningWorker, type WorkerLogger } from './worker/worker.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -28,11 +30,17 @@ async function main(): Promise<void> {
   const stopHooks: (() => Promise<void>)[] = [];
   let app: FastifyInstance | undefined;
 
+  // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
+  const worker: RunningWorker | undefined = role === 'web'
+    ? undefined
+    : startWorker(database.db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), log: consoleLogger(config.logLevel) });
+
   if (role !== 'worker') {
-    app = await buildApp({ config, db: database.db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins });
+    app = await buildApp({ config, db: database.db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
     await app.listen({ port: config.port, host: config.host });
     stopHooks.push(() => app!.close());
   }
+  if (worker !== undefined) stopHooks.push(() => worker.stop());
   stopHooks.push(stripeSetup.stop, () => database.close());
 
   if (config.stripe.mode === 'offline') {
@@ -52,6 +60,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The worker's log lines, as JSON like Fastify's (no stack traces, as in app.ts). */
+function consoleLogger(level: Config['logLevel']): WorkerLogger {
+  const quiet = level === 'silent' || level === 'fatal';
+  const line = (lvl: string, obj: object, msg: string) => {
+    const { err, ...rest } = obj as { err?: unknown };
+    const error = err instanceof Error ? { type: err.name, message: err.message } : err;
+    console.log(JSON.stringify({ level: lvl, time: Date.now(), name: 'worker', msg, ...rest, ...(error !== undefined ? { err: error } : {}) }));
+  };
+  return {
+    info: (obj, msg) => { if (!quiet && level !== 'error' && level !== 'warn') line('info', obj, msg); },
+    warn: (obj, msg) => { if (!quiet && level !== 'error') line('warn', obj, msg); },
+    error: (obj, msg) => { if (!quiet) line('error', obj, msg); },
+  };
 }
 
 interface StripeSetup {

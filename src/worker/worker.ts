@@ -1,0 +1,120 @@
+// The background worker: processes the webhook inbox and runs the scheduled backfill. It runs inside
+// `npm start` (role `all`, woken at once by the web routes when an event arrives) and alone as the
+// `worker` process on Fly (polling). Any number may run: claims use SKIP LOCKED, and the backfill
+// takes a PostgreSQL advisory lock so only one instance lists from Stripe at a time.
+import { sql, type Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import type { Database } from '../db/schema.ts';
+import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
+import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
+
+export interface WorkerLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface WorkerOptions extends ProcessorOptions {
+  /** The livemode our key expects (see expectedLivemode): backfilled events are checked against it. */
+  livemode: boolean;
+  /** How often to look for due events when nobody wakes us (retries, other processes' events). */
+  pollMs?: number;
+  /** Events of one batch processed at once (each needs a database connection). */
+  concurrency?: number;
+  /** Scheduled backfill interval; null turns it off. First run shortly after start. */
+  backfillEveryMs?: number | null;
+  backfillFirstAfterMs?: number;
+  log?: WorkerLogger;
+}
+
+export interface RunningWorker {
+  readonly workerId: string;
+  /** Something was stored: look now instead of at the next poll. */
+  wake(): void;
+  /** Finishes the batch in hand and stops. */
+  stop(): Promise<void>;
+}
+
+/** Arbitrary but fixed: the advisory lock key that serialises scheduled backfills across processes. */
+const BACKFILL_LOCK_KEY = 5_000_005;
+
+const silentLogger: WorkerLogger = { info() {}, warn() {}, error() {} };
+
+export function startWorker(db: Kysely<Database>, stripe: Stripe, options: WorkerOptions): RunningWorker {
+  const resolved = resolveProcessorOptions(options);
+  const pollMs = options.pollMs ?? 500;
+  const concurrency = options.concurrency ?? 8;
+  const log = options.log ?? silentLogger;
+  let stopped = false;
+  let woken = false;
+  let wakeUp: (() => void) | undefined;
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    if (woken || stopped) { woken = false; resolve(); return; }
+    const timer = setTimeout(done, ms);
+    function done() { clearTimeout(timer); wakeUp = undefined; woken = false; resolve(); }
+    wakeUp = done;
+  });
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const batch = await processDueEvents(db, stripe, resolved, concurrency);
+        if (batch.outcomes.failed + batch.outcomes.dead > 0) log.warn({ ...batch.outcomes }, 'webhook events failed');
+        if (batch.claimed === 0) await sleep(pollMs);
+      } catch (error) {
+        // The database is away (or similar): keep going, a little slower. Events are safe in the inbox.
+        log.error({ err: error }, 'worker: could not process the inbox');
+        await sleep(Math.max(pollMs, 2000));
+      }
+    }
+  })();
+
+  let backfillTimer: NodeJS.Timeout | undefined;
+  let backfillRunning: Promise<void> | undefined;
+  const scheduleBackfill = (delay: number) => {
+    if (stopped || options.backfillEveryMs === null) return;
+    backfillTimer = setTimeout(() => {
+      backfillRunning = runScheduledBackfill(db, stripe, options.livemode, log).finally(() => {
+        backfillRunning = undefined;
+        scheduleBackfill(options.backfillEveryMs ?? 15 * 60_000);
+      });
+    }, delay);
+    backfillTimer.unref();
+  };
+  scheduleBackfill(options.backfillFirstAfterMs ?? 10_000);
+
+  return {
+    workerId: resolved.workerId,
+    wake() {
+      woken = true;
+      wakeUp?.();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(backfillTimer);
+      wakeUp?.();
+      await loop;
+      await backfillRunning;
+    },
+  };
+}
+
+/** One backfill across all scopes, unless another process is running one right now. */
+export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe, livemode: boolean, log: WorkerLogger = silentLogger): Promise<void> {
+  try {
+    await db.connection().execute(async (conn) => {
+      const locked = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${BACKFILL_LOCK_KEY}) as locked`.execute(conn);
+      if (locked.rows[0]?.locked !== true) return;
+      try {
+        const report = await backfillEvents(conn, stripe, { livemode });
+        const inserted = report.scopes.reduce((n, s) => n + s.inserted, 0);
+        if (inserted > 0 || report.errors.length > 0) log.info({ inserted, errors: report.errors.length }, describeBackfill(report).join('; '));
+      } finally {
+        await sql`select pg_advisory_unlock(${BACKFILL_LOCK_KEY})`.execute(conn);
+      }
+    });
+  } catch (error) {
+    log.error({ err: error }, 'scheduled backfill failed; it runs again at the next interval');
+  }
+}
