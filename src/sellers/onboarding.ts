@@ -107,8 +107,13 @@ export async function createOnboardingLink(stripe: Stripe, accountId: string, ur
  * snapshot's freshness: a webhook event created before it cannot overwrite what we just read.
  */
 export async function syncAccountFromStripe(db: Kysely<Database>, stripe: Stripe, accountId: string): Promise<Stripe.Account> {
+  // Whatever was stored before this read began describes the account at or before that moment, so
+  // the read is newer than it even if Stripe's clock runs ahead of ours (the emulator's clock can be
+  // advanced): stamp it at least a millisecond after the stored freshness.
+  const before = await db.selectFrom('sellers').select('state_observed_at').where('stripe_account_id', '=', accountId).executeTakeFirst();
   const account = await stripe.accounts.retrieve(accountId);
-  await recordAccountSnapshot(db, account, new Date());
+  const storedAt = before?.state_observed_at?.getTime() ?? 0;
+  await recordAccountSnapshot(db, account, new Date(Math.max(Date.now(), storedAt + 1)));
   return account;
 }
 

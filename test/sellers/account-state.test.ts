@@ -148,3 +148,28 @@ describe('recordAccountSnapshot', () => {
     expect((await stateOf(sellerId)).account_state).toBe('enabled');
   });
 });
+
+describe('syncAccountFromStripe', () => {
+  it('a fresh read wins over a stored snapshot stamped ahead of our clock (Stripe clock ahead, e.g. an advanced emulator)', async () => {
+    const { startTestEmulator } = await import('../helpers/emulator.ts');
+    const { ensureConnectedAccount, syncAccountFromStripe } = await import('../../src/sellers/onboarding.ts');
+    const database = await createTestDatabase();
+    const emulator = await startTestEmulator();
+    try {
+      const user = await createTestUser(database.db, 'seller');
+      const { accountId } = await ensureConnectedAccount(database.db, emulator.stripe, { sellerId: user.id, country: 'US', email: user.email });
+      // An event from an hour "ahead" recorded the account as still incomplete.
+      const incomplete = await emulator.stripe.accounts.retrieve(accountId);
+      const ahead = new Date(Date.now() + 3600_000);
+      await recordAccountSnapshot(database.db, incomplete, ahead);
+      await emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
+      await syncAccountFromStripe(database.db, emulator.stripe, accountId);
+      const row = await database.db.selectFrom('sellers').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+      expect(row.account_state).toBe('enabled');
+      expect(row.state_observed_at!.getTime()).toBe(ahead.getTime() + 1);
+    } finally {
+      await emulator.stop();
+      await database.close();
+    }
+  });
+});
