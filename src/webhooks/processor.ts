@@ -172,11 +172,11 @@ export async function processDueEvents(db: Kysely<Database>, stripe: Stripe, opt
 }
 
 /** Processes until nothing is due (for the CLI and tests; the worker loop runs forever instead). */
-export async function drainInbox(db: Kysely<Database>, stripe: Stripe, options: ProcessorOptions = {}): Promise<Record<Outcome, number>> {
+export async function drainInbox(db: Kysely<Database>, stripe: Stripe, options: ProcessorOptions & { concurrency?: number } = {}): Promise<Record<Outcome, number>> {
   const resolved = resolveProcessorOptions(options);
   const total: Record<Outcome, number> = { done: 0, ignored: 0, failed: 0, dead: 0, lost: 0 };
   for (;;) {
-    const batch = await processDueEvents(db, stripe, resolved);
+    const batch = await processDueEvents(db, stripe, resolved, options.concurrency);
     for (const [key, value] of Object.entries(batch.outcomes)) total[key as Outcome] += value;
     if (batch.claimed === 0) return total;
   }
