@@ -110,7 +110,7 @@ describe.skipIf(!chromiumAvailable)('Stripe.js stand-in in Chromium', () => {
     await page.goto(`${shopUrl}/checkout?order=c`);
     await page.getByTestId('stripe-emulator-card-number').fill('4000000000000002');
     await page.click('#pay');
-    await page.waitForFunction(() => (document.getElementById('err')?.textContent ?? '') !== '');
+    await page.locator('#err', { hasText: /\S/ }).waitFor();
     expect(await page.textContent('#err')).toBe('Your card was declined.');
     expect(page.url()).toContain('/checkout?order=c');
     await page.getByTestId('stripe-emulator-card-number').fill('4242424242424242');
