@@ -23,6 +23,7 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
+import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -91,7 +92,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     root: VIEWS_DIR,
     layout: 'layouts/main.hbs',
     viewExt: 'hbs',
-    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs' } },
+    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs' } },
     production: process.env.NODE_ENV === 'production',
   });
 
@@ -133,6 +134,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(authRoutes);
   await app.register(accountRoutes);
   await app.register(sellerRoutes);
+  await app.register(orderRoutes);
   await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
   await app.register(adminRoutes);
 

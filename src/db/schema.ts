@@ -118,12 +118,86 @@ export interface StripeBackfillCursorsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export type OrderStatus = 'pending' | 'paid' | 'payment_failed' | 'canceled' | 'partially_refunded' | 'refunded';
+export type OrderFlow = 'hosted' | 'custom';
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
+/** Platform default (seller_id null) per currency, and per-seller overrides (see src/orders/fees.ts). */
+export interface FeePoliciesTable {
+  id: Generated<string>;
+  seller_id: Nullable<string>;
+  /** null = any currency (then fixed_amount is 0). */
+  currency: Nullable<string>;
+  basis_points: number;
+  /** Minor units of `currency`. */
+  fixed_amount: ColumnType<number, number | undefined, number>;
+  on_behalf_of: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** One buyer buying a quantity of one listing of one seller (see src/orders/). Amounts in minor units. */
+export interface OrdersTable {
+  id: Generated<string>;
+  buyer_id: string;
+  seller_id: string;
+  listing_id: string;
+  checkout_attempt_id: string;
+  flow: OrderFlow;
+  title: string;
+  quantity: number;
+  unit_amount: number;
+  amount: number;
+  currency: string;
+  application_fee_amount: number;
+  fee_policy_id: Nullable<string>;
+  fee_basis_points: number;
+  fee_fixed_amount: number;
+  on_behalf_of: ColumnType<boolean, boolean | undefined, boolean>;
+  destination_account: string;
+  buyer_email: string;
+  stock_reserved: ColumnType<boolean, boolean | undefined, boolean>;
+  status: ColumnType<OrderStatus, OrderStatus | undefined, OrderStatus>;
+  failure_code: Nullable<string>;
+  failure_message: Nullable<string>;
+  stripe_checkout_session_id: Nullable<string>;
+  stripe_checkout_url: Nullable<string>;
+  checkout_expires_at: Nullable<Date>;
+  stripe_payment_intent_id: Nullable<string>;
+  stripe_charge_id: Nullable<string>;
+  stripe_transfer_id: Nullable<string>;
+  stripe_application_fee_id: Nullable<string>;
+  stripe_fee_amount: Nullable<number>;
+  seller_net_amount: Nullable<number>;
+  amount_refunded: ColumnType<number, number | undefined, number>;
+  disputed: ColumnType<boolean, boolean | undefined, boolean>;
+  dispute_status: Nullable<string>;
+  paid_at: Nullable<Date>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface OrderTransitionsTable {
+  id: Generated<number>;
+  order_id: string;
+  from_status: OrderStatus;
+  to_status: OrderStatus;
+  /** 'webhook' | 'completion_page' | 'reconcile' | 'admin' */
+  source: string;
+  stripe_event_id: Nullable<string>;
+  reason: Nullable<string>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   login_attempts: LoginAttemptsTable;
   sellers: SellersTable;
   listings: ListingsTable;
+  fee_policies: FeePoliciesTable;
+  orders: OrdersTable;
+  order_transitions: OrderTransitionsTable;
   stripe_events: StripeEventsTable;
   stripe_backfill_cursors: StripeBackfillCursorsTable;
 }
@@ -135,3 +209,5 @@ export type Session = Selectable<SessionsTable>;
 export type Seller = Selectable<SellersTable>;
 export type Listing = Selectable<ListingsTable>;
 export type StripeEventRow = Selectable<StripeEventsTable>;
+export type Order = Selectable<OrdersTable>;
+export type FeePolicy = Selectable<FeePoliciesTable>;

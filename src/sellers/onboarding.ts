@@ -60,6 +60,16 @@ export async function ensureConnectedAccount(
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('sellers').selectAll().where('id', '=', input.sellerId).forUpdate().executeTakeFirstOrThrow();
     if (row.stripe_account_id !== null) return { accountId: row.stripe_account_id, created: false };
+    // An earlier attempt older than Stripe's idempotency window may have created an account we never
+    // stored (a crash after Stripe answered); its key is gone, so look for it by our metadata.
+    if (row.account_requested_at !== null && Date.now() - row.account_requested_at.getTime() > IDEMPOTENCY_WINDOW_MS) {
+      const orphan = await findAccountBySellerId(stripe, input.sellerId);
+      if (orphan !== undefined) {
+        await trx.updateTable('sellers').set({ stripe_account_id: orphan.id, updated_at: new Date() }).where('id', '=', input.sellerId).execute();
+        await recordAccountSnapshot(trx, orphan, new Date());
+        return { accountId: orphan.id, created: false };
+      }
+    }
     const account = await stripe.accounts.create({
       country: row.account_country ?? input.country,
       email: row.account_email ?? input.email,
@@ -80,6 +90,17 @@ export async function ensureConnectedAccount(
     await recordAccountSnapshot(trx, account, new Date());
     return { accountId: account.id, created: true };
   });
+}
+
+/** Stripe keeps idempotency keys for at least 24 hours; we trust them for a little less. */
+const IDEMPOTENCY_WINDOW_MS = 23 * 60 * 60 * 1000;
+
+/** Walks the platform's connected accounts for one carrying metadata.seller_id (rare: crash recovery). */
+async function findAccountBySellerId(stripe: Stripe, sellerId: string): Promise<Stripe.Account | undefined> {
+  for await (const account of stripe.accounts.list({ limit: 100 })) {
+    if (account.metadata?.seller_id === sellerId) return account;
+  }
+  return undefined;
 }
 
 export interface OnboardingUrls {

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
 import { accountHandlers } from './handlers/accounts.ts';
+import { paymentHandlers } from './handlers/payments.ts';
 
 export type EventType = Stripe.Event.Type;
 /** Each event type to its typed event. An indexed map (not a conditional type) keeps variance
@@ -27,6 +28,7 @@ export type HandlerRegistry = { [T in EventType]?: EventHandler<T> };
 
 export const handlers: HandlerRegistry = {
   ...accountHandlers,
+  ...paymentHandlers,
 };
 
 /** The handler for an event, typed by its `type`; undefined → the event is ignored. */

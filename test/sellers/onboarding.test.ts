@@ -284,6 +284,16 @@ describe('exactly one account per seller', () => {
     expect(accountIdempotencyKey(user.id)).toBe(`seller:${user.id}:connect-account`);
   });
 
+  it('after the idempotency window, an account created but never stored is found by metadata, not duplicated', async () => {
+    const user = await createTestUser(database.db, 'seller');
+    // Our request was stored two days ago, Stripe created the account, and we crashed before storing it.
+    await database.db.insertInto('sellers').values({ id: user.id, account_country: 'US', account_email: user.email, account_requested_at: new Date(Date.now() - 2 * 86_400_000) }).execute();
+    const orphan = await emulator.stripe.accounts.create({ country: 'US', email: user.email, metadata: { seller_id: user.id }, controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' }, requirement_collection: 'stripe' } });
+    const result = await ensureConnectedAccount(database.db, emulator.stripe, { sellerId: user.id, country: 'US', email: user.email });
+    expect(result).toEqual({ accountId: orphan.id, created: false });
+    expect(await accountsFor(user.id)).toHaveLength(1);
+  });
+
   it('the database refuses one account for two sellers', async () => {
     const a = await createTestUser(database.db, 'seller');
     const b = await createTestUser(database.db, 'seller');
