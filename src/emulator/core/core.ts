@@ -122,6 +122,8 @@ export interface RequestLogEntry {
 
 interface IdempotencyEntry {
   fingerprint: string;
+  /** Request-Id of the request that produced the stored response. */
+  requestId?: string;
   status: number;
   body: string;
   createdAt: number;
@@ -586,7 +588,7 @@ export class EmulatorCore {
           );
         }
         log.replayed = true;
-        return respond(prev.status, prev.body, { 'Idempotent-Replayed': 'true', 'Original-Request': requestId });
+        return respond(prev.status, prev.body, { 'Idempotent-Replayed': 'true', 'Original-Request': prev.requestId ?? requestId });
       }
     }
 
@@ -629,10 +631,17 @@ export class EmulatorCore {
       if (err.headers) for (const [h, v] of Object.entries(err.headers)) res.setHeader(h, v);
     }
     if (idemScope) {
-      this.idempotency.set(idemScope, { fingerprint, status, body, createdAt: Date.now() });
+      this.idempotency.set(idemScope, { fingerprint, requestId, status, body, createdAt: Date.now() });
+      if (this.idempotency.size > 20_000) this.pruneIdempotency();
       this.scheduleSave();
     }
     respond(status, body);
+  }
+
+  /** Stripe prunes keys after at least 24 hours. */
+  private pruneIdempotency(): void {
+    const cutoff = Date.now() - 24 * 3600 * 1000;
+    for (const [k, e] of this.idempotency) if (!e.inFlight && e.createdAt < cutoff) this.idempotency.delete(k);
   }
 
   private takeFault(method: string, path: string): Fault | undefined {
