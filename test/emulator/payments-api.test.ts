@@ -261,6 +261,31 @@ describe('transfers, application fees, refunds API', () => {
   });
 });
 
+describe('asynchronous refund outcomes (events)', () => {
+  it('pm_card_refundFail: succeeded, then refund.failed with a refund_failure credit; pm_card_pendingRefund: pending, then refund.updated', async () => {
+    const failPi = await t.stripe.paymentIntents.create({ amount: 5_000, currency: 'usd', payment_method: 'pm_card_refundFail', confirm: true });
+    const pendPi = await t.stripe.paymentIntents.create({ amount: 5_000, currency: 'usd', payment_method: 'pm_card_pendingRefund', confirm: true });
+    const failing = await t.stripe.refunds.create({ payment_intent: failPi.id });
+    const pending = await t.stripe.refunds.create({ payment_intent: pendPi.id });
+    expect(failing.status).toBe('succeeded');
+    expect(pending.status).toBe('pending');
+    await t.advance(5);
+    const failed = await t.stripe.refunds.retrieve(failing.id, { expand: ['failure_balance_transaction'] });
+    expect(failed.status).toBe('failed');
+    expect(failed.failure_reason).toBeTruthy();
+    expect(failed.failure_balance_transaction).toMatchObject({ type: 'refund_failure', amount: 5_000 });
+    expect((await t.stripe.charges.retrieve(String(failPi.latest_charge))).refunded).toBe(false);
+    expect((await t.stripe.refunds.retrieve(pending.id)).status).toBe('succeeded');
+    await t.flush();
+    const events = t.receiver.events(t.stripe);
+    const of = (id: string) => events.filter((e) => (e.data.object as { id?: string }).id === id).map((e) => e.type);
+    expect(of(failing.id)).toEqual(expect.arrayContaining(['refund.created', 'refund.failed', 'refund.updated']));
+    expect(of(pending.id)).toEqual(expect.arrayContaining(['refund.created', 'refund.updated']));
+    const upd = events.find((e) => e.type === 'refund.updated' && (e.data.object as Stripe.Refund).id === pending.id);
+    expect(upd?.data.previous_attributes).toMatchObject({ status: 'pending' });
+  });
+});
+
 describe('Stripe.js stand-in', () => {
   it('serves the script', async () => {
     const res = await fetch(`${t.url}/js/v3.js`);

@@ -882,6 +882,7 @@ export class Payments {
     if (status === 'pending') refund.pending_reason = 'processing';
     this.refunds.insert(account, refund, { internal: { behaviour: card?.refund ?? null } });
 
+    const chargeBefore = { amount_refunded: charge.amount_refunded, refunded: charge.refunded };
     charge.amount_refunded += amount;
     charge.refunded = charge.amount_refunded >= charge.amount;
     this.charges.save(charge);
@@ -905,7 +906,7 @@ export class Payments {
     refund = this.refunds.save(refund);
     const updatedCharge = this.charges.require(charge.id, account);
     this.core.emitEvent({ type: 'refund.created', object: refund, account });
-    this.core.emitEvent({ type: 'charge.refunded', object: updatedCharge, account, previousAttributes: { amount_refunded: updatedCharge.amount_refunded - amount, refunded: false } });
+    this.core.emitEvent({ type: 'charge.refunded', object: updatedCharge, account, previousAttributes: chargeBefore.refunded === updatedCharge.refunded ? { amount_refunded: chargeBefore.amount_refunded } : chargeBefore });
     if (reversedTransfer) this.core.emitEvent({ type: 'transfer.reversed', object: reversedTransfer });
     if (refundedFee) this.core.emitEvent({ type: 'application_fee.refunded', object: refundedFee });
     return refund;
