@@ -28,6 +28,11 @@ export class Clock {
     this.lastTick = this.now();
   }
 
+  /** Forget past ticks (after loading state or a reset): scheduled work resumes from now. */
+  syncLastTick(): void {
+    this.lastTick = this.now();
+  }
+
   /** Current emulator time, unix seconds. */
   now(): number {
     return Math.floor(Date.now() / 1000) + this.offset;

@@ -341,6 +341,7 @@ export class EmulatorCore {
     this.delivery.clearLog();
     this.delivery.setMode({ mode: 'normal' });
     this.clock.offset = 0;
+    this.clock.syncLastTick();
     for (const s of this.seeds) s();
   }
 
@@ -350,6 +351,7 @@ export class EmulatorCore {
 
   async listen(): Promise<{ url: string; port: number }> {
     this.loadState();
+    this.clock.syncLastTick();
     for (const s of this.seeds) s();
     this.registerCoreControls();
     this.store.onChange = () => this.scheduleSave();
