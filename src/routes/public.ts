@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { render } from '../http/render.ts';
 import { catalogue, findPublicListing, findPublicSeller } from '../listings/listings.ts';
 
@@ -19,7 +20,8 @@ export async function publicRoutes(app: FastifyInstance): Promise<void> {
   app.get('/listings/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const listing = await findPublicListing(app.db, (request.params as Static<typeof IdParams>).id);
     if (listing === undefined) return render(request, reply, 'errors/404', {}, 404);
-    return render(request, reply, 'public/listing', { title: listing.title, listing });
+    // `attempt`: a fresh id per rendered buy form, so a double submit of it is one order (issue 6).
+    return render(request, reply, 'public/listing', { title: listing.title, listing, attempt: randomUUID() });
   });
 
   app.get('/sellers/:id', { schema: { params: IdParams } }, async (request, reply) => {
