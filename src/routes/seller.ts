@@ -131,7 +131,7 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
   app.post('/seller/payouts/dashboard', { preHandler: requireSeller, schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (request, reply) => {
     const seller = await ensureSeller(app.db, request.auth!.user.id);
     if (seller.stripe_account_id === null || !seller.details_submitted) {
-      setFlash(reply, 'error', 'Finish setting up payouts first; the Stripe dashboard opens once your details are submitted.');
+      setFlash(reply, 'error', 'Finish setting up payouts first. The Stripe dashboard opens once your details are submitted.');
       return reply.redirect('/seller', 303);
     }
     try {
