@@ -141,6 +141,24 @@ describe('automatic payouts', () => {
     expect(day).toBe(3);
   });
 
+  test('monthly on monthly_payout_days; weekly_payout_days; the schedule keeps its days when only delay_days changes', async () => {
+    const acct = await createExpressAccount(t, { outcome: 'verified' });
+    const upd = await t.stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'monthly', monthly_payout_days: [1, 15] } } } });
+    expect(upd.settings?.payouts?.schedule).toEqual({ interval: 'monthly', monthly_payout_days: [1, 15], delay_days: 2 });
+    const kept = await t.stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { delay_days: 4 } } } });
+    expect(kept.settings?.payouts?.schedule).toEqual({ interval: 'monthly', monthly_payout_days: [1, 15], delay_days: 4 });
+    const s = t.stripeFor(acct.id);
+    t.emu.core.postLedger({ account: acct.id, amount: 900, currency: 'usd', type: 'adjustment', immediate: true });
+    await toNextMidnight(32);
+    const days = (await s.payouts.list({ limit: 100 })).data.map((p) => new Date(p.created * 1000).getUTCDate());
+    expect(days.length).toBeGreaterThanOrEqual(1);
+    expect(days.every((d) => d === 1 || d === 15)).toBe(true);
+    const weekly = await t.stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['tuesday', 'friday'] } } } });
+    expect(weekly.settings?.payouts?.schedule).toEqual({ interval: 'weekly', weekly_payout_days: ['tuesday', 'friday'], delay_days: 4 });
+    const both = await t.stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'weekly', weekly_anchor: 'monday', weekly_payout_days: ['friday'] } } } }).catch((e: unknown) => e);
+    expect(both).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+  });
+
   test("the platform's schedule is manual: its balance is never swept", async () => {
     t.emu.core.postLedger({ account: t.emu.platformAccount, amount: 10_000, currency: 'usd', type: 'adjustment', immediate: true });
     const before = usd((await t.stripe.balance.retrieve()).available) ?? 0;

@@ -142,11 +142,7 @@ function scheduleFrom(params: Params, current: Stripe.Account.Settings.Payouts.S
   const sp = obj(params, 'settings.payouts.schedule');
   if (!sp) return s;
   const interval = str(sp, 'interval');
-  if (interval) {
-    s.interval = interval;
-    delete s.weekly_anchor;
-    delete s.monthly_anchor;
-  }
+  if (interval) s.interval = interval;
   const dd = sp.delay_days;
   if (dd === 'minimum') s.delay_days = MINIMUM_DELAY_DAYS;
   else if (typeof dd === 'number') {
@@ -155,10 +151,38 @@ function scheduleFrom(params: Params, current: Stripe.Account.Settings.Payouts.S
   }
   const wa = str(sp, 'weekly_anchor');
   const ma = int(sp, 'monthly_anchor');
-  if (s.interval === 'weekly') s.weekly_anchor = wa ?? s.weekly_anchor ?? 'monday';
-  else if (wa) throw invalidRequest('`weekly_anchor` is only allowed when `interval` is `weekly`.', { param: `${param}[weekly_anchor]` });
-  if (s.interval === 'monthly') s.monthly_anchor = ma ?? s.monthly_anchor ?? 1;
-  else if (ma !== undefined) throw invalidRequest('`monthly_anchor` is only allowed when `interval` is `monthly`.', { param: `${param}[monthly_anchor]` });
+  const wpd = Array.isArray(sp.weekly_payout_days) ? sp.weekly_payout_days.map(String) : undefined;
+  const mpd = Array.isArray(sp.monthly_payout_days) ? sp.monthly_payout_days.map(Number) : undefined;
+  if (wa && wpd) throw invalidRequest('You cannot specify both `weekly_anchor` and `weekly_payout_days`.', { param: `${param}[weekly_payout_days]` });
+  if (ma !== undefined && mpd) throw invalidRequest('You cannot specify both `monthly_anchor` and `monthly_payout_days`.', { param: `${param}[monthly_payout_days]` });
+  if (s.interval === 'weekly') {
+    if (wpd) {
+      s.weekly_payout_days = wpd;
+      delete s.weekly_anchor;
+    } else if (wa || !s.weekly_payout_days?.length) {
+      s.weekly_anchor = wa ?? s.weekly_anchor ?? 'monday';
+      delete s.weekly_payout_days;
+    }
+  } else {
+    if (wa) throw invalidRequest('`weekly_anchor` is only allowed when `interval` is `weekly`.', { param: `${param}[weekly_anchor]` });
+    if (wpd) throw invalidRequest('`weekly_payout_days` is only allowed when `interval` is `weekly`.', { param: `${param}[weekly_payout_days]` });
+    delete s.weekly_anchor;
+    delete s.weekly_payout_days;
+  }
+  if (s.interval === 'monthly') {
+    if (mpd) {
+      s.monthly_payout_days = mpd;
+      delete s.monthly_anchor;
+    } else if (ma !== undefined || !s.monthly_payout_days?.length) {
+      s.monthly_anchor = ma ?? s.monthly_anchor ?? 1;
+      delete s.monthly_payout_days;
+    }
+  } else {
+    if (ma !== undefined) throw invalidRequest('`monthly_anchor` is only allowed when `interval` is `monthly`.', { param: `${param}[monthly_anchor]` });
+    if (mpd) throw invalidRequest('`monthly_payout_days` is only allowed when `interval` is `monthly`.', { param: `${param}[monthly_payout_days]` });
+    delete s.monthly_anchor;
+    delete s.monthly_payout_days;
+  }
   return s;
 }
 

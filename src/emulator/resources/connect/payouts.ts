@@ -77,12 +77,16 @@ function scheduleDue(schedule: Stripe.Account.Settings.Payouts.Schedule | undefi
   switch (schedule.interval) {
     case 'daily':
       return true;
-    case 'weekly':
-      return WEEKDAYS[d.getUTCDay()] === (schedule.weekly_anchor ?? 'monday');
+    case 'weekly': {
+      const day = WEEKDAYS[d.getUTCDay()] ?? '';
+      if (schedule.weekly_payout_days?.length) return schedule.weekly_payout_days.includes(day);
+      return day === (schedule.weekly_anchor ?? 'monday');
+    }
     case 'monthly': {
-      const anchor = schedule.monthly_anchor ?? 1;
+      // Anchors past the end of a month (29–31) pay out on its last day.
       const lastDay = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
-      return d.getUTCDate() === Math.min(anchor, lastDay);
+      const days = schedule.monthly_payout_days?.length ? schedule.monthly_payout_days : [schedule.monthly_anchor ?? 1];
+      return days.some((anchor) => d.getUTCDate() === Math.min(anchor, lastDay));
     }
     default:
       return false;
