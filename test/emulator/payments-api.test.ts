@@ -39,6 +39,13 @@ describe('PaymentIntent validation', () => {
     expect(e.statusCode).toBe(400);
     expect(e.code).toBe('payment_method_types_no_longer_supported');
   });
+  it('confirm=true without a payment method fails before anything is created', async () => {
+    const before = (await t.stripe.paymentIntents.list({ limit: 100 })).data.length;
+    const e = await fails(t.stripe.paymentIntents.create({ amount: 1_000, currency: 'usd', confirm: true }));
+    expect(e.statusCode).toBe(400);
+    expect(e.code).toBe('payment_intent_unexpected_state');
+    expect((await t.stripe.paymentIntents.list({ limit: 100 })).data.length).toBe(before);
+  });
   it('rejects unknown parameters', async () => {
     const e = await fails(t.stripe.paymentIntents.create({ amount: 1_000, currency: 'usd', transfer_data: { destination: seller.id, foo: 1 } } as unknown as Stripe.PaymentIntentCreateParams));
     expect(e.code).toBe('parameter_unknown');

@@ -6,7 +6,7 @@ import type Stripe from 'stripe';
 import type { EmulatorCore, ApiRequest } from '../../core/core.ts';
 import { p, PAYMENT_METHOD_TYPES_REMOVED, str, int, bool, obj, mergeMetadata, type Params } from '../../core/params.ts';
 import { invalidRequest, resourceMissing } from '../../core/errors.ts';
-import type { Payments } from './service.ts';
+import { MISSING_PAYMENT_METHOD, type Payments } from './service.ts';
 import { EVIDENCE_FIELDS } from './objects.ts';
 import { lookupCardNumber } from './cards.ts';
 
@@ -128,6 +128,10 @@ export function registerPaymentRoutes(core: EmulatorCore, pay: Payments): void {
     },
     (req) => {
       const pr = req.params;
+      if (bool(pr, 'confirm') && !str(pr, 'payment_method')) {
+        // Checked before anything is created, as Stripe does.
+        throw invalidRequest(MISSING_PAYMENT_METHOD, { code: 'payment_intent_unexpected_state', param: 'payment_method' });
+      }
       const apm = obj(pr, 'automatic_payment_methods');
       const md = metadataOf(pr);
       const pi = pay.createIntent({

@@ -61,6 +61,9 @@ export const PLATFORM_APPLICATION = 'ca_emulatorPlatformApplication0';
 /** How long disputes wait for evidence (test mode shows roughly a week or more). */
 export const DISPUTE_EVIDENCE_DAYS = 7;
 
+export const MISSING_PAYMENT_METHOD =
+  "You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.";
+
 export interface PaymentIntentInternal {
   threeDS?: 'pending' | 'passed';
   checkoutSession?: string;
@@ -336,7 +339,7 @@ export class Payments {
     const pm = opts.pm ?? (opts.payment_method ? this.resolvePaymentMethod(account, opts.payment_method) : pi.payment_method ? this.pms.get(String(pi.payment_method), account) : undefined);
     if (!pm) {
       throw invalidRequest(
-        "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the PaymentIntent with cus_xxx, specify a payment method attached to this customer along with the customer ID.".replace(' with cus_xxx', ''),
+        MISSING_PAYMENT_METHOD,
         { code: 'payment_intent_unexpected_state', extra: { payment_intent: pi } },
       );
     }
