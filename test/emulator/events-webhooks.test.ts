@@ -99,6 +99,23 @@ describe('delivery', () => {
     expect(t.receiver.events(t.stripe, 'connect')).toHaveLength(3);
   });
 
+  test('a delivery that times out is retried', async () => {
+    const quick = await startTestEmulator({ delivery: { retryBaseMs: 10, maxAttempts: 4, timeoutMs: 200 } });
+    try {
+      quick.receiver.hang = 1;
+      const acct = await createExpressAccount(quick);
+      await quick.stripe.accounts.update(acct.id, { metadata: { slow: '1' } });
+      await quick.flush();
+      const log = await quick.control<{ data: Array<{ status: string; attempts: Array<{ status: number | null; error?: string }> }> }>('/_emulator/deliveries?type=account.updated');
+      expect(log.data[0]!.status).toBe('succeeded');
+      expect(log.data[0]!.attempts[0]!.status).toBeNull();
+      expect(log.data[0]!.attempts[0]!.error).toMatch(/timeout|abort/i);
+      expect(log.data[0]!.attempts[1]!.status).toBe(200);
+    } finally {
+      await quick.stop();
+    }
+  });
+
   test('an endpoint that never succeeds is marked failed after maxAttempts', async () => {
     t.receiver.respond = () => 503;
     const acct = await createExpressAccount(t);

@@ -22,6 +22,8 @@ export interface Receiver {
   received: Received[];
   /** Status to answer with; a function can vary it per call (e.g. fail the first N). */
   respond: (r: Received, index: number) => number;
+  /** The next `hang` requests are never answered (the sender must time out). */
+  hang: number;
   /** Every received body verified with `stripe.webhooks.constructEvent` (throws if any fails). */
   events(stripe: Stripe, endpoint?: 'platform' | 'connect'): Stripe.Event[];
   close(): Promise<void>;
@@ -33,12 +35,17 @@ export async function startReceiver(): Promise<Receiver> {
     url: '',
     received,
     respond: () => 200,
+    hang: 0,
     events(stripe, endpoint) {
       return received
         .filter((r) => !endpoint || r.endpoint === endpoint)
         .map((r) => stripe.webhooks.constructEvent(r.body, r.signature, r.endpoint === 'platform' ? PLATFORM_SECRET : CONNECT_SECRET));
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -51,6 +58,10 @@ export async function startReceiver(): Promise<Receiver> {
         headers: req.headers,
       };
       received.push(r);
+      if (receiver.hang > 0) {
+        receiver.hang -= 1;
+        return;
+      }
       res.writeHead(receiver.respond(r, received.length - 1), { 'content-type': 'application/json' });
       res.end('{"received":true}');
     });
