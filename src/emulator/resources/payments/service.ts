@@ -54,12 +54,17 @@ import {
   stripeFee,
   stripeFeeDetails,
 } from './fees.ts';
-import { apiList, billingDetails, buildPaymentMethod, chargeCardDetails, declineOutcome, emptyEvidence, successOutcome } from './objects.ts';
+import { EVIDENCE_FIELDS, apiList, billingDetails, buildPaymentMethod, chargeCardDetails, declineOutcome, emptyEvidence, successOutcome } from './objects.ts';
 
 /** The platform's Connect application id (`application` on fees). */
 export const PLATFORM_APPLICATION = 'ca_emulatorPlatformApplication0';
 /** How long disputes wait for evidence (test mode shows roughly a week or more). */
 export const DISPUTE_EVIDENCE_DAYS = 7;
+
+type TextEvidenceKey = Exclude<keyof Stripe.Dispute.Evidence, 'enhanced_evidence' | 'shipping_address'>;
+function isTextEvidenceKey(k: string): k is TextEvidenceKey {
+  return EVIDENCE_FIELDS.includes(k);
+}
 
 export const MISSING_PAYMENT_METHOD =
   "You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.";
@@ -1197,9 +1202,11 @@ export class Payments {
     }
     if (input.evidence) {
       prev.evidence = d.evidence;
-      const ev = { ...d.evidence } as Record<string, unknown>;
-      for (const [k, v] of Object.entries(input.evidence)) ev[k] = v === '' ? null : v;
-      d.evidence = ev as unknown as Stripe.Dispute.Evidence;
+      const ev: Stripe.Dispute.Evidence = { ...d.evidence };
+      for (const [k, v] of Object.entries(input.evidence)) {
+        if (isTextEvidenceKey(k)) ev[k] = v === '' ? null : v;
+      }
+      d.evidence = ev;
       d.evidence_details.has_evidence = true;
     }
     const submit = input.submit ?? true;
