@@ -293,6 +293,18 @@ describe('asynchronous refund outcomes (events)', () => {
   });
 });
 
+describe('payments control API', () => {
+  it('opens a dispute on an existing charge and lists the test cards', async () => {
+    const pi = await t.stripe.paymentIntents.create({ amount: 2_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true });
+    const d = await t.control<Stripe.Dispute>(`/_emulator/payments/charges/${String(pi.latest_charge)}/dispute`, { reason: 'product_not_received' });
+    expect(d.reason).toBe('product_not_received');
+    expect((await t.stripe.disputes.retrieve(d.id)).charge).toBe(pi.latest_charge);
+    await expect(t.control(`/_emulator/payments/charges/${String(pi.latest_charge)}/dispute`, {})).rejects.toThrow(/already disputed/);
+    const cards = await t.control<{ cards: Array<{ number: string }> }>('/_emulator/payments/test_cards');
+    expect(cards.cards.map((c) => c.number)).toContain('4000000000000259');
+  });
+});
+
 describe('Stripe.js stand-in', () => {
   it('serves the script', async () => {
     const res = await fetch(`${t.url}/js/v3.js`);

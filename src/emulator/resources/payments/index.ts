@@ -5,6 +5,8 @@
  * ./README.md.
  */
 import type { EmulatorCore } from '../../core/core.ts';
+import { invalidRequest } from '../../core/errors.ts';
+import { TEST_CARDS, TEST_PAYMENT_METHODS } from './cards.ts';
 import { Payments } from './service.ts';
 import { registerPaymentRoutes } from './routes.ts';
 import { registerCheckout } from './checkout.ts';
@@ -17,4 +19,18 @@ export function registerPayments(core: EmulatorCore): void {
   registerPaymentPages(core, pay);
   // Test-card refunds settle on the next clock tick after they were created (7726 / 5126).
   core.onTick('payments-refund-settlement', () => pay.settleRefunds());
+
+  // Control API (tests): list the test cards; open a dispute on any succeeded charge.
+  core.control('GET', '/_emulator/payments/test_cards', () => ({ cards: Object.values(TEST_CARDS), payment_methods: TEST_PAYMENT_METHODS }));
+  core.control('POST', '/_emulator/payments/charges/:id/dispute', ({ pathParams, body }) => {
+    const id = pathParams.id ?? '';
+    const charge = pay.charges.get(id);
+    if (!charge || charge.status !== 'succeeded' || !charge.captured) throw invalidRequest(`No succeeded, captured charge '${id}'.`, { param: 'id' });
+    if (charge.disputed) throw invalidRequest(`Charge ${id} is already disputed.`, { param: 'id' });
+    const reason = String(body.reason ?? 'fraudulent');
+    if (reason !== 'fraudulent' && reason !== 'product_not_received' && reason !== 'inquiry') {
+      throw invalidRequest('reason must be fraudulent, product_not_received or inquiry', { param: 'reason' });
+    }
+    return pay.openDispute(pay.charges.ownerOf(id) ?? core.platformAccount, id, reason);
+  });
 }
