@@ -90,6 +90,9 @@ describe.skipIf(!chromiumAvailable)('browser: seller onboarding and first listin
       await visible(page.getByText('“Speckled stoneware mug” is listed.'));
       await visible(page.getByRole('cell', { name: '€28.50' }));
       await screenshot(page, 'seller-dashboard');
+      await page.setViewportSize({ width: 390, height: 844 });
+      await screenshot(page, 'seller-dashboard-phone');
+      await page.setViewportSize({ width: 1100, height: 900 });
 
       await page.getByRole('link', { name: 'Marketplace' }).first().click();
       await page.waitForURL(`${baseUrl}/`);
