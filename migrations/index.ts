@@ -6,10 +6,12 @@ import * as usersAndSessions from './20261127_0001_users_and_sessions.ts';
 import * as sellersAndListings from './20261127_1100_sellers_and_listings.ts';
 import * as stripeEvents from './20261127_2000_stripe_events.ts';
 import * as orders from './20261127_3100_orders.ts';
+import * as adminMoney from './20261127_4000_admin_money.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
   '20261127_1100_sellers_and_listings': sellersAndListings,
   '20261127_2000_stripe_events': stripeEvents,
   '20261127_3100_orders': orders,
+  '20261127_4000_admin_money': adminMoney,
 };

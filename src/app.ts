@@ -25,6 +25,8 @@ import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminSellerRoutes } from './routes/admin-sellers.ts';
+import { adminOrderRoutes } from './routes/admin-orders.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDependencies {
@@ -137,6 +139,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(orderRoutes);
   await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
   await app.register(adminRoutes);
+  await app.register(adminSellerRoutes);
+  await app.register(adminOrderRoutes);
 
   return app;
 }

@@ -189,6 +189,122 @@ export interface OrderTransitionsTable {
   created_at: CreatedAt;
 }
 
+// ---- Platform admin (issue 7): see migrations/20261127_4000_admin_money.ts ----
+
+export interface AdminAuditLogTable {
+  id: Generated<number>;
+  actor_id: string | null;
+  actor_email: string;
+  /** e.g. 'refund.create', 'payouts.pause', 'fee_policy.update'. */
+  action: string;
+  target_type: string;
+  target_id: string;
+  /** Write as JSON.stringify(...). */
+  before: ColumnType<unknown, string | null, string | null>;
+  after: ColumnType<unknown, string | null, string | null>;
+  created_at: CreatedAt;
+}
+
+export interface PlatformSettingsTable {
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SellerPayoutSettingsTable {
+  seller_id: string;
+  paused: ColumnType<boolean, boolean | undefined, boolean>;
+  previous_schedule: ColumnType<unknown, string | null | undefined, string | null>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type PayoutRequestStatus = 'requested' | 'created' | 'rejected';
+
+export interface PayoutRequestsTable {
+  id: string;
+  seller_id: string;
+  account: string;
+  amount: number;
+  currency: string;
+  status: ColumnType<PayoutRequestStatus, PayoutRequestStatus | undefined, PayoutRequestStatus>;
+  stripe_payout_id: Nullable<string>;
+  error_message: Nullable<string>;
+  requested_by: Nullable<string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface PayoutsTable {
+  id: string;
+  account: string;
+  seller_id: Nullable<string>;
+  amount: number;
+  currency: string;
+  status: string;
+  automatic: boolean;
+  method: ColumnType<string, string | undefined, string>;
+  arrival_date: Nullable<Date>;
+  failure_code: Nullable<string>;
+  failure_message: Nullable<string>;
+  stripe_created: Timestamp;
+  observed_at: Timestamp;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type RefundStatus = 'requested' | 'rejected' | 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+
+export interface RefundsTable {
+  id: string;
+  order_id: string;
+  amount: number;
+  currency: string;
+  reason: Nullable<'duplicate' | 'fraudulent' | 'requested_by_customer'>;
+  reverse_transfer: boolean;
+  refund_application_fee: boolean;
+  status: ColumnType<RefundStatus, RefundStatus | undefined, RefundStatus>;
+  stripe_refund_id: Nullable<string>;
+  transfer_reversal_amount: Nullable<number>;
+  failure_reason: Nullable<string>;
+  error_message: Nullable<string>;
+  requested_by: Nullable<string>;
+  observed_at: Nullable<Date>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface DisputesTable {
+  id: string;
+  order_id: Nullable<string>;
+  charge_id: string;
+  amount: number;
+  currency: string;
+  reason: string;
+  status: string;
+  evidence_due_by: Nullable<Date>;
+  evidence_submitted: ColumnType<boolean, boolean | undefined, boolean>;
+  evidence_draft: ColumnType<unknown, string | null | undefined, string | null>;
+  recovery_reversal_id: Nullable<string>;
+  recovered_amount: ColumnType<number, number | undefined, number>;
+  recovery_error: Nullable<string>;
+  repayment_transfer_id: Nullable<string>;
+  repaid_amount: ColumnType<number, number | undefined, number>;
+  dispute_fee: ColumnType<number, number | undefined, number>;
+  funds_withdrawn: ColumnType<boolean, boolean | undefined, boolean>;
+  funds_reinstated: ColumnType<boolean, boolean | undefined, boolean>;
+  stripe_created: Timestamp;
+  observed_at: Timestamp;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface OrderMoneyTable {
+  order_id: string;
+  fee_refunded: ColumnType<number, number | undefined, number>;
+  transfer_reversed: ColumnType<number, number | undefined, number>;
+  charge_refunded: ColumnType<number, number | undefined, number>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -200,6 +316,14 @@ export interface Database {
   order_transitions: OrderTransitionsTable;
   stripe_events: StripeEventsTable;
   stripe_backfill_cursors: StripeBackfillCursorsTable;
+  admin_audit_log: AdminAuditLogTable;
+  platform_settings: PlatformSettingsTable;
+  seller_payout_settings: SellerPayoutSettingsTable;
+  payout_requests: PayoutRequestsTable;
+  payouts: PayoutsTable;
+  refunds: RefundsTable;
+  disputes: DisputesTable;
+  order_money: OrderMoneyTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -211,3 +335,8 @@ export type Listing = Selectable<ListingsTable>;
 export type StripeEventRow = Selectable<StripeEventsTable>;
 export type Order = Selectable<OrdersTable>;
 export type FeePolicy = Selectable<FeePoliciesTable>;
+export type AuditEntry = Selectable<AdminAuditLogTable>;
+export type PayoutRow = Selectable<PayoutsTable>;
+export type PayoutRequest = Selectable<PayoutRequestsTable>;
+export type RefundRow = Selectable<RefundsTable>;
+export type DisputeRow = Selectable<DisputesTable>;

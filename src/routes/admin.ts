@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../auth/guards.ts';
 import type { StripeEventStatus } from '../db/schema.ts';
 import { render, setFlash } from '../http/render.ts';
+import { adminSummary } from '../admin/money-views.ts';
 import { countByStatus, EVENT_STATUSES, findEvent, listEvents, replayEvent } from '../webhooks/inbox.ts';
 
 const PAGE_SIZE = 50;
@@ -28,7 +29,8 @@ const STATUS_BADGES: Record<StripeEventStatus, string> = {
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.get('/admin', { preHandler: requireAdmin }, async (request, reply) => {
     const counts = await countByStatus(app.db);
-    return render(request, reply, 'admin/home', { counts, needsAttention: counts.failed + counts.dead > 0 });
+    const summary = await adminSummary(app.db);
+    return render(request, reply, 'admin/home', { counts, needsAttention: counts.failed + counts.dead > 0, summary });
   });
 
   app.get<{ Querystring: Static<typeof EventsQuery> }>('/admin/events', {

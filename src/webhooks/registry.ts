@@ -6,6 +6,9 @@ import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
 import { accountHandlers } from './handlers/accounts.ts';
 import { paymentHandlers } from './handlers/payments.ts';
+import { payoutHandlers } from './handlers/payouts.ts';
+import { refundHandlers } from './handlers/refunds.ts';
+import { disputeHandlers } from './handlers/disputes.ts';
 
 export type EventType = Stripe.Event.Type;
 /** Each event type to its typed event. An indexed map (not a conditional type) keeps variance
@@ -29,6 +32,9 @@ export type HandlerRegistry = { [T in EventType]?: EventHandler<T> };
 export const handlers: HandlerRegistry = {
   ...accountHandlers,
   ...paymentHandlers,
+  ...payoutHandlers,
+  ...refundHandlers,
+  ...disputeHandlers,
 };
 
 /** The handler for an event, typed by its `type`; undefined → the event is ignored. */

@@ -1,0 +1,49 @@
+// The admin audit log: one row per admin action, written through the SAME transaction (`db` is a
+// Kysely transaction) as the change it records. If the change rolls back, so does its log entry;
+// if it commits, the entry commits with it. Actions that call Stripe record the request when it is
+// made and the outcome when it is known (two entries), so even a crash in between leaves a trace.
+import type { Kysely } from 'kysely';
+import type { AuditEntry, Database } from '../db/schema.ts';
+
+export interface Actor {
+  id: string;
+  email: string;
+}
+
+export interface AuditInput {
+  action: string;
+  targetType: string;
+  targetId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export async function recordAudit(db: Kysely<Database>, actor: Actor, input: AuditInput): Promise<void> {
+  await db.insertInto('admin_audit_log').values({
+    actor_id: actor.id,
+    actor_email: actor.email,
+    action: input.action,
+    target_type: input.targetType,
+    target_id: input.targetId,
+    before: input.before === undefined ? null : JSON.stringify(input.before),
+    after: input.after === undefined ? null : JSON.stringify(input.after),
+  }).execute();
+}
+
+export interface AuditFilter {
+  targetType?: string | undefined;
+  targetId?: string | undefined;
+  action?: string | undefined;
+  /** Keyset: entries older than this id. */
+  beforeId?: number | undefined;
+  limit?: number;
+}
+
+export async function listAudit(db: Kysely<Database>, filter: AuditFilter = {}): Promise<AuditEntry[]> {
+  let query = db.selectFrom('admin_audit_log').selectAll().orderBy('id', 'desc').limit(filter.limit ?? 50);
+  if (filter.targetType !== undefined) query = query.where('target_type', '=', filter.targetType);
+  if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
+  if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+  if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
+  return query.execute();
+}

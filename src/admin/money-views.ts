@@ -1,0 +1,90 @@
+// Read models for the admin pages: an order's money breakdown, its related Stripe events, and the
+// admin home's totals. Pure reads; amounts stay integers of minor units until the template formats them.
+import { sql, type Kysely } from 'kysely';
+import type { Database, DisputeRow, Order, RefundRow } from '../db/schema.ts';
+import { formatMoney } from '../money.ts';
+import { CLOSED } from '../disputes/disputes.ts';
+
+const COUNTED = new Set(['pending', 'requires_action', 'succeeded']);
+
+export interface BreakdownLine { key: string; label: string; amount: number; formatted: string; hint?: string }
+
+export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_refunded: number } | undefined, disputes: DisputeRow[]): BreakdownLine[] {
+  const c = order.currency;
+  const line = (key: string, label: string, amount: number, hint?: string): BreakdownLine => ({ key, label, amount, formatted: formatMoney(amount, c), ...(hint ? { hint } : {}) });
+  const counted = refunds.filter((r) => COUNTED.has(r.status));
+  const refunded = counted.reduce((n, r) => n + r.amount, 0);
+  const fromSeller = counted.reduce((n, r) => n + (r.transfer_reversal_amount ?? 0), 0);
+  const feeRefunded = money?.fee_refunded ?? 0;
+  const sellerNet = order.seller_net_amount ?? order.amount - order.application_fee_amount;
+  const lines = [
+    line('gross', 'Gross (paid by the buyer)', order.amount),
+    ...(order.stripe_fee_amount !== null ? [line('stripe_fee', "Stripe's fee (paid by the platform)", order.stripe_fee_amount)] : []),
+    line('application_fee', 'Application fee (platform)', order.application_fee_amount, `${order.fee_basis_points} bp + ${formatMoney(order.fee_fixed_amount, c)}`),
+    line('seller_net', 'Seller net (transfer − fee)', sellerNet),
+    line('refunded', 'Refunded to the buyer', refunded),
+    line('refunded_from_seller', '… of which reversed from the seller', fromSeller),
+    line('fee_refunded', '… application fee refunded to the seller', feeRefunded),
+    line('refunded_by_platform', '… paid by the platform', refunded - fromSeller),
+    line('seller_net_after_refunds', 'Seller net after refunds', sellerNet - fromSeller + feeRefunded),
+    line('platform_fee_kept', 'Application fee kept', order.application_fee_amount - feeRefunded),
+  ];
+  for (const d of disputes) {
+    lines.push(line('disputed', `Disputed (${d.status})`, d.amount, d.reason));
+    lines.push(line('dispute_recovered', '… recovered from the seller', d.recovered_amount));
+    if (d.repaid_amount > 0) lines.push(line('dispute_repaid', '… returned to the seller (won)', d.repaid_amount));
+    if (d.dispute_fee > 0) lines.push(line('dispute_fee', "… Stripe's dispute fee", d.dispute_fee));
+    if (d.status === 'lost') {
+      lines.push(line('dispute_loss', 'Lost to the dispute (platform, after recovery)', d.amount + d.dispute_fee - d.recovered_amount + d.repaid_amount));
+      lines.push(line('dispute_seller_loss', 'Lost to the dispute (seller)', d.recovered_amount - d.repaid_amount));
+    }
+  }
+  return lines;
+}
+
+/** Every inbox event about this order's Stripe objects, newest first. */
+export async function relatedEvents(db: Kysely<Database>, order: Order, extraIds: string[]) {
+  const ids = [order.stripe_payment_intent_id, order.stripe_charge_id, order.stripe_transfer_id, order.stripe_application_fee_id, order.stripe_checkout_session_id, ...extraIds]
+    .filter((id): id is string => id !== null && id !== '');
+  const refs = ids.length === 0 ? ['-'] : ids;
+  return db.selectFrom('stripe_events').select(['id', 'type', 'status', 'created', 'received_at', 'last_error', 'account'])
+    .where((eb) => eb.or([
+      eb(sql<string>`payload #>> '{data,object,id}'`, 'in', refs),
+      eb(sql<string>`payload #>> '{data,object,payment_intent}'`, 'in', refs),
+      eb(sql<string>`payload #>> '{data,object,charge}'`, 'in', refs),
+      eb(sql<string>`payload #>> '{data,object,metadata,order_id}'`, '=', order.id),
+    ]))
+    .orderBy('created', 'desc').orderBy('id', 'desc').limit(200).execute();
+}
+
+export interface AdminSummary {
+  volume: { currency: string; gross: string; fees: string; refunded: string }[];
+  openDisputes: number;
+  nearestDeadline: Date | null;
+  nearestDisputeId: string | null;
+  sellersByState: { state: string; count: number }[];
+}
+
+export async function adminSummary(db: Kysely<Database>): Promise<AdminSummary> {
+  const volume = await db.selectFrom('orders')
+    .select(['currency', sql<number>`sum(amount)::bigint`.as('gross'), sql<number>`sum(application_fee_amount)::bigint`.as('fees'), sql<number>`sum(amount_refunded)::bigint`.as('refunded')])
+    .where('status', 'in', ['paid', 'partially_refunded', 'refunded']).groupBy('currency').orderBy('currency').execute();
+  const feeRefunds = await db.selectFrom('order_money').innerJoin('orders', 'orders.id', 'order_money.order_id')
+    .select(['orders.currency', sql<number>`sum(order_money.fee_refunded)::bigint`.as('fee_refunded')]).groupBy('orders.currency').execute();
+  const feeRefundedBy = new Map(feeRefunds.map((r) => [r.currency, Number(r.fee_refunded)]));
+  const open = await db.selectFrom('disputes').select(['id', 'evidence_due_by']).where('status', 'not in', CLOSED)
+    .orderBy('evidence_due_by', 'asc').execute();
+  const states = await db.selectFrom('sellers').select(['account_state', sql<number>`count(*)::int`.as('count')]).groupBy('account_state').orderBy('account_state').execute();
+  return {
+    volume: volume.map((v) => ({
+      currency: v.currency,
+      gross: formatMoney(Number(v.gross), v.currency),
+      fees: formatMoney(Number(v.fees) - (feeRefundedBy.get(v.currency) ?? 0), v.currency),
+      refunded: formatMoney(Number(v.refunded), v.currency),
+    })),
+    openDisputes: open.length,
+    nearestDeadline: open[0]?.evidence_due_by ?? null,
+    nearestDisputeId: open[0]?.id ?? null,
+    sellersByState: states.map((s) => ({ state: s.account_state, count: s.count })),
+  };
+}

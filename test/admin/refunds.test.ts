@@ -1,0 +1,142 @@
+// Admin refunds through the emulator with the real SDK: partial and full refunds of a destination
+// charge (transfer reversal + application fee refund), the amount check before Stripe, the
+// double-submitted form, status following refund events, the breakdown and the audit trail.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from './harness.ts';
+
+function lineAmount(body: string, key: string): number | undefined {
+  const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
+  return match === null ? undefined : Number(match[1]);
+}
+
+describe('admin refunds', () => {
+  let h: Harness;
+  let seller: TestSeller;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    seller = await createSeller(h, { manualPayouts: true });
+  });
+  afterAll(async () => h?.close());
+
+  async function refundForm(orderId: string) {
+    const page = await h.admin.get(`/admin/orders/${orderId}`);
+    expect(page.statusCode).toBe(200);
+    return { page, refundId: hiddenValue(page.body, 'refund_id')! };
+  }
+
+  it('partial refund 2,500 of 10,000 (fee 1,000): reversal 2,500, fee refund 250, partially_refunded; then 7,500 more → refunded; too much → error, nothing sent', async () => {
+    const orderId = await createPaidOrder(h, seller, { amount: 10_000 });
+    const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    expect(order.application_fee_amount).toBe(1_000);
+
+    const { refundId } = await refundForm(orderId);
+    const form = { refund_id: refundId, amount: '25.00', reason: 'requested_by_customer', reverse_transfer: 'on', refund_application_fee: 'on' };
+    const confirm = await h.admin.post(`/admin/orders/${orderId}/refunds`, form);
+    expect(confirm.statusCode).toBe(200);
+    expect(confirm.body).toContain('Confirm refund');
+    expect(await h.requests('/v1/refunds')).toBe(0);
+
+    const done = await h.admin.post(`/admin/orders/${orderId}/refunds`, { ...form, confirm: 'yes' });
+    expect(done.statusCode).toBe(303);
+    await h.sync();
+
+    const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
+    expect(refunds.data.map((r) => r.amount)).toEqual([2_500]);
+    expect(refunds.data[0]!.metadata).toMatchObject({ refund_id: refundId, order_id: orderId });
+    const transfer = await h.stripe.transfers.retrieve(order.stripe_transfer_id!);
+    expect(transfer.amount_reversed).toBe(2_500);
+    const fee = await h.stripe.applicationFees.retrieve(order.stripe_application_fee_id!);
+    expect(fee.amount_refunded).toBe(250);
+
+    let page = await h.admin.get(`/admin/orders/${orderId}`);
+    expect(page.body).toContain('data-testid="order-status">partially_refunded<');
+    expect(lineAmount(page.body, 'gross')).toBe(10_000);
+    expect(lineAmount(page.body, 'application_fee')).toBe(1_000);
+    expect(lineAmount(page.body, 'seller_net')).toBe(9_000);
+    expect(lineAmount(page.body, 'refunded')).toBe(2_500);
+    expect(lineAmount(page.body, 'refunded_from_seller')).toBe(2_500);
+    expect(lineAmount(page.body, 'fee_refunded')).toBe(250);
+    expect(lineAmount(page.body, 'seller_net_after_refunds')).toBe(6_750);
+    expect(lineAmount(page.body, 'platform_fee_kept')).toBe(750);
+    // Related events from the inbox are listed.
+    expect(page.body).toContain('data-event-type="charge.refunded"');
+    expect(page.body).toContain('data-event-type="refund.created"');
+
+    // More than what is left: a clear error, and no request reaches Stripe.
+    const before = await h.requests('/v1/refunds');
+    const tooMuch = await refundForm(orderId);
+    const over = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: tooMuch.refundId, amount: '75.01', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
+    expect(over.statusCode).toBe(422);
+    expect(over.body).toContain('You can refund at most $75.00');
+    expect(await h.requests('/v1/refunds')).toBe(before);
+    expect(await h.database.db.selectFrom('refunds').select('id').where('id', '=', tooMuch.refundId).executeTakeFirst()).toBeUndefined();
+
+    // The rest: 7,500 → refunded.
+    const rest = await refundForm(orderId);
+    const second = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: rest.refundId, amount: '75.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
+    expect(second.statusCode).toBe(303);
+    await h.sync();
+    page = await h.admin.get(`/admin/orders/${orderId}`);
+    expect(page.body).toContain('data-testid="order-status">refunded<');
+    expect(lineAmount(page.body, 'refunded')).toBe(10_000);
+    expect(lineAmount(page.body, 'refunded_from_seller')).toBe(10_000);
+    expect(lineAmount(page.body, 'fee_refunded')).toBe(1_000);
+    expect((await h.stripe.applicationFees.retrieve(order.stripe_application_fee_id!)).amount_refunded).toBe(1_000);
+    expect(page.body).toContain('Nothing can be refunded on this order now.');
+
+    const transitions = await h.database.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', orderId).orderBy('id').execute();
+    expect(transitions.slice(-2)).toEqual([{ from_status: 'paid', to_status: 'partially_refunded' }, { from_status: 'partially_refunded', to_status: 'refunded' }]);
+
+    const audit = await h.database.db.selectFrom('admin_audit_log').selectAll().where('target_type', '=', 'order').where('target_id', '=', orderId).orderBy('id').execute();
+    expect(audit.map((a) => a.action)).toEqual(['refund.request', 'refund.create', 'refund.request', 'refund.create']);
+    expect(audit[0]!.before).toMatchObject({ status: 'paid', refundable: 10_000 });
+    expect(audit[1]!.after).toMatchObject({ status: 'succeeded', amount: 2_500, transfer_reversal_amount: 2_500 });
+    const auditPage = await h.admin.get(`/admin/audit?target_type=order&target_id=${orderId}`);
+    expect(auditPage.body.match(/data-action="refund.create"/g)).toHaveLength(2);
+  });
+
+  it('a double-submitted refund form makes one refund at Stripe', async () => {
+    const orderId = await createPaidOrder(h, seller, { amount: 4_000 });
+    const { refundId } = await refundForm(orderId);
+    const form = { refund_id: refundId, amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
+    const [a, b] = await Promise.all([
+      h.admin.post(`/admin/orders/${orderId}/refunds`, form),
+      h.admin.post(`/admin/orders/${orderId}/refunds`, form),
+    ]);
+    expect([a.statusCode, b.statusCode]).toEqual([303, 303]);
+    const again = await h.admin.post(`/admin/orders/${orderId}/refunds`, form); // and a later retry
+    expect(again.statusCode).toBe(303);
+    await h.sync();
+    const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
+    expect(refunds.data.map((r) => r.amount)).toEqual([1_000]);
+    expect(await h.database.db.selectFrom('refunds').select('id').where('order_id', '=', orderId).execute()).toHaveLength(1);
+    expect(order.amount_refunded).toBe(1_000);
+    expect(order.status).toBe('partially_refunded');
+  });
+
+  it('refund status follows Stripe: pending then succeeded, and succeeded then failed with the reason shown', async () => {
+    const pendingOrder = await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_pendingRefund' });
+    const failingOrder = await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_refundFail' });
+    for (const orderId of [pendingOrder, failingOrder]) {
+      const { refundId } = await refundForm(orderId);
+      const response = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: refundId, amount: '30.00', reverse_transfer: 'on', refund_application_fee: 'off', confirm: 'yes' });
+      expect(response.statusCode).toBe(303);
+    }
+    await h.sync();
+    const status = async (orderId: string) => (await h.database.db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow());
+    expect((await status(pendingOrder)).status).toBe('pending');
+    await h.emu.advanceClock(3600);
+    await h.sync();
+    expect((await status(pendingOrder)).status).toBe('succeeded');
+    const failed = await status(failingOrder);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure_reason).toBe('expired_or_canceled_card');
+    const page = await h.admin.get(`/admin/orders/${failingOrder}`);
+    expect(page.body).toContain('Failed: expired_or_canceled_card');
+    // The failed refund no longer counts as refunded.
+    const order = await h.database.db.selectFrom('orders').select(['amount_refunded']).where('id', '=', failingOrder).executeTakeFirstOrThrow();
+    expect(order.amount_refunded).toBe(0);
+  });
+});
