@@ -401,7 +401,11 @@ export class EmulatorCore {
     if (!this.options.stateFile || this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      this.saveState();
+      try {
+        this.saveState();
+      } catch (err) {
+        console.error(`[stripe-emulator] could not save state to ${this.options.stateFile}:`, err);
+      }
     }, 200);
     this.saveTimer.unref();
   }
