@@ -238,6 +238,10 @@ describe('core API for resource modules', () => {
       return { ...widgets.insert(req.account, { id: core.newId('wid'), object: 'widget', created: core.now(), gadget: g.id }), echo: req.params };
     });
     core.route('GET', '/v1/widgets/:id', {}, (req) => widgets.require(req.pathParams.id ?? '', req.account));
+    core.route('POST', '/v1/slow_widgets', { params: { n: p.integer } }, async (req) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return { id: core.newId('wid'), object: 'widget', n: req.params.n };
+    });
     await core.listen();
     const u = new URL(core.url);
     stripe = new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0 });
@@ -252,6 +256,26 @@ describe('core API for resource modules', () => {
     const got = (await stripe.rawRequest('GET', `/v1/widgets/${created.id}?expand[0]=gadget.part`)) as unknown as { gadget: { object: string; part: { name: string } } };
     expect(got.gadget.object).toBe('gadget');
     expect(got.gadget.part.name).toBe('bolt');
+  });
+
+  test('a second request with the same key while the first is in flight → 409 idempotency_key_in_use', async () => {
+    const send = () =>
+      fetch(`${core.url}/v1/slow_widgets`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'slow-1' },
+        body: 'n=1',
+      });
+    const first = send();
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await send();
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_in_use');
+    const done = await first;
+    expect(done.status).toBe(200);
+    const firstBody = await done.text();
+    const third = await send();
+    expect(third.headers.get('idempotent-replayed')).toBe('true');
+    expect(await third.text()).toBe(firstBody);
   });
 
   test('payment_method_types is rejected with payment_method_types_no_longer_supported', async () => {
