@@ -22,7 +22,11 @@ export interface StoreResult {
  * Stores a verified event. An event whose livemode differs from our key's (a Connect endpoint in
  * production receives both) is stored as `ignored`, so it is visible but never acted on.
  */
-export async function storeEvent(db: Kysely<Database>, event: Stripe.Event, options: { source: StripeEventSource; livemode: boolean }): Promise<StoreResult> {
+export async function storeEvent(
+  db: Kysely<Database>,
+  event: Stripe.Event,
+  options: { source: StripeEventSource; livemode: boolean; /** The verified body as received: stored as is, not re-serialised. */ rawJson?: string },
+): Promise<StoreResult> {
   const status: StripeEventStatus = event.livemode === options.livemode ? 'pending' : 'ignored';
   const inserted = await db
     .insertInto('stripe_events')
@@ -34,7 +38,7 @@ export async function storeEvent(db: Kysely<Database>, event: Stripe.Event, opti
       livemode: event.livemode,
       api_version: event.api_version ?? null,
       source: options.source,
-      payload: JSON.stringify(event),
+      payload: options.rawJson ?? JSON.stringify(event),
       status,
       ...(status === 'ignored' ? { last_error: `livemode ${event.livemode} does not match this deployment's key`, processed_at: new Date() } : {}),
     })

@@ -3,11 +3,12 @@
 // - A claim is one statement: `FOR UPDATE SKIP LOCKED` picks rows nobody else is claiming, and the
 //   same UPDATE marks them `processing` with a lease (`locked_until`, mirrored in `next_attempt_at`
 //   so the "due" index also finds events whose lease ran out — a worker that died holding them).
-// - Each event then runs in ONE transaction that first re-locks its row and checks the lease is
-//   still ours (same worker, same attempt), runs the handler, and sets `done`. A crash anywhere
-//   rolls the handler's writes back with the status change, so an effect is committed exactly once.
-//   While that transaction holds the row lock, another worker's claim skips the row even if the
-//   lease has expired, so a slow handler is never run twice concurrently.
+// - Each event then runs in ONE transaction: the handler's writes, then `done` — set only if the
+//   lease is still ours (same worker, same attempt), else the whole transaction rolls back. A crash
+//   anywhere rolls the handler's writes back with the status change, and a worker whose lease
+//   passed to another cannot commit, so an effect is committed exactly once. (A handler slower than
+//   the lease may run twice; only one run commits, so a handler calls Stripe only to read, or with
+//   an idempotency key.)
 // - A failure is recorded outside the rolled-back transaction: `failed` with exponential backoff,
 //   or `dead` once the attempts are spent. Admins replay dead events from /admin/events.
 import { randomBytes } from 'node:crypto';
@@ -92,34 +93,38 @@ export async function processClaimedEvent(db: Kysely<Database>, stripe: Stripe, 
   const handler = handlerFor(options.handlers, event.type);
   try {
     return await db.transaction().execute(async (trx) => {
-      const owned = await trx
-        .selectFrom('stripe_events')
-        .select('id')
-        .where('id', '=', event.id)
-        .where('status', '=', 'processing')
-        .where('locked_by', '=', options.workerId)
-        .where('attempts', '=', event.attempts)
-        .forUpdate()
-        .executeTakeFirst();
-      if (owned === undefined) return 'lost' as const;
       if (handler !== undefined) await handler(event.payload as Stripe.Event, { db: trx, stripe });
       const status = handler === undefined ? 'ignored' as const : 'done' as const;
-      await trx
+      // Commits only while the lease is still ours: same worker, same attempt. If another worker took
+      // the event over, this matches nothing and everything the handler wrote is rolled back.
+      const owned = await trx
         .updateTable('stripe_events')
         .set({
           status,
           locked_by: null,
           locked_until: null,
-          processed_at: sql<Date>`now()`,
+          processed_at: sql<Date>`clock_timestamp()`, // not now(): that is when the transaction began
           updated_at: sql<Date>`now()`,
-          ...(status === 'ignored' ? { last_error: `no handler for ${event.type}` } : { last_error: null }),
+          last_error: status === 'ignored' ? `no handler for ${event.type}` : null,
         })
         .where('id', '=', event.id)
-        .execute();
+        .where('status', '=', 'processing')
+        .where('locked_by', '=', options.workerId)
+        .where('attempts', '=', event.attempts)
+        .returning('id')
+        .executeTakeFirst();
+      if (owned === undefined) throw new LeaseLost();
       return status;
     });
   } catch (error) {
+    if (error instanceof LeaseLost) return 'lost';
     return recordFailure(db, event, error, options);
+  }
+}
+
+class LeaseLost extends Error {
+  constructor() {
+    super('the lease on this event passed to another worker');
   }
 }
 

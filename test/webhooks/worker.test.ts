@@ -164,14 +164,16 @@ describe.skipIf(isPglite())('a worker killed in the middle of an event (real Pos
     }, 200);
     expect(await row(event.id)).toMatchObject({ status: 'done', attempts: 2 });
     expect(await effects(database.db)).toEqual([{ event_id: event.id, worker: 'survivor' }]);
-  });
+  }, 120_000);
 });
 
 describe.skipIf(isPglite())('two workers and 1,000 events (real PostgreSQL: SKIP LOCKED across connections)', () => {
   it('each event is processed exactly once', async () => {
-    for (let i = 0; i < 1000; i++) {
-      await storeEvent(database.db, makeEvent('customer.created', { id: `cus_${i}`, object: 'customer' }, { id: `evt_pair_${i}` }), { source: 'platform', livemode: false });
-    }
+    await database.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 1000; i++) {
+        await storeEvent(trx, makeEvent('customer.created', { id: `cus_${i}`, object: 'customer' }, { id: `evt_pair_${i}` }), { source: 'platform', livemode: false });
+      }
+    });
     const pools = [connectPostgres(database.url!, { max: 5 }), connectPostgres(database.url!, { max: 5 })];
     const workers = pools.map((pool, i) => startWorker(pool.db, null as unknown as Stripe, {
       livemode: false, pollMs: 20, batchSize: 25, concurrency: 4, backfillEveryMs: null,
@@ -195,7 +197,7 @@ describe.skipIf(isPglite())('two workers and 1,000 events (real PostgreSQL: SKIP
     console.log(`[two workers] events processed per worker: ${JSON.stringify(perWorker)}`);
     expect(perWorker.w0).toBeGreaterThan(0);
     expect(perWorker.w1).toBeGreaterThan(0);
-  });
+  }, 180_000);
 });
 
 if (isPglite()) {
