@@ -127,8 +127,11 @@ export async function repaySeller(db: Kysely<Database>, stripe: Stripe, disputeI
   if (dispute.status !== 'won' || dispute.recovered_amount <= 0 || dispute.repayment_transfer_id !== null || dispute.order_id === null) return;
   const order = await db.selectFrom('orders').select(['id', 'destination_account', 'seller_id']).where('id', '=', dispute.order_id).executeTakeFirstOrThrow();
   try {
+    // Funded from the disputed charge (`source_transaction`), whose funds the won dispute has just
+    // reinstated: the platform's own available balance may be short (it paid Stripe's fee and its
+    // application fees may still be pending).
     const transfer = await stripe.transfers.create({
-      amount: dispute.recovered_amount, currency: dispute.currency, destination: order.destination_account,
+      amount: dispute.recovered_amount, currency: dispute.currency, destination: order.destination_account, source_transaction: dispute.charge_id,
       description: `Dispute ${dispute.id} won: recovered amount returned`,
       metadata: { dispute_id: dispute.id, order_id: order.id, seller_id: order.seller_id },
     }, { idempotencyKey: `dispute:${dispute.id}:repay` });

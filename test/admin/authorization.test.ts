@@ -1,0 +1,103 @@
+// Every /admin page and action against anonymous, buyer, seller and admin: only the admin gets in.
+// Every admin POST without a CSRF token is refused with 403 — and in every refused case nothing
+// changed: no audit entry, no row in our money tables, no request at the emulator.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginAs, TestClient } from '../helpers/app.ts';
+import { createPaidOrder, createSeller, hiddenValue, startHarness, type Harness } from './harness.ts';
+
+describe('admin authorization and CSRF', () => {
+  let h: Harness;
+  let pages: string[];
+  let actions: { url: string; body: Record<string, string> }[];
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const seller = await createSeller(h, { manualPayouts: true });
+    const orderId = await createPaidOrder(h, seller, { amount: 5_000 });
+    const disputedId = await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_createDispute' });
+    const dispute = await h.database.db.selectFrom('disputes').select('id').where('order_id', '=', disputedId).executeTakeFirstOrThrow();
+    const policy = await h.database.db.insertInto('fee_policies').values({ seller_id: null, currency: 'eur', basis_points: 700 }).returning('id').executeTakeFirstOrThrow();
+    const override = await h.database.db.insertInto('fee_policies').values({ seller_id: seller.user.id, currency: null, basis_points: 300 }).returning('id').executeTakeFirstOrThrow();
+    const event = await h.database.db.selectFrom('stripe_events').select('id').limit(1).executeTakeFirstOrThrow();
+    const orderPage = await h.admin.get(`/admin/orders/${orderId}`);
+    const sellerPage = await h.admin.get(`/admin/sellers/${seller.user.id}`);
+    const s = `/admin/sellers/${seller.user.id}`;
+    pages = [
+      '/admin', '/admin/events', `/admin/events/${event.id}`, '/admin/sellers', s, '/admin/fees', '/admin/policies', '/admin/audit',
+      '/admin/orders', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
+    ];
+    actions = [
+      { url: `/admin/events/${event.id}/replay`, body: {} },
+      { url: `${s}/payout-schedule`, body: { interval: 'weekly', weekly_anchor: 'monday' } },
+      { url: `${s}/payouts/pause`, body: {} },
+      { url: `${s}/payouts/resume`, body: {} },
+      { url: `${s}/payouts`, body: { request_id: hiddenValue(sellerPage.body, 'request_id')!, amount: '1.00', currency: 'usd', confirm: 'yes' } },
+      { url: `${s}/fee-policy`, body: { currency: '', basis_points: '500' } },
+      { url: `${s}/fee-policy/${override.id}/delete`, body: {} },
+      { url: '/admin/fees', body: { currency: 'usd', basis_points: '900', fixed: '0.30' } },
+      { url: `/admin/fees/${policy.id}/delete`, body: {} },
+      { url: `/admin/orders/${orderId}/refunds`, body: { refund_id: hiddenValue(orderPage.body, 'refund_id')!, amount: '1.00', reverse_transfer: 'on', confirm: 'yes' } },
+      { url: `/admin/disputes/${dispute.id}/evidence`, body: { action: 'draft', uncategorized_text: 'draft text' } },
+      { url: `/admin/disputes/${dispute.id}/accept`, body: { confirm: 'yes' } },
+      { url: '/admin/policies', body: { 'refunds.refund_application_fee': 'on' } },
+    ];
+  });
+  afterAll(async () => h?.close());
+
+  /** Everything an admin action could change, in our database and at Stripe. */
+  async function snapshot() {
+    const db = h.database.db;
+    const count = async (table: 'admin_audit_log' | 'refunds' | 'payout_requests' | 'platform_settings' | 'fee_policies') =>
+      (await db.selectFrom(table).select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+    const emulatorPosts = (await h.emu.control<{ data: { method: string }[] }>('GET', '/_emulator/requests')).data.filter((r) => r.method === 'POST').length;
+    const policies = await db.selectFrom('fee_policies').select(['id', 'basis_points']).orderBy('id').execute();
+    const events = await db.selectFrom('stripe_events').select(['id', 'status', 'attempts']).orderBy('id').execute();
+    return JSON.stringify({
+      audit: await count('admin_audit_log'), refunds: await count('refunds'), payouts: await count('payout_requests'), settings: await count('platform_settings'),
+      policies, events, emulatorPosts,
+    });
+  }
+
+  it('anonymous visitors are sent to log in; buyers and sellers get 403; nothing changes', async () => {
+    const before = await snapshot();
+    const anonymous = new TestClient(h.app);
+    const { client: buyer } = await loginAs(h.app, 'buyer');
+    const { client: seller } = await loginAs(h.app, 'seller');
+    for (const url of pages) {
+      const a = await anonymous.get(url);
+      expect([a.statusCode, a.location?.startsWith('/login')], url).toEqual([303, true]);
+      expect((await buyer.get(url)).statusCode, url).toBe(403);
+      expect((await seller.get(url)).statusCode, url).toBe(403);
+    }
+    for (const { url, body } of actions) {
+      const a = await anonymous.post(url, body);
+      expect([a.statusCode, a.location?.startsWith('/login')], url).toEqual([303, true]);
+      expect((await buyer.post(url, body)).statusCode, url).toBe(403);
+      expect((await seller.post(url, body)).statusCode, url).toBe(403);
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('every admin POST without a CSRF token is 403 and changes nothing', async () => {
+    const before = await snapshot();
+    for (const { url, body } of actions) {
+      const response = await h.admin.post(url, body, { csrf: false });
+      expect(response.statusCode, url).toBe(403);
+      const forged = await h.admin.post(url, body, { csrf: 'not-a-real-token' });
+      expect(forged.statusCode, url).toBe(403);
+    }
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('the admin can open every page and perform every action', async () => {
+    for (const url of pages) expect((await h.admin.get(url)).statusCode, url).toBe(200);
+    for (const { url, body } of actions) {
+      const response = await h.admin.post(url, body);
+      expect([200, 303], `${url} → ${response.statusCode}: ${response.body.slice(0, 300)}`).toContain(response.statusCode);
+    }
+    const actionsLogged = (await h.database.db.selectFrom('admin_audit_log').select('action').execute()).map((a) => a.action);
+    for (const action of ['payouts.schedule', 'payouts.pause', 'payouts.resume', 'payout.request', 'fee_policy.save', 'fee_policy.delete', 'refund.request', 'refund.create', 'dispute.evidence_draft', 'dispute.accept', 'setting.update']) {
+      expect(actionsLogged, action).toContain(action);
+    }
+  });
+});
