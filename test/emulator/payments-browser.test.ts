@@ -92,6 +92,10 @@ describe.skipIf(!chromiumAvailable)('Stripe.js stand-in in Chromium', () => {
   it('3DS: challenge page, Complete authentication, back to return_url', async () => {
     const pi = await order('b');
     const page = await (browser as Browser).newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
     await page.goto(`${shopUrl}/checkout?order=b`);
     await page.getByTestId('stripe-emulator-card-number').fill('4000000000003220');
     await page.click('#pay');
@@ -101,6 +105,7 @@ describe.skipIf(!chromiumAvailable)('Stripe.js stand-in in Chromium', () => {
     await page.waitForURL(`${shopUrl}/done**`);
     expect(await page.textContent('#status')).toBe('succeeded');
     expect((await t.stripe.paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
+    expect(consoleErrors).toEqual([]); // e.g. no 401 for /favicon.ico on the emulator's pages
     await page.close();
   });
 

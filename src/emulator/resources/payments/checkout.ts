@@ -12,7 +12,8 @@ import type Stripe from 'stripe';
 import type { EmulatorCore, PageRequest, PageResponse } from '../../core/core.ts';
 import { p, PAYMENT_METHOD_TYPES_REMOVED, str, int, obj, arr, mergeMetadata, type Params } from '../../core/params.ts';
 import { invalidRequest, missingParam } from '../../core/errors.ts';
-import { html, layout, raw, type RawHtml } from '../../core/html.ts';
+import { html, raw, type RawHtml } from '../../core/html.ts';
+import { page } from './layout.ts';
 import { randomToken } from '../../core/ids.ts';
 import type { Payments } from './service.ts';
 import { lookupCardNumber, TEST_CARDS } from './cards.ts';
@@ -429,8 +430,8 @@ export function registerCheckout(core: EmulatorCore, pay: Payments): CheckoutSes
   core.route('GET', '/v1/checkout/sessions/:id/line_items', { list: true }, (req) => {
     const s = cs.sessions.require(req.pathParams.id ?? '', req.account, 'session');
     const items = cs.internal(s.id).lineItems.map((li) => ({ ...li, created: s.created }));
-    const page = core.paginate(req, items, `/v1/checkout/sessions/${s.id}/line_items`);
-    return { ...page, data: page.data.map(({ created: _c, ...li }) => li) };
+    const listPage = core.paginate(req, items, `/v1/checkout/sessions/${s.id}/line_items`);
+    return { ...listPage, data: listPage.data.map(({ created: _c, ...li }) => li) };
   });
   core.route('POST', '/v1/checkout/sessions/:id/expire', {}, (req) => {
     const s = cs.sessions.require(req.pathParams.id ?? '', req.account, 'session');
@@ -446,7 +447,7 @@ export function registerCheckout(core: EmulatorCore, pay: Payments): CheckoutSes
     if (s.status !== 'open') {
       return {
         status: s.status === 'expired' ? 410 : 200,
-        html: layout(
+        html: page(
           'Checkout',
           html`<h1 data-testid="checkout-closed">This Checkout Session is ${s.status}.</h1>
             <p class="muted">Session <code>${s.id}</code></p>`,
@@ -467,10 +468,10 @@ export function registerCheckout(core: EmulatorCore, pay: Payments): CheckoutSes
       </form>
       <form method="post" action="/hosted/checkout/${s.id}/cancel"><button type="submit" data-testid="cancel">Cancel and go back</button></form>
       <details><summary class="muted">Test cards</summary><ul class="muted">${cards}</ul></details>`;
-    return { status: error ? 402 : 200, html: layout('Checkout', body) };
+    return { status: error ? 402 : 200, html: page('Checkout', body) };
   };
   const sessionFor = (req: PageRequest): Stripe.Checkout.Session | undefined => cs.sessions.get(req.pathParams.id ?? '');
-  const notFound = (): PageResponse => ({ status: 404, html: layout('Checkout', html`<h1>Unknown Checkout Session</h1>`) });
+  const notFound = (): PageResponse => ({ status: 404, html: page('Checkout', html`<h1>Unknown Checkout Session</h1>`) });
 
   core.page('GET', '/hosted/checkout/:id', (req) => {
     const s = sessionFor(req);
@@ -492,7 +493,7 @@ export function registerCheckout(core: EmulatorCore, pay: Payments): CheckoutSes
     const s = sessionFor(req);
     if (!s) return notFound();
     if (s.cancel_url) return { redirect: s.cancel_url.replace(/\{CHECKOUT_SESSION_ID\}/g, s.id) };
-    return { html: layout('Checkout', html`<h1>Payment canceled</h1><p class="muted">No cancel_url was set for <code>${s.id}</code>.</p>`) };
+    return { html: page('Checkout', html`<h1>Payment canceled</h1><p class="muted">No cancel_url was set for <code>${s.id}</code>.</p>`) };
   };
   core.page('POST', '/hosted/checkout/:id/cancel', cancel);
   core.page('GET', '/hosted/checkout/:id/cancel', cancel);
@@ -510,7 +511,7 @@ export function registerCheckout(core: EmulatorCore, pay: Payments): CheckoutSes
   core.page('GET', '/hosted/checkout/:id/complete', (req) => {
     const s = sessionFor(req);
     if (!s) return notFound();
-    return { html: layout('Checkout', html`<h1 data-testid="checkout-complete">Thanks for your payment</h1><p class="muted">Session <code>${s.id}</code> is ${s.status}.</p>`) };
+    return { html: page('Checkout', html`<h1 data-testid="checkout-complete">Thanks for your payment</h1><p class="muted">Session <code>${s.id}</code> is ${s.status}.</p>`) };
   });
   return cs;
 }

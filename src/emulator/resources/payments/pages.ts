@@ -13,7 +13,8 @@
  */
 import type Stripe from 'stripe';
 import type { EmulatorCore, PageRequest, PageResponse } from '../../core/core.ts';
-import { html, layout } from '../../core/html.ts';
+import { html } from '../../core/html.ts';
+import { page } from './layout.ts';
 import { StripeError } from '../../core/errors.ts';
 import type { Payments } from './service.ts';
 import { lookupCardNumber } from './cards.ts';
@@ -45,10 +46,10 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
   core.page('GET', '/hosted/3ds/:id', (req) => {
     const secret = typeof req.query.client_secret === 'string' ? req.query.client_secret : undefined;
     const found = findIntent(req.pathParams.id ?? '', secret);
-    if (!found) return { status: 404, html: layout('3D Secure', html`<h1>Unknown or expired authentication</h1>`) };
+    if (!found) return { status: 404, html: page('3D Secure', html`<h1>Unknown or expired authentication</h1>`) };
     const { pi } = found;
     if (pi.status !== 'requires_action') {
-      return { html: layout('3D Secure', html`<h1 data-testid="3ds-done">Nothing to authenticate</h1><p class="muted">PaymentIntent <code>${pi.id}</code> is ${pi.status}.</p>`) };
+      return { html: page('3D Secure', html`<h1 data-testid="3ds-done">Nothing to authenticate</h1><p class="muted">PaymentIntent <code>${pi.id}</code> is ${pi.status}.</p>`) };
     }
     const body = html`<h1>3D Secure authentication</h1>
       <p>Your bank asks you to confirm the payment of <strong data-testid="amount">${formatMoney(pi.amount, pi.currency)}</strong>.</p>
@@ -58,18 +59,18 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
         <button class="primary" type="submit" name="action" value="complete" data-testid="3ds-complete">Complete authentication</button>
         <button type="submit" name="action" value="fail" data-testid="3ds-fail">Fail authentication</button>
       </form>`;
-    return { html: layout('3D Secure', body) };
+    return { html: page('3D Secure', body) };
   });
   core.page('POST', '/hosted/3ds/:id', (req) => {
     const found = findIntent(req.pathParams.id ?? '', field(req.form, 'client_secret'));
-    if (!found) return { status: 404, html: layout('3D Secure', html`<h1>Unknown or expired authentication</h1>`) };
+    if (!found) return { status: 404, html: page('3D Secure', html`<h1>Unknown or expired authentication</h1>`) };
     const action = field(req.form, 'action');
-    if (action !== 'complete' && action !== 'fail') return { status: 400, html: layout('3D Secure', html`<h1>Choose complete or fail</h1>`) };
+    if (action !== 'complete' && action !== 'fail') return { status: 400, html: page('3D Secure', html`<h1>Choose complete or fail</h1>`) };
     const returnUrl = pay.pis.internal(found.pi.id).returnUrl;
     const result = pay.completeAuthentication(found.account, found.pi.id, action === 'complete');
     if (typeof returnUrl === 'string' && returnUrl) return { redirect: returnUrlFor(returnUrl, result.pi) };
     return {
-      html: layout(
+      html: page(
         '3D Secure',
         html`<h1 data-testid="3ds-result">Authentication ${action === 'complete' ? 'completed' : 'failed'}</h1><p class="muted">PaymentIntent <code>${result.pi.id}</code> is now ${result.pi.status}. You can close this window.</p>`,
       ),
@@ -79,10 +80,10 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
   // --- receipts ------------------------------------------------------------------------------
   core.page('GET', '/hosted/receipts/:id', (req) => {
     const c = pay.charges.get(req.pathParams.id ?? '');
-    if (!c) return { status: 404, html: layout('Receipt', html`<h1>Unknown receipt</h1>`) };
+    if (!c) return { status: 404, html: page('Receipt', html`<h1>Unknown receipt</h1>`) };
     const card = c.payment_method_details?.card;
     return {
-      html: layout(
+      html: page(
         'Receipt',
         html`<h1>Receipt</h1><table>
           <tr><td>Amount paid</td><td>${formatMoney(c.amount, c.currency)}</td></tr>
