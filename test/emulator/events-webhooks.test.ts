@@ -84,7 +84,7 @@ describe('delivery', () => {
     const acct = await createExpressAccount(t);
     await t.stripe.accounts.update(acct.id, { metadata: { retry: 'yes' } });
     // wait for the real retry timers (retryBaseMs 10 in tests), no flush
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 15_000;
     let log: DeliveryLog = { data: [] };
     while (Date.now() < deadline) {
       log = await t.control<DeliveryLog>('/_emulator/deliveries?type=account.updated');
@@ -100,7 +100,7 @@ describe('delivery', () => {
   });
 
   test('a delivery that times out is retried', async () => {
-    const quick = await startTestEmulator({ delivery: { retryBaseMs: 10, maxAttempts: 4, timeoutMs: 200 } });
+    const quick = await startTestEmulator({ delivery: { retryBaseMs: 10, maxAttempts: 4, timeoutMs: 1_000 } });
     try {
       quick.receiver.hang = 1;
       const acct = await createExpressAccount(quick);

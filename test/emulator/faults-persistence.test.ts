@@ -53,8 +53,8 @@ describe('fault injection', () => {
   });
 
   test('a timeout and a dropped connection are retried by the SDK with the same key', async () => {
-    await t.control('/_emulator/faults', { method: 'POST', path: '/v1/accounts', count: 1, kind: 'timeout', holdMs: 5_000 });
-    const stripe = t.client({ maxNetworkRetries: 2, timeout: 300 });
+    await t.control('/_emulator/faults', { method: 'POST', path: '/v1/accounts', count: 1, kind: 'timeout', holdMs: 10_000 });
+    const stripe = t.client({ maxNetworkRetries: 2, timeout: 2_000 });
     const acct = await stripe.accounts.create({ type: 'express', email: 'timeout@example.com' });
     expect(acct.email).toBe('timeout@example.com');
     await t.control('/_emulator/faults', { method: 'POST', path: '/v1/accounts', count: 1, kind: 'drop' });

@@ -227,6 +227,7 @@ describe('expand', () => {
 describe('core API for resource modules', () => {
   let core: EmulatorCore;
   let stripe: Stripe;
+  let slowStarted: () => void = () => {};
   beforeAll(async () => {
     core = createEmulator({ port: 0 });
     const widgets = core.collection<{ id: string; object: 'widget'; created: number; gadget: string | null; pmt?: unknown }>('widget');
@@ -239,6 +240,7 @@ describe('core API for resource modules', () => {
     });
     core.route('GET', '/v1/widgets/:id', {}, (req) => widgets.require(req.pathParams.id ?? '', req.account));
     core.route('POST', '/v1/slow_widgets', { params: { n: p.integer } }, async (req) => {
+      slowStarted();
       await new Promise((r) => setTimeout(r, 300));
       return { id: core.newId('wid'), object: 'widget', n: req.params.n };
     });
@@ -265,8 +267,11 @@ describe('core API for resource modules', () => {
         headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'slow-1' },
         body: 'n=1',
       });
+    const started = new Promise<void>((resolve) => {
+      slowStarted = resolve;
+    });
     const first = send();
-    await new Promise((r) => setTimeout(r, 50));
+    await started; // the first request is inside its handler
     const second = await send();
     expect(second.status).toBe(409);
     expect(((await second.json()) as { error: { code: string } }).error.code).toBe('idempotency_key_in_use');
