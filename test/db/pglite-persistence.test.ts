@@ -21,5 +21,6 @@ describe('embedded database (PGlite on disk)', () => {
     const found = await findUserByEmail(second.db, 'KEPT@example.test');
     expect(found?.role).toBe('seller');
     await second.close();
-  });
+    // A PGlite cold start from disk takes seconds, more on a busy machine.
+  }, 120_000);
 });

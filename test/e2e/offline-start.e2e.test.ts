@@ -18,7 +18,8 @@ function freePort(): Promise<number> {
 }
 
 async function waitForReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 120; attempt++) {
+  // Up to 90 s: a cold PGlite and argon2 hashing of the demo users are slow on a loaded machine.
+  for (let attempt = 0; attempt < 360; attempt++) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
     try {
       if ((await fetch(url)).ok) return;
@@ -56,5 +57,5 @@ describe('offline start', () => {
     const unauthenticated = await fetch(`http://127.0.0.1:${emulatorPort}/v1/events`);
     expect(unauthenticated.status).toBe(401);
     expect(((await unauthenticated.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
-  }, 60_000);
+  }, 120_000);
 });
