@@ -75,7 +75,7 @@ export class TestClient {
       headers: {
         accept: 'text/html',
         ...(payload !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-        ...(this.cookies.size > 0 ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+        ...(this.cookies.size > 0 ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ') } : {}),
       },
       ...(payload !== undefined ? { payload } : {}),
     });
