@@ -156,7 +156,7 @@ export async function adminOrderRoutes(app: FastifyInstance): Promise<void> {
         lines: [
           { label: 'Reverse the seller\'s transfer', value: reverseTransfer ? 'yes, in proportion' : 'no — the platform pays the refund' },
           { label: 'Refund the application fee', value: refundApplicationFee ? 'yes, in proportion' : 'no' },
-          { label: 'Reason', value: body.reason || 'none given' },
+          { label: 'Reason', value: body.reason ? body.reason.replaceAll('_', ' ') : 'none given' },
         ],
         action: `/admin/orders/${order.id}/refunds`,
         fields: [
@@ -172,7 +172,9 @@ export async function adminOrderRoutes(app: FastifyInstance): Promise<void> {
       refundId: body.refund_id, orderId: order.id, amount: parsed.amount, reason: body.reason ? body.reason : null, reverseTransfer, refundApplicationFee,
     });
     if (!result.ok) return renderOrder(request, reply, order.id, { refundError: result.message, refundForm: kept }, result.status === 404 ? 404 : 422);
-    setFlash(reply, 'success', `Refund of ${formatMoney(result.refund.amount, result.refund.currency)} is ${result.refund.status} at Stripe.`);
+    setFlash(reply, 'success', result.refund.status === 'succeeded'
+      ? `Refunded ${formatMoney(result.refund.amount, result.refund.currency)}.`
+      : `Refund of ${formatMoney(result.refund.amount, result.refund.currency)} sent to Stripe; its status is ${result.refund.status.replace('_', ' ')}.`);
     return reply.redirect(`/admin/orders/${order.id}`, 303);
   });
 

@@ -1,0 +1,80 @@
+// Browser journey: an admin logs in, refunds part of an order (form → confirmation → done, with the
+// breakdown updated), then drafts and submits dispute evidence. Screenshots in test-artifacts/.
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_PASSWORD } from '../helpers/app.ts';
+import { chromiumAvailable, journey, launchBrowser, screenshot, visible } from '../helpers/browser.ts';
+import { createPaidOrder, createSeller, startHarness, type Harness } from '../admin/harness.ts';
+
+describe.skipIf(!chromiumAvailable)('browser: admin refunds part of an order and submits dispute evidence', () => {
+  let h: Harness;
+  let browser: Browser;
+  let orderId: string;
+  let disputeId: string;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const seller = await createSeller(h, { manualPayouts: true });
+    orderId = await createPaidOrder(h, seller, { amount: 10_000 });
+    const disputedOrder = await createPaidOrder(h, seller, { amount: 4_200, paymentMethod: 'pm_card_createDispute' });
+    disputeId = (await h.database.db.selectFrom('disputes').select('id').where('order_id', '=', disputedOrder).executeTakeFirstOrThrow()).id;
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it('refund 25.00 of a 100.00 order, then submit winning evidence', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    await journey(page, 'admin-money', async () => {
+      await page.goto(`${h.baseUrl}/login`);
+      await page.getByLabel('Email').fill(h.adminUser.email);
+      await page.getByLabel('Password').fill(TEST_PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL((url) => url.pathname === '/' || url.pathname === '/admin');
+
+      await page.goto(`${h.baseUrl}/admin`);
+      await visible(page.getByTestId('money-summary'));
+      await screenshot(page, 'admin-home');
+
+      await page.goto(`${h.baseUrl}/admin/orders`);
+      await page.locator(`tr[data-order-id="${orderId}"] a`).click();
+      await visible(page.getByTestId('refund-form'));
+      await page.getByLabel('Amount to refund').fill('25.00');
+      await page.getByLabel('Reason').selectOption('requested_by_customer');
+      expect(await page.getByLabel("Reverse the seller's transfer").isChecked()).toBe(true);
+      await page.getByRole('button', { name: 'Refund…' }).click();
+      await visible(page.getByText('Refund $25.00 of order'));
+      await screenshot(page, 'admin-refund-confirm');
+      await page.getByRole('button', { name: 'Refund $25.00' }).click();
+      await visible(page.getByText('Refunded $25.00.'));
+      await h.sync();
+      await page.reload();
+      await visible(page.getByTestId('order-status').getByText('partially_refunded'));
+      expect(await page.locator('tr[data-line="refunded_from_seller"] td.num').textContent()).toBe('$25.00');
+      expect(await page.locator('tr[data-line="fee_refunded"] td.num').textContent()).toBe('$2.50');
+      await screenshot(page, 'admin-order-partially-refunded');
+
+      await page.goto(`${h.baseUrl}/admin/disputes`);
+      await page.locator(`tr[data-dispute-id="${disputeId}"] a`).first().click();
+      await page.getByLabel('Product description').fill('A hand-thrown stoneware mug, shipped 2 November.');
+      await page.getByLabel('Customer communication').fill('Buyer confirmed delivery by email on 5 November.');
+      await page.getByLabel('Shipping carrier').fill('UPS');
+      await page.getByLabel('Tracking number').fill('1Z999AA10123456784');
+      await page.getByLabel('Other information').fill('winning_evidence');
+      await page.getByRole('button', { name: 'Save draft' }).click();
+      await visible(page.getByText('Evidence saved as a draft'));
+      await screenshot(page, 'admin-dispute-draft');
+      await page.getByRole('button', { name: 'Submit evidence…' }).click();
+      await visible(page.getByText('Submit this evidence to the card network?'));
+      await page.getByRole('button', { name: 'Submit evidence' }).click();
+      await visible(page.getByText('Evidence submitted to Stripe.'));
+      await h.sync();
+      await page.reload();
+      await visible(page.getByTestId('dispute-status').getByText('won'));
+      await screenshot(page, 'admin-dispute-won');
+    });
+  }, 180_000);
+});
