@@ -2,6 +2,7 @@
 // repeated) and the fee policy pages (platform default, per-seller override, validation, audit,
 // applied to new orders only).
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeOrder } from '../../src/orders/orders.ts';
 import { createTestUser } from '../helpers/app.ts';
@@ -28,7 +29,9 @@ describe('admin orders list and fee policy', () => {
       ids.push(placed.order.id);
       const day = i % 2 === 0 ? '2026-11-20T10:00:00Z' : '2026-11-21T10:00:00Z';
       // Several orders share one created_at: the keyset cursor must break ties by id.
-      await h.database.db.updateTable('orders').set({ created_at: new Date(new Date(day).getTime() + Math.floor(i / 3) * 1000), ...(i % 10 === 0 ? { status: 'canceled' as const } : {}) })
+      const createdAt = new Date(new Date(day).getTime() + Math.floor(i / 3) * 1000).toISOString();
+      // created_at is database-filled (never written by the app); the test back-dates it on purpose.
+      await h.database.db.updateTable('orders').set({ created_at: sql<Date>`${createdAt}::timestamptz` as never, ...(i % 10 === 0 ? { status: 'canceled' as const } : {}) })
         .where('id', '=', placed.order.id).execute();
     }
   });
