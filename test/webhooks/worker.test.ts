@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
 import { connectPostgres } from '../../src/db/connect.ts';
 import { storeEvent } from '../../src/webhooks/inbox.ts';
 import { claimDueEvents, drainInbox, newWorkerId } from '../../src/webhooks/processor.ts';
@@ -130,6 +131,27 @@ describe('a handler that throws', () => {
     const byStatus = await admin.get('/admin/events?status=done');
     expect(byStatus.body).toContain('No events match');
     expect((await admin.get('/admin/events?status=bogus')).statusCode).toBe(400);
+  });
+});
+
+describe('the worker loop inside npm start', () => {
+  it('is woken by the webhook route: a stored event is processed without waiting for the next poll', async () => {
+    const worker = startWorker(database.db, null as unknown as Stripe, {
+      livemode: false, pollMs: 10 * 60_000, backfillEveryMs: null, handlers: countingHandlers(['customer.created']),
+    });
+    // Wired as server.ts wires role `all`.
+    const wired = await buildApp({ config: app.config, db: database.db, stripe: app.stripe, logger: false, onEventStored: () => worker.wake() });
+    try {
+      const event = makeEvent('customer.created', { id: 'cus_wake', object: 'customer' });
+      const payload = JSON.stringify(event);
+      expect((await postSigned(wired, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!))).statusCode).toBe(200);
+      // The poll interval is ten minutes: only the wake-up can get this done within the test's timeout.
+      await waitFor(async () => (await row(event.id)).status === 'done');
+      expect(await effects(database.db)).toEqual([{ event_id: event.id, worker: null }]);
+    } finally {
+      await wired.close();
+      await worker.stop();
+    }
   });
 });
 
