@@ -114,4 +114,22 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(audit.before).toMatchObject({ interval: 'daily' });
     expect(audit.after).toMatchObject({ interval: 'weekly', weekly_anchor: 'friday' });
   });
+  it('payout events delivered newest-first (paid before created) still end in the true state', async () => {
+    const third = await createSeller(h);
+    await createPaidOrder(h, third, { amount: 2_000 });
+    // Hold every delivery, then release them newest-first: paid, updated, then created.
+    await h.emu.control('POST', '/_emulator/delivery', { mode: 'reorder', batch: 1000 });
+    await h.emu.advanceClock(DAY); // midnight: automatic payout created
+    await h.emu.advanceClock(DAY); // arrival: updated + paid
+    await h.emu.control('POST', '/_emulator/delivery/flush');
+    await h.sync();
+    await h.emu.control('POST', '/_emulator/delivery', { mode: 'normal' });
+    const atStripe = await h.stripe.payouts.list({}, { stripeAccount: third.accountId });
+    expect(atStripe.data.map((p) => p.status)).toEqual(['paid']);
+    const rows = await h.database.db.selectFrom('payouts').selectAll().where('seller_id', '=', third.user.id).execute();
+    expect(rows.map((r) => [r.id, r.status, r.amount])).toEqual([[atStripe.data[0]!.id, 'paid', 1_800]]);
+    const types = await h.database.db.selectFrom('stripe_events').select(['type', 'status']).where('account', '=', third.accountId).where('type', 'like', 'payout.%').orderBy('received_at').execute();
+    expect(types.map((t) => t.type)).toEqual(['payout.paid', 'payout.updated', 'payout.created']);
+    expect(types.every((t) => t.status === 'done')).toBe(true);
+  });
 });

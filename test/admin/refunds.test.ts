@@ -139,4 +139,40 @@ describe('admin refunds', () => {
     const order = await h.database.db.selectFrom('orders').select(['amount_refunded']).where('id', '=', failingOrder).executeTakeFirstOrThrow();
     expect(order.amount_refunded).toBe(0);
   });
+  it('unknown outcome: Stripe unreachable leaves the refund requested (amount held, error shown); Stripe\'s events reconcile it and a retry makes no second refund', async () => {
+    const orderId = await createPaidOrder(h, seller, { amount: 8_000 });
+    const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    const { refundId } = await refundForm(orderId);
+    // The connection drops (twice: the SDK retries a reset connection once even with retries off).
+    await h.emu.control('POST', '/_emulator/faults', { path: '/v1/refunds', method: 'POST', kind: 'drop', count: 2 });
+    const form = { refund_id: refundId, amount: '20.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
+    const lost = await h.admin.post(`/admin/orders/${orderId}/refunds`, form);
+    expect(lost.statusCode).toBe(422);
+    expect(lost.body).toContain('Stripe did not answer in time');
+    let row = await h.database.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
+    expect(row.status).toBe('requested');
+    expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('paid');
+    // The held amount counts against what is left, so a second form cannot over-refund meanwhile.
+    const page = await h.admin.get(`/admin/orders/${orderId}`);
+    expect(page.body).toContain('At most $60.00');
+
+    // Stand-in for "Stripe did act but we never recorded it": the same request with the same key
+    // reaches Stripe (as our retry would), then Stripe's events alone complete our row.
+    await h.stripe.refunds.create({
+      payment_intent: order.stripe_payment_intent_id!, amount: 2_000, reverse_transfer: true, refund_application_fee: true,
+      metadata: { refund_id: refundId, order_id: orderId }, expand: ['transfer_reversal'],
+    }, { idempotencyKey: `refund:${refundId}` });
+    await h.sync();
+    row = await h.database.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
+    expect(row.status).toBe('succeeded');
+    expect(row.stripe_refund_id).toMatch(/^re_/);
+    expect(row.transfer_reversal_amount).toBe(2_000);
+    expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('partially_refunded');
+
+    // The admin presses the button again: nothing new at Stripe.
+    const again = await h.admin.post(`/admin/orders/${orderId}/refunds`, form);
+    expect(again.statusCode).toBe(303);
+    const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
+    expect(refunds.data.map((r) => r.amount)).toEqual([2_000]);
+  });
 });
