@@ -12,7 +12,7 @@ import type { OrderStatus } from '../db/schema.ts';
 import { acceptDispute, CLOSED, EVIDENCE_FIELDS, saveEvidence, type EvidenceDraft } from '../disputes/disputes.ts';
 import { render, setFlash } from '../http/render.ts';
 import { formatMoney, parseMoney, toDecimalString } from '../money.ts';
-import { createRefund, listOrderRefunds, refundableLeft, refundDefaults } from '../refunds/refunds.ts';
+import { createRefund, driveRefund, listOrderRefunds, refundableLeft, refundDefaults } from '../refunds/refunds.ts';
 import { actorOf, UUID_PATTERN } from './admin-sellers.ts';
 
 const Csrf = { _csrf: Type.Optional(Type.String()) };
@@ -27,6 +27,7 @@ const OrdersQuery = Type.Object({
   before: Type.Optional(Type.String({ maxLength: 100, pattern: '^[0-9T:.\\-Z]+\\|[0-9a-fA-F-]{36}$' })),
 });
 const OrderParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+const RefundParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }), refundId: Type.String({ pattern: UUID_PATTERN }) });
 const OnOff = Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')]));
 const RefundBody = Type.Object({
   refund_id: Type.String({ pattern: UUID_PATTERN }),
@@ -176,6 +177,20 @@ export async function adminOrderRoutes(app: FastifyInstance): Promise<void> {
       ? `Refunded ${formatMoney(result.refund.amount, result.refund.currency)}.`
       : `Refund of ${formatMoney(result.refund.amount, result.refund.currency)} sent to Stripe; its status is ${result.refund.status.replace('_', ' ')}.`);
     return reply.redirect(`/admin/orders/${order.id}`, 303);
+  });
+
+  // A refund whose outcome is unknown (Stripe did not answer) holds its amount until Stripe's events
+  // settle it or the admin sends it again: the same key, so Stripe makes at most one refund.
+  app.post<{ Params: Static<typeof RefundParams> }>('/admin/orders/:id/refunds/:refundId/retry', {
+    preHandler: requireAdmin, schema: { params: RefundParams, body: Type.Object(Csrf) },
+  }, async (request, reply) => {
+    const { id, refundId } = request.params;
+    const row = await app.db.selectFrom('refunds').select(['order_id', 'status']).where('id', '=', refundId).executeTakeFirst();
+    if (row === undefined || row.order_id !== id) return render(request, reply, 'errors/404', { message: 'No such refund.' }, 404);
+    const result = await driveRefund(app.db, app.stripe, actorOf(request), refundId);
+    if (!result.ok) return renderOrder(request, reply, id, { refundError: result.message }, 422);
+    setFlash(reply, 'success', `The refund is ${result.refund.status.replace('_', ' ')} at Stripe.`);
+    return reply.redirect(`/admin/orders/${id}`, 303);
   });
 
   // ---- Disputes ----

@@ -2,6 +2,7 @@
 // charge (transfer reversal + application fee refund), the amount check before Stripe, the
 // double-submitted form, status following refund events, the breakdown and the audit trail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginAs } from '../helpers/app.ts';
 import { createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from './harness.ts';
 
 function lineAmount(body: string, key: string): number | undefined {
@@ -155,6 +156,7 @@ describe('admin refunds', () => {
     // The held amount counts against what is left, so a second form cannot over-refund meanwhile.
     const page = await h.admin.get(`/admin/orders/${orderId}`);
     expect(page.body).toContain('At most $60.00');
+    expect(page.body).toContain(`/admin/orders/${orderId}/refunds/${refundId}/retry`);
 
     // Stand-in for "Stripe did act but we never recorded it": the same request with the same key
     // reaches Stripe (as our retry would), then Stripe's events alone complete our row.
@@ -169,10 +171,33 @@ describe('admin refunds', () => {
     expect(row.transfer_reversal_amount).toBe(2_000);
     expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('partially_refunded');
 
-    // The admin presses the button again: nothing new at Stripe.
+    // The admin presses the button again, or "send again": nothing new at Stripe.
     const again = await h.admin.post(`/admin/orders/${orderId}/refunds`, form);
     expect(again.statusCode).toBe(303);
+    expect((await h.admin.post(`/admin/orders/${orderId}/refunds/${refundId}/retry`)).statusCode).toBe(303);
     const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
     expect(refunds.data.map((r) => r.amount)).toEqual([2_000]);
+  });
+  it('"send again" after a lost answer makes exactly one refund; only an admin with a CSRF token may press it', async () => {
+    const orderId = await createPaidOrder(h, seller, { amount: 5_000 });
+    const { refundId } = await refundForm(orderId);
+    await h.emu.control('POST', '/_emulator/faults', { path: '/v1/refunds', method: 'POST', kind: 'drop', count: 2 });
+    const lost = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: refundId, amount: '50.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
+    expect(lost.statusCode).toBe(422);
+    const retryUrl = `/admin/orders/${orderId}/refunds/${refundId}/retry`;
+    const { client: buyer } = await loginAs(h.app, 'buyer');
+    expect((await buyer.post(retryUrl)).statusCode).toBe(403);
+    expect((await h.admin.post(retryUrl, {}, { csrf: false })).statusCode).toBe(403);
+    const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    expect((await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! })).data).toHaveLength(0);
+
+    const retried = await h.admin.post(retryUrl);
+    expect(retried.statusCode).toBe(303);
+    expect((await h.admin.post(retryUrl)).statusCode).toBe(303);
+    await h.sync();
+    const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
+    expect(refunds.data.map((r) => r.amount)).toEqual([5_000]);
+    const after = await h.database.db.selectFrom('orders').select(['status', 'amount_refunded']).where('id', '=', orderId).executeTakeFirstOrThrow();
+    expect(after).toEqual({ status: 'refunded', amount_refunded: 5_000 });
   });
 });
