@@ -169,3 +169,42 @@ export async function syncOrderFromStripe(db: Kysely<Database>, stripe: Stripe, 
 export function failureMessageOf(order: Order): string | null {
   return order.failure_message;
 }
+
+/**
+ * Pending orders whose payment window is over, for when webhooks were lost and the buyer never came
+ * back: each is settled by asking Stripe (an expired session → canceled, stock released; a paid one
+ * → paid). A draft whose Stripe call never succeeded (no session, no intent) and is older than a
+ * session could ever live is canceled. Meant for a scheduled job (the worker's), and safe to run
+ * anywhere at any time: it ends in the same transition function as everything else.
+ */
+export async function reconcilePendingOrders(db: Kysely<Database>, stripe: Stripe, now = new Date()): Promise<{ checked: number; settled: number }> {
+  const draftCutoff = new Date(now.getTime() - 2 * 60 * 60 * 1000);
+  const customMaxAge = new Date(now.getTime() - 24 * 60 * 60 * 1000);
+  const due = await db.selectFrom('orders').selectAll()
+    .where('status', '=', 'pending')
+    .where((eb) => eb.or([
+      eb('checkout_expires_at', '<', now),
+      eb.and([eb('stripe_checkout_session_id', 'is', null), eb('stripe_payment_intent_id', 'is', null), eb('created_at', '<', draftCutoff)]),
+      eb.and([eb('flow', '=', 'custom'), eb('created_at', '<', customMaxAge)]),
+    ]))
+    .orderBy('created_at').limit(500).execute();
+  let settled = 0;
+  for (const order of due) {
+    let after: Order;
+    if (order.stripe_checkout_session_id === null && order.stripe_payment_intent_id === null) {
+      after = (await transitionOrder(db, order.id, { to: 'canceled', source: 'reconcile', reason: 'checkout never started', patch: { failure_message: 'Checkout was not started.' } })).order;
+    } else if (order.flow === 'custom' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
+      // A Payment Element intent has no expiry of its own: one left unpaid for a day is given up.
+      const intent = await stripe.paymentIntents.retrieve(order.stripe_payment_intent_id);
+      after = (await applyPaymentIntent(db, stripe, intent, { source: 'reconcile' })) ?? order;
+      if (after.status === 'pending' && ['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(intent.status)) {
+        await stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` });
+        after = (await applyPaymentIntent(db, stripe, await stripe.paymentIntents.retrieve(intent.id), { source: 'reconcile' })) ?? after;
+      }
+    } else {
+      after = await syncOrderFromStripe(db, stripe, order, 'reconcile');
+    }
+    if (after.status !== 'pending') settled += 1;
+  }
+  return { checked: due.length, settled };
+}

@@ -6,6 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { placeOrder } from '../../src/orders/orders.ts';
+import { reconcilePendingOrders } from '../../src/orders/payments.ts';
 import { drainInbox } from '../../src/webhooks/processor.ts';
 import { buildTestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -30,6 +32,9 @@ afterAll(async () => {
   await emulator?.stop();
   await database?.close();
 });
+
+const stockOf = async (listingId: string) =>
+  (await database.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 async function deliverAndProcess(): Promise<void> {
   await emulator.control('POST', '/_emulator/delivery/flush');
@@ -125,5 +130,29 @@ describe('Stripe calls that fail', () => {
     const intent = session.payment_intent as { on_behalf_of: string | null; application_fee_amount: number | null };
     expect(intent.on_behalf_of).toBe(other.accountId);
     expect(intent.application_fee_amount).toBe(125);
+  });
+});
+
+// Last: it moves the emulator's clock two hours ahead of ours.
+describe('reconciliation', () => {
+  it('lost webhooks: the reconciler settles pending orders past their window by asking Stripe, and cancels drafts that never reached Stripe', async () => {
+    const listing = await addListing(database.db, seller.sellerId, { price: 700, stock: 3 });
+    const first = await signIn(app, 'buyer');
+    const started = await buy(first.client, listing.id);
+    const orderId = await orderIdFromSessionUrl(database.db, started.location!);
+    const buyer = await signIn(app, 'buyer');
+    const draft = await placeOrder(database.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+    if (!draft.ok) throw new Error(draft.message);
+    expect(await stockOf(listing.id)).toBe(1);
+    await emulator.advanceClock(2 * 3600); // the session expires at Stripe; we never process the event
+    const later = new Date(Date.now() + 3 * 3600 * 1000);
+    const result = await reconcilePendingOrders(database.db, emulator.stripe, later);
+    expect(result.settled).toBeGreaterThanOrEqual(2);
+    expect((await orderRow(database.db, orderId)).status).toBe('canceled');
+    expect((await orderRow(database.db, draft.order.id)).status).toBe('canceled');
+    expect(await stockOf(listing.id)).toBe(3);
+    expect(await transitionsOf(database.db, orderId)).toEqual([expect.objectContaining({ to_status: 'canceled', source: 'reconcile' })]);
+    await deliverAndProcess(); // the expiry event arriving late changes nothing
+    expect(await transitionsOf(database.db, orderId)).toHaveLength(1);
   });
 });
