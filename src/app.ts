@@ -95,7 +95,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     layout: 'layouts/main.hbs',
     viewExt: 'hbs',
     options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs' } },
-    production: process.env.NODE_ENV === 'production',
+    // Compiled templates are cached (recompiling on every request costs more than the page's own
+    // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
+    production: process.env.NODE_ENV !== 'development',
   });
 
   app.addHook('onRequest', async (request, reply) => {

@@ -69,10 +69,18 @@ export function toDecimalString(amount: number, currency: string): string {
 /** Minor units → what a person reads ("$12.50", "¥500"). */
 export function formatMoney(amount: number, currency: string): string {
   const digits = minorUnitDigits(currency);
-  return new Intl.NumberFormat('en-US', {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).format(digits === 0 ? amount : amount / 100);
+  return formatterFor(currency, digits).format(digits === 0 ? amount : amount / 100);
+}
+
+// Building an Intl.NumberFormat costs about a hundred times more than using one, and a catalogue
+// page formats every price on it: keep one per currency.
+const formatters = new Map<string, Intl.NumberFormat>();
+function formatterFor(currency: string, digits: 0 | 2): Intl.NumberFormat {
+  const code = currency.toUpperCase();
+  let formatter = formatters.get(code);
+  if (formatter === undefined) {
+    formatter = new Intl.NumberFormat('en-US', { style: 'currency', currency: code, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    formatters.set(code, formatter);
+  }
+  return formatter;
 }
