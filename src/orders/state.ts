@@ -9,6 +9,12 @@
 //      ├──► payment_failed ──► paid   (a late success: Stripe took the money, the truth wins)
 //      └──► canceled                  (session expired / intent canceled)
 //
+// One correction runs backwards: a refund that Stripe reports as failed after it succeeded (the
+// money did not reach the buyer) moves refunded → partially_refunded | paid, and
+// partially_refunded → paid. Only the refund sync asks for it (`correction: 'refund_failed'`),
+// from refund rows that are themselves freshness-guarded, so a late payment event can never
+// move a refunded order back to paid.
+//
 // Leaving `pending` for payment_failed or canceled gives the reserved stock back.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, Order, OrderStatus } from '../db/schema.ts';
@@ -22,8 +28,16 @@ const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
   refunded: [],
 };
 
-export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  return ALLOWED[from].includes(to);
+const REFUND_FAILED_CORRECTIONS: Partial<Record<OrderStatus, readonly OrderStatus[]>> = {
+  refunded: ['partially_refunded', 'paid'],
+  partially_refunded: ['paid'],
+};
+
+export type TransitionCorrection = 'refund_failed';
+
+export function canTransition(from: OrderStatus, to: OrderStatus, correction?: TransitionCorrection): boolean {
+  if (ALLOWED[from].includes(to)) return true;
+  return correction === 'refund_failed' && (REFUND_FAILED_CORRECTIONS[from]?.includes(to) ?? false);
 }
 
 export type TransitionSource = 'webhook' | 'completion_page' | 'reconcile' | 'admin';
@@ -33,6 +47,8 @@ export interface TransitionInput {
   source: TransitionSource;
   stripeEventId?: string | null;
   reason?: string | null;
+  /** A backward move the machine allows only on purpose (see REFUND_FAILED_CORRECTIONS). */
+  correction?: TransitionCorrection;
   /** Facts that travel with this transition (failure reason, paid_at, …). */
   patch?: Partial<Pick<Order, 'failure_code' | 'failure_message' | 'paid_at'>>;
 }
@@ -51,7 +67,7 @@ export async function inTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Da
 export async function transitionOrder(db: Kysely<Database>, orderId: string, input: TransitionInput): Promise<TransitionResult> {
   return inTransaction(db, async (trx) => {
     const order = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirstOrThrow();
-    if (!canTransition(order.status, input.to)) return { applied: false, order };
+    if (!canTransition(order.status, input.to, input.correction)) return { applied: false, order };
 
     let stockReserved = order.stock_reserved;
     let reason = input.reason ?? null;

@@ -204,17 +204,24 @@ export async function syncOrderRefunds(db: Kysely<Database>, orderId: string, ct
   if (refunded !== order.amount_refunded) {
     await db.updateTable('orders').set({ amount_refunded: refunded, updated_at: new Date() }).where('id', '=', orderId).execute();
   }
-  const target = refunded >= order.amount ? 'refunded' : refunded > 0 ? 'partially_refunded' : null;
-  if (target === null || target === order.status) return;
-  // The machine only moves forward (paid → partially_refunded → refunded). A refund that fails
-  // after its order was marked refunded lowers amount_refunded but cannot move the status back.
-  if (canTransition(order.status, target)) {
+  const target = refunded >= order.amount ? 'refunded' : refunded > 0 ? 'partially_refunded' : 'paid';
+  if (target === order.status || !['paid', 'partially_refunded', 'refunded'].includes(order.status)) return;
+  // Forward when refunds succeed; backward (a correction the machine allows only on purpose) when a
+  // refund Stripe had reported as succeeded fails later and the money stays with the platform.
+  const correction = REFUND_STATUS_RANK[target] < REFUND_STATUS_RANK[order.status as OrderRefundStage] ? 'refund_failed' as const : undefined;
+  if (canTransition(order.status, target, correction)) {
     await transitionOrder(db, orderId, {
       to: target, source: ctx.source === 'admin' ? 'admin' : 'webhook', stripeEventId: ctx.stripeEventId ?? null,
-      reason: `refunded ${formatMoney(refunded, order.currency)} of ${formatMoney(order.amount, order.currency)}`,
+      ...(correction !== undefined ? { correction } : {}),
+      reason: correction !== undefined
+        ? `a refund failed; refunded now ${formatMoney(refunded, order.currency)} of ${formatMoney(order.amount, order.currency)}`
+        : `refunded ${formatMoney(refunded, order.currency)} of ${formatMoney(order.amount, order.currency)}`,
     });
   }
 }
+
+type OrderRefundStage = 'paid' | 'partially_refunded' | 'refunded';
+const REFUND_STATUS_RANK: Record<OrderRefundStage, number> = { paid: 0, partially_refunded: 1, refunded: 2 };
 
 /** Totals that only grow (fee refunded, transfer reversed, charge refunded), kept with GREATEST. */
 export async function recordOrderMoney(db: Kysely<Database>, orderId: string, facts: { feeRefunded?: number; transferReversed?: number; chargeRefunded?: number }): Promise<void> {

@@ -137,8 +137,23 @@ describe('admin refunds', () => {
     const page = await h.admin.get(`/admin/orders/${failingOrder}`);
     expect(page.body).toContain('Failed: expired_or_canceled_card');
     // The failed refund no longer counts as refunded.
-    const order = await h.database.db.selectFrom('orders').select(['amount_refunded']).where('id', '=', failingOrder).executeTakeFirstOrThrow();
+    const order = await h.database.db.selectFrom('orders').select(['amount_refunded', 'status']).where('id', '=', failingOrder).executeTakeFirstOrThrow();
     expect(order.amount_refunded).toBe(0);
+    // …and the order, marked refunded while Stripe said succeeded, is paid again: the buyer has not got the money.
+    expect(order.status).toBe('paid');
+    const transitions = await h.database.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', failingOrder).execute();
+    expect(transitions).toEqual(expect.arrayContaining([{ from_status: 'paid', to_status: 'refunded' }, { from_status: 'refunded', to_status: 'paid' }]));
+
+    // Refunding it again is possible, and fails the same way with this card: the cycle repeats cleanly.
+    const again = await refundForm(failingOrder);
+    const second = await h.admin.post(`/admin/orders/${failingOrder}/refunds`, { refund_id: again.refundId, amount: '30.00', reverse_transfer: 'on', refund_application_fee: 'off', confirm: 'yes' });
+    expect(second.statusCode).toBe(303);
+    await h.sync();
+    await h.emu.advanceClock(3600);
+    await h.sync();
+    const after = await h.database.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', failingOrder).execute();
+    expect(after.filter((t) => t.from_status === 'paid' && t.to_status === 'refunded')).toHaveLength(2);
+    expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', failingOrder).executeTakeFirstOrThrow()).status).toBe('paid');
   });
   it('unknown outcome: Stripe unreachable leaves the refund requested (amount held, error shown); Stripe\'s events reconcile it and a retry makes no second refund', async () => {
     const orderId = await createPaidOrder(h, seller, { amount: 8_000 });
