@@ -5,6 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
+import { reconcilePendingOrders } from '../orders/payments.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
 
@@ -100,7 +101,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
   };
 }
 
-/** One backfill across all scopes, unless another process is running one right now. */
+/** One backfill across all scopes, then the pending-order reconciliation, unless another process is running them right now. */
 export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe, livemode: boolean, log: WorkerLogger = silentLogger): Promise<void> {
   try {
     await db.connection().execute(async (conn) => {
@@ -110,6 +111,10 @@ export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe,
         const report = await backfillEvents(conn, stripe, { livemode });
         const inserted = report.scopes.reduce((n, s) => n + s.inserted, 0);
         if (inserted > 0 || report.errors.length > 0) log.info({ inserted, errors: report.errors.length }, describeBackfill(report).join('; '));
+        // Then ask Stripe about orders still pending past their checkout's life: the safety net for
+        // a payment whose events were lost beyond what the backfill could list.
+        const reconciled = await reconcilePendingOrders(conn, stripe);
+        if (reconciled.settled > 0) log.info({ ...reconciled }, 'settled pending orders from Stripe');
       } finally {
         await sql`select pg_advisory_unlock(${BACKFILL_LOCK_KEY})`.execute(conn);
       }

@@ -5,9 +5,11 @@
 // idempotency key, and the settlement-merchant policy reaches Stripe as on_behalf_of.
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeOrder } from '../../src/orders/orders.ts';
 import { reconcilePendingOrders } from '../../src/orders/payments.ts';
+import { runScheduledBackfill } from '../../src/worker/worker.ts';
 import { drainInbox } from '../../src/webhooks/processor.ts';
 import { buildTestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -154,5 +156,19 @@ describe('reconciliation', () => {
     expect(await transitionsOf(database.db, orderId)).toEqual([expect.objectContaining({ to_status: 'canceled', source: 'reconcile' })]);
     await deliverAndProcess(); // the expiry event arriving late changes nothing
     expect(await transitionsOf(database.db, orderId)).toHaveLength(1);
+  });
+
+  it('runs on the worker\'s schedule: an order left pending for hours is settled (its stock comes back)', async () => {
+    const listing = await addListing(database.db, seller.sellerId, { price: 900, stock: 2 });
+    const buyer = await signIn(app, 'buyer');
+    // An order whose process died before it reached Stripe: nothing will ever send an event for it.
+    const draft = await placeOrder(database.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+    if (!draft.ok) throw new Error(draft.message);
+    // created_at is written only by the database; age the row the same way.
+    await sql`update orders set created_at = now() - interval '3 hours' where id = ${draft.order.id}`.execute(database.db);
+    expect(await stockOf(listing.id)).toBe(1);
+    await runScheduledBackfill(database.db, emulator.stripe, false);
+    expect((await orderRow(database.db, draft.order.id)).status).toBe('canceled');
+    expect(await stockOf(listing.id)).toBe(2);
   });
 });
