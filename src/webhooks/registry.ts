@@ -9,6 +9,7 @@ import { paymentHandlers } from './handlers/payments.ts';
 import { payoutHandlers } from './handlers/payouts.ts';
 import { refundHandlers } from './handlers/refunds.ts';
 import { disputeHandlers } from './handlers/disputes.ts';
+import { feeAndTransferHandlers } from './handlers/fees-and-transfers.ts';
 
 export type EventType = Stripe.Event.Type;
 /** Each event type to its typed event. An indexed map (not a conditional type) keeps variance
@@ -35,6 +36,7 @@ export const handlers: HandlerRegistry = {
   ...payoutHandlers,
   ...refundHandlers,
   ...disputeHandlers,
+  ...feeAndTransferHandlers,
 };
 
 /** The handler for an event, typed by its `type`; undefined → the event is ignored. */
