@@ -106,6 +106,7 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
     try {
       await syncAccountFromStripe(app.db, app.stripe, before.stripe_account_id);
     } catch (error) {
+      if (isAccountGone(error)) return renderDashboard(request, reply, await ensureSeller(app.db, sellerId), { returned: false, notice: ACCOUNT_GONE });
       // Show the last state we know, and say it may be out of date; the webhook will catch up.
       if (!isStripeOutage(error)) throw error;
       const seller = await ensureSeller(app.db, sellerId);
@@ -121,6 +122,10 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
     try {
       if (seller.stripe_account_id !== null) await syncAccountFromStripe(app.db, app.stripe, seller.stripe_account_id);
     } catch (error) {
+      if (isAccountGone(error)) {
+        setFlash(reply, 'error', ACCOUNT_GONE);
+        return reply.redirect('/seller', 303);
+      }
       return stripeUnavailable(request, reply, error, 'We could not reach Stripe just now. Please try again in a moment.');
     }
     return reply.redirect('/seller', 303);
@@ -251,6 +256,14 @@ function formValuesOf(listing: Listing): Record<string, string> {
 }
 
 /** Stripe unreachable, failing or rate-limiting us: tell the seller plainly and keep them on the dashboard. */
+const ACCOUNT_GONE = 'Your Stripe account is no longer connected to this marketplace, so it cannot take payments or receive payouts. Contact us to connect it again.';
+
+/** The account was disconnected from our platform (or deleted): Stripe no longer lets us read it. */
+function isAccountGone(error: unknown): boolean {
+  if (error instanceof Stripe.errors.StripePermissionError) return true;
+  return error instanceof Stripe.errors.StripeInvalidRequestError && (error.statusCode === 404 || error.code === 'account_invalid');
+}
+
 function isStripeOutage(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError
     || error instanceof Stripe.errors.StripeRateLimitError;

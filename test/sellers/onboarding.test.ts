@@ -332,4 +332,19 @@ describe('when Stripe fails', () => {
     expect(page.body).toContain('this status may be out of date');
     expect(stateShown(await client.get(localPath(back)))).toBe('enabled');
   });
+
+  it('an account no longer connected to the platform: the return page and "check now" explain it, never a 500', async () => {
+    const { client, sellerId } = await signUpSeller();
+    const start = await startPayouts(client);
+    const back = await completeOnboarding(start.location!, 'verified');
+    const seller = await database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).executeTakeFirstOrThrow();
+    await emulator.stripe.accounts.del(seller.stripe_account_id!);
+    const page = await client.get(localPath(back));
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('no longer connected to this marketplace');
+    const check = await client.post('/seller/payouts/check');
+    expect(check.statusCode).toBe(303);
+    const dashboard = await client.get('/seller');
+    expect(dashboard.body).toContain('no longer connected to this marketplace');
+  });
 });
