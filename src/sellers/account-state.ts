@@ -92,16 +92,8 @@ export function deriveAccountState(account: AccountFacts | null | undefined): Ac
   return view('restricted', 'Action needed', `Payments or payouts are off (${describeDisabledReason(disabledReason)}).`, disabledReason === 'platform_paused' ? 'contact_support' : 'fix_requirements', facts);
 }
 
-interface Facts {
-  due: string[];
-  problems: string[];
-  deadline: Date | null;
-  pastDue: boolean;
-  chargesEnabled: boolean;
-  payoutsEnabled: boolean;
-  detailsSubmitted: boolean;
-  disabledReason: string | null;
-}
+/** The facts behind a state: everything in the view except the verdict drawn from them. */
+type Facts = Omit<AccountStateView, 'state' | 'label' | 'summary' | 'nextStep'>;
 
 function emptyFacts(): Facts {
   return { due: [], problems: [], deadline: null, pastDue: false, chargesEnabled: false, payoutsEnabled: false, detailsSubmitted: false, disabledReason: null };
