@@ -18,6 +18,7 @@ import { WebhookDelivery, type DeliveryOptions, type WebhookConfig, type Target 
 import { Router } from './router.ts';
 import { requestContext } from './context.ts';
 import { newId, randomToken } from './ids.ts';
+import { allowedHostNames, checkControlRequest, checkHost } from './guard.ts';
 
 export const DEFAULT_PLATFORM_ACCOUNT = 'acct_platform00000000000000';
 
@@ -41,6 +42,11 @@ export interface EmulatorOptions {
   tickIntervalMs?: number;
   /** Log each request to stderr. */
   logRequests?: boolean;
+  /**
+   * Host names clients may use besides loopback names, `host` and `publicUrl`'s host (e.g. a
+   * container name). Requests to the API or control API with any other `Host` get 403.
+   */
+  allowedHosts?: string[];
 }
 
 export interface ApiRequest {
@@ -180,6 +186,7 @@ export class EmulatorCore {
   private saveTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private server: http.Server | undefined;
+  private allowedHosts = new Set<string>();
 
   constructor(options: EmulatorOptions = {}) {
     this.options = options;
@@ -379,6 +386,7 @@ export class EmulatorCore {
     this.server = server;
     server.keepAliveTimeout = 5000;
     const host = this.options.host ?? '127.0.0.1';
+    this.allowedHosts = allowedHostNames({ listenHost: host, publicUrl: this.options.publicUrl, allowedHosts: this.options.allowedHosts });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, host, () => resolve());
@@ -472,9 +480,17 @@ export class EmulatorCore {
     const method = (req.method ?? 'GET').toUpperCase();
     if (this.options.logRequests) console.error(`[stripe-emulator] ${method} ${path}`);
 
-    if (path.startsWith('/_emulator/')) return this.handleControl(req, res, method, path, url);
-    const page = this.pages.match(method, path);
+    const page = path.startsWith('/_emulator/') ? undefined : this.pages.match(method, path);
     if (page) return this.handlePage(req, res, method, path, url, page.handler, page.pathParams);
+    try {
+      checkHost(req.headers, this.allowedHosts);
+      if (path.startsWith('/_emulator/')) checkControlRequest(method, req.headers);
+    } catch (err) {
+      await drain(req);
+      if (err instanceof StripeError) return this.sendError(res, err);
+      throw err;
+    }
+    if (path.startsWith('/_emulator/')) return this.handleControl(req, res, method, path, url);
     return this.handleApi(req, res, method, path, url, requestId);
   }
 
@@ -792,13 +808,16 @@ export class EmulatorCore {
 
   private async handleControl(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL): Promise<void> {
     const raw = method === 'GET' ? (await drain(req), '') : await readBody(req);
-    const ct = headerValue(req.headers['content-type']) ?? '';
     let body: Record<string, unknown> = {};
-    try {
-      if (raw && (ct.includes('json') || raw.trim().startsWith('{'))) body = JSON.parse(raw) as Record<string, unknown>;
-      else if (raw) body = parseForm(raw);
-    } catch {
-      return this.sendError(res, invalidRequest('Control API: body is not valid JSON.'));
+    if (raw.trim()) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        return this.sendError(res, invalidRequest('Control API: body is not valid JSON.'));
+      }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return this.sendError(res, invalidRequest('Control API: the body must be a JSON object.'));
+      body = parsed as Record<string, unknown>;
     }
     const match = this.controls.match(method, path);
     if (!match) {
@@ -832,7 +851,8 @@ export class EmulatorCore {
       const now = await this.advanceClock(seconds);
       return { now, offset: this.clock.offset };
     });
-    this.control('GET', '/_emulator/webhooks', () => this.delivery.config);
+    // Secrets are write-only here: whoever configures an endpoint already knows its secret.
+    this.control('GET', '/_emulator/webhooks', () => webhookConfigView(this.delivery.config));
     this.control('POST', '/_emulator/webhooks', ({ body }) => {
       const ep = (v: unknown): WebhookConfig['platform'] => {
         if (v === null || v === '') return null;
@@ -844,7 +864,7 @@ export class EmulatorCore {
       if ('platform' in body) this.delivery.config.platform = ep(body.platform);
       if ('connect' in body) this.delivery.config.connect = ep(body.connect);
       this.scheduleSave();
-      return this.delivery.config;
+      return webhookConfigView(this.delivery.config);
     });
     this.control('GET', '/_emulator/delivery', () => this.delivery.getMode());
     this.control('POST', '/_emulator/delivery', ({ body }) => {
@@ -913,6 +933,12 @@ export class EmulatorCore {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** Webhook endpoints as the control API shows them: the URL and the secret's last four characters. */
+function webhookConfigView(config: WebhookConfig): Record<'platform' | 'connect', { url: string; secret_last4: string } | null> {
+  const view = (ep: WebhookConfig['platform']) => (ep ? { url: ep.url, secret_last4: ep.secret.slice(-4) } : null);
+  return { platform: view(config.platform), connect: view(config.connect) };
+}
 
 function isFaultKind(kind: string): kind is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(kind);
