@@ -15,6 +15,7 @@ import { clearSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
 import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
+import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { render } from './http/render.ts';
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
@@ -36,6 +37,8 @@ export interface AppDependencies {
   /** Where Stripe's hosted pages and Stripe.js come from (the emulator's origin offline). */
   stripeOrigins?: string[];
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: { write(line: string): void };
   /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
   onEventStored?: () => void;
 }
@@ -48,12 +51,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     logger: deps.logger === false ? false : {
       level: config.logLevel,
-      // Errors are logged by type and message only: no stack traces, and request logs carry no
-      // cookies or authorization headers (Fastify's request serializer omits headers).
-      serializers: {
-        // pino's type wants a stack; we log an empty one on purpose.
-        err: (err: FastifyError) => ({ type: err.name, message: err.message, stack: '', code: err.code, statusCode: err.statusCode }),
-      },
+      // No stack traces, headers, query values or secret fields in logs (src/http/log-redaction.ts).
+      serializers: { err: errorLogSerializer, req: requestLogSerializer },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
     },
     trustProxy: config.secureCookies, // behind Fly's proxy in production, X-Forwarded-For is real
     ajv: { customOptions: { allErrors: true } },
