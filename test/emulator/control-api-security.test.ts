@@ -13,16 +13,23 @@ interface RawResponse {
   body: string;
 }
 
+function errorMessage(r: RawResponse): string {
+  return (JSON.parse(r.body) as { error: { message: string } }).error.message;
+}
+
 /** An HTTP request with exactly these headers (fetch would not let a test set Host); no `host` → no Host header. */
 function rawRequest(url: string, options: { method: string; path: string; headers?: Record<string, string>; body?: string }): Promise<RawResponse> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const headers = options.headers ?? {};
-    const req = http.request({ host: u.hostname, port: Number(u.port), method: options.method, path: options.path, headers, setHost: headers.host !== undefined }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      { host: u.hostname, port: Number(u.port), method: options.method, path: options.path, headers, setHost: headers.host !== undefined },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -53,7 +60,7 @@ describe('cross-site requests', () => {
       body: 'x=1',
     });
     expect(r.status).toBe(403);
-    expect(JSON.parse(r.body).error.message).toMatch(/other origins/);
+    expect(errorMessage(r)).toMatch(/other origins/);
     expect(await accountStillThere(acct.id)).toBe(true);
   });
 
@@ -77,7 +84,7 @@ describe('cross-site requests', () => {
     const before = await t.control<{ now: number; offset: number }>('/_emulator/clock');
     const r = await rawRequest(t.url, { method: 'POST', path: '/_emulator/clock/advance', headers: { host: hostHeader, ...headers }, body });
     expect(r.status).toBe(415);
-    expect(JSON.parse(r.body).error.message).toMatch(/application\/json/);
+    expect(errorMessage(r)).toMatch(/application\/json/);
     expect((await t.control<{ offset: number }>('/_emulator/clock')).offset).toBe(before.offset);
   });
 
@@ -98,9 +105,18 @@ describe('cross-site requests', () => {
       body: JSON.stringify({ seconds: 1 }),
     });
     expect(sameOrigin.status).toBe(200);
-    const empty = await rawRequest(t.url, { method: 'POST', path: '/_emulator/delivery/flush', headers: { host: hostHeader, 'content-type': 'application/json' } });
+    const empty = await rawRequest(t.url, {
+      method: 'POST',
+      path: '/_emulator/delivery/flush',
+      headers: { host: hostHeader, 'content-type': 'application/json' },
+    });
     expect(empty.status).toBe(200);
-    const list = await rawRequest(t.url, { method: 'POST', path: '/_emulator/clock/advance', headers: { host: hostHeader, 'content-type': 'application/json' }, body: '[1]' });
+    const list = await rawRequest(t.url, {
+      method: 'POST',
+      path: '/_emulator/clock/advance',
+      headers: { host: hostHeader, 'content-type': 'application/json' },
+      body: '[1]',
+    });
     expect(list.status).toBe(400);
     const nullOrigin = await rawRequest(t.url, { method: 'GET', path: '/_emulator/health', headers: { host: hostHeader, origin: 'null' } });
     expect(nullOrigin.status).toBe(403);
@@ -113,7 +129,7 @@ describe('Host (DNS rebinding)', () => {
     const rebound = `attacker.example:${port}`;
     const control = await rawRequest(t.url, { method: 'GET', path: '/_emulator/deliveries', headers: { host: rebound } });
     expect(control.status).toBe(403);
-    expect(JSON.parse(control.body).error.message).toMatch(/does not answer to the host/);
+    expect(errorMessage(control)).toMatch(/does not answer to the host/);
     const api = await rawRequest(t.url, { method: 'GET', path: '/v1/balance', headers: { host: rebound, authorization: `Bearer ${API_KEY}` } });
     expect(api.status).toBe(403);
     const missing = await rawRequest(t.url, { method: 'GET', path: '/_emulator/health', headers: {} });

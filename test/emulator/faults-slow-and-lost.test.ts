@@ -25,7 +25,13 @@ afterAll(async () => {
 
 /** A succeeded 10 000 usd card payment on the platform, ready to be refunded. */
 async function paidIntent(): Promise<Stripe.PaymentIntent> {
-  return t.stripe.paymentIntents.create({ amount: 10_000, currency: 'usd', payment_method: 'pm_card_visa', confirm: true, return_url: 'https://shop.example/return' });
+  return t.stripe.paymentIntents.create({
+    amount: 10_000,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    return_url: 'https://shop.example/return',
+  });
 }
 
 async function refundsOf(pi: Stripe.PaymentIntent): Promise<Stripe.Refund[]> {
@@ -49,14 +55,20 @@ describe('delay: a slow Stripe', () => {
     const holdMs = 1_500;
     await t.control('/_emulator/faults', { method: 'POST', path: '/v1/checkout/sessions', kind: 'delay', holdMs, count: 1 });
     const startedAt = Date.now();
-    const session = await t.stripe.checkout.sessions.create({ mode: 'payment', line_items: [line], success_url: 'https://shop.example/ok' }, { idempotencyKey: 'slow-session-1' });
+    const session = await t.stripe.checkout.sessions.create(
+      { mode: 'payment', line_items: [line], success_url: 'https://shop.example/ok' },
+      { idempotencyKey: 'slow-session-1' },
+    );
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(holdMs);
     expect(session.status).toBe('open');
     expect(session.amount_total).toBe(2_500);
     const [attempt] = (await postsTo('/v1/checkout/sessions')).slice(-1);
     expect(attempt).toMatchObject({ fault: 'delay', status: 200, idempotency_key: 'slow-session-1' });
     // Processed once: the retry with the same key is a replay, and the fault is used up.
-    const again = await t.stripe.checkout.sessions.create({ mode: 'payment', line_items: [line], success_url: 'https://shop.example/ok' }, { idempotencyKey: 'slow-session-1' });
+    const again = await t.stripe.checkout.sessions.create(
+      { mode: 'payment', line_items: [line], success_url: 'https://shop.example/ok' },
+      { idempotencyKey: 'slow-session-1' },
+    );
     expect(again.id).toBe(session.id);
     expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
   });
@@ -89,7 +101,9 @@ describe('delay: a slow Stripe', () => {
     await t.control('/_emulator/faults', { method: 'POST', path: '/v1/checkout/sessions', kind: 'delay', holdMs, count: n });
     const startedAt = Date.now();
     const sessions = await Promise.all(
-      Array.from({ length: n }, (_, i) => t.stripe.checkout.sessions.create({ mode: 'payment', line_items: [line], success_url: 'https://shop.example/ok', metadata: { i: String(i) } })),
+      Array.from({ length: n }, (_, i) =>
+        t.stripe.checkout.sessions.create({ mode: 'payment', line_items: [line], success_url: 'https://shop.example/ok', metadata: { i: String(i) } }),
+      ),
     );
     const elapsed = Date.now() - startedAt;
     expect(new Set(sessions.map((s) => s.id)).size).toBe(n);
@@ -132,7 +146,9 @@ describe('apply_then_500 and apply_then_drop: the work is done, the answer is lo
     await t.control('/_emulator/faults', { method: 'POST', path: '/v1/refunds', kind: 'apply_then_drop', count: 2 });
     const noRetries = t.client({ maxNetworkRetries: 0 });
     const key = `refund-${pi.id}-1`;
-    await expect(noRetries.refunds.create({ payment_intent: pi.id, amount: 3_000 }, { idempotencyKey: key })).rejects.toBeInstanceOf(Stripe.errors.StripeConnectionError);
+    await expect(noRetries.refunds.create({ payment_intent: pi.id, amount: 3_000 }, { idempotencyKey: key })).rejects.toBeInstanceOf(
+      Stripe.errors.StripeConnectionError,
+    );
     const applied = await refundsOf(pi);
     expect(applied.map((r) => r.amount)).toEqual([3_000]);
     expect((await postsTo('/v1/refunds')).slice(-2)).toMatchObject([
@@ -151,7 +167,7 @@ describe('apply_then_500 and apply_then_drop: the work is done, the answer is lo
   test.each([
     ['apply_then_drop', 2, Stripe.errors.StripeConnectionError],
     ['apply_then_500', 1, Stripe.errors.StripeAPIError],
-  ] as const)('%s without the caller\'s own key: sending again makes a second refund', async (kind, count, errorClass) => {
+  ] as const)("%s without the caller's own key: sending again makes a second refund", async (kind, count, errorClass) => {
     const pi = await paidIntent();
     await t.control('/_emulator/faults', { method: 'POST', path: '/v1/refunds', kind, count });
     const noRetries = t.client({ maxNetworkRetries: 0 });
@@ -167,11 +183,18 @@ describe('apply_then_500 and apply_then_drop: the work is done, the answer is lo
 
   test('apply_then_drop on Checkout Session create: the same key → the same session; a new call → a second session', async () => {
     const noRetries = t.client({ maxNetworkRetries: 0 });
-    const params: Stripe.Checkout.SessionCreateParams = { mode: 'payment', line_items: [line], success_url: 'https://shop.example/ok', metadata: { order_id: 'ord-lost-1' } };
+    const params: Stripe.Checkout.SessionCreateParams = {
+      mode: 'payment',
+      line_items: [line],
+      success_url: 'https://shop.example/ok',
+      metadata: { order_id: 'ord-lost-1' },
+    };
     const countSessions = async () => (await t.stripe.checkout.sessions.list({ limit: 100 })).data.filter((s) => s.metadata?.order_id === 'ord-lost-1').length;
 
     await t.control('/_emulator/faults', { method: 'POST', path: '/v1/checkout/sessions', kind: 'apply_then_drop', count: 2 });
-    await expect(noRetries.checkout.sessions.create(params, { idempotencyKey: 'checkout-ord-lost-1' })).rejects.toBeInstanceOf(Stripe.errors.StripeConnectionError);
+    await expect(noRetries.checkout.sessions.create(params, { idempotencyKey: 'checkout-ord-lost-1' })).rejects.toBeInstanceOf(
+      Stripe.errors.StripeConnectionError,
+    );
     expect(await countSessions()).toBe(1);
     const replay = await noRetries.checkout.sessions.create(params, { idempotencyKey: 'checkout-ord-lost-1' });
     expect(replay.lastResponse.headers['idempotent-replayed']).toBe('true');

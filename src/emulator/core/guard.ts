@@ -78,18 +78,18 @@ export function checkHost(headers: IncomingHttpHeaders, allowed: ReadonlySet<str
   );
 }
 
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (!URL.canParse(origin)) return false;
+  const o = new URL(origin);
+  return (o.protocol === 'http:' || o.protocol === 'https:') && o.host.toLowerCase() === (host ?? '').toLowerCase();
+}
+
 /** Control API: same-origin or no `Origin`, and JSON bodies for everything but GET (throws 403/415). */
 export function checkControlRequest(method: string, headers: IncomingHttpHeaders): void {
   const origin = headerValue(headers.origin);
   if (origin !== undefined) {
-    let sameOrigin = false;
-    try {
-      const o = new URL(origin);
-      sameOrigin = (o.protocol === 'http:' || o.protocol === 'https:') && o.host.toLowerCase() === String(headerValue(headers.host) ?? '').toLowerCase();
-    } catch {
-      sameOrigin = false;
-    }
-    if (!sameOrigin) throw forbidden(`The emulator's control API refuses requests from other origins (Origin: ${origin}).`);
+    if (!isSameOrigin(origin, headerValue(headers.host)))
+      throw forbidden(`The emulator's control API refuses requests from other origins (Origin: ${origin}).`);
   }
   if (method !== 'GET' && method !== 'HEAD') {
     const contentType = (headerValue(headers['content-type']) ?? '').split(';')[0]?.trim().toLowerCase();
