@@ -42,7 +42,7 @@ import { StripeError, invalidRequest, cardError } from '../../core/errors.ts';
 import type { EmulatorCore } from '../../core/core.ts';
 import type { Collection } from '../../core/store.ts';
 import { DAY } from '../../core/clock.ts';
-import { cardForTestPaymentMethod, lookupCardNumber, type TestCard } from './cards.ts';
+import { cardForTestPaymentMethod, type TestCard } from './cards.ts';
 import {
   DISPUTE_FEE,
   DISPUTE_FEE_REFUNDED_ON_WIN,
