@@ -559,7 +559,7 @@ export class Payments {
         amount: transferAmount,
         currency: charge.currency,
         sourceTransaction: chargeId,
-        transferGroup: charge.transfer_group ?? `group_${charge.payment_intent}`,
+        transferGroup: charge.transfer_group ?? `group_${String(charge.payment_intent)}`,
         metadata: {},
         description: null,
         platformAvailableOn: availableOn,
