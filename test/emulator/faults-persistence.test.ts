@@ -64,7 +64,7 @@ describe('fault injection', () => {
     expect(log.map((r) => r.fault ?? r.status)).toEqual(['timeout', 200, 'drop', 200]);
     expect(log[0]!.idempotency_key).toBe(log[1]!.idempotency_key);
     expect(log[2]!.idempotency_key).toBe(log[3]!.idempotency_key);
-    const dropped = await t.client({ maxNetworkRetries: 0 });
+    const dropped = t.client({ maxNetworkRetries: 0 });
     await t.control('/_emulator/faults', { path: '/v1/balance', count: 2, kind: 'drop' });
     await expect(dropped.balance.retrieve()).rejects.toBeInstanceOf(Stripe.errors.StripeConnectionError);
     await t.control('/_emulator/faults', undefined, 'DELETE');
