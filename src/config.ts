@@ -153,7 +153,7 @@ function parsePort(raw: string, name: string, problems: string[]): number {
 function localSecret(dataDir: string, name: string, prefix = ''): string {
   const file = join(dataDir, 'secrets.json');
   mkdirSync(dataDir, { recursive: true });
-  const secrets: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const existing = secrets[name];
   if (existing !== undefined) return existing;
   const created = prefix + randomBytes(32).toString('hex');

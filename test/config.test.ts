@@ -27,7 +27,7 @@ describe('configuration', () => {
     expect(config.stripe.connectWebhookSecret).not.toBe(config.stripe.platformWebhookSecret);
     // A restart reads the same secrets back: sessions and webhook signatures survive it.
     expect(loadConfig({ DATA_DIR: dir }).cookieSecret).toBe(config.cookieSecret);
-    expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')).cookieSecret).toBe(config.cookieSecret);
+    expect((JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as { cookieSecret: string }).cookieSecret).toBe(config.cookieSecret);
   });
 
   it.each([

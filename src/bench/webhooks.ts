@@ -119,7 +119,7 @@ async function startServer(mode: 'ingest' | 'worker', databaseUrl: string | unde
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line !== undefined) resolve(JSON.parse(line));
+      if (line !== undefined) resolve(JSON.parse(line) as { ours: string; baseline: string });
     });
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
