@@ -81,13 +81,13 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 400);
     }
     const body = request.body as Static<typeof LoginBody>;
-    if (await isLoginThrottled(app.db, body.email, request.ip)) {
+    if (await isLoginThrottled(app.db, body.email, request.clientAddress)) {
       const errors = { _form: 'Too many failed attempts. Wait 15 minutes and try again.' };
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 429);
     }
     const user = await verifyCredentials(app.db, body.email, body.password);
     if (user === null) {
-      await recordFailedLogin(app.db, body.email, request.ip);
+      await recordFailedLogin(app.db, body.email, request.clientAddress);
       const errors = { _form: 'That email and password do not match an account.' };
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 401);
     }
