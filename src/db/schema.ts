@@ -27,10 +27,12 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
-export interface LoginAttemptsTable {
+export interface LoginFailuresTable {
   id: Generated<number>;
-  /** `email:<lowercased>` or `ip:<address>`: one row per failed attempt under each key. */
-  throttle_key: string;
+  /** Trimmed and lowercased, whether or not an account has it. */
+  email: string;
+  /** The client address (see src/http/client-address.ts). */
+  address: string;
   attempted_at: CreatedAt;
 }
 
@@ -308,7 +310,7 @@ export interface OrderMoneyTable {
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
-  login_attempts: LoginAttemptsTable;
+  login_failures: LoginFailuresTable;
   sellers: SellersTable;
   listings: ListingsTable;
   fee_policies: FeePoliciesTable;

@@ -2,7 +2,7 @@
 // input kept (never the password); nothing here answers a person with a 500 or a JSON error.
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { clearFailedLogins, isLoginThrottled, recordFailedLogin } from '../auth/login-throttle.ts';
+import { admitLoginAttempt, pruneLoginFailures, recordLoginSuccess, waitMessage } from '../auth/login-throttle.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts';
 import { createSession, invalidateSession, SESSION_COOKIE, sessionIdOf } from '../auth/sessions.ts';
@@ -81,17 +81,18 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 400);
     }
     const body = request.body as Static<typeof LoginBody>;
-    if (await isLoginThrottled(app.db, body.email, request.clientAddress)) {
-      const errors = { _form: 'Too many failed attempts. Wait 15 minutes and try again.' };
-      return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 429);
+    const admission = await admitLoginAttempt(app.db, body.email, request.clientAddress);
+    if (!admission.admitted) {
+      const errors = { _form: `Too many failed attempts. ${waitMessage(admission.retryAfterSeconds)}` };
+      return render(request, reply.header('retry-after', admission.retryAfterSeconds), 'auth/login', { title: 'Log in', errors, values }, 429);
     }
     const user = await verifyCredentials(app.db, body.email, body.password);
     if (user === null) {
-      await recordFailedLogin(app.db, body.email, request.clientAddress);
+      await pruneLoginFailures(app.db);
       const errors = { _form: 'That email and password do not match an account.' };
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 401);
     }
-    await clearFailedLogins(app.db, body.email);
+    await recordLoginSuccess(app.db, admission.attempt);
 
     // A new session on every login: a session id planted before login is worthless after it.
     const previous = request.cookies[SESSION_COOKIE];
