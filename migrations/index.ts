@@ -9,6 +9,7 @@ import * as orders from './20261127_3100_orders.ts';
 import * as adminMoney from './20261127_4000_admin_money.ts';
 import * as orderTransitionsRepeatable from './20261127_4100_order_transitions_repeatable.ts';
 import * as loginFailures from './20261128_1000_login_failures.ts';
+import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresses.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '20261127_4000_admin_money': adminMoney,
   '20261127_4100_order_transitions_repeatable': orderTransitionsRepeatable,
   '20261128_1000_login_failures': loginFailures,
+  '20261128_1100_login_familiar_addresses': loginFamiliarAddresses,
 };

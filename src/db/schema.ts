@@ -36,6 +36,13 @@ export interface LoginFailuresTable {
   attempted_at: CreatedAt;
 }
 
+/** An address an account has signed in from (the login throttle trusts it for that account). */
+export interface LoginFamiliarAddressesTable {
+  user_id: string;
+  address: string;
+  last_success_at: Timestamp;
+}
+
 export type AccountState = 'not_started' | 'onboarding_incomplete' | 'pending_verification' | 'restricted' | 'enabled' | 'rejected';
 
 /** The raw requirement facts a seller's state was derived from (stored as jsonb on sellers). */
@@ -311,6 +318,7 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   login_failures: LoginFailuresTable;
+  login_familiar_addresses: LoginFamiliarAddressesTable;
   sellers: SellersTable;
   listings: ListingsTable;
   fee_policies: FeePoliciesTable;
