@@ -106,8 +106,10 @@ export interface StripeEventsTable {
   livemode: boolean;
   api_version: string | null;
   source: StripeEventSource;
-  /** The event exactly as Stripe sent it. Write as JSON.stringify(event). */
+  /** The event as JSON PostgreSQL can hold (see jsonbSafe in src/webhooks/inbox.ts). Write as a JSON string. */
   payload: ColumnType<unknown, string, string>;
+  /** The delivered body's exact bytes; null for backfilled events. */
+  raw_body: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   status: ColumnType<StripeEventStatus, StripeEventStatus | undefined, StripeEventStatus>;
   attempts: ColumnType<number, number | undefined, number>;
   /** When it is due; while `processing`, the lease expiry. */
