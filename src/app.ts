@@ -15,6 +15,7 @@ import { clearSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
 import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
+import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { render } from './http/render.ts';
 import './http/types.ts';
@@ -56,7 +57,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
     },
-    trustProxy: config.secureCookies, // behind Fly's proxy in production, X-Forwarded-For is real
+    trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
   });
 
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('db', deps.db);
   app.decorate('stripe', deps.stripe);
   app.decorateRequest('auth', null);
+  app.decorateRequest('clientAddress', { getter(this: FastifyRequest) { return clientAddressOf(this, config.clientAddress); } });
 
   const stripeOrigins = deps.stripeOrigins ?? ['https://js.stripe.com', 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://*.stripe.com'];
   await app.register(helmet, {
@@ -88,7 +90,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     cookieKey: 'csrf',
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: config.secureCookies },
   });
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, keyGenerator: (request) => request.clientAddress });
   await app.register(fastifyStatic, { root: `${VIEWS_DIR}/static`, prefix: '/static/', maxAge: '1h' });
   await app.register(view, {
     engine: { handlebars: createViewEngine() },
