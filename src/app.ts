@@ -10,6 +10,7 @@ import view from '@fastify/view';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
+import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
 import { clearSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
 import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
@@ -36,6 +37,8 @@ export interface AppDependencies {
   /** Where Stripe's hosted pages and Stripe.js come from (the emulator's origin offline). */
   stripeOrigins?: string[];
   logger?: boolean;
+  /** Where log lines go (server.ts: readable on a terminal, JSON otherwise); stdout if absent. */
+  logStream?: DestinationStream;
   /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
   onEventStored?: () => void;
 }
@@ -48,6 +51,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     logger: deps.logger === false ? false : {
       level: config.logLevel,
+      ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
       // Errors are logged by type and message only: no stack traces, and request logs carry no
       // cookies or authorization headers (Fastify's request serializer omits headers).
       serializers: {
