@@ -10,6 +10,7 @@ import view from '@fastify/view';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
+import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
 import { clearSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
 import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
@@ -38,8 +39,8 @@ export interface AppDependencies {
   /** Where Stripe's hosted pages and Stripe.js come from (the emulator's origin offline). */
   stripeOrigins?: string[];
   logger?: boolean;
-  /** Where log lines go instead of stdout (tests read them). */
-  logStream?: { write(line: string): void };
+  /** Where log lines go (server.ts: readable on a terminal, JSON otherwise; tests read them); stdout if absent. */
+  logStream?: DestinationStream;
   /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
   onEventStored?: () => void;
 }
