@@ -1,5 +1,6 @@
 // The one Database interface: every table the app reads or writes, as Kysely sees it.
-// Migrations in ../../migrations create these tables; keep the two in step.
+// Migrations in ../../migrations create these tables; test/db/schema.test.ts fails when the two
+// differ (a table, a column, its type or nullability, or a union type and its CHECK constraint).
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** A timestamp column the database fills in; Date when read, optional when written. */
@@ -182,19 +183,22 @@ export interface OrdersTable {
   seller_net_amount: Nullable<number>;
   amount_refunded: ColumnType<number, number | undefined, number>;
   disputed: ColumnType<boolean, boolean | undefined, boolean>;
-  dispute_status: Nullable<string>;
+  /** The dispute's Stripe status, written as Stripe sends it (see DisputeStatus). */
+  dispute_status: ColumnType<DisputeStatus | null, string | null | undefined, string | null>;
   paid_at: Nullable<Date>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
+
+/** What caused an order's status change (see src/orders/state.ts). */
+export type OrderTransitionSource = 'webhook' | 'completion_page' | 'reconcile' | 'admin';
 
 export interface OrderTransitionsTable {
   id: Generated<number>;
   order_id: string;
   from_status: OrderStatus;
   to_status: OrderStatus;
-  /** 'webhook' | 'completion_page' | 'reconcile' | 'admin' */
-  source: string;
+  source: OrderTransitionSource;
   stripe_event_id: Nullable<string>;
   reason: Nullable<string>;
   created_at: CreatedAt;
@@ -245,13 +249,19 @@ export interface PayoutRequestsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/**
+ * Stripe's payout statuses. Written as the SDK types them (string); the CHECK constraint refuses one
+ * this list lacks, so a new Stripe status fails loudly (see migrations/20261128_0100_enum_checks.ts).
+ */
+export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
+
 export interface PayoutsTable {
   id: string;
   account: string;
   seller_id: Nullable<string>;
   amount: number;
   currency: string;
-  status: string;
+  status: ColumnType<PayoutStatus, string, string>;
   automatic: boolean;
   method: ColumnType<string, string | undefined, string>;
   arrival_date: Nullable<Date>;
@@ -283,6 +293,11 @@ export interface RefundsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Stripe's dispute statuses, written as the SDK gives them (like PayoutStatus). */
+export type DisputeStatus =
+  | 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review'
+  | 'appeal_needs_response' | 'appeal_under_review' | 'won' | 'lost' | 'prevented';
+
 export interface DisputesTable {
   id: string;
   order_id: Nullable<string>;
@@ -290,7 +305,7 @@ export interface DisputesTable {
   amount: number;
   currency: string;
   reason: string;
-  status: string;
+  status: ColumnType<DisputeStatus, string, string>;
   evidence_due_by: Nullable<Date>;
   evidence_submitted: ColumnType<boolean, boolean | undefined, boolean>;
   evidence_draft: ColumnType<unknown, string | null | undefined, string | null>;
