@@ -17,6 +17,7 @@ import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
+import { csrfPluginOptions } from './http/csrf.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { render } from './http/render.ts';
 import './http/types.ts';
@@ -87,10 +88,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await app.register(cookie, { secret: config.cookieSecret });
   await app.register(formbody);
-  await app.register(csrf, {
-    cookieKey: 'csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: config.secureCookies },
-  });
+  await app.register(csrf, csrfPluginOptions(config));
   await app.register(rateLimit, { global: false, keyGenerator: (request) => request.clientAddress });
   await app.register(fastifyStatic, { root: `${VIEWS_DIR}/static`, prefix: '/static/', maxAge: '1h' });
   await app.register(view, {

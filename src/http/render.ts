@@ -1,6 +1,7 @@
 // Rendering pages with what every page needs (current user, CSRF token, flash message, offline
 // banner), and turning schema validation failures into messages beside form fields.
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { csrfTokenFor } from './csrf.ts';
 
 const FLASH_COOKIE = 'flash';
 
@@ -44,7 +45,7 @@ export async function render(
     isBuyer: user?.role === 'buyer',
     isSeller: user?.role === 'seller',
     isAdmin: user?.role === 'admin',
-    csrfToken: reply.generateCsrf(),
+    csrfToken: csrfTokenFor(request, reply),
     flash: takeFlash(request, reply),
     offlineMode: config.stripe.mode === 'offline',
     testMode: config.stripe.mode === 'test',

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { admitLoginAttempt, pruneLoginFailures, recordLoginSuccess, rememberFamiliarAddress, waitMessage } from '../auth/login-throttle.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.ts';
+import { beginSessionCookie, clearSessionCookie } from '../auth/session-cookie.ts';
 import { createSession, invalidateSession, SESSION_COOKIE, sessionIdOf } from '../auth/sessions.ts';
 import { createUser, verifyCredentials } from '../auth/users.ts';
 import type { Role } from '../db/schema.ts';
@@ -65,7 +65,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     }
     await rememberFamiliarAddress(app.db, created.user.id, request.clientAddress);
     const { token, session } = await createSession(app.db, created.user.id);
-    setSessionCookie(reply, token, session.expires_at);
+    beginSessionCookie(reply, token, session.expires_at);
     setFlash(reply, 'success', 'Welcome! Your account is ready.');
     return reply.redirect(homeFor(created.user.role), 303);
   });
@@ -100,7 +100,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     const previousId = previous === undefined ? undefined : sessionIdOf(previous);
     if (previousId !== undefined) await invalidateSession(app.db, previousId);
     const { token, session } = await createSession(app.db, user.id);
-    setSessionCookie(reply, token, session.expires_at);
+    beginSessionCookie(reply, token, session.expires_at);
     return reply.redirect(safeLocalPath(body.next, homeFor(user.role)) || homeFor(user.role), 303);
   });
 
