@@ -22,6 +22,15 @@ describe('offline start', () => {
     expect(logLines.length).toBeGreaterThan(0);
     for (const line of logLines) expect(() => JSON.parse(line), line).not.toThrow();
     expect(banner).toContain('admin@demo.test');
+
+    // Start-up says what it is doing, step by step, and where to go when it is ready.
+    const progress = logLines.map((line) => JSON.parse(line) as { step?: string; msg: string }).filter((entry) => entry.step !== undefined);
+    expect(progress.map((entry) => entry.step)).toEqual(['load', 'database', 'migrations', 'stripe', 'web', 'ready']);
+    const said = (step: string) => progress.find((entry) => entry.step === step)!.msg;
+    expect(said('database')).toMatch(/^Database: embedded PostgreSQL \(PGlite\) in .*pglite, created \(\d+\.\d s\)$/);
+    expect(said('migrations')).toMatch(/^Migrations: \d+ applied/);
+    expect(said('stripe')).toMatch(/^Stripe emulator at http:/);
+    expect(said('ready')).toMatch(new RegExp(`^Ready at http://localhost:${server.port} \\(started in \\d+\\.\\d s\\)$`));
     expect(banner.split('\n').every((line) => !line.startsWith('{'))).toBe(true);
 
     // The emulator it started answers on its own port, speaking Stripe's protocol (a key is required).
