@@ -161,8 +161,10 @@ async function connectStripe(config: Config): Promise<StripeSetup> {
   const url = new URL(emulator.url);
   return {
     stripe: createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: url.hostname, port: Number(url.port) } }),
-    origins: [emulator.url.replace('127.0.0.1', 'localhost'), emulator.url],
-    describe: `Stripe emulator at ${emulator.url.replace('127.0.0.1', 'localhost')}`,
+    // The address its pages are served from, printed as is: links in those pages and the address
+    // we print must agree.
+    origins: [emulator.url],
+    describe: `Stripe emulator at ${emulator.url}`,
     settle: () => emulator.core.flushDeliveries(),
     stop: () => emulator.stop(),
   };

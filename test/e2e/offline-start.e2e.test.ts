@@ -1,6 +1,7 @@
 // Boots the real `npm start` entry point as a child process, offline (no Stripe key, no
 // DATABASE_URL), in a temporary data directory: what a new developer gets after `npm ci && npm start`.
 import { afterAll, describe, expect, it } from 'vitest';
+import { createStripeClient } from '../../src/stripe/client.ts';
 import { startEntryPoint, type RunningEntryPoint } from '../helpers/entry-point.ts';
 
 describe('offline start', () => {
@@ -37,6 +38,14 @@ describe('offline start', () => {
     const unauthenticated = await fetch(`http://127.0.0.1:${server.emulatorPort}/v1/events`);
     expect(unauthenticated.status).toBe(401);
     expect(((await unauthenticated.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+
+    // The emulator's address as printed is where its pages are: an onboarding link starts with it.
+    const printed = banner.match(/local Stripe emulator at (\S+)\)/)![1]!;
+    expect(said('stripe')).toContain(`Stripe emulator at ${printed} `);
+    const stripe = createStripeClient({ secretKey: 'sk_test_any', emulator: { host: '127.0.0.1', port: server.emulatorPort }, maxNetworkRetries: 0 });
+    const account = await stripe.accounts.create({ controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' } } });
+    const link = await stripe.accountLinks.create({ account: account.id, type: 'account_onboarding', refresh_url: 'http://localhost/r', return_url: 'http://localhost/x' });
+    expect(new URL(link.url).origin).toBe(printed);
   }, 120_000);
 });
 
