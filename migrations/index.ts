@@ -8,6 +8,8 @@ import * as stripeEvents from './20261127_2000_stripe_events.ts';
 import * as orders from './20261127_3100_orders.ts';
 import * as adminMoney from './20261127_4000_admin_money.ts';
 import * as orderTransitionsRepeatable from './20261127_4100_order_transitions_repeatable.ts';
+import * as listingImages from './20261129_5000_listing_images.ts';
+import * as emailOutbox from './20261129_5100_email_outbox.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -16,4 +18,6 @@ export const migrations: Record<string, Migration> = {
   '20261127_3100_orders': orders,
   '20261127_4000_admin_money': adminMoney,
   '20261127_4100_order_transitions_repeatable': orderTransitionsRepeatable,
+  '20261129_5000_listing_images': listingImages,
+  '20261129_5100_email_outbox': emailOutbox,
 };
