@@ -27,6 +27,20 @@ export interface Config {
     connectWebhookSecret: string | undefined;
   };
   emulatorPort: number;
+  /** Where listing pictures are kept (see loadPicturesAndEmailConfig). */
+  storage: StorageConfig;
+  email: EmailConfig;
+}
+
+export type StorageConfig =
+  | { kind: 'files'; dir: string }
+  | { kind: 's3'; endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+
+export interface EmailConfig {
+  /** smtp:// or smtps:// with credentials; unset → offline keeps mail in the local mailbox. */
+  smtpUrl: string | undefined;
+  /** The From header of every message. */
+  from: string;
 }
 
 /**
@@ -130,6 +144,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const picturesAndEmail = loadPicturesAndEmailConfig(value, problems, { dataDir, publicUrl });
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Only now touch the disk: a bad environment must not create files.
@@ -152,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
       connectWebhookSecret: connectWebhookSecret ?? (mode === 'offline' ? localSecret(dataDir, 'connectWebhookSecret', 'whsec_') : undefined),
     },
     emulatorPort,
+    ...picturesAndEmail,
   };
 }
 
@@ -161,6 +178,60 @@ function parseTrustProxy(raw: string | undefined, problems: string[]): ClientAdd
   if (/^[1-9]$/.test(raw)) return { kind: 'hops', hops: Number(raw) };
   problems.push(`TRUST_PROXY must be "none", "fly" or the number of proxies in front of the app, 1 to 9 (got "${raw}")`);
   return { kind: 'socket' };
+}
+
+/**
+ * Listing pictures' storage and outgoing email (issue 16).
+ *
+ * Storage: files under DATA_DIR/uploads unless S3_BUCKET is set; then an S3-compatible bucket.
+ * Endpoint, region and keys fall back to the AWS_* names that `fly storage create` (Tigris) sets.
+ * Email: SMTP_URL sends through that server; without it, offline mode keeps messages in the local
+ * mailbox page, and test or live mode leaves them waiting in the outbox until SMTP_URL is set.
+ */
+function loadPicturesAndEmailConfig(
+  value: (name: string) => string | undefined, problems: string[], base: { dataDir: string; publicUrl: string },
+): { storage: StorageConfig; email: EmailConfig } {
+  let storage: StorageConfig = { kind: 'files', dir: join(base.dataDir, 'uploads') };
+  const bucket = value('S3_BUCKET');
+  if (bucket === undefined) {
+    for (const name of ['S3_ENDPOINT', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE']) {
+      if (value(name) !== undefined) problems.push(`${name} is set but S3_BUCKET is not: set S3_BUCKET to store pictures in a bucket`);
+    }
+  } else {
+    const region = value('S3_REGION') ?? value('AWS_REGION');
+    const endpointRaw = value('S3_ENDPOINT') ?? value('AWS_ENDPOINT_URL_S3') ?? (region !== undefined ? `https://s3.${region}.amazonaws.com` : undefined);
+    const accessKeyId = value('S3_ACCESS_KEY_ID') ?? value('AWS_ACCESS_KEY_ID');
+    const secretAccessKey = value('S3_SECRET_ACCESS_KEY') ?? value('AWS_SECRET_ACCESS_KEY');
+    const pathStyle = value('S3_FORCE_PATH_STYLE') ?? 'false';
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push('S3_BUCKET must be a bucket name (lowercase letters, digits, dots and hyphens)');
+    let endpoint = '';
+    if (endpointRaw === undefined) {
+      problems.push('S3_ENDPOINT (or AWS_ENDPOINT_URL_S3, or S3_REGION for AWS itself) is required with S3_BUCKET');
+    } else {
+      try {
+        const parsed = new URL(endpointRaw);
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('protocol');
+        endpoint = parsed.origin;
+      } catch {
+        problems.push(`S3_ENDPOINT must be an http:// or https:// URL (got "${endpointRaw}")`);
+      }
+    }
+    if (accessKeyId === undefined || secretAccessKey === undefined) problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) are required with S3_BUCKET');
+    if (pathStyle !== 'true' && pathStyle !== 'false') problems.push('S3_FORCE_PATH_STYLE must be true or false');
+    storage = {
+      kind: 's3', endpoint, bucket, region: region ?? 'auto',
+      accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '', forcePathStyle: pathStyle === 'true',
+    };
+  }
+
+  const smtpUrl = value('SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL, like smtps://user:password@smtp.example.com:465');
+  let host = 'localhost';
+  try { host = new URL(base.publicUrl).hostname; } catch { /* PUBLIC_URL's own problem is reported above */ }
+  const from = value('EMAIL_FROM') ?? `Marketplace <no-reply@${host}>`;
+  // One address, optionally with a display name; never a header break.
+  if (!/^(?:[^<>\r\n@]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(from)) problems.push('EMAIL_FROM must be an address such as "Marketplace <no-reply@market.example>"');
+  return { storage, email: { smtpUrl, from } };
 }
 
 function parsePort(raw: string, name: string, problems: string[]): number {

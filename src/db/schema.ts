@@ -331,6 +331,54 @@ export interface OrderMoneyTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+// ---- Listing pictures and the email outbox (issue 16): see migrations/20261129_5000_listing_images.ts
+// and migrations/20261129_5100_email_outbox.ts ----
+
+export interface ListingImagesTable {
+  id: string;
+  listing_id: string;
+  /** 0..7, unique per listing: the order buyers see them in (0 is the cover). */
+  position: number;
+  /** SHA-256 of the uploaded bytes, hex. */
+  content_hash: string;
+  thumb_key: string;
+  thumb_width: number;
+  thumb_height: number;
+  large_key: string;
+  large_width: number;
+  large_height: number;
+  /** Size of the upload as received. */
+  bytes: number;
+  created_at: CreatedAt;
+}
+
+export type EmailStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'dead' | 'unknown';
+export type EmailTransportName = 'smtp' | 'mailbox';
+
+export interface EmailOutboxTable {
+  id: Generated<string>;
+  dedupe_key: string;
+  template: string;
+  to_address: string;
+  /** The template's data. Write as JSON.stringify(...). */
+  data: ColumnType<unknown, string, string>;
+  status: ColumnType<EmailStatus, EmailStatus | undefined, EmailStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  locked_by: Nullable<string>;
+  locked_until: Nullable<Date>;
+  send_started_at: Nullable<Date>;
+  sent_at: Nullable<Date>;
+  transport: Nullable<EmailTransportName>;
+  message_id: Nullable<string>;
+  subject: Nullable<string>;
+  text_body: Nullable<string>;
+  html_body: Nullable<string>;
+  last_error: Nullable<string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -351,6 +399,8 @@ export interface Database {
   refunds: RefundsTable;
   disputes: DisputesTable;
   order_money: OrderMoneyTable;
+  listing_images: ListingImagesTable;
+  email_outbox: EmailOutboxTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -367,3 +417,5 @@ export type PayoutRow = Selectable<PayoutsTable>;
 export type PayoutRequest = Selectable<PayoutRequestsTable>;
 export type RefundRow = Selectable<RefundsTable>;
 export type DisputeRow = Selectable<DisputesTable>;
+export type ListingImage = Selectable<ListingImagesTable>;
+export type EmailOutboxRow = Selectable<EmailOutboxTable>;
