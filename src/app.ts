@@ -27,6 +27,7 @@ import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminHealthRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDependencies {
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(adminRoutes);
   await app.register(adminSellerRoutes);
   await app.register(adminOrderRoutes);
+  await app.register(adminHealthRoutes);
 
   return app;
 }

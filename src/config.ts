@@ -25,6 +25,19 @@ export interface Config {
     connectWebhookSecret: string | undefined;
   };
   emulatorPort: number;
+  /** When /admin/health and the worker's log warn about webhooks (see src/health/rules.ts). */
+  webhookHealth: WebhookHealthThresholds;
+  /** Lets a monitor read /admin/health.json with `Authorization: Bearer <token>`; unset → admins only. */
+  healthMonitorToken: string | undefined;
+}
+
+export interface WebhookHealthThresholds {
+  /** No event from the Connect endpoint for this long while sellers have Stripe accounts. */
+  connectSilenceHours: number;
+  /** The oldest event waiting in the inbox is older than this. */
+  backlogMaxAgeMinutes: number;
+  /** At least this many requests refused for their signature within the last hour, per endpoint. */
+  signatureFailuresPerHour: number;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +129,14 @@ export function loadConfig(env: Env = process.env): Config {
     if (databaseUrl === undefined) problems.push('DATABASE_URL is required in live mode: the embedded database is for local use only');
   }
 
+  const webhookHealth: WebhookHealthThresholds = {
+    connectSilenceHours: positiveNumber(value('WEBHOOK_CONNECT_SILENCE_HOURS') ?? '24', 'WEBHOOK_CONNECT_SILENCE_HOURS', problems),
+    backlogMaxAgeMinutes: positiveNumber(value('WEBHOOK_BACKLOG_MAX_AGE_MINUTES') ?? '5', 'WEBHOOK_BACKLOG_MAX_AGE_MINUTES', problems),
+    signatureFailuresPerHour: positiveNumber(value('WEBHOOK_SIGNATURE_FAILURES_PER_HOUR') ?? '10', 'WEBHOOK_SIGNATURE_FAILURES_PER_HOUR', problems),
+  };
+  const healthMonitorToken = value('HEALTH_MONITOR_TOKEN');
+  if (healthMonitorToken !== undefined && healthMonitorToken.length < 32) problems.push('HEALTH_MONITOR_TOKEN must be at least 32 characters');
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Only now touch the disk: a bad environment must not create files.
@@ -137,7 +158,18 @@ export function loadConfig(env: Env = process.env): Config {
       connectWebhookSecret: connectWebhookSecret ?? (mode === 'offline' ? localSecret(dataDir, 'connectWebhookSecret', 'whsec_') : undefined),
     },
     emulatorPort,
+    webhookHealth,
+    healthMonitorToken,
   };
+}
+
+function positiveNumber(raw: string, name: string, problems: string[]): number {
+  const parsed = Number(raw);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    problems.push(`${name} must be a number above zero (got "${raw}")`);
+    return 1;
+  }
+  return parsed;
 }
 
 function parsePort(raw: string, name: string, problems: string[]): number {

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(database.db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), log: consoleLogger(config.logLevel) });
+    : startWorker(database.db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), healthThresholds: config.webhookHealth, log: consoleLogger(config.logLevel) });
 
   if (role !== 'worker') {
     app = await buildApp({ config, db: database.db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
