@@ -12,6 +12,9 @@ import * as enumChecks from './20261128_0100_enum_checks.ts';
 import * as loginFailures from './20261128_1000_login_failures.ts';
 import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresses.ts';
 import * as stripeEventsRawBody from './20261128_1200_stripe_events_raw_body.ts';
+import * as listIndexes from './20261128_1700_list_indexes.ts';
+import * as webhookHealth from './20261128_1710_webhook_health.ts';
+import * as adminSummaries from './20261128_1720_admin_summaries.ts';
 import * as listingImages from './20261129_5000_listing_images.ts';
 import * as emailOutbox from './20261129_5100_email_outbox.ts';
 
@@ -26,6 +29,9 @@ export const migrations: Record<string, Migration> = {
   '20261128_1000_login_failures': loginFailures,
   '20261128_1100_login_familiar_addresses': loginFamiliarAddresses,
   '20261128_1200_stripe_events_raw_body': stripeEventsRawBody,
+  '20261128_1700_list_indexes': listIndexes,
+  '20261128_1710_webhook_health': webhookHealth,
+  '20261128_1720_admin_summaries': adminSummaries,
   '20261129_5000_listing_images': listingImages,
   '20261129_5100_email_outbox': emailOutbox,
 };

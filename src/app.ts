@@ -31,6 +31,7 @@ import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminHealthRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { imageRoutes } from './routes/images.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(adminSellerRoutes);
   await app.register(adminOrderRoutes);
   await app.register(imageRoutes, { storage: deps.storage ?? createObjectStorage(config.storage) });
+  await app.register(adminHealthRoutes);
 
   return app;
 }

@@ -30,6 +30,19 @@ export interface Config {
   /** Where listing pictures are kept (see loadPicturesAndEmailConfig). */
   storage: StorageConfig;
   email: EmailConfig;
+  /** When /admin/health and the worker's log warn about webhooks (see src/health/rules.ts). */
+  webhookHealth: WebhookHealthThresholds;
+  /** Lets a monitor read /admin/health.json with `Authorization: Bearer <token>`; unset → admins only. */
+  healthMonitorToken: string | undefined;
+}
+
+export interface WebhookHealthThresholds {
+  /** No event from the Connect endpoint for this long while sellers have Stripe accounts. */
+  connectSilenceHours: number;
+  /** The oldest event waiting in the inbox is older than this. */
+  backlogMaxAgeMinutes: number;
+  /** At least this many requests refused for their signature within the last hour, per endpoint. */
+  signatureFailuresPerHour: number;
 }
 
 export type StorageConfig =
@@ -145,6 +158,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const picturesAndEmail = loadPicturesAndEmailConfig(value, problems, { dataDir, publicUrl });
+  const webhookHealth: WebhookHealthThresholds = {
+    connectSilenceHours: positiveNumber(value('WEBHOOK_CONNECT_SILENCE_HOURS') ?? '24', 'WEBHOOK_CONNECT_SILENCE_HOURS', problems),
+    backlogMaxAgeMinutes: positiveNumber(value('WEBHOOK_BACKLOG_MAX_AGE_MINUTES') ?? '5', 'WEBHOOK_BACKLOG_MAX_AGE_MINUTES', problems),
+    signatureFailuresPerHour: positiveNumber(value('WEBHOOK_SIGNATURE_FAILURES_PER_HOUR') ?? '10', 'WEBHOOK_SIGNATURE_FAILURES_PER_HOUR', problems),
+  };
+  const healthMonitorToken = value('HEALTH_MONITOR_TOKEN');
+  if (healthMonitorToken !== undefined && healthMonitorToken.length < 32) problems.push('HEALTH_MONITOR_TOKEN must be at least 32 characters');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -169,6 +189,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     emulatorPort,
     ...picturesAndEmail,
+    webhookHealth,
+    healthMonitorToken,
   };
 }
 
@@ -232,6 +254,15 @@ function loadPicturesAndEmailConfig(
   // One address, optionally with a display name; never a header break.
   if (!/^(?:[^<>\r\n@]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(from)) problems.push('EMAIL_FROM must be an address such as "Marketplace <no-reply@market.example>"');
   return { storage, email: { smtpUrl, from } };
+}
+
+function positiveNumber(raw: string, name: string, problems: string[]): number {
+  const parsed = Number(raw);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    problems.push(`${name} must be a number above zero (got "${raw}")`);
+    return 1;
+  }
+  return parsed;
 }
 
 function parsePort(raw: string, name: string, problems: string[]): number {

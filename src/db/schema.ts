@@ -379,6 +379,23 @@ export interface EmailOutboxTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Requests refused for a bad signature, per endpoint and minute (the webhook health warnings). */
+export interface WebhookSignatureFailuresTable {
+  source: 'platform' | 'connect';
+  minute: Timestamp;
+  failures: number;
+  last_reason: string;
+  last_at: Timestamp;
+}
+
+/** Whole-table totals computed by the worker for the admin home (see src/admin/summary.ts). */
+export interface AdminSummariesTable {
+  name: string;
+  /** Write as JSON.stringify(...). */
+  value: ColumnType<unknown, string, string>;
+  computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -401,6 +418,8 @@ export interface Database {
   order_money: OrderMoneyTable;
   listing_images: ListingImagesTable;
   email_outbox: EmailOutboxTable;
+  webhook_signature_failures: WebhookSignatureFailuresTable;
+  admin_summaries: AdminSummariesTable;
 }
 
 export type User = Selectable<UsersTable>;
