@@ -66,7 +66,7 @@ describe('configuration', () => {
   it('starts live mode when everything is in place, with secure cookies', () => {
     const config = loadConfig({
       DATA_DIR: dataDir(), STRIPE_SECRET_KEY: 'sk_live_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1', PUBLIC_URL: 'https://market.example',
-      STRIPE_WEBHOOK_SECRET: 'whsec_a', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b', COOKIE_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/market',
+      STRIPE_WEBHOOK_SECRET: 'whsec_a', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b', COOKIE_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/market', TRUST_PROXY: 'fly',
     });
     expect(config.stripe.mode).toBe('live');
     expect(config.secureCookies).toBe(true);

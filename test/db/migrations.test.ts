@@ -33,7 +33,7 @@ async function schemaLines(db: Kysely<Database>): Promise<string[]> {
 describe('migrations', () => {
   it('go all the way down, leaving no table behind, and back up to the same schema', async () => {
     const migrated = await tableNames();
-    expect(migrated).toEqual(expect.arrayContaining(['users', 'sessions', 'login_attempts']));
+    expect(migrated).toEqual(expect.arrayContaining(['users', 'sessions', 'login_failures']));
     const migratedSchema = await schemaLines(database.db);
 
     const down = await migrateToBottom(database.db);

@@ -92,9 +92,9 @@ describe('persistence (stateFile)', () => {
       };
       const s1 = stripeFor(a.url);
       const acct = await s1.accounts.create({ type: 'express', email: 'persist@example.com' }, { idempotencyKey: 'persist-1' });
-      await fetch(`${a.url}/_emulator/accounts/${acct.id}/onboarding`, { method: 'POST', body: JSON.stringify({ outcome: 'verified' }) });
+      await fetch(`${a.url}/_emulator/accounts/${acct.id}/onboarding`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'verified' }) });
       a.core.postLedger({ account: acct.id, amount: 777, currency: 'usd', type: 'adjustment', immediate: true });
-      await fetch(`${a.url}/_emulator/clock/advance`, { method: 'POST', body: JSON.stringify({ seconds: 3600 }) });
+      await fetch(`${a.url}/_emulator/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 3600 }) });
       const clockBefore = a.core.now();
       await a.stop();
       expect(existsSync(stateFile)).toBe(true);
