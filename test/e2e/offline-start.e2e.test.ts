@@ -20,7 +20,7 @@ describe('offline start', () => {
     const [logs, banner] = splitAtBanner(server.output());
     const logLines = logs.split('\n').filter((line) => line.trim() !== '');
     expect(logLines.length).toBeGreaterThan(0);
-    for (const line of logLines) expect(() => JSON.parse(line), line).not.toThrow();
+    for (const line of logLines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
     expect(banner).toContain('admin@demo.test');
     expect(banner.split('\n').every((line) => !line.startsWith('{'))).toBe(true);
 
