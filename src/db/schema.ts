@@ -251,7 +251,7 @@ export interface PayoutRequestsTable {
 
 /**
  * Stripe's payout statuses. Written as the SDK types them (string); the CHECK constraint refuses one
- * this list lacks, so a new Stripe status fails loudly (see migrations/20261128_0100_enum_checks.ts).
+ * this list lacks, so a new Stripe status fails loudly (see migrations/20261128_1300_enum_checks.ts).
  */
 export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
 

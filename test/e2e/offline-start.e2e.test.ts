@@ -21,7 +21,7 @@ describe('offline start', () => {
     const [logs, banner] = splitAtBanner(server.output());
     const logLines = logs.split('\n').filter((line) => line.trim() !== '');
     expect(logLines.length).toBeGreaterThan(0);
-    for (const line of logLines) expect(() => JSON.parse(line), line).not.toThrow();
+    for (const line of logLines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
     expect(banner).toContain('admin@demo.test');
 
     // Start-up says what it is doing, step by step, and where to go when it is ready.
