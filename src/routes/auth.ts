@@ -4,8 +4,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { admitLoginAttempt, pruneLoginFailures, recordLoginSuccess, rememberFamiliarAddress, waitMessage } from '../auth/login-throttle.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { beginSessionCookie, clearSessionCookie } from '../auth/session-cookie.ts';
-import { createSession, invalidateSession, SESSION_COOKIE, sessionIdOf } from '../auth/sessions.ts';
+import { beginSessionCookie, clearSessionCookie, readSessionCookie } from '../auth/session-cookie.ts';
+import { createSession, invalidateSession, sessionIdOf } from '../auth/sessions.ts';
 import { createUser, verifyCredentials } from '../auth/users.ts';
 import type { Role } from '../db/schema.ts';
 import { fieldErrorsFrom, keptValues, render, safeLocalPath, setFlash } from '../http/render.ts';
@@ -96,7 +96,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     await recordLoginSuccess(app.db, admission.attempt, user.id);
 
     // A new session on every login: a session id planted before login is worthless after it.
-    const previous = request.cookies[SESSION_COOKIE];
+    const previous = readSessionCookie(request);
     const previousId = previous === undefined ? undefined : sessionIdOf(previous);
     if (previousId !== undefined) await invalidateSession(app.db, previousId);
     const { token, session } = await createSession(app.db, user.id);
