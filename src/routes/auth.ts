@@ -3,6 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { admitLoginAttempt, pruneLoginFailures, recordLoginSuccess, rememberFamiliarAddress, waitMessage } from '../auth/login-throttle.ts';
+import { passwordWeakness } from '../auth/password-strength.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { beginSessionCookie, clearSessionCookie, readSessionCookie } from '../auth/session-cookie.ts';
 import { createSession, invalidateSession, sessionIdOf } from '../auth/sessions.ts';
@@ -58,6 +59,8 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 400);
     }
     const body = request.body as Static<typeof SignupBody>;
+    const weakness = passwordWeakness(body.password, { email: body.email, displayName: body.displayName });
+    if (weakness !== null) return render(request, reply, 'auth/signup', { title: 'Create an account', errors: { password: weakness }, values }, 400);
     const created = await createUser(app.db, { email: body.email, password: body.password, role: body.role, displayName: body.displayName });
     if (!created.ok) {
       const errors = { email: 'An account with this email already exists. Log in instead?' };
