@@ -11,6 +11,7 @@ import * as orderTransitionsRepeatable from './20261127_4100_order_transitions_r
 import * as loginFailures from './20261128_1000_login_failures.ts';
 import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresses.ts';
 import * as stripeEventsRawBody from './20261128_1200_stripe_events_raw_body.ts';
+import * as signupProbes from './20261128_1300_signup_probes.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '20261128_1000_login_failures': loginFailures,
   '20261128_1100_login_familiar_addresses': loginFamiliarAddresses,
   '20261128_1200_stripe_events_raw_body': stripeEventsRawBody,
+  '20261128_1300_signup_probes': signupProbes,
 };
