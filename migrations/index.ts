@@ -12,6 +12,7 @@ import * as loginFailures from './20261128_1000_login_failures.ts';
 import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresses.ts';
 import * as stripeEventsRawBody from './20261128_1200_stripe_events_raw_body.ts';
 import * as enumChecks from './20261128_1300_enum_checks.ts';
+import * as signupProbes from './20261128_1300_signup_probes.ts';
 import * as listIndexes from './20261128_1700_list_indexes.ts';
 import * as webhookHealth from './20261128_1710_webhook_health.ts';
 import * as adminSummaries from './20261128_1720_admin_summaries.ts';
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '20261128_1100_login_familiar_addresses': loginFamiliarAddresses,
   '20261128_1200_stripe_events_raw_body': stripeEventsRawBody,
   '20261128_1300_enum_checks': enumChecks,
+  '20261128_1300_signup_probes': signupProbes,
   '20261128_1700_list_indexes': listIndexes,
   '20261128_1710_webhook_health': webhookHealth,
   '20261128_1720_admin_summaries': adminSummaries,

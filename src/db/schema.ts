@@ -37,6 +37,13 @@ export interface LoginFailuresTable {
   attempted_at: CreatedAt;
 }
 
+/** A sign-up answered "this email already has an account", by client address (src/auth/signup.ts). */
+export interface SignupProbesTable {
+  id: Generated<number>;
+  address: string;
+  attempted_at: CreatedAt;
+}
+
 /** An address an account has signed in from (the login throttle trusts it for that account). */
 export interface LoginFamiliarAddressesTable {
   user_id: string;
@@ -401,6 +408,7 @@ export interface Database {
   sessions: SessionsTable;
   login_failures: LoginFailuresTable;
   login_familiar_addresses: LoginFamiliarAddressesTable;
+  signup_probes: SignupProbesTable;
   sellers: SellersTable;
   listings: ListingsTable;
   fee_policies: FeePoliciesTable;
