@@ -25,6 +25,8 @@ export interface Config {
     connectWebhookSecret: string | undefined;
   };
   emulatorPort: number;
+  /** Offline mode: give the demo seller an onboarded account and listings at start (DEMO_SEED). */
+  demoSeed: boolean;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +118,8 @@ export function loadConfig(env: Env = process.env): Config {
     if (databaseUrl === undefined) problems.push('DATABASE_URL is required in live mode: the embedded database is for local use only');
   }
 
+  const demoSeed = parseSwitch(value('DEMO_SEED'), 'DEMO_SEED', true, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Only now touch the disk: a bad environment must not create files.
@@ -137,7 +141,18 @@ export function loadConfig(env: Env = process.env): Config {
       connectWebhookSecret: connectWebhookSecret ?? (mode === 'offline' ? localSecret(dataDir, 'connectWebhookSecret', 'whsec_') : undefined),
     },
     emulatorPort,
+    demoSeed,
   };
+}
+
+/** An on/off setting: true/false, 1/0, yes/no or on/off; `fallback` when unset. */
+function parseSwitch(raw: string | undefined, name: string, fallback: boolean, problems: string[]): boolean {
+  if (raw === undefined) return fallback;
+  const normalised = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalised)) return true;
+  if (['false', '0', 'no', 'off'].includes(normalised)) return false;
+  problems.push(`${name} must be true or false (got "${raw}")`);
+  return fallback;
 }
 
 function parsePort(raw: string, name: string, problems: string[]): number {

@@ -42,8 +42,15 @@ describe('configuration', () => {
     [{ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1' }, 'STRIPE_PUBLISHABLE_KEY must start with pk_test_'],
     [{ STRIPE_SECRET_KEY: 'sk_test_1' }, 'STRIPE_PUBLISHABLE_KEY is required'],
     [{ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_PUBLISHABLE_KEY: 'pk_test_1', STRIPE_WEBHOOK_SECRET: 'secret' }, 'STRIPE_WEBHOOK_SECRET must start with whsec_'],
+    [{ DEMO_SEED: 'maybe' }, 'DEMO_SEED must be true or false'],
   ])('rejects %o naming the variable', (env, message) => {
     expect(problemsOf(env).join('\n')).toContain(message);
+  });
+
+  it('sets up the offline demo shop unless DEMO_SEED turns it off', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).demoSeed).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir(), DEMO_SEED: 'false' }).demoSeed).toBe(false);
+    expect(loadConfig({ DATA_DIR: dataDir(), DEMO_SEED: '0' }).demoSeed).toBe(false);
   });
 
   it('accepts test mode with its keys', () => {
