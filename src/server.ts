@@ -33,6 +33,9 @@ async function main(): Promise<void> {
   logger.info({ role, mode: config.stripe.mode, step: 'load', ms: Math.round(performance.now()) }, config.stripe.mode === 'offline'
     ? 'Starting in offline mode: embedded database and local Stripe emulator, no Stripe account needed'
     : `Starting (Stripe ${config.stripe.mode} mode)`);
+  if (config.demoExposure.length > 0) {
+    logger.warn({ exposure: config.demoExposure }, `DEMO=1: the offline demo runs although ${config.demoExposure.join(' and ')}; anyone who reaches it can sign in with the published demo logins`);
+  }
 
   const database = await step('database', async () => {
     const creating = config.databaseUrl === undefined && !existsSync(join(pgliteDir(config), 'PG_VERSION'));
