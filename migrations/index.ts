@@ -8,6 +8,9 @@ import * as stripeEvents from './20261127_2000_stripe_events.ts';
 import * as orders from './20261127_3100_orders.ts';
 import * as adminMoney from './20261127_4000_admin_money.ts';
 import * as orderTransitionsRepeatable from './20261127_4100_order_transitions_repeatable.ts';
+import * as loginFailures from './20261128_1000_login_failures.ts';
+import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresses.ts';
+import * as stripeEventsRawBody from './20261128_1200_stripe_events_raw_body.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -16,4 +19,7 @@ export const migrations: Record<string, Migration> = {
   '20261127_3100_orders': orders,
   '20261127_4000_admin_money': adminMoney,
   '20261127_4100_order_transitions_repeatable': orderTransitionsRepeatable,
+  '20261128_1000_login_failures': loginFailures,
+  '20261128_1100_login_familiar_addresses': loginFamiliarAddresses,
+  '20261128_1200_stripe_events_raw_body': stripeEventsRawBody,
 };

@@ -10,8 +10,10 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
-  /** True when PUBLIC_URL is https: cookies get the Secure flag. */
+  /** True when PUBLIC_URL is https: cookies get the Secure flag and the __Host- prefix. */
   secureCookies: boolean;
+  /** Where the client's address comes from: what the login and signup limits count by. */
+  clientAddress: ClientAddressSource;
   databaseUrl: string | undefined;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -26,6 +28,13 @@ export interface Config {
   };
   emulatorPort: number;
 }
+
+/**
+ * `socket`: the TCP peer (no proxy in front). `fly`: the `Fly-Client-IP` header Fly's edge sets
+ * (and overwrites if a client sends one). `hops`: the address that many proxies back in
+ * X-Forwarded-For; never its left-most entry, which is whatever the client wrote.
+ */
+export type ClientAddressSource = { kind: 'socket' } | { kind: 'fly' } | { kind: 'hops'; hops: number };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -66,6 +75,8 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`PUBLIC_URL must be an absolute URL such as https://market.example.com (got "${publicUrlRaw}")`);
   }
   const secureCookies = publicUrl.startsWith('https://');
+
+  const clientAddress = parseTrustProxy(value('TRUST_PROXY'), problems);
 
   const databaseUrl = value('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -114,6 +125,9 @@ export function loadConfig(env: Env = process.env): Config {
     if (!secureCookies) problems.push('PUBLIC_URL must be https:// in live mode (sessions must not travel in clear text)');
     if (cookieSecret === undefined) problems.push('COOKIE_SECRET is required in live mode');
     if (databaseUrl === undefined) problems.push('DATABASE_URL is required in live mode: the embedded database is for local use only');
+    if (value('TRUST_PROXY') === undefined) {
+      problems.push('TRUST_PROXY is required in live mode: "fly" behind Fly.io, the number of proxies in front (e.g. 1), or "none"; rate limits count by client address');
+    }
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -125,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     publicUrl,
     secureCookies,
+    clientAddress,
     databaseUrl,
     dataDir,
     logLevel,
@@ -140,6 +155,14 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
+function parseTrustProxy(raw: string | undefined, problems: string[]): ClientAddressSource {
+  if (raw === undefined || raw === 'none') return { kind: 'socket' };
+  if (raw === 'fly') return { kind: 'fly' };
+  if (/^[1-9]$/.test(raw)) return { kind: 'hops', hops: Number(raw) };
+  problems.push(`TRUST_PROXY must be "none", "fly" or the number of proxies in front of the app, 1 to 9 (got "${raw}")`);
+  return { kind: 'socket' };
+}
+
 function parsePort(raw: string, name: string, problems: string[]): number {
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -153,7 +176,7 @@ function parsePort(raw: string, name: string, problems: string[]): number {
 function localSecret(dataDir: string, name: string, prefix = ''): string {
   const file = join(dataDir, 'secrets.json');
   mkdirSync(dataDir, { recursive: true });
-  const secrets: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const existing = secrets[name];
   if (existing !== undefined) return existing;
   const created = prefix + randomBytes(32).toString('hex');

@@ -8,9 +8,10 @@ import { ensureDemoUsers, DEMO_PASSWORD } from './cli/demo-users.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createLogging } from './logging.ts';
 import { createStripeClient } from './stripe/client.ts';
 import { expectedLivemode } from './webhooks/inbox.ts';
-import { startWorker, type RunningWorker, type WorkerLogger } from './worker/worker.ts';
+import { startWorker, type RunningWorker } from './worker/worker.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   // A local .env (see .env.example) is read if present; the real environment wins over it.
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
+  const logging = await createLogging(config.logLevel);
   const database = await connectDatabase(config);
   await migrateToLatest(database.db);
 
@@ -33,10 +35,10 @@ async function main(): Promise<void> {
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(database.db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), log: consoleLogger(config.logLevel) });
+    : startWorker(database.db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), log: logging.logger.child({ name: 'worker' }) });
 
   if (role !== 'worker') {
-    app = await buildApp({ config, db: database.db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
+    app = await buildApp({ config, db: database.db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, logStream: logging.stream, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
     await app.listen({ port: config.port, host: config.host });
     stopHooks.push(() => app!.close());
   }
@@ -44,17 +46,24 @@ async function main(): Promise<void> {
   stopHooks.push(stripeSetup.stop, () => database.close());
 
   if (config.stripe.mode === 'offline') {
-    console.log(`\nMarketplace running at ${config.publicUrl} (offline mode: payments go to the local Stripe emulator at ${stripeSetup.origins?.[0] ?? 'unknown'})`);
-    console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
-    for (const user of demoUsers) console.log(`  ${user.role.padEnd(6)} ${user.email}`);
-    console.log('');
+    // Printed last, below the log lines of start-up (the emulator's webhooks to us), so the logins
+    // are what the terminal shows when it goes quiet.
+    await stripeSetup.settle();
+    process.stdout.write([
+      '',
+      `Marketplace running at ${config.publicUrl} (offline mode: payments go to the local Stripe emulator at ${stripeSetup.origins?.[0] ?? 'unknown'})`,
+      `Demo logins (password "${DEMO_PASSWORD}"):`,
+      ...demoUsers.map((user) => `  ${user.role.padEnd(6)} ${user.email}`),
+      '',
+      '',
+    ].join('\n'));
   }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app?.log.info({ signal }, 'shutting down');
+    logging.logger.info({ signal }, 'shutting down');
     for (const hook of stopHooks) await hook().catch(() => {});
     process.exit(0);
   };
@@ -62,25 +71,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-/** The worker's log lines, as JSON like Fastify's (no stack traces, as in app.ts). */
-function consoleLogger(level: Config['logLevel']): WorkerLogger {
-  const quiet = level === 'silent' || level === 'fatal';
-  const line = (lvl: string, obj: object, msg: string) => {
-    const { err, ...rest } = obj as { err?: unknown };
-    const error = err instanceof Error ? { type: err.name, message: err.message } : err;
-    console.log(JSON.stringify({ level: lvl, time: Date.now(), name: 'worker', msg, ...rest, ...(error !== undefined ? { err: error } : {}) }));
-  };
-  return {
-    info: (obj, msg) => { if (!quiet && level !== 'error' && level !== 'warn') line('info', obj, msg); },
-    warn: (obj, msg) => { if (!quiet && level !== 'error') line('warn', obj, msg); },
-    error: (obj, msg) => { if (!quiet) line('error', obj, msg); },
-  };
-}
-
 interface StripeSetup {
   stripe: ReturnType<typeof createStripeClient>;
   /** Origins of Stripe's pages and Stripe.js, for the content security policy. */
   origins: string[] | undefined;
+  /** Resolves once the webhooks Stripe has to send us so far were delivered (the emulator only). */
+  settle: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -89,6 +85,7 @@ async function connectStripe(config: Config): Promise<StripeSetup> {
     return {
       stripe: createStripeClient({ secretKey: config.stripe.secretKey! }),
       origins: undefined,
+      settle: async () => {},
       stop: async () => {},
     };
   }
@@ -107,6 +104,7 @@ async function connectStripe(config: Config): Promise<StripeSetup> {
   return {
     stripe: createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: url.hostname, port: Number(url.port) } }),
     origins: [emulator.url.replace('127.0.0.1', 'localhost'), emulator.url],
+    settle: () => emulator.core.flushDeliveries(),
     stop: () => emulator.stop(),
   };
 }

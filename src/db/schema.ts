@@ -27,11 +27,20 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
-export interface LoginAttemptsTable {
+export interface LoginFailuresTable {
   id: Generated<number>;
-  /** `email:<lowercased>` or `ip:<address>`: one row per failed attempt under each key. */
-  throttle_key: string;
+  /** Trimmed and lowercased, whether or not an account has it. */
+  email: string;
+  /** The client address (see src/http/client-address.ts). */
+  address: string;
   attempted_at: CreatedAt;
+}
+
+/** An address an account has signed in from (the login throttle trusts it for that account). */
+export interface LoginFamiliarAddressesTable {
+  user_id: string;
+  address: string;
+  last_success_at: Timestamp;
 }
 
 export type AccountState = 'not_started' | 'onboarding_incomplete' | 'pending_verification' | 'restricted' | 'enabled' | 'rejected';
@@ -97,8 +106,10 @@ export interface StripeEventsTable {
   livemode: boolean;
   api_version: string | null;
   source: StripeEventSource;
-  /** The event exactly as Stripe sent it. Write as JSON.stringify(event). */
+  /** The event as JSON PostgreSQL can hold (see jsonbSafe in src/webhooks/inbox.ts). Write as a JSON string. */
   payload: ColumnType<unknown, string, string>;
+  /** The delivered body's exact bytes; null for backfilled events. */
+  raw_body: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   status: ColumnType<StripeEventStatus, StripeEventStatus | undefined, StripeEventStatus>;
   attempts: ColumnType<number, number | undefined, number>;
   /** When it is due; while `processing`, the lease expiry. */
@@ -308,7 +319,8 @@ export interface OrderMoneyTable {
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
-  login_attempts: LoginAttemptsTable;
+  login_failures: LoginFailuresTable;
+  login_familiar_addresses: LoginFamiliarAddressesTable;
   sellers: SellersTable;
   listings: ListingsTable;
   fee_policies: FeePoliciesTable;

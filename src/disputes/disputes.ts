@@ -142,7 +142,7 @@ export async function repaySeller(db: Kysely<Database>, stripe: Stripe, disputeI
     if (refusal === undefined) throw error;
     // E.g. the platform's available balance is too low: the event fails and is retried with
     // backoff (dead → admin replay), so the repayment happens once the balance allows.
-    throw new Error(`repaying dispute ${dispute.id} to the seller failed: ${refusal}`);
+    throw new Error(`repaying dispute ${dispute.id} to the seller failed: ${refusal}`, { cause: error });
   }
 }
 

@@ -89,7 +89,11 @@ export function safeLocalPath(candidate: unknown, fallback = '/'): string {
   try {
     const parsed = new URL(candidate, 'http://local.invalid');
     if (parsed.origin !== 'http://local.invalid') return fallback;
-    return parsed.pathname + parsed.search;
+    const normalised = parsed.pathname + parsed.search;
+    // Normalising can itself make a scheme-relative URL: `/.//evil.example` and `/a/..//evil`
+    // become `//evil…`, which a browser reads as another host. Judge what will be sent.
+    if (normalised.startsWith('//')) return fallback;
+    return normalised;
   } catch {
     return fallback;
   }

@@ -2,7 +2,7 @@
 // refresh, return), the Express dashboard, and the seller's own listings. Every route requires a
 // seller; every listing query is scoped to the signed-in seller, so another seller's listing is a 404.
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import Stripe from 'stripe';
 import { requireSeller } from '../auth/guards.ts';
 import type { Listing, Seller } from '../db/schema.ts';
@@ -152,7 +152,7 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
   app.post('/seller/listings', { preHandler: requireSeller, schema: { body: ListingBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      return renderListingForm(request, reply, { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation, LISTING_MESSAGES) }, 400);
+      return renderListingForm(request, reply, { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
     }
     const checked = validateListing(request.body as Static<typeof ListingBody>);
     if (!checked.ok) return renderListingForm(request, reply, { mode: 'new', values, errors: checked.errors }, 400);
@@ -177,7 +177,7 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
     if (listing === undefined) return notFound(request, reply);
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation, LISTING_MESSAGES) }, 400);
+      return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
     }
     const checked = validateListing(request.body as Static<typeof ListingBody>);
     if (!checked.ok) return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: checked.errors }, 400);

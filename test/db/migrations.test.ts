@@ -18,7 +18,7 @@ async function tableNames(): Promise<string[]> {
 describe('migrations', () => {
   it('go all the way down, leaving no table behind, and back up to the same schema', async () => {
     const migrated = await tableNames();
-    expect(migrated).toEqual(expect.arrayContaining(['users', 'sessions', 'login_attempts']));
+    expect(migrated).toEqual(expect.arrayContaining(['users', 'sessions', 'login_failures']));
 
     const down = await migrateToBottom(database.db);
     expect(down).toHaveLength(Object.keys(migrations).length);

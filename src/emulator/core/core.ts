@@ -18,6 +18,7 @@ import { WebhookDelivery, type DeliveryOptions, type WebhookConfig, type Target 
 import { Router } from './router.ts';
 import { requestContext } from './context.ts';
 import { newId, randomToken } from './ids.ts';
+import { allowedHostNames, checkControlRequest, checkHost } from './guard.ts';
 
 export const DEFAULT_PLATFORM_ACCOUNT = 'acct_platform00000000000000';
 
@@ -41,6 +42,11 @@ export interface EmulatorOptions {
   tickIntervalMs?: number;
   /** Log each request to stderr. */
   logRequests?: boolean;
+  /**
+   * Host names clients may use besides loopback names, `host` and `publicUrl`'s host (e.g. a
+   * container name). Requests to the API or control API with any other `Host` get 403.
+   */
+  allowedHosts?: string[];
 }
 
 export interface ApiRequest {
@@ -101,12 +107,24 @@ export interface Fault {
   method?: string;
   /** Exact path, or prefix (matches the path itself and anything below it; a trailing `*` also works). */
   path: string;
-  kind: '500' | '429' | 'timeout' | 'drop';
+  kind: FaultKind;
   /** Remaining requests to fail. */
   count: number;
-  /** `timeout`: hold the connection this long before closing it (default 30 000 ms). */
+  /** `timeout`: hold the connection this long before closing it (default 30 000 ms). `delay`: wait this long, then process (default 1 000 ms). */
   holdMs?: number;
 }
+
+/**
+ * What an injected fault does to a matching API request.
+ * - Before processing (the request has no effect): `500`, `429`, `timeout` (held open, then
+ *   closed), `drop` (socket destroyed).
+ * - `delay`: a slow Stripe; the request waits `holdMs`, then is processed and answered normally.
+ * - After processing (the answer is lost): `apply_then_drop` destroys the socket and
+ *   `apply_then_500` answers 500 `api_error` once the request has had all its effects and its
+ *   idempotent result is stored, so only a retry with the same `Idempotency-Key` is safe.
+ */
+export type FaultKind = '500' | '429' | 'timeout' | 'drop' | 'delay' | 'apply_then_drop' | 'apply_then_500';
+export const FAULT_KINDS: readonly FaultKind[] = ['500', '429', 'timeout', 'drop', 'delay', 'apply_then_drop', 'apply_then_500'];
 
 export interface RequestLogEntry {
   id: string;
@@ -162,9 +180,13 @@ export class EmulatorCore {
   private faults: Fault[] = [];
   private requestLog: RequestLogEntry[] = [];
   private heldSockets = new Set<Socket>();
+  /** Requests waiting out a `delay` fault; `stop()` ends their wait (with `false`). */
+  private delayedRequests = new Set<(proceed: boolean) => void>();
+  private stopping = false;
   private saveTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private server: http.Server | undefined;
+  private allowedHosts = new Set<string>();
 
   constructor(options: EmulatorOptions = {}) {
     this.options = options;
@@ -364,6 +386,7 @@ export class EmulatorCore {
     this.server = server;
     server.keepAliveTimeout = 5000;
     const host = this.options.host ?? '127.0.0.1';
+    this.allowedHosts = allowedHostNames({ listenHost: host, publicUrl: this.options.publicUrl, allowedHosts: this.options.allowedHosts });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port ?? 0, host, () => resolve());
@@ -379,6 +402,8 @@ export class EmulatorCore {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    for (const finish of [...this.delayedRequests]) finish(false);
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.delivery.stop();
     for (const s of this.heldSockets) s.destroy();
@@ -455,9 +480,17 @@ export class EmulatorCore {
     const method = (req.method ?? 'GET').toUpperCase();
     if (this.options.logRequests) console.error(`[stripe-emulator] ${method} ${path}`);
 
-    if (path.startsWith('/_emulator/')) return this.handleControl(req, res, method, path, url);
-    const page = this.pages.match(method, path);
+    const page = path.startsWith('/_emulator/') ? undefined : this.pages.match(method, path);
     if (page) return this.handlePage(req, res, method, path, url, page.handler, page.pathParams);
+    try {
+      checkHost(req.headers, this.allowedHosts);
+      if (path.startsWith('/_emulator/')) checkControlRequest(method, req.headers);
+    } catch (err) {
+      await drain(req);
+      if (err instanceof StripeError) return this.sendError(res, err);
+      throw err;
+    }
+    if (path.startsWith('/_emulator/')) return this.handleControl(req, res, method, path, url);
     return this.handleApi(req, res, method, path, url, requestId);
   }
 
@@ -469,45 +502,76 @@ export class EmulatorCore {
     const log: RequestLogEntry = { id: requestId, at: Date.now(), method, path, account: stripeAccount, idempotency_key: idemKey, status: 0 };
     this.requestLog.push(log);
     if (this.requestLog.length > 2000) this.requestLog.splice(0, this.requestLog.length - 2000);
-    const respond = (status: number, body: string, extra: Record<string, string> = {}): void => {
-      log.status = status;
-      res.writeHead(status, { 'Content-Type': 'application/json', ...extra });
-      res.end(body);
-    };
-    const fail = (err: StripeError): void => {
-      log.status = err.status;
-      this.sendError(res, err);
-    };
-
-    // Fault injection (before anything else, like an upstream failure)
-    const fault = this.takeFault(method, path);
-    if (fault) {
-      log.fault = fault.kind;
-      await drain(req);
-      if (fault.kind === '500') return fail(new StripeError({ status: 500, type: 'api_error', message: 'An unknown error occurred (injected by the emulator).' }));
-      if (fault.kind === '429')
-        return fail(
-          new StripeError({ status: 429, type: 'invalid_request_error', code: 'rate_limit', message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits. (injected by the emulator)' }),
-        );
-      if (fault.kind === 'drop') {
+    // `apply_then_*` faults: everything below runs as usual, only the answer is replaced.
+    let loseAnswer: Fault['kind'] | undefined;
+    const send = (status: number, body: string, headers: Record<string, string>): void => {
+      if (loseAnswer === 'apply_then_drop') {
         log.status = -1;
         req.socket.destroy();
         return;
       }
-      // timeout: never answer; close after holdMs
-      log.status = -1;
-      const sock = req.socket;
-      this.heldSockets.add(sock);
-      const t = setTimeout(() => {
-        sock.destroy();
-        this.heldSockets.delete(sock);
-      }, fault.holdMs ?? 30_000);
-      t.unref();
-      sock.once('close', () => {
-        clearTimeout(t);
-        this.heldSockets.delete(sock);
-      });
-      return;
+      if (loseAnswer === 'apply_then_500') {
+        const lost = new StripeError({ status: 500, type: 'api_error', message: 'An unknown error occurred (injected by the emulator after the request was applied).' });
+        log.status = 500;
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(lost.toBody(), null, 2));
+        return;
+      }
+      log.status = status;
+      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+      res.end(body);
+    };
+    const respond = (status: number, body: string, extra: Record<string, string> = {}): void => send(status, body, extra);
+    const fail = (err: StripeError): void => {
+      if (res.headersSent) return;
+      send(err.status, JSON.stringify(err.toBody(), null, 2), err.headers ?? {});
+    };
+
+    // Fault injection (before anything else, like an upstream failure)
+    let preReadBody: string | undefined;
+    const fault = this.takeFault(method, path);
+    if (fault) {
+      log.fault = fault.kind;
+      if (fault.kind === 'apply_then_drop' || fault.kind === 'apply_then_500') {
+        loseAnswer = fault.kind;
+      } else if (fault.kind === 'delay') {
+        // Read the body first: a client that gives up during the wait must not lose the request.
+        try {
+          preReadBody = await readBody(req);
+        } catch (err) {
+          return fail(err instanceof StripeError ? err : invalidRequest('Could not read the request body.'));
+        }
+        if (!(await this.hold(fault.holdMs ?? 1000))) {
+          req.socket.destroy();
+          return;
+        }
+      } else {
+        await drain(req);
+        if (fault.kind === '500') return fail(new StripeError({ status: 500, type: 'api_error', message: 'An unknown error occurred (injected by the emulator).' }));
+        if (fault.kind === '429')
+          return fail(
+            new StripeError({ status: 429, type: 'invalid_request_error', code: 'rate_limit', message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits. (injected by the emulator)' }),
+          );
+        if (fault.kind === 'drop') {
+          log.status = -1;
+          req.socket.destroy();
+          return;
+        }
+        // timeout: never answer; close after holdMs
+        log.status = -1;
+        const sock = req.socket;
+        this.heldSockets.add(sock);
+        const t = setTimeout(() => {
+          sock.destroy();
+          this.heldSockets.delete(sock);
+        }, fault.holdMs ?? 30_000);
+        t.unref();
+        sock.once('close', () => {
+          clearTimeout(t);
+          this.heldSockets.delete(sock);
+        });
+        return;
+      }
     }
 
     // Authentication
@@ -561,7 +625,7 @@ export class EmulatorCore {
     // Parameters
     let rawParams: Params;
     try {
-      const body = method === 'POST' ? await readBody(req) : (await drain(req), '');
+      const body = preReadBody ?? (method === 'POST' ? await readBody(req) : (await drain(req), ''));
       rawParams = method === 'POST' ? { ...parseForm(url.search.slice(1)), ...parseForm(body) } : parseForm(url.search.slice(1));
     } catch (err) {
       return fail(err instanceof StripeError ? err : invalidRequest('Could not read the request body.'));
@@ -622,6 +686,7 @@ export class EmulatorCore {
 
     let status = 200;
     let body: string;
+    let errorHeaders: Record<string, string> = {};
     try {
       const result = await requestContext.run({ id: requestId, idempotencyKey: idemKey, account }, async () => match.handler.handler(apiReq));
       const expanded = this.expand(JSON.parse(JSON.stringify(result ?? null)) as unknown, expandPaths(params.expand), account);
@@ -634,20 +699,34 @@ export class EmulatorCore {
       }
       status = err.status;
       body = JSON.stringify(err.toBody(), null, 2);
-      if (err.headers) for (const [h, v] of Object.entries(err.headers)) res.setHeader(h, v);
+      errorHeaders = err.headers ?? {};
     }
     if (idemScope) {
       this.idempotency.set(idemScope, { fingerprint, requestId, status, body, createdAt: Date.now() });
       if (this.idempotency.size > 20_000) this.pruneIdempotency();
       this.scheduleSave();
     }
-    respond(status, body);
+    respond(status, body, errorHeaders);
   }
 
   /** Stripe prunes keys after at least 24 hours. */
   private pruneIdempotency(): void {
     const cutoff = Date.now() - 24 * 3600 * 1000;
     for (const [k, e] of this.idempotency) if (!e.inFlight && e.createdAt < cutoff) this.idempotency.delete(k);
+  }
+
+  /** Wait `ms` on a timer (the event loop stays free for other requests). False when stopping. */
+  private hold(ms: number): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const finish = (proceed: boolean): void => {
+        clearTimeout(timer);
+        this.delayedRequests.delete(finish);
+        resolve(proceed);
+      };
+      const timer = setTimeout(() => finish(true), ms);
+      this.delayedRequests.add(finish);
+    });
   }
 
   private takeFault(method: string, path: string): Fault | undefined {
@@ -729,13 +808,16 @@ export class EmulatorCore {
 
   private async handleControl(req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL): Promise<void> {
     const raw = method === 'GET' ? (await drain(req), '') : await readBody(req);
-    const ct = headerValue(req.headers['content-type']) ?? '';
     let body: Record<string, unknown> = {};
-    try {
-      if (raw && (ct.includes('json') || raw.trim().startsWith('{'))) body = JSON.parse(raw) as Record<string, unknown>;
-      else if (raw) body = parseForm(raw);
-    } catch {
-      return this.sendError(res, invalidRequest('Control API: body is not valid JSON.'));
+    if (raw.trim()) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        return this.sendError(res, invalidRequest('Control API: body is not valid JSON.'));
+      }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return this.sendError(res, invalidRequest('Control API: the body must be a JSON object.'));
+      body = parsed as Record<string, unknown>;
     }
     const match = this.controls.match(method, path);
     if (!match) {
@@ -769,7 +851,8 @@ export class EmulatorCore {
       const now = await this.advanceClock(seconds);
       return { now, offset: this.clock.offset };
     });
-    this.control('GET', '/_emulator/webhooks', () => this.delivery.config);
+    // Secrets are write-only here: whoever configures an endpoint already knows its secret.
+    this.control('GET', '/_emulator/webhooks', () => webhookConfigView(this.delivery.config));
     this.control('POST', '/_emulator/webhooks', ({ body }) => {
       const ep = (v: unknown): WebhookConfig['platform'] => {
         if (v === null || v === '') return null;
@@ -781,7 +864,7 @@ export class EmulatorCore {
       if ('platform' in body) this.delivery.config.platform = ep(body.platform);
       if ('connect' in body) this.delivery.config.connect = ep(body.connect);
       this.scheduleSave();
-      return this.delivery.config;
+      return webhookConfigView(this.delivery.config);
     });
     this.control('GET', '/_emulator/delivery', () => this.delivery.getMode());
     this.control('POST', '/_emulator/delivery', ({ body }) => {
@@ -818,11 +901,15 @@ export class EmulatorCore {
     this.control('GET', '/_emulator/faults', () => ({ object: 'list', data: this.faults }));
     this.control('POST', '/_emulator/faults', ({ body }) => {
       const kind = String(body.kind ?? '500');
-      if (!['500', '429', 'timeout', 'drop'].includes(kind)) throw invalidRequest(`Invalid kind: ${kind}`, { param: 'kind' });
+      if (!isFaultKind(kind)) throw invalidRequest(`Invalid kind: ${kind} (one of ${FAULT_KINDS.join(', ')})`, { param: 'kind' });
       if (typeof body.path !== 'string' || !body.path.startsWith('/')) throw invalidRequest('path is required (e.g. /v1/payouts)', { param: 'path' });
-      const f: Omit<Fault, 'id'> = { path: body.path, kind: kind as Fault['kind'], count: Number(body.count ?? 1) };
+      const f: Omit<Fault, 'id'> = { path: body.path, kind, count: Number(body.count ?? 1) };
+      if (!Number.isInteger(f.count) || f.count < 1) throw invalidRequest('count must be a positive integer', { param: 'count' });
       if (typeof body.method === 'string' && body.method) f.method = body.method.toUpperCase();
-      if (body.holdMs !== undefined || body.hold_ms !== undefined) f.holdMs = Number(body.holdMs ?? body.hold_ms);
+      if (body.holdMs !== undefined || body.hold_ms !== undefined) {
+        f.holdMs = Number(body.holdMs ?? body.hold_ms);
+        if (!Number.isFinite(f.holdMs) || f.holdMs < 0) throw invalidRequest('holdMs must be a non-negative number of milliseconds', { param: 'holdMs' });
+      }
       return this.addFault(f);
     });
     this.control('DELETE', '/_emulator/faults', () => {
@@ -846,6 +933,16 @@ export class EmulatorCore {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** Webhook endpoints as the control API shows them: the URL and the secret's last four characters. */
+function webhookConfigView(config: WebhookConfig): Record<'platform' | 'connect', { url: string; secret_last4: string } | null> {
+  const view = (ep: WebhookConfig['platform']) => (ep ? { url: ep.url, secret_last4: ep.secret.slice(-4) } : null);
+  return { platform: view(config.platform), connect: view(config.connect) };
+}
+
+function isFaultKind(kind: string): kind is FaultKind {
+  return (FAULT_KINDS as readonly string[]).includes(kind);
+}
 
 function headerValue(v: string | string[] | undefined): string | undefined {
   if (Array.isArray(v)) return v[0];
