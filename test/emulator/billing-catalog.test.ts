@@ -26,7 +26,10 @@ describe('customers', () => {
     expect(c.id).toMatch(/^cus_/);
     expect(c.invoice_settings.default_payment_method).toBeNull();
     expect(c.metadata).toEqual({ buyer_id: '42' });
-    const again = await t.stripe.customers.create({ email: 'buyer@example.com', name: 'Ada Buyer', metadata: { buyer_id: '42' } }, { idempotencyKey: 'cus-42' });
+    const again = await t.stripe.customers.create(
+      { email: 'buyer@example.com', name: 'Ada Buyer', metadata: { buyer_id: '42' } },
+      { idempotencyKey: 'cus-42' },
+    );
     expect(again.id).toBe(c.id);
 
     const updated = await t.stripe.customers.update(c.id, { name: 'Ada B.', metadata: { tier: 'gold' } });
@@ -53,7 +56,10 @@ describe('customers', () => {
     expect(pm.id).toMatch(/^pm_/);
     expect(pm.id).not.toBe('pm_card_visa');
     expect(pm.customer).toBe(c.id);
-    await expect(t.stripe.customers.update(c.id, { invoice_settings: { default_payment_method: 'pm_card_visa' } })).rejects.toMatchObject({ code: 'resource_missing', param: 'invoice_settings[default_payment_method]' });
+    await expect(t.stripe.customers.update(c.id, { invoice_settings: { default_payment_method: 'pm_card_visa' } })).rejects.toMatchObject({
+      code: 'resource_missing',
+      param: 'invoice_settings[default_payment_method]',
+    });
     const withDefault = await t.stripe.customers.update(c.id, { invoice_settings: { default_payment_method: pm.id } });
     expect(withDefault.invoice_settings.default_payment_method).toBe(pm.id);
 
@@ -61,7 +67,10 @@ describe('customers', () => {
     expect(listed.data.map((x) => x.id)).toEqual([pm.id]);
     expect((await t.stripe.customers.retrievePaymentMethod(c.id, pm.id)).id).toBe(pm.id);
 
-    await expect(t.stripe.paymentMethods.attach('pm_card_visa_chargeDeclined', { customer: c.id })).rejects.toMatchObject({ statusCode: 402, code: 'card_declined' });
+    await expect(t.stripe.paymentMethods.attach('pm_card_visa_chargeDeclined', { customer: c.id })).rejects.toMatchObject({
+      statusCode: 402,
+      code: 'card_declined',
+    });
 
     const detached = await t.stripe.paymentMethods.detach(pm.id);
     expect(detached.customer).toBeNull();
@@ -74,29 +83,61 @@ describe('customers', () => {
   });
 
   it('refuses unknown parameters and test clocks', async () => {
-    await expect(t.stripe.customers.create({ email: 'x@example.com', nope: 1 } as Stripe.CustomerCreateParams)).rejects.toMatchObject({ code: 'parameter_unknown', param: 'nope' });
+    await expect(t.stripe.customers.create({ email: 'x@example.com', nope: 1 } as Stripe.CustomerCreateParams)).rejects.toMatchObject({
+      code: 'parameter_unknown',
+      param: 'nope',
+    });
     await expect(t.stripe.customers.create({ test_clock: 'clock_1' })).rejects.toMatchObject({ param: 'test_clock' });
   });
 });
 
 describe('products and prices', () => {
   it('create with default_price_data, list filters, immutable amount, archive, lookup key transfer', async () => {
-    const prod = await t.stripe.products.create({ name: 'Monthly box', metadata: { seller_id: '7' }, default_price_data: { currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } } });
+    const prod = await t.stripe.products.create({
+      name: 'Monthly box',
+      metadata: { seller_id: '7' },
+      default_price_data: { currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } },
+    });
     expect(prod.id).toMatch(/^prod_/);
     const price = await t.stripe.prices.retrieve(String(prod.default_price));
-    expect(price).toMatchObject({ unit_amount: 2000, currency: 'usd', type: 'recurring', recurring: { interval: 'month', interval_count: 1, usage_type: 'licensed' }, product: prod.id, active: true });
+    expect(price).toMatchObject({
+      unit_amount: 2000,
+      currency: 'usd',
+      type: 'recurring',
+      recurring: { interval: 'month', interval_count: 1, usage_type: 'licensed' },
+      product: prod.id,
+      active: true,
+    });
     expect(price.unit_amount_decimal?.toString()).toBe('2000');
 
-    const yearly = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 20_000, recurring: { interval: 'year' }, lookup_key: 'box_yearly' });
+    const yearly = await t.stripe.prices.create({
+      product: prod.id,
+      currency: 'usd',
+      unit_amount: 20_000,
+      recurring: { interval: 'year' },
+      lookup_key: 'box_yearly',
+    });
     const oneTime = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 500 });
     expect(oneTime.type).toBe('one_time');
     expect((await t.stripe.prices.list({ product: prod.id, type: 'recurring' })).data.map((x) => x.id).sort()).toEqual([price.id, yearly.id].sort());
     expect((await t.stripe.prices.list({ lookup_keys: ['box_yearly'] })).data.map((x) => x.id)).toEqual([yearly.id]);
     expect((await t.stripe.prices.list({ product: prod.id, recurring: { interval: 'month' } })).data.map((x) => x.id)).toEqual([price.id]);
 
-    await expect(t.stripe.prices.update(price.id, { unit_amount: 2500 } as Stripe.PriceUpdateParams)).rejects.toMatchObject({ code: 'parameter_unknown', param: 'unit_amount' });
-    await expect(t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 21_000, recurring: { interval: 'year' }, lookup_key: 'box_yearly' })).rejects.toMatchObject({ param: 'lookup_key' });
-    const moved = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 21_000, recurring: { interval: 'year' }, lookup_key: 'box_yearly', transfer_lookup_key: true });
+    await expect(t.stripe.prices.update(price.id, { unit_amount: 2500 } as Stripe.PriceUpdateParams)).rejects.toMatchObject({
+      code: 'parameter_unknown',
+      param: 'unit_amount',
+    });
+    await expect(
+      t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 21_000, recurring: { interval: 'year' }, lookup_key: 'box_yearly' }),
+    ).rejects.toMatchObject({ param: 'lookup_key' });
+    const moved = await t.stripe.prices.create({
+      product: prod.id,
+      currency: 'usd',
+      unit_amount: 21_000,
+      recurring: { interval: 'year' },
+      lookup_key: 'box_yearly',
+      transfer_lookup_key: true,
+    });
     expect((await t.stripe.prices.retrieve(yearly.id)).lookup_key).toBeNull();
     expect((await t.stripe.prices.list({ lookup_keys: ['box_yearly'] })).data.map((x) => x.id)).toEqual([moved.id]);
 

@@ -16,9 +16,18 @@ export type AttemptResult =
   | { kind: 'declined'; pi: Stripe.PaymentIntent; code: string; message: string };
 
 /** The PaymentIntent that collects a finalized invoice's `amount_due`. */
-export function createInvoiceIntent(b: Billing, account: string, invoice: Stripe.Invoice, sub: Stripe.Subscription, paymentMethod: string | null): Stripe.PaymentIntent {
+export function createInvoiceIntent(
+  b: Billing,
+  account: string,
+  invoice: Stripe.Invoice,
+  sub: Stripe.Subscription,
+  paymentMethod: string | null,
+): Stripe.PaymentIntent {
   const destination = sub.transfer_data ? idOf(sub.transfer_data.destination) : null;
-  const split = invoiceSplit(invoice.amount_due, { applicationFeePercent: destination ? sub.application_fee_percent : null, transferAmountPercent: sub.transfer_data?.amount_percent });
+  const split = invoiceSplit(invoice.amount_due, {
+    applicationFeePercent: destination ? sub.application_fee_percent : null,
+    transferAmountPercent: sub.transfer_data?.amount_percent,
+  });
   const pi = b.pay.createIntent({
     account,
     amount: invoice.amount_due,
@@ -27,7 +36,12 @@ export function createInvoiceIntent(b: Billing, account: string, invoice: Stripe
     ...(destination ? { transfer_data: { destination, ...(split.transferAmount !== undefined ? { amount: split.transferAmount } : {}) } } : {}),
     ...(split.applicationFee !== null ? { application_fee_amount: split.applicationFee } : {}),
     on_behalf_of: idOf(sub.on_behalf_of) ?? undefined,
-    description: invoice.billing_reason === 'subscription_create' ? 'Subscription creation' : invoice.billing_reason === 'subscription_update' ? 'Subscription update' : 'Subscription cycle',
+    description:
+      invoice.billing_reason === 'subscription_create'
+        ? 'Subscription creation'
+        : invoice.billing_reason === 'subscription_update'
+          ? 'Subscription update'
+          : 'Subscription cycle',
     ...(paymentMethod ? { payment_method: paymentMethod } : {}),
   });
   // Stripe saves the card for the renewals that follow (the subscription's own PaymentIntents).
@@ -37,7 +51,12 @@ export function createInvoiceIntent(b: Billing, account: string, invoice: Stripe
 }
 
 /** Confirm the invoice's PaymentIntent with `paymentMethod`. */
-export function confirmInvoiceIntent(b: Billing, account: string, piId: string, opts: { paymentMethod: string; offSession: boolean; returnUrl?: string }): AttemptResult {
+export function confirmInvoiceIntent(
+  b: Billing,
+  account: string,
+  piId: string,
+  opts: { paymentMethod: string; offSession: boolean; returnUrl?: string },
+): AttemptResult {
   const result = b.pay.confirmIntent(account, piId, { payment_method: opts.paymentMethod, ...(opts.returnUrl ? { return_url: opts.returnUrl } : {}) });
   switch (result.kind) {
     case 'succeeded':

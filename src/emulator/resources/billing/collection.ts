@@ -15,8 +15,22 @@ import { invalidRequest } from '../../core/errors.ts';
 import type { Billing } from './context.ts';
 import { NO_REQUEST } from './context.ts';
 import { confirmInvoiceIntent, invoiceOfIntent, type AttemptResult } from './charging.ts';
-import { invoiceInternal, markInvoicePaid, markUncollectible, recordFailedAttempt, setInvoiceInternal, stopCollection, subscriptionOfInvoice } from './invoices.ts';
-import { endSubscription, subscriptionAfterInvoicePaid, subscriptionAfterPaymentFailed, commitSubscription, requireSubscription } from './subscription-status.ts';
+import {
+  invoiceInternal,
+  markInvoicePaid,
+  markUncollectible,
+  recordFailedAttempt,
+  setInvoiceInternal,
+  stopCollection,
+  subscriptionOfInvoice,
+} from './invoices.ts';
+import {
+  endSubscription,
+  subscriptionAfterInvoicePaid,
+  subscriptionAfterPaymentFailed,
+  commitSubscription,
+  requireSubscription,
+} from './subscription-status.ts';
 import { nextRetryAt, settingsOf, RETRY_WINDOW } from './dunning.ts';
 import { customerDefaultPaymentMethod } from './customers.ts';
 import { idOf } from './subscription-objects.ts';

@@ -20,8 +20,7 @@ const invoiceSettingsSpec = {
   footer: p.string,
   rendering_options: p.any,
 };
-const TEST_CLOCKS_UNSUPPORTED =
-  'Test clocks are not emulated: the whole emulator runs on one clock. Advance it with POST /_emulator/clock/advance instead.';
+const TEST_CLOCKS_UNSUPPORTED = 'Test clocks are not emulated: the whole emulator runs on one clock. Advance it with POST /_emulator/clock/advance instead.';
 const writable = {
   address: p.union(p.enum(''), address),
   balance: p.integer,
@@ -52,7 +51,14 @@ export function requireCustomer(b: Billing, id: string, account: string, param =
 
 function addressOf(v: Params | undefined): Stripe.Address | null {
   if (!v) return null;
-  return { city: str(v, 'city') ?? null, country: str(v, 'country') ?? null, line1: str(v, 'line1') ?? null, line2: str(v, 'line2') ?? null, postal_code: str(v, 'postal_code') ?? null, state: str(v, 'state') ?? null };
+  return {
+    city: str(v, 'city') ?? null,
+    country: str(v, 'country') ?? null,
+    line1: str(v, 'line1') ?? null,
+    line2: str(v, 'line2') ?? null,
+    postal_code: str(v, 'postal_code') ?? null,
+    state: str(v, 'state') ?? null,
+  };
 }
 
 function shippingOf(v: Params | undefined): Stripe.Customer.Shipping | null {
@@ -63,7 +69,9 @@ function shippingOf(v: Params | undefined): Stripe.Customer.Shipping | null {
 function customFieldsOf(pr: Params): Stripe.Customer.InvoiceSettings.CustomField[] | null {
   const v = arr(pr, 'invoice_settings.custom_fields');
   if (!v) return null;
-  return v.map((f) => (f && typeof f === 'object' && !Array.isArray(f) ? { name: str(f, 'name') ?? '', value: str(f, 'value') ?? '' } : { name: '', value: '' }));
+  return v.map((f) =>
+    f && typeof f === 'object' && !Array.isArray(f) ? { name: str(f, 'name') ?? '', value: str(f, 'value') ?? '' } : { name: '', value: '' },
+  );
 }
 
 /** The customer's default PM must be one of its attached payment methods. */
@@ -127,7 +135,9 @@ export function createCustomer(b: Billing, account: string, pr: Params): Stripe.
     description: null,
     discount: null,
     email: null,
-    invoice_prefix: randomToken(8).toUpperCase().replace(/[^A-Z0-9]/g, 'X'),
+    invoice_prefix: randomToken(8)
+      .toUpperCase()
+      .replace(/[^A-Z0-9]/g, 'X'),
     invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
     livemode: false,
     metadata: {},
@@ -203,7 +213,10 @@ export function registerCustomers(b: Billing, hooks: CustomerDeletionHooks): voi
   });
   core.route('GET', '/v1/customers', { list: true, params: { email: p.string, test_clock: p.string } }, (req: ApiRequest) => {
     const email = str(req.params, 'email');
-    return core.paginate(req, b.customers.list(req.account, (c, internal) => internal.deleted !== true && (email ? c.email === email : true)));
+    return core.paginate(
+      req,
+      b.customers.list(req.account, (c, internal) => internal.deleted !== true && (email ? c.email === email : true)),
+    );
   });
   core.route(
     'GET',
@@ -213,7 +226,10 @@ export function registerCustomers(b: Billing, hooks: CustomerDeletionHooks): voi
       const c = requireCustomer(b, req.pathParams.id ?? '', req.account);
       const type = str(req.params, 'type');
       const redisplay = str(req.params, 'allow_redisplay');
-      const pms = b.pay.pms.list(req.account, (pm) => pm.customer === c.id && (type ? pm.type === type : true) && (redisplay ? pm.allow_redisplay === redisplay : true));
+      const pms = b.pay.pms.list(
+        req.account,
+        (pm) => pm.customer === c.id && (type ? pm.type === type : true) && (redisplay ? pm.allow_redisplay === redisplay : true),
+      );
       return core.paginate(req, pms, `/v1/customers/${c.id}/payment_methods`);
     },
   );

@@ -27,12 +27,18 @@ function includeInvoiceField(b: Billing, inv: Node, field: string): boolean {
     const piId = invoiceInternal(b, id).paymentIntent;
     const pi = piId ? b.pay.pis.get(piId) : undefined;
     const open = inv.status === 'open' || inv.status === 'uncollectible';
-    inv.confirmation_secret = pi && open && pi.client_secret ? ({ client_secret: pi.client_secret, type: 'payment_intent' } satisfies Stripe.Invoice.ConfirmationSecret) : null;
+    inv.confirmation_secret =
+      pi && open && pi.client_secret ? ({ client_secret: pi.client_secret, type: 'payment_intent' } satisfies Stripe.Invoice.ConfirmationSecret) : null;
     return true;
   }
   if (field === 'payments') {
     const payments = b.invoicePayments.list(undefined, (p) => p.invoice === id);
-    inv.payments = { object: 'list', data: payments, has_more: false, url: `/v1/invoice_payments?invoice=${id}` } satisfies Stripe.ApiList<Stripe.InvoicePayment>;
+    inv.payments = {
+      object: 'list',
+      data: payments,
+      has_more: false,
+      url: `/v1/invoice_payments?invoice=${id}`,
+    } satisfies Stripe.ApiList<Stripe.InvoicePayment>;
     return true;
   }
   return false;

@@ -44,12 +44,14 @@ export function registerBilling(core: EmulatorCore, pay: Payments = new Payments
     const patch: Partial<BillingSettings> = {};
     const sub = body.subscription_after_retries;
     if (sub !== undefined) {
-      if (sub !== 'cancel' && sub !== 'unpaid' && sub !== 'past_due') throw invalidRequest('subscription_after_retries must be cancel, unpaid or past_due', { param: 'subscription_after_retries' });
+      if (sub !== 'cancel' && sub !== 'unpaid' && sub !== 'past_due')
+        throw invalidRequest('subscription_after_retries must be cancel, unpaid or past_due', { param: 'subscription_after_retries' });
       patch.subscription_after_retries = sub;
     }
     const inv = body.invoice_after_retries;
     if (inv !== undefined) {
-      if (inv !== 'past_due' && inv !== 'uncollectible') throw invalidRequest('invoice_after_retries must be past_due or uncollectible', { param: 'invoice_after_retries' });
+      if (inv !== 'past_due' && inv !== 'uncollectible')
+        throw invalidRequest('invoice_after_retries must be past_due or uncollectible', { param: 'invoice_after_retries' });
       patch.invoice_after_retries = inv;
     }
     if (body.upcoming_days !== undefined) {

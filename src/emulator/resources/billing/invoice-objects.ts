@@ -41,12 +41,22 @@ export function subscriptionLine(o: {
     metadata: {},
     parent: {
       invoice_item_details: null,
-      subscription_item_details: { invoice_item: null, proration: false, proration_details: { credited_items: null }, subscription: o.subscription, subscription_item: o.item.id },
+      subscription_item_details: {
+        invoice_item: null,
+        proration: false,
+        proration_details: { credited_items: null },
+        subscription: o.subscription,
+        subscription_item: o.item.id,
+      },
       type: 'subscription_item_details',
     },
     period: { end: o.periodEnd, start: o.periodStart },
     pretax_credit_amounts: [],
-    pricing: { price_details: { price: price.id, product: typeof price.product === 'string' ? price.product : price.product.id }, type: 'price_details', unit_amount_decimal: decimalString(unit) },
+    pricing: {
+      price_details: { price: price.id, product: typeof price.product === 'string' ? price.product : price.product.id },
+      type: 'price_details',
+      unit_amount_decimal: decimalString(unit),
+    },
     quantity,
     quantity_decimal: decimalString(quantity),
     subscription: o.subscription,
@@ -84,7 +94,13 @@ export function prorationLine(o: {
     metadata: {},
     parent: {
       invoice_item_details: null,
-      subscription_item_details: { invoice_item: null, proration: true, proration_details: { credited_items: null }, subscription: o.subscription, subscription_item: o.itemId },
+      subscription_item_details: {
+        invoice_item: null,
+        proration: true,
+        proration_details: { credited_items: null },
+        subscription: o.subscription,
+        subscription_item: o.itemId,
+      },
       type: 'subscription_item_details',
     },
     period: { end: o.periodEnd, start: o.periodStart },
@@ -166,7 +182,11 @@ export function buildInvoice(o: {
     next_payment_attempt: null,
     number: null,
     on_behalf_of: o.subscription.on_behalf_of,
-    parent: { quote_details: null, subscription_details: { metadata: { ...o.subscription.metadata }, subscription: o.subscription.id }, type: 'subscription_details' },
+    parent: {
+      quote_details: null,
+      subscription_details: { metadata: { ...o.subscription.metadata }, subscription: o.subscription.id },
+      type: 'subscription_details',
+    },
     payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
     period_end: o.periodEnd,
     period_start: o.periodStart,
@@ -192,7 +212,14 @@ export function buildInvoice(o: {
   };
 }
 
-export function buildInvoicePayment(o: { id: string; invoice: string; paymentIntent: string; amount: number; currency: string; created: number }): Stripe.InvoicePayment {
+export function buildInvoicePayment(o: {
+  id: string;
+  invoice: string;
+  paymentIntent: string;
+  amount: number;
+  currency: string;
+  created: number;
+}): Stripe.InvoicePayment {
   return {
     id: o.id,
     object: 'invoice_payment',

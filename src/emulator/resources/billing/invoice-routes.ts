@@ -26,14 +26,26 @@ export function registerInvoiceRoutes(b: Billing): void {
   core.route(
     'GET',
     '/v1/invoices',
-    { list: true, params: { customer: p.string, subscription: p.string, status: p.enum(...STATUSES), collection_method: p.enum('charge_automatically', 'send_invoice'), due_date: p.range } },
+    {
+      list: true,
+      params: {
+        customer: p.string,
+        subscription: p.string,
+        status: p.enum(...STATUSES),
+        collection_method: p.enum('charge_automatically', 'send_invoice'),
+        due_date: p.range,
+      },
+    },
     (req) => {
       const customer = str(req.params, 'customer');
       const subscription = str(req.params, 'subscription');
       const status = str(req.params, 'status');
       const page = core.paginate(
         req,
-        b.invoices.list(req.account, (i) => (!customer || i.customer === customer) && (!subscription || subscriptionOfInvoice(i) === subscription) && (!status || i.status === status)),
+        b.invoices.list(
+          req.account,
+          (i) => (!customer || i.customer === customer) && (!subscription || subscriptionOfInvoice(i) === subscription) && (!status || i.status === status),
+        ),
       );
       return { ...page, data: page.data.map((i) => applyIncludes(b, i, prefixed(req.params.expand, 'data.'))) };
     },
@@ -44,32 +56,41 @@ export function registerInvoiceRoutes(b: Billing): void {
     const page = core.paginate(req, lines, `/v1/invoices/${inv.id}/lines`);
     return { ...page, data: page.data.map(({ created: _c, seq: _s, ...l }) => l) };
   });
-  core.route('POST', '/v1/invoices/:id', { params: { metadata: p.hash, description: p.string, footer: p.string, default_payment_method: p.string, auto_advance: p.boolean } }, (req) => {
-    const before = load(req);
-    const inv: Stripe.Invoice = JSON.parse(JSON.stringify(before)) as Stripe.Invoice;
-    const pr = req.params;
-    const finalized = before.status !== 'draft';
-    if (finalized && (pr.description !== undefined || pr.footer !== undefined)) {
-      throw invalidRequest('You can only update the description and footer of a draft invoice.', { code: 'invoice_not_editable', param: pr.description !== undefined ? 'description' : 'footer' });
-    }
-    if (pr.metadata !== undefined) inv.metadata = mergeMetadata(inv.metadata ?? {}, pr);
-    if (pr.description !== undefined) inv.description = str(pr, 'description') ?? null;
-    if (pr.footer !== undefined) inv.footer = str(pr, 'footer') ?? null;
-    if (pr.default_payment_method !== undefined) {
-      const pmId = str(pr, 'default_payment_method') ?? null;
-      if (pmId) {
-        const pm = b.pay.pms.get(pmId, req.account);
-        if (!pm || pm.customer !== inv.customer) throw invalidRequest(`No such PaymentMethod: '${pmId}'`, { code: 'resource_missing', param: 'default_payment_method' });
+  core.route(
+    'POST',
+    '/v1/invoices/:id',
+    { params: { metadata: p.hash, description: p.string, footer: p.string, default_payment_method: p.string, auto_advance: p.boolean } },
+    (req) => {
+      const before = load(req);
+      const inv: Stripe.Invoice = structuredClone(before);
+      const pr = req.params;
+      const finalized = before.status !== 'draft';
+      if (finalized && (pr.description !== undefined || pr.footer !== undefined)) {
+        throw invalidRequest('You can only update the description and footer of a draft invoice.', {
+          code: 'invoice_not_editable',
+          param: pr.description !== undefined ? 'description' : 'footer',
+        });
       }
-      inv.default_payment_method = pmId;
-    }
-    const auto = bool(pr, 'auto_advance');
-    if (auto !== undefined) inv.auto_advance = auto;
-    const saved = b.invoices.save(inv);
-    const prev = previousAttributes(before, saved);
-    if (hasChanges(prev)) core.emitEvent({ type: 'invoice.updated', object: saved, account: req.account, previousAttributes: prev });
-    return respond(req, saved);
-  });
+      if (pr.metadata !== undefined) inv.metadata = mergeMetadata(inv.metadata ?? {}, pr);
+      if (pr.description !== undefined) inv.description = str(pr, 'description') ?? null;
+      if (pr.footer !== undefined) inv.footer = str(pr, 'footer') ?? null;
+      if (pr.default_payment_method !== undefined) {
+        const pmId = str(pr, 'default_payment_method') ?? null;
+        if (pmId) {
+          const pm = b.pay.pms.get(pmId, req.account);
+          if (!pm || pm.customer !== inv.customer)
+            throw invalidRequest(`No such PaymentMethod: '${pmId}'`, { code: 'resource_missing', param: 'default_payment_method' });
+        }
+        inv.default_payment_method = pmId;
+      }
+      const auto = bool(pr, 'auto_advance');
+      if (auto !== undefined) inv.auto_advance = auto;
+      const saved = b.invoices.save(inv);
+      const prev = previousAttributes(before, saved);
+      if (hasChanges(prev)) core.emitEvent({ type: 'invoice.updated', object: saved, account: req.account, previousAttributes: prev });
+      return respond(req, saved);
+    },
+  );
   core.route('POST', '/v1/invoices/:id/finalize', { params: { auto_advance: p.boolean } }, (req) => {
     const inv = load(req);
     const { invoice } = finalizeInvoice(b, req.account, inv.id, paymentMethodFor(b, req.account, inv));
@@ -92,19 +113,33 @@ export function registerInvoiceRoutes(b: Billing): void {
       }
       const pmId = str(req.params, 'payment_method');
       const pm = pmId ? b.pay.resolvePaymentMethod(req.account, pmId) : undefined;
-      const { invoice, outcome } = collectInvoice(b, req.account, inv.id, { automatic: false, offSession: bool(req.params, 'off_session') ?? true, paymentMethod: pm?.id });
+      const { invoice, outcome } = collectInvoice(b, req.account, inv.id, {
+        automatic: false,
+        offSession: bool(req.params, 'off_session') ?? true,
+        paymentMethod: pm?.id,
+      });
       if (outcome.kind === 'no_payment_method') {
-        throw invalidRequest('This invoice cannot be paid: the customer has no default payment method and none was given.', { code: 'invoice_no_payment_method_types', param: 'payment_method' });
+        throw invalidRequest('This invoice cannot be paid: the customer has no default payment method and none was given.', {
+          code: 'invoice_no_payment_method_types',
+          param: 'payment_method',
+        });
       }
       if (outcome.kind === 'declined') {
         const err = outcome.pi.last_payment_error;
-        throw cardError(err?.message ?? outcome.message, { code: err?.code ?? outcome.code, ...(err?.decline_code ? { decline_code: err.decline_code } : {}), extra: { payment_intent: outcome.pi } });
-      }
-      if (outcome.kind === 'requires_action') {
-        throw cardError('This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice.', {
-          code: 'invoice_payment_intent_requires_action',
+        throw cardError(err?.message ?? outcome.message, {
+          code: err?.code ?? outcome.code,
+          ...(err?.decline_code ? { decline_code: err.decline_code } : {}),
           extra: { payment_intent: outcome.pi },
         });
+      }
+      if (outcome.kind === 'requires_action') {
+        throw cardError(
+          'This payment requires additional user action before it can be completed successfully. Payment can be completed using the PaymentIntent associated with the invoice.',
+          {
+            code: 'invoice_payment_intent_requires_action',
+            extra: { payment_intent: outcome.pi },
+          },
+        );
       }
       return respond(req, invoice);
     },
@@ -116,12 +151,25 @@ export function registerInvoiceRoutes(b: Billing): void {
   core.route(
     'GET',
     '/v1/invoice_payments',
-    { list: true, params: { invoice: p.string, status: p.enum('open', 'paid', 'canceled'), payment: p.object({ type: p.enum('payment_intent', 'payment_record'), payment_intent: p.string, payment_record: p.string }, ['type']) } },
+    {
+      list: true,
+      params: {
+        invoice: p.string,
+        status: p.enum('open', 'paid', 'canceled'),
+        payment: p.object({ type: p.enum('payment_intent', 'payment_record'), payment_intent: p.string, payment_record: p.string }, ['type']),
+      },
+    },
     (req) => {
       const invoice = str(req.params, 'invoice');
       const status = str(req.params, 'status');
       const pi = str(req.params, 'payment.payment_intent');
-      return core.paginate(req, b.invoicePayments.list(req.account, (x) => (!invoice || x.invoice === invoice) && (!status || x.status === status) && (!pi || x.payment.payment_intent === pi)));
+      return core.paginate(
+        req,
+        b.invoicePayments.list(
+          req.account,
+          (x) => (!invoice || x.invoice === invoice) && (!status || x.status === status) && (!pi || x.payment.payment_intent === pi),
+        ),
+      );
     },
   );
 }

@@ -55,7 +55,13 @@ export function createDraftInvoice(
   b: Billing,
   account: string,
   sub: Stripe.Subscription,
-  o: { billingReason: Stripe.Invoice.BillingReason; lines: (invoiceId: string) => Stripe.InvoiceLineItem[]; periodStart: number; periodEnd: number; finalizeAt?: number },
+  o: {
+    billingReason: Stripe.Invoice.BillingReason;
+    lines: (invoiceId: string) => Stripe.InvoiceLineItem[];
+    periodStart: number;
+    periodEnd: number;
+    finalizeAt?: number;
+  },
 ): Stripe.Invoice {
   const customerId = idOf(sub.customer) ?? '';
   const customer = b.customers.require(customerId, account);
@@ -98,7 +104,8 @@ export interface FinalizeResult {
 /** Finalize a draft (`invoice.finalized`); a zero invoice is paid at once. */
 export function finalizeInvoice(b: Billing, account: string, invoiceId: string, paymentMethod: string | null): FinalizeResult {
   const inv = b.invoices.require(invoiceId, account, 'invoice');
-  if (inv.status !== 'draft') throw invalidRequest(`This invoice is already finalized, you can't re-finalize a non-draft invoice.`, { code: 'invoice_not_editable', param: 'invoice' });
+  if (inv.status !== 'draft')
+    throw invalidRequest(`This invoice is already finalized, you can't re-finalize a non-draft invoice.`, { code: 'invoice_not_editable', param: 'invoice' });
   const subId = subscriptionOfInvoice(inv);
   const sub = subId ? b.subscriptions.require(subId, account) : undefined;
   const customerId = idOf(inv.customer) ?? '';
@@ -139,7 +146,10 @@ export function finalizeInvoice(b: Billing, account: string, invoiceId: string, 
   if (due > 0 && sub) {
     const pi = createInvoiceIntent(b, account, saved, sub, paymentMethod);
     setInvoiceInternal(b, inv.id, { paymentIntent: pi.id });
-    b.invoicePayments.insert(account, buildInvoicePayment({ id: b.core.newId('inpay'), invoice: inv.id, paymentIntent: pi.id, amount: due, currency: inv.currency, created: now }));
+    b.invoicePayments.insert(
+      account,
+      buildInvoicePayment({ id: b.core.newId('inpay'), invoice: inv.id, paymentIntent: pi.id, amount: due, currency: inv.currency, created: now }),
+    );
   }
   b.core.emitEvent({ type: 'invoice.finalized', object: saved, account });
   if (due === 0) {
@@ -190,7 +200,12 @@ export function markInvoicePaid(b: Billing, account: string, invoiceId: string, 
 }
 
 /** A failed try: `invoice.payment_failed` (and `invoice.payment_action_required` for 3DS). */
-export function recordFailedAttempt(b: Billing, account: string, invoiceId: string, o: { nextAttempt: number | null; requiresAction: boolean }): Stripe.Invoice {
+export function recordFailedAttempt(
+  b: Billing,
+  account: string,
+  invoiceId: string,
+  o: { nextAttempt: number | null; requiresAction: boolean },
+): Stripe.Invoice {
   const inv = b.invoices.require(invoiceId, account);
   inv.attempted = true;
   inv.attempt_count += 1;
@@ -242,7 +257,8 @@ export function voidInvoice(b: Billing, account: string, invoiceId: string): Str
 
 export function markUncollectible(b: Billing, account: string, invoiceId: string, reason: Stripe.Invoice.StatusDetails.Uncollectible.Reason): Stripe.Invoice {
   const inv = b.invoices.require(invoiceId, account, 'invoice');
-  if (inv.status !== 'open') throw invalidRequest(`You can only mark an open invoice as uncollectible (this one is ${inv.status}).`, { code: 'invoice_not_editable', param: 'invoice' });
+  if (inv.status !== 'open')
+    throw invalidRequest(`You can only mark an open invoice as uncollectible (this one is ${inv.status}).`, { code: 'invoice_not_editable', param: 'invoice' });
   inv.status = 'uncollectible';
   inv.status_transitions.marked_uncollectible_at = b.core.now();
   inv.status_details = { uncollectible: { reason } };

@@ -42,7 +42,8 @@ export function attachPaymentMethod(b: Billing, account: string, pmId: string, c
   const pm = cardForTestPaymentMethod(pmId) ? b.pay.resolvePaymentMethod(account, pmId, param) : b.pay.pms.get(pmId, account);
   if (!pm) throw invalidRequest(`No such PaymentMethod: '${pmId}'`, { code: 'resource_missing', param });
   if (pm.customer === customerId) return pm;
-  if (pm.customer) throw invalidRequest('The payment method you provided has already been attached to a customer.', { code: 'payment_method_unexpected_state', param });
+  if (pm.customer)
+    throw invalidRequest('The payment method you provided has already been attached to a customer.', { code: 'payment_method_unexpected_state', param });
   if (isDetached(b, pm.id)) throw invalidRequest(DETACHED_MESSAGE, { code: 'payment_method_unexpected_state', param });
   checkAttachable(b, pm);
   pm.customer = customerId;
@@ -55,20 +56,24 @@ export function attachPaymentMethod(b: Billing, account: string, pmId: string, c
 export function detachPaymentMethod(b: Billing, account: string, pmId: string): Stripe.PaymentMethod {
   const pm = b.pay.pms.require(pmId, account);
   const customerId = typeof pm.customer === 'string' ? pm.customer : null;
-  if (!customerId) throw invalidRequest('The payment method you provided is not attached to a customer so detachment is impossible.', { code: 'payment_method_unexpected_state', param: 'payment_method' });
+  if (!customerId)
+    throw invalidRequest('The payment method you provided is not attached to a customer so detachment is impossible.', {
+      code: 'payment_method_unexpected_state',
+      param: 'payment_method',
+    });
   pm.customer = null;
   const saved = b.pay.pms.save(pm);
   b.pay.pms.setInternal(pm.id, { detached: true });
   b.core.emitEvent({ type: 'payment_method.detached', object: saved, account, previousAttributes: { customer: customerId } });
   const customer = b.customers.get(customerId, account);
   if (customer && customer.invoice_settings.default_payment_method === pm.id) {
-    const before = JSON.parse(JSON.stringify(customer)) as Stripe.Customer;
+    const before = structuredClone(customer);
     customer.invoice_settings.default_payment_method = null;
     const c = b.customers.save(customer);
     b.core.emitEvent({ type: 'customer.updated', object: c, account, previousAttributes: previousAttributes(before, c) });
   }
   for (const sub of b.subscriptions.list(account, (s) => s.customer === customerId && s.default_payment_method === pm.id)) {
-    const before = JSON.parse(JSON.stringify(sub)) as Stripe.Subscription;
+    const before = structuredClone(sub);
     sub.default_payment_method = null;
     const s = b.subscriptions.save(sub);
     b.core.emitEvent({ type: 'customer.subscription.updated', object: s, account, previousAttributes: previousAttributes(before, s) });

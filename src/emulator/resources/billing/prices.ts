@@ -51,13 +51,15 @@ function recurringOf(v: Params | undefined, param: string): Stripe.Price.Recurri
 function unitAmountOf(pr: Params, param: string): number {
   const unit = int(pr, 'unit_amount');
   const dec = str(pr, 'unit_amount_decimal');
-  if (unit !== undefined && dec !== undefined) throw invalidRequest('You may only specify one of these parameters: unit_amount, unit_amount_decimal.', { param: `${param}unit_amount_decimal` });
+  if (unit !== undefined && dec !== undefined)
+    throw invalidRequest('You may only specify one of these parameters: unit_amount, unit_amount_decimal.', { param: `${param}unit_amount_decimal` });
   if (unit !== undefined) {
     if (unit < 0) throw invalidRequest('This value must be greater than or equal to 0.', { param: `${param}unit_amount` });
     return unit;
   }
   if (dec !== undefined) {
-    if (!/^\d+$/.test(dec)) throw invalidRequest('The emulator supports whole minor units only in unit_amount_decimal.', { param: `${param}unit_amount_decimal` });
+    if (!/^\d+$/.test(dec))
+      throw invalidRequest('The emulator supports whole minor units only in unit_amount_decimal.', { param: `${param}unit_amount_decimal` });
     return Number(dec);
   }
   throw missingParam(`${param}unit_amount`);
@@ -194,7 +196,8 @@ export function registerPrices(b: Billing, hooks: PriceHooks): void {
       if (pr.nickname !== undefined) price.nickname = str(pr, 'nickname') ?? null;
       const tax = str(pr, 'tax_behavior') as Stripe.Price.TaxBehavior | undefined;
       if (tax !== undefined && tax !== price.tax_behavior) {
-        if (price.tax_behavior !== 'unspecified') throw invalidRequest('tax_behavior cannot be changed once it is set to exclusive or inclusive.', { param: 'tax_behavior' });
+        if (price.tax_behavior !== 'unspecified')
+          throw invalidRequest('tax_behavior cannot be changed once it is set to exclusive or inclusive.', { param: 'tax_behavior' });
         price.tax_behavior = tax;
       }
       const saved = b.prices.save(price);

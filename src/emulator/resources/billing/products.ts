@@ -39,7 +39,9 @@ function applyCommon(prod: Stripe.Product, pr: Params): void {
   const images = arr(pr, 'images');
   if (images) prod.images = images.map(String);
   if (pr.marketing_features !== undefined) {
-    prod.marketing_features = (arr(pr, 'marketing_features') ?? []).map((f) => ({ name: f && typeof f === 'object' && !Array.isArray(f) ? (str(f, 'name') ?? '') : '' }));
+    prod.marketing_features = (arr(pr, 'marketing_features') ?? []).map((f) => ({
+      name: f && typeof f === 'object' && !Array.isArray(f) ? (str(f, 'name') ?? '') : '',
+    }));
   }
   if (pr.metadata !== undefined) prod.metadata = mergeMetadata(prod.metadata, pr);
   if (pr.name !== undefined) {
@@ -115,7 +117,17 @@ export function registerProducts(b: Billing): void {
         name: p.string,
         id: p.string,
         type: p.enum('service', 'good'),
-        default_price_data: p.object({ currency: p.string, unit_amount: p.integer, unit_amount_decimal: p.string, recurring: recurringSpec, tax_behavior: p.enum('exclusive', 'inclusive', 'unspecified'), metadata: p.hash }, ['currency']),
+        default_price_data: p.object(
+          {
+            currency: p.string,
+            unit_amount: p.integer,
+            unit_amount_decimal: p.string,
+            recurring: recurringSpec,
+            tax_behavior: p.enum('exclusive', 'inclusive', 'unspecified'),
+            metadata: p.hash,
+          },
+          ['currency'],
+        ),
       },
     },
     (req) => createProduct(b, req.account, req.params),
@@ -128,7 +140,7 @@ export function registerProducts(b: Billing): void {
   });
   core.route('POST', '/v1/products/:id', { params: { ...common, name: p.string, default_price: p.string } }, (req) => {
     const before = requireProduct(b, req.pathParams.id ?? '', req.account);
-    const prod: Stripe.Product = JSON.parse(JSON.stringify(before)) as Stripe.Product;
+    const prod: Stripe.Product = structuredClone(before);
     applyCommon(prod, req.params);
     if (req.params.default_price !== undefined) {
       const priceId = str(req.params, 'default_price');
@@ -155,19 +167,29 @@ export function registerProducts(b: Billing): void {
     core.emitEvent({ type: 'product.deleted', object: prod, account: req.account });
     return { id: prod.id, object: 'product', deleted: true };
   });
-  core.route('GET', '/v1/products', { list: true, params: { active: p.boolean, ids: p.array(p.string), shippable: p.boolean, type: p.enum('service', 'good'), url: p.string } }, (req) => {
-    const active = bool(req.params, 'active');
-    const ids = arr(req.params, 'ids')?.map(String);
-    const shippable = bool(req.params, 'shippable');
-    const url = str(req.params, 'url');
-    return core.paginate(
-      req,
-      b.products.list(
-        req.account,
-        (x, internal) => internal.deleted !== true && (active === undefined || x.active === active) && (!ids || ids.includes(x.id)) && (shippable === undefined || x.shippable === shippable) && (!url || x.url === url),
-      ),
-    );
-  });
+  core.route(
+    'GET',
+    '/v1/products',
+    { list: true, params: { active: p.boolean, ids: p.array(p.string), shippable: p.boolean, type: p.enum('service', 'good'), url: p.string } },
+    (req) => {
+      const active = bool(req.params, 'active');
+      const ids = arr(req.params, 'ids')?.map(String);
+      const shippable = bool(req.params, 'shippable');
+      const url = str(req.params, 'url');
+      return core.paginate(
+        req,
+        b.products.list(
+          req.account,
+          (x, internal) =>
+            internal.deleted !== true &&
+            (active === undefined || x.active === active) &&
+            (!ids || ids.includes(x.id)) &&
+            (shippable === undefined || x.shippable === shippable) &&
+            (!url || x.url === url),
+        ),
+      );
+    },
+  );
 }
 
 /** `product_data` of a price / `price_data` (a product created on the fly, `product.created`). */

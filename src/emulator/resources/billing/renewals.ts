@@ -51,7 +51,11 @@ function dueWork(b: Billing, now: number): Due[] {
       out.push({ key: `trial_will_end ${sub.id}`, at: sub.trial_end - TRIAL_WILL_END_NOTICE, run: () => sendTrialWillEnd(b, account, sub.id, NO_REQUEST) });
     }
     if (sub.cancel_at !== null && sub.cancel_at < period.end) {
-      out.push({ key: `cancel_at ${sub.id}`, at: sub.cancel_at, run: () => void endSubscription(b, account, sub.id, { reason: 'cancellation_requested', keepCanceledAt: true, request: NO_REQUEST }) });
+      out.push({
+        key: `cancel_at ${sub.id}`,
+        at: sub.cancel_at,
+        run: () => void endSubscription(b, account, sub.id, { reason: 'cancellation_requested', keepCanceledAt: true, request: NO_REQUEST }),
+      });
     }
     const willRenew = !(sub.cancel_at !== null && sub.cancel_at <= period.end);
     if (settings.upcoming_days > 0 && willRenew && internal.upcomingSentFor !== period.end) {
@@ -67,9 +71,17 @@ function dueWork(b: Billing, now: number): Due[] {
     }
     if (inv.status === 'open' && !internal.collectionStopped) {
       if (inv.next_payment_attempt !== null) {
-        out.push({ key: `retry ${inv.id}`, at: inv.next_payment_attempt, run: () => void collectInvoice(b, account, inv.id, { automatic: true, offSession: true, request: NO_REQUEST }) });
+        out.push({
+          key: `retry ${inv.id}`,
+          at: inv.next_payment_attempt,
+          run: () => void collectInvoice(b, account, inv.id, { automatic: true, offSession: true, request: NO_REQUEST }),
+        });
       } else if (internal.firstAttemptAt !== undefined) {
-        out.push({ key: `window ${inv.id}`, at: internal.firstAttemptAt + RETRY_WINDOW, run: () => windowEnded(b, inv.id, b.core.now()) && exhaustRetries(b, account, inv.id, NO_REQUEST) });
+        out.push({
+          key: `window ${inv.id}`,
+          at: internal.firstAttemptAt + RETRY_WINDOW,
+          run: () => windowEnded(b, inv.id, b.core.now()) && exhaustRetries(b, account, inv.id, NO_REQUEST),
+        });
       }
     }
   }
@@ -101,8 +113,28 @@ function sendUpcoming(b: Billing, account: string, subId: string): void {
   const r = recurrenceOf(sub);
   const start = currentPeriod(sub).end;
   const end = nextBoundary(sub.billing_cycle_anchor, r.interval, r.interval_count, start);
-  const lines = sub.items.data.map((item) => subscriptionLine({ id: b.core.newId('il_tmp'), invoice: null, subscription: sub.id, item, productName: productName(b, item.price), periodStart: start, periodEnd: end }));
-  const preview = buildInvoice({ id: '', created: b.core.now(), customer, subscription: sub, billingReason: 'upcoming', lines, periodStart: currentPeriod(sub).start, periodEnd: start, accountName: null });
+  const lines = sub.items.data.map((item) =>
+    subscriptionLine({
+      id: b.core.newId('il_tmp'),
+      invoice: null,
+      subscription: sub.id,
+      item,
+      productName: productName(b, item.price),
+      periodStart: start,
+      periodEnd: end,
+    }),
+  );
+  const preview = buildInvoice({
+    id: '',
+    created: b.core.now(),
+    customer,
+    subscription: sub,
+    billingReason: 'upcoming',
+    lines,
+    periodStart: currentPeriod(sub).start,
+    periodEnd: start,
+    accountName: null,
+  });
   preview.next_payment_attempt = start + 3600;
   const { id: _noId, ...withoutId } = preview;
   // The SDK types every invoice with an id; Stripe's upcoming invoice has none.

@@ -22,9 +22,7 @@ import { attachPaymentMethod, isDetached, DETACHED_MESSAGE } from './payment-met
 
 export const OFF_SESSION_READY = 'offSessionReady';
 
-export type SetupResult =
-  | { kind: 'succeeded' | 'requires_action'; si: Stripe.SetupIntent }
-  | { kind: 'failed'; si: Stripe.SetupIntent; error: StripeError };
+export type SetupResult = { kind: 'succeeded' | 'requires_action'; si: Stripe.SetupIntent } | { kind: 'failed'; si: Stripe.SetupIntent; error: StripeError };
 
 interface SetupInternal {
   threeDS?: 'pending' | 'passed';
@@ -38,10 +36,19 @@ function internalOf(b: Billing, id: string): SetupInternal {
 export function createSetupIntent(
   b: Billing,
   account: string,
-  o: { customer: string | null; usage: 'on_session' | 'off_session'; metadata: Record<string, string>; onBehalfOf: string | null; description: string | null; paymentMethod?: string | undefined; automaticPaymentMethods?: boolean | undefined },
+  o: {
+    customer: string | null;
+    usage: 'on_session' | 'off_session';
+    metadata: Record<string, string>;
+    onBehalfOf: string | null;
+    description: string | null;
+    paymentMethod?: string | undefined;
+    automaticPaymentMethods?: boolean | undefined;
+  },
 ): Stripe.SetupIntent {
   if (o.customer) requireCustomer(b, o.customer, account, 'customer');
-  if (o.onBehalfOf && !b.core.getAccount(o.onBehalfOf)) throw invalidRequest(`No such account: '${o.onBehalfOf}'`, { code: 'resource_missing', param: 'on_behalf_of' });
+  if (o.onBehalfOf && !b.core.getAccount(o.onBehalfOf))
+    throw invalidRequest(`No such account: '${o.onBehalfOf}'`, { code: 'resource_missing', param: 'on_behalf_of' });
   const pm = o.paymentMethod ? b.pay.resolvePaymentMethod(account, o.paymentMethod) : undefined;
   const id = b.core.newId('seti');
   const si: Stripe.SetupIntent = {
@@ -79,7 +86,12 @@ export function createSetupIntent(
 
 const CONFIRMABLE: Stripe.SetupIntent.Status[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
 
-export function confirmSetupIntent(b: Billing, account: string, id: string, o: { paymentMethod?: string | undefined; pm?: Stripe.PaymentMethod | undefined; returnUrl?: string | undefined }): SetupResult {
+export function confirmSetupIntent(
+  b: Billing,
+  account: string,
+  id: string,
+  o: { paymentMethod?: string | undefined; pm?: Stripe.PaymentMethod | undefined; returnUrl?: string | undefined },
+): SetupResult {
   const si = b.setupIntents.require(id, account, 'intent');
   if (!CONFIRMABLE.includes(si.status)) {
     throw invalidRequest(
@@ -87,7 +99,13 @@ export function confirmSetupIntent(b: Billing, account: string, id: string, o: {
       { code: 'setup_intent_unexpected_state', extra: { setup_intent: si } },
     );
   }
-  const pm = o.pm ?? (o.paymentMethod ? b.pay.resolvePaymentMethod(account, o.paymentMethod) : si.payment_method ? b.pay.pms.get(String(si.payment_method), account) : undefined);
+  const pm =
+    o.pm ??
+    (o.paymentMethod
+      ? b.pay.resolvePaymentMethod(account, o.paymentMethod)
+      : si.payment_method
+        ? b.pay.pms.get(String(si.payment_method), account)
+        : undefined);
   if (!pm) {
     throw invalidRequest(
       "You cannot confirm this SetupIntent because it's missing a payment method. You can either update the SetupIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.",
@@ -124,17 +142,34 @@ function isChargeOnlyDecline(card: { decline?: unknown }): boolean {
   return (card as { attachable?: boolean }).attachable === true;
 }
 
-function fail(b: Billing, account: string, si: Stripe.SetupIntent, pm: Stripe.PaymentMethod, err: { code: Stripe.SetupIntent.LastSetupError.Code; decline_code?: string; message: string; type: Stripe.SetupIntent.LastSetupError.Type }): SetupResult {
+function fail(
+  b: Billing,
+  account: string,
+  si: Stripe.SetupIntent,
+  pm: Stripe.PaymentMethod,
+  err: { code: Stripe.SetupIntent.LastSetupError.Code; decline_code?: string; message: string; type: Stripe.SetupIntent.LastSetupError.Type },
+): SetupResult {
   si.status = 'requires_payment_method';
   si.payment_method = null;
   si.next_action = null;
-  si.last_setup_error = { code: err.code, ...(err.decline_code ? { decline_code: err.decline_code } : {}), doc_url: `https://stripe.com/docs/error-codes/${err.code.replace(/_/g, '-')}`, message: err.message, payment_method: pm, type: err.type };
+  si.last_setup_error = {
+    code: err.code,
+    ...(err.decline_code ? { decline_code: err.decline_code } : {}),
+    doc_url: `https://stripe.com/docs/error-codes/${err.code.replace(/_/g, '-')}`,
+    message: err.message,
+    payment_method: pm,
+    type: err.type,
+  };
   b.setupIntents.setInternal(si.id, { threeDS: undefined });
   const saved = b.setupIntents.save(si);
   b.core.emitEvent({ type: 'setup_intent.setup_failed', object: saved, account });
   const error =
     err.type === 'card_error'
-      ? cardError(err.message, { code: err.code, ...(err.decline_code ? { decline_code: err.decline_code } : {}), extra: { setup_intent: saved, payment_method: pm } })
+      ? cardError(err.message, {
+          code: err.code,
+          ...(err.decline_code ? { decline_code: err.decline_code } : {}),
+          extra: { setup_intent: saved, payment_method: pm },
+        })
       : new StripeError({ status: 400, type: 'invalid_request_error', code: err.code, message: err.message, extra: { setup_intent: saved } });
   return { kind: 'failed', si: saved, error };
 }
@@ -170,7 +205,10 @@ export function completeSetupAuthentication(b: Billing, account: string, id: str
 export function cancelSetupIntent(b: Billing, account: string, id: string, reason: Stripe.SetupIntent.CancellationReason | null): Stripe.SetupIntent {
   const si = b.setupIntents.require(id, account, 'intent');
   if (si.status === 'succeeded' || si.status === 'canceled') {
-    throw invalidRequest(`You cannot cancel this SetupIntent because it has a status of ${si.status}.`, { code: 'setup_intent_unexpected_state', extra: { setup_intent: si } });
+    throw invalidRequest(`You cannot cancel this SetupIntent because it has a status of ${si.status}.`, {
+      code: 'setup_intent_unexpected_state',
+      extra: { setup_intent: si },
+    });
   }
   si.status = 'canceled';
   si.cancellation_reason = reason;
@@ -229,12 +267,18 @@ export function registerSetupIntents(b: Billing): void {
       const pr = req.params;
       const apm = obj(pr, 'automatic_payment_methods');
       if (apm && pr.allowed_payment_method_types !== undefined) {
-        throw invalidRequest('You may only specify one of these parameters: allowed_payment_method_types, automatic_payment_methods.', { param: 'allowed_payment_method_types' });
+        throw invalidRequest('You may only specify one of these parameters: allowed_payment_method_types, automatic_payment_methods.', {
+          param: 'allowed_payment_method_types',
+        });
       }
       const allowed = Array.isArray(pr.allowed_payment_method_types) ? pr.allowed_payment_method_types.map(String) : undefined;
-      if (allowed && !allowed.includes('card')) throw invalidRequest('The emulator supports card payment methods only.', { param: 'allowed_payment_method_types' });
+      if (allowed && !allowed.includes('card'))
+        throw invalidRequest('The emulator supports card payment methods only.', { param: 'allowed_payment_method_types' });
       if (bool(pr, 'confirm') && !str(pr, 'payment_method')) {
-        throw invalidRequest("You cannot confirm this SetupIntent because it's missing a payment method.", { code: 'setup_intent_unexpected_state', param: 'payment_method' });
+        throw invalidRequest("You cannot confirm this SetupIntent because it's missing a payment method.", {
+          code: 'setup_intent_unexpected_state',
+          param: 'payment_method',
+        });
       }
       const si = createSetupIntent(b, req.account, {
         customer: str(pr, 'customer') ?? null,
@@ -252,17 +296,35 @@ export function registerSetupIntents(b: Billing): void {
       return result.si;
     },
   );
-  core.route('GET', '/v1/setup_intents/:id', { params: { client_secret: p.string } }, (req) => b.setupIntents.require(req.pathParams.id ?? '', req.account, 'intent'));
+  core.route('GET', '/v1/setup_intents/:id', { params: { client_secret: p.string } }, (req) =>
+    b.setupIntents.require(req.pathParams.id ?? '', req.account, 'intent'),
+  );
   core.route(
     'POST',
     '/v1/setup_intents/:id',
-    { params: { customer: p.string, description: p.string, metadata: p.hash, payment_method: p.string, payment_method_options: cardOptions, payment_method_types: PAYMENT_METHOD_TYPES_REMOVED, excluded_payment_method_types: p.array(p.string), flow_directions: p.array(p.enum('inbound', 'outbound')), attach_to_self: p.boolean } },
+    {
+      params: {
+        customer: p.string,
+        description: p.string,
+        metadata: p.hash,
+        payment_method: p.string,
+        payment_method_options: cardOptions,
+        payment_method_types: PAYMENT_METHOD_TYPES_REMOVED,
+        excluded_payment_method_types: p.array(p.string),
+        flow_directions: p.array(p.enum('inbound', 'outbound')),
+        attach_to_self: p.boolean,
+      },
+    },
     (req) => {
       const si = b.setupIntents.require(req.pathParams.id ?? '', req.account, 'intent');
       const pr: Params = req.params;
       if (si.status === 'succeeded' || si.status === 'canceled') {
         const k = Object.keys(pr).find((x) => x !== 'metadata' && x !== 'expand');
-        if (k) throw invalidRequest(`You cannot update this SetupIntent because it has a status of ${si.status}.`, { code: 'setup_intent_unexpected_state', param: k });
+        if (k)
+          throw invalidRequest(`You cannot update this SetupIntent because it has a status of ${si.status}.`, {
+            code: 'setup_intent_unexpected_state',
+            param: k,
+          });
       }
       if (pr.customer !== undefined) {
         const c = str(pr, 'customer');
@@ -283,19 +345,39 @@ export function registerSetupIntents(b: Billing): void {
   core.route(
     'POST',
     '/v1/setup_intents/:id/confirm',
-    { params: { payment_method: p.string, return_url: p.string, mandate_data: p.any, use_stripe_sdk: p.boolean, payment_method_options: cardOptions, client_secret: p.string } },
+    {
+      params: {
+        payment_method: p.string,
+        return_url: p.string,
+        mandate_data: p.any,
+        use_stripe_sdk: p.boolean,
+        payment_method_options: cardOptions,
+        client_secret: p.string,
+      },
+    },
     (req) => {
-      const result = confirmSetupIntent(b, req.account, req.pathParams.id ?? '', { paymentMethod: str(req.params, 'payment_method'), returnUrl: str(req.params, 'return_url') });
+      const result = confirmSetupIntent(b, req.account, req.pathParams.id ?? '', {
+        paymentMethod: str(req.params, 'payment_method'),
+        returnUrl: str(req.params, 'return_url'),
+      });
       if (result.kind === 'failed') throw result.error;
       return result.si;
     },
   );
   core.route('POST', '/v1/setup_intents/:id/cancel', { params: { cancellation_reason: p.enum('abandoned', 'requested_by_customer', 'duplicate') } }, (req) =>
-    cancelSetupIntent(b, req.account, req.pathParams.id ?? '', (str(req.params, 'cancellation_reason') as Stripe.SetupIntent.CancellationReason | undefined) ?? null),
+    cancelSetupIntent(
+      b,
+      req.account,
+      req.pathParams.id ?? '',
+      (str(req.params, 'cancellation_reason') as Stripe.SetupIntent.CancellationReason | undefined) ?? null,
+    ),
   );
   core.route('GET', '/v1/setup_intents', { list: true, params: { customer: p.string, payment_method: p.string, attach_to_self: p.boolean } }, (req) => {
     const customer = str(req.params, 'customer');
     const pm = str(req.params, 'payment_method');
-    return core.paginate(req, b.setupIntents.list(req.account, (x) => (!customer || x.customer === customer) && (!pm || x.payment_method === pm)));
+    return core.paginate(
+      req,
+      b.setupIntents.list(req.account, (x) => (!customer || x.customer === customer) && (!pm || x.payment_method === pm)),
+    );
   });
 }

@@ -25,9 +25,38 @@ import {
 } from './subscriptions.ts';
 import { requireSubscription } from './subscription-status.ts';
 
-const priceDataSpec = p.object({ currency: p.string, product: p.string, unit_amount: p.integer, unit_amount_decimal: p.string, recurring: recurringSpec, tax_behavior: p.enum('exclusive', 'inclusive', 'unspecified') }, ['currency', 'product', 'recurring']);
-const itemCreateSpec = p.object({ price: p.string, price_data: priceDataSpec, quantity: p.int(0), metadata: p.hash, discounts: p.any, tax_rates: p.any, billing_thresholds: p.any });
-const itemUpdateSpec = p.object({ id: p.string, price: p.string, price_data: priceDataSpec, quantity: p.int(0), metadata: p.hash, deleted: p.boolean, clear_usage: p.boolean, discounts: p.any, tax_rates: p.any, billing_thresholds: p.any });
+const priceDataSpec = p.object(
+  {
+    currency: p.string,
+    product: p.string,
+    unit_amount: p.integer,
+    unit_amount_decimal: p.string,
+    recurring: recurringSpec,
+    tax_behavior: p.enum('exclusive', 'inclusive', 'unspecified'),
+  },
+  ['currency', 'product', 'recurring'],
+);
+const itemCreateSpec = p.object({
+  price: p.string,
+  price_data: priceDataSpec,
+  quantity: p.int(0),
+  metadata: p.hash,
+  discounts: p.any,
+  tax_rates: p.any,
+  billing_thresholds: p.any,
+});
+const itemUpdateSpec = p.object({
+  id: p.string,
+  price: p.string,
+  price_data: priceDataSpec,
+  quantity: p.int(0),
+  metadata: p.hash,
+  deleted: p.boolean,
+  clear_usage: p.boolean,
+  discounts: p.any,
+  tax_rates: p.any,
+  billing_thresholds: p.any,
+});
 const transferDataSpec = p.object({ destination: p.string, amount_percent: p.number }, ['destination']);
 const paymentSettingsSpec = { save_default_payment_method: p.enum('off', 'on_subscription'), payment_method_types: p.any, payment_method_options: p.any };
 const trialSettingsSpec = { end_behavior: p.object({ missing_payment_method: p.enum('cancel', 'create_invoice', 'pause') }, ['missing_payment_method']) };
@@ -61,11 +90,17 @@ function transferDataOf(b: Billing, req: ApiRequest): Stripe.Subscription.Transf
   const raw = req.params.transfer_data;
   if (raw === undefined) return undefined;
   if (raw === '') return null;
-  if (!req.isPlatform) throw invalidRequest('Destination charges cannot be created on a connected account (do not send the Stripe-Account header).', { param: 'transfer_data[destination]' });
+  if (!req.isPlatform)
+    throw invalidRequest('Destination charges cannot be created on a connected account (do not send the Stripe-Account header).', {
+      param: 'transfer_data[destination]',
+    });
   const destination = str(req.params, 'transfer_data.destination') ?? '';
   b.pay.requireTransferDestination(destination, 'transfer_data[destination]');
   const pct = getParam(req.params, 'transfer_data.amount_percent');
-  if (typeof pct === 'number' && !validPercent(pct)) throw invalidRequest('transfer_data[amount_percent] must be a number between 0 and 100 with at most two decimal places.', { param: 'transfer_data[amount_percent]' });
+  if (typeof pct === 'number' && !validPercent(pct))
+    throw invalidRequest('transfer_data[amount_percent] must be a number between 0 and 100 with at most two decimal places.', {
+      param: 'transfer_data[amount_percent]',
+    });
   return { amount_percent: typeof pct === 'number' ? pct : null, destination };
 }
 
@@ -74,9 +109,13 @@ function feePercentOf(req: ApiRequest, hasTransfer: boolean): number | null | un
   if (raw === undefined) return undefined;
   if (raw === '') return null;
   const v = Number(raw);
-  if (!validPercent(v)) throw invalidRequest('application_fee_percent must be a number between 0 and 100 with at most two decimal places.', { param: 'application_fee_percent' });
+  if (!validPercent(v))
+    throw invalidRequest('application_fee_percent must be a number between 0 and 100 with at most two decimal places.', { param: 'application_fee_percent' });
   if (req.isPlatform && !hasTransfer) {
-    throw invalidRequest('Can only apply an application_fee_percent when the subscription is on a connected account (Stripe-Account header) or has `transfer_data[destination]`.', { param: 'application_fee_percent' });
+    throw invalidRequest(
+      'Can only apply an application_fee_percent when the subscription is on a connected account (Stripe-Account header) or has `transfer_data[destination]`.',
+      { param: 'application_fee_percent' },
+    );
   }
   return v;
 }
@@ -94,7 +133,8 @@ function resolveTrialEnd(b: Billing, req: ApiRequest, items: NewItem[]): number 
   const pr = req.params;
   const te = getParam(pr, 'trial_end');
   const days = int(pr, 'trial_period_days');
-  if (te !== undefined && days !== undefined) throw invalidRequest('You may only specify one of these parameters: trial_end, trial_period_days.', { param: 'trial_period_days' });
+  if (te !== undefined && days !== undefined)
+    throw invalidRequest('You may only specify one of these parameters: trial_end, trial_period_days.', { param: 'trial_period_days' });
   const now = b.core.now();
   if (te === 'now') return null;
   if (te !== undefined) {
@@ -114,7 +154,10 @@ function resolveTrialEnd(b: Billing, req: ApiRequest, items: NewItem[]): number 
 function checkPaymentMethodOf(b: Billing, account: string, customerId: string, pmId: string): void {
   const pm = b.pay.pms.get(pmId, account);
   if (!pm || pm.customer !== customerId) {
-    throw invalidRequest(`The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`, { code: 'resource_missing', param: 'default_payment_method' });
+    throw invalidRequest(`The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`, {
+      code: 'resource_missing',
+      param: 'default_payment_method',
+    });
   }
 }
 
@@ -156,8 +199,10 @@ export function registerSubscriptionRoutes(b: Billing): void {
       const pr = req.params;
       const customer = requireCustomer(b, str(pr, 'customer') ?? '', req.account, 'customer');
       const behavior = str(pr, 'payment_behavior') ?? 'allow_incomplete';
-      if (behavior === 'pending_if_incomplete') throw invalidRequest('payment_behavior=pending_if_incomplete is only used when updating a subscription.', { param: 'payment_behavior' });
-      if (str(pr, 'billing_mode.type') === 'classic') throw invalidRequest('The emulator bills in flexible mode only (the default since 2025-09-30.clover).', { param: 'billing_mode[type]' });
+      if (behavior === 'pending_if_incomplete')
+        throw invalidRequest('payment_behavior=pending_if_incomplete is only used when updating a subscription.', { param: 'payment_behavior' });
+      if (str(pr, 'billing_mode.type') === 'classic')
+        throw invalidRequest('The emulator bills in flexible mode only (the default since 2025-09-30.clover).', { param: 'billing_mode[type]' });
       const items: NewItem[] = itemsOf(pr.items).map((it, i) => {
         const price = itemPrice(b, req, it, `items[${i}]`);
         if (!price) throw missingParam(`items[${i}][price]`);
@@ -180,12 +225,15 @@ export function registerSubscriptionRoutes(b: Billing): void {
         transferData,
         onBehalfOf: onBehalfOf(b, req) ?? null,
         trialEnd: resolveTrialEnd(b, req, items),
-        trialMissingPaymentMethod: (str(pr, 'trial_settings.end_behavior.missing_payment_method') as Stripe.Subscription.TrialSettings.EndBehavior.MissingPaymentMethod | undefined) ?? 'create_invoice',
+        trialMissingPaymentMethod:
+          (str(pr, 'trial_settings.end_behavior.missing_payment_method') as Stripe.Subscription.TrialSettings.EndBehavior.MissingPaymentMethod | undefined) ??
+          'create_invoice',
         cancelAtPeriodEnd: bool(pr, 'cancel_at_period_end') ?? false,
         cancelAt: cancelAt ?? null,
         description: str(pr, 'description') ?? null,
         metadata: mergeMetadata({}, pr),
-        saveDefaultPaymentMethod: (str(pr, 'payment_settings.save_default_payment_method') as Stripe.Subscription.PaymentSettings.SaveDefaultPaymentMethod | undefined) ?? 'off',
+        saveDefaultPaymentMethod:
+          (str(pr, 'payment_settings.save_default_payment_method') as Stripe.Subscription.PaymentSettings.SaveDefaultPaymentMethod | undefined) ?? 'off',
       });
       return respond(b, req, sub);
     },
@@ -214,7 +262,10 @@ export function registerSubscriptionRoutes(b: Billing): void {
         off_session: p.boolean,
         payment_behavior: p.enum('allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'),
         payment_settings: paymentSettingsSpec,
-        pause_collection: p.union(p.enum(''), p.object({ behavior: p.enum('keep_as_draft', 'mark_uncollectible', 'void'), resumes_at: p.integer }, ['behavior'])),
+        pause_collection: p.union(
+          p.enum(''),
+          p.object({ behavior: p.enum('keep_as_draft', 'mark_uncollectible', 'void'), resumes_at: p.integer }, ['behavior']),
+        ),
         trial_end: p.union(p.enum('now'), p.integer),
         trial_settings: trialSettingsSpec,
       },
@@ -245,7 +296,8 @@ export function registerSubscriptionRoutes(b: Billing): void {
       if (pr.cancel_at !== undefined) changes.cancelAt = pr.cancel_at === '' ? null : int(pr, 'cancel_at');
       const cd = obj(pr, 'cancellation_details');
       if (cd && cd.comment !== undefined) changes.cancellationComment = str(cd, 'comment') ?? null;
-      if (cd && cd.feedback !== undefined) changes.cancellationFeedback = (str(cd, 'feedback') as Stripe.Subscription.CancellationDetails.Feedback | undefined) ?? null;
+      if (cd && cd.feedback !== undefined)
+        changes.cancellationFeedback = (str(cd, 'feedback') as Stripe.Subscription.CancellationDetails.Feedback | undefined) ?? null;
       if (pr.default_payment_method !== undefined) {
         const pm = str(pr, 'default_payment_method') ?? null;
         if (pm) checkPaymentMethodOf(b, req.account, customerId, pm);
@@ -262,7 +314,13 @@ export function registerSubscriptionRoutes(b: Billing): void {
       const te = getParam(pr, 'trial_end');
       if (te !== undefined) changes.trialEnd = te === 'now' ? 'now' : Number(te);
       if (pr.pause_collection !== undefined) {
-        changes.pauseCollection = pr.pause_collection === '' ? null : { behavior: str(pr, 'pause_collection.behavior') as Stripe.Subscription.PauseCollection.Behavior, resumes_at: int(pr, 'pause_collection.resumes_at') ?? null };
+        changes.pauseCollection =
+          pr.pause_collection === ''
+            ? null
+            : {
+                behavior: str(pr, 'pause_collection.behavior') as Stripe.Subscription.PauseCollection.Behavior,
+                resumes_at: int(pr, 'pause_collection.resumes_at') ?? null,
+              };
       }
       const save = str(pr, 'payment_settings.save_default_payment_method');
       if (save) changes.saveDefaultPaymentMethod = save as Stripe.Subscription.PaymentSettings.SaveDefaultPaymentMethod;
@@ -273,24 +331,39 @@ export function registerSubscriptionRoutes(b: Billing): void {
   core.route('DELETE', '/v1/subscriptions/:id', { params: { cancellation_details: cancellationSpec, invoice_now: p.boolean, prorate: p.boolean } }, (req) => {
     const pr = req.params;
     const feedback = str(pr, 'cancellation_details.feedback') as Stripe.Subscription.CancellationDetails.Feedback | undefined;
-    const sub = cancelSubscription(b, req.account, req.pathParams.id ?? '', { comment: str(pr, 'cancellation_details.comment'), feedback, prorate: bool(pr, 'prorate') ?? false });
+    const sub = cancelSubscription(b, req.account, req.pathParams.id ?? '', {
+      comment: str(pr, 'cancellation_details.comment'),
+      feedback,
+      prorate: bool(pr, 'prorate') ?? false,
+    });
     return respond(b, req, sub);
   });
 
-  core.route('POST', '/v1/subscriptions/:id/pause', { params: { type: p.enum('subscription'), bill_for: p.any, invoicing_behavior: p.enum('invoice', 'pending_invoice_item') } }, (req) =>
-    respond(b, req, pauseSubscription(b, req.account, req.pathParams.id ?? '')),
+  core.route(
+    'POST',
+    '/v1/subscriptions/:id/pause',
+    { params: { type: p.enum('subscription'), bill_for: p.any, invoicing_behavior: p.enum('invoice', 'pending_invoice_item') } },
+    (req) => respond(b, req, pauseSubscription(b, req.account, req.pathParams.id ?? '')),
   );
   core.route(
     'POST',
     '/v1/subscriptions/:id/resume',
-    { params: { billing_cycle_anchor: p.object({ type: p.enum('now', 'unchanged') }, ['type']), payment_behavior: p.enum('resume_on_payment_attempt', 'resume_on_payment_success'), proration_behavior: PRORATION, proration_date: p.integer } },
+    {
+      params: {
+        billing_cycle_anchor: p.object({ type: p.enum('now', 'unchanged') }, ['type']),
+        payment_behavior: p.enum('resume_on_payment_attempt', 'resume_on_payment_success'),
+        proration_behavior: PRORATION,
+        proration_date: p.integer,
+      },
+    },
     (req) =>
       respond(
         b,
         req,
         resumeSubscription(b, req.account, req.pathParams.id ?? '', {
           anchor: (str(req.params, 'billing_cycle_anchor.type') as 'now' | 'unchanged' | undefined) ?? 'now',
-          paymentBehavior: (str(req.params, 'payment_behavior') as 'resume_on_payment_attempt' | 'resume_on_payment_success' | undefined) ?? 'resume_on_payment_attempt',
+          paymentBehavior:
+            (str(req.params, 'payment_behavior') as 'resume_on_payment_attempt' | 'resume_on_payment_success' | undefined) ?? 'resume_on_payment_attempt',
           prorationBehavior: (str(req.params, 'proration_behavior') as 'create_prorations' | 'none' | 'always_invoice' | undefined) ?? 'create_prorations',
         }),
       ),
@@ -299,7 +372,19 @@ export function registerSubscriptionRoutes(b: Billing): void {
   core.route(
     'GET',
     '/v1/subscriptions',
-    { list: true, params: { customer: p.string, price: p.string, status: p.enum(...STATUSES), collection_method: p.enum('charge_automatically', 'send_invoice'), current_period_end: p.range, current_period_start: p.range, test_clock: p.string, automatic_tax: p.any } },
+    {
+      list: true,
+      params: {
+        customer: p.string,
+        price: p.string,
+        status: p.enum(...STATUSES),
+        collection_method: p.enum('charge_automatically', 'send_invoice'),
+        current_period_end: p.range,
+        current_period_start: p.range,
+        test_clock: p.string,
+        automatic_tax: p.any,
+      },
+    },
     (req) => {
       const customer = str(req.params, 'customer');
       const price = str(req.params, 'price');

@@ -18,10 +18,17 @@ import { previousAttributes, hasChanges } from './diff.ts';
 import { voidInvoice, stopCollection } from './invoices.ts';
 
 /** Save `next` and emit `customer.subscription.updated` if anything changed. */
-export function commitSubscription(b: Billing, account: string, before: Stripe.Subscription, next: Stripe.Subscription, request?: Stripe.Event.Request): Stripe.Subscription {
+export function commitSubscription(
+  b: Billing,
+  account: string,
+  before: Stripe.Subscription,
+  next: Stripe.Subscription,
+  request?: Stripe.Event.Request,
+): Stripe.Subscription {
   const saved = b.subscriptions.save(next);
   const prev = previousAttributes(before, saved);
-  if (hasChanges(prev)) b.core.emitEvent({ type: 'customer.subscription.updated', object: saved, account, previousAttributes: prev, ...(request ? { request } : {}) });
+  if (hasChanges(prev))
+    b.core.emitEvent({ type: 'customer.subscription.updated', object: saved, account, previousAttributes: prev, ...(request ? { request } : {}) });
   return saved;
 }
 
@@ -30,11 +37,17 @@ export function requireSubscription(b: Billing, id: string, account: string, par
 }
 
 function clone<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T;
+  return structuredClone(v);
 }
 
 /** An invoice of this subscription was paid. */
-export function subscriptionAfterInvoicePaid(b: Billing, account: string, subId: string, invoice: Stripe.Invoice, paidWith: string | null): Stripe.Subscription {
+export function subscriptionAfterInvoicePaid(
+  b: Billing,
+  account: string,
+  subId: string,
+  invoice: Stripe.Invoice,
+  paidWith: string | null,
+): Stripe.Subscription {
   const before = requireSubscription(b, subId, account);
   const next = clone(before);
   if (before.latest_invoice === invoice.id && ['incomplete', 'past_due', 'unpaid'].includes(before.status)) next.status = 'active';
@@ -47,7 +60,8 @@ export function subscriptionAfterPaymentFailed(b: Billing, account: string, subI
   const before = requireSubscription(b, subId, account);
   const next = clone(before);
   // The first invoice keeps the subscription `incomplete`; a later one makes it `past_due`.
-  if (invoice.billing_reason !== 'subscription_create' && before.latest_invoice === invoice.id && ['active', 'trialing'].includes(before.status)) next.status = 'past_due';
+  if (invoice.billing_reason !== 'subscription_create' && before.latest_invoice === invoice.id && ['active', 'trialing'].includes(before.status))
+    next.status = 'past_due';
   return commitSubscription(b, account, before, next);
 }
 
@@ -56,7 +70,13 @@ export function endSubscription(
   b: Billing,
   account: string,
   subId: string,
-  o: { reason: Stripe.Subscription.CancellationDetails.Reason; comment?: string | null; feedback?: Stripe.Subscription.CancellationDetails.Feedback | null; keepCanceledAt?: boolean; request?: Stripe.Event.Request },
+  o: {
+    reason: Stripe.Subscription.CancellationDetails.Reason;
+    comment?: string | null;
+    feedback?: Stripe.Subscription.CancellationDetails.Feedback | null;
+    keepCanceledAt?: boolean;
+    request?: Stripe.Event.Request;
+  },
 ): Stripe.Subscription {
   const sub = requireSubscription(b, subId, account);
   const now = b.core.now();

@@ -65,7 +65,8 @@ export interface NewSubscription {
   saveDefaultPaymentMethod: Stripe.Subscription.PaymentSettings.SaveDefaultPaymentMethod;
 }
 
-const NO_PAYMENT_METHOD = 'This customer has no attached payment source or default payment method. Please consider adding a default payment method. For more information, visit https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.';
+const NO_PAYMENT_METHOD =
+  'This customer has no attached payment source or default payment method. Please consider adding a default payment method. For more information, visit https://stripe.com/docs/billing/subscriptions/payment-methods-setting#payment-method-priority.';
 
 /** All items of a subscription bill together: one currency and one interval. */
 export function checkItemsCompatible(items: Array<{ price: Stripe.Price }>, param = 'items'): void {
@@ -73,11 +74,16 @@ export function checkItemsCompatible(items: Array<{ price: Stripe.Price }>, para
   if (!first) throw invalidRequest('A subscription needs at least one item.', { code: 'parameter_missing', param });
   items.forEach(({ price }, i) => {
     if (price.type !== 'recurring' || !price.recurring) {
-      throw invalidRequest(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, { param: `${param}[${i}][price]` });
+      throw invalidRequest(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, {
+        param: `${param}[${i}][price]`,
+      });
     }
-    if (price.currency !== first.currency) throw invalidRequest('All prices on a subscription must have the same currency.', { param: `${param}[${i}][price]` });
+    if (price.currency !== first.currency)
+      throw invalidRequest('All prices on a subscription must have the same currency.', { param: `${param}[${i}][price]` });
     if (price.recurring.interval !== first.recurring?.interval || price.recurring.interval_count !== first.recurring.interval_count) {
-      throw invalidRequest('All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.', { param: `${param}[${i}][price]` });
+      throw invalidRequest('All prices on a subscription must have the same `recurring.interval` and `recurring.interval_count`.', {
+        param: `${param}[${i}][price]`,
+      });
     }
   });
 }
@@ -85,7 +91,15 @@ export function checkItemsCompatible(items: Array<{ price: Stripe.Price }>, para
 function linesForPeriod(b: Billing, sub: Stripe.Subscription, invoiceId: string, start: number, end: number, trial: boolean): Stripe.InvoiceLineItem[] {
   return sub.items.data.map((item) => {
     const name = productName(b, item.price);
-    const line = subscriptionLine({ id: b.core.newId('il'), invoice: invoiceId, subscription: sub.id, item, productName: name, periodStart: start, periodEnd: end });
+    const line = subscriptionLine({
+      id: b.core.newId('il'),
+      invoice: invoiceId,
+      subscription: sub.id,
+      item,
+      productName: name,
+      periodStart: start,
+      periodEnd: end,
+    });
     if (!trial) return line;
     return { ...line, amount: 0, subtotal: 0, description: `Trial period for ${name}` };
   });
@@ -98,7 +112,12 @@ function takePendingLines(b: Billing, subId: string, invoiceId: string): Stripe.
 }
 
 /** Finalize an invoice created by an API call and try to collect it at once. */
-function finalizeAndCollect(b: Billing, account: string, invoiceId: string, o: { offSession: boolean; attempt: boolean }): ReturnType<typeof collectInvoice> | undefined {
+function finalizeAndCollect(
+  b: Billing,
+  account: string,
+  invoiceId: string,
+  o: { offSession: boolean; attempt: boolean },
+): ReturnType<typeof collectInvoice> | undefined {
   const inv = b.invoices.require(invoiceId, account);
   const { needsPayment } = finalizeInvoice(b, account, invoiceId, paymentMethodFor(b, account, inv));
   if (!needsPayment || !o.attempt) return undefined;
@@ -121,7 +140,16 @@ export function createSubscription(b: Billing, account: string, input: NewSubscr
   const periodEnd = trial ? anchor : boundary(anchor, recurring.interval, recurring.interval_count, 1);
   const id = b.core.newId('sub');
   const items = input.items.map((it) =>
-    buildItem({ id: b.core.newId('si'), subscription: id, price: it.price, quantity: it.quantity, metadata: it.metadata, created: now, periodStart: now, periodEnd }),
+    buildItem({
+      id: b.core.newId('si'),
+      subscription: id,
+      price: it.price,
+      quantity: it.quantity,
+      metadata: it.metadata,
+      created: now,
+      periodStart: now,
+      periodEnd,
+    }),
   );
   const sub = buildSubscription({
     id,
@@ -170,7 +198,11 @@ export function createSubscription(b: Billing, account: string, input: NewSubscr
     const code = pi?.status === 'requires_action' ? 'subscription_payment_intent_requires_action' : (pi?.last_payment_error?.code ?? 'card_declined');
     endSubscription(b, account, id, { reason: 'payment_failed' });
     b.subscriptions.update(id, (s) => void (s.status = 'incomplete_expired'));
-    throw cardError(message, { code, ...(pi?.last_payment_error?.decline_code ? { decline_code: pi.last_payment_error.decline_code } : {}), extra: { payment_intent: pi } });
+    throw cardError(message, {
+      code,
+      ...(pi?.last_payment_error?.decline_code ? { decline_code: pi.last_payment_error.decline_code } : {}),
+      extra: { payment_intent: pi },
+    });
   }
   return requireSubscription(b, id, account);
 }
@@ -234,10 +266,14 @@ export function updateSubscription(b: Billing, account: string, id: string, c: S
   }
   if (before.status === 'incomplete') {
     const bad = keys.find((k) => !INCOMPLETE_EDITABLE.has(k));
-    if (bad) throw invalidRequest('A subscription in the incomplete status can only update its metadata, description and default payment method until its first invoice is paid.', { param: bad });
+    if (bad)
+      throw invalidRequest(
+        'A subscription in the incomplete status can only update its metadata, description and default payment method until its first invoice is paid.',
+        { param: bad },
+      );
   }
   const now = c.prorationDate ?? b.core.now();
-  const sub = JSON.parse(JSON.stringify(before)) as Stripe.Subscription;
+  const sub = structuredClone(before);
   const period = currentPeriod(before);
 
   if (c.metadata !== undefined) sub.metadata = c.metadata;
@@ -246,7 +282,10 @@ export function updateSubscription(b: Billing, account: string, id: string, c: S
     if (c.defaultPaymentMethod) {
       const pm = b.pay.pms.get(c.defaultPaymentMethod, account);
       if (!pm || pm.customer !== idOf(sub.customer)) {
-        throw invalidRequest(`The customer does not have a payment method with the ID ${c.defaultPaymentMethod}. The payment method must be attached to the customer.`, { code: 'resource_missing', param: 'default_payment_method' });
+        throw invalidRequest(
+          `The customer does not have a payment method with the ID ${c.defaultPaymentMethod}. The payment method must be attached to the customer.`,
+          { code: 'resource_missing', param: 'default_payment_method' },
+        );
       }
     }
     sub.default_payment_method = c.defaultPaymentMethod;
@@ -289,15 +328,34 @@ export function updateSubscription(b: Billing, account: string, id: string, c: S
         const existing = items[idx];
         if (!existing) throw invalidRequest(`No such subscription item: '${change.id}'`, { code: 'resource_missing', param: `items[${i}][id]` });
         if (change.deleted) {
-          prorations.push({ item: existing, price: existing.price, quantity: existing.quantity ?? 1, amount: -((existing.price.unit_amount ?? 0) * (existing.quantity ?? 1)) });
+          prorations.push({
+            item: existing,
+            price: existing.price,
+            quantity: existing.quantity ?? 1,
+            amount: -((existing.price.unit_amount ?? 0) * (existing.quantity ?? 1)),
+          });
           items.splice(idx, 1);
           continue;
         }
         const price = change.price ?? existing.price;
         const quantity = change.quantity ?? existing.quantity ?? 1;
         if (price.id !== existing.price.id || quantity !== existing.quantity) {
-          prorations.push({ item: existing, price: existing.price, quantity: existing.quantity ?? 1, amount: -((existing.price.unit_amount ?? 0) * (existing.quantity ?? 1)) });
-          const updated = buildItem({ id: existing.id, subscription: sub.id, price, quantity, metadata: change.metadata ?? existing.metadata, created: existing.created, periodStart: existing.current_period_start, periodEnd: existing.current_period_end });
+          prorations.push({
+            item: existing,
+            price: existing.price,
+            quantity: existing.quantity ?? 1,
+            amount: -((existing.price.unit_amount ?? 0) * (existing.quantity ?? 1)),
+          });
+          const updated = buildItem({
+            id: existing.id,
+            subscription: sub.id,
+            price,
+            quantity,
+            metadata: change.metadata ?? existing.metadata,
+            created: existing.created,
+            periodStart: existing.current_period_start,
+            periodEnd: existing.current_period_end,
+          });
           prorations.push({ item: updated, price, quantity, amount: (price.unit_amount ?? 0) * quantity });
           items[idx] = updated;
         } else if (change.metadata) {
@@ -306,7 +364,16 @@ export function updateSubscription(b: Billing, account: string, id: string, c: S
       } else {
         if (!change.price) throw invalidRequest('Each new item needs a price.', { code: 'parameter_missing', param: `items[${i}][price]` });
         const quantity = change.quantity ?? 1;
-        const added = buildItem({ id: b.core.newId('si'), subscription: sub.id, price: change.price, quantity, metadata: change.metadata ?? {}, created: b.core.now(), periodStart: period.start, periodEnd: period.end });
+        const added = buildItem({
+          id: b.core.newId('si'),
+          subscription: sub.id,
+          price: change.price,
+          quantity,
+          metadata: change.metadata ?? {},
+          created: b.core.now(),
+          periodStart: period.start,
+          periodEnd: period.end,
+        });
         prorations.push({ item: added, price: change.price, quantity, amount: (change.price.unit_amount ?? 0) * quantity });
         items.push(added);
       }
@@ -323,7 +390,11 @@ export function updateSubscription(b: Billing, account: string, id: string, c: S
     if (c.trialEnd === 'now' || c.trialEnd <= b.core.now()) endTrialNow = sub.status === 'trialing';
     else {
       sub.trial_end = c.trialEnd;
-      if (sub.status === 'trialing') sub.items = itemsList(sub.id, sub.items.data.map((x) => ({ ...x, current_period_end: c.trialEnd as number })));
+      if (sub.status === 'trialing')
+        sub.items = itemsList(
+          sub.id,
+          sub.items.data.map((x) => ({ ...x, current_period_end: c.trialEnd as number })),
+        );
       sub.billing_cycle_anchor = c.trialEnd;
     }
   }
@@ -341,7 +412,18 @@ export function updateSubscription(b: Billing, account: string, id: string, c: S
           // With a new anchor the new price is billed in full for the new period: only credit the old one.
           .filter((p) => !(resetAnchor && p.value > 0))
           .map((p) =>
-            prorationLine({ id: b.core.newId('il'), invoice: null, subscription: sub.id, itemId: p.item.id, price: p.price, quantity: p.quantity, amount: p.value, productName: productName(b, p.price), periodStart: now, periodEnd: period.end }),
+            prorationLine({
+              id: b.core.newId('il'),
+              invoice: null,
+              subscription: sub.id,
+              itemId: p.item.id,
+              price: p.price,
+              quantity: p.quantity,
+              amount: p.value,
+              productName: productName(b, p.price),
+              periodStart: now,
+              periodEnd: period.end,
+            }),
           );
 
   if (resetAnchor) {
@@ -350,7 +432,10 @@ export function updateSubscription(b: Billing, account: string, id: string, c: S
     const start = b.core.now();
     const end = boundary(start, r.interval, r.interval_count, 1);
     sub.billing_cycle_anchor = start;
-    sub.items = itemsList(sub.id, sub.items.data.map((x) => ({ ...x, current_period_start: start, current_period_end: end })));
+    sub.items = itemsList(
+      sub.id,
+      sub.items.data.map((x) => ({ ...x, current_period_start: start, current_period_end: end })),
+    );
     if (sub.cancel_at_period_end) sub.cancel_at = end;
     if (endTrialNow) {
       sub.trial_end = start;
@@ -379,7 +464,12 @@ export function updateSubscription(b: Billing, account: string, id: string, c: S
 // Cancel, pause, resume
 // ---------------------------------------------------------------------------------------------
 
-export function cancelSubscription(b: Billing, account: string, id: string, o: { comment?: string | null | undefined; feedback?: Stripe.Subscription.CancellationDetails.Feedback | null | undefined; prorate: boolean }): Stripe.Subscription {
+export function cancelSubscription(
+  b: Billing,
+  account: string,
+  id: string,
+  o: { comment?: string | null | undefined; feedback?: Stripe.Subscription.CancellationDetails.Feedback | null | undefined; prorate: boolean },
+): Stripe.Subscription {
   const sub = requireSubscription(b, id, account, 'subscription_exposed_id');
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
     throw invalidRequest(`No such subscription: '${id}'`, { code: 'resource_missing', param: 'subscription_exposed_id', status: 404 });
@@ -407,7 +497,11 @@ export function pauseSubscription(b: Billing, account: string, id: string): Stri
     throw invalidRequest(`A subscription with status ${before.status} can't be paused.`, { param: 'subscription' });
   }
   const now = b.core.now();
-  const next: Stripe.Subscription = { ...JSON.parse(JSON.stringify(before)), status: 'paused', status_details: { paused: { subscription: { type: 'pause_requested' }, transitioned_at: now, type: 'subscription' } } };
+  const next: Stripe.Subscription = {
+    ...structuredClone(before),
+    status: 'paused',
+    status_details: { paused: { subscription: { type: 'pause_requested' }, transitioned_at: now, type: 'subscription' } },
+  };
   const saved = commitSubscription(b, account, before, next);
   b.core.emitEvent({ type: 'customer.subscription.paused', object: saved, account });
   return saved;
@@ -417,13 +511,17 @@ export function resumeSubscription(
   b: Billing,
   account: string,
   id: string,
-  o: { anchor: 'now' | 'unchanged'; paymentBehavior: 'resume_on_payment_attempt' | 'resume_on_payment_success'; prorationBehavior: 'create_prorations' | 'none' | 'always_invoice' },
+  o: {
+    anchor: 'now' | 'unchanged';
+    paymentBehavior: 'resume_on_payment_attempt' | 'resume_on_payment_success';
+    prorationBehavior: 'create_prorations' | 'none' | 'always_invoice';
+  },
 ): Stripe.Subscription {
   const before = requireSubscription(b, id, account);
   if (before.status !== 'paused') throw invalidRequest(`Only a paused subscription can be resumed (this one is ${before.status}).`, { param: 'subscription' });
   const r = recurrenceOf(before);
   const now = b.core.now();
-  const next = JSON.parse(JSON.stringify(before)) as Stripe.Subscription;
+  const next = structuredClone(before);
   delete next.status_details;
   let start: number;
   let end: number;
@@ -435,14 +533,22 @@ export function resumeSubscription(
     end = nextBoundary(before.billing_cycle_anchor, r.interval, r.interval_count, now);
     start = now;
   }
-  next.items = itemsList(next.id, next.items.data.map((x) => ({ ...x, current_period_start: start, current_period_end: end })));
+  next.items = itemsList(
+    next.id,
+    next.items.data.map((x) => ({ ...x, current_period_start: start, current_period_end: end })),
+  );
   if (o.paymentBehavior === 'resume_on_payment_attempt') next.status = 'active';
   const saved = commitSubscription(b, account, before, next);
   if (o.paymentBehavior === 'resume_on_payment_attempt') b.core.emitEvent({ type: 'customer.subscription.resumed', object: saved, account });
   if (o.anchor === 'now' || o.prorationBehavior !== 'none') {
     const invoice = createDraftInvoice(b, account, saved, {
       billingReason: 'subscription_update',
-      lines: (invoiceId) => linesForPeriod(b, saved, invoiceId, start, end, false).map((l) => (o.anchor === 'now' ? l : { ...l, amount: prorate(l.amount, end - start, end - boundary(before.billing_cycle_anchor, r.interval, r.interval_count, 0)) })),
+      lines: (invoiceId) =>
+        linesForPeriod(b, saved, invoiceId, start, end, false).map((l) =>
+          o.anchor === 'now'
+            ? l
+            : { ...l, amount: prorate(l.amount, end - start, end - boundary(before.billing_cycle_anchor, r.interval, r.interval_count, 0)) },
+        ),
       periodStart: start,
       periodEnd: start,
     });
@@ -485,7 +591,11 @@ export function turnOver(b: Billing, account: string, subId: string, at: number)
       return;
     }
     if (!pm && missing === 'pause') {
-      const next: Stripe.Subscription = { ...sub, status: 'paused', status_details: { paused: { subscription: { type: 'trial_end_without_payment_method' }, transitioned_at: at, type: 'subscription' } } };
+      const next: Stripe.Subscription = {
+        ...sub,
+        status: 'paused',
+        status_details: { paused: { subscription: { type: 'trial_end_without_payment_method' }, transitioned_at: at, type: 'subscription' } },
+      };
       const saved = commitSubscription(b, account, sub, next, NO_REQUEST);
       b.core.emitEvent({ type: 'customer.subscription.paused', object: saved, account, request: NO_REQUEST });
       return;
@@ -493,7 +603,13 @@ export function turnOver(b: Billing, account: string, subId: string, at: number)
   }
   const start = period.end;
   const end = trialEnding ? boundary(start, r.interval, r.interval_count, 1) : nextBoundary(sub.billing_cycle_anchor, r.interval, r.interval_count, start);
-  const next: Stripe.Subscription = { ...JSON.parse(JSON.stringify(sub)), items: itemsList(sub.id, sub.items.data.map((x) => ({ ...x, current_period_start: start, current_period_end: end }))) };
+  const next: Stripe.Subscription = {
+    ...structuredClone(sub),
+    items: itemsList(
+      sub.id,
+      sub.items.data.map((x) => ({ ...x, current_period_start: start, current_period_end: end })),
+    ),
+  };
   if (trialEnding) {
     next.status = 'active';
     next.billing_cycle_anchor = start;
