@@ -52,7 +52,7 @@ function walk(b: Billing, node: unknown, segs: string[]): void {
   if (!isNode(node) || segs.length === 0) return;
   const [head, ...rest] = segs;
   if (head === undefined) return;
-  if (node.object === 'invoice' && rest.length === 0 && includeInvoiceField(b, node, head)) return;
+  if (node.object === 'invoice') includeInvoiceField(b, node, head);
   let v = node[head];
   if (typeof v === 'string' && rest.length > 0) {
     const rec = b.core.store.getRecord(v);
