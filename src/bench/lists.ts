@@ -14,7 +14,7 @@ import { fmt, verdict, type Check } from './support/report.ts';
 import { analyze, seedAdminCookie, seedEvents, seedMarketplace, seedOrders } from './support/seed.ts';
 import { startProductionWeb } from './support/servers.ts';
 
-interface Page {
+export interface Page {
   name: string;
   /** Part of the acceptance goal (orders and event log, first and deep). */
   goal: boolean;
@@ -37,7 +37,7 @@ async function deepCursor(db: Kysely<Database>, table: 'orders' | 'stripe_events
   return encodeURIComponent(`${time.toISOString()}|${id}`);
 }
 
-const PAGES: Page[] = [
+export const PAGES: Page[] = [
   { name: 'orders, first page', goal: true, marker: ORDER_ROW, path: async () => '/admin/orders' },
   { name: 'orders, deep page', goal: true, marker: ORDER_ROW, path: async (db) => `/admin/orders?before=${await deepCursor(db, 'orders', sql`true`)}` },
   { name: 'orders ?status=pending, first', goal: false, marker: ORDER_ROW, path: async () => '/admin/orders?status=pending' },
