@@ -84,7 +84,7 @@ async function receive(
 
   let stored: Awaited<ReturnType<typeof storeEvent>>;
   try {
-    stored = await withTimeout(storeEvent(app.db, event, { source, livemode: expectedLivemode(app.config.stripe.mode), rawJson: typeof body === 'string' ? body : body.toString('utf8') }), STORE_TIMEOUT_MS);
+    stored = await withTimeout(storeEvent(app.db, event, { source, livemode: expectedLivemode(app.config.stripe.mode), rawBody: typeof body === 'string' ? Buffer.from(body) : body }), STORE_TIMEOUT_MS);
   } catch (error) {
     request.log.error({ err: error, source, event: event.id }, 'webhook not stored: answering 503 so Stripe retries');
     return reply.code(503).send({ error: 'Temporarily unavailable' });

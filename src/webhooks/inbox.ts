@@ -19,14 +19,37 @@ export interface StoreResult {
 }
 
 /**
+ * A copy of `value` that PostgreSQL can store: U+0000 (which neither jsonb nor text can hold) and
+ * lone UTF-16 surrogates (which jsonb refuses) become U+FFFD, in keys and values alike. Everything
+ * else is left as it was.
+ */
+export function jsonbSafe<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map((item) => jsonbSafe(item)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), jsonbSafe(item)])) as T;
+  }
+  return value;
+}
+
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function storableText(text: string): string {
+  return text.replace(UNSTORABLE, '\ufffd');
+}
+
+/**
  * Stores a verified event. An event whose livemode differs from our key's (a Connect endpoint in
- * production receives both) is stored as `ignored`, so it is visible but never acted on.
+ * production receives both) is stored as `ignored`, so it is visible but never acted on. A
+ * delivered event keeps its body's exact bytes in `raw_body`; what the code reads is the jsonb copy,
+ * made safe for PostgreSQL, so no signed event is ever refused for its content.
  */
 export async function storeEvent(
   db: Kysely<Database>,
-  event: Stripe.Event,
-  options: { source: StripeEventSource; livemode: boolean; /** The verified body as received: stored as is, not re-serialised. */ rawJson?: string },
+  verified: Stripe.Event,
+  options: { source: StripeEventSource; livemode: boolean; /** The verified body as received. */ rawBody?: Buffer },
 ): Promise<StoreResult> {
+  const event = jsonbSafe(verified);
   const status: StripeEventStatus = event.livemode === options.livemode ? 'pending' : 'ignored';
   const inserted = await db
     .insertInto('stripe_events')
@@ -38,7 +61,8 @@ export async function storeEvent(
       livemode: event.livemode,
       api_version: event.api_version ?? null,
       source: options.source,
-      payload: options.rawJson ?? JSON.stringify(event),
+      payload: JSON.stringify(event),
+      raw_body: options.rawBody ?? null,
       status,
       ...(status === 'ignored' ? { last_error: `livemode ${event.livemode} does not match this deployment's key`, processed_at: new Date() } : {}),
     })
@@ -57,7 +81,7 @@ export interface EventFilter {
   limit?: number;
 }
 
-export type EventSummary = Omit<StripeEventRow, 'payload'>;
+export type EventSummary = Omit<StripeEventRow, 'payload' | 'raw_body'>;
 
 export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<EventSummary[]> {
   let query = db
