@@ -26,7 +26,9 @@ const pool = new pg.Pool({ connectionString: database.url, max: 4 });
 const captured: CompiledQuery[] = [];
 const db = new Kysely<Database>({
   dialect: new PostgresDialect({ pool }),
-  log: (event) => { if (event.level === 'query') captured.push(event.query); },
+  log: (event) => {
+    if (event.level === 'query') captured.push(event.query);
+  },
 });
 try {
   console.log(`Seeding ${rows.toLocaleString('en-US')} orders and inbox events…`);
