@@ -10,13 +10,17 @@ import view from '@fastify/view';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
+import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
-import { clearSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
-import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
+import { validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
+import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
+import { csrfPluginOptions } from './http/csrf.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { render } from './http/render.ts';
+import { addSecurityHeaders } from './http/security-headers.ts';
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -28,7 +32,10 @@ import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminHealthRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { imageRoutes } from './routes/images.ts';
+import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -37,10 +44,12 @@ export interface AppDependencies {
   /** Where Stripe's hosted pages and Stripe.js come from (the emulator's origin offline). */
   stripeOrigins?: string[];
   logger?: boolean;
-  /** Where log lines go instead of stdout (tests read them). */
-  logStream?: { write(line: string): void };
+  /** Where log lines go (server.ts: readable on a terminal, JSON otherwise; tests read them); stdout if absent. */
+  logStream?: DestinationStream;
   /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
   onEventStored?: () => void;
+  /** Where listing pictures are kept; from config.storage when omitted. */
+  storage?: ObjectStorage;
 }
 
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -56,7 +65,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
     },
-    trustProxy: config.secureCookies, // behind Fly's proxy in production, X-Forwarded-For is real
+    trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
   });
 
@@ -64,6 +73,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('db', deps.db);
   app.decorate('stripe', deps.stripe);
   app.decorateRequest('auth', null);
+  app.decorateRequest('clientAddress', { getter(this: FastifyRequest) { return clientAddressOf(this, config.clientAddress); } });
 
   const stripeOrigins = deps.stripeOrigins ?? ['https://js.stripe.com', 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://*.stripe.com'];
   await app.register(helmet, {
@@ -82,13 +92,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     hsts: config.secureCookies,
   });
+  addSecurityHeaders(app, { stripeOrigins });
   await app.register(cookie, { secret: config.cookieSecret });
   await app.register(formbody);
-  await app.register(csrf, {
-    cookieKey: 'csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: config.secureCookies },
-  });
-  await app.register(rateLimit, { global: false });
+  await app.register(csrf, csrfPluginOptions(config));
+  await app.register(rateLimit, { global: false, keyGenerator: (request) => request.clientAddress });
   await app.register(fastifyStatic, { root: `${VIEWS_DIR}/static`, prefix: '/static/', maxAge: '1h' });
   await app.register(view, {
     engine: { handlebars: createViewEngine() },
@@ -102,7 +110,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
+    const token = readSessionCookie(request);
     if (token === undefined) return;
     const validated = await validateSessionToken(app.db, token);
     if (validated === null) {
@@ -117,6 +125,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // are exempt: Stripe proves itself with a signature, not a cookie.
   app.addHook('preValidation', (request, reply, done) => {
     if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/webhooks/')) return done();
+    if (request.routeOptions.config.csrfCheckedInHandler === true) return done(); // multipart upload: see routes/images.ts
     app.csrfProtection(request, reply, done);
   });
 
@@ -144,6 +153,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(adminRoutes);
   await app.register(adminSellerRoutes);
   await app.register(adminOrderRoutes);
+  await app.register(imageRoutes, { storage: deps.storage ?? createObjectStorage(config.storage) });
+  await app.register(adminHealthRoutes);
 
   return app;
 }

@@ -34,7 +34,7 @@ export function requestLogSerializer(request: FastifyRequest): Record<string, un
     method: request.method,
     url: redactUrl(request.url),
     host: request.host,
-    remoteAddress: request.ip,
+    remoteAddress: request.clientAddress,
     remotePort: request.socket?.remotePort,
   };
 }

@@ -13,6 +13,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in user and their session, or null for a visitor. */
     auth: { user: User; session: Session } | null;
+    /** The client's address per TRUST_PROXY (src/http/client-address.ts); use it, not `ip`. */
+    clientAddress: string;
   }
 }
 
