@@ -12,6 +12,7 @@ import * as loginFailures from './20261128_1000_login_failures.ts';
 import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresses.ts';
 import * as stripeEventsRawBody from './20261128_1200_stripe_events_raw_body.ts';
 import * as signupProbes from './20261128_1300_signup_probes.ts';
+import * as sellerNamesUnique from './20261128_1400_seller_names_unique.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '20261128_1100_login_familiar_addresses': loginFamiliarAddresses,
   '20261128_1200_stripe_events_raw_body': stripeEventsRawBody,
   '20261128_1300_signup_probes': signupProbes,
+  '20261128_1400_seller_names_unique': sellerNamesUnique,
 };
