@@ -13,6 +13,7 @@ import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresse
 import * as stripeEventsRawBody from './20261128_1200_stripe_events_raw_body.ts';
 import * as enumChecks from './20261128_1300_enum_checks.ts';
 import * as signupProbes from './20261128_1300_signup_probes.ts';
+import * as sellerNamesUnique from './20261128_1400_seller_names_unique.ts';
 import * as listingImages from './20261129_5000_listing_images.ts';
 import * as emailOutbox from './20261129_5100_email_outbox.ts';
 import * as listIndexes from './20261129_6000_list_indexes.ts';
@@ -31,6 +32,7 @@ export const migrations: Record<string, Migration> = {
   '20261128_1200_stripe_events_raw_body': stripeEventsRawBody,
   '20261128_1300_enum_checks': enumChecks,
   '20261128_1300_signup_probes': signupProbes,
+  '20261128_1400_seller_names_unique': sellerNamesUnique,
   '20261129_5000_listing_images': listingImages,
   '20261129_5100_email_outbox': emailOutbox,
   '20261129_6000_list_indexes': listIndexes,

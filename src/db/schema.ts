@@ -16,6 +16,8 @@ export interface UsersTable {
   password_hash: string;
   role: Role;
   display_name: string;
+  /** displayNameKey(display_name): unique among sellers (src/auth/display-names.ts). */
+  name_key: string;
   created_at: CreatedAt;
 }
 

@@ -39,6 +39,8 @@ const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 204
 
 function signupRefusal(refused: Exclude<SignupResult, { ok: true }>): [Record<string, string>, number] {
   switch (refused.reason) {
+    case 'bad_name': return [{ displayName: refused.message }, 400];
+    case 'name_taken': return [{ displayName: 'A seller with this name (or one that looks the same) already exists; choose another' }, 409];
     case 'weak_password': return [{ password: refused.message }, 400];
     case 'email_taken': return [{ email: 'An account with this email already exists. Log in instead?' }, 409];
     case 'throttled': return [{ _form: `Too many sign-up attempts from your network. ${waitMessage(refused.retryAfterSeconds)}` }, 429];
