@@ -29,6 +29,7 @@ import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { imageRoutes } from './routes/images.ts';
+import { mailboxRoutes } from './routes/mailbox.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
@@ -149,6 +150,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(adminSellerRoutes);
   await app.register(adminOrderRoutes);
   await app.register(imageRoutes, { storage: deps.storage ?? createObjectStorage(config.storage) });
+  await app.register(mailboxRoutes); // offline only, this machine only
 
   return app;
 }

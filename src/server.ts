@@ -11,6 +11,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { createStripeClient } from './stripe/client.ts';
 import { expectedLivemode } from './webhooks/inbox.ts';
 import { startWorker, type RunningWorker, type WorkerLogger } from './worker/worker.ts';
+import { emailSenderFor } from './email/setup.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(database.db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), log: consoleLogger(config.logLevel) });
+    : startWorker(database.db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), log: consoleLogger(config.logLevel), email: emailSenderFor(config, consoleLogger(config.logLevel)) });
 
   if (role !== 'worker') {
     app = await buildApp({ config, db: database.db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, ...(worker ? { onEventStored: () => worker.wake() } : {}) });

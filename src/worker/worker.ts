@@ -7,6 +7,8 @@ import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
 import { reconcilePendingOrders } from '../orders/payments.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
+import { startEmailSender } from '../email/sender.ts';
+import type { EmailWorkerOptions } from '../email/setup.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
 
 export interface WorkerLogger {
@@ -26,6 +28,8 @@ export interface WorkerOptions extends ProcessorOptions {
   backfillEveryMs?: number | null;
   backfillFirstAfterMs?: number;
   log?: WorkerLogger;
+  /** The email outbox sender (src/email/sender.ts), run beside the inbox loop when given. */
+  email?: EmailWorkerOptions | undefined;
 }
 
 export interface RunningWorker {
@@ -84,12 +88,14 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
     backfillTimer.unref();
   };
   scheduleBackfill(options.backfillFirstAfterMs ?? 10_000);
+  const emailSender = options.email === undefined ? undefined : startEmailSender(db, options.email.transport, { ...options.email, log });
 
   return {
     workerId: resolved.workerId,
     wake() {
       woken = true;
       wakeUp?.();
+      emailSender?.wake();
     },
     async stop() {
       stopped = true;
@@ -97,6 +103,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
       wakeUp?.();
       await loop;
       await backfillRunning;
+      await emailSender?.stop();
     },
   };
 }
