@@ -35,6 +35,7 @@ import { adminOrderRoutes } from './routes/admin-orders.ts';
 import { adminHealthRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { imageRoutes } from './routes/images.ts';
+import { mailboxRoutes } from './routes/mailbox.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
@@ -155,6 +156,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(adminOrderRoutes);
   await app.register(imageRoutes, { storage: deps.storage ?? createObjectStorage(config.storage) });
   await app.register(adminHealthRoutes);
+  await app.register(mailboxRoutes); // offline only, this machine only
 
   return app;
 }

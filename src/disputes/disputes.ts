@@ -16,6 +16,8 @@ import { recordAudit, type Actor } from '../admin/audit.ts';
 import { stripeRefusal, UNKNOWN_OUTCOME } from '../admin/stripe-errors.ts';
 import { getSetting } from '../admin/settings.ts';
 import { recordOrderMoney } from '../refunds/refunds.ts';
+import { enqueueDisputeOpenedEmails } from '../email/messages.ts';
+import { requireTransaction } from '../email/outbox.ts';
 
 export const CLOSED: DisputeStatus[] = ['won', 'lost', 'warning_closed', 'prevented'];
 const RANK: Record<string, number> = {
@@ -89,6 +91,7 @@ export async function applyDispute(db: Kysely<Database>, dispute: Stripe.Dispute
   if (saved.order_id !== null) {
     await db.updateTable('orders').set({ disputed: true, dispute_status: saved.status, updated_at: new Date() }).where('id', '=', saved.order_id).execute();
   }
+  await enqueueDisputeOpenedEmails(requireTransaction(db), saved); // once per dispute and recipient
   return saved;
 }
 

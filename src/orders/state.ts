@@ -18,6 +18,8 @@
 // Leaving `pending` for payment_failed or canceled gives the reserved stock back.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, Order, OrderStatus } from '../db/schema.ts';
+import { enqueueOrderPaidEmails } from '../email/messages.ts';
+import { requireTransaction } from '../email/outbox.ts';
 
 const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['paid', 'payment_failed', 'canceled'],
@@ -109,6 +111,8 @@ export async function transitionOrder(db: Kysely<Database>, orderId: string, inp
       stripe_event_id: input.stripeEventId ?? null,
       reason,
     }).execute();
+    // The receipt and the seller's "new sale" commit with the payment (not on a refund correction back to paid).
+    if (input.to === 'paid' && (order.status === 'pending' || order.status === 'payment_failed')) await enqueueOrderPaidEmails(requireTransaction(trx), updated);
     return { applied: true, order: updated };
   });
 }

@@ -16,6 +16,8 @@ import type Stripe from 'stripe';
 import type { Database, PayoutRequest, PayoutRow } from '../db/schema.ts';
 import { recordAudit, type Actor } from '../admin/audit.ts';
 import { stripeRefusal, UNKNOWN_OUTCOME } from '../admin/stripe-errors.ts';
+import { enqueuePayoutPaidEmail } from '../email/messages.ts';
+import { requireTransaction } from '../email/outbox.ts';
 
 export const INTERVALS = ['daily', 'weekly', 'monthly', 'manual'] as const;
 export type Interval = (typeof INTERVALS)[number];
@@ -289,6 +291,7 @@ export async function recordPayout(db: Kysely<Database>, payout: Stripe.Payout, 
       eb.and([eb('payouts.observed_at', '=', eb.ref('excluded.observed_at')), eb(STORED_RANK, '<=', STATUS_RANK)]),
     ])))
     .execute();
+  await enqueuePayoutPaidEmail(requireTransaction(db), payout.id); // when the stored payout is paid
 }
 
 export async function listSellerPayouts(db: Kysely<Database>, sellerId: string, limit = 20): Promise<PayoutRow[]> {

@@ -23,6 +23,8 @@ import { stripeRefusal, UNKNOWN_OUTCOME } from '../admin/stripe-errors.ts';
 import { formatMoney } from '../money.ts';
 import { canTransition, transitionOrder, type TransitionSource } from '../orders/state.ts';
 import { getSetting } from '../admin/settings.ts';
+import { enqueueRefundIssuedEmail } from '../email/messages.ts';
+import { requireTransaction } from '../email/outbox.ts';
 
 /** Refunds that hold part of the order: requested (maybe at Stripe already) or accepted by Stripe. */
 const LIVE: RefundStatus[] = ['requested', 'pending', 'requires_action', 'succeeded'];
@@ -193,6 +195,7 @@ export async function applyStripeRefund(db: Kysely<Database>, refund: Stripe.Ref
     await db.updateTable('refunds').set({ transfer_reversal_amount: reversal }).where('id', '=', row.id).execute();
   }
   await syncOrderRefunds(db, row.order_id, ctx);
+  await enqueueRefundIssuedEmail(requireTransaction(db), row.id); // once it has succeeded
 }
 
 /** The order's refunded total from its refunds, and its status through the orders state machine. */

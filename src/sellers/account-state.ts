@@ -4,6 +4,8 @@
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { AccountState, Database, StoredRequirements } from '../db/schema.ts';
+import { enqueueAccountActionEmail } from '../email/messages.ts';
+import { requireTransaction } from '../email/outbox.ts';
 
 export type { AccountState } from '../db/schema.ts';
 
@@ -213,6 +215,7 @@ export function factsFromStored(row: {
  * transaction of its own. Returns applied=false when stale, or when no seller has this account.
  */
 export async function recordAccountSnapshot(db: Kysely<Database>, account: Stripe.Account, observedAt: Date): Promise<{ applied: boolean }> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => recordAccountSnapshot(trx, account, observedAt)); // with its email
   if (Number.isNaN(observedAt.getTime())) throw new RangeError('observedAt must be a valid date');
   const derived = deriveAccountState(account);
   const updated = await db
@@ -234,5 +237,6 @@ export async function recordAccountSnapshot(db: Kysely<Database>, account: Strip
     .where((eb) => eb.or([eb('state_observed_at', 'is', null), eb('state_observed_at', '<', observedAt)]))
     .returning('id')
     .executeTakeFirst();
+  if (updated !== undefined) await enqueueAccountActionEmail(requireTransaction(db), updated.id, derived);
   return { applied: updated !== undefined };
 }

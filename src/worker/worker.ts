@@ -11,6 +11,8 @@ import { pruneSignatureFailures } from '../health/signature-failures.ts';
 import { logWebhookHealth } from '../health/webhook-health.ts';
 import { reconcilePendingOrders } from '../orders/payments.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
+import { startEmailSender } from '../email/sender.ts';
+import type { EmailWorkerOptions } from '../email/setup.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
 
 export interface WorkerLogger {
@@ -35,6 +37,8 @@ export interface WorkerOptions extends ProcessorOptions {
   /** How often the admin home's totals are recomputed; null turns it off. */
   totalsEveryMs?: number | null;
   log?: WorkerLogger;
+  /** The email outbox sender (src/email/sender.ts), run beside the inbox loop when given. */
+  email?: EmailWorkerOptions | undefined;
 }
 
 export interface RunningWorker {
@@ -93,6 +97,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
     backfillTimer.unref();
   };
   scheduleBackfill(options.backfillFirstAfterMs ?? 10_000);
+  const emailSender = options.email === undefined ? undefined : startEmailSender(db, options.email.transport, { ...options.email, log });
 
   // Smaller periodic jobs, each never overlapping itself, all stopped with the worker.
   const timers: NodeJS.Timeout[] = [];
@@ -124,6 +129,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
     wake() {
       woken = true;
       wakeUp?.();
+      emailSender?.wake();
     },
     async stop() {
       stopped = true;
@@ -133,6 +139,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
       await loop;
       await backfillRunning;
       await Promise.all(running);
+      await emailSender?.stop();
     },
   };
 }
