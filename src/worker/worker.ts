@@ -1,7 +1,9 @@
-// The background worker: processes the webhook inbox and runs the scheduled backfill. It runs inside
-// `npm start` (role `all`, woken at once by the web routes when an event arrives) and alone as the
-// `worker` process on Fly (polling). Any number may run: claims use SKIP LOCKED, and the backfill
-// takes a PostgreSQL advisory lock so only one instance lists from Stripe at a time.
+// The background worker: processes the webhook inbox and runs the scheduled jobs (backfill, health
+// check, admin totals). It runs inside `npm start` (role `all`, woken at once by the web routes
+// when an event arrives) and alone as the `worker` process on Fly, woken by PostgreSQL's NOTIFY
+// the moment an event is committed in any process (./inbox-listener.ts), with a poll as fallback.
+// Any number may run: claims use SKIP LOCKED, and the backfill takes a PostgreSQL advisory lock so
+// only one instance lists from Stripe at a time.
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { refreshAdminTotals } from '../admin/summary.ts';
@@ -12,6 +14,7 @@ import { logWebhookHealth } from '../health/webhook-health.ts';
 import { reconcilePendingOrders } from '../orders/payments.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
+import { listenForPendingEvents } from './inbox-listener.ts';
 
 export interface WorkerLogger {
   info(obj: object, msg: string): void;
@@ -22,8 +25,10 @@ export interface WorkerLogger {
 export interface WorkerOptions extends ProcessorOptions {
   /** The livemode our key expects (see expectedLivemode): backfilled events are checked against it. */
   livemode: boolean;
-  /** How often to look for due events when nobody wakes us (retries, other processes' events). */
+  /** How often to look for due events when nobody wakes us (retries coming due, a lost notification). */
   pollMs?: number;
+  /** PostgreSQL URL to LISTEN on for new events (any process's); unset (PGlite, tests) → wake() and the poll only. */
+  listenUrl?: string | undefined;
   /** Events of one batch processed at once (each needs a database connection). */
   concurrency?: number;
   /** Scheduled backfill interval; null turns it off. First run shortly after start. */
@@ -65,6 +70,11 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
     function done() { clearTimeout(timer); wakeUp = undefined; woken = false; resolve(); }
     wakeUp = done;
   });
+
+  const listener = options.listenUrl === undefined ? undefined : listenForPendingEvents(options.listenUrl, () => {
+    woken = true;
+    wakeUp?.();
+  }, (error) => log.warn({ err: error }, 'worker: lost the inbox LISTEN connection; reconnecting (the poll still runs)'));
 
   const loop = (async () => {
     while (!stopped) {
@@ -129,6 +139,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
       stopped = true;
       clearTimeout(backfillTimer);
       for (const timer of timers) clearTimeout(timer);
+      await listener?.stop();
       wakeUp?.();
       await loop;
       await backfillRunning;
