@@ -1,6 +1,6 @@
 // Wakes every worker the moment an event becomes due, whichever process wrote it (a web process, a
 // backfill, an admin's replay): a trigger NOTIFYs `stripe_events_pending` whenever a row becomes
-// `pending`, and workers LISTEN (src/worker/inbox-listener.ts). PostgreSQL delivers the
+// `pending`, and workers LISTEN (src/worker/worker.ts, through src/db/notifications.ts). PostgreSQL delivers the
 // notification when the writing transaction commits, so a woken worker always finds the row, and
 // folds duplicates within one transaction into one. The workers' poll stays as the fallback.
 import { sql, type Kysely } from 'kysely';

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), listenUrl: config.databaseUrl, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }) });
+    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), listen: database.handle.listen, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }) });
   if (worker !== undefined) stopHooks.unshift(() => worker.stop());
 
   if (role !== 'worker') {

@@ -28,7 +28,7 @@ describe.skipIf(isPglite())('a worker woken by NOTIFY', () => {
     const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
     worker = startWorker(database.db, stripe, {
       livemode: false,
-      listenUrl: database.url,
+      listen: database.listen,
       pollMs: 10 * 60_000,
       handlers: countingHandlers(['customer.created']),
       backfillEveryMs: null,
@@ -39,7 +39,7 @@ describe.skipIf(isPglite())('a worker woken by NOTIFY', () => {
       async () =>
         (
           await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-      where application_name = 'marketplace-worker-listen' and datname = current_database() and query ilike 'listen%'`.execute(database.db)
+      where application_name = 'listen:stripe_events_pending' and datname = current_database() and query ilike 'listen%'`.execute(database.db)
         ).rows[0]!.n > 0,
     );
 
