@@ -12,14 +12,15 @@ import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
-import { clearSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
-import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
+import { validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { render } from './http/render.ts';
+import { addSecurityHeaders } from './http/security-headers.ts';
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     hsts: config.secureCookies,
   });
+  addSecurityHeaders(app, { stripeOrigins });
   await app.register(cookie, { secret: config.cookieSecret });
   await app.register(formbody);
   await app.register(csrf, csrfPluginOptions(config));
@@ -108,7 +110,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
+    const token = readSessionCookie(request);
     if (token === undefined) return;
     const validated = await validateSessionToken(app.db, token);
     if (validated === null) {
@@ -151,8 +153,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(adminRoutes);
   await app.register(adminSellerRoutes);
   await app.register(adminOrderRoutes);
-  await app.register(adminHealthRoutes);
   await app.register(imageRoutes, { storage: deps.storage ?? createObjectStorage(config.storage) });
+  await app.register(adminHealthRoutes);
 
   return app;
 }

@@ -16,6 +16,8 @@ export interface UsersTable {
   password_hash: string;
   role: Role;
   display_name: string;
+  /** displayNameKey(display_name): unique among sellers (src/auth/display-names.ts). */
+  name_key: string;
   created_at: CreatedAt;
 }
 
@@ -33,6 +35,13 @@ export interface LoginFailuresTable {
   /** Trimmed and lowercased, whether or not an account has it. */
   email: string;
   /** The client address (see src/http/client-address.ts). */
+  address: string;
+  attempted_at: CreatedAt;
+}
+
+/** A sign-up answered "this email already has an account", by client address (src/auth/signup.ts). */
+export interface SignupProbesTable {
+  id: Generated<number>;
   address: string;
   attempted_at: CreatedAt;
 }
@@ -251,7 +260,7 @@ export interface PayoutRequestsTable {
 
 /**
  * Stripe's payout statuses. Written as the SDK types them (string); the CHECK constraint refuses one
- * this list lacks, so a new Stripe status fails loudly (see migrations/20261128_0100_enum_checks.ts).
+ * this list lacks, so a new Stripe status fails loudly (see migrations/20261128_1300_enum_checks.ts).
  */
 export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
 
@@ -331,23 +340,6 @@ export interface OrderMoneyTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-/** Requests refused for a bad signature, per endpoint and minute (the webhook health warnings). */
-export interface WebhookSignatureFailuresTable {
-  source: 'platform' | 'connect';
-  minute: Timestamp;
-  failures: number;
-  last_reason: string;
-  last_at: Timestamp;
-}
-
-/** Whole-table totals computed by the worker for the admin home (see src/admin/summary.ts). */
-export interface AdminSummariesTable {
-  name: string;
-  /** Write as JSON.stringify(...). */
-  value: ColumnType<unknown, string, string>;
-  computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
-}
-
 // ---- Listing pictures and the email outbox (issue 16): see migrations/20261129_5000_listing_images.ts
 // and migrations/20261129_5100_email_outbox.ts ----
 
@@ -396,11 +388,29 @@ export interface EmailOutboxTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Requests refused for a bad signature, per endpoint and minute (the webhook health warnings). */
+export interface WebhookSignatureFailuresTable {
+  source: 'platform' | 'connect';
+  minute: Timestamp;
+  failures: number;
+  last_reason: string;
+  last_at: Timestamp;
+}
+
+/** Whole-table totals computed by the worker for the admin home (see src/admin/summary.ts). */
+export interface AdminSummariesTable {
+  name: string;
+  /** Write as JSON.stringify(...). */
+  value: ColumnType<unknown, string, string>;
+  computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   login_failures: LoginFailuresTable;
   login_familiar_addresses: LoginFamiliarAddressesTable;
+  signup_probes: SignupProbesTable;
   sellers: SellersTable;
   listings: ListingsTable;
   fee_policies: FeePoliciesTable;
@@ -416,10 +426,10 @@ export interface Database {
   refunds: RefundsTable;
   disputes: DisputesTable;
   order_money: OrderMoneyTable;
-  webhook_signature_failures: WebhookSignatureFailuresTable;
-  admin_summaries: AdminSummariesTable;
   listing_images: ListingImagesTable;
   email_outbox: EmailOutboxTable;
+  webhook_signature_failures: WebhookSignatureFailuresTable;
+  admin_summaries: AdminSummariesTable;
 }
 
 export type User = Selectable<UsersTable>;
