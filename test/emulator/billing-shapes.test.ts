@@ -1,6 +1,6 @@
 /**
  * Shapes like Stripe's: the top-level keys of every object the emulator returns are compared
- * with Stripe's own example of that resource (../shared/stripe-fixtures/fixtures3.json, from
+ * with Stripe's own example of that resource (shared/stripe-fixtures/fixtures3.json beside the checkout, from
  * github.com/stripe/openapi). Differences must be listed below with the reason:
  *
  *  - `expandOnly`: keys Stripe returns only when expanded or included (`expand[]=…`); the
@@ -9,13 +9,26 @@
  *    that the example object predates or omits.
  *  - `removedAtThisVersion`: keys in the example that this API version no longer returns.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
 import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
 
-const FIXTURES_PATH = new URL('../../../../shared/stripe-fixtures/fixtures3.json', import.meta.url);
-const fixtures = (JSON.parse(readFileSync(FIXTURES_PATH, 'utf8')) as { resources: Record<string, Record<string, unknown>> }).resources;
+/** `shared/stripe-fixtures/fixtures3.json` next to the checkout (or above it, for worktrees), or STRIPE_FIXTURES. */
+function findFixtures(): string {
+  if (process.env.STRIPE_FIXTURES) return process.env.STRIPE_FIXTURES;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'shared', 'stripe-fixtures', 'fixtures3.json');
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('fixtures3.json not found: set STRIPE_FIXTURES');
+    dir = parent;
+  }
+}
+const fixtures = (JSON.parse(readFileSync(findFixtures(), 'utf8')) as { resources: Record<string, Record<string, unknown>> }).resources;
 
 interface Allowances {
   expandOnly?: string[];
