@@ -12,13 +12,15 @@ import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
-import { clearSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
-import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
+import { validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
+import { csrfPluginOptions } from './http/csrf.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { render } from './http/render.ts';
+import { addSecurityHeaders } from './http/security-headers.ts';
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -30,7 +32,10 @@ import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminHealthRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { imageRoutes } from './routes/images.ts';
+import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -43,6 +48,8 @@ export interface AppDependencies {
   logStream?: DestinationStream;
   /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
   onEventStored?: () => void;
+  /** Where listing pictures are kept; from config.storage when omitted. */
+  storage?: ObjectStorage;
 }
 
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -85,12 +92,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     hsts: config.secureCookies,
   });
+  addSecurityHeaders(app, { stripeOrigins });
   await app.register(cookie, { secret: config.cookieSecret });
   await app.register(formbody);
-  await app.register(csrf, {
-    cookieKey: 'csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: config.secureCookies },
-  });
+  await app.register(csrf, csrfPluginOptions(config));
   await app.register(rateLimit, { global: false, keyGenerator: (request) => request.clientAddress });
   await app.register(fastifyStatic, { root: `${VIEWS_DIR}/static`, prefix: '/static/', maxAge: '1h' });
   await app.register(view, {
@@ -105,7 +110,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
+    const token = readSessionCookie(request);
     if (token === undefined) return;
     const validated = await validateSessionToken(app.db, token);
     if (validated === null) {
@@ -120,6 +125,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // are exempt: Stripe proves itself with a signature, not a cookie.
   app.addHook('preValidation', (request, reply, done) => {
     if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/webhooks/')) return done();
+    if (request.routeOptions.config.csrfCheckedInHandler === true) return done(); // multipart upload: see routes/images.ts
     app.csrfProtection(request, reply, done);
   });
 
@@ -147,6 +153,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(adminRoutes);
   await app.register(adminSellerRoutes);
   await app.register(adminOrderRoutes);
+  await app.register(imageRoutes, { storage: deps.storage ?? createObjectStorage(config.storage) });
+  await app.register(adminHealthRoutes);
 
   return app;
 }

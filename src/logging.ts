@@ -45,13 +45,20 @@ async function readableStream(output: Output): Promise<DestinationStream> {
         output.write(line);
         return;
       }
-      const shown = requests.collapse(entry);
+      const shown = requests.collapse(withoutTimings(entry));
       if (shown !== undefined) output.write(prettify(shown));
     },
   };
 }
 
 type LogEntry = Record<string, unknown> & { msg?: string; reqId?: string };
+
+/** Start-up steps carry their timings for machines (src/bench/startup.ts); their message says it for people. */
+function withoutTimings(entry: LogEntry): LogEntry {
+  if (entry.step === undefined) return entry;
+  const { step: _step, ms: _ms, cpuMs: _cpuMs, role: _role, mode: _mode, ...rest } = entry;
+  return rest;
+}
 
 /**
  * Fastify logs "incoming request" (method, url) and then "request completed" (status, time) for each

@@ -22,6 +22,7 @@ describe('logging', () => {
     const logging = await createLogging('info', terminal);
     await serveOneRequest(logging.stream);
     logging.logger.child({ name: 'worker' }).warn({ failed: 1 }, 'webhook events failed');
+    logging.logger.info({ step: 'database', ms: 1234 }, 'Database: opened (1.2 s)');
 
     const lines = terminal.text().trimEnd().split('\n');
     expect(logging.pretty).toBe(true);
@@ -31,6 +32,8 @@ describe('logging', () => {
     expect(plain).toMatch(/\[\d\d:\d\d:\d\d\] INFO: GET \/listings\/42\?page=2 → 200 \(\d+ ms\)/);
     expect(plain).toMatch(/WARN \(worker\): webhook events failed/);
     expect(plain).not.toContain('{"level"');
+    // A start-up step's timings are for the benchmark; its message already says them.
+    expect(plain).toMatch(/INFO: Database: opened \(1\.2 s\)\n/);
   });
 
   it('writes JSON lines anywhere else', async () => {

@@ -11,6 +11,7 @@ import {
   createListing, DESCRIPTION_MAX, findOwnListing, listSellerListings, setListingActive, STOCK_MAX, TITLE_MAX, updateListing, validateListing,
 } from '../listings/listings.ts';
 import { SUPPORTED_CURRENCIES, toDecimalString } from '../money.ts';
+import { picturesForEditing } from '../images/use-cases.ts';
 import { deriveAccountState, factsFromStored, type AccountStateView } from '../sellers/account-state.ts';
 import {
   COUNTRY_CODES, createDashboardLink, createOnboardingLink, ensureConnectedAccount, ensureSeller, SUPPORTED_COUNTRIES, syncAccountFromStripe,
@@ -230,6 +231,7 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
       currencies: SUPPORTED_CURRENCIES.map((c) => ({ code: c, label: c.toUpperCase(), selected: c === data.values.currency })),
       titleMax: TITLE_MAX,
       descriptionMax: DESCRIPTION_MAX,
+      pictures: data.listing === undefined ? null : await picturesForEditing(app.db, data.listing),
     }, status);
   }
 }
