@@ -7,15 +7,16 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import type Stripe from 'stripe';
-import { clearSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
 import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
-import { render } from './http/render.ts';
+import { area } from './http/areas.ts';
+import { registerErrorPages } from './http/errors.ts';
+import { clearSessionCookie, setSessionCookie } from './http/session-cookie.ts';
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -63,6 +64,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('db', deps.db);
   app.decorate('stripe', deps.stripe);
   app.decorateRequest('auth', null);
+  // Set by an area's guard (src/http/areas.ts); `[]`: it depends on no other decorator.
+  app.decorateRequest('user', null, []);
 
   const stripeOrigins = deps.stripeOrigins ?? ['https://js.stripe.com', 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://*.stripe.com'];
   await app.register(helmet, {
@@ -120,54 +123,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   // Error pages first: Fastify binds the handlers to routes as they are registered.
-  app.setNotFoundHandler(async (request, reply) => {
-    if (!wantsHtml(request)) return reply.code(404).send({ error: 'Not found' });
-    return render(request, reply, 'errors/404', {}, 404);
-  });
-
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const message = publicMessage(error, status);
-    if (!wantsHtml(request)) return reply.code(status).send({ error: message });
-    return renderErrorPage(request, reply, status, message);
-  });
+  registerErrorPages(app);
 
   await app.register(healthRoutes);
   await app.register(publicRoutes);
   await app.register(authRoutes);
-  await app.register(accountRoutes);
-  await app.register(sellerRoutes);
-  await app.register(orderRoutes);
   await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
-  await app.register(adminRoutes);
-  await app.register(adminSellerRoutes);
-  await app.register(adminOrderRoutes);
+  // The signed-in areas: each route file is registered behind its area's one guard.
+  await app.register(area('any', accountRoutes));
+  await app.register(area(['buyer'], orderRoutes));
+  await app.register(area(['seller'], sellerRoutes));
+  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes));
 
   return app;
-}
-
-function wantsHtml(request: FastifyRequest): boolean {
-  if (request.url.startsWith('/webhooks/') || request.url.startsWith('/healthz') || request.url.startsWith('/readyz')) return false;
-  const accept = request.headers.accept ?? '';
-  return accept === '' || accept.includes('text/html') || accept.includes('*/*');
-}
-
-/** What a person may be told: never internals for a 5xx. */
-function publicMessage(error: FastifyError, status: number): string {
-  if (status >= 500) return 'Something went wrong on our side. Please try again in a moment.';
-  if (error.code?.startsWith('FST_CSRF')) return 'This form has expired or was not sent from this site. Reload the page and try again.';
-  if (error.validation !== undefined) return `The request was not valid: ${error.message}`;
-  if (status === 429) return 'Too many attempts. Please wait a little and try again.';
-  return error.message;
-}
-
-async function renderErrorPage(request: FastifyRequest, reply: FastifyReply, status: number, message: string): Promise<FastifyReply> {
-  const template = status === 404 ? 'errors/404' : status === 403 ? 'errors/403' : status >= 500 ? 'errors/500' : 'errors/400';
-  try {
-    return await render(request, reply, template, { message, status, requestId: request.id }, status);
-  } catch {
-    // The error page itself failed (e.g. the view engine): fall back to plain text.
-    return reply.code(status).type('text/plain').send(message);
-  }
 }

@@ -3,7 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, DisputeRow, Order, RefundRow } from '../db/schema.ts';
 import { formatMoney } from '../money.ts';
-import { CLOSED } from '../disputes/disputes.ts';
+import { openDisputeDeadlines } from '../disputes/queries.ts';
 
 const COUNTED = new Set(['pending', 'requires_action', 'succeeded']);
 
@@ -72,8 +72,7 @@ export async function adminSummary(db: Kysely<Database>): Promise<AdminSummary> 
   const feeRefunds = await db.selectFrom('order_money').innerJoin('orders', 'orders.id', 'order_money.order_id')
     .select(['orders.currency', sql<number>`sum(order_money.fee_refunded)::bigint`.as('fee_refunded')]).groupBy('orders.currency').execute();
   const feeRefundedBy = new Map(feeRefunds.map((r) => [r.currency, Number(r.fee_refunded)]));
-  const open = await db.selectFrom('disputes').select(['id', 'evidence_due_by']).where('status', 'not in', CLOSED)
-    .orderBy('evidence_due_by', 'asc').execute();
+  const open = await openDisputeDeadlines(db);
   const states = await db.selectFrom('sellers').select(['account_state', sql<number>`count(*)::int`.as('count')]).groupBy('account_state').orderBy('account_state').execute();
   return {
     volume: volume.map((v) => ({

@@ -3,6 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { StripeMode } from '../config.ts';
+import { beforeCursor, pageOf, PAGE_SIZE, type Cursor, type Page } from '../db/paging.ts';
 import type { Database, StripeEventRow, StripeEventSource, StripeEventStatus } from '../db/schema.ts';
 
 export const EVENT_STATUSES: readonly StripeEventStatus[] = ['pending', 'processing', 'done', 'failed', 'dead', 'ignored'];
@@ -51,29 +52,26 @@ export async function storeEvent(
 export interface EventFilter {
   status?: StripeEventStatus | undefined;
   type?: string | undefined;
+  /** 'platform', or a connected account id. */
   account?: string | undefined;
-  /** Keyset pagination: rows received before this (received_at, id). */
-  before?: { receivedAt: Date; id: string } | undefined;
-  limit?: number;
+  before?: Cursor | undefined;
 }
 
 export type EventSummary = Omit<StripeEventRow, 'payload'>;
 
-export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<EventSummary[]> {
+/** The admin's event log: filters and keyset pages, newest received first. */
+export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<Page<EventSummary>> {
   let query = db
     .selectFrom('stripe_events')
     .select(['id', 'type', 'account', 'created', 'livemode', 'api_version', 'source', 'status', 'attempts', 'next_attempt_at', 'locked_until', 'locked_by', 'last_error', 'received_at', 'processed_at', 'updated_at'])
     .orderBy('received_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(filter.limit ?? 50);
+    .limit(PAGE_SIZE + 1);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.type !== undefined) query = query.where('type', '=', filter.type);
   if (filter.account !== undefined) query = filter.account === 'platform' ? query.where('account', 'is', null) : query.where('account', '=', filter.account);
-  if (filter.before !== undefined) {
-    const { receivedAt, id } = filter.before;
-    query = query.where((eb) => eb.or([eb('received_at', '<', receivedAt), eb.and([eb('received_at', '=', receivedAt), eb('id', '<', id)])]));
-  }
-  return query.execute();
+  if (filter.before !== undefined) query = query.where(beforeCursor(filter.before, 'received_at', 'id'));
+  return pageOf(await query.execute(), PAGE_SIZE, (row) => ({ at: row.received_at, id: row.id }));
 }
 
 export async function findEvent(db: Kysely<Database>, id: string): Promise<StripeEventRow | undefined> {

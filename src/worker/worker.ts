@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
-import { reconcilePendingOrders } from '../orders/payments.ts';
+import { reconcilePendingOrders } from '../orders/use-cases.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
 
@@ -104,6 +104,8 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
 /** One backfill across all scopes, then the pending-order reconciliation, unless another process is running them right now. */
 export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe, livemode: boolean, log: WorkerLogger = silentLogger): Promise<void> {
   try {
+    // The advisory lock belongs to this connection's session, so the run uses this one connection
+    // (PGlite has only one); it holds no transaction while it calls Stripe.
     await db.connection().execute(async (conn) => {
       const locked = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${BACKFILL_LOCK_KEY}) as locked`.execute(conn);
       if (locked.rows[0]?.locked !== true) return;
