@@ -7,15 +7,19 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
+import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
 import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
 import { area } from './http/areas.ts';
+import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
+import { csrfPluginOptions } from './http/csrf.ts';
 import { registerErrorPages } from './http/errors.ts';
+import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { clearSessionCookie, setSessionCookie } from './http/session-cookie.ts';
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
@@ -28,7 +32,10 @@ import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
+import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -37,8 +44,12 @@ export interface AppDependencies {
   /** Where Stripe's hosted pages and Stripe.js come from (the emulator's origin offline). */
   stripeOrigins?: string[];
   logger?: boolean;
+  /** Where log lines go (server.ts: readable on a terminal, JSON otherwise; tests read them); stdout if absent. */
+  logStream?: DestinationStream;
   /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
   onEventStored?: () => void;
+  /** Where listing pictures are kept; from config.storage when omitted. */
+  storage?: ObjectStorage;
 }
 
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -49,14 +60,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     logger: deps.logger === false ? false : {
       level: config.logLevel,
-      // Errors are logged by type and message only: no stack traces, and request logs carry no
-      // cookies or authorization headers (Fastify's request serializer omits headers).
-      serializers: {
-        // pino's type wants a stack; we log an empty one on purpose.
-        err: (err: FastifyError) => ({ type: err.name, message: err.message, stack: '', code: err.code, statusCode: err.statusCode }),
-      },
+      // No stack traces, headers, query values or secret fields in logs (src/http/log-redaction.ts).
+      serializers: { err: errorLogSerializer, req: requestLogSerializer },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
     },
-    trustProxy: config.secureCookies, // behind Fly's proxy in production, X-Forwarded-For is real
+    trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
   });
 
@@ -64,6 +73,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('db', deps.db);
   app.decorate('stripe', deps.stripe);
   app.decorateRequest('auth', null);
+  app.decorateRequest('clientAddress', { getter(this: FastifyRequest) { return clientAddressOf(this, config.clientAddress); } });
   // Set by an area's guard (src/http/areas.ts); `[]`: it depends on no other decorator.
   app.decorateRequest('user', null, []);
 
@@ -86,11 +96,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await app.register(cookie, { secret: config.cookieSecret });
   await app.register(formbody);
-  await app.register(csrf, {
-    cookieKey: 'csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: config.secureCookies },
-  });
-  await app.register(rateLimit, { global: false });
+  await app.register(csrf, csrfPluginOptions(config));
+  await app.register(rateLimit, { global: false, keyGenerator: (request) => request.clientAddress });
   await app.register(fastifyStatic, { root: `${VIEWS_DIR}/static`, prefix: '/static/', maxAge: '1h' });
   await app.register(view, {
     engine: { handlebars: createViewEngine() },
@@ -119,6 +126,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // are exempt: Stripe proves itself with a signature, not a cookie.
   app.addHook('preValidation', (request, reply, done) => {
     if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/webhooks/')) return done();
+    if (request.routeOptions.config.csrfCheckedInHandler === true) return done(); // multipart upload: see routes/images.ts
     app.csrfProtection(request, reply, done);
   });
 
@@ -129,11 +137,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(publicRoutes);
   await app.register(authRoutes);
   await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
+  const storage = deps.storage ?? createObjectStorage(config.storage);
+  await app.register(publicImageRoutes, { storage });
+  await app.register(healthMonitorRoutes);
   // The signed-in areas: each route file is registered behind its area's one guard.
   await app.register(area('any', accountRoutes));
   await app.register(area(['buyer'], orderRoutes));
-  await app.register(area(['seller'], sellerRoutes));
-  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes));
+  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
+  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
 
   return app;
 }

@@ -10,8 +10,10 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
-  /** True when PUBLIC_URL is https: cookies get the Secure flag. */
+  /** True when PUBLIC_URL is https: cookies get the Secure flag and the __Host- prefix. */
   secureCookies: boolean;
+  /** Where the client's address comes from: what the login and signup limits count by. */
+  clientAddress: ClientAddressSource;
   databaseUrl: string | undefined;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -25,7 +27,41 @@ export interface Config {
     connectWebhookSecret: string | undefined;
   };
   emulatorPort: number;
+  /** Where listing pictures are kept (see loadPicturesAndEmailConfig). */
+  storage: StorageConfig;
+  email: EmailConfig;
+  /** When /admin/health and the worker's log warn about webhooks (see src/health/rules.ts). */
+  webhookHealth: WebhookHealthThresholds;
+  /** Lets a monitor read /admin/health.json with `Authorization: Bearer <token>`; unset → admins only. */
+  healthMonitorToken: string | undefined;
 }
+
+export interface WebhookHealthThresholds {
+  /** No event from the Connect endpoint for this long while sellers have Stripe accounts. */
+  connectSilenceHours: number;
+  /** The oldest event waiting in the inbox is older than this. */
+  backlogMaxAgeMinutes: number;
+  /** At least this many requests refused for their signature within the last hour, per endpoint. */
+  signatureFailuresPerHour: number;
+}
+
+export type StorageConfig =
+  | { kind: 'files'; dir: string }
+  | { kind: 's3'; endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+
+export interface EmailConfig {
+  /** smtp:// or smtps:// with credentials; unset → offline keeps mail in the local mailbox. */
+  smtpUrl: string | undefined;
+  /** The From header of every message. */
+  from: string;
+}
+
+/**
+ * `socket`: the TCP peer (no proxy in front). `fly`: the `Fly-Client-IP` header Fly's edge sets
+ * (and overwrites if a client sends one). `hops`: the address that many proxies back in
+ * X-Forwarded-For; never its left-most entry, which is whatever the client wrote.
+ */
+export type ClientAddressSource = { kind: 'socket' } | { kind: 'fly' } | { kind: 'hops'; hops: number };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -66,6 +102,8 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`PUBLIC_URL must be an absolute URL such as https://market.example.com (got "${publicUrlRaw}")`);
   }
   const secureCookies = publicUrl.startsWith('https://');
+
+  const clientAddress = parseTrustProxy(value('TRUST_PROXY'), problems);
 
   const databaseUrl = value('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -114,7 +152,19 @@ export function loadConfig(env: Env = process.env): Config {
     if (!secureCookies) problems.push('PUBLIC_URL must be https:// in live mode (sessions must not travel in clear text)');
     if (cookieSecret === undefined) problems.push('COOKIE_SECRET is required in live mode');
     if (databaseUrl === undefined) problems.push('DATABASE_URL is required in live mode: the embedded database is for local use only');
+    if (value('TRUST_PROXY') === undefined) {
+      problems.push('TRUST_PROXY is required in live mode: "fly" behind Fly.io, the number of proxies in front (e.g. 1), or "none"; rate limits count by client address');
+    }
   }
+
+  const picturesAndEmail = loadPicturesAndEmailConfig(value, problems, { dataDir, publicUrl });
+  const webhookHealth: WebhookHealthThresholds = {
+    connectSilenceHours: positiveNumber(value('WEBHOOK_CONNECT_SILENCE_HOURS') ?? '24', 'WEBHOOK_CONNECT_SILENCE_HOURS', problems),
+    backlogMaxAgeMinutes: positiveNumber(value('WEBHOOK_BACKLOG_MAX_AGE_MINUTES') ?? '5', 'WEBHOOK_BACKLOG_MAX_AGE_MINUTES', problems),
+    signatureFailuresPerHour: positiveNumber(value('WEBHOOK_SIGNATURE_FAILURES_PER_HOUR') ?? '10', 'WEBHOOK_SIGNATURE_FAILURES_PER_HOUR', problems),
+  };
+  const healthMonitorToken = value('HEALTH_MONITOR_TOKEN');
+  if (healthMonitorToken !== undefined && healthMonitorToken.length < 32) problems.push('HEALTH_MONITOR_TOKEN must be at least 32 characters');
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -125,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     publicUrl,
     secureCookies,
+    clientAddress,
     databaseUrl,
     dataDir,
     logLevel,
@@ -137,7 +188,81 @@ export function loadConfig(env: Env = process.env): Config {
       connectWebhookSecret: connectWebhookSecret ?? (mode === 'offline' ? localSecret(dataDir, 'connectWebhookSecret', 'whsec_') : undefined),
     },
     emulatorPort,
+    ...picturesAndEmail,
+    webhookHealth,
+    healthMonitorToken,
   };
+}
+
+function parseTrustProxy(raw: string | undefined, problems: string[]): ClientAddressSource {
+  if (raw === undefined || raw === 'none') return { kind: 'socket' };
+  if (raw === 'fly') return { kind: 'fly' };
+  if (/^[1-9]$/.test(raw)) return { kind: 'hops', hops: Number(raw) };
+  problems.push(`TRUST_PROXY must be "none", "fly" or the number of proxies in front of the app, 1 to 9 (got "${raw}")`);
+  return { kind: 'socket' };
+}
+
+/**
+ * Listing pictures' storage and outgoing email (issue 16).
+ *
+ * Storage: files under DATA_DIR/uploads unless S3_BUCKET is set; then an S3-compatible bucket.
+ * Endpoint, region and keys fall back to the AWS_* names that `fly storage create` (Tigris) sets.
+ * Email: SMTP_URL sends through that server; without it, offline mode keeps messages in the local
+ * mailbox page, and test or live mode leaves them waiting in the outbox until SMTP_URL is set.
+ */
+function loadPicturesAndEmailConfig(
+  value: (name: string) => string | undefined, problems: string[], base: { dataDir: string; publicUrl: string },
+): { storage: StorageConfig; email: EmailConfig } {
+  let storage: StorageConfig = { kind: 'files', dir: join(base.dataDir, 'uploads') };
+  const bucket = value('S3_BUCKET');
+  if (bucket === undefined) {
+    for (const name of ['S3_ENDPOINT', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE']) {
+      if (value(name) !== undefined) problems.push(`${name} is set but S3_BUCKET is not: set S3_BUCKET to store pictures in a bucket`);
+    }
+  } else {
+    const region = value('S3_REGION') ?? value('AWS_REGION');
+    const endpointRaw = value('S3_ENDPOINT') ?? value('AWS_ENDPOINT_URL_S3') ?? (region !== undefined ? `https://s3.${region}.amazonaws.com` : undefined);
+    const accessKeyId = value('S3_ACCESS_KEY_ID') ?? value('AWS_ACCESS_KEY_ID');
+    const secretAccessKey = value('S3_SECRET_ACCESS_KEY') ?? value('AWS_SECRET_ACCESS_KEY');
+    const pathStyle = value('S3_FORCE_PATH_STYLE') ?? 'false';
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push('S3_BUCKET must be a bucket name (lowercase letters, digits, dots and hyphens)');
+    let endpoint = '';
+    if (endpointRaw === undefined) {
+      problems.push('S3_ENDPOINT (or AWS_ENDPOINT_URL_S3, or S3_REGION for AWS itself) is required with S3_BUCKET');
+    } else {
+      try {
+        const parsed = new URL(endpointRaw);
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('protocol');
+        endpoint = parsed.origin;
+      } catch {
+        problems.push(`S3_ENDPOINT must be an http:// or https:// URL (got "${endpointRaw}")`);
+      }
+    }
+    if (accessKeyId === undefined || secretAccessKey === undefined) problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) are required with S3_BUCKET');
+    if (pathStyle !== 'true' && pathStyle !== 'false') problems.push('S3_FORCE_PATH_STYLE must be true or false');
+    storage = {
+      kind: 's3', endpoint, bucket, region: region ?? 'auto',
+      accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '', forcePathStyle: pathStyle === 'true',
+    };
+  }
+
+  const smtpUrl = value('SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL, like smtps://user:password@smtp.example.com:465');
+  let host = 'localhost';
+  try { host = new URL(base.publicUrl).hostname; } catch { /* PUBLIC_URL's own problem is reported above */ }
+  const from = value('EMAIL_FROM') ?? `Marketplace <no-reply@${host}>`;
+  // One address, optionally with a display name; never a header break.
+  if (!/^(?:[^<>\r\n@]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(from)) problems.push('EMAIL_FROM must be an address such as "Marketplace <no-reply@market.example>"');
+  return { storage, email: { smtpUrl, from } };
+}
+
+function positiveNumber(raw: string, name: string, problems: string[]): number {
+  const parsed = Number(raw);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    problems.push(`${name} must be a number above zero (got "${raw}")`);
+    return 1;
+  }
+  return parsed;
 }
 
 function parsePort(raw: string, name: string, problems: string[]): number {
@@ -153,7 +278,7 @@ function parsePort(raw: string, name: string, problems: string[]): number {
 function localSecret(dataDir: string, name: string, prefix = ''): string {
   const file = join(dataDir, 'secrets.json');
   mkdirSync(dataDir, { recursive: true });
-  const secrets: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const existing = secrets[name];
   if (existing !== undefined) return existing;
   const created = prefix + randomBytes(32).toString('hex');

@@ -38,10 +38,21 @@ export function assertMinorUnits(amount: number): number {
   return amount;
 }
 
-/** "12.34" in usd → 1234; "500" in jpy → 500. Returns an error message for anything else. */
+/**
+ * "12.34" in usd → 1234; "500" in jpy → 500. Returns an error message for anything else.
+ *
+ * One written form only: digits, and for two-decimal currencies an optional point and one or two
+ * decimals. Separators are never guessed: "12,50" is 12.50 in Paris and 1250 in New York, and
+ * "1,0,0.00" is nothing at all, so any comma, space or apostrophe is refused with a message saying
+ * how to write it, rather than dropped (a listing price has no confirmation step to catch a 100×).
+ */
 export function parseMoney(input: string, currency: string): { ok: true; amount: number } | { ok: false; message: string } {
   const digits = minorUnitDigits(currency);
-  const text = input.trim().replace(/,/g, '');
+  const example = digits === 0 ? '1250' : '1250.50';
+  const text = input.trim();
+  if (/[,\s'’_]/.test(text)) {
+    return { ok: false, message: `Write the amount without commas, spaces or other separators${digits === 0 ? '' : ', with a point for decimals'}, like ${example}` };
+  }
   const pattern = digits === 0 ? /^\d+$/ : /^\d+(\.\d{1,2})?$/;
   if (!pattern.test(text)) {
     return {

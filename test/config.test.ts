@@ -27,7 +27,7 @@ describe('configuration', () => {
     expect(config.stripe.connectWebhookSecret).not.toBe(config.stripe.platformWebhookSecret);
     // A restart reads the same secrets back: sessions and webhook signatures survive it.
     expect(loadConfig({ DATA_DIR: dir }).cookieSecret).toBe(config.cookieSecret);
-    expect(JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')).cookieSecret).toBe(config.cookieSecret);
+    expect((JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8')) as { cookieSecret: string }).cookieSecret).toBe(config.cookieSecret);
   });
 
   it.each([
@@ -66,7 +66,7 @@ describe('configuration', () => {
   it('starts live mode when everything is in place, with secure cookies', () => {
     const config = loadConfig({
       DATA_DIR: dataDir(), STRIPE_SECRET_KEY: 'sk_live_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1', PUBLIC_URL: 'https://market.example',
-      STRIPE_WEBHOOK_SECRET: 'whsec_a', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b', COOKIE_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/market',
+      STRIPE_WEBHOOK_SECRET: 'whsec_a', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b', COOKIE_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/market', TRUST_PROXY: 'fly',
     });
     expect(config.stripe.mode).toBe('live');
     expect(config.secureCookies).toBe(true);

@@ -1,6 +1,9 @@
 // Keyset pages, newest first, for admin lists (orders, webhook events): rows are ordered by a
-// timestamp and then the id, and the cursor is "<timestamp ISO>|<id>" of the last row shown. A
-// page is fetched with one row more than it shows, which tells whether there is a next one.
+// timestamp and then the id, and a page is fetched with one row more than it shows, which tells
+// whether there is a next one. The cursor names the last row shown ("<timestamp ISO>|<id>", the
+// timestamp only for people reading the URL); its position is read from that row itself, because
+// the timestamp has microseconds that an ISO string has lost. A row comparison, which the
+// (…, timestamp desc, id desc) indexes answer as one range read at any depth.
 import { sql, type RawBuilder } from 'kysely';
 
 export const PAGE_SIZE = 50;
@@ -23,9 +26,9 @@ export function cursorText(cursor: Cursor): string {
   return `${cursor.at.toISOString()}|${cursor.id}`;
 }
 
-/** Rows strictly after the cursor in (timestamp desc, id desc) order. Column names are ours, never input. */
-export function beforeCursor(cursor: Cursor, atColumn: string, idColumn: string): RawBuilder<boolean> {
-  return sql<boolean>`(${sql.ref(atColumn)}, ${sql.ref(idColumn)}) < (${cursor.at}, ${cursor.id})`;
+/** Rows strictly after the cursor's row in (timestamp desc, id desc) order. Names are ours, never input. */
+export function afterCursor(cursor: Cursor, table: 'orders' | 'stripe_events', atColumn: string): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(`${table}.${atColumn}`)}, ${sql.ref(`${table}.id`)}) < (select c.${sql.ref(atColumn)}, c.id from ${sql.table(table)} c where c.id = ${cursor.id})`;
 }
 
 export interface Page<T> {

@@ -2,9 +2,9 @@
 // snapshots is newer, when the recovery policy acts, and how our evidence form maps onto Stripe's.
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { DisputeRow } from '../db/schema.ts';
+import type { DisputeRow, DisputeStatus } from '../db/schema.ts';
 
-export const CLOSED = ['won', 'lost', 'warning_closed', 'prevented'];
+export const CLOSED: DisputeStatus[] = ['won', 'lost', 'warning_closed', 'prevented'];
 
 const RANK: Record<string, number> = {
   warning_needs_response: 0, needs_response: 0, appeal_needs_response: 2,

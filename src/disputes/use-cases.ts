@@ -154,7 +154,7 @@ export async function repaySeller(db: Kysely<Database>, stripe: Stripe, disputeI
     if (problem?.kind !== 'refused') throw error;
     // E.g. the platform's available balance is too low: the event fails and is retried with
     // backoff (dead → admin replay), so the repayment happens once the balance allows.
-    throw new Error(`repaying dispute ${dispute.id} to the seller failed: ${problem.message}`);
+    throw new Error(`repaying dispute ${dispute.id} to the seller failed: ${problem.message}`, { cause: error });
   }
   await recordRepayment(db, disputeId, transfer);
 }

@@ -2,7 +2,7 @@
 // app's error and not-found pages. Routes that show an error beside a form ask `problemOf`; every
 // other DomainError reaches the error handler below and gets its page from the same map.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, isDomainError, type ErrorCode, type ErrorDetails } from '../errors.ts';
+import { isDomainError, type DomainError, type ErrorCode, type ErrorDetails } from '../errors.ts';
 import { formatMoney, MAXIMUM_AMOUNT } from '../money.ts';
 import { render } from './render.ts';
 

@@ -1,6 +1,7 @@
 // Rendering pages with what every page needs (current user, CSRF token, flash message, offline
 // banner), and turning schema validation failures into messages beside form fields.
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { csrfTokenFor } from './csrf.ts';
 
 const FLASH_COOKIE = 'flash';
 
@@ -44,7 +45,7 @@ export async function render(
     isBuyer: user?.role === 'buyer',
     isSeller: user?.role === 'seller',
     isAdmin: user?.role === 'admin',
-    csrfToken: reply.generateCsrf(),
+    csrfToken: csrfTokenFor(request, reply),
     flash: takeFlash(request, reply),
     offlineMode: config.stripe.mode === 'offline',
     testMode: config.stripe.mode === 'test',
@@ -89,7 +90,11 @@ export function safeLocalPath(candidate: unknown, fallback = '/'): string {
   try {
     const parsed = new URL(candidate, 'http://local.invalid');
     if (parsed.origin !== 'http://local.invalid') return fallback;
-    return parsed.pathname + parsed.search;
+    const normalised = parsed.pathname + parsed.search;
+    // Normalising can itself make a scheme-relative URL: `/.//evil.example` and `/a/..//evil`
+    // become `//evil…`, which a browser reads as another host. Judge what will be sent.
+    if (normalised.startsWith('//')) return fallback;
+    return normalised;
   } catch {
     return fallback;
   }

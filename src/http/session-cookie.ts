@@ -1,6 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import { SESSION_COOKIE } from '../auth/sessions.ts';
+import { rotateCsrfSecret } from './csrf.ts';
 
+/** Sends the cookie again for the same session (its expiry moved). */
 export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: Date): void {
   reply.setCookie(SESSION_COOKIE, token, {
     path: '/',
@@ -11,6 +13,14 @@ export function setSessionCookie(reply: FastifyReply, token: string, expiresAt: 
   });
 }
 
+/** A new session (sign-in, sign-up): its cookie, and a CSRF secret that no earlier page saw. */
+export function beginSessionCookie(reply: FastifyReply, token: string, expiresAt: Date): void {
+  setSessionCookie(reply, token, expiresAt);
+  rotateCsrfSecret(reply.request, reply);
+}
+
+/** The session ended (sign-out, or found expired or unknown): its cookie and its CSRF secret go. */
 export function clearSessionCookie(reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: reply.server.config.secureCookies });
+  rotateCsrfSecret(reply.request, reply);
 }

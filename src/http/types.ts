@@ -18,6 +18,8 @@ declare module 'fastify' {
      * Only routes registered inside an area read it; elsewhere it is not set.
      */
     user: User;
+    /** The client's address per TRUST_PROXY (src/http/client-address.ts); use it, not `ip`. */
+    clientAddress: string;
   }
 }
 

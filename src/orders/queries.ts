@@ -2,7 +2,7 @@
 // locks rows takes a `Transaction`: the caller owns the transaction, and the type says so.
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, Order, OrdersTable, OrderStatus } from '../db/schema.ts';
-import { beforeCursor, pageOf, PAGE_SIZE, type Cursor } from '../db/paging.ts';
+import { afterCursor, pageOf, PAGE_SIZE, type Cursor } from '../db/paging.ts';
 import { DEFAULT_POLICY, type FeeTerms } from './fees.ts';
 import { canTransition, releasesStock, type TransitionInput } from './rules.ts';
 
@@ -95,7 +95,7 @@ export async function listOrders(db: Kysely<Database>, filter: OrderFilter) {
   if (filter.sellerId !== undefined) query = query.where('orders.seller_id', '=', filter.sellerId);
   if (filter.fromDay !== undefined) query = query.where('orders.created_at', '>=', startOfDay(filter.fromDay));
   if (filter.toDay !== undefined) query = query.where('orders.created_at', '<', new Date(startOfDay(filter.toDay).getTime() + 86_400_000));
-  if (filter.before !== undefined) query = query.where(beforeCursor(filter.before, 'orders.created_at', 'orders.id'));
+  if (filter.before !== undefined) query = query.where(afterCursor(filter.before, 'orders', 'created_at'));
   const rows = await query.execute();
   return pageOf(rows, PAGE_SIZE, (row) => ({ at: row.created_at, id: row.id }));
 }

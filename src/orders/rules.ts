@@ -16,7 +16,7 @@
 // from refund rows that are themselves freshness-guarded, so a late payment event can never
 // move a refunded order back to paid.
 import type Stripe from 'stripe';
-import type { Order, OrderStatus } from '../db/schema.ts';
+import type { Order, OrderStatus, OrderTransitionSource } from '../db/schema.ts';
 import { isUuid } from '../ids.ts';
 
 export const QUANTITY_MAX = 100;
@@ -42,8 +42,8 @@ export function canTransition(from: OrderStatus, to: OrderStatus, correction?: T
   return correction === 'refund_failed' && (REFUND_FAILED_CORRECTIONS[from]?.includes(to) ?? false);
 }
 
-/** Who moved an order: recorded on every transition. */
-export type TransitionSource = 'webhook' | 'completion_page' | 'checkout' | 'reconcile' | 'admin';
+/** Who moved an order: recorded on every transition (the checkout's own cancel is 'checkout'). */
+export type TransitionSource = OrderTransitionSource;
 
 export interface TransitionInput {
   to: OrderStatus;

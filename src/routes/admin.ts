@@ -1,4 +1,4 @@
-// The admin area's home (what needs attention), the webhook event log (filters, each event's payload
+// The admin area's home (what needs attention: webhook health, money totals), the webhook event log (filters, each event's payload
 // and error, replay of failed/dead events), the policy switches and the audit log. Registered inside
 // the admin area: its guard has run before any of these.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -11,7 +11,9 @@ import { found } from '../errors.ts';
 import { actorOf } from '../http/areas.ts';
 import { render, setFlash } from '../http/render.ts';
 import { Csrf, CsrfOnlyBody, OnOff, Type } from '../http/schemas.ts';
-import { countByStatus, EVENT_STATUSES, findEvent, listEvents, replayEvent } from '../webhooks/inbox.ts';
+import { checkWebhookHealth } from '../health/webhook-health.ts';
+import { EVENT_STATUSES, findEvent, listEvents, replayEvent } from '../webhooks/inbox.ts';
+import { healthView } from './admin-health.ts';
 
 const EVENT_ID = '^evt_[A-Za-z0-9_]{1,250}$';
 
@@ -41,9 +43,9 @@ const STATUS_BADGES: Record<StripeEventStatus, string> = {
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin', async (request, reply) => {
-    const counts = await countByStatus(app.db);
+    const health = await checkWebhookHealth(app.db, app.config.webhookHealth);
     const summary = await adminSummary(app.db);
-    return render(request, reply, 'admin/home', { counts, needsAttention: counts.failed + counts.dead > 0, summary });
+    return render(request, reply, 'admin/home', { health: healthView(health), summary });
   });
 
   // ---- Webhook events ----

@@ -1,14 +1,15 @@
 // Sign up, log in, log out. Bad input re-renders the form with a message beside each field and the
 // input kept (never the password); nothing here answers a person with a 500 or a JSON error.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { clearFailedLogins, isLoginThrottled, recordFailedLogin } from '../auth/login-throttle.ts';
+import type { FastifySchemaValidationError } from 'fastify';
+import { admitLoginAttempt, pruneLoginFailures, recordLoginSuccess, rememberFamiliarAddress, waitMessage } from '../auth/login-throttle.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { createSession, invalidateSession, SESSION_COOKIE, sessionIdOf } from '../auth/sessions.ts';
 import { createUser, verifyCredentials } from '../auth/users.ts';
 import type { Role } from '../db/schema.ts';
 import { fieldErrorsFrom, keptValues, render, safeLocalPath, setFlash } from '../http/render.ts';
 import { Csrf, Type } from '../http/schemas.ts';
-import { clearSessionCookie, setSessionCookie } from '../http/session-cookie.ts';
+import { beginSessionCookie, clearSessionCookie } from '../http/session-cookie.ts';
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
 
@@ -54,7 +55,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      const errors = fieldErrorsFrom(request.validationError.validation, SIGNUP_MESSAGES);
+      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], SIGNUP_MESSAGES);
       return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 400);
     }
     const body = request.body;
@@ -63,8 +64,9 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const errors = { email: 'An account with this email already exists. Log in instead?' };
       return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 409);
     }
+    await rememberFamiliarAddress(app.db, created.user.id, request.clientAddress);
     const { token, session } = await createSession(app.db, created.user.id);
-    setSessionCookie(reply, token, session.expires_at);
+    beginSessionCookie(reply, token, session.expires_at);
     setFlash(reply, 'success', 'Welcome! Your account is ready.');
     return reply.redirect(homeFor(created.user.role), 303);
   });
@@ -77,28 +79,29 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/login', { schema: { body: LoginBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      const errors = fieldErrorsFrom(request.validationError.validation, LOGIN_MESSAGES);
+      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LOGIN_MESSAGES);
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 400);
     }
     const body = request.body;
-    if (await isLoginThrottled(app.db, body.email, request.ip)) {
-      const errors = { _form: 'Too many failed attempts. Wait 15 minutes and try again.' };
-      return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 429);
+    const admission = await admitLoginAttempt(app.db, body.email, request.clientAddress);
+    if (!admission.admitted) {
+      const errors = { _form: `Too many failed attempts. ${waitMessage(admission.retryAfterSeconds)}` };
+      return render(request, reply.header('retry-after', admission.retryAfterSeconds), 'auth/login', { title: 'Log in', errors, values }, 429);
     }
     const user = await verifyCredentials(app.db, body.email, body.password);
     if (user === null) {
-      await recordFailedLogin(app.db, body.email, request.ip);
+      await pruneLoginFailures(app.db);
       const errors = { _form: 'That email and password do not match an account.' };
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 401);
     }
-    await clearFailedLogins(app.db, body.email);
+    await recordLoginSuccess(app.db, admission.attempt, user.id);
 
     // A new session on every login: a session id planted before login is worthless after it.
     const previous = request.cookies[SESSION_COOKIE];
     const previousId = previous === undefined ? undefined : sessionIdOf(previous);
     if (previousId !== undefined) await invalidateSession(app.db, previousId);
     const { token, session } = await createSession(app.db, user.id);
-    setSessionCookie(reply, token, session.expires_at);
+    beginSessionCookie(reply, token, session.expires_at);
     return reply.redirect(safeLocalPath(body.next, homeFor(user.role)) || homeFor(user.role), 303);
   });
 

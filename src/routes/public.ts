@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { found } from '../errors.ts';
 import { render } from '../http/render.ts';
 import { IdParams, Type, Uuid } from '../http/schemas.ts';
+import { galleryOf, withCovers } from '../images/use-cases.ts';
 import { catalogue, findPublicListing, findPublicSeller } from '../listings/queries.ts';
 
 const CatalogueQuery = Type.Object({ after: Type.Optional(Uuid) });
@@ -13,18 +14,18 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/', { schema: { querystring: CatalogueQuery } }, async (request, reply) => {
     const { after } = request.query;
     const page = await catalogue(app.db, after);
-    return render(request, reply, 'public/home', { title: 'Marketplace', listings: page.listings, nextCursor: page.nextCursor, isFirstPage: after === undefined });
+    return render(request, reply, 'public/home', { title: 'Marketplace', listings: await withCovers(app.db, page.listings), nextCursor: page.nextCursor, isFirstPage: after === undefined });
   });
 
   // A listing that is deactivated, or whose seller cannot take payments now, does not exist publicly.
   app.get('/listings/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const listing = found(await findPublicListing(app.db, request.params.id));
     // `attempt`: a fresh id per rendered buy form, so a double submit of it is one order (issue 6).
-    return render(request, reply, 'public/listing', { title: listing.title, listing, attempt: randomUUID() });
+    return render(request, reply, 'public/listing', { title: listing.title, listing, gallery: await galleryOf(app.db, listing), attempt: randomUUID() });
   });
 
   app.get('/sellers/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const seller = found(await findPublicSeller(app.db, request.params.id));
-    return render(request, reply, 'public/seller', { title: seller.name, seller });
+    return render(request, reply, 'public/seller', { title: seller.name, seller: { ...seller, listings: await withCovers(app.db, seller.listings) } });
   });
 };

@@ -3,7 +3,7 @@
 // the seller area; every listing is looked up within the signed-in seller's own, so another seller's
 // listing is a 404.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import type { Listing, Seller } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { ACCOUNT_GONE, problemOf } from '../http/errors.ts';
@@ -14,6 +14,7 @@ import { findOwnListing } from '../listings/queries.ts';
 import { DESCRIPTION_MAX, STOCK_MAX, TITLE_MAX } from '../listings/rules.ts';
 import { activateListing, addListing, editListing } from '../listings/use-cases.ts';
 import { SUPPORTED_CURRENCIES, toDecimalString } from '../money.ts';
+import { picturesForEditing } from '../images/use-cases.ts';
 import { listSellerOrders } from '../orders/queries.ts';
 import { deriveAccountState, factsFromStored, type AccountStateView } from '../sellers/account-state.ts';
 import {
@@ -120,7 +121,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/seller/listings', { schema: { body: ListingBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      return renderListingForm(request, reply, { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation, LISTING_MESSAGES) }, 400);
+      return renderListingForm(request, reply, { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
     }
     try {
       const { listing, sellerEnabled } = await addListing(app.db, request.user.id, request.body);
@@ -142,7 +143,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const listing = found(isUuid(id) ? await findOwnListing(app.db, request.user.id, id) : undefined);
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation, LISTING_MESSAGES) }, 400);
+      return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
     }
     try {
       const saved = await editListing(app.db, request.user.id, id, request.body);
@@ -201,6 +202,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       currencies: SUPPORTED_CURRENCIES.map((c) => ({ code: c, label: c.toUpperCase(), selected: c === data.values.currency })),
       titleMax: TITLE_MAX,
       descriptionMax: DESCRIPTION_MAX,
+      pictures: data.listing === undefined ? null : await picturesForEditing(app.db, data.listing),
     }, status);
   }
 };

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rawBody from 'fastify-raw-body';
 import type Stripe from 'stripe';
 import type { StripeEventSource } from '../db/schema.ts';
+import { recordSignatureFailure } from '../health/signature-failures.ts';
 import { isSignatureError } from '../stripe/errors.ts';
 import { expectedLivemode, storeEvent } from '../webhooks/inbox.ts';
 
@@ -58,8 +59,13 @@ async function receive(
     request.log.error({ source }, 'webhook secret not configured: answering 503 so Stripe keeps the event');
     return reply.code(503).send({ error: 'Webhook secret not configured' });
   }
+  // Counted for the health page's "signing secret fails repeatedly" warning (nothing else is stored).
+  const rejectSignature = async (reason: string) => {
+    await recordSignatureFailure(app.db, source, reason).catch((error: unknown) => request.log.error({ err: error, source }, 'could not count a signature failure'));
+    return reject(reason);
+  };
   const signature = request.headers['stripe-signature'];
-  if (typeof signature !== 'string' || signature === '') return reject('Missing Stripe-Signature header');
+  if (typeof signature !== 'string' || signature === '') return rejectSignature('Missing Stripe-Signature header');
   const body = request.rawBody;
   if (body === undefined || body.length === 0) return reject('Empty body');
 
@@ -69,7 +75,7 @@ async function receive(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (isSignatureError(error)) {
-      return reject(/tolerance/i.test(message) ? 'Signature timestamp too old' : 'Invalid signature');
+      return rejectSignature(/tolerance/i.test(message) ? 'Signature timestamp too old' : 'Invalid signature');
     }
     return reject('Body is not a JSON event');
   }
@@ -79,7 +85,7 @@ async function receive(
 
   let stored: Awaited<ReturnType<typeof storeEvent>>;
   try {
-    stored = await withTimeout(storeEvent(app.db, event, { source, livemode: expectedLivemode(app.config.stripe.mode), rawJson: typeof body === 'string' ? body : body.toString('utf8') }), STORE_TIMEOUT_MS);
+    stored = await withTimeout(storeEvent(app.db, event, { source, livemode: expectedLivemode(app.config.stripe.mode), rawBody: typeof body === 'string' ? Buffer.from(body) : body }), STORE_TIMEOUT_MS);
   } catch (error) {
     request.log.error({ err: error, source, event: event.id }, 'webhook not stored: answering 503 so Stripe retries');
     return reply.code(503).send({ error: 'Temporarily unavailable' });

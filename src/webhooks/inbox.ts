@@ -3,7 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { StripeMode } from '../config.ts';
-import { beforeCursor, pageOf, PAGE_SIZE, type Cursor, type Page } from '../db/paging.ts';
+import { afterCursor, pageOf, PAGE_SIZE, type Cursor, type Page } from '../db/paging.ts';
 import type { Database, StripeEventRow, StripeEventSource, StripeEventStatus } from '../db/schema.ts';
 
 export const EVENT_STATUSES: readonly StripeEventStatus[] = ['pending', 'processing', 'done', 'failed', 'dead', 'ignored'];
@@ -20,14 +20,37 @@ export interface StoreResult {
 }
 
 /**
+ * A copy of `value` that PostgreSQL can store: U+0000 (which neither jsonb nor text can hold) and
+ * lone UTF-16 surrogates (which jsonb refuses) become U+FFFD, in keys and values alike. Everything
+ * else is left as it was.
+ */
+export function jsonbSafe<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map((item) => jsonbSafe(item)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), jsonbSafe(item)])) as T;
+  }
+  return value;
+}
+
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function storableText(text: string): string {
+  return text.replace(UNSTORABLE, '\ufffd');
+}
+
+/**
  * Stores a verified event. An event whose livemode differs from our key's (a Connect endpoint in
- * production receives both) is stored as `ignored`, so it is visible but never acted on.
+ * production receives both) is stored as `ignored`, so it is visible but never acted on. A
+ * delivered event keeps its body's exact bytes in `raw_body`; what the code reads is the jsonb copy,
+ * made safe for PostgreSQL, so no signed event is ever refused for its content.
  */
 export async function storeEvent(
   db: Kysely<Database>,
-  event: Stripe.Event,
-  options: { source: StripeEventSource; livemode: boolean; /** The verified body as received: stored as is, not re-serialised. */ rawJson?: string },
+  verified: Stripe.Event,
+  options: { source: StripeEventSource; livemode: boolean; /** The verified body as received. */ rawBody?: Buffer },
 ): Promise<StoreResult> {
+  const event = jsonbSafe(verified);
   const status: StripeEventStatus = event.livemode === options.livemode ? 'pending' : 'ignored';
   const inserted = await db
     .insertInto('stripe_events')
@@ -39,7 +62,8 @@ export async function storeEvent(
       livemode: event.livemode,
       api_version: event.api_version ?? null,
       source: options.source,
-      payload: options.rawJson ?? JSON.stringify(event),
+      payload: JSON.stringify(event),
+      raw_body: options.rawBody ?? null,
       status,
       ...(status === 'ignored' ? { last_error: `livemode ${event.livemode} does not match this deployment's key`, processed_at: new Date() } : {}),
     })
@@ -57,7 +81,7 @@ export interface EventFilter {
   before?: Cursor | undefined;
 }
 
-export type EventSummary = Omit<StripeEventRow, 'payload'>;
+export type EventSummary = Omit<StripeEventRow, 'payload' | 'raw_body'>;
 
 /** The admin's event log: filters and keyset pages, newest received first. */
 export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<Page<EventSummary>> {
@@ -70,19 +94,12 @@ export async function listEvents(db: Kysely<Database>, filter: EventFilter): Pro
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.type !== undefined) query = query.where('type', '=', filter.type);
   if (filter.account !== undefined) query = filter.account === 'platform' ? query.where('account', 'is', null) : query.where('account', '=', filter.account);
-  if (filter.before !== undefined) query = query.where(beforeCursor(filter.before, 'received_at', 'id'));
+  if (filter.before !== undefined) query = query.where(afterCursor(filter.before, 'stripe_events', 'received_at'));
   return pageOf(await query.execute(), PAGE_SIZE, (row) => ({ at: row.received_at, id: row.id }));
 }
 
 export async function findEvent(db: Kysely<Database>, id: string): Promise<StripeEventRow | undefined> {
   return db.selectFrom('stripe_events').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-export async function countByStatus(db: Kysely<Database>): Promise<Record<StripeEventStatus, number>> {
-  const rows = await db.selectFrom('stripe_events').select(['status', sql<number>`count(*)::int`.as('count')]).groupBy('status').execute();
-  const counts = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<StripeEventStatus, number>;
-  for (const row of rows) counts[row.status] = row.count;
-  return counts;
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FREE_FAILURES } from '../../src/auth/login-throttle.ts';
 import { area } from '../../src/http/areas.ts';
-import { MAX_FAILURES_PER_EMAIL } from '../../src/auth/login-throttle.ts';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS, validateSessionToken } from '../../src/auth/sessions.ts';
 import { buildTestApp, createTestUser, loginAs, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -147,7 +147,7 @@ describe('log in and out', () => {
   it('throttles repeated failures for one email, even with the right password', async () => {
     const user = await createTestUser(database.db, 'buyer');
     const client = new TestClient(app, '10.9.8.7');
-    for (let i = 0; i < MAX_FAILURES_PER_EMAIL; i++) {
+    for (let i = 0; i < FREE_FAILURES.pair; i++) {
       expect((await client.post('/login', { email: user.email, password: `wrong-${i}` })).statusCode).toBe(401);
     }
     const blocked = await client.post('/login', { email: user.email, password: TEST_PASSWORD });

@@ -80,6 +80,9 @@ export class TestClient {
       ...(payload !== undefined ? { payload } : {}),
     });
     for (const cookie of response.cookies) {
+      // CSRF tokens are bound to the session and their secret is replaced at sign-in and sign-out:
+      // as a browser reloading the page would, fetch a fresh token next time.
+      if (/^(__Host-)?(session|csrf)$/.test(cookie.name)) this.csrf = undefined;
       const expired = cookie.value === '' || (cookie.expires !== undefined && cookie.expires.getTime() <= Date.now()) || cookie.maxAge === 0;
       if (expired) this.cookies.delete(cookie.name);
       else this.cookies.set(cookie.name, cookie.value);

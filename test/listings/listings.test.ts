@@ -74,6 +74,8 @@ describe('creating listings', () => {
     ['no price', { price: '' }, 'price', 'Enter a price'],
     ['a price that is not a number', { price: 'twelve' }, 'price', 'Enter an amount like 12.50'],
     ['three decimals in usd', { price: '1.234' }, 'price', 'at most two decimal places'],
+    ['a decimal comma (12,50 could be 1250)', { price: '12,50', currency: 'eur' }, 'price', 'Write the amount without commas, spaces or other separators, with a point for decimals, like 1250.50'],
+    ['commas that group nothing', { price: '1,0,0.00' }, 'price', 'Write the amount without commas'],
     ['49 cents in usd', { price: '0.49' }, 'price', 'The minimum price in USD is $0.50'],
     ['¥49.5 in jpy', { price: '49.5', currency: 'jpy' }, 'price', 'Enter a whole number: JPY has no decimal places'],
     ['¥49 in jpy', { price: '49', currency: 'jpy' }, 'price', 'The minimum price in JPY is ¥50'],

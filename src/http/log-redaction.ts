@@ -1,0 +1,50 @@
+// What request logs may say. Query strings carry secrets we do not choose: Stripe appends
+// `payment_intent_client_secret` to the return URL of the custom flow, and any future provider may
+// do the same. So every query value is replaced (the keys stay: they tell what kind of request it
+// was), secret-looking tokens are cut out of paths and error messages, and fields with secret names
+// are removed wherever they appear in a logged object.
+import type { FastifyError, FastifyRequest } from 'fastify';
+
+export const REDACTED = '[redacted]';
+
+// Stripe's formats: client secrets (`pi_…_secret_…`, `seti_…_secret_…`), secret and restricted
+// keys, webhook signing secrets. Our own session tokens never appear in URLs.
+const SECRET_TOKENS = /(_secret_)[A-Za-z0-9]+|\b(sk|rk)_(live|test)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+/g;
+
+export function redactSecretTokens(text: string): string {
+  return text.replace(SECRET_TOKENS, (_match, secretInfix: string | undefined) =>
+    secretInfix !== undefined ? `${secretInfix}${REDACTED}` : REDACTED);
+}
+
+/** `/orders/1/complete?payment_intent=pi_1&payment_intent_client_secret=…` → values replaced. */
+export function redactUrl(url: string): string {
+  const queryStart = url.indexOf('?');
+  const path = redactSecretTokens(queryStart === -1 ? url : url.slice(0, queryStart));
+  if (queryStart === -1) return path;
+  const keys = url.slice(queryStart + 1).split('&').filter((pair) => pair !== '').map((pair) => {
+    const key = pair.split('=')[0] ?? '';
+    return `${redactSecretTokens(key)}=${REDACTED}`;
+  });
+  return `${path}?${keys.join('&')}`;
+}
+
+/** Fastify's request log line, with the URL redacted and the client address we actually trust. */
+export function requestLogSerializer(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactUrl(request.url),
+    host: request.host,
+    remoteAddress: request.clientAddress,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
+/** Errors by type and message only: no stack traces, and no secret that a message quoted. */
+export function errorLogSerializer(error: FastifyError): { type: string; message: string; stack: string; code?: string; statusCode?: number } {
+  // pino's type wants a stack; we log an empty one on purpose.
+  return { type: error.name, message: redactSecretTokens(String(error.message)), stack: '', code: error.code, statusCode: error.statusCode };
+}
+
+/** Fields removed from any logged object, up to two levels down (pino `redact`). */
+const SECRET_FIELDS = ['client_secret', 'payment_intent_client_secret', 'setup_intent_client_secret', 'password', 'secret', 'token', 'cookie', 'authorization', 'stripe-signature'];
+export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [`["${field}"]`, `*["${field}"]`, `*.*["${field}"]`]);

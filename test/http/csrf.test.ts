@@ -1,0 +1,104 @@
+// CSRF tokens are bound to the session they were issued in, and the secret behind them is replaced
+// whenever a session starts or ends (src/http/csrf.ts).
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
+import { CSRF_COOKIE } from '../../src/http/csrf.ts';
+import { buildTestApp, createTestUser, loginAs, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+let database: TestDatabase;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  app = await buildTestApp({ db: database.db });
+});
+afterAll(async () => {
+  await app.close();
+  await database.close();
+});
+
+const tokenOn = async (client: TestClient, url = '/login'): Promise<string> => {
+  const token = /name="_csrf" value="([^"]+)"/.exec((await client.get(url)).body)?.[1];
+  if (token === undefined) throw new Error(`no CSRF token on ${url}`);
+  return token;
+};
+const sessionCount = async (userId: string) => (await database.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;
+
+describe('tokens are bound to the session', () => {
+  it('refuses an anonymous token, made with the very same secret, from a signed-in browser', async () => {
+    const { client, user } = await loginAs(app, 'buyer');
+    await client.get('/account');
+    // A visitor holding the same secret cookie (as a cookie-tossing attacker could arrange) gets a
+    // token that is valid for visitors only.
+    const visitor = new TestClient(app);
+    visitor.cookies.set(CSRF_COOKIE, client.cookies.get(CSRF_COOKIE)!);
+    const anonymousToken = await tokenOn(visitor);
+    expect(visitor.cookies.get(CSRF_COOKIE)).toBe(client.cookies.get(CSRF_COOKIE));
+
+    const refused = await client.post('/account/logout-everywhere', {}, { csrf: anonymousToken });
+    expect(refused.statusCode).toBe(403);
+    expect(await sessionCount(user.id)).toBe(1);
+    const accepted = await client.post('/account/logout-everywhere', {}, { csrf: await tokenOn(client, '/account') });
+    expect(accepted.statusCode).toBe(303);
+    expect(await sessionCount(user.id)).toBe(0);
+  });
+
+  it("refuses another session's token, even with the same secret", async () => {
+    const alice = await loginAs(app, 'buyer');
+    const bob = await loginAs(app, 'buyer');
+    await alice.client.get('/account');
+    bob.client.cookies.set(CSRF_COOKIE, alice.client.cookies.get(CSRF_COOKIE)!);
+    const alicesToken = await tokenOn(alice.client, '/account');
+    expect((await bob.client.post('/account/logout-everywhere', {}, { csrf: alicesToken })).statusCode).toBe(403);
+    expect(await sessionCount(bob.user.id)).toBe(1);
+  });
+});
+
+describe('the secret is replaced when a session starts or ends', () => {
+  it('at sign-in: the secret from before is cleared, and the page after gets a new one', async () => {
+    const user = await createTestUser(database.db, 'buyer');
+    const client = new TestClient(app);
+    await client.get('/login');
+    const before = client.cookies.get(CSRF_COOKIE);
+    expect(before).toBeDefined();
+    const login = await client.post('/login', { email: user.email, password: TEST_PASSWORD });
+    expect(login.statusCode).toBe(303);
+    expect(client.cookies.get(CSRF_COOKIE)).toBeUndefined();
+    await client.get('/account');
+    expect(client.cookies.get(CSRF_COOKIE)).toBeDefined();
+    expect(client.cookies.get(CSRF_COOKIE)).not.toBe(before);
+  });
+
+  it('at sign-up', async () => {
+    const client = new TestClient(app);
+    await client.get('/signup');
+    const before = client.cookies.get(CSRF_COOKIE);
+    const signup = await client.post('/signup', { email: `csrf-${Date.now()}@example.test`, password: TEST_PASSWORD, displayName: 'Csrf Rotation', role: 'buyer' });
+    expect(signup.statusCode).toBe(303);
+    await client.get('/account');
+    expect(client.cookies.get(CSRF_COOKIE)).not.toBe(before);
+  });
+
+  it('at sign-out', async () => {
+    const { client } = await loginAs(app, 'buyer');
+    await client.get('/account');
+    const before = client.cookies.get(CSRF_COOKIE);
+    expect((await client.post('/logout')).statusCode).toBe(303);
+    expect(client.cookies.get(CSRF_COOKIE)).toBeUndefined();
+    await client.get('/');
+    expect(client.cookies.get(CSRF_COOKIE)).not.toBe(before);
+  });
+
+  it('when the session cookie turns out dead, the page served with that news still has a working form', async () => {
+    const user = await createTestUser(database.db, 'buyer');
+    const client = new TestClient(app);
+    await client.get('/login');
+    client.cookies.set(SESSION_COOKIE, `${'a'.repeat(24)}.${'b'.repeat(24)}`);
+    const token = await tokenOn(client);
+    expect(client.cookies.get(SESSION_COOKIE)).toBeUndefined();
+    const login = await client.post('/login', { email: user.email, password: TEST_PASSWORD }, { csrf: token });
+    expect(login.statusCode).toBe(303);
+  });
+});

@@ -1,0 +1,67 @@
+// Request logs must not keep what Stripe puts in our URLs (the PaymentIntent client secret on the
+// custom flow's return URL) nor secret fields a handler might log.
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { redactUrl } from '../../src/http/log-redaction.ts';
+import { createStripeClient } from '../../src/stripe/client.ts';
+import { testConfig } from '../helpers/app.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+
+const CLIENT_SECRET = 'pi_3Abc123_secret_Zyx987LeakMe';
+
+let database: TestDatabase;
+let app: FastifyInstance;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
+  app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), db: database.db, stripe, logStream: { write: (line) => void lines.push(line) } });
+  app.get('/_test/logs-a-secret', async (request) => {
+    request.log.info({ client_secret: CLIENT_SECRET, intent: { id: 'pi_3Abc123', client_secret: CLIENT_SECRET } }, 'about to fail');
+    throw new Error(`Stripe said no to ${CLIENT_SECRET} with key sk_live_51KeyLeak`);
+  });
+  await app.ready();
+});
+afterAll(async () => {
+  await app.close();
+  await database.close();
+});
+
+describe('request logs', () => {
+  it('replace every query value, keeping the keys', async () => {
+    lines.length = 0;
+    const url = `/orders/00000000-0000-0000-0000-000000000000/complete?payment_intent=pi_3Abc123&payment_intent_client_secret=${CLIENT_SECRET}&redirect_status=succeeded`;
+    await app.inject({ method: 'GET', url });
+    const logged = lines.join('\n');
+    expect(logged).toContain('incoming request');
+    expect(logged).not.toContain(CLIENT_SECRET);
+    expect(logged).not.toContain('Zyx987LeakMe');
+    expect(logged).toContain('payment_intent_client_secret=[redacted]');
+  });
+
+  it('drop secret fields and secret-looking tokens from what handlers and errors log', async () => {
+    lines.length = 0;
+    const response = await app.inject({ method: 'GET', url: '/_test/logs-a-secret', headers: { accept: 'application/json' } });
+    expect(response.statusCode).toBe(500);
+    const logged = lines.join('\n');
+    expect(logged).toContain('about to fail');
+    expect(logged).toContain('request failed');
+    expect(logged).not.toContain('Zyx987LeakMe');
+    expect(logged).not.toContain('sk_live_51KeyLeak');
+    expect(response.body).not.toContain('Zyx987LeakMe');
+  });
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['/a?x=1&y=2', '/a?x=[redacted]&y=[redacted]'],
+    ['/a', '/a'],
+    ['/a?', '/a?'],
+    ['/pay/pi_1_secret_abc', '/pay/pi_1_secret_[redacted]'],
+    ['/a?flag', '/a?flag=[redacted]'],
+  ])('%s → %s', (url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
+});
