@@ -112,3 +112,17 @@ export async function orderRow(db: Kysely<Database>, orderId: string): Promise<O
 export function hiddenValue(body: string, name: string): string | undefined {
   return new RegExp(`name="${name}" value="([^"]*)"`).exec(body)?.[1];
 }
+
+/** What a buyer does on Stripe's (the emulator's) hosted Checkout page: type a card, press Pay. */
+export async function payOnCheckoutPage(sessionUrl: string, cardNumber: string): Promise<number> {
+  const page = await fetch(sessionUrl);
+  const action = /<form method="post" action="([^"]+)"/.exec(await page.text())?.[1];
+  if (action === undefined) throw new Error(`no payment form at ${sessionUrl}`);
+  const response = await fetch(new URL(action, sessionUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email: 'buyer@example.test', card_number: cardNumber }).toString(),
+  });
+  return response.status;
+}
