@@ -60,7 +60,7 @@ export async function validateSessionToken(db: Kysely<Database>, token: string, 
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select([
       'sessions.id as session_id', 'sessions.user_id', 'sessions.secret_hash', 'sessions.created_at as session_created_at',
-      'sessions.expires_at', 'users.id', 'users.email', 'users.password_hash', 'users.role', 'users.display_name', 'users.created_at',
+      'sessions.expires_at', 'users.id', 'users.email', 'users.password_hash', 'users.role', 'users.display_name', 'users.name_key', 'users.created_at',
     ])
     .where('sessions.id', '=', id)
     .executeTakeFirst();
@@ -86,7 +86,7 @@ export async function validateSessionToken(db: Kysely<Database>, token: string, 
     id: row.session_id, user_id: row.user_id, secret_hash: row.secret_hash, created_at: row.session_created_at, expires_at: expiresAt,
   };
   const user: User = {
-    id: row.id, email: row.email, password_hash: row.password_hash, role: row.role, display_name: row.display_name, created_at: row.created_at,
+    id: row.id, email: row.email, password_hash: row.password_hash, role: row.role, display_name: row.display_name, name_key: row.name_key, created_at: row.created_at,
   };
   return { session, user, renewed };
 }
@@ -105,4 +105,9 @@ export async function invalidateAllSessions(db: Kysely<Database>, userId: string
 export function sessionIdOf(token: string): string | undefined {
   const id = token.split('.')[0];
   return id !== undefined && id.length === 24 ? id : undefined;
+}
+
+/** A user's sessions, newest first (the account page lists them). */
+export async function listUserSessions(db: Kysely<Database>, userId: string): Promise<Pick<Session, 'id' | 'created_at' | 'expires_at'>[]> {
+  return db.selectFrom('sessions').select(['id', 'created_at', 'expires_at']).where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
 }

@@ -1,4 +1,5 @@
-// Signing up: the checks a schema cannot make, the account, and the limit on learning who has one.
+// Signing up: the checks a schema cannot make (name, password strength), the account, and the limit
+// on learning who has one.
 //
 // Sign-up tells a person when their email already has an account ("Log in instead?"): without an
 // email round-trip (confirm by link, which this product does not have) a uniform answer would leave
@@ -10,6 +11,7 @@
 // tells: a wrong password and an unknown email get the same answer in the same time.
 import { sql, type Kysely } from 'kysely';
 import type { Database, Role, User } from '../db/schema.ts';
+import { displayNameProblem } from './display-names.ts';
 import { throttleAddress } from './login-throttle.ts';
 import { passwordWeakness } from './password-strength.ts';
 import { createUser } from './users.ts';
@@ -26,11 +28,13 @@ export interface SignupInput {
 
 export type SignupResult =
   | { ok: true; user: User }
-  | { ok: false; reason: 'weak_password'; message: string }
-  | { ok: false; reason: 'email_taken' }
+  | { ok: false; reason: 'weak_password' | 'bad_name'; message: string }
+  | { ok: false; reason: 'email_taken' | 'name_taken' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 export async function signUp(db: Kysely<Database>, input: SignupInput, clientAddress: string, now = new Date()): Promise<SignupResult> {
+  const nameProblem = displayNameProblem(input.displayName, input.role);
+  if (nameProblem !== null) return { ok: false, reason: 'bad_name', message: nameProblem };
   const weakness = passwordWeakness(input.password, { email: input.email, displayName: input.displayName });
   if (weakness !== null) return { ok: false, reason: 'weak_password', message: weakness };
 
@@ -39,8 +43,9 @@ export async function signUp(db: Kysely<Database>, input: SignupInput, clientAdd
   if (!probe.admitted) return { ok: false, reason: 'throttled', retryAfterSeconds: probe.retryAfterSeconds };
 
   const created = await createUser(db, input);
-  if (!created.ok) return { ok: false, reason: 'email_taken' };
-  await db.deleteFrom('signup_probes').where('id', '=', probe.id).execute();
+  // Only "email taken" tells anything about accounts; a taken seller name is public anyway.
+  if (created.ok || created.reason === 'name_taken') await db.deleteFrom('signup_probes').where('id', '=', probe.id).execute();
+  if (!created.ok) return { ok: false, reason: created.reason };
   return { ok: true, user: created.user };
 }
 

@@ -3,6 +3,7 @@
 // inbox events made by generate_series in batches (a million of each takes a minute or two, not an
 // hour of inserts from JavaScript). Row g of either table is g seconds older than the first, so
 // growing a table adds older rows and the newest pages stay the same.
+import { displayNameKey } from '../../auth/display-names.ts';
 import { sql, type Kysely } from 'kysely';
 import { hashPassword } from '../../auth/passwords.ts';
 import { createSession, SESSION_COOKIE } from '../../auth/sessions.ts';
@@ -15,13 +16,13 @@ const BATCH = 100_000;
 export async function seedMarketplace(db: Kysely<Database>, options: { sellers: number; buyers: number; listingsPerSeller: number }): Promise<void> {
   const passwordHash = await hashPassword('bench-password-not-used');
   await sql`
-    insert into users (email, password_hash, role, display_name)
-    select 'seller' || g || '@bench.example', ${passwordHash}, 'seller', 'Bench seller ' || lpad(g::text, 4, '0') from generate_series(1, ${options.sellers}) g`.execute(
+    insert into users (email, password_hash, role, display_name, name_key)
+    select 'seller' || g || '@bench.example', ${passwordHash}, 'seller', 'Bench seller ' || lpad(g::text, 4, '0'), 'bench seller ' || lpad(g::text, 4, '0') from generate_series(1, ${options.sellers}) g`.execute(
     db,
   );
   await sql`
-    insert into users (email, password_hash, role, display_name)
-    select 'buyer' || g || '@bench.example', ${passwordHash}, 'buyer', 'Bench buyer ' || g from generate_series(1, ${options.buyers}) g`.execute(db);
+    insert into users (email, password_hash, role, display_name, name_key)
+    select 'buyer' || g || '@bench.example', ${passwordHash}, 'buyer', 'Bench buyer ' || g, 'bench buyer ' || g from generate_series(1, ${options.buyers}) g`.execute(db);
   await sql`
     insert into sellers (id, stripe_account_id, account_country, account_state, charges_enabled, payouts_enabled, details_submitted, state_observed_at)
     select id, 'acct_seed' || lpad(row_number() over (order by email)::text, 6, '0'), 'US', 'enabled', true, true, true, now()
@@ -37,7 +38,7 @@ export async function seedMarketplace(db: Kysely<Database>, options: { sellers: 
 export async function seedAdminCookie(db: Kysely<Database>): Promise<string> {
   const admin = await db
     .insertInto('users')
-    .values({ email: 'admin@bench.example', password_hash: await hashPassword('bench-password-not-used'), role: 'admin', display_name: 'Bench admin' })
+    .values({ email: 'admin@bench.example', password_hash: await hashPassword('bench-password-not-used'), role: 'admin', display_name: 'Bench admin', name_key: displayNameKey('Bench admin') })
     .returning('id')
     .executeTakeFirstOrThrow();
   const { token } = await createSession(db, admin.id);
