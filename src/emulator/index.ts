@@ -31,8 +31,8 @@ export function createEmulator(options: EmulatorOptions = {}): EmulatorCore {
   const core = new EmulatorCore(options);
   registerConnect(core);
   // Billing registers after payments and gets its `Payments` (resources/payments/api.ts).
-  registerPayments(core);
-  registerBilling(core);
+  const pay = registerPayments(core);
+  registerBilling(core, pay);
   return core;
 }
 

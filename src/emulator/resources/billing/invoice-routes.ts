@@ -9,6 +9,7 @@ import { p, str, bool, mergeMetadata } from '../../core/params.ts';
 import { invalidRequest, cardError } from '../../core/errors.ts';
 import type { Billing } from './context.ts';
 import { applyIncludes } from './includes.ts';
+import { resolvePaymentMethod } from '../payments/api.ts';
 import { finalizeInvoice, markInvoicePaid, markUncollectible, voidInvoice, subscriptionOfInvoice } from './invoices.ts';
 import { collectInvoice, paymentMethodFor } from './collection.ts';
 import { subscriptionAfterInvoicePaid } from './subscription-status.ts';
@@ -112,7 +113,7 @@ export function registerInvoiceRoutes(b: Billing): void {
         return respond(req, b.invoices.require(inv.id, req.account));
       }
       const pmId = str(req.params, 'payment_method');
-      const pm = pmId ? b.pay.resolvePaymentMethod(req.account, pmId) : undefined;
+      const pm = pmId ? resolvePaymentMethod(b.pay, req.account, pmId) : undefined;
       const { invoice, outcome } = collectInvoice(b, req.account, inv.id, {
         automatic: false,
         offSession: bool(req.params, 'off_session') ?? true,

@@ -17,10 +17,9 @@ import { p, PAYMENT_METHOD_TYPES_REMOVED, str, bool, obj, mergeMetadata, type Pa
 import { invalidRequest, cardError, StripeError } from '../../core/errors.ts';
 import { randomToken } from '../../core/ids.ts';
 import type { Billing } from './context.ts';
+import { cardOf, DETACHED_MESSAGE, isDetached, markSetUpForOffSession, resolvePaymentMethod } from '../payments/api.ts';
 import { requireCustomer } from './customers.ts';
-import { attachPaymentMethod, isDetached, DETACHED_MESSAGE } from './payment-methods.ts';
-
-export const OFF_SESSION_READY = 'offSessionReady';
+import { attachPaymentMethod } from './payment-methods.ts';
 
 export type SetupResult = { kind: 'succeeded' | 'requires_action'; si: Stripe.SetupIntent } | { kind: 'failed'; si: Stripe.SetupIntent; error: StripeError };
 
@@ -49,7 +48,7 @@ export function createSetupIntent(
   if (o.customer) requireCustomer(b, o.customer, account, 'customer');
   if (o.onBehalfOf && !b.core.getAccount(o.onBehalfOf))
     throw invalidRequest(`No such account: '${o.onBehalfOf}'`, { code: 'resource_missing', param: 'on_behalf_of' });
-  const pm = o.paymentMethod ? b.pay.resolvePaymentMethod(account, o.paymentMethod) : undefined;
+  const pm = o.paymentMethod ? resolvePaymentMethod(b.pay, account, o.paymentMethod) : undefined;
   const id = b.core.newId('seti');
   const si: Stripe.SetupIntent = {
     id,
@@ -102,7 +101,7 @@ export function confirmSetupIntent(
   const pm =
     o.pm ??
     (o.paymentMethod
-      ? b.pay.resolvePaymentMethod(account, o.paymentMethod)
+      ? resolvePaymentMethod(b.pay, account, o.paymentMethod)
       : si.payment_method
         ? b.pay.pms.get(String(si.payment_method), account)
         : undefined);
@@ -112,7 +111,7 @@ export function confirmSetupIntent(
       { code: 'setup_intent_unexpected_state', extra: { setup_intent: si } },
     );
   }
-  if (isDetached(b, pm.id)) throw invalidRequest(DETACHED_MESSAGE, { code: 'payment_method_unexpected_state', param: 'payment_method' });
+  if (isDetached(b.pay, pm.id)) throw invalidRequest(DETACHED_MESSAGE, { code: 'payment_method_unexpected_state', param: 'payment_method' });
   if (pm.customer && si.customer && pm.customer !== si.customer) {
     throw invalidRequest('The provided PaymentMethod is attached to another customer.', { code: 'payment_method_unexpected_state', param: 'payment_method' });
   }
@@ -120,8 +119,8 @@ export function confirmSetupIntent(
   si.payment_method = pm.id;
   si.last_setup_error = null;
   si.next_action = null;
-  const card = b.pay.cardOf(pm.id);
-  if (card.decline && !isChargeOnlyDecline(card)) {
+  const card = cardOf(b.pay, pm.id);
+  if (card.decline && !card.attachable) {
     return fail(b, account, si, pm, { code: 'card_declined', decline_code: card.decline.decline_code, message: card.decline.message, type: 'card_error' });
   }
   if (card.threeDS === 'required' && internalOf(b, si.id).threeDS !== 'passed') {
@@ -135,11 +134,6 @@ export function confirmSetupIntent(
   }
   b.setupIntents.save(si);
   return succeed(b, account, si.id);
-}
-
-/** 0341-style cards: attaching and setting up succeed; only charges decline. */
-function isChargeOnlyDecline(card: { decline?: unknown }): boolean {
-  return (card as { attachable?: boolean }).attachable === true;
 }
 
 function fail(
@@ -177,8 +171,8 @@ function fail(
 function succeed(b: Billing, account: string, id: string): SetupResult {
   const si = b.setupIntents.require(id, account);
   const pmId = String(si.payment_method);
-  if (typeof si.customer === 'string') attachPaymentMethod(b, account, pmId, si.customer, 'payment_method');
-  if (si.usage === 'off_session') b.pay.pms.setInternal(pmId, { [OFF_SESSION_READY]: true });
+  if (typeof si.customer === 'string') attachPaymentMethod(b, account, pmId, si.customer);
+  if (si.usage === 'off_session') markSetUpForOffSession(b.pay, pmId);
   si.status = 'succeeded';
   si.next_action = null;
   const saved = b.setupIntents.save(si);
@@ -335,7 +329,7 @@ export function registerSetupIntents(b: Billing): void {
       if (pr.metadata !== undefined) si.metadata = mergeMetadata(si.metadata ?? {}, pr);
       if (pr.payment_method !== undefined) {
         const id = str(pr, 'payment_method');
-        const pm = id ? b.pay.resolvePaymentMethod(req.account, id) : undefined;
+        const pm = id ? resolvePaymentMethod(b.pay, req.account, id) : undefined;
         si.payment_method = pm?.id ?? null;
         si.status = pm ? 'requires_confirmation' : 'requires_payment_method';
       }
