@@ -30,9 +30,9 @@ export interface RunningEmulator {
 export function createEmulator(options: EmulatorOptions = {}): EmulatorCore {
   const core = new EmulatorCore(options);
   registerConnect(core);
-  // Billing charges through payments: it gets the `Payments` (resources/payments/api.ts).
-  const payments = registerPayments(core);
-  registerBilling(core, payments);
+  // Billing registers after payments and gets its `Payments` (resources/payments/api.ts).
+  const pay = registerPayments(core);
+  registerBilling(core, pay);
   return core;
 }
 

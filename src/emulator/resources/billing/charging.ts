@@ -6,10 +6,10 @@
  * exactly those of a one-off destination charge.
  */
 import type Stripe from 'stripe';
+import { confirmIntent, createIntent, intentInternal } from '../payments/api.ts';
 import type { Billing } from './context.ts';
 import { invoiceSplit } from './money.ts';
 import { idOf } from './subscription-objects.ts';
-import { confirmIntent, createIntent } from '../payments/api.ts';
 
 export type AttemptResult =
   | { kind: 'succeeded'; pi: Stripe.PaymentIntent }
@@ -29,7 +29,7 @@ export function createInvoiceIntent(
     applicationFeePercent: destination ? sub.application_fee_percent : null,
     transferAmountPercent: sub.transfer_data?.amount_percent,
   });
-  const pi = createIntent(b.pay, {
+  return createIntent(b.pay, {
     account,
     amount: invoice.amount_due,
     currency: invoice.currency,
@@ -44,37 +44,37 @@ export function createInvoiceIntent(
           ? 'Subscription update'
           : 'Subscription cycle',
     ...(paymentMethod ? { payment_method: paymentMethod } : {}),
+    // The card that pays a subscription is kept for its renewals (attached, set up off-session).
+    setup_future_usage: 'off_session',
+    internal: { invoice: invoice.id },
   });
-  // Stripe saves the card for the renewals that follow (the subscription's own PaymentIntents).
-  pi.setup_future_usage = 'off_session';
-  b.pay.pis.setInternal(pi.id, { invoice: invoice.id });
-  return b.pay.pis.save(pi);
 }
 
-/** Confirm the invoice's PaymentIntent with `paymentMethod`. */
+/**
+ * Confirm the invoice's PaymentIntent with `paymentMethod`. Off-session (renewals, retries), a
+ * card that needs authentication leaves the PaymentIntent in `requires_action` for the buyer
+ * (hosted invoice page, or `confirmation_secret` with Stripe.js) instead of declining.
+ */
 export function confirmInvoiceIntent(
   b: Billing,
   account: string,
   piId: string,
   opts: { paymentMethod: string; offSession: boolean; returnUrl?: string },
 ): AttemptResult {
-  const result = confirmIntent(b.pay, account, piId, { payment_method: opts.paymentMethod, ...(opts.returnUrl ? { return_url: opts.returnUrl } : {}) });
-  switch (result.kind) {
-    case 'succeeded':
-    case 'requires_capture':
-    case 'processing':
-      return { kind: 'succeeded', pi: result.pi };
-    case 'requires_action':
-      return { kind: 'requires_action', pi: result.pi };
-    case 'declined':
-      return { kind: 'declined', pi: result.pi, code: result.error.code ?? 'card_declined', message: result.error.message };
-  }
+  const result = confirmIntent(b.pay, account, piId, {
+    payment_method: opts.paymentMethod,
+    off_session: opts.offSession,
+    offSessionAuthentication: 'requires_action',
+    ...(opts.returnUrl ? { return_url: opts.returnUrl } : {}),
+  });
+  if (result.kind === 'declined') return { kind: 'declined', pi: result.pi, code: result.error.code ?? 'card_declined', message: result.error.message };
+  if (result.kind === 'requires_action') return { kind: 'requires_action', pi: result.pi };
+  return { kind: 'succeeded', pi: result.pi };
 }
 
 /** The invoice a PaymentIntent collects, if any. */
 export function invoiceOfIntent(b: Billing, piId: string): string | undefined {
-  const pi = b.pay.pis.get(piId);
-  if (!pi) return undefined;
-  const v = b.pay.pis.internal(piId).invoice;
+  if (!b.pay.pis.get(piId)) return undefined;
+  const v = (intentInternal(b.pay, piId) as { invoice?: unknown }).invoice;
   return typeof v === 'string' ? v : undefined;
 }

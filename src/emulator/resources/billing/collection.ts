@@ -34,7 +34,7 @@ import {
 import { nextRetryAt, settingsOf, RETRY_WINDOW } from './dunning.ts';
 import { customerDefaultPaymentMethod } from './customers.ts';
 import { idOf } from './subscription-objects.ts';
-import { isDetached } from './payment-methods.ts';
+import { isDetached } from '../payments/api.ts';
 
 export type CollectionOutcome = AttemptResult | { kind: 'no_payment_method' };
 
@@ -76,7 +76,7 @@ export function collectInvoice(
   }
   const piId = invoiceInternal(b, invoiceId).paymentIntent;
   const pm = o.paymentMethod ?? paymentMethodFor(b, account, inv);
-  if (!piId || !pm || isDetached(b, pm)) {
+  if (!piId || !pm || isDetached(b.pay, pm)) {
     applyFailure(b, account, invoiceId, { automatic: o.automatic, requiresAction: false });
     return { invoice: b.invoices.require(invoiceId, account), outcome: { kind: 'no_payment_method' } };
   }

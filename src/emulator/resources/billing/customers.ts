@@ -159,7 +159,7 @@ export function createCustomer(b: Billing, account: string, pr: Params): Stripe.
   applyWritable(b, account, c, { ...pr, ...(settings ? { invoice_settings: otherSettings } : {}) });
   b.customers.insert(account, c);
   if (pmToAttach) {
-    const pm = attachPaymentMethod(b, account, pmToAttach, c.id, 'payment_method');
+    const pm = attachPaymentMethod(b, account, pmToAttach, c.id);
     if (defaultPm) b.customers.update(c.id, (x) => void (x.invoice_settings.default_payment_method = pm.id));
   }
   const created = requireCustomer(b, c.id, account);

@@ -8,7 +8,9 @@ import type { EmulatorCore } from '../../core/core.ts';
 import { invalidRequest } from '../../core/errors.ts';
 import type { Payments } from '../payments/api.ts';
 import { billingContext } from './context.ts';
-import { registerCustomers } from './customers.ts';
+import { isDeleted, registerCustomers } from './customers.ts';
+import { reconcileIntent } from './collection.ts';
+import { productName } from './invoices.ts';
 import { registerPaymentMethodAttachment } from './payment-methods.ts';
 import { registerSetupIntents } from './setup-intents.ts';
 import { registerProducts, requireProduct, createProductFromData } from './products.ts';
@@ -48,6 +50,16 @@ export function registerBilling(core: EmulatorCore, pay: Payments): void {
   registerPortalSessions(b);
   registerPortalPage(b);
   core.onTick('billing', (now) => runBillingClock(b, now));
+
+  // What payments needs from billing: its customers and prices; what billing needs from payments:
+  // the outcome of an invoice's PaymentIntent confirmed elsewhere (Stripe.js, the 3DS page, the API).
+  pay.customerLookup = (account, id) => b.customers.get(id, account) !== undefined && !isDeleted(b, id);
+  pay.priceLookup = (account, id) => {
+    const price = b.prices.get(id, account);
+    return price ? { price, productName: productName(b, price) } : undefined;
+  };
+  pay.hooks.intentSucceeded.push((pi) => reconcileIntent(b, pi.id, 'succeeded'));
+  pay.hooks.intentPaymentFailed.push((pi) => reconcileIntent(b, pi.id, 'failed'));
 
   core.control('GET', '/_emulator/billing/settings', () => settingsOf(b));
   core.control('POST', '/_emulator/billing/settings', ({ body }) => {

@@ -12,9 +12,7 @@ import type Stripe from 'stripe';
 import type { PageRequest, PageResponse } from '../../core/core.ts';
 import { html, raw } from '../../core/html.ts';
 import { StripeError } from '../../core/errors.ts';
-import { page } from '../payments/layout.ts';
-import { lookupCardNumber } from '../payments/cards.ts';
-import { formatMoney } from '../payments/fees.ts';
+import { createCardPaymentMethod, formatMoney, lookupCardNumber, page } from '../payments/api.ts';
 import type { Billing } from './context.ts';
 import { hostedInvoiceUrl, invoiceInternal } from './invoices.ts';
 import { collectInvoice, paymentMethodFor, reconcileIntent } from './collection.ts';
@@ -100,7 +98,7 @@ export function registerInvoicePage(b: Billing): void {
     if (number) {
       const card = lookupCardNumber(number);
       if (!card.ok) return render(inv, account, card.message);
-      paymentMethod = b.pay.createCardPaymentMethod(account, card.card).id;
+      paymentMethod = createCardPaymentMethod(b.pay, account, card.card).id;
     }
     const here = hostedInvoiceUrl(b, inv.id);
     try {

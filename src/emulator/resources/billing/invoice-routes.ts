@@ -9,12 +9,12 @@ import { p, str, bool, mergeMetadata } from '../../core/params.ts';
 import { invalidRequest, cardError } from '../../core/errors.ts';
 import type { Billing } from './context.ts';
 import { applyIncludes } from './includes.ts';
+import { resolvePaymentMethod } from '../payments/api.ts';
 import { finalizeInvoice, markInvoicePaid, markUncollectible, voidInvoice, subscriptionOfInvoice } from './invoices.ts';
 import { collectInvoice, paymentMethodFor } from './collection.ts';
 import { subscriptionAfterInvoicePaid } from './subscription-status.ts';
 import { previousAttributes, hasChanges } from './diff.ts';
 import { prefixed } from './subscription-routes.ts';
-import { resolvePaymentMethod } from '../payments/api.ts';
 
 const STATUSES = ['draft', 'open', 'paid', 'uncollectible', 'void'];
 

@@ -17,8 +17,7 @@ import { buildInvoice, buildInvoicePayment } from './invoice-objects.ts';
 import { createInvoiceIntent } from './charging.ts';
 import { previousAttributes, hasChanges } from './diff.ts';
 import { idOf } from './subscription-objects.ts';
-import { minimumAmount } from '../payments/api.ts';
-import { cancelIntent } from '../payments/api.ts';
+import { cancelIntent, minimumAmount } from '../payments/api.ts';
 
 export interface InvoiceInternal {
   /** The PaymentIntent collecting it (once finalized with something due). */

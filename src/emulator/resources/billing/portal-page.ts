@@ -26,9 +26,7 @@ import type Stripe from 'stripe';
 import type { PageRequest, PageResponse } from '../../core/core.ts';
 import { html, raw, type RawHtml } from '../../core/html.ts';
 import { StripeError } from '../../core/errors.ts';
-import { page } from '../payments/layout.ts';
-import { lookupCardNumber, TEST_CARDS } from '../payments/cards.ts';
-import { formatMoney } from '../payments/fees.ts';
+import { createCardPaymentMethod, formatMoney, lookupCardNumber, page, TEST_CARDS } from '../payments/api.ts';
 import type { Billing } from './context.ts';
 import { sessionForToken } from './portal-sessions.ts';
 import { cancelSubscription, updateSubscription } from './subscriptions.ts';
@@ -360,7 +358,7 @@ export function registerPortalPage(b: Billing): void {
       if (!c.cfg.features.payment_method_update.enabled) return fail(c, 'Payment methods cannot be changed here.');
       const found = lookupCardNumber(field(req.form, 'card_number') ?? '');
       if (!found.ok) return fail(c, found.message);
-      const pm = b.pay.createCardPaymentMethod(c.account, found.card);
+      const pm = createCardPaymentMethod(b.pay, c.account, found.card);
       const si = createSetupIntent(b, c.account, {
         customer: c.session.customer,
         usage: 'off_session',

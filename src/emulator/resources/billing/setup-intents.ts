@@ -17,11 +17,9 @@ import { p, PAYMENT_METHOD_TYPES_REMOVED, str, bool, obj, mergeMetadata, type Pa
 import { invalidRequest, cardError, StripeError } from '../../core/errors.ts';
 import { randomToken } from '../../core/ids.ts';
 import type { Billing } from './context.ts';
+import { cardOf, DETACHED_MESSAGE, isDetached, markSetUpForOffSession, resolvePaymentMethod } from '../payments/api.ts';
 import { requireCustomer } from './customers.ts';
-import { attachPaymentMethod, isDetached, DETACHED_MESSAGE } from './payment-methods.ts';
-import { cardOf, resolvePaymentMethod } from '../payments/api.ts';
-
-export const OFF_SESSION_READY = 'offSessionReady';
+import { attachPaymentMethod } from './payment-methods.ts';
 
 export type SetupResult = { kind: 'succeeded' | 'requires_action'; si: Stripe.SetupIntent } | { kind: 'failed'; si: Stripe.SetupIntent; error: StripeError };
 
@@ -113,7 +111,7 @@ export function confirmSetupIntent(
       { code: 'setup_intent_unexpected_state', extra: { setup_intent: si } },
     );
   }
-  if (isDetached(b, pm.id)) throw invalidRequest(DETACHED_MESSAGE, { code: 'payment_method_unexpected_state', param: 'payment_method' });
+  if (isDetached(b.pay, pm.id)) throw invalidRequest(DETACHED_MESSAGE, { code: 'payment_method_unexpected_state', param: 'payment_method' });
   if (pm.customer && si.customer && pm.customer !== si.customer) {
     throw invalidRequest('The provided PaymentMethod is attached to another customer.', { code: 'payment_method_unexpected_state', param: 'payment_method' });
   }
@@ -122,7 +120,7 @@ export function confirmSetupIntent(
   si.last_setup_error = null;
   si.next_action = null;
   const card = cardOf(b.pay, pm.id);
-  if (card.decline && !isChargeOnlyDecline(card)) {
+  if (card.decline && !card.attachable) {
     return fail(b, account, si, pm, { code: 'card_declined', decline_code: card.decline.decline_code, message: card.decline.message, type: 'card_error' });
   }
   if (card.threeDS === 'required' && internalOf(b, si.id).threeDS !== 'passed') {
@@ -136,11 +134,6 @@ export function confirmSetupIntent(
   }
   b.setupIntents.save(si);
   return succeed(b, account, si.id);
-}
-
-/** 0341-style cards: attaching and setting up succeed; only charges decline. */
-function isChargeOnlyDecline(card: { decline?: unknown }): boolean {
-  return (card as { attachable?: boolean }).attachable === true;
 }
 
 function fail(
@@ -178,8 +171,8 @@ function fail(
 function succeed(b: Billing, account: string, id: string): SetupResult {
   const si = b.setupIntents.require(id, account);
   const pmId = String(si.payment_method);
-  if (typeof si.customer === 'string') attachPaymentMethod(b, account, pmId, si.customer, 'payment_method');
-  if (si.usage === 'off_session') b.pay.pms.setInternal(pmId, { [OFF_SESSION_READY]: true });
+  if (typeof si.customer === 'string') attachPaymentMethod(b, account, pmId, si.customer);
+  if (si.usage === 'off_session') markSetUpForOffSession(b.pay, pmId);
   si.status = 'succeeded';
   si.next_action = null;
   const saved = b.setupIntents.save(si);

@@ -13,8 +13,7 @@ import type Stripe from 'stripe';
 import type { PageRequest, PageResponse } from '../../core/core.ts';
 import { html } from '../../core/html.ts';
 import { StripeError } from '../../core/errors.ts';
-import { page } from '../payments/layout.ts';
-import { lookupCardNumber } from '../payments/cards.ts';
+import { createCardPaymentMethod, lookupCardNumber, page } from '../payments/api.ts';
 import type { Billing } from './context.ts';
 import { completeSetupAuthentication, confirmSetupIntent, setupIntentReturnUrl, setupReturnUrl } from './setup-intents.ts';
 
@@ -105,7 +104,7 @@ export function registerSetupPages(b: Billing): void {
     const found = lookupCardNumber(field(req.form, 'card_number') ?? '');
     if (!found.ok) return jsonError(402, { type: 'card_error', code: found.code, message: found.message, param: 'number' });
     try {
-      const pm = b.pay.createCardPaymentMethod(r.account, found.card);
+      const pm = createCardPaymentMethod(b.pay, r.account, found.card);
       const result = confirmSetupIntent(b, r.account, r.si.id, { pm, returnUrl: field(req.form, 'return_url') });
       if (result.kind === 'failed') return { status: result.error.status, json: result.error.toBody(), headers: cors };
       return { json: result.si, headers: cors };

@@ -12,6 +12,7 @@ import { requireProduct } from './products.ts';
 import { requireCustomer } from './customers.ts';
 import { validPercent } from './money.ts';
 import { applyIncludes } from './includes.ts';
+import { requireTransferDestination } from '../payments/api.ts';
 import {
   cancelSubscription,
   createSubscription,
@@ -24,7 +25,6 @@ import {
   type SubscriptionChanges,
 } from './subscriptions.ts';
 import { requireSubscription } from './subscription-status.ts';
-import { requireTransferDestination } from '../payments/api.ts';
 
 const priceDataSpec = p.object(
   {

@@ -6,7 +6,17 @@
 export type { Payments, PaymentHooks, IntentListener, CheckoutCompletingListener, CheckoutModeExtension } from './state.ts';
 
 // PaymentMethods
-export { cardOf, createCardPaymentMethod, resolvePaymentMethod, retrievePaymentMethod } from './payment-methods.ts';
+export {
+  attachPaymentMethod,
+  cardOf,
+  createCardPaymentMethod,
+  detachPaymentMethod,
+  DETACHED_MESSAGE,
+  isDetached,
+  markSetUpForOffSession,
+  resolvePaymentMethod,
+  retrievePaymentMethod,
+} from './payment-methods.ts';
 export { lookupCardNumber, cardForTestPaymentMethod, TEST_CARDS, type TestCard } from './cards.ts';
 
 // PaymentIntents (e.g. an invoice's)
@@ -40,3 +50,6 @@ export { completeCheckoutSession, expireCheckoutSession, successRedirect } from 
 // Money helpers (the one place for Stripe's fee and money formatting in the emulator)
 export { formatMoney, stripeFee, minimumAmount } from './fees.ts';
 export { requireTransferDestination, validateAmount, validateConnectParams, validateCurrency } from './validation.ts';
+
+// Hosted pages: the common layout (with the "Stripe emulator" label)
+export { page } from './layout.ts';

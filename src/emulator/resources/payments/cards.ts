@@ -15,7 +15,15 @@ export interface TestCard {
   funding: 'credit';
   /** `required`: every on-session payment needs 3DS (challenge page). */
   threeDS: 'required' | 'optional';
+  /**
+   * Off-session payments with a `required` card: `authenticate` every time (3184, 3220),
+   * `after_setup`: only until the card was set up for off-session use (3155, via a SetupIntent or
+   * an authenticated `setup_future_usage: off_session` payment), `passes`: already set up (0446).
+   */
+  offSession?: 'authenticate' | 'after_setup' | 'passes';
   decline?: { decline_code: DeclineCode; message: string };
+  /** A declining card that can still be attached and set up; only charges decline (0341). */
+  attachable?: boolean;
   dispute?: DisputeKind;
   /** Funds go straight to the available balance (0077 / `pm_card_bypassPending`). */
   bypassPending?: boolean;
@@ -42,9 +50,14 @@ export const DECLINE_MESSAGES: Record<DeclineCode, string> = {
 export const TEST_CARDS: Record<string, TestCard> = Object.fromEntries(
   [
     visa('4242424242424242', 'Succeeds'),
-    visa('4000002500003155', '3DS required unless set up', { threeDS: 'required' }),
-    visa('4000000000003220', '3DS2 required', { threeDS: 'required' }),
-    visa('4000002760003184', 'Always authenticate', { threeDS: 'required' }),
+    visa('4000002500003155', '3DS required unless set up', { threeDS: 'required', offSession: 'after_setup' }),
+    visa('4000000000003220', '3DS2 required', { threeDS: 'required', offSession: 'authenticate' }),
+    visa('4000002760003184', 'Always authenticate', { threeDS: 'required', offSession: 'authenticate' }),
+    visa('4000003800000446', '3DS on-session; already set up off-session', { threeDS: 'required', offSession: 'passes' }),
+    visa('4000000000000341', 'Attaches; every charge declines', {
+      decline: { decline_code: 'generic_decline', message: DECLINE_MESSAGES.generic_decline },
+      attachable: true,
+    }),
     visa('4000000000000002', 'Declined (generic_decline)', { decline: { decline_code: 'generic_decline', message: DECLINE_MESSAGES.generic_decline } }),
     visa('4000000000009995', 'Declined (insufficient_funds)', {
       decline: { decline_code: 'insufficient_funds', message: DECLINE_MESSAGES.insufficient_funds },
@@ -68,6 +81,8 @@ export const TEST_PAYMENT_METHODS: Record<string, string> = {
   pm_card_threeDSecure2Required: '4000000000003220',
   pm_card_authenticationRequiredOnSetup: '4000002500003155',
   pm_card_authenticationRequired: '4000002760003184',
+  pm_card_authenticationRequiredSetupForOffSession: '4000003800000446',
+  pm_card_chargeCustomerFail: '4000000000000341',
   pm_card_bypassPending: '4000000000000077',
   pm_card_createDispute: '4000000000000259',
   pm_card_createDisputeProductNotReceived: '4000000000002685',

@@ -14,7 +14,7 @@ import { cardError } from '../../core/errors.ts';
 import type { TestCard } from './cards.ts';
 import { stripeFee, stripeFeeDetails } from './fees.ts';
 import { billingDetails, chargeCardDetails, declineOutcome, successOutcome } from './objects.ts';
-import { cardOf } from './payment-methods.ts';
+import { cardOf, saveForFutureUsage } from './payment-methods.ts';
 import { makeTransfer } from './transfers.ts';
 import { makeApplicationFee, PLATFORM_APPLICATION } from './application-fees.ts';
 import { openDispute } from './disputes.ts';
@@ -73,6 +73,7 @@ export function attemptCharge(pay: Payments, account: string, id: string, authen
     pi = pay.pis.save(pi);
     pay.core.emitEvent({ type: 'charge.succeeded', object: charge, account });
     pay.core.emitEvent({ type: 'payment_intent.amount_capturable_updated', object: pi, account });
+    saveForFutureUsage(pay, account, pi);
     return { kind: 'requires_capture', pi };
   }
   pay.pis.save(pi);
@@ -85,6 +86,7 @@ export function attemptCharge(pay: Payments, account: string, id: string, authen
   pay.core.emitEvent({ type: 'charge.succeeded', object: charge, account });
   pay.core.emitEvent({ type: 'payment_intent.succeeded', object: pi, account });
   afterSuccess(pay, account, chargeId);
+  saveForFutureUsage(pay, account, pi);
   for (const listener of pay.hooks.intentSucceeded) listener(pi, account);
   return { kind: 'succeeded', pi };
 }

@@ -4,9 +4,9 @@
  */
 import type Stripe from 'stripe';
 import { randomToken } from '../../core/ids.ts';
-import { StripeError, invalidRequest } from '../../core/errors.ts';
+import { StripeError, cardError, invalidRequest } from '../../core/errors.ts';
 import { afterSuccess, attemptCharge, captureCharge } from './charges.ts';
-import { cardOf, resolvePaymentMethod } from './payment-methods.ts';
+import { DETACHED_MESSAGE, cardOf, isDetached, isSetUpForOffSession, resolvePaymentMethod } from './payment-methods.ts';
 import { validateAmount, validateConnectParams, validateCurrency } from './validation.ts';
 import type { Payments } from './state.ts';
 
@@ -41,6 +41,8 @@ export interface CreateIntentInput {
   paramPrefix?: string | undefined;
   /** Emulator-private data stored with the PaymentIntent (e.g. billing's `{invoice: 'in_…'}`), never returned. */
   internal?: Record<string, unknown> | undefined;
+  /** Save the card for later on success (attached to `customer`; `off_session`: set up for off-session payments). */
+  setup_future_usage?: Stripe.PaymentIntent.SetupFutureUsage | undefined;
 }
 
 export type ConfirmResult =
@@ -103,7 +105,7 @@ export function createIntent(pay: Payments, input: CreateIntentInput): Stripe.Pa
     processing: null,
     receipt_email: input.receipt_email ?? null,
     review: null,
-    setup_future_usage: null,
+    setup_future_usage: input.setup_future_usage ?? null,
     shipping: null,
     source: null,
     statement_descriptor: input.statement_descriptor ?? null,
@@ -141,6 +143,17 @@ export function confirmIntent(
     receipt_email?: string | undefined;
     capture_method?: Stripe.PaymentIntent.CaptureMethod | undefined;
     pm?: Stripe.PaymentMethod | undefined;
+    /** The customer is not present: no 3DS challenge is possible (see `offSessionAuthentication`). */
+    off_session?: boolean | undefined;
+    /**
+     * When an off-session payment needs authentication: `decline` (the API's 402
+     * `authentication_required`, status `requires_payment_method`; the default) or
+     * `requires_action` (an invoice's PaymentIntent waits for the buyer, who authenticates on the
+     * hosted invoice page).
+     */
+    offSessionAuthentication?: 'decline' | 'requires_action' | undefined;
+    /** `error_on_requires_action`: fail instead of asking for 3DS. */
+    errorOnRequiresAction?: boolean | undefined;
   },
 ): ConfirmResult {
   let pi = requireIntent(pay, id, account);
@@ -160,6 +173,8 @@ export function confirmIntent(
   if (!pm) {
     throw invalidRequest(MISSING_PAYMENT_METHOD, { code: 'payment_intent_unexpected_state', extra: { payment_intent: pi } });
   }
+  if (isDetached(pay, pm.id))
+    throw invalidRequest(DETACHED_MESSAGE, { code: 'payment_method_unexpected_state', param: 'payment_method', extra: { payment_intent: pi } });
   const previousPm = pi.payment_method;
   pi.payment_method = pm.id;
   if (opts.receipt_email !== undefined) pi.receipt_email = opts.receipt_email;
@@ -172,6 +187,14 @@ export function confirmIntent(
   if (previousPm !== pm.id && internal.threeDS === 'passed') pay.pis.setInternal(pi.id, { threeDS: undefined });
 
   if (card.threeDS === 'required' && intentInternal(pay, pi.id).threeDS !== 'passed') {
+    const passesOffSession = card.offSession === 'passes' || (card.offSession === 'after_setup' && isSetUpForOffSession(pay, pm.id));
+    if (opts.off_session && passesOffSession) {
+      pay.pis.save(pi);
+      return attemptCharge(pay, account, pi.id, false);
+    }
+    if ((opts.off_session && opts.offSessionAuthentication !== 'requires_action') || opts.errorOnRequiresAction) {
+      return authenticationRequired(pay, account, pi, pm);
+    }
     pi.status = 'requires_action';
     const url = pay.core.pageUrl(`/hosted/3ds/${pi.id}?client_secret=${encodeURIComponent(pi.client_secret ?? '')}`);
     pi.next_action = { type: 'redirect_to_url', redirect_to_url: { url, return_url: opts.return_url ?? null } };
@@ -182,6 +205,36 @@ export function confirmIntent(
   }
   pay.pis.save(pi);
   return attemptCharge(pay, account, pi.id, false);
+}
+
+/**
+ * An off-session payment (or `error_on_requires_action`) with a card that needs authentication:
+ * 402 `authentication_required`, the PaymentIntent back to `requires_payment_method` with the card
+ * in `last_payment_error.payment_method`, so the integration can bring the buyer back to confirm
+ * it on-session (docs.stripe.com/payments/save-and-reuse, "Handle failures").
+ */
+function authenticationRequired(pay: Payments, account: string, pi: Stripe.PaymentIntent, pm: Stripe.PaymentMethod): ConfirmResult {
+  const message = 'Your card was declined. This transaction requires authentication.';
+  pi.status = 'requires_payment_method';
+  pi.next_action = null;
+  pi.payment_method = null;
+  pi.last_payment_error = {
+    code: 'authentication_required',
+    decline_code: 'authentication_required',
+    doc_url: 'https://stripe.com/docs/error-codes/authentication-required',
+    message,
+    payment_method: pm,
+    type: 'card_error',
+  };
+  const saved = pay.pis.save(pi);
+  pay.core.emitEvent({ type: 'payment_intent.payment_failed', object: saved, account });
+  for (const listener of pay.hooks.intentPaymentFailed) listener(saved, account);
+  const error = cardError(message, {
+    code: 'authentication_required',
+    decline_code: 'authentication_required',
+    extra: { payment_intent: saved, payment_method: pm },
+  });
+  return { kind: 'declined', pi: saved, error };
 }
 
 /** Outcome of the 3DS challenge page. */

@@ -1,9 +1,17 @@
 /**
- * PaymentMethods (cards only): created from test cards, `pm_card_*` test ids cloned on use.
- * Saving them on customers (attach, detach) is billing's: ../billing/payment-methods.ts.
+ * PaymentMethods (cards only): created from test cards, `pm_card_*` test ids cloned on use, and
+ * attached to or detached from a customer (Customers belong to billing, which checks the
+ * customer exists before calling `attachPaymentMethod`).
+ *
+ * Saving rules (docs.stripe.com/api/payment_methods/attach, /testing): a card that declines every
+ * charge (0002, 9995) cannot be attached (402 `card_declined`) while 0341 attaches and declines
+ * when charged; detaching is permanent: a detached method can't be attached again or used for a
+ * payment. A card is "set up for off-session use" after a SetupIntent with `usage: off_session`
+ * or a payment with `setup_future_usage: off_session` succeeded with it (3155 then pays
+ * off-session without authentication).
  */
 import type Stripe from 'stripe';
-import { invalidRequest } from '../../core/errors.ts';
+import { cardError, invalidRequest } from '../../core/errors.ts';
 import { cardForTestPaymentMethod, type TestCard } from './cards.ts';
 import { buildPaymentMethod } from './objects.ts';
 import type { Payments } from './state.ts';
@@ -40,4 +48,81 @@ export function retrievePaymentMethod(pay: Payments, account: string, id: string
   const test = cardForTestPaymentMethod(id);
   if (test) return buildPaymentMethod({ id, card: test, created: pay.core.now() });
   return pay.pms.require(id, account);
+}
+
+/**
+ * Attach a PaymentMethod (or a `pm_card_*` id, cloned first) to `customer`; emits
+ * `payment_method.attached`. The caller has checked that the customer exists.
+ */
+export function attachPaymentMethod(pay: Payments, account: string, pmId: string, customer: string): Stripe.PaymentMethod {
+  const pm = resolvePaymentMethod(pay, account, pmId, 'payment_method');
+  if (pm.customer && pm.customer !== customer) {
+    throw invalidRequest('The payment method you provided has already been attached to a customer.', {
+      code: 'payment_method_unexpected_state',
+      param: 'customer',
+    });
+  }
+  if (pm.customer === customer) return pm;
+  if (isDetached(pay, pm.id)) throw invalidRequest(DETACHED_MESSAGE, { code: 'payment_method_unexpected_state', param: 'payment_method' });
+  const card = cardOf(pay, pm.id);
+  if (card.decline && !card.attachable) {
+    throw cardError(card.decline.message, { code: 'card_declined', decline_code: card.decline.decline_code, extra: { payment_method: pm } });
+  }
+  pm.customer = customer;
+  const saved = pay.pms.save(pm);
+  pay.core.emitEvent({ type: 'payment_method.attached', object: saved, account });
+  return saved;
+}
+
+/** Detach a PaymentMethod from its customer; emits `payment_method.detached`. */
+export function detachPaymentMethod(pay: Payments, account: string, pmId: string): Stripe.PaymentMethod {
+  const pm = pay.pms.require(pmId, account, 'payment_method');
+  if (!pm.customer) {
+    throw invalidRequest('The payment method you provided is not attached to a customer so detachment is impossible.', {
+      code: 'payment_method_unexpected_state',
+      param: 'payment_method',
+    });
+  }
+  const previous = pm.customer;
+  pm.customer = null;
+  const saved = pay.pms.save(pm);
+  pay.pms.setInternal(pm.id, { detached: true });
+  pay.core.emitEvent({ type: 'payment_method.detached', object: saved, account, previousAttributes: { customer: previous } });
+  return saved;
+}
+
+export const DETACHED_MESSAGE =
+  'This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.';
+
+/** Detached for good (it can't be attached again or pay). */
+export function isDetached(pay: Payments, pmId: string): boolean {
+  return pay.pms.get(pmId) !== undefined && pay.pms.internal(pmId).detached === true;
+}
+
+/** The card was set up for off-session payments (SetupIntent or an authenticated `setup_future_usage` payment). */
+export function markSetUpForOffSession(pay: Payments, pmId: string): void {
+  pay.pms.setInternal(pmId, { setUpForOffSession: true });
+}
+
+export function isSetUpForOffSession(pay: Payments, pmId: string): boolean {
+  return pay.pms.internal(pmId).setUpForOffSession === true;
+}
+
+/**
+ * After a payment with `setup_future_usage` succeeded: the card is attached to the
+ * PaymentIntent's customer (`payment_method.attached`) and, for `off_session`, set up for
+ * off-session payments.
+ */
+export function saveForFutureUsage(pay: Payments, account: string, pi: Stripe.PaymentIntent): void {
+  if (!pi.setup_future_usage || !pi.payment_method) return;
+  const pmId = typeof pi.payment_method === 'string' ? pi.payment_method : pi.payment_method.id;
+  const customer = typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null);
+  const pm = pay.pms.get(pmId, account);
+  if (!pm) return;
+  if (customer && !pm.customer && !isDetached(pay, pmId)) {
+    pm.customer = customer;
+    const saved = pay.pms.save(pm);
+    pay.core.emitEvent({ type: 'payment_method.attached', object: saved, account });
+  }
+  if (pi.setup_future_usage === 'off_session') markSetUpForOffSession(pay, pmId);
 }

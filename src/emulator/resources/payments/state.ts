@@ -56,6 +56,8 @@ export interface Payments {
    * billing), with the product's name for the line item; unset or undefined → "No such price".
    */
   priceLookup: ((account: string, priceId: string) => { price: Stripe.Price; productName: string } | undefined) | undefined;
+  /** Whether `customer` is one of the account's live customers (Customers belong to billing); unset: not checked. */
+  customerLookup: ((account: string, customerId: string) => boolean) | undefined;
 }
 
 export function createPayments(core: EmulatorCore): Payments {
@@ -76,5 +78,6 @@ export function createPayments(core: EmulatorCore): Payments {
     hooks: { intentSucceeded: [], intentPaymentFailed: [], checkoutCompleting: [] },
     checkoutModes: new Map(),
     priceLookup: undefined,
+    customerLookup: undefined,
   };
 }

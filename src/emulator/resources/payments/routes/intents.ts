@@ -1,7 +1,7 @@
 /** `/v1/payment_intents` routes: create (optionally confirming), retrieve, update, confirm, capture, cancel, list. */
 import type Stripe from 'stripe';
 import type { EmulatorCore } from '../../../core/core.ts';
-import { p, PAYMENT_METHOD_TYPES_REMOVED, str, int, bool, obj, mergeMetadata } from '../../../core/params.ts';
+import { p, PAYMENT_METHOD_TYPES_REMOVED, str, int, bool, obj, mergeMetadata, type Params } from '../../../core/params.ts';
 import { invalidRequest } from '../../../core/errors.ts';
 import { MISSING_PAYMENT_METHOD, cancelIntent, captureIntent, confirmIntent, createIntent, requireIntent } from '../intents.ts';
 import { resolvePaymentMethod } from '../payment-methods.ts';
@@ -57,6 +57,11 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
         // Checked before anything is created, as Stripe does.
         throw invalidRequest(MISSING_PAYMENT_METHOD, { code: 'payment_intent_unexpected_state', param: 'payment_method' });
       }
+      const offSession = pr.off_session !== undefined && pr.off_session !== false;
+      if (offSession && !bool(pr, 'confirm')) {
+        throw invalidRequest('`off_session` can only be used when confirming the PaymentIntent (`confirm=true`).', { param: 'off_session' });
+      }
+      checkCustomer(pay, req.account, str(pr, 'customer'));
       const apm = obj(pr, 'automatic_payment_methods');
       const md = metadataOf(pr);
       const pi = createIntent(pay, {
@@ -78,9 +83,14 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
         transfer_group: str(pr, 'transfer_group'),
         statement_descriptor: str(pr, 'statement_descriptor'),
         statement_descriptor_suffix: str(pr, 'statement_descriptor_suffix'),
+        setup_future_usage: setupFutureUsageOf(pr),
       });
       if (bool(pr, 'confirm')) {
-        const result = confirmIntent(pay, req.account, pi.id, { return_url: str(pr, 'return_url') });
+        const result = confirmIntent(pay, req.account, pi.id, {
+          return_url: str(pr, 'return_url'),
+          off_session: offSession,
+          errorOnRequiresAction: bool(pr, 'error_on_requires_action'),
+        });
         if (result.kind === 'declined') throw result.error;
         return result.pi;
       }
@@ -144,7 +154,11 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
       if (pr.metadata !== undefined) set('metadata', mergeMetadata(pi.metadata, pr));
       if (pr.description !== undefined) set('description', str(pr, 'description') ?? null);
       if (pr.receipt_email !== undefined) set('receipt_email', str(pr, 'receipt_email') ?? null);
-      if (pr.customer !== undefined) set('customer', str(pr, 'customer') ?? null);
+      if (pr.customer !== undefined) {
+        checkCustomer(pay, account, str(pr, 'customer'));
+        set('customer', str(pr, 'customer') ?? null);
+      }
+      if (pr.setup_future_usage !== undefined) set('setup_future_usage', setupFutureUsageOf(pr) ?? null);
       if (pr.capture_method !== undefined) set('capture_method', (str(pr, 'capture_method') ?? 'automatic_async') as Stripe.PaymentIntent.CaptureMethod);
       if (pr.transfer_group !== undefined) set('transfer_group', str(pr, 'transfer_group') ?? null);
       if (pr.payment_method !== undefined) {
@@ -179,11 +193,19 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
     },
     (req) => {
       const pr = req.params;
-      const result = confirmIntent(pay, req.account, req.pathParams.id ?? '', {
+      const id = req.pathParams.id ?? '';
+      if (pr.setup_future_usage !== undefined) {
+        const pi = requireIntent(pay, id, req.account);
+        pi.setup_future_usage = setupFutureUsageOf(pr) ?? null;
+        pay.pis.save(pi);
+      }
+      const result = confirmIntent(pay, req.account, id, {
         payment_method: str(pr, 'payment_method'),
         return_url: str(pr, 'return_url'),
         receipt_email: str(pr, 'receipt_email'),
         capture_method: str(pr, 'capture_method') as Stripe.PaymentIntent.CaptureMethod | undefined,
+        off_session: pr.off_session !== undefined && pr.off_session !== false,
+        errorOnRequiresAction: bool(pr, 'error_on_requires_action'),
       });
       if (result.kind === 'declined') throw result.error;
       return result.pi;
@@ -224,4 +246,15 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
       pay.pis.list(req.account, (pi) => (customer ? pi.customer === customer : true)),
     );
   });
+}
+
+function setupFutureUsageOf(pr: Params): Stripe.PaymentIntent.SetupFutureUsage | undefined {
+  const v = str(pr, 'setup_future_usage');
+  return v === 'on_session' || v === 'off_session' ? v : undefined;
+}
+
+/** `customer` must be one of the account's customers (Customers live in billing: `pay.customerLookup`). */
+function checkCustomer(pay: Payments, account: string, customer: string | undefined): void {
+  if (!customer || !pay.customerLookup) return;
+  if (!pay.customerLookup(account, customer)) throw invalidRequest(`No such customer: '${customer}'`, { code: 'resource_missing', param: 'customer' });
 }
