@@ -8,16 +8,19 @@ import * as stripeEvents from './20261127_2000_stripe_events.ts';
 import * as orders from './20261127_3100_orders.ts';
 import * as adminMoney from './20261127_4000_admin_money.ts';
 import * as orderTransitionsRepeatable from './20261127_4100_order_transitions_repeatable.ts';
-import * as enumChecks from './20261128_0100_enum_checks.ts';
 import * as loginFailures from './20261128_1000_login_failures.ts';
 import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresses.ts';
 import * as stripeEventsRawBody from './20261128_1200_stripe_events_raw_body.ts';
-import * as listIndexes from './20261128_1700_list_indexes.ts';
-import * as webhookHealth from './20261128_1710_webhook_health.ts';
-import * as adminSummaries from './20261128_1720_admin_summaries.ts';
+import * as enumChecks from './20261128_1300_enum_checks.ts';
+import * as signupProbes from './20261128_1300_signup_probes.ts';
+import * as sellerNamesUnique from './20261128_1400_seller_names_unique.ts';
 import * as listingImages from './20261129_5000_listing_images.ts';
 import * as emailOutbox from './20261129_5100_email_outbox.ts';
 import * as checkoutTransitionSource from './20261129_6000_checkout_transition_source.ts';
+import * as listIndexes from './20261129_6000_list_indexes.ts';
+import * as webhookHealth from './20261129_6010_webhook_health.ts';
+import * as adminSummaries from './20261129_6020_admin_summaries.ts';
+import * as inboxNotify from './20261129_6030_inbox_notify.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -26,14 +29,17 @@ export const migrations: Record<string, Migration> = {
   '20261127_3100_orders': orders,
   '20261127_4000_admin_money': adminMoney,
   '20261127_4100_order_transitions_repeatable': orderTransitionsRepeatable,
-  '20261128_0100_enum_checks': enumChecks,
   '20261128_1000_login_failures': loginFailures,
   '20261128_1100_login_familiar_addresses': loginFamiliarAddresses,
   '20261128_1200_stripe_events_raw_body': stripeEventsRawBody,
-  '20261128_1700_list_indexes': listIndexes,
-  '20261128_1710_webhook_health': webhookHealth,
-  '20261128_1720_admin_summaries': adminSummaries,
+  '20261128_1300_enum_checks': enumChecks,
+  '20261128_1300_signup_probes': signupProbes,
+  '20261128_1400_seller_names_unique': sellerNamesUnique,
   '20261129_5000_listing_images': listingImages,
   '20261129_5100_email_outbox': emailOutbox,
   '20261129_6000_checkout_transition_source': checkoutTransitionSource,
+  '20261129_6000_list_indexes': listIndexes,
+  '20261129_6010_webhook_health': webhookHealth,
+  '20261129_6020_admin_summaries': adminSummaries,
+  '20261129_6030_inbox_notify': inboxNotify,
 };

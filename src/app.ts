@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
-import { SESSION_COOKIE, validateSessionToken } from './auth/sessions.ts';
+import { validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
 import { area } from './http/areas.ts';
@@ -20,7 +20,9 @@ import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
 import { registerErrorPages } from './http/errors.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
-import { clearSessionCookie, setSessionCookie } from './http/session-cookie.ts';
+import { render } from './http/render.ts';
+import { addSecurityHeaders } from './http/security-headers.ts';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/session-cookie.ts';
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -35,6 +37,7 @@ import { adminOrderRoutes } from './routes/admin-orders.ts';
 import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
+import { mailboxRoutes } from './routes/mailbox.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
@@ -94,6 +97,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     hsts: config.secureCookies,
   });
+  addSecurityHeaders(app, { stripeOrigins });
   await app.register(cookie, { secret: config.cookieSecret });
   await app.register(formbody);
   await app.register(csrf, csrfPluginOptions(config));
@@ -111,7 +115,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE];
+    const token = readSessionCookie(request);
     if (token === undefined) return;
     const validated = await validateSessionToken(app.db, token);
     if (validated === null) {
@@ -145,6 +149,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(area(['buyer'], orderRoutes));
   await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
   await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
+  await app.register(mailboxRoutes); // offline only, this machine only
 
   return app;
 }

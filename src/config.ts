@@ -34,6 +34,10 @@ export interface Config {
   webhookHealth: WebhookHealthThresholds;
   /** Lets a monitor read /admin/health.json with `Authorization: Bearer <token>`; unset → admins only. */
   healthMonitorToken: string | undefined;
+  /** Offline mode: give the demo seller an onboarded account and listings at start (DEMO_SEED). */
+  demoSeed: boolean;
+  /** Offline mode where others can reach it, allowed with DEMO=1: why it is exposed, else empty. */
+  demoExposure: string[];
 }
 
 export interface WebhookHealthThresholds {
@@ -165,6 +169,17 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const healthMonitorToken = value('HEALTH_MONITOR_TOKEN');
   if (healthMonitorToken !== undefined && healthMonitorToken.length < 32) problems.push('HEALTH_MONITOR_TOKEN must be at least 32 characters');
+  const demoSeed = parseSwitch(value('DEMO_SEED'), 'DEMO_SEED', true, problems);
+  // Offline mode publishes demo logins (their password is in the README) and a fake Stripe: only
+  // where nobody else can reach it, unless someone asks for exactly that.
+  const demoAllowed = parseSwitch(value('DEMO'), 'DEMO', false, problems);
+  const exposure = mode === 'offline' ? offlineExposure({ host, nodeEnv: value('NODE_ENV') }) : [];
+  if (exposure.length > 0 && !demoAllowed) {
+    problems.push(
+      `STRIPE_SECRET_KEY is not set, so this would start in offline demo mode (a local Stripe emulator and demo logins whose password is published) while ${exposure.join(' and ')}. `
+      + 'For a real deployment set STRIPE_SECRET_KEY and its companions (see .env.example); to run the demo here on purpose, set DEMO=1.',
+    );
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -191,6 +206,8 @@ export function loadConfig(env: Env = process.env): Config {
     ...picturesAndEmail,
     webhookHealth,
     healthMonitorToken,
+    demoSeed,
+    demoExposure: exposure,
   };
 }
 
@@ -263,6 +280,32 @@ function positiveNumber(raw: string, name: string, problems: string[]): number {
     return 1;
   }
   return parsed;
+}
+
+/**
+ * Why an offline instance would be reachable by others (or be production), in words; empty if not.
+ * PUBLIC_URL is not a sign: tests and local proxies give offline instances an https one.
+ */
+function offlineExposure(settings: { host: string; nodeEnv: string | undefined }): string[] {
+  const reasons: string[] = [];
+  if (!isLoopback(settings.host)) reasons.push(`HOST is ${settings.host}, not a loopback address`);
+  if (settings.nodeEnv === 'production') reasons.push('NODE_ENV is production');
+  return reasons;
+}
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/** An on/off setting: true/false, 1/0, yes/no or on/off; `fallback` when unset. */
+function parseSwitch(raw: string | undefined, name: string, fallback: boolean, problems: string[]): boolean {
+  if (raw === undefined) return fallback;
+  const normalised = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalised)) return true;
+  if (['false', '0', 'no', 'off'].includes(normalised)) return false;
+  problems.push(`${name} must be true or false (got "${raw}")`);
+  return fallback;
 }
 
 function parsePort(raw: string, name: string, problems: string[]): number {

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
-import { ensureDemoUsers, DEMO_PASSWORD } from './cli/demo-users.ts';
+import { describeDemoShop, seedDemoShop } from './cli/demo-seed.ts';
+import { DEMO_PASSWORD, DEMO_SELLER_EMAIL, ensureDemoUsers } from './cli/demo-users.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -13,6 +14,7 @@ import { createLogging } from './logging.ts';
 import { createStripeClient } from './stripe/client.ts';
 import { expectedLivemode } from './webhooks/inbox.ts';
 import { startWorker, type RunningWorker } from './worker/worker.ts';
+import { emailSenderFor } from './email/setup.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -32,6 +34,9 @@ async function main(): Promise<void> {
   logger.info({ role, mode: config.stripe.mode, step: 'load', ms: Math.round(performance.now()) }, config.stripe.mode === 'offline'
     ? 'Starting in offline mode: embedded database and local Stripe emulator, no Stripe account needed'
     : `Starting (Stripe ${config.stripe.mode} mode)`);
+  if (config.demoExposure.length > 0) {
+    logger.warn({ exposure: config.demoExposure }, `DEMO=1: the offline demo runs although ${config.demoExposure.join(' and ')}; anyone who reaches it can sign in with the published demo logins`);
+  }
 
   const database = await step('database', async () => {
     const creating = config.databaseUrl === undefined && !existsSync(join(pgliteDir(config), 'PG_VERSION'));
@@ -53,7 +58,7 @@ async function main(): Promise<void> {
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }) });
+    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), listen: database.handle.listen, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }), email: emailSenderFor(config, logger.child({ name: 'email' })) });
   if (worker !== undefined) stopHooks.unshift(() => worker.stop());
 
   if (role !== 'worker') {
@@ -62,6 +67,17 @@ async function main(): Promise<void> {
       stopHooks.unshift(() => app.close());
       await app.listen({ port: config.port, host: config.host });
     }, () => 'Web server: plugins, routes and views loaded');
+  }
+
+  if (config.stripe.mode === 'offline' && role !== 'worker') {
+    // After listening: the emulator sends the onboarding's account events to our webhooks.
+    if (!config.demoSeed) logger.info('Demo shop: not set up (DEMO_SEED=false)');
+    else {
+      await step('demo', () => seedDemoShop(db, stripeSetup.stripe, { emulatorUrl: stripeSetup.emulatorUrl!, sellerEmail: DEMO_SELLER_EMAIL }), describeDemoShop).catch((error: unknown) => {
+        // The marketplace works without it; say why the catalogue may be empty.
+        logger.warn({ err: error }, 'Demo shop: could not be set up; the marketplace runs without it');
+      });
+    }
   }
 
   // Printed last, below the log lines of start-up (the emulator's webhooks to us), so the URL and
@@ -130,6 +146,8 @@ interface StripeSetup {
   stripe: ReturnType<typeof createStripeClient>;
   /** Origins of Stripe's pages and Stripe.js, for the content security policy. */
   origins: string[] | undefined;
+  /** Offline: where the emulator (and its control API) listens. */
+  emulatorUrl: string | undefined;
   /** What start-up reports about Stripe. */
   describe: string;
   /** Resolves once the webhooks Stripe has to send us so far were delivered (the emulator only). */
@@ -142,6 +160,7 @@ async function connectStripe(config: Config): Promise<StripeSetup> {
     return {
       stripe: createStripeClient({ secretKey: config.stripe.secretKey! }),
       origins: undefined,
+      emulatorUrl: undefined,
       describe: `Stripe: ${config.stripe.mode} mode`,
       settle: async () => {},
       stop: async () => {},
@@ -164,6 +183,7 @@ async function connectStripe(config: Config): Promise<StripeSetup> {
     // The address its pages are served from, printed as is: links in those pages and the address
     // we print must agree.
     origins: [emulator.url],
+    emulatorUrl: emulator.url,
     describe: `Stripe emulator at ${emulator.url}`,
     settle: () => emulator.core.flushDeliveries(),
     stop: () => emulator.stop(),

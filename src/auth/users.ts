@@ -1,22 +1,39 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Role, User } from '../db/schema.ts';
+import { displayNameKey, tidyDisplayName } from './display-names.ts';
 import { hashPassword, verifyDecoy, verifyPassword } from './passwords.ts';
 
-export type CreateUserResult = { ok: true; user: User } | { ok: false; reason: 'email_taken' };
+export type CreateUserResult = { ok: true; user: User } | { ok: false; reason: 'email_taken' | 'name_taken' };
 
+/** The unique index that keeps seller names apart (migrations/20261128_1400_seller_names_unique.ts). */
+const SELLER_NAME_INDEX = 'users_seller_name_key';
+
+/** Check the name with displayNameProblem first: this stores whatever it is given. */
 export async function createUser(
   db: Kysely<Database>,
   input: { email: string; password: string; role: Role; displayName: string },
 ): Promise<CreateUserResult> {
   const passwordHash = await hashPassword(input.password);
-  // The unique index on lower(email) decides races between two sign-ups with the same address.
-  const user = await db
-    .insertInto('users')
-    .values({ email: input.email.trim(), password_hash: passwordHash, role: input.role, display_name: input.displayName.trim() })
-    .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  return user === undefined ? { ok: false, reason: 'email_taken' } : { ok: true, user };
+  const displayName = tidyDisplayName(input.displayName);
+  // The unique indexes decide races: on lower(email) between two sign-ups with the same address,
+  // on the name key between two sellers choosing look-alike names.
+  try {
+    const user = await db
+      .insertInto('users')
+      .values({ email: input.email.trim(), password_hash: passwordHash, role: input.role, display_name: displayName, name_key: displayNameKey(displayName) })
+      .onConflict((oc) => oc.expression(sql`lower(email)`).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return user === undefined ? { ok: false, reason: 'email_taken' } : { ok: true, user };
+  } catch (error) {
+    if (isUniqueViolationOf(error, SELLER_NAME_INDEX)) return { ok: false, reason: 'name_taken' };
+    throw error;
+  }
+}
+
+function isUniqueViolationOf(error: unknown, index: string): boolean {
+  const details = error as { code?: unknown; constraint?: unknown; message?: unknown };
+  return details.code === '23505' && (details.constraint === index || String(details.message).includes(index));
 }
 
 export function findUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { postgresListen, type Listen } from './notifications.ts';
 import type { Database } from './schema.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -13,6 +14,8 @@ export type DatabaseKind = 'postgres' | 'pglite';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: DatabaseKind;
+  /** Hear NOTIFYs on a channel from any process (see ./notifications.ts). */
+  listen: Listen;
   close(): Promise<void>;
 }
 
@@ -40,7 +43,7 @@ export function connectPostgres(url: string, options: { max?: number; connection
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return { db, kind: 'postgres', listen: postgresListen(url), close: () => db.destroy() };
 }
 
 /** `dataDir` undefined → in memory. `loadDataDir` starts from a dump (tests clone a migrated template this way). */
@@ -57,6 +60,12 @@ export async function connectPglite(options: { dataDir?: string; loadDataDir?: B
     db,
     pglite,
     kind: 'pglite',
+    // One process owns a PGlite database, so its NOTIFYs are all local.
+    listen: async (channel, onNotify) => {
+      const unsubscribe = await pglite.listen(channel, () => onNotify());
+      onNotify();
+      return unsubscribe;
+    },
     close: async () => {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

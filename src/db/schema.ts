@@ -16,6 +16,8 @@ export interface UsersTable {
   password_hash: string;
   role: Role;
   display_name: string;
+  /** displayNameKey(display_name): unique among sellers (src/auth/display-names.ts). */
+  name_key: string;
   created_at: CreatedAt;
 }
 
@@ -33,6 +35,13 @@ export interface LoginFailuresTable {
   /** Trimmed and lowercased, whether or not an account has it. */
   email: string;
   /** The client address (see src/http/client-address.ts). */
+  address: string;
+  attempted_at: CreatedAt;
+}
+
+/** A sign-up answered "this email already has an account", by client address (src/auth/signup.ts). */
+export interface SignupProbesTable {
+  id: Generated<number>;
   address: string;
   attempted_at: CreatedAt;
 }
@@ -251,7 +260,7 @@ export interface PayoutRequestsTable {
 
 /**
  * Stripe's payout statuses. Written as the SDK types them (string); the CHECK constraint refuses one
- * this list lacks, so a new Stripe status fails loudly (see migrations/20261128_0100_enum_checks.ts).
+ * this list lacks, so a new Stripe status fails loudly (see migrations/20261128_1300_enum_checks.ts).
  */
 export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
 
@@ -401,6 +410,7 @@ export interface Database {
   sessions: SessionsTable;
   login_failures: LoginFailuresTable;
   login_familiar_addresses: LoginFamiliarAddressesTable;
+  signup_probes: SignupProbesTable;
   sellers: SellersTable;
   listings: ListingsTable;
   fee_policies: FeePoliciesTable;

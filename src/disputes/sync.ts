@@ -1,6 +1,7 @@
 // Stripe's word about a dispute, recorded inside the caller's transaction: the webhook handlers
 // (charge.dispute.*) and the admin's evidence and accept answers all end here. Newest snapshot wins;
 // facts that only become true (submitted, funds withdrawn or reinstated) are never undone.
+import { enqueueDisputeOpenedEmails } from '../email/messages.ts';
 import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, DisputeRow } from '../db/schema.ts';
@@ -37,5 +38,6 @@ export async function applyDispute(trx: Transaction<Database>, dispute: Stripe.D
     order_id: row.order_id ?? order?.id ?? null,
   });
   if (saved.order_id !== null) await recordDisputeStatus(trx, saved.order_id, saved.status);
+  await enqueueDisputeOpenedEmails(trx, saved); // once per dispute and recipient
   return saved;
 }

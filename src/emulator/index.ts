@@ -6,6 +6,7 @@
 import { EmulatorCore, type EmulatorOptions } from './core/core.ts';
 import { registerConnect } from './resources/connect/index.ts';
 import { registerPayments } from './resources/payments/index.ts';
+import { registerBilling } from './resources/billing/index.ts';
 
 export type { EmulatorOptions, ApiRequest, RouteOptions, PageRequest, PageResponse, Fault, FaultKind, RequestLogEntry } from './core/core.ts';
 export { EmulatorCore, DEFAULT_PLATFORM_ACCOUNT } from './core/core.ts';
@@ -29,7 +30,9 @@ export interface RunningEmulator {
 export function createEmulator(options: EmulatorOptions = {}): EmulatorCore {
   const core = new EmulatorCore(options);
   registerConnect(core);
+  // Billing registers after payments and gets its `Payments` (resources/payments/api.ts).
   registerPayments(core);
+  registerBilling(core);
   return core;
 }
 

@@ -6,12 +6,14 @@ import { createHmac } from 'node:crypto';
 import type { FastifyCsrfProtectionOptions } from '@fastify/csrf-protection';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import { cookieName } from './cookie-names.ts';
 
+/** Over http; `__Host-csrf` under https (see ./cookie-names.ts). */
 export const CSRF_COOKIE = 'csrf';
 
 export function csrfPluginOptions(config: Config): FastifyCsrfProtectionOptions {
   return {
-    cookieKey: CSRF_COOKIE,
+    cookieKey: cookieName(CSRF_COOKIE, config),
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: config.secureCookies },
     getUserInfo: (request) => csrfBinding(request),
     // Its own key, derived from the cookie secret, rather than the cookie-signing key itself.
@@ -34,6 +36,7 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): stri
  * one in the response).
  */
 export function rotateCsrfSecret(request: FastifyRequest, reply: FastifyReply): void {
-  delete request.cookies[CSRF_COOKIE];
-  reply.clearCookie(CSRF_COOKIE, { path: '/' });
+  const name = cookieName(CSRF_COOKIE, request.server.config);
+  delete request.cookies[name];
+  reply.clearCookie(name, { path: '/', secure: request.server.config.secureCookies });
 }

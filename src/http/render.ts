@@ -1,22 +1,25 @@
 // Rendering pages with what every page needs (current user, CSRF token, flash message, offline
 // banner), and turning schema validation failures into messages beside form fields.
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { cookieName } from './cookie-names.ts';
 import { csrfTokenFor } from './csrf.ts';
 
+/** Over http; `__Host-flash` under https (see ./cookie-names.ts). */
 const FLASH_COOKIE = 'flash';
 
 export type FlashKind = 'success' | 'error' | 'info';
 
 export function setFlash(reply: FastifyReply, kind: FlashKind, message: string): void {
-  reply.setCookie(FLASH_COOKIE, JSON.stringify({ kind, message }), {
+  reply.setCookie(cookieName(FLASH_COOKIE, reply.server.config), JSON.stringify({ kind, message }), {
     path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: reply.server.config.secureCookies, maxAge: 60,
   });
 }
 
 function takeFlash(request: FastifyRequest, reply: FastifyReply): { kind: FlashKind; message: string } | undefined {
-  const raw = request.cookies[FLASH_COOKIE];
+  const name = cookieName(FLASH_COOKIE, reply.server.config);
+  const raw = request.cookies[name];
   if (raw === undefined) return undefined;
-  reply.clearCookie(FLASH_COOKIE, { path: '/' });
+  reply.clearCookie(name, { path: '/', secure: reply.server.config.secureCookies });
   const unsigned = request.unsignCookie(raw);
   if (!unsigned.valid || unsigned.value === null) return undefined;
   try {

@@ -1,5 +1,6 @@
 // Every SQL statement about orders (and the stock and fee policies an order takes). A function that
 // locks rows takes a `Transaction`: the caller owns the transaction, and the type says so.
+import { enqueueOrderPaidEmails } from '../email/messages.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, Order, OrdersTable, OrderStatus } from '../db/schema.ts';
 import { afterCursor, pageOf, PAGE_SIZE, type Cursor } from '../db/paging.ts';
@@ -164,6 +165,8 @@ export async function transitionOrder(trx: Transaction<Database>, orderId: strin
     stripe_event_id: input.stripeEventId ?? null,
     reason,
   }).execute();
+  // The receipt and the seller's "new sale" commit with the payment (not on a refund correction back to paid).
+  if (input.to === 'paid' && (order.status === 'pending' || order.status === 'payment_failed')) await enqueueOrderPaidEmails(trx, updated);
   return { applied: true, order: updated };
 }
 

@@ -2,6 +2,7 @@
 // (with no transaction open), and `applyStripeRefund`, which records a snapshot inside the caller's
 // transaction and brings the order's refunded total and status in line. The admin's refund (its
 // answer), the refund webhooks and a refund made in Stripe's Dashboard all end here.
+import { enqueueRefundIssuedEmail } from '../email/messages.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, RefundStatus } from '../db/schema.ts';
@@ -69,6 +70,7 @@ export async function applyStripeRefund(trx: Transaction<Database>, refund: Stri
     });
   }
   await syncOrderRefunds(trx, row.order_id, ctx);
+  await enqueueRefundIssuedEmail(trx, row.id); // once it has succeeded
 }
 
 /** The order's refunded total from its refunds, and its status through the orders state machine. */

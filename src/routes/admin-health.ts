@@ -21,7 +21,10 @@ export const healthMonitorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'An admin session or the monitor token is required.' });
     }
     const health = await checkWebhookHealth(app.db, app.config.webhookHealth);
-    return reply.code(health.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(healthJson(health));
+    return reply
+      .code(health.status === 'ok' ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(healthJson(health));
   });
 };
 
@@ -48,7 +51,11 @@ export function healthJson(health: WebhookHealth) {
       lastProcessedAt: e.lastProcessedAt?.toISOString() ?? null,
       signatureFailuresLastHour: e.signatureFailuresLastHour,
     })),
-    backlog: { ...facts.backlog, oldestWaitingAt: facts.oldestWaitingAt?.toISOString() ?? null, oldestWaitingSeconds: ageSeconds(facts.oldestWaitingAt, checkedAt) },
+    backlog: {
+      ...facts.backlog,
+      oldestWaitingAt: facts.oldestWaitingAt?.toISOString() ?? null,
+      oldestWaitingSeconds: ageSeconds(facts.oldestWaitingAt, checkedAt),
+    },
     dead: facts.dead,
     sellersWithStripeAccounts: facts.sellerAccounts.count,
     thresholds: health.thresholds,

@@ -4,12 +4,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifySchemaValidationError } from 'fastify';
 import { admitLoginAttempt, pruneLoginFailures, recordLoginSuccess, rememberFamiliarAddress, waitMessage } from '../auth/login-throttle.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { createSession, invalidateSession, SESSION_COOKIE, sessionIdOf } from '../auth/sessions.ts';
-import { createUser, verifyCredentials } from '../auth/users.ts';
+import { createSession, invalidateSession, sessionIdOf } from '../auth/sessions.ts';
+import { signUp, type SignupResult } from '../auth/signup.ts';
+import { verifyCredentials } from '../auth/users.ts';
+import { beginSessionCookie, clearSessionCookie, readSessionCookie } from '../http/session-cookie.ts';
 import type { Role } from '../db/schema.ts';
 import { fieldErrorsFrom, keptValues, render, safeLocalPath, setFlash } from '../http/render.ts';
 import { Csrf, Type } from '../http/schemas.ts';
-import { beginSessionCookie, clearSessionCookie } from '../http/session-cookie.ts';
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
 
@@ -37,6 +38,16 @@ const LOGIN_MESSAGES = { email: 'Enter the email address you signed up with', pa
 
 const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2048 })) });
 
+function signupRefusal(refused: Exclude<SignupResult, { ok: true }>): [Record<string, string>, number] {
+  switch (refused.reason) {
+    case 'bad_name': return [{ displayName: refused.message }, 400];
+    case 'name_taken': return [{ displayName: 'A seller with this name (or one that looks the same) already exists; choose another' }, 409];
+    case 'weak_password': return [{ password: refused.message }, 400];
+    case 'email_taken': return [{ email: 'An account with this email already exists. Log in instead?' }, 409];
+    case 'throttled': return [{ _form: `Too many sign-up attempts from your network. ${waitMessage(refused.retryAfterSeconds)}` }, 429];
+  }
+}
+
 /** Where a user lands after signing in, unless they were on their way somewhere. */
 export function homeFor(role: Role): string {
   return role === 'admin' ? '/admin' : role === 'seller' ? '/seller' : '/';
@@ -59,10 +70,11 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 400);
     }
     const body = request.body;
-    const created = await createUser(app.db, { email: body.email, password: body.password, role: body.role, displayName: body.displayName });
+    const created = await signUp(app.db, { email: body.email, password: body.password, role: body.role, displayName: body.displayName }, request.clientAddress);
     if (!created.ok) {
-      const errors = { email: 'An account with this email already exists. Log in instead?' };
-      return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 409);
+      const [errors, status] = signupRefusal(created);
+      if (created.reason === 'throttled') reply.header('retry-after', created.retryAfterSeconds);
+      return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, status);
     }
     await rememberFamiliarAddress(app.db, created.user.id, request.clientAddress);
     const { token, session } = await createSession(app.db, created.user.id);
@@ -97,7 +109,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     await recordLoginSuccess(app.db, admission.attempt, user.id);
 
     // A new session on every login: a session id planted before login is worthless after it.
-    const previous = request.cookies[SESSION_COOKIE];
+    const previous = readSessionCookie(request);
     const previousId = previous === undefined ? undefined : sessionIdOf(previous);
     if (previousId !== undefined) await invalidateSession(app.db, previousId);
     const { token, session } = await createSession(app.db, user.id);

@@ -1,4 +1,6 @@
 // Every SQL statement about sellers and their Connect accounts.
+import { enqueueAccountActionEmail } from '../email/messages.ts';
+import { requireTransaction } from '../email/outbox.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { AccountState, Database, Seller } from '../db/schema.ts';
@@ -52,6 +54,7 @@ export async function storedObservedAt(db: Kysely<Database>, accountId: string):
  * transaction of its own. Returns applied=false when stale, or when no seller has this account.
  */
 export async function recordAccountSnapshot(db: Kysely<Database>, account: Stripe.Account, observedAt: Date): Promise<{ applied: boolean }> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => recordAccountSnapshot(trx, account, observedAt)); // with its email
   if (Number.isNaN(observedAt.getTime())) throw new RangeError('observedAt must be a valid date');
   const derived = deriveAccountState(account);
   const updated = await db
@@ -73,6 +76,8 @@ export async function recordAccountSnapshot(db: Kysely<Database>, account: Strip
     .where((eb) => eb.or([eb('state_observed_at', 'is', null), eb('state_observed_at', '<', observedAt)]))
     .returning('id')
     .executeTakeFirst();
+  // "Action needed" mail commits with the state that asks for it (once per requirement set).
+  if (updated !== undefined) await enqueueAccountActionEmail(requireTransaction(db), updated.id, derived);
   return { applied: updated !== undefined };
 }
 

@@ -26,13 +26,14 @@ export interface StoreResult {
  */
 export function jsonbSafe<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
-  if (Array.isArray(value)) return value.map((item) => jsonbSafe(item)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => jsonbSafe(item)) as T;
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), jsonbSafe(item)])) as T;
   }
   return value;
 }
 
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly the character this must find
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function storableText(text: string): string {

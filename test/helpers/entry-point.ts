@@ -33,8 +33,8 @@ export interface RunningEntryPoint {
   waitForOutput(text: string | RegExp): Promise<void>;
   /** The exit code, once it exits. */
   exited: Promise<number | null>;
-  /** SIGTERM, then waits for the exit. */
-  stop(): Promise<number | null>;
+  /** SIGTERM (or `signal`), then waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 export async function startEntryPoint(options: { env?: Record<string, string>; dataDir?: string; tty?: boolean; port?: number } = {}): Promise<RunningEntryPoint> {
@@ -84,10 +84,10 @@ export async function startEntryPoint(options: { env?: Record<string, string>; d
     output: () => output,
     waitForOutput,
     exited,
-    async stop() {
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       // The whole group: with a terminal, `script` and the server under it.
       try {
-        if (!hasExited) process.kill(-child.pid!, 'SIGTERM');
+        if (!hasExited) process.kill(-child.pid!, signal);
       } catch {
         // already gone
       }

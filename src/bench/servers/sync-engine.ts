@@ -3,10 +3,11 @@
 // finds its SQL files offline; the ESM build looks for them relative to an undefined __dirname).
 import Fastify from 'fastify';
 import { createRequire } from 'node:module';
+import type * as SyncEngine from '@supabase/stripe-sync-engine';
 import { onShutdown } from './shutdown.ts';
 
 const require = createRequire(import.meta.url);
-const { StripeSync, runMigrations } = require('@supabase/stripe-sync-engine') as typeof import('@supabase/stripe-sync-engine');
+const { StripeSync, runMigrations } = require('@supabase/stripe-sync-engine') as typeof SyncEngine;
 
 const databaseUrl = process.env.DATABASE_URL!;
 await runMigrations({ databaseUrl, schema: 'stripe' });

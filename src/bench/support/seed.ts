@@ -3,6 +3,7 @@
 // inbox events made by generate_series in batches (a million of each takes a minute or two, not an
 // hour of inserts from JavaScript). Row g of either table is g seconds older than the first, so
 // growing a table adds older rows and the newest pages stay the same.
+import { displayNameKey } from '../../auth/display-names.ts';
 import { sql, type Kysely } from 'kysely';
 import { hashPassword } from '../../auth/passwords.ts';
 import { createSession, SESSION_COOKIE } from '../../auth/sessions.ts';
@@ -15,11 +16,13 @@ const BATCH = 100_000;
 export async function seedMarketplace(db: Kysely<Database>, options: { sellers: number; buyers: number; listingsPerSeller: number }): Promise<void> {
   const passwordHash = await hashPassword('bench-password-not-used');
   await sql`
-    insert into users (email, password_hash, role, display_name)
-    select 'seller' || g || '@bench.example', ${passwordHash}, 'seller', 'Bench seller ' || lpad(g::text, 4, '0') from generate_series(1, ${options.sellers}) g`.execute(db);
+    insert into users (email, password_hash, role, display_name, name_key)
+    select 'seller' || g || '@bench.example', ${passwordHash}, 'seller', 'Bench seller ' || lpad(g::text, 4, '0'), 'bench seller ' || lpad(g::text, 4, '0') from generate_series(1, ${options.sellers}) g`.execute(
+    db,
+  );
   await sql`
-    insert into users (email, password_hash, role, display_name)
-    select 'buyer' || g || '@bench.example', ${passwordHash}, 'buyer', 'Bench buyer ' || g from generate_series(1, ${options.buyers}) g`.execute(db);
+    insert into users (email, password_hash, role, display_name, name_key)
+    select 'buyer' || g || '@bench.example', ${passwordHash}, 'buyer', 'Bench buyer ' || g, 'bench buyer ' || g from generate_series(1, ${options.buyers}) g`.execute(db);
   await sql`
     insert into sellers (id, stripe_account_id, account_country, account_state, charges_enabled, payouts_enabled, details_submitted, state_observed_at)
     select id, 'acct_seed' || lpad(row_number() over (order by email)::text, 6, '0'), 'US', 'enabled', true, true, true, now()
@@ -33,8 +36,11 @@ export async function seedMarketplace(db: Kysely<Database>, options: { sellers: 
 
 /** An admin and a signed-in session: the Cookie header that opens the admin pages. */
 export async function seedAdminCookie(db: Kysely<Database>): Promise<string> {
-  const admin = await db.insertInto('users').values({ email: 'admin@bench.example', password_hash: await hashPassword('bench-password-not-used'), role: 'admin', display_name: 'Bench admin' })
-    .returning('id').executeTakeFirstOrThrow();
+  const admin = await db
+    .insertInto('users')
+    .values({ email: 'admin@bench.example', password_hash: await hashPassword('bench-password-not-used'), role: 'admin', display_name: 'Bench admin', name_key: displayNameKey('Bench admin') })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const { token } = await createSession(db, admin.id);
   return `${SESSION_COOKIE}=${token}`;
 }
@@ -59,8 +65,9 @@ export async function seedOrders(db: Kysely<Database>, from: number, to: number)
              case when st.status in ('paid', 'refunded', 'partially_refunded') then t.at end, t.at, t.at
         from generate_series(${start}::int, ${end}::int) g, b, l,
              lateral (select date_trunc('milliseconds', ${BASE}::timestamptz - g * interval '1 second') as at) t,
-             lateral (select (array['paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'canceled', 'payment_failed', 'refunded', 'partially_refunded', 'pending'])[1 + g % 12] as status) st`
-      .execute(db);
+             lateral (select (array['paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'canceled', 'payment_failed', 'refunded', 'partially_refunded', 'pending'])[1 + g % 12] as status) st`.execute(
+      db,
+    );
   }
 }
 
@@ -82,8 +89,9 @@ export async function seedEvents(db: Kysely<Database>, from: number, to: number)
              lateral (select date_trunc('milliseconds', ${BASE}::timestamptz - g * interval '1 second') as at) t,
              lateral (select (array['account.updated', 'charge.succeeded', 'payment_intent.succeeded', 'checkout.session.completed',
                                     'payout.paid', 'application_fee.created', 'transfer.created', 'customer.created'])[1 + g % 8] as type) ty,
-             lateral (select case when g % 5000 = 17 then 'dead' when g % 1000 = 3 then 'failed' when g % 8 = 7 then 'ignored' else 'done' end as status) st`
-      .execute(db);
+             lateral (select case when g % 5000 = 17 then 'dead' when g % 1000 = 3 then 'failed' when g % 8 = 7 then 'ignored' else 'done' end as status) st`.execute(
+      db,
+    );
   }
 }
 
