@@ -30,9 +30,9 @@ export interface RunningEmulator {
 export function createEmulator(options: EmulatorOptions = {}): EmulatorCore {
   const core = new EmulatorCore(options);
   registerConnect(core);
-  // Billing registers after payments and gets its `Payments` (resources/payments/api.ts).
-  registerPayments(core);
-  registerBilling(core);
+  // Billing charges through payments: it gets the `Payments` (resources/payments/api.ts).
+  const payments = registerPayments(core);
+  registerBilling(core, payments);
   return core;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The surface payments offers other resource modules (src/emulator/resources/payments/api.ts and
- * core.extendRoute), exercised the way billing will: a small module registered next to payments
- * adds routes and hooks, and the real SDK drives them over HTTP.
+ * core.extendRoute), exercised as billing would: a small module registered next to payments adds
+ * routes and hooks, and the real SDK drives them over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Stripe from 'stripe';
@@ -9,11 +9,9 @@ import { EmulatorCore } from '../../src/emulator/index.ts';
 import { registerConnect } from '../../src/emulator/resources/connect/index.ts';
 import { registerPayments } from '../../src/emulator/resources/payments/index.ts';
 import {
-  attachPaymentMethod,
   completeCheckoutSession,
   createCheckoutSession,
   createIntent,
-  detachPaymentMethod,
   intentInternal,
   lineItem,
   type Payments,
@@ -51,10 +49,6 @@ const failed: string[] = [];
 
 /** What a billing module does at registration, reduced to what these tests need. */
 function registerFakeBilling(): void {
-  core.route('POST', '/v1/payment_methods/:id/attach', { params: { customer: p.string }, required: ['customer'] }, (req) =>
-    attachPaymentMethod(pay, req.account, req.pathParams.id ?? '', str(req.params, 'customer') ?? ''),
-  );
-  core.route('POST', '/v1/payment_methods/:id/detach', {}, (req) => detachPaymentMethod(pay, req.account, req.pathParams.id ?? ''));
   core.route('POST', '/v1/test_invoices', { params: { amount: p.integer } }, (req) =>
     createIntent(pay, { account: req.account, amount: Number(req.params.amount), currency: 'usd', internal: { invoice: 'in_test_1' } }),
   );
@@ -88,27 +82,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await core.flushDeliveries();
   await core.stop();
-});
-
-describe('PaymentMethods: attach and detach', () => {
-  test('attach sets the customer and emits payment_method.attached; detach clears it with previous_attributes', async () => {
-    const attached = await stripe.paymentMethods.attach('pm_card_visa', { customer: 'cus_test_1' });
-    expect(attached.id).toMatch(/^pm_/);
-    expect(attached.customer).toBe('cus_test_1');
-    expect((await stripe.paymentMethods.retrieve(attached.id)).customer).toBe('cus_test_1');
-    const other = await stripe.paymentMethods.attach(attached.id, { customer: 'cus_test_2' }).catch((e: unknown) => e);
-    expect(other).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
-
-    const detached = await stripe.paymentMethods.detach(attached.id);
-    expect(detached.customer).toBeNull();
-    const again = await stripe.paymentMethods.detach(attached.id).catch((e: unknown) => e);
-    expect(again).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
-
-    const events = await stripe.events.list({ types: ['payment_method.attached', 'payment_method.detached'] });
-    const mine = events.data.filter((e) => (e.data.object as Stripe.PaymentMethod).id === attached.id);
-    expect(mine.map((e) => e.type)).toEqual(['payment_method.detached', 'payment_method.attached']);
-    expect(mine[0]!.data.previous_attributes).toEqual({ customer: 'cus_test_1' });
-  });
 });
 
 describe('PaymentIntents for another module', () => {

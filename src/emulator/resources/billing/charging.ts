@@ -9,6 +9,7 @@ import type Stripe from 'stripe';
 import type { Billing } from './context.ts';
 import { invoiceSplit } from './money.ts';
 import { idOf } from './subscription-objects.ts';
+import { confirmIntent, createIntent } from '../payments/api.ts';
 
 export type AttemptResult =
   | { kind: 'succeeded'; pi: Stripe.PaymentIntent }
@@ -28,7 +29,7 @@ export function createInvoiceIntent(
     applicationFeePercent: destination ? sub.application_fee_percent : null,
     transferAmountPercent: sub.transfer_data?.amount_percent,
   });
-  const pi = b.pay.createIntent({
+  const pi = createIntent(b.pay, {
     account,
     amount: invoice.amount_due,
     currency: invoice.currency,
@@ -57,7 +58,7 @@ export function confirmInvoiceIntent(
   piId: string,
   opts: { paymentMethod: string; offSession: boolean; returnUrl?: string },
 ): AttemptResult {
-  const result = b.pay.confirmIntent(account, piId, { payment_method: opts.paymentMethod, ...(opts.returnUrl ? { return_url: opts.returnUrl } : {}) });
+  const result = confirmIntent(b.pay, account, piId, { payment_method: opts.paymentMethod, ...(opts.returnUrl ? { return_url: opts.returnUrl } : {}) });
   switch (result.kind) {
     case 'succeeded':
     case 'requires_capture':

@@ -7,7 +7,7 @@
 import type Stripe from 'stripe';
 import type { EmulatorCore } from '../../core/core.ts';
 import type { Collection } from '../../core/store.ts';
-import type { Payments } from '../payments/service.ts';
+import type { Payments } from '../payments/api.ts';
 
 export interface Billing {
   core: EmulatorCore;

@@ -6,7 +6,7 @@
  */
 import type { EmulatorCore } from '../../core/core.ts';
 import { invalidRequest } from '../../core/errors.ts';
-import { Payments } from '../payments/service.ts';
+import type { Payments } from '../payments/api.ts';
 import { billingContext } from './context.ts';
 import { registerCustomers } from './customers.ts';
 import { registerPaymentMethodAttachment } from './payment-methods.ts';
@@ -24,7 +24,7 @@ import { endSubscription } from './subscription-status.ts';
 import { runBillingClock } from './renewals.ts';
 import { saveSettings, settingsOf, type BillingSettings } from './dunning.ts';
 
-export function registerBilling(core: EmulatorCore, pay: Payments = new Payments(core)): void {
+export function registerBilling(core: EmulatorCore, pay: Payments): void {
   const b = billingContext(core, pay);
   registerCustomers(b, {
     cancelSubscriptionsOf: (account, customerId) => {

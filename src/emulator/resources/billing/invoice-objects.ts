@@ -10,7 +10,7 @@
 import type Stripe from 'stripe';
 import { decimalString } from './prices.ts';
 import { describeInterval } from './periods.ts';
-import { formatMoney } from '../payments/fees.ts';
+import { formatMoney } from '../payments/api.ts';
 
 export function subscriptionLine(o: {
   id: string;

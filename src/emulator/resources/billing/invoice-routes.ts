@@ -14,6 +14,7 @@ import { collectInvoice, paymentMethodFor } from './collection.ts';
 import { subscriptionAfterInvoicePaid } from './subscription-status.ts';
 import { previousAttributes, hasChanges } from './diff.ts';
 import { prefixed } from './subscription-routes.ts';
+import { resolvePaymentMethod } from '../payments/api.ts';
 
 const STATUSES = ['draft', 'open', 'paid', 'uncollectible', 'void'];
 
@@ -112,7 +113,7 @@ export function registerInvoiceRoutes(b: Billing): void {
         return respond(req, b.invoices.require(inv.id, req.account));
       }
       const pmId = str(req.params, 'payment_method');
-      const pm = pmId ? b.pay.resolvePaymentMethod(req.account, pmId) : undefined;
+      const pm = pmId ? resolvePaymentMethod(b.pay, req.account, pmId) : undefined;
       const { invoice, outcome } = collectInvoice(b, req.account, inv.id, {
         automatic: false,
         offSession: bool(req.params, 'off_session') ?? true,

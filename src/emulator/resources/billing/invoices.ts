@@ -17,7 +17,8 @@ import { buildInvoice, buildInvoicePayment } from './invoice-objects.ts';
 import { createInvoiceIntent } from './charging.ts';
 import { previousAttributes, hasChanges } from './diff.ts';
 import { idOf } from './subscription-objects.ts';
-import { minimumAmount } from '../payments/fees.ts';
+import { minimumAmount } from '../payments/api.ts';
+import { cancelIntent } from '../payments/api.ts';
 
 export interface InvoiceInternal {
   /** The PaymentIntent collecting it (once finalized with something due). */
@@ -236,7 +237,7 @@ export function voidInvoice(b: Billing, account: string, invoiceId: string): Str
   const piId = invoiceInternal(b, invoiceId).paymentIntent;
   if (piId) {
     const pi = b.pay.pis.get(piId, account);
-    if (pi && ['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(pi.status)) b.pay.cancelIntent(account, piId, 'abandoned');
+    if (pi && ['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(pi.status)) cancelIntent(b.pay, account, piId, 'abandoned');
   }
   const payment = defaultInvoicePayment(b, invoiceId);
   if (payment && payment.status === 'open') {

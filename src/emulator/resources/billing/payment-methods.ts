@@ -14,8 +14,9 @@ import { p, str } from '../../core/params.ts';
 import { invalidRequest, cardError } from '../../core/errors.ts';
 import type { Billing } from './context.ts';
 import { requireCustomer } from './customers.ts';
-import { cardForTestPaymentMethod } from '../payments/cards.ts';
+import { cardForTestPaymentMethod } from '../payments/api.ts';
 import { previousAttributes } from './diff.ts';
+import { cardOf, resolvePaymentMethod } from '../payments/api.ts';
 
 export const DETACHED_MESSAGE =
   'This PaymentMethod was previously used without being attached to a Customer or was detached from a Customer, and may not be used again.';
@@ -27,7 +28,7 @@ export function isDetached(b: Billing, pmId: string): boolean {
 
 /** Whether this card can be saved on a customer (declining cards are refused at attach). */
 function checkAttachable(b: Billing, pm: Stripe.PaymentMethod): void {
-  const card = b.pay.cardOf(pm.id);
+  const card = cardOf(b.pay, pm.id);
   if (card.decline) {
     throw cardError(card.decline.message, { code: 'card_declined', decline_code: card.decline.decline_code, param: '', extra: { payment_method: pm } });
   }
@@ -39,7 +40,7 @@ function checkAttachable(b: Billing, pm: Stripe.PaymentMethod): void {
  */
 export function attachPaymentMethod(b: Billing, account: string, pmId: string, customerId: string, param = 'payment_method'): Stripe.PaymentMethod {
   requireCustomer(b, customerId, account, 'customer');
-  const pm = cardForTestPaymentMethod(pmId) ? b.pay.resolvePaymentMethod(account, pmId, param) : b.pay.pms.get(pmId, account);
+  const pm = cardForTestPaymentMethod(pmId) ? resolvePaymentMethod(b.pay, account, pmId, param) : b.pay.pms.get(pmId, account);
   if (!pm) throw invalidRequest(`No such PaymentMethod: '${pmId}'`, { code: 'resource_missing', param });
   if (pm.customer === customerId) return pm;
   if (pm.customer)

@@ -19,6 +19,7 @@ import { randomToken } from '../../core/ids.ts';
 import type { Billing } from './context.ts';
 import { requireCustomer } from './customers.ts';
 import { attachPaymentMethod, isDetached, DETACHED_MESSAGE } from './payment-methods.ts';
+import { cardOf, resolvePaymentMethod } from '../payments/api.ts';
 
 export const OFF_SESSION_READY = 'offSessionReady';
 
@@ -49,7 +50,7 @@ export function createSetupIntent(
   if (o.customer) requireCustomer(b, o.customer, account, 'customer');
   if (o.onBehalfOf && !b.core.getAccount(o.onBehalfOf))
     throw invalidRequest(`No such account: '${o.onBehalfOf}'`, { code: 'resource_missing', param: 'on_behalf_of' });
-  const pm = o.paymentMethod ? b.pay.resolvePaymentMethod(account, o.paymentMethod) : undefined;
+  const pm = o.paymentMethod ? resolvePaymentMethod(b.pay, account, o.paymentMethod) : undefined;
   const id = b.core.newId('seti');
   const si: Stripe.SetupIntent = {
     id,
@@ -102,7 +103,7 @@ export function confirmSetupIntent(
   const pm =
     o.pm ??
     (o.paymentMethod
-      ? b.pay.resolvePaymentMethod(account, o.paymentMethod)
+      ? resolvePaymentMethod(b.pay, account, o.paymentMethod)
       : si.payment_method
         ? b.pay.pms.get(String(si.payment_method), account)
         : undefined);
@@ -120,7 +121,7 @@ export function confirmSetupIntent(
   si.payment_method = pm.id;
   si.last_setup_error = null;
   si.next_action = null;
-  const card = b.pay.cardOf(pm.id);
+  const card = cardOf(b.pay, pm.id);
   if (card.decline && !isChargeOnlyDecline(card)) {
     return fail(b, account, si, pm, { code: 'card_declined', decline_code: card.decline.decline_code, message: card.decline.message, type: 'card_error' });
   }
@@ -335,7 +336,7 @@ export function registerSetupIntents(b: Billing): void {
       if (pr.metadata !== undefined) si.metadata = mergeMetadata(si.metadata ?? {}, pr);
       if (pr.payment_method !== undefined) {
         const id = str(pr, 'payment_method');
-        const pm = id ? b.pay.resolvePaymentMethod(req.account, id) : undefined;
+        const pm = id ? resolvePaymentMethod(b.pay, req.account, id) : undefined;
         si.payment_method = pm?.id ?? null;
         si.status = pm ? 'requires_confirmation' : 'requires_payment_method';
       }

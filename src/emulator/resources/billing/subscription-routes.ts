@@ -24,6 +24,7 @@ import {
   type SubscriptionChanges,
 } from './subscriptions.ts';
 import { requireSubscription } from './subscription-status.ts';
+import { requireTransferDestination } from '../payments/api.ts';
 
 const priceDataSpec = p.object(
   {
@@ -95,7 +96,7 @@ function transferDataOf(b: Billing, req: ApiRequest): Stripe.Subscription.Transf
       param: 'transfer_data[destination]',
     });
   const destination = str(req.params, 'transfer_data.destination') ?? '';
-  b.pay.requireTransferDestination(destination, 'transfer_data[destination]');
+  requireTransferDestination(b.pay, destination, 'transfer_data[destination]');
   const pct = getParam(req.params, 'transfer_data.amount_percent');
   if (typeof pct === 'number' && !validPercent(pct))
     throw invalidRequest('transfer_data[amount_percent] must be a number between 0 and 100 with at most two decimal places.', {

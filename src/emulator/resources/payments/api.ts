@@ -6,7 +6,7 @@
 export type { Payments, PaymentHooks, IntentListener, CheckoutCompletingListener, CheckoutModeExtension } from './state.ts';
 
 // PaymentMethods
-export { attachPaymentMethod, createCardPaymentMethod, detachPaymentMethod, resolvePaymentMethod, retrievePaymentMethod } from './payment-methods.ts';
+export { cardOf, createCardPaymentMethod, resolvePaymentMethod, retrievePaymentMethod } from './payment-methods.ts';
 export { lookupCardNumber, cardForTestPaymentMethod, TEST_CARDS, type TestCard } from './cards.ts';
 
 // PaymentIntents (e.g. an invoice's)
@@ -39,4 +39,4 @@ export { completeCheckoutSession, expireCheckoutSession, successRedirect } from 
 
 // Money helpers (the one place for Stripe's fee and money formatting in the emulator)
 export { formatMoney, stripeFee, minimumAmount } from './fees.ts';
-export { validateAmount, validateCurrency } from './validation.ts';
+export { requireTransferDestination, validateAmount, validateConnectParams, validateCurrency } from './validation.ts';

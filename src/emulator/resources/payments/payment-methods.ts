@@ -1,7 +1,6 @@
 /**
- * PaymentMethods (cards only): created from test cards, `pm_card_*` test ids cloned on use, and
- * attached to or detached from a customer (Customers belong to billing, which checks the
- * customer exists before calling `attachPaymentMethod`).
+ * PaymentMethods (cards only): created from test cards, `pm_card_*` test ids cloned on use.
+ * Saving them on customers (attach, detach) is billing's: ../billing/payment-methods.ts.
  */
 import type Stripe from 'stripe';
 import { invalidRequest } from '../../core/errors.ts';
@@ -41,39 +40,4 @@ export function retrievePaymentMethod(pay: Payments, account: string, id: string
   const test = cardForTestPaymentMethod(id);
   if (test) return buildPaymentMethod({ id, card: test, created: pay.core.now() });
   return pay.pms.require(id, account);
-}
-
-/**
- * Attach a PaymentMethod (or a `pm_card_*` id, cloned first) to `customer`; emits
- * `payment_method.attached`. The caller has checked that the customer exists.
- */
-export function attachPaymentMethod(pay: Payments, account: string, pmId: string, customer: string): Stripe.PaymentMethod {
-  const pm = resolvePaymentMethod(pay, account, pmId, 'payment_method');
-  if (pm.customer && pm.customer !== customer) {
-    throw invalidRequest('The payment method you provided has already been attached to a customer.', {
-      code: 'payment_method_unexpected_state',
-      param: 'customer',
-    });
-  }
-  if (pm.customer === customer) return pm;
-  pm.customer = customer;
-  const saved = pay.pms.save(pm);
-  pay.core.emitEvent({ type: 'payment_method.attached', object: saved, account });
-  return saved;
-}
-
-/** Detach a PaymentMethod from its customer; emits `payment_method.detached`. */
-export function detachPaymentMethod(pay: Payments, account: string, pmId: string): Stripe.PaymentMethod {
-  const pm = pay.pms.require(pmId, account, 'payment_method');
-  if (!pm.customer) {
-    throw invalidRequest('The payment method you provided is not attached to a customer so detachment is impossible.', {
-      code: 'payment_method_unexpected_state',
-      param: 'payment_method',
-    });
-  }
-  const previous = pm.customer;
-  pm.customer = null;
-  const saved = pay.pms.save(pm);
-  pay.core.emitEvent({ type: 'payment_method.detached', object: saved, account, previousAttributes: { customer: previous } });
-  return saved;
 }
