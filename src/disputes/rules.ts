@@ -49,10 +49,10 @@ export const EVIDENCE_FIELDS = ['product_description', 'customer_communication',
 export type EvidenceField = (typeof EVIDENCE_FIELDS)[number];
 export type EvidenceDraft = Partial<Record<EvidenceField, string>>;
 
-/** The same evidence sent the same way is the same request: a retry after a lost answer changes nothing twice. */
-export function evidenceKey(disputeId: string, draft: EvidenceDraft, submit: boolean): string {
-  const digest = createHash('sha256').update(JSON.stringify([EVIDENCE_FIELDS.map((f) => draft[f] ?? ''), submit])).digest('hex').slice(0, 32);
-  return `dispute:${disputeId}:evidence:${digest}`;
+/** Submitting the same evidence is the same request: a retry after a lost answer submits nothing twice. */
+export function evidenceKey(disputeId: string, draft: EvidenceDraft): string {
+  const digest = createHash('sha256').update(JSON.stringify(EVIDENCE_FIELDS.map((f) => draft[f] ?? ''))).digest('hex').slice(0, 32);
+  return `dispute:${disputeId}:submit:${digest}`;
 }
 
 /**

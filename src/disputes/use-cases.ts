@@ -21,10 +21,12 @@ import { idOf } from '../stripe/ids.ts';
 
 /**
  * Saves the evidence at Stripe as a draft (`submit: false`) or submits it. (a) The draft is stored
- * with us first, so nothing the admin typed is lost; (c) the update carries a key derived from the
- * evidence itself; (d) Stripe's answer and the audit entry. If we stop between (c) and (d), sending
- * the same evidence again is the same request (Stripe answers it again), and the dispute's
- * charge.dispute.updated event records its status either way.
+ * with us first, so nothing the admin typed is lost. (c) Saving a draft sets fields, which is the
+ * same state however often it is sent, so it needs no key; a submission is once per dispute and
+ * carries a key derived from the evidence, so sending the same evidence again after a lost answer
+ * is the same request (Stripe answers it again) while corrected evidence after a refusal is a new
+ * one. (d) Stripe's answer and the audit entry, once. The dispute's charge.dispute.updated event
+ * records its status either way.
  */
 export async function saveEvidence(db: Kysely<Database>, stripe: Stripe, actor: Actor, disputeId: string, draft: EvidenceDraft, submit: boolean): Promise<DisputeRow> {
   const before = await db.transaction().execute(async (trx) => {
@@ -32,16 +34,18 @@ export async function saveEvidence(db: Kysely<Database>, stripe: Stripe, actor: 
     await saveEvidenceDraft(trx, disputeId, draft);
     return row;
   });
-  const request = evidenceKey(disputeId, draft, submit);
-  const updated = await stripeAnswer(() => stripe.disputes.update(disputeId, { evidence: evidenceParams(draft), submit, metadata: { order_id: before.order_id ?? '' } }, { idempotencyKey: request }));
+  const request = submit ? evidenceKey(disputeId, draft) : undefined;
+  const updated = await stripeAnswer(() => stripe.disputes.update(
+    disputeId, { evidence: evidenceParams(draft), submit, metadata: { order_id: before.order_id ?? '' } }, request === undefined ? {} : { idempotencyKey: request },
+  ));
   const action = submit ? 'dispute.evidence_submit' : 'dispute.evidence_draft';
   return db.transaction().execute(async (trx) => {
     await applyDispute(trx, updated, { observedAt: before.observed_at });
     const saved = submit ? await updateDispute(trx, disputeId, { evidence_submitted: true }) : found(await lockDispute(trx, disputeId));
-    if (!(await hasAuditEntry(trx, action, 'request', request))) {
+    if (request === undefined || !(await hasAuditEntry(trx, action, 'request', request))) {
       await recordAudit(trx, actor, {
         action, targetType: 'dispute', targetId: disputeId,
-        before: { status: before.status, evidence: before.evidence_draft }, after: { status: updated.status, evidence: draft, request },
+        before: { status: before.status, evidence: before.evidence_draft }, after: { status: updated.status, evidence: draft, ...(request !== undefined ? { request } : {}) },
       });
     }
     return saved;

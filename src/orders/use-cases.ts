@@ -6,7 +6,7 @@
 //   (b) it commits;
 //   (c) Stripe is called with that key;
 //   (d) a second short write records the answer, and only fills a blank, so an event that got
-//       there first (see ./payments.ts: it adopts the object by the order id it carries) makes it a
+//       there first (see ./sync.ts: it adopts the object by the order id it carries) makes it a
 //       no-op, and the reverse.
 // A double submit reaches the same order, sends the same key and gets Stripe's same object.
 import type { Kysely } from 'kysely';
@@ -17,7 +17,7 @@ import { MAXIMUM_AMOUNT } from '../money.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { applicationFeeFor } from './fees.ts';
-import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './payments.ts';
+import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './sync.ts';
 import {
   feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockListingForSale, ordersDueForReconciliation,
   recordCheckoutSession, recordPaymentIntent, takeStock, transitionOrder,

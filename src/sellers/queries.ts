@@ -1,6 +1,5 @@
 // Every SQL statement about sellers and their Connect accounts.
 import { enqueueAccountActionEmail } from '../email/messages.ts';
-import { requireTransaction } from '../email/outbox.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { AccountState, Database, Seller } from '../db/schema.ts';
@@ -50,14 +49,13 @@ export async function storedObservedAt(db: Kysely<Database>, accountId: string):
  * comparing freshness in the UPDATE's WHERE clause makes the check and the write one atomic step,
  * so two concurrent writers cannot interleave and an older snapshot can never replace a newer one.
  *
- * Works with a transaction's Kysely too (the webhook handlers run it inside theirs); it starts no
- * transaction of its own. Returns applied=false when stale, or when no seller has this account.
+ * Runs inside the caller's transaction (a webhook handler's, or a use case's), with the mail the
+ * new state may send. Returns applied=false when stale, or when no seller has this account.
  */
-export async function recordAccountSnapshot(db: Kysely<Database>, account: Stripe.Account, observedAt: Date): Promise<{ applied: boolean }> {
-  if (!db.isTransaction) return db.transaction().execute((trx) => recordAccountSnapshot(trx, account, observedAt)); // with its email
+export async function recordAccountSnapshot(trx: Transaction<Database>, account: Stripe.Account, observedAt: Date): Promise<{ applied: boolean }> {
   if (Number.isNaN(observedAt.getTime())) throw new RangeError('observedAt must be a valid date');
   const derived = deriveAccountState(account);
-  const updated = await db
+  const updated = await trx
     .updateTable('sellers')
     .set({
       account_state: derived.state,
@@ -77,7 +75,7 @@ export async function recordAccountSnapshot(db: Kysely<Database>, account: Strip
     .returning('id')
     .executeTakeFirst();
   // "Action needed" mail commits with the state that asks for it (once per requirement set).
-  if (updated !== undefined) await enqueueAccountActionEmail(requireTransaction(db), updated.id, derived);
+  if (updated !== undefined) await enqueueAccountActionEmail(trx, updated.id, derived);
   return { applied: updated !== undefined };
 }
 

@@ -174,7 +174,7 @@ export async function syncAccountFromStripe(db: Kysely<Database>, stripe: Stripe
   const before = await storedObservedAt(db, accountId);
   const account = await stripe.accounts.retrieve(accountId);
   const storedAt = before?.getTime() ?? 0;
-  await recordAccountSnapshot(db, account, new Date(Math.max(Date.now(), storedAt + 1)));
+  await db.transaction().execute((trx) => recordAccountSnapshot(trx, account, new Date(Math.max(Date.now(), storedAt + 1))));
   return account;
 }
 

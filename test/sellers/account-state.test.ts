@@ -93,6 +93,7 @@ describe('recordAccountSnapshot', () => {
     return user.id;
   }
   const stateOf = async (id: string) => db.selectFrom('sellers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const record = (snapshot: Stripe.Account, at: Date) => db.transaction().execute((trx) => recordAccountSnapshot(trx, snapshot, at));
 
   const restricted = (id: string) => account({ id, charges: true, payouts: true, req: { currently_due: ['individual.verification.document'], current_deadline: DEADLINE } });
   const enabled = (id: string) => account({ id, charges: true, payouts: true });
@@ -101,8 +102,8 @@ describe('recordAccountSnapshot', () => {
     const sellerId = await sellerWithAccount('acct_order_1');
     const t1 = new Date('2026-11-27T00:00:01Z');
     const t2 = new Date('2026-11-27T00:00:02Z');
-    expect(await recordAccountSnapshot(db, enabled('acct_order_1'), t2)).toEqual({ applied: true });
-    expect(await recordAccountSnapshot(db, restricted('acct_order_1'), t1)).toEqual({ applied: false });
+    expect(await record(enabled('acct_order_1'), t2)).toEqual({ applied: true });
+    expect(await record(restricted('acct_order_1'), t1)).toEqual({ applied: false });
     const row = await stateOf(sellerId);
     expect(row.account_state).toBe('enabled');
     expect(row.state_observed_at).toEqual(t2);
@@ -111,8 +112,8 @@ describe('recordAccountSnapshot', () => {
 
   it('moves forward with newer snapshots and stores the facts behind the state', async () => {
     const sellerId = await sellerWithAccount('acct_order_2');
-    await recordAccountSnapshot(db, enabled('acct_order_2'), new Date('2026-11-27T01:00:00Z'));
-    expect(await recordAccountSnapshot(db, restricted('acct_order_2'), new Date('2026-11-27T01:00:05Z'))).toEqual({ applied: true });
+    await record(enabled('acct_order_2'), new Date('2026-11-27T01:00:00Z'));
+    expect(await record(restricted('acct_order_2'), new Date('2026-11-27T01:00:05Z'))).toEqual({ applied: true });
     const row = await stateOf(sellerId);
     expect(row.account_state).toBe('restricted');
     expect(row.requirements.currently_due).toEqual(['individual.verification.document']);
@@ -125,18 +126,18 @@ describe('recordAccountSnapshot', () => {
   it('ignores a duplicate with the same timestamp', async () => {
     const sellerId = await sellerWithAccount('acct_order_3');
     const at = new Date('2026-11-27T02:00:00Z');
-    expect((await recordAccountSnapshot(db, enabled('acct_order_3'), at)).applied).toBe(true);
-    expect((await recordAccountSnapshot(db, restricted('acct_order_3'), at)).applied).toBe(false);
+    expect((await record(enabled('acct_order_3'), at)).applied).toBe(true);
+    expect((await record(restricted('acct_order_3'), at)).applied).toBe(false);
     expect((await stateOf(sellerId)).account_state).toBe('enabled');
   });
 
   it('reports applied=false for an account no seller has', async () => {
-    expect(await recordAccountSnapshot(db, enabled('acct_nobody'), new Date())).toEqual({ applied: false });
+    expect(await record(enabled('acct_nobody'), new Date())).toEqual({ applied: false });
   });
 
   it('works inside a caller\'s transaction, and rolls back with it', async () => {
     const sellerId = await sellerWithAccount('acct_order_4');
-    await recordAccountSnapshot(db, restricted('acct_order_4'), new Date('2026-11-27T03:00:00Z'));
+    await record(restricted('acct_order_4'), new Date('2026-11-27T03:00:00Z'));
     await expect(db.transaction().execute(async (trx) => {
       expect((await recordAccountSnapshot(trx, enabled('acct_order_4'), new Date('2026-11-27T03:00:09Z'))).applied).toBe(true);
       throw new Error('handler failed after recording');
@@ -161,7 +162,7 @@ describe('syncAccountFromStripe', () => {
       // An event from an hour "ahead" recorded the account as still incomplete.
       const incomplete = await emulator.stripe.accounts.retrieve(accountId);
       const ahead = new Date(Date.now() + 3600_000);
-      await recordAccountSnapshot(database.db, incomplete, ahead);
+      await database.db.transaction().execute((trx) => recordAccountSnapshot(trx, incomplete, ahead));
       await emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
       await syncAccountFromStripe(database.db, emulator.stripe, accountId);
       const row = await database.db.selectFrom('sellers').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();

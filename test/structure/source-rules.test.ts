@@ -76,7 +76,15 @@ export function violations() {
       }
       if (inRoutes && ts.isTaggedTemplateExpression(node) && node.tag.getText() === 'sql') sqlInRoutes.push(`${where(file, node)} has sql\`\``);
 
-      if (ts.isPropertyAccessExpression(node) && node.name.text === 'isTransaction') joiningTransactions.push(where(file, node));
+      // Joining: a function that asks whether it was handed a transaction and opens one if not (or
+      // runs in the caller's if so). Asking only to refuse (an assertion) is fine.
+      if (ts.isPropertyAccessExpression(node) && node.name.text === 'isTransaction') {
+        let fn: ts.Node | undefined = node.parent;
+        while (fn !== undefined && !ts.isFunctionLike(fn)) fn = fn.parent;
+        let opens = false;
+        if (fn !== undefined) walk(fn, (n) => { if (ts.isPropertyAccessExpression(n) && n.name.text === 'transaction') opens = true; });
+        if (opens) joiningTransactions.push(where(file, node));
+      }
 
       if (ts.isPropertyAccessExpression(node) && node.name.text === 'forUpdate') {
         let fn: ts.Node | undefined = node.parent;

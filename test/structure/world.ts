@@ -10,7 +10,7 @@ import type { Database, Order, User } from '../../src/db/schema.ts';
 import { buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { drainInbox } from '../../src/webhooks/processor.ts';
-import { buildTestApp, createTestUser, loginAs, TestClient, testConfig } from '../helpers/app.ts';
+import { buildTestApp, createTestUser, loginAs, testConfig, type TestClient } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
 

@@ -11,7 +11,7 @@
 // The re-read happens before the transaction (the read step), when the stored snapshot is already
 // of the event's second; a tie that appears only between the read and the write (a concurrent
 // event of the same second) makes the processor read again.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../../db/schema.ts';
 import { classifyStripeError } from '../../stripe/errors.ts';
@@ -42,7 +42,7 @@ async function readIfTied(db: Kysely<Database>, stripe: Stripe, accountId: strin
  * Records `account` (a snapshot at least as fresh as the event) for the event's time; settles a
  * same-second tie with `fresh`, the read made before the transaction.
  */
-async function applyAccount(db: Kysely<Database>, event: { created: number }, account: Stripe.Account, fresh: Stripe.Account | undefined): Promise<void> {
+async function applyAccount(db: Transaction<Database>, event: { created: number }, account: Stripe.Account, fresh: Stripe.Account | undefined): Promise<void> {
   const { applied } = await recordAccountSnapshot(db, account, eventTime(event));
   if (applied) return;
   const stored = await storedObservedAt(db, account.id);

@@ -1,5 +1,5 @@
 // Payment family: Checkout Sessions, PaymentIntents and charges of our destination charges move
-// orders through the orders module (src/orders/payments.ts), the same code the completion page runs.
+// orders through the orders module (src/orders/sync.ts), the same code the completion page runs.
 // Events arrive in any order and more than once:
 // - a success is final, so its payload is used as it is;
 // - failure, processing and cancel payloads may be stale (the buyer may have paid with another
@@ -7,7 +7,7 @@
 //   now is applied;
 // - an order that ends payment_failed has its session or intent closed at Stripe afterwards, so
 //   the stock released can never be paid for twice.
-import { applyPayment, fetchChargeFacts, readIntentPayment, readSessionPayment, type PaymentFacts } from '../../orders/payments.ts';
+import { applyPayment, fetchChargeFacts, readIntentPayment, readSessionPayment, type PaymentFacts } from '../../orders/sync.ts';
 import { findOrder, recordChargeFacts, type ChargeFacts } from '../../orders/queries.ts';
 import { orderIdOf } from '../../orders/rules.ts';
 import { stopPaymentOfFailedOrder } from '../../orders/use-cases.ts';
