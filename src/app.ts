@@ -10,6 +10,7 @@ import view from '@fastify/view';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
+import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
 import { validateSessionToken } from './auth/sessions.ts';
@@ -31,7 +32,10 @@ import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminHealthRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { imageRoutes } from './routes/images.ts';
+import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -40,10 +44,12 @@ export interface AppDependencies {
   /** Where Stripe's hosted pages and Stripe.js come from (the emulator's origin offline). */
   stripeOrigins?: string[];
   logger?: boolean;
-  /** Where log lines go instead of stdout (tests read them). */
-  logStream?: { write(line: string): void };
+  /** Where log lines go (server.ts: readable on a terminal, JSON otherwise; tests read them); stdout if absent. */
+  logStream?: DestinationStream;
   /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
   onEventStored?: () => void;
+  /** Where listing pictures are kept; from config.storage when omitted. */
+  storage?: ObjectStorage;
 }
 
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -119,6 +125,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // are exempt: Stripe proves itself with a signature, not a cookie.
   app.addHook('preValidation', (request, reply, done) => {
     if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/webhooks/')) return done();
+    if (request.routeOptions.config.csrfCheckedInHandler === true) return done(); // multipart upload: see routes/images.ts
     app.csrfProtection(request, reply, done);
   });
 
@@ -146,6 +153,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(adminRoutes);
   await app.register(adminSellerRoutes);
   await app.register(adminOrderRoutes);
+  await app.register(imageRoutes, { storage: deps.storage ?? createObjectStorage(config.storage) });
+  await app.register(adminHealthRoutes);
 
   return app;
 }

@@ -27,6 +27,37 @@ export interface Config {
     connectWebhookSecret: string | undefined;
   };
   emulatorPort: number;
+  /** Where listing pictures are kept (see loadPicturesAndEmailConfig). */
+  storage: StorageConfig;
+  email: EmailConfig;
+  /** When /admin/health and the worker's log warn about webhooks (see src/health/rules.ts). */
+  webhookHealth: WebhookHealthThresholds;
+  /** Lets a monitor read /admin/health.json with `Authorization: Bearer <token>`; unset → admins only. */
+  healthMonitorToken: string | undefined;
+  /** Offline mode: give the demo seller an onboarded account and listings at start (DEMO_SEED). */
+  demoSeed: boolean;
+  /** Offline mode where others can reach it, allowed with DEMO=1: why it is exposed, else empty. */
+  demoExposure: string[];
+}
+
+export interface WebhookHealthThresholds {
+  /** No event from the Connect endpoint for this long while sellers have Stripe accounts. */
+  connectSilenceHours: number;
+  /** The oldest event waiting in the inbox is older than this. */
+  backlogMaxAgeMinutes: number;
+  /** At least this many requests refused for their signature within the last hour, per endpoint. */
+  signatureFailuresPerHour: number;
+}
+
+export type StorageConfig =
+  | { kind: 'files'; dir: string }
+  | { kind: 's3'; endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+
+export interface EmailConfig {
+  /** smtp:// or smtps:// with credentials; unset → offline keeps mail in the local mailbox. */
+  smtpUrl: string | undefined;
+  /** The From header of every message. */
+  from: string;
 }
 
 /**
@@ -130,6 +161,26 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const picturesAndEmail = loadPicturesAndEmailConfig(value, problems, { dataDir, publicUrl });
+  const webhookHealth: WebhookHealthThresholds = {
+    connectSilenceHours: positiveNumber(value('WEBHOOK_CONNECT_SILENCE_HOURS') ?? '24', 'WEBHOOK_CONNECT_SILENCE_HOURS', problems),
+    backlogMaxAgeMinutes: positiveNumber(value('WEBHOOK_BACKLOG_MAX_AGE_MINUTES') ?? '5', 'WEBHOOK_BACKLOG_MAX_AGE_MINUTES', problems),
+    signatureFailuresPerHour: positiveNumber(value('WEBHOOK_SIGNATURE_FAILURES_PER_HOUR') ?? '10', 'WEBHOOK_SIGNATURE_FAILURES_PER_HOUR', problems),
+  };
+  const healthMonitorToken = value('HEALTH_MONITOR_TOKEN');
+  if (healthMonitorToken !== undefined && healthMonitorToken.length < 32) problems.push('HEALTH_MONITOR_TOKEN must be at least 32 characters');
+  const demoSeed = parseSwitch(value('DEMO_SEED'), 'DEMO_SEED', true, problems);
+  // Offline mode publishes demo logins (their password is in the README) and a fake Stripe: only
+  // where nobody else can reach it, unless someone asks for exactly that.
+  const demoAllowed = parseSwitch(value('DEMO'), 'DEMO', false, problems);
+  const exposure = mode === 'offline' ? offlineExposure({ host, nodeEnv: value('NODE_ENV') }) : [];
+  if (exposure.length > 0 && !demoAllowed) {
+    problems.push(
+      `STRIPE_SECRET_KEY is not set, so this would start in offline demo mode (a local Stripe emulator and demo logins whose password is published) while ${exposure.join(' and ')}. `
+      + 'For a real deployment set STRIPE_SECRET_KEY and its companions (see .env.example); to run the demo here on purpose, set DEMO=1.',
+    );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   // Only now touch the disk: a bad environment must not create files.
@@ -152,6 +203,11 @@ export function loadConfig(env: Env = process.env): Config {
       connectWebhookSecret: connectWebhookSecret ?? (mode === 'offline' ? localSecret(dataDir, 'connectWebhookSecret', 'whsec_') : undefined),
     },
     emulatorPort,
+    ...picturesAndEmail,
+    webhookHealth,
+    healthMonitorToken,
+    demoSeed,
+    demoExposure: exposure,
   };
 }
 
@@ -161,6 +217,95 @@ function parseTrustProxy(raw: string | undefined, problems: string[]): ClientAdd
   if (/^[1-9]$/.test(raw)) return { kind: 'hops', hops: Number(raw) };
   problems.push(`TRUST_PROXY must be "none", "fly" or the number of proxies in front of the app, 1 to 9 (got "${raw}")`);
   return { kind: 'socket' };
+}
+
+/**
+ * Listing pictures' storage and outgoing email (issue 16).
+ *
+ * Storage: files under DATA_DIR/uploads unless S3_BUCKET is set; then an S3-compatible bucket.
+ * Endpoint, region and keys fall back to the AWS_* names that `fly storage create` (Tigris) sets.
+ * Email: SMTP_URL sends through that server; without it, offline mode keeps messages in the local
+ * mailbox page, and test or live mode leaves them waiting in the outbox until SMTP_URL is set.
+ */
+function loadPicturesAndEmailConfig(
+  value: (name: string) => string | undefined, problems: string[], base: { dataDir: string; publicUrl: string },
+): { storage: StorageConfig; email: EmailConfig } {
+  let storage: StorageConfig = { kind: 'files', dir: join(base.dataDir, 'uploads') };
+  const bucket = value('S3_BUCKET');
+  if (bucket === undefined) {
+    for (const name of ['S3_ENDPOINT', 'S3_REGION', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE']) {
+      if (value(name) !== undefined) problems.push(`${name} is set but S3_BUCKET is not: set S3_BUCKET to store pictures in a bucket`);
+    }
+  } else {
+    const region = value('S3_REGION') ?? value('AWS_REGION');
+    const endpointRaw = value('S3_ENDPOINT') ?? value('AWS_ENDPOINT_URL_S3') ?? (region !== undefined ? `https://s3.${region}.amazonaws.com` : undefined);
+    const accessKeyId = value('S3_ACCESS_KEY_ID') ?? value('AWS_ACCESS_KEY_ID');
+    const secretAccessKey = value('S3_SECRET_ACCESS_KEY') ?? value('AWS_SECRET_ACCESS_KEY');
+    const pathStyle = value('S3_FORCE_PATH_STYLE') ?? 'false';
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push('S3_BUCKET must be a bucket name (lowercase letters, digits, dots and hyphens)');
+    let endpoint = '';
+    if (endpointRaw === undefined) {
+      problems.push('S3_ENDPOINT (or AWS_ENDPOINT_URL_S3, or S3_REGION for AWS itself) is required with S3_BUCKET');
+    } else {
+      try {
+        const parsed = new URL(endpointRaw);
+        if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('protocol');
+        endpoint = parsed.origin;
+      } catch {
+        problems.push(`S3_ENDPOINT must be an http:// or https:// URL (got "${endpointRaw}")`);
+      }
+    }
+    if (accessKeyId === undefined || secretAccessKey === undefined) problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) are required with S3_BUCKET');
+    if (pathStyle !== 'true' && pathStyle !== 'false') problems.push('S3_FORCE_PATH_STYLE must be true or false');
+    storage = {
+      kind: 's3', endpoint, bucket, region: region ?? 'auto',
+      accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '', forcePathStyle: pathStyle === 'true',
+    };
+  }
+
+  const smtpUrl = value('SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL, like smtps://user:password@smtp.example.com:465');
+  let host = 'localhost';
+  try { host = new URL(base.publicUrl).hostname; } catch { /* PUBLIC_URL's own problem is reported above */ }
+  const from = value('EMAIL_FROM') ?? `Marketplace <no-reply@${host}>`;
+  // One address, optionally with a display name; never a header break.
+  if (!/^(?:[^<>\r\n@]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(from)) problems.push('EMAIL_FROM must be an address such as "Marketplace <no-reply@market.example>"');
+  return { storage, email: { smtpUrl, from } };
+}
+
+function positiveNumber(raw: string, name: string, problems: string[]): number {
+  const parsed = Number(raw);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    problems.push(`${name} must be a number above zero (got "${raw}")`);
+    return 1;
+  }
+  return parsed;
+}
+
+/**
+ * Why an offline instance would be reachable by others (or be production), in words; empty if not.
+ * PUBLIC_URL is not a sign: tests and local proxies give offline instances an https one.
+ */
+function offlineExposure(settings: { host: string; nodeEnv: string | undefined }): string[] {
+  const reasons: string[] = [];
+  if (!isLoopback(settings.host)) reasons.push(`HOST is ${settings.host}, not a loopback address`);
+  if (settings.nodeEnv === 'production') reasons.push('NODE_ENV is production');
+  return reasons;
+}
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare.endsWith('.localhost') || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/** An on/off setting: true/false, 1/0, yes/no or on/off; `fallback` when unset. */
+function parseSwitch(raw: string | undefined, name: string, fallback: boolean, problems: string[]): boolean {
+  if (raw === undefined) return fallback;
+  const normalised = raw.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalised)) return true;
+  if (['false', '0', 'no', 'off'].includes(normalised)) return false;
+  problems.push(`${name} must be true or false (got "${raw}")`);
+  return fallback;
 }
 
 function parsePort(raw: string, name: string, problems: string[]): number {
@@ -176,7 +321,7 @@ function parsePort(raw: string, name: string, problems: string[]): number {
 function localSecret(dataDir: string, name: string, prefix = ''): string {
   const file = join(dataDir, 'secrets.json');
   mkdirSync(dataDir, { recursive: true });
-  const secrets: Record<string, string> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const secrets = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
   const existing = secrets[name];
   if (existing !== undefined) return existing;
   const created = prefix + randomBytes(32).toString('hex');

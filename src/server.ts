@@ -1,16 +1,19 @@
 // Starts the process. `npm start` runs everything in one process (web + background work); in
 // production fly.toml runs `web` and `worker` as separate processes from the same image.
 // With no STRIPE_SECRET_KEY the local Stripe emulator starts in-process (offline mode).
-import type { FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
-import { ensureDemoUsers, DEMO_PASSWORD } from './cli/demo-users.ts';
+import { describeDemoShop, seedDemoShop } from './cli/demo-seed.ts';
+import { DEMO_PASSWORD, DEMO_SELLER_EMAIL, ensureDemoUsers } from './cli/demo-users.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { createLogging } from './logging.ts';
 import { createStripeClient } from './stripe/client.ts';
 import { expectedLivemode } from './webhooks/inbox.ts';
-import { startWorker, type RunningWorker, type WorkerLogger } from './worker/worker.ts';
+import { startWorker, type RunningWorker } from './worker/worker.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -21,40 +24,116 @@ async function main(): Promise<void> {
   // A local .env (see .env.example) is read if present; the real environment wins over it.
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
-  const database = await connectDatabase(config);
-  await migrateToLatest(database.db);
+  const logging = await createLogging(config.logLevel);
+  const { logger } = logging;
+  const step = progressReporter(logger);
+  const stopHooks: (() => Promise<void>)[] = [];
+  stopOnSignals(logger, stopHooks);
+  // `load`: from process start to here (bundling in `npm start`, loading modules): see src/cli/start.mjs.
+  logger.info({ role, mode: config.stripe.mode, step: 'load', ms: Math.round(performance.now()) }, config.stripe.mode === 'offline'
+    ? 'Starting in offline mode: embedded database and local Stripe emulator, no Stripe account needed'
+    : `Starting (Stripe ${config.stripe.mode} mode)`);
+  if (config.demoExposure.length > 0) {
+    logger.warn({ exposure: config.demoExposure }, `DEMO=1: the offline demo runs although ${config.demoExposure.join(' and ')}; anyone who reaches it can sign in with the published demo logins`);
+  }
+
+  const database = await step('database', async () => {
+    const creating = config.databaseUrl === undefined && !existsSync(join(pgliteDir(config), 'PG_VERSION'));
+    if (creating) logger.info(`Creating the embedded database in ${pgliteDir(config)} (first start only: a few seconds more)`);
+    const handle = await connectDatabase(config);
+    return { handle, creating };
+  }, ({ creating }) => config.databaseUrl === undefined
+    ? `Database: embedded PostgreSQL (PGlite) in ${pgliteDir(config)}${creating ? ', created' : ''}`
+    : `Database: PostgreSQL at ${databaseLocation(config.databaseUrl)}`);
+  const { db } = database.handle;
+  stopHooks.unshift(() => database.handle.close());
+  await step('migrations', () => migrateToLatest(db), (applied) => applied.length === 0 ? 'Migrations: up to date' : `Migrations: ${applied.length} applied`);
 
   // Demo logins exist before the first page is served, so the printed ones always work.
-  const demoUsers = config.stripe.mode === 'offline' ? await ensureDemoUsers(database.db) : [];
-  const stripeSetup = await connectStripe(config);
-  const stopHooks: (() => Promise<void>)[] = [];
-  let app: FastifyInstance | undefined;
+  const demoUsers = config.stripe.mode === 'offline' ? await ensureDemoUsers(db) : [];
+  const stripeSetup = await step('stripe', () => connectStripe(config), (setup) => setup.describe);
+  stopHooks.unshift(stripeSetup.stop);
 
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(database.db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), log: consoleLogger(config.logLevel) });
+    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }) });
+  if (worker !== undefined) stopHooks.unshift(() => worker.stop());
 
   if (role !== 'worker') {
-    app = await buildApp({ config, db: database.db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
-    await app.listen({ port: config.port, host: config.host });
-    stopHooks.push(() => app!.close());
+    await step('web', async () => {
+      const app = await buildApp({ config, db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, logStream: logging.stream, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
+      stopHooks.unshift(() => app.close());
+      await app.listen({ port: config.port, host: config.host });
+    }, () => 'Web server: plugins, routes and views loaded');
   }
-  if (worker !== undefined) stopHooks.push(() => worker.stop());
-  stopHooks.push(stripeSetup.stop, () => database.close());
 
+  if (config.stripe.mode === 'offline' && role !== 'worker') {
+    // After listening: the emulator sends the onboarding's account events to our webhooks.
+    if (!config.demoSeed) logger.info('Demo shop: not set up (DEMO_SEED=false)');
+    else {
+      await step('demo', () => seedDemoShop(db, stripeSetup.stripe, { emulatorUrl: stripeSetup.emulatorUrl!, sellerEmail: DEMO_SELLER_EMAIL }), describeDemoShop).catch((error: unknown) => {
+        // The marketplace works without it; say why the catalogue may be empty.
+        logger.warn({ err: error }, 'Demo shop: could not be set up; the marketplace runs without it');
+      });
+    }
+  }
+
+  // Printed last, below the log lines of start-up (the emulator's webhooks to us), so the URL and
+  // the logins are what the terminal shows when it goes quiet.
+  await stripeSetup.settle();
+  const cpu = process.cpuUsage();
+  logger.info({ step: 'ready', ms: Math.round(performance.now()), cpuMs: Math.round((cpu.user + cpu.system) / 1000) }, role === 'worker'
+    ? `Worker ready (started in ${seconds(performance.now())})`
+    : `Ready at ${config.publicUrl} (started in ${seconds(performance.now())})`);
   if (config.stripe.mode === 'offline') {
-    console.log(`\nMarketplace running at ${config.publicUrl} (offline mode: payments go to the local Stripe emulator at ${stripeSetup.origins?.[0] ?? 'unknown'})`);
-    console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
-    for (const user of demoUsers) console.log(`  ${user.role.padEnd(6)} ${user.email}`);
-    console.log('');
+    process.stdout.write([
+      '',
+      `Marketplace running at ${config.publicUrl} (offline mode: payments go to the local Stripe emulator at ${stripeSetup.origins?.[0] ?? 'unknown'})`,
+      `Demo logins (password "${DEMO_PASSWORD}"):`,
+      ...demoUsers.map((user) => `  ${user.role.padEnd(6)} ${user.email}`),
+      '',
+      '',
+    ].join('\n'));
   }
+}
 
+/** Where PGlite keeps its files (as connectDatabase decides). */
+function pgliteDir(config: Config): string {
+  return join(config.dataDir, 'pglite');
+}
+
+/** Host and database name only: a DATABASE_URL carries a password. */
+function databaseLocation(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.host}${parsed.pathname}`;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Runs one step of start-up and logs what it did and how long it took (`step` and `ms` in JSON), so
+ * a slow start says where the time went (src/bench/startup.ts reads these).
+ */
+function progressReporter(logger: Logger) {
+  return async function step<T>(name: string, run: () => Promise<T>, describe: (result: T) => string): Promise<T> {
+    const began = performance.now();
+    const result = await run();
+    const ms = performance.now() - began;
+    logger.info({ step: name, ms: Math.round(ms) }, `${describe(result)} (${seconds(ms)})`);
+    return result;
+  };
+}
+
+/** Ctrl-C or a SIGTERM at any point closes what has been opened, newest first. */
+function stopOnSignals(logger: Logger, stopHooks: (() => Promise<void>)[]): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app?.log.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down');
     for (const hook of stopHooks) await hook().catch(() => {});
     process.exit(0);
   };
@@ -62,25 +141,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-/** The worker's log lines, as JSON like Fastify's (no stack traces, as in app.ts). */
-function consoleLogger(level: Config['logLevel']): WorkerLogger {
-  const quiet = level === 'silent' || level === 'fatal';
-  const line = (lvl: string, obj: object, msg: string) => {
-    const { err, ...rest } = obj as { err?: unknown };
-    const error = err instanceof Error ? { type: err.name, message: err.message } : err;
-    console.log(JSON.stringify({ level: lvl, time: Date.now(), name: 'worker', msg, ...rest, ...(error !== undefined ? { err: error } : {}) }));
-  };
-  return {
-    info: (obj, msg) => { if (!quiet && level !== 'error' && level !== 'warn') line('info', obj, msg); },
-    warn: (obj, msg) => { if (!quiet && level !== 'error') line('warn', obj, msg); },
-    error: (obj, msg) => { if (!quiet) line('error', obj, msg); },
-  };
-}
-
 interface StripeSetup {
   stripe: ReturnType<typeof createStripeClient>;
   /** Origins of Stripe's pages and Stripe.js, for the content security policy. */
   origins: string[] | undefined;
+  /** Offline: where the emulator (and its control API) listens. */
+  emulatorUrl: string | undefined;
+  /** What start-up reports about Stripe. */
+  describe: string;
+  /** Resolves once the webhooks Stripe has to send us so far were delivered (the emulator only). */
+  settle: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -89,6 +159,9 @@ async function connectStripe(config: Config): Promise<StripeSetup> {
     return {
       stripe: createStripeClient({ secretKey: config.stripe.secretKey! }),
       origins: undefined,
+      emulatorUrl: undefined,
+      describe: `Stripe: ${config.stripe.mode} mode`,
+      settle: async () => {},
       stop: async () => {},
     };
   }
@@ -106,7 +179,12 @@ async function connectStripe(config: Config): Promise<StripeSetup> {
   const url = new URL(emulator.url);
   return {
     stripe: createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: url.hostname, port: Number(url.port) } }),
-    origins: [emulator.url.replace('127.0.0.1', 'localhost'), emulator.url],
+    // The address its pages are served from, printed as is: links in those pages and the address
+    // we print must agree.
+    origins: [emulator.url],
+    emulatorUrl: emulator.url,
+    describe: `Stripe emulator at ${emulator.url}`,
+    settle: () => emulator.core.flushDeliveries(),
     stop: () => emulator.stop(),
   };
 }

@@ -1,9 +1,11 @@
 // Read models for the admin pages: an order's money breakdown, its related Stripe events, and the
-// admin home's totals. Pure reads; amounts stay integers of minor units until the template formats them.
+// admin home's summary (stored totals, see ./summary.ts, and live open disputes). Pure reads; amounts
+// stay integers of minor units until the template formats them.
 import { sql, type Kysely } from 'kysely';
 import type { Database, DisputeRow, Order, RefundRow } from '../db/schema.ts';
 import { formatMoney } from '../money.ts';
 import { CLOSED } from '../disputes/disputes.ts';
+import { readAdminTotals } from './summary.ts';
 
 const COUNTED = new Set(['pending', 'requires_action', 'succeeded']);
 
@@ -59,6 +61,8 @@ export async function relatedEvents(db: Kysely<Database>, order: Order, extraIds
 
 export interface AdminSummary {
   volume: { currency: string; gross: string; fees: string; refunded: string }[];
+  /** When the volume and seller counts were computed (the worker refreshes them every minute). */
+  totalsAt: Date;
   openDisputes: number;
   nearestDeadline: Date | null;
   nearestDisputeId: string | null;
@@ -66,25 +70,21 @@ export interface AdminSummary {
 }
 
 export async function adminSummary(db: Kysely<Database>): Promise<AdminSummary> {
-  const volume = await db.selectFrom('orders')
-    .select(['currency', sql<number>`sum(amount)::bigint`.as('gross'), sql<number>`sum(application_fee_amount)::bigint`.as('fees'), sql<number>`sum(amount_refunded)::bigint`.as('refunded')])
-    .where('status', 'in', ['paid', 'partially_refunded', 'refunded']).groupBy('currency').orderBy('currency').execute();
-  const feeRefunds = await db.selectFrom('order_money').innerJoin('orders', 'orders.id', 'order_money.order_id')
-    .select(['orders.currency', sql<number>`sum(order_money.fee_refunded)::bigint`.as('fee_refunded')]).groupBy('orders.currency').execute();
-  const feeRefundedBy = new Map(feeRefunds.map((r) => [r.currency, Number(r.fee_refunded)]));
+  const { totals, computedAt } = await readAdminTotals(db);
+  // Live: open disputes are few, read through a partial index (disputes_open_due).
   const open = await db.selectFrom('disputes').select(['id', 'evidence_due_by']).where('status', 'not in', CLOSED)
     .orderBy('evidence_due_by', 'asc').execute();
-  const states = await db.selectFrom('sellers').select(['account_state', sql<number>`count(*)::int`.as('count')]).groupBy('account_state').orderBy('account_state').execute();
   return {
-    volume: volume.map((v) => ({
+    volume: totals.volume.map((v) => ({
       currency: v.currency,
-      gross: formatMoney(Number(v.gross), v.currency),
-      fees: formatMoney(Number(v.fees) - (feeRefundedBy.get(v.currency) ?? 0), v.currency),
-      refunded: formatMoney(Number(v.refunded), v.currency),
+      gross: formatMoney(v.gross, v.currency),
+      fees: formatMoney(v.fees - v.feeRefunded, v.currency),
+      refunded: formatMoney(v.refunded, v.currency),
     })),
+    totalsAt: computedAt,
     openDisputes: open.length,
     nearestDeadline: open[0]?.evidence_due_by ?? null,
     nearestDisputeId: open[0]?.id ?? null,
-    sellersByState: states.map((s) => ({ state: s.account_state, count: s.count })),
+    sellersByState: totals.sellersByState,
   };
 }

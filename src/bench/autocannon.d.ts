@@ -13,6 +13,7 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     overallRate?: number;
+    headers?: Record<string, string>;
     pipelining?: number;
     requests?: RequestSpec[];
     timeout?: number;

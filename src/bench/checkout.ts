@@ -1,24 +1,14 @@
-// `npm run bench` (second part): buying, on this machine, loopback only, bounded in time.
-//
-//  1. Catalogue: GET / with 50 listings in the database (the page shows its first page of them) (the real app: plugins, session hook, the catalogue query,
-//     handlebars layout) against a bare Fastify route returning a small fixed HTML page, measured in
-//     the same run with the same load. Goal: ours ≥ 0.25 × the bare route's requests/s.
-//  2. Checkout creation: server time to turn a buy into a Checkout Session against the in-process
-//     emulator — placeOrder (the locking transaction) + startHostedCheckout (the Stripe call and its
-//     commit), the work behind POST /checkout/:listingId — p50 and p99 over BENCH_CHECKOUTS orders.
-//
-// Both servers and the emulator run in this process, so the load generator shares their event loop
-// (the two catalogue numbers are skewed alike). Uses DATABASE_URL if set (a throwaway database on
-// that server, dropped afterwards), else in-memory PGlite.
-import autocannon from 'autocannon';
+// Checkout creation: server time to turn a buy into a Checkout Session against the in-process
+// emulator — placeOrder (the locking transaction) + startHostedCheckout (the Stripe call and its
+// commit), the work behind POST /checkout/:listingId — p50 and p99 over BENCH_CHECKOUTS orders,
+// one at a time. In this process with the emulator (no HTTP load to share a loop with). Uses
+// DATABASE_URL if set (a throwaway database on that server, dropped afterwards), else PGlite.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import Fastify from 'fastify';
 import pg from 'pg';
-import { buildApp } from '../app.ts';
 import { createUser } from '../auth/users.ts';
 import { loadConfig } from '../config.ts';
 import { connectPglite, connectPostgres, type DatabaseHandle } from '../db/connect.ts';
@@ -29,9 +19,7 @@ import { placeOrder } from '../orders/orders.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../sellers/onboarding.ts';
 import { createStripeClient } from '../stripe/client.ts';
 
-const SECONDS = Number(process.env.BENCH_CATALOGUE_SECONDS ?? 10);
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 300);
-const CONNECTIONS = 10;
 
 async function database(): Promise<{ handle: DatabaseHandle; where: string; drop: () => Promise<void> }> {
   const serverUrl = process.env.DATABASE_URL;
@@ -59,19 +47,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function load(url: string): Promise<Awaited<ReturnType<typeof autocannon>>> {
-  return autocannon({ url, connections: CONNECTIONS, duration: SECONDS });
-}
-
 async function main(): Promise<void> {
   const db = await database();
   await migrateToLatest(db.handle.db);
   const emulator = await startEmulator({ port: 0, host: '127.0.0.1' });
   const stripe = createStripeClient({ secretKey: 'sk_test_bench', emulator: { host: '127.0.0.1', port: emulator.port }, maxNetworkRetries: 0 });
   const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-checkout-')), LOG_LEVEL: 'silent' });
-  const app = await buildApp({ config, db: db.handle.db, stripe, logger: false });
-  const bare = Fastify({ logger: false });
-  bare.get('/', async (_request, reply) => reply.type('text/html').send('<!doctype html><html><body><h1>Marketplace</h1></body></html>'));
 
   try {
     // An enabled seller with a real (emulated) Connect account, 50 listings, and one buyer.
@@ -85,20 +66,7 @@ async function main(): Promise<void> {
       seller_id: seller.user.id, title: `Bench listing ${i + 1}`, description: 'A thing to buy.', price_amount: 1000 + i * 37, currency: 'usd', stock: null,
     }))).returning('id').execute();
 
-    const appUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-    const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
-    const check = await (await fetch(`${appUrl}/`)).text();
-    const shown = (check.match(/data-listing-id=/g) ?? []).length;
-
-    console.log(`Checkout benchmark — ${db.where}; loopback; servers, emulator and load generator in one process; ${new Date().toISOString()}`);
-    console.log(`\nCatalogue (${SECONDS} s each, ${CONNECTIONS} connections; the page shows ${shown} listings):`);
-    const ours = await load(`${appUrl}/`);
-    const baseline = await load(`${bareUrl}/`);
-    const ratio = ours.requests.average / Math.max(1, baseline.requests.average);
-    console.log(`  catalogue ${ours.requests.average.toFixed(0).padStart(6)} req/s   p50 ${ours.latency.p50} ms   p99 ${ours.latency.p99} ms   non-2xx ${ours.non2xx}, errors ${ours.errors}`);
-    console.log(`  bare      ${baseline.requests.average.toFixed(0).padStart(6)} req/s   p50 ${baseline.latency.p50} ms   p99 ${baseline.latency.p99} ms   non-2xx ${baseline.non2xx}, errors ${baseline.errors}`);
-    console.log(`  ratio     ${ratio.toFixed(2)} of the bare route (goal ≥ 0.25: ${ratio >= 0.25 ? 'met' : 'NOT met'})`);
-
+    console.log(`\nCheckout creation — ${db.where}; emulator in this process; ${new Date().toISOString()}`);
     const times: number[] = [];
     let failures = 0;
     for (let i = 0; i < CHECKOUTS; i++) {
@@ -110,15 +78,13 @@ async function main(): Promise<void> {
       if (session === undefined || !session.ok) failures += 1;
     }
     times.sort((a, b) => a - b);
-    console.log(`\nCheckout creation (${CHECKOUTS} orders, one at a time; order transaction + Checkout Session at the in-process emulator):`);
+    console.log(`  ${CHECKOUTS} orders, one at a time (order transaction + Checkout Session):`);
     console.log(`  p50 ${percentile(times, 50).toFixed(1)} ms   p99 ${percentile(times, 99).toFixed(1)} ms   max ${times.at(-1)?.toFixed(1)} ms   failures ${failures}`);
   } finally {
-    await app.close();
-    await bare.close();
     await emulator.stop();
     await db.handle.close();
     await db.drop();
   }
 }
 
-await main();
+export const benchCheckout = main;

@@ -5,9 +5,11 @@ import { createUser, findUserByEmail } from '../auth/users.ts';
 import type { Database, Role } from '../db/schema.ts';
 
 export const DEMO_PASSWORD = 'demo-password-123';
+/** The seller whose shop src/cli/demo-seed.ts sets up. */
+export const DEMO_SELLER_EMAIL = 'seller@demo.test';
 const DEMO_USERS: { email: string; role: Role; displayName: string }[] = [
   { email: 'admin@demo.test', role: 'admin', displayName: 'Demo Admin' },
-  { email: 'seller@demo.test', role: 'seller', displayName: 'Demo Seller' },
+  { email: DEMO_SELLER_EMAIL, role: 'seller', displayName: 'Demo Seller' },
   { email: 'buyer@demo.test', role: 'buyer', displayName: 'Demo Buyer' },
 ];
 

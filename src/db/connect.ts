@@ -1,9 +1,10 @@
 // Opens the database: PostgreSQL through `pg` when a URL is given, else PGlite (PostgreSQL compiled
 // to WebAssembly) persisted in a directory, so `npm start` needs no database server.
+// PGlite is imported only when it is used: loading it costs ~50 MB that a server with a
+// DATABASE_URL never needs.
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
@@ -40,6 +41,7 @@ export function connectPostgres(url: string, options: { max?: number } = {}): Da
 /** `dataDir` undefined → in memory. `loadDataDir` starts from a dump (tests clone a migrated template this way). */
 export async function connectPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<DatabaseHandle & { pglite: PGlite }> {
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
   const pglite = await PGlite.create({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {}),

@@ -1,5 +1,6 @@
 // The one Database interface: every table the app reads or writes, as Kysely sees it.
-// Migrations in ../../migrations create these tables; keep the two in step.
+// Migrations in ../../migrations create these tables; test/db/schema.test.ts fails when the two
+// differ (a table, a column, its type or nullability, or a union type and its CHECK constraint).
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /** A timestamp column the database fills in; Date when read, optional when written. */
@@ -191,19 +192,22 @@ export interface OrdersTable {
   seller_net_amount: Nullable<number>;
   amount_refunded: ColumnType<number, number | undefined, number>;
   disputed: ColumnType<boolean, boolean | undefined, boolean>;
-  dispute_status: Nullable<string>;
+  /** The dispute's Stripe status, written as Stripe sends it (see DisputeStatus). */
+  dispute_status: ColumnType<DisputeStatus | null, string | null | undefined, string | null>;
   paid_at: Nullable<Date>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
+
+/** What caused an order's status change (see src/orders/state.ts). */
+export type OrderTransitionSource = 'webhook' | 'completion_page' | 'reconcile' | 'admin';
 
 export interface OrderTransitionsTable {
   id: Generated<number>;
   order_id: string;
   from_status: OrderStatus;
   to_status: OrderStatus;
-  /** 'webhook' | 'completion_page' | 'reconcile' | 'admin' */
-  source: string;
+  source: OrderTransitionSource;
   stripe_event_id: Nullable<string>;
   reason: Nullable<string>;
   created_at: CreatedAt;
@@ -254,13 +258,19 @@ export interface PayoutRequestsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/**
+ * Stripe's payout statuses. Written as the SDK types them (string); the CHECK constraint refuses one
+ * this list lacks, so a new Stripe status fails loudly (see migrations/20261128_1300_enum_checks.ts).
+ */
+export type PayoutStatus = 'pending' | 'in_transit' | 'paid' | 'failed' | 'canceled';
+
 export interface PayoutsTable {
   id: string;
   account: string;
   seller_id: Nullable<string>;
   amount: number;
   currency: string;
-  status: string;
+  status: ColumnType<PayoutStatus, string, string>;
   automatic: boolean;
   method: ColumnType<string, string | undefined, string>;
   arrival_date: Nullable<Date>;
@@ -292,6 +302,11 @@ export interface RefundsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** Stripe's dispute statuses, written as the SDK gives them (like PayoutStatus). */
+export type DisputeStatus =
+  | 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review'
+  | 'appeal_needs_response' | 'appeal_under_review' | 'won' | 'lost' | 'prevented';
+
 export interface DisputesTable {
   id: string;
   order_id: Nullable<string>;
@@ -299,7 +314,7 @@ export interface DisputesTable {
   amount: number;
   currency: string;
   reason: string;
-  status: string;
+  status: ColumnType<DisputeStatus, string, string>;
   evidence_due_by: Nullable<Date>;
   evidence_submitted: ColumnType<boolean, boolean | undefined, boolean>;
   evidence_draft: ColumnType<unknown, string | null | undefined, string | null>;
@@ -325,6 +340,71 @@ export interface OrderMoneyTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+// ---- Listing pictures and the email outbox (issue 16): see migrations/20261129_5000_listing_images.ts
+// and migrations/20261129_5100_email_outbox.ts ----
+
+export interface ListingImagesTable {
+  id: string;
+  listing_id: string;
+  /** 0..7, unique per listing: the order buyers see them in (0 is the cover). */
+  position: number;
+  /** SHA-256 of the uploaded bytes, hex. */
+  content_hash: string;
+  thumb_key: string;
+  thumb_width: number;
+  thumb_height: number;
+  large_key: string;
+  large_width: number;
+  large_height: number;
+  /** Size of the upload as received. */
+  bytes: number;
+  created_at: CreatedAt;
+}
+
+export type EmailStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'dead' | 'unknown';
+export type EmailTransportName = 'smtp' | 'mailbox';
+
+export interface EmailOutboxTable {
+  id: Generated<string>;
+  dedupe_key: string;
+  template: string;
+  to_address: string;
+  /** The template's data. Write as JSON.stringify(...). */
+  data: ColumnType<unknown, string, string>;
+  status: ColumnType<EmailStatus, EmailStatus | undefined, EmailStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  locked_by: Nullable<string>;
+  locked_until: Nullable<Date>;
+  send_started_at: Nullable<Date>;
+  sent_at: Nullable<Date>;
+  transport: Nullable<EmailTransportName>;
+  message_id: Nullable<string>;
+  subject: Nullable<string>;
+  text_body: Nullable<string>;
+  html_body: Nullable<string>;
+  last_error: Nullable<string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** Requests refused for a bad signature, per endpoint and minute (the webhook health warnings). */
+export interface WebhookSignatureFailuresTable {
+  source: 'platform' | 'connect';
+  minute: Timestamp;
+  failures: number;
+  last_reason: string;
+  last_at: Timestamp;
+}
+
+/** Whole-table totals computed by the worker for the admin home (see src/admin/summary.ts). */
+export interface AdminSummariesTable {
+  name: string;
+  /** Write as JSON.stringify(...). */
+  value: ColumnType<unknown, string, string>;
+  computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -346,6 +426,10 @@ export interface Database {
   refunds: RefundsTable;
   disputes: DisputesTable;
   order_money: OrderMoneyTable;
+  listing_images: ListingImagesTable;
+  email_outbox: EmailOutboxTable;
+  webhook_signature_failures: WebhookSignatureFailuresTable;
+  admin_summaries: AdminSummariesTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -362,3 +446,5 @@ export type PayoutRow = Selectable<PayoutsTable>;
 export type PayoutRequest = Selectable<PayoutRequestsTable>;
 export type RefundRow = Selectable<RefundsTable>;
 export type DisputeRow = Selectable<DisputesTable>;
+export type ListingImage = Selectable<ListingImagesTable>;
+export type EmailOutboxRow = Selectable<EmailOutboxTable>;

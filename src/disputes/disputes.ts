@@ -11,13 +11,13 @@
 // inquiry (`warning_*`) moves no money, so nothing is recovered for it.
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
-import type { Database, DisputeRow } from '../db/schema.ts';
+import type { Database, DisputeRow, DisputeStatus } from '../db/schema.ts';
 import { recordAudit, type Actor } from '../admin/audit.ts';
 import { stripeRefusal, UNKNOWN_OUTCOME } from '../admin/stripe-errors.ts';
 import { getSetting } from '../admin/settings.ts';
 import { recordOrderMoney } from '../refunds/refunds.ts';
 
-export const CLOSED = ['won', 'lost', 'warning_closed', 'prevented'];
+export const CLOSED: DisputeStatus[] = ['won', 'lost', 'warning_closed', 'prevented'];
 const RANK: Record<string, number> = {
   warning_needs_response: 0, needs_response: 0, appeal_needs_response: 2,
   warning_under_review: 1, under_review: 1, appeal_under_review: 3,
@@ -142,7 +142,7 @@ export async function repaySeller(db: Kysely<Database>, stripe: Stripe, disputeI
     if (refusal === undefined) throw error;
     // E.g. the platform's available balance is too low: the event fails and is retried with
     // backoff (dead → admin replay), so the repayment happens once the balance allows.
-    throw new Error(`repaying dispute ${dispute.id} to the seller failed: ${refusal}`);
+    throw new Error(`repaying dispute ${dispute.id} to the seller failed: ${refusal}`, { cause: error });
   }
 }
 

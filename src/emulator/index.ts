@@ -6,8 +6,9 @@
 import { EmulatorCore, type EmulatorOptions } from './core/core.ts';
 import { registerConnect } from './resources/connect/index.ts';
 import { registerPayments } from './resources/payments/index.ts';
+import { registerBilling } from './resources/billing/index.ts';
 
-export type { EmulatorOptions, ApiRequest, RouteOptions, PageRequest, PageResponse, Fault, RequestLogEntry } from './core/core.ts';
+export type { EmulatorOptions, ApiRequest, RouteOptions, PageRequest, PageResponse, Fault, FaultKind, RequestLogEntry } from './core/core.ts';
 export { EmulatorCore, DEFAULT_PLATFORM_ACCOUNT } from './core/core.ts';
 export { API_VERSION } from './core/events.ts';
 export { signPayload } from './core/webhooks.ts';
@@ -30,6 +31,7 @@ export function createEmulator(options: EmulatorOptions = {}): EmulatorCore {
   const core = new EmulatorCore(options);
   registerConnect(core);
   registerPayments(core);
+  registerBilling(core);
   return core;
 }
 

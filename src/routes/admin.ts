@@ -1,4 +1,4 @@
-// The admin area: a home page with what needs attention (failed and dead webhook events) and the
+// The admin area: a home page with what needs attention (webhook health, money totals) and the
 // webhook event log with filters, each event's payload and error, and replay for failed/dead events.
 // Every route requires an admin; replay is a POST, so the app's CSRF hook protects it.
 import { Type, type Static } from '@sinclair/typebox';
@@ -7,7 +7,9 @@ import { requireAdmin } from '../auth/guards.ts';
 import type { StripeEventStatus } from '../db/schema.ts';
 import { render, setFlash } from '../http/render.ts';
 import { adminSummary } from '../admin/money-views.ts';
-import { countByStatus, EVENT_STATUSES, findEvent, listEvents, replayEvent } from '../webhooks/inbox.ts';
+import { checkWebhookHealth } from '../health/webhook-health.ts';
+import { EVENT_STATUSES, findEvent, listEvents, replayEvent } from '../webhooks/inbox.ts';
+import { healthView } from './admin-health.ts';
 
 const PAGE_SIZE = 50;
 const EVENT_ID = '^evt_[A-Za-z0-9_]{1,250}$';
@@ -28,9 +30,9 @@ const STATUS_BADGES: Record<StripeEventStatus, string> = {
 
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   app.get('/admin', { preHandler: requireAdmin }, async (request, reply) => {
-    const counts = await countByStatus(app.db);
+    const health = await checkWebhookHealth(app.db, app.config.webhookHealth);
     const summary = await adminSummary(app.db);
-    return render(request, reply, 'admin/home', { counts, needsAttention: counts.failed + counts.dead > 0, summary });
+    return render(request, reply, 'admin/home', { health: healthView(health), summary });
   });
 
   app.get<{ Querystring: Static<typeof EventsQuery> }>('/admin/events', {

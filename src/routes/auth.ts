@@ -1,7 +1,7 @@
 // Sign up, log in, log out. Bad input re-renders the form with a message beside each field and the
 // input kept (never the password); nothing here answers a person with a 500 or a JSON error.
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { admitLoginAttempt, pruneLoginFailures, recordLoginSuccess, rememberFamiliarAddress, waitMessage } from '../auth/login-throttle.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { beginSessionCookie, clearSessionCookie, readSessionCookie } from '../auth/session-cookie.ts';
@@ -65,7 +65,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      const errors = fieldErrorsFrom(request.validationError.validation, SIGNUP_MESSAGES);
+      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], SIGNUP_MESSAGES);
       return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 400);
     }
     const body = request.body as Static<typeof SignupBody>;
@@ -90,7 +90,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   app.post('/login', { schema: { body: LoginBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      const errors = fieldErrorsFrom(request.validationError.validation, LOGIN_MESSAGES);
+      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LOGIN_MESSAGES);
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 400);
     }
     const body = request.body as Static<typeof LoginBody>;

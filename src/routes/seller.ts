@@ -2,7 +2,7 @@
 // refresh, return), the Express dashboard, and the seller's own listings. Every route requires a
 // seller; every listing query is scoped to the signed-in seller, so another seller's listing is a 404.
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import Stripe from 'stripe';
 import { requireSeller } from '../auth/guards.ts';
 import type { Listing, Seller } from '../db/schema.ts';
@@ -11,6 +11,7 @@ import {
   createListing, DESCRIPTION_MAX, findOwnListing, listSellerListings, setListingActive, STOCK_MAX, TITLE_MAX, updateListing, validateListing,
 } from '../listings/listings.ts';
 import { SUPPORTED_CURRENCIES, toDecimalString } from '../money.ts';
+import { picturesForEditing } from '../images/use-cases.ts';
 import { deriveAccountState, factsFromStored, type AccountStateView } from '../sellers/account-state.ts';
 import {
   COUNTRY_CODES, createDashboardLink, createOnboardingLink, ensureConnectedAccount, ensureSeller, SUPPORTED_COUNTRIES, syncAccountFromStripe,
@@ -152,7 +153,7 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
   app.post('/seller/listings', { preHandler: requireSeller, schema: { body: ListingBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      return renderListingForm(request, reply, { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation, LISTING_MESSAGES) }, 400);
+      return renderListingForm(request, reply, { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
     }
     const checked = validateListing(request.body as Static<typeof ListingBody>);
     if (!checked.ok) return renderListingForm(request, reply, { mode: 'new', values, errors: checked.errors }, 400);
@@ -177,7 +178,7 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
     if (listing === undefined) return notFound(request, reply);
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation, LISTING_MESSAGES) }, 400);
+      return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
     }
     const checked = validateListing(request.body as Static<typeof ListingBody>);
     if (!checked.ok) return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: checked.errors }, 400);
@@ -230,6 +231,7 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
       currencies: SUPPORTED_CURRENCIES.map((c) => ({ code: c, label: c.toUpperCase(), selected: c === data.values.currency })),
       titleMax: TITLE_MAX,
       descriptionMax: DESCRIPTION_MAX,
+      pictures: data.listing === undefined ? null : await picturesForEditing(app.db, data.listing),
     }, status);
   }
 }

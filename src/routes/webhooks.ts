@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rawBody from 'fastify-raw-body';
 import type Stripe from 'stripe';
 import type { StripeEventSource } from '../db/schema.ts';
+import { recordSignatureFailure } from '../health/signature-failures.ts';
 import { expectedLivemode, storeEvent } from '../webhooks/inbox.ts';
 
 /** Stripe's default: a signature older than this is a replay. */
@@ -57,8 +58,13 @@ async function receive(
     request.log.error({ source }, 'webhook secret not configured: answering 503 so Stripe keeps the event');
     return reply.code(503).send({ error: 'Webhook secret not configured' });
   }
+  // Counted for the health page's "signing secret fails repeatedly" warning (nothing else is stored).
+  const rejectSignature = async (reason: string) => {
+    await recordSignatureFailure(app.db, source, reason).catch((error: unknown) => request.log.error({ err: error, source }, 'could not count a signature failure'));
+    return reject(reason);
+  };
   const signature = request.headers['stripe-signature'];
-  if (typeof signature !== 'string' || signature === '') return reject('Missing Stripe-Signature header');
+  if (typeof signature !== 'string' || signature === '') return rejectSignature('Missing Stripe-Signature header');
   const body = request.rawBody;
   if (body === undefined || body.length === 0) return reject('Empty body');
 
@@ -68,7 +74,7 @@ async function receive(
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if ((error as { type?: unknown }).type === 'StripeSignatureVerificationError') {
-      return reject(/tolerance/i.test(message) ? 'Signature timestamp too old' : 'Invalid signature');
+      return rejectSignature(/tolerance/i.test(message) ? 'Signature timestamp too old' : 'Invalid signature');
     }
     return reject('Body is not a JSON event');
   }

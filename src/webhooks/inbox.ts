@@ -25,13 +25,14 @@ export interface StoreResult {
  */
 export function jsonbSafe<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
-  if (Array.isArray(value)) return value.map((item) => jsonbSafe(item)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => jsonbSafe(item)) as T;
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), jsonbSafe(item)])) as T;
   }
   return value;
 }
 
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly the character this must find
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function storableText(text: string): string {
@@ -76,8 +77,8 @@ export interface EventFilter {
   status?: StripeEventStatus | undefined;
   type?: string | undefined;
   account?: string | undefined;
-  /** Keyset pagination: rows received before this (received_at, id). */
-  before?: { receivedAt: Date; id: string } | undefined;
+  /** Keyset pagination: rows received before the event with this id (newest first). */
+  before?: { id: string } | undefined;
   limit?: number;
 }
 
@@ -94,21 +95,16 @@ export async function listEvents(db: Kysely<Database>, filter: EventFilter): Pro
   if (filter.type !== undefined) query = query.where('type', '=', filter.type);
   if (filter.account !== undefined) query = filter.account === 'platform' ? query.where('account', 'is', null) : query.where('account', '=', filter.account);
   if (filter.before !== undefined) {
-    const { receivedAt, id } = filter.before;
-    query = query.where((eb) => eb.or([eb('received_at', '<', receivedAt), eb.and([eb('received_at', '=', receivedAt), eb('id', '<', id)])]));
+    // A row comparison, which the (…, received_at desc, id desc) indexes answer as one range read at
+    // any depth (the OR form it replaces was re-checked row by row). The position is read from the
+    // row itself: received_at has microseconds that a cursor written as an ISO string has lost.
+    query = query.where(sql<boolean>`(received_at, id) < (select c.received_at, c.id from stripe_events c where c.id = ${filter.before.id})`);
   }
   return query.execute();
 }
 
 export async function findEvent(db: Kysely<Database>, id: string): Promise<StripeEventRow | undefined> {
   return db.selectFrom('stripe_events').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-export async function countByStatus(db: Kysely<Database>): Promise<Record<StripeEventStatus, number>> {
-  const rows = await db.selectFrom('stripe_events').select(['status', sql<number>`count(*)::int`.as('count')]).groupBy('status').execute();
-  const counts = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<StripeEventStatus, number>;
-  for (const row of rows) counts[row.status] = row.count;
-  return counts;
 }
 
 /**

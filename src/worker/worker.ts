@@ -4,7 +4,11 @@
 // takes a PostgreSQL advisory lock so only one instance lists from Stripe at a time.
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
+import { refreshAdminTotals } from '../admin/summary.ts';
+import type { WebhookHealthThresholds } from '../config.ts';
 import type { Database } from '../db/schema.ts';
+import { pruneSignatureFailures } from '../health/signature-failures.ts';
+import { logWebhookHealth } from '../health/webhook-health.ts';
 import { reconcilePendingOrders } from '../orders/payments.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
@@ -25,6 +29,11 @@ export interface WorkerOptions extends ProcessorOptions {
   /** Scheduled backfill interval; null turns it off. First run shortly after start. */
   backfillEveryMs?: number | null;
   backfillFirstAfterMs?: number;
+  /** Webhook health check: its warnings are logged (structured, `warning` = code) every `healthEveryMs`. Omitted → no check. */
+  healthThresholds?: WebhookHealthThresholds;
+  healthEveryMs?: number;
+  /** How often the admin home's totals are recomputed; null turns it off. */
+  totalsEveryMs?: number | null;
   log?: WorkerLogger;
 }
 
@@ -85,6 +94,31 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
   };
   scheduleBackfill(options.backfillFirstAfterMs ?? 10_000);
 
+  // Smaller periodic jobs, each never overlapping itself, all stopped with the worker.
+  const timers: NodeJS.Timeout[] = [];
+  const running = new Set<Promise<void>>();
+  const every = (ms: number, firstAfterMs: number, name: string, job: () => Promise<unknown>) => {
+    let busy = false;
+    const tick = () => {
+      if (stopped || busy) return;
+      busy = true;
+      const run = job().then(() => {}, (error: unknown) => log.error({ err: error, job: name }, `worker: ${name} failed; it runs again at the next interval`))
+        .finally(() => { busy = false; running.delete(run); });
+      running.add(run);
+    };
+    const first = setTimeout(() => { tick(); const repeat = setInterval(tick, ms); repeat.unref(); timers.push(repeat); }, Math.min(firstAfterMs, ms));
+    first.unref();
+    timers.push(first);
+  };
+  if (options.healthThresholds !== undefined) {
+    const thresholds = options.healthThresholds;
+    every(options.healthEveryMs ?? 5 * 60_000, 15_000, 'webhook health check', async () => {
+      await logWebhookHealth(db, thresholds, log);
+      await pruneSignatureFailures(db);
+    });
+  }
+  if (options.totalsEveryMs !== null) every(options.totalsEveryMs ?? 60_000, 5_000, 'admin totals refresh', () => refreshAdminTotals(db));
+
   return {
     workerId: resolved.workerId,
     wake() {
@@ -94,9 +128,11 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
     async stop() {
       stopped = true;
       clearTimeout(backfillTimer);
+      for (const timer of timers) clearTimeout(timer);
       wakeUp?.();
       await loop;
       await backfillRunning;
+      await Promise.all(running);
     },
   };
 }

@@ -24,7 +24,7 @@ describe('admin authorization and CSRF', () => {
     const s = `/admin/sellers/${seller.user.id}`;
     pages = [
       '/admin', '/admin/events', `/admin/events/${event.id}`, '/admin/sellers', s, '/admin/fees', '/admin/policies', '/admin/audit',
-      '/admin/orders', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
+      '/admin/orders', '/admin/health', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
     ];
     actions = [
       { url: `/admin/events/${event.id}/replay`, body: {} },

@@ -64,7 +64,7 @@ describe('fault injection', () => {
     expect(log.map((r) => r.fault ?? r.status)).toEqual(['timeout', 200, 'drop', 200]);
     expect(log[0]!.idempotency_key).toBe(log[1]!.idempotency_key);
     expect(log[2]!.idempotency_key).toBe(log[3]!.idempotency_key);
-    const dropped = await t.client({ maxNetworkRetries: 0 });
+    const dropped = t.client({ maxNetworkRetries: 0 });
     await t.control('/_emulator/faults', { path: '/v1/balance', count: 2, kind: 'drop' });
     await expect(dropped.balance.retrieve()).rejects.toBeInstanceOf(Stripe.errors.StripeConnectionError);
     await t.control('/_emulator/faults', undefined, 'DELETE');
@@ -92,9 +92,9 @@ describe('persistence (stateFile)', () => {
       };
       const s1 = stripeFor(a.url);
       const acct = await s1.accounts.create({ type: 'express', email: 'persist@example.com' }, { idempotencyKey: 'persist-1' });
-      await fetch(`${a.url}/_emulator/accounts/${acct.id}/onboarding`, { method: 'POST', body: JSON.stringify({ outcome: 'verified' }) });
+      await fetch(`${a.url}/_emulator/accounts/${acct.id}/onboarding`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'verified' }) });
       a.core.postLedger({ account: acct.id, amount: 777, currency: 'usd', type: 'adjustment', immediate: true });
-      await fetch(`${a.url}/_emulator/clock/advance`, { method: 'POST', body: JSON.stringify({ seconds: 3600 }) });
+      await fetch(`${a.url}/_emulator/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 3600 }) });
       const clockBefore = a.core.now();
       await a.stop();
       expect(existsSync(stateFile)).toBe(true);

@@ -25,9 +25,11 @@ export async function startTestEmulator(options: { maxNetworkRetries?: number } 
     timeoutMs: 10_000,
   });
   const control = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+    // The control API takes JSON only (a cross-site form cannot send it), even with no body.
     const response = await fetch(`${emulator.url}${path}`, {
       method,
-      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      ...(method === 'GET' ? {} : { headers: { 'content-type': 'application/json' } }),
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();
     if (!response.ok) throw new Error(`emulator control ${method} ${path} → ${response.status}: ${text}`);

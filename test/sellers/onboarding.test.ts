@@ -5,7 +5,6 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { accountIdempotencyKey, ensureConnectedAccount } from '../../src/sellers/onboarding.ts';
-import { createStripeClient } from '../../src/stripe/client.ts';
 import { buildTestApp, createTestUser, TEST_PASSWORD, TestClient, testConfig, type Response } from '../helpers/app.ts';
 import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';

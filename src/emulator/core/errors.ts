@@ -2,13 +2,7 @@
  * Stripe-style API errors. Throw a `StripeError` from any handler; the server turns it into
  * `{error:{type, code, decline_code?, param?, message}}` with the matching HTTP status.
  */
-export type StripeErrorType =
-  | 'invalid_request_error'
-  | 'api_error'
-  | 'card_error'
-  | 'idempotency_error'
-  | 'authentication_error'
-  | 'rate_limit_error';
+export type StripeErrorType = 'invalid_request_error' | 'api_error' | 'card_error' | 'idempotency_error' | 'authentication_error' | 'rate_limit_error';
 
 export interface StripeErrorInit {
   status: number;
@@ -56,10 +50,7 @@ export class StripeError extends Error {
 }
 
 /** 400 invalid_request_error (or another status when given). */
-export function invalidRequest(
-  message: string,
-  opts: { code?: string; param?: string; status?: number; extra?: Record<string, unknown> } = {},
-): StripeError {
+export function invalidRequest(message: string, opts: { code?: string; param?: string; status?: number; extra?: Record<string, unknown> } = {}): StripeError {
   return new StripeError({
     status: opts.status ?? 400,
     type: 'invalid_request_error',
@@ -87,10 +78,7 @@ export function missingParam(param: string): StripeError {
 }
 
 /** 402 card_error (declines). */
-export function cardError(
-  message: string,
-  opts: { code: string; decline_code?: string; param?: string; extra?: Record<string, unknown> },
-): StripeError {
+export function cardError(message: string, opts: { code: string; decline_code?: string; param?: string; extra?: Record<string, unknown> }): StripeError {
   return new StripeError({
     status: 402,
     type: 'card_error',

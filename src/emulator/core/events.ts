@@ -40,11 +40,10 @@ export class Events {
   emit<T extends EventType>(input: EmitInput<T>): EventOf<T> {
     const req = currentRequest();
     const connected = input.account && input.account !== this.platformAccount ? input.account : undefined;
-    const request: Stripe.Event.Request =
-      input.request ?? {
-        id: req?.id ?? null,
-        idempotency_key: input.idempotencyKey !== undefined ? input.idempotencyKey : (req?.idempotencyKey ?? null),
-      };
+    const request: Stripe.Event.Request = input.request ?? {
+      id: req?.id ?? null,
+      idempotency_key: input.idempotencyKey !== undefined ? input.idempotencyKey : (req?.idempotencyKey ?? null),
+    };
     const data: Stripe.Event.Data = { object: JSON.parse(JSON.stringify(input.object)) as Stripe.Event.Data.Object };
     if (input.previousAttributes) data.previous_attributes = JSON.parse(JSON.stringify(input.previousAttributes)) as Stripe.Event.Data.PreviousAttributes;
     const base: Stripe.EventBase = {

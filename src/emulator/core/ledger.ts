@@ -77,9 +77,7 @@ export class Ledger {
   post(e: PostEntry): Stripe.BalanceTransaction {
     const now = this.clock.now();
     const fee = e.fee ?? 0;
-    const availableOn =
-      e.available_on ??
-      (e.immediate || e.amount - fee <= 0 ? now : startOfDay(now) + this.delayDays(e.account) * DAY);
+    const availableOn = e.available_on ?? (e.immediate || e.amount - fee <= 0 ? now : startOfDay(now) + this.delayDays(e.account) * DAY);
     const txn: Stripe.BalanceTransaction = {
       id: newId('txn'),
       object: 'balance_transaction',

@@ -128,7 +128,10 @@ export const p = {
   /** A parameter Stripe removed: any use of it is rejected with this code (status 400). */
   removed: (code: string, message: string): Spec => ({ $t: 'removed', status: 400, code, message }),
   /** `created`-style range filter: an integer or `{gt,gte,lt,lte}`. */
-  range: { $t: 'union', specs: [{ $t: 'integer' }, { $t: 'object', fields: { gt: { $t: 'integer' }, gte: { $t: 'integer' }, lt: { $t: 'integer' }, lte: { $t: 'integer' } } }] } as Spec,
+  range: {
+    $t: 'union',
+    specs: [{ $t: 'integer' }, { $t: 'object', fields: { gt: { $t: 'integer' }, gte: { $t: 'integer' }, lt: { $t: 'integer' }, lte: { $t: 'integer' } } }],
+  } as Spec,
 };
 
 /** `payment_method_types` is rejected by API version 2026-09-30.endive and later (stripe-facts §1). */
@@ -147,7 +150,13 @@ export function toSpec(x: SpecLike): Spec {
 
 function paramName(path: string[]): string {
   if (path.length === 0) return '';
-  return path[0] + path.slice(1).map((s) => `[${s}]`).join('');
+  return (
+    path[0] +
+    path
+      .slice(1)
+      .map((s) => `[${s}]`)
+      .join('')
+  );
 }
 
 function describe(v: ParamValue): string {
@@ -163,7 +172,8 @@ export function validate(value: ParamValue, spec: Spec, path: string[]): ParamVa
     case 'any':
       return value;
     case 'string':
-      if (typeof value === 'object' && value !== null) throw invalidRequest(`Invalid string: ${describe(value)}`, { param: name, code: 'parameter_invalid_string' });
+      if (typeof value === 'object' && value !== null)
+        throw invalidRequest(`Invalid string: ${describe(value)}`, { param: name, code: 'parameter_invalid_string' });
       return value === null ? '' : String(value);
     case 'integer': {
       if (value === '') return '';

@@ -52,6 +52,12 @@ export class Router<H> {
     return undefined;
   }
 
+  /** The handler registered for exactly this method and pattern. */
+  find(method: string, pattern: string): H | undefined {
+    const m = method.toUpperCase();
+    return this.entries.find((e) => e.method === m && e.pattern === pattern)?.handler;
+  }
+
   hasPath(path: string): boolean {
     return this.entries.some((e) => e.re.test(path));
   }

@@ -42,7 +42,7 @@ import { StripeError, invalidRequest, cardError } from '../../core/errors.ts';
 import type { EmulatorCore } from '../../core/core.ts';
 import type { Collection } from '../../core/store.ts';
 import { DAY } from '../../core/clock.ts';
-import { cardForTestPaymentMethod, lookupCardNumber, type TestCard } from './cards.ts';
+import { cardForTestPaymentMethod, type TestCard } from './cards.ts';
 import {
   DISPUTE_FEE,
   DISPUTE_FEE_REFUNDED_ON_WIN,
@@ -559,7 +559,7 @@ export class Payments {
         amount: transferAmount,
         currency: charge.currency,
         sourceTransaction: chargeId,
-        transferGroup: charge.transfer_group ?? `group_${charge.payment_intent}`,
+        transferGroup: charge.transfer_group ?? `group_${String(charge.payment_intent)}`,
         metadata: {},
         description: null,
         platformAvailableOn: availableOn,

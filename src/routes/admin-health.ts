@@ -1,0 +1,71 @@
+// Webhook health for operators: /admin/health (page) and /admin/health.json (for monitors: 200
+// when healthy, 503 with the warnings otherwise). The page is admin-only; the JSON also accepts
+// `Authorization: Bearer <HEALTH_MONITOR_TOKEN>` so an uptime monitor can poll it without a session.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requireAdmin } from '../auth/guards.ts';
+import { checkWebhookHealth, type WebhookHealth } from '../health/webhook-health.ts';
+import { render } from '../http/render.ts';
+
+export async function adminHealthRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/admin/health', { preHandler: requireAdmin }, async (request, reply) => {
+    const health = await checkWebhookHealth(app.db, app.config.webhookHealth);
+    return render(request, reply, 'admin/health', { health: healthView(health) });
+  });
+
+  app.get('/admin/health.json', async (request, reply) => {
+    if (!mayReadHealth(request, app.config.healthMonitorToken)) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'An admin session or the monitor token is required.' });
+    }
+    const health = await checkWebhookHealth(app.db, app.config.webhookHealth);
+    return reply.code(health.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(healthJson(health));
+  });
+}
+
+function mayReadHealth(request: FastifyRequest, token: string | undefined): boolean {
+  if (request.auth?.user.role === 'admin') return true;
+  const header = request.headers.authorization;
+  if (token === undefined || typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+  // Compared as digests: constant time whatever the lengths.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(header.slice('Bearer '.length)), digest(token));
+}
+
+const ageSeconds = (at: Date | null, now: Date) => (at === null ? null : Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000)));
+
+export function healthJson(health: WebhookHealth) {
+  const { facts, checkedAt } = health;
+  return {
+    status: health.status,
+    checkedAt: checkedAt.toISOString(),
+    warnings: health.warnings.map((w) => ({ code: w.code, ...(w.endpoint ? { endpoint: w.endpoint } : {}), message: w.message, details: w.details })),
+    endpoints: facts.endpoints.map((e) => ({
+      source: e.source,
+      lastReceivedAt: e.lastReceivedAt?.toISOString() ?? null,
+      lastProcessedAt: e.lastProcessedAt?.toISOString() ?? null,
+      signatureFailuresLastHour: e.signatureFailuresLastHour,
+    })),
+    backlog: { ...facts.backlog, oldestWaitingAt: facts.oldestWaitingAt?.toISOString() ?? null, oldestWaitingSeconds: ageSeconds(facts.oldestWaitingAt, checkedAt) },
+    dead: facts.dead,
+    sellersWithStripeAccounts: facts.sellerAccounts.count,
+    thresholds: health.thresholds,
+  };
+}
+
+/** What the page and the admin home's card show. */
+export function healthView(health: WebhookHealth) {
+  const { facts } = health;
+  return {
+    ok: health.status === 'ok',
+    warnings: health.warnings,
+    endpoints: facts.endpoints.map((e) => ({ ...e, path: e.source === 'connect' ? '/webhooks/stripe/connect' : '/webhooks/stripe' })),
+    backlog: facts.backlog,
+    oldestWaitingAt: facts.oldestWaitingAt,
+    oldestWaitingSeconds: ageSeconds(facts.oldestWaitingAt, health.checkedAt),
+    dead: facts.dead,
+    needsAttention: health.warnings.length > 0 || facts.backlog.failed + facts.dead > 0,
+    sellersWithStripeAccounts: facts.sellerAccounts.count,
+    thresholds: health.thresholds,
+    checkedAt: health.checkedAt,
+  };
+}

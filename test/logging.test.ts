@@ -1,0 +1,58 @@
+import Fastify from 'fastify';
+import { describe, expect, it } from 'vitest';
+import type { DestinationStream } from 'pino';
+import { createLogging, RequestLines } from '../src/logging.ts';
+
+/** Collects what would reach the terminal or the pipe. */
+function output(isTTY: boolean) {
+  const chunks: string[] = [];
+  return { isTTY, write: (text: string) => { chunks.push(text); }, text: () => chunks.join('') };
+}
+
+async function serveOneRequest(stream: DestinationStream) {
+  const app = Fastify({ logger: { level: 'info', stream } });
+  app.get('/listings/:id', async () => ({ ok: true }));
+  await app.inject({ method: 'GET', url: '/listings/42?page=2' });
+  await app.close();
+}
+
+describe('logging', () => {
+  it('writes one readable line per request on a terminal', async () => {
+    const terminal = output(true);
+    const logging = await createLogging('info', terminal);
+    await serveOneRequest(logging.stream);
+    logging.logger.child({ name: 'worker' }).warn({ failed: 1 }, 'webhook events failed');
+    logging.logger.info({ step: 'database', ms: 1234 }, 'Database: opened (1.2 s)');
+
+    const lines = terminal.text().trimEnd().split('\n');
+    expect(logging.pretty).toBe(true);
+    expect(lines.filter((line) => line.includes('/listings/42'))).toHaveLength(1);
+    // eslint-disable-next-line no-control-regex
+    const plain = terminal.text().replace(/\u001b\[[0-9;]*m/g, '');
+    expect(plain).toMatch(/\[\d\d:\d\d:\d\d\] INFO: GET \/listings\/42\?page=2 → 200 \(\d+ ms\)/);
+    expect(plain).toMatch(/WARN \(worker\): webhook events failed/);
+    expect(plain).not.toContain('{"level"');
+    // A start-up step's timings are for the benchmark; its message already says them.
+    expect(plain).toMatch(/INFO: Database: opened \(1\.2 s\)\n/);
+  });
+
+  it('writes JSON lines anywhere else', async () => {
+    const pipe = output(false);
+    const logging = await createLogging('info', pipe);
+    await serveOneRequest(logging.stream);
+    logging.logger.error({ err: new Error('database away') }, 'worker: could not process the inbox');
+
+    const entries = pipe.text().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logging.pretty).toBe(false);
+    expect(entries.map((entry) => entry.msg)).toEqual(['incoming request', 'request completed', 'worker: could not process the inbox']);
+    // No stack traces in logs.
+    expect(entries[2]!.err).toEqual({ type: 'Error', message: 'database away' });
+  });
+
+  it('forgets requests that never complete beyond a bound', () => {
+    const lines = new RequestLines(2);
+    for (const id of ['a', 'b', 'c']) lines.collapse({ reqId: id, msg: 'incoming request', req: { method: 'GET', url: `/${id}` } });
+    expect(lines.collapse({ reqId: 'a', msg: 'request completed', res: { statusCode: 200 } })?.msg).toBe('request → 200');
+    expect(lines.collapse({ reqId: 'c', msg: 'request completed', res: { statusCode: 404 } })?.msg).toBe('GET /c → 404');
+  });
+});
