@@ -13,12 +13,12 @@ import * as loginFamiliarAddresses from './20261128_1100_login_familiar_addresse
 import * as stripeEventsRawBody from './20261128_1200_stripe_events_raw_body.ts';
 import * as enumChecks from './20261128_1300_enum_checks.ts';
 import * as signupProbes from './20261128_1300_signup_probes.ts';
-import * as listIndexes from './20261128_1700_list_indexes.ts';
-import * as webhookHealth from './20261128_1710_webhook_health.ts';
-import * as adminSummaries from './20261128_1720_admin_summaries.ts';
+import * as sellerNamesUnique from './20261128_1400_seller_names_unique.ts';
 import * as listingImages from './20261129_5000_listing_images.ts';
 import * as emailOutbox from './20261129_5100_email_outbox.ts';
-import * as sellerNamesUnique from './20261129_5200_seller_names_unique.ts';
+import * as listIndexes from './20261129_6000_list_indexes.ts';
+import * as webhookHealth from './20261129_6010_webhook_health.ts';
+import * as adminSummaries from './20261129_6020_admin_summaries.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -32,10 +32,10 @@ export const migrations: Record<string, Migration> = {
   '20261128_1200_stripe_events_raw_body': stripeEventsRawBody,
   '20261128_1300_enum_checks': enumChecks,
   '20261128_1300_signup_probes': signupProbes,
-  '20261128_1700_list_indexes': listIndexes,
-  '20261128_1710_webhook_health': webhookHealth,
-  '20261128_1720_admin_summaries': adminSummaries,
+  '20261128_1400_seller_names_unique': sellerNamesUnique,
   '20261129_5000_listing_images': listingImages,
   '20261129_5100_email_outbox': emailOutbox,
-  '20261129_5200_seller_names_unique': sellerNamesUnique,
+  '20261129_6000_list_indexes': listIndexes,
+  '20261129_6010_webhook_health': webhookHealth,
+  '20261129_6020_admin_summaries': adminSummaries,
 };

@@ -21,15 +21,39 @@ export interface StoredAdminTotals {
 }
 
 async function computeAdminTotals(db: Kysely<Database>): Promise<AdminTotals> {
-  const volume = await db.selectFrom('orders')
-    .select(['currency', sql<number>`sum(amount)::bigint`.as('gross'), sql<number>`sum(application_fee_amount)::bigint`.as('fees'), sql<number>`sum(amount_refunded)::bigint`.as('refunded')])
-    .where('status', 'in', ['paid', 'partially_refunded', 'refunded']).groupBy('currency').orderBy('currency').execute();
-  const feeRefunds = await db.selectFrom('order_money').innerJoin('orders', 'orders.id', 'order_money.order_id')
-    .select(['orders.currency', sql<number>`sum(order_money.fee_refunded)::bigint`.as('fee_refunded')]).groupBy('orders.currency').execute();
+  const volume = await db
+    .selectFrom('orders')
+    .select([
+      'currency',
+      sql<number>`sum(amount)::bigint`.as('gross'),
+      sql<number>`sum(application_fee_amount)::bigint`.as('fees'),
+      sql<number>`sum(amount_refunded)::bigint`.as('refunded'),
+    ])
+    .where('status', 'in', ['paid', 'partially_refunded', 'refunded'])
+    .groupBy('currency')
+    .orderBy('currency')
+    .execute();
+  const feeRefunds = await db
+    .selectFrom('order_money')
+    .innerJoin('orders', 'orders.id', 'order_money.order_id')
+    .select(['orders.currency', sql<number>`sum(order_money.fee_refunded)::bigint`.as('fee_refunded')])
+    .groupBy('orders.currency')
+    .execute();
   const feeRefundedBy = new Map(feeRefunds.map((r) => [r.currency, Number(r.fee_refunded)]));
-  const states = await db.selectFrom('sellers').select(['account_state', sql<number>`count(*)::int`.as('count')]).groupBy('account_state').orderBy('account_state').execute();
+  const states = await db
+    .selectFrom('sellers')
+    .select(['account_state', sql<number>`count(*)::int`.as('count')])
+    .groupBy('account_state')
+    .orderBy('account_state')
+    .execute();
   return {
-    volume: volume.map((v) => ({ currency: v.currency, gross: Number(v.gross), fees: Number(v.fees), refunded: Number(v.refunded), feeRefunded: feeRefundedBy.get(v.currency) ?? 0 })),
+    volume: volume.map((v) => ({
+      currency: v.currency,
+      gross: Number(v.gross),
+      fees: Number(v.fees),
+      refunded: Number(v.refunded),
+      feeRefunded: feeRefundedBy.get(v.currency) ?? 0,
+    })),
     sellersByState: states.map((s) => ({ state: s.account_state, count: s.count })),
   };
 }
@@ -40,7 +64,9 @@ export async function refreshAdminTotals(db: Kysely<Database>): Promise<boolean>
     const locked = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${REFRESH_LOCK_KEY}) as locked`.execute(trx);
     if (locked.rows[0]?.locked !== true) return false;
     const totals = await computeAdminTotals(trx);
-    await trx.insertInto('admin_summaries').values({ name: NAME, value: JSON.stringify(totals), computed_at: sql<Date>`now()` })
+    await trx
+      .insertInto('admin_summaries')
+      .values({ name: NAME, value: JSON.stringify(totals), computed_at: sql<Date>`now()` })
       .onConflict((oc) => oc.column('name').doUpdateSet({ value: JSON.stringify(totals), computed_at: sql<Date>`now()` }))
       .execute();
     return true;

@@ -5,7 +5,7 @@ import { hashPassword, verifyDecoy, verifyPassword } from './passwords.ts';
 
 export type CreateUserResult = { ok: true; user: User } | { ok: false; reason: 'email_taken' | 'name_taken' };
 
-/** The unique index that keeps seller names apart (migrations/20261129_5200_seller_names_unique.ts). */
+/** The unique index that keeps seller names apart (migrations/20261128_1400_seller_names_unique.ts). */
 const SELLER_NAME_INDEX = 'users_seller_name_key';
 
 /** Check the name with displayNameProblem first: this stores whatever it is given. */

@@ -31,7 +31,9 @@ export async function benchCatalogue(): Promise<Check[]> {
     }
     for (const [name, runs] of Object.entries(results)) {
       const failed = runs.reduce((n, r) => n + r.non2xx + r.errors, 0);
-      console.log(`  ${name.padEnd(9)} ${fmt(median(runs.map((r) => r.rps)), 0).padStart(6)} req/s (median; rounds ${runs.map((r) => r.rps.toFixed(0)).join(', ')})   p50 ${fmt(median(runs.map((r) => r.p50)))} ms   p99 ${fmt(median(runs.map((r) => r.p99)))} ms   failed ${failed}`);
+      console.log(
+        `  ${name.padEnd(9)} ${fmt(median(runs.map((r) => r.rps)), 0).padStart(6)} req/s (median; rounds ${runs.map((r) => r.rps.toFixed(0)).join(', ')})   p50 ${fmt(median(runs.map((r) => r.p50)))} ms   p99 ${fmt(median(runs.map((r) => r.p99)))} ms   failed ${failed}`,
+      );
     }
     const ratio = median(results.ours.map((r, i) => r.rps / results.bare[i]!.rps));
     const failures = results.ours.reduce((n, r) => n + r.non2xx + r.errors, 0);

@@ -56,15 +56,40 @@ async function main(): Promise<void> {
 
   try {
     // An enabled seller with a real (emulated) Connect account, 50 listings, and one buyer.
-    const seller = await createUser(db.handle.db, { email: 'bench-seller@example.test', password: 'bench-password-1', role: 'seller', displayName: 'Bench Seller' });
-    const buyer = await createUser(db.handle.db, { email: 'bench-buyer@example.test', password: 'bench-password-1', role: 'buyer', displayName: 'Bench Buyer' });
+    const seller = await createUser(db.handle.db, {
+      email: 'bench-seller@example.test',
+      password: 'bench-password-1',
+      role: 'seller',
+      displayName: 'Bench Seller',
+    });
+    const buyer = await createUser(db.handle.db, {
+      email: 'bench-buyer@example.test',
+      password: 'bench-password-1',
+      role: 'buyer',
+      displayName: 'Bench Buyer',
+    });
     if (!seller.ok || !buyer.ok) throw new Error('could not create bench users');
     const { accountId } = await ensureConnectedAccount(db.handle.db, stripe, { sellerId: seller.user.id, country: 'US', email: seller.user.email });
-    await fetch(`${emulator.url}/_emulator/accounts/${accountId}/onboarding`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'verified' }) });
+    await fetch(`${emulator.url}/_emulator/accounts/${accountId}/onboarding`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ outcome: 'verified' }),
+    });
     await syncAccountFromStripe(db.handle.db, stripe, accountId);
-    const listings = await db.handle.db.insertInto('listings').values(Array.from({ length: 50 }, (_, i) => ({
-      seller_id: seller.user.id, title: `Bench listing ${i + 1}`, description: 'A thing to buy.', price_amount: 1000 + i * 37, currency: 'usd', stock: null,
-    }))).returning('id').execute();
+    const listings = await db.handle.db
+      .insertInto('listings')
+      .values(
+        Array.from({ length: 50 }, (_, i) => ({
+          seller_id: seller.user.id,
+          title: `Bench listing ${i + 1}`,
+          description: 'A thing to buy.',
+          price_amount: 1000 + i * 37,
+          currency: 'usd',
+          stock: null,
+        })),
+      )
+      .returning('id')
+      .execute();
 
     console.log(`\nCheckout creation — ${db.where}; emulator in this process; ${new Date().toISOString()}`);
     const times: number[] = [];
@@ -72,14 +97,23 @@ async function main(): Promise<void> {
     for (let i = 0; i < CHECKOUTS; i++) {
       const listing = listings[i % listings.length]!;
       const started = performance.now();
-      const placed = await placeOrder(db.handle.db, { buyerId: buyer.user.id, buyerEmail: buyer.user.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+      const placed = await placeOrder(db.handle.db, {
+        buyerId: buyer.user.id,
+        buyerEmail: buyer.user.email,
+        listingId: listing.id,
+        quantity: 1,
+        attemptId: randomUUID(),
+        flow: 'hosted',
+      });
       const session = placed.ok ? await startHostedCheckout(db.handle.db, stripe, placed.order, config.publicUrl) : undefined;
       times.push(performance.now() - started);
       if (session === undefined || !session.ok) failures += 1;
     }
     times.sort((a, b) => a - b);
     console.log(`  ${CHECKOUTS} orders, one at a time (order transaction + Checkout Session):`);
-    console.log(`  p50 ${percentile(times, 50).toFixed(1)} ms   p99 ${percentile(times, 99).toFixed(1)} ms   max ${times.at(-1)?.toFixed(1)} ms   failures ${failures}`);
+    console.log(
+      `  p50 ${percentile(times, 50).toFixed(1)} ms   p99 ${percentile(times, 99).toFixed(1)} ms   max ${times.at(-1)?.toFixed(1)} ms   failures ${failures}`,
+    );
   } finally {
     await emulator.stop();
     await db.handle.close();

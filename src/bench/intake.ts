@@ -39,7 +39,9 @@ export async function benchIntake(): Promise<Check[]> {
     }
     const line = (name: string, runs: LoadResult[]) => {
       const failed = runs.reduce((n, r) => n + r.non2xx + r.errors, 0);
-      console.log(`  ${name.padEnd(12)} ${fmt(median(runs.map((r) => r.rps)), 0).padStart(6)} events/s (median; rounds ${runs.map((r) => r.rps.toFixed(0)).join(', ')})   p50 ${fmt(median(runs.map((r) => r.p50)))} ms   p99 ${fmt(median(runs.map((r) => r.p99)))} ms   failed ${failed}`);
+      console.log(
+        `  ${name.padEnd(12)} ${fmt(median(runs.map((r) => r.rps)), 0).padStart(6)} events/s (median; rounds ${runs.map((r) => r.rps.toFixed(0)).join(', ')})   p50 ${fmt(median(runs.map((r) => r.p50)))} ms   p99 ${fmt(median(runs.map((r) => r.p99)))} ms   failed ${failed}`,
+      );
     };
     line('ours', results.ours);
     line('bare', results.bare);
@@ -53,7 +55,9 @@ export async function benchIntake(): Promise<Check[]> {
     const count = async (table: string) => (await sql<{ n: number }>`select count(*)::int as n from ${sql.raw(table)}`.execute(database.handle.db)).rows[0]!.n;
     const stored = { ours: await count('stripe_events'), bare: await count('bench_baseline'), sync: await count('stripe.charges') };
     const acknowledged = (runs: LoadResult[]) => runs.reduce((n, r) => n + r.ok, 0);
-    console.log(`  stored (warm-ups included): ours ${stored.ours} of ${acknowledged(results.ours)} measured, bare ${stored.bare} of ${acknowledged(results.bare)}, sync engine ${stored.sync} of ${acknowledged(results.sync)}`);
+    console.log(
+      `  stored (warm-ups included): ours ${stored.ours} of ${acknowledged(results.ours)} measured, bare ${stored.bare} of ${acknowledged(results.bare)}, sync engine ${stored.sync} of ${acknowledged(results.sync)}`,
+    );
     const lost = Math.max(0, acknowledged(results.ours) - stored.ours);
     if (lost > 0) console.log(`  LOST: ${lost} events acknowledged with 200 are not in the inbox`);
     const failures = results.ours.reduce((n, r) => n + r.non2xx + r.errors, 0);

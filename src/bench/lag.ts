@@ -15,7 +15,14 @@ import { sampleRss, type RunningProcess } from './support/processes.ts';
 import { fmt, type Check } from './support/report.ts';
 import { startBenchServer, startProductionWeb, WEBHOOK_SECRET } from './support/servers.ts';
 
-interface LagStats { total: number; done: number; open: number; p50: number | null; p99: number | null; max: number | null }
+interface LagStats {
+  total: number;
+  done: number;
+  open: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
 
 async function inboxStats(database: ThrowawayDatabase): Promise<LagStats> {
   const result = await sql<LagStats>`
@@ -29,7 +36,12 @@ async function inboxStats(database: ThrowawayDatabase): Promise<LagStats> {
   return result.rows[0]!;
 }
 
-async function runLayout(label: string, database: ThrowawayDatabase, processes: Record<string, RunningProcess>, web: RunningProcess): Promise<{ stats: LagStats; lost: number; failed: number; rss: ReturnType<ReturnType<typeof sampleRss>> }> {
+async function runLayout(
+  label: string,
+  database: ThrowawayDatabase,
+  processes: Record<string, RunningProcess>,
+  web: RunningProcess,
+): Promise<{ stats: LagStats; lost: number; failed: number; rss: ReturnType<ReturnType<typeof sampleRss>> }> {
   const rate = seconds('BENCH_RATE', 500);
   const loadSeconds = seconds('BENCH_LAG_SECONDS', 60);
   const drainSeconds = seconds('BENCH_DRAIN_SECONDS', 30);
@@ -47,11 +59,14 @@ async function runLayout(label: string, database: ThrowawayDatabase, processes: 
   // The inbox may hold a few more than autocannon counted (requests in flight when it stopped).
   const lost = Math.max(0, load.ok - stats.total);
   const failed = load.non2xx + load.errors;
-  console.log(`\n  ${label}: achieved ${fmt(load.ok / load.seconds, 0)} events/s; accepted ${load.ok}, refused ${load.non2xx}, errors ${load.errors}; stored ${stats.total}, done ${stats.done}, open ${stats.open}`);
+  console.log(
+    `\n  ${label}: achieved ${fmt(load.ok / load.seconds, 0)} events/s; accepted ${load.ok}, refused ${load.non2xx}, errors ${load.errors}; stored ${stats.total}, done ${stats.done}, open ${stats.open}`,
+  );
   console.log(`    receipt → done   p50 ${fmt(stats.p50)} ms   p99 ${fmt(stats.p99)} ms   max ${fmt(stats.max)} ms`);
   console.log(`    endpoint latency p50 ${load.p50} ms   p99 ${load.p99} ms`);
   console.log(`    lost ${lost}; still open after a ${drainSeconds} s drain: ${stats.open}`);
-  for (const [name, sample] of Object.entries(rss)) console.log(`    RSS ${name.padEnd(7)} max ${fmt(sample?.max, 0)} MB   median ${fmt(sample?.median, 0)} MB`);
+  for (const [name, sample] of Object.entries(rss))
+    console.log(`    RSS ${name.padEnd(7)} max ${fmt(sample?.max, 0)} MB   median ${fmt(sample?.median, 0)} MB`);
   return { stats, lost, failed, rss };
 }
 
@@ -71,8 +86,18 @@ export async function benchLag(): Promise<Check[]> {
       const webRss = result.rss.web?.max;
       checks.push(
         { name: `Receipt → done p99 at ${rate}/s, ${loadSeconds} s (production layout)`, value: `${fmt(p99)} ms`, goal: '≤ 250 ms', met: p99 <= 250 },
-        { name: 'Lost / left open (production layout)', value: `${result.lost} / ${result.stats.open} (${result.failed} refused or errors)`, goal: '0 / 0', met: result.lost === 0 && result.stats.open === 0 && result.failed === 0 },
-        { name: 'Web RSS under the lag load (production layout)', value: `${fmt(webRss, 0)} MB max`, goal: '≤ 180 MB', met: webRss === undefined ? undefined : webRss <= 180 },
+        {
+          name: 'Lost / left open (production layout)',
+          value: `${result.lost} / ${result.stats.open} (${result.failed} refused or errors)`,
+          goal: '0 / 0',
+          met: result.lost === 0 && result.stats.open === 0 && result.failed === 0,
+        },
+        {
+          name: 'Web RSS under the lag load (production layout)',
+          value: `${fmt(webRss, 0)} MB max`,
+          goal: '≤ 180 MB',
+          met: webRss === undefined ? undefined : webRss <= 180,
+        },
       );
     } finally {
       await web.stop();
@@ -88,7 +113,12 @@ export async function benchLag(): Promise<Check[]> {
     try {
       const result = await runLayout('one process (npm start: web + worker)', database, { process: all }, all);
       const p99 = result.stats.p99 ?? Infinity;
-      checks.push({ name: `Receipt → done p99 at ${rate}/s (one process)`, value: `${fmt(p99)} ms; lost ${result.lost}, open ${result.stats.open}`, goal: '(for comparison)', met: undefined });
+      checks.push({
+        name: `Receipt → done p99 at ${rate}/s (one process)`,
+        value: `${fmt(p99)} ms; lost ${result.lost}, open ${result.stats.open}`,
+        goal: '(for comparison)',
+        met: undefined,
+      });
     } finally {
       await all.stop();
     }

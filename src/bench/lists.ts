@@ -14,7 +14,7 @@ import { fmt, verdict, type Check } from './support/report.ts';
 import { analyze, seedAdminCookie, seedEvents, seedMarketplace, seedOrders } from './support/seed.ts';
 import { startProductionWeb } from './support/servers.ts';
 
-interface Page {
+export interface Page {
   name: string;
   /** Part of the acceptance goal (orders and event log, first and deep). */
   goal: boolean;
@@ -32,25 +32,53 @@ async function deepCursor(db: Kysely<Database>, table: 'orders' | 'stripe_events
   const at = table === 'orders' ? sql.ref('created_at') : sql.ref('received_at');
   const count = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where ${where}`.execute(db);
   const offset = Math.floor(count.rows[0]!.n * 0.9);
-  const row = await sql<{ at: Date; id: string }>`select ${at} as at, id from ${sql.table(table)} where ${where} order by ${at} desc, id desc offset ${offset} limit 1`.execute(db);
+  const row = await sql<{
+    at: Date;
+    id: string;
+  }>`select ${at} as at, id from ${sql.table(table)} where ${where} order by ${at} desc, id desc offset ${offset} limit 1`.execute(db);
   const { at: time, id } = row.rows[0]!;
   return encodeURIComponent(`${time.toISOString()}|${id}`);
 }
 
-const PAGES: Page[] = [
+export const PAGES: Page[] = [
   { name: 'orders, first page', goal: true, marker: ORDER_ROW, path: async () => '/admin/orders' },
   { name: 'orders, deep page', goal: true, marker: ORDER_ROW, path: async (db) => `/admin/orders?before=${await deepCursor(db, 'orders', sql`true`)}` },
   { name: 'orders ?status=pending, first', goal: false, marker: ORDER_ROW, path: async () => '/admin/orders?status=pending' },
-  { name: 'orders ?status=pending, deep', goal: false, marker: ORDER_ROW, path: async (db) => `/admin/orders?status=pending&before=${await deepCursor(db, 'orders', sql`status = 'pending'`)}` },
-  { name: 'orders ?seller=…, deep', goal: false, marker: ORDER_ROW, path: async (db) => {
-    const seller = (await db.selectFrom('sellers').select('id').orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
-    return `/admin/orders?seller=${seller}&before=${await deepCursor(db, 'orders', sql`seller_id = ${seller}`)}`;
-  } },
+  {
+    name: 'orders ?status=pending, deep',
+    goal: false,
+    marker: ORDER_ROW,
+    path: async (db) => `/admin/orders?status=pending&before=${await deepCursor(db, 'orders', sql`status = 'pending'`)}`,
+  },
+  {
+    name: 'orders ?seller=…, deep',
+    goal: false,
+    marker: ORDER_ROW,
+    path: async (db) => {
+      const seller = (await db.selectFrom('sellers').select('id').orderBy('id').limit(1).executeTakeFirstOrThrow()).id;
+      return `/admin/orders?seller=${seller}&before=${await deepCursor(db, 'orders', sql`seller_id = ${seller}`)}`;
+    },
+  },
   { name: 'event log, first page', goal: true, marker: EVENT_ROW, path: async () => '/admin/events' },
-  { name: 'event log, deep page', goal: true, marker: EVENT_ROW, path: async (db) => `/admin/events?before=${await deepCursor(db, 'stripe_events', sql`true`)}` },
+  {
+    name: 'event log, deep page',
+    goal: true,
+    marker: EVENT_ROW,
+    path: async (db) => `/admin/events?before=${await deepCursor(db, 'stripe_events', sql`true`)}`,
+  },
   { name: 'event log ?status=failed, first', goal: false, marker: EVENT_ROW, path: async () => '/admin/events?status=failed' },
-  { name: 'event log ?type=payout.paid, deep', goal: false, marker: EVENT_ROW, path: async (db) => `/admin/events?type=payout.paid&before=${await deepCursor(db, 'stripe_events', sql`type = 'payout.paid'`)}` },
-  { name: 'event log ?account=…, deep', goal: false, marker: EVENT_ROW, path: async (db) => `/admin/events?account=acct_seed000001&before=${await deepCursor(db, 'stripe_events', sql`account = 'acct_seed000001'`)}` },
+  {
+    name: 'event log ?type=payout.paid, deep',
+    goal: false,
+    marker: EVENT_ROW,
+    path: async (db) => `/admin/events?type=payout.paid&before=${await deepCursor(db, 'stripe_events', sql`type = 'payout.paid'`)}`,
+  },
+  {
+    name: 'event log ?account=…, deep',
+    goal: false,
+    marker: EVENT_ROW,
+    path: async (db) => `/admin/events?account=acct_seed000001&before=${await deepCursor(db, 'stripe_events', sql`account = 'acct_seed000001'`)}`,
+  },
   { name: 'admin home', goal: false, marker: /data-testid="webhook-health"/g, path: async () => '/admin' },
 ];
 
@@ -60,7 +88,8 @@ async function timePage(url: string, cookie: string, marker: RegExp, requests: n
     const response = await fetch(url, { headers: { cookie, accept: 'text/html' } });
     const body = await response.text();
     const elapsed = performance.now() - started;
-    if (response.status !== 200 || (body.match(marker) ?? []).length === 0) throw new Error(`${url} answered ${response.status} without the rows it should show`);
+    if (response.status !== 200 || (body.match(marker) ?? []).length === 0)
+      throw new Error(`${url} answered ${response.status} without the rows it should show`);
     return elapsed;
   };
   for (let i = 0; i < 3; i++) await once();
@@ -77,11 +106,16 @@ export async function benchLists(): Promise<Check[]> {
   const db = database.handle.db;
   const web = await startProductionWeb(database.url);
   try {
-    console.log(`\nList pages — median of ${requests} sequential requests per page, at ${small.toLocaleString('en-US')} and ${large.toLocaleString('en-US')} orders and events`);
+    console.log(
+      `\nList pages — median of ${requests} sequential requests per page, at ${small.toLocaleString('en-US')} and ${large.toLocaleString('en-US')} orders and events`,
+    );
     await seedMarketplace(db, { sellers: 20, buyers: 200, listingsPerSeller: 5 });
     const cookie = await seedAdminCookie(db);
     const timings = new Map<string, number[]>();
-    for (const [from, to] of [[1, small], [small + 1, large]] as const) {
+    for (const [from, to] of [
+      [1, small],
+      [small + 1, large],
+    ] as const) {
       const started = performance.now();
       await seedOrders(db, from, to);
       await seedEvents(db, from, to);
@@ -98,8 +132,16 @@ export async function benchLists(): Promise<Check[]> {
     for (const page of PAGES) {
       const [atSmall, atLarge] = timings.get(page.name)!;
       const ratio = atLarge! / atSmall!;
-      console.log(`  ${page.name.padEnd(36)} ${fmt(atSmall).padStart(9)} ms ${fmt(atLarge).padStart(11)} ms   ${fmt(ratio, 2)}${page.goal ? ` (goal ≤ 1.5: ${verdict(ratio <= 1.5)})` : ''}`);
-      if (page.goal) checks.push({ name: `Admin ${page.name} at ${large.toLocaleString('en-US')} vs ${small.toLocaleString('en-US')} rows`, value: `${fmt(ratio, 2)}× (${fmt(atSmall)} → ${fmt(atLarge)} ms)`, goal: '≤ 1.5×', met: ratio <= 1.5 });
+      console.log(
+        `  ${page.name.padEnd(36)} ${fmt(atSmall).padStart(9)} ms ${fmt(atLarge).padStart(11)} ms   ${fmt(ratio, 2)}${page.goal ? ` (goal ≤ 1.5: ${verdict(ratio <= 1.5)})` : ''}`,
+      );
+      if (page.goal)
+        checks.push({
+          name: `Admin ${page.name} at ${large.toLocaleString('en-US')} vs ${small.toLocaleString('en-US')} rows`,
+          value: `${fmt(ratio, 2)}× (${fmt(atSmall)} → ${fmt(atLarge)} ms)`,
+          goal: '≤ 1.5×',
+          met: ratio <= 1.5,
+        });
     }
     return checks;
   } finally {

@@ -33,12 +33,20 @@ if (unknown.length > 0) throw new Error(`unknown part(s) ${unknown.join(', ')}; 
 const parts = requested.length > 0 ? requested : Object.keys(PARTS);
 
 const server = new URL(serverUrl());
-console.log(`Benchmarks (${parts.join(', ')}) — PostgreSQL at ${server.host}; ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; web LOG_LEVEL=${LOG_LEVEL}; ${new Date().toISOString()}`);
+console.log(
+  `Benchmarks (${parts.join(', ')}) — PostgreSQL at ${server.host}; ${cpus().length} CPUs, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; web LOG_LEVEL=${LOG_LEVEL}; ${new Date().toISOString()}`,
+);
 const checks: Check[] = [];
 for (const part of parts) checks.push(...((await PARTS[part]!()) ?? []));
 
 if (checks.length > 0) {
-  console.log(`\nSummary (one run; load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  console.log(
+    `\nSummary (one run; load average now ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   const width = Math.max(...checks.map((c) => c.name.length));
   for (const check of checks) console.log(`  ${check.name.padEnd(width)}  ${check.value.padEnd(28)} goal ${check.goal.padEnd(16)} ${verdict(check.met)}`);
 }

@@ -44,7 +44,19 @@ function freePort(): Promise<number> {
 async function startOnce(command: string[], dataDir: string): Promise<Run> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), EMULATOR_PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'info' };
-  for (const name of ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_CONNECT_WEBHOOK_SECRET', 'PUBLIC_URL', 'HOST', 'NODE_ENV', 'DEMO', 'DEMO_SEED']) delete env[name];
+  for (const name of [
+    'DATABASE_URL',
+    'STRIPE_SECRET_KEY',
+    'STRIPE_PUBLISHABLE_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'STRIPE_CONNECT_WEBHOOK_SECRET',
+    'PUBLIC_URL',
+    'HOST',
+    'NODE_ENV',
+    'DEMO',
+    'DEMO_SEED',
+  ])
+    delete env[name];
 
   const began = performance.now();
   const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -54,8 +66,13 @@ async function startOnce(command: string[], dataDir: string): Promise<Run> {
   let pending = '';
   const ready = new Promise<void>((resolveReady, reject) => {
     const giveUp = setTimeout(() => reject(new Error(`not ready after ${GIVE_UP_MS / 1000} s:\n${output}`)), GIVE_UP_MS);
-    child.once('exit', (code) => { clearTimeout(giveUp); reject(new Error(`exited with ${code} before it was ready:\n${output}`)); });
-    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.once('exit', (code) => {
+      clearTimeout(giveUp);
+      reject(new Error(`exited with ${code} before it was ready:\n${output}`));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       pending += chunk.toString();
@@ -66,7 +83,11 @@ async function startOnce(command: string[], dataDir: string): Promise<Run> {
         const entry = JSON.parse(line) as { step?: string; ms?: number; cpuMs?: number };
         if (entry.step === undefined || entry.ms === undefined) continue;
         steps[entry.step] = entry.ms;
-        if (entry.step === 'ready') { cpuMs = entry.cpuMs; clearTimeout(giveUp); resolveReady(); }
+        if (entry.step === 'ready') {
+          cpuMs = entry.cpuMs;
+          clearTimeout(giveUp);
+          resolveReady();
+        }
       }
     });
   });
@@ -77,8 +98,15 @@ async function startOnce(command: string[], dataDir: string): Promise<Run> {
     if (home.status !== 200) throw new Error(`home page answered ${home.status}`);
     return { totalMs: performance.now() - began, steps, cpuMs };
   } finally {
-    const exited = new Promise((resolveExit) => { if (child.exitCode !== null) resolveExit(null); else child.once('exit', resolveExit); });
-    try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+    const exited = new Promise((resolveExit) => {
+      if (child.exitCode !== null) resolveExit(null);
+      else child.once('exit', resolveExit);
+    });
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
     await exited;
   }
 }
@@ -86,8 +114,12 @@ async function startOnce(command: string[], dataDir: string): Promise<Run> {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1).padStart(5)} s`;
 
 function describe(label: string, run: Run, goalMs?: number): string {
-  const steps = Object.entries(run.steps).filter(([name]) => name !== 'ready').map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)}`).join(', ');
-  const goal = goalMs === undefined ? '' : `  ${(run.totalMs / goalMs).toFixed(2)} of the ${goalMs / 1000} s goal (${run.totalMs <= goalMs ? 'met' : 'NOT met'})`;
+  const steps = Object.entries(run.steps)
+    .filter(([name]) => name !== 'ready')
+    .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)}`)
+    .join(', ');
+  const goal =
+    goalMs === undefined ? '' : `  ${(run.totalMs / goalMs).toFixed(2)} of the ${goalMs / 1000} s goal (${run.totalMs <= goalMs ? 'met' : 'NOT met'})`;
   const cpu = run.cpuMs === undefined ? '' : `; the server used ${(run.cpuMs / 1000).toFixed(1)} s of CPU`;
   return `  ${label.padEnd(6)} ${seconds(run.totalMs)}${goal}\n         steps in s: ${steps}${cpu}`;
 }
@@ -100,7 +132,11 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-startup-'));
   const npmStart = ['npm', 'start', '--silent'];
-  console.log(`Start-up benchmark — \`npm start\` offline (embedded database, local emulator); load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}; ${new Date().toISOString()}`);
+  console.log(
+    `Start-up benchmark — \`npm start\` offline (embedded database, local emulator); load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')}; ${new Date().toISOString()}`,
+  );
   try {
     const cold = await startOnce(npmStart, dataDir);
     console.log(describe('cold', cold, GOALS.cold));
@@ -111,13 +147,19 @@ async function main(): Promise<void> {
       console.log(describe('warm', run, GOALS.warm));
     }
     const middle = median(warm.map((run) => run.totalMs));
-    console.log(`  warm median ${seconds(middle).trim()}: ${(middle / GOALS.warm).toFixed(2)} of the ${GOALS.warm / 1000} s goal (${middle <= GOALS.warm ? 'met' : 'NOT met'})`);
+    console.log(
+      `  warm median ${seconds(middle).trim()}: ${(middle / GOALS.warm).toFixed(2)} of the ${GOALS.warm / 1000} s goal (${middle <= GOALS.warm ? 'met' : 'NOT met'})`,
+    );
     if (process.env.BENCH_STARTUP_COMPARE === 'tsx') {
       const viaTsx = await startOnce([join(ROOT, 'node_modules/.bin/tsx'), 'src/server.ts'], dataDir);
       console.log(describe('tsx', viaTsx));
       console.log(`  warm through tsx / warm through the bundle: ${(viaTsx.totalMs / middle).toFixed(2)}`);
     }
-    console.log(`  load average afterwards ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work on the machine stretches every number)`);
+    console.log(
+      `  load average afterwards ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')} (other work on the machine stretches every number)`,
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -30,6 +30,7 @@ export interface RunningEmulator {
 export function createEmulator(options: EmulatorOptions = {}): EmulatorCore {
   const core = new EmulatorCore(options);
   registerConnect(core);
+  // Billing registers after payments and gets its `Payments` (resources/payments/api.ts).
   registerPayments(core);
   registerBilling(core);
   return core;

@@ -26,7 +26,10 @@ const options: EmulatorOptions = {
 };
 if (process.env.EMULATOR_STATE_FILE) options.stateFile = process.env.EMULATOR_STATE_FILE;
 if (process.env.EMULATOR_PUBLIC_URL) options.publicUrl = process.env.EMULATOR_PUBLIC_URL;
-if (process.env.EMULATOR_ALLOWED_HOSTS) options.allowedHosts = process.env.EMULATOR_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
+if (process.env.EMULATOR_ALLOWED_HOSTS)
+  options.allowedHosts = process.env.EMULATOR_ALLOWED_HOSTS.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
 if (!isLoopbackAddress(options.host ?? '127.0.0.1')) {
   console.warn(
     `Warning: listening on ${options.host}, not loopback. The emulator has no real authentication: anyone who can reach this address can drive its API and control API.`,

@@ -39,10 +39,16 @@ export function webhookWarnings(facts: WebhookFacts, thresholds: WebhookHealthTh
       warnings.push({
         code: 'connect_silent',
         endpoint: 'connect',
-        message: lastConnect === null
-          ? `No event has ever arrived at the Connect endpoint, and ${facts.sellerAccounts.count} seller(s) have had Stripe accounts for ${Math.floor(quietHours)} hours. Register /webhooks/stripe/connect with "Events on Connected accounts" and check STRIPE_CONNECT_WEBHOOK_SECRET.`
-          : `No event from the Connect endpoint for ${Math.floor(quietHours)} hours while ${facts.sellerAccounts.count} seller(s) have Stripe accounts. Check that the Connect endpoint is still registered and enabled in the Stripe Dashboard.`,
-        details: { sellers: facts.sellerAccounts.count, quietHours: Math.floor(quietHours), thresholdHours: thresholds.connectSilenceHours, lastReceivedAt: lastConnect?.toISOString() ?? null },
+        message:
+          lastConnect === null
+            ? `No event has ever arrived at the Connect endpoint, and ${facts.sellerAccounts.count} seller(s) have had Stripe accounts for ${Math.floor(quietHours)} hours. Register /webhooks/stripe/connect with "Events on Connected accounts" and check STRIPE_CONNECT_WEBHOOK_SECRET.`
+            : `No event from the Connect endpoint for ${Math.floor(quietHours)} hours while ${facts.sellerAccounts.count} seller(s) have Stripe accounts. Check that the Connect endpoint is still registered and enabled in the Stripe Dashboard.`,
+        details: {
+          sellers: facts.sellerAccounts.count,
+          quietHours: Math.floor(quietHours),
+          thresholdHours: thresholds.connectSilenceHours,
+          lastReceivedAt: lastConnect?.toISOString() ?? null,
+        },
       });
     }
   }
@@ -53,7 +59,12 @@ export function webhookWarnings(facts: WebhookFacts, thresholds: WebhookHealthTh
       warnings.push({
         code: 'backlog_old',
         message: `The oldest unprocessed event has waited ${Math.floor(ageMinutes)} minutes (${facts.backlog.pending} waiting, ${facts.backlog.processing} being processed). Is the worker running and keeping up?`,
-        details: { ageMinutes: Math.floor(ageMinutes), thresholdMinutes: thresholds.backlogMaxAgeMinutes, pending: facts.backlog.pending, processing: facts.backlog.processing },
+        details: {
+          ageMinutes: Math.floor(ageMinutes),
+          thresholdMinutes: thresholds.backlogMaxAgeMinutes,
+          pending: facts.backlog.pending,
+          processing: facts.backlog.processing,
+        },
       });
     }
   }
@@ -64,7 +75,11 @@ export function webhookWarnings(facts: WebhookFacts, thresholds: WebhookHealthTh
         code: 'signature_failures',
         endpoint: endpoint.source,
         message: `The ${endpoint.source} endpoint refused ${endpoint.signatureFailuresLastHour} request(s) for their signature in the last hour (latest: ${endpoint.lastSignatureFailure?.reason ?? 'unknown'}). Check ${endpoint.source === 'connect' ? 'STRIPE_CONNECT_WEBHOOK_SECRET' : 'STRIPE_WEBHOOK_SECRET'} against the endpoint's signing secret in the Stripe Dashboard.`,
-        details: { failures: endpoint.signatureFailuresLastHour, threshold: thresholds.signatureFailuresPerHour, lastReason: endpoint.lastSignatureFailure?.reason ?? null },
+        details: {
+          failures: endpoint.signatureFailuresLastHour,
+          threshold: thresholds.signatureFailuresPerHour,
+          lastReason: endpoint.lastSignatureFailure?.reason ?? null,
+        },
       });
     }
   }

@@ -28,6 +28,7 @@ export interface HealthLogger {
 /** The worker's side: each warning as one structured log line (`warning` is the code). */
 export async function logWebhookHealth(db: Kysely<Database>, thresholds: WebhookHealthThresholds, log: HealthLogger, now = new Date()): Promise<WebhookHealth> {
   const health = await checkWebhookHealth(db, thresholds, now);
-  for (const warning of health.warnings) log.warn({ warning: warning.code, ...(warning.endpoint ? { endpoint: warning.endpoint } : {}), ...warning.details }, warning.message);
+  for (const warning of health.warnings)
+    log.warn({ warning: warning.code, ...(warning.endpoint ? { endpoint: warning.endpoint } : {}), ...warning.details }, warning.message);
   return health;
 }

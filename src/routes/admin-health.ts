@@ -2,7 +2,7 @@
 // when healthy, 503 with the warnings otherwise). The page is admin-only; the JSON also accepts
 // `Authorization: Bearer <HEALTH_MONITOR_TOKEN>` so an uptime monitor can poll it without a session.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireAdmin } from '../auth/guards.ts';
 import { checkWebhookHealth, type WebhookHealth } from '../health/webhook-health.ts';
 import { render } from '../http/render.ts';
@@ -18,7 +18,10 @@ export async function adminHealthRoutes(app: FastifyInstance): Promise<void> {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'An admin session or the monitor token is required.' });
     }
     const health = await checkWebhookHealth(app.db, app.config.webhookHealth);
-    return reply.code(health.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(healthJson(health));
+    return reply
+      .code(health.status === 'ok' ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(healthJson(health));
   });
 }
 
@@ -45,7 +48,11 @@ export function healthJson(health: WebhookHealth) {
       lastProcessedAt: e.lastProcessedAt?.toISOString() ?? null,
       signatureFailuresLastHour: e.signatureFailuresLastHour,
     })),
-    backlog: { ...facts.backlog, oldestWaitingAt: facts.oldestWaitingAt?.toISOString() ?? null, oldestWaitingSeconds: ageSeconds(facts.oldestWaitingAt, checkedAt) },
+    backlog: {
+      ...facts.backlog,
+      oldestWaitingAt: facts.oldestWaitingAt?.toISOString() ?? null,
+      oldestWaitingSeconds: ageSeconds(facts.oldestWaitingAt, checkedAt),
+    },
     dead: facts.dead,
     sellersWithStripeAccounts: facts.sellerAccounts.count,
     thresholds: health.thresholds,

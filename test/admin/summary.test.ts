@@ -26,7 +26,9 @@ afterAll(async () => {
 });
 
 async function paidGross(): Promise<string> {
-  const row = await sql<{ gross: number }>`select sum(amount)::bigint as gross from orders where status in ('paid', 'partially_refunded', 'refunded')`.execute(database.db);
+  const row = await sql<{ gross: number }>`select sum(amount)::bigint as gross from orders where status in ('paid', 'partially_refunded', 'refunded')`.execute(
+    database.db,
+  );
   return formatMoney(Number(row.rows[0]!.gross), 'usd');
 }
 const shownGross = (body: string) => /<tr data-currency="usd"><td>usd<\/td><td class="num">([^<]+)<\/td>/.exec(body)?.[1];

@@ -1,5 +1,5 @@
 // Names other people see cannot hide characters or pass for an existing seller
-// (src/auth/display-names.ts, migrations/20261129_5200_seller_names_unique.ts).
+// (src/auth/display-names.ts, migrations/20261128_1400_seller_names_unique.ts).
 import type { FastifyInstance } from 'fastify';
 import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ describe('the migration', () => {
     try {
       // Back to just before this migration (later ones, if any, go down with it).
       const names = Object.keys(migrations);
-      const before = names[names.indexOf('20261129_5200_seller_names_unique') - 1]!;
+      const before = names[names.indexOf('20261128_1400_seller_names_unique') - 1]!;
       const migrator = new Migrator({ db: scratch.db, provider: { getMigrations: async () => migrations } });
       const down = await migrator.migrateTo(before);
       expect(down.error).toBeUndefined();

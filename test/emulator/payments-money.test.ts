@@ -2,7 +2,7 @@
  * Money scenarios with exact figures, through the real SDK over HTTP.
  *
  * Documented model (docs.stripe.com/connect/marketplace/tasks/app-fees and
- * docs.stripe.com/connect/destination-charges; see src/emulator/resources/payments/service.ts):
+ * docs.stripe.com/connect/destination-charges; see src/emulator/resources/payments/README.md, "Money model"):
  * the full charge amount is transferred to the destination, then the application fee is
  * transferred back to the platform; the platform pays Stripe's fee (2.9 % + 30), refunds and
  * chargebacks. For 10 000 with a 1 000 fee:

@@ -57,16 +57,23 @@ const codes = (body: HealthJson) => body.warnings.map((w) => w.code).sort();
 /** A seller whose Stripe account was requested `hoursAgo` hours ago. */
 async function sellerWithAccount(db: Kysely<Database>, hoursAgo: number): Promise<void> {
   const user = await createTestUser(db, 'seller');
-  await db.insertInto('sellers').values({
-    id: user.id,
-    stripe_account_id: `acct_health${user.id.slice(0, 8)}`,
-    account_requested_at: sql<Date>`now() - ${`${hoursAgo} hours`}::interval`,
-  }).execute();
+  await db
+    .insertInto('sellers')
+    .values({
+      id: user.id,
+      stripe_account_id: `acct_health${user.id.slice(0, 8)}`,
+      account_requested_at: sql<Date>`now() - ${`${hoursAgo} hours`}::interval`,
+    })
+    .execute();
 }
 
 /** An event in the inbox as if received `minutesAgo` minutes ago through `source`. */
 async function receivedEvent(source: 'platform' | 'connect', minutesAgo: number, status: 'pending' | 'done' = 'done'): Promise<string> {
-  const event = makeEvent(source === 'connect' ? 'account.updated' : 'charge.succeeded', { id: 'obj_health' }, source === 'connect' ? { account: 'acct_health' } : {});
+  const event = makeEvent(
+    source === 'connect' ? 'account.updated' : 'charge.succeeded',
+    { id: 'obj_health' },
+    source === 'connect' ? { account: 'acct_health' } : {},
+  );
   await storeEvent(database.db, event, { source, livemode: false });
   // A waiting event is not yet due, so a running worker leaves it where the test put it.
   await sql`update stripe_events
@@ -85,7 +92,10 @@ describe('no Connect events while sellers have Stripe accounts', () => {
     await sellerWithAccount(database.db, 2);
     expect(codes((await healthJson()).body)).toEqual([]); // the first account is only 2 hours old
 
-    await database.db.updateTable('sellers').set({ account_requested_at: sql<Date>`now() - interval '30 hours'` }).execute();
+    await database.db
+      .updateTable('sellers')
+      .set({ account_requested_at: sql<Date>`now() - interval '30 hours'` })
+      .execute();
     const silent = await healthJson();
     expect(silent.statusCode).toBe(503);
     expect(codes(silent.body)).toEqual(['connect_silent']);
@@ -128,7 +138,10 @@ describe('an old backlog', () => {
     expect(page.body).toMatch(/<li data-warning="backlog_old">The oldest unprocessed event has waited 12 minutes/);
     expect((await admin.get('/admin')).body).toMatch(/<li data-warning="backlog_old">/);
 
-    await database.db.updateTable('stripe_events').set({ status: 'done', processed_at: sql<Date>`now()` }).execute();
+    await database.db
+      .updateTable('stripe_events')
+      .set({ status: 'done', processed_at: sql<Date>`now()` })
+      .execute();
     expect((await healthJson()).body.status).toBe('ok');
     expect((await admin.get('/admin/health')).body).toMatch(/data-status="ok"/);
   });
@@ -159,7 +172,10 @@ describe('repeated signature failures', () => {
     expect((await healthJson()).body.endpoints.find((e) => e.source === 'connect')!.signatureFailuresLastHour).toBe(3);
 
     // Failures older than an hour no longer count.
-    await database.db.updateTable('webhook_signature_failures').set({ minute: sql<Date>`minute - interval '61 minutes'` }).execute();
+    await database.db
+      .updateTable('webhook_signature_failures')
+      .set({ minute: sql<Date>`minute - interval '61 minutes'` })
+      .execute();
     expect((await healthJson()).body.status).toBe('ok');
   });
 });
@@ -185,17 +201,32 @@ describe('the worker', () => {
     await sellerWithAccount(database.db, 48);
     await receivedEvent('platform', 30, 'pending');
     const lines: { obj: Record<string, unknown>; msg: string }[] = [];
-    const log = { info() {}, error() {}, warn: (obj: object, msg: string) => { lines.push({ obj: obj as Record<string, unknown>, msg }); } };
+    const log = {
+      info() {},
+      error() {},
+      warn: (obj: object, msg: string) => {
+        lines.push({ obj: obj as Record<string, unknown>, msg });
+      },
+    };
     const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
     const worker = startWorker(database.db, stripe, {
-      livemode: false, handlers: {}, backfillEveryMs: null, totalsEveryMs: null, healthThresholds: app.config.webhookHealth, healthEveryMs: 20, log,
+      livemode: false,
+      handlers: {},
+      backfillEveryMs: null,
+      totalsEveryMs: null,
+      healthThresholds: app.config.webhookHealth,
+      healthEveryMs: 20,
+      log,
     });
     try {
       await waitFor(() => lines.some((l) => l.obj.warning === 'backlog_old') && lines.some((l) => l.obj.warning === 'connect_silent'));
     } finally {
       await worker.stop();
     }
-    expect(lines.find((l) => l.obj.warning === 'backlog_old')).toMatchObject({ obj: { ageMinutes: 30, thresholdMinutes: 5 }, msg: expect.stringMatching(/waited 30 minutes/) });
+    expect(lines.find((l) => l.obj.warning === 'backlog_old')).toMatchObject({
+      obj: { ageMinutes: 30, thresholdMinutes: 5 },
+      msg: expect.stringMatching(/waited 30 minutes/),
+    });
     expect(lines.find((l) => l.obj.warning === 'connect_silent')).toMatchObject({ obj: { endpoint: 'connect', sellers: 1, quietHours: 48 } });
   });
 });

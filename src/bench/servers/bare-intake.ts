@@ -16,7 +16,10 @@ app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 const insert = `insert into bench_baseline (id, type, account, created, livemode, source, payload)
                 values ($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing`;
-for (const [path, source] of [['/webhooks/stripe', 'platform'], ['/webhooks/stripe/connect', 'connect']] as const) {
+for (const [path, source] of [
+  ['/webhooks/stripe', 'platform'],
+  ['/webhooks/stripe/connect', 'connect'],
+] as const) {
   app.post(path, async (request, reply) => {
     const raw = request.body as Buffer;
     let event: Stripe.Event;

@@ -14,7 +14,9 @@ export interface ThrowawayDatabase {
 export function serverUrl(): string {
   const url = process.env.DATABASE_URL;
   if (url === undefined || url === '') {
-    throw new Error('Set DATABASE_URL to a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/postgres): the benchmarks run the web and worker processes as production does, and create and drop their own databases there.');
+    throw new Error(
+      'Set DATABASE_URL to a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/postgres): the benchmarks run the web and worker processes as production does, and create and drop their own databases there.',
+    );
   }
   return url;
 }

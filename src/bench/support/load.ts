@@ -26,25 +26,46 @@ function summarise(result: Awaited<ReturnType<typeof autocannon>>): LoadResult {
 }
 
 /** POSTs a fresh signed event per request; `rate` caps the total events per second. */
-export async function postEvents(url: string, next: () => SignedEvent, options: { seconds: number; connections: number; rate?: number; path?: string }): Promise<LoadResult> {
-  return summarise(await autocannon({
-    url,
-    connections: options.connections,
-    duration: options.seconds,
-    ...(options.rate !== undefined ? { overallRate: options.rate } : {}),
-    timeout: 10,
-    requests: [{
-      method: 'POST',
-      setupRequest: (request) => {
-        const event = next();
-        return { ...request, path: options.path ?? event.path, body: event.body, headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': event.signature } };
-      },
-    }],
-  }));
+export async function postEvents(
+  url: string,
+  next: () => SignedEvent,
+  options: { seconds: number; connections: number; rate?: number; path?: string },
+): Promise<LoadResult> {
+  return summarise(
+    await autocannon({
+      url,
+      connections: options.connections,
+      duration: options.seconds,
+      ...(options.rate !== undefined ? { overallRate: options.rate } : {}),
+      timeout: 10,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            const event = next();
+            return {
+              ...request,
+              path: options.path ?? event.path,
+              body: event.body,
+              headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': event.signature },
+            };
+          },
+        },
+      ],
+    }),
+  );
 }
 
 export async function getPage(url: string, options: { seconds: number; connections: number; headers?: Record<string, string> }): Promise<LoadResult> {
-  return summarise(await autocannon({ url, connections: options.connections, duration: options.seconds, timeout: 10, ...(options.headers ? { headers: options.headers } : {}) }));
+  return summarise(
+    await autocannon({
+      url,
+      connections: options.connections,
+      duration: options.seconds,
+      timeout: 10,
+      ...(options.headers ? { headers: options.headers } : {}),
+    }),
+  );
 }
 
 export function median(values: number[]): number {

@@ -39,14 +39,25 @@ export async function freePort(): Promise<number> {
  * Starts `node <entry> ...args` with `env` (added to this process's environment) and waits until
  * `ready` says so. Output goes to the parent's stderr only if BENCH_VERBOSE is set.
  */
-export async function startProcess(entry: string, args: string[], env: Record<string, string>, ready: (url: string | undefined) => Promise<boolean>, url?: string): Promise<RunningProcess> {
+export async function startProcess(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: (url: string | undefined) => Promise<boolean>,
+  url?: string,
+): Promise<RunningProcess> {
   const child = spawn(process.execPath, [compiled(entry), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
   });
   children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { children.delete(child); resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      children.delete(child);
+      resolve();
+    }),
+  );
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${entry} ${args.join(' ')} exited with ${child.exitCode} before it was ready`);
@@ -98,11 +109,13 @@ export function sampleRss(processes: Record<string, number>, everyMs = 500): () 
   return () => {
     clearInterval(timer);
     take();
-    return Object.fromEntries(Object.entries(samples).map(([name, values]) => {
-      if (values.length === 0) return [name, undefined];
-      const sorted = [...values].sort((a, b) => a - b);
-      return [name, { max: sorted.at(-1)!, median: sorted[Math.floor(sorted.length / 2)]! }];
-    }));
+    return Object.fromEntries(
+      Object.entries(samples).map(([name, values]) => {
+        if (values.length === 0) return [name, undefined];
+        const sorted = [...values].sort((a, b) => a - b);
+        return [name, { max: sorted.at(-1)!, median: sorted[Math.floor(sorted.length / 2)]! }];
+      }),
+    );
   };
 }
 

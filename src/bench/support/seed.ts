@@ -35,8 +35,11 @@ export async function seedMarketplace(db: Kysely<Database>, options: { sellers: 
 
 /** An admin and a signed-in session: the Cookie header that opens the admin pages. */
 export async function seedAdminCookie(db: Kysely<Database>): Promise<string> {
-  const admin = await db.insertInto('users').values({ email: 'admin@bench.example', password_hash: await hashPassword('bench-password-not-used'), role: 'admin', display_name: 'Bench admin', name_key: displayNameKey('Bench admin') })
-    .returning('id').executeTakeFirstOrThrow();
+  const admin = await db
+    .insertInto('users')
+    .values({ email: 'admin@bench.example', password_hash: await hashPassword('bench-password-not-used'), role: 'admin', display_name: 'Bench admin', name_key: displayNameKey('Bench admin') })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const { token } = await createSession(db, admin.id);
   return `${SESSION_COOKIE}=${token}`;
 }
@@ -61,8 +64,9 @@ export async function seedOrders(db: Kysely<Database>, from: number, to: number)
              case when st.status in ('paid', 'refunded', 'partially_refunded') then t.at end, t.at, t.at
         from generate_series(${start}::int, ${end}::int) g, b, l,
              lateral (select date_trunc('milliseconds', ${BASE}::timestamptz - g * interval '1 second') as at) t,
-             lateral (select (array['paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'canceled', 'payment_failed', 'refunded', 'partially_refunded', 'pending'])[1 + g % 12] as status) st`
-      .execute(db);
+             lateral (select (array['paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'canceled', 'payment_failed', 'refunded', 'partially_refunded', 'pending'])[1 + g % 12] as status) st`.execute(
+      db,
+    );
   }
 }
 
@@ -84,8 +88,9 @@ export async function seedEvents(db: Kysely<Database>, from: number, to: number)
              lateral (select date_trunc('milliseconds', ${BASE}::timestamptz - g * interval '1 second') as at) t,
              lateral (select (array['account.updated', 'charge.succeeded', 'payment_intent.succeeded', 'checkout.session.completed',
                                     'payout.paid', 'application_fee.created', 'transfer.created', 'customer.created'])[1 + g % 8] as type) ty,
-             lateral (select case when g % 5000 = 17 then 'dead' when g % 1000 = 3 then 'failed' when g % 8 = 7 then 'ignored' else 'done' end as status) st`
-      .execute(db);
+             lateral (select case when g % 5000 = 17 then 'dead' when g % 1000 = 3 then 'failed' when g % 8 = 7 then 'ignored' else 'done' end as status) st`.execute(
+      db,
+    );
   }
 }
 

@@ -13,30 +13,46 @@ export const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 
 export async function startProductionWeb(databaseUrl: string, env: Record<string, string> = {}): Promise<RunningProcess> {
   const port = await freePort();
-  return startProcess('src/server.js', ['web'], {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-web-')),
-    LOG_LEVEL,
-    STRIPE_SECRET_KEY: 'sk_test_bench_no_calls_expected',
-    STRIPE_PUBLISHABLE_KEY: 'pk_test_bench',
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    STRIPE_CONNECT_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    ...env,
-  }, answersHealthz, `http://127.0.0.1:${port}`);
+  return startProcess(
+    'src/server.js',
+    ['web'],
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-web-')),
+      LOG_LEVEL,
+      STRIPE_SECRET_KEY: 'sk_test_bench_no_calls_expected',
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_bench',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_CONNECT_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      ...env,
+    },
+    answersHealthz,
+    `http://127.0.0.1:${port}`,
+  );
 }
 
 /** One of the benchmark's own servers in dist/src/bench/servers/ (each answers /healthz). */
-export async function startBenchServer(name: 'bare-intake' | 'sync-engine' | 'bare-page' | 'worker' | 'all-in-one', databaseUrl: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+export async function startBenchServer(
+  name: 'bare-intake' | 'sync-engine' | 'bare-page' | 'worker' | 'all-in-one',
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<RunningProcess> {
   const port = await freePort();
-  return startProcess(`src/bench/servers/${name}.js`, [], {
-    NODE_ENV: 'production',
-    PORT: String(port),
-    DATABASE_URL: databaseUrl,
-    BENCH_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    LOG_LEVEL,
-    ...env,
-  }, answersHealthz, `http://127.0.0.1:${port}`);
+  return startProcess(
+    `src/bench/servers/${name}.js`,
+    [],
+    {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      BENCH_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      LOG_LEVEL,
+      ...env,
+    },
+    answersHealthz,
+    `http://127.0.0.1:${port}`,
+  );
 }

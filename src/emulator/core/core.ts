@@ -90,8 +90,8 @@ export class EmulatorCore {
     this.stateFile = new StateFile(options.stateFile, () => ({
       platformAccount: this.platformAccount,
       clockOffset: this.clock.offset,
-      store: this.store.serialize(),
-      idempotency: this.idempotency.persistable(),
+      storeJson: this.store.serializeJson(),
+      idempotencyJson: this.idempotency.persistableJson(),
       webhooks: this.delivery.config,
     }));
   }
@@ -275,7 +275,7 @@ export class EmulatorCore {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.faults.stop();
     this.delivery.stop();
-    this.stateFile.saveNow();
+    await this.stateFile.close();
     if (this.server) await closeHttpServer(this.server);
   }
 

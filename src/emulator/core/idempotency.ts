@@ -21,6 +21,8 @@ const PRUNE_ABOVE = 20_000;
 
 export class IdempotencyStore {
   private entries = new Map<string, IdempotencyEntry>();
+  /** Each finished entry's JSON (`[scope, entry]`), reused by every save until it changes. */
+  private savedJson = new Map<string, string>();
 
   /**
    * The stored answer to replay, or undefined when this key is new. Throws Stripe's errors for a
@@ -49,11 +51,13 @@ export class IdempotencyStore {
 
   /** Marks the key as taken by a request now running. */
   begin(scope: string, fingerprint: string): void {
+    this.savedJson.delete(scope);
     this.entries.set(scope, { fingerprint, status: 0, body: '', createdAt: Date.now(), inFlight: true });
   }
 
   /** Stores the answer of the request that took the key. */
   finish(scope: string, entry: { fingerprint: string; requestId: string; status: number; body: string }): void {
+    this.savedJson.delete(scope);
     this.entries.set(scope, { ...entry, createdAt: Date.now() });
     if (this.entries.size > PRUNE_ABOVE) this.prune();
   }
@@ -61,24 +65,42 @@ export class IdempotencyStore {
   /** Frees the key of a request that crashed: nothing is stored, a retry runs again. */
   abandon(scope: string): void {
     this.entries.delete(scope);
+    this.savedJson.delete(scope);
   }
 
   clear(): void {
     this.entries.clear();
+    this.savedJson.clear();
   }
 
-  /** Finished entries younger than 24 h, for the state file. */
-  persistable(): Array<[string, IdempotencyEntry]> {
+  /** JSON of the finished entries younger than 24 h (`[[scope, entry], …]`), for the state file. */
+  persistableJson(): string {
     const cutoff = Date.now() - KEEP_MS;
-    return [...this.entries.entries()].filter(([, e]) => !e.inFlight && e.createdAt > cutoff);
+    const parts: string[] = [];
+    for (const [scope, e] of this.entries) {
+      if (e.inFlight || e.createdAt <= cutoff) continue;
+      let json = this.savedJson.get(scope);
+      if (json === undefined) {
+        json = JSON.stringify([scope, e]);
+        this.savedJson.set(scope, json);
+      }
+      parts.push(json);
+    }
+    return `[${parts.join(',')}]`;
   }
 
   load(entries: Array<[string, IdempotencyEntry]>): void {
     this.entries = new Map(entries);
+    this.savedJson.clear();
   }
 
   private prune(): void {
     const cutoff = Date.now() - KEEP_MS;
-    for (const [k, e] of this.entries) if (!e.inFlight && e.createdAt < cutoff) this.entries.delete(k);
+    for (const [k, e] of this.entries) {
+      if (!e.inFlight && e.createdAt < cutoff) {
+        this.entries.delete(k);
+        this.savedJson.delete(k);
+      }
+    }
   }
 }

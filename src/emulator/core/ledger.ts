@@ -110,7 +110,8 @@ export class Ledger {
 
   private sum(account: string, currency: string, status: string): number {
     let total = 0;
-    for (const t of this.transactions.list(account)) if (t.currency === currency && t.status === status) total += t.net;
+    // The filter sees the stored objects: only matching ones are copied.
+    for (const t of this.transactions.list(account, (x) => x.currency === currency && x.status === status)) total += t.net;
     return total;
   }
 
@@ -139,13 +140,12 @@ export class Ledger {
   /** Ticker: pending → available when `available_on` has passed; emits `balance.available`. */
   release(now: number): void {
     const changed = new Set<string>();
-    for (const t of this.transactions.list()) {
-      if (t.status === 'pending' && t.available_on <= now) {
-        t.status = 'available';
-        this.transactions.save(t);
-        const owner = this.transactions.ownerOf(t.id);
-        if (owner) changed.add(owner);
-      }
+    // Runs on every tick: the filter sees the stored objects, so only due ones are copied.
+    for (const t of this.transactions.list(undefined, (x) => x.status === 'pending' && x.available_on <= now)) {
+      t.status = 'available';
+      this.transactions.save(t);
+      const owner = this.transactions.ownerOf(t.id);
+      if (owner) changed.add(owner);
     }
     for (const account of changed) {
       this.events().emit({ type: 'balance.available', object: this.balance(account), account, request: { id: null, idempotency_key: null } });

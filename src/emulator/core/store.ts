@@ -33,6 +33,13 @@ function clone<T>(v: T): T {
 
 export class Store {
   private records = new Map<string, StoredRecord>();
+  /** The same records by collection, so listing one type does not walk every object. */
+  private byType = new Map<string, Map<string, StoredRecord>>();
+  /**
+   * Each record's JSON as last saved, so a save re-serialises only what changed (a state file
+   * of thousands of objects is saved 200 ms after every change, in the app's process offline).
+   */
+  private savedJson = new Map<string, string>();
   private seq = 0;
   /** Free-form JSON-serialisable module state (persisted). */
   meta: Record<string, unknown> = {};
@@ -53,7 +60,8 @@ export class Store {
 
   insertRecord(type: string, account: string, data: HasId, created: number, internal: Record<string, unknown>): StoredRecord {
     const rec: StoredRecord = { id: data.id, type, account, created, seq: ++this.seq, data: clone(data), internal };
-    this.records.set(data.id, rec);
+    this.remove(data.id);
+    this.add(rec);
     this.onChange();
     return rec;
   }
@@ -62,16 +70,33 @@ export class Store {
     const r = this.records.get(id);
     if (!r) throw new Error(`store: no record ${id}`);
     r.data = clone(data);
+    this.savedJson.delete(id);
+    this.onChange();
+  }
+
+  /**
+   * A record's live `internal` object. Whoever gets it may change it in place, so its saved
+   * JSON is dropped (it is written again at the next save).
+   */
+  liveInternal(id: string): Record<string, unknown> | undefined {
+    const r = this.records.get(id);
+    if (!r) return undefined;
+    this.savedJson.delete(id);
+    return r.internal;
+  }
+
+  /** A record's `internal` changed in place: persist it. */
+  internalChanged(id: string): void {
+    this.savedJson.delete(id);
     this.onChange();
   }
 
   deleteRecord(id: string): void {
-    if (this.records.delete(id)) this.onChange();
+    if (this.remove(id)) this.onChange();
   }
 
   recordsOf(type: string): StoredRecord[] {
-    const out: StoredRecord[] = [];
-    for (const r of this.records.values()) if (r.type === type) out.push(r);
+    const out = [...(this.byType.get(type)?.values() ?? [])];
     // newest first
     return out.sort((a, b) => b.created - a.created || b.seq - a.seq);
   }
@@ -80,17 +105,55 @@ export class Store {
     return { seq: this.seq, records: [...this.records.values()], meta: this.meta };
   }
 
+  /** `JSON.stringify(this.serialize())`, reusing the JSON of records unchanged since the last call. */
+  serializeJson(): string {
+    const parts: string[] = [];
+    for (const r of this.records.values()) {
+      let json = this.savedJson.get(r.id);
+      if (json === undefined) {
+        json = JSON.stringify(r);
+        this.savedJson.set(r.id, json);
+      }
+      parts.push(json);
+    }
+    return `{"seq":${this.seq},"records":[${parts.join(',')}],"meta":${JSON.stringify(this.meta)}}`;
+  }
+
   load(s: SerializedStore): void {
-    this.records = new Map(s.records.map((r) => [r.id, r]));
+    this.records = new Map();
+    this.byType = new Map();
+    this.savedJson = new Map();
+    for (const r of s.records) this.add(r);
     this.seq = s.seq;
     this.meta = s.meta ?? {};
   }
 
   clear(): void {
     this.records.clear();
+    this.byType.clear();
+    this.savedJson.clear();
     this.seq = 0;
     this.meta = {};
     this.onChange();
+  }
+
+  private add(rec: StoredRecord): void {
+    this.records.set(rec.id, rec);
+    let ofType = this.byType.get(rec.type);
+    if (!ofType) {
+      ofType = new Map();
+      this.byType.set(rec.type, ofType);
+    }
+    ofType.set(rec.id, rec);
+  }
+
+  private remove(id: string): boolean {
+    const r = this.records.get(id);
+    if (!r) return false;
+    this.records.delete(id);
+    this.byType.get(r.type)?.delete(id);
+    this.savedJson.delete(id);
+    return true;
   }
 }
 
@@ -145,14 +208,14 @@ export class Collection<T extends HasId> {
   internal(id: string): Record<string, unknown> {
     const r = this.store.getRecord(id);
     if (!r || r.type !== this.type) throw new Error(`store: no ${this.type} ${id}`);
-    return r.internal;
+    return this.store.liveInternal(id) ?? r.internal;
   }
 
   setInternal(id: string, patch: Record<string, unknown>): void {
     const r = this.store.getRecord(id);
     if (!r || r.type !== this.type) throw new Error(`store: no ${this.type} ${id}`);
     Object.assign(r.internal, patch);
-    this.store.onChange();
+    this.store.internalChanged(id);
   }
 
   delete(id: string): void {

@@ -28,10 +28,19 @@ export function registerExpress(core: EmulatorCore): void {
     if (!req.isPlatform) throw invalidRequest('Login links can only be created by the platform.');
     const acct = accounts.get(id);
     if (!acct || id === core.platformAccount) {
-      throw new StripeError({ status: 403, type: 'invalid_request_error', code: 'account_invalid', param: 'account', message: `The provided key does not have access to account '${id}' (or that account does not exist).` });
+      throw new StripeError({
+        status: 403,
+        type: 'invalid_request_error',
+        code: 'account_invalid',
+        param: 'account',
+        message: `The provided key does not have access to account '${id}' (or that account does not exist).`,
+      });
     }
     if (acct.controller?.stripe_dashboard?.type !== 'express') {
-      throw invalidRequest('Cannot create a login link for an account that does not have access to the Express Dashboard (controller[stripe_dashboard][type] must be `express`).', { param: 'account' });
+      throw invalidRequest(
+        'Cannot create a login link for an account that does not have access to the Express Dashboard (controller[stripe_dashboard][type] must be `express`).',
+        { param: 'account' },
+      );
     }
     if (!acct.details_submitted) {
       throw invalidRequest('Cannot create a login link for an account that has not completed onboarding.', { param: 'account' });
@@ -51,24 +60,57 @@ export function registerExpress(core: EmulatorCore): void {
     const payouts = payoutsOf(core).list(acct.id).slice(0, 20);
     const balRows = bal.available.map((a) => {
       const pending = bal.pending.find((x) => x.currency === a.currency)?.amount ?? 0;
-      return html`<tr><td>${a.currency.toUpperCase()}</td><td data-testid="available-${a.currency}">${money(a.amount, a.currency)}</td><td data-testid="pending-${a.currency}">${money(pending, a.currency)}</td></tr>`;
+      return html`<tr>
+        <td>${a.currency.toUpperCase()}</td>
+        <td data-testid="available-${a.currency}">${money(a.amount, a.currency)}</td>
+        <td data-testid="pending-${a.currency}">${money(pending, a.currency)}</td>
+      </tr>`;
     });
     const payoutRows = payouts.length
       ? payouts.map(
           (po) =>
-            html`<tr data-payout="${po.id}"><td><code>${po.id}</code></td><td>${money(po.amount, po.currency)}</td><td>${po.status}</td><td>${new Date(po.arrival_date * 1000).toISOString().slice(0, 10)}</td><td>${po.automatic ? 'automatic' : 'manual'}</td></tr>`,
+            html`<tr data-payout="${po.id}">
+              <td><code>${po.id}</code></td>
+              <td>${money(po.amount, po.currency)}</td>
+              <td>${po.status}</td>
+              <td>${new Date(po.arrival_date * 1000).toISOString().slice(0, 10)}</td>
+              <td>${po.automatic ? 'automatic' : 'manual'}</td>
+            </tr>`,
         )
-      : [html`<tr><td colspan="5" class="muted">No payouts yet</td></tr>`];
+      : [
+          html`<tr>
+            <td colspan="5" class="muted">No payouts yet</td>
+          </tr>`,
+        ];
     const schedule = acct.settings?.payouts?.schedule;
     return {
       html: layout(
         'Express Dashboard',
         html`<h1>${acct.business_profile?.name ?? acct.email ?? acct.id}</h1>
-<p class="muted">Account <code>${acct.id}</code> · payouts ${acct.payouts_enabled ? 'enabled' : 'disabled'} · schedule ${schedule?.interval ?? 'daily'}${schedule?.interval === 'weekly' ? ` (${schedule.weekly_anchor ?? ''})` : ''}</p>
-<h2>Balance</h2>
-<table><tr><th>Currency</th><th>Available</th><th>Pending</th></tr>${balRows}</table>
-<h2>Payouts</h2>
-<table><tr><th>Id</th><th>Amount</th><th>Status</th><th>Arrival</th><th>Type</th></tr>${payoutRows}</table>`,
+          <p class="muted">
+            Account <code>${acct.id}</code> · payouts ${acct.payouts_enabled ? 'enabled' : 'disabled'} · schedule
+            ${schedule?.interval ?? 'daily'}${schedule?.interval === 'weekly' ? ` (${schedule.weekly_anchor ?? ''})` : ''}
+          </p>
+          <h2>Balance</h2>
+          <table>
+            <tr>
+              <th>Currency</th>
+              <th>Available</th>
+              <th>Pending</th>
+            </tr>
+            ${balRows}
+          </table>
+          <h2>Payouts</h2>
+          <table>
+            <tr>
+              <th>Id</th>
+              <th>Amount</th>
+              <th>Status</th>
+              <th>Arrival</th>
+              <th>Type</th>
+            </tr>
+            ${payoutRows}
+          </table>`,
       ),
     };
   });

@@ -88,11 +88,29 @@ function idNumberField(acct: Stripe.Account): string {
 }
 
 export function emptyRequirements(): Stripe.Account.Requirements {
-  return { alternatives: [], current_deadline: null, currently_due: [], disabled_reason: null, errors: [], eventually_due: [], past_due: [], pending_verification: [] };
+  return {
+    alternatives: [],
+    current_deadline: null,
+    currently_due: [],
+    disabled_reason: null,
+    errors: [],
+    eventually_due: [],
+    past_due: [],
+    pending_verification: [],
+  };
 }
 
 export function emptyFutureRequirements(): Stripe.Account.FutureRequirements {
-  return { alternatives: [], current_deadline: null, currently_due: [], disabled_reason: null, errors: [], eventually_due: [], past_due: [], pending_verification: [] };
+  return {
+    alternatives: [],
+    current_deadline: null,
+    currently_due: [],
+    disabled_reason: null,
+    errors: [],
+    eventually_due: [],
+    past_due: [],
+    pending_verification: [],
+  };
 }
 
 /** Recompute charges_enabled / payouts_enabled from capabilities and requirements. */
@@ -154,7 +172,16 @@ export function capabilityObject(core: EmulatorCore, acct: Stripe.Account, name:
     id: name,
     object: 'capability',
     account: acct.id,
-    future_requirements: { alternatives: [], current_deadline: null, currently_due: [], disabled_reason: null, errors: [], eventually_due: [], past_due: [], pending_verification: [] },
+    future_requirements: {
+      alternatives: [],
+      current_deadline: null,
+      currently_due: [],
+      disabled_reason: null,
+      errors: [],
+      eventually_due: [],
+      past_due: [],
+      pending_verification: [],
+    },
     requested: status !== 'unrequested',
     requested_at: requestedAt,
     requirements,
@@ -188,7 +215,11 @@ export function commitAccount(core: EmulatorCore, before: Stripe.Account, next: 
 
 let bankCounter = 0;
 
-export function makeBankAccount(core: EmulatorCore, acct: Stripe.Account, input: { last4?: string; routing?: string; holder?: string; currency?: string; country?: string } = {}): Stripe.BankAccount {
+export function makeBankAccount(
+  core: EmulatorCore,
+  acct: Stripe.Account,
+  input: { last4?: string; routing?: string; holder?: string; currency?: string; country?: string } = {},
+): Stripe.BankAccount {
   bankCounter++;
   return {
     id: core.newId('ba'),
@@ -226,7 +257,12 @@ function filledIdentity(acct: Stripe.Account, now: number): void {
     mcc: acct.business_profile?.mcc ?? '5734',
     url: acct.business_profile?.url ?? 'https://seller.example.com',
   };
-  acct.tos_acceptance = { date: acct.tos_acceptance?.date ?? now, ip: acct.tos_acceptance?.ip ?? '127.0.0.1', user_agent: acct.tos_acceptance?.user_agent ?? 'Stripe emulator', service_agreement: 'full' };
+  acct.tos_acceptance = {
+    date: acct.tos_acceptance?.date ?? now,
+    ip: acct.tos_acceptance?.ip ?? '127.0.0.1',
+    user_agent: acct.tos_acceptance?.user_agent ?? 'Stripe emulator',
+    service_agreement: 'full',
+  };
   if (!acct.business_type) acct.business_type = 'individual';
 }
 
@@ -282,7 +318,13 @@ export function applyOutcome(core: EmulatorCore, id: string, outcome: Outcome): 
       req.currently_due = docs;
       req.eventually_due = docs;
       req.current_deadline = now + REQUIREMENTS_DEADLINE_DAYS * DAY;
-      req.errors = [{ code: 'verification_document_failed_other', reason: 'The identity document could not be verified. Upload a new document before the deadline.', requirement: docs[0] ?? '' }];
+      req.errors = [
+        {
+          code: 'verification_document_failed_other',
+          reason: 'The identity document could not be verified. Upload a new document before the deadline.',
+          requirement: docs[0] ?? '',
+        },
+      ];
       setCaps(acct, 'active');
       break;
     }

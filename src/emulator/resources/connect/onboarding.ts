@@ -61,7 +61,13 @@ export function registerOnboarding(core: EmulatorCore): void {
       const accountId = str(req.params, 'account') ?? '';
       const acct = accounts.get(accountId);
       if (!acct || accountId === core.platformAccount) {
-        throw new StripeError({ status: 400, type: 'invalid_request_error', code: 'account_invalid', param: 'account', message: `The account '${accountId}' does not exist or is not connected to your platform.` });
+        throw new StripeError({
+          status: 400,
+          type: 'invalid_request_error',
+          code: 'account_invalid',
+          param: 'account',
+          message: `The account '${accountId}' does not exist or is not connected to your platform.`,
+        });
       }
       const type = str(req.params, 'type') as LinkRecord['type'];
       if (req.params.collect !== undefined && req.params.collection_options !== undefined) {
@@ -98,7 +104,14 @@ export function registerOnboarding(core: EmulatorCore): void {
 
   const toRefresh = (rec: LinkRecord | undefined) => {
     if (rec?.refresh_url) return { redirect: rec.refresh_url };
-    return { status: 410, html: layout('Link expired', html`<h1>This link has expired or was already used</h1><p class="muted">No <code>refresh_url</code> was given when the Account Link was created.</p>`) };
+    return {
+      status: 410,
+      html: layout(
+        'Link expired',
+        html`<h1>This link has expired or was already used</h1>
+          <p class="muted">No <code>refresh_url</code> was given when the Account Link was created.</p>`,
+      ),
+    };
   };
 
   core.page('GET', '/hosted/onboarding/:link', (req) => {
@@ -113,23 +126,43 @@ export function registerOnboarding(core: EmulatorCore): void {
     const acct = accounts.get(rec.account);
     const due = acct?.requirements?.currently_due ?? [];
     const buttons = OUTCOMES.map(
-      (o) => html`<button type="submit" name="outcome" value="${o}" data-outcome="${o}" class="${o === 'verified' ? 'primary' : ''}"><strong>${OUTCOME_LABELS[o][0]}</strong><br><span class="muted">${OUTCOME_LABELS[o][1]}</span></button>`,
+      (o) =>
+        html`<button type="submit" name="outcome" value="${o}" data-outcome="${o}" class="${o === 'verified' ? 'primary' : ''}">
+          <strong>${OUTCOME_LABELS[o][0]}</strong><br /><span class="muted">${OUTCOME_LABELS[o][1]}</span>
+        </button>`,
     );
     return {
       html: layout(
         'Connect onboarding',
         html`<h1>Set up payouts for ${acct?.business_profile?.name ?? acct?.email ?? rec.account}</h1>
-<table><tr><th>Account</th><td><code data-testid="account-id">${rec.account}</code></td></tr>
-<tr><th>Email</th><td>${acct?.email ?? '—'}</td></tr>
-<tr><th>Country</th><td>${acct?.country ?? '—'}</td></tr>
-<tr><th>Link type</th><td>${rec.type}</td></tr>
-<tr><th>Currently due</th><td class="muted">${due.length ? due.join(', ') : 'nothing'}</td></tr></table>
-<p>Choose how this onboarding ends:</p>
-<form method="post" action="/hosted/onboarding/${rec.id}">
-<input type="hidden" name="session" value="${session}">
-${buttons}
-</form>
-${raw('')}`,
+          <table>
+            <tr>
+              <th>Account</th>
+              <td><code data-testid="account-id">${rec.account}</code></td>
+            </tr>
+            <tr>
+              <th>Email</th>
+              <td>${acct?.email ?? '—'}</td>
+            </tr>
+            <tr>
+              <th>Country</th>
+              <td>${acct?.country ?? '—'}</td>
+            </tr>
+            <tr>
+              <th>Link type</th>
+              <td>${rec.type}</td>
+            </tr>
+            <tr>
+              <th>Currently due</th>
+              <td class="muted">${due.length ? due.join(', ') : 'nothing'}</td>
+            </tr>
+          </table>
+          <p>Choose how this onboarding ends:</p>
+          <form method="post" action="/hosted/onboarding/${rec.id}">
+            <input type="hidden" name="session" value="${session}" />
+            ${buttons}
+          </form>
+          ${raw('')}`,
       ),
     };
   });
@@ -144,7 +177,13 @@ ${raw('')}`,
     applyOutcome(core, rec.account, outcome as Outcome);
     links.save({ ...rec, completed: true });
     if (rec.return_url) return { redirect: rec.return_url };
-    return { html: layout('Onboarding finished', html`<h1>Onboarding finished: ${outcome}</h1><p class="muted">No <code>return_url</code> was given.</p>`) };
+    return {
+      html: layout(
+        'Onboarding finished',
+        html`<h1>Onboarding finished: ${outcome}</h1>
+          <p class="muted">No <code>return_url</code> was given.</p>`,
+      ),
+    };
   });
 
   core.control('POST', '/_emulator/accounts/:id/onboarding', ({ pathParams, body }) => {

@@ -36,7 +36,14 @@ export function createPayout(core: EmulatorCore, input: CreatePayout): Stripe.Pa
   const bank = acct?.external_accounts?.data.find((x) => x.currency === input.currency) ?? acct?.external_accounts?.data[0];
   const now = core.now();
   const id = core.newId('po');
-  const txn = core.postLedger({ account: input.account, amount: -input.amount, currency: input.currency, type: 'payout', source: id, description: input.automatic ? 'STRIPE PAYOUT' : (input.description ?? null) });
+  const txn = core.postLedger({
+    account: input.account,
+    amount: -input.amount,
+    currency: input.currency,
+    type: 'payout',
+    source: id,
+    description: input.automatic ? 'STRIPE PAYOUT' : (input.description ?? null),
+  });
   const payout: Stripe.Payout = {
     id,
     object: 'payout',
@@ -124,11 +131,19 @@ export function registerPayouts(core: EmulatorCore): void {
       const acct = accounts.get(req.account);
       if (!acct) throw invalidRequest('No such account', { param: 'account' });
       if (!acct.payouts_enabled) {
-        throw invalidRequest('Payouts are not enabled on this account. The account must finish onboarding (payouts_enabled is false).', { code: 'payouts_not_allowed' });
+        throw invalidRequest('Payouts are not enabled on this account. The account must finish onboarding (payouts_enabled is false).', {
+          code: 'payouts_not_allowed',
+        });
       }
       const dest = str(req.params, 'destination');
       if (dest && !acct.external_accounts?.data.some((x) => x.id === dest)) {
-        throw new StripeError({ status: 404, type: 'invalid_request_error', code: 'resource_missing', param: 'destination', message: `No such external account: '${dest}'` });
+        throw new StripeError({
+          status: 404,
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          param: 'destination',
+          message: `No such external account: '${dest}'`,
+        });
       }
       if (!acct.external_accounts?.data.some((x) => x.currency === currency)) {
         throw invalidRequest(`This account has no external account in ${currency.toUpperCase()}.`, { param: 'currency' });
@@ -156,7 +171,10 @@ export function registerPayouts(core: EmulatorCore): void {
   core.route(
     'GET',
     '/v1/payouts',
-    { list: true, params: { status: p.enum('pending', 'paid', 'failed', 'canceled', 'in_transit'), arrival_date: p.range, destination: p.string, payout_method: p.string } },
+    {
+      list: true,
+      params: { status: p.enum('pending', 'paid', 'failed', 'canceled', 'in_transit'), arrival_date: p.range, destination: p.string, payout_method: p.string },
+    },
     (req) => {
       const status = str(req.params, 'status');
       const dest = str(req.params, 'destination');
@@ -184,7 +202,12 @@ export function registerPayouts(core: EmulatorCore): void {
     const next = { ...before, metadata: mergeMetadata(before.metadata ?? {}, req.params) };
     const saved = payouts.save(next);
     if (JSON.stringify(before.metadata) !== JSON.stringify(saved.metadata)) {
-      core.emitEvent({ type: 'payout.updated', object: saved, previousAttributes: { metadata: before.metadata }, account: req.isPlatform ? null : req.account });
+      core.emitEvent({
+        type: 'payout.updated',
+        object: saved,
+        previousAttributes: { metadata: before.metadata },
+        account: req.isPlatform ? null : req.account,
+      });
     }
     return saved;
   });
@@ -194,7 +217,14 @@ export function registerPayouts(core: EmulatorCore): void {
     if (before.status !== 'pending' || before.automatic) {
       throw invalidRequest(`Payouts can only be canceled while they are pending and were created manually. This payout is ${before.status}.`);
     }
-    const refund = core.postLedger({ account: req.account, amount: before.amount, currency: before.currency, type: 'payout_cancel', source: before.id, immediate: true });
+    const refund = core.postLedger({
+      account: req.account,
+      amount: before.amount,
+      currency: before.currency,
+      type: 'payout_cancel',
+      source: before.id,
+      immediate: true,
+    });
     const saved = payouts.save({ ...before, status: 'canceled', reversed_by: null, failure_balance_transaction: refund.id });
     const account = req.isPlatform ? null : req.account;
     core.emitEvent({ type: 'payout.updated', object: saved, previousAttributes: { status: 'pending' }, account });

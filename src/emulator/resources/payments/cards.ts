@@ -46,7 +46,9 @@ export const TEST_CARDS: Record<string, TestCard> = Object.fromEntries(
     visa('4000000000003220', '3DS2 required', { threeDS: 'required' }),
     visa('4000002760003184', 'Always authenticate', { threeDS: 'required' }),
     visa('4000000000000002', 'Declined (generic_decline)', { decline: { decline_code: 'generic_decline', message: DECLINE_MESSAGES.generic_decline } }),
-    visa('4000000000009995', 'Declined (insufficient_funds)', { decline: { decline_code: 'insufficient_funds', message: DECLINE_MESSAGES.insufficient_funds } }),
+    visa('4000000000009995', 'Declined (insufficient_funds)', {
+      decline: { decline_code: 'insufficient_funds', message: DECLINE_MESSAGES.insufficient_funds },
+    }),
     visa('4000000000000259', 'Dispute: fraudulent', { dispute: 'fraudulent' }),
     visa('4000000000002685', 'Dispute: product not received', { dispute: 'product_not_received' }),
     visa('4000000000001976', 'Dispute: inquiry', { dispute: 'inquiry' }),

@@ -51,13 +51,7 @@ export function disputeFeeDetails(fee: number, currency: string): Stripe.Balance
  * When the refund completes the charge (`isFinal`), whatever remains is returned so that a fully
  * refunded charge always reverses the whole transfer / fee (no rounding residue).
  */
-export function proportionalShare(opts: {
-  total: number;
-  alreadyReturned: number;
-  chargeAmount: number;
-  refundAmount: number;
-  isFinal: boolean;
-}): number {
+export function proportionalShare(opts: { total: number; alreadyReturned: number; chargeAmount: number; refundAmount: number; isFinal: boolean }): number {
   const remaining = Math.max(0, opts.total - opts.alreadyReturned);
   if (opts.isFinal) return remaining;
   if (opts.chargeAmount <= 0) return 0;

@@ -20,7 +20,13 @@ export function fingerprint(number: string): string {
 export const EXP_MONTH = 12;
 export const EXP_YEAR = 2034;
 
-export function buildPaymentMethod(opts: { id: string; card: TestCard; created: number; email?: string | null; metadata?: Record<string, string> }): Stripe.PaymentMethod {
+export function buildPaymentMethod(opts: {
+  id: string;
+  card: TestCard;
+  created: number;
+  email?: string | null;
+  metadata?: Record<string, string>;
+}): Stripe.PaymentMethod {
   const { card } = opts;
   return {
     id: opts.id,

@@ -16,7 +16,9 @@ import type { EmulatorCore, PageRequest, PageResponse } from '../../core/core.ts
 import { html } from '../../core/html.ts';
 import { page } from './layout.ts';
 import { StripeError } from '../../core/errors.ts';
-import type { Payments } from './service.ts';
+import type { Payments } from './state.ts';
+import { completeAuthentication, confirmIntent } from './intents.ts';
+import { createCardPaymentMethod } from './payment-methods.ts';
 import { lookupCardNumber } from './cards.ts';
 import { formatMoney } from './fees.ts';
 import { STRIPE_JS } from './stripejs.ts';
@@ -31,7 +33,10 @@ export function returnUrlFor(returnUrl: string, pi: Stripe.PaymentIntent): strin
   const u = new URL(returnUrl);
   u.searchParams.set('payment_intent', pi.id);
   u.searchParams.set('payment_intent_client_secret', pi.client_secret ?? '');
-  u.searchParams.set('redirect_status', pi.status === 'succeeded' || pi.status === 'requires_capture' ? 'succeeded' : pi.status === 'processing' ? 'processing' : 'failed');
+  u.searchParams.set(
+    'redirect_status',
+    pi.status === 'succeeded' || pi.status === 'requires_capture' ? 'succeeded' : pi.status === 'processing' ? 'processing' : 'failed',
+  );
   return u.toString();
 }
 
@@ -49,13 +54,19 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
     if (!found) return { status: 404, html: page('3D Secure', html`<h1>Unknown or expired authentication</h1>`) };
     const { pi } = found;
     if (pi.status !== 'requires_action') {
-      return { html: page('3D Secure', html`<h1 data-testid="3ds-done">Nothing to authenticate</h1><p class="muted">PaymentIntent <code>${pi.id}</code> is ${pi.status}.</p>`) };
+      return {
+        html: page(
+          '3D Secure',
+          html`<h1 data-testid="3ds-done">Nothing to authenticate</h1>
+            <p class="muted">PaymentIntent <code>${pi.id}</code> is ${pi.status}.</p>`,
+        ),
+      };
     }
     const body = html`<h1>3D Secure authentication</h1>
       <p>Your bank asks you to confirm the payment of <strong data-testid="amount">${formatMoney(pi.amount, pi.currency)}</strong>.</p>
       <p class="muted">This stands in for the card issuer's challenge page. PaymentIntent <code>${pi.id}</code>.</p>
       <form method="post" action="/hosted/3ds/${pi.id}">
-        <input type="hidden" name="client_secret" value="${pi.client_secret ?? ''}">
+        <input type="hidden" name="client_secret" value="${pi.client_secret ?? ''}" />
         <button class="primary" type="submit" name="action" value="complete" data-testid="3ds-complete">Complete authentication</button>
         <button type="submit" name="action" value="fail" data-testid="3ds-fail">Fail authentication</button>
       </form>`;
@@ -67,12 +78,13 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
     const action = field(req.form, 'action');
     if (action !== 'complete' && action !== 'fail') return { status: 400, html: page('3D Secure', html`<h1>Choose complete or fail</h1>`) };
     const returnUrl = pay.pis.internal(found.pi.id).returnUrl;
-    const result = pay.completeAuthentication(found.account, found.pi.id, action === 'complete');
+    const result = completeAuthentication(pay, found.account, found.pi.id, action === 'complete');
     if (typeof returnUrl === 'string' && returnUrl) return { redirect: returnUrlFor(returnUrl, result.pi) };
     return {
       html: page(
         '3D Secure',
-        html`<h1 data-testid="3ds-result">Authentication ${action === 'complete' ? 'completed' : 'failed'}</h1><p class="muted">PaymentIntent <code>${result.pi.id}</code> is now ${result.pi.status}. You can close this window.</p>`,
+        html`<h1 data-testid="3ds-result">Authentication ${action === 'complete' ? 'completed' : 'failed'}</h1>
+          <p class="muted">PaymentIntent <code>${result.pi.id}</code> is now ${result.pi.status}. You can close this window.</p>`,
       ),
     };
   });
@@ -85,12 +97,29 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
     return {
       html: page(
         'Receipt',
-        html`<h1>Receipt</h1><table>
-          <tr><td>Amount paid</td><td>${formatMoney(c.amount, c.currency)}</td></tr>
-          <tr><td>Refunded</td><td>${formatMoney(c.amount_refunded, c.currency)}</td></tr>
-          <tr><td>Date</td><td>${new Date(c.created * 1000).toISOString()}</td></tr>
-          <tr><td>Payment method</td><td>${card ? `${card.brand ?? ''} •••• ${card.last4 ?? ''}` : '—'}</td></tr>
-          <tr><td>Charge</td><td><code>${c.id}</code></td></tr></table>`,
+        html`<h1>Receipt</h1>
+          <table>
+            <tr>
+              <td>Amount paid</td>
+              <td>${formatMoney(c.amount, c.currency)}</td>
+            </tr>
+            <tr>
+              <td>Refunded</td>
+              <td>${formatMoney(c.amount_refunded, c.currency)}</td>
+            </tr>
+            <tr>
+              <td>Date</td>
+              <td>${new Date(c.created * 1000).toISOString()}</td>
+            </tr>
+            <tr>
+              <td>Payment method</td>
+              <td>${card ? `${card.brand ?? ''} •••• ${card.last4 ?? ''}` : '—'}</td>
+            </tr>
+            <tr>
+              <td>Charge</td>
+              <td><code>${c.id}</code></td>
+            </tr>
+          </table>`,
       ),
     };
   });
@@ -104,7 +133,10 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
   const jsonError = (status: number, error: Record<string, unknown>): PageResponse => ({ status, json: { error }, headers: cors });
   const checkKey = (key: string | undefined): PageResponse | undefined => {
     if (!key || !key.startsWith('pk_test_')) {
-      return jsonError(401, { type: 'invalid_request_error', message: `Invalid API Key provided: ${key ?? '(none)'}. Stripe.js needs a publishable key (pk_test_…).` });
+      return jsonError(401, {
+        type: 'invalid_request_error',
+        message: `Invalid API Key provided: ${key ?? '(none)'}. Stripe.js needs a publishable key (pk_test_…).`,
+      });
     }
     return undefined;
   };
@@ -136,8 +168,8 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
     const found = lookupCardNumber(number);
     if (!found.ok) return jsonError(402, { type: 'card_error', code: found.code, message: found.message, param: 'number' });
     try {
-      const pm = pay.createCardPaymentMethod(r.account, found.card, { email: field(req.form, 'receipt_email') ?? null });
-      const result = pay.confirmIntent(r.account, r.pi.id, { pm, return_url: field(req.form, 'return_url'), receipt_email: field(req.form, 'receipt_email') });
+      const pm = createCardPaymentMethod(pay, r.account, found.card, { email: field(req.form, 'receipt_email') ?? null });
+      const result = confirmIntent(pay, r.account, r.pi.id, { pm, return_url: field(req.form, 'return_url'), receipt_email: field(req.form, 'receipt_email') });
       if (result.kind === 'declined') return { status: result.error.status, json: result.error.toBody(), headers: cors };
       return { json: result.pi, headers: cors };
     } catch (err) {

@@ -42,9 +42,24 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const index of ['admin_audit_log_action', 'payout_requests_seller_list', 'payouts_seller_list', 'disputes_order', 'disputes_open_due',
-    'orders_stripe_application_fee', 'orders_stripe_transfer', 'orders_stripe_charge', 'orders_buyer_list', 'orders_seller_list', 'orders_status_list', 'orders_list',
-    'stripe_events_source_received', 'stripe_events_account_list', 'stripe_events_type_list', 'stripe_events_status_list']) {
+  for (const index of [
+    'admin_audit_log_action',
+    'payout_requests_seller_list',
+    'payouts_seller_list',
+    'disputes_order',
+    'disputes_open_due',
+    'orders_stripe_application_fee',
+    'orders_stripe_transfer',
+    'orders_stripe_charge',
+    'orders_buyer_list',
+    'orders_seller_list',
+    'orders_status_list',
+    'orders_list',
+    'stripe_events_source_received',
+    'stripe_events_account_list',
+    'stripe_events_type_list',
+    'stripe_events_status_list',
+  ]) {
     await sql`drop index ${sql.ref(index)}`.execute(db);
   }
   await sql`create index orders_pending_idx on orders (created_at) where status = 'pending'`.execute(db);
