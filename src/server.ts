@@ -14,6 +14,7 @@ import { createLogging } from './logging.ts';
 import { createStripeClient } from './stripe/client.ts';
 import { expectedLivemode } from './webhooks/inbox.ts';
 import { startWorker, type RunningWorker } from './worker/worker.ts';
+import { emailSenderFor } from './email/setup.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }) });
+    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), listen: database.handle.listen, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }), email: emailSenderFor(config, logger.child({ name: 'email' })) });
   if (worker !== undefined) stopHooks.unshift(() => worker.stop());
 
   if (role !== 'worker') {

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { postgresListen, type Listen } from './notifications.ts';
 import type { Database } from './schema.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -13,6 +14,8 @@ export type DatabaseKind = 'postgres' | 'pglite';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: DatabaseKind;
+  /** Hear NOTIFYs on a channel from any process (see ./notifications.ts). */
+  listen: Listen;
   close(): Promise<void>;
 }
 
@@ -30,12 +33,17 @@ function parseInt8(text: string): number {
 
 pg.types.setTypeParser(INT8_OID, parseInt8);
 
-export function connectPostgres(url: string, options: { max?: number } = {}): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+/**
+ * `connectionTimeoutMillis`: how long a query waits for a free connection before failing (pg's
+ * default, 0, waits for ever). Nothing in the app holds a connection while it waits on Stripe, so
+ * a wait here means the database itself is slow.
+ */
+export function connectPostgres(url: string, options: { max?: number; connectionTimeoutMillis?: number } = {}): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, ...(options.connectionTimeoutMillis !== undefined ? { connectionTimeoutMillis: options.connectionTimeoutMillis } : {}) });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return { db, kind: 'postgres', listen: postgresListen(url), close: () => db.destroy() };
 }
 
 /** `dataDir` undefined → in memory. `loadDataDir` starts from a dump (tests clone a migrated template this way). */
@@ -52,6 +60,12 @@ export async function connectPglite(options: { dataDir?: string; loadDataDir?: B
     db,
     pglite,
     kind: 'pglite',
+    // One process owns a PGlite database, so its NOTIFYs are all local.
+    listen: async (channel, onNotify) => {
+      const unsubscribe = await pglite.listen(channel, () => onNotify());
+      onNotify();
+      return unsubscribe;
+    },
     close: async () => {
       await db.destroy();
       if (!pglite.closed) await pglite.close();

@@ -1,16 +1,21 @@
-// The background worker: processes the webhook inbox and runs the scheduled backfill. It runs inside
-// `npm start` (role `all`, woken at once by the web routes when an event arrives) and alone as the
-// `worker` process on Fly (polling). Any number may run: claims use SKIP LOCKED, and the backfill
-// takes a PostgreSQL advisory lock so only one instance lists from Stripe at a time.
+// The background worker: processes the webhook inbox and runs the scheduled jobs (backfill, health
+// check, admin totals). It runs inside `npm start` (role `all`, woken at once by the web routes
+// when an event arrives) and alone as the `worker` process on Fly, woken by PostgreSQL's NOTIFY
+// the moment an event is committed in any process (`listen`), with a poll as fallback.
+// Any number may run: claims use SKIP LOCKED, and the backfill takes a PostgreSQL advisory lock so
+// only one instance lists from Stripe at a time.
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { refreshAdminTotals } from '../admin/summary.ts';
 import type { WebhookHealthThresholds } from '../config.ts';
+import type { Listen, Unlisten } from '../db/notifications.ts';
 import type { Database } from '../db/schema.ts';
 import { pruneSignatureFailures } from '../health/signature-failures.ts';
 import { logWebhookHealth } from '../health/webhook-health.ts';
-import { reconcilePendingOrders } from '../orders/payments.ts';
+import { reconcilePendingOrders } from '../orders/use-cases.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
+import { startEmailSender } from '../email/sender.ts';
+import type { EmailWorkerOptions } from '../email/setup.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
 
 export interface WorkerLogger {
@@ -22,8 +27,10 @@ export interface WorkerLogger {
 export interface WorkerOptions extends ProcessorOptions {
   /** The livemode our key expects (see expectedLivemode): backfilled events are checked against it. */
   livemode: boolean;
-  /** How often to look for due events when nobody wakes us (retries, other processes' events). */
+  /** How often to look for due events when nobody wakes us (retries coming due, a lost notification). */
   pollMs?: number;
+  /** Hear NOTIFYs (the database handle's `listen`): a new event in any process wakes us at once. Unset → wake() and the poll only. */
+  listen?: Listen | undefined;
   /** Events of one batch processed at once (each needs a database connection). */
   concurrency?: number;
   /** Scheduled backfill interval; null turns it off. First run shortly after start. */
@@ -35,6 +42,8 @@ export interface WorkerOptions extends ProcessorOptions {
   /** How often the admin home's totals are recomputed; null turns it off. */
   totalsEveryMs?: number | null;
   log?: WorkerLogger;
+  /** The email outbox sender (src/email/sender.ts), run beside the inbox loop when given. */
+  email?: EmailWorkerOptions | undefined;
 }
 
 export interface RunningWorker {
@@ -44,6 +53,9 @@ export interface RunningWorker {
   /** Finishes the batch in hand and stops. */
   stop(): Promise<void>;
 }
+
+/** The channel the inbox trigger NOTIFYs when an event becomes pending. */
+export const INBOX_CHANNEL = 'stripe_events_pending';
 
 /** Arbitrary but fixed: the advisory lock key that serialises scheduled backfills across processes. */
 const BACKFILL_LOCK_KEY = 5_000_005;
@@ -59,12 +71,33 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
   let woken = false;
   let wakeUp: (() => void) | undefined;
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    if (woken || stopped) { woken = false; resolve(); return; }
-    const timer = setTimeout(done, ms);
-    function done() { clearTimeout(timer); wakeUp = undefined; woken = false; resolve(); }
-    wakeUp = done;
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken || stopped) {
+        woken = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        woken = false;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  // A trigger NOTIFYs this channel when an event becomes pending (migrations/20261129_6030_inbox_notify.ts).
+  const unlisten: Promise<Unlisten> | undefined = options.listen?.(
+    INBOX_CHANNEL,
+    () => {
+      woken = true;
+      wakeUp?.();
+    },
+    (error) => log.warn({ err: error }, 'worker: lost the inbox LISTEN connection; reconnecting (the poll still runs)'),
+  );
+  unlisten?.catch((error: unknown) => log.error({ err: error }, 'worker: could not LISTEN for new events; polling only'));
 
   const loop = (async () => {
     while (!stopped) {
@@ -93,6 +126,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
     backfillTimer.unref();
   };
   scheduleBackfill(options.backfillFirstAfterMs ?? 10_000);
+  const emailSender = options.email === undefined ? undefined : startEmailSender(db, options.email.transport, { ...options.email, log });
 
   // Smaller periodic jobs, each never overlapping itself, all stopped with the worker.
   const timers: NodeJS.Timeout[] = [];
@@ -102,11 +136,26 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
     const tick = () => {
       if (stopped || busy) return;
       busy = true;
-      const run = job().then(() => {}, (error: unknown) => log.error({ err: error, job: name }, `worker: ${name} failed; it runs again at the next interval`))
-        .finally(() => { busy = false; running.delete(run); });
+      const run = job()
+        .then(
+          () => {},
+          (error: unknown) => log.error({ err: error, job: name }, `worker: ${name} failed; it runs again at the next interval`),
+        )
+        .finally(() => {
+          busy = false;
+          running.delete(run);
+        });
       running.add(run);
     };
-    const first = setTimeout(() => { tick(); const repeat = setInterval(tick, ms); repeat.unref(); timers.push(repeat); }, Math.min(firstAfterMs, ms));
+    const first = setTimeout(
+      () => {
+        tick();
+        const repeat = setInterval(tick, ms);
+        repeat.unref();
+        timers.push(repeat);
+      },
+      Math.min(firstAfterMs, ms),
+    );
     first.unref();
     timers.push(first);
   };
@@ -124,15 +173,21 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
     wake() {
       woken = true;
       wakeUp?.();
+      emailSender?.wake();
     },
     async stop() {
       stopped = true;
       clearTimeout(backfillTimer);
       for (const timer of timers) clearTimeout(timer);
+      await unlisten?.then(
+        (stop) => stop(),
+        () => {},
+      );
       wakeUp?.();
       await loop;
       await backfillRunning;
       await Promise.all(running);
+      await emailSender?.stop();
     },
   };
 }
@@ -140,6 +195,8 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
 /** One backfill across all scopes, then the pending-order reconciliation, unless another process is running them right now. */
 export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe, livemode: boolean, log: WorkerLogger = silentLogger): Promise<void> {
   try {
+    // The advisory lock belongs to this connection's session, so the run uses this one connection
+    // (PGlite has only one); it holds no transaction while it calls Stripe.
     await db.connection().execute(async (conn) => {
       const locked = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${BACKFILL_LOCK_KEY}) as locked`.execute(conn);
       if (locked.rows[0]?.locked !== true) return;

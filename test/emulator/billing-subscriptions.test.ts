@@ -144,6 +144,23 @@ describe('a destination-charge subscription', () => {
     expect((await events(['invoice.paid'], beforeRenewal)).map((e) => (e.data.object as Stripe.Invoice).id)).toEqual([second.id]);
   });
 
+  it('refunds an invoice charge like a one-off destination charge (reverse_transfer, refund_application_fee)', async () => {
+    const { customer } = await customerWithCard();
+    const sub = await t.stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: monthly.id }],
+      transfer_data: { destination: seller.id },
+      application_fee_percent: 10,
+    });
+    const charge = await paidCharge(String(sub.latest_invoice));
+    const refund = await t.stripe.refunds.create({ charge: charge.id, amount: 1000, reverse_transfer: true, refund_application_fee: true });
+    expect(refund.status).toBe('succeeded');
+    const after = await t.stripe.charges.retrieve(charge.id, { expand: ['transfer', 'application_fee'] });
+    expect(after.amount_refunded).toBe(1000);
+    expect((after.transfer as Stripe.Transfer).amount_reversed).toBe(1000);
+    expect((after.application_fee as Stripe.ApplicationFee).amount_refunded).toBe(100);
+  });
+
   it('cancels at period end: stays active, then canceled with customer.subscription.deleted', async () => {
     const { customer } = await customerWithCard();
     const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });

@@ -23,7 +23,7 @@ const config = loadConfig({
 });
 const database = connectPostgres(config.databaseUrl!);
 const stripe = createStripeClient({ secretKey: 'sk_test_bench_no_calls_expected', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
-const worker = startWorker(database.db, stripe, { livemode: false, backfillEveryMs: null });
+const worker = startWorker(database.db, stripe, { livemode: false, backfillEveryMs: null, listen: database.listen });
 const app = await buildApp({ config, db: database.db, stripe, onEventStored: () => worker.wake() });
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 onShutdown(async () => {

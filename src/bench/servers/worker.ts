@@ -11,7 +11,7 @@ import { onShutdown } from './shutdown.ts';
 
 const database = connectPostgres(process.env.DATABASE_URL!);
 const stripe = createStripeClient({ secretKey: 'sk_test_bench_no_calls_expected', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
-const worker = startWorker(database.db, stripe, { livemode: false, backfillEveryMs: null });
+const worker = startWorker(database.db, stripe, { livemode: false, backfillEveryMs: null, listen: database.listen });
 const health = createServer((_request, response) => response.end('{"status":"ok"}'));
 health.listen(Number(process.env.PORT), '127.0.0.1');
 onShutdown(async () => {

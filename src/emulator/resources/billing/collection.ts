@@ -60,7 +60,15 @@ export function collectInvoice(
   b: Billing,
   account: string,
   invoiceId: string,
-  o: { automatic: boolean; offSession: boolean; paymentMethod?: string | undefined; returnUrl?: string | undefined; request?: Stripe.Event.Request },
+  o: {
+    automatic: boolean;
+    offSession: boolean;
+    paymentMethod?: string | undefined;
+    returnUrl?: string | undefined;
+    request?: Stripe.Event.Request;
+    /** The buyer is on the hosted invoice page: a 3DS challenge is the next step, not a failure. */
+    onPage?: boolean;
+  },
 ): { invoice: Stripe.Invoice; outcome: CollectionOutcome } {
   const inv = b.invoices.require(invoiceId, account, 'invoice');
   if (inv.status !== 'open' && inv.status !== 'uncollectible') {
@@ -80,7 +88,8 @@ export function collectInvoice(
     collecting.delete(piId);
   }
   if (result.kind === 'succeeded') applySuccess(b, account, invoiceId, result.pi);
-  else applyFailure(b, account, invoiceId, { automatic: o.automatic, requiresAction: result.kind === 'requires_action' });
+  else if (!(o.onPage && result.kind === 'requires_action'))
+    applyFailure(b, account, invoiceId, { automatic: o.automatic, requiresAction: result.kind === 'requires_action' });
   return { invoice: b.invoices.require(invoiceId, account), outcome: result };
 }
 

@@ -15,6 +15,11 @@ import { registerProducts, requireProduct, createProductFromData } from './produ
 import { registerPrices } from './prices.ts';
 import { registerSubscriptionRoutes } from './subscription-routes.ts';
 import { registerInvoiceRoutes } from './invoice-routes.ts';
+import { registerInvoicePage } from './invoice-page.ts';
+import { registerSetupPages } from './setup-pages.ts';
+import { registerPortalConfigurations } from './portal-configurations.ts';
+import { registerPortalSessions } from './portal-sessions.ts';
+import { registerPortalPage } from './portal-page.ts';
 import { endSubscription } from './subscription-status.ts';
 import { runBillingClock } from './renewals.ts';
 import { saveSettings, settingsOf, type BillingSettings } from './dunning.ts';
@@ -37,6 +42,11 @@ export function registerBilling(core: EmulatorCore, pay: Payments = new Payments
   });
   registerSubscriptionRoutes(b);
   registerInvoiceRoutes(b);
+  registerInvoicePage(b);
+  registerSetupPages(b);
+  registerPortalConfigurations(b);
+  registerPortalSessions(b);
+  registerPortalPage(b);
   core.onTick('billing', (now) => runBillingClock(b, now));
 
   core.control('GET', '/_emulator/billing/settings', () => settingsOf(b));

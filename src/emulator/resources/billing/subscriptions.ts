@@ -16,9 +16,10 @@ import { buildItem, buildSubscription, currentPeriod, idOf, itemsList, recurrenc
 import { prorationLine, subscriptionLine } from './invoice-objects.ts';
 import { createDraftInvoice, finalizeInvoice, productName } from './invoices.ts';
 import { collectInvoice, paymentMethodFor } from './collection.ts';
-import { commitSubscription, endSubscription, requireSubscription } from './subscription-status.ts';
+import { commitSubscription, endSubscription, expireIncomplete, requireSubscription } from './subscription-status.ts';
 import { boundary, nextBoundary } from './periods.ts';
 import { prorate } from './money.ts';
+import { previousAttributes } from './diff.ts';
 import { RENEWAL_FINALIZE_DELAY, TRIAL_WILL_END_NOTICE } from './dunning.ts';
 import { customerDefaultPaymentMethod, requireCustomer } from './customers.ts';
 import { createSetupIntent } from './setup-intents.ts';
@@ -192,12 +193,11 @@ export function createSubscription(b: Billing, account: string, input: NewSubscr
   }
   if (trial && input.trialEnd !== null && input.trialEnd - now <= TRIAL_WILL_END_NOTICE) sendTrialWillEnd(b, account, id);
   if (collected && collected.outcome.kind !== 'succeeded' && input.paymentBehavior === 'error_if_incomplete') {
-    // Stripe answers 402 and does not keep the subscription: it ends here as incomplete_expired.
+    // Stripe answers 402 and keeps no live subscription: it ends at once as incomplete_expired (invoice voided).
     const pi = 'pi' in collected.outcome ? collected.outcome.pi : null;
     const message = pi?.last_payment_error?.message ?? 'Your card was declined.';
     const code = pi?.status === 'requires_action' ? 'subscription_payment_intent_requires_action' : (pi?.last_payment_error?.code ?? 'card_declined');
-    endSubscription(b, account, id, { reason: 'payment_failed' });
-    b.subscriptions.update(id, (s) => void (s.status = 'incomplete_expired'));
+    expireIncomplete(b, account, id, { id: null, idempotency_key: null });
     throw cardError(message, {
       code,
       ...(pi?.last_payment_error?.decline_code ? { decline_code: pi.last_payment_error.decline_code } : {}),
@@ -614,7 +614,9 @@ export function turnOver(b: Billing, account: string, subId: string, at: number)
     next.status = 'active';
     next.billing_cycle_anchor = start;
   }
-  const saved = commitSubscription(b, account, sub, next, NO_REQUEST);
+  // The renewal invoice is created with the new period; one `customer.subscription.updated`
+  // then reports both the item periods and `latest_invoice` in `previous_attributes`.
+  const saved = b.subscriptions.save(next);
   createDraftInvoice(b, account, saved, {
     billingReason: 'subscription_cycle',
     lines: (invoiceId) => [...takePendingLines(b, subId, invoiceId), ...linesForPeriod(b, saved, invoiceId, start, end, false)],
@@ -622,4 +624,6 @@ export function turnOver(b: Billing, account: string, subId: string, at: number)
     periodEnd: period.end,
     finalizeAt: at + RENEWAL_FINALIZE_DELAY,
   });
+  const after = requireSubscription(b, subId, account);
+  b.core.emitEvent({ type: 'customer.subscription.updated', object: after, account, previousAttributes: previousAttributes(sub, after), request: NO_REQUEST });
 }
