@@ -3,8 +3,8 @@
 // inbox events made by generate_series in batches (a million of each takes a minute or two, not an
 // hour of inserts from JavaScript). Row g of either table is g seconds older than the first, so
 // growing a table adds older rows and the newest pages stay the same.
-import { displayNameKey } from '../../auth/display-names.ts';
 import { sql, type Kysely } from 'kysely';
+import { displayNameKey } from '../../auth/display-names.ts';
 import { hashPassword } from '../../auth/passwords.ts';
 import { createSession, SESSION_COOKIE } from '../../auth/sessions.ts';
 import type { Database } from '../../db/schema.ts';
@@ -17,12 +17,11 @@ export async function seedMarketplace(db: Kysely<Database>, options: { sellers: 
   const passwordHash = await hashPassword('bench-password-not-used');
   await sql`
     insert into users (email, password_hash, role, display_name, name_key)
-    select 'seller' || g || '@bench.example', ${passwordHash}, 'seller', 'Bench seller ' || lpad(g::text, 4, '0'), 'bench seller ' || lpad(g::text, 4, '0') from generate_series(1, ${options.sellers}) g`.execute(
-    db,
-  );
+    select 'seller' || g || '@bench.example', ${passwordHash}, 'seller', 'Bench seller ' || lpad(g::text, 4, '0'), 'benchseller' || lpad(g::text, 4, '0')
+      from generate_series(1, ${options.sellers}) g`.execute(db);
   await sql`
     insert into users (email, password_hash, role, display_name, name_key)
-    select 'buyer' || g || '@bench.example', ${passwordHash}, 'buyer', 'Bench buyer ' || g, 'bench buyer ' || g from generate_series(1, ${options.buyers}) g`.execute(db);
+    select 'buyer' || g || '@bench.example', ${passwordHash}, 'buyer', 'Bench buyer ' || g, 'benchbuyer' || g from generate_series(1, ${options.buyers}) g`.execute(db);
   await sql`
     insert into sellers (id, stripe_account_id, account_country, account_state, charges_enabled, payouts_enabled, details_submitted, state_observed_at)
     select id, 'acct_seed' || lpad(row_number() over (order by email)::text, 6, '0'), 'US', 'enabled', true, true, true, now()
