@@ -16,6 +16,7 @@ import * as signupProbes from './20261128_1300_signup_probes.ts';
 import * as sellerNamesUnique from './20261128_1400_seller_names_unique.ts';
 import * as listingImages from './20261129_5000_listing_images.ts';
 import * as emailOutbox from './20261129_5100_email_outbox.ts';
+import * as checkoutTransitionSource from './20261129_6000_checkout_transition_source.ts';
 import * as listIndexes from './20261129_6000_list_indexes.ts';
 import * as webhookHealth from './20261129_6010_webhook_health.ts';
 import * as adminSummaries from './20261129_6020_admin_summaries.ts';
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '20261128_1400_seller_names_unique': sellerNamesUnique,
   '20261129_5000_listing_images': listingImages,
   '20261129_5100_email_outbox': emailOutbox,
+  '20261129_6000_checkout_transition_source': checkoutTransitionSource,
   '20261129_6000_list_indexes': listIndexes,
   '20261129_6010_webhook_health': webhookHealth,
   '20261129_6020_admin_summaries': adminSummaries,

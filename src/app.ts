@@ -7,20 +7,22 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
-import { clearSessionCookie, readSessionCookie, setSessionCookie } from './auth/session-cookie.ts';
 import { validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/schema.ts';
+import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
+import { registerErrorPages } from './http/errors.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { render } from './http/render.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
+import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/session-cookie.ts';
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -32,9 +34,9 @@ import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
-import { adminHealthRoutes } from './routes/admin-health.ts';
+import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
-import { imageRoutes } from './routes/images.ts';
+import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
 import { mailboxRoutes } from './routes/mailbox.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
@@ -75,6 +77,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('stripe', deps.stripe);
   app.decorateRequest('auth', null);
   app.decorateRequest('clientAddress', { getter(this: FastifyRequest) { return clientAddressOf(this, config.clientAddress); } });
+  // Set by an area's guard (src/http/areas.ts); `[]`: it depends on no other decorator.
+  app.decorateRequest('user', null, []);
 
   const stripeOrigins = deps.stripeOrigins ?? ['https://js.stripe.com', 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://*.stripe.com'];
   await app.register(helmet, {
@@ -131,57 +135,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
 
   // Error pages first: Fastify binds the handlers to routes as they are registered.
-  app.setNotFoundHandler(async (request, reply) => {
-    if (!wantsHtml(request)) return reply.code(404).send({ error: 'Not found' });
-    return render(request, reply, 'errors/404', {}, 404);
-  });
-
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const message = publicMessage(error, status);
-    if (!wantsHtml(request)) return reply.code(status).send({ error: message });
-    return renderErrorPage(request, reply, status, message);
-  });
+  registerErrorPages(app);
 
   await app.register(healthRoutes);
   await app.register(publicRoutes);
   await app.register(authRoutes);
-  await app.register(accountRoutes);
-  await app.register(sellerRoutes);
-  await app.register(orderRoutes);
   await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
-  await app.register(adminRoutes);
-  await app.register(adminSellerRoutes);
-  await app.register(adminOrderRoutes);
-  await app.register(imageRoutes, { storage: deps.storage ?? createObjectStorage(config.storage) });
-  await app.register(adminHealthRoutes);
+  const storage = deps.storage ?? createObjectStorage(config.storage);
+  await app.register(publicImageRoutes, { storage });
+  await app.register(healthMonitorRoutes);
+  // The signed-in areas: each route file is registered behind its area's one guard.
+  await app.register(area('any', accountRoutes));
+  await app.register(area(['buyer'], orderRoutes));
+  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
+  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
   await app.register(mailboxRoutes); // offline only, this machine only
 
   return app;
-}
-
-function wantsHtml(request: FastifyRequest): boolean {
-  if (request.url.startsWith('/webhooks/') || request.url.startsWith('/healthz') || request.url.startsWith('/readyz')) return false;
-  const accept = request.headers.accept ?? '';
-  return accept === '' || accept.includes('text/html') || accept.includes('*/*');
-}
-
-/** What a person may be told: never internals for a 5xx. */
-function publicMessage(error: FastifyError, status: number): string {
-  if (status >= 500) return 'Something went wrong on our side. Please try again in a moment.';
-  if (error.code?.startsWith('FST_CSRF')) return 'This form has expired or was not sent from this site. Reload the page and try again.';
-  if (error.validation !== undefined) return `The request was not valid: ${error.message}`;
-  if (status === 429) return 'Too many attempts. Please wait a little and try again.';
-  return error.message;
-}
-
-async function renderErrorPage(request: FastifyRequest, reply: FastifyReply, status: number, message: string): Promise<FastifyReply> {
-  const template = status === 404 ? 'errors/404' : status === 403 ? 'errors/403' : status >= 500 ? 'errors/500' : 'errors/400';
-  try {
-    return await render(request, reply, template, { message, status, requestId: request.id }, status);
-  } catch {
-    // The error page itself failed (e.g. the view engine): fall back to plain text.
-    return reply.code(status).type('text/plain').send(message);
-  }
 }

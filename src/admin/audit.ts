@@ -2,7 +2,7 @@
 // Kysely transaction) as the change it records. If the change rolls back, so does its log entry;
 // if it commits, the entry commits with it. Actions that call Stripe record the request when it is
 // made and the outcome when it is known (two entries), so even a crash in between leaves a trace.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditEntry, Database } from '../db/schema.ts';
 
 export interface Actor {
@@ -28,6 +28,17 @@ export async function recordAudit(db: Kysely<Database>, actor: Actor, input: Aud
     before: input.before === undefined ? null : JSON.stringify(input.before),
     after: input.after === undefined ? null : JSON.stringify(input.after),
   }).execute();
+}
+
+/**
+ * Whether an entry of `action` whose `after` has `key` = `value` exists: an outcome recorded by a
+ * second caller (a double submit, a retry after a crash) is not recorded twice. Call it under the
+ * lock of the row the action is about.
+ */
+export async function hasAuditEntry(db: Kysely<Database>, action: string, key: string, value: string): Promise<boolean> {
+  const row = await db.selectFrom('admin_audit_log').select('id')
+    .where('action', '=', action).where(sql<string>`after ->> ${key}`, '=', value).executeTakeFirst();
+  return row !== undefined;
 }
 
 export interface AuditFilter {

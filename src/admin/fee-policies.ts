@@ -1,8 +1,11 @@
-// Editing the platform's fee policies (the table and the pricing rule belong to src/orders/fees.ts).
-// An order copies its policy when it is placed, so every edit here affects new orders only. Each
-// edit is one transaction with its audit entry (before and after).
+// Editing the platform's fee policies (the pricing rule belongs to src/orders/fees.ts, the look-up
+// to src/orders/queries.ts). An order copies its policy when it is placed, so every edit here
+// affects new orders only. Each edit is one transaction with its audit entry (before and after).
 import type { Kysely } from 'kysely';
 import type { Database, FeePolicy } from '../db/schema.ts';
+import { DomainError, found } from '../errors.ts';
+import { parseMoney } from '../money.ts';
+import { findSeller } from '../sellers/queries.ts';
 import { recordAudit, type Actor } from './audit.ts';
 
 export interface PolicyInput {
@@ -16,6 +19,54 @@ const view = (p: FeePolicy | undefined) => p === undefined ? null : {
   seller_id: p.seller_id, currency: p.currency, basis_points: p.basis_points, fixed_amount: p.fixed_amount,
 };
 
+/** The policy form as typed: currency '' = any currency; basis points and the fixed amount as text. */
+export interface PolicyForm {
+  currency: string;
+  basisPoints: string;
+  fixed?: string | undefined;
+}
+
+/** The checks of a policy form; the policy, or a DomainError saying what to fix. */
+export function parsePolicyForm(form: PolicyForm): Omit<PolicyInput, 'sellerId'> {
+  const basisPoints = Number(form.basisPoints);
+  if (!/^\d{1,5}$/.test(form.basisPoints) || basisPoints > 10_000) throw new DomainError('basis_points_out_of_range');
+  const currency = form.currency === '' ? null : form.currency;
+  const fixedText = (form.fixed ?? '').trim();
+  if (currency === null) {
+    if (fixedText !== '' && fixedText !== '0') throw new DomainError('fixed_fee_needs_currency');
+    return { currency, basisPoints, fixedAmount: 0 };
+  }
+  if (fixedText === '') return { currency, basisPoints, fixedAmount: 0 };
+  const parsed = parseMoney(fixedText, currency);
+  if (!parsed.ok) throw new DomainError('fixed_fee_invalid', { reason: parsed.message });
+  return { currency, basisPoints, fixedAmount: parsed.amount };
+}
+
+/** The platform's default for a currency (or any currency). */
+export async function savePlatformPolicy(db: Kysely<Database>, actor: Actor, form: PolicyForm): Promise<FeePolicy> {
+  return savePolicy(db, actor, { sellerId: null, ...parsePolicyForm(form) });
+}
+
+/** A seller's override (new orders only). */
+export async function saveSellerPolicy(db: Kysely<Database>, actor: Actor, sellerId: string, form: PolicyForm): Promise<FeePolicy> {
+  found(await findSeller(db, sellerId));
+  return savePolicy(db, actor, { sellerId, ...parsePolicyForm(form) });
+}
+
+/** Removes a seller's override; another seller's policy id is not found here. */
+export async function deleteSellerPolicy(db: Kysely<Database>, actor: Actor, sellerId: string, policyId: string): Promise<void> {
+  const policy = await db.selectFrom('fee_policies').select('seller_id').where('id', '=', policyId).executeTakeFirst();
+  if (policy === undefined || policy.seller_id !== sellerId) throw new DomainError('not_found');
+  await deletePolicy(db, actor, policyId);
+}
+
+/** Every policy with its seller's name (the admin's fees page). */
+export async function listPoliciesWithSellers(db: Kysely<Database>) {
+  return db.selectFrom('fee_policies').leftJoin('users', 'users.id', 'fee_policies.seller_id')
+    .selectAll('fee_policies').select('users.display_name as seller_name')
+    .orderBy('fee_policies.seller_id', 'asc').orderBy('fee_policies.currency', 'asc').execute();
+}
+
 export async function listPolicies(db: Kysely<Database>, sellerId?: string | null): Promise<FeePolicy[]> {
   let query = db.selectFrom('fee_policies').selectAll().orderBy('seller_id', 'asc').orderBy('currency', 'asc');
   if (sellerId === null) query = query.where('seller_id', 'is', null);
@@ -24,7 +75,7 @@ export async function listPolicies(db: Kysely<Database>, sellerId?: string | nul
 }
 
 /** Creates or replaces the policy for (seller or platform, currency or any). */
-export async function savePolicy(db: Kysely<Database>, actor: Actor, input: PolicyInput): Promise<FeePolicy> {
+async function savePolicy(db: Kysely<Database>, actor: Actor, input: PolicyInput): Promise<FeePolicy> {
   return db.transaction().execute(async (trx) => {
     let existingQuery = trx.selectFrom('fee_policies').selectAll().forUpdate();
     existingQuery = input.sellerId === null ? existingQuery.where('seller_id', 'is', null) : existingQuery.where('seller_id', '=', input.sellerId);

@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, DisputeRow, Order, RefundRow } from '../db/schema.ts';
 import { formatMoney } from '../money.ts';
-import { CLOSED } from '../disputes/disputes.ts';
+import { openDisputeDeadlines } from '../disputes/queries.ts';
 import { readAdminTotals } from './summary.ts';
 
 const COUNTED = new Set(['pending', 'requires_action', 'succeeded']);
@@ -72,8 +72,7 @@ export interface AdminSummary {
 export async function adminSummary(db: Kysely<Database>): Promise<AdminSummary> {
   const { totals, computedAt } = await readAdminTotals(db);
   // Live: open disputes are few, read through a partial index (disputes_open_due).
-  const open = await db.selectFrom('disputes').select(['id', 'evidence_due_by']).where('status', 'not in', CLOSED)
-    .orderBy('evidence_due_by', 'asc').execute();
+  const open = await openDisputeDeadlines(db);
   return {
     volume: totals.volume.map((v) => ({
       currency: v.currency,

@@ -23,7 +23,15 @@ export async function getSettings(db: Kysely<Database>): Promise<Record<SettingK
   return result;
 }
 
-export async function setSetting(db: Kysely<Database>, actor: Actor, key: SettingKey, value: boolean): Promise<void> {
+/** Saves the switches that changed, each with its audit entry. */
+export async function saveSettings(db: Kysely<Database>, actor: Actor, values: Record<SettingKey, boolean>): Promise<void> {
+  const current = await getSettings(db);
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    if (values[key] !== current[key]) await setSetting(db, actor, key, values[key]);
+  }
+}
+
+async function setSetting(db: Kysely<Database>, actor: Actor, key: SettingKey, value: boolean): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('platform_settings').select('value').where('key', '=', key).forUpdate().executeTakeFirst();
     await trx.insertInto('platform_settings').values({ key, value: JSON.stringify(value), updated_at: new Date() })

@@ -106,3 +106,8 @@ export function sessionIdOf(token: string): string | undefined {
   const id = token.split('.')[0];
   return id !== undefined && id.length === 24 ? id : undefined;
 }
+
+/** A user's sessions, newest first (the account page lists them). */
+export async function listUserSessions(db: Kysely<Database>, userId: string): Promise<Pick<Session, 'id' | 'created_at' | 'expires_at'>[]> {
+  return db.selectFrom('sessions').select(['id', 'created_at', 'expires_at']).where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
+}

@@ -50,3 +50,8 @@ export async function verifyCredentials(db: Kysely<Database>, email: string, pas
   if (user === undefined) return verifyDecoy(password).then(() => null);
   return (await verifyPassword(user.password_hash, password)) ? user : null;
 }
+
+/** A user's name and email, without anything secret (for pages that show who someone is). */
+export function findUserSummary(db: Kysely<Database>, id: string): Promise<Pick<User, 'id' | 'display_name' | 'email'> | undefined> {
+  return db.selectFrom('users').select(['id', 'display_name', 'email']).where('id', '=', id).executeTakeFirst();
+}

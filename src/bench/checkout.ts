@@ -1,8 +1,8 @@
 // Checkout creation: server time to turn a buy into a Checkout Session against the in-process
-// emulator — placeOrder (the locking transaction) + startHostedCheckout (the Stripe call and its
-// commit), the work behind POST /checkout/:listingId — p50 and p99 over BENCH_CHECKOUTS orders,
-// one at a time. In this process with the emulator (no HTTP load to share a loop with). Uses
-// DATABASE_URL if set (a throwaway database on that server, dropped afterwards), else PGlite.
+// emulator — buyWithCheckout (the order's transaction, then the Stripe call with nothing open, then
+// the short write of its answer), the work behind POST /checkout/:listingId — p50 and p99 over
+// BENCH_CHECKOUTS orders, one at a time. In this process with the emulator (no HTTP load to share a
+// loop with). Uses DATABASE_URL if set (a throwaway database on that server, dropped afterwards), else PGlite.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,8 @@ import { loadConfig } from '../config.ts';
 import { connectPglite, connectPostgres, type DatabaseHandle } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { startEmulator } from '../emulator/index.ts';
-import { startHostedCheckout } from '../orders/checkout.ts';
-import { placeOrder } from '../orders/orders.ts';
-import { ensureConnectedAccount, syncAccountFromStripe } from '../sellers/onboarding.ts';
+import { buyWithCheckout } from '../orders/use-cases.ts';
+import { ensureConnectedAccount, syncAccountFromStripe } from '../sellers/use-cases.ts';
 import { createStripeClient } from '../stripe/client.ts';
 
 const CHECKOUTS = Number(process.env.BENCH_CHECKOUTS ?? 300);
@@ -97,17 +96,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < CHECKOUTS; i++) {
       const listing = listings[i % listings.length]!;
       const started = performance.now();
-      const placed = await placeOrder(db.handle.db, {
-        buyerId: buyer.user.id,
-        buyerEmail: buyer.user.email,
-        listingId: listing.id,
-        quantity: 1,
-        attemptId: randomUUID(),
-        flow: 'hosted',
-      });
-      const session = placed.ok ? await startHostedCheckout(db.handle.db, stripe, placed.order, config.publicUrl) : undefined;
+      const bought = await buyWithCheckout(db.handle.db, stripe, {
+        buyerId: buyer.user.id, buyerEmail: buyer.user.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), publicUrl: config.publicUrl,
+      }).catch(() => undefined);
       times.push(performance.now() - started);
-      if (session === undefined || !session.ok) failures += 1;
+      if (bought === undefined) failures += 1;
     }
     times.sort((a, b) => a - b);
     console.log(`  ${CHECKOUTS} orders, one at a time (order transaction + Checkout Session):`);

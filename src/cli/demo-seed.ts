@@ -7,8 +7,11 @@ import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { findUserByEmail } from '../auth/users.ts';
 import type { Database } from '../db/schema.ts';
-import { createListing, listSellerListings, validateListing, type ListingForm } from '../listings/listings.ts';
-import { ensureConnectedAccount, ensureSeller, syncAccountFromStripe } from '../sellers/onboarding.ts';
+import { listSellerListings } from '../listings/queries.ts';
+import type { ListingForm } from '../listings/rules.ts';
+import { addListing } from '../listings/use-cases.ts';
+import { ensureSeller } from '../sellers/queries.ts';
+import { ensureConnectedAccount, syncAccountFromStripe } from '../sellers/use-cases.ts';
 
 /** As a seller would type them into the listing form; they pass the same checks. */
 export const DEMO_LISTINGS: ListingForm[] = [
@@ -48,9 +51,7 @@ export async function seedDemoShop(
   let listingsCreated = 0;
   if ((await listSellerListings(db, user.id)).length === 0) {
     for (const form of DEMO_LISTINGS) {
-      const checked = validateListing(form);
-      if (!checked.ok) throw new Error(`demo listing "${form.title}" is invalid: ${Object.values(checked.errors).join('; ')}`);
-      await createListing(db, user.id, checked.value);
+      await addListing(db, user.id, form); // the seller's own use case: the same checks as the form
       listingsCreated++;
     }
   }

@@ -55,8 +55,13 @@ class PreparingClient extends pg.Client {
   }
 }
 
-export function connectPostgres(url: string, options: { max?: number } = {}): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, Client: PreparingClient });
+/**
+ * `connectionTimeoutMillis`: how long a query waits for a free connection before failing (pg's
+ * default, 0, waits for ever). Nothing in the app holds a connection while it waits on Stripe, so
+ * a wait here means the database itself is slow.
+ */
+export function connectPostgres(url: string, options: { max?: number; connectionTimeoutMillis?: number } = {}): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, Client: PreparingClient, ...(options.connectionTimeoutMillis !== undefined ? { connectionTimeoutMillis: options.connectionTimeoutMillis } : {}) });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -199,8 +199,8 @@ export interface OrdersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-/** What caused an order's status change (see src/orders/state.ts). */
-export type OrderTransitionSource = 'webhook' | 'completion_page' | 'reconcile' | 'admin';
+/** What caused an order's status change (see src/orders/rules.ts). */
+export type OrderTransitionSource = 'webhook' | 'completion_page' | 'checkout' | 'reconcile' | 'admin';
 
 export interface OrderTransitionsTable {
   id: Generated<number>;

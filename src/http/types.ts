@@ -11,8 +11,13 @@ declare module 'fastify' {
     stripe: Stripe;
   }
   interface FastifyRequest {
-    /** The signed-in user and their session, or null for a visitor. */
+    /** The signed-in user and their session, or null for a visitor (every page's nav reads it). */
     auth: { user: User; session: Session } | null;
+    /**
+     * The signed-in user of an area (src/http/areas.ts), set by its guard before the route runs.
+     * Only routes registered inside an area read it; elsewhere it is not set.
+     */
+    user: User;
     /** The client's address per TRUST_PROXY (src/http/client-address.ts); use it, not `ip`. */
     clientAddress: string;
   }

@@ -1,37 +1,38 @@
-// Applying what Stripe says about an order's payment. The webhook handlers (payment family) and the
-// completion page both come here, and everything ends in `transitionOrder`, so the first to arrive
-// moves the order and the second is a no-op.
+// Stripe's word about an order's payment, in two steps that never overlap: `read…` asks Stripe with
+// no transaction open, and `applyPayment` writes what it said inside the caller's transaction. The
+// payment webhook handlers, the completion page and the reconciler all go through these two, and
+// every status change ends in `transitionOrder`, so the first to arrive moves the order and the
+// second is a no-op.
 //
-// What counts as Stripe's word:
-// - a PaymentIntent that `succeeded` → paid (final: a succeeded intent never goes back);
-// - a Checkout Session `complete` with `payment_status: 'paid'` → paid;
-// - an intent back at `requires_payment_method` with a `last_payment_error` (decline, failed 3DS)
-//   → payment_failed with Stripe's reason; we then close the session / cancel the intent, so the
-//   released stock can never be paid for twice;
-// - a session `expired` or an intent `canceled` → canceled (stock released);
-// - anything else (requires_action, processing, an open session) → still pending.
-// An amount or currency that does not match the order is never accepted as payment for it.
-import type { Kysely } from 'kysely';
-import Stripe from 'stripe';
+// A session or intent carrying our order id that the order has not recorded yet is adopted: it is
+// our own call's answer that never got written (a crash between Stripe's answer and our commit).
+// One that differs from what the order recorded is not this order's payment and changes nothing.
+import type { Transaction } from 'kysely';
+import type Stripe from 'stripe';
 import type { Database, Order } from '../db/schema.ts';
-import { findOrder } from './orders.ts';
-import { transitionOrder, type TransitionSource } from './state.ts';
+import {
+  findOrder, recordChargeFacts, recordCheckoutSession, recordPaymentIntent, transitionOrder, type ChargeFacts,
+} from './queries.ts';
+import { matchesOrder, orderIdOf, paymentVerdict, type TransitionSource } from './rules.ts';
+import { idOf } from '../stripe/ids.ts';
 
-export interface ApplyContext {
-  source: TransitionSource;
-  stripeEventId?: string | null;
+export interface PaymentFacts {
+  orderId: string;
+  /** The Checkout Session, when the payment goes through one. */
+  session?: {
+    id: string;
+    url: string | null;
+    status: Stripe.Checkout.Session.Status | null;
+    amount: number | null;
+    currency: string | null;
+    expiresAt: number;
+  };
+  /** The PaymentIntent as Stripe says it is now (absent while nobody has pressed Pay). */
+  intent?: Stripe.PaymentIntent;
+  /** Money facts of a succeeded intent's charge. */
+  charge?: ChargeFacts;
 }
 
-export interface ChargeFacts {
-  chargeId: string;
-  transferId: string | null;
-  applicationFeeId: string | null;
-  stripeFee: number | null;
-  sellerNet: number | null;
-}
-
-const idOf = (value: string | { id: string } | null | undefined): string | null =>
-  value === null || value === undefined ? null : typeof value === 'string' ? value : value.id;
 
 /** Money facts of a destination charge, from Stripe: its balance transaction's fee, the transfer, the fee. */
 export async function fetchChargeFacts(stripe: Stripe, chargeId: string): Promise<ChargeFacts> {
@@ -51,160 +52,119 @@ export async function fetchChargeFacts(stripe: Stripe, chargeId: string): Promis
   };
 }
 
-export async function recordChargeFacts(db: Kysely<Database>, orderId: string, facts: ChargeFacts): Promise<void> {
-  await db.updateTable('orders').set({
-    stripe_charge_id: facts.chargeId,
-    stripe_transfer_id: facts.transferId,
-    stripe_application_fee_id: facts.applicationFeeId,
-    stripe_fee_amount: facts.stripeFee,
-    seller_net_amount: facts.sellerNet,
-    updated_at: new Date(),
-  }).where('id', '=', orderId).execute();
+async function chargeFactsOf(stripe: Stripe, intent: Stripe.PaymentIntent | undefined): Promise<ChargeFacts | undefined> {
+  const chargeId = intent?.status === 'succeeded' ? idOf(intent.latest_charge) : null;
+  return chargeId === null ? undefined : fetchChargeFacts(stripe, chargeId);
 }
 
-export function orderIdOf(object: { metadata?: Stripe.Metadata | null; client_reference_id?: string | null }): string | undefined {
-  const id = object.metadata?.order_id ?? object.client_reference_id ?? undefined;
-  return id !== undefined && /^[0-9a-f-]{36}$/i.test(id) ? id : undefined;
-}
-
-function matches(order: Order, amount: number | null | undefined, currency: string | null | undefined): boolean {
-  return amount === order.amount && currency?.toLowerCase() === order.currency;
-}
-
-/** Applies a PaymentIntent's state to its order. Returns the order as it is afterwards. */
-export async function applyPaymentIntent(db: Kysely<Database>, stripe: Stripe, intent: Stripe.PaymentIntent, ctx: ApplyContext): Promise<Order | undefined> {
-  const orderId = orderIdOf(intent);
-  if (orderId === undefined) return undefined;
-  let order = await findOrder(db, orderId);
-  if (order === undefined) return undefined;
-  if (!matches(order, intent.amount, intent.currency)) {
-    throw new Error(`PaymentIntent ${intent.id} (${intent.amount} ${intent.currency}) does not match order ${order.id} (${order.amount} ${order.currency})`);
-  }
-  if (order.stripe_payment_intent_id === null) {
-    await db.updateTable('orders').set({ stripe_payment_intent_id: intent.id, updated_at: new Date() })
-      .where('id', '=', order.id).where('stripe_payment_intent_id', 'is', null).execute();
-  } else if (order.stripe_payment_intent_id !== intent.id) {
-    return order; // not this order's payment (a stale or foreign intent carrying our metadata)
-  }
-
-  if (intent.status === 'succeeded') {
-    const chargeId = idOf(intent.latest_charge);
-    const facts = chargeId === null ? undefined : await fetchChargeFacts(stripe, chargeId);
-    const result = await transitionOrder(db, order.id, { to: 'paid', source: ctx.source, stripeEventId: ctx.stripeEventId ?? null, patch: { paid_at: new Date() } });
-    if (facts !== undefined) await recordChargeFacts(db, order.id, facts);
-    return facts === undefined ? result.order : findOrder(db, order.id);
-  }
-  if (intent.status === 'canceled') {
-    return (await transitionOrder(db, order.id, { to: 'canceled', source: ctx.source, stripeEventId: ctx.stripeEventId ?? null, reason: `payment canceled (${intent.cancellation_reason ?? 'no reason'})` })).order;
-  }
-  if (intent.status === 'requires_payment_method' && intent.last_payment_error) {
-    const error = intent.last_payment_error;
-    const result = await transitionOrder(db, order.id, {
-      to: 'payment_failed', source: ctx.source, stripeEventId: ctx.stripeEventId ?? null,
-      reason: error.decline_code ?? error.code ?? null,
-      patch: { failure_code: error.decline_code ?? error.code ?? null, failure_message: error.message ?? 'The payment failed.' },
-    });
-    order = result.order;
-    if (result.applied) await stopFurtherAttempts(stripe, order);
-    return order;
-  }
-  return order;
-}
-
-/**
- * The order failed and its stock is back on sale: the buyer must not be able to pay this session or
- * intent afterwards. A failure here (e.g. the buyer paid with another card a moment ago) is left to
- * the events that follow: a late success still moves the order to paid.
- */
-async function stopFurtherAttempts(stripe: Stripe, order: Order): Promise<void> {
-  try {
-    if (order.stripe_checkout_session_id !== null) {
-      await stripe.checkout.sessions.expire(order.stripe_checkout_session_id, undefined, { idempotencyKey: `order:${order.id}:expire` });
-    } else if (order.stripe_payment_intent_id !== null) {
-      await stripe.paymentIntents.cancel(order.stripe_payment_intent_id, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` });
-    }
-  } catch (error) {
-    if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
-  }
-}
-
-export async function applyCheckoutSession(db: Kysely<Database>, stripe: Stripe, session: Stripe.Checkout.Session, ctx: ApplyContext): Promise<Order | undefined> {
+/** A Checkout Session (an event's payload or a fresh read): the intent as it is now, and its money facts. */
+export async function readSessionPayment(stripe: Stripe, session: Stripe.Checkout.Session): Promise<PaymentFacts | undefined> {
   const orderId = orderIdOf(session);
   if (orderId === undefined) return undefined;
-  const order = await findOrder(db, orderId);
-  if (order === undefined || order.stripe_checkout_session_id !== session.id) return order;
-  if (!matches(order, session.amount_total, session.currency)) {
-    throw new Error(`Checkout Session ${session.id} (${session.amount_total} ${session.currency}) does not match order ${order.id}`);
-  }
   const intentId = idOf(session.payment_intent);
-  if (session.status === 'expired') {
-    return (await transitionOrder(db, order.id, { to: 'canceled', source: ctx.source, stripeEventId: ctx.stripeEventId ?? null, reason: 'checkout session expired' })).order;
-  }
-  if (intentId === null) return order; // open, nobody has pressed Pay yet
-  // The intent is the payment: read it as it is now (events may arrive in any order).
-  const intent = typeof session.payment_intent === 'object' && session.payment_intent !== null
-    ? session.payment_intent
-    : await stripe.paymentIntents.retrieve(intentId);
-  return applyPaymentIntent(db, stripe, intent, ctx);
+  // The intent is the payment: read it as it is now (events arrive in any order).
+  const intent = session.status === 'expired' || intentId === null ? undefined
+    : typeof session.payment_intent === 'object' && session.payment_intent !== null ? session.payment_intent
+      : await stripe.paymentIntents.retrieve(intentId);
+  return {
+    orderId,
+    session: { id: session.id, url: session.url, status: session.status, amount: session.amount_total, currency: session.currency, expiresAt: session.expires_at },
+    ...(intent !== undefined ? { intent } : {}),
+    ...await chargeFactsFor(stripe, intent),
+  };
 }
 
 /**
- * The completion page's question: "what does Stripe say about this order now?" Only for orders
- * still pending; anything else is already the truth we recorded.
+ * A PaymentIntent. A success is final, so its payload is used as it is; anything else may be stale
+ * (the buyer may have paid with another card since), so `reread` asks Stripe for it now.
  */
-export async function syncOrderFromStripe(db: Kysely<Database>, stripe: Stripe, order: Order, source: TransitionSource = 'completion_page'): Promise<Order> {
-  if (order.status !== 'pending') return order;
-  let updated: Order | undefined;
+export async function readIntentPayment(stripe: Stripe, intent: Stripe.PaymentIntent, options: { reread: boolean }): Promise<PaymentFacts | undefined> {
+  const orderId = orderIdOf(intent);
+  if (orderId === undefined) return undefined;
+  const now = options.reread && intent.status !== 'succeeded' ? await stripe.paymentIntents.retrieve(intent.id) : intent;
+  return { orderId, intent: now, ...await chargeFactsFor(stripe, now) };
+}
+
+async function chargeFactsFor(stripe: Stripe, intent: Stripe.PaymentIntent | undefined): Promise<{ charge?: ChargeFacts }> {
+  const charge = await chargeFactsOf(stripe, intent);
+  return charge === undefined ? {} : { charge };
+}
+
+/** What Stripe says now about an order's recorded session or intent (undefined for a draft with neither). */
+export async function readOrderPayment(stripe: Stripe, order: Order): Promise<PaymentFacts | undefined> {
   if (order.stripe_checkout_session_id !== null) {
-    const session = await stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id, { expand: ['payment_intent'] });
-    updated = await applyCheckoutSession(db, stripe, session, { source });
-  } else if (order.stripe_payment_intent_id !== null) {
-    const intent = await stripe.paymentIntents.retrieve(order.stripe_payment_intent_id);
-    updated = await applyPaymentIntent(db, stripe, intent, { source });
+    return readSessionPayment(stripe, await stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id, { expand: ['payment_intent'] }));
   }
-  return updated ?? order;
-}
-
-/** A failed or canceled payment's words for the buyer. */
-export function failureMessageOf(order: Order): string | null {
-  return order.failure_message;
+  if (order.stripe_payment_intent_id !== null) {
+    return readIntentPayment(stripe, await stripe.paymentIntents.retrieve(order.stripe_payment_intent_id), { reread: false });
+  }
+  return undefined;
 }
 
 /**
- * Pending orders whose payment window is over, for when webhooks were lost and the buyer never came
- * back: each is settled by asking Stripe (an expired session → canceled, stock released; a paid one
- * → paid). A draft whose Stripe call never succeeded (no session, no intent) and is older than a
- * session could ever live is canceled. Meant for a scheduled job (the worker's), and safe to run
- * anywhere at any time: it ends in the same transition function as everything else.
+ * A draft's payment object that Stripe made but we never recorded (our process stopped between
+ * Stripe's answer and our write): found by the order id it carries, among objects created since
+ * the order. Undefined when Stripe has none.
  */
-export async function reconcilePendingOrders(db: Kysely<Database>, stripe: Stripe, now = new Date()): Promise<{ checked: number; settled: number }> {
-  const draftCutoff = new Date(now.getTime() - 2 * 60 * 60 * 1000);
-  const customMaxAge = new Date(now.getTime() - 24 * 60 * 60 * 1000);
-  const due = await db.selectFrom('orders').selectAll()
-    .where('status', '=', 'pending')
-    .where((eb) => eb.or([
-      eb('checkout_expires_at', '<', now),
-      eb.and([eb('stripe_checkout_session_id', 'is', null), eb('stripe_payment_intent_id', 'is', null), eb('created_at', '<', draftCutoff)]),
-      eb.and([eb('flow', '=', 'custom'), eb('created_at', '<', customMaxAge)]),
-    ]))
-    .orderBy('created_at').limit(500).execute();
-  let settled = 0;
-  for (const order of due) {
-    let after: Order;
-    if (order.stripe_checkout_session_id === null && order.stripe_payment_intent_id === null) {
-      after = (await transitionOrder(db, order.id, { to: 'canceled', source: 'reconcile', reason: 'checkout never started', patch: { failure_message: 'Checkout was not started.' } })).order;
-    } else if (order.flow === 'custom' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
-      // A Payment Element intent has no expiry of its own: one left unpaid for a day is given up.
-      const intent = await stripe.paymentIntents.retrieve(order.stripe_payment_intent_id);
-      after = (await applyPaymentIntent(db, stripe, intent, { source: 'reconcile' })) ?? order;
-      if (after.status === 'pending' && ['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(intent.status)) {
-        await stripe.paymentIntents.cancel(intent.id, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` });
-        after = (await applyPaymentIntent(db, stripe, await stripe.paymentIntents.retrieve(intent.id), { source: 'reconcile' })) ?? after;
-      }
-    } else {
-      after = await syncOrderFromStripe(db, stripe, order, 'reconcile');
+export async function findUnrecordedPayment(stripe: Stripe, order: Order): Promise<PaymentFacts | undefined> {
+  const created = { gte: Math.floor(order.created_at.getTime() / 1000) - 60 };
+  if (order.flow === 'hosted') {
+    for await (const session of stripe.checkout.sessions.list({ created, limit: 100, expand: ['data.payment_intent'] })) {
+      if (orderIdOf(session) === order.id) return readSessionPayment(stripe, session);
     }
-    if (after.status !== 'pending') settled += 1;
+    return undefined;
   }
-  return { checked: due.length, settled };
+  for await (const intent of stripe.paymentIntents.list({ created, limit: 100 })) {
+    if (orderIdOf(intent) === order.id) return readIntentPayment(stripe, intent, { reread: false });
+  }
+  return undefined;
+}
+
+export interface ApplyContext {
+  source: TransitionSource;
+  stripeEventId?: string | null;
+}
+
+export interface AppliedPayment {
+  order: Order;
+  /** The order moved to payment_failed just now: its session or intent must be closed (see stopPaymentOfFailedOrder). */
+  failedNow: boolean;
+}
+
+/** Writes what Stripe said about an order's payment. Undefined when the order is not ours. */
+export async function applyPayment(trx: Transaction<Database>, facts: PaymentFacts, ctx: ApplyContext): Promise<AppliedPayment | undefined> {
+  let order = await findOrder(trx, facts.orderId);
+  if (order === undefined) return undefined;
+  const unchanged = { order, failedNow: false };
+  const event = { source: ctx.source, stripeEventId: ctx.stripeEventId ?? null };
+
+  const { session, intent } = facts;
+  if (session !== undefined) {
+    if (order.stripe_checkout_session_id !== null && order.stripe_checkout_session_id !== session.id) return unchanged;
+    if (!matchesOrder(order, session.amount, session.currency)) {
+      throw new Error(`Checkout Session ${session.id} (${session.amount} ${session.currency}) does not match order ${order.id}`);
+    }
+    if (order.stripe_checkout_session_id === null) {
+      order = await recordCheckoutSession(trx, order.id, { id: session.id, url: session.url, expiresAt: new Date(session.expiresAt * 1000) });
+    }
+    if (session.status === 'expired') {
+      return { order: (await transitionOrder(trx, order.id, { to: 'canceled', ...event, reason: 'checkout session expired' })).order, failedNow: false };
+    }
+  }
+  if (intent === undefined) return { order, failedNow: false };
+
+  if (!matchesOrder(order, intent.amount, intent.currency)) {
+    throw new Error(`PaymentIntent ${intent.id} (${intent.amount} ${intent.currency}) does not match order ${order.id} (${order.amount} ${order.currency})`);
+  }
+  if (order.stripe_payment_intent_id === null) order = await recordPaymentIntent(trx, order.id, intent.id);
+  else if (order.stripe_payment_intent_id !== intent.id) return { order, failedNow: false };
+
+  const verdict = paymentVerdict(intent);
+  if (verdict === null) return { order, failedNow: false };
+  const result = await transitionOrder(trx, order.id, { ...verdict, ...event });
+  if (verdict.to === 'paid' && facts.charge !== undefined) {
+    await recordChargeFacts(trx, order.id, facts.charge);
+    return { order: await findOrder(trx, order.id) ?? result.order, failedNow: false };
+  }
+  return { order: result.order, failedNow: result.applied && verdict.to === 'payment_failed' };
 }

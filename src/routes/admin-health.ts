@@ -1,18 +1,21 @@
 // Webhook health for operators: /admin/health (page) and /admin/health.json (for monitors: 200
-// when healthy, 503 with the warnings otherwise). The page is admin-only; the JSON also accepts
-// `Authorization: Bearer <HEALTH_MONITOR_TOKEN>` so an uptime monitor can poll it without a session.
+// when healthy, 503 with the warnings otherwise). The page is in the admin area; the JSON is not,
+// because it also accepts `Authorization: Bearer <HEALTH_MONITOR_TOKEN>` so an uptime monitor can
+// poll it without a session (it checks an admin session or the token itself).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireAdmin } from '../auth/guards.ts';
+import type { FastifyRequest } from 'fastify';
 import { checkWebhookHealth, type WebhookHealth } from '../health/webhook-health.ts';
 import { render } from '../http/render.ts';
 
-export async function adminHealthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/admin/health', { preHandler: requireAdmin }, async (request, reply) => {
+export const adminHealthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/admin/health', async (request, reply) => {
     const health = await checkWebhookHealth(app.db, app.config.webhookHealth);
     return render(request, reply, 'admin/health', { health: healthView(health) });
   });
+};
 
+export const healthMonitorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/health.json', async (request, reply) => {
     if (!mayReadHealth(request, app.config.healthMonitorToken)) {
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'An admin session or the monitor token is required.' });
@@ -23,7 +26,7 @@ export async function adminHealthRoutes(app: FastifyInstance): Promise<void> {
       .header('cache-control', 'no-store')
       .send(healthJson(health));
   });
-}
+};
 
 function mayReadHealth(request: FastifyRequest, token: string | undefined): boolean {
   if (request.auth?.user.role === 'admin') return true;

@@ -1,96 +1,125 @@
-// The admin area: a home page with what needs attention (webhook health, money totals) and the
-// webhook event log with filters, each event's payload and error, and replay for failed/dead events.
-// Every route requires an admin; replay is a POST, so the app's CSRF hook protects it.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../auth/guards.ts';
-import type { StripeEventStatus } from '../db/schema.ts';
-import { render, setFlash } from '../http/render.ts';
+// The admin area's home (what needs attention: webhook health, money totals), the webhook event log (filters, each event's payload
+// and error, replay of failed/dead events), the policy switches and the audit log. Registered inside
+// the admin area: its guard has run before any of these.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { listAudit } from '../admin/audit.ts';
 import { adminSummary } from '../admin/money-views.ts';
+import { getSettings, saveSettings, SETTINGS, type SettingKey } from '../admin/settings.ts';
+import { cursorText, parseCursor } from '../db/paging.ts';
+import type { StripeEventStatus } from '../db/schema.ts';
+import { found } from '../errors.ts';
+import { actorOf } from '../http/areas.ts';
+import { render, setFlash } from '../http/render.ts';
+import { Csrf, CsrfOnlyBody, OnOff, Type } from '../http/schemas.ts';
 import { checkWebhookHealth } from '../health/webhook-health.ts';
 import { EVENT_STATUSES, findEvent, listEvents, replayEvent } from '../webhooks/inbox.ts';
 import { healthView } from './admin-health.ts';
 
-const PAGE_SIZE = 50;
 const EVENT_ID = '^evt_[A-Za-z0-9_]{1,250}$';
 
 const EventsQuery = Type.Object({
-  status: Type.Optional(Type.Union([Type.Literal(''), ...EVENT_STATUSES.map((s) => Type.Literal(s))])),
+  status: Type.Optional(Type.Enum(['', ...EVENT_STATUSES])),
   type: Type.Optional(Type.String({ maxLength: 100, pattern: '^[a-z0-9_.]*$' })),
   account: Type.Optional(Type.String({ maxLength: 100, pattern: '^(|platform|acct_[A-Za-z0-9]+)$' })),
   // Keyset cursor: "<received_at ISO>|<event id>" of the last row on the previous page.
   before: Type.Optional(Type.String({ maxLength: 400 })),
 });
 const EventParams = Type.Object({ id: Type.String({ pattern: EVENT_ID }) });
-const CsrfOnlyBody = Type.Object({ _csrf: Type.Optional(Type.String()) });
+const SettingsBody = Type.Object({
+  'refunds.refund_application_fee': OnOff,
+  'disputes.recover_from_seller': OnOff,
+  ...Csrf,
+});
+const AuditQuery = Type.Object({
+  target_type: Type.Optional(Type.String({ maxLength: 40, pattern: '^[a-z_]*$' })),
+  target_id: Type.Optional(Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9_-]*$' })),
+  before: Type.Optional(Type.String({ pattern: '^\\d{0,18}$' })),
+});
+const AUDIT_PAGE_SIZE = 50;
 
 const STATUS_BADGES: Record<StripeEventStatus, string> = {
   pending: 'badge', processing: 'badge', done: 'badge badge-ok', ignored: 'badge', failed: 'badge badge-warn', dead: 'badge badge-bad',
 };
 
-export async function adminRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/admin', { preHandler: requireAdmin }, async (request, reply) => {
+export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/admin', async (request, reply) => {
     const health = await checkWebhookHealth(app.db, app.config.webhookHealth);
     const summary = await adminSummary(app.db);
     return render(request, reply, 'admin/home', { health: healthView(health), summary });
   });
 
-  app.get<{ Querystring: Static<typeof EventsQuery> }>('/admin/events', {
-    preHandler: requireAdmin,
-    schema: { querystring: EventsQuery },
-  }, async (request, reply) => {
+  // ---- Webhook events ----
+  app.get('/admin/events', { schema: { querystring: EventsQuery } }, async (request, reply) => {
     const status = request.query.status === '' ? undefined : request.query.status;
     const type = emptyToUndefined(request.query.type);
     const account = emptyToUndefined(request.query.account);
-    const before = parseCursor(request.query.before);
-    const rows = await listEvents(app.db, { status, type, account, before, limit: PAGE_SIZE + 1 });
-    const page = rows.slice(0, PAGE_SIZE);
-    const last = page.at(-1);
+    const page = await listEvents(app.db, { status, type, account, before: parseCursor(request.query.before) });
     const filters = new URLSearchParams();
     if (status !== undefined) filters.set('status', status);
     if (type !== undefined) filters.set('type', type);
     if (account !== undefined) filters.set('account', account);
-    if (rows.length > PAGE_SIZE && last !== undefined) filters.set('before', `${last.received_at.toISOString()}|${last.id}`);
+    if (page.next !== null) filters.set('before', cursorText(page.next));
     return render(request, reply, 'admin/events', {
-      events: page.map((e) => ({ ...e, badge: STATUS_BADGES[e.status], replayable: e.status === 'failed' || e.status === 'dead' })),
+      events: page.rows.map((e) => ({ ...e, badge: STATUS_BADGES[e.status], replayable: e.status === 'failed' || e.status === 'dead' })),
       statuses: EVENT_STATUSES.map((s) => ({ value: s, selected: s === status })),
       filter: { type: type ?? '', account: account ?? '' },
-      nextPage: rows.length > PAGE_SIZE ? `/admin/events?${filters.toString()}` : null,
+      nextPage: page.next !== null ? `/admin/events?${filters.toString()}` : null,
     });
   });
 
-  app.get<{ Params: Static<typeof EventParams> }>('/admin/events/:id', {
-    preHandler: requireAdmin,
-    schema: { params: EventParams },
-  }, async (request, reply) => {
-    const event = await findEvent(app.db, request.params.id);
-    if (event === undefined) return render(request, reply, 'errors/404', { message: 'No such event in the inbox.' }, 404);
+  app.get('/admin/events/:id', { schema: { params: EventParams } }, async (request, reply) => {
+    const event = found(await findEvent(app.db, request.params.id));
     return render(request, reply, 'admin/event', {
       event: { ...event, badge: STATUS_BADGES[event.status], replayable: event.status === 'failed' || event.status === 'dead' },
       payloadJson: JSON.stringify(event.payload, null, 2),
     });
   });
 
-  app.post<{ Params: Static<typeof EventParams> }>('/admin/events/:id/replay', {
-    preHandler: requireAdmin,
-    schema: { params: EventParams, body: CsrfOnlyBody },
-  }, async (request, reply) => {
+  app.post('/admin/events/:id/replay', { schema: { params: EventParams, body: CsrfOnlyBody } }, async (request, reply) => {
     const replayed = await replayEvent(app.db, request.params.id);
-    request.log.info({ event: request.params.id, admin: request.auth!.user.id, replayed }, 'admin replayed webhook event');
+    request.log.info({ event: request.params.id, admin: request.user.id, replayed }, 'admin replayed webhook event');
     if (replayed) setFlash(reply, 'success', 'The event is queued again and will be processed in a moment.');
     else setFlash(reply, 'error', 'Only failed or dead events can be replayed.');
     return reply.redirect(`/admin/events/${encodeURIComponent(request.params.id)}`, 303);
   });
-}
+
+  // ---- Policy switches ----
+  app.get('/admin/policies', async (request, reply) => {
+    const settings = await getSettings(app.db);
+    return render(request, reply, 'admin/policies', { settings: (Object.keys(SETTINGS) as SettingKey[]).map((key) => ({ key, on: settings[key] })) });
+  });
+
+  app.post('/admin/policies', { schema: { body: SettingsBody } }, async (request, reply) => {
+    await saveSettings(app.db, actorOf(request), {
+      'refunds.refund_application_fee': request.body['refunds.refund_application_fee'] === 'on',
+      'disputes.recover_from_seller': request.body['disputes.recover_from_seller'] === 'on',
+    });
+    setFlash(reply, 'success', 'Policies saved.');
+    return reply.redirect('/admin/policies', 303);
+  });
+
+  // ---- Audit log ----
+  app.get('/admin/audit', { schema: { querystring: AuditQuery } }, async (request, reply) => {
+    const q = request.query;
+    const rows = await listAudit(app.db, {
+      targetType: q.target_type || undefined,
+      targetId: q.target_id || undefined,
+      beforeId: q.before ? Number(q.before) : undefined,
+      limit: AUDIT_PAGE_SIZE + 1,
+    });
+    const page = rows.slice(0, AUDIT_PAGE_SIZE);
+    const next = new URLSearchParams();
+    if (q.target_type) next.set('target_type', q.target_type);
+    if (q.target_id) next.set('target_id', q.target_id);
+    if (rows.length > AUDIT_PAGE_SIZE) next.set('before', String(page.at(-1)!.id));
+    return render(request, reply, 'admin/audit', {
+      entries: page.map((e) => ({ ...e, beforeJson: e.before === null ? '' : JSON.stringify(e.before), afterJson: e.after === null ? '' : JSON.stringify(e.after) })),
+      filter: { target_type: q.target_type ?? '', target_id: q.target_id ?? '' },
+      nextPage: rows.length > AUDIT_PAGE_SIZE ? `/admin/audit?${next.toString()}` : null,
+    });
+  });
+};
 
 function emptyToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
-
-function parseCursor(raw: string | undefined): { receivedAt: Date; id: string } | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  const [iso, id] = raw.split('|');
-  const receivedAt = new Date(iso ?? '');
-  if (id === undefined || Number.isNaN(receivedAt.getTime())) return undefined;
-  return { receivedAt, id };
 }

@@ -1,15 +1,16 @@
 // Sign up, log in, log out. Bad input re-renders the form with a message beside each field and the
 // input kept (never the password); nothing here answers a person with a 500 or a JSON error.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifySchemaValidationError } from 'fastify';
 import { admitLoginAttempt, pruneLoginFailures, recordLoginSuccess, rememberFamiliarAddress, waitMessage } from '../auth/login-throttle.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
-import { beginSessionCookie, clearSessionCookie, readSessionCookie } from '../auth/session-cookie.ts';
 import { createSession, invalidateSession, sessionIdOf } from '../auth/sessions.ts';
 import { signUp, type SignupResult } from '../auth/signup.ts';
 import { verifyCredentials } from '../auth/users.ts';
+import { beginSessionCookie, clearSessionCookie, readSessionCookie } from '../http/session-cookie.ts';
 import type { Role } from '../db/schema.ts';
 import { fieldErrorsFrom, keptValues, render, safeLocalPath, setFlash } from '../http/render.ts';
+import { Csrf, Type } from '../http/schemas.ts';
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
 
@@ -18,7 +19,7 @@ const SignupBody = Type.Object({
   password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
   displayName: Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' }),
   role: Type.Union([Type.Literal('buyer'), Type.Literal('seller')]),
-  _csrf: Type.Optional(Type.String()),
+  ...Csrf,
 });
 const SIGNUP_MESSAGES = {
   email: 'Enter a valid email address, like name@example.com',
@@ -31,7 +32,7 @@ const LoginBody = Type.Object({
   email: Email,
   password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
   next: Type.Optional(Type.String({ maxLength: 2048 })),
-  _csrf: Type.Optional(Type.String()),
+  ...Csrf,
 });
 const LOGIN_MESSAGES = { email: 'Enter the email address you signed up with', password: 'Enter your password' };
 
@@ -52,9 +53,9 @@ export function homeFor(role: Role): string {
   return role === 'admin' ? '/admin' : role === 'seller' ? '/seller' : '/';
 }
 
-export async function authRoutes(app: FastifyInstance): Promise<void> {
+export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/signup', { schema: { querystring: Type.Object({ role: Type.Optional(Type.String()) }) } }, async (request, reply) => {
-    const role = (request.query as { role?: string }).role === 'seller' ? 'seller' : 'buyer';
+    const role = request.query.role === 'seller' ? 'seller' : 'buyer';
     return render(request, reply, 'auth/signup', { title: 'Create an account', values: { role } });
   });
 
@@ -68,7 +69,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], SIGNUP_MESSAGES);
       return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 400);
     }
-    const body = request.body as Static<typeof SignupBody>;
+    const body = request.body;
     const created = await signUp(app.db, { email: body.email, password: body.password, role: body.role, displayName: body.displayName }, request.clientAddress);
     if (!created.ok) {
       const [errors, status] = signupRefusal(created);
@@ -83,7 +84,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/login', { schema: { querystring: NextQuery } }, async (request, reply) => {
-    const next = safeLocalPath((request.query as Static<typeof NextQuery>).next, '');
+    const next = safeLocalPath(request.query.next, '');
     return render(request, reply, 'auth/login', { title: 'Log in', values: { next } });
   });
 
@@ -93,7 +94,7 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LOGIN_MESSAGES);
       return render(request, reply, 'auth/login', { title: 'Log in', errors, values }, 400);
     }
-    const body = request.body as Static<typeof LoginBody>;
+    const body = request.body;
     const admission = await admitLoginAttempt(app.db, body.email, request.clientAddress);
     if (!admission.admitted) {
       const errors = { _form: `Too many failed attempts. ${waitMessage(admission.retryAfterSeconds)}` };
@@ -122,4 +123,4 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
     setFlash(reply, 'info', 'You are logged out.');
     return reply.redirect('/', 303);
   });
-}
+};

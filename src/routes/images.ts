@@ -1,5 +1,6 @@
 // Listing pictures over HTTP: the seller uploads (multipart), removes and reorders pictures of their
-// own listing from its edit page, and anyone fetches the renditions at content-hashed URLs.
+// own listing from its edit page (inside the seller area), and anyone fetches the renditions at
+// content-hashed URLs.
 //
 // The upload is the one form whose body is multipart, so the app-wide CSRF hook (which reads
 // `_csrf` from a parsed body) cannot check it; the route says so in its config and checks the token
@@ -7,10 +8,11 @@
 // before the file input, which is the order browsers send fields in. Multipart is accepted by the
 // routes of this plugin only: anywhere else it is a 415.
 import multipart from '@fastify/multipart';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { requireSeller } from '../auth/guards.ts';
-import { render, setFlash } from '../http/render.ts';
+import { DomainError } from '../errors.ts';
+import { setFlash } from '../http/render.ts';
+import { Type, Uuid } from '../http/schemas.ts';
 import { tooLarge } from '../images/processing.ts';
 import { MAX_UPLOAD_BYTES } from '../images/rules.ts';
 import { IMAGE_FILE_PATTERN, IMAGE_ID_PATTERN, storageKeyOf } from '../images/urls.ts';
@@ -28,9 +30,8 @@ export interface ImageRoutesOptions {
   storage: ObjectStorage;
 }
 
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-const ListingParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
-const PictureParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }), imageId: Type.String({ pattern: UUID_PATTERN }) });
+const ListingParams = Type.Object({ id: Uuid });
+const PictureParams = Type.Object({ id: Uuid, imageId: Uuid });
 const ImageFileParams = Type.Object({ imageId: Type.String({ pattern: IMAGE_ID_PATTERN }), file: Type.String({ pattern: IMAGE_FILE_PATTERN }) });
 const CsrfOnlyBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
 const MoveBody = Type.Object({ direction: Type.Union([Type.Literal('earlier'), Type.Literal('later')]), _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
@@ -38,16 +39,10 @@ const MoveBody = Type.Object({ direction: Type.Union([Type.Literal('earlier'), T
 /** A year: the name changes whenever the bytes do, so a cached copy is never stale. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-export async function imageRoutes(app: FastifyInstance, options: ImageRoutesOptions): Promise<void> {
-  const { storage } = options;
-  await app.register(multipart, {
-    // One file and the CSRF token, nothing else; the file stops being read at the size limit.
-    limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 1, parts: 2, fieldSize: 256, headerPairs: 20 },
-    throwFileSizeLimit: true,
-  });
-
+/** Anyone fetches a picture's renditions. */
+export const publicImageRoutes: FastifyPluginAsyncTypebox<ImageRoutesOptions> = async (app, { storage }) => {
   app.get('/images/:imageId/:file', { schema: { params: ImageFileParams } }, async (request, reply) => {
-    const { imageId, file } = request.params as Static<typeof ImageFileParams>;
+    const { imageId, file } = request.params;
     const etag = `"${file.slice(file.indexOf('-') + 1, file.indexOf('.'))}"`;
     reply.header('cache-control', IMMUTABLE).header('etag', etag);
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
@@ -58,60 +53,65 @@ export async function imageRoutes(app: FastifyInstance, options: ImageRoutesOpti
     }
     return reply.type(object.contentType).send(object.body);
   });
+};
 
-  app.post('/seller/listings/:id/images', {
-    preHandler: requireSeller,
-    schema: { params: ListingParams },
-    config: { csrfCheckedInHandler: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
-  }, async (request, reply) => {
-    const sellerId = request.auth!.user.id;
-    const { id } = request.params as Static<typeof ListingParams>;
-    const back = `/seller/listings/${id}/edit#pictures`;
-    if (!request.isMultipart()) return reply.code(400).send({ error: 'Send the picture as multipart/form-data.' });
+/** The seller's own listing's pictures (registered inside the seller area: its guard runs before the upload is read). */
+export function sellerImageRoutes(storage: ObjectStorage): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    await app.register(multipart, {
+      // One file and the CSRF token, nothing else; the file stops being read at the size limit.
+      limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 1, parts: 2, fieldSize: 256, headerPairs: 20 },
+      throwFileSizeLimit: true,
+    });
 
-    const room = await checkRoomForPicture(app.db, sellerId, id);
-    if (!room.ok) {
-      if (room.reason === 'not_found') return render(request, reply, 'errors/404', {}, 404);
-      setFlash(reply, 'error', room.message);
+    app.post('/seller/listings/:id/images', {
+      schema: { params: ListingParams },
+      config: { csrfCheckedInHandler: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
+    }, async (request, reply) => {
+      const sellerId = request.user.id;
+      const { id } = request.params;
+      const back = `/seller/listings/${id}/edit#pictures`;
+      if (!request.isMultipart()) return reply.code(400).send({ error: 'Send the picture as multipart/form-data.' });
+
+      const room = await checkRoomForPicture(app.db, sellerId, id);
+      if (!room.ok) {
+        if (room.reason === 'not_found') throw new DomainError('not_found');
+        setFlash(reply, 'error', room.message);
+        return reply.redirect(back, 303);
+      }
+      const upload = await readPictureUpload(app, request, reply);
+      if (upload === 'answered') return reply;
+      if (!upload.ok) {
+        setFlash(reply, 'error', upload.message);
+        return reply.redirect(back, 303);
+      }
+      const added = await addListingPicture(app.db, storage, { sellerId, listingId: id, upload: upload.bytes });
+      if (!added.ok) {
+        if (added.reason === 'not_found') throw new DomainError('not_found');
+        if (added.reason === 'storage_unavailable') request.log.error({ err: 'cause' in added ? added.cause : undefined }, 'could not store a listing picture');
+        setFlash(reply, 'error', added.message);
+        return reply.redirect(back, 303);
+      }
+      setFlash(reply, 'success', 'Picture added.');
       return reply.redirect(back, 303);
-    }
-    const upload = await readPictureUpload(app, request, reply);
-    if (upload === 'answered') return reply;
-    if (!upload.ok) {
-      setFlash(reply, 'error', upload.message);
-      return reply.redirect(back, 303);
-    }
-    const added = await addListingPicture(app.db, storage, { sellerId, listingId: id, upload: upload.bytes });
-    if (!added.ok) {
-      if (added.reason === 'not_found') return render(request, reply, 'errors/404', {}, 404);
-      if (added.reason === 'storage_unavailable') request.log.error({ err: 'cause' in added ? added.cause : undefined }, 'could not store a listing picture');
-      setFlash(reply, 'error', added.message);
-      return reply.redirect(back, 303);
-    }
-    setFlash(reply, 'success', 'Picture added.');
-    return reply.redirect(back, 303);
-  });
+    });
 
-  app.post('/seller/listings/:id/images/:imageId/remove', {
-    preHandler: requireSeller, schema: { params: PictureParams, body: CsrfOnlyBody },
-  }, async (request, reply) => {
-    const { id, imageId } = request.params as Static<typeof PictureParams>;
-    const removed = await removeListingPicture(app.db, storage, { sellerId: request.auth!.user.id, listingId: id, imageId });
-    if (!removed.ok) return render(request, reply, 'errors/404', {}, 404);
-    if (!removed.filesRemoved) request.log.warn({ imageId }, 'picture removed; its files could not be deleted from storage');
-    setFlash(reply, 'success', 'Picture removed.');
-    return reply.redirect(`/seller/listings/${id}/edit#pictures`, 303);
-  });
+    app.post('/seller/listings/:id/images/:imageId/remove', { schema: { params: PictureParams, body: CsrfOnlyBody } }, async (request, reply) => {
+      const { id, imageId } = request.params;
+      const removed = await removeListingPicture(app.db, storage, { sellerId: request.user.id, listingId: id, imageId });
+      if (!removed.ok) throw new DomainError('not_found');
+      if (!removed.filesRemoved) request.log.warn({ imageId }, 'picture removed; its files could not be deleted from storage');
+      setFlash(reply, 'success', 'Picture removed.');
+      return reply.redirect(`/seller/listings/${id}/edit#pictures`, 303);
+    });
 
-  app.post('/seller/listings/:id/images/:imageId/move', {
-    preHandler: requireSeller, schema: { params: PictureParams, body: MoveBody },
-  }, async (request, reply) => {
-    const { id, imageId } = request.params as Static<typeof PictureParams>;
-    const { direction } = request.body as Static<typeof MoveBody>;
-    const moved = await moveListingPicture(app.db, { sellerId: request.auth!.user.id, listingId: id, imageId, direction });
-    if (!moved.ok) return render(request, reply, 'errors/404', {}, 404);
-    return reply.redirect(`/seller/listings/${id}/edit#pictures`, 303);
-  });
+    app.post('/seller/listings/:id/images/:imageId/move', { schema: { params: PictureParams, body: MoveBody } }, async (request, reply) => {
+      const { id, imageId } = request.params;
+      const moved = await moveListingPicture(app.db, { sellerId: request.user.id, listingId: id, imageId, direction: request.body.direction });
+      if (!moved.ok) throw new DomainError('not_found');
+      return reply.redirect(`/seller/listings/${id}/edit#pictures`, 303);
+    });
+  };
 }
 
 type UploadRead = { ok: true; bytes: Buffer } | { ok: false; message: string } | 'answered';

@@ -1,27 +1,27 @@
-// Buying: hosted Checkout (`POST /checkout/:listingId`), the custom flow with the Payment Element
-// (`/checkout/:listingId/pay` → `/orders/:id/pay`), the completion page that never trusts the
-// redirect, the buyer's orders and receipts, and the seller's orders. Every order page is scoped to
-// its owner: someone else's order is a 404, the same as no order.
-import { Type, type Static } from '@sinclair/typebox';
+// The buyer's pages: hosted Checkout (`POST /checkout/:listingId`), the custom flow with the Payment
+// Element (`/checkout/:listingId/pay` → `/orders/:id/pay`), the completion page that never trusts
+// the redirect, and the buyer's orders and receipts. Registered inside the buyer area; every order
+// page is scoped to its owner: someone else's order is a 404, the same as no order.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Stripe from 'stripe';
-import { requireBuyer, requireSeller } from '../auth/guards.ts';
 import type { Config } from '../config.ts';
-import type { Order } from '../db/schema.ts';
+import { found } from '../errors.ts';
+import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
-import { findPublicListing } from '../listings/listings.ts';
-import { startHostedCheckout, startPaymentIntent } from '../orders/checkout.ts';
-import { findBuyerOrder, listBuyerOrders, listSellerOrders, placeOrder, QUANTITY_MAX } from '../orders/orders.ts';
-import { syncOrderFromStripe } from '../orders/payments.ts';
+import { Csrf, IdParams, Type, Uuid } from '../http/schemas.ts';
+import { findPublicListing } from '../listings/queries.ts';
+import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
+import { QUANTITY_MAX } from '../orders/rules.ts';
+import { buyWithCheckout, buyWithPaymentElement, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
+import { orderView } from './order-view.ts';
 
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-const ListingParams = Type.Object({ listingId: Type.String({ pattern: UUID_PATTERN }) });
-const OrderParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+const ListingParams = Type.Object({ listingId: Uuid });
 const BuyBody = Type.Object({
   quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
-  attempt: Type.String({ pattern: UUID_PATTERN }),
-  _csrf: Type.Optional(Type.String()),
+  attempt: Uuid,
+  ...Csrf,
 });
 const CompleteQuery = Type.Object({
   // Shown by Stripe's redirect; never trusted: the order's own Stripe ids are what we ask about.
@@ -50,115 +50,92 @@ export function stripeJsSettings(config: Config, stripe: Stripe): StripeJsSettin
   return { scriptUrl: 'https://js.stripe.com/v3/', publishableKey: config.stripe.publishableKey ?? '' };
 }
 
-type OrderView = ReturnType<typeof orderView>;
+export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const stripeJs = stripeJsSettings(app.config, app.stripe);
 
-/** What pages show about an order, with words for its state. */
-function orderView(order: Order) {
-  const labels: Record<Order['status'], [string, string]> = {
-    pending: ['Awaiting payment', 'badge-warn'],
-    paid: ['Paid', 'badge-ok'],
-    payment_failed: ['Payment failed', 'badge-bad'],
-    canceled: ['Canceled', 'badge-bad'],
-    partially_refunded: ['Partially refunded', 'badge-warn'],
-    refunded: ['Refunded', 'badge-warn'],
+  /** Why this cannot be bought, on its own page (the listing stays one click away). */
+  const refused = (request: FastifyRequest, reply: FastifyReply, error: unknown, listingId?: string) => {
+    const problem = problemOf(error);
+    return render(request, reply, 'checkout/refused', { title: 'Cannot buy this', message: problem.message, listingId }, problem.status);
   };
-  const [statusLabel, badgeClass] = labels[order.status];
-  const platformNet = order.stripe_fee_amount === null ? null : order.application_fee_amount - order.stripe_fee_amount;
-  return { ...order, statusLabel, badgeClass, platformNet, isPaid: order.status === 'paid' || order.status === 'partially_refunded' || order.status === 'refunded' };
-}
-
-export async function orderRoutes(app: FastifyInstance, options: { stripeJs?: StripeJsSettings }): Promise<void> {
-  const stripeJs = options.stripeJs ?? stripeJsSettings(app.config, app.stripe);
-
-  const refuse = (request: FastifyRequest, reply: FastifyReply, status: number, message: string, listingId?: string) =>
-    render(request, reply, 'checkout/refused', { title: 'Cannot buy this', message, listingId }, status);
 
   // --- hosted Checkout ------------------------------------------------------------------------
   app.post('/checkout/:listingId', {
-    preHandler: requireBuyer,
     schema: { params: ListingParams, body: BuyBody },
     config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
   }, async (request, reply) => {
-    const { listingId } = request.params as Static<typeof ListingParams>;
-    const body = request.body as Static<typeof BuyBody>;
-    const user = request.auth!.user;
-    const placed = await placeOrder(app.db, { buyerId: user.id, buyerEmail: user.email, listingId, quantity: body.quantity, attemptId: body.attempt, flow: 'hosted' });
-    if (!placed.ok) return refuse(request, reply, placed.status, placed.message, listingId);
-    const started = await startHostedCheckout(app.db, app.stripe, placed.order, app.config.publicUrl);
-    if (!started.ok) return refuse(request, reply, started.status, started.message, listingId);
-    return reply.redirect(started.redirectUrl, 303);
+    const { listingId } = request.params;
+    try {
+      const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
+        buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt, publicUrl: app.config.publicUrl,
+      });
+      return reply.redirect(redirectUrl, 303);
+    } catch (error) {
+      return refused(request, reply, error, listingId);
+    }
   });
 
   // --- custom flow (PaymentIntent + Payment Element) -------------------------------------------
-  app.get('/checkout/:listingId/pay', { preHandler: requireBuyer, schema: { params: ListingParams } }, async (request, reply) => {
-    const { listingId } = request.params as Static<typeof ListingParams>;
-    const listing = await findPublicListing(app.db, listingId);
-    if (listing === undefined) return render(request, reply, 'errors/404', {}, 404);
+  app.get('/checkout/:listingId/pay', { schema: { params: ListingParams } }, async (request, reply) => {
+    const listing = found(await findPublicListing(app.db, request.params.listingId));
     return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax: QUANTITY_MAX });
   });
 
   app.post('/checkout/:listingId/pay', {
-    preHandler: requireBuyer,
     schema: { params: ListingParams, body: BuyBody },
     config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
   }, async (request, reply) => {
-    const { listingId } = request.params as Static<typeof ListingParams>;
-    const body = request.body as Static<typeof BuyBody>;
-    const user = request.auth!.user;
-    const placed = await placeOrder(app.db, { buyerId: user.id, buyerEmail: user.email, listingId, quantity: body.quantity, attemptId: body.attempt, flow: 'custom' });
-    if (!placed.ok) return refuse(request, reply, placed.status, placed.message, listingId);
-    const started = await startPaymentIntent(app.db, app.stripe, placed.order);
-    if (!started.ok) return refuse(request, reply, started.status, started.message, listingId);
-    return reply.redirect(`/orders/${placed.order.id}/pay`, 303);
+    const { listingId } = request.params;
+    try {
+      const order = await buyWithPaymentElement(app.db, app.stripe, {
+        buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt,
+      });
+      return reply.redirect(`/orders/${order.id}/pay`, 303);
+    } catch (error) {
+      return refused(request, reply, error, listingId);
+    }
   });
 
-  app.get('/orders/:id/pay', { preHandler: requireBuyer, schema: { params: OrderParams } }, async (request, reply) => {
-    const order = await findBuyerOrder(app.db, request.auth!.user.id, (request.params as Static<typeof OrderParams>).id);
-    if (order === undefined) return render(request, reply, 'errors/404', {}, 404);
-    if (order.flow !== 'custom' || order.status !== 'pending') return reply.redirect(`/orders/${order.id}/complete`, 303);
-    const started = await startPaymentIntent(app.db, app.stripe, order);
-    if (!started.ok) return refuse(request, reply, started.status, started.message, order.listing_id);
+  app.get('/orders/:id/pay', { schema: { params: IdParams } }, async (request, reply) => {
+    let page: Awaited<ReturnType<typeof openPaymentPage>>;
+    try {
+      page = await openPaymentPage(app.db, app.stripe, request.user.id, request.params.id);
+    } catch (error) {
+      if (problemOf(error).code === 'not_found') throw error;
+      return refused(request, reply, error);
+    }
+    if ('redirect' in page) return reply.redirect(page.redirect, 303);
     return render(request, reply, 'checkout/pay', {
       title: 'Pay',
-      order: orderView(started.order),
-      clientSecret: started.clientSecret,
+      order: orderView(page.order),
+      clientSecret: page.clientSecret,
       stripeJs,
-      returnUrl: `${app.config.publicUrl}/orders/${order.id}/complete`,
+      returnUrl: `${app.config.publicUrl}/orders/${page.order.id}/complete`,
     });
   });
 
   // --- completion: never trusts the redirect --------------------------------------------------
-  app.get('/orders/:id/complete', { preHandler: requireBuyer, schema: { params: OrderParams, querystring: CompleteQuery } }, async (request, reply) => {
-    let order = await findBuyerOrder(app.db, request.auth!.user.id, (request.params as Static<typeof OrderParams>).id);
-    if (order === undefined) return render(request, reply, 'errors/404', {}, 404);
-    order = await syncOrderFromStripe(app.db, app.stripe, order);
-    const query = request.query as Static<typeof CompleteQuery>;
-    const view: OrderView = orderView(order);
+  app.get('/orders/:id/complete', { schema: { params: IdParams, querystring: CompleteQuery } }, async (request, reply) => {
+    const order = await completeOrder(app.db, app.stripe, request.user.id, request.params.id);
+    const view = orderView(order);
     return render(request, reply, 'checkout/complete', {
       title: view.statusLabel,
       order: view,
       pending: order.status === 'pending',
       failed: order.status === 'payment_failed' || order.status === 'canceled',
-      leftCheckout: query.canceled !== undefined && order.status === 'pending',
+      leftCheckout: request.query.canceled !== undefined && order.status === 'pending',
       continueUrl: order.status === 'pending' ? (order.flow === 'hosted' ? order.stripe_checkout_url : `/orders/${order.id}/pay`) : null,
     });
   });
 
   // --- the buyer's orders ---------------------------------------------------------------------
-  app.get('/orders', { preHandler: requireBuyer }, async (request, reply) => {
-    const orders = (await listBuyerOrders(app.db, request.auth!.user.id)).map(orderView);
+  app.get('/orders', async (request, reply) => {
+    const orders = (await listBuyerOrders(app.db, request.user.id)).map(orderView);
     return render(request, reply, 'checkout/orders', { title: 'My orders', orders });
   });
 
-  app.get('/orders/:id', { preHandler: requireBuyer, schema: { params: OrderParams } }, async (request, reply) => {
-    const order = await findBuyerOrder(app.db, request.auth!.user.id, (request.params as Static<typeof OrderParams>).id);
-    if (order === undefined) return render(request, reply, 'errors/404', {}, 404);
+  app.get('/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    const order = found(await findBuyerOrder(app.db, request.user.id, request.params.id));
     return render(request, reply, 'checkout/receipt', { title: `Order ${order.id.slice(0, 8)}`, order: orderView(order) });
   });
-
-  // --- the seller's orders --------------------------------------------------------------------
-  app.get('/seller/orders', { preHandler: requireSeller }, async (request, reply) => {
-    const orders = (await listSellerOrders(app.db, request.auth!.user.id)).map(orderView);
-    return render(request, reply, 'seller/orders', { title: 'Orders', orders });
-  });
-}
+};

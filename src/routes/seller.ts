@@ -1,38 +1,38 @@
 // The seller's side: the dashboard with the true account state, Stripe-hosted onboarding (start,
-// refresh, return), the Express dashboard, and the seller's own listings. Every route requires a
-// seller; every listing query is scoped to the signed-in seller, so another seller's listing is a 404.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
-import Stripe from 'stripe';
-import { requireSeller } from '../auth/guards.ts';
+// refresh, return), the Express dashboard, the seller's own listings and orders. Registered inside
+// the seller area; every listing is looked up within the signed-in seller's own, so another seller's
+// listing is a 404.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import type { Listing, Seller } from '../db/schema.ts';
+import { DomainError, found } from '../errors.ts';
+import { ACCOUNT_GONE, problemOf } from '../http/errors.ts';
 import { fieldErrorsFrom, keptValues, render, setFlash } from '../http/render.ts';
-import {
-  createListing, DESCRIPTION_MAX, findOwnListing, listSellerListings, setListingActive, STOCK_MAX, TITLE_MAX, updateListing, validateListing,
-} from '../listings/listings.ts';
+import { Csrf, CsrfOnlyBody, IdParams, Type } from '../http/schemas.ts';
+import { isUuid } from '../ids.ts';
+import { findOwnListing } from '../listings/queries.ts';
+import { DESCRIPTION_MAX, STOCK_MAX, TITLE_MAX } from '../listings/rules.ts';
+import { activateListing, addListing, editListing } from '../listings/use-cases.ts';
 import { SUPPORTED_CURRENCIES, toDecimalString } from '../money.ts';
 import { picturesForEditing } from '../images/use-cases.ts';
+import { listSellerOrders } from '../orders/queries.ts';
 import { deriveAccountState, factsFromStored, type AccountStateView } from '../sellers/account-state.ts';
 import {
-  COUNTRY_CODES, createDashboardLink, createOnboardingLink, ensureConnectedAccount, ensureSeller, SUPPORTED_COUNTRIES, syncAccountFromStripe,
-} from '../sellers/onboarding.ts';
-
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-const ListingParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
-const Csrf = { _csrf: Type.Optional(Type.String()) };
+  checkAccountNow, continueOnboarding, COUNTRY_CODES, openExpressDashboard, returnFromOnboarding, sellerDashboard, startOnboarding, SUPPORTED_COUNTRIES,
+} from '../sellers/use-cases.ts';
+import { orderView } from './order-view.ts';
 
 const StartPayoutsBody = Type.Object({
-  country: Type.Union(COUNTRY_CODES.map((code) => Type.Literal(code))),
+  country: Type.Enum(COUNTRY_CODES),
   ...Csrf,
 });
-const CsrfOnlyBody = Type.Object(Csrf);
 
 // Shapes and lengths here; what depends on the currency (decimals, minimum, maximum) in validateListing.
 const ListingBody = Type.Object({
   title: Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: '\\S' }),
   description: Type.Optional(Type.String({ maxLength: DESCRIPTION_MAX })),
   price: Type.String({ minLength: 1, maxLength: 20 }),
-  currency: Type.Union(SUPPORTED_CURRENCIES.map((c) => Type.Literal(c))),
+  currency: Type.Enum(SUPPORTED_CURRENCIES),
   stock: Type.Optional(Type.String({ maxLength: 12 })),
   // A radio: 'on' = unlimited, 'off' = limited to `stock`.
   unlimited: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
@@ -47,165 +47,136 @@ const LISTING_MESSAGES = {
   unlimited: 'Choose unlimited or limited stock',
 };
 
-export async function sellerRoutes(app: FastifyInstance): Promise<void> {
+export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const onboardingUrls = {
     refreshUrl: `${app.config.publicUrl}/seller/payouts/refresh`,
     returnUrl: `${app.config.publicUrl}/seller/payouts/return`,
   };
 
-  app.get('/seller', { preHandler: requireSeller }, async (request, reply) => {
-    const seller = await ensureSeller(app.db, request.auth!.user.id);
-    return renderDashboard(request, reply, seller, { returned: false });
-  });
+  app.get('/seller', async (request, reply) => renderDashboard(request, reply, await sellerDashboard(app.db, request.user.id)));
 
-  // "Set up payouts" / "Continue setup": one account per seller (see ensureConnectedAccount), then a
-  // fresh single-use Account Link. 303 so the browser follows with a GET to Stripe.
+  // "Set up payouts" / "Continue setup": one account per seller, then a fresh single-use Account
+  // Link. 303 so the browser follows with a GET to Stripe.
   app.post('/seller/payouts/start', {
-    preHandler: requireSeller,
     schema: { body: StartPayoutsBody },
     attachValidation: true,
     config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
   }, async (request, reply) => {
-    const user = request.auth!.user;
+    const user = request.user;
     if (request.validationError !== undefined) {
-      const seller = await ensureSeller(app.db, user.id);
-      return renderDashboard(request, reply, seller, { returned: false, errors: { country: 'Choose the country where you or your business are based' } }, 400);
+      return renderDashboard(request, reply, await sellerDashboard(app.db, user.id), { errors: { country: 'Choose the country where you or your business are based' } }, 400);
     }
-    const body = request.body as Static<typeof StartPayoutsBody>;
-    try {
-      const { accountId } = await ensureConnectedAccount(app.db, app.stripe, { sellerId: user.id, country: body.country, email: user.email });
-      const link = await createOnboardingLink(app.stripe, accountId, onboardingUrls);
-      return reply.redirect(link.url, 303);
-    } catch (error) {
-      // Safe to retry: the stored request and the idempotency key give the same account next time.
-      return stripeUnavailable(request, reply, error, 'We could not reach Stripe to set up payouts. Nothing was lost. Please try again in a moment.');
-    }
+    // Safe to retry after any failure: the stored request and the idempotency key give the same account next time.
+    return toStripeOrBack(reply, () => startOnboarding(app.db, app.stripe, { sellerId: user.id, country: request.body.country, email: user.email, urls: onboardingUrls }));
   });
 
   // Stripe sends the seller here when a link expired or was already used. A new link, silently: the
   // seller never sees a dead end. GET because it is Stripe's redirect; it only acts on the signed-in
   // seller's own account and changes nothing but minting a link.
-  app.get('/seller/payouts/refresh', { preHandler: requireSeller, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (request, reply) => {
-    const seller = await ensureSeller(app.db, request.auth!.user.id);
-    if (seller.stripe_account_id === null) {
-      setFlash(reply, 'info', 'Choose your country to set up payouts.');
-      return reply.redirect('/seller', 303);
-    }
-    try {
-      const link = await createOnboardingLink(app.stripe, seller.stripe_account_id, onboardingUrls);
-      return reply.redirect(link.url, 303);
-    } catch (error) {
-      return stripeUnavailable(request, reply, error, 'We could not reach Stripe to continue your setup. Please try again in a moment.');
-    }
-  });
+  app.get('/seller/payouts/refresh', { config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (request, reply) =>
+    toStripeOrBack(reply, async () => {
+      const url = await continueOnboarding(app.db, app.stripe, request.user.id, onboardingUrls);
+      if (url === undefined) setFlash(reply, 'info', 'Choose your country to set up payouts.');
+      return url ?? '/seller';
+    }));
 
   // Back from Stripe. Coming back proves nothing: re-read the account and show what it really is.
-  app.get('/seller/payouts/return', { preHandler: requireSeller }, async (request, reply) => {
-    const sellerId = request.auth!.user.id;
-    const before = await ensureSeller(app.db, sellerId);
-    if (before.stripe_account_id === null) return reply.redirect('/seller', 303);
-    try {
-      await syncAccountFromStripe(app.db, app.stripe, before.stripe_account_id);
-    } catch (error) {
-      if (isAccountGone(error)) return renderDashboard(request, reply, await ensureSeller(app.db, sellerId), { returned: false, notice: ACCOUNT_GONE });
-      // Show the last state we know, and say it may be out of date; the webhook will catch up.
-      if (!isStripeOutage(error)) throw error;
-      const seller = await ensureSeller(app.db, sellerId);
-      return renderDashboard(request, reply, seller, { returned: false, notice: 'We could not reach Stripe to check your account just now, so this status may be out of date. Reload the page in a moment.' });
-    }
-    const seller = await ensureSeller(app.db, sellerId);
-    return renderDashboard(request, reply, seller, { returned: true });
+  app.get('/seller/payouts/return', async (request, reply) => {
+    const back = await returnFromOnboarding(app.db, app.stripe, request.user.id);
+    if (back === undefined) return reply.redirect('/seller', 303);
+    if (back.notice === 'account_gone') return renderDashboard(request, reply, back.dashboard, { notice: ACCOUNT_GONE });
+    // The last state we know, said to be possibly out of date; the webhook will catch up.
+    if (back.notice === 'stale') return renderDashboard(request, reply, back.dashboard, { notice: 'We could not reach Stripe to check your account just now, so this status may be out of date. Reload the page in a moment.' });
+    return renderDashboard(request, reply, back.dashboard, { returned: true });
   });
 
   // Ask Stripe now instead of waiting for the webhook (e.g. while verification is pending).
-  app.post('/seller/payouts/check', { preHandler: requireSeller, schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } }, async (request, reply) => {
-    const seller = await ensureSeller(app.db, request.auth!.user.id);
-    try {
-      if (seller.stripe_account_id !== null) await syncAccountFromStripe(app.db, app.stripe, seller.stripe_account_id);
-    } catch (error) {
-      if (isAccountGone(error)) {
-        setFlash(reply, 'error', ACCOUNT_GONE);
-        return reply.redirect('/seller', 303);
-      }
-      return stripeUnavailable(request, reply, error, 'We could not reach Stripe just now. Please try again in a moment.');
-    }
-    return reply.redirect('/seller', 303);
-  });
+  app.post('/seller/payouts/check', { schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } }, async (request, reply) =>
+    toStripeOrBack(reply, async () => {
+      await checkAccountNow(app.db, app.stripe, request.user.id);
+      return '/seller';
+    }));
 
   // A login link is a one-time credential into the seller's Express dashboard: minted on a POST
-  // (CSRF-checked) and only for an account whose details were submitted (Stripe refuses otherwise).
-  app.post('/seller/payouts/dashboard', { preHandler: requireSeller, schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (request, reply) => {
-    const seller = await ensureSeller(app.db, request.auth!.user.id);
-    if (seller.stripe_account_id === null || !seller.details_submitted) {
-      setFlash(reply, 'error', 'Finish setting up payouts first. The Stripe dashboard opens once your details are submitted.');
+  // (CSRF-checked) and only for an account whose details were submitted.
+  app.post('/seller/payouts/dashboard', { schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (request, reply) =>
+    toStripeOrBack(reply, () => openExpressDashboard(app.db, app.stripe, request.user.id)));
+
+  /** Redirects where `go` says (Stripe's page, or back); a problem it meets is told on the dashboard. */
+  async function toStripeOrBack(reply: FastifyReply, go: () => Promise<string>): Promise<FastifyReply> {
+    try {
+      return reply.redirect(await go(), 303);
+    } catch (error) {
+      const problem = problemOf(error);
+      if (problem.code === 'stripe_unavailable') reply.log.warn({ err: error }, 'Stripe call failed');
+      setFlash(reply, 'error', problem.message);
       return reply.redirect('/seller', 303);
     }
-    try {
-      return reply.redirect(await createDashboardLink(app.stripe, seller.stripe_account_id), 303);
-    } catch (error) {
-      return stripeUnavailable(request, reply, error, 'We could not open your Stripe dashboard just now. Please try again in a moment.');
-    }
-  });
+  }
 
-  app.get('/seller/listings/new', { preHandler: requireSeller }, async (request, reply) =>
+  // ---- Listings ----
+  app.get('/seller/listings/new', async (request, reply) =>
     renderListingForm(request, reply, { mode: 'new', values: { currency: 'usd', unlimited: 'off' } }));
 
-  app.post('/seller/listings', { preHandler: requireSeller, schema: { body: ListingBody }, attachValidation: true }, async (request, reply) => {
+  app.post('/seller/listings', { schema: { body: ListingBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
       return renderListingForm(request, reply, { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
     }
-    const checked = validateListing(request.body as Static<typeof ListingBody>);
-    if (!checked.ok) return renderListingForm(request, reply, { mode: 'new', values, errors: checked.errors }, 400);
-    const seller = await ensureSeller(app.db, request.auth!.user.id);
-    await createListing(app.db, seller.id, checked.value);
-    setFlash(reply, 'success', `“${checked.value.title}” is listed.${seller.account_state === 'enabled' ? '' : ' Buyers will see it once your payouts are set up.'}`);
-    return reply.redirect('/seller', 303);
+    try {
+      const { listing, sellerEnabled } = await addListing(app.db, request.user.id, request.body);
+      setFlash(reply, 'success', `“${listing.title}” is listed.${sellerEnabled ? '' : ' Buyers will see it once your payouts are set up.'}`);
+      return reply.redirect('/seller', 303);
+    } catch (error) {
+      return renderListingForm(request, reply, { mode: 'new', values, errors: listingErrors(error) }, 400);
+    }
   });
 
-  app.get('/seller/listings/:id/edit', { preHandler: requireSeller, schema: { params: ListingParams } }, async (request, reply) => {
-    const { id } = request.params as Static<typeof ListingParams>;
-    const listing = await findOwnListing(app.db, request.auth!.user.id, id);
-    if (listing === undefined) return notFound(request, reply);
+  app.get('/seller/listings/:id/edit', { schema: { params: IdParams } }, async (request, reply) => {
+    const listing = found(await findOwnListing(app.db, request.user.id, request.params.id));
     return renderListingForm(request, reply, { mode: 'edit', listing, values: formValuesOf(listing) });
   });
 
-  app.post('/seller/listings/:id', { preHandler: requireSeller, schema: { params: ListingParams, body: ListingBody }, attachValidation: true }, async (request, reply) => {
-    // Params are validated too; with attachValidation a bad id lands here, and is simply not found.
-    const id = (request.params as { id?: string }).id ?? '';
-    const sellerId = request.auth!.user.id;
-    const listing = new RegExp(UUID_PATTERN).test(id) ? await findOwnListing(app.db, sellerId, id) : undefined;
-    if (listing === undefined) return notFound(request, reply);
+  app.post('/seller/listings/:id', { schema: { params: IdParams, body: ListingBody }, attachValidation: true }, async (request, reply) => {
+    // With attachValidation a bad id lands here too, and is simply not found.
+    const id = request.params.id;
+    const listing = found(isUuid(id) ? await findOwnListing(app.db, request.user.id, id) : undefined);
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
       return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
     }
-    const checked = validateListing(request.body as Static<typeof ListingBody>);
-    if (!checked.ok) return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: checked.errors }, 400);
-    await updateListing(app.db, sellerId, id, checked.value);
-    setFlash(reply, 'success', `“${checked.value.title}” is saved.`);
-    return reply.redirect('/seller', 303);
+    try {
+      const saved = await editListing(app.db, request.user.id, id, request.body);
+      setFlash(reply, 'success', `“${saved.title}” is saved.`);
+      return reply.redirect('/seller', 303);
+    } catch (error) {
+      return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: listingErrors(error) }, 400);
+    }
   });
 
   for (const [action, active] of [['deactivate', false], ['activate', true]] as const) {
-    app.post(`/seller/listings/:id/${action}`, { preHandler: requireSeller, schema: { params: ListingParams, body: CsrfOnlyBody } }, async (request, reply) => {
-      const { id } = request.params as Static<typeof ListingParams>;
-      const listing = await setListingActive(app.db, request.auth!.user.id, id, active);
-      if (listing === undefined) return notFound(request, reply);
+    app.post(`/seller/listings/:id/${action}`, { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) => {
+      const listing = await activateListing(app.db, request.user.id, request.params.id, active);
       setFlash(reply, 'success', active ? `“${listing.title}” is active again.` : `“${listing.title}” is deactivated; buyers no longer see it.`);
       return reply.redirect('/seller', 303);
     });
   }
 
+  // ---- Orders ----
+  app.get('/seller/orders', async (request, reply) => {
+    const orders = (await listSellerOrders(app.db, request.user.id)).map(orderView);
+    return render(request, reply, 'seller/orders', { title: 'Orders', orders });
+  });
+
   async function renderDashboard(
-    request: FastifyRequest, reply: FastifyReply, seller: Seller,
-    extra: { returned: boolean; errors?: Record<string, string>; notice?: string }, status = 200,
+    request: FastifyRequest, reply: FastifyReply, dashboard: { seller: Seller; listings: Listing[] },
+    extra: { returned?: boolean; errors?: Record<string, string>; notice?: string } = {}, status = 200,
   ): Promise<FastifyReply> {
+    const { seller, listings } = dashboard;
     const account = seller.stripe_account_id === null ? null : deriveAccountState(factsFromStored(seller));
-    const listings = await listSellerListings(app.db, seller.id);
     return render(request, reply, 'seller/dashboard', {
       title: 'Seller dashboard',
-      returned: extra.returned,
+      returned: extra.returned ?? false,
       notice: extra.notice,
       errors: extra.errors ?? {},
       account: account ?? deriveAccountState(null),
@@ -234,6 +205,12 @@ export async function sellerRoutes(app: FastifyInstance): Promise<void> {
       pictures: data.listing === undefined ? null : await picturesForEditing(app.db, data.listing),
     }, status);
   }
+};
+
+/** The field messages of an invalid listing; any other failure is not the form's business. */
+function listingErrors(error: unknown): Record<string, string> {
+  if (error instanceof DomainError && error.code === 'listing_invalid') return (error as DomainError<'listing_invalid'>).details.fields;
+  throw error;
 }
 
 function badgeClassFor(account: AccountStateView | null): string {
@@ -255,30 +232,4 @@ function formValuesOf(listing: Listing): Record<string, string> {
     stock: listing.stock === null ? '' : String(listing.stock),
     unlimited: listing.stock === null ? 'on' : 'off',
   };
-}
-
-/** Stripe unreachable, failing or rate-limiting us: tell the seller plainly and keep them on the dashboard. */
-const ACCOUNT_GONE = 'Your Stripe account is no longer connected to this marketplace, so it cannot take payments or receive payouts. Contact us to connect it again.';
-
-/** The account was disconnected from our platform (or deleted): Stripe no longer lets us read it. */
-function isAccountGone(error: unknown): boolean {
-  if (error instanceof Stripe.errors.StripePermissionError) return true;
-  return error instanceof Stripe.errors.StripeInvalidRequestError && (error.statusCode === 404 || error.code === 'account_invalid');
-}
-
-function isStripeOutage(error: unknown): boolean {
-  return error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError
-    || error instanceof Stripe.errors.StripeRateLimitError;
-}
-
-async function stripeUnavailable(request: FastifyRequest, reply: FastifyReply, error: unknown, message: string): Promise<FastifyReply> {
-  if (!isStripeOutage(error)) throw error;
-  request.log.warn({ err: error }, 'Stripe call failed');
-  setFlash(reply, 'error', message);
-  return reply.redirect('/seller', 303);
-}
-
-/** The same page for "does not exist" and "not yours": nothing tells a seller another's ids exist. */
-async function notFound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  return render(request, reply, 'errors/404', {}, 404);
 }

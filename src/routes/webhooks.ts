@@ -9,6 +9,7 @@ import rawBody from 'fastify-raw-body';
 import type Stripe from 'stripe';
 import type { StripeEventSource } from '../db/schema.ts';
 import { recordSignatureFailure } from '../health/signature-failures.ts';
+import { isSignatureError } from '../stripe/errors.ts';
 import { expectedLivemode, storeEvent } from '../webhooks/inbox.ts';
 
 /** Stripe's default: a signature older than this is a replay. */
@@ -73,7 +74,7 @@ async function receive(
     event = app.stripe.webhooks.constructEvent(body, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if ((error as { type?: unknown }).type === 'StripeSignatureVerificationError') {
+    if (isSignatureError(error)) {
       return rejectSignature(/tolerance/i.test(message) ? 'Signature timestamp too old' : 'Invalid signature');
     }
     return reject('Body is not a JSON event');

@@ -1,11 +1,8 @@
 // A seller's Connect account, reduced to the one state our product acts on. Stripe's account object
 // has many flags; this file is the only place that decides what they mean together, so the return
 // page, the dashboard, the catalogue and the webhook handlers can never disagree.
-import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
-import type { AccountState, Database, StoredRequirements } from '../db/schema.ts';
-import { enqueueAccountActionEmail } from '../email/messages.ts';
-import { requireTransaction } from '../email/outbox.ts';
+import type { AccountState, StoredRequirements } from '../db/schema.ts';
 
 export type { AccountState } from '../db/schema.ts';
 
@@ -202,41 +199,4 @@ export function factsFromStored(row: {
       pending_verification: r.pending_verification ?? [],
     },
   };
-}
-
-/**
- * Stores the derived state of `account` on the seller who owns it, if `observedAt` is newer than
- * what is stored. Pass the time the object was true: `new Date(event.created * 1000)` for an event
- * payload, or the time of a fresh `accounts.retrieve`. Events arrive late, twice and out of order;
- * comparing freshness in the UPDATE's WHERE clause makes the check and the write one atomic step,
- * so two concurrent writers cannot interleave and an older snapshot can never replace a newer one.
- *
- * Works with a transaction's Kysely too (the webhook handlers run it inside theirs); it starts no
- * transaction of its own. Returns applied=false when stale, or when no seller has this account.
- */
-export async function recordAccountSnapshot(db: Kysely<Database>, account: Stripe.Account, observedAt: Date): Promise<{ applied: boolean }> {
-  if (!db.isTransaction) return db.transaction().execute((trx) => recordAccountSnapshot(trx, account, observedAt)); // with its email
-  if (Number.isNaN(observedAt.getTime())) throw new RangeError('observedAt must be a valid date');
-  const derived = deriveAccountState(account);
-  const updated = await db
-    .updateTable('sellers')
-    .set({
-      account_state: derived.state,
-      charges_enabled: derived.chargesEnabled,
-      payouts_enabled: derived.payoutsEnabled,
-      details_submitted: derived.detailsSubmitted,
-      disabled_reason: derived.disabledReason,
-      requirements_deadline: derived.deadline,
-      requirements: JSON.stringify(storedRequirementsOf(account)),
-      state_observed_at: observedAt,
-      updated_at: new Date(),
-    })
-    .where('stripe_account_id', '=', account.id)
-    // Strictly newer: an equal timestamp is a duplicate or an undecidable tie, and keeping what we
-    // have is the choice that never moves state backwards.
-    .where((eb) => eb.or([eb('state_observed_at', 'is', null), eb('state_observed_at', '<', observedAt)]))
-    .returning('id')
-    .executeTakeFirst();
-  if (updated !== undefined) await enqueueAccountActionEmail(requireTransaction(db), updated.id, derived);
-  return { applied: updated !== undefined };
 }

@@ -11,6 +11,7 @@
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
+import { connectedAccountIds } from '../sellers/queries.ts';
 import { storeEvent } from './inbox.ts';
 
 export const STRIPE_EVENT_RETENTION_DAYS = 30;
@@ -53,8 +54,7 @@ export async function backfillEvents(db: Kysely<Database>, stripe: Stripe, optio
     since = oldest;
   }
 
-  const accounts = await db.selectFrom('sellers').select('stripe_account_id').where('stripe_account_id', 'is not', null).orderBy('stripe_account_id').execute();
-  const scopes = ['platform', ...accounts.map((a) => a.stripe_account_id!)];
+  const scopes = ['platform', ...await connectedAccountIds(db)];
   for (const scope of scopes) {
     try {
       report.scopes.push(await backfillScope(db, stripe, scope, since ?? (await startFor(db, scope, oldest)), options.livemode));

@@ -3,6 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { StripeMode } from '../config.ts';
+import { afterCursor, pageOf, PAGE_SIZE, type Cursor, type Page } from '../db/paging.ts';
 import type { Database, StripeEventRow, StripeEventSource, StripeEventStatus } from '../db/schema.ts';
 
 export const EVENT_STATUSES: readonly StripeEventStatus[] = ['pending', 'processing', 'done', 'failed', 'dead', 'ignored'];
@@ -76,31 +77,26 @@ export async function storeEvent(
 export interface EventFilter {
   status?: StripeEventStatus | undefined;
   type?: string | undefined;
+  /** 'platform', or a connected account id. */
   account?: string | undefined;
-  /** Keyset pagination: rows received before the event with this id (newest first). */
-  before?: { id: string } | undefined;
-  limit?: number;
+  before?: Cursor | undefined;
 }
 
 export type EventSummary = Omit<StripeEventRow, 'payload' | 'raw_body'>;
 
-export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<EventSummary[]> {
+/** The admin's event log: filters and keyset pages, newest received first. */
+export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<Page<EventSummary>> {
   let query = db
     .selectFrom('stripe_events')
     .select(['id', 'type', 'account', 'created', 'livemode', 'api_version', 'source', 'status', 'attempts', 'next_attempt_at', 'locked_until', 'locked_by', 'last_error', 'received_at', 'processed_at', 'updated_at'])
     .orderBy('received_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(filter.limit ?? 50);
+    .limit(PAGE_SIZE + 1);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.type !== undefined) query = query.where('type', '=', filter.type);
   if (filter.account !== undefined) query = filter.account === 'platform' ? query.where('account', 'is', null) : query.where('account', '=', filter.account);
-  if (filter.before !== undefined) {
-    // A row comparison, which the (…, received_at desc, id desc) indexes answer as one range read at
-    // any depth (the OR form it replaces was re-checked row by row). The position is read from the
-    // row itself: received_at has microseconds that a cursor written as an ISO string has lost.
-    query = query.where(sql<boolean>`(received_at, id) < (select c.received_at, c.id from stripe_events c where c.id = ${filter.before.id})`);
-  }
-  return query.execute();
+  if (filter.before !== undefined) query = query.where(afterCursor(filter.before, 'stripe_events', 'received_at'));
+  return pageOf(await query.execute(), PAGE_SIZE, (row) => ({ at: row.received_at, id: row.id }));
 }
 
 export async function findEvent(db: Kysely<Database>, id: string): Promise<StripeEventRow | undefined> {

@@ -3,19 +3,25 @@
 // - A claim is one statement: `FOR UPDATE SKIP LOCKED` picks rows nobody else is claiming, and the
 //   same UPDATE marks them `processing` with a lease (`locked_until`, mirrored in `next_attempt_at`
 //   so the "due" index also finds events whose lease ran out — a worker that died holding them).
-// - Each event then runs in ONE transaction: the handler's writes, then `done` — set only if the
+// - Each event then runs in three steps (see ./registry.ts): the handler reads Stripe with no
+//   transaction open; then ONE transaction holds the handler's writes and `done` — set only if the
 //   lease is still ours (same worker, same attempt), else the whole transaction rolls back. A crash
 //   anywhere rolls the handler's writes back with the status change, and a worker whose lease
-//   passed to another cannot commit, so an effect is committed exactly once. (A handler slower than
-//   the lease may run twice; only one run commits, so a handler calls Stripe only to read, or with
-//   an idempotency key.)
+//   passed to another cannot commit, so an effect is committed exactly once. A handler with an
+//   `after` step (Stripe writes, with keys) commits its writes with the lease checked but the event
+//   still `processing`, runs `after`, and only then marks the event done; a crash in between leaves
+//   the lease to expire, and the retry runs every step again with the same keys.
 // - A failure is recorded outside the rolled-back transaction: `failed` with exponential backoff,
 //   or `dead` once the attempts are spent. Admins replay dead events from /admin/events.
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, StripeEventRow } from '../db/schema.ts';
-import { handlerFor, handlers as defaultHandlers, type HandlerRegistry } from './registry.ts';
+import { ReadAgain, type HandlerRegistry } from './handler.ts';
+import { handlerFor, handlers as defaultHandlers } from './registry.ts';
+
+/** How many times a handler may read again because its tables moved under it (see ReadAgain). */
+const MAX_READS = 3;
 
 export interface ProcessorOptions {
   /** Identifies this worker in `locked_by` (host/pid + random); generated when omitted. */
@@ -91,35 +97,65 @@ export type Outcome = 'done' | 'ignored' | 'failed' | 'dead' | 'lost';
  */
 export async function processClaimedEvent(db: Kysely<Database>, stripe: Stripe, event: ClaimedEvent, options: ResolvedProcessorOptions): Promise<Outcome> {
   const handler = handlerFor(options.handlers, event.type);
+  const payload = event.payload as Stripe.Event;
   try {
-    return await db.transaction().execute(async (trx) => {
-      if (handler !== undefined) await handler(event.payload as Stripe.Event, { db: trx, stripe });
-      const status = handler === undefined ? 'ignored' as const : 'done' as const;
-      // Commits only while the lease is still ours: same worker, same attempt. If another worker took
-      // the event over, this matches nothing and everything the handler wrote is rolled back.
-      const owned = await trx
-        .updateTable('stripe_events')
-        .set({
-          status,
-          locked_by: null,
-          locked_until: null,
-          processed_at: sql<Date>`clock_timestamp()`, // not now(): that is when the transaction began
-          updated_at: sql<Date>`now()`,
-          last_error: status === 'ignored' ? `no handler for ${event.type}` : null,
-        })
-        .where('id', '=', event.id)
-        .where('status', '=', 'processing')
-        .where('locked_by', '=', options.workerId)
-        .where('attempts', '=', event.attempts)
-        .returning('id')
-        .executeTakeFirst();
-      if (owned === undefined) throw new LeaseLost();
-      return status;
-    });
+    if (handler === undefined) {
+      await db.transaction().execute((trx) => finish(trx, event, options, 'ignored'));
+      return 'ignored';
+    }
+    for (let reads = 1; ; reads++) {
+      const facts = handler.read === undefined ? undefined : await handler.read(payload, { db, stripe });
+      try {
+        await db.transaction().execute(async (trx) => {
+          await handler.apply(payload, { db: trx, facts });
+          if (handler.after === undefined) await finish(trx, event, options, 'done');
+          else await holdLease(trx, event, options);
+        });
+        break;
+      } catch (error) {
+        if (!(error instanceof ReadAgain) || reads >= MAX_READS) throw error;
+      }
+    }
+    if (handler.after !== undefined) {
+      await handler.after(payload, { db, stripe });
+      await finish(db, event, options, 'done');
+    }
+    return 'done';
   } catch (error) {
     if (error instanceof LeaseLost) return 'lost';
     return recordFailure(db, event, error, options);
   }
+}
+
+/** Marks the event done (or ignored) if the lease is still ours: same worker, same attempt. */
+async function finish(db: Kysely<Database>, event: ClaimedEvent, options: ResolvedProcessorOptions, status: 'done' | 'ignored'): Promise<void> {
+  const owned = await db
+    .updateTable('stripe_events')
+    .set({
+      status,
+      locked_by: null,
+      locked_until: null,
+      processed_at: sql<Date>`clock_timestamp()`, // not now(): that is when the transaction began
+      updated_at: sql<Date>`now()`,
+      last_error: status === 'ignored' ? `no handler for ${event.type}` : null,
+    })
+    .where('id', '=', event.id)
+    .where('status', '=', 'processing')
+    .where('locked_by', '=', options.workerId)
+    .where('attempts', '=', event.attempts)
+    .returning('id')
+    .executeTakeFirst();
+  // If another worker took the event over, this matches nothing and everything the handler wrote
+  // in this transaction is rolled back.
+  if (owned === undefined) throw new LeaseLost();
+}
+
+/** Commits the handler's writes only while the lease is ours; the event stays `processing`. */
+async function holdLease(trx: Kysely<Database>, event: ClaimedEvent, options: ResolvedProcessorOptions): Promise<void> {
+  const owned = await trx.updateTable('stripe_events').set({ updated_at: sql<Date>`now()` })
+    .where('id', '=', event.id).where('status', '=', 'processing').where('locked_by', '=', options.workerId).where('attempts', '=', event.attempts)
+    .returning('id').executeTakeFirst();
+  if (owned === undefined) throw new LeaseLost();
 }
 
 class LeaseLost extends Error {

@@ -12,7 +12,7 @@ import type { Listen, Unlisten } from '../db/notifications.ts';
 import type { Database } from '../db/schema.ts';
 import { pruneSignatureFailures } from '../health/signature-failures.ts';
 import { logWebhookHealth } from '../health/webhook-health.ts';
-import { reconcilePendingOrders } from '../orders/payments.ts';
+import { reconcilePendingOrders } from '../orders/use-cases.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
 import { startEmailSender } from '../email/sender.ts';
 import type { EmailWorkerOptions } from '../email/setup.ts';
@@ -195,6 +195,8 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
 /** One backfill across all scopes, then the pending-order reconciliation, unless another process is running them right now. */
 export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe, livemode: boolean, log: WorkerLogger = silentLogger): Promise<void> {
   try {
+    // The advisory lock belongs to this connection's session, so the run uses this one connection
+    // (PGlite has only one); it holds no transaction while it calls Stripe.
     await db.connection().execute(async (conn) => {
       const locked = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${BACKFILL_LOCK_KEY}) as locked`.execute(conn);
       if (locked.rows[0]?.locked !== true) return;

@@ -1,14 +1,12 @@
 // The admin tests' world: a real database, the emulator with the real SDK, and the app listening on a
 // port so the emulator delivers signed webhooks to its real endpoints; `sync()` flushes deliveries
 // and drains the inbox through the real worker code. Sellers and paid orders are made with the
-// project's own domain functions (onboarding, placeOrder, startPaymentIntent) — nothing is mocked.
+// project's own use cases (onboarding, buyWithPaymentElement, syncOrderFromStripe) — nothing is mocked.
 import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
 import type { User } from '../../src/db/schema.ts';
-import { placeOrder } from '../../src/orders/orders.ts';
-import { startPaymentIntent } from '../../src/orders/checkout.ts';
-import { applyPaymentIntent } from '../../src/orders/payments.ts';
-import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/onboarding.ts';
+import { buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
+import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { drainInbox } from '../../src/webhooks/processor.ts';
 import { buildTestApp, createTestUser, loginAs, testConfig, type TestClient } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -93,14 +91,11 @@ export async function createListing(h: Harness, sellerId: string, price: number,
 export async function createPaidOrder(h: Harness, seller: TestSeller, options: { amount: number; paymentMethod?: string; buyer?: User }): Promise<string> {
   const listingId = await createListing(h, seller.user.id, options.amount);
   const buyer = options.buyer ?? await createTestUser(h.database.db, 'buyer');
-  const placed = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
-  if (!placed.ok) throw new Error(`placeOrder: ${placed.message}`);
-  const started = await startPaymentIntent(h.database.db, h.stripe, placed.order);
-  if (!started.ok) throw new Error(`startPaymentIntent: ${started.message}`);
-  const intent = await h.stripe.paymentIntents.confirm(started.order.stripe_payment_intent_id!, { payment_method: options.paymentMethod ?? 'pm_card_bypassPending' });
-  await applyPaymentIntent(h.database.db, h.stripe, intent, { source: 'reconcile' });
+  const order = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID() });
+  await h.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: options.paymentMethod ?? 'pm_card_bypassPending' });
+  await syncOrderFromStripe(h.database.db, h.stripe, order, 'reconcile');
   await h.sync();
-  return placed.order.id;
+  return order.id;
 }
 
 export function csrfFrom(body: string): string | undefined {

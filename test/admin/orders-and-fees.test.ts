@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { placeOrder } from '../../src/orders/orders.ts';
+import { placeOrder } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { createListing, createSeller, startHarness, type Harness, type TestSeller } from './harness.ts';
 
@@ -25,14 +25,13 @@ describe('admin orders list and fee policy', () => {
     for (let i = 0; i < 75; i++) {
       const forA = i < 70;
       const placed = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: forA ? listingA : listingB, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
-      if (!placed.ok) throw new Error(placed.message);
-      ids.push(placed.order.id);
+      ids.push(placed.id);
       const day = i % 2 === 0 ? '2026-11-20T10:00:00Z' : '2026-11-21T10:00:00Z';
       // Several orders share one created_at: the keyset cursor must break ties by id.
       const createdAt = new Date(new Date(day).getTime() + Math.floor(i / 3) * 1000).toISOString();
       // created_at is database-filled (never written by the app); the test back-dates it on purpose.
       await h.database.db.updateTable('orders').set({ created_at: sql<Date>`${createdAt}::timestamptz` as never, ...(i % 10 === 0 ? { status: 'canceled' as const } : {}) })
-        .where('id', '=', placed.order.id).execute();
+        .where('id', '=', placed.id).execute();
     }
   });
   afterAll(async () => h?.close());
@@ -83,9 +82,8 @@ describe('admin orders list and fee policy', () => {
     const listingB = await createListing(h, b.user.id, 10_000);
     const orderA = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: listingA, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
     const orderB = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: listingB, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
-    if (!orderA.ok || !orderB.ok) throw new Error('placeOrder failed');
-    expect(orderA.order.application_fee_amount).toBe(530); // 5 % + $0.30
-    expect(orderB.order.application_fee_amount).toBe(250); // the seller's override: 2.5 %
+    expect(orderA.application_fee_amount).toBe(530); // 5 % + $0.30
+    expect(orderB.application_fee_amount).toBe(250); // the seller's override: 2.5 %
     const unchanged = await h.database.db.selectFrom('orders').select('application_fee_amount').where('id', '=', before.id).executeTakeFirstOrThrow();
     expect(unchanged.application_fee_amount).toBe(before.application_fee_amount);
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireAdmin, requireSeller, requireUser } from '../../src/auth/guards.ts';
 import { FREE_FAILURES } from '../../src/auth/login-throttle.ts';
+import { area } from '../../src/http/areas.ts';
 import { SESSION_COOKIE, SESSION_LIFETIME_MS, validateSessionToken } from '../../src/auth/sessions.ts';
 import { buildTestApp, createTestUser, loginAs, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -15,9 +15,9 @@ beforeAll(async () => {
   app = await buildTestApp({
     db: database.db,
     register: (instance) => {
-      instance.get('/_test/any', { preHandler: requireUser }, async () => 'any user page');
-      instance.get('/_test/seller', { preHandler: requireSeller }, async () => 'seller page');
-      instance.get('/_test/admin', { preHandler: requireAdmin }, async () => 'admin page');
+      instance.register(area('any', async (app) => { app.get('/_test/any', async () => 'any user page'); }));
+      instance.register(area(['seller'], async (app) => { app.get('/_test/seller', async () => 'seller page'); }));
+      instance.register(area(['admin'], async (app) => { app.get('/_test/admin', async () => 'admin page'); }));
     },
   });
 });

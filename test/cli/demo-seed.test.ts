@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_LISTINGS, seedDemoShop } from '../../src/cli/demo-seed.ts';
 import { DEMO_SELLER_EMAIL, ensureDemoUsers } from '../../src/cli/demo-users.ts';
-import { catalogue } from '../../src/listings/listings.ts';
+import { catalogue } from '../../src/listings/queries.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
 

@@ -72,7 +72,7 @@ describe('the comparison notices drift', () => {
       "orders.failure_code: the update type allows null but the column is not null",
       "orders.status: the CHECK allows 'on_hold', missing from its type in schema.ts",
       'orders.gift_note is in the database but not in schema.ts',
-      "order_transitions.source: schema.ts allows 'admin', which the CHECK refuses",
+      "order_transitions.source: schema.ts allows 'admin', 'checkout', which the CHECK refuses",
       'orders.failure_code: optional on insert but the column is not null and has no default',
       // Writes may send JSON text to a jsonb column, so only the read side differs.
       'refunds.currency: the select type is text but the column is jsonb (json)',

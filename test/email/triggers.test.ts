@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmailOutboxRow } from '../../src/db/schema.ts';
 import { enqueueOrderPaidEmails } from '../../src/email/messages.ts';
 import { requireTransaction } from '../../src/email/outbox.ts';
-import { placeOrder } from '../../src/orders/orders.ts';
-import { transitionOrder } from '../../src/orders/state.ts';
-import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/onboarding.ts';
+import { transitionOrder } from '../../src/orders/queries.ts';
+import { placeOrder } from '../../src/orders/use-cases.ts';
+import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { createListing, createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
 
@@ -41,7 +41,7 @@ describe('order paid', () => {
     // Stripe's events for the payment, delivered again, and the completion page asking again: no more messages.
     await h.emu.control('POST', '/_emulator/delivery/flush');
     await h.sync();
-    await transitionOrder(h.database.db, orderId, { to: 'paid', source: 'completion_page' });
+    await h.database.db.transaction().execute((trx) => transitionOrder(trx, orderId, { to: 'paid', source: 'completion_page' }));
     expect(await outbox(`order:${orderId}:%`)).toHaveLength(2);
   });
 
@@ -49,8 +49,7 @@ describe('order paid', () => {
     const buyer = await createTestUser(h.database.db, 'buyer');
     const listingId = await createListing(h, seller.user.id, 1_000);
     const placed = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
-    if (!placed.ok) throw new Error(placed.message);
-    const orderId = placed.order.id;
+    const orderId = placed.id;
 
     await expect(h.database.db.transaction().execute(async (trx) => {
       await transitionOrder(trx, orderId, { to: 'paid', source: 'admin' });
@@ -60,7 +59,7 @@ describe('order paid', () => {
     expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('pending');
     expect(await outbox(`order:${orderId}:%`)).toHaveLength(0);
 
-    await transitionOrder(h.database.db, orderId, { to: 'paid', source: 'admin' });
+    await h.database.db.transaction().execute((trx) => transitionOrder(trx, orderId, { to: 'paid', source: 'admin' }));
     expect(await outbox(`order:${orderId}:%`)).toHaveLength(2);
   });
 

@@ -2,8 +2,8 @@
 // listing is a 404), and the public catalogue showing only sellable listings, newest first.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalogue, createListing } from '../../src/listings/listings.ts';
-import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/onboarding.ts';
+import { catalogue, createListing } from '../../src/listings/queries.ts';
+import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { buildTestApp, TEST_PASSWORD, TestClient, type Response } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';

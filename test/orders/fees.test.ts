@@ -1,6 +1,7 @@
 // The application fee: the rounding rule as a table, and which policy prices an order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applicationFeeFor, DEFAULT_POLICY, feeTermsFor } from '../../src/orders/fees.ts';
+import { applicationFeeFor, DEFAULT_POLICY } from '../../src/orders/fees.ts';
+import { feeTermsFor } from '../../src/orders/queries.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 

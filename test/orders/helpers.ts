@@ -9,8 +9,10 @@ import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { expect } from 'vitest';
 import type { Database, Listing } from '../../src/db/schema.ts';
-import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/onboarding.ts';
+import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { paymentHandlers } from '../../src/webhooks/handlers/payments.ts';
+import { storeEvent } from '../../src/webhooks/inbox.ts';
+import { drainInbox } from '../../src/webhooks/processor.ts';
 import { handlerFor } from '../../src/webhooks/registry.ts';
 import { createTestUser, TEST_PASSWORD, TestClient, type Response } from '../helpers/app.ts';
 import type { TestEmulator } from '../helpers/emulator.ts';
@@ -101,8 +103,8 @@ export async function answerChallenge(challengeUrl: string, action: 'complete' |
 export const localPath = (url: string) => { const u = new URL(url); return u.pathname + u.search; };
 
 /**
- * Stripe's events since the last call, oldest first, run through the payment handlers the way the
- * webhook worker does: each in its own transaction, with the platform client.
+ * Stripe's events since the last call, oldest first, run through the payment handlers by the
+ * webhook worker's own code: stored in the inbox, then processed (read, transaction, after).
  */
 export class EventPump {
   private seen = new Set<string>();
@@ -126,9 +128,13 @@ export class EventPump {
 
   async deliver(event: Stripe.Event): Promise<void> {
     this.seen.add(event.id);
-    const handler = handlerFor(paymentHandlers, event.type);
-    if (handler === undefined) return;
-    await this.db.transaction().execute((trx) => handler(event, { db: trx, stripe: this.stripe }));
+    if (handlerFor(paymentHandlers, event.type) === undefined) return;
+    await storeEvent(this.db, event, { source: 'platform', livemode: false });
+    const outcome = await drainInbox(this.db, this.stripe, { handlers: paymentHandlers, concurrency: 1 });
+    if (outcome.failed + outcome.dead > 0) {
+      const row = await this.db.selectFrom('stripe_events').select('last_error').where('id', '=', event.id).executeTakeFirst();
+      throw new Error(`${event.type} ${event.id} failed: ${row?.last_error ?? 'unknown'}`);
+    }
   }
 }
 

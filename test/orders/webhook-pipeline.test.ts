@@ -7,8 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { placeOrder } from '../../src/orders/orders.ts';
-import { reconcilePendingOrders } from '../../src/orders/payments.ts';
+import { placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { runScheduledBackfill } from '../../src/worker/worker.ts';
 import { drainInbox } from '../../src/webhooks/processor.ts';
 import { buildTestApp } from '../helpers/app.ts';
@@ -144,14 +143,13 @@ describe('reconciliation', () => {
     const orderId = await orderIdFromSessionUrl(database.db, started.location!);
     const buyer = await signIn(app, 'buyer');
     const draft = await placeOrder(database.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
-    if (!draft.ok) throw new Error(draft.message);
     expect(await stockOf(listing.id)).toBe(1);
     await emulator.advanceClock(2 * 3600); // the session expires at Stripe; we never process the event
     const later = new Date(Date.now() + 3 * 3600 * 1000);
     const result = await reconcilePendingOrders(database.db, emulator.stripe, later);
     expect(result.settled).toBeGreaterThanOrEqual(2);
     expect((await orderRow(database.db, orderId)).status).toBe('canceled');
-    expect((await orderRow(database.db, draft.order.id)).status).toBe('canceled');
+    expect((await orderRow(database.db, draft.id)).status).toBe('canceled');
     expect(await stockOf(listing.id)).toBe(3);
     expect(await transitionsOf(database.db, orderId)).toEqual([expect.objectContaining({ to_status: 'canceled', source: 'reconcile' })]);
     await deliverAndProcess(); // the expiry event arriving late changes nothing
@@ -163,12 +161,11 @@ describe('reconciliation', () => {
     const buyer = await signIn(app, 'buyer');
     // An order whose process died before it reached Stripe: nothing will ever send an event for it.
     const draft = await placeOrder(database.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
-    if (!draft.ok) throw new Error(draft.message);
     // created_at is written only by the database; age the row the same way.
-    await sql`update orders set created_at = now() - interval '3 hours' where id = ${draft.order.id}`.execute(database.db);
+    await sql`update orders set created_at = now() - interval '3 hours' where id = ${draft.id}`.execute(database.db);
     expect(await stockOf(listing.id)).toBe(1);
     await runScheduledBackfill(database.db, emulator.stripe, false);
-    expect((await orderRow(database.db, draft.order.id)).status).toBe('canceled');
+    expect((await orderRow(database.db, draft.id)).status).toBe('canceled');
     expect(await stockOf(listing.id)).toBe(2);
   });
 });

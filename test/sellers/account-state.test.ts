@@ -4,8 +4,8 @@ import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
-import { deriveAccountState, describeRequirements, factsFromStored, recordAccountSnapshot } from '../../src/sellers/account-state.ts';
-import { ensureSeller } from '../../src/sellers/onboarding.ts';
+import { deriveAccountState, describeRequirements, factsFromStored } from '../../src/sellers/account-state.ts';
+import { ensureSeller, recordAccountSnapshot } from '../../src/sellers/queries.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
@@ -152,7 +152,7 @@ describe('recordAccountSnapshot', () => {
 describe('syncAccountFromStripe', () => {
   it('a fresh read wins over a stored snapshot stamped ahead of our clock (Stripe clock ahead, e.g. an advanced emulator)', async () => {
     const { startTestEmulator } = await import('../helpers/emulator.ts');
-    const { ensureConnectedAccount, syncAccountFromStripe } = await import('../../src/sellers/onboarding.ts');
+    const { ensureConnectedAccount, syncAccountFromStripe } = await import('../../src/sellers/use-cases.ts');
     const database = await createTestDatabase();
     const emulator = await startTestEmulator();
     try {

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import { accountIdempotencyKey, ensureConnectedAccount } from '../../src/sellers/onboarding.ts';
+import { accountIdempotencyKey, ensureConnectedAccount } from '../../src/sellers/use-cases.ts';
 import { buildTestApp, createTestUser, TEST_PASSWORD, TestClient, testConfig, type Response } from '../helpers/app.ts';
 import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureConnectedAccount } from '../../src/sellers/onboarding.ts';
+import { ensureConnectedAccount } from '../../src/sellers/use-cases.ts';
 import { accountHandlers } from '../../src/webhooks/handlers/accounts.ts';
 import { drainInbox } from '../../src/webhooks/processor.ts';
 import { buildTestApp, createTestUser, testConfig } from '../helpers/app.ts';

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres, type DatabaseHandle } from '../../src/db/connect.ts';
-import { ensureConnectedAccount } from '../../src/sellers/onboarding.ts';
+import { ensureConnectedAccount } from '../../src/sellers/use-cases.ts';
 import { backfillEvents, describeBackfill } from '../../src/webhooks/backfill.ts';
 import { drainInbox } from '../../src/webhooks/processor.ts';
 import { buildTestApp, createTestUser, testConfig } from '../helpers/app.ts';

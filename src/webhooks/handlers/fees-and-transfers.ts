@@ -4,31 +4,25 @@
 // them). They only fill blanks, so duplicates and any order of arrival converge; an event for a
 // charge we don't know (not one of our orders yet, or not ours) changes nothing.
 // Reversals and fee refunds are in ./refunds.ts.
-import type { EventHandler, HandlerRegistry } from '../registry.ts';
+import { recordApplicationFee, recordTransfer } from '../../orders/queries.ts';
+import { idOf } from '../../stripe/ids.ts';
+import type { ApplyOnly, HandlerRegistry } from '../handler.ts';
 
-const chargeIdOf = (value: string | { id: string } | null): string | null =>
-  value === null ? null : typeof value === 'string' ? value : value.id;
-
-const applicationFeeCreated: EventHandler<'application_fee.created'> = async (event, ctx) => {
+const applicationFeeCreated: ApplyOnly<'application_fee.created'> = async (event, { db }) => {
   const fee = event.data.object;
   // For a destination charge the fee's `charge` is the seller's payment (py_…); the platform
   // charge our order knows is the fee's originating transaction.
-  const chargeId = chargeIdOf(fee.originating_transaction ?? null) ?? chargeIdOf(fee.charge);
-  if (chargeId === null) return;
-  await ctx.db.updateTable('orders').set({ stripe_application_fee_id: fee.id, updated_at: new Date() })
-    .where('stripe_charge_id', '=', chargeId).where('stripe_application_fee_id', 'is', null).execute();
+  const chargeId = idOf(fee.originating_transaction ?? null) ?? idOf(fee.charge);
+  if (chargeId !== null) await recordApplicationFee(db, chargeId, fee.id);
 };
 
-const transferCreated: EventHandler<'transfer.created'> = async (event, ctx) => {
+const transferCreated: ApplyOnly<'transfer.created'> = async (event, { db }) => {
   const transfer = event.data.object;
   // Only the transfer a destination charge made (its source is the charge), not the re-payment
   // transfers our dispute policy sends, which are recorded on the dispute.
-  const chargeId = chargeIdOf(transfer.source_transaction);
+  const chargeId = idOf(transfer.source_transaction);
   if (chargeId === null || transfer.metadata?.dispute_id !== undefined) return;
-  await ctx.db.updateTable('orders').set({ stripe_transfer_id: transfer.id, updated_at: new Date() })
-    .where('stripe_charge_id', '=', chargeId).where('stripe_transfer_id', 'is', null)
-    .where('destination_account', '=', typeof transfer.destination === 'string' ? transfer.destination : transfer.destination?.id ?? '')
-    .execute();
+  await recordTransfer(db, chargeId, transfer.id, idOf(transfer.destination) ?? '');
 };
 
 export const feeAndTransferHandlers: HandlerRegistry = {

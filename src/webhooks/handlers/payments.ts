@@ -1,37 +1,54 @@
 // Payment family: Checkout Sessions, PaymentIntents and charges of our destination charges move
-// orders through the orders module (src/orders/payments.ts → the one transition function), the
-// same code the completion page runs. Events arrive in any order and more than once:
-// - a success is final, so its payload is applied as it is;
+// orders through the orders module (src/orders/payments.ts), the same code the completion page runs.
+// Events arrive in any order and more than once:
+// - a success is final, so its payload is used as it is;
 // - failure, processing and cancel payloads may be stale (the buyer may have paid with another
-//   card since), so the intent is re-read from Stripe and what it says now is applied.
-import type Stripe from 'stripe';
-import { applyCheckoutSession, applyPaymentIntent, fetchChargeFacts, orderIdOf, recordChargeFacts } from '../../orders/payments.ts';
-import type { EventHandler, HandlerContext, HandlerRegistry } from '../registry.ts';
+//   card since), so the intent is re-read from Stripe, before the transaction, and what it says
+//   now is applied;
+// - an order that ends payment_failed has its session or intent closed at Stripe afterwards, so
+//   the stock released can never be paid for twice.
+import { applyPayment, fetchChargeFacts, readIntentPayment, readSessionPayment, type PaymentFacts } from '../../orders/payments.ts';
+import { findOrder, recordChargeFacts, type ChargeFacts } from '../../orders/queries.ts';
+import { orderIdOf } from '../../orders/rules.ts';
+import { stopPaymentOfFailedOrder } from '../../orders/use-cases.ts';
+import type { EventHandler, HandlerRegistry } from '../handler.ts';
 
-// Typed by what it reads, so it fits every checkout.session.* handler slot.
-async function session(event: { id: string; data: { object: Stripe.Checkout.Session } }, ctx: HandlerContext): Promise<void> {
-  await applyCheckoutSession(ctx.db, ctx.stripe, event.data.object, { source: 'webhook', stripeEventId: event.id });
-}
+type SessionEvent = 'checkout.session.completed' | 'checkout.session.expired' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed';
+type IntentEvent = 'payment_intent.succeeded' | 'payment_intent.payment_failed' | 'payment_intent.processing' | 'payment_intent.canceled';
 
-const intentSucceeded: EventHandler<'payment_intent.succeeded'> = async (event, ctx) => {
-  await applyPaymentIntent(ctx.db, ctx.stripe, event.data.object, { source: 'webhook', stripeEventId: event.id });
+const session: EventHandler<SessionEvent, PaymentFacts | undefined> = {
+  read: (event, { stripe }) => readSessionPayment(stripe, event.data.object),
+  async apply(event, { db, facts }) {
+    if (facts !== undefined) await applyPayment(db, facts, { source: 'webhook', stripeEventId: event.id });
+  },
+  async after(event, { db, stripe }) {
+    const orderId = orderIdOf(event.data.object);
+    if (orderId !== undefined) await stopPaymentOfFailedOrder(db, stripe, orderId);
+  },
 };
 
-async function intentChanged(event: { id: string; data: { object: Stripe.PaymentIntent } }, ctx: HandlerContext): Promise<void> {
-  if (orderIdOf(event.data.object) === undefined) return; // not one of our orders
-  const now: Stripe.PaymentIntent = await ctx.stripe.paymentIntents.retrieve(event.data.object.id);
-  await applyPaymentIntent(ctx.db, ctx.stripe, now, { source: 'webhook', stripeEventId: event.id });
-}
+const intent: EventHandler<IntentEvent, PaymentFacts | undefined> = {
+  read: (event, { stripe }) => readIntentPayment(stripe, event.data.object, { reread: event.type !== 'payment_intent.succeeded' }),
+  async apply(event, { db, facts }) {
+    if (facts !== undefined) await applyPayment(db, facts, { source: 'webhook', stripeEventId: event.id });
+  },
+  async after(event, { db, stripe }) {
+    const orderId = orderIdOf(event.data.object);
+    if (orderId !== undefined) await stopPaymentOfFailedOrder(db, stripe, orderId);
+  },
+};
 
 // The money facts (Stripe's fee from the balance transaction, transfer, application fee). The
 // order's status is the intent's business; this only fills in facts, so it is safe in any order.
-const chargeSucceeded: EventHandler<'charge.succeeded'> = async (event, ctx) => {
-  const orderId = orderIdOf(event.data.object);
-  if (orderId === undefined) return;
-  const order = await ctx.db.selectFrom('orders').select(['id', 'amount', 'currency']).where('id', '=', orderId).executeTakeFirst();
-  if (order === undefined) return;
-  const facts = await fetchChargeFacts(ctx.stripe, event.data.object.id);
-  await recordChargeFacts(ctx.db, order.id, facts);
+const chargeSucceeded: EventHandler<'charge.succeeded', { orderId: string; charge: ChargeFacts } | undefined> = {
+  async read(event, { db, stripe }) {
+    const orderId = orderIdOf(event.data.object);
+    if (orderId === undefined || (await findOrder(db, orderId)) === undefined) return undefined;
+    return { orderId, charge: await fetchChargeFacts(stripe, event.data.object.id) };
+  },
+  async apply(_event, { db, facts }) {
+    if (facts !== undefined) await recordChargeFacts(db, facts.orderId, facts.charge);
+  },
 };
 
 export const paymentHandlers: HandlerRegistry = {
@@ -39,9 +56,9 @@ export const paymentHandlers: HandlerRegistry = {
   'checkout.session.expired': session,
   'checkout.session.async_payment_succeeded': session,
   'checkout.session.async_payment_failed': session,
-  'payment_intent.succeeded': intentSucceeded,
-  'payment_intent.payment_failed': intentChanged,
-  'payment_intent.processing': intentChanged,
-  'payment_intent.canceled': intentChanged,
+  'payment_intent.succeeded': intent,
+  'payment_intent.payment_failed': intent,
+  'payment_intent.processing': intent,
+  'payment_intent.canceled': intent,
   'charge.succeeded': chargeSucceeded,
 };

@@ -3,12 +3,14 @@
 // arrival order converge on the same row. A payout on an account that is not one of our sellers is
 // still recorded (seller_id null): the platform's books should show every payout Stripe reports.
 import type Stripe from 'stripe';
-import { recordPayout } from '../../payouts/payouts.ts';
-import type { HandlerContext, HandlerRegistry } from '../registry.ts';
+import { enqueuePayoutPaidEmail } from '../../email/messages.ts';
+import { recordPayout } from '../../payouts/queries.ts';
+import type { ApplyContext, HandlerRegistry } from '../handler.ts';
 
-async function payoutEvent(event: { id: string; created: number; account?: string; data: { object: Stripe.Payout } }, ctx: HandlerContext): Promise<void> {
+async function payoutEvent(event: { created: number; account?: string; data: { object: Stripe.Payout } }, { db }: ApplyContext<undefined>): Promise<void> {
   if (event.account === undefined) return; // the platform's own payouts are not a seller's
-  await recordPayout(ctx.db, event.data.object, event.account, new Date(event.created * 1000));
+  await recordPayout(db, event.data.object, event.account, new Date(event.created * 1000));
+  await enqueuePayoutPaidEmail(db, event.data.object.id); // sent once, when the stored payout is paid
 }
 
 export const payoutHandlers: HandlerRegistry = {

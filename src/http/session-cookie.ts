@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { cookieName } from '../http/cookie-names.ts';
-import { rotateCsrfSecret } from '../http/csrf.ts';
-import { SESSION_COOKIE } from './sessions.ts';
+import { SESSION_COOKIE } from '../auth/sessions.ts';
+import { cookieName } from './cookie-names.ts';
+import { rotateCsrfSecret } from './csrf.ts';
 
 /** The session token this browser sent, if any. */
 export function readSessionCookie(request: FastifyRequest): string | undefined {

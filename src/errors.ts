@@ -1,0 +1,84 @@
+// The one way a use case says "no": a DomainError with a code and the facts behind it. Use cases
+// never speak HTTP or English; src/http/errors.ts is the one map from a code to a status and the
+// words a person reads. Add a code here and the compiler asks for its entry there.
+import type { OrderStatus } from './db/schema.ts';
+
+/** Every code a use case can fail with, and the details its message needs. */
+export interface ErrorDetails {
+  /** Nothing there, or not yours: both answer the same, so ids of others never leak. */
+  not_found: Record<string, never>;
+
+  // Buying
+  listing_not_for_sale: Record<string, never>;
+  seller_cannot_take_payments: Record<string, never>;
+  sold_out: { left: number; asked: number };
+  order_too_large: { maximum: number; currency: string };
+  checkout_form_reused: Record<string, never>;
+  order_not_awaiting_payment: Record<string, never>;
+  checkout_started_too_late: Record<string, never>;
+  /** Stripe refused to start the payment (e.g. the seller's account is gone); the order is canceled. */
+  payment_refused: { reason: string };
+
+  // Amounts typed into forms
+  amount_invalid: { reason: string };
+  amount_not_positive: Record<string, never>;
+
+  // Refunds
+  refund_form_reused: Record<string, never>;
+  order_not_refundable: { status: OrderStatus };
+  order_has_no_payment: Record<string, never>;
+  refund_exceeds_remaining: { left: number; orderAmount: number; currency: string };
+  refund_refused: { reason: string };
+
+  // Payouts
+  payout_form_reused: Record<string, never>;
+  payouts_not_paused: Record<string, never>;
+
+  // Listings
+  listing_invalid: { fields: Record<string, string> };
+
+  // Fee policies
+  basis_points_out_of_range: Record<string, never>;
+  fixed_fee_needs_currency: Record<string, never>;
+  fixed_fee_invalid: { reason: string };
+
+  // Stripe, for any action
+  /** Stripe answered no; nothing happened there. Its own words are shown. */
+  stripe_refused: { reason: string };
+  /** A write got no answer: it may or may not have happened; the same request again is safe. */
+  stripe_outcome_unknown: Record<string, never>;
+  /** No answer from Stripe (outage, rate limit): try again later. `action` says what could not be done. */
+  stripe_unavailable: { action?: 'set_up_payouts' | 'continue_setup' | 'open_dashboard' };
+  /** The Express dashboard opens only once the seller's details are submitted to Stripe. */
+  express_dashboard_not_ready: Record<string, never>;
+  /** The seller's connected account no longer lets us in (disconnected or deleted). */
+  seller_account_gone: Record<string, never>;
+}
+
+export type ErrorCode = keyof ErrorDetails;
+
+/** Codes whose details are all optional may be thrown without them. */
+type NoDetails = Record<never, never>;
+type DetailsArgument<C extends ErrorCode> = NoDetails extends ErrorDetails[C] ? [details?: ErrorDetails[C]] : [details: ErrorDetails[C]];
+
+export class DomainError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
+  readonly details: ErrorDetails[C];
+
+  constructor(code: C, ...details: DetailsArgument<C>) {
+    super(code);
+    this.name = 'DomainError';
+    this.code = code;
+    this.details = (details[0] ?? {}) as ErrorDetails[C];
+  }
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}
+
+/** For look-ups that must find something: throws `not_found`. */
+export function found<T>(value: T | undefined): T {
+  if (value === undefined) throw new DomainError('not_found');
+  return value;
+}

@@ -1,0 +1,162 @@
+// The rules of an order, with no database and no Stripe: its state machine, what Stripe's payment
+// objects mean for it, and what we send Stripe to start paying for it.
+//
+// The state machine. Every status change goes through `transitionOrder` (./queries.ts), which
+// applies a move only if `canTransition` allows it, so whoever comes second (webhook or completion
+// page) finds the order already moved and does nothing.
+//
+//   pending ──► paid ──► partially_refunded ──► refunded
+//      │          └──────────────────────────────►┘
+//      ├──► payment_failed ──► paid   (a late success: Stripe took the money, the truth wins)
+//      └──► canceled                  (session expired / intent canceled / Stripe refused to start)
+//
+// One correction runs backwards: a refund that Stripe reports as failed after it succeeded (the
+// money did not reach the buyer) moves refunded → partially_refunded | paid, and
+// partially_refunded → paid. Only the refund sync asks for it (`correction: 'refund_failed'`),
+// from refund rows that are themselves freshness-guarded, so a late payment event can never
+// move a refunded order back to paid.
+import type Stripe from 'stripe';
+import type { Order, OrderStatus, OrderTransitionSource } from '../db/schema.ts';
+import { isUuid } from '../ids.ts';
+
+export const QUANTITY_MAX = 100;
+
+const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending: ['paid', 'payment_failed', 'canceled'],
+  payment_failed: ['paid'],
+  canceled: [],
+  paid: ['partially_refunded', 'refunded'],
+  partially_refunded: ['refunded'],
+  refunded: [],
+};
+
+const REFUND_FAILED_CORRECTIONS: Partial<Record<OrderStatus, readonly OrderStatus[]>> = {
+  refunded: ['partially_refunded', 'paid'],
+  partially_refunded: ['paid'],
+};
+
+export type TransitionCorrection = 'refund_failed';
+
+export function canTransition(from: OrderStatus, to: OrderStatus, correction?: TransitionCorrection): boolean {
+  if (ALLOWED[from].includes(to)) return true;
+  return correction === 'refund_failed' && (REFUND_FAILED_CORRECTIONS[from]?.includes(to) ?? false);
+}
+
+/** Who moved an order: recorded on every transition (the checkout's own cancel is 'checkout'). */
+export type TransitionSource = OrderTransitionSource;
+
+export interface TransitionInput {
+  to: OrderStatus;
+  source: TransitionSource;
+  stripeEventId?: string | null;
+  reason?: string | null;
+  /** A backward move the machine allows only on purpose (see REFUND_FAILED_CORRECTIONS). */
+  correction?: TransitionCorrection;
+  /** Facts that travel with this transition (failure reason, paid_at, …). */
+  patch?: Partial<Pick<Order, 'failure_code' | 'failure_message' | 'paid_at'>>;
+}
+
+/** Leaving `pending` for one of these gives the reserved stock back. */
+export function releasesStock(to: OrderStatus): boolean {
+  return to === 'payment_failed' || to === 'canceled';
+}
+
+// ---- What Stripe's objects mean for an order ----
+
+/** Our order id in a Stripe object's metadata (or a session's client_reference_id), if it is one of ours. */
+export function orderIdOf(object: { metadata?: Stripe.Metadata | null; client_reference_id?: string | null }): string | undefined {
+  const id = object.metadata?.order_id ?? object.client_reference_id ?? undefined;
+  return isUuid(id) ? id : undefined;
+}
+
+/** An amount or currency that does not match the order is never accepted as payment for it. */
+export function matchesOrder(order: Pick<Order, 'amount' | 'currency'>, amount: number | null | undefined, currency: string | null | undefined): boolean {
+  return amount === order.amount && currency?.toLowerCase() === order.currency;
+}
+
+/**
+ * What a PaymentIntent, as Stripe says it is now, means for its order:
+ * - `succeeded` → paid (final: a succeeded intent never goes back);
+ * - back at `requires_payment_method` with a `last_payment_error` (decline, failed 3DS) →
+ *   payment_failed, with Stripe's reason;
+ * - `canceled` → canceled;
+ * - anything else (requires_action, processing, nothing tried yet) → still pending (null).
+ */
+export function paymentVerdict(intent: Stripe.PaymentIntent): Omit<TransitionInput, 'source' | 'stripeEventId'> | null {
+  if (intent.status === 'succeeded') return { to: 'paid', patch: { paid_at: new Date() } };
+  if (intent.status === 'canceled') return { to: 'canceled', reason: `payment canceled (${intent.cancellation_reason ?? 'no reason'})` };
+  if (intent.status === 'requires_payment_method' && intent.last_payment_error) {
+    const error = intent.last_payment_error;
+    return {
+      to: 'payment_failed',
+      reason: error.decline_code ?? error.code ?? null,
+      patch: { failure_code: error.decline_code ?? error.code ?? null, failure_message: error.message ?? 'The payment failed.' },
+    };
+  }
+  return null;
+}
+
+// ---- What we send Stripe ----
+
+/** How long a hosted Checkout Session stays open (Stripe allows 30 min to 24 h). */
+export const CHECKOUT_LIFETIME_SECONDS = 60 * 60;
+/** A retry must still leave Stripe's 30-minute minimum, with a margin for clock drift. */
+const MIN_REMAINING_SECONDS = 31 * 60;
+
+/** One key per order for whichever payment object starts it: a retry can only ever get the same one. */
+export function checkoutIdempotencyKey(orderId: string): string {
+  return `order:${orderId}:checkout`;
+}
+
+/** Derived from the order alone, so a retry sends Stripe exactly the parameters of the first try. */
+export function checkoutExpiresAt(order: Pick<Order, 'created_at'>): number {
+  return Math.floor(order.created_at.getTime() / 1000) + CHECKOUT_LIFETIME_SECONDS;
+}
+
+/** Too late to open a session for this order: Stripe would refuse an expiry this close. */
+export function checkoutTooLate(order: Pick<Order, 'created_at'>, now = new Date()): boolean {
+  return checkoutExpiresAt(order) - Math.floor(now.getTime() / 1000) < MIN_REMAINING_SECONDS;
+}
+
+function metadataFor(order: Order): Record<string, string> {
+  return { order_id: order.id, seller_id: order.seller_id, buyer_id: order.buyer_id, listing_id: order.listing_id };
+}
+
+/** A destination charge: the whole amount goes to the seller's account, the platform keeps its fee. */
+function destinationCharge(order: Order) {
+  return {
+    application_fee_amount: order.application_fee_amount,
+    transfer_data: { destination: order.destination_account },
+    ...(order.on_behalf_of ? { on_behalf_of: order.destination_account } : {}),
+    metadata: metadataFor(order),
+  };
+}
+
+export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.Checkout.SessionCreateParams {
+  return {
+    mode: 'payment',
+    ui_mode: 'hosted_page',
+    line_items: [{
+      quantity: order.quantity,
+      price_data: { currency: order.currency, unit_amount: order.unit_amount, product_data: { name: order.title } },
+    }],
+    payment_intent_data: { ...destinationCharge(order), description: `Order ${order.id}` },
+    metadata: metadataFor(order),
+    client_reference_id: order.id,
+    customer_email: order.buyer_email,
+    success_url: `${publicUrl}/orders/${order.id}/complete?session_id={CHECKOUT_SESSION_ID}`,
+    cancel_url: `${publicUrl}/orders/${order.id}/complete?canceled=1`,
+    expires_at: checkoutExpiresAt(order),
+  };
+}
+
+export function paymentIntentParams(order: Order): Stripe.PaymentIntentCreateParams {
+  return {
+    amount: order.amount,
+    currency: order.currency,
+    automatic_payment_methods: { enabled: true },
+    ...destinationCharge(order),
+    receipt_email: order.buyer_email,
+    description: `Order ${order.id}`,
+  };
+}

@@ -1,0 +1,265 @@
+// What buyers do with orders, and what the system does for them. Each exported function is one
+// action and owns its transactions; Stripe is only ever called with none open:
+//   (a) a short transaction records the intent and its idempotency key — here the order itself,
+//       whose id gives the key `order:<id>:checkout` — and takes the locks it needs (the listing's
+//       stock);
+//   (b) it commits;
+//   (c) Stripe is called with that key;
+//   (d) a second short write records the answer, and only fills a blank, so an event that got
+//       there first (see ./payments.ts: it adopts the object by the order id it carries) makes it a
+//       no-op, and the reverse.
+// A double submit reaches the same order, sends the same key and gets Stripe's same object.
+import type { Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import type { Database, Order, OrderFlow } from '../db/schema.ts';
+import { DomainError, found } from '../errors.ts';
+import { MAXIMUM_AMOUNT } from '../money.ts';
+import { classifyStripeError } from '../stripe/errors.ts';
+import { sendKeyed } from '../stripe/keyed.ts';
+import { applicationFeeFor } from './fees.ts';
+import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './payments.ts';
+import {
+  feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockListingForSale, ordersDueForReconciliation,
+  recordCheckoutSession, recordPaymentIntent, takeStock, transitionOrder,
+} from './queries.ts';
+import { checkoutIdempotencyKey, checkoutSessionParams, checkoutTooLate, paymentIntentParams, type TransitionSource } from './rules.ts';
+
+export interface PlaceOrderInput {
+  buyerId: string;
+  buyerEmail: string;
+  listingId: string;
+  quantity: number;
+  /** The buy form's nonce: a second submit of the same form is the same order. */
+  attemptId: string;
+  flow: OrderFlow;
+}
+
+/**
+ * Creates the order in ONE transaction: lock the listing row, check that it is for sale and that
+ * its seller can take charges now, reserve stock (never below zero; unlimited skips it), price it
+ * (amount, application fee from the fee policy) and insert it. The same form twice (the same
+ * attempt id) gets the first order back: the unique attempt id serialises the two inserts, and the
+ * loser reads the winner.
+ */
+export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): Promise<Order> {
+  const existing = await findOrderByAttempt(db, input.attemptId);
+  if (existing !== undefined) return sameAttempt(existing, input);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const listing = await lockListingForSale(trx, input.listingId);
+      if (listing === undefined || !listing.active || listing.billing_interval !== 'one_off') throw new DomainError('listing_not_for_sale');
+      if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
+        throw new DomainError('seller_cannot_take_payments');
+      }
+      const amount = listing.price_amount * input.quantity;
+      if (amount > MAXIMUM_AMOUNT) throw new DomainError('order_too_large', { maximum: MAXIMUM_AMOUNT, currency: listing.currency });
+      if (listing.stock !== null) {
+        if (listing.stock < input.quantity) throw new DomainError('sold_out', { left: listing.stock, asked: input.quantity });
+        await takeStock(trx, listing.id, input.quantity);
+      }
+      const terms = await feeTermsFor(trx, listing.seller_id, listing.currency);
+      return insertOrder(trx, {
+        buyer_id: input.buyerId,
+        seller_id: listing.seller_id,
+        listing_id: listing.id,
+        checkout_attempt_id: input.attemptId,
+        flow: input.flow,
+        title: listing.title,
+        quantity: input.quantity,
+        unit_amount: listing.price_amount,
+        amount,
+        currency: listing.currency,
+        application_fee_amount: applicationFeeFor(amount, terms),
+        fee_policy_id: terms.policyId,
+        fee_basis_points: terms.basisPoints,
+        fee_fixed_amount: terms.fixedAmount,
+        on_behalf_of: terms.onBehalfOf,
+        destination_account: listing.stripe_account_id,
+        buyer_email: input.buyerEmail,
+        stock_reserved: listing.stock !== null,
+      });
+    });
+  } catch (error) {
+    // A concurrent submit of the same form won the insert; ours rolled back (stock included).
+    if (isUniqueViolation(error)) {
+      const winner = await findOrderByAttempt(db, input.attemptId);
+      if (winner !== undefined) return sameAttempt(winner, input);
+    }
+    throw error;
+  }
+}
+
+function sameAttempt(order: Order, input: PlaceOrderInput): Order {
+  if (order.buyer_id !== input.buyerId || order.listing_id !== input.listingId || order.flow !== input.flow) {
+    throw new DomainError('checkout_form_reused');
+  }
+  return order;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}
+
+/**
+ * "Buy now" with hosted Checkout: the order (a), then its Checkout Session (c, d).
+ * A crash between Stripe's answer and our write is repaired by the same form again (same order,
+ * same key, same session), by the session's own events (they carry the order id and adopt the
+ * session), or by the reconciler, which finds the session at Stripe.
+ */
+export async function buyWithCheckout(
+  db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'> & { publicUrl: string },
+): Promise<{ order: Order; redirectUrl: string }> {
+  const order = await placeOrder(db, { ...input, flow: 'hosted' });
+  if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
+  if (order.stripe_checkout_url !== null) return { order, redirectUrl: order.stripe_checkout_url };
+  if (checkoutTooLate(order)) {
+    await cancelOrder(db, order.id, 'Checkout was not started in time.');
+    throw new DomainError('checkout_started_too_late');
+  }
+  let session: Stripe.Checkout.Session;
+  try {
+    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+  } catch (error) {
+    return refusedToStart(db, order, error);
+  }
+  if (session.url === null) throw new Error(`Checkout Session ${session.id} has no url`);
+  const saved = await recordCheckoutSession(db, order.id, { id: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) });
+  return { order: saved, redirectUrl: saved.stripe_checkout_url ?? session.url };
+}
+
+/**
+ * "Buy now" with the Payment Element: the order (a), then its PaymentIntent (c, d). A crash in
+ * between is repaired like buyWithCheckout's: the same form (same key, same intent), the intent's
+ * events (they adopt it), or the reconciler.
+ */
+export async function buyWithPaymentElement(db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'>): Promise<Order> {
+  const order = await placeOrder(db, { ...input, flow: 'custom' });
+  return (await startPaymentIntent(db, stripe, order)).order;
+}
+
+/**
+ * The custom flow's pay page: the order's PaymentIntent and its client secret (made now if the
+ * buy step's answer was lost). `redirect` when the order is no longer a custom-flow order waiting
+ * for payment: the completion page tells its state.
+ */
+export async function openPaymentPage(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<{ order: Order; clientSecret: string } | { redirect: string }> {
+  const order = found(await findBuyerOrder(db, buyerId, orderId));
+  if (order.flow !== 'custom' || order.status !== 'pending') return { redirect: `/orders/${order.id}/complete` };
+  return startPaymentIntent(db, stripe, order);
+}
+
+async function startPaymentIntent(db: Kysely<Database>, stripe: Stripe, order: Order): Promise<{ order: Order; clientSecret: string }> {
+  if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
+  if (order.stripe_payment_intent_id !== null) {
+    const existing = await stripe.paymentIntents.retrieve(order.stripe_payment_intent_id);
+    return { order, clientSecret: existing.client_secret ?? '' };
+  }
+  let intent: Stripe.PaymentIntent;
+  try {
+    intent = await sendKeyed(() => stripe.paymentIntents.create(paymentIntentParams(order), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+  } catch (error) {
+    return refusedToStart(db, order, error);
+  }
+  return { order: await recordPaymentIntent(db, order.id, intent.id), clientSecret: intent.client_secret ?? '' };
+}
+
+/**
+ * Stripe refused to start the payment (e.g. the seller's account is gone): nothing can be charged,
+ * so the order is canceled and its stock released. No answer at all leaves it pending: the same
+ * request again, with the same key, is safe.
+ */
+async function refusedToStart(db: Kysely<Database>, order: Order, error: unknown): Promise<never> {
+  const problem = classifyStripeError(error);
+  if (problem?.kind !== 'refused') throw error;
+  await cancelOrder(db, order.id, `Stripe refused the payment: ${problem.message}`);
+  throw new DomainError('payment_refused', { reason: problem.message });
+}
+
+async function cancelOrder(db: Kysely<Database>, orderId: string, reason: string): Promise<void> {
+  await db.transaction().execute((trx) => transitionOrder(trx, orderId, { to: 'canceled', source: 'checkout', reason, patch: { failure_message: reason } }));
+}
+
+/** The completion page: never trusts the redirect; asks Stripe about the buyer's order. */
+export async function completeOrder(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<Order> {
+  return syncOrderFromStripe(db, stripe, found(await findBuyerOrder(db, buyerId, orderId)), 'completion_page');
+}
+
+/**
+ * "What does Stripe say about this order now?", for an order still pending (anything else is
+ * already the truth we recorded): read Stripe, then record it in one short transaction.
+ */
+export async function syncOrderFromStripe(db: Kysely<Database>, stripe: Stripe, order: Order, source: TransitionSource): Promise<Order> {
+  if (order.status !== 'pending') return order;
+  const facts = await readOrderPayment(stripe, order);
+  return facts === undefined ? order : settle(db, stripe, facts, source, order);
+}
+
+async function settle(db: Kysely<Database>, stripe: Stripe, facts: PaymentFacts, source: TransitionSource, order: Order): Promise<Order> {
+  const applied = await db.transaction().execute((trx) => applyPayment(trx, facts, { source }));
+  if (applied?.failedNow === true) await stopPaymentOfFailedOrder(db, stripe, facts.orderId);
+  return applied?.order ?? order;
+}
+
+/**
+ * The order failed and its stock is back on sale: the buyer must not be able to pay this session or
+ * intent afterwards. The order's status is the recorded intent and the keys come from its id, so
+ * running this again (the failure's event is retried, or delivered twice) sends the same request.
+ * A refusal (e.g. the buyer paid with another card a moment ago) is left to the events that
+ * follow: a late success still moves the order to paid.
+ */
+export async function stopPaymentOfFailedOrder(db: Kysely<Database>, stripe: Stripe, orderId: string): Promise<void> {
+  const order = await findOrder(db, orderId);
+  if (order?.status !== 'payment_failed') return;
+  try {
+    if (order.stripe_checkout_session_id !== null) {
+      await sendKeyed(() => stripe.checkout.sessions.expire(order.stripe_checkout_session_id!, undefined, { idempotencyKey: `order:${order.id}:expire` }));
+    } else if (order.stripe_payment_intent_id !== null) {
+      await sendKeyed(() => stripe.paymentIntents.cancel(order.stripe_payment_intent_id!, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` }));
+    }
+  } catch (error) {
+    if (classifyStripeError(error)?.kind !== 'refused') throw error;
+  }
+}
+
+/**
+ * Pending orders whose payment window is over, for when webhooks were lost and the buyer never came
+ * back: each is settled by asking Stripe (an expired session → canceled, stock released; a paid one
+ * → paid). A draft with no session or intent recorded is first looked for at Stripe (our process
+ * may have stopped before recording Stripe's answer); if Stripe has none, it is canceled. Custom-flow
+ * intents left unpaid for a day are canceled at Stripe. Meant for a scheduled job (the worker's),
+ * and safe to run anywhere at any time: it ends in the same transition function as everything else.
+ */
+export async function reconcilePendingOrders(db: Kysely<Database>, stripe: Stripe, now = new Date()): Promise<{ checked: number; settled: number }> {
+  const due = await ordersDueForReconciliation(db, now);
+  let settled = 0;
+  for (const order of due) {
+    const after = await reconcileOrder(db, stripe, order);
+    if (after.status !== 'pending') settled += 1;
+  }
+  return { checked: due.length, settled };
+}
+
+/** Intent states in which nobody has paid yet and nothing is in flight. */
+const ABANDONABLE = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+
+async function reconcileOrder(db: Kysely<Database>, stripe: Stripe, order: Order): Promise<Order> {
+  if (order.stripe_checkout_session_id === null && order.stripe_payment_intent_id === null) {
+    const unrecorded = await findUnrecordedPayment(stripe, order);
+    if (unrecorded !== undefined) return settle(db, stripe, unrecorded, 'reconcile', order);
+    return (await db.transaction().execute((trx) => transitionOrder(trx, order.id, {
+      to: 'canceled', source: 'reconcile', reason: 'checkout never started', patch: { failure_message: 'Checkout was not started.' },
+    }))).order;
+  }
+  if (order.flow === 'custom' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
+    // A Payment Element intent has no expiry of its own: one left unpaid for a day is given up. The
+    // order (pending, a day old) is the recorded intent and its id the key; if we stop after the
+    // cancel, the next run sends the same request and the intent's canceled event settles it anyway.
+    const facts = await readOrderPayment(stripe, order);
+    const after = facts === undefined ? order : await settle(db, stripe, facts, 'reconcile', order);
+    const intentId = order.stripe_payment_intent_id;
+    if (after.status !== 'pending' || !ABANDONABLE.includes(facts?.intent?.status ?? '')) return after;
+    await sendKeyed(() => stripe.paymentIntents.cancel(intentId, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` }));
+    return syncOrderFromStripe(db, stripe, after, 'reconcile');
+  }
+  return syncOrderFromStripe(db, stripe, order, 'reconcile');
+}

@@ -1,0 +1,54 @@
+// The rules of payout schedules, with no database and no Stripe: what a connected account's schedule
+// is, and how a pause is remembered. Pausing sets the schedule to `manual` AND stores the schedule
+// it had in the account's own metadata (`payouts_paused_from`) in the same Stripe call, so Stripe
+// holds "paused, and what to go back to" atomically.
+import type Stripe from 'stripe';
+
+export const INTERVALS = ['daily', 'weekly', 'monthly', 'manual'] as const;
+export type Interval = (typeof INTERVALS)[number];
+export const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
+export const PAUSED_FROM_KEY = 'payouts_paused_from';
+
+export interface Schedule {
+  interval: Interval;
+  weekly_anchor?: string | undefined;
+  monthly_anchor?: number | undefined;
+  delay_days?: number | undefined;
+}
+
+export function scheduleOf(account: Stripe.Account): Schedule {
+  const s = account.settings?.payouts?.schedule;
+  const interval = (INTERVALS as readonly string[]).includes(s?.interval ?? '') ? (s!.interval as Interval) : 'daily';
+  return {
+    interval,
+    ...(interval === 'weekly' && s?.weekly_anchor ? { weekly_anchor: s.weekly_anchor } : {}),
+    ...(interval === 'monthly' && s?.monthly_anchor ? { monthly_anchor: s.monthly_anchor } : {}),
+    ...(typeof s?.delay_days === 'number' ? { delay_days: s.delay_days } : {}),
+  };
+}
+
+export function scheduleParams(schedule: Schedule): Stripe.AccountUpdateParams.Settings.Payouts.Schedule {
+  return {
+    interval: schedule.interval,
+    ...(schedule.interval === 'weekly' ? { weekly_anchor: (schedule.weekly_anchor ?? 'monday') as Stripe.AccountUpdateParams.Settings.Payouts.Schedule.WeeklyAnchor } : {}),
+    ...(schedule.interval === 'monthly' ? { monthly_anchor: schedule.monthly_anchor ?? 1 } : {}),
+  };
+}
+
+export function pausedFrom(account: Stripe.Account): Schedule | undefined {
+  const raw = account.metadata?.[PAUSED_FROM_KEY];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const parsed = JSON.parse(raw) as Schedule;
+    return (INTERVALS as readonly string[]).includes(parsed.interval) && parsed.interval !== 'manual' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** When the paused-from schedule is manual (never automatic), resuming goes to Stripe's default, daily. */
+export function scheduleToRemember(current: Schedule): Schedule {
+  return current.interval === 'manual' ? { interval: 'daily' } : current;
+}
+
+export const payoutIdempotencyKey = (requestId: string) => `payout:${requestId}`;
