@@ -33,13 +33,35 @@ function parseInt8(text: string): number {
 
 pg.types.setTypeParser(INT8_OID, parseInt8);
 
+/** `/* prepared:<name> *\/` at the start of a statement's text: see PreparingClient. */
+const PREPARED_MARKER = /^\/\* prepared:([a-z][a-z0-9_]{0,62}) \*\//;
+
+/**
+ * A pg client that sends the hot statements (the inbox insert, the worker's claim and batch
+ * updates) as named prepared statements, so PostgreSQL parses and plans each once per connection
+ * instead of on every webhook. A statement opts in by starting with `/* prepared:<name> *\/`
+ * (written with Kysely's `sql`, which also skips the query builder); its text must never vary for
+ * that name. Everything else goes through unchanged; PGlite just sees a comment.
+ */
+class PreparingClient extends pg.Client {
+  // pg's query() has many overloads; only (text, values) without a callback, as Kysely calls it, is changed.
+  override query(...args: unknown[]): never {
+    const [text, values, callback] = args;
+    if (typeof text === 'string' && callback === undefined && (values === undefined || Array.isArray(values))) {
+      const name = PREPARED_MARKER.exec(text)?.[1];
+      if (name !== undefined) return super.query({ name, text, values: values as unknown[] | undefined }) as never;
+    }
+    return (super.query as (...rest: unknown[]) => never)(...args);
+  }
+}
+
 /**
  * `connectionTimeoutMillis`: how long a query waits for a free connection before failing (pg's
  * default, 0, waits for ever). Nothing in the app holds a connection while it waits on Stripe, so
  * a wait here means the database itself is slow.
  */
 export function connectPostgres(url: string, options: { max?: number; connectionTimeoutMillis?: number } = {}): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, ...(options.connectionTimeoutMillis !== undefined ? { connectionTimeoutMillis: options.connectionTimeoutMillis } : {}) });
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, Client: PreparingClient, ...(options.connectionTimeoutMillis !== undefined ? { connectionTimeoutMillis: options.connectionTimeoutMillis } : {}) });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

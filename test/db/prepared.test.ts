@@ -1,0 +1,27 @@
+// Hot statements marked `/* prepared:<name> */` go to PostgreSQL as named prepared statements (parsed
+// and planned once per connection); unmarked ones do not.
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
+
+describe.skipIf(isPglite())('prepared statements', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('are named by their marker, once per connection, and give the same results', async () => {
+    const names = await database.db.connection().execute(async (conn) => {
+      for (const n of [1, 2, 3]) {
+        const row = await sql<{ doubled: number }>`/* prepared:test_double */ select ${n}::int * 2 as doubled`.execute(conn);
+        expect(row.rows[0]!.doubled).toBe(n * 2);
+      }
+      await sql`select ${'unmarked'}::text as plain`.execute(conn);
+      return (await sql<{ name: string }>`select name from pg_prepared_statements order by name`.execute(conn)).rows.map((r) => r.name);
+    });
+    expect(names).toEqual(['test_double']);
+  });
+});
