@@ -93,7 +93,7 @@ function splitAtBanner(output: string): [string[], string] {
   const at = output.indexOf('\nMarketplace running at');
   expect(at).toBeGreaterThan(-1);
   const logLines = output.slice(0, at).split('\n').filter((line) => line.trim() !== '');
-  for (const line of logLines) expect(() => JSON.parse(line), line).not.toThrow();
+  for (const line of logLines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
   return [logLines, output.slice(at, output.indexOf('\n\n', output.indexOf('Demo logins')))];
 }
 
