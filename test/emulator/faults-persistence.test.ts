@@ -91,7 +91,8 @@ describe('persistence (stateFile)', () => {
         return new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0 });
       };
       const s1 = stripeFor(a.url);
-      const acct = await s1.accounts.create({ type: 'express', email: 'persist@example.com' }, { idempotencyKey: 'persist-1' });
+      // Manual payouts: a clock advance across UTC midnight must not sweep the balance into a payout.
+      const acct = await s1.accounts.create({ type: 'express', email: 'persist@example.com', settings: { payouts: { schedule: { interval: 'manual' } } } }, { idempotencyKey: 'persist-1' });
       await fetch(`${a.url}/_emulator/accounts/${acct.id}/onboarding`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'verified' }) });
       a.core.postLedger({ account: acct.id, amount: 777, currency: 'usd', type: 'adjustment', immediate: true });
       await fetch(`${a.url}/_emulator/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 3600 }) });
@@ -107,7 +108,7 @@ describe('persistence (stateFile)', () => {
         expect(again.payouts_enabled).toBe(true);
         expect(again.capabilities).toEqual({ transfers: 'active' });
         expect((await s2.balance.retrieve({}, { stripeAccount: acct.id })).available[0]?.amount).toBe(777);
-        const replay = await s2.accounts.create({ type: 'express', email: 'persist@example.com' }, { idempotencyKey: 'persist-1' });
+        const replay = await s2.accounts.create({ type: 'express', email: 'persist@example.com', settings: { payouts: { schedule: { interval: 'manual' } } } }, { idempotencyKey: 'persist-1' });
         expect(replay.id).toBe(acct.id);
         expect(replay.lastResponse.headers['idempotent-replayed']).toBe('true');
         expect(b.core.now()).toBeGreaterThanOrEqual(clockBefore);
