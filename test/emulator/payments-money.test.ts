@@ -185,6 +185,7 @@ describe('refunds with reverse_transfer and refund_application_fee', () => {
     const err = (await t.stripe.refunds.create({ charge: String(pi.latest_charge), amount: 1_001 }).catch((e: unknown) => e)) as Stripe.errors.StripeError;
     expect(err.statusCode).toBe(400);
     expect(err.param).toBe('amount');
+    expect(err.code).toBe('amount_too_large');
     expect(err.message).toBe('Refund amount ($10.01) is greater than unrefunded amount on charge ($10.00)');
     const ok = await t.stripe.refunds.create({ charge: String(pi.latest_charge) });
     expect(ok.amount).toBe(1_000);
@@ -215,6 +216,7 @@ describe('disputes', () => {
     expect(dispute.id).toMatch(/^du_/);
     expect(dispute.status).toBe('needs_response');
     expect(dispute.reason).toBe('fraudulent');
+    expect(dispute.payment_method_details).toEqual({ type: 'card', card: { brand: 'visa', case_type: 'chargeback', network: 'visa', network_reason_code: '10.4' } });
     expect(dispute.amount).toBe(10_000);
     expect(dispute.evidence_details.due_by).toBeGreaterThan(dispute.created);
     expect(dispute.balance_transactions).toHaveLength(1);
