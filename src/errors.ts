@@ -37,6 +37,9 @@ export interface ErrorDetails {
   // Listings
   listing_invalid: { fields: Record<string, string> };
 
+  // Buyers' details and their Stripe Customer
+  buyer_details_invalid: { fields: Record<string, string> };
+
   // Fee policies
   basis_points_out_of_range: Record<string, never>;
   fixed_fee_needs_currency: Record<string, never>;
