@@ -87,13 +87,14 @@ export function paymentVerdict(intent: Stripe.PaymentIntent): Omit<TransitionInp
   if (intent.status === 'canceled') return { to: 'canceled', reason: `payment canceled (${intent.cancellation_reason ?? 'no reason'})` };
   if (intent.status === 'requires_payment_method' && intent.last_payment_error) {
     const error = intent.last_payment_error;
-    return {
-      to: 'payment_failed',
-      reason: error.decline_code ?? error.code ?? null,
-      patch: { failure_code: error.decline_code ?? error.code ?? null, failure_message: error.message ?? 'The payment failed.' },
-    };
+    return { to: 'payment_failed', reason: error.decline_code ?? error.code ?? null, patch: declineOf(error) };
   }
   return null;
+}
+
+/** A declined attempt's code and message, as the order keeps them. */
+export function declineOf(error: Stripe.PaymentIntent.LastPaymentError): { failure_code: string | null; failure_message: string } {
+  return { failure_code: error.decline_code ?? error.code ?? null, failure_message: error.message ?? 'The payment failed.' };
 }
 
 // ---- What we send Stripe ----

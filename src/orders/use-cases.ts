@@ -201,7 +201,7 @@ async function settle(db: Kysely<Database>, stripe: Stripe, facts: PaymentFacts,
 }
 
 /**
- * The order failed and its stock is back on sale: the buyer must not be able to pay this session or
+ * A custom-flow order failed and its stock is back on sale: the buyer must not be able to pay its
  * intent afterwards. The order's status is the recorded intent and the keys come from its id, so
  * running this again (the failure's event is retried, or delivered twice) sends the same request.
  * A refusal (e.g. the buyer paid with another card a moment ago) is left to the events that
@@ -209,11 +209,10 @@ async function settle(db: Kysely<Database>, stripe: Stripe, facts: PaymentFacts,
  */
 export async function stopPaymentOfFailedOrder(db: Kysely<Database>, stripe: Stripe, orderId: string): Promise<void> {
   const order = await findOrder(db, orderId);
-  if (order?.status !== 'payment_failed') return;
+  // A hosted order fails only once its session has ended (see applyPayment): nothing to close.
+  if (order?.status !== 'payment_failed' || order.flow === 'hosted') return;
   try {
-    if (order.stripe_checkout_session_id !== null) {
-      await sendKeyed(() => stripe.checkout.sessions.expire(order.stripe_checkout_session_id!, undefined, { idempotencyKey: `order:${order.id}:expire` }));
-    } else if (order.stripe_payment_intent_id !== null) {
+    if (order.stripe_payment_intent_id !== null) {
       await sendKeyed(() => stripe.paymentIntents.cancel(order.stripe_payment_intent_id!, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` }));
     }
   } catch (error) {

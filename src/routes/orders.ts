@@ -122,6 +122,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       title: view.statusLabel,
       order: view,
       pending: order.status === 'pending',
+      // Refreshed while Stripe may still be confirming; not while a declined card waits for another.
+      refresh: order.status === 'pending' && order.failure_message === null && request.query.canceled === undefined,
       failed: order.status === 'payment_failed' || order.status === 'canceled',
       leftCheckout: request.query.canceled !== undefined && order.status === 'pending',
       continueUrl: order.status === 'pending' ? (order.flow === 'hosted' ? order.stripe_checkout_url : `/orders/${order.id}/pay`) : null,
