@@ -56,6 +56,11 @@ export interface TransitionInput {
   patch?: Partial<Pick<Order, 'failure_code' | 'failure_message' | 'paid_at'>>;
 }
 
+/** The buyer was charged, so the platform's fee was taken (a failed or canceled order took none). */
+export function wasCharged(status: OrderStatus): boolean {
+  return status === 'paid' || status === 'partially_refunded' || status === 'refunded';
+}
+
 /** Leaving `pending` for one of these gives the reserved stock back. */
 export function releasesStock(to: OrderStatus): boolean {
   return to === 'payment_failed' || to === 'canceled';

@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, DisputeStatus, Order } from '../db/schema.ts';
 import { found } from '../errors.ts';
+import { wasCharged } from './rules.ts';
 
 const COUNTED_REFUNDS = ['pending', 'requires_action', 'succeeded'] as const;
 
@@ -57,7 +58,7 @@ export function disputeWords(status: DisputeStatus): string {
 
 /** Pure: the seller's money on one order. */
 export function sellerOrderMoney(order: Order, facts: Facts): SellerOrderMoney {
-  const charged = ['paid', 'partially_refunded', 'refunded'].includes(order.status);
+  const charged = wasCharged(order.status);
   const disputeTaken = facts.disputes.reduce((n, d) => n + d.recovered, 0);
   const disputeReturned = facts.disputes.reduce((n, d) => n + d.repaid, 0);
   const initialNet = charged ? order.seller_net_amount ?? order.amount - order.application_fee_amount : null;
