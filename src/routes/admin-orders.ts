@@ -89,6 +89,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       disputes: page.disputes,
       events: page.events,
       refundable: page.refundable,
+      chargeback: page.chargeback,
       refundForm: {
         refundId: randomUUID(),
         amount: toDecimalString(page.left, order.currency),
