@@ -37,6 +37,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   refund_form_reused: fixed(422, 'This refund form was already used for a different refund. Reload the order and start again.'),
   order_not_refundable: { status: 422, message: ({ status }) => `This order is ${status.replace('_', ' ')}; only paid orders can be refunded.` },
   order_has_no_payment: fixed(422, 'This order has no Stripe payment to refund.'),
+  order_disputed: {
+    status: 422,
+    message: ({ status }) => `This payment was disputed (${status.replaceAll('_', ' ')}): Stripe does not refund a disputed payment; the dispute decides where the money goes.`,
+  },
   refund_exceeds_remaining: {
     status: 422,
     message: ({ left, orderAmount, currency }) => left <= 0
