@@ -21,6 +21,11 @@ import { isUuid } from '../ids.ts';
 
 export const QUANTITY_MAX = 100;
 
+/** The most a buyer can choose on a form: the stock left, never more than QUANTITY_MAX (unlimited stock: null). */
+export function quantityLimit(stock: number | null): number {
+  return stock === null ? QUANTITY_MAX : Math.max(1, Math.min(stock, QUANTITY_MAX));
+}
+
 const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['paid', 'payment_failed', 'canceled'],
   payment_failed: ['paid'],
