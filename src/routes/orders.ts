@@ -140,12 +140,14 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // --- the buyer's orders ---------------------------------------------------------------------
   app.get('/orders', async (request, reply) => {
-    const orders = (await listBuyerOrders(app.db, request.user.id)).map(orderView);
-    return render(request, reply, 'checkout/orders', { title: 'My orders', orders });
+    const all = (await listBuyerOrders(app.db, request.user.id)).map(orderView);
+    const ended = (o: (typeof all)[number]) => o.status === 'payment_failed' || o.status === 'canceled';
+    return render(request, reply, 'checkout/orders', { title: 'My orders', orders: all.filter((o) => !ended(o)), unpaid: all.filter(ended) });
   });
 
   app.get('/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const order = found(await findBuyerOrder(app.db, request.user.id, request.params.id));
-    return render(request, reply, 'checkout/receipt', { title: `Order ${order.id.slice(0, 8)}`, order: orderView(order) });
+    const view = orderView(order);
+    return render(request, reply, 'checkout/receipt', { title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`, order: view });
   });
 };
