@@ -20,7 +20,7 @@ import { drainInbox } from '../../src/webhooks/processor.ts';
 import { buildTestApp, createTestUser, loginAs, testConfig, type TestClient } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { signature } from '../helpers/webhooks.ts';
+import { makeEvent, signature } from '../helpers/webhooks.ts';
 
 export interface HeldEvent {
   id: string;
@@ -217,4 +217,24 @@ export function deliveryOrders<T>(events: readonly T[]): { name: string; events:
     { name: 'reversed', events: [...events].reverse() },
     ...SEEDS.map((seed) => ({ name: `shuffled (seed ${seed})`, events: shuffled(events, seed) })),
   ];
+}
+
+/** What a buyer does on Stripe's (the emulator's) hosted Checkout page: type a card, press Pay. */
+export async function payOnCheckoutPage(sessionUrl: string, cardNumber: string): Promise<void> {
+  const page = await fetch(sessionUrl);
+  const action = /<form method="post" action="([^"]+)"/.exec(await page.text())?.[1];
+  if (action === undefined) throw new Error(`no payment form at ${sessionUrl}`);
+  const response = await fetch(new URL(action, sessionUrl), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email: 'buyer@example.test', card_number: cardNumber }).toString(),
+  });
+  if (response.status >= 400) throw new Error(`paying on ${sessionUrl} → ${response.status}`);
+}
+
+/** A platform event we write ourselves (Stripe's shape, our signature), for a snapshot Stripe sent earlier. */
+export function craftedEvent(type: string, object: object, created: number): HeldEvent {
+  const event = makeEvent(type, object as Record<string, unknown>, { created });
+  return { id: event.id, type, endpoint: 'platform', payload: JSON.stringify(event) };
 }
