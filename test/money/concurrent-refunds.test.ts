@@ -29,17 +29,17 @@ async function allAtOnce<T>(orderId: string, waiters: number, submit: () => Prom
   try {
     await gate.query('begin');
     await gate.query('select id from orders where id = $1 for update', [orderId]);
-    const { rows: [{ pid }] } = await gate.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const pid = (await gate.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
     const submitted = submit();
     for (;;) {
       // Inside a transaction pg_stat_activity is a snapshot taken at first use: take a fresh one.
       await gate.query('select pg_stat_clear_snapshot()');
       // Waiting behind us, directly or behind another waiter for the same row.
-      const { rows: [{ n }] } = await gate.query<{ n: number }>(
+      const waiting = await gate.query<{ n: number }>(
         "select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> $1 and wait_event_type = 'Lock' and cardinality(pg_blocking_pids(pid)) > 0",
         [pid],
       );
-      if (n >= waiters) break;
+      if (waiting.rows[0]!.n >= waiters) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await gate.query('commit');

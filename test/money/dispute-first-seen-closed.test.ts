@@ -35,7 +35,8 @@ async function reversalsFor(transferId: string, disputeId: string) {
 async function transferIdOf(orderId: string, intentEvents: HeldEvent[]): Promise<string> {
   const order = await orderRow(w.db, orderId);
   if (order.stripe_transfer_id !== null) return order.stripe_transfer_id;
-  const charge = await w.stripe.charges.retrieve(JSON.parse(intentEvents.find((e) => e.type === 'charge.succeeded')!.payload).data.object.id);
+  const event = JSON.parse(intentEvents.find((e) => e.type === 'charge.succeeded')!.payload) as { data: { object: { id: string } } };
+  const charge = await w.stripe.charges.retrieve(event.data.object.id);
   return String(charge.transfer);
 }
 
