@@ -134,8 +134,9 @@ describe('CSRF on every admin POST route', () => {
       expect((await w.admin.post(url, body, { csrf: otherToken })).statusCode, `${url} another session's token`).toBe(403);
     }
     expect(await snapshot()).toBe(before);
-    // The same request with this session's own token goes through: the 403s were the CSRF check.
-    const control = await w.admin.post(`/admin/orders/${order.id}/refunds`, { refund_id: randomUUID(), amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on' });
+    // A refund form with this session's own token goes through (to its confirm step): the 403s were the CSRF check.
+    const undisputed = await createPaidOrder(w, seller, 5_000);
+    const control = await w.admin.post(`/admin/orders/${undisputed.id}/refunds`, { refund_id: randomUUID(), amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on' });
     expect(control.statusCode).toBe(200);
   });
 });
