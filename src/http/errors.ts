@@ -1,10 +1,11 @@
 // The one map from a use case's error code to an HTTP status and the words a person reads, and the
 // app's error and not-found pages. Routes that show an error beside a form ask `problemOf`; every
 // other DomainError reaches the error handler below and gets its page from the same map.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { isDomainError, type DomainError, type ErrorCode, type ErrorDetails } from '../errors.ts';
 import { formatMoney, MAXIMUM_AMOUNT } from '../money.ts';
 import { render } from './render.ts';
+import { textPatternMessage } from './schemas.ts';
 
 interface Entry<C extends ErrorCode> {
   status: number;
@@ -133,4 +134,13 @@ async function errorPage(request: FastifyRequest, reply: FastifyReply, status: n
     // The error page itself failed (e.g. the view engine): fall back to plain text.
     return reply.code(status).type('text/plain').send(message);
   }
+}
+
+/**
+ * Fastify's message for a request that fails its schema ("body/title must …"), with the field named
+ * and a control character called that rather than a quoted regular expression.
+ */
+export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  const parts = errors.map((error) => `${dataVar}${error.instancePath || ''} ${textPatternMessage(error) ?? error.message ?? 'is not valid'}`);
+  return new Error([...new Set(parts)].join(', '));
 }
