@@ -29,13 +29,11 @@ const CONTROLS_BUT_LINES = '\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-
 export const SINGLE_LINE_PATTERN = `^[^${CONTROLS}]*$`;
 /** Text that may span lines: tabs and line breaks, no other control character. */
 export const MULTILINE_PATTERN = `^[^${CONTROLS_BUT_LINES}]*$`;
-const NOT_BLANK_SINGLE_LINE_PATTERN = `^(?=[^${CONTROLS}]*\\S)[^${CONTROLS}]*$`;
 
 const CONTROLS_MESSAGE = 'must not contain control characters (such as U+0000)';
 const PATTERN_MESSAGES: ReadonlyMap<string, string> = new Map([
   [SINGLE_LINE_PATTERN, CONTROLS_MESSAGE],
   [MULTILINE_PATTERN, CONTROLS_MESSAGE],
-  [NOT_BLANK_SINGLE_LINE_PATTERN, 'must not be blank or contain control characters (such as U+0000)'],
 ]);
 
 /** What a failed `Text`/`MultilineText` pattern means, in words ("must not contain…"); undefined for other errors. */
@@ -45,10 +43,13 @@ export function textPatternMessage(error: { keyword: string; params?: unknown })
   return typeof pattern === 'string' ? PATTERN_MESSAGES.get(pattern) : undefined;
 }
 
-/** A single-line text field; `notBlank` also requires a non-space character. */
+/**
+ * A single-line text field; `notBlank` also requires a non-space character, as a second pattern of
+ * its own, so a blank field gets the field's usual message and a control character this one.
+ */
 export function Text(options: { maxLength: number; minLength?: number; notBlank?: boolean }) {
   const { notBlank, ...lengths } = options;
-  return Type.String({ ...lengths, pattern: notBlank === true ? NOT_BLANK_SINGLE_LINE_PATTERN : SINGLE_LINE_PATTERN });
+  return Type.String({ ...lengths, pattern: SINGLE_LINE_PATTERN, ...(notBlank === true ? { allOf: [{ pattern: '\\S' }] } : {}) });
 }
 
 /** A multi-line text field (a textarea). */

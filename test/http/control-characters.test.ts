@@ -82,7 +82,7 @@ describe('forms name the field and write nothing', () => {
     const email = 'nul-name@example.test';
     const response = await visitor.post('/signup', { email, password: 'plum-kettle-harbour-91', displayName: 'Ann\u0000Lee', role: 'buyer' });
     expect(response.statusCode).toBe(400);
-    expect(response.body).toMatch(/id="displayName-error">This field must not (be blank or )?contain control characters/);
+    expect(response.body).toMatch(/id="displayName-error">This field must not contain control characters/);
     expect(await database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()).toBeUndefined();
   });
 
@@ -91,7 +91,7 @@ describe('forms name the field and write nothing', () => {
     const valid = { title: 'Mug', description: 'Blue.\nGlazed.', price: '12.50', currency: 'usd', stock: '3', unlimited: 'off' };
     const badTitle = await client.post('/seller/listings', { ...valid, title: 'Mug\u0000' });
     expect(badTitle.statusCode).toBe(400);
-    expect(badTitle.body).toMatch(/id="title-error">This field must not (be blank or )?contain control characters/);
+    expect(badTitle.body).toMatch(/id="title-error">This field must not contain control characters/);
     const badDescription = await client.post('/seller/listings', { ...valid, description: 'Blue \u001b[31mred' });
     expect(badDescription.statusCode).toBe(400);
     expect(badDescription.body).toMatch(/id="description-error">This field must not contain control characters/);

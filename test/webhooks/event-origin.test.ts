@@ -4,6 +4,7 @@
 // Everything runs for real: the emulator delivers signed events to the app's two endpoints and the
 // worker's code processes them.
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
@@ -33,7 +34,7 @@ const metadataOf = (order: Order) => ({ order_id: order.id, seller_id: order.sel
 const orderStatus = async (id: string) => (await h.database.db.selectFrom('orders').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 const eventsAbout = async (objectId: string, type: string) => h.database.db.selectFrom('stripe_events')
   .select(['status', 'source', 'account', 'last_error', 'attempts'])
-  .where('type', '=', type).where(({ eb, ref }) => eb(ref('payload', '->').key('data').key('object').key('id') as never, '=', JSON.stringify(objectId) as never))
+  .where('type', '=', type).where(sql<string>`payload->'data'->'object'->>'id'`, '=', objectId)
   .execute();
 
 async function paidIntent(params: Stripe.PaymentIntentCreateParams, stripeAccount?: string): Promise<Stripe.PaymentIntent> {
