@@ -29,6 +29,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   order_too_large: { status: 422, message: ({ currency }) => `That is more than one payment can be (at most ${formatMoney(MAXIMUM_AMOUNT, currency)}); buy fewer.` },
   checkout_form_reused: fixed(409, 'This checkout form was already used. Go back to the listing and try again.'),
   order_not_awaiting_payment: fixed(409, 'This order is no longer waiting for payment.'),
+  too_many_pending_orders: {
+    status: 429,
+    message: ({ limit }) => `You already have ${limit} orders waiting for payment. Pay for one or cancel it (under My orders) before starting another. Nothing has been charged.`,
+  },
   checkout_started_too_late: fixed(409, 'This checkout was not started in time. Nothing has been charged; please start again.'),
   payment_refused: { status: 502, message: ({ reason }) => `The payment could not be started (${reason}). Nothing has been charged.` },
 

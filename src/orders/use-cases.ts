@@ -19,10 +19,10 @@ import { sendKeyed } from '../stripe/keyed.ts';
 import { applicationFeeFor } from './fees.ts';
 import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './sync.ts';
 import {
-  feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockListingForSale, ordersDueForReconciliation,
+  countPendingOrders, feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockBuyer, lockListingForSale, ordersDueForReconciliation,
   recordCheckoutSession, recordPaymentIntent, takeStock, transitionOrder,
 } from './queries.ts';
-import { checkoutIdempotencyKey, checkoutSessionParams, checkoutTooLate, paymentIntentParams, type TransitionSource } from './rules.ts';
+import { checkoutIdempotencyKey, checkoutSessionParams, checkoutTooLate, paymentIntentParams, PENDING_ORDERS_PER_BUYER, type TransitionSource } from './rules.ts';
 
 export interface PlaceOrderInput {
   buyerId: string;
@@ -35,7 +35,8 @@ export interface PlaceOrderInput {
 }
 
 /**
- * Creates the order in ONE transaction: lock the listing row, check that it is for sale and that
+ * Creates the order in ONE transaction: lock the buyer (their pending orders are counted one
+ * placement at a time, so parallel buys cannot pass the cap together), lock the listing row, check that it is for sale and that
  * its seller can take charges now, reserve stock (never below zero; unlimited skips it), price it
  * (amount, application fee from the fee policy) and insert it. The same form twice (the same
  * attempt id) gets the first order back: the unique attempt id serialises the two inserts, and the
@@ -46,6 +47,8 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
   if (existing !== undefined) return sameAttempt(existing, input);
   try {
     return await db.transaction().execute(async (trx) => {
+      await lockBuyer(trx, input.buyerId);
+      if (await countPendingOrders(trx, input.buyerId) >= PENDING_ORDERS_PER_BUYER) throw new DomainError('too_many_pending_orders', { limit: PENDING_ORDERS_PER_BUYER });
       const listing = await lockListingForSale(trx, input.listingId);
       if (listing === undefined || !listing.active || listing.billing_interval !== 'one_off') throw new DomainError('listing_not_for_sale');
       if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
@@ -179,6 +182,33 @@ async function cancelOrder(db: Kysely<Database>, orderId: string, reason: string
   await db.transaction().execute((trx) => transitionOrder(trx, orderId, { to: 'canceled', source: 'checkout', reason, patch: { failure_message: reason } }));
 }
 
+/**
+ * The buyer gives up an unpaid order and its stock goes back on sale at once. Stripe first (c):
+ * the session is expired or the intent canceled, with keys from the order's id, so nobody can pay
+ * for stock that is sold to someone else; then Stripe's answer is recorded like any other (d), so
+ * a payment that beat the cancel still makes the order paid. A draft with no payment object yet is
+ * canceled directly. Running it twice sends the same requests.
+ */
+export async function cancelPendingOrder(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<Order> {
+  const order = found(await findBuyerOrder(db, buyerId, orderId));
+  if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
+  if (order.stripe_checkout_session_id === null && order.stripe_payment_intent_id === null) {
+    await cancelOrder(db, order.id, 'Canceled by the buyer.');
+    return found(await findOrder(db, order.id));
+  }
+  try {
+    if (order.stripe_checkout_session_id !== null) {
+      await sendKeyed(() => stripe.checkout.sessions.expire(order.stripe_checkout_session_id!, undefined, { idempotencyKey: `order:${order.id}:expire` }));
+    } else {
+      await sendKeyed(() => stripe.paymentIntents.cancel(order.stripe_payment_intent_id!, { cancellation_reason: 'requested_by_customer' }, { idempotencyKey: `order:${order.id}:buyer-cancel` }));
+    }
+  } catch (error) {
+    // Refused: already paid, expired or canceled. What Stripe says now decides, below.
+    if (classifyStripeError(error)?.kind !== 'refused') throw error;
+  }
+  return syncOrderFromStripe(db, stripe, order, 'checkout');
+}
+
 /** The completion page: never trusts the redirect; asks Stripe about the buyer's order. */
 export async function completeOrder(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<Order> {
   return syncOrderFromStripe(db, stripe, found(await findBuyerOrder(db, buyerId, orderId)), 'completion_page');
@@ -251,8 +281,8 @@ async function reconcileOrder(db: Kysely<Database>, stripe: Stripe, order: Order
     }))).order;
   }
   if (order.flow === 'custom' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
-    // A Payment Element intent has no expiry of its own: one left unpaid for a day is given up. The
-    // order (pending, a day old) is the recorded intent and its id the key; if we stop after the
+    // A Payment Element intent has no expiry of its own: one left unpaid for its hold (30 minutes,
+    // CUSTOM_FLOW_HOLD_MS) is given up and its stock released. The order (pending, past its hold) is the recorded intent and its id the key; if we stop after the
     // cancel, the next run sends the same request and the intent's canceled event settles it anyway.
     const facts = await readOrderPayment(stripe, order);
     const after = facts === undefined ? order : await settle(db, stripe, facts, 'reconcile', order);

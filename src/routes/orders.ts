@@ -9,12 +9,12 @@ import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
-import { render } from '../http/render.ts';
-import { Csrf, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
+import { render, setFlash } from '../http/render.ts';
+import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
 import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX } from '../orders/rules.ts';
-import { buyWithCheckout, buyWithPaymentElement, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
+import { buyWithCheckout, buyWithPaymentElement, cancelPendingOrder, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
 import { orderView } from './order-view.ts';
 
 const ListingParams = Type.Object({ listingId: Uuid });
@@ -132,6 +132,13 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/orders', async (request, reply) => {
     const orders = (await listBuyerOrders(app.db, request.user.id)).map(orderView);
     return render(request, reply, 'checkout/orders', { title: 'My orders', orders });
+  });
+
+  // Give up an unpaid order: its stock goes back on sale at once (and frees a place under the cap).
+  app.post('/orders/:id/cancel', { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) => {
+    const order = await cancelPendingOrder(app.db, app.stripe, request.user.id, request.params.id);
+    setFlash(reply, order.status === 'canceled' ? 'success' : 'info', order.status === 'canceled' ? 'The order is canceled. Nothing has been charged.' : 'This order could not be canceled: its payment went through.');
+    return reply.redirect(`/orders/${order.id}`, 303);
   });
 
   app.get('/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
