@@ -28,6 +28,8 @@ export interface ErrorDetails {
   refund_form_reused: Record<string, never>;
   order_not_refundable: { status: OrderStatus };
   order_has_no_payment: Record<string, never>;
+  /** The payment was charged back (a dispute, not an inquiry): Stripe refuses to refund it. */
+  order_disputed: { status: string };
   refund_exceeds_remaining: { left: number; orderAmount: number; currency: string };
   refund_refused: { reason: string };
 
@@ -37,6 +39,9 @@ export interface ErrorDetails {
 
   // Listings
   listing_invalid: { fields: Record<string, string> };
+
+  // Buyers' details and their Stripe Customer
+  buyer_details_invalid: { fields: Record<string, string> };
 
   // Fee policies
   basis_points_out_of_range: Record<string, never>;

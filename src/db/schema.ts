@@ -405,6 +405,19 @@ export interface AdminSummariesTable {
   computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** The buyer's platform Stripe Customer (src/customers): the row is the intent, the id its result. */
+export interface BuyerCustomersTable {
+  buyer_id: string;
+  stripe_customer_id: ColumnType<string | null, string | null | undefined, string | null>;
+  requested_email: string;
+  requested_name: string;
+  requested_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  details_version: ColumnType<number, number | undefined, number>;
+  details_synced_version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -430,6 +443,7 @@ export interface Database {
   email_outbox: EmailOutboxTable;
   webhook_signature_failures: WebhookSignatureFailuresTable;
   admin_summaries: AdminSummariesTable;
+  buyer_customers: BuyerCustomersTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -448,3 +462,4 @@ export type RefundRow = Selectable<RefundsTable>;
 export type DisputeRow = Selectable<DisputesTable>;
 export type ListingImage = Selectable<ListingImagesTable>;
 export type EmailOutboxRow = Selectable<EmailOutboxTable>;
+export type BuyerCustomer = Selectable<BuyerCustomersTable>;

@@ -20,6 +20,7 @@ import { Csrf, CsrfOnlyBody, MultilineText, OnOff, Text, Type, Uuid, UuidOrEmpty
 import { formatMoney, toDecimalString } from '../money.ts';
 import { UUID_PATTERN } from '../ids.ts';
 import { listOrders } from '../orders/queries.ts';
+import { wasCharged } from '../orders/rules.ts';
 import { findRefund } from '../refunds/queries.ts';
 import { previewRefund, requestRefund, sendRefund, type RefundRequest } from '../refunds/use-cases.ts';
 import { sellerNames } from '../sellers/queries.ts';
@@ -82,7 +83,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (page.next !== null) next.set('before', cursorText(page.next));
     return render(request, reply, 'admin/orders', {
       ...form,
-      orders: page.rows.map((o) => ({ ...o, gross: formatMoney(o.amount, o.currency), fee: formatMoney(o.application_fee_amount, o.currency), refunded: formatMoney(o.amount_refunded, o.currency) })),
+      orders: page.rows.map((o) => ({ ...o, gross: formatMoney(o.amount, o.currency), fee: wasCharged(o.status) ? formatMoney(o.application_fee_amount, o.currency) : '—', refunded: formatMoney(o.amount_refunded, o.currency) })),
       nextPage: page.next !== null ? `/admin/orders?${next.toString()}` : null,
     });
   });
@@ -98,6 +99,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       disputes: page.disputes,
       events: page.events,
       refundable: page.refundable,
+      chargeback: page.chargeback,
       refundForm: {
         refundId: randomUUID(),
         amount: toDecimalString(page.left, order.currency),

@@ -5,8 +5,8 @@
 // - failure, processing and cancel payloads may be stale (the buyer may have paid with another
 //   card since), so the intent is re-read from Stripe, before the transaction, and what it says
 //   now is applied;
-// - an order that ends payment_failed has its session or intent closed at Stripe afterwards, so
-//   the stock released can never be paid for twice.
+// - a custom-flow order that ends payment_failed has its intent closed at Stripe afterwards, so
+//   the stock released can never be paid for twice (a hosted order waits for its session to end).
 // Only the platform account's own events count (`origin`): a connected account can create objects
 // in its own account carrying any order id in their metadata. And an object the order did not make
 // (another amount, currency, destination or id than recorded) is refused: its event is ignored,
