@@ -24,7 +24,7 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   seller_cannot_take_payments: fixed(409, 'This seller cannot accept payments right now, so this listing cannot be bought. Nothing has been charged.'),
   sold_out: {
     status: 409,
-    message: ({ left, asked }) => left === 0 ? 'Sold out: this listing has no stock left.' : `Sold out: only ${left} left, fewer than the ${asked} you asked for.`,
+    message: ({ left, asked }) => left === 0 ? 'Sold out: this listing has no stock left.' : `Not enough stock: only ${left} left, fewer than the ${asked} you asked for. Choose ${left === 1 ? '1' : `at most ${left}`} and try again.`,
   },
   order_too_large: { status: 422, message: ({ currency }) => `That is more than one payment can be (at most ${formatMoney(MAXIMUM_AMOUNT, currency)}); buy fewer.` },
   checkout_form_reused: fixed(409, 'This checkout form was already used. Go back to the listing and try again.'),
