@@ -150,7 +150,11 @@ export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.C
   };
 }
 
-export function paymentIntentParams(order: Order): Stripe.PaymentIntentCreateParams {
+/**
+ * The custom flow's intent. With the buyer's Customer (`customerId`, given when the order asks to
+ * save the card) the card is kept for later, off-session use once the payment succeeds.
+ */
+export function paymentIntentParams(order: Order, customerId?: string): Stripe.PaymentIntentCreateParams {
   return {
     amount: order.amount,
     currency: order.currency,
@@ -158,5 +162,22 @@ export function paymentIntentParams(order: Order): Stripe.PaymentIntentCreatePar
     ...destinationCharge(order),
     receipt_email: order.buyer_email,
     description: `Order ${order.id}`,
+    ...(customerId !== undefined && order.save_payment_method ? { customer: customerId, setup_future_usage: 'off_session' as const } : {}),
+  };
+}
+
+/**
+ * One-click: the same destination charge, paid on-session with the buyer's saved card and
+ * confirmed at once. If the bank asks for authentication, Stripe sends the buyer to the challenge
+ * and then to `returnUrl` (the completion page, which asks Stripe what happened).
+ */
+export function savedCardIntentParams(order: Order, customerId: string, publicUrl: string): Stripe.PaymentIntentCreateParams {
+  if (order.payment_method_id === null) throw new Error(`order ${order.id} names no saved card`);
+  return {
+    ...paymentIntentParams(order),
+    customer: customerId,
+    payment_method: order.payment_method_id,
+    confirm: true,
+    return_url: `${publicUrl}/orders/${order.id}/complete`,
   };
 }

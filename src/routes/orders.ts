@@ -14,6 +14,7 @@ import { Csrf, IdParams, Type, Uuid } from '../http/schemas.ts';
 import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX } from '../orders/rules.ts';
+import { buyWithSavedCard } from '../orders/saved-card.ts';
 import { buyWithCheckout, buyWithPaymentElement, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
 import { orderView } from './order-view.ts';
 
@@ -21,6 +22,12 @@ const ListingParams = Type.Object({ listingId: Uuid });
 const BuyBody = Type.Object({
   quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
   attempt: Uuid,
+  ...Csrf,
+});
+const SavedCardBody = Type.Object({
+  quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
+  attempt: Uuid,
+  payment_method: Type.String({ pattern: '^pm_[A-Za-z0-9_]{1,100}$' }),
   ...Csrf,
 });
 const CompleteQuery = Type.Object({
@@ -75,6 +82,24 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   });
 
+  // --- one-click with a saved card --------------------------------------------------------------
+  app.post('/checkout/:listingId/saved-card', {
+    schema: { params: ListingParams, body: SavedCardBody },
+    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+  }, async (request, reply) => {
+    const { listingId } = request.params;
+    try {
+      const { redirectUrl } = await buyWithSavedCard(app.db, app.stripe, {
+        buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt,
+        paymentMethodId: request.body.payment_method, publicUrl: app.config.publicUrl,
+      });
+      return reply.redirect(redirectUrl, 303);
+    } catch (error) {
+      if (problemOf(error).code === 'not_found') throw error;
+      return refused(request, reply, error, listingId);
+    }
+  });
+
   // --- custom flow (PaymentIntent + Payment Element) -------------------------------------------
   app.get('/checkout/:listingId/pay', { schema: { params: ListingParams } }, async (request, reply) => {
     const listing = found(await findPublicListing(app.db, request.params.listingId));
@@ -124,7 +149,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       pending: order.status === 'pending',
       failed: order.status === 'payment_failed' || order.status === 'canceled',
       leftCheckout: request.query.canceled !== undefined && order.status === 'pending',
-      continueUrl: order.status === 'pending' ? (order.flow === 'hosted' ? order.stripe_checkout_url : `/orders/${order.id}/pay`) : null,
+      continueUrl: order.status !== 'pending' ? null : order.flow === 'hosted' ? order.stripe_checkout_url : order.flow === 'custom' ? `/orders/${order.id}/pay` : null,
     });
   });
 
