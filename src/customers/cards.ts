@@ -68,7 +68,7 @@ export async function removeCard(db: Kysely<Database>, stripe: Stripe, buyerId: 
 
 /** "Add a card on this site": the attempt, then its SetupIntent (for the Payment Element). */
 export async function startElementSetup(db: Kysely<Database>, stripe: Stripe, input: { buyerId: string; setupId: string }): Promise<CardSetup> {
-  const setup = await beginSetup(db, stripe, input.buyerId, input.setupId, 'element');
+  const setup = await beginSetup(db, input.buyerId, input.setupId, 'element');
   if (setup.stripe_setup_intent_id !== null) return setup;
   const customerId = await ensureBuyerCustomer(db, stripe, input.buyerId);
   const intent = await whileStripeAnswers(() => sendKeyed(() => stripe.setupIntents.create(setupIntentParams(customerId, setup.id, input.buyerId), {
@@ -81,7 +81,7 @@ export async function startElementSetup(db: Kysely<Database>, stripe: Stripe, in
 export async function startCheckoutSetup(
   db: Kysely<Database>, stripe: Stripe, input: { buyerId: string; setupId: string; publicUrl: string; currency: string },
 ): Promise<string> {
-  const setup = await beginSetup(db, stripe, input.buyerId, input.setupId, 'checkout');
+  const setup = await beginSetup(db, input.buyerId, input.setupId, 'checkout');
   if (setup.checkout_url !== null) return setup.checkout_url;
   const customerId = await ensureBuyerCustomer(db, stripe, input.buyerId);
   const session = await whileStripeAnswers(() => sendKeyed(() => stripe.checkout.sessions.create(
@@ -93,8 +93,7 @@ export async function startCheckoutSetup(
   return saved.checkout_url ?? session.url;
 }
 
-async function beginSetup(db: Kysely<Database>, stripe: Stripe, buyerId: string, setupId: string, flow: CardSetup['flow']): Promise<CardSetup> {
-  await ensureBuyerCustomer(db, stripe, buyerId);
+async function beginSetup(db: Kysely<Database>, buyerId: string, setupId: string, flow: CardSetup['flow']): Promise<CardSetup> {
   const setup = await db.transaction().execute((trx) => recordCardSetup(trx, { id: setupId, buyerId, flow }));
   // The same nonce from another buyer or for the other flow is a reused form, not this attempt.
   if (setup.buyer_id !== buyerId || setup.flow !== flow) throw new DomainError('not_found');
