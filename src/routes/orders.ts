@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
+import { buyerCards } from '../customers/cards.ts';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
@@ -17,11 +18,19 @@ import { QUANTITY_MAX } from '../orders/rules.ts';
 import { buyWithSavedCard } from '../orders/saved-card.ts';
 import { buyWithCheckout, buyWithPaymentElement, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
 import { orderView } from './order-view.ts';
+import { cardView } from './card-view.ts';
 
 const ListingParams = Type.Object({ listingId: Uuid });
 const BuyBody = Type.Object({
   quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
   attempt: Uuid,
+  ...Csrf,
+});
+const PayStartBody = Type.Object({
+  quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
+  attempt: Uuid,
+  /** "Save this card for next time" (the custom flow's setup_future_usage). */
+  save_card: Type.Optional(Type.Literal('on')),
   ...Csrf,
 });
 const SavedCardBody = Type.Object({
@@ -103,17 +112,20 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // --- custom flow (PaymentIntent + Payment Element) -------------------------------------------
   app.get('/checkout/:listingId/pay', { schema: { params: ListingParams } }, async (request, reply) => {
     const listing = found(await findPublicListing(app.db, request.params.listingId));
-    return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax: QUANTITY_MAX });
+    // A returning buyer's saved cards: pay at once with one instead of typing a card.
+    const savedCards = (await buyerCards(app.db, request.user.id)).map(cardView);
+    return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax: QUANTITY_MAX, savedCards });
   });
 
   app.post('/checkout/:listingId/pay', {
-    schema: { params: ListingParams, body: BuyBody },
+    schema: { params: ListingParams, body: PayStartBody },
     config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
   }, async (request, reply) => {
     const { listingId } = request.params;
     try {
       const order = await buyWithPaymentElement(app.db, app.stripe, {
         buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt,
+        savePaymentMethod: request.body.save_card === 'on',
       });
       return reply.redirect(`/orders/${order.id}/pay`, 303);
     } catch (error) {

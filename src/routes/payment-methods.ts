@@ -6,11 +6,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { buyerCards, finishCardSetup, openElementSetup, removeCard, setDefaultCard, startCheckoutSetup, startElementSetup } from '../customers/cards.ts';
-import { cardExpiry, cardLabel } from '../customers/rules.ts';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render, setFlash } from '../http/render.ts';
 import { Csrf, IdParams, Type, Uuid } from '../http/schemas.ts';
+import { cardView } from './card-view.ts';
 import { stripeJsSettings } from './orders.ts';
 
 /** A Stripe PaymentMethod id: nothing else can reach a query or Stripe. */
@@ -26,12 +26,6 @@ const DoneQuery = Type.Object({
   redirect_status: Type.Optional(Type.String({ maxLength: 32, pattern: '^[a-z_]*$' })),
   session_id: Type.Optional(Type.String({ maxLength: 255, pattern: '^[A-Za-z0-9_]*$' })),
 });
-
-/** What a card looks like on our pages: never more than brand, last 4 and expiry. */
-export function cardView(card: { id: string; brand: string; last4: string; exp_month: number; exp_year: number; is_default?: boolean }) {
-  const expiry = cardExpiry(card);
-  return { id: card.id, label: cardLabel(card), last4: card.last4, expiry: expiry.text, expired: expiry.expired, isDefault: card.is_default === true };
-}
 
 export const paymentMethodRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const stripeJs = stripeJsSettings(app.config, app.stripe);

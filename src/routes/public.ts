@@ -7,7 +7,7 @@ import { render } from '../http/render.ts';
 import { IdParams, Type, Uuid } from '../http/schemas.ts';
 import { galleryOf, withCovers } from '../images/use-cases.ts';
 import { catalogue, findPublicListing, findPublicSeller } from '../listings/queries.ts';
-import { cardView } from './payment-methods.ts';
+import { cardView } from './card-view.ts';
 
 const CatalogueQuery = Type.Object({ after: Type.Optional(Uuid) });
 
