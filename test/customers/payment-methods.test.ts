@@ -3,7 +3,7 @@
 // choose the default, remove after a confirmation; errors in plain words.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp } from '../helpers/app.ts';
+import { buildTestApp, TEST_PASSWORD } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
 import { signIn } from '../orders/helpers.ts';
@@ -136,5 +136,24 @@ describe('default and removal', () => {
     expect(await listedCards(buyer.client)).toEqual([]);
     const after = await database.db.selectFrom('buyer_customers').select('default_payment_method_id').where('buyer_id', '=', buyer.userId).executeTakeFirstOrThrow();
     expect(after.default_payment_method_id).toBeNull();
+  });
+});
+
+describe('the buyer changes their name or email', () => {
+  it('with the current password: saved here and on the buyer\'s Stripe Customer (customers.update)', async () => {
+    const buyer = await signIn(app, 'buyer');
+    await addCard(buyer.client, '4242424242424242');
+    const customerId = await customerOf(buyer.userId);
+    const email = `new-${buyer.userId.slice(0, 8)}@example.test`;
+
+    const wrong = await buyer.client.post('/account/details', { email, displayName: 'New Name', password: 'not-my-password' });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.body).toContain('That is not your current password.');
+    expect(await emulator.stripe.customers.retrieve(customerId)).toMatchObject({ email: buyer.email });
+
+    const saved = await buyer.client.post('/account/details', { email, displayName: 'New Name', password: TEST_PASSWORD });
+    expect(saved.statusCode).toBe(303);
+    expect(await emulator.stripe.customers.retrieve(customerId)).toMatchObject({ email, name: 'New Name' });
+    expect((await buyer.client.get('/account')).body).toContain(email);
   });
 });

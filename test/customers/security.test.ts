@@ -36,7 +36,7 @@ afterAll(async () => {
   await database?.close();
 });
 
-const pages = () => ['/account/payment-methods', `/account/payment-methods/${pm}/remove`, `/account/payment-methods/setups/${setupId}`, `/account/payment-methods/setups/${setupId}/done`];
+const pages = () => ['/account/details', '/account/payment-methods', `/account/payment-methods/${pm}/remove`, `/account/payment-methods/setups/${setupId}`, `/account/payment-methods/setups/${setupId}/done`];
 /** The owner's own pages and actions; only the owner may reach them. */
 const ownedPages = () => [`/account/payment-methods/${pm}/remove`, `/account/payment-methods/setups/${setupId}`, `/account/payment-methods/setups/${setupId}/done`];
 const actions = (): { url: string; body: Record<string, string> }[] => [
@@ -45,6 +45,7 @@ const actions = (): { url: string; body: Record<string, string> }[] => [
   { url: '/account/payment-methods/setups', body: { attempt: randomUUID(), flow: 'element' } },
   { url: '/account/payment-methods/setups', body: { attempt: randomUUID(), flow: 'checkout' } },
   { url: `/checkout/${listingId}/saved-card`, body: { quantity: '1', attempt: randomUUID(), payment_method: pm } },
+  { url: '/account/details', body: { email: 'taken-over@example.test', displayName: 'Taken Over', password: 'whatever-password' } },
 ];
 
 async function snapshot() {
@@ -52,6 +53,7 @@ async function snapshot() {
   const emulatorPosts = (await emulator.control<{ data: { method: string }[] }>('GET', '/_emulator/requests')).data.filter((r) => r.method === 'POST').length;
   return JSON.stringify({
     cards: await db.selectFrom('buyer_payment_methods').select(['id', 'status']).orderBy('id').execute(),
+    owner: await db.selectFrom('users').select(['id', 'email', 'display_name']).where('id', '=', owner.userId).execute(),
     defaults: await db.selectFrom('buyer_customers').select(['buyer_id', 'default_payment_method_id', 'stripe_customer_id']).orderBy('buyer_id').execute(),
     setups: await db.selectFrom('card_setups').select('id').orderBy('id').execute(),
     orders: await db.selectFrom('orders').select('id').orderBy('id').execute(),
