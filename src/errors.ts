@@ -27,6 +27,8 @@ export interface ErrorDetails {
   refund_form_reused: Record<string, never>;
   order_not_refundable: { status: OrderStatus };
   order_has_no_payment: Record<string, never>;
+  /** The payment was charged back (a dispute, not an inquiry): Stripe refuses to refund it. */
+  order_disputed: { status: string };
   refund_exceeds_remaining: { left: number; orderAmount: number; currency: string };
   refund_refused: { reason: string };
 

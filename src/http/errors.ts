@@ -23,7 +23,7 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   seller_cannot_take_payments: fixed(409, 'This seller cannot accept payments right now, so this listing cannot be bought. Nothing has been charged.'),
   sold_out: {
     status: 409,
-    message: ({ left, asked }) => left === 0 ? 'Sold out: this listing has no stock left.' : `Sold out: only ${left} left, fewer than the ${asked} you asked for.`,
+    message: ({ left, asked }) => left === 0 ? 'Sold out: this listing has no stock left.' : `Not enough stock: only ${left} left, fewer than the ${asked} you asked for. Choose ${left === 1 ? '1' : `at most ${left}`} and try again.`,
   },
   order_too_large: { status: 422, message: ({ currency }) => `That is more than one payment can be (at most ${formatMoney(MAXIMUM_AMOUNT, currency)}); buy fewer.` },
   checkout_form_reused: fixed(409, 'This checkout form was already used. Go back to the listing and try again.'),
@@ -37,6 +37,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   refund_form_reused: fixed(422, 'This refund form was already used for a different refund. Reload the order and start again.'),
   order_not_refundable: { status: 422, message: ({ status }) => `This order is ${status.replace('_', ' ')}; only paid orders can be refunded.` },
   order_has_no_payment: fixed(422, 'This order has no Stripe payment to refund.'),
+  order_disputed: {
+    status: 422,
+    message: ({ status }) => `This payment was disputed (${status.replaceAll('_', ' ')}): Stripe does not refund a disputed payment; the dispute decides where the money goes.`,
+  },
   refund_exceeds_remaining: {
     status: 422,
     message: ({ left, orderAmount, currency }) => left <= 0

@@ -21,6 +21,11 @@ import { isUuid } from '../ids.ts';
 
 export const QUANTITY_MAX = 100;
 
+/** The most a buyer can choose on a form: the stock left, never more than QUANTITY_MAX (unlimited stock: null). */
+export function quantityLimit(stock: number | null): number {
+  return stock === null ? QUANTITY_MAX : Math.max(1, Math.min(stock, QUANTITY_MAX));
+}
+
 const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['paid', 'payment_failed', 'canceled'],
   payment_failed: ['paid'],
@@ -56,6 +61,11 @@ export interface TransitionInput {
   patch?: Partial<Pick<Order, 'failure_code' | 'failure_message' | 'paid_at'>>;
 }
 
+/** The buyer was charged, so the platform's fee was taken (a failed or canceled order took none). */
+export function wasCharged(status: OrderStatus): boolean {
+  return status === 'paid' || status === 'partially_refunded' || status === 'refunded';
+}
+
 /** Leaving `pending` for one of these gives the reserved stock back. */
 export function releasesStock(to: OrderStatus): boolean {
   return to === 'payment_failed' || to === 'canceled';
@@ -87,13 +97,28 @@ export function paymentVerdict(intent: Stripe.PaymentIntent): Omit<TransitionInp
   if (intent.status === 'canceled') return { to: 'canceled', reason: `payment canceled (${intent.cancellation_reason ?? 'no reason'})` };
   if (intent.status === 'requires_payment_method' && intent.last_payment_error) {
     const error = intent.last_payment_error;
-    return {
-      to: 'payment_failed',
-      reason: error.decline_code ?? error.code ?? null,
-      patch: { failure_code: error.decline_code ?? error.code ?? null, failure_message: error.message ?? 'The payment failed.' },
-    };
+    return { to: 'payment_failed', reason: error.decline_code ?? error.code ?? null, patch: declineOf(error) };
   }
   return null;
+}
+
+/** Stripe's messages that are written for developers ("…provide payment_method_data…"), in words for buyers. */
+const BUYER_WORDS: Record<string, string> = {
+  payment_intent_authentication_failure: 'Your bank could not confirm this payment: the 3D Secure check was not completed. Nothing was charged. Try again, or use another card.',
+};
+const GENERIC_FAILURE = 'The payment did not go through. Nothing was charged. Try again, or use another card.';
+
+/**
+ * A declined attempt's code and message, as the order keeps them and the buyer reads them. Card
+ * declines keep Stripe's own message (written for cardholders: "Your card was declined."); a
+ * message that talks about Stripe's objects is replaced.
+ */
+export function declineOf(error: Stripe.PaymentIntent.LastPaymentError): { failure_code: string | null; failure_message: string } {
+  const code = error.decline_code ?? error.code ?? null;
+  const known = code === null ? undefined : BUYER_WORDS[code];
+  const stripeWords = error.message ?? '';
+  const forDevelopers = stripeWords === '' || /PaymentIntent|PaymentMethod|payment_method|_data\b|API/.test(stripeWords);
+  return { failure_code: code, failure_message: known ?? (forDevelopers ? GENERIC_FAILURE : stripeWords) };
 }
 
 // ---- What we send Stripe ----

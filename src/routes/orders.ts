@@ -11,12 +11,12 @@ import { buyerCards } from '../customers/cards.ts';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
-import { Csrf, IdParams, Type, Uuid } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, IdParams, Type, Uuid } from '../http/schemas.ts';
 import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
-import { QUANTITY_MAX } from '../orders/rules.ts';
+import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
 import { buyWithSavedCard } from '../orders/saved-card.ts';
-import { buyWithCheckout, buyWithPaymentElement, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
+import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
 import { orderView } from './order-view.ts';
 import { cardView } from './card-view.ts';
 
@@ -39,6 +39,7 @@ const SavedCardBody = Type.Object({
   payment_method: Type.String({ pattern: '^pm_[A-Za-z0-9_]{1,100}$' }),
   ...Csrf,
 });
+const StartQuery = Type.Object({ quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: QUANTITY_MAX })) });
 const CompleteQuery = Type.Object({
   // Shown by Stripe's redirect; never trusted: the order's own Stripe ids are what we ask about.
   session_id: Type.Optional(Type.String({ maxLength: 255 })),
@@ -110,11 +111,13 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   // --- custom flow (PaymentIntent + Payment Element) -------------------------------------------
-  app.get('/checkout/:listingId/pay', { schema: { params: ListingParams } }, async (request, reply) => {
+  app.get('/checkout/:listingId/pay', { schema: { params: ListingParams, querystring: StartQuery } }, async (request, reply) => {
     const listing = found(await findPublicListing(app.db, request.params.listingId));
+    const quantityMax = quantityLimit(listing.stock);
+    const quantity = Math.min(request.query.quantity ?? 1, quantityMax);
     // A returning buyer's saved cards: pay at once with one instead of typing a card.
     const savedCards = (await buyerCards(app.db, request.user.id)).map(cardView);
-    return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax: QUANTITY_MAX, savedCards });
+    return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax, quantity, savedCards });
   });
 
   app.post('/checkout/:listingId/pay', {
@@ -153,26 +156,35 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // --- completion: never trusts the redirect --------------------------------------------------
   app.get('/orders/:id/complete', { schema: { params: IdParams, querystring: CompleteQuery } }, async (request, reply) => {
-    const order = await completeOrder(app.db, app.stripe, request.user.id, request.params.id);
+    const order = await completeOrder(app.db, app.stripe, request.user.id, request.params.id, { leftCheckout: request.query.canceled !== undefined });
     const view = orderView(order);
     return render(request, reply, 'checkout/complete', {
       title: view.statusLabel,
       order: view,
       pending: order.status === 'pending',
+      // Refreshed while Stripe may still be confirming; not while a declined card waits for another.
+      refresh: order.status === 'pending' && order.failure_message === null && request.query.canceled === undefined,
       failed: order.status === 'payment_failed' || order.status === 'canceled',
       leftCheckout: request.query.canceled !== undefined && order.status === 'pending',
       continueUrl: order.status !== 'pending' ? null : order.flow === 'hosted' ? order.stripe_checkout_url : order.flow === 'custom' ? `/orders/${order.id}/pay` : null,
     });
   });
 
+  app.post('/orders/:id/cancel', { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) => {
+    const order = await cancelOrderByBuyer(app.db, app.stripe, request.user.id, request.params.id);
+    return reply.redirect(`/orders/${order.id}/complete`, 303);
+  });
+
   // --- the buyer's orders ---------------------------------------------------------------------
   app.get('/orders', async (request, reply) => {
-    const orders = (await listBuyerOrders(app.db, request.user.id)).map(orderView);
-    return render(request, reply, 'checkout/orders', { title: 'My orders', orders });
+    const all = (await listBuyerOrders(app.db, request.user.id)).map(orderView);
+    const ended = (o: (typeof all)[number]) => o.status === 'payment_failed' || o.status === 'canceled';
+    return render(request, reply, 'checkout/orders', { title: 'My orders', orders: all.filter((o) => !ended(o)), unpaid: all.filter(ended) });
   });
 
   app.get('/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const order = found(await findBuyerOrder(app.db, request.user.id, request.params.id));
-    return render(request, reply, 'checkout/receipt', { title: `Order ${order.id.slice(0, 8)}`, order: orderView(order) });
+    const view = orderView(order);
+    return render(request, reply, 'checkout/receipt', { title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`, order: view });
   });
 };

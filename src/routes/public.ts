@@ -7,6 +7,7 @@ import { render } from '../http/render.ts';
 import { IdParams, Type, Uuid } from '../http/schemas.ts';
 import { galleryOf, withCovers } from '../images/use-cases.ts';
 import { catalogue, findPublicListing, findPublicSeller } from '../listings/queries.ts';
+import { quantityLimit } from '../orders/rules.ts';
 import { cardView } from './card-view.ts';
 
 const CatalogueQuery = Type.Object({ after: Type.Optional(Uuid) });
@@ -25,7 +26,9 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // A signed-in buyer's saved cards become one-click buttons ("Buy with Visa •••• 4242").
     const savedCards = request.auth?.user.role === 'buyer' ? (await buyerCards(app.db, request.auth.user.id)).map(cardView) : [];
     // `attempt`: a fresh id per rendered buy form, so a double submit of it is one order (issue 6).
-    return render(request, reply, 'public/listing', { title: listing.title, listing, gallery: await galleryOf(app.db, listing), attempt: randomUUID(), savedCards });
+    return render(request, reply, 'public/listing', {
+      title: listing.title, listing, gallery: await galleryOf(app.db, listing), attempt: randomUUID(), quantityMax: quantityLimit(listing.stock), savedCards,
+    });
   });
 
   app.get('/sellers/:id', { schema: { params: IdParams } }, async (request, reply) => {

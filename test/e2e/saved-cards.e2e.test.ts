@@ -143,7 +143,8 @@ describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase
       await screenshot(page, 'saved-cards-3-remove-confirm');
       await page.getByTestId('confirm-remove').click();
       await visible(page.getByText('Card removed.'));
-      expect(await page.locator('[data-testid="card"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-last4')))).toEqual(['3155']);
+      const rows = await page.locator('[data-testid="card"]').all();
+      expect(await Promise.all(rows.map((row) => row.getAttribute('data-last4')))).toEqual(['3155']);
       await screenshot(page, 'saved-cards-3-removed');
 
       // 0341 saves fine; its one-click purchase is declined.
