@@ -68,6 +68,10 @@ export function paymentFailureMessage(error: { code?: string | null; decline_cod
       return 'Your bank could not confirm it was you, so nothing was charged. Try again, or use another card.';
     case 'expired_card':
       return 'This card has expired, so nothing was charged. Use another card.';
+    case 'generic_decline':
+    case 'card_declined':
+    case 'do_not_honor':
+      return 'Your bank declined the payment with this card. Nothing was charged, and the item is still available. Try another card.';
     default:
       return `Your bank declined the payment${error?.message ? ` (${error.message.replace(/\.$/, '')})` : ''}. Nothing was charged. Try another card.`;
   }

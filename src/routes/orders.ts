@@ -73,7 +73,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** Why this cannot be bought, on its own page (the listing stays one click away). */
   const refused = (request: FastifyRequest, reply: FastifyReply, error: unknown, listingId?: string) => {
     const problem = problemOf(error);
-    return render(request, reply, 'checkout/refused', { title: 'Cannot buy this', message: problem.message, listingId }, problem.status);
+    const title = problem.code === 'card_declined' ? 'Payment declined' : 'Cannot buy this';
+    return render(request, reply, 'checkout/refused', { title, message: problem.message, listingId }, problem.status);
   };
 
   // --- hosted Checkout ------------------------------------------------------------------------
