@@ -101,7 +101,6 @@ export function setupSessionParams(customerId: string, setupId: string, buyerId:
     currency,
     setup_intent_data: { metadata: { card_setup_id: setupId, buyer_id: buyerId }, description: 'Save a card for later purchases' },
     metadata: { card_setup_id: setupId, buyer_id: buyerId },
-    client_reference_id: setupId,
     success_url: `${publicUrl}/account/payment-methods/setups/${setupId}/done?session_id={CHECKOUT_SESSION_ID}`,
     cancel_url: `${publicUrl}/account/payment-methods?canceled=1`,
   };

@@ -157,7 +157,12 @@ function destinationCharge(order: Order) {
   };
 }
 
-export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.Checkout.SessionCreateParams {
+/**
+ * Hosted Checkout. With the buyer's Customer (`customerId`, given when the order asks to save the
+ * card) the session pays as that Customer and the card is saved for later, off-session use.
+ */
+export function checkoutSessionParams(order: Order, publicUrl: string, customerId?: string): Stripe.Checkout.SessionCreateParams {
+  const saving = customerId !== undefined && order.save_payment_method;
   return {
     mode: 'payment',
     ui_mode: 'hosted_page',
@@ -165,10 +170,11 @@ export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.C
       quantity: order.quantity,
       price_data: { currency: order.currency, unit_amount: order.unit_amount, product_data: { name: order.title } },
     }],
-    payment_intent_data: { ...destinationCharge(order), description: `Order ${order.id}` },
+    payment_intent_data: { ...destinationCharge(order), description: `Order ${order.id}`, ...(saving ? { setup_future_usage: 'off_session' as const } : {}) },
     metadata: metadataFor(order),
     client_reference_id: order.id,
-    customer_email: order.buyer_email,
+    // Stripe takes one or the other: the Customer carries the buyer's email.
+    ...(saving ? { customer: customerId } : { customer_email: order.buyer_email }),
     success_url: `${publicUrl}/orders/${order.id}/complete?session_id={CHECKOUT_SESSION_ID}`,
     cancel_url: `${publicUrl}/orders/${order.id}/complete?canceled=1`,
     expires_at: checkoutExpiresAt(order),

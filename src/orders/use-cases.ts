@@ -126,7 +126,9 @@ export async function buyWithCheckout(
   }
   let session: Stripe.Checkout.Session;
   try {
-    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+    // "Save my card": Checkout pays as the buyer's one Customer and keeps the card for next time.
+    const customerId = order.save_payment_method ? await ensureBuyerCustomer(db, stripe, order.buyer_id) : undefined;
+    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl, customerId), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
   } catch (error) {
     return refusedToStart(db, order, error);
   }

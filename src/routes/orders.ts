@@ -24,12 +24,7 @@ const ListingParams = Type.Object({ listingId: Uuid });
 const BuyBody = Type.Object({
   quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
   attempt: Uuid,
-  ...Csrf,
-});
-const PayStartBody = Type.Object({
-  quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
-  attempt: Uuid,
-  /** "Save this card for next time" (the custom flow's setup_future_usage). */
+  /** "Save my card for next time" (hosted Checkout: the buyer's Customer and setup_future_usage). */
   save_card: Type.Optional(Type.Literal('on')),
   ...Csrf,
 });
@@ -86,6 +81,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
         buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt, publicUrl: app.config.publicUrl,
+        savePaymentMethod: request.body.save_card === 'on',
       });
       return reply.redirect(redirectUrl, 303);
     } catch (error) {
@@ -122,7 +118,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/checkout/:listingId/pay', {
-    schema: { params: ListingParams, body: PayStartBody },
+    schema: { params: ListingParams, body: BuyBody },
     config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
   }, async (request, reply) => {
     const { listingId } = request.params;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, TEST_PASSWORD } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { signIn } from '../orders/helpers.ts';
+import { answerChallenge, localPath, payOnCheckoutPage, signIn } from '../orders/helpers.ts';
 import { addCard, confirmSetupWithCard, listedCards, openCardSetup } from './helpers.ts';
 
 let database: TestDatabase;
@@ -155,5 +155,36 @@ describe('the buyer changes their name or email', () => {
     expect(saved.statusCode).toBe(303);
     expect(await emulator.stripe.customers.retrieve(customerId)).toMatchObject({ email, name: 'New Name' });
     expect((await buyer.client.get('/account')).body).toContain(email);
+  });
+});
+
+describe('adding a card on Stripe\'s page (Checkout in setup mode)', () => {
+  it('saves a 3155 card through the challenge; the return page reads the session\'s SetupIntent from Stripe', async () => {
+    const buyer = await signIn(app, 'buyer');
+    const setupId = crypto.randomUUID();
+    const started = await buyer.client.post('/account/payment-methods/setups', { attempt: setupId, flow: 'checkout' });
+    expect(started.statusCode).toBe(303);
+    expect(started.location).toMatch(new RegExp(`^${emulator.url}/hosted/checkout/cs_`));
+    const sessionId = new URL(started.location!).pathname.split('/').pop()!;
+    const session = await emulator.stripe.checkout.sessions.retrieve(sessionId);
+    expect(session).toMatchObject({ mode: 'setup', customer: await customerOf(buyer.userId), currency: 'usd', metadata: { card_setup_id: setupId } });
+    // The same form again is the same session.
+    expect((await buyer.client.post('/account/payment-methods/setups', { attempt: setupId, flow: 'checkout' })).location).toBe(started.location);
+
+    const paid = await payOnCheckoutPage(started.location!, '4000002500003155', buyer.email);
+    let back = await answerChallenge(new URL(paid.location!, started.location!).toString(), 'complete');
+    // Setup mode's challenge returns to Checkout's own return page, which sends the buyer on to our success URL.
+    if (back.includes('/hosted/billing_checkout/')) back = new URL((await fetch(back, { redirect: 'manual' })).headers.get('location')!, back).toString();
+    expect(localPath(back)).toMatch(new RegExp(`^/account/payment-methods/setups/${setupId}/done`));
+    const done = await buyer.client.get(localPath(back));
+    expect(done.body).toContain('data-setup-status="succeeded"');
+    expect(done.body).toContain('Visa •••• 3155');
+    expect(await listedCards(buyer.client)).toEqual([{ pm: expect.stringMatching(/^pm_/), last4: '3155', isDefault: true }]);
+  });
+
+  it('leaving Stripe\'s page says nothing was saved', async () => {
+    const buyer = await signIn(app, 'buyer');
+    const page = await buyer.client.get('/account/payment-methods?canceled=1');
+    expect(page.body).toContain('data-testid="setup-canceled"');
   });
 });

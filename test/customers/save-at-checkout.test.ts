@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestClient } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { addListing, enabledSeller, localPath, orderRow, signIn } from '../orders/helpers.ts';
+import { addListing, enabledSeller, localPath, orderRow, payOnCheckoutPage, signIn } from '../orders/helpers.ts';
 import { AllEvents, listedCards } from './helpers.ts';
 
 let database: TestDatabase;
@@ -91,5 +91,40 @@ describe('custom flow: "Save this card for next time"', () => {
     expect(intent.setup_future_usage).toBeNull();
     await events.run();
     expect(await listedCards(buyer.client)).toEqual([]);
+  });
+});
+
+describe('hosted Checkout: "Save my card for next time"', () => {
+  it('pays as the buyer\'s Customer with setup_future_usage; the card is saved and offered next time', async () => {
+    const listing = await addListing(database.db, seller.sellerId, { price: 2000, stock: 5 });
+    const buyer = await signIn(app, 'buyer');
+    const listingPage = await buyer.client.get(`/listings/${listing.id}`);
+    expect(listingPage.body).toContain('Save my card for next time');
+    const attempt = /name="attempt" value="([^"]+)"/.exec(listingPage.body)![1]!;
+    const started = await buyer.client.post(`/checkout/${listing.id}`, { quantity: 1, attempt, save_card: 'on' });
+    expect(started.statusCode).toBe(303);
+    const sessionId = new URL(started.location!).pathname.split('/').pop()!;
+    const customer = await database.db.selectFrom('buyer_customers').select('stripe_customer_id').where('buyer_id', '=', buyer.userId).executeTakeFirstOrThrow();
+    const session = await emulator.stripe.checkout.sessions.retrieve(sessionId);
+    expect(session.customer).toBe(customer.stripe_customer_id);
+
+    const paid = await payOnCheckoutPage(started.location!, '4242424242424242', buyer.email);
+    const complete = await buyer.client.get(localPath(paid.location!));
+    expect(complete.body).toContain('data-order-status="paid"');
+    const intent = await emulator.stripe.paymentIntents.retrieve((await emulator.stripe.checkout.sessions.retrieve(sessionId)).payment_intent as string);
+    expect(intent).toMatchObject({ customer: customer.stripe_customer_id, setup_future_usage: 'off_session', application_fee_amount: 200 });
+
+    await events.run();
+    expect((await listedCards(buyer.client)).map((c) => c.last4)).toEqual(['4242']);
+    expect((await buyer.client.get(`/listings/${listing.id}`)).body).toContain('Buy with Visa •••• 4242');
+  });
+
+  it('without the box ticked the session carries only the email, as before', async () => {
+    const listing = await addListing(database.db, seller.sellerId, { price: 2000 });
+    const buyer = await signIn(app, 'buyer');
+    const started = await buyer.client.post(`/checkout/${listing.id}`, { quantity: 1, attempt: crypto.randomUUID() });
+    const session = await emulator.stripe.checkout.sessions.retrieve(new URL(started.location!).pathname.split('/').pop()!);
+    expect(session).toMatchObject({ customer: null, customer_email: buyer.email });
+    expect(await database.db.selectFrom('buyer_customers').select('buyer_id').where('buyer_id', '=', buyer.userId).execute()).toEqual([]);
   });
 });
