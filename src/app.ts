@@ -30,6 +30,8 @@ import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { paymentMethodRoutes } from './routes/payment-methods.ts';
+import { buyerDetailsRoutes } from './routes/buyer-details.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
@@ -149,7 +151,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthMonitorRoutes);
   // The signed-in areas: each route file is registered behind its area's one guard.
   await app.register(area('any', accountRoutes));
-  await app.register(area(['buyer'], orderRoutes));
+  await app.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes));
   await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
   await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
   await app.register(mailboxRoutes); // offline only, this machine only

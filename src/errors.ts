@@ -40,8 +40,10 @@ export interface ErrorDetails {
   // Listings
   listing_invalid: { fields: Record<string, string> };
 
-  // Buyers' details and their Stripe Customer
+  // Buyers' details, their Stripe Customer and saved cards
   buyer_details_invalid: { fields: Record<string, string> };
+  /** A one-click payment was declined (or refused) by the bank; nothing was charged, the stock is back. */
+  card_declined: { message: string };
 
   // Fee policies
   basis_points_out_of_range: Record<string, never>;

@@ -140,7 +140,7 @@ export interface StripeBackfillCursorsTable {
 }
 
 export type OrderStatus = 'pending' | 'paid' | 'payment_failed' | 'canceled' | 'partially_refunded' | 'refunded';
-export type OrderFlow = 'hosted' | 'custom';
+export type OrderFlow = 'hosted' | 'custom' | 'saved_card';
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 /** Platform default (seller_id null) per currency, and per-seller overrides (see src/orders/fees.ts). */
@@ -195,6 +195,10 @@ export interface OrdersTable {
   /** The dispute's Stripe status, written as Stripe sends it (see DisputeStatus). */
   dispute_status: ColumnType<DisputeStatus | null, string | null | undefined, string | null>;
   paid_at: Nullable<Date>;
+  /** The saved card a one-click (`saved_card`) order is paid with; null for the other flows. */
+  payment_method_id: Nullable<string>;
+  /** The custom flow's "save this card for next time". */
+  save_payment_method: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -414,6 +418,44 @@ export interface BuyerCustomersTable {
   requested_at: ColumnType<Date, Date | string | undefined, Date | string>;
   details_version: ColumnType<number, number | undefined, number>;
   details_synced_version: ColumnType<number, number | undefined, number>;
+  default_payment_method_id: ColumnType<string | null, string | null | undefined, string | null>;
+  default_observed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type SavedCardStatus = 'attached' | 'detached';
+
+/** A buyer's card at Stripe, as far as we show it: brand, last 4 and expiry, nothing more. */
+export interface BuyerPaymentMethodsTable {
+  id: string;
+  buyer_id: string;
+  stripe_customer_id: string;
+  status: SavedCardStatus;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  /** When the Stripe read this row reflects began: an older read never overwrites it. */
+  observed_at: Timestamp;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type CardSetupFlow = 'element' | 'checkout';
+export type CardSetupStatus = 'pending' | 'succeeded' | 'failed';
+
+/** One "add a card" attempt (the form's nonce) and its outcome. */
+export interface CardSetupsTable {
+  id: string;
+  buyer_id: string;
+  flow: CardSetupFlow;
+  stripe_setup_intent_id: ColumnType<string | null, string | null | undefined, string | null>;
+  stripe_checkout_session_id: ColumnType<string | null, string | null | undefined, string | null>;
+  checkout_url: ColumnType<string | null, string | null | undefined, string | null>;
+  status: ColumnType<CardSetupStatus, CardSetupStatus | undefined, CardSetupStatus>;
+  failure_message: ColumnType<string | null, string | null | undefined, string | null>;
+  payment_method_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -444,6 +486,8 @@ export interface Database {
   webhook_signature_failures: WebhookSignatureFailuresTable;
   admin_summaries: AdminSummariesTable;
   buyer_customers: BuyerCustomersTable;
+  buyer_payment_methods: BuyerPaymentMethodsTable;
+  card_setups: CardSetupsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -463,3 +507,5 @@ export type DisputeRow = Selectable<DisputesTable>;
 export type ListingImage = Selectable<ListingImagesTable>;
 export type EmailOutboxRow = Selectable<EmailOutboxTable>;
 export type BuyerCustomer = Selectable<BuyerCustomersTable>;
+export type SavedCard = Selectable<BuyerPaymentMethodsTable>;
+export type CardSetup = Selectable<CardSetupsTable>;

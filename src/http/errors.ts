@@ -60,6 +60,7 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   listing_invalid: fixed(400, 'Some of the listing was not valid; see beside each field.'),
 
   buyer_details_invalid: { status: 400, message: ({ fields }) => Object.values(fields).join(' ') },
+  card_declined: { status: 402, message: ({ message }) => message },
 
   basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000 (100 bp = 1 %).'),
   fixed_fee_needs_currency: fixed(422, 'A fixed amount needs a currency: choose one, or leave the fixed amount empty.'),

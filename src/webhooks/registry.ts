@@ -3,6 +3,7 @@
 // with no handler is `ignored` by the worker, so adding a family is one line below.
 import type { ApplyOnly, EventHandler, EventType, HandlerRegistry } from './handler.ts';
 import { accountHandlers } from './handlers/accounts.ts';
+import { customerHandlers } from './handlers/customers.ts';
 import { disputeHandlers } from './handlers/disputes.ts';
 import { feeAndTransferHandlers } from './handlers/fees-and-transfers.ts';
 import { paymentHandlers } from './handlers/payments.ts';
@@ -18,6 +19,7 @@ export const handlers: HandlerRegistry = {
   ...refundHandlers,
   ...disputeHandlers,
   ...feeAndTransferHandlers,
+  ...customerHandlers,
 };
 
 /** The handler for an event, in its three-step form; undefined → the event is ignored. */
