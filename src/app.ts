@@ -29,6 +29,7 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
+import { sellerPlanRoutes } from './routes/seller-plans.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
@@ -146,7 +147,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The signed-in areas: each route file is registered behind its area's one guard.
   await app.register(area('any', accountRoutes));
   await app.register(area(['buyer'], orderRoutes));
-  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
+  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes));
   await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
   await app.register(mailboxRoutes); // offline only, this machine only
 

@@ -37,6 +37,14 @@ export interface ErrorDetails {
   // Listings
   listing_invalid: { fields: Record<string, string> };
 
+  // Plans and subscriptions
+  plan_invalid: { fields: Record<string, string> };
+  /** Archived, or its seller cannot take payments now. */
+  plan_not_available: Record<string, never>;
+  /** The buyer already has a live subscription to this plan (another flow, or already started). */
+  already_subscribed: { subscriptionId: string };
+  subscription_not_changeable: Record<string, never>;
+
   // Fee policies
   basis_points_out_of_range: Record<string, never>;
   fixed_fee_needs_currency: Record<string, never>;

@@ -50,6 +50,11 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
 
   listing_invalid: fixed(400, 'Some of the listing was not valid; see beside each field.'),
 
+  plan_invalid: fixed(400, 'Some of the plan was not valid; see beside each field.'),
+  plan_not_available: fixed(409, 'This plan is not open to new subscribers right now. Nothing has been charged.'),
+  already_subscribed: fixed(409, 'You already have a subscription to this plan: see My subscriptions.'),
+  subscription_not_changeable: fixed(409, 'This subscription can no longer be changed: it has ended or has not started.'),
+
   basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000 (100 bp = 1 %).'),
   fixed_fee_needs_currency: fixed(422, 'A fixed amount needs a currency: choose one, or leave the fixed amount empty.'),
   fixed_fee_invalid: { status: 422, message: ({ reason }) => `Fixed amount: ${reason}.` },

@@ -8,6 +8,7 @@ import { feeAndTransferHandlers } from './handlers/fees-and-transfers.ts';
 import { paymentHandlers } from './handlers/payments.ts';
 import { payoutHandlers } from './handlers/payouts.ts';
 import { refundHandlers } from './handlers/refunds.ts';
+import { subscriptionHandlers } from './handlers/subscriptions.ts';
 
 export type { ApplyContext, ApplyOnly, EventHandler, EventOf, EventType, HandlerRegistry, StripeContext } from './handler.ts';
 
@@ -18,6 +19,8 @@ export const handlers: HandlerRegistry = {
   ...refundHandlers,
   ...disputeHandlers,
   ...feeAndTransferHandlers,
+  // After paymentHandlers: its Checkout Session entries pass non-subscription sessions on to theirs.
+  ...subscriptionHandlers,
 };
 
 /** The handler for an event, in its three-step form; undefined → the event is ignored. */
