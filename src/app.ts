@@ -31,6 +31,7 @@ import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
 import { sellerPlanRoutes } from './routes/seller-plans.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { buyerSubscriptionRoutes, publicPlanRoutes } from './routes/subscriptions.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
@@ -146,7 +147,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthMonitorRoutes);
   // The signed-in areas: each route file is registered behind its area's one guard.
   await app.register(area('any', accountRoutes));
-  await app.register(area(['buyer'], orderRoutes));
+  await app.register(publicPlanRoutes);
+  await app.register(area(['buyer'], orderRoutes, buyerSubscriptionRoutes));
   await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes));
   await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
   await app.register(mailboxRoutes); // offline only, this machine only

@@ -102,7 +102,8 @@ export async function subscribeWithPaymentElement(db: Kysely<Database>, stripe: 
 /** The custom flow's pay page (again): the same subscription and its current secret. */
 export async function openSubscriptionPayment(db: Kysely<Database>, stripe: Stripe, buyerId: string, subscriptionId: string): Promise<PaymentStep> {
   const row = found(await findBuyerSubscription(db, buyerId, subscriptionId));
-  if (row.flow !== 'custom' || (row.status !== 'pending' && row.status !== 'incomplete')) return { subscription: row, clientSecret: null, kind: 'none' };
+  // A trial's card may still be wanted (its SetupIntent not yet confirmed): paymentStepOf tells.
+  if (row.flow !== 'custom' || !['pending', 'incomplete', 'trialing'].includes(row.status)) return { subscription: row, clientSecret: null, kind: 'none' };
   return paymentStepOf(db, stripe, await withCustomer(db, stripe, row));
 }
 
@@ -156,9 +157,23 @@ export async function completeSubscription(db: Kysely<Database>, stripe: Stripe,
     stripeId = idOf(session.subscription);
   }
   if (stripeId === null) return row;
+  await adoptTrialCard(stripe, stripeId);
   const facts = await readSubscription(stripe, stripeId);
   await db.transaction().execute((trx) => applySubscription(trx, facts));
   return found(await findSubscription(db, row.id));
+}
+
+/**
+ * A trial's card, saved through the subscription's pending SetupIntent, becomes the subscription's
+ * default payment method, so the first renewal charges it. (Setting the same method again is
+ * harmless, so no key is needed.)
+ */
+async function adoptTrialCard(stripe: Stripe, stripeId: string): Promise<void> {
+  const sub = await stripe.subscriptions.retrieve(stripeId, { expand: ['pending_setup_intent'] });
+  const setup = typeof sub.pending_setup_intent === 'object' ? sub.pending_setup_intent : null;
+  const card = idOf(setup?.payment_method);
+  if (setup?.status !== 'succeeded' || card === null || sub.default_payment_method !== null) return;
+  await stripe.subscriptions.update(stripeId, { default_payment_method: card });
 }
 
 /**

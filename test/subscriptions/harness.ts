@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { Plan, SubscriptionRow } from '../../src/db/schema.ts';
 import { createPlan } from '../../src/subscriptions/plan-use-cases.ts';
 import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createSeller, type Harness, type TestSeller } from '../admin/harness.ts';
+import type { Harness, TestSeller } from '../admin/harness.ts';
 
 export { startHarness, createSeller, type Harness, type TestSeller } from '../admin/harness.ts';
 
