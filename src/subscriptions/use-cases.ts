@@ -181,7 +181,9 @@ async function adoptTrialCard(stripe: Stripe, stripeId: string): Promise<void> {
  * repeated sets the same flag, and a constant key would replay an old answer after an undo.
  */
 export async function setCancelAtPeriodEnd(db: Kysely<Database>, stripe: Stripe, row: SubscriptionRow, cancel: boolean): Promise<SubscriptionRow> {
-  if (row.stripe_subscription_id === null || !['trialing', 'active', 'past_due', 'unpaid', 'paused'].includes(row.status)) throw new DomainError('subscription_not_changeable');
+  // Our status may lag behind Stripe's (events on their way): only what is surely over is refused
+  // here; Stripe refuses the rest itself.
+  if (row.stripe_subscription_id === null || ['pending', 'incomplete_expired', 'canceled'].includes(row.status)) throw new DomainError('subscription_not_changeable');
   const observedAt = new Date();
   let sub: Stripe.Subscription;
   try {
