@@ -10,6 +10,9 @@ import { applyInvoice, applySubscription, readInvoice, readSubscription, type In
 import { idOf } from '../../stripe/ids.ts';
 import type { EventHandler, EventOf, HandlerRegistry } from '../handler.ts';
 import { paymentHandlers } from './payments.ts';
+import { refundHandlers } from './refunds.ts';
+import { recordInvoiceRefundSnapshot } from '../../subscriptions/admin-use-cases.ts';
+import { findInvoiceByPayment, recordInvoiceRefunded } from '../../subscriptions/queries.ts';
 
 type SubscriptionEvent =
   | 'customer.subscription.created' | 'customer.subscription.updated' | 'customer.subscription.deleted'
@@ -71,7 +74,48 @@ function sessionHandler<T extends SessionEvent>(type: T): EventHandler<T, Sessio
   };
 }
 
+// Refunds of invoice payments: the refund family's handlers run unchanged (they find no order), and
+// then the invoice's refunded totals (which only grow) and our invoice refund's status follow.
+type MoneyEvent = 'charge.refunded' | 'application_fee.refunded' | 'transfer.reversed' | 'refund.created' | 'refund.updated' | 'refund.failed';
+
+function withInvoiceMoney<T extends MoneyEvent>(type: T): EventHandler<T, unknown> {
+  const handler = refundHandlers[type];
+  const refunds: EventHandler<T, unknown> = typeof handler === 'function' ? { apply: handler as EventHandler<T, unknown>['apply'] } : handler as EventHandler<T, unknown>;
+  return {
+    ...(refunds.read !== undefined ? { read: refunds.read } : {}),
+    async apply(event, ctx) {
+      await refunds.apply(event, ctx);
+      const e = event as EventOf<MoneyEvent>;
+      switch (e.type) {
+        case 'charge.refunded': {
+          const invoice = await findInvoiceByPayment(ctx.db, { chargeId: e.data.object.id });
+          if (invoice !== undefined) await recordInvoiceRefunded(ctx.db, invoice.id, { amountRefunded: e.data.object.amount_refunded });
+          return;
+        }
+        case 'application_fee.refunded': {
+          const invoice = await findInvoiceByPayment(ctx.db, { feeId: e.data.object.id });
+          if (invoice !== undefined) await recordInvoiceRefunded(ctx.db, invoice.id, { feeRefunded: e.data.object.amount_refunded });
+          return;
+        }
+        case 'transfer.reversed': {
+          const invoice = await findInvoiceByPayment(ctx.db, { transferId: e.data.object.id });
+          if (invoice !== undefined) await recordInvoiceRefunded(ctx.db, invoice.id, { transferReversed: e.data.object.amount_reversed });
+          return;
+        }
+        default:
+          await recordInvoiceRefundSnapshot(ctx.db, e.data.object);
+      }
+    },
+  };
+}
+
 export const subscriptionHandlers: HandlerRegistry = {
+  'charge.refunded': withInvoiceMoney('charge.refunded'),
+  'application_fee.refunded': withInvoiceMoney('application_fee.refunded'),
+  'transfer.reversed': withInvoiceMoney('transfer.reversed'),
+  'refund.created': withInvoiceMoney('refund.created'),
+  'refund.updated': withInvoiceMoney('refund.updated'),
+  'refund.failed': withInvoiceMoney('refund.failed'),
   'customer.subscription.created': subscription,
   'customer.subscription.updated': subscription,
   'customer.subscription.deleted': subscription,
