@@ -82,7 +82,7 @@ function withInvoiceMoney<T extends MoneyEvent>(type: T): EventHandler<T, unknow
   const handler = refundHandlers[type];
   const refunds: EventHandler<T, unknown> = typeof handler === 'function' ? { apply: handler as EventHandler<T, unknown>['apply'] } : handler as EventHandler<T, unknown>;
   return {
-    ...(refunds.read !== undefined ? { read: refunds.read } : {}),
+    read: async (event, ctx) => refunds.read?.(event, ctx),
     async apply(event, ctx) {
       await refunds.apply(event, ctx);
       const e = event as EventOf<MoneyEvent>;
