@@ -21,6 +21,7 @@ import * as listIndexes from './20261129_6000_list_indexes.ts';
 import * as webhookHealth from './20261129_6010_webhook_health.ts';
 import * as adminSummaries from './20261129_6020_admin_summaries.ts';
 import * as inboxNotify from './20261129_6030_inbox_notify.ts';
+import * as buyerCustomers from './20261130_1200_buyer_customers.ts';
 import * as subscriptions from './20261130_1300_subscriptions.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -43,5 +44,6 @@ export const migrations: Record<string, Migration> = {
   '20261129_6010_webhook_health': webhookHealth,
   '20261129_6020_admin_summaries': adminSummaries,
   '20261129_6030_inbox_notify': inboxNotify,
+  '20261130_1200_buyer_customers': buyerCustomers,
   '20261130_1300_subscriptions': subscriptions,
 };

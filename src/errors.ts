@@ -27,6 +27,8 @@ export interface ErrorDetails {
   refund_form_reused: Record<string, never>;
   order_not_refundable: { status: OrderStatus };
   order_has_no_payment: Record<string, never>;
+  /** The payment was charged back (a dispute, not an inquiry): Stripe refuses to refund it. */
+  order_disputed: { status: string };
   refund_exceeds_remaining: { left: number; orderAmount: number; currency: string };
   refund_refused: { reason: string };
 
@@ -44,6 +46,8 @@ export interface ErrorDetails {
   /** The buyer already has a live subscription to this plan (another flow, or already started). */
   already_subscribed: { subscriptionId: string };
   subscription_not_changeable: Record<string, never>;
+  // Buyers' details and their Stripe Customer
+  buyer_details_invalid: { fields: Record<string, string> };
 
   // Fee policies
   basis_points_out_of_range: Record<string, never>;

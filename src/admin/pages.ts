@@ -10,6 +10,7 @@ import { findOrder, findOrderMoney } from '../orders/queries.ts';
 import { listPayoutRequests, listSellerPayouts } from '../payouts/queries.ts';
 import { payoutOverview, type PayoutOverview } from '../payouts/use-cases.ts';
 import { listOrderRefunds, refundableLeft } from '../refunds/queries.ts';
+import { chargebackOf } from '../refunds/rules.ts';
 import { refundDefaults } from '../refunds/use-cases.ts';
 import { findSellerWithUser } from '../sellers/queries.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
@@ -29,10 +30,13 @@ export async function orderPage(db: Kysely<Database>, orderId: string) {
     refundDefaults(db),
   ]);
   const events = await relatedEvents(db, order, [...refunds.map((r) => r.stripe_refund_id ?? ''), ...disputes.map((d) => d.id)]);
+  // Offer only a refund Stripe would make: a charged-back payment cannot be refunded.
+  const chargeback = chargebackOf(disputes);
   return {
     order, refunds, disputes, seller, buyer, left, defaults, events,
     breakdown: orderBreakdown(order, refunds, money, disputes),
-    refundable: (order.status === 'paid' || order.status === 'partially_refunded') && left > 0,
+    refundable: (order.status === 'paid' || order.status === 'partially_refunded') && left > 0 && chargeback === undefined,
+    chargeback,
   };
 }
 

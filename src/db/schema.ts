@@ -464,6 +464,15 @@ export interface SubscriptionsTable {
   ended_at: Nullable<Date>;
   /** When the Stripe snapshot behind the row was read; an older one never overwrites it. */
   observed_at: Nullable<Date>;
+/** The buyer's platform Stripe Customer (src/customers): the row is the intent, the id its result. */
+export interface BuyerCustomersTable {
+  buyer_id: string;
+  stripe_customer_id: ColumnType<string | null, string | null | undefined, string | null>;
+  requested_email: string;
+  requested_name: string;
+  requested_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  details_version: ColumnType<number, number | undefined, number>;
+  details_synced_version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -560,6 +569,7 @@ export interface Database {
   invoices: InvoicesTable;
   invoice_refunds: InvoiceRefundsTable;
   seller_portal_configurations: SellerPortalConfigurationsTable;
+  buyer_customers: BuyerCustomersTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -582,3 +592,4 @@ export type Plan = Selectable<PlansTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type InvoiceRow = Selectable<InvoicesTable>;
 export type InvoiceRefundRow = Selectable<InvoiceRefundsTable>;
+export type BuyerCustomer = Selectable<BuyerCustomersTable>;

@@ -37,6 +37,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   refund_form_reused: fixed(422, 'This refund form was already used for a different refund. Reload the order and start again.'),
   order_not_refundable: { status: 422, message: ({ status }) => `This order is ${status.replace('_', ' ')}; only paid orders can be refunded.` },
   order_has_no_payment: fixed(422, 'This order has no Stripe payment to refund.'),
+  order_disputed: {
+    status: 422,
+    message: ({ status }) => `This payment was disputed (${status.replaceAll('_', ' ')}): Stripe does not refund a disputed payment; the dispute decides where the money goes.`,
+  },
   refund_exceeds_remaining: {
     status: 422,
     message: ({ left, orderAmount, currency }) => left <= 0
@@ -54,6 +58,7 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   plan_not_available: fixed(409, 'This plan is not open to new subscribers right now. Nothing has been charged.'),
   already_subscribed: fixed(409, 'You already have a subscription to this plan: see My subscriptions.'),
   subscription_not_changeable: fixed(409, 'This subscription can no longer be changed: it has ended or has not started.'),
+  buyer_details_invalid: { status: 400, message: ({ fields }) => Object.values(fields).join(' ') },
 
   basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000 (100 bp = 1 %).'),
   fixed_fee_needs_currency: fixed(422, 'A fixed amount needs a currency: choose one, or leave the fixed amount empty.'),

@@ -13,6 +13,8 @@ export function createViewEngine(): typeof Handlebars {
     return date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
   });
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  /** A value inside a URL's query (`?next={{uri next}}`); Handlebars then escapes it for HTML. */
+  hbs.registerHelper('uri', (value: unknown) => (typeof value === 'string' ? encodeURIComponent(value) : ''));
   hbs.registerHelper('lookupError', (errors: unknown, field: unknown) =>
     errors !== null && typeof errors === 'object' && typeof field === 'string' ? (errors as Record<string, string>)[field] : undefined);
   hbs.registerHelper('lookupValue', (values: unknown, field: unknown) =>

@@ -189,6 +189,15 @@ export async function recordPaymentIntent(db: Kysely<Database>, orderId: string,
   return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
 }
 
+/** A declined attempt on an order still waiting for payment (hosted Checkout lets the buyer try another card). */
+export async function recordAttemptFailure(trx: Transaction<Database>, orderId: string, failure: Partial<Pick<Order, 'failure_code' | 'failure_message'>>): Promise<Order> {
+  await trx.updateTable('orders')
+    .set({ failure_code: failure.failure_code ?? null, failure_message: failure.failure_message ?? null, updated_at: new Date() })
+    .where('id', '=', orderId).where('status', '=', 'pending')
+    .execute();
+  return trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+}
+
 export interface ChargeFacts {
   chargeId: string;
   transferId: string | null;

@@ -56,6 +56,11 @@ export interface TransitionInput {
   patch?: Partial<Pick<Order, 'failure_code' | 'failure_message' | 'paid_at'>>;
 }
 
+/** The buyer was charged, so the platform's fee was taken (a failed or canceled order took none). */
+export function wasCharged(status: OrderStatus): boolean {
+  return status === 'paid' || status === 'partially_refunded' || status === 'refunded';
+}
+
 /** Leaving `pending` for one of these gives the reserved stock back. */
 export function releasesStock(to: OrderStatus): boolean {
   return to === 'payment_failed' || to === 'canceled';
@@ -87,13 +92,14 @@ export function paymentVerdict(intent: Stripe.PaymentIntent): Omit<TransitionInp
   if (intent.status === 'canceled') return { to: 'canceled', reason: `payment canceled (${intent.cancellation_reason ?? 'no reason'})` };
   if (intent.status === 'requires_payment_method' && intent.last_payment_error) {
     const error = intent.last_payment_error;
-    return {
-      to: 'payment_failed',
-      reason: error.decline_code ?? error.code ?? null,
-      patch: { failure_code: error.decline_code ?? error.code ?? null, failure_message: error.message ?? 'The payment failed.' },
-    };
+    return { to: 'payment_failed', reason: error.decline_code ?? error.code ?? null, patch: declineOf(error) };
   }
   return null;
+}
+
+/** A declined attempt's code and message, as the order keeps them. */
+export function declineOf(error: Stripe.PaymentIntent.LastPaymentError): { failure_code: string | null; failure_message: string } {
+  return { failure_code: error.decline_code ?? error.code ?? null, failure_message: error.message ?? 'The payment failed.' };
 }
 
 // ---- What we send Stripe ----

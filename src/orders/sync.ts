@@ -11,9 +11,9 @@ import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, Order } from '../db/schema.ts';
 import {
-  findOrder, recordChargeFacts, recordCheckoutSession, recordPaymentIntent, transitionOrder, type ChargeFacts,
+  findOrder, recordAttemptFailure, recordChargeFacts, recordCheckoutSession, recordPaymentIntent, transitionOrder, type ChargeFacts,
 } from './queries.ts';
-import { matchesOrder, orderIdOf, paymentVerdict, type TransitionSource } from './rules.ts';
+import { declineOf, matchesOrder, orderIdOf, paymentVerdict, type TransitionInput, type TransitionSource } from './rules.ts';
 import { idOf } from '../stripe/ids.ts';
 
 export interface PaymentFacts {
@@ -62,8 +62,9 @@ export async function readSessionPayment(stripe: Stripe, session: Stripe.Checkou
   const orderId = orderIdOf(session);
   if (orderId === undefined) return undefined;
   const intentId = idOf(session.payment_intent);
-  // The intent is the payment: read it as it is now (events arrive in any order).
-  const intent = session.status === 'expired' || intentId === null ? undefined
+  // The intent is the payment: read it as it is now (events arrive in any order). An expired
+  // session's intent is read too: its last declined attempt says why the order ended.
+  const intent = intentId === null ? undefined
     : typeof session.payment_intent === 'object' && session.payment_intent !== null ? session.payment_intent
       : await stripe.paymentIntents.retrieve(intentId);
   return {
@@ -148,7 +149,10 @@ export async function applyPayment(trx: Transaction<Database>, facts: PaymentFac
       order = await recordCheckoutSession(trx, order.id, { id: session.id, url: session.url, expiresAt: new Date(session.expiresAt * 1000) });
     }
     if (session.status === 'expired') {
-      return { order: (await transitionOrder(trx, order.id, { to: 'canceled', ...event, reason: 'checkout session expired' })).order, failedNow: false };
+      // A hosted order ends with its session (it expired, or the buyer canceled): failed when its
+      // last attempt was declined (the reason stays on the order), otherwise canceled.
+      const moved = await transitionOrder(trx, order.id, { ...hostedOrderEnd(order, intent), ...event, reason: 'checkout session expired' });
+      return { order: moved.order, failedNow: false };
     }
   }
   if (intent === undefined) return { order, failedNow: false };
@@ -161,10 +165,30 @@ export async function applyPayment(trx: Transaction<Database>, facts: PaymentFac
 
   const verdict = paymentVerdict(intent);
   if (verdict === null) return { order, failedNow: false };
+  if (order.flow === 'hosted' && verdict.to === 'payment_failed') {
+    // Stripe keeps a Checkout Session open after a declined card or a failed 3D Secure and its
+    // page invites another card: the order waits for that (stock still held) with the reason on
+    // record; it ends only when the session does (expiry, or the buyer cancels).
+    return { order: await recordAttemptFailure(trx, order.id, verdict.patch ?? {}), failedNow: false };
+  }
+  if (order.flow === 'hosted' && verdict.to === 'canceled') {
+    // The session's intent is canceled when the session expires (its own event may come later).
+    return { order: (await transitionOrder(trx, order.id, { ...hostedOrderEnd(order, intent), ...event, reason: verdict.reason ?? null })).order, failedNow: false };
+  }
   const result = await transitionOrder(trx, order.id, { ...verdict, ...event });
   if (verdict.to === 'paid' && facts.charge !== undefined) {
     await recordChargeFacts(trx, order.id, facts.charge);
     return { order: await findOrder(trx, order.id) ?? result.order, failedNow: false };
   }
   return { order: result.order, failedNow: result.applied && verdict.to === 'payment_failed' };
+}
+
+/**
+ * How a hosted order ends with its session (it expired, or the buyer canceled): failed when an
+ * attempt was declined (the reason stays on the order), otherwise canceled.
+ */
+function hostedOrderEnd(order: Order, intent: Stripe.PaymentIntent | undefined): Pick<TransitionInput, 'to' | 'patch'> {
+  const error = intent?.last_payment_error ?? null;
+  if (error !== null) return { to: 'payment_failed', patch: declineOf(error) };
+  return { to: order.failure_message !== null ? 'payment_failed' : 'canceled' };
 }

@@ -179,9 +179,45 @@ async function cancelOrder(db: Kysely<Database>, orderId: string, reason: string
   await db.transaction().execute((trx) => transitionOrder(trx, orderId, { to: 'canceled', source: 'checkout', reason, patch: { failure_message: reason } }));
 }
 
-/** The completion page: never trusts the redirect; asks Stripe about the buyer's order. */
-export async function completeOrder(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<Order> {
-  return syncOrderFromStripe(db, stripe, found(await findBuyerOrder(db, buyerId, orderId)), 'completion_page');
+/**
+ * The completion page: never trusts the redirect; asks Stripe about the buyer's order. Arriving
+ * from hosted Checkout's "Cancel and go back" (`leftCheckout`, Stripe's cancel_url) cancels the
+ * order at once, so its stock is not held for the session's hour. That is a GET, as Stripe sends
+ * it; only the buyer's own session reaches it, with an order id nobody else can guess.
+ */
+export async function completeOrder(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string, options: { leftCheckout?: boolean } = {}): Promise<Order> {
+  const order = found(await findBuyerOrder(db, buyerId, orderId));
+  if (options.leftCheckout === true && order.flow === 'hosted') return cancelPending(db, stripe, order);
+  return syncOrderFromStripe(db, stripe, order, 'completion_page');
+}
+
+/** "Cancel order" on a buyer's order still awaiting payment (either flow). */
+export async function cancelOrderByBuyer(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<Order> {
+  return cancelPending(db, stripe, found(await findBuyerOrder(db, buyerId, orderId)));
+}
+
+/**
+ * Ends a pending order at Stripe first, then records what Stripe says: the buyer may have paid a
+ * moment ago, and then the order is paid, not canceled. The session is expired (or the intent
+ * canceled) with a key derived from the order, so a retry after a lost answer sends the same
+ * request; a refusal means it had already ended, and the read that follows tells how.
+ */
+async function cancelPending(db: Kysely<Database>, stripe: Stripe, order: Order): Promise<Order> {
+  const now = await syncOrderFromStripe(db, stripe, order, 'completion_page');
+  if (now.status !== 'pending') return now;
+  try {
+    if (now.stripe_checkout_session_id !== null) {
+      await sendKeyed(() => stripe.checkout.sessions.expire(now.stripe_checkout_session_id!, undefined, { idempotencyKey: `order:${now.id}:expire` }));
+    } else if (now.stripe_payment_intent_id !== null) {
+      await sendKeyed(() => stripe.paymentIntents.cancel(now.stripe_payment_intent_id!, { cancellation_reason: 'requested_by_customer' }, { idempotencyKey: `order:${now.id}:cancel` }));
+    } else {
+      await cancelOrder(db, now.id, 'Canceled by the buyer.');
+      return found(await findOrder(db, now.id));
+    }
+  } catch (error) {
+    if (classifyStripeError(error)?.kind !== 'refused') throw error;
+  }
+  return syncOrderFromStripe(db, stripe, now, 'checkout');
 }
 
 /**
@@ -201,7 +237,7 @@ async function settle(db: Kysely<Database>, stripe: Stripe, facts: PaymentFacts,
 }
 
 /**
- * The order failed and its stock is back on sale: the buyer must not be able to pay this session or
+ * A custom-flow order failed and its stock is back on sale: the buyer must not be able to pay its
  * intent afterwards. The order's status is the recorded intent and the keys come from its id, so
  * running this again (the failure's event is retried, or delivered twice) sends the same request.
  * A refusal (e.g. the buyer paid with another card a moment ago) is left to the events that
@@ -209,11 +245,10 @@ async function settle(db: Kysely<Database>, stripe: Stripe, facts: PaymentFacts,
  */
 export async function stopPaymentOfFailedOrder(db: Kysely<Database>, stripe: Stripe, orderId: string): Promise<void> {
   const order = await findOrder(db, orderId);
-  if (order?.status !== 'payment_failed') return;
+  // A hosted order fails only once its session has ended (see applyPayment): nothing to close.
+  if (order?.status !== 'payment_failed' || order.flow === 'hosted') return;
   try {
-    if (order.stripe_checkout_session_id !== null) {
-      await sendKeyed(() => stripe.checkout.sessions.expire(order.stripe_checkout_session_id!, undefined, { idempotencyKey: `order:${order.id}:expire` }));
-    } else if (order.stripe_payment_intent_id !== null) {
+    if (order.stripe_payment_intent_id !== null) {
       await sendKeyed(() => stripe.paymentIntents.cancel(order.stripe_payment_intent_id!, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` }));
     }
   } catch (error) {

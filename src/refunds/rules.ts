@@ -22,6 +22,19 @@ export function checkRefundable(order: Pick<Order, 'status' | 'stripe_payment_in
   if (order.stripe_payment_intent_id === null && order.stripe_charge_id === null) throw new DomainError('order_has_no_payment');
 }
 
+/**
+ * A chargeback (any dispute but an inquiry, whose status starts with `warning_`) makes the charge
+ * unrefundable at Stripe (`is_charge_refundable` false): open, won or lost, a refund is refused.
+ */
+export function chargebackOf<D extends { status: string }>(disputes: readonly D[]): D | undefined {
+  return disputes.find((d) => !d.status.startsWith('warning_'));
+}
+
+export function checkNotDisputed(disputes: readonly { status: string }[]): void {
+  const chargeback = chargebackOf(disputes);
+  if (chargeback !== undefined) throw new DomainError('order_disputed', { status: chargeback.status });
+}
+
 /** The one check of a refund's amount against what is left of the order (`left`: see refundableLeft). */
 export function checkRefundAmount(order: Pick<Order, 'amount' | 'currency'>, left: number, amount: number): void {
   if (amount <= 0) throw new DomainError('amount_not_positive');

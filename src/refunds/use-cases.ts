@@ -18,11 +18,12 @@ import { getSetting } from '../admin/settings.ts';
 import type { Database, Order, RefundRow } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { amountFromForm } from '../money-input.ts';
+import { listOrderDisputes } from '../disputes/queries.ts';
 import { findOrder, lockOrder, recordOrderMoney } from '../orders/queries.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { findRefund, insertRefund, lockRefund, markRefundRejected, refundableLeft } from './queries.ts';
-import { checkRefundAmount, checkRefundable, refundIdempotencyKey, refundParams, type RefundReason } from './rules.ts';
+import { checkNotDisputed, checkRefundAmount, checkRefundable, refundIdempotencyKey, refundParams, type RefundReason } from './rules.ts';
 import { applyStripeRefund } from './sync.ts';
 
 export interface RefundRequest {
@@ -48,6 +49,7 @@ export async function previewRefund(db: Kysely<Database>, request: RefundRequest
   const existing = await findRefund(db, request.refundId);
   if (existing === undefined) {
     checkRefundable(order);
+    checkNotDisputed(await listOrderDisputes(db, order.id));
     checkRefundAmount(order, await refundableLeft(db, order), amount);
   }
   return { order, amount };
@@ -65,6 +67,7 @@ export async function requestRefund(db: Kysely<Database>, stripe: Stripe, actor:
       return;
     }
     checkRefundable(order);
+    checkNotDisputed(await listOrderDisputes(trx, order.id));
     const left = await refundableLeft(trx, order);
     checkRefundAmount(order, left, amount);
     const refund = await insertRefund(trx, {

@@ -18,6 +18,7 @@ import { render, setFlash } from '../http/render.ts';
 import { Csrf, CsrfOnlyBody, OnOff, Type, Uuid, UuidOrEmpty } from '../http/schemas.ts';
 import { formatMoney, toDecimalString } from '../money.ts';
 import { listOrders } from '../orders/queries.ts';
+import { wasCharged } from '../orders/rules.ts';
 import { findRefund } from '../refunds/queries.ts';
 import { previewRefund, requestRefund, sendRefund, type RefundRequest } from '../refunds/use-cases.ts';
 import { sellerNames } from '../sellers/queries.ts';
@@ -69,7 +70,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (page.next !== null) next.set('before', cursorText(page.next));
     const sellers = await sellerNames(app.db);
     return render(request, reply, 'admin/orders', {
-      orders: page.rows.map((o) => ({ ...o, gross: formatMoney(o.amount, o.currency), fee: formatMoney(o.application_fee_amount, o.currency), refunded: formatMoney(o.amount_refunded, o.currency) })),
+      orders: page.rows.map((o) => ({ ...o, gross: formatMoney(o.amount, o.currency), fee: wasCharged(o.status) ? formatMoney(o.application_fee_amount, o.currency) : '—', refunded: formatMoney(o.amount_refunded, o.currency) })),
       statuses: ORDER_STATUSES.map((s) => ({ value: s, selected: s === q.status })),
       sellers: sellers.map((s) => ({ ...s, selected: s.id === q.seller })),
       filter: { from: q.from ?? '', to: q.to ?? '' },
@@ -88,6 +89,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       disputes: page.disputes,
       events: page.events,
       refundable: page.refundable,
+      chargeback: page.chargeback,
       refundForm: {
         refundId: randomUUID(),
         amount: toDecimalString(page.left, order.currency),

@@ -19,6 +19,8 @@ const SignupBody = Type.Object({
   password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
   displayName: Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' }),
   role: Type.Union([Type.Literal('buyer'), Type.Literal('seller')]),
+  /** Where the visitor was going when sent to log in ("Log in to buy" → "Create an account"). */
+  next: Type.Optional(Type.String({ maxLength: 2048 })),
   ...Csrf,
 });
 const SIGNUP_MESSAGES = {
@@ -54,9 +56,9 @@ export function homeFor(role: Role): string {
 }
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/signup', { schema: { querystring: Type.Object({ role: Type.Optional(Type.String()) }) } }, async (request, reply) => {
+  app.get('/signup', { schema: { querystring: Type.Object({ role: Type.Optional(Type.String()), next: Type.Optional(Type.String({ maxLength: 2048 })) }) } }, async (request, reply) => {
     const role = request.query.role === 'seller' ? 'seller' : 'buyer';
-    return render(request, reply, 'auth/signup', { title: 'Create an account', values: { role } });
+    return render(request, reply, 'auth/signup', { title: 'Create an account', values: { role, next: safeLocalPath(request.query.next, '') } });
   });
 
   app.post('/signup', {
@@ -80,7 +82,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { token, session } = await createSession(app.db, created.user.id);
     beginSessionCookie(reply, token, session.expires_at);
     setFlash(reply, 'success', 'Welcome! Your account is ready.');
-    return reply.redirect(homeFor(created.user.role), 303);
+    return reply.redirect(safeLocalPath(body.next, homeFor(created.user.role)) || homeFor(created.user.role), 303);
   });
 
   app.get('/login', { schema: { querystring: NextQuery } }, async (request, reply) => {

@@ -10,11 +10,11 @@ import type { Config } from '../config.ts';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
-import { Csrf, IdParams, Type, Uuid } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, IdParams, Type, Uuid } from '../http/schemas.ts';
 import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX } from '../orders/rules.ts';
-import { buyWithCheckout, buyWithPaymentElement, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
+import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
 import { orderView } from './order-view.ts';
 
 const ListingParams = Type.Object({ listingId: Uuid });
@@ -116,16 +116,23 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // --- completion: never trusts the redirect --------------------------------------------------
   app.get('/orders/:id/complete', { schema: { params: IdParams, querystring: CompleteQuery } }, async (request, reply) => {
-    const order = await completeOrder(app.db, app.stripe, request.user.id, request.params.id);
+    const order = await completeOrder(app.db, app.stripe, request.user.id, request.params.id, { leftCheckout: request.query.canceled !== undefined });
     const view = orderView(order);
     return render(request, reply, 'checkout/complete', {
       title: view.statusLabel,
       order: view,
       pending: order.status === 'pending',
+      // Refreshed while Stripe may still be confirming; not while a declined card waits for another.
+      refresh: order.status === 'pending' && order.failure_message === null && request.query.canceled === undefined,
       failed: order.status === 'payment_failed' || order.status === 'canceled',
       leftCheckout: request.query.canceled !== undefined && order.status === 'pending',
       continueUrl: order.status === 'pending' ? (order.flow === 'hosted' ? order.stripe_checkout_url : `/orders/${order.id}/pay`) : null,
     });
+  });
+
+  app.post('/orders/:id/cancel', { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) => {
+    const order = await cancelOrderByBuyer(app.db, app.stripe, request.user.id, request.params.id);
+    return reply.redirect(`/orders/${order.id}/complete`, 303);
   });
 
   // --- the buyer's orders ---------------------------------------------------------------------

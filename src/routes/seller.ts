@@ -15,7 +15,7 @@ import { DESCRIPTION_MAX, STOCK_MAX, TITLE_MAX } from '../listings/rules.ts';
 import { activateListing, addListing, editListing } from '../listings/use-cases.ts';
 import { SUPPORTED_CURRENCIES, toDecimalString } from '../money.ts';
 import { picturesForEditing } from '../images/use-cases.ts';
-import { listSellerOrders } from '../orders/queries.ts';
+import { sellerOrderDetail, sellerOrdersPage } from '../orders/seller-orders.ts';
 import { deriveAccountState, factsFromStored, type AccountStateView } from '../sellers/account-state.ts';
 import {
   checkAccountNow, continueOnboarding, COUNTRY_CODES, openExpressDashboard, returnFromOnboarding, sellerDashboard, startOnboarding, SUPPORTED_COUNTRIES,
@@ -164,8 +164,13 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // ---- Orders ----
   app.get('/seller/orders', async (request, reply) => {
-    const orders = (await listSellerOrders(app.db, request.user.id)).map(orderView);
+    const orders = (await sellerOrdersPage(app.db, request.user.id)).map((o) => ({ ...orderView(o), money: o.money }));
     return render(request, reply, 'seller/orders', { title: 'Orders', orders });
+  });
+
+  app.get('/seller/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    const detail = await sellerOrderDetail(app.db, request.user.id, request.params.id);
+    return render(request, reply, 'seller/order', { title: `Order ${detail.order.id.slice(0, 8)}`, ...detail, order: orderView(detail.order) });
   });
 
   async function renderDashboard(

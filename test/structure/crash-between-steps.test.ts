@@ -100,21 +100,39 @@ describe('buying', () => {
     expect((await orderRow(w.database.db, order.id)).stripe_payment_intent_id).toBe(intents[0]!.id);
   });
 
-  it('closing a failed payment\'s session, answer lost: the event is retried and the same expire is sent again', async () => {
+  it('a declined attempt on hosted Checkout sends no expire: the session stays open for another card', async () => {
+    const listingId = await createListing(w, seller.user.id, 1_200, 2);
+    const attempt = randomUUID();
+    const started = await buyer.client.post(`/checkout/${listingId}`, { quantity: 1, attempt });
+    const order = await orderByAttempt(attempt);
+    await payOnCheckoutPage(started.location!, '4000000000000002'); // declined
+    await w.sync();
+    expect(await orderRow(w.database.db, order.id)).toMatchObject({ status: 'pending' });
+    expect((await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!)).status).toBe('open');
+    expect(await w.requests(`/v1/checkout/sessions/${order.stripe_checkout_session_id}/expire`)).toEqual([]);
+    expect(await transitions(order.id)).toEqual([]);
+  });
+
+  it('"Cancel and go back", the expire\'s answer lost: the same address again sends the same expire and cancels once', async () => {
     const listingId = await createListing(w, seller.user.id, 1_200, 2);
     const attempt = randomUUID();
     const started = await buyer.client.post(`/checkout/${listingId}`, { quantity: 1, attempt });
     const order = await orderByAttempt(attempt);
     const path = `/v1/checkout/sessions/${order.stripe_checkout_session_id}/expire`;
     await w.fault(path, 'apply_then_500');
-    await payOnCheckoutPage(started.location!, '4000000000000002'); // declined
-    await w.sync();
-    expect(await orderRow(w.database.db, order.id)).toMatchObject({ status: 'payment_failed' });
-    expect((await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!)).status).toBe('expired');
+    expect(started.statusCode).toBe(303);
+    const lost = await buyer.client.get(`/orders/${order.id}/complete?canceled=1`);
+    expect(lost.statusCode).toBe(500);
+    expect((await orderRow(w.database.db, order.id)).status).toBe('pending');
+    const again = await buyer.client.get(`/orders/${order.id}/complete?canceled=1`);
+    expect(again.statusCode).toBe(200);
+    expect(await orderRow(w.database.db, order.id)).toMatchObject({ status: 'canceled', stock_reserved: false });
     const expires = await w.requests(path);
     expect(expires.map((r) => r.fault ?? 'answered')).toContain('apply_then_500');
     expect(new Set(expires.map((r) => r.idempotency_key))).toEqual(new Set([`order:${order.id}:expire`]));
-    expect(await transitions(order.id)).toEqual([{ to_status: 'payment_failed', source: 'webhook' }]);
+    await w.sync();
+    // The retry's first read already finds the session expired (by the lost call): one transition.
+    expect((await transitions(order.id)).map((t) => t.to_status)).toEqual(['canceled']);
   });
 
   it('the reconciler\'s cancel of an intent left for a day, answer lost: its next run completes it, once', async () => {

@@ -5,8 +5,8 @@
 // - failure, processing and cancel payloads may be stale (the buyer may have paid with another
 //   card since), so the intent is re-read from Stripe, before the transaction, and what it says
 //   now is applied;
-// - an order that ends payment_failed has its session or intent closed at Stripe afterwards, so
-//   the stock released can never be paid for twice.
+// - a custom-flow order that ends payment_failed has its intent closed at Stripe afterwards, so
+//   the stock released can never be paid for twice (a hosted order waits for its session to end).
 import { applyPayment, fetchChargeFacts, readIntentPayment, readSessionPayment, type PaymentFacts } from '../../orders/sync.ts';
 import { findOrder, recordChargeFacts, type ChargeFacts } from '../../orders/queries.ts';
 import { orderIdOf } from '../../orders/rules.ts';

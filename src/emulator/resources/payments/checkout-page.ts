@@ -42,7 +42,13 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
         </tr>`,
     );
     const cards: RawHtml[] = Object.values(TEST_CARDS).map((c) => html`<li><code>${c.number}</code> — ${c.label}</li>`);
-    const body = html`<h1>Pay ${formatMoney(s.amount_total ?? 0, cur)}</h1>
+    const extension = pay.checkoutModes.get(s.mode);
+    const cardOptional = extension?.cardOptional?.(s) === true;
+    const total = formatMoney(s.amount_total ?? 0, cur);
+    // Billing's modes: a subscription is started, a setup only saves the card.
+    const action =
+      s.mode === 'setup' ? 'Save card' : s.mode === 'subscription' ? (s.amount_total ? `Subscribe and pay ${total}` : 'Start trial') : `Pay ${total}`;
+    const body = html`<h1>${s.mode === 'setup' ? 'Save a card for later' : s.mode === 'subscription' ? 'Subscribe' : `Pay ${total}`}</h1>
       <table data-testid="line-items">
         ${rows}
         <tr>
@@ -54,8 +60,11 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
       ${error ? html`<p role="alert" data-testid="error" style="color:#df1b41">${error}</p>` : raw('')}
       <form method="post" action="/hosted/checkout/${s.id}">
         <label>Email <input type="email" name="email" value="${email ?? s.customer_details?.email ?? s.customer_email ?? ''}" required /></label>
-        <label>Card number <input name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" required /></label>
-        <button class="primary" type="submit" data-testid="pay">Pay ${formatMoney(s.amount_total ?? 0, cur)}</button>
+        <label
+          >Card number${cardOptional ? ' (optional: no card is needed now)' : ''}
+          <input name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" ${cardOptional ? raw('') : raw('required')}
+        /></label>
+        <button class="primary" type="submit" data-testid="pay">${action}</button>
       </form>
       <form method="post" action="/hosted/checkout/${s.id}/cancel"><button type="submit" data-testid="cancel">Cancel and go back</button></form>
       <details>
@@ -80,7 +89,7 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
     if (!s) return notFound();
     const number = typeof req.form.card_number === 'string' ? req.form.card_number : '';
     const email = typeof req.form.email === 'string' && req.form.email ? req.form.email : null;
-    if (!number) return render(s, 'Your card number is incomplete.', email ?? undefined);
+    if (!number && pay.checkoutModes.get(s.mode)?.cardOptional?.(s) !== true) return render(s, 'Your card number is incomplete.', email ?? undefined);
     const out = payCheckoutSession(pay, s.id, number, email);
     if ('error' in out) return render(pay.sessions.require(s.id), out.error, email ?? undefined);
     return { redirect: out.redirect };

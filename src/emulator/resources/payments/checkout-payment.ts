@@ -117,13 +117,15 @@ export function successRedirect(pay: Payments, s: Stripe.Checkout.Session): stri
 export function payCheckoutSession(pay: Payments, sessionId: string, cardNumber: string, email: string | null): { redirect: string } | { error: string } {
   let session = pay.sessions.require(sessionId);
   if (session.status !== 'open') return { error: `This Checkout Session is ${session.status}.` };
-  const found = lookupCardNumber(cardNumber);
-  if (!found.ok) return { error: found.message };
+  const extension = pay.checkoutModes.get(session.mode);
+  const noCard = cardNumber === '' && extension?.cardOptional?.(session) === true;
+  const found = noCard ? undefined : lookupCardNumber(cardNumber);
+  if (found && !found.ok) return { error: found.message };
   if (email) {
     session.customer_details = { address: null, business_name: null, email, individual_name: null, name: null, phone: null, tax_exempt: 'none', tax_ids: null };
     session = pay.sessions.save(session);
   }
-  const extension = pay.checkoutModes.get(session.mode);
+  if (!found) return extension?.payWithCard?.(session, null, email) ?? { error: 'Your card number is incomplete.' };
   if (extension?.payWithCard) return extension.payWithCard(session, found.card, email);
   return payWithPaymentIntent(pay, session, found.card, email);
 }

@@ -1,0 +1,52 @@
+// Issue 15 point 14: a failed or canceled order charged nobody, so no platform fee was taken: the
+// admin's and the seller's order lists show none for it (a paid order's fee is still shown).
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buyWithPaymentElement, cancelOrderByBuyer, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
+import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
+import { createListing, createPaidOrder, createSeller, startHarness, type Harness, type TestSeller } from './harness.ts';
+
+describe('unpaid orders carry no platform fee in the lists', () => {
+  let h: Harness;
+  let seller: TestSeller;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    seller = await createSeller(h, { manualPayouts: true });
+  });
+  afterAll(async () => h?.close());
+
+  async function unpaidOrder(outcome: 'failed' | 'canceled'): Promise<string> {
+    const listingId = await createListing(h, seller.user.id, 10_000);
+    const buyer = await createTestUser(h.database.db, 'buyer');
+    const order = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID() });
+    if (outcome === 'failed') {
+      await expect(h.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa_chargeDeclined' })).rejects.toThrow();
+      expect((await syncOrderFromStripe(h.database.db, h.stripe, order, 'reconcile')).status).toBe('payment_failed');
+    } else {
+      expect((await cancelOrderByBuyer(h.database.db, h.stripe, buyer.id, order.id)).status).toBe('canceled');
+    }
+    return order.id;
+  }
+  const cellText = (body: string, orderId: string) =>
+    (new RegExp(`data-order-id="${orderId}"[^>]*>([\\s\\S]*?)</tr>`).exec(body)?.[1] ?? '').replace(/<[^>]+>/g, '|').replace(/\|+/g, '|');
+
+  it('admin orders: "—" for failed and canceled orders, the fee for a paid one', async () => {
+    const failed = await unpaidOrder('failed');
+    const canceled = await unpaidOrder('canceled');
+    const paid = await createPaidOrder(h, seller, { amount: 10_000 });
+    const page = await h.admin.get('/admin/orders');
+    expect(page.statusCode).toBe(200);
+    for (const id of [failed, canceled]) {
+      expect(cellText(page.body, id)).toContain('|$100.00|—|');
+      expect(cellText(page.body, id)).not.toContain('$10.00');
+    }
+    expect(cellText(page.body, paid)).toContain('|$100.00|$10.00|');
+
+    const sellerClient = new TestClient(h.app, '10.15.14.1');
+    expect((await sellerClient.post('/login', { email: seller.user.email, password: TEST_PASSWORD })).statusCode).toBe(303);
+    const theirs = await sellerClient.get('/seller/orders');
+    for (const id of [failed, canceled]) expect(cellText(theirs.body, id)).not.toContain('$10.00');
+    expect(cellText(theirs.body, paid)).toContain('$10.00');
+  });
+});
