@@ -405,6 +405,19 @@ export interface AdminSummariesTable {
   computed_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** The buyer's platform Stripe Customer (src/customers): the row is the intent, the id its result. */
+export interface BuyerCustomersTable {
+  buyer_id: string;
+  stripe_customer_id: ColumnType<string | null, string | null | undefined, string | null>;
+  requested_email: string;
+  requested_name: string;
+  requested_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  details_version: ColumnType<number, number | undefined, number>;
+  details_synced_version: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 // ---- Subscriptions (issue 13): see migrations/20261130_1300_subscriptions.ts ----
 
 export type PlanInterval = 'month' | 'year';
@@ -464,15 +477,6 @@ export interface SubscriptionsTable {
   ended_at: Nullable<Date>;
   /** When the Stripe snapshot behind the row was read; an older one never overwrites it. */
   observed_at: Nullable<Date>;
-/** The buyer's platform Stripe Customer (src/customers): the row is the intent, the id its result. */
-export interface BuyerCustomersTable {
-  buyer_id: string;
-  stripe_customer_id: ColumnType<string | null, string | null | undefined, string | null>;
-  requested_email: string;
-  requested_name: string;
-  requested_at: ColumnType<Date, Date | string | undefined, Date | string>;
-  details_version: ColumnType<number, number | undefined, number>;
-  details_synced_version: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -564,12 +568,12 @@ export interface Database {
   email_outbox: EmailOutboxTable;
   webhook_signature_failures: WebhookSignatureFailuresTable;
   admin_summaries: AdminSummariesTable;
+  buyer_customers: BuyerCustomersTable;
   plans: PlansTable;
   subscriptions: SubscriptionsTable;
   invoices: InvoicesTable;
   invoice_refunds: InvoiceRefundsTable;
   seller_portal_configurations: SellerPortalConfigurationsTable;
-  buyer_customers: BuyerCustomersTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -588,8 +592,8 @@ export type RefundRow = Selectable<RefundsTable>;
 export type DisputeRow = Selectable<DisputesTable>;
 export type ListingImage = Selectable<ListingImagesTable>;
 export type EmailOutboxRow = Selectable<EmailOutboxTable>;
+export type BuyerCustomer = Selectable<BuyerCustomersTable>;
 export type Plan = Selectable<PlansTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type InvoiceRow = Selectable<InvoicesTable>;
 export type InvoiceRefundRow = Selectable<InvoiceRefundsTable>;
-export type BuyerCustomer = Selectable<BuyerCustomersTable>;
