@@ -14,8 +14,8 @@ import { Csrf, IdParams, OnOff, Type, Uuid, UuidOrEmpty } from '../http/schemas.
 import { toDecimalString } from '../money.ts';
 import { sellerNames } from '../sellers/queries.ts';
 import { adminCancelSubscription, refundInvoice } from '../subscriptions/admin-use-cases.ts';
-import { findSubscription, listInvoices, listSubscriptions } from '../subscriptions/queries.ts';
-import { invoiceView } from '../subscriptions/reports.ts';
+import { findInvoice, findSubscription, listInvoices, listSubscriptions } from '../subscriptions/queries.ts';
+import { adminSubscriptionView, invoiceView } from '../subscriptions/reports.ts';
 import { statusBadge, statusWords } from '../subscriptions/rules.ts';
 
 const SUB_STATUSES: SubscriptionStatus[] = ['pending', 'incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'unpaid', 'canceled', 'paused'];
@@ -73,7 +73,7 @@ export const adminSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
   });
 
   app.post('/admin/invoices/:id/refunds', { schema: { params: InvoiceParams, body: RefundBody } }, async (request, reply) => {
-    const invoice = found(await app.db.selectFrom('invoices').select(['id', 'subscription_id']).where('id', '=', request.params.id).executeTakeFirst());
+    const invoice = found(await findInvoice(app.db, request.params.id));
     try {
       const refund = await refundInvoice(app.db, app.stripe, actorOf(request), {
         refundId: request.body.refund_id, invoiceId: invoice.id, amount: request.body.amount,
@@ -87,10 +87,7 @@ export const adminSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
   });
 
   async function renderSubscription(request: FastifyRequest, reply: FastifyReply, id: string): Promise<FastifyReply> {
-    const row = found(await findSubscription(app.db, id));
-    const invoices = await listInvoices(app.db, { subscriptionId: id });
-    const refunds = await app.db.selectFrom('invoice_refunds').selectAll().where('invoice_id', 'in', invoices.length > 0 ? invoices.map((i) => i.id) : ['-']).orderBy('created_at').execute();
-    const audit = await app.db.selectFrom('admin_audit_log').selectAll().where('target_id', 'in', [id, ...invoices.map((i) => i.id)]).orderBy('id', 'desc').limit(50).execute();
+    const { subscription: row, invoices, refunds, audit } = await adminSubscriptionView(app.db, id);
     return render(request, reply, 'admin/subscription', {
       title: 'Subscription',
       subscription: { ...row, statusLabel: statusWords(row.status, row.cancel_at_period_end), feePercent: row.fee_basis_points / 100 },

@@ -4,7 +4,8 @@
 import type { Kysely } from 'kysely';
 import type { Database, InvoiceRow, SubscriptionStatus } from '../db/schema.ts';
 import { listSellerPlans } from './plan-queries.ts';
-import { invoicesOf, listBuyerSubscriptions, listInvoices } from './queries.ts';
+import { findSubscription, invoicesOf, listBuyerSubscriptions, listInvoices } from './queries.ts';
+import { found } from '../errors.ts';
 import { monthlyAmount, REVENUE_STATUSES, statusBadge, statusWords } from './rules.ts';
 
 /** The money of one invoice's payment as people read it (null: not paid, or not known yet). */
@@ -82,4 +83,14 @@ export async function buyerSubscriptionsView(db: Kysely<Database>, buyerId: stri
       awaitingFirstPayment: s.status === 'incomplete' && s.flow === 'custom',
     };
   }));
+}
+
+/** One subscription for the admin: its invoices, their refunds and the audit entries about them. */
+export async function adminSubscriptionView(db: Kysely<Database>, id: string) {
+  const subscription = found(await findSubscription(db, id));
+  const invoices = await listInvoices(db, { subscriptionId: id });
+  const ids = invoices.map((i) => i.id);
+  const refunds = ids.length === 0 ? [] : await db.selectFrom('invoice_refunds').selectAll().where('invoice_id', 'in', ids).orderBy('created_at').execute();
+  const audit = await db.selectFrom('admin_audit_log').selectAll().where('target_id', 'in', [id, ...ids]).orderBy('id', 'desc').limit(50).execute();
+  return { subscription, invoices, refunds, audit };
 }
