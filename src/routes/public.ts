@@ -6,6 +6,7 @@ import { render } from '../http/render.ts';
 import { IdParams, Type, Uuid } from '../http/schemas.ts';
 import { galleryOf, withCovers } from '../images/use-cases.ts';
 import { catalogue, findPublicListing, findPublicSeller } from '../listings/queries.ts';
+import { listPublicPlans } from '../subscriptions/plan-queries.ts';
 
 const CatalogueQuery = Type.Object({ after: Type.Optional(Uuid) });
 
@@ -26,6 +27,6 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/sellers/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const seller = found(await findPublicSeller(app.db, request.params.id));
-    return render(request, reply, 'public/seller', { title: seller.name, seller: { ...seller, listings: await withCovers(app.db, seller.listings) } });
+    return render(request, reply, 'public/seller', { title: seller.name, seller: { ...seller, listings: await withCovers(app.db, seller.listings) }, plans: await listPublicPlans(app.db, seller.id) });
   });
 };

@@ -30,7 +30,7 @@ const CompleteQuery = Type.Object({
 /** Anyone may look at a plan that is on sale. */
 export const publicPlanRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/plans/:id', { schema: { params: IdParams } }, async (request, reply) => {
-    const plan = found((await listPublicPlans(app.db)).find((p) => p.id === request.params.id));
+    const plan = found((await listPublicPlans(app.db, undefined, request.params.id))[0]);
     return render(request, reply, 'subscriptions/plan', { title: plan.name, plan });
   });
 };
