@@ -31,7 +31,7 @@ export async function listSellerPlans(db: Kysely<Database>, sellerId: string): P
 export async function listPublicPlans(db: Kysely<Database>, sellerId?: string, planId?: string) {
   let query = db.selectFrom('plans').innerJoin('sellers', 'sellers.id', 'plans.seller_id').innerJoin('users', 'users.id', 'plans.seller_id')
     .selectAll('plans').select('users.display_name as seller_name')
-    .where('plans.status', '=', 'active').where('sellers.charges_enabled', '=', true).where('sellers.account_state', '=', 'enabled')
+    .where('plans.status', '=', 'active').where('plans.stripe_price_id', 'is not', null).where('sellers.charges_enabled', '=', true).where('sellers.account_state', '=', 'enabled')
     .orderBy('plans.created_at').orderBy('plans.id');
   if (sellerId !== undefined) query = query.where('plans.seller_id', '=', sellerId);
   if (planId !== undefined) query = query.where('plans.id', '=', planId);
