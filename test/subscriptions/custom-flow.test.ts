@@ -97,4 +97,17 @@ describe('custom flow on the emulator clock', () => {
     expect(paid).toHaveLength(1);
     expect(paid[0]).toMatchObject({ application_fee_amount: 90, seller_net_amount: 810 });
   });
+
+  it('a trial whose buyer saves the card and never comes back to our page still converts (setup_intent.succeeded)', async () => {
+    const plan = await planFor(h, seller, { amount: '7.00', trialDays: 3 });
+    const buyer = await signedIn(h, 'buyer');
+    const { id, secret } = await startCustom(buyer.client, plan.id);
+    await h.stripe.setupIntents.confirm(secret.split('_secret_')[0]!, { payment_method: 'pm_card_visa' });
+    await h.sync();
+    const trialing = await subscriptionRow(h, id);
+    await h.emu.control('POST', '/_emulator/clock/advance', { to: trialing.trial_end!.getTime() / 1000 + 3700 });
+    await h.sync();
+    expect((await subscriptionRow(h, id)).status).toBe('active');
+    expect((await invoiceRows(h, id)).filter((i) => i.status === 'paid' && i.amount_paid === 700)).toHaveLength(1);
+  });
 });

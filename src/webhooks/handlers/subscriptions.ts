@@ -12,6 +12,7 @@ import type { EventHandler, EventOf, HandlerRegistry } from '../handler.ts';
 import { paymentHandlers } from './payments.ts';
 import { refundHandlers } from './refunds.ts';
 import { recordInvoiceRefundSnapshot } from '../../subscriptions/admin-use-cases.ts';
+import { adoptTrialCardsOf } from '../../subscriptions/use-cases.ts';
 import { findInvoiceByPayment, recordInvoiceRefunded } from '../../subscriptions/queries.ts';
 
 type SubscriptionEvent =
@@ -109,7 +110,18 @@ function withInvoiceMoney<T extends MoneyEvent>(type: T): EventHandler<T, unknow
   };
 }
 
+// A trial's card saved through the subscription's SetupIntent becomes the subscription's default
+// (the completion page does the same when the buyer comes back; whichever runs second does nothing).
+const setupSucceeded: EventHandler<'setup_intent.succeeded', undefined> = {
+  async apply() {},
+  async after(event, { db, stripe }) {
+    const customer = idOf(event.data.object.customer);
+    if (customer !== null) await adoptTrialCardsOf(db, stripe, customer);
+  },
+};
+
 export const subscriptionHandlers: HandlerRegistry = {
+  'setup_intent.succeeded': setupSucceeded,
   'charge.refunded': withInvoiceMoney('charge.refunded'),
   'application_fee.refunded': withInvoiceMoney('application_fee.refunded'),
   'transfer.reversed': withInvoiceMoney('transfer.reversed'),
