@@ -141,4 +141,26 @@ describe('renewals that need the buyer', () => {
     expect(renewal.amount_paid).toBeLessThan(4000);
     expect(renewal).toMatchObject({ status: 'paid', application_fee_amount: Math.floor((renewal.amount_paid * 10 + 50) / 100) });
   });
+
+  for (const outcome of ['cancel', 'unpaid'] as const) {
+    it(`retries run out → ${outcome === 'cancel' ? 'canceled' : 'unpaid'} (Stripe's setting), shown to the buyer`, async () => {
+      await h.emu.control('POST', '/_emulator/billing/settings', { subscription_after_retries: outcome });
+      try {
+        const plan = await planFor(h, seller, { amount: '20.00' });
+        const buyer = await signedIn(h, 'buyer');
+        const id = await subscribe(buyer.client, plan.id, 'pm_card_visa');
+        await press(await visit(await openPortal(buyer.client, id)), 'add-card', { card_number: '4000000000000341' });
+        const end = (await subscriptionRow(h, id)).current_period_end!.getTime() / 1000;
+        await advanceTo(end + 3700);
+        expect((await subscriptionRow(h, id)).status).toBe('past_due');
+        await advanceTo(end + 3700 + 15 * 86_400);
+        const row = await subscriptionRow(h, id);
+        expect(row.status).toBe(outcome === 'cancel' ? 'canceled' : 'unpaid');
+        const page = await buyer.client.get('/subscriptions');
+        expect(page.body).toContain(outcome === 'cancel' ? 'Canceled' : 'Unpaid: renewals are not being charged');
+      } finally {
+        await h.emu.control('POST', '/_emulator/billing/settings', { subscription_after_retries: 'cancel' });
+      }
+    });
+  }
 });
