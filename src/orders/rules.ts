@@ -21,6 +21,21 @@ import { isUuid } from '../ids.ts';
 
 export const QUANTITY_MAX = 100;
 
+/**
+ * Unpaid orders hold stock, so a buyer may have only this many waiting for payment at once (the
+ * same form twice is one order, not two): nobody can reserve a seller's whole stock by starting
+ * checkouts and walking away. A buyer frees a place by paying or cancelling.
+ */
+export const PENDING_ORDERS_PER_BUYER = 3;
+
+/** How long a custom-flow (Payment Element) order holds its stock unpaid before it is given up. */
+export const CUSTOM_FLOW_HOLD_MS = 30 * 60 * 1000;
+
+/** The most a buyer can choose on a form: the stock left, never more than QUANTITY_MAX (unlimited stock: null). */
+export function quantityLimit(stock: number | null): number {
+  return stock === null ? QUANTITY_MAX : Math.max(1, Math.min(stock, QUANTITY_MAX));
+}
+
 const ALLOWED: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['paid', 'payment_failed', 'canceled'],
   payment_failed: ['paid'],
@@ -97,9 +112,23 @@ export function paymentVerdict(intent: Stripe.PaymentIntent): Omit<TransitionInp
   return null;
 }
 
-/** A declined attempt's code and message, as the order keeps them. */
+/** Stripe's messages that are written for developers ("…provide payment_method_data…"), in words for buyers. */
+const BUYER_WORDS: Record<string, string> = {
+  payment_intent_authentication_failure: 'Your bank could not confirm this payment: the 3D Secure check was not completed. Nothing was charged. Try again, or use another card.',
+};
+const GENERIC_FAILURE = 'The payment did not go through. Nothing was charged. Try again, or use another card.';
+
+/**
+ * A declined attempt's code and message, as the order keeps them and the buyer reads them. Card
+ * declines keep Stripe's own message (written for cardholders: "Your card was declined."); a
+ * message that talks about Stripe's objects is replaced.
+ */
 export function declineOf(error: Stripe.PaymentIntent.LastPaymentError): { failure_code: string | null; failure_message: string } {
-  return { failure_code: error.decline_code ?? error.code ?? null, failure_message: error.message ?? 'The payment failed.' };
+  const code = error.decline_code ?? error.code ?? null;
+  const known = code === null ? undefined : BUYER_WORDS[code];
+  const stripeWords = error.message ?? '';
+  const forDevelopers = stripeWords === '' || /PaymentIntent|PaymentMethod|payment_method|_data\b|API/.test(stripeWords);
+  return { failure_code: code, failure_message: known ?? (forDevelopers ? GENERIC_FAILURE : stripeWords) };
 }
 
 // ---- What we send Stripe ----

@@ -10,10 +10,10 @@ import type { Config } from '../config.ts';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
-import { Csrf, CsrfOnlyBody, IdParams, Type, Uuid } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
 import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
-import { QUANTITY_MAX } from '../orders/rules.ts';
+import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
 import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
 import { orderView } from './order-view.ts';
 
@@ -23,13 +23,14 @@ const BuyBody = Type.Object({
   attempt: Uuid,
   ...Csrf,
 });
+const StartQuery = Type.Object({ quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: QUANTITY_MAX })) });
 const CompleteQuery = Type.Object({
   // Shown by Stripe's redirect; never trusted: the order's own Stripe ids are what we ask about.
-  session_id: Type.Optional(Type.String({ maxLength: 255 })),
-  payment_intent: Type.Optional(Type.String({ maxLength: 255 })),
-  payment_intent_client_secret: Type.Optional(Type.String({ maxLength: 255 })),
-  redirect_status: Type.Optional(Type.String({ maxLength: 32 })),
-  canceled: Type.Optional(Type.String({ maxLength: 8 })),
+  session_id: Type.Optional(Text({ maxLength: 255 })),
+  payment_intent: Type.Optional(Text({ maxLength: 255 })),
+  payment_intent_client_secret: Type.Optional(Text({ maxLength: 255 })),
+  redirect_status: Type.Optional(Text({ maxLength: 32 })),
+  canceled: Type.Optional(Text({ maxLength: 8 })),
 });
 
 export interface StripeJsSettings {
@@ -76,9 +77,11 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   // --- custom flow (PaymentIntent + Payment Element) -------------------------------------------
-  app.get('/checkout/:listingId/pay', { schema: { params: ListingParams } }, async (request, reply) => {
+  app.get('/checkout/:listingId/pay', { schema: { params: ListingParams, querystring: StartQuery } }, async (request, reply) => {
     const listing = found(await findPublicListing(app.db, request.params.listingId));
-    return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax: QUANTITY_MAX });
+    const quantityMax = quantityLimit(listing.stock);
+    const quantity = Math.min(request.query.quantity ?? 1, quantityMax);
+    return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax, quantity });
   });
 
   app.post('/checkout/:listingId/pay', {
@@ -137,12 +140,14 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // --- the buyer's orders ---------------------------------------------------------------------
   app.get('/orders', async (request, reply) => {
-    const orders = (await listBuyerOrders(app.db, request.user.id)).map(orderView);
-    return render(request, reply, 'checkout/orders', { title: 'My orders', orders });
+    const all = (await listBuyerOrders(app.db, request.user.id)).map(orderView);
+    const ended = (o: (typeof all)[number]) => o.status === 'payment_failed' || o.status === 'canceled';
+    return render(request, reply, 'checkout/orders', { title: 'My orders', orders: all.filter((o) => !ended(o)), unpaid: all.filter(ended) });
   });
 
   app.get('/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const order = found(await findBuyerOrder(app.db, request.user.id, request.params.id));
-    return render(request, reply, 'checkout/receipt', { title: `Order ${order.id.slice(0, 8)}`, order: orderView(order) });
+    const view = orderView(order);
+    return render(request, reply, 'checkout/receipt', { title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`, order: view });
   });
 };

@@ -6,6 +6,7 @@ import { render } from '../http/render.ts';
 import { IdParams, Type, Uuid } from '../http/schemas.ts';
 import { galleryOf, withCovers } from '../images/use-cases.ts';
 import { catalogue, findPublicListing, findPublicSeller } from '../listings/queries.ts';
+import { quantityLimit } from '../orders/rules.ts';
 import { listPublicPlans } from '../subscriptions/plan-queries.ts';
 
 const CatalogueQuery = Type.Object({ after: Type.Optional(Uuid) });
@@ -22,7 +23,7 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/listings/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const listing = found(await findPublicListing(app.db, request.params.id));
     // `attempt`: a fresh id per rendered buy form, so a double submit of it is one order (issue 6).
-    return render(request, reply, 'public/listing', { title: listing.title, listing, gallery: await galleryOf(app.db, listing), attempt: randomUUID() });
+    return render(request, reply, 'public/listing', { title: listing.title, listing, gallery: await galleryOf(app.db, listing), attempt: randomUUID(), quantityMax: quantityLimit(listing.stock) });
   });
 
   app.get('/sellers/:id', { schema: { params: IdParams } }, async (request, reply) => {

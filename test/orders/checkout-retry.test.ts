@@ -60,7 +60,7 @@ describe('hosted Checkout: retry after a failed attempt on the same page', () =>
   for (const [card, code, reason] of [
     ['4000000000000002', 'generic_decline', 'Your card was declined.'],
     ['4000000000009995', 'insufficient_funds', 'Your card has insufficient funds.'],
-    ['4000002500003155', 'payment_intent_authentication_failure', 'authentication'],
+    ['4000002500003155', 'payment_intent_authentication_failure', '3D Secure'],
   ] as const) {
     it(`${card} fails, every event is processed, then 4242 on the same page → paid`, async () => {
       const { listing, buyer, sessionUrl, orderId } = await startCheckout(3);

@@ -146,6 +146,7 @@ describe('stock never oversells', () => {
     const response = await buy(buyer.client, listing.id, 3);
     expect(response.statusCode).toBe(409);
     expect(response.body).toContain('only 2 left');
+    expect(response.body).not.toContain('Sold out'); // two are left: not sold out
   });
 });
 
