@@ -4,13 +4,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { cursorText, parseCursor } from '../db/paging.ts';
+import { readCursor } from '../admin/list-filters.ts';
+import { cursorText } from '../db/paging.ts';
+import { UUID_PATTERN } from '../ids.ts';
 import type { InvoiceStatus, SubscriptionStatus } from '../db/schema.ts';
 import { found } from '../errors.ts';
 import { actorOf } from '../http/areas.ts';
 import { problemOf } from '../http/errors.ts';
 import { render, setFlash } from '../http/render.ts';
-import { Csrf, IdParams, OnOff, Type, Uuid, UuidOrEmpty } from '../http/schemas.ts';
+import { Csrf, IdParams, OnOff, Text, Type, Uuid, UuidOrEmpty } from '../http/schemas.ts';
 import { toDecimalString } from '../money.ts';
 import { sellerNames } from '../sellers/queries.ts';
 import { adminCancelSubscription, refundInvoice } from '../subscriptions/admin-use-cases.ts';
@@ -23,17 +25,19 @@ const INVOICE_STATUSES: InvoiceStatus[] = ['draft', 'open', 'paid', 'uncollectib
 const SubscriptionsQuery = Type.Object({
   status: Type.Optional(Type.Enum(['', ...SUB_STATUSES])),
   seller: Type.Optional(UuidOrEmpty),
-  before: Type.Optional(Type.String({ maxLength: 100, pattern: '^[0-9T:.\\-Z]+\\|[0-9a-fA-F-]{36}$' })),
+  before: Type.Optional(Text({ maxLength: 400 })),
 });
 const InvoicesQuery = Type.Object({ status: Type.Optional(Type.Enum(['', ...INVOICE_STATUSES])), seller: Type.Optional(UuidOrEmpty) });
 const CancelBody = Type.Object({ mode: Type.Union([Type.Literal('now'), Type.Literal('period_end')]), ...Csrf });
 const InvoiceParams = Type.Object({ id: Type.String({ pattern: '^in_[A-Za-z0-9_]{1,250}$' }) });
-const RefundBody = Type.Object({ refund_id: Uuid, amount: Type.String({ minLength: 1, maxLength: 20 }), reverse_transfer: OnOff, refund_application_fee: OnOff, ...Csrf });
+const RefundBody = Type.Object({ refund_id: Uuid, amount: Text({ minLength: 1, maxLength: 20 }), reverse_transfer: OnOff, refund_application_fee: OnOff, ...Csrf });
 
 export const adminSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/subscriptions', { schema: { querystring: SubscriptionsQuery } }, async (request, reply) => {
     const q = request.query;
-    const page = await listSubscriptions(app.db, { status: q.status || undefined, sellerId: q.seller || undefined, before: parseCursor(q.before) });
+    const before = readCursor(q.before, new RegExp(UUID_PATTERN));
+    if (!before.ok) return render(request, reply, 'errors/400', { message: before.message, status: 400 }, 400);
+    const page = await listSubscriptions(app.db, { status: q.status || undefined, sellerId: q.seller || undefined, before: before.value });
     const next = new URLSearchParams();
     for (const key of ['status', 'seller'] as const) if (q[key]) next.set(key, q[key]!);
     if (page.next !== null) next.set('before', cursorText(page.next));

@@ -6,7 +6,7 @@ import type { Plan } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { fieldErrorsFrom, keptValues, render, setFlash } from '../http/render.ts';
-import { Csrf, CsrfOnlyBody, IdParams, Type } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, IdParams, MultilineText, Text, Type } from '../http/schemas.ts';
 import { SUPPORTED_CURRENCIES, toDecimalString } from '../money.ts';
 import { findOwnPlan, listSellerPlans } from '../subscriptions/plan-queries.ts';
 import { changePlanPrice, createPlan, setPlanArchived } from '../subscriptions/plan-use-cases.ts';
@@ -14,12 +14,12 @@ import { sellerSubscriptionsView } from '../subscriptions/reports.ts';
 import { PLAN_DESCRIPTION_MAX, PLAN_NAME_MAX } from '../subscriptions/rules.ts';
 
 const PlanBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: PLAN_NAME_MAX, pattern: '^[^\\x00-\\x1f\\x7f]+$' }),
-  description: Type.Optional(Type.String({ maxLength: PLAN_DESCRIPTION_MAX, pattern: '^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$' })),
-  amount: Type.String({ minLength: 1, maxLength: 20 }),
+  name: Text({ minLength: 1, maxLength: PLAN_NAME_MAX, notBlank: true }),
+  description: Type.Optional(MultilineText({ maxLength: PLAN_DESCRIPTION_MAX })),
+  amount: Text({ minLength: 1, maxLength: 20 }),
   currency: Type.Enum(SUPPORTED_CURRENCIES),
   interval: Type.Union([Type.Literal('month'), Type.Literal('year')]),
-  trial_days: Type.Optional(Type.String({ maxLength: 4 })),
+  trial_days: Type.Optional(Text({ maxLength: 4 })),
   ...Csrf,
 });
 const PLAN_MESSAGES = {
@@ -31,7 +31,7 @@ const PLAN_MESSAGES = {
   trial_days: 'Enter a number of days, or leave it empty',
 };
 const PriceBody = Type.Object({
-  amount: Type.String({ minLength: 1, maxLength: 20 }),
+  amount: Text({ minLength: 1, maxLength: 20 }),
   move: Type.Union([Type.Literal('keep'), Type.Literal('create_prorations'), Type.Literal('always_invoice'), Type.Literal('none')]),
   ...Csrf,
 });

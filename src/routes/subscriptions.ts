@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render, setFlash } from '../http/render.ts';
-import { Csrf, CsrfOnlyBody, IdParams, Type } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, IdParams, Text, Type } from '../http/schemas.ts';
 import { listPublicPlans } from '../subscriptions/plan-queries.ts';
 import { buyerSubscriptionsView } from '../subscriptions/reports.ts';
 import { statusWords } from '../subscriptions/rules.ts';
@@ -19,12 +19,12 @@ import { stripeJsSettings } from './orders.ts';
 const SubscribeBody = Type.Object({ flow: Type.Union([Type.Literal('hosted'), Type.Literal('custom')]), ...Csrf });
 const CompleteQuery = Type.Object({
   // Stripe's redirect adds these; never trusted: our row's Stripe ids are what we ask about.
-  canceled: Type.Optional(Type.String({ maxLength: 8 })),
-  payment_intent: Type.Optional(Type.String({ maxLength: 255 })),
-  payment_intent_client_secret: Type.Optional(Type.String({ maxLength: 255 })),
-  setup_intent: Type.Optional(Type.String({ maxLength: 255 })),
-  setup_intent_client_secret: Type.Optional(Type.String({ maxLength: 255 })),
-  redirect_status: Type.Optional(Type.String({ maxLength: 32 })),
+  canceled: Type.Optional(Text({ maxLength: 8 })),
+  payment_intent: Type.Optional(Text({ maxLength: 255 })),
+  payment_intent_client_secret: Type.Optional(Text({ maxLength: 255 })),
+  setup_intent: Type.Optional(Text({ maxLength: 255 })),
+  setup_intent_client_secret: Type.Optional(Text({ maxLength: 255 })),
+  redirect_status: Type.Optional(Text({ maxLength: 32 })),
 });
 
 /** Anyone may look at a plan that is on sale. */
