@@ -7,7 +7,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
@@ -18,7 +18,7 @@ import type { Database } from './db/schema.ts';
 import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
-import { registerErrorPages } from './http/errors.ts';
+import { formatSchemaErrors, registerErrorPages } from './http/errors.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/session-cookie.ts';
@@ -54,6 +54,8 @@ export interface AppDependencies {
   onEventStored?: () => void;
   /** Where listing pictures are kept; from config.storage when omitted. */
   storage?: ObjectStorage;
+  /** Sees every route as it is added (tests check every route's schemas with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -71,7 +73,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
+    schemaErrorFormatter: formatSchemaErrors,
   });
+  if (deps.onRoute !== undefined) app.addHook('onRoute', deps.onRoute);
 
   app.decorate('config', config);
   app.decorate('db', deps.db);

@@ -15,6 +15,7 @@ export interface ErrorDetails {
   order_too_large: { maximum: number; currency: string };
   checkout_form_reused: Record<string, never>;
   order_not_awaiting_payment: Record<string, never>;
+  too_many_pending_orders: { limit: number };
   checkout_started_too_late: Record<string, never>;
   /** Stripe refused to start the payment (e.g. the seller's account is gone); the order is canceled. */
   payment_refused: { reason: string };

@@ -21,6 +21,16 @@ import { isUuid } from '../ids.ts';
 
 export const QUANTITY_MAX = 100;
 
+/**
+ * Unpaid orders hold stock, so a buyer may have only this many waiting for payment at once (the
+ * same form twice is one order, not two): nobody can reserve a seller's whole stock by starting
+ * checkouts and walking away. A buyer frees a place by paying or cancelling.
+ */
+export const PENDING_ORDERS_PER_BUYER = 3;
+
+/** How long a custom-flow (Payment Element) order holds its stock unpaid before it is given up. */
+export const CUSTOM_FLOW_HOLD_MS = 30 * 60 * 1000;
+
 /** The most a buyer can choose on a form: the stock left, never more than QUANTITY_MAX (unlimited stock: null). */
 export function quantityLimit(stock: number | null): number {
   return stock === null ? QUANTITY_MAX : Math.max(1, Math.min(stock, QUANTITY_MAX));

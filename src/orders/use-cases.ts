@@ -20,10 +20,10 @@ import { sendKeyed } from '../stripe/keyed.ts';
 import { applicationFeeFor } from './fees.ts';
 import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './sync.ts';
 import {
-  feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockListingForSale, ordersDueForReconciliation,
+  countPendingOrders, feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockBuyer, lockListingForSale, ordersDueForReconciliation,
   recordCheckoutSession, recordPaymentIntent, takeStock, transitionOrder,
 } from './queries.ts';
-import { checkoutIdempotencyKey, checkoutSessionParams, checkoutTooLate, paymentIntentParams, type TransitionSource } from './rules.ts';
+import { checkoutIdempotencyKey, checkoutSessionParams, checkoutTooLate, paymentIntentParams, PENDING_ORDERS_PER_BUYER, type TransitionSource } from './rules.ts';
 
 export interface PlaceOrderInput {
   buyerId: string;
@@ -40,7 +40,8 @@ export interface PlaceOrderInput {
 }
 
 /**
- * Creates the order in ONE transaction: lock the listing row, check that it is for sale and that
+ * Creates the order in ONE transaction: lock the buyer (their pending orders are counted one
+ * placement at a time, so parallel buys cannot pass the cap together), lock the listing row, check that it is for sale and that
  * its seller can take charges now, reserve stock (never below zero; unlimited skips it), price it
  * (amount, application fee from the fee policy) and insert it. The same form twice (the same
  * attempt id) gets the first order back: the unique attempt id serialises the two inserts, and the
@@ -51,6 +52,8 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
   if (existing !== undefined) return sameAttempt(existing, input);
   try {
     return await db.transaction().execute(async (trx) => {
+      await lockBuyer(trx, input.buyerId);
+      if (await countPendingOrders(trx, input.buyerId) >= PENDING_ORDERS_PER_BUYER) throw new DomainError('too_many_pending_orders', { limit: PENDING_ORDERS_PER_BUYER });
       const listing = await lockListingForSale(trx, input.listingId);
       if (listing === undefined || !listing.active || listing.billing_interval !== 'one_off') throw new DomainError('listing_not_for_sale');
       if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
@@ -299,8 +302,8 @@ async function reconcileOrder(db: Kysely<Database>, stripe: Stripe, order: Order
     }))).order;
   }
   if (order.flow !== 'hosted' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
-    // A Payment Element (or one-click) intent has no expiry of its own: one left unpaid for a day is given up. The
-    // order (pending, a day old) is the recorded intent and its id the key; if we stop after the
+    // A Payment Element (or one-click) intent has no expiry of its own: one left unpaid for its hold (30 minutes,
+    // CUSTOM_FLOW_HOLD_MS) is given up and its stock released. The order (pending, past its hold) is the recorded intent and its id the key; if we stop after the
     // cancel, the next run sends the same request and the intent's canceled event settles it anyway.
     const facts = await readOrderPayment(stripe, order);
     const after = facts === undefined ? order : await settle(db, stripe, facts, 'reconcile', order);

@@ -11,7 +11,7 @@ import { buyerCards } from '../customers/cards.ts';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
-import { Csrf, CsrfOnlyBody, IdParams, Type, Uuid } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
 import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
@@ -37,11 +37,11 @@ const SavedCardBody = Type.Object({
 const StartQuery = Type.Object({ quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: QUANTITY_MAX })) });
 const CompleteQuery = Type.Object({
   // Shown by Stripe's redirect; never trusted: the order's own Stripe ids are what we ask about.
-  session_id: Type.Optional(Type.String({ maxLength: 255 })),
-  payment_intent: Type.Optional(Type.String({ maxLength: 255 })),
-  payment_intent_client_secret: Type.Optional(Type.String({ maxLength: 255 })),
-  redirect_status: Type.Optional(Type.String({ maxLength: 32 })),
-  canceled: Type.Optional(Type.String({ maxLength: 8 })),
+  session_id: Type.Optional(Text({ maxLength: 255 })),
+  payment_intent: Type.Optional(Text({ maxLength: 255 })),
+  payment_intent_client_secret: Type.Optional(Text({ maxLength: 255 })),
+  redirect_status: Type.Optional(Text({ maxLength: 32 })),
+  canceled: Type.Optional(Text({ maxLength: 8 })),
 });
 
 export interface StripeJsSettings {
