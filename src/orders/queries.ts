@@ -289,8 +289,8 @@ export async function ordersDueForReconciliation(db: Kysely<Database>, now: Date
     .where((eb) => eb.or([
       eb('checkout_expires_at', '<', now),
       eb.and([eb('stripe_checkout_session_id', 'is', null), eb('stripe_payment_intent_id', 'is', null), eb('created_at', '<', draftCutoff)]),
-      // Payment Element and one-click (`saved_card`) intents: neither has an expiry of its own.
-      eb.and([eb('flow', '!=', 'hosted'), eb('created_at', '<', customMaxAge)]),
+      // One-click intents left at the bank's challenge hold their stock the same way.
+      eb.and([eb('flow', 'in', ['custom', 'saved_card']), eb('created_at', '<', customMaxAge)]),
     ]))
     .orderBy('created_at').limit(500).execute();
 }
