@@ -12,7 +12,8 @@ beforeAll(async () => {
   h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
 });
-afterAll(async () => h?.close());
+// Deliveries still queued would be retried against a closed app: deliver them first.
+afterAll(async () => { await h?.sync(); await h?.close(); });
 
 async function paidSubscription(): Promise<string> {
   const plan = await planFor(h, seller, { amount: '20.00' });

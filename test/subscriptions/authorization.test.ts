@@ -64,7 +64,8 @@ describe('subscriptions: authorization × CSRF', () => {
       },
     };
   });
-  afterAll(async () => h?.close());
+  // Deliveries still queued would be retried against a closed app: deliver them first.
+  afterAll(async () => { await h?.sync(); await h?.close(); });
 
   async function snapshot(): Promise<string> {
     const db = h.database.db;

@@ -14,7 +14,8 @@ beforeAll(async () => {
   h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
 });
-afterAll(async () => h?.close());
+// Deliveries still queued would be retried against a closed app: deliver them first.
+afterAll(async () => { await h?.sync(); await h?.close(); });
 
 /** Presses "Subscribe with card on this site" and reads the pay page's client secret. */
 async function startCustom(client: Awaited<ReturnType<typeof signedIn>>['client'], planId: string) {

@@ -16,7 +16,8 @@ beforeAll(async () => {
   h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
 });
-afterAll(async () => h?.close());
+// Deliveries still queued would be retried against a closed app: deliver them first.
+afterAll(async () => { await h?.sync(); await h?.close(); });
 
 type Client = Awaited<ReturnType<typeof signedIn>>['client'];
 

@@ -12,7 +12,8 @@ beforeAll(async () => {
   h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
 });
-afterAll(async () => h?.close());
+// Deliveries still queued would be retried against a closed app: deliver them first.
+afterAll(async () => { await h?.sync(); await h?.close(); });
 
 const TYPES = [
   'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted',

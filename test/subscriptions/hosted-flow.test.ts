@@ -13,7 +13,8 @@ beforeAll(async () => {
   h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
 });
-afterAll(async () => h?.close());
+// Deliveries still queued would be retried against a closed app: deliver them first.
+afterAll(async () => { await h?.sync(); await h?.close(); });
 
 async function ourRowOfSession(sessionUrl: string): Promise<string> {
   const sessionId = new URL(sessionUrl).pathname.split('/').pop()!;

@@ -10,7 +10,8 @@ beforeAll(async () => {
   h = await startHarness();
   seller = await createSeller(h);
 });
-afterAll(async () => h?.close());
+// Deliveries still queued would be retried against a closed app: deliver them first.
+afterAll(async () => { await h?.sync(); await h?.close(); });
 
 const loseNext = (path: string) => h.emu.control('POST', '/_emulator/faults', { method: 'POST', path, count: 1, kind: 'apply_then_500' });
 

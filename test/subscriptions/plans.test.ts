@@ -11,7 +11,8 @@ beforeAll(async () => {
   h = await startHarness();
   seller = await createSeller(h);
 });
-afterAll(async () => h?.close());
+// Deliveries still queued would be retried against a closed app: deliver them first.
+afterAll(async () => { await h?.sync(); await h?.close(); });
 
 describe('plans', () => {
   it('the form makes a Product and a recurring Price on the platform', async () => {

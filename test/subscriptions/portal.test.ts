@@ -8,7 +8,8 @@ import { createSeller, intentIdOf, planFor, signedIn, startHarness, type Harness
 
 let h: Harness;
 beforeAll(async () => { h = await startHarness(); });
-afterAll(async () => h?.close());
+// Deliveries still queued would be retried against a closed app: deliver them first.
+afterAll(async () => { await h?.sync(); await h?.close(); });
 
 describe('portal configuration per seller', () => {
   it("lists only the seller's own plans, is reused while they are unchanged, and is updated in place when they change", async () => {
