@@ -6,12 +6,12 @@ import { MAX_PASSWORD_LENGTH } from '../auth/passwords.ts';
 import { updateBuyerDetails } from '../customers/use-cases.ts';
 import { isDomainError } from '../errors.ts';
 import { fieldErrorsFrom, keptValues, render, setFlash } from '../http/render.ts';
-import { Csrf, Type } from '../http/schemas.ts';
+import { Csrf, Text, Type } from '../http/schemas.ts';
 
 const DetailsBody = Type.Object({
   email: Type.String({ format: 'email', maxLength: 254 }),
-  displayName: Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' }),
-  password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
+  displayName: Text({ minLength: 1, maxLength: 80, notBlank: true }),
+  password: Text({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
   ...Csrf,
 });
 const MESSAGES = { email: 'Enter a valid email address, like name@example.com', displayName: 'Enter your name (up to 80 characters)', password: 'Enter your current password' };
