@@ -29,12 +29,15 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
+import { sellerPlanRoutes } from './routes/seller-plans.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { paymentMethodRoutes } from './routes/payment-methods.ts';
 import { buyerDetailsRoutes } from './routes/buyer-details.ts';
+import { buyerSubscriptionRoutes, publicPlanRoutes } from './routes/subscriptions.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminSubscriptionRoutes } from './routes/admin-subscriptions.ts';
 import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
@@ -113,7 +116,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     root: VIEWS_DIR,
     layout: 'layouts/main.hbs',
     viewExt: 'hbs',
-    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs' } },
+    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs' } },
     // Compiled templates are cached (recompiling on every request costs more than the page's own
     // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
     production: process.env.NODE_ENV !== 'development',
@@ -151,9 +154,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthMonitorRoutes);
   // The signed-in areas: each route file is registered behind its area's one guard.
   await app.register(area('any', accountRoutes));
-  await app.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes));
-  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
-  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
+  await app.register(publicPlanRoutes);
+  await app.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes));
+  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes));
+  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes));
   await app.register(mailboxRoutes); // offline only, this machine only
 
   return app;

@@ -59,6 +59,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
 
   listing_invalid: fixed(400, 'Some of the listing was not valid; see beside each field.'),
 
+  plan_invalid: fixed(400, 'Some of the plan was not valid; see beside each field.'),
+  plan_not_available: fixed(409, 'This plan is not open to new subscribers right now. Nothing has been charged.'),
+  already_subscribed: fixed(409, 'You already have a subscription to this plan: see My subscriptions.'),
+  subscription_not_changeable: fixed(409, 'This subscription can no longer be changed: it has ended or has not started.'),
   buyer_details_invalid: { status: 400, message: ({ fields }) => Object.values(fields).join(' ') },
   card_declined: { status: 402, message: ({ message }) => message },
 

@@ -302,8 +302,9 @@ async function reconcileOrder(db: Kysely<Database>, stripe: Stripe, order: Order
     }))).order;
   }
   if (order.flow !== 'hosted' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
-    // A Payment Element (or one-click) intent has no expiry of its own: one left unpaid for its hold (30 minutes,
-    // CUSTOM_FLOW_HOLD_MS) is given up and its stock released. The order (pending, past its hold) is the recorded intent and its id the key; if we stop after the
+    // A Payment Element (or one-click) intent has no expiry of its own: one left unpaid for its hold
+    // (30 minutes, CUSTOM_FLOW_HOLD_MS) is given up and its stock released. The order (pending, past
+    // its hold) is the recorded intent and its id the key; if we stop after the
     // cancel, the next run sends the same request and the intent's canceled event settles it anyway.
     const facts = await readOrderPayment(stripe, order);
     const after = facts === undefined ? order : await settle(db, stripe, facts, 'reconcile', order);

@@ -9,6 +9,7 @@ import { galleryOf, withCovers } from '../images/use-cases.ts';
 import { catalogue, findPublicListing, findPublicSeller } from '../listings/queries.ts';
 import { quantityLimit } from '../orders/rules.ts';
 import { cardView } from './card-view.ts';
+import { listPublicPlans } from '../subscriptions/plan-queries.ts';
 
 const CatalogueQuery = Type.Object({ after: Type.Optional(Uuid) });
 
@@ -33,6 +34,6 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/sellers/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const seller = found(await findPublicSeller(app.db, request.params.id));
-    return render(request, reply, 'public/seller', { title: seller.name, seller: { ...seller, listings: await withCovers(app.db, seller.listings) } });
+    return render(request, reply, 'public/seller', { title: seller.name, seller: { ...seller, listings: await withCovers(app.db, seller.listings) }, plans: await listPublicPlans(app.db, seller.id) });
   });
 };

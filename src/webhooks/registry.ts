@@ -9,6 +9,7 @@ import { feeAndTransferHandlers } from './handlers/fees-and-transfers.ts';
 import { paymentHandlers } from './handlers/payments.ts';
 import { payoutHandlers } from './handlers/payouts.ts';
 import { refundHandlers } from './handlers/refunds.ts';
+import { subscriptionHandlers } from './handlers/subscriptions.ts';
 
 export type { ApplyContext, ApplyOnly, EventHandler, EventOf, EventType, HandlerRegistry, StripeContext } from './handler.ts';
 
@@ -20,6 +21,9 @@ export const handlers: HandlerRegistry = {
   ...disputeHandlers,
   ...feeAndTransferHandlers,
   ...customerHandlers,
+  // Last: where it shares an event type with the families above (Checkout Sessions, refunds, a
+  // SetupIntent's success) its handler runs theirs first, unchanged, then its own steps.
+  ...subscriptionHandlers,
 };
 
 /** The handler for an event, in its three-step form; undefined → the event is ignored. */
