@@ -3,7 +3,6 @@
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
@@ -14,7 +13,9 @@ import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
 import { validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
+import type { Listen } from './db/notifications.ts';
 import type { Database } from './db/schema.ts';
+import { cachedCatalogue, uncachedCatalogue } from './listings/catalogue-cache.ts';
 import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
@@ -52,6 +53,10 @@ export interface AppDependencies {
   onEventStored?: () => void;
   /** Where listing pictures are kept; from config.storage when omitted. */
   storage?: ObjectStorage;
+  /** Hear the database's NOTIFYs (the handle's `listen`): turns on the catalogue cache, kept correct across processes. */
+  listen?: Listen | undefined;
+  /** How long a catalogue page may be kept (default 2 s; a change NOTIFYs and drops it sooner). */
+  catalogueCacheMs?: number;
   /** More routes inside the site scope, with its hooks and error pages (tests' probe routes). */
   siteRoutes?: (site: FastifyInstance) => void;
 }
@@ -92,23 +97,25 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Everything else is the site: pages, forms and their guards, in one scope with its plugins and hooks.
   await app.register(async (site) => {
     const stripeOrigins = deps.stripeOrigins ?? ['https://js.stripe.com', 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://*.stripe.com'];
-    await site.register(helmet, {
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'", ...stripeOrigins],
-          frameSrc: ["'self'", ...stripeOrigins],
-          connectSrc: ["'self'", ...stripeOrigins],
-          imgSrc: ["'self'", 'data:'],
-          styleSrc: ["'self'"],
-          // Browsers apply form-action to the redirect after a POST: our 303s go to Stripe's pages.
-          formAction: ["'self'", ...stripeOrigins],
-          upgradeInsecureRequests: config.secureCookies ? [] : null,
+    addSecurityHeaders(site, {
+      stripeOrigins,
+      helmet: {
+        contentSecurityPolicy: {
+          directives: {
+            defaultSrc: ["'self'"],
+            scriptSrc: ["'self'", ...stripeOrigins],
+            frameSrc: ["'self'", ...stripeOrigins],
+            connectSrc: ["'self'", ...stripeOrigins],
+            imgSrc: ["'self'", 'data:'],
+            styleSrc: ["'self'"],
+            // Browsers apply form-action to the redirect after a POST: our 303s go to Stripe's pages.
+            formAction: ["'self'", ...stripeOrigins],
+            upgradeInsecureRequests: config.secureCookies ? [] : null,
+          },
         },
+        strictTransportSecurity: config.secureCookies,
       },
-      hsts: config.secureCookies,
     });
-    addSecurityHeaders(site, { stripeOrigins });
     await site.register(cookie, { secret: config.cookieSecret });
     await site.register(formbody);
     await site.register(csrf, csrfPluginOptions(config));
@@ -148,7 +155,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerErrorPages(site);
 
     await site.register(healthRoutes);
-    await site.register(publicRoutes);
+    const catalogue = deps.listen === undefined
+      ? uncachedCatalogue(deps.db)
+      : await cachedCatalogue(deps.db, deps.listen, {
+        ...(deps.catalogueCacheMs !== undefined ? { ttlMs: deps.catalogueCacheMs } : {}),
+        onError: (error) => app.log.warn({ err: error }, 'catalogue cache: lost the LISTEN connection; reading the database until it is back'),
+      });
+    site.addHook('onClose', () => catalogue.stop());
+    await site.register(publicRoutes, { catalogue });
     await site.register(authRoutes);
     const storage = deps.storage ?? createObjectStorage(config.storage);
     await site.register(publicImageRoutes, { storage });
