@@ -1,12 +1,13 @@
 // Builds the Fastify app: two sibling scopes — Stripe's webhook endpoints, bare; and the site with
-// its plugins, the session hook, CSRF on every state-changing request, routes and error pages. It never listens; server.ts and the tests decide where it runs.
+// its plugins, the session hook, CSRF on every state-changing request, routes and error pages.
+// It never listens; server.ts and the tests decide where it runs.
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
@@ -19,7 +20,7 @@ import { cachedCatalogue, uncachedCatalogue } from './listings/catalogue-cache.t
 import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
-import { registerErrorPages, registerJsonErrors } from './http/errors.ts';
+import { formatSchemaErrors, registerErrorPages, registerJsonErrors } from './http/errors.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/session-cookie.ts';
@@ -30,10 +31,15 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
+import { sellerPlanRoutes } from './routes/seller-plans.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { paymentMethodRoutes } from './routes/payment-methods.ts';
+import { buyerDetailsRoutes } from './routes/buyer-details.ts';
+import { buyerSubscriptionRoutes, publicPlanRoutes } from './routes/subscriptions.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminSubscriptionRoutes } from './routes/admin-subscriptions.ts';
 import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
@@ -59,6 +65,8 @@ export interface AppDependencies {
   catalogueCacheMs?: number;
   /** More routes inside the site scope, with its hooks and error pages (tests' probe routes). */
   siteRoutes?: (site: FastifyInstance) => void;
+  /** Sees every route as it is added (tests check every route's schemas with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -76,7 +84,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
+    schemaErrorFormatter: formatSchemaErrors,
   });
+  if (deps.onRoute !== undefined) app.addHook('onRoute', deps.onRoute);
 
   app.decorate('config', config);
   app.decorate('db', deps.db);
@@ -126,7 +136,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       root: VIEWS_DIR,
       layout: 'layouts/main.hbs',
       viewExt: 'hbs',
-      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs' } },
+      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs' } },
       // Compiled templates are cached (recompiling on every request costs more than the page's own
       // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
       production: process.env.NODE_ENV !== 'development',
@@ -169,9 +179,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await site.register(healthMonitorRoutes);
     // The signed-in areas: each route file is registered behind its area's one guard.
     await site.register(area('any', accountRoutes));
-    await site.register(area(['buyer'], orderRoutes));
-    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
-    await site.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
+    await site.register(publicPlanRoutes);
+    await site.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes));
+    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes));
+    await site.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes));
     await site.register(mailboxRoutes); // offline only, this machine only
     deps.siteRoutes?.(site);
   });

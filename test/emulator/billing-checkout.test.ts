@@ -251,3 +251,58 @@ describe("Checkout mode: 'setup'", () => {
     expect({ status: noCurrency.statusCode, param: noCurrency.param }).toEqual({ status: 400, param: 'currency' });
   });
 });
+
+describe("Checkout mode: 'payment' with a customer's saved cards (issue #12)", () => {
+  const oneOff = (customer: string, extra: Partial<Stripe.Checkout.SessionCreateParams> = {}): Promise<Stripe.Checkout.Session> =>
+    t.stripe.checkout.sessions.create({
+      mode: 'payment',
+      customer,
+      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 1500, product_data: { name: 'Jam' } } }],
+      success_url: SUCCESS,
+      ...extra,
+    });
+
+  it('"Save my card" attaches the card (allow_redisplay: always); the next session offers it and pays with it', async () => {
+    const customer = await t.stripe.customers.create({ email: 'returning@example.com' });
+    const first = await oneOff(customer.id, { saved_payment_method_options: { payment_method_save: 'enabled' } });
+    expect(first.saved_payment_method_options).toEqual({
+      allow_redisplay_filters: ['always'],
+      payment_method_remove: 'disabled',
+      payment_method_save: 'enabled',
+    });
+    const pageHtml = await visit(String(first.url));
+    expect(hasTestId(pageHtml, 'save-card')).toBe(true);
+    const done = await press(pageHtml, 'pay', { card_number: '4242424242424242', email: 'returning@example.com', save_card: 'yes' });
+    expect(done.url).toBe(`https://shop.example/done?cs=${first.id}`);
+    const pi = await t.stripe.paymentIntents.retrieve(String((await t.stripe.checkout.sessions.retrieve(first.id)).payment_intent));
+    expect(pi).toMatchObject({ status: 'succeeded', setup_future_usage: 'off_session', customer: customer.id });
+    const saved = await t.stripe.customers.listPaymentMethods(customer.id);
+    expect(saved.data.map((p) => [p.id, p.allow_redisplay])).toEqual([[pi.payment_method, 'always']]);
+
+    const second = await oneOff(customer.id);
+    const again = await visit(String(second.url));
+    expect(hasTestId(again, 'pay-saved-4242')).toBe(true);
+    expect(hasTestId(again, 'save-card')).toBe(false);
+    const paid = await press(again, 'pay-saved-4242');
+    expect(paid.url).toBe(`https://shop.example/done?cs=${second.id}`);
+    const secondPi = await t.stripe.paymentIntents.retrieve(String((await t.stripe.checkout.sessions.retrieve(second.id)).payment_intent));
+    expect(secondPi).toMatchObject({ status: 'succeeded', payment_method: pi.payment_method });
+  });
+
+  it('payment_intent_data.setup_future_usage saves the card without consent to show it again; filters decide what is offered', async () => {
+    const customer = await t.stripe.customers.create({ email: 'sfu@example.com' });
+    const first = await oneOff(customer.id, { payment_intent_data: { setup_future_usage: 'off_session' } });
+    await submit(first, '4242424242424242');
+    const saved = await t.stripe.customers.listPaymentMethods(customer.id);
+    expect(saved.data.map((p) => p.allow_redisplay)).toEqual(['unspecified']);
+    expect(hasTestId(await visit(String((await oneOff(customer.id)).url)), 'saved-cards')).toBe(false);
+    const filtered = await oneOff(customer.id, { saved_payment_method_options: { allow_redisplay_filters: ['always', 'unspecified'] } });
+    expect(hasTestId(await visit(String(filtered.url)), 'pay-saved-4242')).toBe(true);
+    // Another customer's session never offers it.
+    const stranger = await t.stripe.customers.create({ email: 'stranger@example.com' });
+    const theirs = await oneOff(stranger.id, { saved_payment_method_options: { allow_redisplay_filters: ['always', 'unspecified'] } });
+    expect(hasTestId(await visit(String(theirs.url)), 'saved-cards')).toBe(false);
+    const forged = await visit(String(theirs.url), { form: { saved_payment_method: String(saved.data[0]?.id) } });
+    expect(forged.html).toContain('This saved card is not available.');
+  });
+});

@@ -158,3 +158,31 @@ describe('trials with trial_end', () => {
     expect({ status: err.statusCode, param: err.param }).toEqual({ status: 400, param: 'trial_end' });
   });
 });
+
+describe('invoice.upcoming', () => {
+  it('is sent upcoming_days (7) before a renewal, once, as an invoice without an id', async () => {
+    const customer = await t.stripe.customers.create({ email: 'upcoming@example.com' });
+    const pm = await t.stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    await t.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+    const sub = await t.stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }] });
+    const end = sub.items.data[0]?.current_period_end ?? 0;
+    await t.flush();
+    const mark = t.receiver.received.length;
+    const upcoming = async (): Promise<Stripe.Event[]> => {
+      await t.flush();
+      return t.receiver
+        .events(t.stripe)
+        .slice(mark)
+        .filter((e) => e.type === 'invoice.upcoming' && (e.data.object as Stripe.Invoice).parent?.subscription_details?.subscription === sub.id);
+    };
+    await advanceTo(end - 7 * DAY - 60);
+    expect(await upcoming()).toHaveLength(0);
+    await advanceTo(end - 7 * DAY);
+    await advanceTo(end - 6 * DAY);
+    const sent = await upcoming();
+    expect(sent).toHaveLength(1);
+    const preview = sent[0]?.data.object as Stripe.Invoice;
+    expect('id' in preview).toBe(false);
+    expect(preview).toMatchObject({ customer: customer.id, amount_due: 2000, billing_reason: 'upcoming' });
+  });
+});

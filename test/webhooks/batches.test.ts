@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
+import { IgnoreEvent } from '../../src/webhooks/handler.ts';
 import { storeEvent } from '../../src/webhooks/inbox.ts';
 import { claimDueEvents, drainInbox, newWorkerId } from '../../src/webhooks/processor.ts';
 import type { HandlerRegistry } from '../../src/webhooks/registry.ts';
@@ -153,6 +154,32 @@ describe('a batch of events', () => {
     expect((await effects(database.db)).map((e) => e.event_id).sort()).toEqual(['evt_r_1', 'evt_r_3']);
     const written = await writers();
     expect(written.get('evt_r_1')).toBe(written.get('evt_r_3'));
+  });
+  it('settles events nobody may act on as ignored, with their reasons, in the same transaction as the rest', async () => {
+    await store(['evt_i_1', 'evt_i_2', 'evt_i_3']);
+    await storeEvent(database.db, makeEvent('product.created', { id: 'prod_1', object: 'product' }, { id: 'evt_i_4' }), { source: 'platform', livemode: false });
+    const handlers = {
+      'customer.created': {
+        read: async (event: Stripe.Event) => {
+          if (event.id === 'evt_i_2') throw new IgnoreEvent('not one of ours');
+          return undefined;
+        },
+        apply: async (event: Stripe.Event, ctx: { db: Kysely<Database> }) => {
+          await sql`insert into test_effects (event_id) values (${event.id})`.execute(ctx.db);
+        },
+      },
+    } as unknown as HandlerRegistry;
+    const outcomes = await drainInbox(database.db, noStripe, { handlers, eventsPerTransaction: 25 });
+    expect(outcomes).toMatchObject({ done: 2, ignored: 2, failed: 0 });
+    const rows = await database.db.selectFrom('stripe_events').select(['id', 'status', 'last_error']).orderBy('id').execute();
+    expect(rows).toEqual([
+      { id: 'evt_i_1', status: 'done', last_error: null },
+      { id: 'evt_i_2', status: 'ignored', last_error: 'not one of ours' },
+      { id: 'evt_i_3', status: 'done', last_error: null },
+      { id: 'evt_i_4', status: 'ignored', last_error: 'no handler for product.created' },
+    ]);
+    expect(new Set((await writers()).values()).size).toBe(1);
+    expect((await effects(database.db)).map((e) => e.event_id).sort()).toEqual(['evt_i_1', 'evt_i_3']);
   });
 });
 

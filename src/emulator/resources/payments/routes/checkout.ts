@@ -57,6 +57,11 @@ const createSpec = {
   automatic_tax: p.any,
   phone_number_collection: p.any,
   custom_text: p.any,
+  saved_payment_method_options: {
+    allow_redisplay_filters: p.array(p.enum('always', 'limited', 'unspecified')),
+    payment_method_remove: p.enum('enabled', 'disabled'),
+    payment_method_save: p.enum('enabled', 'disabled'),
+  },
 };
 
 export function registerCheckoutRoutes(core: EmulatorCore, pay: Payments): void {
