@@ -120,6 +120,15 @@ export function registerErrorPages(app: FastifyInstance): void {
   });
 }
 
+/** The error handler of the bare JSON endpoints (Stripe's webhooks): a status and safe words, never internals. */
+export function registerJsonErrors(app: FastifyInstance): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'Something went wrong on our side.' : error.message });
+  });
+}
+
 async function notFound(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   if (!wantsHtml(request)) return reply.code(404).send({ error: 'Not found' });
   return render(request, reply, 'errors/404', {}, 404);
