@@ -13,6 +13,8 @@ export function createViewEngine(): typeof Handlebars {
     return date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
   });
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  /** Currency codes as people write them: USD, not usd. */
+  hbs.registerHelper('upper', (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : ''));
   /** A value inside a URL's query (`?next={{uri next}}`); Handlebars then escapes it for HTML. */
   hbs.registerHelper('uri', (value: unknown) => (typeof value === 'string' ? encodeURIComponent(value) : ''));
   hbs.registerHelper('lookupError', (errors: unknown, field: unknown) =>
