@@ -83,7 +83,9 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       due: describeRequirements([...(seller.requirements.past_due ?? []), ...(seller.requirements.currently_due ?? [])]),
       overview: overview === undefined ? null : {
         ...overview,
-        available: overview.available.map((b) => ({ ...b, formatted: formatMoney(b.amount, b.currency), decimal: toDecimalString(b.amount, b.currency), requestId: randomUUID() })),
+        available: overview.available.map((b) => ({
+          ...b, formatted: formatMoney(b.amount, b.currency), decimal: toDecimalString(b.amount, b.currency), requestId: randomUUID(), payable: b.amount > 0, negative: b.amount < 0,
+        })),
         pending: overview.pending.map((b) => ({ ...b, formatted: formatMoney(b.amount, b.currency) })),
         intervals: INTERVALS.map((i) => ({ value: i, selected: i === overview.schedule.interval })),
         weekdays: WEEKDAYS.map((d) => ({ value: d, selected: d === overview.schedule.weekly_anchor })),

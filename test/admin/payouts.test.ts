@@ -37,7 +37,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(await h.requests('/v1/payouts')).toBe(0); // the confirmation step sends nothing
     const done = await h.admin.post(`/admin/sellers/${seller.user.id}/payouts`, { request_id: requestId, amount: '500.00', currency: 'usd', confirm: 'yes' });
     expect(done.statusCode).toBe(422);
-    expect(done.body).toContain('insufficient funds');
+    expect(done.body).toContain('available balance is too low');
     const request = await h.database.db.selectFrom('payout_requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
     expect(request.status).toBe('rejected');
     expect(await h.database.db.selectFrom('payouts').selectAll().execute()).toHaveLength(0);
