@@ -5,7 +5,7 @@ import type Stripe from 'stripe';
 import { findUserSummary } from '../auth/users.ts';
 import type { Database } from '../db/schema.ts';
 import { found } from '../errors.ts';
-import { listOrderDisputes } from '../disputes/queries.ts';
+import { findDispute, listOrderDisputes } from '../disputes/queries.ts';
 import { findOrder, findOrderMoney } from '../orders/queries.ts';
 import { listPayoutRequests, listSellerPayouts } from '../payouts/queries.ts';
 import { payoutOverview, type PayoutOverview } from '../payouts/use-cases.ts';
@@ -38,6 +38,15 @@ export async function orderPage(db: Kysely<Database>, orderId: string) {
     refundable: (order.status === 'paid' || order.status === 'partially_refunded') && left > 0 && chargeback === undefined,
     chargeback,
   };
+}
+
+/** A dispute with who it is between: its order's buyer and seller. */
+export async function disputePage(db: Kysely<Database>, disputeId: string) {
+  const dispute = found(await findDispute(db, disputeId));
+  const order = dispute.order_id === null ? undefined : await findOrder(db, dispute.order_id);
+  const [seller, buyer] = order === undefined ? [undefined, undefined]
+    : await Promise.all([findUserSummary(db, order.seller_id), findUserSummary(db, order.buyer_id)]);
+  return { dispute, order: order ?? null, seller: seller ?? null, buyer: buyer ?? null };
 }
 
 /**
