@@ -12,7 +12,7 @@ import { payoutOverview, type PayoutOverview } from '../payouts/use-cases.ts';
 import { listOrderRefunds, refundableLeft } from '../refunds/queries.ts';
 import { chargebackOf } from '../refunds/rules.ts';
 import { refundDefaults } from '../refunds/use-cases.ts';
-import { findSellerWithUser } from '../sellers/queries.ts';
+import { ensureSeller, findSellerWithUser, isSellerUser } from '../sellers/queries.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { listPolicies } from './fee-policies.ts';
 import { orderBreakdown, relatedEvents } from './money-views.ts';
@@ -54,6 +54,9 @@ export async function disputePage(db: Kysely<Database>, disputeId: string) {
  * still shows what we have, with Stripe's refusal or a plain "could not be reached".
  */
 export async function sellerPage(db: Kysely<Database>, stripe: Stripe, sellerId: string) {
+  // A seller who never opened their dashboard has no seller row yet; it is made on first use, and
+  // an admin opening the seller's page is a use (the list shows every seller user).
+  if (await findSellerWithUser(db, sellerId) === undefined && await isSellerUser(db, sellerId)) await ensureSeller(db, sellerId);
   const seller = found(await findSellerWithUser(db, sellerId));
   let overview: PayoutOverview | undefined;
   let stripeError: string | undefined;
