@@ -71,7 +71,7 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       states: ACCOUNT_STATES.map((s) => ({ value: s, selected: s === state })),
       sellers: rows.map((r) => ({
         ...r,
-        due: describeRequirements([...(r.requirements.past_due ?? []), ...(r.requirements.currently_due ?? [])]),
+        due: describeRequirements([...(r.requirements.past_due ?? []), ...(r.requirements.currently_due ?? [])], 'admin'),
       })),
     });
   });
@@ -80,13 +80,18 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { seller, overview, stripeError, payouts, requests, policies } = await sellerPage(app.db, app.stripe, sellerId);
     return render(request, reply, 'admin/seller', {
       seller,
-      due: describeRequirements([...(seller.requirements.past_due ?? []), ...(seller.requirements.currently_due ?? [])]),
+      due: describeRequirements([...(seller.requirements.past_due ?? []), ...(seller.requirements.currently_due ?? [])], 'admin'),
       overview: overview === undefined ? null : {
         ...overview,
         available: overview.available.map((b) => ({
           ...b, formatted: formatMoney(b.amount, b.currency), decimal: toDecimalString(b.amount, b.currency), requestId: randomUUID(), payable: b.amount > 0, negative: b.amount < 0,
         })),
         pending: overview.pending.map((b) => ({ ...b, formatted: formatMoney(b.amount, b.currency) })),
+        // One row per currency with both amounts (each currency was listed twice, once per column).
+        balances: [...new Set([...overview.available, ...overview.pending].map((b) => b.currency))].map((currency) => {
+          const of = (list: { currency: string; amount: number }[]) => formatMoney(list.find((b) => b.currency === currency)?.amount ?? 0, currency);
+          return { currency, available: of(overview.available), pending: of(overview.pending) };
+        }),
         intervals: INTERVALS.map((i) => ({ value: i, selected: i === overview.schedule.interval })),
         weekdays: WEEKDAYS.map((d) => ({ value: d, selected: d === overview.schedule.weekly_anchor })),
       },

@@ -23,7 +23,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(page.body).toContain(seller.accountId);
     // 10 000 transferred, 1 000 (10 % default policy) kept by the platform → $90.00 available.
     expect(page.body).toMatch(/data-testid="available-usd">\$90\.00</);
-    expect(page.body).toMatch(/data-testid="schedule-interval">daily</);
+    expect(page.body).toMatch(/data-testid="schedule-interval" data-interval="daily">Daily</);
     const list = await h.admin.get('/admin/sellers');
     expect(list.body).toContain(`/admin/sellers/${seller.user.id}`);
   });
