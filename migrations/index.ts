@@ -21,6 +21,9 @@ import * as listIndexes from './20261129_6000_list_indexes.ts';
 import * as webhookHealth from './20261129_6010_webhook_health.ts';
 import * as adminSummaries from './20261129_6020_admin_summaries.ts';
 import * as inboxNotify from './20261129_6030_inbox_notify.ts';
+import * as buyerCustomers from './20261130_1200_buyer_customers.ts';
+import * as savedCards from './20261130_1212_saved_cards.ts';
+import * as subscriptions from './20261130_1300_subscriptions.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -42,4 +45,7 @@ export const migrations: Record<string, Migration> = {
   '20261129_6010_webhook_health': webhookHealth,
   '20261129_6020_admin_summaries': adminSummaries,
   '20261129_6030_inbox_notify': inboxNotify,
+  '20261130_1200_buyer_customers': buyerCustomers,
+  '20261130_1212_saved_cards': savedCards,
+  '20261130_1300_subscriptions': subscriptions,
 };

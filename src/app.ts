@@ -7,7 +7,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
@@ -18,7 +18,7 @@ import type { Database } from './db/schema.ts';
 import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
-import { registerErrorPages } from './http/errors.ts';
+import { formatSchemaErrors, registerErrorPages } from './http/errors.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/session-cookie.ts';
@@ -29,10 +29,15 @@ import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
+import { sellerPlanRoutes } from './routes/seller-plans.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { paymentMethodRoutes } from './routes/payment-methods.ts';
+import { buyerDetailsRoutes } from './routes/buyer-details.ts';
+import { buyerSubscriptionRoutes, publicPlanRoutes } from './routes/subscriptions.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminSellerRoutes } from './routes/admin-sellers.ts';
 import { adminOrderRoutes } from './routes/admin-orders.ts';
+import { adminSubscriptionRoutes } from './routes/admin-subscriptions.ts';
 import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
@@ -52,6 +57,8 @@ export interface AppDependencies {
   onEventStored?: () => void;
   /** Where listing pictures are kept; from config.storage when omitted. */
   storage?: ObjectStorage;
+  /** Sees every route as it is added (tests check every route's schemas with it). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
@@ -69,7 +76,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     },
     trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
+    schemaErrorFormatter: formatSchemaErrors,
   });
+  if (deps.onRoute !== undefined) app.addHook('onRoute', deps.onRoute);
 
   app.decorate('config', config);
   app.decorate('db', deps.db);
@@ -107,7 +116,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     root: VIEWS_DIR,
     layout: 'layouts/main.hbs',
     viewExt: 'hbs',
-    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs' } },
+    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs' } },
     // Compiled templates are cached (recompiling on every request costs more than the page's own
     // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
     production: process.env.NODE_ENV !== 'development',
@@ -145,9 +154,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthMonitorRoutes);
   // The signed-in areas: each route file is registered behind its area's one guard.
   await app.register(area('any', accountRoutes));
-  await app.register(area(['buyer'], orderRoutes));
-  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
-  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
+  await app.register(publicPlanRoutes);
+  await app.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes));
+  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes));
+  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes));
   await app.register(mailboxRoutes); // offline only, this machine only
 
   return app;

@@ -15,6 +15,7 @@ export interface ErrorDetails {
   order_too_large: { maximum: number; currency: string };
   checkout_form_reused: Record<string, never>;
   order_not_awaiting_payment: Record<string, never>;
+  too_many_pending_orders: { limit: number };
   checkout_started_too_late: Record<string, never>;
   /** Stripe refused to start the payment (e.g. the seller's account is gone); the order is canceled. */
   payment_refused: { reason: string };
@@ -38,6 +39,19 @@ export interface ErrorDetails {
 
   // Listings
   listing_invalid: { fields: Record<string, string> };
+
+  // Buyers' details, their Stripe Customer and saved cards
+  // Plans and subscriptions
+  plan_invalid: { fields: Record<string, string> };
+  /** Archived, or its seller cannot take payments now. */
+  plan_not_available: Record<string, never>;
+  /** The buyer already has a live subscription to this plan (another flow, or already started). */
+  already_subscribed: { subscriptionId: string };
+  subscription_not_changeable: Record<string, never>;
+  // Buyers' details and their Stripe Customer
+  buyer_details_invalid: { fields: Record<string, string> };
+  /** A one-click payment was declined (or refused) by the bank; nothing was charged, the stock is back. */
+  card_declined: { message: string };
 
   // Fee policies
   basis_points_out_of_range: Record<string, never>;

@@ -3,6 +3,7 @@
 // else (a pipe, a file, Fly's log collector): one JSON object per line, for machines.
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.ts';
+import { REDACT_PATHS, REDACTED, redactSecretTokens } from './http/log-redaction.ts';
 
 export interface Logging {
   /** Fastify's logger writes here too (AppDependencies.logStream), so all lines share one order. */
@@ -25,8 +26,17 @@ export async function createLogging(level: Config['logLevel'], output: Output = 
   const stream: DestinationStream = pretty ? await readableStream(output) : { write: (line: string) => { output.write(line); } };
   const logger = pino({
     level,
-    // As in app.ts: an error is its type and message, never a stack trace.
-    serializers: { err: (err: unknown) => (err instanceof Error ? { type: err.name, message: err.message } : err) },
+    // As in app.ts: an error is its type and message, never a stack trace, and no secret it quoted.
+    serializers: { err: (err: unknown) => (err instanceof Error ? { type: err.name, message: redactSecretTokens(err.message) } : err) },
+    // The worker, the CLIs and start-up log through this logger, not Fastify's: the same fields are
+    // removed (authorization, cookie, password, secrets…), and Stripe keys, webhook secrets, client
+    // secrets and card numbers are cut out of messages.
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((arg: unknown) => (typeof arg === 'string' ? redactSecretTokens(arg) : arg)) as Parameters<typeof method>);
+      },
+    },
   }, stream);
   return { stream, logger, pretty };
 }

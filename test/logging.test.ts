@@ -49,6 +49,21 @@ describe('logging', () => {
     expect(entries[2]!.err).toEqual({ type: 'Error', message: 'database away' });
   });
 
+  it('keeps secrets out of the process log (worker, CLIs, start-up): fields, keys, webhook secrets, card numbers', async () => {
+    const pipe = output(false);
+    const logging = await createLogging('info', pipe);
+    logging.logger.info({ headers: { authorization: 'Bearer abc', cookie: 'session=xyz' }, password: 'hunter2-hunter2' }, 'calling out');
+    logging.logger.warn('key sk_live_51Habc123 and whsec_abcDEF123 and pi_1_secret_zzz9 and card 4242 4242 4242 4242, order 1790000000000');
+    logging.logger.error({ err: new Error('Stripe said: invalid key sk_test_51Hxyz789') }, 'failed');
+    const text = pipe.text();
+    for (const secret of ['Bearer abc', 'session=xyz', 'hunter2', 'sk_live_51Habc123', 'whsec_abcDEF123', 'zzz9', '4242 4242 4242 4242', 'sk_test_51Hxyz789']) {
+      expect(text).not.toContain(secret);
+    }
+    // A long number that is not a card (fails the Luhn check) stays readable.
+    expect(text).toContain('order 1790000000000');
+    expect(text).toContain('[redacted]');
+  });
+
   it('forgets requests that never complete beyond a bound', () => {
     const lines = new RequestLines(2);
     for (const id of ['a', 'b', 'c']) lines.collapse({ reqId: id, msg: 'incoming request', req: { method: 'GET', url: `/${id}` } });

@@ -2,7 +2,8 @@
 // timestamp and then the id, and a page is fetched with one row more than it shows, which tells
 // whether there is a next one. The cursor names the last row shown ("<timestamp ISO>|<id>", the
 // timestamp only for people reading the URL); its position is read from that row itself, because
-// the timestamp has microseconds that an ISO string has lost. A row comparison, which the
+// the timestamp has microseconds that an ISO string has lost (src/admin/list-filters.ts reads one
+// from a URL, strictly). A row comparison, which the
 // (…, timestamp desc, id desc) indexes answer as one range read at any depth.
 import { sql, type RawBuilder } from 'kysely';
 
@@ -13,21 +14,12 @@ export interface Cursor {
   id: string;
 }
 
-/** "<ISO>|<id>" → a cursor, or undefined for anything else (a bad cursor shows the first page). */
-export function parseCursor(text: string | undefined): Cursor | undefined {
-  if (text === undefined || text === '') return undefined;
-  const [iso, id, ...rest] = text.split('|');
-  const at = new Date(iso ?? '');
-  if (id === undefined || id === '' || rest.length > 0 || Number.isNaN(at.getTime())) return undefined;
-  return { at, id };
-}
-
 export function cursorText(cursor: Cursor): string {
   return `${cursor.at.toISOString()}|${cursor.id}`;
 }
 
 /** Rows strictly after the cursor's row in (timestamp desc, id desc) order. Names are ours, never input. */
-export function afterCursor(cursor: Cursor, table: 'orders' | 'stripe_events', atColumn: string): RawBuilder<boolean> {
+export function afterCursor(cursor: Cursor, table: 'orders' | 'stripe_events' | 'subscriptions', atColumn: string): RawBuilder<boolean> {
   return sql<boolean>`(${sql.ref(`${table}.${atColumn}`)}, ${sql.ref(`${table}.id`)}) < (select c.${sql.ref(atColumn)}, c.id from ${sql.table(table)} c where c.id = ${cursor.id})`;
 }
 

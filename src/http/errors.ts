@@ -1,10 +1,11 @@
 // The one map from a use case's error code to an HTTP status and the words a person reads, and the
 // app's error and not-found pages. Routes that show an error beside a form ask `problemOf`; every
 // other DomainError reaches the error handler below and gets its page from the same map.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { isDomainError, type DomainError, type ErrorCode, type ErrorDetails } from '../errors.ts';
 import { formatMoney, MAXIMUM_AMOUNT } from '../money.ts';
 import { render } from './render.ts';
+import { textPatternMessage } from './schemas.ts';
 
 interface Entry<C extends ErrorCode> {
   status: number;
@@ -28,6 +29,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   order_too_large: { status: 422, message: ({ currency }) => `That is more than one payment can be (at most ${formatMoney(MAXIMUM_AMOUNT, currency)}); buy fewer.` },
   checkout_form_reused: fixed(409, 'This checkout form was already used. Go back to the listing and try again.'),
   order_not_awaiting_payment: fixed(409, 'This order is no longer waiting for payment.'),
+  too_many_pending_orders: {
+    status: 429,
+    message: ({ limit }) => `You already have ${limit} orders waiting for payment. Pay for one or cancel it (under My orders) before starting another. Nothing has been charged.`,
+  },
   checkout_started_too_late: fixed(409, 'This checkout was not started in time. Nothing has been charged; please start again.'),
   payment_refused: { status: 502, message: ({ reason }) => `The payment could not be started (${reason}). Nothing has been charged.` },
 
@@ -53,6 +58,13 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   payouts_not_paused: fixed(422, 'Payouts are not paused for this seller.'),
 
   listing_invalid: fixed(400, 'Some of the listing was not valid; see beside each field.'),
+
+  plan_invalid: fixed(400, 'Some of the plan was not valid; see beside each field.'),
+  plan_not_available: fixed(409, 'This plan is not open to new subscribers right now. Nothing has been charged.'),
+  already_subscribed: fixed(409, 'You already have a subscription to this plan: see My subscriptions.'),
+  subscription_not_changeable: fixed(409, 'This subscription can no longer be changed: it has ended or has not started.'),
+  buyer_details_invalid: { status: 400, message: ({ fields }) => Object.values(fields).join(' ') },
+  card_declined: { status: 402, message: ({ message }) => message },
 
   basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000: 100 bp = 1 %, so 5 % is 500.'),
   fixed_fee_needs_currency: fixed(422, 'A fixed amount needs a currency: choose one, or leave the fixed amount empty.'),
@@ -141,4 +153,13 @@ async function errorPage(request: FastifyRequest, reply: FastifyReply, status: n
     // The error page itself failed (e.g. the view engine): fall back to plain text.
     return reply.code(status).type('text/plain').send(message);
   }
+}
+
+/**
+ * Fastify's message for a request that fails its schema ("body/title must …"), with the field named
+ * and a control character called that rather than a quoted regular expression.
+ */
+export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  const parts = errors.map((error) => `${dataVar}${error.instancePath || ''} ${textPatternMessage(error) ?? error.message ?? 'is not valid'}`);
+  return new Error([...new Set(parts)].join(', '));
 }

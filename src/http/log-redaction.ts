@@ -11,9 +11,24 @@ export const REDACTED = '[redacted]';
 // keys, webhook signing secrets. Our own session tokens never appear in URLs.
 const SECRET_TOKENS = /(_secret_)[A-Za-z0-9]+|\b(sk|rk)_(live|test)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+/g;
 
+// A card number: 13 to 19 digits, maybe grouped by spaces or dashes; cut out only if it passes the
+// Luhn check, so ids and timestamps that merely have many digits stay readable.
+const CARD_LIKE = /\b\d(?:[ -]?\d){12,18}\b/g;
+
 export function redactSecretTokens(text: string): string {
-  return text.replace(SECRET_TOKENS, (_match, secretInfix: string | undefined) =>
-    secretInfix !== undefined ? `${secretInfix}${REDACTED}` : REDACTED);
+  return text
+    .replace(SECRET_TOKENS, (_match, secretInfix: string | undefined) => secretInfix !== undefined ? `${secretInfix}${REDACTED}` : REDACTED)
+    .replace(CARD_LIKE, (match) => (passesLuhn(match.replace(/[ -]/g, '')) ? REDACTED : match));
+}
+
+function passesLuhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+  }
+  return sum % 10 === 0;
 }
 
 /** `/orders/1/complete?payment_intent=pi_1&payment_intent_client_secret=…` → values replaced. */

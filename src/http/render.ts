@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { cookieName } from './cookie-names.ts';
 import { csrfTokenFor } from './csrf.ts';
+import { textPatternMessage } from './schemas.ts';
 
 /** Over http; `__Host-flash` under https (see ./cookie-names.ts). */
 const FLASH_COOKIE = 'flash';
@@ -66,11 +67,14 @@ export function fieldErrorsFrom(
   messages: Record<string, string>,
 ): FieldErrors {
   const result: FieldErrors = {};
-  for (const error of errors ?? []) {
+  // A control character is named as such, ahead of the field's usual words (which would not say what is wrong).
+  const ordered = [...(errors ?? [])].sort((a, b) => Number(textPatternMessage(b) !== undefined) - Number(textPatternMessage(a) !== undefined));
+  for (const error of ordered) {
     const missing = (error.params as { missingProperty?: unknown } | undefined)?.missingProperty;
     const field = typeof missing === 'string' ? missing : error.instancePath.replace(/^\//, '').split('/')[0] ?? '';
     if (field === '' || result[field] !== undefined) continue;
-    result[field] = messages[field] ?? `This field ${error.message ?? 'is not valid'}`;
+    const textProblem = textPatternMessage(error);
+    result[field] = textProblem !== undefined ? `This field ${textProblem}` : messages[field] ?? `This field ${error.message ?? 'is not valid'}`;
   }
   if (Object.keys(result).length === 0 && (errors?.length ?? 0) > 0) result._form = 'Some of the input was not valid; please check the form.';
   return result;

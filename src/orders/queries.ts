@@ -5,7 +5,7 @@ import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { Database, Order, OrdersTable, OrderStatus } from '../db/schema.ts';
 import { afterCursor, pageOf, PAGE_SIZE, type Cursor } from '../db/paging.ts';
 import { DEFAULT_POLICY, type FeeTerms } from './fees.ts';
-import { canTransition, releasesStock, type TransitionInput } from './rules.ts';
+import { canTransition, CUSTOM_FLOW_HOLD_MS, releasesStock, type TransitionInput } from './rules.ts';
 
 // ---- Placing an order ----
 
@@ -18,6 +18,17 @@ export async function lockListingForSale(trx: Transaction<Database>, listingId: 
     .where('listings.id', '=', listingId)
     .forUpdate('listings')
     .executeTakeFirst();
+}
+
+/** Locks the buyer's row: one buyer's orders are placed one after another, so the pending count holds. */
+export async function lockBuyer(trx: Transaction<Database>, buyerId: string): Promise<void> {
+  await trx.selectFrom('users').select('id').where('id', '=', buyerId).forUpdate().executeTakeFirst();
+}
+
+export async function countPendingOrders(trx: Transaction<Database>, buyerId: string): Promise<number> {
+  const row = await trx.selectFrom('orders').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('buyer_id', '=', buyerId).where('status', '=', 'pending').executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export async function takeStock(trx: Transaction<Database>, listingId: string, quantity: number): Promise<void> {
@@ -268,17 +279,18 @@ export async function findOrderByFeeOrTransfer(db: Kysely<Database>, ids: { appl
 
 /**
  * Pending orders whose payment window is over: a session past its expiry, a draft that never got a
- * Stripe object in two hours, a custom-flow intent left for a day.
+ * Stripe object in two hours, a custom-flow or one-click intent left unpaid for its hold (30 minutes).
  */
 export async function ordersDueForReconciliation(db: Kysely<Database>, now: Date): Promise<Order[]> {
   const draftCutoff = new Date(now.getTime() - 2 * 60 * 60 * 1000);
-  const customMaxAge = new Date(now.getTime() - 24 * 60 * 60 * 1000);
+  const customMaxAge = new Date(now.getTime() - CUSTOM_FLOW_HOLD_MS);
   return db.selectFrom('orders').selectAll()
     .where('status', '=', 'pending')
     .where((eb) => eb.or([
       eb('checkout_expires_at', '<', now),
       eb.and([eb('stripe_checkout_session_id', 'is', null), eb('stripe_payment_intent_id', 'is', null), eb('created_at', '<', draftCutoff)]),
-      eb.and([eb('flow', '=', 'custom'), eb('created_at', '<', customMaxAge)]),
+      // Payment Element and one-click (`saved_card`) intents: neither has an expiry of its own.
+      eb.and([eb('flow', '!=', 'hosted'), eb('created_at', '<', customMaxAge)]),
     ]))
     .orderBy('created_at').limit(500).execute();
 }

@@ -5,8 +5,12 @@
 // second is a no-op.
 //
 // A session or intent carrying our order id that the order has not recorded yet is adopted: it is
-// our own call's answer that never got written (a crash between Stripe's answer and our commit).
-// One that differs from what the order recorded is not this order's payment and changes nothing.
+// our own call's answer that never got written (a crash between Stripe's answer and our commit) —
+// if it is what we would have sent: the order's amount and currency, its metadata, and for an intent
+// its destination and application fee. One that differs from what the order recorded, or does not
+// match like that, is not this order's payment: it changes nothing and comes back as `refused`
+// (the webhook handlers then ignore its event, saying why). Whose account the object is on is the
+// handlers' check (see `origin` in src/webhooks/handler.ts): only the platform's may act.
 import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, Order } from '../db/schema.ts';
@@ -26,6 +30,7 @@ export interface PaymentFacts {
     amount: number | null;
     currency: string | null;
     expiresAt: number;
+    metadata: Stripe.Metadata | null;
   };
   /** The PaymentIntent as Stripe says it is now (absent while nobody has pressed Pay). */
   intent?: Stripe.PaymentIntent;
@@ -69,7 +74,7 @@ export async function readSessionPayment(stripe: Stripe, session: Stripe.Checkou
       : await stripe.paymentIntents.retrieve(intentId);
   return {
     orderId,
-    session: { id: session.id, url: session.url, status: session.status, amount: session.amount_total, currency: session.currency, expiresAt: session.expires_at },
+    session: { id: session.id, url: session.url, status: session.status, amount: session.amount_total, currency: session.currency, expiresAt: session.expires_at, metadata: session.metadata },
     ...(intent !== undefined ? { intent } : {}),
     ...await chargeFactsFor(stripe, intent),
   };
@@ -130,22 +135,27 @@ export interface AppliedPayment {
   order: Order;
   /** The order moved to payment_failed just now: its session or intent must be closed (see stopPaymentOfFailedOrder). */
   failedNow: boolean;
+  /** Set when the session or intent is not this order's payment: why. Nothing was changed. */
+  refused?: string;
 }
 
 /** Writes what Stripe said about an order's payment. Undefined when the order is not ours. */
 export async function applyPayment(trx: Transaction<Database>, facts: PaymentFacts, ctx: ApplyContext): Promise<AppliedPayment | undefined> {
   let order = await findOrder(trx, facts.orderId);
   if (order === undefined) return undefined;
-  const unchanged = { order, failedNow: false };
+  const refused = (reason: string): AppliedPayment => ({ order: order!, failedNow: false, refused: reason });
   const event = { source: ctx.source, stripeEventId: ctx.stripeEventId ?? null };
 
   const { session, intent } = facts;
   if (session !== undefined) {
-    if (order.stripe_checkout_session_id !== null && order.stripe_checkout_session_id !== session.id) return unchanged;
+    if (order.stripe_checkout_session_id !== null && order.stripe_checkout_session_id !== session.id) {
+      return refused(`Checkout Session ${session.id} is not order ${order.id}'s (${order.stripe_checkout_session_id})`);
+    }
     if (!matchesOrder(order, session.amount, session.currency)) {
-      throw new Error(`Checkout Session ${session.id} (${session.amount} ${session.currency}) does not match order ${order.id}`);
+      return refused(`Checkout Session ${session.id} (${session.amount} ${session.currency}) does not match order ${order.id} (${order.amount} ${order.currency})`);
     }
     if (order.stripe_checkout_session_id === null) {
+      if (!carriesOrderMetadata(order, session.metadata)) return refused(`Checkout Session ${session.id} was not made for order ${order.id} (its metadata differs)`);
       order = await recordCheckoutSession(trx, order.id, { id: session.id, url: session.url, expiresAt: new Date(session.expiresAt * 1000) });
     }
     if (session.status === 'expired') {
@@ -158,10 +168,15 @@ export async function applyPayment(trx: Transaction<Database>, facts: PaymentFac
   if (intent === undefined) return { order, failedNow: false };
 
   if (!matchesOrder(order, intent.amount, intent.currency)) {
-    throw new Error(`PaymentIntent ${intent.id} (${intent.amount} ${intent.currency}) does not match order ${order.id} (${order.amount} ${order.currency})`);
+    return refused(`PaymentIntent ${intent.id} (${intent.amount} ${intent.currency}) does not match order ${order.id} (${order.amount} ${order.currency})`);
   }
-  if (order.stripe_payment_intent_id === null) order = await recordPaymentIntent(trx, order.id, intent.id);
-  else if (order.stripe_payment_intent_id !== intent.id) return { order, failedNow: false };
+  if (order.stripe_payment_intent_id === null) {
+    const notOurs = intentMismatch(order, intent);
+    if (notOurs !== undefined) return refused(`PaymentIntent ${intent.id} was not made for order ${order.id} (${notOurs})`);
+    order = await recordPaymentIntent(trx, order.id, intent.id);
+  } else if (order.stripe_payment_intent_id !== intent.id) {
+    return refused(`PaymentIntent ${intent.id} is not order ${order.id}'s (${order.stripe_payment_intent_id})`);
+  }
 
   const verdict = paymentVerdict(intent);
   if (verdict === null) return { order, failedNow: false };
@@ -191,4 +206,17 @@ function hostedOrderEnd(order: Order, intent: Stripe.PaymentIntent | undefined):
   const error = intent?.last_payment_error ?? null;
   if (error !== null) return { to: 'payment_failed', patch: declineOf(error) };
   return { to: order.failure_message !== null ? 'payment_failed' : 'canceled' };
+}
+
+/** The metadata every payment object of ours carries (see metadataFor in ./rules.ts). */
+function carriesOrderMetadata(order: Order, metadata: Stripe.Metadata | null | undefined): boolean {
+  return metadata?.order_id === order.id && metadata.buyer_id === order.buyer_id && metadata.seller_id === order.seller_id && metadata.listing_id === order.listing_id;
+}
+
+/** What differs between an unrecorded intent and the destination charge we create for the order. */
+function intentMismatch(order: Order, intent: Stripe.PaymentIntent): string | undefined {
+  if (!carriesOrderMetadata(order, intent.metadata)) return 'its metadata differs';
+  if (intent.transfer_data?.destination == null || idOf(intent.transfer_data.destination) !== order.destination_account) return 'another destination';
+  if ((intent.application_fee_amount ?? 0) !== order.application_fee_amount) return 'another application fee';
+  return undefined;
 }

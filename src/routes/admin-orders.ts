@@ -6,7 +6,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { disputePage, orderPage } from '../admin/pages.ts';
-import { cursorText, parseCursor } from '../db/paging.ts';
+import { readCursor, readDay } from '../admin/list-filters.ts';
+import { cursorText } from '../db/paging.ts';
 import type { OrderStatus } from '../db/schema.ts';
 import { findDispute, listDisputes } from '../disputes/queries.ts';
 import { CLOSED, EVIDENCE_FIELDS, isOpen, type EvidenceDraft } from '../disputes/rules.ts';
@@ -15,8 +16,9 @@ import { found } from '../errors.ts';
 import { actorOf } from '../http/areas.ts';
 import { problemOf } from '../http/errors.ts';
 import { render, setFlash } from '../http/render.ts';
-import { Csrf, CsrfOnlyBody, OnOff, Type, Uuid, UuidOrEmpty } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, MultilineText, OnOff, Text, Type, Uuid, UuidOrEmpty } from '../http/schemas.ts';
 import { formatMoney, toDecimalString } from '../money.ts';
+import { UUID_PATTERN } from '../ids.ts';
 import { listOrders } from '../orders/queries.ts';
 import { wasCharged } from '../orders/rules.ts';
 import { disputeWords } from '../orders/seller-orders.ts';
@@ -25,20 +27,21 @@ import { previewRefund, requestRefund, sendRefund, type RefundRequest } from '..
 import { sellerNames } from '../sellers/queries.ts';
 
 const ORDER_STATUSES: OrderStatus[] = ['pending', 'paid', 'payment_failed', 'canceled', 'partially_refunded', 'refunded'];
-const DATE = '^(\\d{4}-\\d{2}-\\d{2})?$';
+const ORDER_ID = new RegExp(UUID_PATTERN);
 const OrdersQuery = Type.Object({
   status: Type.Optional(Type.Enum(['', ...ORDER_STATUSES])),
   seller: Type.Optional(UuidOrEmpty),
-  from: Type.Optional(Type.String({ pattern: DATE })),
-  to: Type.Optional(Type.String({ pattern: DATE })),
-  // Keyset cursor: "<created_at ISO>|<order id>" of the last row on the previous page.
-  before: Type.Optional(Type.String({ maxLength: 100, pattern: '^[0-9T:.\\-Z]+\\|[0-9a-fA-F-]{36}$' })),
+  // Days and the keyset cursor ("<created_at ISO>|<order id>" of the last row on the previous page)
+  // are read strictly by the handler, which answers a bad one with the list and a message.
+  from: Type.Optional(Text({ maxLength: 40 })),
+  to: Type.Optional(Text({ maxLength: 40 })),
+  before: Type.Optional(Text({ maxLength: 400 })),
 });
 const OrderParams = Type.Object({ id: Uuid });
 const RefundParams = Type.Object({ id: Uuid, refundId: Uuid });
 const RefundBody = Type.Object({
   refund_id: Uuid,
-  amount: Type.String({ minLength: 1, maxLength: 20 }),
+  amount: Text({ minLength: 1, maxLength: 20 }),
   reason: Type.Optional(Type.Union([Type.Literal(''), Type.Literal('duplicate'), Type.Literal('fraudulent'), Type.Literal('requested_by_customer')])),
   reverse_transfer: OnOff,
   refund_application_fee: OnOff,
@@ -47,12 +50,12 @@ const RefundBody = Type.Object({
 });
 const DisputeParams = Type.Object({ id: Type.String({ pattern: '^du_[A-Za-z0-9_]{1,250}$' }) });
 const EvidenceBody = Type.Object({
-  product_description: Type.Optional(Type.String({ maxLength: 20_000 })),
-  customer_communication: Type.Optional(Type.String({ maxLength: 20_000 })),
-  receipt: Type.Optional(Type.String({ maxLength: 20_000 })),
-  shipping_carrier: Type.Optional(Type.String({ maxLength: 20_000 })),
-  shipping_tracking_number: Type.Optional(Type.String({ maxLength: 20_000 })),
-  uncategorized_text: Type.Optional(Type.String({ maxLength: 20_000 })),
+  product_description: Type.Optional(MultilineText({ maxLength: 20_000 })),
+  customer_communication: Type.Optional(MultilineText({ maxLength: 20_000 })),
+  receipt: Type.Optional(MultilineText({ maxLength: 20_000 })),
+  shipping_carrier: Type.Optional(Text({ maxLength: 20_000 })),
+  shipping_tracking_number: Type.Optional(Text({ maxLength: 20_000 })),
+  uncategorized_text: Type.Optional(MultilineText({ maxLength: 20_000 })),
   action: Type.Union([Type.Literal('draft'), Type.Literal('submit')]),
   confirm: Type.Optional(Type.Literal('yes')),
   ...Csrf,
@@ -63,18 +66,25 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // ---- Orders ----
   app.get('/admin/orders', { schema: { querystring: OrdersQuery } }, async (request, reply) => {
     const q = request.query;
+    const from = readDay(q.from, 'From'), to = readDay(q.to, 'To'), before = readCursor(q.before, ORDER_ID);
+    const form = {
+      statuses: ORDER_STATUSES.map((s) => ({ value: s, selected: s === q.status })),
+      sellers: (await sellerNames(app.db)).map((s) => ({ ...s, selected: s.id === q.seller })),
+      filter: { from: q.from ?? '', to: q.to ?? '' },
+    };
+    if (!from.ok || !to.ok || !before.ok) {
+      const filterError = [from, to, before].flatMap((read) => (read.ok ? [] : [read.message])).join(' ');
+      return render(request, reply, 'admin/orders', { ...form, orders: [], filterError, nextPage: null }, 400);
+    }
     const page = await listOrders(app.db, {
-      status: q.status || undefined, sellerId: q.seller || undefined, fromDay: q.from || undefined, toDay: q.to || undefined, before: parseCursor(q.before),
+      status: q.status || undefined, sellerId: q.seller || undefined, fromDay: from.value, toDay: to.value, before: before.value,
     });
     const next = new URLSearchParams();
     for (const key of ['status', 'seller', 'from', 'to'] as const) if (q[key]) next.set(key, q[key]!);
     if (page.next !== null) next.set('before', cursorText(page.next));
-    const sellers = await sellerNames(app.db);
     return render(request, reply, 'admin/orders', {
+      ...form,
       orders: page.rows.map((o) => ({ ...o, gross: formatMoney(o.amount, o.currency), fee: wasCharged(o.status) ? formatMoney(o.application_fee_amount, o.currency) : '—', refunded: formatMoney(o.amount_refunded, o.currency) })),
-      statuses: ORDER_STATUSES.map((s) => ({ value: s, selected: s === q.status })),
-      sellers: sellers.map((s) => ({ ...s, selected: s.id === q.seller })),
-      filter: { from: q.from ?? '', to: q.to ?? '' },
       nextPage: page.next !== null ? `/admin/orders?${next.toString()}` : null,
     });
   });

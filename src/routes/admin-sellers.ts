@@ -13,7 +13,7 @@ import type { AccountState, FeePolicy } from '../db/schema.ts';
 import { actorOf } from '../http/areas.ts';
 import { problemOf } from '../http/errors.ts';
 import { render, setFlash } from '../http/render.ts';
-import { Csrf, CsrfOnlyBody, IdParams, Type, Uuid } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
 import { formatMoney, SUPPORTED_CURRENCIES, toDecimalString } from '../money.ts';
 import { INTERVALS, WEEKDAYS } from '../payouts/rules.ts';
 import { changeSchedule, pausePayouts, previewPayout, requestManualPayout, resumePayouts } from '../payouts/use-cases.ts';
@@ -30,7 +30,7 @@ const ScheduleBody = Type.Object({
 });
 const PayoutBody = Type.Object({
   request_id: Uuid,
-  amount: Type.String({ minLength: 1, maxLength: 20 }),
+  amount: Text({ minLength: 1, maxLength: 20 }),
   currency: Type.String({ pattern: '^[a-z]{3}$' }),
   confirm: Type.Optional(Type.Literal('yes')),
   ...Csrf,
@@ -38,8 +38,8 @@ const PayoutBody = Type.Object({
 const FeeBody = Type.Object({
   currency: Type.Enum(['', ...SUPPORTED_CURRENCIES]),
   // Checked by parsePolicyForm, which says what is wrong beside the form ("5%", "-100", "abc").
-  basis_points: Type.String({ maxLength: 20 }),
-  fixed: Type.Optional(Type.String({ maxLength: 20 })),
+  basis_points: Text({ maxLength: 20 }),
+  fixed: Type.Optional(Text({ maxLength: 20 })),
   confirm_large: Type.Optional(Type.Literal('yes')),
   ...Csrf,
 });

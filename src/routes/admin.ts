@@ -5,12 +5,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { listAudit } from '../admin/audit.ts';
 import { adminSummary } from '../admin/money-views.ts';
 import { getSettings, saveSettings, SETTINGS, type SettingKey } from '../admin/settings.ts';
-import { cursorText, parseCursor } from '../db/paging.ts';
+import { readCursor } from '../admin/list-filters.ts';
+import { cursorText } from '../db/paging.ts';
 import type { StripeEventStatus } from '../db/schema.ts';
 import { found } from '../errors.ts';
 import { actorOf } from '../http/areas.ts';
 import { render, setFlash } from '../http/render.ts';
-import { Csrf, CsrfOnlyBody, OnOff, Type } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, OnOff, Text, Type } from '../http/schemas.ts';
 import { checkWebhookHealth } from '../health/webhook-health.ts';
 import { EVENT_STATUSES, findEvent, listEvents, replayEvent } from '../webhooks/inbox.ts';
 import { healthView } from './admin-health.ts';
@@ -21,8 +22,9 @@ const EventsQuery = Type.Object({
   status: Type.Optional(Type.Enum(['', ...EVENT_STATUSES])),
   type: Type.Optional(Type.String({ maxLength: 100, pattern: '^[a-z0-9_.]*$' })),
   account: Type.Optional(Type.String({ maxLength: 100, pattern: '^(|platform|acct_[A-Za-z0-9]+)$' })),
-  // Keyset cursor: "<received_at ISO>|<event id>" of the last row on the previous page.
-  before: Type.Optional(Type.String({ maxLength: 400 })),
+  // Keyset cursor: "<received_at ISO>|<event id>" of the last row on the previous page; read
+  // strictly by the handler, which answers a bad one with the list and a message.
+  before: Type.Optional(Text({ maxLength: 400 })),
 });
 const EventParams = Type.Object({ id: Type.String({ pattern: EVENT_ID }) });
 const SettingsBody = Type.Object({
@@ -53,16 +55,18 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const status = request.query.status === '' ? undefined : request.query.status;
     const type = emptyToUndefined(request.query.type);
     const account = emptyToUndefined(request.query.account);
-    const page = await listEvents(app.db, { status, type, account, before: parseCursor(request.query.before) });
+    const form = { statuses: EVENT_STATUSES.map((s) => ({ value: s, selected: s === status })), filter: { type: type ?? '', account: account ?? '' } };
+    const before = readCursor(request.query.before, new RegExp(EVENT_ID));
+    if (!before.ok) return render(request, reply, 'admin/events', { ...form, events: [], filterError: before.message, nextPage: null }, 400);
+    const page = await listEvents(app.db, { status, type, account, before: before.value });
     const filters = new URLSearchParams();
     if (status !== undefined) filters.set('status', status);
     if (type !== undefined) filters.set('type', type);
     if (account !== undefined) filters.set('account', account);
     if (page.next !== null) filters.set('before', cursorText(page.next));
     return render(request, reply, 'admin/events', {
+      ...form,
       events: page.rows.map((e) => ({ ...e, badge: STATUS_BADGES[e.status], replayable: e.status === 'failed' || e.status === 'dead' })),
-      statuses: EVENT_STATUSES.map((s) => ({ value: s, selected: s === status })),
-      filter: { type: type ?? '', account: account ?? '' },
       nextPage: page.next !== null ? `/admin/events?${filters.toString()}` : null,
     });
   });

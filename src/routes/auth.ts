@@ -10,17 +10,17 @@ import { verifyCredentials } from '../auth/users.ts';
 import { beginSessionCookie, clearSessionCookie, readSessionCookie } from '../http/session-cookie.ts';
 import type { Role } from '../db/schema.ts';
 import { fieldErrorsFrom, keptValues, render, safeLocalPath, setFlash } from '../http/render.ts';
-import { Csrf, Type } from '../http/schemas.ts';
+import { Csrf, Text, Type } from '../http/schemas.ts';
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
 
 const SignupBody = Type.Object({
   email: Email,
-  password: Type.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
-  displayName: Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' }),
+  password: Text({ minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH }),
+  displayName: Text({ minLength: 1, maxLength: 80, notBlank: true }),
   role: Type.Union([Type.Literal('buyer'), Type.Literal('seller')]),
   /** Where the visitor was going when sent to log in ("Log in to buy" → "Create an account"). */
-  next: Type.Optional(Type.String({ maxLength: 2048 })),
+  next: Type.Optional(Text({ maxLength: 2048 })),
   ...Csrf,
 });
 const SIGNUP_MESSAGES = {
@@ -32,13 +32,13 @@ const SIGNUP_MESSAGES = {
 
 const LoginBody = Type.Object({
   email: Email,
-  password: Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
-  next: Type.Optional(Type.String({ maxLength: 2048 })),
+  password: Text({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH }),
+  next: Type.Optional(Text({ maxLength: 2048 })),
   ...Csrf,
 });
 const LOGIN_MESSAGES = { email: 'Enter the email address you signed up with', password: 'Enter your password' };
 
-const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 2048 })) });
+const NextQuery = Type.Object({ next: Type.Optional(Text({ maxLength: 2048 })) });
 
 function signupRefusal(refused: Exclude<SignupResult, { ok: true }>): [Record<string, string>, number] {
   switch (refused.reason) {
@@ -56,7 +56,7 @@ export function homeFor(role: Role): string {
 }
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/signup', { schema: { querystring: Type.Object({ role: Type.Optional(Type.String()), next: Type.Optional(Type.String({ maxLength: 2048 })) }) } }, async (request, reply) => {
+  app.get('/signup', { schema: { querystring: Type.Object({ role: Type.Optional(Text({ maxLength: 20 })), next: Type.Optional(Text({ maxLength: 2048 })) }) } }, async (request, reply) => {
     const role = request.query.role === 'seller' ? 'seller' : 'buyer';
     return render(request, reply, 'auth/signup', { title: 'Create an account', values: { role, next: safeLocalPath(request.query.next, '') } });
   });

@@ -12,7 +12,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.ts';
 import { setFlash } from '../http/render.ts';
-import { Type, Uuid } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, Type, Uuid } from '../http/schemas.ts';
 import { tooLarge } from '../images/processing.ts';
 import { MAX_UPLOAD_BYTES } from '../images/rules.ts';
 import { IMAGE_FILE_PATTERN, IMAGE_ID_PATTERN, storageKeyOf } from '../images/urls.ts';
@@ -33,8 +33,7 @@ export interface ImageRoutesOptions {
 const ListingParams = Type.Object({ id: Uuid });
 const PictureParams = Type.Object({ id: Uuid, imageId: Uuid });
 const ImageFileParams = Type.Object({ imageId: Type.String({ pattern: IMAGE_ID_PATTERN }), file: Type.String({ pattern: IMAGE_FILE_PATTERN }) });
-const CsrfOnlyBody = Type.Object({ _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
-const MoveBody = Type.Object({ direction: Type.Union([Type.Literal('earlier'), Type.Literal('later')]), _csrf: Type.Optional(Type.String({ maxLength: 200 })) });
+const MoveBody = Type.Object({ direction: Type.Union([Type.Literal('earlier'), Type.Literal('later')]), ...Csrf });
 
 /** A year: the name changes whenever the bytes do, so a cached copy is never stale. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';

@@ -8,7 +8,7 @@ import type { Listing, Seller } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { ACCOUNT_GONE, problemOf } from '../http/errors.ts';
 import { fieldErrorsFrom, keptValues, render, setFlash } from '../http/render.ts';
-import { Csrf, CsrfOnlyBody, IdParams, Type } from '../http/schemas.ts';
+import { Csrf, CsrfOnlyBody, IdParams, MultilineText, Text, Type } from '../http/schemas.ts';
 import { isUuid } from '../ids.ts';
 import { findOwnListing } from '../listings/queries.ts';
 import { DESCRIPTION_MAX, STOCK_MAX, TITLE_MAX } from '../listings/rules.ts';
@@ -29,11 +29,11 @@ const StartPayoutsBody = Type.Object({
 
 // Shapes and lengths here; what depends on the currency (decimals, minimum, maximum) in validateListing.
 const ListingBody = Type.Object({
-  title: Type.String({ minLength: 1, maxLength: TITLE_MAX, pattern: '\\S' }),
-  description: Type.Optional(Type.String({ maxLength: DESCRIPTION_MAX })),
-  price: Type.String({ minLength: 1, maxLength: 20 }),
+  title: Text({ minLength: 1, maxLength: TITLE_MAX, notBlank: true }),
+  description: Type.Optional(MultilineText({ maxLength: DESCRIPTION_MAX })),
+  price: Text({ minLength: 1, maxLength: 20 }),
   currency: Type.Enum(SUPPORTED_CURRENCIES),
-  stock: Type.Optional(Type.String({ maxLength: 12 })),
+  stock: Type.Optional(Text({ maxLength: 12 })),
   // A radio: 'on' = unlimited, 'off' = limited to `stock`.
   unlimited: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
   ...Csrf,

@@ -35,9 +35,31 @@ export interface ApplyContext<F> {
  * (its transaction rolled back), and events of one object arrive in any order.
  */
 export interface EventHandler<T extends EventType, F = undefined> {
+  /** Where the event must come from to be acted on (see EventOrigin); any origin when absent. */
+  origin?: EventOrigin;
   read?(event: EventOf<T>, ctx: StripeContext): Promise<F>;
   apply(event: EventOf<T>, ctx: ApplyContext<F>): Promise<void>;
   after?(event: EventOf<T>, ctx: StripeContext): Promise<void>;
+}
+
+/**
+ * Where an event comes from. 'platform': the platform account's own objects (our destination
+ * charges, their sessions, intents, refunds…), delivered to the platform endpoint (or backfilled
+ * for the platform); never a connected account's, whose owner could put our order ids in its own
+ * objects' metadata. An event from elsewhere is stored but `ignored`, with the reason.
+ */
+export type EventOrigin = 'platform';
+
+/**
+ * Thrown by `read` or `apply` when an event must not be acted on: it does not match what we
+ * created (another amount, another object than the one recorded). The event is `ignored` with this
+ * reason and never retried: delivering it again cannot make it match.
+ */
+export class IgnoreEvent extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'IgnoreEvent';
+  }
 }
 
 /** Thrown by `apply` when what `read` found no longer fits our tables: read again, then apply again. */

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, StripeEventRow } from '../db/schema.ts';
-import { ReadAgain, type HandlerRegistry } from './handler.ts';
+import { IgnoreEvent, ReadAgain, type EventOrigin, type HandlerRegistry } from './handler.ts';
 import { handlerFor, handlers as defaultHandlers } from './registry.ts';
 
 /** How many times a handler may read again because its tables moved under it (see ReadAgain). */
@@ -63,7 +63,7 @@ export function backoffMs(attempt: number, options: Pick<ResolvedProcessorOption
   return Math.round(base + base * options.jitter * random());
 }
 
-export type ClaimedEvent = Pick<StripeEventRow, 'id' | 'type' | 'attempts' | 'payload'>;
+export type ClaimedEvent = Pick<StripeEventRow, 'id' | 'type' | 'attempts' | 'payload' | 'source'>;
 
 /** Claims up to `batchSize` due events for this worker. */
 export async function claimDueEvents(db: Kysely<Database>, options: Pick<ResolvedProcessorOptions, 'workerId' | 'batchSize' | 'leaseMs'>): Promise<ClaimedEvent[]> {
@@ -85,7 +85,7 @@ export async function claimDueEvents(db: Kysely<Database>, options: Pick<Resolve
            updated_at = now()
       from due
      where e.id = due.id
-    returning e.id, e.type, e.attempts, e.payload`.execute(db);
+    returning e.id, e.type, e.attempts, e.payload, e.source`.execute(db);
   return result.rows;
 }
 
@@ -100,7 +100,12 @@ export async function processClaimedEvent(db: Kysely<Database>, stripe: Stripe, 
   const payload = event.payload as Stripe.Event;
   try {
     if (handler === undefined) {
-      await db.transaction().execute((trx) => finish(trx, event, options, 'ignored'));
+      await db.transaction().execute((trx) => finish(trx, event, options, 'ignored', `no handler for ${event.type}`));
+      return 'ignored';
+    }
+    const misplaced = originProblem(handler.origin, event.source, payload.account);
+    if (misplaced !== undefined) {
+      await finish(db, event, options, 'ignored', misplaced);
       return 'ignored';
     }
     for (let reads = 1; ; reads++) {
@@ -123,12 +128,24 @@ export async function processClaimedEvent(db: Kysely<Database>, stripe: Stripe, 
     return 'done';
   } catch (error) {
     if (error instanceof LeaseLost) return 'lost';
+    if (error instanceof IgnoreEvent) {
+      await finish(db, event, options, 'ignored', error.message);
+      return 'ignored';
+    }
     return recordFailure(db, event, error, options);
   }
 }
 
-/** Marks the event done (or ignored) if the lease is still ours: same worker, same attempt. */
-async function finish(db: Kysely<Database>, event: ClaimedEvent, options: ResolvedProcessorOptions, status: 'done' | 'ignored'): Promise<void> {
+/** Why an event may not be acted on by a handler that expects `origin`; undefined when it may. */
+export function originProblem(origin: EventOrigin | undefined, source: StripeEventRow['source'], account: string | null | undefined): string | undefined {
+  if (origin !== 'platform') return undefined;
+  if (source === 'connect') return 'came through the Connect endpoint: only the platform account\'s own events may act on this';
+  if (account != null) return `came from connected account ${account}, not the platform account`;
+  return undefined;
+}
+
+/** Marks the event done (or ignored, saying why) if the lease is still ours: same worker, same attempt. */
+async function finish(db: Kysely<Database>, event: ClaimedEvent, options: ResolvedProcessorOptions, status: 'done' | 'ignored', reason?: string): Promise<void> {
   const owned = await db
     .updateTable('stripe_events')
     .set({
@@ -137,7 +154,7 @@ async function finish(db: Kysely<Database>, event: ClaimedEvent, options: Resolv
       locked_until: null,
       processed_at: sql<Date>`clock_timestamp()`, // not now(): that is when the transaction began
       updated_at: sql<Date>`now()`,
-      last_error: status === 'ignored' ? `no handler for ${event.type}` : null,
+      last_error: status === 'ignored' ? (reason ?? 'ignored') : null,
     })
     .where('id', '=', event.id)
     .where('status', '=', 'processing')

@@ -128,4 +128,16 @@ describe('admin disputes', () => {
     expect(audit).toMatchObject({ target_id: 'disputes.recover_from_seller', before: { value: true }, after: { value: false } });
     await h.admin.post('/admin/policies', { 'refunds.refund_application_fee': 'on', 'disputes.recover_from_seller': 'on' });
   });
+
+  it('evidence with a control character is refused before Stripe or the database sees it (issue #14, point 5)', async () => {
+    const { dispute } = await disputedOrder();
+    const sentBefore = await h.requests(`/v1/disputes/${dispute.id}`);
+    const refused = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'draft', product_description: 'Mug\u0000', uncategorized_text: 'winning_evidence' });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.body).toContain('body/product_description must not contain control characters');
+    expect(await h.requests(`/v1/disputes/${dispute.id}`)).toBe(sentBefore);
+    expect((await h.stripe.disputes.retrieve(dispute.id)).evidence.product_description).toBeNull();
+    const row = await h.database.db.selectFrom('disputes').select('evidence_draft').where('id', '=', dispute.id).executeTakeFirstOrThrow();
+    expect(row.evidence_draft).toEqual(dispute.evidence_draft);
+  });
 });

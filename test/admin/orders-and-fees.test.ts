@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PENDING_ORDERS_PER_BUYER } from '../../src/orders/rules.ts';
 import { placeOrder } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { createListing, createSeller, startHarness, type Harness, type TestSeller } from './harness.ts';
@@ -18,11 +19,13 @@ describe('admin orders list and fee policy', () => {
     h = await startHarness();
     a = await createSeller(h);
     b = await createSeller(h);
-    const buyer = await createTestUser(h.database.db, 'buyer');
     const listingA = await createListing(h, a.user.id, 1_000);
     const listingB = await createListing(h, b.user.id, 2_000);
-    // 70 orders for seller A on two days (some canceled), 5 for seller B.
+    // 70 orders for seller A on two days (some canceled), 5 for seller B; a buyer may have only
+    // PENDING_ORDERS_PER_BUYER unpaid orders, so a new buyer places every few.
+    let buyer = await createTestUser(h.database.db, 'buyer');
     for (let i = 0; i < 75; i++) {
+      if (i > 0 && i % PENDING_ORDERS_PER_BUYER === 0) buyer = await createTestUser(h.database.db, 'buyer');
       const forA = i < 70;
       const placed = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: forA ? listingA : listingB, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
       ids.push(placed.id);

@@ -154,3 +154,34 @@ describe('products and prices', () => {
     expect((await eventsOf('product.created')).length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('scoping and the remaining catalog events', () => {
+  it('a product without prices is deleted (product.deleted); one with prices is refused', async () => {
+    const bare = await t.stripe.products.create({ name: 'Gone' });
+    expect(await t.stripe.products.del(bare.id)).toMatchObject({ id: bare.id, deleted: true });
+    expect((await eventsOf('product.deleted')).map((e) => (e.data.object as Stripe.Product).id)).toContain(bare.id);
+    const priced = await t.stripe.products.create({ name: 'Kept', default_price_data: { currency: 'usd', unit_amount: 100 } });
+    await expect(t.stripe.products.del(priced.id)).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  it('billing objects are scoped by Stripe-Account: a connected account sees none of the platform’s, and keeps its own', async () => {
+    const acct = await t.stripe.accounts.create({
+      country: 'US',
+      controller: {
+        stripe_dashboard: { type: 'none' },
+        fees: { payer: 'application' },
+        losses: { payments: 'application' },
+        requirement_collection: 'application',
+      },
+      capabilities: { transfers: { requested: true } },
+    });
+    const customer = await t.stripe.customers.create({ email: 'platform-only@example.com' });
+    const product = await t.stripe.products.create({ name: 'Platform only' });
+    const other = t.stripeFor(acct.id);
+    await expect(other.customers.retrieve(customer.id)).rejects.toMatchObject({ statusCode: 404, code: 'resource_missing' });
+    await expect(other.products.retrieve(product.id)).rejects.toMatchObject({ statusCode: 404 });
+    const theirs = await other.customers.create({ email: 'connected@example.com' });
+    expect((await other.customers.list()).data.map((c) => c.id)).toEqual([theirs.id]);
+    await expect(t.stripe.customers.retrieve(theirs.id)).rejects.toMatchObject({ statusCode: 404 });
+  });
+});

@@ -185,6 +185,7 @@ describe('refunds with reverse_transfer and refund_application_fee', () => {
     const err = (await t.stripe.refunds.create({ charge: String(pi.latest_charge), amount: 1_001 }).catch((e: unknown) => e)) as Stripe.errors.StripeError;
     expect(err.statusCode).toBe(400);
     expect(err.param).toBe('amount');
+    expect(err.code).toBe('amount_too_large');
     expect(err.message).toBe('Refund amount ($10.01) is greater than unrefunded amount on charge ($10.00)');
     const ok = await t.stripe.refunds.create({ charge: String(pi.latest_charge) });
     expect(ok.amount).toBe(1_000);
@@ -215,6 +216,10 @@ describe('disputes', () => {
     expect(dispute.id).toMatch(/^du_/);
     expect(dispute.status).toBe('needs_response');
     expect(dispute.reason).toBe('fraudulent');
+    expect(dispute.payment_method_details).toEqual({
+      type: 'card',
+      card: { brand: 'visa', case_type: 'chargeback', network: 'visa', network_reason_code: '10.4' },
+    });
     expect(dispute.amount).toBe(10_000);
     expect(dispute.evidence_details.due_by).toBeGreaterThan(dispute.created);
     expect(dispute.balance_transactions).toHaveLength(1);
@@ -230,7 +235,9 @@ describe('disputes', () => {
     expect(staged.evidence.product_description).toBe('A lamp');
     expect(staged.evidence_details.submission_count).toBe(0);
 
-    const submitted = await t.stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence', shipping_carrier: 'UPS', shipping_tracking_number: '1Z999' } });
+    const submitted = await t.stripe.disputes.update(dispute.id, {
+      evidence: { uncategorized_text: 'winning_evidence', shipping_carrier: 'UPS', shipping_tracking_number: '1Z999' },
+    });
     expect(submitted.status).toBe('under_review');
     expect(submitted.evidence.product_description).toBe('A lamp');
     const won = await t.stripe.disputes.retrieve(dispute.id);
@@ -242,8 +249,19 @@ describe('disputes', () => {
     expect(end.platform.available + end.platform.pending - afterCharge).toBe(0);
 
     await t.flush();
-    const types = t.receiver.events(t.stripe).filter((e) => (e.data.object as { id?: string }).id === dispute.id).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(['charge.dispute.created', 'charge.dispute.funds_withdrawn', 'charge.dispute.updated', 'charge.dispute.funds_reinstated', 'charge.dispute.closed']));
+    const types = t.receiver
+      .events(t.stripe)
+      .filter((e) => (e.data.object as { id?: string }).id === dispute.id)
+      .map((e) => e.type);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'charge.dispute.created',
+        'charge.dispute.funds_withdrawn',
+        'charge.dispute.updated',
+        'charge.dispute.funds_reinstated',
+        'charge.dispute.closed',
+      ]),
+    );
   });
 
   it('losing_evidence → lost, and the platform stays debited', async () => {
@@ -254,7 +272,9 @@ describe('disputes', () => {
     expect(lost.status).toBe('lost');
     const end = await balances();
     expect(end.platform.available + end.platform.pending - (before.platform.available + before.platform.pending)).toBe(680 - 11_500);
-    const again = (await t.stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' } }).catch((e: unknown) => e)) as Stripe.errors.StripeError;
+    const again = (await t.stripe.disputes
+      .update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' } })
+      .catch((e: unknown) => e)) as Stripe.errors.StripeError;
     expect(again.statusCode).toBe(400);
   });
 
@@ -274,7 +294,13 @@ describe('disputes', () => {
     expect(reversal.amount).toBe(9_000);
     await t.stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'winning_evidence' } });
     // …and the seller is paid again.
-    const tr = await t.stripe.transfers.create({ amount: 9_000, currency: 'usd', destination: seller.id, source_transaction: charge.id, transfer_group: 'order-1' });
+    const tr = await t.stripe.transfers.create({
+      amount: 9_000,
+      currency: 'usd',
+      destination: seller.id,
+      source_transaction: charge.id,
+      transfer_group: 'order-1',
+    });
     expect(tr.amount).toBe(9_000);
     expect(tr.source_transaction).toBe(charge.id);
     const tooMuch = (await t.stripe.transfers.createReversal(String(charge.transfer), { amount: 1_001 }).catch((e: unknown) => e)) as Stripe.errors.StripeError;

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { buildApp } from '../../src/app.ts';
@@ -22,11 +22,13 @@ export async function buildTestApp(options: {
   config?: Config;
   /** Extra routes a test needs (registered before the app is ready). */
   register?: (app: FastifyInstance) => void;
+  /** Sees every route the app adds (with its schema). */
+  onRoute?: (route: RouteOptions) => void;
 }): Promise<FastifyInstance> {
   const config = options.config ?? testConfig();
   // Without an emulator, point the SDK at a closed port: a test that reaches Stripe by mistake fails loudly.
   const stripe = options.stripe ?? createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
-  const app = await buildApp({ config, db: options.db, stripe, logger: false });
+  const app = await buildApp({ config, db: options.db, stripe, logger: false, ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}) });
   options.register?.(app);
   await app.ready();
   return app;

@@ -1,7 +1,8 @@
 /**
  * Registration entry for Stripe Billing in the emulator: Customers, saved PaymentMethods,
  * SetupIntents, Products, Prices, Subscriptions, Invoices and InvoicePayments, renewals and
- * dunning on the emulator clock, the customer portal, and their hosted pages. See
+ * dunning on the emulator clock, the customer portal, Checkout's `subscription` and `setup`
+ * modes, and their hosted pages. See
  * ../../README.md (Billing) and ../../CORE_API.md.
  */
 import type { EmulatorCore } from '../../core/core.ts';
@@ -22,6 +23,8 @@ import { registerSetupPages } from './setup-pages.ts';
 import { registerPortalConfigurations } from './portal-configurations.ts';
 import { registerPortalSessions } from './portal-sessions.ts';
 import { registerPortalPage } from './portal-page.ts';
+import { registerBillingCheckoutModes } from './checkout-sessions.ts';
+import { registerBillingCheckoutPages } from './checkout-flows.ts';
 import { endSubscription } from './subscription-status.ts';
 import { runBillingClock } from './renewals.ts';
 import { saveSettings, settingsOf, type BillingSettings } from './dunning.ts';
@@ -49,6 +52,8 @@ export function registerBilling(core: EmulatorCore, pay: Payments): void {
   registerPortalConfigurations(b);
   registerPortalSessions(b);
   registerPortalPage(b);
+  registerBillingCheckoutModes(b);
+  registerBillingCheckoutPages(b);
   core.onTick('billing', (now) => runBillingClock(b, now));
 
   // What payments needs from billing: its customers and prices; what billing needs from payments:

@@ -1,166 +1,36 @@
 /**
- * `/v1/subscriptions` and `/v1/subscription_items`: parameter parsing and validation; the use
- * cases are in subscriptions.ts.
+ * `/v1/subscriptions` and `/v1/subscription_items`: parameter parsing and validation (shared
+ * readers in subscription-params.ts); the use cases are in subscriptions.ts,
+ * subscription-update.ts and subscription-lifecycle.ts.
  */
 import type Stripe from 'stripe';
 import type { ApiRequest } from '../../core/core.ts';
-import { p, str, int, bool, obj, getParam, mergeMetadata, type Params, type ParamValue } from '../../core/params.ts';
+import { p, str, int, bool, obj, getParam, mergeMetadata, type ParamValue } from '../../core/params.ts';
 import { invalidRequest, missingParam, resourceMissing } from '../../core/errors.ts';
 import type { Billing } from './context.ts';
-import { createPrice, requirePrice, recurringSpec } from './prices.ts';
-import { requireProduct } from './products.ts';
 import { requireCustomer } from './customers.ts';
-import { validPercent } from './money.ts';
 import { applyIncludes } from './includes.ts';
-import { requireTransferDestination } from '../payments/api.ts';
-import {
-  cancelSubscription,
-  createSubscription,
-  pauseSubscription,
-  resumeSubscription,
-  updateSubscription,
-  type ItemChange,
-  type NewItem,
-  type PaymentBehavior,
-  type SubscriptionChanges,
-} from './subscriptions.ts';
+import { createSubscription, type NewItem, type PaymentBehavior } from './subscriptions.ts';
+import { updateSubscription, type ItemChange, type SubscriptionChanges } from './subscription-update.ts';
+import { cancelSubscription, pauseSubscription, resumeSubscription } from './subscription-lifecycle.ts';
 import { requireSubscription } from './subscription-status.ts';
-
-const priceDataSpec = p.object(
-  {
-    currency: p.string,
-    product: p.string,
-    unit_amount: p.integer,
-    unit_amount_decimal: p.string,
-    recurring: recurringSpec,
-    tax_behavior: p.enum('exclusive', 'inclusive', 'unspecified'),
-  },
-  ['currency', 'product', 'recurring'],
-);
-const itemCreateSpec = p.object({
-  price: p.string,
-  price_data: priceDataSpec,
-  quantity: p.int(0),
-  metadata: p.hash,
-  discounts: p.any,
-  tax_rates: p.any,
-  billing_thresholds: p.any,
-});
-const itemUpdateSpec = p.object({
-  id: p.string,
-  price: p.string,
-  price_data: priceDataSpec,
-  quantity: p.int(0),
-  metadata: p.hash,
-  deleted: p.boolean,
-  clear_usage: p.boolean,
-  discounts: p.any,
-  tax_rates: p.any,
-  billing_thresholds: p.any,
-});
-const transferDataSpec = p.object({ destination: p.string, amount_percent: p.number }, ['destination']);
-const paymentSettingsSpec = { save_default_payment_method: p.enum('off', 'on_subscription'), payment_method_types: p.any, payment_method_options: p.any };
-const trialSettingsSpec = { end_behavior: p.object({ missing_payment_method: p.enum('cancel', 'create_invoice', 'pause') }, ['missing_payment_method']) };
-const feedbackSpec = p.enum('customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused', '');
-const cancellationSpec = { comment: p.string, feedback: feedbackSpec };
-const PRORATION = p.enum('create_prorations', 'none', 'always_invoice');
-const STATUSES = ['active', 'all', 'canceled', 'ended', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid'];
-
-/** An item's price: an existing active recurring price, or `price_data` (an inline, inactive price). */
-function itemPrice(b: Billing, req: ApiRequest, item: Params, param: string): Stripe.Price | undefined {
-  const priceId = str(item, 'price');
-  const data = obj(item, 'price_data');
-  if (priceId && data) throw invalidRequest('You may only specify one of these parameters: price, price_data.', { param: `${param}[price_data]` });
-  if (priceId) {
-    const price = requirePrice(b, priceId, req.account, `${param}[price]`);
-    if (!price.active) throw invalidRequest(`The price specified is inactive. This field only accepts active prices.`, { param: `${param}[price]` });
-    return price;
-  }
-  if (data) {
-    const product = requireProduct(b, str(data, 'product') ?? '', req.account, `${param}[price_data][product]`);
-    return createPrice(b, req.account, { ...data, active: false }, { product: product.id, paramPrefix: `${param}[price_data][`, emit: false });
-  }
-  return undefined;
-}
-
-function itemsOf(v: ParamValue | undefined): Params[] {
-  return Array.isArray(v) ? v.filter((x): x is Params => !!x && typeof x === 'object' && !Array.isArray(x)) : [];
-}
-
-function transferDataOf(b: Billing, req: ApiRequest): Stripe.Subscription.TransferData | null | undefined {
-  const raw = req.params.transfer_data;
-  if (raw === undefined) return undefined;
-  if (raw === '') return null;
-  if (!req.isPlatform)
-    throw invalidRequest('Destination charges cannot be created on a connected account (do not send the Stripe-Account header).', {
-      param: 'transfer_data[destination]',
-    });
-  const destination = str(req.params, 'transfer_data.destination') ?? '';
-  requireTransferDestination(b.pay, destination, 'transfer_data[destination]');
-  const pct = getParam(req.params, 'transfer_data.amount_percent');
-  if (typeof pct === 'number' && !validPercent(pct))
-    throw invalidRequest('transfer_data[amount_percent] must be a number between 0 and 100 with at most two decimal places.', {
-      param: 'transfer_data[amount_percent]',
-    });
-  return { amount_percent: typeof pct === 'number' ? pct : null, destination };
-}
-
-function feePercentOf(req: ApiRequest, hasTransfer: boolean): number | null | undefined {
-  const raw = req.params.application_fee_percent;
-  if (raw === undefined) return undefined;
-  if (raw === '') return null;
-  const v = Number(raw);
-  if (!validPercent(v))
-    throw invalidRequest('application_fee_percent must be a number between 0 and 100 with at most two decimal places.', { param: 'application_fee_percent' });
-  if (req.isPlatform && !hasTransfer) {
-    throw invalidRequest(
-      'Can only apply an application_fee_percent when the subscription is on a connected account (Stripe-Account header) or has `transfer_data[destination]`.',
-      { param: 'application_fee_percent' },
-    );
-  }
-  return v;
-}
-
-function onBehalfOf(b: Billing, req: ApiRequest): string | null | undefined {
-  const raw = req.params.on_behalf_of;
-  if (raw === undefined) return undefined;
-  const v = str(req.params, 'on_behalf_of');
-  if (!v) return null;
-  if (!b.core.getAccount(v)) throw invalidRequest(`No such account: '${v}'`, { code: 'resource_missing', param: 'on_behalf_of' });
-  return v;
-}
-
-function resolveTrialEnd(b: Billing, req: ApiRequest, items: NewItem[]): number | null {
-  const pr = req.params;
-  const te = getParam(pr, 'trial_end');
-  const days = int(pr, 'trial_period_days');
-  if (te !== undefined && days !== undefined)
-    throw invalidRequest('You may only specify one of these parameters: trial_end, trial_period_days.', { param: 'trial_period_days' });
-  const now = b.core.now();
-  if (te === 'now') return null;
-  if (te !== undefined) {
-    const t = Number(te);
-    if (!Number.isInteger(t)) throw invalidRequest(`Invalid timestamp: must be an integer Unix timestamp or "now".`, { param: 'trial_end' });
-    if (t <= now) throw invalidRequest('Invalid timestamp: must be in the future.', { param: 'trial_end' });
-    return t;
-  }
-  if (days !== undefined) return days === 0 ? null : now + days * 86_400;
-  if (bool(pr, 'trial_from_plan')) {
-    const planDays = items[0]?.price.recurring?.trial_period_days ?? null;
-    return planDays ? now + planDays * 86_400 : null;
-  }
-  return null;
-}
-
-function checkPaymentMethodOf(b: Billing, account: string, customerId: string, pmId: string): void {
-  const pm = b.pay.pms.get(pmId, account);
-  if (!pm || pm.customer !== customerId) {
-    throw invalidRequest(`The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`, {
-      code: 'resource_missing',
-      param: 'default_payment_method',
-    });
-  }
-}
+import {
+  PRORATION,
+  STATUSES,
+  cancellationSpec,
+  checkPaymentMethodOf,
+  feePercentOf,
+  itemCreateSpec,
+  itemPrice,
+  itemsOf,
+  itemUpdateSpec,
+  onBehalfOfParam,
+  paymentSettingsSpec,
+  resolveTrialEnd,
+  transferDataOf,
+  trialSettingsSpec,
+  transferDataSpec,
+} from './subscription-params.ts';
 
 function respond(b: Billing, req: ApiRequest, sub: Stripe.Subscription): Stripe.Subscription {
   return applyIncludes(b, sub, req.params.expand);
@@ -205,7 +75,7 @@ export function registerSubscriptionRoutes(b: Billing): void {
       if (str(pr, 'billing_mode.type') === 'classic')
         throw invalidRequest('The emulator bills in flexible mode only (the default since 2025-09-30.clover).', { param: 'billing_mode[type]' });
       const items: NewItem[] = itemsOf(pr.items).map((it, i) => {
-        const price = itemPrice(b, req, it, `items[${i}]`);
+        const price = itemPrice(b, req.account, it, `items[${i}]`);
         if (!price) throw missingParam(`items[${i}][price]`);
         return { price, quantity: int(it, 'quantity') ?? 1, metadata: mergeMetadata({}, it) };
       });
@@ -224,7 +94,7 @@ export function registerSubscriptionRoutes(b: Billing): void {
         offSession: bool(pr, 'off_session') ?? false,
         applicationFeePercent: feePercent,
         transferData,
-        onBehalfOf: onBehalfOf(b, req) ?? null,
+        onBehalfOf: onBehalfOfParam(b, req) ?? null,
         trialEnd: resolveTrialEnd(b, req, items),
         trialMissingPaymentMethod:
           (str(pr, 'trial_settings.end_behavior.missing_payment_method') as Stripe.Subscription.TrialSettings.EndBehavior.MissingPaymentMethod | undefined) ??
@@ -287,7 +157,7 @@ export function registerSubscriptionRoutes(b: Billing): void {
       if (pr.items !== undefined) {
         changes.items = itemsOf(pr.items).map((it, i): ItemChange => ({
           id: str(it, 'id'),
-          price: itemPrice(b, req, it, `items[${i}]`),
+          price: itemPrice(b, req.account, it, `items[${i}]`),
           quantity: int(it, 'quantity'),
           metadata: it.metadata !== undefined ? mergeMetadata({}, it) : undefined,
           deleted: bool(it, 'deleted'),
@@ -310,7 +180,7 @@ export function registerSubscriptionRoutes(b: Billing): void {
       if (td !== undefined) changes.transferData = td;
       const fee = feePercentOf(req, (td !== undefined ? td : before.transfer_data) !== null);
       if (fee !== undefined) changes.applicationFeePercent = fee;
-      const obo = onBehalfOf(b, req);
+      const obo = onBehalfOfParam(b, req);
       if (obo !== undefined) changes.onBehalfOf = obo;
       const te = getParam(pr, 'trial_end');
       if (te !== undefined) changes.trialEnd = te === 'now' ? 'now' : Number(te);

@@ -71,9 +71,7 @@ export function refundFee(
   if (value > remaining) {
     throw invalidRequest(
       `Refund amount (${formatMoney(value, fee.currency)}) is greater than unrefunded amount on fee (${formatMoney(remaining, fee.currency)})`,
-      {
-        param: 'amount',
-      },
+      { param: 'amount', code: 'amount_too_large' },
     );
   }
   if (value <= 0) throw invalidRequest('Invalid positive integer', { param: 'amount', code: 'parameter_invalid_integer' });

@@ -3,7 +3,8 @@
  * Pay and Cancel, and the list of test cards.
  *
  *   GET  /hosted/checkout/:cs            the page (an `error` query shows a message)
- *   POST /hosted/checkout/:cs            Pay (form `email`, `card_number`) → 303 to success_url,
+ *   POST /hosted/checkout/:cs            Pay (form `email`, `card_number`, `save_card=yes`; or
+ *                                        `saved_payment_method` of the customer) → 303 to success_url,
  *                                        or to the 3DS page; a decline re-renders the page (402)
  *   GET|POST /hosted/checkout/:cs/cancel → 303 to cancel_url (the session stays open)
  *   GET  /hosted/checkout/:cs/return     where the 3DS page returns to
@@ -15,7 +16,7 @@ import { html, raw, type RawHtml } from '../../core/html.ts';
 import { page } from './layout.ts';
 import { TEST_CARDS } from './cards.ts';
 import { formatMoney } from './fees.ts';
-import { sessionInternal } from './checkout.ts';
+import { offeredPaymentMethods, sessionInternal } from './checkout.ts';
 import { completeCheckoutSession, payCheckoutSession, successRedirect } from './checkout-payment.ts';
 import type { Payments } from './state.ts';
 
@@ -42,7 +43,25 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
         </tr>`,
     );
     const cards: RawHtml[] = Object.values(TEST_CARDS).map((c) => html`<li><code>${c.number}</code> — ${c.label}</li>`);
-    const body = html`<h1>Pay ${formatMoney(s.amount_total ?? 0, cur)}</h1>
+    const extension = pay.checkoutModes.get(s.mode);
+    const cardOptional = extension?.cardOptional?.(s) === true;
+    const total = formatMoney(s.amount_total ?? 0, cur);
+    // Billing's modes: a subscription is started, a setup only saves the card.
+    const action =
+      s.mode === 'setup' ? 'Save card' : s.mode === 'subscription' ? (s.amount_total ? `Subscribe and pay ${total}` : 'Start trial') : `Pay ${total}`;
+    // Payment mode: a returning customer's saved cards, and "save my card" when enabled.
+    const saved = s.mode === 'payment' ? offeredPaymentMethods(pay, s) : [];
+    const savedForms: RawHtml[] = saved.map(
+      (pm) =>
+        html`<form method="post" action="/hosted/checkout/${s.id}">
+          <input type="hidden" name="saved_payment_method" value="${pm.id}" />
+          <button type="submit" data-testid="pay-saved-${pm.card?.last4 ?? ''}">
+            Pay ${total} with ${pm.card?.brand ?? 'card'} •••• ${pm.card?.last4 ?? ''}
+          </button>
+        </form>`,
+    );
+    const offerSave = s.mode === 'payment' && s.saved_payment_method_options?.payment_method_save === 'enabled' && typeof s.customer === 'string';
+    const body = html`<h1>${s.mode === 'setup' ? 'Save a card for later' : s.mode === 'subscription' ? 'Subscribe' : `Pay ${total}`}</h1>
       <table data-testid="line-items">
         ${rows}
         <tr>
@@ -52,10 +71,26 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
         </tr>
       </table>
       ${error ? html`<p role="alert" data-testid="error" style="color:#df1b41">${error}</p>` : raw('')}
+      ${
+        saved.length
+          ? html`<section data-testid="saved-cards">
+              <h2>Your saved cards</h2>
+              ${savedForms}
+            </section>`
+          : raw('')
+      }
       <form method="post" action="/hosted/checkout/${s.id}">
         <label>Email <input type="email" name="email" value="${email ?? s.customer_details?.email ?? s.customer_email ?? ''}" required /></label>
-        <label>Card number <input name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" required /></label>
-        <button class="primary" type="submit" data-testid="pay">Pay ${formatMoney(s.amount_total ?? 0, cur)}</button>
+        <label
+          >Card number${cardOptional ? ' (optional: no card is needed now)' : ''}
+          <input name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" ${cardOptional ? raw('') : raw('required')}
+        /></label>
+        ${
+          offerSave
+            ? html`<label><input type="checkbox" name="save_card" value="yes" data-testid="save-card" /> Save my card for future purchases</label>`
+            : raw('')
+        }
+        <button class="primary" type="submit" data-testid="pay">${action}</button>
       </form>
       <form method="post" action="/hosted/checkout/${s.id}/cancel"><button type="submit" data-testid="cancel">Cancel and go back</button></form>
       <details>
@@ -80,8 +115,13 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
     if (!s) return notFound();
     const number = typeof req.form.card_number === 'string' ? req.form.card_number : '';
     const email = typeof req.form.email === 'string' && req.form.email ? req.form.email : null;
-    if (!number) return render(s, 'Your card number is incomplete.', email ?? undefined);
-    const out = payCheckoutSession(pay, s.id, number, email);
+    const savedPaymentMethod = typeof req.form.saved_payment_method === 'string' && req.form.saved_payment_method ? req.form.saved_payment_method : undefined;
+    if (savedPaymentMethod) {
+      const out = payCheckoutSession(pay, s.id, '', email, { savedPaymentMethod });
+      return 'error' in out ? render(pay.sessions.require(s.id), out.error) : { redirect: out.redirect };
+    }
+    if (!number && pay.checkoutModes.get(s.mode)?.cardOptional?.(s) !== true) return render(s, 'Your card number is incomplete.', email ?? undefined);
+    const out = payCheckoutSession(pay, s.id, number, email, { saveCard: req.form.save_card === 'yes' });
     if ('error' in out) return render(pay.sessions.require(s.id), out.error, email ?? undefined);
     return { redirect: out.redirect };
   });

@@ -8,7 +8,7 @@
 import type Stripe from 'stripe';
 import { invalidRequest } from '../../core/errors.ts';
 import { lookupCardNumber, type TestCard } from './cards.ts';
-import { sessionInternal } from './checkout.ts';
+import { offeredPaymentMethods, sessionInternal } from './checkout.ts';
 import { cancelIntent, confirmIntent, createIntent, requireIntent } from './intents.ts';
 import { createCardPaymentMethod } from './payment-methods.ts';
 import type { Payments } from './state.ts';
@@ -64,6 +64,7 @@ function intentFor(pay: Payments, session: Stripe.Checkout.Session, email: strin
     transfer_group: d.transfer_group,
     statement_descriptor: d.statement_descriptor,
     statement_descriptor_suffix: d.statement_descriptor_suffix,
+    setup_future_usage: d.setup_future_usage,
     paramPrefix: 'payment_intent_data',
     internal: { checkoutSession: session.id },
   });
@@ -113,25 +114,55 @@ export function successRedirect(pay: Payments, s: Stripe.Checkout.Session): stri
   return pay.core.pageUrl(`/hosted/checkout/${s.id}/complete`);
 }
 
-/** Pay with a typed card number on the hosted page. Returns where the browser goes next, or an error to show. */
-export function payCheckoutSession(pay: Payments, sessionId: string, cardNumber: string, email: string | null): { redirect: string } | { error: string } {
+/**
+ * Pay with a typed card number on the hosted page (or, in payment mode, a saved card the page
+ * offered; `saveCard`: the buyer ticked "Save my card"). Returns where the browser goes next, or
+ * an error to show.
+ */
+export function payCheckoutSession(
+  pay: Payments,
+  sessionId: string,
+  cardNumber: string,
+  email: string | null,
+  opts: { savedPaymentMethod?: string | undefined; saveCard?: boolean } = {},
+): { redirect: string } | { error: string } {
   let session = pay.sessions.require(sessionId);
   if (session.status !== 'open') return { error: `This Checkout Session is ${session.status}.` };
-  const found = lookupCardNumber(cardNumber);
-  if (!found.ok) return { error: found.message };
+  if (opts.savedPaymentMethod && session.mode === 'payment') {
+    const saved = offeredPaymentMethods(pay, session).find((pm) => pm.id === opts.savedPaymentMethod);
+    if (!saved) return { error: 'This saved card is not available.' };
+    return payWithPaymentIntent(pay, session, saved, email, false);
+  }
+  const extension = pay.checkoutModes.get(session.mode);
+  const noCard = cardNumber === '' && extension?.cardOptional?.(session) === true;
+  const found = noCard ? undefined : lookupCardNumber(cardNumber);
+  if (found && !found.ok) return { error: found.message };
   if (email) {
     session.customer_details = { address: null, business_name: null, email, individual_name: null, name: null, phone: null, tax_exempt: 'none', tax_ids: null };
     session = pay.sessions.save(session);
   }
-  const extension = pay.checkoutModes.get(session.mode);
+  if (!found) return extension?.payWithCard?.(session, null, email) ?? { error: 'Your card number is incomplete.' };
   if (extension?.payWithCard) return extension.payWithCard(session, found.card, email);
-  return payWithPaymentIntent(pay, session, found.card, email);
+  const save = opts.saveCard === true && session.saved_payment_method_options?.payment_method_save === 'enabled' && typeof session.customer === 'string';
+  return payWithPaymentIntent(pay, session, found.card, email, save);
 }
 
-function payWithPaymentIntent(pay: Payments, session: Stripe.Checkout.Session, card: TestCard, email: string | null): { redirect: string } | { error: string } {
+function payWithPaymentIntent(
+  pay: Payments,
+  session: Stripe.Checkout.Session,
+  card: TestCard | Stripe.PaymentMethod,
+  email: string | null,
+  save: boolean,
+): { redirect: string } | { error: string } {
   const account = sessionInternal(pay, session.id).account;
-  const pi = intentFor(pay, session, email);
-  const pm = createCardPaymentMethod(pay, account, card, { email });
+  let pi = intentFor(pay, session, email);
+  if (save && !pi.setup_future_usage) {
+    // "Save my card": the card is attached to the customer on success and may be shown again.
+    pi.setup_future_usage = 'off_session';
+    pi = pay.pis.save(pi);
+  }
+  let pm = 'object' in card ? card : createCardPaymentMethod(pay, account, card, { email });
+  if (save) pm = pay.pms.save({ ...pm, allow_redisplay: 'always' });
   const result = confirmIntent(pay, account, pi.id, { pm, return_url: pay.core.pageUrl(`/hosted/checkout/${session.id}/return`) });
   if (result.kind === 'declined') return { error: result.error.message };
   if (result.kind === 'requires_action') return { redirect: result.pi.next_action?.redirect_to_url?.url ?? '' };

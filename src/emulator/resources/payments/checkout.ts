@@ -27,6 +27,7 @@ export interface PaymentIntentData {
   receipt_email?: string;
   statement_descriptor?: string;
   statement_descriptor_suffix?: string;
+  setup_future_usage?: Stripe.PaymentIntent.SetupFutureUsage;
 }
 
 /** Emulator-private data kept with a session. */
@@ -87,7 +88,33 @@ export function checkoutInputFromParams(pay: Payments, account: string, pr: Para
     customerEmail: str(pr, 'customer_email') ?? null,
     clientReferenceId: str(pr, 'client_reference_id') ?? null,
     metadata: metadataOf(pr) ?? {},
+    extra: { saved_payment_method_options: savedPaymentMethodOptionsOf(pr) },
   };
+}
+
+/**
+ * `saved_payment_method_options`: a returning customer's saved cards are offered on the page
+ * when their `allow_redisplay` is in `allow_redisplay_filters` (default `['always']`, Stripe's);
+ * `payment_method_save: 'enabled'` shows "Save my card for future purchases".
+ */
+export function savedPaymentMethodOptionsOf(pr: Params): Stripe.Checkout.Session.SavedPaymentMethodOptions | null {
+  const o = obj(pr, 'saved_payment_method_options');
+  if (!o) return null;
+  const filters = arr(o, 'allow_redisplay_filters')?.map(String) as Stripe.Checkout.Session.SavedPaymentMethodOptions.AllowRedisplayFilter[] | undefined;
+  return {
+    allow_redisplay_filters: filters ?? ['always'],
+    payment_method_remove: (str(o, 'payment_method_remove') as Stripe.Checkout.Session.SavedPaymentMethodOptions.PaymentMethodRemove | undefined) ?? 'disabled',
+    payment_method_save: (str(o, 'payment_method_save') as Stripe.Checkout.Session.SavedPaymentMethodOptions.PaymentMethodSave | undefined) ?? 'disabled',
+  };
+}
+
+/** The customer's saved cards the hosted page may offer (see `savedPaymentMethodOptionsOf`). */
+export function offeredPaymentMethods(pay: Payments, session: Stripe.Checkout.Session): Stripe.PaymentMethod[] {
+  const customer = typeof session.customer === 'string' ? session.customer : null;
+  if (!customer) return [];
+  const filters: string[] = session.saved_payment_method_options?.allow_redisplay_filters ?? ['always'];
+  const account = sessionInternal(pay, session.id).account;
+  return pay.pms.list(account, (pm) => pm.customer === customer && filters.includes(pm.allow_redisplay ?? 'unspecified'));
 }
 
 /** `line_items[]` with `price_data`, or `price` ids resolved through `pay.priceLookup`. */
@@ -197,6 +224,8 @@ function paymentIntentDataFromParams(pid: Params): PaymentIntentData {
   }
   const cm = str(pid, 'capture_method');
   if (cm) out.capture_method = cm as Stripe.PaymentIntent.CaptureMethod;
+  const sfu = str(pid, 'setup_future_usage');
+  if (sfu) out.setup_future_usage = sfu as Stripe.PaymentIntent.SetupFutureUsage;
   return out;
 }
 

@@ -64,6 +64,16 @@ export function openDispute(pay: Payments, account: string, chargeId: string, ki
     metadata: {},
     network_reason_code: inquiry ? null : kind === 'fraudulent' ? '10.4' : '13.1',
     payment_intent: typeof charge.payment_intent === 'string' ? charge.payment_intent : null,
+    // Stripe's example (fixtures3.json) carries the card network's view of the case.
+    payment_method_details: {
+      card: {
+        brand: charge.payment_method_details?.card?.brand ?? 'visa',
+        case_type: inquiry ? 'inquiry' : 'chargeback',
+        network: charge.payment_method_details?.card?.network ?? 'visa',
+        network_reason_code: inquiry ? null : kind === 'fraudulent' ? '10.4' : '13.1',
+      },
+      type: 'card',
+    },
     reason: inquiry ? 'general' : kind,
     status: inquiry ? 'warning_needs_response' : 'needs_response',
   };

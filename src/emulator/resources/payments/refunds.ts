@@ -62,7 +62,8 @@ export function createRefund(
   if (amount > refundable) {
     throw invalidRequest(
       `Refund amount (${formatMoney(amount, charge.currency)}) is greater than unrefunded amount on charge (${formatMoney(refundable, charge.currency)})`,
-      { param: 'amount' },
+      // Stripe's code for an amount above what is left (docs.stripe.com/error-codes: amount_too_large).
+      { param: 'amount', code: 'amount_too_large' },
     );
   }
   if (amount <= 0) throw invalidRequest('Invalid positive integer', { param: 'amount', code: 'parameter_invalid_integer' });

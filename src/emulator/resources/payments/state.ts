@@ -22,8 +22,13 @@ export type CheckoutCompletingListener = (session: Stripe.Checkout.Session, pi: 
 export interface CheckoutModeExtension {
   /** Builds and stores the session for `POST /v1/checkout/sessions` with this mode (use `createCheckoutSession`). */
   create(req: ApiRequest): Stripe.Checkout.Session;
-  /** The buyer pays on the hosted page; default: a PaymentIntent for `amount_total`, as in payment mode. */
-  payWithCard?(session: Stripe.Checkout.Session, card: TestCard, email: string | null): { redirect: string } | { error: string };
+  /**
+   * The buyer pays on the hosted page; default: a PaymentIntent for `amount_total`, as in payment
+   * mode. `card` is null only when `cardOptional` said so and the buyer left the number empty.
+   */
+  payWithCard?(session: Stripe.Checkout.Session, card: TestCard | null, email: string | null): { redirect: string } | { error: string };
+  /** Whether the hosted page may be submitted without a card (e.g. a free trial that collects none). */
+  cardOptional?(session: Stripe.Checkout.Session): boolean;
 }
 
 export interface PaymentHooks {

@@ -14,7 +14,18 @@
  * (`ready`, `change`), `elements.submit()`, `elements.getElement(type)`,
  * `stripe.confirmPayment({elements, clientSecret?, confirmParams:{return_url, receipt_email}, redirect?})`
  * (`redirect: 'if_required'` resolves `{paymentIntent}` instead of redirecting when no 3DS is needed),
- * `stripe.retrievePaymentIntent(clientSecret)`.
+ * `stripe.confirmSetup({elements, clientSecret?, confirmParams:{return_url}, redirect?})` (same
+ * rules for a SetupIntent: `seti_…_secret_…`, resolves `{setupIntent}`),
+ * `stripe.confirmCardPayment(clientSecret, {payment_method: {card: element}, return_url?})` and
+ * `stripe.confirmCardSetup(clientSecret, {payment_method: {card: element}, return_url?})`
+ * (resolve `{paymentIntent}` / `{setupIntent}` or `{error}`; when the card needs 3DS the page goes
+ * to the challenge page, which returns to `return_url` or to the current page, where real
+ * Stripe.js would show a modal instead), `stripe.retrievePaymentIntent(clientSecret)`,
+ * `stripe.retrieveSetupIntent(clientSecret)`.
+ *
+ * An invoice's PaymentIntent is confirmed like any other, with the client secret of
+ * `invoice.confirmation_secret` (subscriptions with `payment_behavior: 'default_incomplete'`);
+ * paying it pays the invoice and activates the subscription.
  *
  * The card number goes only to the emulator (`POST /hosted/js/payment_intents/:id/confirm`, a
  * form-encoded "simple" CORS request authenticated with the publishable key and the client
@@ -36,6 +47,14 @@ export const STRIPE_JS = String.raw`/* Stripe.js stand-in served by the Stripe e
     Object.keys(fields).forEach(function (k) { if (fields[k] != null) body.append(k, String(fields[k])); });
     return fetch(ORIGIN + path, { method: 'POST', body: body }).then(function (r) { return r.json(); });
   }
+  function setupReturnUrlWith(returnUrl, si) {
+    var u = new URL(returnUrl, window.location.href);
+    u.searchParams.set('setup_intent', si.id);
+    u.searchParams.set('setup_intent_client_secret', si.client_secret);
+    u.searchParams.set('redirect_status', si.status === 'succeeded' ? 'succeeded' : si.status === 'processing' ? 'processing' : 'failed');
+    return u.toString();
+  }
+  function isSetupSecret(secret) { return String(secret || '').indexOf('seti_') === 0; }
   function returnUrlWith(returnUrl, pi) {
     var u = new URL(returnUrl, window.location.href);
     u.searchParams.set('payment_intent', pi.id);
@@ -127,6 +146,67 @@ export const STRIPE_JS = String.raw`/* Stripe.js stand-in served by the Stripe e
       return fetch(ORIGIN + '/hosted/js/payment_intents/' + id + '?' + q.toString())
         .then(function (r) { return r.json(); })
         .then(function (b) { return b.error ? { error: b.error } : { paymentIntent: b }; });
+    };
+
+    this.retrieveSetupIntent = function (clientSecret) {
+      var id = piIdFromSecret(clientSecret);
+      var q = new URLSearchParams({ key: key, client_secret: clientSecret });
+      return fetch(ORIGIN + '/hosted/js/setup_intents/' + id + '?' + q.toString())
+        .then(function (r) { return r.json(); })
+        .then(function (b) { return b.error ? { error: b.error } : { setupIntent: b }; });
+    };
+
+    // One confirmation: POST the typed card to the emulator; 3DS → the challenge page.
+    function confirmWithCard(kind, clientSecret, el, returnUrl, extra) {
+      if (!clientSecret) return Promise.resolve({ error: { type: 'invalid_request_error', message: 'Stripe emulator: a client secret is required.' } });
+      if (!el) return Promise.resolve({ error: { type: 'invalid_request_error', message: 'Stripe emulator: create and mount the payment (or card) element first.' } });
+      var id = piIdFromSecret(clientSecret);
+      var fields = { key: key, client_secret: clientSecret, card_number: el._value(), return_url: returnUrl || null };
+      Object.keys(extra || {}).forEach(function (k) { fields[k] = extra[k]; });
+      return post('/hosted/js/' + kind + '/' + id + '/confirm', fields).then(function (b) {
+        if (b.error) return { error: b.error };
+        if (b.status === 'requires_action' && b.next_action && b.next_action.redirect_to_url) {
+          window.location.assign(b.next_action.redirect_to_url.url);
+          return new Promise(function () {});
+        }
+        return { intent: b };
+      });
+    }
+    function cardElementOf(data) {
+      var pm = data && data.payment_method;
+      return pm && pm.card && typeof pm.card._value === 'function' ? pm.card : null;
+    }
+
+    this.confirmSetup = function (opts) {
+      opts = opts || {};
+      var elements = opts.elements;
+      var clientSecret = opts.clientSecret || (elements && elements._clientSecret);
+      var params = opts.confirmParams || {};
+      var el = elements && (elements._elements.payment || elements._elements.card);
+      if (!params.return_url && opts.redirect !== 'if_required') {
+        return Promise.resolve({ error: { type: 'invalid_request_error', message: 'stripe.confirmSetup(): the confirmParams.return_url argument is required unless passing redirect: \'if_required\'' } });
+      }
+      if (clientSecret && !isSetupSecret(clientSecret)) return Promise.resolve({ error: { type: 'invalid_request_error', message: 'stripe.confirmSetup(): the client secret is not a SetupIntent\'s (seti_…); use confirmPayment.' } });
+      return confirmWithCard('setup_intents', clientSecret, el, params.return_url).then(function (r) {
+        if (r.error) return r;
+        if (opts.redirect === 'if_required') return { setupIntent: r.intent };
+        window.location.assign(setupReturnUrlWith(params.return_url, r.intent));
+        return new Promise(function () {});
+      });
+    };
+
+    this.confirmCardSetup = function (clientSecret, data) {
+      data = data || {};
+      return confirmWithCard('setup_intents', clientSecret, cardElementOf(data), data.return_url || window.location.href).then(function (r) {
+        return r.error ? r : { setupIntent: r.intent };
+      });
+    };
+
+    this.confirmCardPayment = function (clientSecret, data) {
+      data = data || {};
+      return confirmWithCard('payment_intents', clientSecret, cardElementOf(data), data.return_url || window.location.href, { receipt_email: data.receipt_email || null }).then(function (r) {
+        return r.error ? r : { paymentIntent: r.intent };
+      });
     };
 
     this.confirmPayment = function (opts) {

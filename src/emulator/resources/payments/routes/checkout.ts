@@ -57,6 +57,11 @@ const createSpec = {
   automatic_tax: p.any,
   phone_number_collection: p.any,
   custom_text: p.any,
+  saved_payment_method_options: {
+    allow_redisplay_filters: p.array(p.enum('always', 'limited', 'unspecified')),
+    payment_method_remove: p.enum('enabled', 'disabled'),
+    payment_method_save: p.enum('enabled', 'disabled'),
+  },
 };
 
 export function registerCheckoutRoutes(core: EmulatorCore, pay: Payments): void {
@@ -65,6 +70,10 @@ export function registerCheckoutRoutes(core: EmulatorCore, pay: Payments): void 
     const extension = mode ? pay.checkoutModes.get(mode) : undefined;
     if (extension) return extension.create(req);
     if (mode !== 'payment') throw invalidRequest(`The emulator supports Checkout in \`payment\` mode only (got \`${mode}\`).`, { param: 'mode' });
+    // Params other modes add to this route (billing's `extendRoute`) are refused here, as Stripe does.
+    for (const name of ['subscription_data', 'setup_intent_data', 'payment_method_collection']) {
+      if (req.params[name] !== undefined) throw invalidRequest(`You can not pass \`${name}\` in \`payment\` mode.`, { param: name });
+    }
     return createCheckoutSession(pay, req.account, checkoutInputFromParams(pay, req.account, req.params));
   });
   const expandsLineItems = (params: Params): boolean => (arr(params, 'expand') ?? []).some((e) => e === 'line_items');
@@ -94,9 +103,18 @@ export function registerCheckoutRoutes(core: EmulatorCore, pay: Payments): void 
     (req) => {
       const pi = str(req.params, 'payment_intent');
       const status = str(req.params, 'status');
+      const customer = str(req.params, 'customer');
+      const subscription = str(req.params, 'subscription');
       return core.paginate(
         req,
-        pay.sessions.list(req.account, (s) => (pi ? s.payment_intent === pi : true) && (status ? s.status === status : true)),
+        pay.sessions.list(
+          req.account,
+          (s) =>
+            (pi ? s.payment_intent === pi : true) &&
+            (status ? s.status === status : true) &&
+            (customer ? s.customer === customer : true) &&
+            (subscription ? s.subscription === subscription : true),
+        ),
       );
     },
   );
