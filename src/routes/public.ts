@@ -14,13 +14,16 @@ import { listPublicPlans } from '../subscriptions/plan-queries.ts';
 
 const CatalogueQuery = Type.Object({ after: Type.Optional(Uuid) });
 
+// Browsers ask for /favicon.ico on their own, signed in or not.
+const FAVICON = '/static/favicon.svg';
 export const publicRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSource }> = async (app, { catalogue }) => {
+  app.get('/favicon.ico', async (_request, reply) => reply.header('cache-control', 'public, max-age=86400').redirect(FAVICON, 301));
   // The catalogue: newest first, keyset-paginated (`?after=<last id>`), only sellable listings;
   // served from a short cache that every change empties (../listings/catalogue-cache.ts).
   app.get('/', { schema: { querystring: CatalogueQuery } }, async (request, reply) => {
     const { after } = request.query;
     const page = await catalogue.page(after);
-    return render(request, reply, 'public/home', { title: 'Marketplace', listings: page.listings, nextCursor: page.nextCursor, isFirstPage: after === undefined });
+    return render(request, reply, 'public/home', { listings: page.listings, nextCursor: page.nextCursor, isFirstPage: after === undefined });
   });
 
   // A listing that is deactivated, or whose seller cannot take payments now, does not exist publicly.
