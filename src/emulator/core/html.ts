@@ -39,7 +39,7 @@ export function layout(title: string, body: RawHtml): string {
   main{max-width:560px;margin:32px auto;background:#fff;border-radius:8px;box-shadow:0 2px 8px rgba(0,0,0,.08);padding:24px 28px}
   h1{font-size:20px;margin-top:0} table{border-collapse:collapse;width:100%} td,th{padding:6px 4px;border-bottom:1px solid #e3e8ee;text-align:left;font-size:14px}
   button,.btn{display:block;width:100%;margin:8px 0;padding:10px;border:1px solid #635bff;border-radius:6px;background:#fff;color:#635bff;font-size:15px;cursor:pointer;text-align:left}
-  button.primary{background:#635bff;color:#fff} .muted{color:#697386;font-size:13px} code{background:#f0f3f7;padding:1px 4px;border-radius:3px}
+  button.primary{background:#635bff;color:#fff} .muted{color:#697386;font-size:13px} button.primary .muted{color:#fff} code{background:#f0f3f7;padding:1px 4px;border-radius:3px}
   input{width:100%;padding:8px;margin:4px 0 12px;border:1px solid #cfd7df;border-radius:6px;box-sizing:border-box;font-size:15px}
 </style></head>
 <body><div class="bar"><span>${escapeHtml(title)}</span><span class="tag" data-testid="emulator-label">Stripe emulator</span></div>
