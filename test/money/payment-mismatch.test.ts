@@ -5,6 +5,7 @@
 // order's own payment.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Order } from '../../src/db/schema.ts';
 import { matchesOrder } from '../../src/orders/rules.ts';
 import { buyWithCheckout, placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
@@ -25,11 +26,15 @@ async function hostedOrder(amount: number) {
   return (await buyWithCheckout(w.db, w.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), publicUrl: w.app.config.publicUrl })).order;
 }
 
-/** A succeeded PaymentIntent made outside our checkout, claiming to pay `orderId`. */
-async function foreignPayment(orderId: string, amount: number, currency: string) {
+/**
+ * A succeeded PaymentIntent made outside our checkout, claiming to pay `order`: our metadata, the
+ * order's destination and fee, so only the amount and currency can give it away.
+ */
+async function foreignPayment(order: Order, amount: number, currency: string) {
   return w.stripe.paymentIntents.create({
     amount, currency, payment_method: 'pm_card_visa', confirm: true, return_url: 'https://shop.example/return',
-    metadata: { order_id: orderId },
+    metadata: { order_id: order.id, buyer_id: order.buyer_id, seller_id: order.seller_id, listing_id: order.listing_id },
+    transfer_data: { destination: order.destination_account }, application_fee_amount: order.application_fee_amount,
   });
 }
 
@@ -46,13 +51,14 @@ describe('a payment for our order id in another currency or amount is refused', 
   ])('payment_intent.succeeded with %s: the order stays pending and does not adopt it', async (_name, amount, currency) => {
     const order = await hostedOrder(5_000);
     expect(order).toMatchObject({ status: 'pending', stripe_payment_intent_id: null, amount: 5_000, currency: 'usd' });
-    const intent = await foreignPayment(order.id, amount, currency);
+    const intent = await foreignPayment(order, amount, currency);
     expect(intent.status).toBe('succeeded');
     await w.sync();
     expect(await orderRow(w.db, order.id)).toMatchObject({ status: 'pending', stripe_payment_intent_id: null, paid_at: null });
-    // The handler refuses loudly: the event is not marked done, and says why (an admin sees it).
+    // The handler refuses it for good: `ignored` (never retried: delivering it again cannot make it
+    // match), with the reason an admin reads in the event log.
     const [event] = await eventsAbout(intent.id, 'payment_intent.succeeded');
-    expect(event).toMatchObject({ status: 'dead' });
+    expect(event).toMatchObject({ status: 'ignored' });
     expect(event!.last_error).toContain('does not match order');
   });
 
@@ -71,15 +77,17 @@ describe('a payment for our order id in another currency or amount is refused', 
     await w.sync();
     expect(await orderRow(w.db, draft.id)).toMatchObject({ status: 'pending', stripe_checkout_session_id: null, stripe_payment_intent_id: null });
     const [completed] = await eventsAbout(session.id, 'checkout.session.completed');
-    expect(completed).toMatchObject({ status: 'dead' });
-    // The reconciler finds the session by the order id it carries, and refuses it too.
-    await expect(reconcilePendingOrders(w.db, w.stripe, new Date(Date.now() + 2 * 86_400_000))).rejects.toThrow(/does not match order/);
+    expect(completed).toMatchObject({ status: 'ignored' });
+    expect(completed!.last_error).toContain('does not match order');
+    // The reconciler finds the session by the order id it carries, and refuses it too (settling
+    // nothing, without stopping on it: the other orders due in the same run still get their turn).
+    await expect(reconcilePendingOrders(w.db, w.stripe, new Date(Date.now() + 2 * 86_400_000))).resolves.toMatchObject({ settled: 0 });
     expect((await orderRow(w.db, draft.id)).status).toBe('pending');
   });
 
   it('a matching payment is accepted (the refusal above is about the mismatch, not the foreign object)', async () => {
     const order = await hostedOrder(5_000);
-    const intent = await foreignPayment(order.id, 5_000, 'usd');
+    const intent = await foreignPayment(order, 5_000, 'usd');
     await w.sync();
     expect(await orderRow(w.db, order.id)).toMatchObject({ status: 'paid', stripe_payment_intent_id: intent.id });
   });
