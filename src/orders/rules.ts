@@ -133,8 +133,12 @@ export function declineOf(error: Stripe.PaymentIntent.LastPaymentError): { failu
 
 // ---- What we send Stripe ----
 
-/** How long a hosted Checkout Session stays open (Stripe allows 30 min to 24 h). */
-export const CHECKOUT_LIFETIME_SECONDS = 60 * 60;
+/**
+ * How long a hosted Checkout Session stays open, holding the order's stock (Stripe allows 30 min to
+ * 24 h). Short, so nobody can sit on a seller's stock: Stripe's 30-minute minimum plus the few
+ * minutes in which a retry (same key, same expiry) can still be sent, see MIN_REMAINING_SECONDS.
+ */
+export const CHECKOUT_LIFETIME_SECONDS = 36 * 60;
 /** A retry must still leave Stripe's 30-minute minimum, with a margin for clock drift. */
 const MIN_REMAINING_SECONDS = 31 * 60;
 
