@@ -22,6 +22,7 @@ import * as webhookHealth from './20261129_6010_webhook_health.ts';
 import * as adminSummaries from './20261129_6020_admin_summaries.ts';
 import * as inboxNotify from './20261129_6030_inbox_notify.ts';
 import * as buyerCustomers from './20261130_1200_buyer_customers.ts';
+import * as accountTokens from './20261130_1616_account_tokens.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -44,4 +45,5 @@ export const migrations: Record<string, Migration> = {
   '20261129_6020_admin_summaries': adminSummaries,
   '20261129_6030_inbox_notify': inboxNotify,
   '20261130_1200_buyer_customers': buyerCustomers,
+  '20261130_1616_account_tokens': accountTokens,
 };

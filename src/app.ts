@@ -25,6 +25,8 @@ import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/
 import './http/types.ts';
 import { createViewEngine } from './http/views.ts';
 import { accountRoutes } from './routes/account.ts';
+import { accountRecoveryRoutes } from './routes/account-recovery.ts';
+import { accountSettingsRoutes } from './routes/account-settings.ts';
 import { authRoutes } from './routes/auth.ts';
 import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
@@ -143,12 +145,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthRoutes);
   await app.register(publicRoutes);
   await app.register(authRoutes);
+  await app.register(accountRecoveryRoutes);
   await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
   const storage = deps.storage ?? createObjectStorage(config.storage);
   await app.register(publicImageRoutes, { storage });
   await app.register(healthMonitorRoutes);
   // The signed-in areas: each route file is registered behind its area's one guard.
-  await app.register(area('any', accountRoutes));
+  await app.register(area('any', accountRoutes, accountSettingsRoutes));
   await app.register(area(['buyer'], orderRoutes));
   await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
   await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));

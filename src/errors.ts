@@ -43,6 +43,15 @@ export interface ErrorDetails {
   // Buyers' details and their Stripe Customer
   buyer_details_invalid: { fields: Record<string, string> };
 
+  // Accounts: passwords, email changes, deletion
+  /** The current password typed to confirm an action is not the account's. */
+  password_incorrect: Record<string, never>;
+  password_weak: { message: string };
+  /** A reset or confirmation link that is unknown, used, or expired: the same answer for each. */
+  account_link_invalid: Record<string, never>;
+  email_taken: Record<string, never>;
+  account_deletion_not_allowed: { reason: 'not_buyer' | 'pending_orders' };
+
   // Fee policies
   basis_points_out_of_range: Record<string, never>;
   fixed_fee_needs_currency: Record<string, never>;

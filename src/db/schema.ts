@@ -418,6 +418,35 @@ export interface BuyerCustomersTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+// ---- Accounts (issue 16, point 5): see migrations/20261130_1616_account_tokens.ts ----
+
+/** An emailed password-reset link: single-use, an hour long; only the secret's SHA-256 is kept. */
+export interface PasswordResetTokensTable {
+  id: string;
+  user_id: string;
+  secret_hash: Uint8Array;
+  expires_at: Timestamp;
+  used_at: Nullable<Date>;
+  created_at: CreatedAt;
+}
+
+/** A new email address waiting for its owner to confirm it by the emailed link. */
+export interface EmailChangeRequestsTable {
+  id: string;
+  user_id: string;
+  new_email: string;
+  secret_hash: Uint8Array;
+  expires_at: Timestamp;
+  used_at: Nullable<Date>;
+  created_at: CreatedAt;
+}
+
+/** A buyer who deleted their account: the users row stays (orders point at it), emptied of personal data. */
+export interface AccountDeletionsTable {
+  user_id: string;
+  deleted_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -444,6 +473,9 @@ export interface Database {
   webhook_signature_failures: WebhookSignatureFailuresTable;
   admin_summaries: AdminSummariesTable;
   buyer_customers: BuyerCustomersTable;
+  password_reset_tokens: PasswordResetTokensTable;
+  email_change_requests: EmailChangeRequestsTable;
+  account_deletions: AccountDeletionsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -61,6 +61,17 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
 
   buyer_details_invalid: { status: 400, message: ({ fields }) => Object.values(fields).join(' ') },
 
+  password_incorrect: fixed(400, 'That is not your current password.'),
+  password_weak: { status: 400, message: ({ message }) => message },
+  account_link_invalid: fixed(400, 'This link is not valid any more: it was already used, has expired, or was replaced by a newer one. Ask for a new one.'),
+  email_taken: fixed(409, 'Another account uses this email address.'),
+  account_deletion_not_allowed: {
+    status: 409,
+    message: ({ reason }) => reason === 'not_buyer'
+      ? 'Only buyer accounts can be deleted here. Sellers and admins: contact the platform.'
+      : 'You have an order waiting for payment. Pay for it or cancel it (under My orders) first.',
+  },
+
   basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000 (100 bp = 1 %).'),
   fixed_fee_needs_currency: fixed(422, 'A fixed amount needs a currency: choose one, or leave the fixed amount empty.'),
   fixed_fee_invalid: { status: 422, message: ({ reason }) => `Fixed amount: ${reason}.` },
