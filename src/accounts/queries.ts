@@ -2,7 +2,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, User } from '../db/schema.ts';
 
-type Trx = Transaction<Database>;
 
 /** The account with this email, unless it was deleted. */
 export async function findLiveUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
@@ -12,17 +11,17 @@ export async function findLiveUserByEmail(db: Kysely<Database>, email: string): 
     .executeTakeFirst();
 }
 
-export async function lockUser(trx: Trx, userId: string): Promise<User | undefined> {
+export async function lockUser(trx: Transaction<Database>, userId: string): Promise<User | undefined> {
   return trx.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirst();
 }
 
-export async function countRecentResets(trx: Trx, userId: string, since: Date): Promise<number> {
+export async function countRecentResets(trx: Transaction<Database>, userId: string, since: Date): Promise<number> {
   const row = await trx.selectFrom('password_reset_tokens').select((eb) => eb.fn.countAll<string>().as('n'))
     .where('user_id', '=', userId).where('created_at', '>', since).executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-export async function insertResetToken(trx: Trx, values: { id: string; userId: string; secretHash: Uint8Array; expiresAt: Date }): Promise<void> {
+export async function insertResetToken(trx: Transaction<Database>, values: { id: string; userId: string; secretHash: Uint8Array; expiresAt: Date }): Promise<void> {
   await trx.insertInto('password_reset_tokens')
     .values({ id: values.id, user_id: values.userId, secret_hash: values.secretHash, expires_at: values.expiresAt })
     .execute();
@@ -32,21 +31,21 @@ export async function findResetToken(db: Kysely<Database>, id: string) {
   return db.selectFrom('password_reset_tokens').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function lockResetToken(trx: Trx, id: string) {
+export async function lockResetToken(trx: Transaction<Database>, id: string) {
   return trx.selectFrom('password_reset_tokens').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 /** Uses up every open reset link of the user (after a reset or a password change, older links die). */
-export async function useUpResetTokens(trx: Trx, userId: string, now: Date): Promise<void> {
+export async function useUpResetTokens(trx: Transaction<Database>, userId: string, now: Date): Promise<void> {
   await trx.updateTable('password_reset_tokens').set({ used_at: now }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
 }
 
-export async function setPasswordHash(trx: Trx, userId: string, passwordHash: string): Promise<void> {
+export async function setPasswordHash(trx: Transaction<Database>, userId: string, passwordHash: string): Promise<void> {
   await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
 }
 
 /** Ends the user's sessions, all of them or all but `keepSessionId`. */
-export async function endSessions(trx: Trx, userId: string, keepSessionId?: string): Promise<number> {
+export async function endSessions(trx: Transaction<Database>, userId: string, keepSessionId?: string): Promise<number> {
   let query = trx.deleteFrom('sessions').where('user_id', '=', userId);
   if (keepSessionId !== undefined) query = query.where('id', '!=', keepSessionId);
   const result = await query.executeTakeFirst();
@@ -59,7 +58,7 @@ export async function emailInUse(db: Kysely<Database>, email: string, exceptUser
   return row !== undefined;
 }
 
-export async function insertEmailChange(trx: Trx, values: { id: string; userId: string; newEmail: string; secretHash: Uint8Array; expiresAt: Date }): Promise<void> {
+export async function insertEmailChange(trx: Transaction<Database>, values: { id: string; userId: string; newEmail: string; secretHash: Uint8Array; expiresAt: Date }): Promise<void> {
   // A newer request replaces older ones: only the latest link works.
   await trx.updateTable('email_change_requests').set({ used_at: new Date() }).where('user_id', '=', values.userId).where('used_at', 'is', null).execute();
   await trx.insertInto('email_change_requests')
@@ -71,15 +70,15 @@ export async function findEmailChange(db: Kysely<Database>, id: string) {
   return db.selectFrom('email_change_requests').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function lockEmailChange(trx: Trx, id: string) {
+export async function lockEmailChange(trx: Transaction<Database>, id: string) {
   return trx.selectFrom('email_change_requests').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export async function markEmailChangeUsed(trx: Trx, id: string, now: Date): Promise<void> {
+export async function markEmailChangeUsed(trx: Transaction<Database>, id: string, now: Date): Promise<void> {
   await trx.updateTable('email_change_requests').set({ used_at: now }).where('id', '=', id).execute();
 }
 
-export async function setEmail(trx: Trx, userId: string, email: string): Promise<void> {
+export async function setEmail(trx: Transaction<Database>, userId: string, email: string): Promise<void> {
   await trx.updateTable('users').set({ email }).where('id', '=', userId).execute();
 }
 
@@ -87,7 +86,7 @@ export async function isDeleted(db: Kysely<Database>, userId: string): Promise<b
   return (await db.selectFrom('account_deletions').select('user_id').where('user_id', '=', userId).executeTakeFirst()) !== undefined;
 }
 
-export async function countOrdersAwaitingPayment(trx: Trx, buyerId: string): Promise<number> {
+export async function countOrdersAwaitingPayment(trx: Transaction<Database>, buyerId: string): Promise<number> {
   const row = await trx.selectFrom('orders').select((eb) => eb.fn.countAll<string>().as('n'))
     .where('buyer_id', '=', buyerId).where('status', '=', 'pending').executeTakeFirstOrThrow();
   return Number(row.n);
@@ -98,7 +97,7 @@ export async function countOrdersAwaitingPayment(trx: Trx, buyerId: string): Pro
  * users row (kept: orders point at it), the email copied onto their orders, the outbox's copies of
  * messages to them (unsent ones are dropped), and everything that only existed for signing in.
  */
-export async function eraseBuyer(trx: Trx, user: Pick<User, 'id' | 'email'>, placeholder: { email: string; displayName: string; nameKey: string; passwordHash: string }): Promise<void> {
+export async function eraseBuyer(trx: Transaction<Database>, user: Pick<User, 'id' | 'email'>, placeholder: { email: string; displayName: string; nameKey: string; passwordHash: string }): Promise<void> {
   await trx.updateTable('users').set({
     email: placeholder.email, display_name: placeholder.displayName, name_key: placeholder.nameKey, password_hash: placeholder.passwordHash,
   }).where('id', '=', user.id).execute();
