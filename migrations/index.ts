@@ -23,6 +23,7 @@ import * as adminSummaries from './20261129_6020_admin_summaries.ts';
 import * as inboxNotify from './20261129_6030_inbox_notify.ts';
 import * as buyerCustomers from './20261130_1200_buyer_customers.ts';
 import * as accountTokens from './20261130_1616_account_tokens.ts';
+import * as refundRequests from './20261130_1626_refund_requests.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -46,4 +47,5 @@ export const migrations: Record<string, Migration> = {
   '20261129_6030_inbox_notify': inboxNotify,
   '20261130_1200_buyer_customers': buyerCustomers,
   '20261130_1616_account_tokens': accountTokens,
+  '20261130_1626_refund_requests': refundRequests,
 };

@@ -39,6 +39,7 @@ import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
 import { mailboxRoutes } from './routes/mailbox.ts';
+import { adminRefundRequestRoutes, buyerRefundRequestRoutes, sellerRefundRequestRoutes } from './routes/refund-requests.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
@@ -113,7 +114,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     root: VIEWS_DIR,
     layout: 'layouts/main.hbs',
     viewExt: 'hbs',
-    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs' } },
+    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'refund-requests': 'partials/refund-requests.hbs' } },
     // Compiled templates are cached (recompiling on every request costs more than the page's own
     // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
     production: process.env.NODE_ENV !== 'development',
@@ -152,9 +153,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(healthMonitorRoutes);
   // The signed-in areas: each route file is registered behind its area's one guard.
   await app.register(area('any', accountRoutes, accountSettingsRoutes));
-  await app.register(area(['buyer'], orderRoutes));
-  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage)));
-  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes));
+  await app.register(area(['buyer'], orderRoutes, buyerRefundRequestRoutes));
+  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerRefundRequestRoutes));
+  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminRefundRequestRoutes));
   await app.register(mailboxRoutes); // offline only, this machine only
 
   return app;

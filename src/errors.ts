@@ -33,6 +33,11 @@ export interface ErrorDetails {
   refund_exceeds_remaining: { left: number; orderAmount: number; currency: string };
   refund_refused: { reason: string };
 
+  // Buyers' refund requests
+  refund_request_open: Record<string, never>;
+  refund_request_decided: { status: string };
+  decline_needs_reason: Record<string, never>;
+
   // Payouts
   payout_form_reused: Record<string, never>;
   payouts_not_paused: Record<string, never>;

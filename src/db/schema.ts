@@ -447,6 +447,23 @@ export interface AccountDeletionsTable {
   deleted_at: CreatedAt;
 }
 
+export type RefundRequestStatus = 'requested' | 'approved' | 'declined';
+
+/** A buyer's request for a refund of a paid order (see migrations/20261130_1626_refund_requests.ts). */
+export interface RefundRequestsTable {
+  id: Generated<string>;
+  order_id: string;
+  buyer_id: string;
+  reason: string;
+  status: ColumnType<RefundRequestStatus, RefundRequestStatus | undefined, RefundRequestStatus>;
+  decided_by: Nullable<string>;
+  decided_by_role: Nullable<'seller' | 'admin'>;
+  decision_reason: Nullable<string>;
+  decided_at: Nullable<Date>;
+  refund_id: Nullable<string>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -476,6 +493,7 @@ export interface Database {
   password_reset_tokens: PasswordResetTokensTable;
   email_change_requests: EmailChangeRequestsTable;
   account_deletions: AccountDeletionsTable;
+  refund_requests: RefundRequestsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -495,3 +513,4 @@ export type DisputeRow = Selectable<DisputesTable>;
 export type ListingImage = Selectable<ListingImagesTable>;
 export type EmailOutboxRow = Selectable<EmailOutboxTable>;
 export type BuyerCustomer = Selectable<BuyerCustomersTable>;
+export type RefundRequest = Selectable<RefundRequestsTable>;

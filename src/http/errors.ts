@@ -54,6 +54,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   },
   refund_refused: { status: 422, message: ({ reason }) => `Stripe refused the refund: ${reason}` },
 
+  refund_request_open: fixed(409, 'A refund request for this order is already waiting for an answer.'),
+  refund_request_decided: { status: 409, message: ({ status }) => `This refund request was already ${status}.` },
+  decline_needs_reason: fixed(400, 'Say why the refund is declined: the buyer reads it.'),
+
   payout_form_reused: fixed(422, 'This payout form was already used for a different payout. Reload the page and start again.'),
   payouts_not_paused: fixed(422, 'Payouts are not paused for this seller.'),
 

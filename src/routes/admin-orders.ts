@@ -22,6 +22,7 @@ import { UUID_PATTERN } from '../ids.ts';
 import { listOrders } from '../orders/queries.ts';
 import { wasCharged } from '../orders/rules.ts';
 import { findRefund } from '../refunds/queries.ts';
+import { listOrderRefundRequests } from '../refund-requests/queries.ts';
 import { previewRefund, requestRefund, sendRefund, type RefundRequest } from '../refunds/use-cases.ts';
 import { sellerNames } from '../sellers/queries.ts';
 
@@ -109,6 +110,8 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...extra.refundForm,
       },
       refundError: extra.refundError,
+      refundRequests: await listOrderRefundRequests(app.db, order.id),
+      decideBase: `/admin/orders/${order.id}/refund-requests`,
     }, status);
   }
 

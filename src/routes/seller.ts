@@ -20,6 +20,7 @@ import { deriveAccountState, factsFromStored, type AccountStateView } from '../s
 import {
   checkAccountNow, continueOnboarding, COUNTRY_CODES, openExpressDashboard, returnFromOnboarding, sellerDashboard, startOnboarding, SUPPORTED_COUNTRIES,
 } from '../sellers/use-cases.ts';
+import { listOrderRefundRequests } from '../refund-requests/queries.ts';
 import { orderView } from './order-view.ts';
 
 const StartPayoutsBody = Type.Object({
@@ -170,7 +171,10 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/seller/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const detail = await sellerOrderDetail(app.db, request.user.id, request.params.id);
-    return render(request, reply, 'seller/order', { title: `Order ${detail.order.id.slice(0, 8)}`, ...detail, order: orderView(detail.order) });
+    const refundRequests = await listOrderRefundRequests(app.db, detail.order.id);
+    return render(request, reply, 'seller/order', {
+      title: `Order ${detail.order.id.slice(0, 8)}`, ...detail, order: orderView(detail.order), refundRequests, decideBase: `/seller/orders/${detail.order.id}/refund-requests`,
+    });
   });
 
   async function renderDashboard(

@@ -47,7 +47,7 @@ describe('schema.ts', () => {
     const unions = [...declared].flatMap(([table, columns]) => [...columns].filter(([, c]) => c.select.literals !== undefined).map(([column]) => `${table}.${column}`));
     expect(unions.sort()).toEqual([
       'disputes.status', 'email_outbox.status', 'email_outbox.transport', 'listings.billing_interval', 'order_transitions.from_status', 'order_transitions.source', 'order_transitions.to_status',
-      'orders.dispute_status', 'orders.flow', 'orders.status', 'payout_requests.status', 'payouts.status', 'refunds.reason', 'refunds.status',
+      'orders.dispute_status', 'orders.flow', 'orders.status', 'payout_requests.status', 'payouts.status', 'refund_requests.decided_by_role', 'refund_requests.status', 'refunds.reason', 'refunds.status',
       'sellers.account_state', 'stripe_events.source', 'stripe_events.status', 'users.role', 'webhook_signature_failures.source',
     ]);
   });
