@@ -24,6 +24,7 @@ import * as inboxNotify from './20261129_6030_inbox_notify.ts';
 import * as buyerCustomers from './20261130_1200_buyer_customers.ts';
 import * as accountTokens from './20261130_1616_account_tokens.ts';
 import * as refundRequests from './20261130_1626_refund_requests.ts';
+import * as moderation from './20261130_1636_moderation.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -48,4 +49,5 @@ export const migrations: Record<string, Migration> = {
   '20261130_1200_buyer_customers': buyerCustomers,
   '20261130_1616_account_tokens': accountTokens,
   '20261130_1626_refund_requests': refundRequests,
+  '20261130_1636_moderation': moderation,
 };

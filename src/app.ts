@@ -39,6 +39,7 @@ import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
 import { mailboxRoutes } from './routes/mailbox.ts';
+import { adminModerationRoutes } from './routes/admin-moderation.ts';
 import { adminRefundRequestRoutes, buyerRefundRequestRoutes, sellerRefundRequestRoutes } from './routes/refund-requests.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
@@ -155,7 +156,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(area('any', accountRoutes, accountSettingsRoutes));
   await app.register(area(['buyer'], orderRoutes, buyerRefundRequestRoutes));
   await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerRefundRequestRoutes));
-  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminRefundRequestRoutes));
+  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminRefundRequestRoutes, adminModerationRoutes));
   await app.register(mailboxRoutes); // offline only, this machine only
 
   return app;

@@ -464,6 +464,22 @@ export interface RefundRequestsTable {
   created_at: CreatedAt;
 }
 
+/** A suspended seller (see migrations/20261130_1636_moderation.ts); no row = not suspended. */
+export interface SellerSuspensionsTable {
+  seller_id: string;
+  reason: string;
+  suspended_by: Nullable<string>;
+  suspended_at: CreatedAt;
+}
+
+/** A listing an admin took down, with the reason the seller is shown. */
+export interface ListingTakedownsTable {
+  listing_id: string;
+  reason: string;
+  taken_down_by: Nullable<string>;
+  taken_down_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -494,6 +510,8 @@ export interface Database {
   email_change_requests: EmailChangeRequestsTable;
   account_deletions: AccountDeletionsTable;
   refund_requests: RefundRequestsTable;
+  seller_suspensions: SellerSuspensionsTable;
+  listing_takedowns: ListingTakedownsTable;
 }
 
 export type User = Selectable<UsersTable>;

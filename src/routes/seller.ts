@@ -21,6 +21,7 @@ import {
   checkAccountNow, continueOnboarding, COUNTRY_CODES, openExpressDashboard, returnFromOnboarding, sellerDashboard, startOnboarding, SUPPORTED_COUNTRIES,
 } from '../sellers/use-cases.ts';
 import { listOrderRefundRequests } from '../refund-requests/queries.ts';
+import { moderationOf } from '../moderation/use-cases.ts';
 import { orderView } from './order-view.ts';
 
 const StartPayoutsBody = Type.Object({
@@ -54,7 +55,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     returnUrl: `${app.config.publicUrl}/seller/payouts/return`,
   };
 
-  app.get('/seller', async (request, reply) => renderDashboard(request, reply, await sellerDashboard(app.db, request.user.id)));
+  app.get('/seller', async (request, reply) => renderDashboard(request, reply, await sellerDashboard(app.db, request.user.id), { moderation: await moderationOf(app.db, request.user.id) }));
 
   // "Set up payouts" / "Continue setup": one account per seller, then a fresh single-use Account
   // Link. 303 so the browser follows with a GET to Stripe.
@@ -179,7 +180,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   async function renderDashboard(
     request: FastifyRequest, reply: FastifyReply, dashboard: { seller: Seller; listings: Listing[] },
-    extra: { returned?: boolean; errors?: Record<string, string>; notice?: string } = {}, status = 200,
+    extra: { returned?: boolean; errors?: Record<string, string>; notice?: string; moderation?: Awaited<ReturnType<typeof moderationOf>> } = {}, status = 200,
   ): Promise<FastifyReply> {
     const { seller, listings } = dashboard;
     const account = seller.stripe_account_id === null ? null : deriveAccountState(factsFromStored(seller));
@@ -187,6 +188,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       title: 'Seller dashboard',
       returned: extra.returned ?? false,
       notice: extra.notice,
+      moderation: extra.moderation,
       errors: extra.errors ?? {},
       account: account ?? deriveAccountState(null),
       badgeClass: badgeClassFor(account),

@@ -26,12 +26,13 @@ describe('admin authorization and CSRF', () => {
     };
     const toApprove = await askFor(orderId);
     const toDecline = await askFor(declinedId);
+    const listingOfOrder = (await h.database.db.selectFrom('orders').select('listing_id').where('id', '=', orderId).executeTakeFirstOrThrow()).listing_id;
     const orderPage = await h.admin.get(`/admin/orders/${orderId}`);
     const sellerPage = await h.admin.get(`/admin/sellers/${seller.user.id}`);
     const s = `/admin/sellers/${seller.user.id}`;
     pages = [
       '/admin', '/admin/events', `/admin/events/${event.id}`, '/admin/sellers', s, '/admin/fees', '/admin/policies', '/admin/audit',
-      '/admin/orders', '/admin/health', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
+      '/admin/orders', '/admin/orders?q=pi_x', `${s}/moderation`, '/admin/exports/orders.csv', '/admin/exports/payouts.csv', '/admin/exports/audit.csv', '/admin/health', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
     ];
     actions = [
       { url: `/admin/events/${event.id}/replay`, body: {} },
@@ -49,6 +50,10 @@ describe('admin authorization and CSRF', () => {
       { url: '/admin/policies', body: { 'refunds.refund_application_fee': 'on' } },
       { url: `/admin/orders/${orderId}/refund-requests/${toApprove}/approve`, body: { note: 'ok' } },
       { url: `/admin/orders/${declinedId}/refund-requests/${toDecline}/decline`, body: { reason: 'Not broken' } },
+      { url: `/admin/listings/${listingOfOrder}/take-down`, body: { reason: 'Prohibited' } },
+      { url: `/admin/listings/${listingOfOrder}/restore`, body: {} },
+      { url: `${s}/suspend`, body: { reason: 'Reported' } },
+      { url: `${s}/reinstate`, body: {} },
     ];
   });
   afterAll(async () => h?.close());
@@ -65,6 +70,8 @@ describe('admin authorization and CSRF', () => {
       audit: await count('admin_audit_log'), refunds: await count('refunds'), payouts: await count('payout_requests'), settings: await count('platform_settings'),
       policies, events, emulatorPosts,
       refundRequests: await db.selectFrom('refund_requests').select(['id', 'status']).orderBy('id').execute(),
+      suspensions: await db.selectFrom('seller_suspensions').select('seller_id').execute(),
+      takedowns: await db.selectFrom('listing_takedowns').select('listing_id').execute(),
     });
   }
 
@@ -106,7 +113,7 @@ describe('admin authorization and CSRF', () => {
       expect([200, 303], `${url} → ${response.statusCode}: ${response.body.slice(0, 300)}`).toContain(response.statusCode);
     }
     const actionsLogged = (await h.database.db.selectFrom('admin_audit_log').select('action').execute()).map((a) => a.action);
-    for (const action of ['payouts.schedule', 'payouts.pause', 'payouts.resume', 'payout.request', 'fee_policy.save', 'fee_policy.delete', 'refund.request', 'refund.create', 'dispute.evidence_draft', 'dispute.accept', 'setting.update', 'refund_request.approve', 'refund_request.decline']) {
+    for (const action of ['payouts.schedule', 'payouts.pause', 'payouts.resume', 'payout.request', 'fee_policy.save', 'fee_policy.delete', 'refund.request', 'refund.create', 'dispute.evidence_draft', 'dispute.accept', 'setting.update', 'refund_request.approve', 'refund_request.decline', 'listing.take_down', 'listing.restore', 'seller.suspend', 'seller.reinstate']) {
       expect(actionsLogged, action).toContain(action);
     }
   });
