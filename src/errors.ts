@@ -45,8 +45,18 @@ export interface ErrorDetails {
   // Listings
   listing_invalid: { fields: Record<string, string> };
 
+  // Buyers' details, their Stripe Customer and saved cards
+  // Plans and subscriptions
+  plan_invalid: { fields: Record<string, string> };
+  /** Archived, or its seller cannot take payments now. */
+  plan_not_available: Record<string, never>;
+  /** The buyer already has a live subscription to this plan (another flow, or already started). */
+  already_subscribed: { subscriptionId: string };
+  subscription_not_changeable: Record<string, never>;
   // Buyers' details and their Stripe Customer
   buyer_details_invalid: { fields: Record<string, string> };
+  /** A one-click payment was declined (or refused) by the bank; nothing was charged, the stock is back. */
+  card_declined: { message: string };
 
   // Accounts: passwords, email changes, deletion
   /** The current password typed to confirm an action is not the account's. */

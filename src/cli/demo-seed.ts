@@ -10,6 +10,9 @@ import type { Database } from '../db/schema.ts';
 import { listSellerListings } from '../listings/queries.ts';
 import type { ListingForm } from '../listings/rules.ts';
 import { addListing } from '../listings/use-cases.ts';
+import { listSellerPlans } from '../subscriptions/plan-queries.ts';
+import { createPlan } from '../subscriptions/plan-use-cases.ts';
+import type { PlanForm } from '../subscriptions/rules.ts';
 import { ensureSeller } from '../sellers/queries.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../sellers/use-cases.ts';
 
@@ -21,10 +24,14 @@ export const DEMO_LISTINGS: ListingForm[] = [
   { title: 'Walnut serving board', description: 'Oiled black walnut, 40 × 20 cm, with a juice groove.', price: '65.00', currency: 'usd', stock: '5' },
 ];
 
+/** A monthly plan to subscribe to, typed as into the plan form. */
+export const DEMO_PLAN: PlanForm = { name: 'Coffee of the month', description: 'A bag of freshly roasted beans every month.', amount: '18.00', currency: 'usd', interval: 'month', trial_days: '' };
+
 export interface DemoShop {
   /** The seller finished onboarding at the emulator during this run. */
   onboarded: boolean;
   listingsCreated: number;
+  plansCreated: number;
 }
 
 export async function seedDemoShop(
@@ -55,7 +62,13 @@ export async function seedDemoShop(
       listingsCreated++;
     }
   }
-  return { onboarded, listingsCreated };
+  // Any plan at all, archived or not, means the seller has set up subscriptions already.
+  let plansCreated = 0;
+  if ((await listSellerPlans(db, user.id)).length === 0) {
+    await createPlan(db, stripe, user.id, DEMO_PLAN);
+    plansCreated++;
+  }
+  return { onboarded, listingsCreated, plansCreated };
 }
 
 /** One line for start-up's progress. */
@@ -63,6 +76,7 @@ export function describeDemoShop(shop: DemoShop): string {
   const done = [
     ...(shop.onboarded ? ['the demo seller finished onboarding at the emulator'] : []),
     ...(shop.listingsCreated > 0 ? [`${shop.listingsCreated} listings added`] : []),
+    ...(shop.plansCreated > 0 ? ['a subscription plan added'] : []),
   ];
   return done.length === 0 ? 'Demo shop: already set up' : `Demo shop: ${done.join(', ')}`;
 }

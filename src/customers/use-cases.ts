@@ -15,6 +15,8 @@ import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
 import { DomainError } from '../errors.ts';
 import { displayNameKey, displayNameProblem, tidyDisplayName } from '../auth/display-names.ts';
+import { verifyPassword } from '../auth/passwords.ts';
+import { findUserById } from '../auth/users.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { findBuyer, findBuyerCustomer, readDetailsToSync, recordCustomerId, recordCustomerRequest, recordDetailsSynced, updateBuyerRow } from './queries.ts';
@@ -98,8 +100,15 @@ export async function syncBuyerCustomerDetails(db: Kysely<Database>, stripe: Str
  * the next time the buyer's Customer is needed (ensureBuyerCustomer).
  */
 export async function updateBuyerDetails(
-  db: Kysely<Database>, stripe: Stripe, input: { buyerId: string; email: string; displayName: string },
+  db: Kysely<Database>, stripe: Stripe, input: { buyerId: string; email: string; displayName: string; currentPassword?: string },
 ): Promise<{ stripeUpdated: boolean }> {
+  // From a page the buyer proves it is them (a borrowed session must not take over the account's email).
+  if (input.currentPassword !== undefined) {
+    const user = await findUserById(db, input.buyerId);
+    if (user === undefined || !(await verifyPassword(user.password_hash, input.currentPassword))) {
+      throw new DomainError('buyer_details_invalid', { fields: { password: 'That is not your current password.' } });
+    }
+  }
   const displayName = tidyDisplayName(input.displayName);
   const problem = displayNameProblem(displayName, 'buyer');
   if (problem !== null) throw new DomainError('buyer_details_invalid', { fields: { displayName: problem } });

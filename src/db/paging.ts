@@ -19,7 +19,7 @@ export function cursorText(cursor: Cursor): string {
 }
 
 /** Rows strictly after the cursor's row in (timestamp desc, id desc) order. Names are ours, never input. */
-export function afterCursor(cursor: Cursor, table: 'orders' | 'stripe_events', atColumn: string): RawBuilder<boolean> {
+export function afterCursor(cursor: Cursor, table: 'orders' | 'stripe_events' | 'subscriptions', atColumn: string): RawBuilder<boolean> {
   return sql<boolean>`(${sql.ref(`${table}.${atColumn}`)}, ${sql.ref(`${table}.id`)}) < (select c.${sql.ref(atColumn)}, c.id from ${sql.table(table)} c where c.id = ${cursor.id})`;
 }
 

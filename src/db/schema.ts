@@ -140,7 +140,7 @@ export interface StripeBackfillCursorsTable {
 }
 
 export type OrderStatus = 'pending' | 'paid' | 'payment_failed' | 'canceled' | 'partially_refunded' | 'refunded';
-export type OrderFlow = 'hosted' | 'custom';
+export type OrderFlow = 'hosted' | 'custom' | 'saved_card';
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 /** Platform default (seller_id null) per currency, and per-seller overrides (see src/orders/fees.ts). */
@@ -195,6 +195,10 @@ export interface OrdersTable {
   /** The dispute's Stripe status, written as Stripe sends it (see DisputeStatus). */
   dispute_status: ColumnType<DisputeStatus | null, string | null | undefined, string | null>;
   paid_at: Nullable<Date>;
+  /** The saved card a one-click (`saved_card`) order is paid with; null for the other flows. */
+  payment_method_id: Nullable<string>;
+  /** The custom flow's "save this card for next time". */
+  save_payment_method: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -414,7 +418,170 @@ export interface BuyerCustomersTable {
   requested_at: ColumnType<Date, Date | string | undefined, Date | string>;
   details_version: ColumnType<number, number | undefined, number>;
   details_synced_version: ColumnType<number, number | undefined, number>;
+  default_payment_method_id: ColumnType<string | null, string | null | undefined, string | null>;
+  default_observed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type SavedCardStatus = 'attached' | 'detached';
+
+/** A buyer's card at Stripe, as far as we show it: brand, last 4 and expiry, nothing more. */
+export interface BuyerPaymentMethodsTable {
+  id: string;
+  buyer_id: string;
+  stripe_customer_id: string;
+  status: SavedCardStatus;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  /** When the Stripe read this row reflects began: an older read never overwrites it. */
+  observed_at: Timestamp;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type CardSetupFlow = 'element' | 'checkout';
+export type CardSetupStatus = 'pending' | 'succeeded' | 'failed';
+
+/** One "add a card" attempt (the form's nonce) and its outcome. */
+export interface CardSetupsTable {
+  id: string;
+  buyer_id: string;
+  flow: CardSetupFlow;
+  stripe_setup_intent_id: ColumnType<string | null, string | null | undefined, string | null>;
+  stripe_checkout_session_id: ColumnType<string | null, string | null | undefined, string | null>;
+  checkout_url: ColumnType<string | null, string | null | undefined, string | null>;
+  status: ColumnType<CardSetupStatus, CardSetupStatus | undefined, CardSetupStatus>;
+  failure_message: ColumnType<string | null, string | null | undefined, string | null>;
+  payment_method_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+// ---- Subscriptions (issue 13): see migrations/20261130_1300_subscriptions.ts ----
+
+export type PlanInterval = 'month' | 'year';
+export type PlanStatus = 'active' | 'archived';
+
+/** A seller's plan: a Product and its current recurring Price on the platform. */
+export interface PlansTable {
+  id: Generated<string>;
+  seller_id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  /** Minor units of `currency`: the current price. */
+  amount: number;
+  currency: string;
+  interval: PlanInterval;
+  trial_days: Nullable<number>;
+  status: ColumnType<PlanStatus, PlanStatus | undefined, PlanStatus>;
+  lookup_key: string;
+  stripe_product_id: Nullable<string>;
+  /** Bumped by a price change; the Price's idempotency key is `plan:<id>:price:<version>`. */
+  price_version: ColumnType<number, number | undefined, number>;
+  /** null while the current version's Price is not recorded yet. */
+  stripe_price_id: Nullable<string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** `pending` = recorded by us, not yet at Stripe; the others are Stripe's subscription statuses. */
+export type SubscriptionStatus = 'pending' | 'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'unpaid' | 'canceled' | 'paused';
+export type SubscriptionFlow = 'hosted' | 'custom';
+
+export interface SubscriptionsTable {
+  id: Generated<string>;
+  buyer_id: string;
+  seller_id: string;
+  plan_id: string;
+  flow: SubscriptionFlow;
+  status: ColumnType<SubscriptionStatus, SubscriptionStatus | undefined, SubscriptionStatus>;
+  amount: number;
+  currency: string;
+  interval: PlanInterval;
+  destination_account: string;
+  fee_policy_id: Nullable<string>;
+  /** The fee policy's percentage when subscribed (1000 = 10 %): sent as application_fee_percent. */
+  fee_basis_points: number;
+  stripe_customer_id: Nullable<string>;
+  stripe_price_id: Nullable<string>;
+  stripe_subscription_id: Nullable<string>;
+  stripe_checkout_session_id: Nullable<string>;
+  stripe_checkout_url: Nullable<string>;
+  latest_invoice_id: Nullable<string>;
+  cancel_at_period_end: ColumnType<boolean, boolean | undefined, boolean>;
+  current_period_start: Nullable<Date>;
+  current_period_end: Nullable<Date>;
+  trial_end: Nullable<Date>;
+  canceled_at: Nullable<Date>;
+  ended_at: Nullable<Date>;
+  /** When the Stripe snapshot behind the row was read; an older one never overwrites it. */
+  observed_at: Nullable<Date>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
+
+/** Stripe's invoices of our subscriptions, with their payment's money facts. */
+export interface InvoicesTable {
+  id: string;
+  stripe_subscription_id: string;
+  subscription_id: Nullable<string>;
+  status: InvoiceStatus;
+  billing_reason: Nullable<string>;
+  number: Nullable<string>;
+  amount_due: number;
+  amount_paid: ColumnType<number, number | undefined, number>;
+  currency: string;
+  hosted_invoice_url: Nullable<string>;
+  invoice_pdf: Nullable<string>;
+  attempt_count: ColumnType<number, number | undefined, number>;
+  next_payment_attempt: Nullable<Date>;
+  /** The payment awaits the buyer's authentication (3D Secure). */
+  action_required: ColumnType<boolean, boolean | undefined, boolean>;
+  payment_error: Nullable<string>;
+  period_start: Nullable<Date>;
+  period_end: Nullable<Date>;
+  stripe_payment_intent_id: Nullable<string>;
+  stripe_charge_id: Nullable<string>;
+  stripe_transfer_id: Nullable<string>;
+  stripe_application_fee_id: Nullable<string>;
+  stripe_fee_amount: Nullable<number>;
+  application_fee_amount: Nullable<number>;
+  seller_net_amount: Nullable<number>;
+  amount_refunded: ColumnType<number, number | undefined, number>;
+  fee_refunded: ColumnType<number, number | undefined, number>;
+  transfer_reversed: ColumnType<number, number | undefined, number>;
+  stripe_created: Timestamp;
+  paid_at: Nullable<Date>;
+  observed_at: Timestamp;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface InvoiceRefundsTable {
+  /** The admin form's nonce: the same form twice is the same refund (key `invoice-refund:<id>`). */
+  id: string;
+  invoice_id: string;
+  amount: number;
+  currency: string;
+  reverse_transfer: boolean;
+  refund_application_fee: boolean;
+  status: ColumnType<RefundStatus, RefundStatus | undefined, RefundStatus>;
+  stripe_refund_id: Nullable<string>;
+  error_message: Nullable<string>;
+  requested_by: Nullable<string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface SellerPortalConfigurationsTable {
+  seller_id: string;
+  stripe_configuration_id: Nullable<string>;
+  fingerprint: string;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
@@ -506,6 +673,13 @@ export interface Database {
   webhook_signature_failures: WebhookSignatureFailuresTable;
   admin_summaries: AdminSummariesTable;
   buyer_customers: BuyerCustomersTable;
+  buyer_payment_methods: BuyerPaymentMethodsTable;
+  card_setups: CardSetupsTable;
+  plans: PlansTable;
+  subscriptions: SubscriptionsTable;
+  invoices: InvoicesTable;
+  invoice_refunds: InvoiceRefundsTable;
+  seller_portal_configurations: SellerPortalConfigurationsTable;
   password_reset_tokens: PasswordResetTokensTable;
   email_change_requests: EmailChangeRequestsTable;
   account_deletions: AccountDeletionsTable;
@@ -531,4 +705,10 @@ export type DisputeRow = Selectable<DisputesTable>;
 export type ListingImage = Selectable<ListingImagesTable>;
 export type EmailOutboxRow = Selectable<EmailOutboxTable>;
 export type BuyerCustomer = Selectable<BuyerCustomersTable>;
+export type SavedCard = Selectable<BuyerPaymentMethodsTable>;
+export type CardSetup = Selectable<CardSetupsTable>;
+export type Plan = Selectable<PlansTable>;
+export type SubscriptionRow = Selectable<SubscriptionsTable>;
+export type InvoiceRow = Selectable<InvoicesTable>;
+export type InvoiceRefundRow = Selectable<InvoiceRefundsTable>;
 export type RefundRequest = Selectable<RefundRequestsTable>;

@@ -63,7 +63,12 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
 
   listing_invalid: fixed(400, 'Some of the listing was not valid; see beside each field.'),
 
+  plan_invalid: fixed(400, 'Some of the plan was not valid; see beside each field.'),
+  plan_not_available: fixed(409, 'This plan is not open to new subscribers right now. Nothing has been charged.'),
+  already_subscribed: fixed(409, 'You already have a subscription to this plan: see My subscriptions.'),
+  subscription_not_changeable: fixed(409, 'This subscription can no longer be changed: it has ended or has not started.'),
   buyer_details_invalid: { status: 400, message: ({ fields }) => Object.values(fields).join(' ') },
+  card_declined: { status: 402, message: ({ message }) => message },
 
   password_incorrect: fixed(400, 'That is not your current password.'),
   password_weak: { status: 400, message: ({ message }) => message },
@@ -127,6 +132,15 @@ export function registerErrorPages(app: FastifyInstance): void {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     return errorPage(request, reply, status, publicMessage(error, status));
+  });
+}
+
+/** The error handler of the bare JSON endpoints (Stripe's webhooks): a status and safe words, never internals. */
+export function registerJsonErrors(app: FastifyInstance): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'Something went wrong on our side.' : error.message });
   });
 }
 

@@ -307,7 +307,7 @@ export async function findOrderByFeeOrTransfer(db: Kysely<Database>, ids: { appl
 
 /**
  * Pending orders whose payment window is over: a session past its expiry, a draft that never got a
- * Stripe object in two hours, a custom-flow intent left unpaid for its hold (30 minutes).
+ * Stripe object in two hours, a custom-flow or one-click intent left unpaid for its hold (30 minutes).
  */
 export async function ordersDueForReconciliation(db: Kysely<Database>, now: Date): Promise<Order[]> {
   const draftCutoff = new Date(now.getTime() - 2 * 60 * 60 * 1000);
@@ -317,7 +317,8 @@ export async function ordersDueForReconciliation(db: Kysely<Database>, now: Date
     .where((eb) => eb.or([
       eb('checkout_expires_at', '<', now),
       eb.and([eb('stripe_checkout_session_id', 'is', null), eb('stripe_payment_intent_id', 'is', null), eb('created_at', '<', draftCutoff)]),
-      eb.and([eb('flow', '=', 'custom'), eb('created_at', '<', customMaxAge)]),
+      // One-click intents left at the bank's challenge hold their stock the same way.
+      eb.and([eb('flow', 'in', ['custom', 'saved_card']), eb('created_at', '<', customMaxAge)]),
     ]))
     .orderBy('created_at').limit(500).execute();
 }

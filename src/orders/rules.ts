@@ -167,7 +167,12 @@ function destinationCharge(order: Order) {
   };
 }
 
-export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.Checkout.SessionCreateParams {
+/**
+ * Hosted Checkout. With the buyer's Customer (`customerId`, given when the order asks to save the
+ * card) the session pays as that Customer and the card is saved for later, off-session use.
+ */
+export function checkoutSessionParams(order: Order, publicUrl: string, customerId?: string): Stripe.Checkout.SessionCreateParams {
+  const saving = customerId !== undefined && order.save_payment_method;
   return {
     mode: 'payment',
     ui_mode: 'hosted_page',
@@ -175,17 +180,22 @@ export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.C
       quantity: order.quantity,
       price_data: { currency: order.currency, unit_amount: order.unit_amount, product_data: { name: order.title } },
     }],
-    payment_intent_data: { ...destinationCharge(order), description: `Order ${order.id}` },
+    payment_intent_data: { ...destinationCharge(order), description: `Order ${order.id}`, ...(saving ? { setup_future_usage: 'off_session' as const } : {}) },
     metadata: metadataFor(order),
     client_reference_id: order.id,
-    customer_email: order.buyer_email,
+    // Stripe takes one or the other: the Customer carries the buyer's email.
+    ...(saving ? { customer: customerId } : { customer_email: order.buyer_email }),
     success_url: `${publicUrl}/orders/${order.id}/complete?session_id={CHECKOUT_SESSION_ID}`,
     cancel_url: `${publicUrl}/orders/${order.id}/complete?canceled=1`,
     expires_at: checkoutExpiresAt(order),
   };
 }
 
-export function paymentIntentParams(order: Order): Stripe.PaymentIntentCreateParams {
+/**
+ * The custom flow's intent. With the buyer's Customer (`customerId`, given when the order asks to
+ * save the card) the card is kept for later, off-session use once the payment succeeds.
+ */
+export function paymentIntentParams(order: Order, customerId?: string): Stripe.PaymentIntentCreateParams {
   return {
     amount: order.amount,
     currency: order.currency,
@@ -193,5 +203,22 @@ export function paymentIntentParams(order: Order): Stripe.PaymentIntentCreatePar
     ...destinationCharge(order),
     receipt_email: order.buyer_email,
     description: `Order ${order.id}`,
+    ...(customerId !== undefined && order.save_payment_method ? { customer: customerId, setup_future_usage: 'off_session' as const } : {}),
+  };
+}
+
+/**
+ * One-click: the same destination charge, paid on-session with the buyer's saved card and
+ * confirmed at once. If the bank asks for authentication, Stripe sends the buyer to the challenge
+ * and then to `returnUrl` (the completion page, which asks Stripe what happened).
+ */
+export function savedCardIntentParams(order: Order, customerId: string, publicUrl: string): Stripe.PaymentIntentCreateParams {
+  if (order.payment_method_id === null) throw new Error(`order ${order.id} names no saved card`);
+  return {
+    ...paymentIntentParams(order),
+    customer: customerId,
+    payment_method: order.payment_method_id,
+    confirm: true,
+    return_url: `${publicUrl}/orders/${order.id}/complete`,
   };
 }

@@ -14,6 +14,7 @@ import type Stripe from 'stripe';
 import type { Database, Order, OrderFlow } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { MAXIMUM_AMOUNT } from '../money.ts';
+import { ensureBuyerCustomer } from '../customers/use-cases.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { applicationFeeFor } from './fees.ts';
@@ -32,6 +33,10 @@ export interface PlaceOrderInput {
   /** The buy form's nonce: a second submit of the same form is the same order. */
   attemptId: string;
   flow: OrderFlow;
+  /** One-click (`saved_card`): the buyer's saved card, fixed on the order so every retry sends the same request. */
+  paymentMethodId?: string;
+  /** The custom flow's "save this card for next time". */
+  savePaymentMethod?: boolean;
 }
 
 /**
@@ -80,6 +85,8 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
         destination_account: listing.stripe_account_id,
         buyer_email: input.buyerEmail,
         stock_reserved: listing.stock !== null,
+        payment_method_id: input.paymentMethodId ?? null,
+        save_payment_method: input.savePaymentMethod ?? false,
       });
     });
   } catch (error) {
@@ -93,7 +100,8 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
 }
 
 function sameAttempt(order: Order, input: PlaceOrderInput): Order {
-  if (order.buyer_id !== input.buyerId || order.listing_id !== input.listingId || order.flow !== input.flow) {
+  if (order.buyer_id !== input.buyerId || order.listing_id !== input.listingId || order.flow !== input.flow
+    || order.payment_method_id !== (input.paymentMethodId ?? null)) {
     throw new DomainError('checkout_form_reused');
   }
   return order;
@@ -121,7 +129,9 @@ export async function buyWithCheckout(
   }
   let session: Stripe.Checkout.Session;
   try {
-    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+    // "Save my card": Checkout pays as the buyer's one Customer and keeps the card for next time.
+    const customerId = order.save_payment_method ? await ensureBuyerCustomer(db, stripe, order.buyer_id) : undefined;
+    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl, customerId), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
   } catch (error) {
     return refusedToStart(db, order, error);
   }
@@ -159,7 +169,9 @@ async function startPaymentIntent(db: Kysely<Database>, stripe: Stripe, order: O
   }
   let intent: Stripe.PaymentIntent;
   try {
-    intent = await sendKeyed(() => stripe.paymentIntents.create(paymentIntentParams(order), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+    // "Save this card": the card is attached to the buyer's one Customer when the payment succeeds.
+    const customerId = order.save_payment_method ? await ensureBuyerCustomer(db, stripe, order.buyer_id) : undefined;
+    intent = await sendKeyed(() => stripe.paymentIntents.create(paymentIntentParams(order, customerId), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
   } catch (error) {
     return refusedToStart(db, order, error);
   }
@@ -233,7 +245,8 @@ export async function syncOrderFromStripe(db: Kysely<Database>, stripe: Stripe, 
   return facts === undefined ? order : settle(db, stripe, facts, source, order);
 }
 
-async function settle(db: Kysely<Database>, stripe: Stripe, facts: PaymentFacts, source: TransitionSource, order: Order): Promise<Order> {
+/** Records what Stripe said about an order's payment, and closes the payment of an order that failed just now. */
+export async function settle(db: Kysely<Database>, stripe: Stripe, facts: PaymentFacts, source: TransitionSource, order: Order): Promise<Order> {
   const applied = await db.transaction().execute((trx) => applyPayment(trx, facts, { source }));
   if (applied?.failedNow === true) await stopPaymentOfFailedOrder(db, stripe, facts.orderId);
   return applied?.order ?? order;
@@ -288,9 +301,10 @@ async function reconcileOrder(db: Kysely<Database>, stripe: Stripe, order: Order
       to: 'canceled', source: 'reconcile', reason: 'checkout never started', patch: { failure_message: 'Checkout was not started.' },
     }))).order;
   }
-  if (order.flow === 'custom' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
-    // A Payment Element intent has no expiry of its own: one left unpaid for its hold (30 minutes,
-    // CUSTOM_FLOW_HOLD_MS) is given up and its stock released. The order (pending, past its hold) is the recorded intent and its id the key; if we stop after the
+  if (order.flow !== 'hosted' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
+    // A Payment Element (or one-click) intent has no expiry of its own: one left unpaid for its hold
+    // (30 minutes, CUSTOM_FLOW_HOLD_MS) is given up and its stock released. The order (pending, past
+    // its hold) is the recorded intent and its id the key; if we stop after the
     // cancel, the next run sends the same request and the intent's canceled event settles it anyway.
     const facts = await readOrderPayment(stripe, order);
     const after = facts === undefined ? order : await settle(db, stripe, facts, 'reconcile', order);

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
+import { buyerCards } from '../customers/cards.ts';
 import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
@@ -14,14 +15,24 @@ import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.
 import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
+import { buyWithSavedCard } from '../orders/saved-card.ts';
 import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
 import { listOrderRefundRequests } from '../refund-requests/queries.ts';
 import { orderView } from './order-view.ts';
+import { cardView } from './card-view.ts';
 
 const ListingParams = Type.Object({ listingId: Uuid });
 const BuyBody = Type.Object({
   quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
   attempt: Uuid,
+  /** "Save my card for next time" (hosted Checkout: the buyer's Customer and setup_future_usage). */
+  save_card: Type.Optional(Type.Literal('on')),
+  ...Csrf,
+});
+const SavedCardBody = Type.Object({
+  quantity: Type.Integer({ minimum: 1, maximum: QUANTITY_MAX }),
+  attempt: Uuid,
+  payment_method: Type.String({ pattern: '^pm_[A-Za-z0-9_]{1,100}$' }),
   ...Csrf,
 });
 const StartQuery = Type.Object({ quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: QUANTITY_MAX })) });
@@ -58,7 +69,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** Why this cannot be bought, on its own page (the listing stays one click away). */
   const refused = (request: FastifyRequest, reply: FastifyReply, error: unknown, listingId?: string) => {
     const problem = problemOf(error);
-    return render(request, reply, 'checkout/refused', { title: 'Cannot buy this', message: problem.message, listingId }, problem.status);
+    const title = problem.code === 'card_declined' ? 'Payment declined' : 'Cannot buy this';
+    return render(request, reply, 'checkout/refused', { title, message: problem.message, listingId }, problem.status);
   };
 
   // --- hosted Checkout ------------------------------------------------------------------------
@@ -70,9 +82,28 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
         buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt, publicUrl: app.config.publicUrl,
+        savePaymentMethod: request.body.save_card === 'on',
       });
       return reply.redirect(redirectUrl, 303);
     } catch (error) {
+      return refused(request, reply, error, listingId);
+    }
+  });
+
+  // --- one-click with a saved card --------------------------------------------------------------
+  app.post('/checkout/:listingId/saved-card', {
+    schema: { params: ListingParams, body: SavedCardBody },
+    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+  }, async (request, reply) => {
+    const { listingId } = request.params;
+    try {
+      const { redirectUrl } = await buyWithSavedCard(app.db, app.stripe, {
+        buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt,
+        paymentMethodId: request.body.payment_method, publicUrl: app.config.publicUrl,
+      });
+      return reply.redirect(redirectUrl, 303);
+    } catch (error) {
+      if (problemOf(error).code === 'not_found') throw error;
       return refused(request, reply, error, listingId);
     }
   });
@@ -82,7 +113,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const listing = found(await findPublicListing(app.db, request.params.listingId));
     const quantityMax = quantityLimit(listing.stock);
     const quantity = Math.min(request.query.quantity ?? 1, quantityMax);
-    return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax, quantity });
+    // A returning buyer's saved cards: pay at once with one instead of typing a card.
+    const savedCards = (await buyerCards(app.db, request.user.id)).map(cardView);
+    return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax, quantity, savedCards });
   });
 
   app.post('/checkout/:listingId/pay', {
@@ -93,6 +126,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       const order = await buyWithPaymentElement(app.db, app.stripe, {
         buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt,
+        savePaymentMethod: request.body.save_card === 'on',
       });
       return reply.redirect(`/orders/${order.id}/pay`, 303);
     } catch (error) {
@@ -130,7 +164,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       refresh: order.status === 'pending' && order.failure_message === null && request.query.canceled === undefined,
       failed: order.status === 'payment_failed' || order.status === 'canceled',
       leftCheckout: request.query.canceled !== undefined && order.status === 'pending',
-      continueUrl: order.status === 'pending' ? (order.flow === 'hosted' ? order.stripe_checkout_url : `/orders/${order.id}/pay`) : null,
+      continueUrl: order.status !== 'pending' ? null : order.flow === 'hosted' ? order.stripe_checkout_url : order.flow === 'custom' ? `/orders/${order.id}/pay` : null,
     });
   });
 

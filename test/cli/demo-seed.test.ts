@@ -25,7 +25,7 @@ describe('demo shop', () => {
   it('onboards the demo seller at the emulator, with its events, and lists their goods in the catalogue', async () => {
     expect((await catalogue(database.db, undefined)).listings).toHaveLength(0);
 
-    expect(await seed()).toEqual({ onboarded: true, listingsCreated: DEMO_LISTINGS.length });
+    expect(await seed()).toEqual({ onboarded: true, listingsCreated: DEMO_LISTINGS.length, plansCreated: 1 });
 
     const seller = await database.db.selectFrom('sellers').innerJoin('users', 'users.id', 'sellers.id')
       .select(['sellers.stripe_account_id', 'sellers.account_state', 'sellers.charges_enabled', 'sellers.payouts_enabled'])
@@ -49,7 +49,7 @@ describe('demo shop', () => {
     const accountEvents = () => emulator.stripe.events.list({ limit: 100 }, { stripeAccount: accounts[0]!.id });
     const events = (await accountEvents()).data.length;
 
-    expect(await seed()).toEqual({ onboarded: false, listingsCreated: 0 });
+    expect(await seed()).toEqual({ onboarded: false, listingsCreated: 0, plansCreated: 0 });
 
     expect(await database.db.selectFrom('listings').select(['id']).execute()).toEqual(before);
     expect((await emulator.stripe.accounts.list({ limit: 100 })).data).toHaveLength(1);

@@ -103,6 +103,9 @@ describe('buying', () => {
   it('a declined attempt on hosted Checkout sends no expire: the session stays open for another card', async () => {
     const listingId = await createListing(w, seller.user.id, 1_200, 2);
     const attempt = randomUUID();
+    // A buyer of its own: the tests above leave this file's buyer with pending orders, and a buyer
+    // may hold only a few unpaid orders at once (the stock-hoarding cap).
+    const buyer = await loginAs(w.app, 'buyer');
     const started = await buyer.client.post(`/checkout/${listingId}`, { quantity: 1, attempt });
     const order = await orderByAttempt(attempt);
     await payOnCheckoutPage(started.location!, '4000000000000002'); // declined
