@@ -24,7 +24,11 @@ import * as inboxNotify from './20261129_6030_inbox_notify.ts';
 import * as buyerCustomers from './20261130_1200_buyer_customers.ts';
 import * as savedCards from './20261130_1212_saved_cards.ts';
 import * as subscriptions from './20261130_1300_subscriptions.ts';
+import * as accountTokens from './20261130_1616_account_tokens.ts';
+import * as refundRequests from './20261130_1626_refund_requests.ts';
+import * as moderation from './20261130_1636_moderation.ts';
 import * as catalogueNotify from './20261130_1717_catalogue_notify.ts';
+import * as moderationCatalogueNotify from './20261130_1737_moderation_catalogue_notify.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -49,5 +53,9 @@ export const migrations: Record<string, Migration> = {
   '20261130_1200_buyer_customers': buyerCustomers,
   '20261130_1212_saved_cards': savedCards,
   '20261130_1300_subscriptions': subscriptions,
+  '20261130_1616_account_tokens': accountTokens,
+  '20261130_1626_refund_requests': refundRequests,
+  '20261130_1636_moderation': moderation,
   '20261130_1717_catalogue_notify': catalogueNotify,
+  '20261130_1737_moderation_catalogue_notify': moderationCatalogueNotify,
 };

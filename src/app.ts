@@ -44,6 +44,10 @@ import { adminHealthRoutes, healthMonitorRoutes } from './routes/admin-health.ts
 import { webhookRoutes } from './routes/webhooks.ts';
 import { publicImageRoutes, sellerImageRoutes } from './routes/images.ts';
 import { mailboxRoutes } from './routes/mailbox.ts';
+import { accountRecoveryRoutes } from './routes/account-recovery.ts';
+import { accountSettingsRoutes } from './routes/account-settings.ts';
+import { adminModerationRoutes } from './routes/admin-moderation.ts';
+import { adminRefundRequestRoutes, buyerRefundRequestRoutes, sellerRefundRequestRoutes } from './routes/refund-requests.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
 
 export interface AppDependencies {
@@ -136,7 +140,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       root: VIEWS_DIR,
       layout: 'layouts/main.hbs',
       viewExt: 'hbs',
-      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs' } },
+      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs', 'refund-requests': 'partials/refund-requests.hbs' } },
       // Compiled templates are cached (recompiling on every request costs more than the page's own
       // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
       production: process.env.NODE_ENV !== 'development',
@@ -174,15 +178,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     site.addHook('onClose', () => catalogue.stop());
     await site.register(publicRoutes, { catalogue });
     await site.register(authRoutes);
+    await site.register(accountRecoveryRoutes);
     const storage = deps.storage ?? createObjectStorage(config.storage);
     await site.register(publicImageRoutes, { storage });
     await site.register(healthMonitorRoutes);
     // The signed-in areas: each route file is registered behind its area's one guard.
-    await site.register(area('any', accountRoutes));
+    await site.register(area('any', accountRoutes, accountSettingsRoutes));
     await site.register(publicPlanRoutes);
-    await site.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes));
-    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes));
-    await site.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes));
+    await site.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes, buyerRefundRequestRoutes));
+    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes, sellerRefundRequestRoutes));
+    await site.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes, adminRefundRequestRoutes, adminModerationRoutes));
     await site.register(mailboxRoutes); // offline only, this machine only
     deps.siteRoutes?.(site);
   });

@@ -33,6 +33,11 @@ export interface ErrorDetails {
   refund_exceeds_remaining: { left: number; orderAmount: number; currency: string };
   refund_refused: { reason: string };
 
+  // Buyers' refund requests
+  refund_request_open: Record<string, never>;
+  refund_request_decided: { status: string };
+  decline_needs_reason: Record<string, never>;
+
   // Payouts
   payout_form_reused: Record<string, never>;
   payouts_not_paused: Record<string, never>;
@@ -52,6 +57,15 @@ export interface ErrorDetails {
   buyer_details_invalid: { fields: Record<string, string> };
   /** A one-click payment was declined (or refused) by the bank; nothing was charged, the stock is back. */
   card_declined: { message: string };
+
+  // Accounts: passwords, email changes, deletion
+  /** The current password typed to confirm an action is not the account's. */
+  password_incorrect: Record<string, never>;
+  password_weak: { message: string };
+  /** A reset or confirmation link that is unknown, used, or expired: the same answer for each. */
+  account_link_invalid: Record<string, never>;
+  email_taken: Record<string, never>;
+  account_deletion_not_allowed: { reason: 'not_buyer' | 'pending_orders' };
 
   // Fee policies
   basis_points_out_of_range: Record<string, never>;

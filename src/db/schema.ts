@@ -585,6 +585,68 @@ export interface SellerPortalConfigurationsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+// ---- Accounts (issue 16, point 5): see migrations/20261130_1616_account_tokens.ts ----
+
+/** An emailed password-reset link: single-use, an hour long; only the secret's SHA-256 is kept. */
+export interface PasswordResetTokensTable {
+  id: string;
+  user_id: string;
+  secret_hash: Uint8Array;
+  expires_at: Timestamp;
+  used_at: Nullable<Date>;
+  created_at: CreatedAt;
+}
+
+/** A new email address waiting for its owner to confirm it by the emailed link. */
+export interface EmailChangeRequestsTable {
+  id: string;
+  user_id: string;
+  new_email: string;
+  secret_hash: Uint8Array;
+  expires_at: Timestamp;
+  used_at: Nullable<Date>;
+  created_at: CreatedAt;
+}
+
+/** A buyer who deleted their account: the users row stays (orders point at it), emptied of personal data. */
+export interface AccountDeletionsTable {
+  user_id: string;
+  deleted_at: CreatedAt;
+}
+
+export type RefundRequestStatus = 'requested' | 'approved' | 'declined';
+
+/** A buyer's request for a refund of a paid order (see migrations/20261130_1626_refund_requests.ts). */
+export interface RefundRequestsTable {
+  id: Generated<string>;
+  order_id: string;
+  buyer_id: string;
+  reason: string;
+  status: ColumnType<RefundRequestStatus, RefundRequestStatus | undefined, RefundRequestStatus>;
+  decided_by: Nullable<string>;
+  decided_by_role: Nullable<'seller' | 'admin'>;
+  decision_reason: Nullable<string>;
+  decided_at: Nullable<Date>;
+  refund_id: Nullable<string>;
+  created_at: CreatedAt;
+}
+
+/** A suspended seller (see migrations/20261130_1636_moderation.ts); no row = not suspended. */
+export interface SellerSuspensionsTable {
+  seller_id: string;
+  reason: string;
+  suspended_by: Nullable<string>;
+  suspended_at: CreatedAt;
+}
+
+/** A listing an admin took down, with the reason the seller is shown. */
+export interface ListingTakedownsTable {
+  listing_id: string;
+  reason: string;
+  taken_down_by: Nullable<string>;
+  taken_down_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -618,6 +680,12 @@ export interface Database {
   invoices: InvoicesTable;
   invoice_refunds: InvoiceRefundsTable;
   seller_portal_configurations: SellerPortalConfigurationsTable;
+  password_reset_tokens: PasswordResetTokensTable;
+  email_change_requests: EmailChangeRequestsTable;
+  account_deletions: AccountDeletionsTable;
+  refund_requests: RefundRequestsTable;
+  seller_suspensions: SellerSuspensionsTable;
+  listing_takedowns: ListingTakedownsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -643,3 +711,4 @@ export type Plan = Selectable<PlansTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type InvoiceRow = Selectable<InvoicesTable>;
 export type InvoiceRefundRow = Selectable<InvoiceRefundsTable>;
+export type RefundRequest = Selectable<RefundRequestsTable>;

@@ -27,12 +27,14 @@ export interface EmailTemplates {
   'payout-paid': { payoutId: string; amount: number; currency: string; arrivalDate: string | null };
   'onboarding-action-needed': { summary: string; due: string[]; deadline: string | null; pastDue: boolean };
   'password-reset': { resetPath: string; expiresAt: string };
+  'email-change-confirm': { confirmPath: string; newEmail: string; expiresAt: string };
 }
 
 export type EmailTemplateName = keyof EmailTemplates;
 
 export const EMAIL_TEMPLATE_NAMES: readonly EmailTemplateName[] = [
   'order-receipt', 'new-sale', 'order-shipped', 'refund-issued', 'dispute-opened', 'payout-paid', 'onboarding-action-needed', 'password-reset',
+  'email-change-confirm',
 ];
 
 /** Subject lines: short, and saying what happened before the reader opens the message. */
@@ -45,6 +47,7 @@ const SUBJECTS: Record<EmailTemplateName, string> = {
   'payout-paid': 'Payout of {{money amount currency}} sent to your bank',
   'onboarding-action-needed': 'Action needed: Stripe needs more information to keep your payouts going',
   'password-reset': 'Reset your Marketplace password',
+  'email-change-confirm': 'Confirm your new email address',
 };
 
 export interface RenderedEmail {

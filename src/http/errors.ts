@@ -54,6 +54,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   },
   refund_refused: { status: 422, message: ({ reason }) => `Stripe refused the refund: ${reason}` },
 
+  refund_request_open: fixed(409, 'A refund request for this order is already waiting for an answer.'),
+  refund_request_decided: { status: 409, message: ({ status }) => `This refund request was already ${status}.` },
+  decline_needs_reason: fixed(400, 'Say why the refund is declined: the buyer reads it.'),
+
   payout_form_reused: fixed(422, 'This payout form was already used for a different payout. Reload the page and start again.'),
   payouts_not_paused: fixed(422, 'Payouts are not paused for this seller.'),
 
@@ -65,6 +69,17 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   subscription_not_changeable: fixed(409, 'This subscription can no longer be changed: it has ended or has not started.'),
   buyer_details_invalid: { status: 400, message: ({ fields }) => Object.values(fields).join(' ') },
   card_declined: { status: 402, message: ({ message }) => message },
+
+  password_incorrect: fixed(400, 'That is not your current password.'),
+  password_weak: { status: 400, message: ({ message }) => message },
+  account_link_invalid: fixed(400, 'This link is not valid any more: it was already used, has expired, or was replaced by a newer one. Ask for a new one.'),
+  email_taken: fixed(409, 'Another account uses this email address.'),
+  account_deletion_not_allowed: {
+    status: 409,
+    message: ({ reason }) => reason === 'not_buyer'
+      ? 'Only buyer accounts can be deleted here. Sellers and admins: contact the platform.'
+      : 'You have an order waiting for payment. Pay for it or cancel it (under My orders) first.',
+  },
 
   basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000: 100 bp = 1 %, so 5 % is 500.'),
   fixed_fee_needs_currency: fixed(422, 'A fixed amount needs a currency: choose one, or leave the fixed amount empty.'),

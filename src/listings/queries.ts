@@ -59,7 +59,10 @@ function sellable(db: Kysely<Database>) {
     .select('users.display_name as seller_name')
     .where('listings.active', '=', true)
     .where('sellers.account_state', '=', 'enabled')
-    .where('sellers.charges_enabled', '=', true);
+    .where('sellers.charges_enabled', '=', true)
+    // Moderation (src/moderation): a suspended seller's listings and a taken-down listing are hidden.
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id'))))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id'))));
 }
 
 export const CATALOGUE_PAGE_SIZE = 24;
@@ -88,6 +91,7 @@ export async function findPublicSeller(db: Kysely<Database>, sellerId: string): 
   const seller = await db.selectFrom('sellers').innerJoin('users', 'users.id', 'sellers.id')
     .select(['sellers.id', 'users.display_name', 'sellers.created_at'])
     .where('sellers.id', '=', sellerId).where('sellers.account_state', '=', 'enabled').where('sellers.charges_enabled', '=', true)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'sellers.id'))))
     .executeTakeFirst();
   if (seller === undefined) return undefined;
   const listings = await sellable(db).where('listings.seller_id', '=', sellerId)

@@ -15,6 +15,11 @@ export async function lockListingForSale(trx: Transaction<Database>, listingId: 
     .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
     .select(['listings.id', 'listings.seller_id', 'listings.title', 'listings.price_amount', 'listings.currency', 'listings.stock',
       'listings.active', 'listings.billing_interval', 'sellers.stripe_account_id', 'sellers.account_state', 'sellers.charges_enabled'])
+    // Moderation: a suspended seller or a taken-down listing sells nothing new.
+    .select((eb) => eb.or([
+      eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id')),
+      eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id')),
+    ]).as('moderated'))
     .where('listings.id', '=', listingId)
     .forUpdate('listings')
     .executeTakeFirst();
@@ -94,6 +99,8 @@ export interface OrderFilter {
   fromDay?: string | undefined;
   /** …and on or before this one. */
   toDay?: string | undefined;
+  /** An order id, a buyer's email, a seller's name or email, or a Stripe id of the payment (see orderSearch). */
+  q?: string | undefined;
   before?: Cursor | undefined;
 }
 
@@ -107,9 +114,30 @@ export async function listOrders(db: Kysely<Database>, filter: OrderFilter) {
   if (filter.sellerId !== undefined) query = query.where('orders.seller_id', '=', filter.sellerId);
   if (filter.fromDay !== undefined) query = query.where('orders.created_at', '>=', startOfDay(filter.fromDay));
   if (filter.toDay !== undefined) query = query.where('orders.created_at', '<', new Date(startOfDay(filter.toDay).getTime() + 86_400_000));
+  if (filter.q !== undefined && filter.q.trim() !== '') query = query.where(orderSearch(filter.q.trim()));
   if (filter.before !== undefined) query = query.where(afterCursor(filter.before, 'orders', 'created_at'));
   const rows = await query.execute();
   return pageOf(rows, PAGE_SIZE, (row) => ({ at: row.created_at, id: row.id }));
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STRIPE_ID = /^(pi|ch|py|cs|tr|fee|re|du|acct)_[A-Za-z0-9_]+$/;
+
+/**
+ * The admin's search box, by what the text looks like: an order id (or a buyer or seller id), a
+ * Stripe id (payment intent, charge, session, transfer, fee, refund, dispute, connected account),
+ * an email (the buyer's on the order, or the seller's), or else part of the seller's name.
+ */
+function orderSearch(q: string) {
+  return sql<boolean>`${UUID.test(q)
+    ? sql`(orders.id = ${q}::uuid or orders.buyer_id = ${q}::uuid or orders.seller_id = ${q}::uuid)`
+    : STRIPE_ID.test(q)
+      ? sql`(${q} in (orders.stripe_payment_intent_id, orders.stripe_charge_id, orders.stripe_checkout_session_id, orders.stripe_transfer_id, orders.stripe_application_fee_id, orders.destination_account)
+          or exists (select 1 from refunds r where r.order_id = orders.id and r.stripe_refund_id = ${q})
+          or exists (select 1 from disputes d where d.order_id = orders.id and d.id = ${q}))`
+      : q.includes('@')
+        ? sql`(lower(orders.buyer_email) = lower(${q}) or lower(s.email) = lower(${q}))`
+        : sql`(s.display_name ilike ${`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`})`}`;
 }
 
 function startOfDay(day: string): Date {

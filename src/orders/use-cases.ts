@@ -55,7 +55,7 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
       await lockBuyer(trx, input.buyerId);
       if (await countPendingOrders(trx, input.buyerId) >= PENDING_ORDERS_PER_BUYER) throw new DomainError('too_many_pending_orders', { limit: PENDING_ORDERS_PER_BUYER });
       const listing = await lockListingForSale(trx, input.listingId);
-      if (listing === undefined || !listing.active || listing.billing_interval !== 'one_off') throw new DomainError('listing_not_for_sale');
+      if (listing === undefined || !listing.active || listing.moderated || listing.billing_interval !== 'one_off') throw new DomainError('listing_not_for_sale');
       if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
         throw new DomainError('seller_cannot_take_payments');
       }

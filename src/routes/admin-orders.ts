@@ -23,6 +23,7 @@ import { listOrders } from '../orders/queries.ts';
 import { wasCharged } from '../orders/rules.ts';
 import { disputeWords } from '../orders/seller-orders.ts';
 import { findRefund } from '../refunds/queries.ts';
+import { listOrderRefundRequests } from '../refund-requests/queries.ts';
 import { previewRefund, requestRefund, sendRefund, type RefundRequest } from '../refunds/use-cases.ts';
 import { sellerNames } from '../sellers/queries.ts';
 
@@ -36,6 +37,8 @@ const OrdersQuery = Type.Object({
   from: Type.Optional(Text({ maxLength: 40 })),
   to: Type.Optional(Text({ maxLength: 40 })),
   before: Type.Optional(Text({ maxLength: 400 })),
+  /** Search: an order id, a buyer's email, a seller, or a Stripe id (src/orders/queries.ts, orderSearch). */
+  q: Type.Optional(Text({ maxLength: 254 })),
 });
 const OrderParams = Type.Object({ id: Uuid });
 const RefundParams = Type.Object({ id: Uuid, refundId: Uuid });
@@ -70,17 +73,17 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const form = {
       statuses: ORDER_STATUSES.map((s) => ({ value: s, selected: s === q.status })),
       sellers: (await sellerNames(app.db)).map((s) => ({ ...s, selected: s.id === q.seller })),
-      filter: { from: q.from ?? '', to: q.to ?? '' },
+      filter: { from: q.from ?? '', to: q.to ?? '', q: q.q ?? '' },
     };
     if (!from.ok || !to.ok || !before.ok) {
       const filterError = [from, to, before].flatMap((read) => (read.ok ? [] : [read.message])).join(' ');
       return render(request, reply, 'admin/orders', { ...form, orders: [], filterError, nextPage: null }, 400);
     }
     const page = await listOrders(app.db, {
-      status: q.status || undefined, sellerId: q.seller || undefined, fromDay: from.value, toDay: to.value, before: before.value,
+      status: q.status || undefined, sellerId: q.seller || undefined, fromDay: from.value, toDay: to.value, q: q.q || undefined, before: before.value,
     });
     const next = new URLSearchParams();
-    for (const key of ['status', 'seller', 'from', 'to'] as const) if (q[key]) next.set(key, q[key]!);
+    for (const key of ['status', 'seller', 'from', 'to', 'q'] as const) if (q[key]) next.set(key, q[key]!);
     if (page.next !== null) next.set('before', cursorText(page.next));
     return render(request, reply, 'admin/orders', {
       ...form,
@@ -110,6 +113,8 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...extra.refundForm,
       },
       refundError: extra.refundError,
+      refundRequests: await listOrderRefundRequests(app.db, order.id),
+      decideBase: `/admin/orders/${order.id}/refund-requests`,
     }, status);
   }
 

@@ -18,6 +18,7 @@ import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
 import { buyWithSavedCard } from '../orders/saved-card.ts';
 import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
+import { listOrderRefundRequests } from '../refund-requests/queries.ts';
 import { orderView } from './order-view.ts';
 import { cardView } from './card-view.ts';
 
@@ -199,6 +200,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const order = found(await findBuyerOrder(app.db, request.user.id, request.params.id));
     const view = orderView(order);
-    return render(request, reply, 'checkout/receipt', { title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`, order: view });
+    const refundRequests = await listOrderRefundRequests(app.db, order.id);
+    const canAskRefund = (order.status === 'paid' || order.status === 'partially_refunded') && !refundRequests.some((r) => r.status === 'requested');
+    return render(request, reply, 'checkout/receipt', { title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`, order: view, refundRequests, canAskRefund });
   });
 };

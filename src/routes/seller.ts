@@ -20,6 +20,8 @@ import { deriveAccountState, factsFromStored, type AccountStateView } from '../s
 import {
   checkAccountNow, continueOnboarding, COUNTRY_CODES, openExpressDashboard, returnFromOnboarding, sellerDashboard, startOnboarding, SUPPORTED_COUNTRIES,
 } from '../sellers/use-cases.ts';
+import { listOrderRefundRequests } from '../refund-requests/queries.ts';
+import { moderationOf } from '../moderation/use-cases.ts';
 import { orderView } from './order-view.ts';
 
 const StartPayoutsBody = Type.Object({
@@ -53,7 +55,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     returnUrl: `${app.config.publicUrl}/seller/payouts/return`,
   };
 
-  app.get('/seller', async (request, reply) => renderDashboard(request, reply, await sellerDashboard(app.db, request.user.id)));
+  app.get('/seller', async (request, reply) => renderDashboard(request, reply, await sellerDashboard(app.db, request.user.id), { moderation: await moderationOf(app.db, request.user.id) }));
 
   // "Set up payouts" / "Continue setup": one account per seller, then a fresh single-use Account
   // Link. 303 so the browser follows with a GET to Stripe.
@@ -173,12 +175,15 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/seller/orders/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const detail = await sellerOrderDetail(app.db, request.user.id, request.params.id);
-    return render(request, reply, 'seller/order', { title: `Order ${detail.order.id.slice(0, 8)}`, ...detail, order: orderView(detail.order) });
+    const refundRequests = await listOrderRefundRequests(app.db, detail.order.id);
+    return render(request, reply, 'seller/order', {
+      title: `Order ${detail.order.id.slice(0, 8)}`, ...detail, order: orderView(detail.order), refundRequests, decideBase: `/seller/orders/${detail.order.id}/refund-requests`,
+    });
   });
 
   async function renderDashboard(
     request: FastifyRequest, reply: FastifyReply, dashboard: { seller: Seller; listings: Listing[] },
-    extra: { returned?: boolean; errors?: Record<string, string>; notice?: string } = {}, status = 200,
+    extra: { returned?: boolean; errors?: Record<string, string>; notice?: string; moderation?: Awaited<ReturnType<typeof moderationOf>> } = {}, status = 200,
   ): Promise<FastifyReply> {
     const { seller, listings } = dashboard;
     const account = seller.stripe_account_id === null ? null : deriveAccountState(factsFromStored(seller));
@@ -186,6 +191,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       title: 'Seller dashboard',
       returned: extra.returned ?? false,
       notice: extra.notice,
+      moderation: extra.moderation,
       errors: extra.errors ?? {},
       account: account ?? deriveAccountState(null),
       badgeClass: badgeClassFor(account),

@@ -19,12 +19,20 @@ describe('admin authorization and CSRF', () => {
     const policy = await h.database.db.insertInto('fee_policies').values({ seller_id: null, currency: 'eur', basis_points: 700 }).returning('id').executeTakeFirstOrThrow();
     const override = await h.database.db.insertInto('fee_policies').values({ seller_id: seller.user.id, currency: null, basis_points: 300 }).returning('id').executeTakeFirstOrThrow();
     const event = await h.database.db.selectFrom('stripe_events').select('id').limit(1).executeTakeFirstOrThrow();
+    const declinedId = await createPaidOrder(h, seller, { amount: 2_000 });
+    const askFor = async (id: string) => {
+      const order = await h.database.db.selectFrom('orders').select('buyer_id').where('id', '=', id).executeTakeFirstOrThrow();
+      return (await h.database.db.insertInto('refund_requests').values({ order_id: id, buyer_id: order.buyer_id, reason: 'Broken' }).returning('id').executeTakeFirstOrThrow()).id;
+    };
+    const toApprove = await askFor(orderId);
+    const toDecline = await askFor(declinedId);
+    const listingOfOrder = (await h.database.db.selectFrom('orders').select('listing_id').where('id', '=', orderId).executeTakeFirstOrThrow()).listing_id;
     const orderPage = await h.admin.get(`/admin/orders/${orderId}`);
     const sellerPage = await h.admin.get(`/admin/sellers/${seller.user.id}`);
     const s = `/admin/sellers/${seller.user.id}`;
     pages = [
       '/admin', '/admin/events', `/admin/events/${event.id}`, '/admin/sellers', s, '/admin/fees', '/admin/policies', '/admin/audit',
-      '/admin/orders', '/admin/health', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
+      '/admin/orders', '/admin/orders?q=pi_x', `${s}/moderation`, '/admin/exports/orders.csv', '/admin/exports/payouts.csv', '/admin/exports/audit.csv', '/admin/health', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
     ];
     actions = [
       { url: `/admin/events/${event.id}/replay`, body: {} },
@@ -40,6 +48,12 @@ describe('admin authorization and CSRF', () => {
       { url: `/admin/disputes/${dispute.id}/evidence`, body: { action: 'draft', uncategorized_text: 'draft text' } },
       { url: `/admin/disputes/${dispute.id}/accept`, body: { confirm: 'yes' } },
       { url: '/admin/policies', body: { 'refunds.refund_application_fee': 'on' } },
+      { url: `/admin/orders/${orderId}/refund-requests/${toApprove}/approve`, body: { note: 'ok' } },
+      { url: `/admin/orders/${declinedId}/refund-requests/${toDecline}/decline`, body: { reason: 'Not broken' } },
+      { url: `/admin/listings/${listingOfOrder}/take-down`, body: { reason: 'Prohibited' } },
+      { url: `/admin/listings/${listingOfOrder}/restore`, body: {} },
+      { url: `${s}/suspend`, body: { reason: 'Reported' } },
+      { url: `${s}/reinstate`, body: {} },
     ];
   });
   afterAll(async () => h?.close());
@@ -47,7 +61,7 @@ describe('admin authorization and CSRF', () => {
   /** Everything an admin action could change, in our database and at Stripe. */
   async function snapshot() {
     const db = h.database.db;
-    const count = async (table: 'admin_audit_log' | 'refunds' | 'payout_requests' | 'platform_settings' | 'fee_policies') =>
+    const count = async (table: 'admin_audit_log' | 'refunds' | 'payout_requests' | 'platform_settings' | 'fee_policies' | 'refund_requests') =>
       (await db.selectFrom(table).select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
     const emulatorPosts = (await h.emu.control<{ data: { method: string }[] }>('GET', '/_emulator/requests')).data.filter((r) => r.method === 'POST').length;
     const policies = await db.selectFrom('fee_policies').select(['id', 'basis_points']).orderBy('id').execute();
@@ -55,6 +69,9 @@ describe('admin authorization and CSRF', () => {
     return JSON.stringify({
       audit: await count('admin_audit_log'), refunds: await count('refunds'), payouts: await count('payout_requests'), settings: await count('platform_settings'),
       policies, events, emulatorPosts,
+      refundRequests: await db.selectFrom('refund_requests').select(['id', 'status']).orderBy('id').execute(),
+      suspensions: await db.selectFrom('seller_suspensions').select('seller_id').execute(),
+      takedowns: await db.selectFrom('listing_takedowns').select('listing_id').execute(),
     });
   }
 
@@ -96,7 +113,7 @@ describe('admin authorization and CSRF', () => {
       expect([200, 303], `${url} → ${response.statusCode}: ${response.body.slice(0, 300)}`).toContain(response.statusCode);
     }
     const actionsLogged = (await h.database.db.selectFrom('admin_audit_log').select('action').execute()).map((a) => a.action);
-    for (const action of ['payouts.schedule', 'payouts.pause', 'payouts.resume', 'payout.request', 'fee_policy.save', 'fee_policy.delete', 'refund.request', 'refund.create', 'dispute.evidence_draft', 'dispute.accept', 'setting.update']) {
+    for (const action of ['payouts.schedule', 'payouts.pause', 'payouts.resume', 'payout.request', 'fee_policy.save', 'fee_policy.delete', 'refund.request', 'refund.create', 'dispute.evidence_draft', 'dispute.accept', 'setting.update', 'refund_request.approve', 'refund_request.decline', 'listing.take_down', 'listing.restore', 'seller.suspend', 'seller.reinstate']) {
       expect(actionsLogged, action).toContain(action);
     }
   });

@@ -19,6 +19,7 @@ const samples: { [K in keyof EmailTemplates]: EmailTemplates[K] } = {
   'payout-paid': { payoutId: 'po_123', amount: 9000, currency: 'gbp', arrivalDate: '2026-12-01T00:00:00.000Z' },
   'onboarding-action-needed': { summary: 'Stripe needs more information before the deadline.', due: ['Date of birth', 'An identity document (passport, ID card or driving licence)'], deadline: '2026-12-15T00:00:00.000Z', pastDue: false },
   'password-reset': { resetPath: '/reset-password/abc.def', expiresAt: '2026-11-29T15:05:00.000Z' },
+  'email-change-confirm': { confirmPath: '/email-change/confirm?token=abc.def', newEmail: 'new@example.test', expiresAt: '2026-11-30T15:05:00.000Z' },
 };
 
 describe('email templates', () => {

@@ -102,3 +102,37 @@ describe('the secret is replaced when a session starts or ends', () => {
     expect(login.statusCode).toBe(303);
   });
 });
+
+describe('account settings and recovery (issue 16, point 5)', () => {
+  it('refuse a missing or forged token, and visitors are sent to log in; nothing changes', async () => {
+    const { client, user } = await loginAs(app, 'buyer');
+    const before = async () => JSON.stringify({
+      user: await database.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow(),
+      outbox: (await database.db.selectFrom('email_outbox').select('id').execute()).length,
+      resets: (await database.db.selectFrom('password_reset_tokens').select('id').execute()).length,
+      changes: (await database.db.selectFrom('email_change_requests').select('id').execute()).length,
+    });
+    const snapshot = await before();
+    const forms: [string, Record<string, string>][] = [
+      ['/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'quartz-lantern-meadow-47' }],
+      ['/account/email', { email: 'elsewhere@example.test', currentPassword: TEST_PASSWORD }],
+      ['/account/delete', { currentPassword: TEST_PASSWORD, confirm: 'yes' }],
+      ['/password-reset', { email: user.email }],
+      ['/password-reset/new', { token: `${'a'.repeat(24)}.${'b'.repeat(24)}`, password: 'quartz-lantern-meadow-47' }],
+      ['/email-change/confirm', { token: `${'a'.repeat(24)}.${'b'.repeat(24)}` }],
+    ];
+    for (const [url, body] of forms) {
+      expect((await client.post(url, body, { csrf: false })).statusCode, url).toBe(403);
+      expect((await client.post(url, body, { csrf: 'forged' })).statusCode, url).toBe(403);
+    }
+    const visitor = new TestClient(app);
+    for (const url of ['/account/password', '/account/email', '/account/delete']) {
+      const page = await visitor.get(url);
+      expect([page.statusCode, page.location?.startsWith('/login')], url).toEqual([303, true]);
+      const post = await visitor.post(url, forms.find(([u]) => u === url)![1]);
+      expect([post.statusCode, post.location?.startsWith('/login')], url).toEqual([303, true]);
+    }
+    expect(await before()).toBe(snapshot);
+    expect((await client.get('/account')).statusCode).toBe(200);
+  });
+});

@@ -83,6 +83,16 @@ describe.skipIf(isPglite())('the catalogue cache on two app instances (real Post
     await oneDb.updateTable('users').set({ display_name: 'Renamed Potter' }).where('id', '=', sellerId).execute();
     await waitFor(async () => (await home(two)).includes('Renamed Potter'));
 
+    // Moderation (issue 16, point 7): a suspension, then a takedown, hide it; lifting them shows it again.
+    await oneDb.insertInto('seller_suspensions').values({ seller_id: sellerId, reason: 'Reported' }).execute();
+    await waitFor(async () => !(await home(two)).includes('Renamed Potter'));
+    await oneDb.deleteFrom('seller_suspensions').where('seller_id', '=', sellerId).execute();
+    await waitFor(async () => (await home(two)).includes('Renamed Potter'));
+    await oneDb.insertInto('listing_takedowns').values({ listing_id: listingId, reason: 'Prohibited' }).execute();
+    await waitFor(async () => !(await home(two)).includes('Green vase'));
+    await oneDb.deleteFrom('listing_takedowns').where('listing_id', '=', listingId).execute();
+    await waitFor(async () => (await home(two)).includes('Green vase'));
+
     // The seller can no longer take payments: the listing leaves the catalogue.
     await oneDb.updateTable('sellers').set({ charges_enabled: false }).where('id', '=', sellerId).execute();
     await waitFor(async () => !(await home(two)).includes('Green vase'));

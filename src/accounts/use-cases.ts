@@ -1,0 +1,187 @@
+// What a person does with their own account: recover it by email, change its password or email,
+// delete it (buyers). Each use case owns its transactions; the emails go through the outbox in the
+// transaction of the change that causes them (so a link exists exactly when its token committed).
+// Password hashing (argon2, slow on purpose) happens before any transaction opens.
+//
+// A buyer's Stripe Customer carries their email and name: a confirmed email change and a deletion
+// note the change in the same transaction as the users row (noteBuyerDetailsChanged) and then tell
+// Stripe with the customers module's own sync, outside any transaction; if Stripe cannot be reached
+// the change stands and ensureBuyerCustomer passes it on the next time the Customer is needed.
+import type { Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import { hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { passwordWeakness } from '../auth/password-strength.ts';
+import { noteBuyerDetailsChanged } from '../customers/queries.ts';
+import { syncBuyerCustomerDetails } from '../customers/use-cases.ts';
+import type { Database, User } from '../db/schema.ts';
+import { enqueueEmail } from '../email/outbox.ts';
+import { DomainError, found } from '../errors.ts';
+import { classifyStripeError } from '../stripe/errors.ts';
+import {
+  countOrdersAwaitingPayment, countRecentResets, emailInUse, endSessions, eraseBuyer, findEmailChange, findLiveUserByEmail, findResetToken,
+  insertEmailChange, insertResetToken, isDeleted, lockEmailChange, lockResetToken, lockUser, markEmailChangeUsed, setEmail, setPasswordHash,
+  useUpResetTokens,
+} from './queries.ts';
+import {
+  deletedPlaceholder, EMAIL_CHANGE_LIFETIME_MS, newToken, PASSWORD_RESET_LIFETIME_MS, RESETS_PER_HOUR, splitToken, tokenUsable,
+} from './tokens.ts';
+
+/** Where the emailed links lead (the token rides in the query string, which our logs redact). */
+export const RESET_PATH = '/password-reset/new';
+export const EMAIL_CONFIRM_PATH = '/email-change/confirm';
+
+/**
+ * "Forgot my password": emails a reset link if an account has this address; otherwise nothing. The
+ * caller answers the same either way, so the form tells no one who has an account. At most
+ * RESETS_PER_HOUR links per account an hour; the ones past that are silently not sent.
+ */
+export async function requestPasswordReset(db: Kysely<Database>, email: string, now = new Date()): Promise<void> {
+  const user = await findLiveUserByEmail(db, email);
+  if (user === undefined) return;
+  await db.transaction().execute(async (trx) => {
+    await lockUser(trx, user.id); // counts and inserts of one account queue here
+    if (await countRecentResets(trx, user.id, new Date(now.getTime() - 60 * 60 * 1000)) >= RESETS_PER_HOUR) return;
+    const token = newToken();
+    const expiresAt = new Date(now.getTime() + PASSWORD_RESET_LIFETIME_MS);
+    await insertResetToken(trx, { id: token.id, userId: user.id, secretHash: token.secretHash, expiresAt });
+    await enqueueEmail(trx, {
+      template: 'password-reset', to: user.email, dedupeKey: `password-reset:${token.id}`,
+      data: { resetPath: `${RESET_PATH}?token=${token.token}`, expiresAt: expiresAt.toISOString() },
+    });
+  });
+}
+
+/** Whether a reset link may still be used (the page shows the form, or says the link is dead). */
+export async function checkResetToken(db: Kysely<Database>, token: string, now = new Date()): Promise<boolean> {
+  const parts = splitToken(token);
+  if (parts === undefined) return false;
+  const row = await findResetToken(db, parts.id);
+  return row !== undefined && tokenUsable(row, parts.secret, now);
+}
+
+/**
+ * Sets a new password from a reset link: the link is used up (with every other open one of the
+ * account) and every session of the account ends, in one transaction under the token's lock, so
+ * two submits of the same link cannot both succeed.
+ */
+export async function resetPassword(db: Kysely<Database>, input: { token: string; password: string }, now = new Date()): Promise<User> {
+  const parts = splitToken(input.token);
+  if (parts === undefined) throw new DomainError('account_link_invalid');
+  const row = await findResetToken(db, parts.id);
+  if (row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
+  const user = found(await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst());
+  checkStrength(input.password, user);
+  const passwordHash = await hashPassword(input.password);
+  return db.transaction().execute(async (trx) => {
+    const locked = await lockResetToken(trx, parts.id);
+    if (locked === undefined || !tokenUsable(locked, parts.secret, now)) throw new DomainError('account_link_invalid');
+    await setPasswordHash(trx, user.id, passwordHash);
+    await useUpResetTokens(trx, user.id, now);
+    await endSessions(trx, user.id);
+    return user;
+  });
+}
+
+/** A signed-in person changes their password: the current one first; their other sessions end. */
+export async function changePassword(
+  db: Kysely<Database>, input: { userId: string; currentSessionId: string; currentPassword: string; newPassword: string }, now = new Date(),
+): Promise<{ endedSessions: number }> {
+  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+  if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
+  checkStrength(input.newPassword, user);
+  const passwordHash = await hashPassword(input.newPassword);
+  return db.transaction().execute(async (trx) => {
+    await lockUser(trx, user.id);
+    await setPasswordHash(trx, user.id, passwordHash);
+    await useUpResetTokens(trx, user.id, now);
+    return { endedSessions: await endSessions(trx, user.id, input.currentSessionId) };
+  });
+}
+
+function checkStrength(password: string, user: Pick<User, 'email' | 'display_name'>): void {
+  const weakness = passwordWeakness(password, { email: user.email, displayName: user.display_name });
+  if (weakness !== null) throw new DomainError('password_weak', { message: weakness });
+}
+
+/**
+ * Asks to move the account to a new address: the current password proves it is the owner, and a
+ * link sent to the new address proves they own that too. Nothing changes until the link is used.
+ */
+export async function requestEmailChange(
+  db: Kysely<Database>, input: { userId: string; currentPassword: string; newEmail: string }, now = new Date(),
+): Promise<void> {
+  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+  if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
+  const newEmail = input.newEmail.trim();
+  if (await emailInUse(db, newEmail, user.id)) throw new DomainError('email_taken');
+  const token = newToken();
+  const expiresAt = new Date(now.getTime() + EMAIL_CHANGE_LIFETIME_MS);
+  await db.transaction().execute(async (trx) => {
+    await lockUser(trx, user.id);
+    await insertEmailChange(trx, { id: token.id, userId: user.id, newEmail, secretHash: token.secretHash, expiresAt });
+    await enqueueEmail(trx, {
+      template: 'email-change-confirm', to: newEmail, dedupeKey: `email-change:${token.id}`,
+      data: { confirmPath: `${EMAIL_CONFIRM_PATH}?token=${token.token}`, newEmail, expiresAt: expiresAt.toISOString() },
+    });
+  });
+}
+
+/** The address an email-change link would confirm, or undefined for a dead link. */
+export async function emailChangeOf(db: Kysely<Database>, token: string, now = new Date()): Promise<string | undefined> {
+  const parts = splitToken(token);
+  if (parts === undefined) return undefined;
+  const row = await findEmailChange(db, parts.id);
+  return row !== undefined && tokenUsable(row, parts.secret, now) ? row.new_email : undefined;
+}
+
+/** The link was opened and confirmed: the account's email becomes the new one (once). */
+export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, token: string, now = new Date()): Promise<{ userId: string; email: string }> {
+  const parts = splitToken(token);
+  if (parts === undefined) throw new DomainError('account_link_invalid');
+  const changed = await db.transaction().execute(async (trx) => {
+    const row = await lockEmailChange(trx, parts.id);
+    if (row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
+    if (await isDeleted(trx, row.user_id)) throw new DomainError('account_link_invalid');
+    if (await emailInUse(trx, row.new_email, row.user_id)) throw new DomainError('email_taken');
+    await setEmail(trx, row.user_id, row.new_email);
+    await markEmailChangeUsed(trx, row.id, now);
+    // Reset links went to the old address; they no longer belong to this account's owner.
+    await useUpResetTokens(trx, row.user_id, now);
+    await noteBuyerDetailsChanged(trx, row.user_id);
+    return { userId: row.user_id, email: row.new_email };
+  }).catch((error: unknown) => {
+    // Two accounts confirming the same address at once: the unique index on lower(email) decides.
+    if ((error as { code?: unknown }).code === '23505') throw new DomainError('email_taken');
+    throw error;
+  });
+  await tellStripeIfReachable(db, stripe, changed.userId);
+  return changed;
+}
+
+/**
+ * A buyer deletes their account: their orders stay (the seller's and the platform's records need
+ * them) but every personal field is replaced and they are signed out everywhere. Refused while an
+ * order of theirs waits for payment (its Checkout page could still take their money).
+ */
+export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, input: { userId: string; currentPassword: string }): Promise<void> {
+  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+  if (user.role !== 'buyer') throw new DomainError('account_deletion_not_allowed', { reason: 'not_buyer' });
+  if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
+  const placeholder = deletedPlaceholder(user.id);
+  await db.transaction().execute(async (trx) => {
+    const locked = found(await lockUser(trx, user.id));
+    if (await countOrdersAwaitingPayment(trx, user.id) > 0) throw new DomainError('account_deletion_not_allowed', { reason: 'pending_orders' });
+    // '!' is no argon2 hash: verifyPassword answers false for it, so nobody can sign in as this row.
+    await eraseBuyer(trx, locked, { ...placeholder, passwordHash: '!' });
+    await noteBuyerDetailsChanged(trx, user.id);
+  });
+  await tellStripeIfReachable(db, stripe, user.id);
+}
+
+async function tellStripeIfReachable(db: Kysely<Database>, stripe: Stripe, userId: string): Promise<void> {
+  try {
+    await syncBuyerCustomerDetails(db, stripe, userId);
+  } catch (error) {
+    if (classifyStripeError(error)?.kind !== 'unavailable') throw error;
+  }
+}

@@ -1,0 +1,33 @@
+// Every SQL statement about buyers' refund requests.
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, RefundRequest } from '../db/schema.ts';
+
+export async function insertRefundRequest(trx: Transaction<Database>, values: { orderId: string; buyerId: string; reason: string }): Promise<RefundRequest> {
+  return trx.insertInto('refund_requests').values({ order_id: values.orderId, buyer_id: values.buyerId, reason: values.reason }).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function openRequestOf(db: Kysely<Database>, orderId: string): Promise<RefundRequest | undefined> {
+  return db.selectFrom('refund_requests').selectAll().where('order_id', '=', orderId).where('status', '=', 'requested').executeTakeFirst();
+}
+
+export async function findRefundRequest(db: Kysely<Database>, requestId: string, orderId: string): Promise<RefundRequest | undefined> {
+  return db.selectFrom('refund_requests').selectAll().where('id', '=', requestId).where('order_id', '=', orderId).executeTakeFirst();
+}
+
+export async function lockRefundRequest(trx: Transaction<Database>, requestId: string): Promise<RefundRequest | undefined> {
+  return trx.selectFrom('refund_requests').selectAll().where('id', '=', requestId).forUpdate().executeTakeFirst();
+}
+
+export async function recordDecision(trx: Transaction<Database>, requestId: string, decision: {
+  status: 'approved' | 'declined'; decidedBy: string; role: 'seller' | 'admin'; reason: string | null; refundId: string | null;
+}): Promise<RefundRequest | undefined> {
+  return trx.updateTable('refund_requests').set({
+    status: decision.status, decided_by: decision.decidedBy, decided_by_role: decision.role, decision_reason: decision.reason,
+    decided_at: new Date(), refund_id: decision.refundId,
+  }).where('id', '=', requestId).where('status', '=', 'requested').returningAll().executeTakeFirst();
+}
+
+/** An order's requests, newest first (the buyer's, seller's and admin's order pages show them). */
+export async function listOrderRefundRequests(db: Kysely<Database>, orderId: string): Promise<RefundRequest[]> {
+  return db.selectFrom('refund_requests').selectAll().where('order_id', '=', orderId).orderBy('created_at', 'desc').execute();
+}
