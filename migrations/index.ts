@@ -24,6 +24,7 @@ import * as inboxNotify from './20261129_6030_inbox_notify.ts';
 import * as buyerCustomers from './20261130_1200_buyer_customers.ts';
 import * as savedCards from './20261130_1212_saved_cards.ts';
 import * as subscriptions from './20261130_1300_subscriptions.ts';
+import * as catalogueNotify from './20261130_1717_catalogue_notify.ts';
 import * as orderCustomer from './20261130_2312_order_customer.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -49,5 +50,6 @@ export const migrations: Record<string, Migration> = {
   '20261130_1200_buyer_customers': buyerCustomers,
   '20261130_1212_saved_cards': savedCards,
   '20261130_1300_subscriptions': subscriptions,
+  '20261130_1717_catalogue_notify': catalogueNotify,
   '20261130_2312_order_customer': orderCustomer,
 };

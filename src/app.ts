@@ -1,9 +1,9 @@
-// Builds the Fastify app: plugins, the session hook, CSRF on every state-changing request, routes
-// and error pages. It never listens; server.ts and the tests decide where it runs.
+// Builds the Fastify app: two sibling scopes — Stripe's webhook endpoints, bare; and the site with
+// its plugins, the session hook, CSRF on every state-changing request, routes and error pages.
+// It never listens; server.ts and the tests decide where it runs.
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
@@ -14,11 +14,13 @@ import type { DestinationStream } from 'pino';
 import type Stripe from 'stripe';
 import { validateSessionToken } from './auth/sessions.ts';
 import type { Config } from './config.ts';
+import type { Listen } from './db/notifications.ts';
 import type { Database } from './db/schema.ts';
+import { cachedCatalogue, uncachedCatalogue } from './listings/catalogue-cache.ts';
 import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
-import { formatSchemaErrors, registerErrorPages } from './http/errors.ts';
+import { formatSchemaErrors, registerErrorPages, registerJsonErrors } from './http/errors.ts';
 import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/session-cookie.ts';
@@ -57,6 +59,12 @@ export interface AppDependencies {
   onEventStored?: () => void;
   /** Where listing pictures are kept; from config.storage when omitted. */
   storage?: ObjectStorage;
+  /** Hear the database's NOTIFYs (the handle's `listen`): turns on the catalogue cache, kept correct across processes. */
+  listen?: Listen | undefined;
+  /** How long a catalogue page may be kept (default 2 s; a change NOTIFYs and drops it sooner). */
+  catalogueCacheMs?: number;
+  /** More routes inside the site scope, with its hooks and error pages (tests' probe routes). */
+  siteRoutes?: (site: FastifyInstance) => void;
   /** Sees every route as it is added (tests check every route's schemas with it). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -88,77 +96,96 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Set by an area's guard (src/http/areas.ts); `[]`: it depends on no other decorator.
   app.decorateRequest('user', null, []);
 
-  const stripeOrigins = deps.stripeOrigins ?? ['https://js.stripe.com', 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://*.stripe.com'];
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", ...stripeOrigins],
-        frameSrc: ["'self'", ...stripeOrigins],
-        connectSrc: ["'self'", ...stripeOrigins],
-        imgSrc: ["'self'", 'data:'],
-        styleSrc: ["'self'"],
-        // Browsers apply form-action to the redirect after a POST: our 303s go to Stripe's pages.
-        formAction: ["'self'", ...stripeOrigins],
-        upgradeInsecureRequests: config.secureCookies ? [] : null,
-      },
-    },
-    hsts: config.secureCookies,
-  });
-  addSecurityHeaders(app, { stripeOrigins });
-  await app.register(cookie, { secret: config.cookieSecret });
-  await app.register(formbody);
-  await app.register(csrf, csrfPluginOptions(config));
-  await app.register(rateLimit, { global: false, keyGenerator: (request) => request.clientAddress });
-  await app.register(fastifyStatic, { root: `${VIEWS_DIR}/static`, prefix: '/static/', maxAge: '1h' });
-  await app.register(view, {
-    engine: { handlebars: createViewEngine() },
-    root: VIEWS_DIR,
-    layout: 'layouts/main.hbs',
-    viewExt: 'hbs',
-    options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs' } },
-    // Compiled templates are cached (recompiling on every request costs more than the page's own
-    // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
-    production: process.env.NODE_ENV !== 'development',
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    const token = readSessionCookie(request);
-    if (token === undefined) return;
-    const validated = await validateSessionToken(app.db, token);
-    if (validated === null) {
-      clearSessionCookie(reply);
-      return;
-    }
-    request.auth = { user: validated.user, session: validated.session };
-    if (validated.renewed) setSessionCookie(reply, token, validated.session.expires_at);
-  });
-
-  // CSRF on every state-changing request, before validation, so no route can forget it. Webhooks
-  // are exempt: Stripe proves itself with a signature, not a cookie.
-  app.addHook('preValidation', (request, reply, done) => {
-    if (!UNSAFE_METHODS.has(request.method) || request.url.startsWith('/webhooks/')) return done();
-    if (request.routeOptions.config.csrfCheckedInHandler === true) return done(); // multipart upload: see routes/images.ts
-    app.csrfProtection(request, reply, done);
-  });
-
-  // Error pages first: Fastify binds the handlers to routes as they are registered.
-  registerErrorPages(app);
-
-  await app.register(healthRoutes);
-  await app.register(publicRoutes);
-  await app.register(authRoutes);
+  // Stripe's webhooks live outside the site: they carry no cookies, render no page and prove
+  // themselves with a signature, so none of the site's helmet headers, cookie parsing, CSRF or
+  // session look-up runs for them — only what must happen before the 200 (routes/webhooks.ts).
+  // Outside the site, errors are a JSON status and safe words (never Fastify's default, which
+  // would log and send the raw message).
+  registerJsonErrors(app);
   await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
-  const storage = deps.storage ?? createObjectStorage(config.storage);
-  await app.register(publicImageRoutes, { storage });
-  await app.register(healthMonitorRoutes);
-  // The signed-in areas: each route file is registered behind its area's one guard.
-  await app.register(area('any', accountRoutes));
-  await app.register(publicPlanRoutes);
-  await app.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes));
-  await app.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes));
-  await app.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes));
-  await app.register(mailboxRoutes); // offline only, this machine only
+
+  // Everything else is the site: pages, forms and their guards, in one scope with its plugins and hooks.
+  await app.register(async (site) => {
+    const stripeOrigins = deps.stripeOrigins ?? ['https://js.stripe.com', 'https://checkout.stripe.com', 'https://connect.stripe.com', 'https://*.stripe.com'];
+    addSecurityHeaders(site, {
+      stripeOrigins,
+      helmet: {
+        contentSecurityPolicy: {
+          directives: {
+            defaultSrc: ["'self'"],
+            scriptSrc: ["'self'", ...stripeOrigins],
+            frameSrc: ["'self'", ...stripeOrigins],
+            connectSrc: ["'self'", ...stripeOrigins],
+            imgSrc: ["'self'", 'data:'],
+            styleSrc: ["'self'"],
+            // Browsers apply form-action to the redirect after a POST: our 303s go to Stripe's pages.
+            formAction: ["'self'", ...stripeOrigins],
+            upgradeInsecureRequests: config.secureCookies ? [] : null,
+          },
+        },
+        strictTransportSecurity: config.secureCookies,
+      },
+    });
+    await site.register(cookie, { secret: config.cookieSecret });
+    await site.register(formbody);
+    await site.register(csrf, csrfPluginOptions(config));
+    await site.register(rateLimit, { global: false, keyGenerator: (request) => request.clientAddress });
+    await site.register(fastifyStatic, { root: `${VIEWS_DIR}/static`, prefix: '/static/', maxAge: '1h' });
+    await site.register(view, {
+      engine: { handlebars: createViewEngine() },
+      root: VIEWS_DIR,
+      layout: 'layouts/main.hbs',
+      viewExt: 'hbs',
+      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs' } },
+      // Compiled templates are cached (recompiling on every request costs more than the page's own
+      // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
+      production: process.env.NODE_ENV !== 'development',
+    });
+
+    site.addHook('onRequest', async (request, reply) => {
+      const token = readSessionCookie(request);
+      if (token === undefined) return;
+      const validated = await validateSessionToken(app.db, token);
+      if (validated === null) {
+        clearSessionCookie(reply);
+        return;
+      }
+      request.auth = { user: validated.user, session: validated.session };
+      if (validated.renewed) setSessionCookie(reply, token, validated.session.expires_at);
+    });
+
+    // CSRF on every state-changing request of the site, before validation, so no route can forget it.
+    site.addHook('preValidation', (request, reply, done) => {
+      if (!UNSAFE_METHODS.has(request.method)) return done();
+      if (request.routeOptions.config.csrfCheckedInHandler === true) return done(); // multipart upload: see routes/images.ts
+      site.csrfProtection(request, reply, done);
+    });
+
+    // Error pages first: Fastify binds the handlers to routes as they are registered.
+    registerErrorPages(site);
+
+    await site.register(healthRoutes);
+    const catalogue = deps.listen === undefined
+      ? uncachedCatalogue(deps.db)
+      : await cachedCatalogue(deps.db, deps.listen, {
+        ...(deps.catalogueCacheMs !== undefined ? { ttlMs: deps.catalogueCacheMs } : {}),
+        onError: (error) => app.log.warn({ err: error }, 'catalogue cache: lost the LISTEN connection; reading the database until it is back'),
+      });
+    site.addHook('onClose', () => catalogue.stop());
+    await site.register(publicRoutes, { catalogue });
+    await site.register(authRoutes);
+    const storage = deps.storage ?? createObjectStorage(config.storage);
+    await site.register(publicImageRoutes, { storage });
+    await site.register(healthMonitorRoutes);
+    // The signed-in areas: each route file is registered behind its area's one guard.
+    await site.register(area('any', accountRoutes));
+    await site.register(publicPlanRoutes);
+    await site.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes));
+    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes));
+    await site.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes));
+    await site.register(mailboxRoutes); // offline only, this machine only
+    deps.siteRoutes?.(site);
+  });
 
   return app;
 }

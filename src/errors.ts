@@ -57,6 +57,8 @@ export interface ErrorDetails {
   basis_points_out_of_range: Record<string, never>;
   fixed_fee_needs_currency: Record<string, never>;
   fixed_fee_invalid: { reason: string };
+  /** A fixed fee larger than most orders: saved only once the admin confirms it. */
+  fixed_fee_unusually_large: { formatted: string };
 
   // Stripe, for any action
   /** Stripe answered no; nothing happened there. Its own words are shown. */

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
 
   if (role !== 'worker') {
     await step('web', async () => {
-      const app = await buildApp({ config, db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, logStream: logging.stream, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
+      const app = await buildApp({ config, db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, logStream: logging.stream, listen: database.handle.listen, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
       stopHooks.unshift(() => app.close());
       await app.listen({ port: config.port, host: config.host });
     }, () => 'Web server: plugins, routes and views loaded');

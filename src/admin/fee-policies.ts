@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, FeePolicy } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
-import { parseMoney } from '../money.ts';
+import { formatMoney, minorUnitDigits, parseMoney } from '../money.ts';
 import { findSeller } from '../sellers/queries.ts';
 import { recordAudit, type Actor } from './audit.ts';
 
@@ -24,7 +24,12 @@ export interface PolicyForm {
   currency: string;
   basisPoints: string;
   fixed?: string | undefined;
+  /** The admin confirmed an unusually large fixed fee. */
+  confirmLarge?: boolean | undefined;
 }
+
+/** Above this many major units a fixed fee needs confirming (100.00 $, ¥100 × 100…). */
+const LARGE_FIXED_FEE_UNITS = 100;
 
 /** The checks of a policy form; the policy, or a DomainError saying what to fix. */
 export function parsePolicyForm(form: PolicyForm): Omit<PolicyInput, 'sellerId'> {
@@ -39,6 +44,10 @@ export function parsePolicyForm(form: PolicyForm): Omit<PolicyInput, 'sellerId'>
   if (fixedText === '') return { currency, basisPoints, fixedAmount: 0 };
   const parsed = parseMoney(fixedText, currency);
   if (!parsed.ok) throw new DomainError('fixed_fee_invalid', { reason: parsed.message });
+  const large = parseMoney(String(minorUnitDigits(currency) === 0 ? LARGE_FIXED_FEE_UNITS * 100 : LARGE_FIXED_FEE_UNITS), currency);
+  if (large.ok && parsed.amount > large.amount && form.confirmLarge !== true) {
+    throw new DomainError('fixed_fee_unusually_large', { formatted: formatMoney(parsed.amount, currency) });
+  }
   return { currency, basisPoints, fixedAmount: parsed.amount };
 }
 

@@ -5,6 +5,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database, DisputeRow, Order, RefundRow } from '../db/schema.ts';
 import { formatMoney } from '../money.ts';
 import { openDisputeDeadlines } from '../disputes/queries.ts';
+import { CLOSED as DISPUTE_CLOSED } from '../disputes/rules.ts';
+import { disputeWords } from '../orders/seller-orders.ts';
+import { wasCharged } from '../orders/rules.ts';
 import { readAdminTotals } from './summary.ts';
 
 const COUNTED = new Set(['pending', 'requires_action', 'succeeded']);
@@ -31,15 +34,28 @@ export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_
     line('seller_net_after_refunds', 'Seller net after refunds', sellerNet - fromSeller + feeRefunded),
     line('platform_fee_kept', 'Application fee kept', order.application_fee_amount - feeRefunded),
   ];
+  let sellerFinal = sellerNet - fromSeller + feeRefunded;
+  let platformFinal = order.application_fee_amount - feeRefunded - (order.stripe_fee_amount ?? 0) - (refunded - fromSeller);
+  let open = false;
   for (const d of disputes) {
-    lines.push(line('disputed', `Disputed (${d.status})`, d.amount, d.reason));
-    lines.push(line('dispute_recovered', '… recovered from the seller', d.recovered_amount));
+    lines.push(line('disputed', `Disputed (${disputeWords(d.status)})`, d.amount, d.reason.replaceAll('_', ' ')));
+    lines.push(line('dispute_recovered', d.repaid_amount > 0 ? '… recovered from the seller (then repaid: see below)' : '… recovered from the seller', d.recovered_amount));
     if (d.repaid_amount > 0) lines.push(line('dispute_repaid', '… returned to the seller (won)', d.repaid_amount));
+    sellerFinal += d.repaid_amount - d.recovered_amount;
+    if (d.status === 'lost') platformFinal -= d.amount + d.dispute_fee - d.recovered_amount + d.repaid_amount;
+    if (!DISPUTE_CLOSED.includes(d.status)) open = true;
     if (d.dispute_fee > 0) lines.push(line('dispute_fee', "… Stripe's dispute fee", d.dispute_fee));
     if (d.status === 'lost') {
       lines.push(line('dispute_loss', 'Lost to the dispute (platform, after recovery)', d.amount + d.dispute_fee - d.recovered_amount + d.repaid_amount));
       lines.push(line('dispute_seller_loss', 'Lost to the dispute (seller)', d.recovered_amount - d.repaid_amount));
     }
+  }
+  if (wasCharged(order.status)) {
+    // Everything above in one figure each: what the order finally left the seller and the platform.
+    const note = open ? ' (while a dispute is open)' : '';
+    lines.push(line('seller_final_net', `Seller net, final${note}`, sellerFinal, 'after refunds and disputes'));
+    lines.push(line('platform_final_net', `Platform net, final${note}`, platformFinal,
+      order.stripe_fee_amount === null ? "fee kept − refunds it paid − disputes lost; Stripe's fee not known yet" : "fee kept − Stripe's fee − refunds it paid − disputes lost"));
   }
   return lines;
 }

@@ -5,14 +5,14 @@ import type Stripe from 'stripe';
 import { findUserSummary } from '../auth/users.ts';
 import type { Database } from '../db/schema.ts';
 import { found } from '../errors.ts';
-import { listOrderDisputes } from '../disputes/queries.ts';
+import { findDispute, listOrderDisputes } from '../disputes/queries.ts';
 import { findOrder, findOrderMoney } from '../orders/queries.ts';
 import { listPayoutRequests, listSellerPayouts } from '../payouts/queries.ts';
 import { payoutOverview, type PayoutOverview } from '../payouts/use-cases.ts';
 import { listOrderRefunds, refundableLeft } from '../refunds/queries.ts';
 import { chargebackOf } from '../refunds/rules.ts';
 import { refundDefaults } from '../refunds/use-cases.ts';
-import { findSellerWithUser } from '../sellers/queries.ts';
+import { ensureSeller, findSellerWithUser, isSellerUser } from '../sellers/queries.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { listPolicies } from './fee-policies.ts';
 import { orderBreakdown, relatedEvents } from './money-views.ts';
@@ -40,11 +40,23 @@ export async function orderPage(db: Kysely<Database>, orderId: string) {
   };
 }
 
+/** A dispute with who it is between: its order's buyer and seller. */
+export async function disputePage(db: Kysely<Database>, disputeId: string) {
+  const dispute = found(await findDispute(db, disputeId));
+  const order = dispute.order_id === null ? undefined : await findOrder(db, dispute.order_id);
+  const [seller, buyer] = order === undefined ? [undefined, undefined]
+    : await Promise.all([findUserSummary(db, order.seller_id), findUserSummary(db, order.buyer_id)]);
+  return { dispute, order: order ?? null, seller: seller ?? null, buyer: buyer ?? null };
+}
+
 /**
  * A seller with their balance and schedule read from Stripe now; if Stripe cannot be read, the page
  * still shows what we have, with Stripe's refusal or a plain "could not be reached".
  */
 export async function sellerPage(db: Kysely<Database>, stripe: Stripe, sellerId: string) {
+  // A seller who never opened their dashboard has no seller row yet; it is made on first use, and
+  // an admin opening the seller's page is a use (the list shows every seller user).
+  if (await findSellerWithUser(db, sellerId) === undefined && await isSellerUser(db, sellerId)) await ensureSeller(db, sellerId);
   const seller = found(await findSellerWithUser(db, sellerId));
   let overview: PayoutOverview | undefined;
   let stripeError: string | undefined;

@@ -66,9 +66,13 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   buyer_details_invalid: { status: 400, message: ({ fields }) => Object.values(fields).join(' ') },
   card_declined: { status: 402, message: ({ message }) => message },
 
-  basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000 (100 bp = 1 %).'),
+  basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000: 100 bp = 1 %, so 5 % is 500.'),
   fixed_fee_needs_currency: fixed(422, 'A fixed amount needs a currency: choose one, or leave the fixed amount empty.'),
   fixed_fee_invalid: { status: 422, message: ({ reason }) => `Fixed amount: ${reason}.` },
+  fixed_fee_unusually_large: {
+    status: 422,
+    message: ({ formatted }) => `A fixed fee of ${formatted} on every order is unusually large: any order below it would pay its whole amount as the fee. Check the amount, or confirm to save it anyway.`,
+  },
 
   stripe_refused: { status: 422, message: ({ reason }) => reason },
   stripe_outcome_unknown: fixed(422, UNKNOWN_OUTCOME),
@@ -117,6 +121,15 @@ export function registerErrorPages(app: FastifyInstance): void {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     return errorPage(request, reply, status, publicMessage(error, status));
+  });
+}
+
+/** The error handler of the bare JSON endpoints (Stripe's webhooks): a status and safe words, never internals. */
+export function registerJsonErrors(app: FastifyInstance): void {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'Something went wrong on our side.' : error.message });
   });
 }
 

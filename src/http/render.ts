@@ -34,6 +34,17 @@ function takeFlash(request: FastifyRequest, reply: FastifyReply): { kind: FlashK
   return undefined;
 }
 
+/**
+ * The page's CSRF token, made only if the template prints it: a page with no form (the catalogue,
+ * a listing, for a visitor) then sets no CSRF cookie and spends nothing on the token. Handlebars
+ * turns a value into text with toString() when it prints `{{csrfToken}}`, after the page data has
+ * been copied around, so the token is made at that moment, once, and the cookie with it.
+ */
+function lazyCsrfToken(request: FastifyRequest, reply: FastifyReply): { toString(): string } {
+  let token: string | undefined;
+  return { toString: () => (token ??= csrfTokenFor(request, reply)) };
+}
+
 export async function render(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -49,7 +60,7 @@ export async function render(
     isBuyer: user?.role === 'buyer',
     isSeller: user?.role === 'seller',
     isAdmin: user?.role === 'admin',
-    csrfToken: csrfTokenFor(request, reply),
+    csrfToken: lazyCsrfToken(request, reply),
     flash: takeFlash(request, reply),
     offlineMode: config.stripe.mode === 'offline',
     testMode: config.stripe.mode === 'test',

@@ -190,12 +190,17 @@ export async function sendPayoutRequest(db: Kysely<Database>, stripe: Stripe, ac
     const problem = classifyStripeError(error);
     if (problem === undefined) throw error;
     if (problem.kind === 'unavailable') throw new DomainError('stripe_outcome_unknown');
+    // Stripe's insufficient-funds text speaks to the owner of the account about its Dashboard's
+    // payout settings; here the account is the seller's, so say what it means for this payout.
+    const reason = problem.code === 'balance_insufficient'
+      ? 'The seller\'s available balance is too low for this payout. Money from recent sales stays pending for a few days before it can be paid out; the balance above shows what is available now.'
+      : problem.message;
     await db.transaction().execute(async (trx) => {
-      if (await markPayoutRejected(trx, request.id, problem.message) !== undefined) {
-        await recordAudit(trx, actor, { action: 'payout.rejected', targetType: 'seller', targetId: request.seller_id, before: { request_id: request.id, status: 'requested' }, after: { status: 'rejected', error: problem.message } });
+      if (await markPayoutRejected(trx, request.id, reason) !== undefined) {
+        await recordAudit(trx, actor, { action: 'payout.rejected', targetType: 'seller', targetId: request.seller_id, before: { request_id: request.id, status: 'requested' }, after: { status: 'rejected', error: reason, stripe_code: problem.code ?? null } });
       }
     });
-    throw new DomainError('stripe_refused', { reason: problem.message });
+    throw new DomainError('stripe_refused', { reason });
   }
   return db.transaction().execute(async (trx) => {
     const created = await markPayoutCreated(trx, request.id, payout.id);

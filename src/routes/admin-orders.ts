@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { orderPage } from '../admin/pages.ts';
+import { disputePage, orderPage } from '../admin/pages.ts';
 import { readCursor, readDay } from '../admin/list-filters.ts';
 import { cursorText } from '../db/paging.ts';
 import type { OrderStatus } from '../db/schema.ts';
@@ -21,6 +21,7 @@ import { formatMoney, toDecimalString } from '../money.ts';
 import { UUID_PATTERN } from '../ids.ts';
 import { listOrders } from '../orders/queries.ts';
 import { wasCharged } from '../orders/rules.ts';
+import { disputeWords } from '../orders/seller-orders.ts';
 import { findRefund } from '../refunds/queries.ts';
 import { previewRefund, requestRefund, sendRefund, type RefundRequest } from '../refunds/use-cases.ts';
 import { sellerNames } from '../sellers/queries.ts';
@@ -175,18 +176,22 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/disputes', async (request, reply) => {
     const rows = await listDisputes(app.db);
     return render(request, reply, 'admin/disputes', {
-      disputes: rows.map((d) => ({ ...d, formatted: formatMoney(d.amount, d.currency), open: !CLOSED.includes(d.status) })),
+      disputes: rows.map((d) => ({ ...d, formatted: formatMoney(d.amount, d.currency), open: !CLOSED.includes(d.status), statusWords: disputeWords(d.status), reasonWords: d.reason.replaceAll('_', ' ') })),
     });
   });
 
   async function renderDispute(request: FastifyRequest, reply: FastifyReply, id: string, extra: { evidenceError?: string; draft?: EvidenceDraft } = {}, status = 200): Promise<FastifyReply> {
-    const dispute = found(await findDispute(app.db, id));
+    const { dispute, order, seller, buyer } = await disputePage(app.db, id);
     const open = isOpen(dispute);
     return render(request, reply, 'admin/dispute', {
-      dispute,
+      dispute, order, seller, buyer,
+      statusWords: disputeWords(dispute.status),
+      reasonWords: dispute.reason.replaceAll('_', ' '),
       amount: formatMoney(dispute.amount, dispute.currency),
       recovered: formatMoney(dispute.recovered_amount, dispute.currency),
       repaid: formatMoney(dispute.repaid_amount, dispute.currency),
+      fee: formatMoney(dispute.dispute_fee, dispute.currency),
+      sellerNet: formatMoney(dispute.repaid_amount - dispute.recovered_amount, dispute.currency),
       draft: extra.draft ?? (dispute.evidence_draft as EvidenceDraft | null) ?? {},
       editable: open && !dispute.evidence_submitted,
       acceptable: dispute.status === 'needs_response' || dispute.status === 'warning_needs_response',

@@ -37,11 +37,22 @@ const PayoutBody = Type.Object({
 });
 const FeeBody = Type.Object({
   currency: Type.Enum(['', ...SUPPORTED_CURRENCIES]),
-  basis_points: Type.String({ pattern: '^\\d{1,5}$' }),
+  // Checked by parsePolicyForm, which says what is wrong beside the form ("5%", "-100", "abc").
+  basis_points: Text({ maxLength: 20 }),
   fixed: Type.Optional(Text({ maxLength: 20 })),
+  confirm_large: Type.Optional(Type.Literal('yes')),
   ...Csrf,
 });
 const PolicyParams = Type.Object({ policyId: Uuid });
+
+type FeeForm = { currency: string; basis_points: string; fixed?: string | undefined; confirm_large?: 'yes' | undefined };
+const policyFormOf = (body: FeeForm) => ({ currency: body.currency, basisPoints: body.basis_points.trim(), fixed: body.fixed, confirmLarge: body.confirm_large === 'yes' });
+/** The fee form shown again as typed, with what to fix (or the large fee to confirm). */
+const feeFormAgain = (body: FeeForm, problem: { message: string; code: string }) => ({
+  feeError: problem.message,
+  feeValues: { currency: body.currency, basis_points: body.basis_points, fixed: body.fixed ?? '' },
+  feeConfirm: problem.code === 'fixed_fee_unusually_large',
+});
 const SellerPolicyParams = Type.Object({ id: Uuid, policyId: Uuid });
 
 const policyView = (p: Pick<FeePolicy, 'id' | 'currency' | 'basis_points' | 'fixed_amount'>) => ({
@@ -60,20 +71,27 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       states: ACCOUNT_STATES.map((s) => ({ value: s, selected: s === state })),
       sellers: rows.map((r) => ({
         ...r,
-        due: describeRequirements([...(r.requirements.past_due ?? []), ...(r.requirements.currently_due ?? [])]),
+        due: describeRequirements([...(r.requirements.past_due ?? []), ...(r.requirements.currently_due ?? [])], 'admin'),
       })),
     });
   });
 
-  async function renderSeller(request: FastifyRequest, reply: FastifyReply, sellerId: string, extra: { payoutError?: string; feeError?: string } = {}, status = 200): Promise<FastifyReply> {
+  async function renderSeller(request: FastifyRequest, reply: FastifyReply, sellerId: string, extra: { payoutError?: string; feeError?: string; feeValues?: object; feeConfirm?: boolean } = {}, status = 200): Promise<FastifyReply> {
     const { seller, overview, stripeError, payouts, requests, policies } = await sellerPage(app.db, app.stripe, sellerId);
     return render(request, reply, 'admin/seller', {
       seller,
-      due: describeRequirements([...(seller.requirements.past_due ?? []), ...(seller.requirements.currently_due ?? [])]),
+      due: describeRequirements([...(seller.requirements.past_due ?? []), ...(seller.requirements.currently_due ?? [])], 'admin'),
       overview: overview === undefined ? null : {
         ...overview,
-        available: overview.available.map((b) => ({ ...b, formatted: formatMoney(b.amount, b.currency), decimal: toDecimalString(b.amount, b.currency), requestId: randomUUID() })),
+        available: overview.available.map((b) => ({
+          ...b, formatted: formatMoney(b.amount, b.currency), decimal: toDecimalString(b.amount, b.currency), requestId: randomUUID(), payable: b.amount > 0, negative: b.amount < 0,
+        })),
         pending: overview.pending.map((b) => ({ ...b, formatted: formatMoney(b.amount, b.currency) })),
+        // One row per currency with both amounts (each currency was listed twice, once per column).
+        balances: [...new Set([...overview.available, ...overview.pending].map((b) => b.currency))].map((currency) => {
+          const of = (list: { currency: string; amount: number }[]) => formatMoney(list.find((b) => b.currency === currency)?.amount ?? 0, currency);
+          return { currency, available: of(overview.available), pending: of(overview.pending) };
+        }),
         intervals: INTERVALS.map((i) => ({ value: i, selected: i === overview.schedule.interval })),
         weekdays: WEEKDAYS.map((d) => ({ value: d, selected: d === overview.schedule.weekly_anchor })),
       },
@@ -152,11 +170,11 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/sellers/:id/fee-policy', { schema: { params: IdParams, body: FeeBody } }, async (request, reply) => {
     const sellerId = request.params.id;
     try {
-      await saveSellerPolicy(app.db, actorOf(request), sellerId, { currency: request.body.currency, basisPoints: request.body.basis_points, fixed: request.body.fixed });
+      await saveSellerPolicy(app.db, actorOf(request), sellerId, policyFormOf(request.body));
     } catch (error) {
       const problem = problemOf(error);
       if (problem.code === 'not_found') throw error;
-      return renderSeller(request, reply, sellerId, { feeError: problem.message }, problem.status);
+      return renderSeller(request, reply, sellerId, feeFormAgain(request.body, problem), problem.status);
     }
     setFlash(reply, 'success', 'Fee override saved. It applies to this seller\'s new orders.');
     return reply.redirect(`/admin/sellers/${sellerId}`, 303);
@@ -169,7 +187,7 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   // ---- Platform fee policy ----
-  async function renderFees(request: FastifyRequest, reply: FastifyReply, extra: { feeError?: string } = {}, status = 200): Promise<FastifyReply> {
+  async function renderFees(request: FastifyRequest, reply: FastifyReply, extra: { feeError?: string; feeValues?: object; feeConfirm?: boolean } = {}, status = 200): Promise<FastifyReply> {
     const policies = await listPoliciesWithSellers(app.db);
     return render(request, reply, 'admin/fees', {
       platform: policies.filter((p) => p.seller_id === null).map(policyView),
@@ -183,10 +201,10 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/admin/fees', { schema: { body: FeeBody } }, async (request, reply) => {
     try {
-      await savePlatformPolicy(app.db, actorOf(request), { currency: request.body.currency, basisPoints: request.body.basis_points, fixed: request.body.fixed });
+      await savePlatformPolicy(app.db, actorOf(request), policyFormOf(request.body));
     } catch (error) {
       const problem = problemOf(error);
-      return renderFees(request, reply, { feeError: problem.message }, problem.status);
+      return renderFees(request, reply, feeFormAgain(request.body, problem), problem.status);
     }
     setFlash(reply, 'success', 'Platform fee saved. It applies to new orders only.');
     return reply.redirect('/admin/fees', 303);

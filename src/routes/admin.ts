@@ -117,7 +117,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (q.target_id) next.set('target_id', q.target_id);
     if (rows.length > AUDIT_PAGE_SIZE) next.set('before', String(page.at(-1)!.id));
     return render(request, reply, 'admin/audit', {
-      entries: page.map((e) => ({ ...e, beforeJson: e.before === null ? '' : JSON.stringify(e.before), afterJson: e.after === null ? '' : JSON.stringify(e.after) })),
+      // Indented and wrapped in its cell: one long JSON line made the page 2,400 px wide.
+      entries: page.map((e) => ({
+        ...e,
+        actionWords: e.action.replace(/[._]/g, ' ').replace(/^./, (c) => c.toUpperCase()),
+        beforeJson: e.before === null ? '—' : JSON.stringify(e.before, null, 2),
+        afterJson: e.after === null ? '—' : JSON.stringify(e.after, null, 2),
+      })),
       filter: { target_type: q.target_type ?? '', target_id: q.target_id ?? '' },
       nextPage: rows.length > AUDIT_PAGE_SIZE ? `/admin/audit?${next.toString()}` : null,
     });

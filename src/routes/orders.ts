@@ -3,7 +3,7 @@
 // the redirect, and the buyer's orders and receipts. Registered inside the buyer area; every order
 // page is scoped to its owner: someone else's order is a 404, the same as no order.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
@@ -12,6 +12,7 @@ import { found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
 import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
+import { isUuid } from '../ids.ts';
 import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
@@ -72,11 +73,25 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return render(request, reply, 'checkout/refused', { title, message: problem.message, listingId }, problem.status);
   };
 
+  /** A buy form the schema refused (e.g. quantity 0 once the field's minimum is removed): words, not the validator's. */
+  const unreadableBuyForm = (request: FastifyRequest, reply: FastifyReply) => {
+    const problems = (request.validationError?.validation ?? []) as FastifySchemaValidationError[];
+    const quantityWrong = problems.some((v) => v.instancePath === '/quantity');
+    const params = request.params as { listingId?: unknown };
+    const message = quantityWrong
+      ? `Choose a quantity from 1 to ${QUANTITY_MAX} (and no more than are in stock). Nothing has been charged.`
+      : 'This buy form could not be read. Go back to the listing and try again. Nothing has been charged.';
+    const listingId = isUuid(params.listingId) ? params.listingId : undefined;
+    return render(request, reply, 'checkout/refused', { title: 'Cannot buy this', message, listingId }, 400);
+  };
+
   // --- hosted Checkout ------------------------------------------------------------------------
   app.post('/checkout/:listingId', {
     schema: { params: ListingParams, body: BuyBody },
+    attachValidation: true,
     config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
   }, async (request, reply) => {
+    if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
     const { listingId } = request.params;
     try {
       const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
@@ -119,8 +134,10 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/checkout/:listingId/pay', {
     schema: { params: ListingParams, body: BuyBody },
+    attachValidation: true,
     config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
   }, async (request, reply) => {
+    if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
     const { listingId } = request.params;
     try {
       const order = await buyWithPaymentElement(app.db, app.stripe, {

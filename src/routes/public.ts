@@ -6,19 +6,24 @@ import { found } from '../errors.ts';
 import { render } from '../http/render.ts';
 import { IdParams, Type, Uuid } from '../http/schemas.ts';
 import { galleryOf, withCovers } from '../images/use-cases.ts';
-import { catalogue, findPublicListing, findPublicSeller } from '../listings/queries.ts';
+import type { CatalogueSource } from '../listings/catalogue-cache.ts';
+import { findPublicListing, findPublicSeller } from '../listings/queries.ts';
 import { quantityLimit } from '../orders/rules.ts';
 import { cardView } from './card-view.ts';
 import { listPublicPlans } from '../subscriptions/plan-queries.ts';
 
 const CatalogueQuery = Type.Object({ after: Type.Optional(Uuid) });
 
-export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // The catalogue: newest first, keyset-paginated (`?after=<last id>`), only sellable listings.
+// Browsers ask for /favicon.ico on their own, signed in or not.
+const FAVICON = '/static/favicon.svg';
+export const publicRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSource }> = async (app, { catalogue }) => {
+  app.get('/favicon.ico', async (_request, reply) => reply.header('cache-control', 'public, max-age=86400').redirect(FAVICON, 301));
+  // The catalogue: newest first, keyset-paginated (`?after=<last id>`), only sellable listings;
+  // served from a short cache that every change empties (../listings/catalogue-cache.ts).
   app.get('/', { schema: { querystring: CatalogueQuery } }, async (request, reply) => {
     const { after } = request.query;
-    const page = await catalogue(app.db, after);
-    return render(request, reply, 'public/home', { title: 'Marketplace', listings: await withCovers(app.db, page.listings), nextCursor: page.nextCursor, isFirstPage: after === undefined });
+    const page = await catalogue.page(after);
+    return render(request, reply, 'public/home', { listings: page.listings, nextCursor: page.nextCursor, isFirstPage: after === undefined });
   });
 
   // A listing that is deactivated, or whose seller cannot take payments now, does not exist publicly.

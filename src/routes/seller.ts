@@ -87,13 +87,16 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (back.notice === 'account_gone') return renderDashboard(request, reply, back.dashboard, { notice: ACCOUNT_GONE });
     // The last state we know, said to be possibly out of date; the webhook will catch up.
     if (back.notice === 'stale') return renderDashboard(request, reply, back.dashboard, { notice: 'We could not reach Stripe to check your account just now, so this status may be out of date. Reload the page in a moment.' });
-    return renderDashboard(request, reply, back.dashboard, { returned: true });
+    // Said once, then the plain dashboard: a reload must not claim Stripe told us this "just now".
+    setFlash(reply, 'info', 'Welcome back from Stripe. The status below is what Stripe told us just now.');
+    return reply.redirect('/seller', 303);
   });
 
   // Ask Stripe now instead of waiting for the webhook (e.g. while verification is pending).
   app.post('/seller/payouts/check', { schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 10, timeWindow: '1 minute' } } }, async (request, reply) =>
     toStripeOrBack(reply, async () => {
       await checkAccountNow(app.db, app.stripe, request.user.id);
+      setFlash(reply, 'info', 'Checked with Stripe just now: the status below is up to date.');
       return '/seller';
     }));
 

@@ -154,9 +154,11 @@ const REQUIREMENT_WORDS: [prefix: string, words: string][] = [
 ];
 
 /** Plain words for Stripe requirement paths, de-duplicated and in first-seen order. */
-export function describeRequirements(fields: readonly string[]): string[] {
+export function describeRequirements(fields: readonly string[], reader: 'seller' | 'admin' = 'seller'): string[] {
   const words = fields.map((field) => REQUIREMENT_WORDS.find(([prefix]) => field.startsWith(prefix))?.[1] ?? humanize(field));
-  return [...new Set(words)];
+  // The words are written to the seller; an admin reads about the seller.
+  const forReader = reader === 'seller' ? words : words.map((w) => w.replace(/^Your /, "The seller's ").replace(/ you run$/, ' they run'));
+  return [...new Set(forReader)];
 }
 
 function humanize(field: string): string {

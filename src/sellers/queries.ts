@@ -1,6 +1,6 @@
 // Every SQL statement about sellers and their Connect accounts.
 import { enqueueAccountActionEmail } from '../email/messages.ts';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { AccountState, Database, Seller } from '../db/schema.ts';
 import { deriveAccountState, storedRequirementsOf } from './account-state.ts';
@@ -86,11 +86,24 @@ export async function connectedAccountIds(db: Kysely<Database>): Promise<string[
 }
 
 /** The admin's seller list, by name, optionally in one state. */
+export async function isSellerUser(db: Kysely<Database>, userId: string): Promise<boolean> {
+  return (await db.selectFrom('users').select('id').where('id', '=', userId).where('role', '=', 'seller').executeTakeFirst()) !== undefined;
+}
+
+/**
+ * Every seller user with their account's state. The seller row is made on first use, so a seller
+ * who never opened their dashboard has none yet: they are listed as not started.
+ */
 export async function listSellers(db: Kysely<Database>, state?: AccountState) {
-  let query = db.selectFrom('sellers').innerJoin('users', 'users.id', 'sellers.id')
-    .select(['sellers.id', 'sellers.stripe_account_id', 'sellers.account_state', 'sellers.requirements', 'sellers.requirements_deadline', 'sellers.disabled_reason', 'users.email', 'users.display_name'])
+  let query = db.selectFrom('users').leftJoin('sellers', 'sellers.id', 'users.id')
+    .select([
+      'users.id', 'sellers.stripe_account_id', 'sellers.requirements_deadline', 'sellers.disabled_reason', 'users.email', 'users.display_name',
+      sql<AccountState>`coalesce(sellers.account_state, 'not_started')`.as('account_state'),
+      sql<Seller['requirements']>`coalesce(sellers.requirements, '{}'::jsonb)`.as('requirements'),
+    ])
+    .where('users.role', '=', 'seller')
     .orderBy('users.display_name').limit(500);
-  if (state !== undefined) query = query.where('sellers.account_state', '=', state);
+  if (state !== undefined) query = query.where(sql<AccountState>`coalesce(sellers.account_state, 'not_started')`, '=', state);
   return query.execute();
 }
 

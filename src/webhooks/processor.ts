@@ -3,6 +3,8 @@
 // - A claim is one statement: `FOR UPDATE SKIP LOCKED` picks rows nobody else is claiming, and the
 //   same UPDATE marks them `processing` with a lease (`locked_until`, mirrored in `next_attempt_at`
 //   so the "due" index also finds events whose lease ran out — a worker that died holding them).
+// - Claimed events run several to a transaction (./batch.ts: reads before it, afters after it, one
+//   status UPDATE for all; any failure rolls the batch back and its events run one by one, below).
 // - Each event then runs in three steps (see ./registry.ts): the handler reads Stripe with no
 //   transaction open; then ONE transaction holds the handler's writes and `done` — set only if the
 //   lease is still ours (same worker, same attempt), else the whole transaction rolls back. A crash
@@ -17,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, StripeEventRow } from '../db/schema.ts';
+import { processBatch } from './batch.ts';
 import { IgnoreEvent, ReadAgain, type EventOrigin, type HandlerRegistry } from './handler.ts';
 import { handlerFor, handlers as defaultHandlers } from './registry.ts';
 
@@ -26,7 +29,10 @@ const MAX_READS = 3;
 export interface ProcessorOptions {
   /** Identifies this worker in `locked_by` (host/pid + random); generated when omitted. */
   workerId?: string;
+  /** Events claimed at once. */
   batchSize?: number;
+  /** Claimed events run this many to a transaction (./batch.ts); 1 gives each event its own. */
+  eventsPerTransaction?: number;
   /** How long a claim is ours before another worker may take the event over. */
   leaseMs?: number;
   /** Attempts before an event is `dead` (a claim is an attempt, so a crash-looping event dies too). */
@@ -44,6 +50,7 @@ export function resolveProcessorOptions(options: ProcessorOptions = {}): Resolve
   return {
     workerId: options.workerId ?? newWorkerId(),
     batchSize: options.batchSize ?? 50,
+    eventsPerTransaction: options.eventsPerTransaction ?? 25,
     leaseMs: options.leaseMs ?? 60_000,
     maxAttempts: options.maxAttempts ?? 10,
     backoffBaseMs: options.backoffBaseMs ?? 30_000,
@@ -68,7 +75,7 @@ export type ClaimedEvent = Pick<StripeEventRow, 'id' | 'type' | 'attempts' | 'pa
 /** Claims up to `batchSize` due events for this worker. */
 export async function claimDueEvents(db: Kysely<Database>, options: Pick<ResolvedProcessorOptions, 'workerId' | 'batchSize' | 'leaseMs'>): Promise<ClaimedEvent[]> {
   const lease = `${options.leaseMs} milliseconds`;
-  const result = await sql<ClaimedEvent>`
+  const result = await sql<ClaimedEvent>`/* prepared:inbox_claim */
     with due as (
       select id from stripe_events
       where status in ('pending', 'failed', 'processing') and next_attempt_at <= now()
@@ -181,7 +188,7 @@ class LeaseLost extends Error {
   }
 }
 
-async function recordFailure(db: Kysely<Database>, event: ClaimedEvent, error: unknown, options: ResolvedProcessorOptions): Promise<Outcome> {
+export async function recordFailure(db: Kysely<Database>, event: ClaimedEvent, error: unknown, options: ResolvedProcessorOptions): Promise<Outcome> {
   const dead = event.attempts >= options.maxAttempts;
   const delay = dead ? 0 : backoffMs(event.attempts, options);
   const message = describeError(error);
@@ -214,15 +221,20 @@ export interface BatchResult {
   outcomes: Record<Outcome, number>;
 }
 
-/** Claims one batch and processes it with up to `concurrency` events in flight. */
+/**
+ * Claims due events and processes them `eventsPerTransaction` to a transaction (./batch.ts), with
+ * up to `concurrency` such transactions in flight.
+ */
 export async function processDueEvents(db: Kysely<Database>, stripe: Stripe, options: ResolvedProcessorOptions, concurrency = 4): Promise<BatchResult> {
   const claimed = await claimDueEvents(db, options);
   const outcomes: Record<Outcome, number> = { done: 0, ignored: 0, failed: 0, dead: 0, lost: 0 };
+  const size = Math.max(1, options.eventsPerTransaction);
+  const batches: ClaimedEvent[][] = [];
+  for (let i = 0; i < claimed.length; i += size) batches.push(claimed.slice(i, i + size));
   let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, claimed.length) }, async () => {
-    while (next < claimed.length) {
-      const event = claimed[next++]!;
-      outcomes[await processClaimedEvent(db, stripe, event, options)] += 1;
+  const lanes = Array.from({ length: Math.min(concurrency, batches.length) }, async () => {
+    while (next < batches.length) {
+      for (const outcome of await processBatch(db, stripe, batches[next++]!, options)) outcomes[outcome] += 1;
     }
   });
   await Promise.all(lanes);

@@ -23,7 +23,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(page.body).toContain(seller.accountId);
     // 10 000 transferred, 1 000 (10 % default policy) kept by the platform → $90.00 available.
     expect(page.body).toMatch(/data-testid="available-usd">\$90\.00</);
-    expect(page.body).toMatch(/data-testid="schedule-interval">daily</);
+    expect(page.body).toMatch(/data-testid="schedule-interval" data-interval="daily">Daily</);
     const list = await h.admin.get('/admin/sellers');
     expect(list.body).toContain(`/admin/sellers/${seller.user.id}`);
   });
@@ -37,7 +37,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(await h.requests('/v1/payouts')).toBe(0); // the confirmation step sends nothing
     const done = await h.admin.post(`/admin/sellers/${seller.user.id}/payouts`, { request_id: requestId, amount: '500.00', currency: 'usd', confirm: 'yes' });
     expect(done.statusCode).toBe(422);
-    expect(done.body).toContain('insufficient funds');
+    expect(done.body).toContain('available balance is too low');
     const request = await h.database.db.selectFrom('payout_requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
     expect(request.status).toBe('rejected');
     expect(await h.database.db.selectFrom('payouts').selectAll().execute()).toHaveLength(0);

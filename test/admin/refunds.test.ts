@@ -51,7 +51,7 @@ describe('admin refunds', () => {
     expect(fee.amount_refunded).toBe(250);
 
     let page = await h.admin.get(`/admin/orders/${orderId}`);
-    expect(page.body).toContain('data-testid="order-status">partially_refunded<');
+    expect(page.body).toContain('data-testid="order-status" data-status="partially_refunded">Partially refunded<');
     expect(lineAmount(page.body, 'gross')).toBe(10_000);
     expect(lineAmount(page.body, 'application_fee')).toBe(1_000);
     expect(lineAmount(page.body, 'seller_net')).toBe(9_000);
@@ -79,7 +79,7 @@ describe('admin refunds', () => {
     expect(second.statusCode).toBe(303);
     await h.sync();
     page = await h.admin.get(`/admin/orders/${orderId}`);
-    expect(page.body).toContain('data-testid="order-status">refunded<');
+    expect(page.body).toContain('data-testid="order-status" data-status="refunded">Refunded<');
     expect(lineAmount(page.body, 'refunded')).toBe(10_000);
     expect(lineAmount(page.body, 'refunded_from_seller')).toBe(10_000);
     expect(lineAmount(page.body, 'fee_refunded')).toBe(1_000);

@@ -52,7 +52,7 @@ describe.skipIf(!chromiumAvailable)('browser: admin refunds part of an order and
       await visible(page.getByText('Refunded $25.00.'));
       await h.sync();
       await page.reload();
-      await visible(page.getByTestId('order-status').getByText('partially_refunded'));
+      await visible(page.getByTestId('order-status').getByText('Partially refunded'));
       expect(await page.locator('tr[data-line="refunded_from_seller"] td.num').textContent()).toBe('$25.00');
       expect(await page.locator('tr[data-line="fee_refunded"] td.num').textContent()).toBe('$2.50');
       await screenshot(page, 'admin-order-partially-refunded');

@@ -66,7 +66,7 @@ describe.skipIf(!chromiumAvailable)('browser: seller onboarding and first listin
       await visible(page.getByText('Set up payouts for saoirse@example.test'));
       await page.locator('button[data-outcome="verified"]').click();
 
-      await page.waitForURL(`${baseUrl}/seller/payouts/return`);
+      await page.waitForURL(`${baseUrl}/seller`);
       await visible(page.getByText('Welcome back from Stripe'));
       expect(await page.getByTestId('account-state').innerText()).toBe('Enabled');
       await visible(page.getByRole('button', { name: 'Open Stripe Express dashboard' }));
@@ -115,7 +115,7 @@ describe.skipIf(!chromiumAvailable)('browser: seller onboarding and first listin
       await page.waitForURL(`${baseUrl}/seller`);
       await page.getByRole('button', { name: 'Set up payouts' }).click();
       await page.locator('button[data-outcome="requirements_due"]').click();
-      await page.waitForURL(`${baseUrl}/seller/payouts/return`);
+      await page.waitForURL(`${baseUrl}/seller`);
       expect(await page.getByTestId('account-state').innerText()).toBe('Action needed');
       await visible(page.getByText('An identity document (passport, ID card or driving licence)'));
       await visible(page.getByTestId('requirements-deadline'));

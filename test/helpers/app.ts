@@ -20,7 +20,7 @@ export async function buildTestApp(options: {
   db: Kysely<Database>;
   stripe?: Stripe;
   config?: Config;
-  /** Extra routes a test needs (registered before the app is ready). */
+  /** Extra routes a test needs, inside the site scope (its session hook, CSRF and error pages). */
   register?: (app: FastifyInstance) => void;
   /** Sees every route the app adds (with its schema). */
   onRoute?: (route: RouteOptions) => void;
@@ -28,8 +28,11 @@ export async function buildTestApp(options: {
   const config = options.config ?? testConfig();
   // Without an emulator, point the SDK at a closed port: a test that reaches Stripe by mistake fails loudly.
   const stripe = options.stripe ?? createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
-  const app = await buildApp({ config, db: options.db, stripe, logger: false, ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}) });
-  options.register?.(app);
+  const app = await buildApp({
+    config, db: options.db, stripe, logger: false,
+    ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}),
+    ...(options.register !== undefined ? { siteRoutes: options.register } : {}),
+  });
   await app.ready();
   return app;
 }

@@ -17,10 +17,14 @@ const lines: string[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
   const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
-  app = await buildApp({ config: testConfig({ LOG_LEVEL: 'info' }), db: database.db, stripe, logStream: { write: (line) => void lines.push(line) } });
-  app.get('/_test/logs-a-secret', async (request) => {
-    request.log.info({ client_secret: CLIENT_SECRET, intent: { id: 'pi_3Abc123', client_secret: CLIENT_SECRET } }, 'about to fail');
-    throw new Error(`Stripe said no to ${CLIENT_SECRET} with key sk_live_51KeyLeak`);
+  app = await buildApp({
+    config: testConfig({ LOG_LEVEL: 'info' }), db: database.db, stripe, logStream: { write: (line) => void lines.push(line) },
+    siteRoutes: (site) => {
+      site.get('/_test/logs-a-secret', async (request) => {
+        request.log.info({ client_secret: CLIENT_SECRET, intent: { id: 'pi_3Abc123', client_secret: CLIENT_SECRET } }, 'about to fail');
+        throw new Error(`Stripe said no to ${CLIENT_SECRET} with key sk_live_51KeyLeak`);
+      });
+    },
   });
   await app.ready();
 });

@@ -119,7 +119,10 @@ describe('buying', () => {
   it('"Cancel and go back", the expire\'s answer lost: the same address again sends the same expire and cancels once', async () => {
     const listingId = await createListing(w, seller.user.id, 1_200, 2);
     const attempt = randomUUID();
+    // A buyer of its own: the tests before this one leave orders waiting, and a buyer may have only a few.
+    const buyer = await loginAs(w.app, 'buyer');
     const started = await buyer.client.post(`/checkout/${listingId}`, { quantity: 1, attempt });
+    expect([started.statusCode, /data-testid="refusal">([^<]*)/.exec(started.body)?.[1]]).toEqual([303, undefined]);
     const order = await orderByAttempt(attempt);
     const path = `/v1/checkout/sessions/${order.stripe_checkout_session_id}/expire`;
     await w.fault(path, 'apply_then_500');

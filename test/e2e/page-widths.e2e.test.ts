@@ -1,0 +1,113 @@
+// Issue 15 acceptance (and point 21): every page, as each role sees it, at a phone's width (390 px,
+// with a mobile browser profile: touch, device pixel ratio 3, so an overflowing page would be
+// zoomed out) and at a desktop's (1,280 px). A page fails if its document is wider than the
+// viewport. Screenshots of each go to test-artifacts/widths/<role>-<width>-<page>.png.
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../../src/db/schema.ts';
+import { buyWithPaymentElement } from '../../src/orders/use-cases.ts';
+import { createListing, createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
+import { createTestUser, TEST_PASSWORD } from '../helpers/app.ts';
+import { chromiumAvailable, launchBrowser, screenshot } from '../helpers/browser.ts';
+
+const WIDTHS = [390, 1280] as const;
+
+describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, phone or desktop', () => {
+  let h: Harness;
+  let browser: Browser;
+  let seller: TestSeller;
+  let buyer: User;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    h = await startHarness();
+    seller = await createSeller(h, { manualPayouts: true });
+    await h.database.db.updateTable('users').set({ display_name: 'Wide Load Workshop of Remarkably Long Names' }).where('id', '=', seller.user.id).execute();
+    buyer = await createTestUser(h.database.db, 'buyer', { displayName: 'Bea Buyer' });
+    ids.listing = await createListing(h, seller.user.id, 2_450);
+    await h.database.db.updateTable('listings').set({ title: 'Hand-thrown stoneware mug with a very long descriptive title', description: 'Glazed by hand.\nHolds 350 ml.', stock: 7 })
+      .where('id', '=', ids.listing).execute();
+    ids.paid = await createPaidOrder(h, seller, { amount: 12_345, buyer });
+    ids.disputed = await createPaidOrder(h, seller, { amount: 10_000, paymentMethod: 'pm_card_createDispute', buyer });
+    ids.dispute = (await h.database.db.selectFrom('disputes').select('id').where('order_id', '=', ids.disputed).executeTakeFirstOrThrow()).id;
+    // A refund: an audit entry, refund rows and more events.
+    const orderPage = await h.admin.get(`/admin/orders/${ids.paid}`);
+    await h.admin.post(`/admin/orders/${ids.paid}/refunds`, {
+      refund_id: hiddenValue(orderPage.body, 'refund_id')!, amount: '20.00', reason: 'requested_by_customer', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes',
+    });
+    await h.admin.post('/admin/fees', { currency: 'usd', basis_points: '1000', fixed: '0.30' });
+    await h.sync();
+    const pending = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: ids.listing, quantity: 2, attemptId: randomUUID() });
+    ids.pending = pending.id;
+    ids.event = (await h.database.db.selectFrom('stripe_events').select('id').orderBy('received_at', 'desc').limit(1).executeTakeFirstOrThrow()).id;
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  const pages = (): Record<'visitor' | 'buyer' | 'seller' | 'admin', [name: string, path: string][]> => ({
+    visitor: [['home', '/'], ['listing', `/listings/${ids.listing}`], ['seller', `/sellers/${seller.user.id}`], ['login', '/login'], ['signup', '/signup']],
+    buyer: [
+      ['home', '/'], ['listing', `/listings/${ids.listing}`], ['orders', '/orders'], ['receipt', `/orders/${ids.paid}`],
+      ['complete', `/orders/${ids.paid}/complete`], ['pay-start', `/checkout/${ids.listing}/pay`], ['pay', `/orders/${ids.pending}/pay`], ['account', '/account'],
+    ],
+    seller: [
+      ['dashboard', '/seller'], ['orders', '/seller/orders'], ['order', `/seller/orders/${ids.disputed}`], ['new-listing', '/seller/listings/new'],
+      ['edit-listing', `/seller/listings/${ids.listing}/edit`], ['account', '/account'],
+    ],
+    admin: [
+      ['home', '/admin'], ['sellers', '/admin/sellers'], ['seller', `/admin/sellers/${seller.user.id}`], ['orders', '/admin/orders'],
+      ['order', `/admin/orders/${ids.paid}`], ['disputed-order', `/admin/orders/${ids.disputed}`], ['disputes', '/admin/disputes'],
+      ['dispute', `/admin/disputes/${ids.dispute}`], ['fees', '/admin/fees'], ['policies', '/admin/policies'], ['events', '/admin/events'],
+      ['event', `/admin/events/${ids.event}`], ['audit', '/admin/audit'], ['health', '/admin/health'],
+    ],
+  });
+
+  async function contextFor(width: number, role: keyof ReturnType<typeof pages>): Promise<BrowserContext> {
+    const context = await browser.newContext(width === 390
+      ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3 }
+      : { viewport: { width: 1280, height: 800 } });
+    if (role === 'visitor') return context;
+    const user = role === 'buyer' ? buyer : role === 'seller' ? seller.user : h.adminUser;
+    const page = await context.newPage();
+    await page.goto(`${h.baseUrl}/login`);
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL((url) => url.pathname !== '/login');
+    await page.close();
+    return context;
+  }
+
+  /** How wide the document is against the screen; a mobile browser widens its layout to overflowing content. */
+  // A string, evaluated in the page: the test's own TypeScript program has no DOM types.
+  const measure = (page: Page) => page.evaluate(
+    '({ documentWidth: document.documentElement.scrollWidth, layoutWidth: window.innerWidth, scale: window.visualViewport ? window.visualViewport.scale : 1 })',
+  ) as Promise<{ documentWidth: number; layoutWidth: number; scale: number }>;
+
+  for (const role of ['visitor', 'buyer', 'seller', 'admin'] as const) {
+    for (const width of WIDTHS) {
+      it(`${role} at ${width} px`, async () => {
+        const context = await contextFor(width, role);
+        const page = await context.newPage();
+        const tooWide: string[] = [];
+        try {
+          for (const [name, path] of pages()[role]) {
+            const response = await page.goto(`${h.baseUrl}${path}`);
+            expect(response?.status(), `${role} ${path}`).toBeLessThan(400);
+            await page.waitForLoadState('load');
+            const size = await measure(page);
+            await screenshot(page, `widths/${role}-${width}-${name}`);
+            if (size.documentWidth > width || size.layoutWidth > width || size.scale < 1) tooWide.push(`${path}: document ${size.documentWidth} px, layout ${size.layoutWidth} px, scale ${size.scale}`);
+          }
+        } finally {
+          await context.close();
+        }
+        expect(tooWide).toEqual([]);
+      }, 120_000);
+    }
+  }
+});

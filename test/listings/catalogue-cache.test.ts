@@ -1,0 +1,117 @@
+// The catalogue's short cache (src/listings/catalogue-cache.ts), across processes: two app
+// instances on one database, each with its own pool and LISTEN connection as two web processes
+// would have, cache the page for ten minutes — so only the `catalogue_changed` NOTIFY can make
+// either see a change made elsewhere. And anonymous catalogue pages set no cookies at all.
+import type { FastifyInstance } from 'fastify';
+import type { KyselyPlugin } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.ts';
+import { connectPostgres } from '../../src/db/connect.ts';
+import type { DatabaseHandle } from '../../src/db/connect.ts';
+import { createListing } from '../../src/listings/queries.ts';
+import { createStripeClient } from '../../src/stripe/client.ts';
+import { buildTestApp, createTestUser, testConfig } from '../helpers/app.ts';
+import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
+import { waitFor } from '../helpers/webhooks.ts';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+async function sellableListing(title: string): Promise<{ sellerId: string; listingId: string }> {
+  const seller = await createTestUser(database.db, 'seller', { displayName: `Potter ${Math.random().toString(36).slice(2, 8)}` });
+  await database.db.insertInto('sellers').values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true }).execute();
+  const listing = await createListing(database.db, seller.id, { title, description: 'Stoneware.', priceAmount: 2400, currency: 'usd', stock: 3 });
+  return { sellerId: seller.id, listingId: listing.id };
+}
+
+const home = async (app: FastifyInstance) => (await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).body;
+
+describe.skipIf(isPglite())('the catalogue cache on two app instances (real PostgreSQL: two LISTEN connections)', () => {
+  const handles: DatabaseHandle[] = [];
+  const apps: FastifyInstance[] = [];
+  /** Statements instance 2 sends that read listings: none while its cache answers. */
+  let listingReads = 0;
+  const counter: KyselyPlugin = {
+    transformQuery: (args) => {
+      if (JSON.stringify(args.node).includes('"name":"listings"')) listingReads += 1;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
+
+  beforeAll(async () => {
+    const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
+    for (const i of [0, 1]) {
+      const handle = connectPostgres(database.url!, { max: 3 });
+      handles.push(handle);
+      const db = i === 1 ? handle.db.withPlugin(counter) : handle.db;
+      apps.push(await buildApp({ config: testConfig(), db, stripe, logger: false, listen: handle.listen, catalogueCacheMs: 600_000 }));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await Promise.all(handles.map((handle) => handle.close()));
+  });
+
+  it('a change committed through one instance (or any connection) is seen by the other at once', async () => {
+    const [one, two] = apps as [FastifyInstance, FastifyInstance];
+    const { sellerId, listingId } = await sellableListing('Blue vase');
+    await waitFor(async () => (await home(one)).includes('Blue vase') && (await home(two)).includes('Blue vase'));
+
+    // Instance 2 answers from its cache: no listings query for the same page again.
+    listingReads = 0;
+    expect(await home(two)).toContain('Blue vase');
+    expect(listingReads).toBe(0);
+
+    // A listing edited through instance 1's pool.
+    const oneDb = handles[0]!.db;
+    await oneDb.updateTable('listings').set({ title: 'Green vase' }).where('id', '=', listingId).execute();
+    await waitFor(async () => (await home(two)).includes('Green vase'));
+    expect(await home(two)).not.toContain('Blue vase');
+
+    // Stock taken by an order elsewhere: the card says sold out.
+    await oneDb.updateTable('listings').set({ stock: 0 }).where('id', '=', listingId).execute();
+    await waitFor(async () => (await home(two)).includes('data-testid="sold-out"'));
+
+    // The seller's name on the card.
+    await oneDb.updateTable('users').set({ display_name: 'Renamed Potter' }).where('id', '=', sellerId).execute();
+    await waitFor(async () => (await home(two)).includes('Renamed Potter'));
+
+    // The seller can no longer take payments: the listing leaves the catalogue.
+    await oneDb.updateTable('sellers').set({ charges_enabled: false }).where('id', '=', sellerId).execute();
+    await waitFor(async () => !(await home(two)).includes('Green vase'));
+    expect(await home(one)).not.toContain('Green vase');
+  });
+});
+
+describe('anonymous catalogue pages', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestApp({ db: database.db });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('set no cookie (no form, no CSRF token), keep their security headers; a page with a form still gets its token', async () => {
+    const { listingId } = await sellableListing('Tea bowl');
+    for (const url of ['/', `/listings/${listingId}`]) {
+      const response = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.body, url).toContain('Tea bowl');
+      expect(response.headers['set-cookie'], url).toBeUndefined();
+      expect(response.body, url).not.toContain('name="_csrf"');
+      expect(response.headers['content-security-policy'], url).toContain("default-src 'self'");
+      expect(response.headers['x-frame-options'], url).toBe('SAMEORIGIN');
+    }
+    const login = await app.inject({ method: 'GET', url: '/login', headers: { accept: 'text/html' } });
+    expect(String(login.headers['set-cookie'])).toMatch(/^csrf=/);
+    expect(login.body).toMatch(/name="_csrf" value="[^"]+"/);
+  });
+});
