@@ -29,6 +29,7 @@ import * as refundRequests from './20261130_1626_refund_requests.ts';
 import * as moderation from './20261130_1636_moderation.ts';
 import * as catalogueNotify from './20261130_1717_catalogue_notify.ts';
 import * as moderationCatalogueNotify from './20261130_1737_moderation_catalogue_notify.ts';
+import * as orderCustomer from './20261130_2312_order_customer.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -58,4 +59,5 @@ export const migrations: Record<string, Migration> = {
   '20261130_1636_moderation': moderation,
   '20261130_1717_catalogue_notify': catalogueNotify,
   '20261130_1737_moderation_catalogue_notify': moderationCatalogueNotify,
+  '20261130_2312_order_customer': orderCustomer,
 };

@@ -199,6 +199,8 @@ export interface OrdersTable {
   payment_method_id: Nullable<string>;
   /** The custom flow's "save this card for next time". */
   save_payment_method: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Hosted Checkout: the buyer's Customer the session pays as (saved cards offered, saving allowed); null: the email only. */
+  stripe_customer_id: Nullable<string>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -172,11 +172,24 @@ function destinationCharge(order: Order) {
 }
 
 /**
- * Hosted Checkout. With the buyer's Customer (`customerId`, given when the order asks to save the
- * card) the session pays as that Customer and the card is saved for later, off-session use.
+ * Which of a Customer's saved cards Checkout offers again. Every card on a buyer's Customer was
+ * saved by the buyer on this site for reuse (the payment methods page, "Save my card", Checkout's
+ * own box), and our own pages already offer them all (one-click); but only Checkout's box marks a
+ * card `always`, and a SetupIntent leaves it `unspecified`. Filtering on `always` alone would hide
+ * cards the buyer sees everywhere else here.
  */
-export function checkoutSessionParams(order: Order, publicUrl: string, customerId?: string): Stripe.Checkout.SessionCreateParams {
-  const saving = customerId !== undefined && order.save_payment_method;
+export const CHECKOUT_REDISPLAY_FILTERS: Stripe.Checkout.SessionCreateParams.SavedPaymentMethodOptions.AllowRedisplayFilter[] = ['always', 'limited', 'unspecified'];
+
+/**
+ * Hosted Checkout, from the order row alone (a retry sends the same request). With the buyer's
+ * Customer (`order.stripe_customer_id`) the session pays as that Customer and shows their saved
+ * cards; the card is then saved for off-session use either because the buyer ticked our own "Save
+ * my card" (setup_future_usage: Checkout need not ask again) or because they tick Checkout's box
+ * (payment_method_save). Without one it carries only the buyer's email.
+ */
+export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.Checkout.SessionCreateParams {
+  const customer = order.stripe_customer_id;
+  const saving = customer !== null && order.save_payment_method;
   return {
     mode: 'payment',
     ui_mode: 'hosted_page',
@@ -188,7 +201,15 @@ export function checkoutSessionParams(order: Order, publicUrl: string, customerI
     metadata: metadataFor(order),
     client_reference_id: order.id,
     // Stripe takes one or the other: the Customer carries the buyer's email.
-    ...(saving ? { customer: customerId } : { customer_email: order.buyer_email }),
+    ...(customer !== null
+      ? {
+        customer,
+        saved_payment_method_options: {
+          allow_redisplay_filters: CHECKOUT_REDISPLAY_FILTERS,
+          ...(saving ? {} : { payment_method_save: 'enabled' as const }),
+        },
+      }
+      : { customer_email: order.buyer_email }),
     success_url: `${publicUrl}/orders/${order.id}/complete?session_id={CHECKOUT_SESSION_ID}`,
     cancel_url: `${publicUrl}/orders/${order.id}/complete?canceled=1`,
     expires_at: checkoutExpiresAt(order),

@@ -14,6 +14,7 @@ import type Stripe from 'stripe';
 import type { Database, Order, OrderFlow } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { MAXIMUM_AMOUNT } from '../money.ts';
+import { findBuyerCustomer } from '../customers/queries.ts';
 import { ensureBuyerCustomer } from '../customers/use-cases.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
@@ -37,6 +38,8 @@ export interface PlaceOrderInput {
   paymentMethodId?: string;
   /** The custom flow's "save this card for next time". */
   savePaymentMethod?: boolean;
+  /** Hosted Checkout: the buyer's Customer the session pays as, fixed on the order so every retry sends the same request. */
+  customerId?: string;
 }
 
 /**
@@ -87,6 +90,7 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
         stock_reserved: listing.stock !== null,
         payment_method_id: input.paymentMethodId ?? null,
         save_payment_method: input.savePaymentMethod ?? false,
+        stripe_customer_id: input.customerId ?? null,
       });
     });
   } catch (error) {
@@ -120,7 +124,7 @@ function isUniqueViolation(error: unknown): boolean {
 export async function buyWithCheckout(
   db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'> & { publicUrl: string },
 ): Promise<{ order: Order; redirectUrl: string }> {
-  const order = await placeOrder(db, { ...input, flow: 'hosted' });
+  const order = await placeOrder(db, { ...input, flow: 'hosted', customerId: await checkoutCustomer(db, stripe, input) });
   if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
   if (order.stripe_checkout_url !== null) return { order, redirectUrl: order.stripe_checkout_url };
   if (checkoutTooLate(order)) {
@@ -129,15 +133,26 @@ export async function buyWithCheckout(
   }
   let session: Stripe.Checkout.Session;
   try {
-    // "Save my card": Checkout pays as the buyer's one Customer and keeps the card for next time.
-    const customerId = order.save_payment_method ? await ensureBuyerCustomer(db, stripe, order.buyer_id) : undefined;
-    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl, customerId), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+    // Built from the order row alone (its Customer included): a retry sends the same request.
+    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
   } catch (error) {
     return refusedToStart(db, order, error);
   }
   if (session.url === null) throw new Error(`Checkout Session ${session.id} has no url`);
   const saved = await recordCheckoutSession(db, order.id, { id: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) });
   return { order: saved, redirectUrl: saved.stripe_checkout_url ?? session.url };
+}
+
+/**
+ * The Customer a hosted order pays as, decided BEFORE the order is recorded (and then read from
+ * the order only): the buyer's existing one, so Checkout offers their saved cards and "save my
+ * card"; or, for a buyer without one who ticked "Save my card for next time", one made now (that
+ * is when it is first needed). A buyer with neither pays by email alone, as before. A resubmitted
+ * form reaches its order, whose recorded choice wins over this one.
+ */
+async function checkoutCustomer(db: Kysely<Database>, stripe: Stripe, input: Pick<PlaceOrderInput, 'buyerId' | 'savePaymentMethod'>): Promise<string | undefined> {
+  if (input.savePaymentMethod === true) return ensureBuyerCustomer(db, stripe, input.buyerId);
+  return (await findBuyerCustomer(db, input.buyerId))?.stripe_customer_id ?? undefined;
 }
 
 /**
