@@ -4,6 +4,7 @@
 // made and the outcome when it is known (two entries), so even a crash in between leaves a trace.
 import { sql, type Kysely } from 'kysely';
 import type { AuditEntry, Database } from '../db/schema.ts';
+import { UUID_PATTERN } from '../ids.ts';
 
 export interface Actor {
   id: string;
@@ -58,3 +59,13 @@ export async function listAudit(db: Kysely<Database>, filter: AuditFilter = {}):
   if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
   return query.execute();
 }
+
+/** Display names of the users (sellers included) with these ids; ids that are not users are left out. */
+export async function auditNames(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, string>> {
+  const uuids = [...new Set(ids)].filter((id) => UUID_RE.test(id));
+  if (uuids.length === 0) return new Map();
+  const rows = await db.selectFrom('users').select(['id', 'display_name']).where('id', 'in', uuids).execute();
+  return new Map(rows.map((r) => [r.id, r.display_name]));
+}
+
+const UUID_RE = new RegExp(UUID_PATTERN);

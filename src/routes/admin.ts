@@ -2,7 +2,8 @@
 // and error, replay of failed/dead events), the policy switches and the audit log. Registered inside
 // the admin area: its guard has run before any of these.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { listAudit } from '../admin/audit.ts';
+import { auditNames, listAudit } from '../admin/audit.ts';
+import { personIdsIn, readableAuditValue } from '../admin/audit-view.ts';
 import { adminSummary } from '../admin/money-views.ts';
 import { getSettings, saveSettings, SETTINGS, type SettingKey } from '../admin/settings.ts';
 import { readCursor } from '../admin/list-filters.ts';
@@ -116,13 +117,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (q.target_type) next.set('target_type', q.target_type);
     if (q.target_id) next.set('target_id', q.target_id);
     if (rows.length > AUDIT_PAGE_SIZE) next.set('before', String(page.at(-1)!.id));
+    const names = await auditNames(app.db, page.flatMap(personIdsIn));
     return render(request, reply, 'admin/audit', {
-      // Indented and wrapped in its cell: one long JSON line made the page 2,400 px wide.
+      // Indented and wrapped in its cell: one long JSON line made the page 2,400 px wide. Amounts
+      // read as money and people by name (an entry keeps minor units and ids).
       entries: page.map((e) => ({
         ...e,
+        targetName: names.get(e.target_id) ?? null,
         actionWords: e.action.replace(/[._]/g, ' ').replace(/^./, (c) => c.toUpperCase()),
-        beforeJson: e.before === null ? '—' : JSON.stringify(e.before, null, 2),
-        afterJson: e.after === null ? '—' : JSON.stringify(e.after, null, 2),
+        beforeJson: e.before === null ? '—' : JSON.stringify(readableAuditValue(e.before, names), null, 2),
+        afterJson: e.after === null ? '—' : JSON.stringify(readableAuditValue(e.after, names), null, 2),
       })),
       filter: { target_type: q.target_type ?? '', target_id: q.target_id ?? '' },
       nextPage: rows.length > AUDIT_PAGE_SIZE ? `/admin/audit?${next.toString()}` : null,
