@@ -44,7 +44,9 @@ function bundleIsCurrent() {
   try {
     const recorded = JSON.parse(readFileSync(inputsFile, 'utf8'));
     statSync(outfile);
-    return Object.entries(recorded).every(([path, mtimeMs]) => statSync(path).mtimeMs === mtimeMs);
+    // Built from this checkout's files (node_modules, and the bundle in it, may be shared by
+    // another checkout of the project), none changed since.
+    return Object.entries(recorded).every(([path, mtimeMs]) => path.startsWith(root) && statSync(path).mtimeMs === mtimeMs);
   } catch {
     return false; // no bundle yet, or a file it was built from is gone
   }

@@ -44,7 +44,12 @@ describe('buying', () => {
     const sessions = (await w.stripe.checkout.sessions.list({ limit: 100 })).data.filter((s) => s.client_reference_id === order.id);
     expect(sessions.map((s) => s.id)).toEqual([again.order.stripe_checkout_session_id]);
     const posts = (await w.requests('/v1/checkout/sessions')).filter((r) => r.idempotency_key === `order:${order.id}:checkout`);
-    expect(posts.map((r) => [r.fault ?? null, r.replayed ?? false])).toEqual([['apply_then_drop', false], ['apply_then_drop', true], [null, true]]);
+    // The first try applied, its retry replayed it (both answers lost); the event's retries (one
+    // or more: in its batch, then alone) were answered with that one transfer.
+    const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);
+    expect(seen.slice(0, 2)).toEqual([['apply_then_drop', false], ['apply_then_drop', true]]);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.slice(2).every(([fault, replayed]) => fault === null && replayed === true)).toBe(true);
   });
 
   it('PaymentIntent: the lost create leaves the order pending; the same form again replays the one intent', async () => {
@@ -112,7 +117,10 @@ describe('disputes (the recovery policy, run by the dispute events)', () => {
     expect(dispute).toMatchObject({ recovered_amount: 7_000, recovery_reversal_id: reversals[0]!.id });
     expect((await w.stripe.transfers.retrieve(order.stripe_transfer_id!)).amount_reversed).toBe(7_000);
     const posts = await w.requests(`/v1/transfers/${order.stripe_transfer_id}/reversals`);
-    expect(posts.map((r) => r.fault)).toEqual(['apply_then_drop', 'apply_then_drop']);
+    // Both tries of the first attempt applied and lost their answers; whatever the worker sent
+    // after that (the event retried, in its batch or alone) was answered from the same key.
+    expect(posts.slice(0, 2).map((r) => r.fault)).toEqual(['apply_then_drop', 'apply_then_drop']);
+    expect(posts.slice(2).every((r) => r.fault === undefined && r.replayed === true)).toBe(true);
     expect(new Set(posts.map((r) => r.idempotency_key))).toEqual(new Set([`dispute:${dispute.id}:recover`]));
   });
 
@@ -127,6 +135,11 @@ describe('disputes (the recovery policy, run by the dispute events)', () => {
     const repayments = (await w.stripe.transfers.list({ destination: seller.accountId, limit: 100 })).data.filter((t) => t.metadata?.dispute_id === disputeId);
     expect(repayments.map((t) => [t.id, t.amount])).toEqual([[dispute!.repayment_transfer_id, 6_000]]);
     const posts = (await w.requests('/v1/transfers')).filter((r) => r.idempotency_key === `dispute:${disputeId}:repay`);
-    expect(posts.map((r) => [r.fault ?? null, r.replayed ?? false])).toEqual([['apply_then_drop', false], ['apply_then_drop', true], [null, true]]);
+    // The first try applied, its retry replayed it (both answers lost); the event's retries (one
+    // or more: in its batch, then alone) were answered with that one transfer.
+    const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);
+    expect(seen.slice(0, 2)).toEqual([['apply_then_drop', false], ['apply_then_drop', true]]);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.slice(2).every(([fault, replayed]) => fault === null && replayed === true)).toBe(true);
   });
 });
