@@ -108,6 +108,22 @@ async function startOnce(command: string[], dataDir: string): Promise<Run> {
       /* already gone */
     }
     await exited;
+    // npm exits before the server it started has finished shutting down (the emulator saves its
+    // state on the way out): the next run, or removing the data directory, waits for the group.
+    await processGroupGone(child.pid!);
+  }
+}
+
+async function processGroupGone(pgid: number): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return; // ESRCH: no process of the group is left
+    }
+    if (performance.now() > deadline) throw new Error(`process group ${pgid} still running 30 s after SIGTERM`);
+    await new Promise((resolveTick) => setTimeout(resolveTick, 50));
   }
 }
 
@@ -161,7 +177,8 @@ async function main(): Promise<void> {
         .join(' ')} (other work on the machine stretches every number)`,
     );
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    // The last server may still be closing its embedded database files for a moment after it exits.
+    rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 
