@@ -199,6 +199,21 @@ describe('a destination-charge subscription', () => {
   });
 });
 
+describe('payment_settings.payment_method_types', () => {
+  // Endive removed payment_method_types from Checkout, PaymentIntents and SetupIntents (400), but
+  // not from a subscription's payment_settings: there it is still taken, and the emulator pays by
+  // card only.
+  it('takes card (and the empty value), refuses any other type with a 400 naming the parameter', async () => {
+    const customer = await t.stripe.customers.create({ email: 'types@example.com' });
+    const base = { customer: customer.id, items: [{ price: monthly.id }], payment_behavior: 'default_incomplete' as const };
+    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['card'] } })).resolves.toMatchObject({ status: 'incomplete' });
+    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['sepa_debit'] } })).rejects.toMatchObject({
+      statusCode: 400,
+      param: expect.stringContaining('payment_method_types'),
+    });
+  });
+});
+
 describe('subscription lifecycle', () => {
   it('default_incomplete exposes latest_invoice.confirmation_secret and stays incomplete; 23 h later it expires', async () => {
     const customer = await t.stripe.customers.create({ email: 'incomplete@example.com' });

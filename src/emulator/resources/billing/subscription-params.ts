@@ -49,7 +49,10 @@ export const itemUpdateSpec = p.object({
 export const transferDataSpec = p.object({ destination: p.string, amount_percent: p.number }, ['destination']);
 export const paymentSettingsSpec = {
   save_default_payment_method: p.enum('off', 'on_subscription'),
-  payment_method_types: p.any,
+  // Unlike Checkout, PaymentIntents and SetupIntents (where endive removed it: 400), a
+  // subscription's payment_settings still takes payment_method_types (stripe-facts §1, the SDK's
+  // SubscriptionCreateParams). The emulator pays by card only, so only `card` (or '' to clear).
+  payment_method_types: p.union(p.array(p.enum('card')), p.enum('')),
   payment_method_options: p.any,
 };
 export const trialSettingsSpec = {
