@@ -111,7 +111,7 @@ export async function searchCatalogue(db: Kysely<Database>, search: CatalogueSea
       const rank = rankOf(search.words ?? '');
       let query = base.select(rank.as('rank'));
       if (after?.sort === 'relevance') query = query.where(sql<boolean>`(${rank}, listings.id) < (${after.rank}::real, ${after.id}::uuid)`);
-      const ranked = await query.orderBy(rank, 'desc').orderBy('listings.id', 'desc').limit(limit).execute();
+      const ranked = await query.orderBy(sql`rank`, 'desc').orderBy('listings.id', 'desc').limit(limit).execute();
       rows = ranked;
       cursorOf = (row) => ({ sort: 'relevance', rank: (row as (typeof ranked)[number]).rank, id: row.id });
       break;

@@ -16,7 +16,7 @@ export function catalogueView(path: string, page: CataloguePage, isFirstPage: bo
   const withSeller = path === '/';
   return {
     action: path,
-    words: search.words ?? '',
+    searchWords: search.words ?? '',
     searching: search.words !== undefined,
     sellerId: withSeller ? search.sellerId : undefined,
     sorts: CATALOGUE_SORTS.map((value) => ({ value, label: SORT_LABELS[value], selected: value === search.sort })),
