@@ -6,6 +6,7 @@
 //
 // Knobs (environment) to shorten phases while developing — the defaults are the issue's:
 //   BENCH_ROUNDS=3  BENCH_INTAKE_SECONDS=10  BENCH_CATALOGUE_SECONDS=10
+//   BENCH_SEARCH_SECONDS=10  BENCH_SEARCH_DEEPEST=100 (deep pages: half of it to it)
 //   BENCH_RATE=500  BENCH_LAG_SECONDS=60  BENCH_DRAIN_SECONDS=30
 //   BENCH_LIST_ROWS=1000000  BENCH_LIST_ROWS_SMALL=1000  BENCH_LIST_REQUESTS=20
 //   BENCH_CHECKOUTS=300  BENCH_LOG_LEVEL=info (the web process's, as in fly.toml)  BENCH_VERBOSE=1
@@ -15,6 +16,7 @@ import { benchCheckout } from './checkout.ts';
 import { benchIntake } from './intake.ts';
 import { benchLag } from './lag.ts';
 import { benchLists } from './lists.ts';
+import { benchSearch } from './search.ts';
 import { serverUrl } from './support/database.ts';
 import { verdict, type Check } from './support/report.ts';
 import { LOG_LEVEL } from './support/servers.ts';
@@ -23,6 +25,7 @@ const PARTS: Record<string, () => Promise<Check[] | void>> = {
   intake: benchIntake,
   lag: benchLag,
   catalogue: benchCatalogue,
+  search: benchSearch,
   lists: benchLists,
   checkout: benchCheckout,
 };

@@ -31,6 +31,12 @@ export interface CataloguePage {
   nextCursor: string | null;
   /** How many listings match the words; undefined when browsing (no words). */
   matches: number | undefined;
+  /**
+   * Pages rendered from this page for plain visits (src/http/render.ts isPlainVisit), by template:
+   * they live exactly as long as this page stays in the cache, so the same NOTIFY and generation
+   * rule drop them; a page read outside the cache is never read twice, nor its HTML.
+   */
+  visitorHtml: Map<string, string>;
 }
 
 export interface CatalogueSource {
@@ -49,7 +55,7 @@ async function readPage(db: Kysely<Database>, search: CatalogueSearch): Promise<
     searchCatalogue(db, search),
     search.words === undefined ? undefined : countMatches(db, search),
   ]);
-  return { search, listings: await withCovers(db, page.listings), nextCursor: page.next === null ? null : encodeCursor(page.next), matches };
+  return { search, listings: await withCovers(db, page.listings), nextCursor: page.next === null ? null : encodeCursor(page.next), matches, visitorHtml: new Map() };
 }
 
 export interface CatalogueCacheOptions {

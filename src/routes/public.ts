@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { randomUUID } from 'node:crypto';
 import { buyerCards } from '../customers/cards.ts';
 import { found } from '../errors.ts';
-import { render } from '../http/render.ts';
+import { isPlainVisit, render, renderForVisitors } from '../http/render.ts';
 import { IdParams, Text, Type, UuidOrEmpty } from '../http/schemas.ts';
 import { galleryOf } from '../images/use-cases.ts';
 import type { CatalogueSource } from '../listings/catalogue-cache.ts';
@@ -24,6 +24,9 @@ const ShopQuery = {
 const CatalogueQuery = Type.Object({ ...ShopQuery, seller: Type.Optional(UuidOrEmpty) });
 const ShopQuerystring = Type.Object(ShopQuery);
 
+const HOME = 'public/home';
+const HTML = 'text/html; charset=utf-8';
+
 // Browsers ask for /favicon.ico on their own, signed in or not.
 const FAVICON = '/static/favicon.svg';
 export const publicRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSource }> = async (app, { catalogue }) => {
@@ -33,8 +36,17 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSourc
   // every change empties (../listings/catalogue-cache.ts).
   app.get('/', { schema: { querystring: CatalogueQuery } }, async (request, reply) => {
     const { page, sellerName } = await browseCatalogue(app.db, catalogue, request.query);
+    // A visitor's page is the same for every visitor: sent as rendered for the first (rendering
+    // was most of the page's cost), for as long as the page itself is kept.
+    const plain = isPlainVisit(request, reply);
+    const kept = plain ? page.visitorHtml.get(HOME) : undefined;
+    if (kept !== undefined) return reply.type(HTML).send(kept);
     const view = catalogueView('/', page, page.search.after === undefined);
-    return render(request, reply, 'public/home', { ...view, sellerName, showHero: view.isFirstPage && !view.searching && sellerName === undefined && page.search.sellerId === undefined });
+    const data = { ...view, sellerName, showHero: view.isFirstPage && !view.searching && page.search.sellerId === undefined };
+    if (!plain) return render(request, reply, HOME, data);
+    const { html, shareable } = await renderForVisitors(request, reply, HOME, data);
+    if (shareable) page.visitorHtml.set(HOME, html);
+    return reply.type(HTML).send(html);
   });
 
   // A listing that is deactivated, or whose seller cannot take payments now, does not exist publicly.
