@@ -24,8 +24,8 @@ export interface E2eWorld {
   /** Where the browser opens the app: http://127.0.0.1:<port>. */
   baseUrl: string;
   /** Delivers every queued webhook to the app and processes its inbox, until nothing is due. */
-  sync(): Promise<void>;
-  close(): Promise<void>;
+  sync: () => Promise<void>;
+  close: () => Promise<void>;
 }
 
 export async function startE2eWorld(): Promise<E2eWorld> {

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { test } from 'vitest';
 import { freePort } from './ports.ts';
 
 // Kept here too for the files that took it from this module first.
@@ -88,3 +89,15 @@ export async function startEntryPoint(options: { env?: Record<string, string>; d
     },
   };
 }
+
+/** `test` with `startServer`: `startEntryPoint`, and every server it started is stopped when the file is done. */
+// eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from this pattern: it has none
+export const entryPointTest = test.extend('startServer', { scope: 'file' }, ({}, { onCleanup }) => {
+  const servers: RunningEntryPoint[] = [];
+  onCleanup(async () => { await Promise.all(servers.map((server) => server.stop())); });
+  return async (options: Parameters<typeof startEntryPoint>[0] = {}) => {
+    const server = await startEntryPoint(options);
+    servers.push(server);
+    return server;
+  };
+});
