@@ -11,21 +11,16 @@
  * 2.9 % + 30 = 88), transfer −2 000, application fee +200; seller payment +2 000 with the
  * application fee 200 taken (net 1 800).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator } from './helpers.ts';
 import { hasTestId, press, visit } from './billing-pages.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 async function platformEvents(types: string[]): Promise<Stripe.Event[]> {

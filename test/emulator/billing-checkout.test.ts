@@ -3,24 +3,18 @@
  * through the real SDK, completed on the hosted page stand-in by plain form posts (with the 3DS
  * challenge page where the card asks for it).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator, monthlyPrice } from './helpers.ts';
 import { hasTestId, press, visit, type PageResult } from './billing-pages.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 let monthly: Stripe.Price;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
-  const prod = await t.stripe.products.create({ name: 'Cheese club' });
-  monthly = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
+  monthly = await monthlyPrice(t, 'Cheese club');
 });
 
 const SUCCESS = 'https://shop.example/done?cs={CHECKOUT_SESSION_ID}';

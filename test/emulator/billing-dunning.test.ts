@@ -5,24 +5,18 @@
  * src/emulator/resources/billing/dunning.ts); then the subscription is canceled or marked unpaid
  * per `POST /_emulator/billing/settings`. `trial_end` on create and `trial_will_end` 3 days before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, type TestEmulator } from './helpers.ts';
+import { useTestEmulator, monthlyPrice } from './helpers.ts';
 
 const DAY = 86_400;
 const RETRY_DAYS = [1, 3, 5, 7, 9, 11, 14];
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let monthly: Stripe.Price;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
-  const prod = await t.stripe.products.create({ name: 'Flowers' });
-  monthly = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
+  monthly = await monthlyPrice(t, 'Flowers');
 });
 
 const advanceTo = (to: number): Promise<unknown> => t.control('/_emulator/clock/advance', { to });

@@ -2,25 +2,20 @@
  * Customer portal: configurations and sessions through the real SDK, and the hosted portal
  * stand-in driven like a browser (forms and redirects).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, type TestEmulator } from './helpers.ts';
+import { useTestEmulator } from './helpers.ts';
 import { hasTestId, press, visit } from './billing-pages.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let product: Stripe.Product;
 let basic: Stripe.Price;
 let premium: Stripe.Price;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   product = await t.stripe.products.create({ name: 'Plan' });
   basic = await t.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' } });
   premium = await t.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' } });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 async function subscribed(): Promise<{ customer: Stripe.Customer; sub: Stripe.Subscription }> {
