@@ -13,7 +13,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { createExpressAccount, useTestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator, platformEvents } from './helpers.ts';
 import { hasTestId, press, visit } from './billing-pages.ts';
 
 const t = useTestEmulator();
@@ -23,10 +23,6 @@ beforeAll(async () => {
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
 });
 
-async function platformEvents(types: string[]): Promise<Stripe.Event[]> {
-  await t.flush();
-  return t.receiver.events(t.stripe).filter((e) => e.account === undefined && types.includes(e.type));
-}
 
 /** The invoice's charge, checked as a 2 000 destination charge with its money on both sides. */
 async function expectDestinationCharge(invoiceId: string): Promise<void> {
@@ -108,7 +104,7 @@ describe('issue #11 acceptance', () => {
     const failing = pastDue.latest_invoice as Stripe.Invoice;
     expect(failing).toMatchObject({ status: 'open', attempt_count: 1, billing_reason: 'subscription_cycle' });
     expect(failing.next_payment_attempt).toBe(secondEnd + 3600 + 86_400);
-    expect((await platformEvents(['invoice.payment_failed'])).map((e) => (e.data.object as Stripe.Invoice).id)).toContain(failing.id);
+    expect((await platformEvents(t, { types: ['invoice.payment_failed'] })).map((e) => (e.data.object as Stripe.Invoice).id)).toContain(failing.id);
     await t.control('/_emulator/clock/advance', { to: secondEnd + 3600 + 86_400 });
     const retried = await t.stripe.invoices.retrieve(failing.id);
     expect(retried).toMatchObject({ status: 'open', attempt_count: 2, next_payment_attempt: secondEnd + 3600 + 3 * 86_400 });
@@ -134,7 +130,7 @@ describe('issue #11 acceptance', () => {
     const ended = await t.stripe.subscriptions.retrieve(sub.id);
     expect(ended.status).toBe('canceled');
     expect(ended.ended_at).toBeGreaterThanOrEqual(thirdEnd);
-    const deleted = await platformEvents(['customer.subscription.deleted']);
+    const deleted = await platformEvents(t, { types: ['customer.subscription.deleted'] });
     expect(deleted.map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
     expect((deleted[0]?.data.object as Stripe.Subscription).status).toBe('canceled');
     // No invoice after the cancellation; 1 first + 2 renewals = 3 invoices.

@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { useTestEmulator, monthlyPrice } from './helpers.ts';
+import { useTestEmulator, monthlyPrice, platformEvents } from './helpers.ts';
 
 const DAY = 86_400;
 const RETRY_DAYS = [1, 3, 5, 7, 9, 11, 14];
@@ -23,11 +23,7 @@ const advanceTo = (to: number): Promise<unknown> => t.control('/_emulator/clock/
 const emulatorNow = async (): Promise<number> => (await t.control<{ now: number }>('/_emulator/clock')).now;
 
 async function eventsFor(id: string, after: number): Promise<Stripe.Event[]> {
-  await t.flush();
-  return t.receiver
-    .events(t.stripe)
-    .slice(after)
-    .filter((e) => e.account === undefined && (e.data.object as { id?: string; subscription?: string }).id === id);
+  return (await platformEvents(t, { after })).filter((e) => (e.data.object as { id?: string; subscription?: string }).id === id);
 }
 
 /** A subscription paid with 4242 whose customer's default card is then swapped to 0341 (every charge declines). */

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { createExpressAccount, useTestEmulator, monthlyPrice } from './helpers.ts';
+import { createExpressAccount, useTestEmulator, monthlyPrice, platformEvents } from './helpers.ts';
 
 const t = useTestEmulator();
 let seller: Stripe.Account;
@@ -24,14 +24,6 @@ async function customerWithCard(pm = 'pm_card_visa'): Promise<{ customer: Stripe
   return { customer, pm: card };
 }
 
-async function events(types: string[], after = 0): Promise<Stripe.Event[]> {
-  await t.flush();
-  // Index into everything received (both endpoints), then keep the platform's events.
-  return t.receiver
-    .events(t.stripe)
-    .slice(after)
-    .filter((e) => e.account === undefined && types.includes(e.type));
-}
 
 function itemPeriod(sub: Stripe.Subscription): { start: number; end: number } {
   const it = sub.items.data[0];
@@ -95,8 +87,8 @@ describe('a destination-charge subscription', () => {
     });
 
     const types = (
-      await events(
-        [
+      await platformEvents(t, {
+        types: [
           'customer.subscription.created',
           'invoice.created',
           'invoice.finalized',
@@ -105,8 +97,8 @@ describe('a destination-charge subscription', () => {
           'invoice_payment.paid',
           'customer.subscription.updated',
         ],
-        mark,
-      )
+        after: mark,
+      })
     ).map((e) => e.type);
     expect(types).toEqual([
       'customer.subscription.created',
@@ -132,10 +124,10 @@ describe('a destination-charge subscription', () => {
     const renewalCharge = await paidCharge(second.id);
     expect((renewalCharge.transfer as Stripe.Transfer).amount).toBe(2000);
     expect((renewalCharge.application_fee as Stripe.ApplicationFee).amount).toBe(200);
-    const updated = await events(['customer.subscription.updated'], beforeRenewal);
+    const updated = await platformEvents(t, { types: ['customer.subscription.updated'], after: beforeRenewal });
     const periodChange = updated.find((e) => (e.data.previous_attributes as { items?: unknown } | undefined)?.items !== undefined);
     expect(periodChange).toBeDefined();
-    expect((await events(['invoice.paid'], beforeRenewal)).map((e) => (e.data.object as Stripe.Invoice).id)).toEqual([second.id]);
+    expect((await platformEvents(t, { types: ['invoice.paid'], after: beforeRenewal })).map((e) => (e.data.object as Stripe.Invoice).id)).toEqual([second.id]);
   });
 
   it('refunds an invoice charge like a one-off destination charge (reverse_transfer, refund_application_fee)', async () => {
@@ -166,7 +158,7 @@ describe('a destination-charge subscription', () => {
     const ended = await t.stripe.subscriptions.retrieve(sub.id);
     expect(ended).toMatchObject({ status: 'canceled', ended_at: itemPeriod(sub).end + 10 });
     expect(ended.cancellation_details?.reason).toBe('cancellation_requested');
-    const deleted = await events(['customer.subscription.deleted'], mark);
+    const deleted = await platformEvents(t, { types: ['customer.subscription.deleted'], after: mark });
     expect(deleted.map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
     expect((await t.stripe.invoices.list({ subscription: sub.id })).data).toHaveLength(1);
   });
@@ -235,7 +227,7 @@ describe('subscription lifecycle', () => {
     const expired = await t.stripe.subscriptions.retrieve(sub.id);
     expect(expired.status).toBe('incomplete_expired');
     expect((await t.stripe.invoices.retrieve(inv.id)).status).toBe('void');
-    const mine = (await events(['invoice.voided', 'customer.subscription.updated'], mark)).filter((e) =>
+    const mine = (await platformEvents(t, { types: ['invoice.voided', 'customer.subscription.updated'], after: mark })).filter((e) =>
       [sub.id, inv.id].includes((e.data.object as { id: string }).id),
     );
     expect(mine.map((e) => e.type)).toEqual(['invoice.voided', 'customer.subscription.updated']);
@@ -264,7 +256,7 @@ describe('subscription lifecycle', () => {
     expect(sub.latest_invoice).toMatchObject({ status: 'paid', amount_due: 0, total: 0 });
     const mark = t.receiver.received.length;
     await t.control('/_emulator/clock/advance', { to: sub.trial_end! - 3 * 86_400 + 1 });
-    expect((await events(['customer.subscription.trial_will_end'], mark)).map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
+    expect((await platformEvents(t, { types: ['customer.subscription.trial_will_end'], after: mark })).map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
     await t.control('/_emulator/clock/advance', { to: sub.trial_end! + 3600 });
     const after = await t.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
     expect(after.status).toBe('active');
@@ -324,7 +316,7 @@ describe('subscription lifecycle', () => {
     const resumed = await t.stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'now' }, expand: ['latest_invoice'] });
     expect(resumed.status).toBe('active');
     expect(resumed.latest_invoice).toMatchObject({ status: 'paid', amount_paid: 2000 });
-    const types = (await events(['customer.subscription.paused', 'customer.subscription.resumed'], mark)).map((e) => e.type);
+    const types = (await platformEvents(t, { types: ['customer.subscription.paused', 'customer.subscription.resumed'], after: mark })).map((e) => e.type);
     expect(types).toEqual(['customer.subscription.paused', 'customer.subscription.resumed']);
   });
 

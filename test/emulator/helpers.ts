@@ -161,6 +161,18 @@ export async function monthlyPrice(t: TestEmulator, productName: string, unitAmo
   return t.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: unitAmount, recurring: { interval: 'month' } });
 }
 
+/**
+ * Delivers what is queued, then returns the platform's (not Connect's) verified events: those
+ * received from index `after` on (an index into everything received, both endpoints), of `types` if given.
+ */
+export async function platformEvents(t: TestEmulator, options: { after?: number; types?: string[] } = {}): Promise<Stripe.Event[]> {
+  await t.flush();
+  return t.receiver
+    .events(t.stripe)
+    .slice(options.after ?? 0)
+    .filter((e) => e.account === undefined && (options.types === undefined || options.types.includes(e.type)));
+}
+
 /** Create an Express-style connected account (controller properties) and optionally onboard it. */
 export async function createExpressAccount(
   t: TestEmulator,
