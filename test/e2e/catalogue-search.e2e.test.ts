@@ -37,7 +37,7 @@ describe.skipIf(!chromiumAvailable)('browser: searching the catalogue and a shop
 
   for (const width of [1280, 390] as const) {
     it(`at ${width} px: search, sort, page on with the order kept, search a shop`, async () => {
-      const context = await browser.newContext(width === 390 ? { viewport: { width, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true } : { viewport: { width, height: 900 } });
+      const context = await browser.newContext(width === 390 ? { viewport: { width, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : { viewport: { width, height: 900 } });
       const page = await context.newPage();
       await journey(page, `search-${width}`, async () => {
         await page.goto(`${base}/`);
