@@ -76,11 +76,20 @@ const PAYOUT_WORDS: Record<PayoutStatus, { label: string; badge: string }> = {
   canceled: { label: 'Canceled', badge: '' },
 };
 
-/** A stored payout as a seller reads it: status in words, and why it failed when it did. */
-export function payoutStatusView(payout: Pick<PayoutRow, 'status' | 'failure_code' | 'failure_message'>): { label: string; badge: string; failure: string | null } {
+export interface PayoutStatusView {
+  label: string;
+  badge: string;
+  /** Why it failed or was canceled, when Stripe said. */
+  failure: string | null;
+  /** How to read its arrival date: "Arrived", "Expected", or null for one that will not arrive. */
+  arrival: 'Arrived' | 'Expected' | null;
+}
+
+/** A stored payout as a seller reads it. */
+export function payoutStatusView(payout: Pick<PayoutRow, 'status' | 'failure_code' | 'failure_message' | 'arrival_date'>): PayoutStatusView {
   const words = PAYOUT_WORDS[payout.status] ?? { label: payout.status, badge: '' };
-  const failure = payout.status === 'failed' || payout.status === 'canceled'
-    ? payout.failure_message ?? (payout.failure_code === null ? null : payout.failure_code.replaceAll('_', ' '))
-    : null;
-  return { ...words, failure };
+  const stopped = payout.status === 'failed' || payout.status === 'canceled';
+  const failure = stopped ? payout.failure_message ?? (payout.failure_code === null ? null : payout.failure_code.replaceAll('_', ' ')) : null;
+  const arrival = payout.arrival_date === null || stopped ? null : payout.status === 'paid' ? 'Arrived' : 'Expected';
+  return { ...words, failure, arrival };
 }
