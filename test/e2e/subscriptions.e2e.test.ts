@@ -10,7 +10,7 @@ import { logIn, payOnCheckoutPage, payWithPaymentElement, waitForStripePage } fr
 import { enabledSeller } from '../orders/helpers.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
-  it('seller plan → hosted and custom subscriptions → portal cancel → subscribers page → admin refund', async ({ world: { app, database, emulator, baseUrl, sync }, openPage }) => {
+  it('seller plan → hosted and custom subscriptions → portal cancel → subscribers page → admin refund', async ({ world: { app, database, emulator, baseUrl, settle }, openPage }) => {
     const seller = await enabledSeller(app, emulator);
     const sellerEmail = (await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
     const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Sam Subscriber' });
@@ -55,7 +55,7 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await visible(buyerPage.getByTestId('outcome'));
       expect(await buyerPage.getByTestId('outcome').textContent()).toBe('Subscribed');
     });
-    await sync();
+    await settle();
 
     await journey(buyerPage, 'subs-buyer-portal', async () => {
       await buyerPage.goto(`${baseUrl}/subscriptions`);
@@ -69,7 +69,7 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await visible(buyerPage.getByTestId('return'));
       await buyerPage.getByTestId('return').click();
       await buyerPage.waitForURL(`${baseUrl}/subscriptions`);
-      await sync();
+      await settle();
       await buyerPage.reload();
       await visible(buyerPage.locator('section', { hasText: 'Tea club' }).getByTestId('ends'));
       await screenshot(buyerPage, 'subs-9-canceled-at-period-end');
@@ -91,7 +91,7 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await screenshot(adminPage, 'subs-11-admin-subscription');
       await form.getByRole('button', { name: 'Refund' }).click();
       await visible(adminPage.getByText('Refund succeeded.'));
-      await sync();
+      await settle();
       await adminPage.reload();
       await visible(adminPage.getByText('Refund $5.00: succeeded'));
       await screenshot(adminPage, 'subs-12-admin-refunded');

@@ -5,7 +5,7 @@
 // its hosted pages are form targets and Stripe.js is loaded from it.
 //
 // Webhooks arrive as at Stripe: the emulator signs them and posts them to the app's real endpoints,
-// which store them in the inbox; `sync()` delivers what is queued and runs the worker's code until
+// which store them in the inbox; `settle()` delivers what is queued and runs the worker's code until
 // nothing is left to do.
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
@@ -24,7 +24,7 @@ export interface E2eWorld {
   /** Where the browser opens the app: http://127.0.0.1:<port>. */
   baseUrl: string;
   /** Delivers every queued webhook to the app and processes its inbox, until nothing is due. */
-  sync: () => Promise<void>;
+  settle: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -38,7 +38,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
   await app.listen({ port, host: '127.0.0.1' });
   await pointEmulatorAt(emulator, baseUrl, config.stripe.platformWebhookSecret!, config.stripe.connectWebhookSecret!);
 
-  const sync = async () => {
+  const settle = async () => {
     // A handler may call Stripe and so cause new events: go round until the emulator has nothing queued.
     for (let round = 0; round < 5; round++) {
       await emulator.control('POST', '/_emulator/delivery/flush');
@@ -48,7 +48,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
     }
   };
   return {
-    database, emulator, app, baseUrl, sync,
+    database, emulator, app, baseUrl, settle,
     close: async () => {
       await app.close();
       await emulator.stop();

@@ -43,6 +43,31 @@ export async function setUpPayouts(page: Page, baseUrl: string, emulatorUrl: str
   await page.waitForURL(`${baseUrl}/seller`);
 }
 
+/** A new listing as a seller types it, from the dashboard's "New listing"; leaves the form unsubmitted. */
+export async function fillNewListing(page: Page, listing: { title: string; description?: string; price: string; currency?: string; stock?: number }): Promise<void> {
+  await page.getByRole('link', { name: 'New listing' }).click();
+  await page.getByLabel('Title').fill(listing.title);
+  if (listing.description !== undefined) await page.getByLabel('Description').fill(listing.description);
+  await page.getByLabel('Price').fill(listing.price);
+  if (listing.currency !== undefined) await page.getByLabel('Currency').selectOption(listing.currency);
+  if (listing.stock !== undefined) {
+    await page.getByLabel('Limited:').check();
+    await page.getByLabel('Stock', { exact: true }).fill(String(listing.stock));
+  }
+}
+
+/**
+ * On a listing's page: "Buy now", then on Stripe's Checkout page pay with `card`, one that asks for
+ * no bank challenge (for those: waitForStripePage, payOnCheckoutPage, completeChallenge); returns
+ * what our completion page says.
+ */
+export async function buyNowWithCard(page: Page, baseUrl: string, emulatorUrl: string, card: string): Promise<string | null> {
+  await page.getByRole('button', { name: 'Buy now' }).click();
+  await waitForStripePage(page, emulatorUrl, 'checkout');
+  await payOnCheckoutPage(page, card);
+  return orderOutcome(page, baseUrl);
+}
+
 /** On Stripe's hosted Checkout page: the card (and the email, if Stripe has none), a screenshot if named, Pay. */
 export async function payOnCheckoutPage(page: Page, card: string, options: { email?: string; screenshotAs?: string } = {}): Promise<void> {
   if (options.email !== undefined) {
