@@ -10,7 +10,10 @@
 //   BENCH_RATE=500  BENCH_LAG_SECONDS=60  BENCH_DRAIN_SECONDS=30
 //   BENCH_LIST_ROWS=1000000  BENCH_LIST_ROWS_SMALL=1000  BENCH_LIST_REQUESTS=20
 //   BENCH_CHECKOUTS=300  BENCH_LOG_LEVEL=info (the web process's, as in fly.toml)  BENCH_VERBOSE=1
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { benchCatalogue } from './catalogue.ts';
 import { benchCheckout } from './checkout.ts';
 import { benchIntake } from './intake.ts';
@@ -28,7 +31,18 @@ const PARTS: Record<string, () => Promise<Check[] | void>> = {
   search: benchSearch,
   lists: benchLists,
   checkout: benchCheckout,
+  startup: benchStartup,
 };
+
+/**
+ * `npm start`'s cold and warm start, in a process of its own: it starts and stops whole `npm start`
+ * process groups and must not share this one's event loop or imports.
+ */
+async function benchStartup(): Promise<void> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./startup.ts', import.meta.url))], { stdio: 'inherit' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the start-up benchmark exited with ${code}`);
+}
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !(name in PARTS));
