@@ -13,8 +13,10 @@ import { migrateToLatest } from './db/migrate.ts';
 import { createLogging } from './logging.ts';
 import { createStripeClient } from './stripe/client.ts';
 import { expectedLivemode } from './webhooks/inbox.ts';
-import { startWorker, type RunningWorker } from './worker/worker.ts';
-import { emailSenderFor } from './email/setup.ts';
+import type { Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import type { Database } from './db/schema.ts';
+import type { RunningWorker, WorkerOptions } from './worker/worker.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -56,9 +58,10 @@ async function main(): Promise<void> {
   stopHooks.unshift(stripeSetup.stop);
 
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
+  // Imported only where it runs: a `web` process does not carry the handlers and the mail transport.
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), listen: database.handle.listen, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }), email: emailSenderFor(config, logger.child({ name: 'email' })) });
+    : await startWorkerHere(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), listen: database.handle.listen, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }) }, config, logger);
   if (worker !== undefined) stopHooks.unshift(() => worker.stop());
 
   if (role !== 'worker') {
@@ -97,6 +100,12 @@ async function main(): Promise<void> {
       '',
     ].join('\n'));
   }
+}
+
+/** The inbox worker (and the mail sender) on this event loop, loaded only in the roles that run it. */
+async function startWorkerHere(db: Kysely<Database>, stripe: Stripe, options: WorkerOptions, config: Config, logger: Logger): Promise<RunningWorker> {
+  const [{ startWorker }, { emailSenderFor }] = await Promise.all([import('./worker/worker.ts'), import('./email/setup.ts')]);
+  return startWorker(db, stripe, { ...options, email: emailSenderFor(config, logger.child({ name: 'email' })) });
 }
 
 /** Where PGlite keeps its files (as connectDatabase decides). */
