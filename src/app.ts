@@ -21,7 +21,7 @@ import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
 import { formatSchemaErrors, registerErrorPages, registerJsonErrors } from './http/errors.ts';
-import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
+import { errorLogSerializer, redactSecretFields, requestLogSerializer } from './http/log-redaction.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/session-cookie.ts';
 import './http/types.ts';
@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       level: config.logLevel,
       // No stack traces, headers, query values or secret fields in logs (src/http/log-redaction.ts).
       serializers: { err: errorLogSerializer, req: requestLogSerializer },
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      hooks: { streamWrite: redactSecretFields },
       ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
     },
     trustProxy: trustProxySetting(config.clientAddress),
