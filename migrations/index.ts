@@ -30,6 +30,7 @@ import * as moderation from './20261130_1636_moderation.ts';
 import * as catalogueNotify from './20261130_1717_catalogue_notify.ts';
 import * as moderationCatalogueNotify from './20261130_1737_moderation_catalogue_notify.ts';
 import * as orderCustomer from './20261130_2312_order_customer.ts';
+import * as shipping from './20261130_2340_shipping.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -60,4 +61,5 @@ export const migrations: Record<string, Migration> = {
   '20261130_1717_catalogue_notify': catalogueNotify,
   '20261130_1737_moderation_catalogue_notify': moderationCatalogueNotify,
   '20261130_2312_order_customer': orderCustomer,
+  '20261130_2340_shipping': shipping,
 };

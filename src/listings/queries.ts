@@ -13,6 +13,7 @@ export async function createListing(db: Kysely<Database>, sellerId: string, inpu
     price_amount: input.priceAmount,
     currency: input.currency,
     stock: input.stock,
+    kind: input.kind,
   }).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -24,6 +25,7 @@ export async function updateListing(db: Kysely<Database>, sellerId: string, list
     price_amount: input.priceAmount,
     currency: input.currency,
     stock: input.stock,
+    kind: input.kind,
     updated_at: new Date(),
   }).where('id', '=', listingId).where('seller_id', '=', sellerId).returningAll().executeTakeFirst();
 }
