@@ -14,6 +14,7 @@ import type Stripe from 'stripe';
 import type { Database, Order, OrderFlow } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { MAXIMUM_AMOUNT } from '../money.ts';
+import { DEFAULT_SHIPPING_COUNTRIES } from '../countries.ts';
 import { findBuyerCustomer } from '../customers/queries.ts';
 import { ensureBuyerCustomer } from '../customers/use-cases.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
@@ -62,6 +63,7 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
       if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
         throw new DomainError('seller_cannot_take_payments');
       }
+      if (listing.kind === 'physical' && input.flow === 'saved_card') throw new DomainError('one_click_needs_address');
       const amount = listing.price_amount * input.quantity;
       if (amount > MAXIMUM_AMOUNT) throw new DomainError('order_too_large', { maximum: MAXIMUM_AMOUNT, currency: listing.currency });
       if (listing.stock !== null) {
@@ -91,6 +93,9 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
         payment_method_id: input.paymentMethodId ?? null,
         save_payment_method: input.savePaymentMethod ?? false,
         stripe_customer_id: input.customerId ?? null,
+        kind: listing.kind,
+        // Physical goods are fulfilled once paid; digital ones never are.
+        fulfilment_status: listing.kind === 'physical' ? 'awaiting_shipment' : null,
       });
     });
   } catch (error) {
@@ -122,7 +127,7 @@ function isUniqueViolation(error: unknown): boolean {
  * session), or by the reconciler, which finds the session at Stripe.
  */
 export async function buyWithCheckout(
-  db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'> & { publicUrl: string },
+  db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'> & { publicUrl: string; shippingCountries?: readonly string[] },
 ): Promise<{ order: Order; redirectUrl: string }> {
   const order = await placeOrder(db, { ...input, flow: 'hosted', customerId: await checkoutCustomer(db, stripe, input) });
   if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
@@ -134,7 +139,7 @@ export async function buyWithCheckout(
   let session: Stripe.Checkout.Session;
   try {
     // Built from the order row alone (its Customer included): a retry sends the same request.
-    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl, input.shippingCountries ?? DEFAULT_SHIPPING_COUNTRIES), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
   } catch (error) {
     return refusedToStart(db, order, error);
   }

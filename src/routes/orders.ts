@@ -97,7 +97,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
         buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt, publicUrl: app.config.publicUrl,
-        savePaymentMethod: request.body.save_card === 'on',
+        savePaymentMethod: request.body.save_card === 'on', shippingCountries: app.config.shippingCountries,
       });
       return reply.redirect(redirectUrl, 303);
     } catch (error) {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { expect } from 'vitest';
-import type { Database, Listing } from '../../src/db/schema.ts';
+import type { Database, Listing, ListingKind } from '../../src/db/schema.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { paymentHandlers } from '../../src/webhooks/handlers/payments.ts';
 import { storeEvent } from '../../src/webhooks/inbox.ts';
@@ -39,13 +39,17 @@ export async function enabledSeller(app: FastifyInstance, emulator: TestEmulator
   return { sellerId: userId, accountId, client };
 }
 
-export async function addListing(db: Kysely<Database>, sellerId: string, values: { price: number; currency?: string; stock?: number | null; title?: string }): Promise<Listing> {
+/** A listing of `sellerId`; digital unless `kind` says otherwise (the tests written before shipping buy things nobody ships). */
+export async function addListing(
+  db: Kysely<Database>, sellerId: string, values: { price: number; currency?: string; stock?: number | null; title?: string; kind?: ListingKind },
+): Promise<Listing> {
   return db.insertInto('listings').values({
     seller_id: sellerId,
     title: values.title ?? `Thing ${randomUUID().slice(0, 6)}`,
     price_amount: values.price,
     currency: values.currency ?? 'usd',
     stock: values.stock === undefined ? null : values.stock,
+    kind: values.kind ?? 'digital',
   }).returningAll().executeTakeFirstOrThrow();
 }
 
