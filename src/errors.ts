@@ -19,6 +19,7 @@ export interface ErrorDetails {
   fulfilment_refused: { reason: 'digital' | 'not_paid' | 'refunded' | 'not_shipped' };
   /** One-click pays at once, so it cannot ask for a shipping address: physical goods go through a form that does. */
   one_click_needs_address: Record<string, never>;
+  shipping_country_not_served: { country: string };
   too_many_pending_orders: { limit: number };
   checkout_started_too_late: Record<string, never>;
   /** Stripe refused to start the payment (e.g. the seller's account is gone); the order is canceled. */

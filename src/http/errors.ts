@@ -38,6 +38,7 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
       not_shipped: 'Mark the order shipped before marking it delivered.',
     })[reason],
   },
+  shipping_country_not_served: { status: 422, message: ({ country }) => `We do not ship to ${country}. Choose one of the listed countries.` },
   one_click_needs_address: fixed(409, 'This item is shipped, so we need your address: use "Buy now" or "Pay with card on this site". Nothing has been charged.'),
   too_many_pending_orders: {
     status: 429,

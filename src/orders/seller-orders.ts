@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, DisputeStatus, Order } from '../db/schema.ts';
 import { found } from '../errors.ts';
+import { fulfilmentView } from './fulfilment.ts';
 import { wasCharged } from './rules.ts';
 
 const COUNTED_REFUNDS = ['pending', 'requires_action', 'succeeded'] as const;
@@ -120,5 +121,6 @@ export async function sellerOrderDetail(db: Kysely<Database>, sellerId: string, 
     money: sellerOrderMoney(order, facts),
     refunds,
     disputes: disputes.map((d) => ({ ...d, statusWords: disputeWords(d.status), reasonWords: d.reason.replaceAll('_', ' ') })),
+    fulfilment: await fulfilmentView(db, order),
   };
 }

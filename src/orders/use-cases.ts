@@ -11,7 +11,7 @@
 // A double submit reaches the same order, sends the same key and gets Stripe's same object.
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
-import type { Database, Order, OrderFlow } from '../db/schema.ts';
+import type { Database, Order, OrderFlow, ShipTo } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { MAXIMUM_AMOUNT } from '../money.ts';
 import { DEFAULT_SHIPPING_COUNTRIES } from '../countries.ts';
@@ -23,8 +23,9 @@ import { applicationFeeFor } from './fees.ts';
 import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './sync.ts';
 import {
   countPendingOrders, feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockBuyer, lockListingForSale, ordersDueForReconciliation,
-  recordCheckoutSession, recordPaymentIntent, takeStock, transitionOrder,
+  recordCheckoutSession, recordPaymentIntent, recordShipTo, takeStock, transitionOrder,
 } from './queries.ts';
+import { needsShippingAddress } from './shipping.ts';
 import { checkoutIdempotencyKey, checkoutSessionParams, checkoutTooLate, paymentIntentParams, PENDING_ORDERS_PER_BUYER, type TransitionSource } from './rules.ts';
 
 export interface PlaceOrderInput {
@@ -167,7 +168,23 @@ async function checkoutCustomer(db: Kysely<Database>, stripe: Stripe, input: Pic
  */
 export async function buyWithPaymentElement(db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'>): Promise<Order> {
   const order = await placeOrder(db, { ...input, flow: 'custom' });
+  // Physical goods: the intent is made once the buyer has said where to ship (giveShippingAddress).
+  if (needsShippingAddress(order)) return order;
   return (await startPaymentIntent(db, stripe, order)).order;
+}
+
+/**
+ * The custom flow's address form, before the intent exists: recorded on the order, and the intent
+ * is then made with it as its `shipping`. An order whose intent was already made keeps the address
+ * it was made with (the form again changes nothing), so what Stripe holds is what the seller sees.
+ */
+export async function giveShippingAddress(db: Kysely<Database>, buyerId: string, orderId: string, shipTo: ShipTo, allowedCountries: readonly string[]): Promise<Order> {
+  const order = found(await findBuyerOrder(db, buyerId, orderId));
+  if (order.flow !== 'custom' || order.kind !== 'physical') throw new DomainError('not_found');
+  if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
+  if (!allowedCountries.includes(shipTo.country)) throw new DomainError('shipping_country_not_served', { country: shipTo.country });
+  if (order.stripe_payment_intent_id !== null) return order;
+  return recordShipTo(db, order.id, shipTo);
 }
 
 /**
@@ -178,6 +195,7 @@ export async function buyWithPaymentElement(db: Kysely<Database>, stripe: Stripe
 export async function openPaymentPage(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<{ order: Order; clientSecret: string } | { redirect: string }> {
   const order = found(await findBuyerOrder(db, buyerId, orderId));
   if (order.flow !== 'custom' || order.status !== 'pending') return { redirect: `/orders/${order.id}/complete` };
+  if (needsShippingAddress(order)) return { redirect: `/orders/${order.id}/shipping` };
   return startPaymentIntent(db, stripe, order);
 }
 
