@@ -64,8 +64,10 @@ export async function orderIdFromSessionUrl(db: Kysely<Database>, sessionUrl: st
   return row.id;
 }
 
-/** What a buyer does on Stripe's (the emulator's) Checkout page: type a card, press Pay. */
-export async function payOnCheckoutPage(sessionUrl: string, cardNumber: string, email = 'buyer@example.test'): Promise<{ status: number; location: string | null; body: string }> {
+/** What a buyer does on Stripe's (the emulator's) Checkout page: type a card (and `fields` such as a shipping address), press Pay. */
+export async function payOnCheckoutPage(
+  sessionUrl: string, cardNumber: string, email = 'buyer@example.test', fields: Record<string, string> = {},
+): Promise<{ status: number; location: string | null; body: string }> {
   const page = await fetch(sessionUrl);
   expect(page.status).toBe(200);
   const action = /<form method="post" action="([^"]+)"/.exec(await page.text())?.[1];
@@ -73,7 +75,7 @@ export async function payOnCheckoutPage(sessionUrl: string, cardNumber: string, 
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ email, card_number: cardNumber }).toString(),
+    body: new URLSearchParams({ email, card_number: cardNumber, ...fields }).toString(),
   });
   return { status: response.status, location: response.headers.get('location'), body: await response.text() };
 }
