@@ -177,10 +177,4 @@ describe('custom flow: our page collects the address before the PaymentIntent', 
     await expect(placing).rejects.toMatchObject({ code: 'one_click_needs_address' });
     expect(await database.db.selectFrom('orders').select('id').where('listing_id', '=', listing.id).execute()).toEqual([]);
   });
-    const buyer = await signIn(app, 'buyer');
-    const refused = await buyer.client.post(`/checkout/${listing.id}/saved-card`, { quantity: 1, attempt: randomUUID(), payment_method: 'pm_card_visa' });
-    expect(refused.statusCode).toBe(409);
-    expect(refused.body).toContain('This item is shipped');
-    expect(await database.db.selectFrom('orders').select('id').where('listing_id', '=', listing.id).execute()).toEqual([]);
-  });
 });
