@@ -54,13 +54,13 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
     ],
     seller: [
       ['dashboard', '/seller'], ['orders', '/seller/orders'], ['order', `/seller/orders/${ids.disputed}`], ['new-listing', '/seller/listings/new'],
-      ['edit-listing', `/seller/listings/${ids.listing}/edit`], ['account', '/account'],
+      ['edit-listing', `/seller/listings/${ids.listing}/edit`], ['money', '/seller/money'], ['account', '/account'],
     ],
     admin: [
       ['home', '/admin'], ['sellers', '/admin/sellers'], ['seller', `/admin/sellers/${seller.user.id}`], ['orders', '/admin/orders'],
       ['order', `/admin/orders/${ids.paid}`], ['disputed-order', `/admin/orders/${ids.disputed}`], ['disputes', '/admin/disputes'],
       ['dispute', `/admin/disputes/${ids.dispute}`], ['fees', '/admin/fees'], ['policies', '/admin/policies'], ['events', '/admin/events'],
-      ['event', `/admin/events/${ids.event}`], ['audit', '/admin/audit'], ['health', '/admin/health'],
+      ['event', `/admin/events/${ids.event}`], ['audit', '/admin/audit'], ['health', '/admin/health'], ['refund-requests', '/admin/refund-requests'],
     ],
   });
 
