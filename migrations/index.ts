@@ -30,6 +30,7 @@ import * as moderation from './20261130_1636_moderation.ts';
 import * as catalogueNotify from './20261130_1717_catalogue_notify.ts';
 import * as moderationCatalogueNotify from './20261130_1737_moderation_catalogue_notify.ts';
 import * as orderCustomer from './20261130_2312_order_customer.ts';
+import * as shipping from './20261130_2340_shipping.ts';
 import * as searchCatalogue from './20261130_2345_search_catalogue.ts';
 import * as perfInboxNotifyOnRequeue from './20261130_2350_perf_inbox_notify_on_requeue.ts';
 
@@ -62,6 +63,7 @@ export const migrations: Record<string, Migration> = {
   '20261130_1717_catalogue_notify': catalogueNotify,
   '20261130_1737_moderation_catalogue_notify': moderationCatalogueNotify,
   '20261130_2312_order_customer': orderCustomer,
+  '20261130_2340_shipping': shipping,
   '20261130_2345_search_catalogue': searchCatalogue,
   '20261130_2350_perf_inbox_notify_on_requeue': perfInboxNotifyOnRequeue,
 };

@@ -32,6 +32,7 @@ import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
 import { sellerPlanRoutes } from './routes/seller-plans.ts';
+import { sellerFulfilmentRoutes } from './routes/seller-fulfilment.ts';
 import { sellerMoneyRoutes } from './routes/seller-money.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { paymentMethodRoutes } from './routes/payment-methods.ts';
@@ -187,7 +188,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await site.register(area('any', accountRoutes, accountSettingsRoutes));
     await site.register(publicPlanRoutes);
     await site.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes, buyerRefundRequestRoutes));
-    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes, sellerRefundRequestRoutes, sellerMoneyRoutes));
+    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes, sellerRefundRequestRoutes, sellerMoneyRoutes, sellerFulfilmentRoutes));
     await site.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes, adminRefundRequestRoutes, adminModerationRoutes));
     await site.register(mailboxRoutes); // offline only, this machine only
     deps.siteRoutes?.(site);

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseCountryList } from './countries.ts';
 
 export type StripeMode = 'offline' | 'test' | 'live';
 
@@ -34,6 +35,8 @@ export interface Config {
   webhookHealth: WebhookHealthThresholds;
   /** Lets a monitor read /admin/health.json with `Authorization: Bearer <token>`; unset → admins only. */
   healthMonitorToken: string | undefined;
+  /** Where physical goods may be shipped (ISO alpha-2): Checkout's allowed countries and our own address form's. */
+  shippingCountries: string[];
   /** Offline mode: give the demo seller an onboarded account and listings at start (DEMO_SEED). */
   demoSeed: boolean;
   /** Offline mode where others can reach it, allowed with DEMO=1: why it is exposed, else empty. */
@@ -169,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const healthMonitorToken = value('HEALTH_MONITOR_TOKEN');
   if (healthMonitorToken !== undefined && healthMonitorToken.length < 32) problems.push('HEALTH_MONITOR_TOKEN must be at least 32 characters');
+  const shippingCountries = parseCountryList(value('SHIPPING_COUNTRIES'), 'SHIPPING_COUNTRIES', problems);
   const demoSeed = parseSwitch(value('DEMO_SEED'), 'DEMO_SEED', true, problems);
   // Offline mode publishes demo logins (their password is in the README) and a fake Stripe: only
   // where nobody else can reach it, unless someone asks for exactly that.
@@ -206,6 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...picturesAndEmail,
     webhookHealth,
     healthMonitorToken,
+    shippingCountries,
     demoSeed,
     demoExposure: exposure,
   };

@@ -15,6 +15,11 @@ export interface ErrorDetails {
   order_too_large: { maximum: number; currency: string };
   checkout_form_reused: Record<string, never>;
   order_not_awaiting_payment: Record<string, never>;
+  /** A fulfilment step this order cannot take: digital, not paid, refunded in full, or not shipped yet. */
+  fulfilment_refused: { reason: 'digital' | 'not_paid' | 'refunded' | 'not_shipped' };
+  /** One-click pays at once, so it cannot ask for a shipping address: physical goods go through a form that does. */
+  one_click_needs_address: Record<string, never>;
+  shipping_country_not_served: { country: string };
   too_many_pending_orders: { limit: number };
   checkout_started_too_late: Record<string, never>;
   /** Stripe refused to start the payment (e.g. the seller's account is gone); the order is canceled. */

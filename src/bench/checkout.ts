@@ -87,6 +87,7 @@ async function main(): Promise<void> {
           price_amount: 1000 + i * 37,
           currency: 'usd',
           stock: null,
+          kind: 'digital' as const,
         })),
       )
       .returning('id')

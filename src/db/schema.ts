@@ -87,6 +87,23 @@ export interface SellersTable {
 }
 
 export type BillingInterval = 'one_off' | 'month' | 'year';
+export type ListingKind = 'physical' | 'digital';
+
+/** Where a physical order goes (see migrations/20261130_2340_shipping.ts), as Stripe's shipping details carry it. */
+export interface ShipTo {
+  name: string;
+  line1: string;
+  line2: string | null;
+  city: string | null;
+  state: string | null;
+  postal_code: string | null;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+}
+
+/** A physical order after payment: awaiting_shipment → shipped → delivered (null for digital orders). */
+export type FulfilmentStatus = 'awaiting_shipment' | 'shipped' | 'delivered';
+export type FulfilmentStep = 'shipped' | 'delivered';
 
 export interface ListingsTable {
   id: Generated<string>;
@@ -99,6 +116,8 @@ export interface ListingsTable {
   /** null = unlimited. */
   stock: number | null;
   billing_interval: ColumnType<BillingInterval, BillingInterval | undefined, BillingInterval>;
+  /** Physical goods are shipped (an address is collected); digital ones are not. */
+  kind: ListingKind;
   active: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
@@ -203,8 +222,24 @@ export interface OrdersTable {
   save_payment_method: ColumnType<boolean, boolean | undefined, boolean>;
   /** Hosted Checkout: the buyer's Customer the session pays as (saved cards offered, saving allowed); null: the email only. */
   stripe_customer_id: Nullable<string>;
+  /** Copied from the listing when the order is placed. */
+  kind: ListingKind;
+  /** Where to ship a physical order; null until known (and for digital orders). Write as JSON.stringify(...). */
+  ship_to: ColumnType<ShipTo | null, string | null | undefined, string | null>;
+  fulfilment_status: Nullable<FulfilmentStatus>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** One fulfilment step of an order, by its seller (at most one of each per order). */
+export interface OrderFulfilmentStepsTable {
+  id: Generated<number>;
+  order_id: string;
+  step: FulfilmentStep;
+  carrier: string | null;
+  tracking_number: string | null;
+  actor_id: string | null;
+  created_at: CreatedAt;
 }
 
 /** What caused an order's status change (see src/orders/rules.ts). */
@@ -662,6 +697,7 @@ export interface Database {
   fee_policies: FeePoliciesTable;
   orders: OrdersTable;
   order_transitions: OrderTransitionsTable;
+  order_fulfilment_steps: OrderFulfilmentStepsTable;
   stripe_events: StripeEventsTable;
   stripe_backfill_cursors: StripeBackfillCursorsTable;
   admin_audit_log: AdminAuditLogTable;

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database, DisputeRow, Order, RefundRequest } from '../db/schema.ts';
 import type { AccountStateView } from '../sellers/account-state.ts';
+import { shipToLines } from '../orders/shipping.ts';
 import { enqueueEmail } from './outbox.ts';
 
 type Trx = Transaction<Database>;
@@ -22,8 +23,16 @@ export async function enqueueOrderPaidEmails(trx: Trx, order: Order): Promise<vo
   if (seller === undefined) return;
   await enqueueEmail(trx, {
     template: 'new-sale', to: seller.email, dedupeKey: `order:${order.id}:new-sale`,
-    // No shipping address is collected yet (issue 16, point 3); the template shows one when there is.
-    data: { ...common, applicationFee: order.application_fee_amount, buyerEmail: order.buyer_email, shipTo: null },
+    // Where to ship a physical order (recorded before it became paid); digital orders have none.
+    data: { ...common, applicationFee: order.application_fee_amount, buyerEmail: order.buyer_email, shipTo: order.ship_to === null ? null : { name: order.ship_to.name, lines: shipToLines(order.ship_to) } },
+  });
+}
+
+/** The seller marked an order shipped: the buyer hears it once, with the carrier and tracking number. */
+export async function enqueueOrderShippedEmail(trx: Trx, order: Order, shipment: { carrier: string; trackingNumber: string }): Promise<void> {
+  await enqueueEmail(trx, {
+    template: 'order-shipped', to: order.buyer_email, dedupeKey: `order:${order.id}:shipped`,
+    data: { orderId: order.id, title: order.title, carrier: shipment.carrier, trackingNumber: shipment.trackingNumber },
   });
 }
 

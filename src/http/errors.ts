@@ -29,6 +29,17 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   order_too_large: { status: 422, message: ({ currency }) => `That is more than one payment can be (at most ${formatMoney(MAXIMUM_AMOUNT, currency)}); buy fewer.` },
   checkout_form_reused: fixed(409, 'This checkout form was already used. Go back to the listing and try again.'),
   order_not_awaiting_payment: fixed(409, 'This order is no longer waiting for payment.'),
+  fulfilment_refused: {
+    status: 409,
+    message: ({ reason }) => ({
+      digital: 'This order is digital: there is nothing to ship.',
+      not_paid: 'This order is not paid, so it must not be shipped.',
+      refunded: 'This order was refunded in full, so it must not be shipped.',
+      not_shipped: 'Mark the order shipped before marking it delivered.',
+    })[reason],
+  },
+  shipping_country_not_served: { status: 422, message: ({ country }) => `We do not ship to ${country}. Choose one of the listed countries.` },
+  one_click_needs_address: fixed(409, 'This item is shipped, so we need your address: use "Buy now" or "Pay with card on this site". Nothing has been charged.'),
   too_many_pending_orders: {
     status: 429,
     message: ({ limit }) => `You already have ${limit} orders waiting for payment. Pay for one or cancel it (under My orders) before starting another. Nothing has been charged.`,

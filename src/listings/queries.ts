@@ -14,6 +14,7 @@ export async function createListing(db: Kysely<Database>, sellerId: string, inpu
     price_amount: input.priceAmount,
     currency: input.currency,
     stock: input.stock,
+    kind: input.kind,
   }).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -25,6 +26,7 @@ export async function updateListing(db: Kysely<Database>, sellerId: string, list
     price_amount: input.priceAmount,
     currency: input.currency,
     stock: input.stock,
+    kind: input.kind,
     updated_at: new Date(),
   }).where('id', '=', listingId).where('seller_id', '=', sellerId).returningAll().executeTakeFirst();
 }

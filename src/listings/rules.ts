@@ -1,5 +1,6 @@
 // The rules of a listing, with no database: what a seller may list (the checks a schema cannot
 // express, since the price depends on the currency).
+import type { ListingKind } from '../db/schema.ts';
 import { isSupportedCurrency, MAXIMUM_AMOUNT, minimumCharge, parseMoney, formatMoney, type Currency } from '../money.ts';
 
 export const TITLE_MAX = 120;
@@ -15,7 +16,11 @@ export interface ListingForm {
   currency: string;
   stock?: string | undefined;
   unlimited?: string | undefined;
+  /** 'physical' (shipped: the buyer gives an address) or 'digital'; a form without it lists a physical thing. */
+  kind?: ListingKind | undefined;
 }
+
+export const LISTING_KINDS: readonly ListingKind[] = ['physical', 'digital'];
 
 export interface ListingInput {
   title: string;
@@ -24,6 +29,7 @@ export interface ListingInput {
   currency: Currency;
   /** null = unlimited. */
   stock: number | null;
+  kind: ListingKind;
 }
 
 /**
@@ -60,5 +66,5 @@ export function validateListing(form: ListingForm): { ok: true; value: ListingIn
     }
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { title, description: (form.description ?? '').trim(), priceAmount, currency: currency as Currency, stock } };
+  return { ok: true, value: { title, description: (form.description ?? '').trim(), priceAmount, currency: currency as Currency, stock, kind: form.kind ?? 'physical' } };
 }

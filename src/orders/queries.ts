@@ -2,7 +2,7 @@
 // locks rows takes a `Transaction`: the caller owns the transaction, and the type says so.
 import { enqueueOrderPaidEmails } from '../email/messages.ts';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { Database, Order, OrdersTable, OrderStatus } from '../db/schema.ts';
+import type { Database, Order, OrdersTable, OrderStatus, ShipTo } from '../db/schema.ts';
 import { afterCursor, pageOf, PAGE_SIZE, type Cursor } from '../db/paging.ts';
 import { DEFAULT_POLICY, type FeeTerms } from './fees.ts';
 import { canTransition, CUSTOM_FLOW_HOLD_MS, releasesStock, type TransitionInput } from './rules.ts';
@@ -14,7 +14,7 @@ export async function lockListingForSale(trx: Transaction<Database>, listingId: 
   return trx.selectFrom('listings')
     .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
     .select(['listings.id', 'listings.seller_id', 'listings.title', 'listings.price_amount', 'listings.currency', 'listings.stock',
-      'listings.active', 'listings.billing_interval', 'sellers.stripe_account_id', 'sellers.account_state', 'sellers.charges_enabled'])
+      'listings.active', 'listings.billing_interval', 'listings.kind', 'sellers.stripe_account_id', 'sellers.account_state', 'sellers.charges_enabled'])
     // Moderation: a suspended seller or a taken-down listing sells nothing new.
     .select((eb) => eb.or([
       eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id')),
@@ -224,6 +224,14 @@ export async function recordCheckoutSession(db: Kysely<Database>, orderId: strin
 export async function recordPaymentIntent(db: Kysely<Database>, orderId: string, intentId: string): Promise<Order> {
   await db.updateTable('orders').set({ stripe_payment_intent_id: intentId, updated_at: new Date() })
     .where('id', '=', orderId).where('stripe_payment_intent_id', 'is', null)
+    .execute();
+  return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+}
+
+/** Where to ship a physical order, unless an address is already recorded (Stripe's copy and our form's agree; the first wins). */
+export async function recordShipTo(db: Kysely<Database>, orderId: string, shipTo: ShipTo): Promise<Order> {
+  await db.updateTable('orders').set({ ship_to: JSON.stringify(shipTo), updated_at: new Date() })
+    .where('id', '=', orderId).where('kind', '=', 'physical').where('ship_to', 'is', null)
     .execute();
   return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
 }

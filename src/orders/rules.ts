@@ -18,6 +18,7 @@
 import type Stripe from 'stripe';
 import type { Order, OrderStatus, OrderTransitionSource } from '../db/schema.ts';
 import { isUuid } from '../ids.ts';
+import { stripeShippingOf } from './shipping.ts';
 
 export const QUANTITY_MAX = 100;
 
@@ -187,7 +188,7 @@ export const CHECKOUT_REDISPLAY_FILTERS: Stripe.Checkout.SessionCreateParams.Sav
  * my card" (setup_future_usage: Checkout need not ask again) or because they tick Checkout's box
  * (payment_method_save). Without one it carries only the buyer's email.
  */
-export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.Checkout.SessionCreateParams {
+export function checkoutSessionParams(order: Order, publicUrl: string, shippingCountries: readonly string[]): Stripe.Checkout.SessionCreateParams {
   const customer = order.stripe_customer_id;
   const saving = customer !== null && order.save_payment_method;
   return {
@@ -200,6 +201,10 @@ export function checkoutSessionParams(order: Order, publicUrl: string): Stripe.C
     payment_intent_data: { ...destinationCharge(order), description: `Order ${order.id}`, ...(saving ? { setup_future_usage: 'off_session' as const } : {}) },
     metadata: metadataFor(order),
     client_reference_id: order.id,
+    // Physical goods: Stripe's page asks where to ship (it arrives as collected_information.shipping_details).
+    ...(order.kind === 'physical'
+      ? { shipping_address_collection: { allowed_countries: shippingCountries as Stripe.Checkout.SessionCreateParams.ShippingAddressCollection.AllowedCountry[] } }
+      : {}),
     // Stripe takes one or the other: the Customer carries the buyer's email.
     ...(customer !== null
       ? {
@@ -228,6 +233,8 @@ export function paymentIntentParams(order: Order, customerId?: string): Stripe.P
     ...destinationCharge(order),
     receipt_email: order.buyer_email,
     description: `Order ${order.id}`,
+    // The address the buyer gave on our form before this intent was made (see ./shipping.ts).
+    ...(order.ship_to !== null ? { shipping: stripeShippingOf(order.ship_to) } : {}),
     ...(customerId !== undefined && order.save_payment_method ? { customer: customerId, setup_future_usage: 'off_session' as const } : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Database, DisputeStatus, Order } from '../db/schema.ts';
 import { afterCursor, type Cursor } from '../db/paging.ts';
 import { found } from '../errors.ts';
+import { fulfilmentView } from './fulfilment.ts';
 import { sellerNetOf, wasCharged, type SellerDisputeMoney, type SellerRefundMoney } from './rules.ts';
 
 const COUNTED_REFUNDS = ['pending', 'requires_action', 'succeeded'] as const;
@@ -130,5 +131,6 @@ export async function sellerOrderDetail(db: Kysely<Database>, sellerId: string, 
     disputes: disputes.map((d) => ({
       ...d, statusWords: disputeWords(d.status), reasonWords: d.reason.replaceAll('_', ' '), open: !CLOSED.includes(d.status),
     })),
+    fulfilment: await fulfilmentView(db, order),
   };
 }

@@ -11,12 +11,13 @@
 // match like that, is not this order's payment: it changes nothing and comes back as `refused`
 // (the webhook handlers then ignore its event, saying why). Whose account the object is on is the
 // handlers' check (see `origin` in src/webhooks/handler.ts): only the platform's may act.
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
-import type { Database, Order } from '../db/schema.ts';
+import type { Database, Order, ShipTo } from '../db/schema.ts';
 import {
-  findOrder, recordAttemptFailure, recordChargeFacts, recordCheckoutSession, recordPaymentIntent, transitionOrder, type ChargeFacts,
+  findOrder, recordAttemptFailure, recordChargeFacts, recordCheckoutSession, recordPaymentIntent, recordShipTo, transitionOrder, type ChargeFacts,
 } from './queries.ts';
+import { needsShippingAddress, shipToFromStripe } from './shipping.ts';
 import { declineOf, matchesOrder, orderIdOf, paymentVerdict, type TransitionInput, type TransitionSource } from './rules.ts';
 import { idOf } from '../stripe/ids.ts';
 
@@ -36,6 +37,8 @@ export interface PaymentFacts {
   intent?: Stripe.PaymentIntent;
   /** Money facts of a succeeded intent's charge. */
   charge?: ChargeFacts;
+  /** Where to ship, as Stripe collected it (Checkout's page) or was told (our form, on the intent). */
+  shipTo?: ShipTo;
 }
 
 
@@ -72,8 +75,10 @@ export async function readSessionPayment(stripe: Stripe, session: Stripe.Checkou
   const intent = intentId === null ? undefined
     : typeof session.payment_intent === 'object' && session.payment_intent !== null ? session.payment_intent
       : await stripe.paymentIntents.retrieve(intentId);
+  const shipTo = await sessionShipTo(stripe, session) ?? shipToFromStripe(intent?.shipping);
   return {
     orderId,
+    ...(shipTo !== undefined ? { shipTo } : {}),
     session: { id: session.id, url: session.url, status: session.status, amount: session.amount_total, currency: session.currency, expiresAt: session.expires_at, metadata: session.metadata },
     ...(intent !== undefined ? { intent } : {}),
     ...await chargeFactsFor(stripe, intent),
@@ -88,7 +93,33 @@ export async function readIntentPayment(stripe: Stripe, intent: Stripe.PaymentIn
   const orderId = orderIdOf(intent);
   if (orderId === undefined) return undefined;
   const now = options.reread && intent.status !== 'succeeded' ? await stripe.paymentIntents.retrieve(intent.id) : intent;
-  return { orderId, intent: now, ...await chargeFactsFor(stripe, now) };
+  const shipTo = shipToFromStripe(now.shipping);
+  return { orderId, intent: now, ...(shipTo !== undefined ? { shipTo } : {}), ...await chargeFactsFor(stripe, now) };
+}
+
+/**
+ * The address a completed session collected (`collected_information.shipping_details` at our API
+ * version). An event's payload that lacks it while the session asked for one (an older or trimmed
+ * payload) is completed by reading the session now, before any transaction.
+ */
+async function sessionShipTo(stripe: Stripe, session: Stripe.Checkout.Session): Promise<ShipTo | undefined> {
+  const collected = shipToFromStripe(session.collected_information?.shipping_details);
+  if (collected !== undefined || session.status !== 'complete' || session.shipping_address_collection == null) return collected;
+  const now = await stripe.checkout.sessions.retrieve(session.id);
+  return shipToFromStripe(now.collected_information?.shipping_details);
+}
+
+/**
+ * A hosted order's intent event may be handled before its session's: if the intent does not carry
+ * the address, the order's recorded session is read for it, so the seller's "new sale" (sent when
+ * the order is paid) says where to ship whichever event comes first.
+ */
+export async function withSessionShipTo(db: Kysely<Database>, stripe: Stripe, facts: PaymentFacts | undefined): Promise<PaymentFacts | undefined> {
+  if (facts === undefined || facts.shipTo !== undefined || facts.intent?.status !== 'succeeded') return facts;
+  const order = await findOrder(db, facts.orderId);
+  if (order === undefined || !needsShippingAddress(order) || order.stripe_checkout_session_id === null) return facts;
+  const shipTo = await sessionShipTo(stripe, await stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id));
+  return shipTo === undefined ? facts : { ...facts, shipTo };
 }
 
 async function chargeFactsFor(stripe: Stripe, intent: Stripe.PaymentIntent | undefined): Promise<{ charge?: ChargeFacts }> {
@@ -190,6 +221,8 @@ export async function applyPayment(trx: Transaction<Database>, facts: PaymentFac
     // The session's intent is canceled when the session expires (its own event may come later).
     return { order: (await transitionOrder(trx, order.id, { ...hostedOrderEnd(order, intent), ...event, reason: verdict.reason ?? null })).order, failedNow: false };
   }
+  // The address of a paid order before the transition: the seller's "new sale", enqueued with it, carries it.
+  if (verdict.to === 'paid' && facts.shipTo !== undefined && needsShippingAddress(order)) order = await recordShipTo(trx, order.id, facts.shipTo);
   const result = await transitionOrder(trx, order.id, { ...verdict, ...event });
   if (verdict.to === 'paid' && facts.charge !== undefined) {
     await recordChargeFacts(trx, order.id, facts.charge);

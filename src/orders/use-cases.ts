@@ -11,9 +11,10 @@
 // A double submit reaches the same order, sends the same key and gets Stripe's same object.
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
-import type { Database, Order, OrderFlow } from '../db/schema.ts';
+import type { Database, Order, OrderFlow, ShipTo } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { MAXIMUM_AMOUNT } from '../money.ts';
+import { DEFAULT_SHIPPING_COUNTRIES } from '../countries.ts';
 import { findBuyerCustomer } from '../customers/queries.ts';
 import { ensureBuyerCustomer } from '../customers/use-cases.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
@@ -22,8 +23,9 @@ import { applicationFeeFor } from './fees.ts';
 import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './sync.ts';
 import {
   countPendingOrders, feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockBuyer, lockListingForSale, ordersDueForReconciliation,
-  recordCheckoutSession, recordPaymentIntent, takeStock, transitionOrder,
+  recordCheckoutSession, recordPaymentIntent, recordShipTo, takeStock, transitionOrder,
 } from './queries.ts';
+import { needsShippingAddress } from './shipping.ts';
 import { checkoutIdempotencyKey, checkoutSessionParams, checkoutTooLate, paymentIntentParams, PENDING_ORDERS_PER_BUYER, type TransitionSource } from './rules.ts';
 
 export interface PlaceOrderInput {
@@ -62,6 +64,7 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
       if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
         throw new DomainError('seller_cannot_take_payments');
       }
+      if (listing.kind === 'physical' && input.flow === 'saved_card') throw new DomainError('one_click_needs_address');
       const amount = listing.price_amount * input.quantity;
       if (amount > MAXIMUM_AMOUNT) throw new DomainError('order_too_large', { maximum: MAXIMUM_AMOUNT, currency: listing.currency });
       if (listing.stock !== null) {
@@ -91,6 +94,9 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
         payment_method_id: input.paymentMethodId ?? null,
         save_payment_method: input.savePaymentMethod ?? false,
         stripe_customer_id: input.customerId ?? null,
+        kind: listing.kind,
+        // Physical goods are fulfilled once paid; digital ones never are.
+        fulfilment_status: listing.kind === 'physical' ? 'awaiting_shipment' : null,
       });
     });
   } catch (error) {
@@ -122,7 +128,7 @@ function isUniqueViolation(error: unknown): boolean {
  * session), or by the reconciler, which finds the session at Stripe.
  */
 export async function buyWithCheckout(
-  db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'> & { publicUrl: string },
+  db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'> & { publicUrl: string; shippingCountries?: readonly string[] },
 ): Promise<{ order: Order; redirectUrl: string }> {
   const order = await placeOrder(db, { ...input, flow: 'hosted', customerId: await checkoutCustomer(db, stripe, input) });
   if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
@@ -134,7 +140,7 @@ export async function buyWithCheckout(
   let session: Stripe.Checkout.Session;
   try {
     // Built from the order row alone (its Customer included): a retry sends the same request.
-    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl, input.shippingCountries ?? DEFAULT_SHIPPING_COUNTRIES), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
   } catch (error) {
     return refusedToStart(db, order, error);
   }
@@ -162,7 +168,23 @@ async function checkoutCustomer(db: Kysely<Database>, stripe: Stripe, input: Pic
  */
 export async function buyWithPaymentElement(db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'>): Promise<Order> {
   const order = await placeOrder(db, { ...input, flow: 'custom' });
+  // Physical goods: the intent is made once the buyer has said where to ship (giveShippingAddress).
+  if (needsShippingAddress(order)) return order;
   return (await startPaymentIntent(db, stripe, order)).order;
+}
+
+/**
+ * The custom flow's address form, before the intent exists: recorded on the order, and the intent
+ * is then made with it as its `shipping`. An order whose intent was already made keeps the address
+ * it was made with (the form again changes nothing), so what Stripe holds is what the seller sees.
+ */
+export async function giveShippingAddress(db: Kysely<Database>, buyerId: string, orderId: string, shipTo: ShipTo, allowedCountries: readonly string[]): Promise<Order> {
+  const order = found(await findBuyerOrder(db, buyerId, orderId));
+  if (order.flow !== 'custom' || order.kind !== 'physical') throw new DomainError('not_found');
+  if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
+  if (!allowedCountries.includes(shipTo.country)) throw new DomainError('shipping_country_not_served', { country: shipTo.country });
+  if (order.stripe_payment_intent_id !== null) return order;
+  return recordShipTo(db, order.id, shipTo);
 }
 
 /**
@@ -173,6 +195,7 @@ export async function buyWithPaymentElement(db: Kysely<Database>, stripe: Stripe
 export async function openPaymentPage(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<{ order: Order; clientSecret: string } | { redirect: string }> {
   const order = found(await findBuyerOrder(db, buyerId, orderId));
   if (order.flow !== 'custom' || order.status !== 'pending') return { redirect: `/orders/${order.id}/complete` };
+  if (needsShippingAddress(order)) return { redirect: `/orders/${order.id}/shipping` };
   return startPaymentIntent(db, stripe, order);
 }
 

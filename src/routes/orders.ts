@@ -7,8 +7,9 @@ import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { Config } from '../config.ts';
+import type { Order } from '../db/schema.ts';
 import { buyerCards } from '../customers/cards.ts';
-import { found } from '../errors.ts';
+import { DomainError, found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
 import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
@@ -17,7 +18,11 @@ import { findPublicListing } from '../listings/queries.ts';
 import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
 import { buyWithSavedCard } from '../orders/saved-card.ts';
-import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, openPaymentPage } from '../orders/use-cases.ts';
+import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, giveShippingAddress, openPaymentPage } from '../orders/use-cases.ts';
+import { needsShippingAddress, shipToFromForm } from '../orders/shipping.ts';
+import { fulfilmentView } from '../orders/fulfilment.ts';
+import { countryName } from '../countries.ts';
+import { fieldErrorsFrom, keptValues } from '../http/render.ts';
 import { listOrderRefundRequests } from '../refund-requests/queries.ts';
 import { orderView } from './order-view.ts';
 import { cardView } from './card-view.ts';
@@ -45,6 +50,16 @@ const CompleteQuery = Type.Object({
   redirect_status: Type.Optional(Text({ maxLength: 32 })),
   canceled: Type.Optional(Text({ maxLength: 8 })),
 });
+
+const SHIPPING_MESSAGES = {
+  name: 'Enter the name to ship to',
+  line1: 'Enter the street address',
+  line2: 'Keep the second address line under 200 characters',
+  city: 'Enter the town or city',
+  state: 'Keep the state or region under 100 characters',
+  postal_code: 'Enter the postal code',
+  country: 'Choose one of the listed countries',
+};
 
 export interface StripeJsSettings {
   /** Stripe.js: js.stripe.com, or the emulator's stand-in offline. */
@@ -97,7 +112,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     try {
       const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
         buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt, publicUrl: app.config.publicUrl,
-        savePaymentMethod: request.body.save_card === 'on',
+        savePaymentMethod: request.body.save_card === 'on', shippingCountries: app.config.shippingCountries,
       });
       return reply.redirect(redirectUrl, 303);
     } catch (error) {
@@ -129,7 +144,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const quantityMax = quantityLimit(listing.stock);
     const quantity = Math.min(request.query.quantity ?? 1, quantityMax);
     // A returning buyer's saved cards: pay at once with one instead of typing a card.
-    const savedCards = (await buyerCards(app.db, request.user.id)).map(cardView);
+    const savedCards = listing.kind === 'digital' ? (await buyerCards(app.db, request.user.id)).map(cardView) : [];
     return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax, quantity, savedCards });
   });
 
@@ -149,6 +164,48 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     } catch (error) {
       return refused(request, reply, error, listingId);
     }
+  });
+
+  // --- custom flow, physical goods: where to ship, before the PaymentIntent is made -------------
+  const countries = app.config.shippingCountries.map((code) => ({ code, name: countryName(code) }));
+  const ShippingBody = Type.Object({
+    name: Text({ minLength: 1, maxLength: 100, notBlank: true }),
+    line1: Text({ minLength: 1, maxLength: 200, notBlank: true }),
+    line2: Type.Optional(Text({ maxLength: 200 })),
+    city: Text({ minLength: 1, maxLength: 100, notBlank: true }),
+    state: Type.Optional(Text({ maxLength: 100 })),
+    postal_code: Text({ minLength: 1, maxLength: 20, notBlank: true }),
+    // Only the countries the platform ships to (SHIPPING_COUNTRIES), as hosted Checkout allows.
+    country: Type.Union(app.config.shippingCountries.map((code) => Type.Literal(code))),
+    ...Csrf,
+  });
+  const shippingForm = async (request: FastifyRequest, reply: FastifyReply, order: Order, values: Record<string, string>, errors: Record<string, string> = {}, status = 200) => {
+    return render(request, reply, 'checkout/shipping', {
+      title: 'Where should we ship it?', order: orderView(order), values, errors,
+      countries: countries.map((c) => ({ ...c, selected: c.code === (values.country ?? app.config.shippingCountries[0]) })),
+    }, status);
+  };
+
+  app.get('/orders/:id/shipping', { schema: { params: IdParams } }, async (request, reply) => {
+    const order = found(await findBuyerOrder(app.db, request.user.id, request.params.id));
+    if (!needsShippingAddress(order) || order.flow !== 'custom') return reply.redirect(`/orders/${order.id}/pay`, 303);
+    return shippingForm(request, reply, order, {});
+  });
+
+  app.post('/orders/:id/shipping', { schema: { params: IdParams, body: ShippingBody }, attachValidation: true }, async (request, reply) => {
+    const orderId = request.params.id;
+    if (!isUuid(orderId)) throw new DomainError('not_found');
+    if (request.validationError !== undefined) {
+      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], SHIPPING_MESSAGES);
+      return shippingForm(request, reply, found(await findBuyerOrder(app.db, request.user.id, orderId)), keptValues(request.body), errors, 400);
+    }
+    try {
+      await giveShippingAddress(app.db, request.user.id, orderId, shipToFromForm(request.body), app.config.shippingCountries);
+    } catch (error) {
+      if (problemOf(error).code === 'not_found') throw error;
+      return refused(request, reply, error);
+    }
+    return reply.redirect(`/orders/${orderId}/pay`, 303);
   });
 
   app.get('/orders/:id/pay', { schema: { params: IdParams } }, async (request, reply) => {
@@ -202,6 +259,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const view = orderView(order);
     const refundRequests = await listOrderRefundRequests(app.db, order.id);
     const canAskRefund = (order.status === 'paid' || order.status === 'partially_refunded') && !refundRequests.some((r) => r.status === 'requested');
-    return render(request, reply, 'checkout/receipt', { title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`, order: view, refundRequests, canAskRefund });
+    const fulfilment = await fulfilmentView(app.db, order);
+    return render(request, reply, 'checkout/receipt', { title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`, order: view, refundRequests, canAskRefund, fulfilment });
   });
 };

@@ -53,7 +53,8 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSourc
   app.get('/listings/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const listing = found(await findPublicListing(app.db, request.params.id));
     // A signed-in buyer's saved cards become one-click buttons ("Buy with Visa •••• 4242").
-    const savedCards = request.auth?.user.role === 'buyer' ? (await buyerCards(app.db, request.auth.user.id)).map(cardView) : [];
+    // One click pays at once and cannot ask where to ship: offered for digital listings only.
+    const savedCards = request.auth?.user.role === 'buyer' && listing.kind === 'digital' ? (await buyerCards(app.db, request.auth.user.id)).map(cardView) : [];
     // `attempt`: a fresh id per rendered buy form, so a double submit of it is one order (issue 6).
     return render(request, reply, 'public/listing', {
       title: listing.title, listing, gallery: await galleryOf(app.db, listing), attempt: randomUUID(), quantityMax: quantityLimit(listing.stock), savedCards,

@@ -38,6 +38,7 @@ const ListingBody = Type.Object({
   stock: Type.Optional(Text({ maxLength: 12 })),
   // A radio: 'on' = unlimited, 'off' = limited to `stock`.
   unlimited: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
+  kind: Type.Optional(Type.Union([Type.Literal('physical'), Type.Literal('digital')])),
   ...Csrf,
 });
 const LISTING_MESSAGES = {
@@ -47,6 +48,7 @@ const LISTING_MESSAGES = {
   currency: 'Choose one of the listed currencies',
   stock: `Enter how many you have in stock (0 to ${STOCK_MAX.toLocaleString('en-US')}), or choose "Unlimited"`,
   unlimited: 'Choose unlimited or limited stock',
+  kind: 'Choose whether you ship this or it is digital',
 };
 
 export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -121,7 +123,7 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // ---- Listings ----
   app.get('/seller/listings/new', async (request, reply) =>
-    renderListingForm(request, reply, { mode: 'new', values: { currency: 'usd', unlimited: 'off' } }));
+    renderListingForm(request, reply, { mode: 'new', values: { currency: 'usd', unlimited: 'off', kind: 'physical' } }));
 
   app.post('/seller/listings', { schema: { body: ListingBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
@@ -245,5 +247,6 @@ function formValuesOf(listing: Listing): Record<string, string> {
     currency: listing.currency,
     stock: listing.stock === null ? '' : String(listing.stock),
     unlimited: listing.stock === null ? 'on' : 'off',
+    kind: listing.kind,
   };
 }

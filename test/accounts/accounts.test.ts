@@ -254,7 +254,7 @@ describe('deleting a buyer account', () => {
 
     const onboarded = await createSeller(h);
     const buyer = await createTestUser(h.database.db, 'buyer');
-    const listing = await h.database.db.insertInto('listings').values({ seller_id: onboarded.user.id, title: 'Lamp', price_amount: 1_000, currency: 'usd', stock: null }).returning('id').executeTakeFirstOrThrow();
+    const listing = await h.database.db.insertInto('listings').values({ seller_id: onboarded.user.id, title: 'Lamp', price_amount: 1_000, currency: 'usd', stock: null, kind: 'digital' }).returning('id').executeTakeFirstOrThrow();
     const { client } = await signIn(buyer);
     const { buyWithPaymentElement } = await import('../../src/orders/use-cases.ts');
     await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: crypto.randomUUID() });

@@ -82,7 +82,7 @@ export async function createSeller(h: Harness, options: { manualPayouts?: boolea
 
 export async function createListing(h: Harness, sellerId: string, price: number, currency = 'usd'): Promise<string> {
   const row = await h.database.db.insertInto('listings').values({
-    seller_id: sellerId, title: `Thing ${randomUUID().slice(0, 6)}`, price_amount: price, currency, stock: null,
+    seller_id: sellerId, title: `Thing ${randomUUID().slice(0, 6)}`, price_amount: price, currency, stock: null, kind: 'digital',
   }).returning('id').executeTakeFirstOrThrow();
   return row.id;
 }

@@ -47,8 +47,8 @@ describe('schema.ts', () => {
     const unions = [...declared].flatMap(([table, columns]) => [...columns].filter(([, c]) => c.select.literals !== undefined).map(([column]) => `${table}.${column}`));
     expect(unions.sort()).toEqual([
       'buyer_payment_methods.status', 'card_setups.flow', 'card_setups.status', 'disputes.status', 'email_outbox.status', 'email_outbox.transport',
-      'invoice_refunds.status', 'invoices.status', 'listings.billing_interval', 'order_transitions.from_status', 'order_transitions.source',
-      'order_transitions.to_status', 'orders.dispute_status', 'orders.flow', 'orders.status', 'payout_requests.status', 'payouts.status',
+      'invoice_refunds.status', 'invoices.status', 'listings.billing_interval', 'listings.kind', 'order_fulfilment_steps.step', 'order_transitions.from_status', 'order_transitions.source',
+      'order_transitions.to_status', 'orders.dispute_status', 'orders.flow', 'orders.fulfilment_status', 'orders.kind', 'orders.status', 'payout_requests.status', 'payouts.status',
       'plans.interval', 'plans.status', 'refund_requests.decided_by_role', 'refund_requests.status', 'refunds.reason', 'refunds.status', 'sellers.account_state', 'stripe_events.source', 'stripe_events.status',
       'subscriptions.flow', 'subscriptions.interval', 'subscriptions.status', 'users.role', 'webhook_signature_failures.source',
     ]);

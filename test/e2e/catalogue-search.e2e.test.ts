@@ -22,9 +22,9 @@ describe.skipIf(!chromiumAvailable)('browser: searching the catalogue and a shop
     sellerId = seller.id;
     await database.db.insertInto('sellers').values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true }).execute();
     for (let i = 0; i < 30; i++) {
-      await createListing(database.db, seller.id, { title: `Stoneware mug no. ${i}`, description: 'Glazed by hand.', priceAmount: 1200 + (i % 7) * 150, currency: 'usd', stock: i % 5 === 0 ? 0 : 3 });
+      await createListing(database.db, seller.id, { title: `Stoneware mug no. ${i}`, description: 'Glazed by hand.', priceAmount: 1200 + (i % 7) * 150, currency: 'usd', stock: i % 5 === 0 ? 0 : 3, kind: 'physical' });
     }
-    await createListing(database.db, seller.id, { title: 'Serving plate', description: 'Goes with every mug.', priceAmount: 4200, currency: 'usd', stock: 1 });
+    await createListing(database.db, seller.id, { title: 'Serving plate', description: 'Goes with every mug.', priceAmount: 4200, currency: 'usd', stock: 1, kind: 'physical' });
     app = await buildTestApp({ db: database.db });
     base = await listen(app);
     browser = await launchBrowser();

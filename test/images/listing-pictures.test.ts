@@ -47,7 +47,7 @@ async function sellerWithListing(title = 'Hand-thrown mug', options: { enabled?:
     await emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
     await syncAccountFromStripe(database.db, emulator.stripe, accountId);
   }
-  const listing = await createListing(database.db, sellerId, { title, description: 'Stoneware.', priceAmount: 2400, currency: 'usd', stock: 3 });
+  const listing = await createListing(database.db, sellerId, { title, description: 'Stoneware.', priceAmount: 2400, currency: 'usd', stock: 3, kind: 'physical' });
   return { client, sellerId, listingId: listing.id };
 }
 

@@ -88,7 +88,7 @@ describe('pictures through the app with S3 configured', () => {
   it('an upload lands in the bucket, is served from it, and removing it deletes it there', async () => {
     const { client, user } = await loginAs(app, 'seller');
     await ensureSeller(database.db, user.id);
-    const listing = await createListing(database.db, user.id, { title: 'Bucket hat', description: '', priceAmount: 1500, currency: 'usd', stock: null });
+    const listing = await createListing(database.db, user.id, { title: 'Bucket hat', description: '', priceAmount: 1500, currency: 'usd', stock: null, kind: 'physical' });
     const response = await uploadPicture(client, listing.id, await jpegPicture(800, 600));
     expect(await flashAfter(client, response)).toBe('Picture added.');
 
@@ -114,7 +114,7 @@ describe('pictures through the app with S3 configured', () => {
     try {
       const { client, user } = await loginAs(offline, 'seller');
       await ensureSeller(database.db, user.id);
-      const listing = await createListing(database.db, user.id, { title: 'Lost hat', description: '', priceAmount: 1500, currency: 'usd', stock: null });
+      const listing = await createListing(database.db, user.id, { title: 'Lost hat', description: '', priceAmount: 1500, currency: 'usd', stock: null, kind: 'physical' });
       const response = await uploadPicture(client, listing.id, await jpegPicture(300, 300));
       expect(await flashAfter(client, response)).toBe('We could not save the picture just now. Please try again in a moment.');
       expect(await database.db.selectFrom('listing_images').select('id').where('listing_id', '=', listing.id).execute()).toHaveLength(0);

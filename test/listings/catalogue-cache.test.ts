@@ -26,7 +26,7 @@ afterAll(async () => {
 async function sellableListing(title: string): Promise<{ sellerId: string; listingId: string }> {
   const seller = await createTestUser(database.db, 'seller', { displayName: `Potter ${Math.random().toString(36).slice(2, 8)}` });
   await database.db.insertInto('sellers').values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true }).execute();
-  const listing = await createListing(database.db, seller.id, { title, description: 'Stoneware.', priceAmount: 2400, currency: 'usd', stock: 3 });
+  const listing = await createListing(database.db, seller.id, { title, description: 'Stoneware.', priceAmount: 2400, currency: 'usd', stock: 3, kind: 'physical' });
   return { sellerId: seller.id, listingId: listing.id };
 }
 

@@ -219,7 +219,7 @@ describe('public catalogue', () => {
     await onboard(seller.sellerId, seller.email, 'verified');
     const ids: string[] = [];
     for (let i = 0; i < 13; i++) {
-      ids.push((await createListing(database.db, seller.sellerId, { title: `Bulk ${i}`, description: '', priceAmount: 100 + i, currency: 'usd', stock: null })).id);
+      ids.push((await createListing(database.db, seller.sellerId, { title: `Bulk ${i}`, description: '', priceAmount: 100 + i, currency: 'usd', stock: null, kind: 'physical' })).id);
     }
     const seen: string[] = [];
     let after: CatalogueCursor | undefined;

@@ -27,7 +27,7 @@ async function enabledSeller(name: string): Promise<string> {
 }
 
 async function list(sellerId: string, title: string, description = '', priceAmount = 1000, stock: number | null = 5): Promise<string> {
-  return (await createListing(database.db, sellerId, { title, description, priceAmount, currency: 'usd', stock })).id;
+  return (await createListing(database.db, sellerId, { title, description, priceAmount, currency: 'usd', stock, kind: 'physical' })).id;
 }
 
 const get = (url: string) => new TestClient(app).get(url);

@@ -153,7 +153,7 @@ export async function createSeller(w: World): Promise<Seller> {
 
 export async function createListing(w: World, sellerId: string, price: number, currency = 'usd'): Promise<string> {
   const row = await w.db.insertInto('listings').values({
-    seller_id: sellerId, title: `Thing ${randomUUID().slice(0, 6)}`, price_amount: price, currency, stock: null,
+    seller_id: sellerId, title: `Thing ${randomUUID().slice(0, 6)}`, price_amount: price, currency, stock: null, kind: 'digital',
   }).returning('id').executeTakeFirstOrThrow();
   return row.id;
 }

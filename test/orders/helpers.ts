@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { expect } from 'vitest';
-import type { Database, Listing } from '../../src/db/schema.ts';
+import type { Database, Listing, ListingKind } from '../../src/db/schema.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { paymentHandlers } from '../../src/webhooks/handlers/payments.ts';
 import { storeEvent } from '../../src/webhooks/inbox.ts';
@@ -39,13 +39,17 @@ export async function enabledSeller(app: FastifyInstance, emulator: TestEmulator
   return { sellerId: userId, accountId, client };
 }
 
-export async function addListing(db: Kysely<Database>, sellerId: string, values: { price: number; currency?: string; stock?: number | null; title?: string }): Promise<Listing> {
+/** A listing of `sellerId`; digital unless `kind` says otherwise (the tests written before shipping buy things nobody ships). */
+export async function addListing(
+  db: Kysely<Database>, sellerId: string, values: { price: number; currency?: string; stock?: number | null; title?: string; kind?: ListingKind },
+): Promise<Listing> {
   return db.insertInto('listings').values({
     seller_id: sellerId,
     title: values.title ?? `Thing ${randomUUID().slice(0, 6)}`,
     price_amount: values.price,
     currency: values.currency ?? 'usd',
     stock: values.stock === undefined ? null : values.stock,
+    kind: values.kind ?? 'digital',
   }).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -60,8 +64,10 @@ export async function orderIdFromSessionUrl(db: Kysely<Database>, sessionUrl: st
   return row.id;
 }
 
-/** What a buyer does on Stripe's (the emulator's) Checkout page: type a card, press Pay. */
-export async function payOnCheckoutPage(sessionUrl: string, cardNumber: string, email = 'buyer@example.test'): Promise<{ status: number; location: string | null; body: string }> {
+/** What a buyer does on Stripe's (the emulator's) Checkout page: type a card (and `fields` such as a shipping address), press Pay. */
+export async function payOnCheckoutPage(
+  sessionUrl: string, cardNumber: string, email = 'buyer@example.test', fields: Record<string, string> = {},
+): Promise<{ status: number; location: string | null; body: string }> {
   const page = await fetch(sessionUrl);
   expect(page.status).toBe(200);
   const action = /<form method="post" action="([^"]+)"/.exec(await page.text())?.[1];
@@ -69,7 +75,7 @@ export async function payOnCheckoutPage(sessionUrl: string, cardNumber: string, 
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ email, card_number: cardNumber }).toString(),
+    body: new URLSearchParams({ email, card_number: cardNumber, ...fields }).toString(),
   });
   return { status: response.status, location: response.headers.get('location'), body: await response.text() };
 }

@@ -88,7 +88,7 @@ export async function createSeller(w: World): Promise<Seller> {
 
 export async function createListing(w: World, sellerId: string, price: number, stock: number | null = null): Promise<string> {
   const row = await w.database.db.insertInto('listings').values({
-    seller_id: sellerId, title: `Thing ${randomUUID().slice(0, 6)}`, price_amount: price, currency: 'usd', stock,
+    seller_id: sellerId, title: `Thing ${randomUUID().slice(0, 6)}`, price_amount: price, currency: 'usd', stock, kind: 'digital',
   }).returning('id').executeTakeFirstOrThrow();
   return row.id;
 }

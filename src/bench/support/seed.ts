@@ -27,8 +27,8 @@ export async function seedMarketplace(db: Kysely<Database>, options: { sellers: 
     select id, 'acct_seed' || lpad(row_number() over (order by email)::text, 6, '0'), 'US', 'enabled', true, true, true, now()
       from users where role = 'seller'`.execute(db);
   await sql`
-    insert into listings (seller_id, title, description, price_amount, currency, stock, created_at)
-    select s.id, 'Bench listing ' || g || ' of ' || u.display_name, 'Something worth buying, described in a sentence or two.', 1000 + g * 37, 'usd', case when g % 3 = 0 then null else 100 end,
+    insert into listings (seller_id, title, description, price_amount, currency, stock, kind, created_at)
+    select s.id, 'Bench listing ' || g || ' of ' || u.display_name, 'Something worth buying, described in a sentence or two.', 1000 + g * 37, 'usd', case when g % 3 = 0 then null else 100 end, 'digital',
            ${BASE}::timestamptz - (g || ' minutes')::interval
       from sellers s join users u on u.id = s.id, generate_series(1, ${options.listingsPerSeller}) g`.execute(db);
 }
@@ -55,13 +55,13 @@ export async function seedOrders(db: Kysely<Database>, from: number, to: number)
                    from listings l join sellers s on s.id = l.seller_id)
       insert into orders (buyer_id, seller_id, listing_id, checkout_attempt_id, flow, title, quantity, unit_amount, amount, currency,
                           application_fee_amount, fee_basis_points, fee_fixed_amount, destination_account, buyer_email, status,
-                          stripe_payment_intent_id, amount_refunded, paid_at, created_at, updated_at)
+                          stripe_payment_intent_id, amount_refunded, paid_at, created_at, updated_at, kind)
       select b.ids[1 + g % cardinality(b.ids)], l.sellers[1 + g % cardinality(l.ids)], l.ids[1 + g % cardinality(l.ids)], gen_random_uuid(),
              'hosted', l.titles[1 + g % cardinality(l.ids)], 1, 1000 + g % 5000, 1000 + g % 5000, 'usd',
              (1000 + g % 5000) / 10, 1000, 0, l.accounts[1 + g % cardinality(l.ids)], 'buyer@bench.example', st.status,
              case when st.status <> 'pending' then 'pi_seed' || g end,
              case st.status when 'refunded' then 1000 + g % 5000 when 'partially_refunded' then (1000 + g % 5000) / 2 else 0 end,
-             case when st.status in ('paid', 'refunded', 'partially_refunded') then t.at end, t.at, t.at
+             case when st.status in ('paid', 'refunded', 'partially_refunded') then t.at end, t.at, t.at, 'digital'
         from generate_series(${start}::int, ${end}::int) g, b, l,
              lateral (select date_trunc('milliseconds', ${BASE}::timestamptz - g * interval '1 second') as at) t,
              lateral (select (array['paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'paid', 'canceled', 'payment_failed', 'refunded', 'partially_refunded', 'pending'])[1 + g % 12] as status) st`.execute(
@@ -108,7 +108,7 @@ export async function analyze(db: Kysely<Database>): Promise<void> {
  */
 export async function seedCatalogueListings(db: Kysely<Database>, listings: number): Promise<void> {
   await sql`
-    insert into listings (seller_id, title, description, price_amount, currency, stock, active, created_at)
+    insert into listings (seller_id, title, description, price_amount, currency, stock, active, kind, created_at)
     select s.ids[1 + g % cardinality(s.ids)],
            (array['Stoneware mug', 'Linen tea towel', 'Walnut bowl', 'Wool scarf', 'Glass vase', 'Brass candle holder', 'Oak cutting board', 'Ceramic plate'])[1 + g % 8] || ' no. ' || g,
            (array['Glazed by hand, dishwasher safe.', 'Woven on a small loom.', 'Turned from one piece of wood.', 'Knitted from local wool.',
@@ -116,6 +116,7 @@ export async function seedCatalogueListings(db: Kysely<Database>, listings: numb
            500 + (g % 40) * 125, 'usd',
            case when g % 11 = 0 then 0 when g % 3 = 0 then null else 5 end,
            g % 97 <> 0,
+           case when g % 4 = 0 then 'digital' else 'physical' end,
            ${BASE}::timestamptz - ((g / 7) || ' seconds')::interval
       from generate_series(1, ${listings}) g, (select array_agg(id order by id) as ids from sellers) s`.execute(db);
 }

@@ -11,7 +11,7 @@
 // in its own account carrying any order id in their metadata. And an object the order did not make
 // (another amount, currency, destination or id than recorded) is refused: its event is ignored,
 // with the reason, never retried.
-import { applyPayment, fetchChargeFacts, readIntentPayment, readSessionPayment, type PaymentFacts } from '../../orders/sync.ts';
+import { applyPayment, fetchChargeFacts, readIntentPayment, readSessionPayment, withSessionShipTo, type PaymentFacts } from '../../orders/sync.ts';
 import { findOrder, recordChargeFacts, type ChargeFacts } from '../../orders/queries.ts';
 import { orderIdOf } from '../../orders/rules.ts';
 import { stopPaymentOfFailedOrder } from '../../orders/use-cases.ts';
@@ -42,7 +42,7 @@ const session: EventHandler<SessionEvent, PaymentFacts | undefined> = {
 
 const intent: EventHandler<IntentEvent, PaymentFacts | undefined> = {
   origin: 'platform',
-  read: (event, { stripe }) => readIntentPayment(stripe, event.data.object, { reread: event.type !== 'payment_intent.succeeded' }),
+  read: async (event, { db, stripe }) => withSessionShipTo(db, stripe, await readIntentPayment(stripe, event.data.object, { reread: event.type !== 'payment_intent.succeeded' })),
   apply: (event, { db, facts }) => applyOrIgnore(db, facts, event.id),
   async after(event, { db, stripe }) {
     const orderId = orderIdOf(event.data.object);

@@ -128,7 +128,8 @@ function chargeFor(pay: Payments, pi: Stripe.PaymentIntent, pm: Stripe.PaymentMe
     receipt_url: pay.core.pageUrl(`/hosted/receipts/${chargeId}`),
     refunded: false,
     review: null,
-    shipping: null,
+    // Stripe copies the intent's shipping onto its charges.
+    shipping: pi.shipping ?? null,
     source: null,
     source_transfer: null,
     statement_descriptor: pi.statement_descriptor,

@@ -19,9 +19,10 @@ import { formatMoney } from './fees.ts';
 import { offeredPaymentMethods, sessionInternal } from './checkout.ts';
 import { completeCheckoutSession, payCheckoutSession, successRedirect } from './checkout-payment.ts';
 import type { Payments } from './state.ts';
+import { shippingFieldsHtml, shippingFromForm, typedShipping } from './shipping.ts';
 
 export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
-  const render = (s: Stripe.Checkout.Session, error?: string, email?: string): PageResponse => {
+  const render = (s: Stripe.Checkout.Session, error?: string, email?: string, typed: Record<string, string> = {}): PageResponse => {
     const items = sessionInternal(pay, s.id).lineItems;
     const cur = s.currency ?? 'usd';
     if (s.status !== 'open') {
@@ -51,7 +52,17 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
       s.mode === 'setup' ? 'Save card' : s.mode === 'subscription' ? (s.amount_total ? `Subscribe and pay ${total}` : 'Start trial') : `Pay ${total}`;
     // Payment mode: a returning customer's saved cards, and "save my card" when enabled.
     const saved = s.mode === 'payment' ? offeredPaymentMethods(pay, s) : [];
-    const savedForms: RawHtml[] = saved.map(
+    const collectsShipping = s.mode === 'payment' && s.shipping_address_collection != null;
+    // A session that collects an address sends it with a saved card too: the buttons go in the main form.
+    const savedButtons: RawHtml[] = collectsShipping
+      ? saved.map(
+          (pm) =>
+            html`<button type="submit" name="saved_payment_method" value="${pm.id}" formnovalidate data-testid="pay-saved-${pm.card?.last4 ?? ''}">
+              Pay ${total} with ${pm.card?.brand ?? 'card'} •••• ${pm.card?.last4 ?? ''}
+            </button>`,
+        )
+      : [];
+    const savedForms: RawHtml[] = (collectsShipping ? [] : saved).map(
       (pm) =>
         html`<form method="post" action="/hosted/checkout/${s.id}">
           <input type="hidden" name="saved_payment_method" value="${pm.id}" />
@@ -72,7 +83,7 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
       </table>
       ${error ? html`<p role="alert" data-testid="error" style="color:#df1b41">${error}</p>` : raw('')}
       ${
-        saved.length
+        savedForms.length
           ? html`<section data-testid="saved-cards">
               <h2>Your saved cards</h2>
               ${savedForms}
@@ -80,6 +91,8 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
           : raw('')
       }
       <form method="post" action="/hosted/checkout/${s.id}">
+        ${shippingFieldsHtml(s, typed)}
+        ${savedButtons.length ? html`<section data-testid="saved-cards"><h2>Your saved cards</h2>${savedButtons}</section>` : raw('')}
         <label>Email <input type="email" name="email" value="${email ?? s.customer_details?.email ?? s.customer_email ?? ''}" required /></label>
         <label
           >Card number${cardOptional ? ' (optional: no card is needed now)' : ''}
@@ -116,13 +129,18 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
     const number = typeof req.form.card_number === 'string' ? req.form.card_number : '';
     const email = typeof req.form.email === 'string' && req.form.email ? req.form.email : null;
     const savedPaymentMethod = typeof req.form.saved_payment_method === 'string' && req.form.saved_payment_method ? req.form.saved_payment_method : undefined;
+    // A session that collects a shipping address takes no payment without one.
+    const typed = typedShipping(req.form);
+    const collected = s.mode === 'payment' && s.shipping_address_collection ? shippingFromForm(req.form, s.shipping_address_collection) : undefined;
+    if (collected && 'error' in collected) return render(s, collected.error, email ?? undefined, typed);
+    const shipping = collected?.details;
     if (savedPaymentMethod) {
-      const out = payCheckoutSession(pay, s.id, '', email, { savedPaymentMethod });
-      return 'error' in out ? render(pay.sessions.require(s.id), out.error) : { redirect: out.redirect };
+      const out = payCheckoutSession(pay, s.id, '', email, { savedPaymentMethod, shipping });
+      return 'error' in out ? render(pay.sessions.require(s.id), out.error, undefined, typed) : { redirect: out.redirect };
     }
-    if (!number && pay.checkoutModes.get(s.mode)?.cardOptional?.(s) !== true) return render(s, 'Your card number is incomplete.', email ?? undefined);
-    const out = payCheckoutSession(pay, s.id, number, email, { saveCard: req.form.save_card === 'yes' });
-    if ('error' in out) return render(pay.sessions.require(s.id), out.error, email ?? undefined);
+    if (!number && pay.checkoutModes.get(s.mode)?.cardOptional?.(s) !== true) return render(s, 'Your card number is incomplete.', email ?? undefined, typed);
+    const out = payCheckoutSession(pay, s.id, number, email, { saveCard: req.form.save_card === 'yes', shipping });
+    if ('error' in out) return render(pay.sessions.require(s.id), out.error, email ?? undefined, typed);
     return { redirect: out.redirect };
   });
   const cancel = (req: PageRequest): PageResponse => {

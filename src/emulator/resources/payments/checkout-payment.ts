@@ -12,6 +12,7 @@ import { offeredPaymentMethods, sessionInternal } from './checkout.ts';
 import { cancelIntent, confirmIntent, createIntent, requireIntent } from './intents.ts';
 import { createCardPaymentMethod } from './payment-methods.ts';
 import type { Payments } from './state.ts';
+import { collectedInformation, intentShipping } from './shipping.ts';
 
 /** Expire an open session (`viaTicker`: by the clock, so the event has no request). */
 export function expireCheckoutSession(pay: Payments, id: string, account: string, viaTicker: boolean): Stripe.Checkout.Session {
@@ -124,10 +125,14 @@ export function payCheckoutSession(
   sessionId: string,
   cardNumber: string,
   email: string | null,
-  opts: { savedPaymentMethod?: string | undefined; saveCard?: boolean } = {},
+  opts: { savedPaymentMethod?: string | undefined; saveCard?: boolean; shipping?: Stripe.Checkout.Session.CollectedInformation.ShippingDetails | undefined } = {},
 ): { redirect: string } | { error: string } {
   let session = pay.sessions.require(sessionId);
   if (session.status !== 'open') return { error: `This Checkout Session is ${session.status}.` };
+  if (opts.shipping) {
+    session.collected_information = collectedInformation(opts.shipping);
+    session = pay.sessions.save(session);
+  }
   if (opts.savedPaymentMethod && session.mode === 'payment') {
     const saved = offeredPaymentMethods(pay, session).find((pm) => pm.id === opts.savedPaymentMethod);
     if (!saved) return { error: 'This saved card is not available.' };
@@ -156,6 +161,12 @@ function payWithPaymentIntent(
 ): { redirect: string } | { error: string } {
   const account = sessionInternal(pay, session.id).account;
   let pi = intentFor(pay, session, email);
+  const shipping = session.collected_information?.shipping_details;
+  if (shipping) {
+    // As at Stripe, the address the page collected becomes the PaymentIntent's `shipping`.
+    pi.shipping = intentShipping(shipping);
+    pi = pay.pis.save(pi);
+  }
   if (save && !pi.setup_future_usage) {
     // "Save my card": the card is attached to the customer on success and may be shown again.
     pi.setup_future_usage = 'off_session';

@@ -14,6 +14,7 @@ import { invalidRequest, missingParam } from '../../core/errors.ts';
 import { randomToken } from '../../core/ids.ts';
 import { metadataOf } from './param-readers.ts';
 import { validateConnectParams } from './validation.ts';
+import { shippingAddressCollectionOf } from './shipping.ts';
 import type { Payments } from './state.ts';
 
 export interface PaymentIntentData {
@@ -88,7 +89,7 @@ export function checkoutInputFromParams(pay: Payments, account: string, pr: Para
     customerEmail: str(pr, 'customer_email') ?? null,
     clientReferenceId: str(pr, 'client_reference_id') ?? null,
     metadata: metadataOf(pr) ?? {},
-    extra: { saved_payment_method_options: savedPaymentMethodOptionsOf(pr) },
+    extra: { saved_payment_method_options: savedPaymentMethodOptionsOf(pr), shipping_address_collection: shippingAddressCollectionOf(pr) },
   };
 }
 

@@ -43,6 +43,8 @@ export interface CreateIntentInput {
   internal?: Record<string, unknown> | undefined;
   /** Save the card for later on success (attached to `customer`; `off_session`: set up for off-session payments). */
   setup_future_usage?: Stripe.PaymentIntent.SetupFutureUsage | undefined;
+  /** Where the goods go (`shipping`; Checkout sets it from the address its page collected). */
+  shipping?: Stripe.PaymentIntent.Shipping | undefined;
 }
 
 export type ConfirmResult =
@@ -106,7 +108,7 @@ export function createIntent(pay: Payments, input: CreateIntentInput): Stripe.Pa
     receipt_email: input.receipt_email ?? null,
     review: null,
     setup_future_usage: input.setup_future_usage ?? null,
-    shipping: null,
+    shipping: input.shipping ?? null,
     source: null,
     statement_descriptor: input.statement_descriptor ?? null,
     statement_descriptor_suffix: input.statement_descriptor_suffix ?? null,

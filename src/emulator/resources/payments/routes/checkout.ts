@@ -53,6 +53,7 @@ const createSpec = {
   locale: p.string,
   submit_type: p.enum('auto', 'book', 'donate', 'pay', 'subscribe'),
   billing_address_collection: p.enum('auto', 'required'),
+  shipping_address_collection: p.object({ allowed_countries: p.array(p.string) }, ['allowed_countries']),
   allow_promotion_codes: p.boolean,
   automatic_tax: p.any,
   phone_number_collection: p.any,

@@ -7,6 +7,7 @@ import { MISSING_PAYMENT_METHOD, cancelIntent, captureIntent, confirmIntent, cre
 import { resolvePaymentMethod } from '../payment-methods.ts';
 import { validateConnectParams } from '../validation.ts';
 import { metadataOf, transferDataOf } from '../param-readers.ts';
+import { intentShippingOf } from '../shipping.ts';
 import type { Payments } from '../state.ts';
 
 const CAPTURE = p.enum('automatic', 'automatic_async', 'manual');
@@ -84,6 +85,7 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
         statement_descriptor: str(pr, 'statement_descriptor'),
         statement_descriptor_suffix: str(pr, 'statement_descriptor_suffix'),
         setup_future_usage: setupFutureUsageOf(pr),
+        shipping: intentShippingOf(pr),
       });
       if (bool(pr, 'confirm')) {
         const result = confirmIntent(pay, req.account, pi.id, {
