@@ -101,7 +101,8 @@ export class StripeEvents {
 
   /** Posts each event, signed, to the app's real endpoint and lets the worker finish it before the next. */
   async deliver(events: Deliverable | readonly Deliverable[]): Promise<void> {
-    for (const event of Array.isArray(events) ? events : [events as Deliverable]) {
+    const list: readonly Deliverable[] = 'id' in events ? [events] : events;
+    for (const event of list) {
       const { id, type, endpoint, payload } = wire(event);
       this.done.add(id);
       const response = await fetch(`${this.baseUrl}${PATHS[endpoint]}`, {

@@ -3,10 +3,10 @@
 // seller → a month later it renews with the same figures. 3155 through the 3DS challenge. A trial
 // that converts. Everything reaches our tables through signed webhooks, the inbox and the worker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerChallenge } from '../orders/helpers.ts';
 import {
   createSeller, intentIdOf, invoiceRows, planFor, signedIn, startHarness, subscriptionIdFromPayUrl, subscriptionRow, type Harness, type TestSeller,
 } from './harness.ts';
+import { answerChallenge } from '../helpers/hosted-pages.ts';
 
 let h: Harness;
 let seller: TestSeller;

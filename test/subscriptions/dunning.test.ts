@@ -5,10 +5,10 @@
 // with prorations. Events reach our tables through the real endpoint, inbox and worker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTestId, press, visit } from '../emulator/billing-pages.ts';
-import { answerChallenge } from '../orders/helpers.ts';
 import {
   createSeller, intentIdOf, invoiceRows, planFor, signedIn, startHarness, subscriptionIdFromPayUrl, subscriptionRow, type Harness, type TestSeller,
 } from './harness.ts';
+import { answerChallenge } from '../helpers/hosted-pages.ts';
 
 let h: Harness;
 let seller: TestSeller;

@@ -4,8 +4,8 @@
 // expires leaves the subscription never started and the buyer free to subscribe again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasTestId, press, visit } from '../emulator/billing-pages.ts';
-import { localPath, payOnCheckoutPage } from '../orders/helpers.ts';
 import { createSeller, invoiceRows, planFor, signedIn, startHarness, subscriptionIdFromPayUrl, subscriptionRow, type Harness, type TestSeller } from './harness.ts';
+import { localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 let h: Harness;
 let seller: TestSeller;
