@@ -77,7 +77,7 @@ describe('buying', () => {
     expect(order.stripe_checkout_session_id).toBeNull();
     const [session] = await sessionsOf(order.id);
 
-    expect(await payOnCheckoutPage(session!.url!, '4242424242424242')).toBe(303);
+    expect((await payOnCheckoutPage(session!.url!, '4242424242424242')).status).toBe(303);
     await w.settle();
     expect(await orderRow(w.database.db, order.id)).toMatchObject({ status: 'paid', stripe_checkout_session_id: session!.id });
     expect(await transitions(order.id)).toEqual([{ to_status: 'paid', source: 'webhook' }]);
