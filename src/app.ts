@@ -32,6 +32,7 @@ import { healthRoutes } from './routes/health.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sellerRoutes } from './routes/seller.ts';
 import { sellerPlanRoutes } from './routes/seller-plans.ts';
+import { sellerMoneyRoutes } from './routes/seller-money.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { paymentMethodRoutes } from './routes/payment-methods.ts';
 import { buyerDetailsRoutes } from './routes/buyer-details.ts';
@@ -140,7 +141,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       root: VIEWS_DIR,
       layout: 'layouts/main.hbs',
       viewExt: 'hbs',
-      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs', 'refund-requests': 'partials/refund-requests.hbs' } },
+      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs', 'refund-requests': 'partials/refund-requests.hbs', 'seller-order-net': 'partials/seller-order-net.hbs' } },
       // Compiled templates are cached (recompiling on every request costs more than the page's own
       // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
       production: process.env.NODE_ENV !== 'development',
@@ -186,7 +187,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await site.register(area('any', accountRoutes, accountSettingsRoutes));
     await site.register(publicPlanRoutes);
     await site.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes, buyerRefundRequestRoutes));
-    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes, sellerRefundRequestRoutes));
+    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes, sellerRefundRequestRoutes, sellerMoneyRoutes));
     await site.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes, adminRefundRequestRoutes, adminModerationRoutes));
     await site.register(mailboxRoutes); // offline only, this machine only
     deps.siteRoutes?.(site);

@@ -13,6 +13,22 @@ function cell(value: CsvCell): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** One record, with its line end. */
+export function csvLine(row: CsvCell[]): string {
+  return row.map(cell).join(',') + '\r\n';
+}
+
 export function toCsv(header: string[], rows: CsvCell[][]): string {
-  return [header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+  return [header, ...rows].map(csvLine).join('');
+}
+
+/**
+ * A CSV made batch by batch, for exports too long to build in memory: the header, then each batch's
+ * records as the batch arrives (a keyset page read by its own short query).
+ */
+export async function* csvChunks(header: string[], batches: AsyncIterable<CsvCell[][]>): AsyncGenerator<string> {
+  yield csvLine(header);
+  for await (const rows of batches) {
+    if (rows.length > 0) yield rows.map(csvLine).join('');
+  }
 }

@@ -21,9 +21,15 @@ export async function countRecentResets(trx: Transaction<Database>, userId: stri
   return Number(row.n);
 }
 
+/**
+ * The token's row, written as an INSERT … SELECT from the user's row: for an id that names no user
+ * the same statement runs and inserts nothing (see requestPasswordReset: both paths do the same work).
+ */
 export async function insertResetToken(trx: Transaction<Database>, values: { id: string; userId: string; secretHash: Uint8Array; expiresAt: Date }): Promise<void> {
   await trx.insertInto('password_reset_tokens')
-    .values({ id: values.id, user_id: values.userId, secret_hash: values.secretHash, expires_at: values.expiresAt })
+    .columns(['id', 'user_id', 'secret_hash', 'expires_at'])
+    .expression((eb) => eb.selectFrom('users').where('users.id', '=', values.userId)
+      .select([eb.val(values.id).as('id'), 'users.id as user_id', eb.val(values.secretHash).as('secret_hash'), eb.val(values.expiresAt).as('expires_at')]))
     .execute();
 }
 

@@ -50,3 +50,14 @@ export function tokenUsable(row: { secret_hash: Uint8Array; expires_at: Date; us
 export function deletedPlaceholder(userId: string): { email: string; displayName: string; nameKey: string } {
   return { email: `deleted-${userId}@deleted.invalid`, displayName: 'Deleted account', nameKey: `deleted-${userId}` };
 }
+
+/**
+ * An address shown only in part ("n…@example.com"), for the notice sent to the OLD address after a
+ * change: enough for the owner to recognise their own new address, not a full copy for whoever
+ * reads the old mailbox.
+ */
+export function emailHint(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return '…';
+  return `${email.slice(0, 1)}…${email.slice(at)}`;
+}

@@ -23,31 +23,42 @@ import {
   useUpResetTokens,
 } from './queries.ts';
 import {
-  deletedPlaceholder, EMAIL_CHANGE_LIFETIME_MS, newToken, PASSWORD_RESET_LIFETIME_MS, RESETS_PER_HOUR, splitToken, tokenUsable,
+  deletedPlaceholder, EMAIL_CHANGE_LIFETIME_MS, emailHint, newToken, PASSWORD_RESET_LIFETIME_MS, RESETS_PER_HOUR, splitToken, tokenUsable,
 } from './tokens.ts';
 
 /** Where the emailed links lead (the token rides in the query string, which our logs redact). */
 export const RESET_PATH = '/password-reset/new';
 export const EMAIL_CONFIRM_PATH = '/email-change/confirm';
 
+/** Stands for "no account" where a user id is expected: a valid uuid that names no user. */
+const NO_USER = '00000000-0000-0000-0000-000000000000';
+
+/** Thrown to roll back the look-alike work done for an address that gets no email. */
+class NothingToSend extends Error {}
+
 /**
  * "Forgot my password": emails a reset link if an account has this address; otherwise nothing. The
- * caller answers the same either way, so the form tells no one who has an account. At most
- * RESETS_PER_HOUR links per account an hour; the ones past that are silently not sent.
+ * caller answers the same either way, so the form tells no one who has an account, and so that the
+ * answer's TIME tells no one either, both paths do the same work: the same token is made and the
+ * same statements run (a lock, a count, the token's insert, the email's enqueue); with no account,
+ * or past RESETS_PER_HOUR links an hour, they find no row, insert nothing, and roll back.
  */
 export async function requestPasswordReset(db: Kysely<Database>, email: string, now = new Date()): Promise<void> {
   const user = await findLiveUserByEmail(db, email);
-  if (user === undefined) return;
+  const token = newToken();
+  const expiresAt = new Date(now.getTime() + PASSWORD_RESET_LIFETIME_MS);
   await db.transaction().execute(async (trx) => {
-    await lockUser(trx, user.id); // counts and inserts of one account queue here
-    if (await countRecentResets(trx, user.id, new Date(now.getTime() - 60 * 60 * 1000)) >= RESETS_PER_HOUR) return;
-    const token = newToken();
-    const expiresAt = new Date(now.getTime() + PASSWORD_RESET_LIFETIME_MS);
-    await insertResetToken(trx, { id: token.id, userId: user.id, secretHash: token.secretHash, expiresAt });
+    const userId = user?.id ?? NO_USER;
+    const locked = await lockUser(trx, userId); // counts and inserts of one account queue here
+    const recent = await countRecentResets(trx, userId, new Date(now.getTime() - 60 * 60 * 1000));
+    await insertResetToken(trx, { id: token.id, userId, secretHash: token.secretHash, expiresAt });
     await enqueueEmail(trx, {
-      template: 'password-reset', to: user.email, dedupeKey: `password-reset:${token.id}`,
+      template: 'password-reset', to: locked?.email ?? email, dedupeKey: `password-reset:${token.id}`,
       data: { resetPath: `${RESET_PATH}?token=${token.token}`, expiresAt: expiresAt.toISOString() },
     });
+    if (locked === undefined || recent >= RESETS_PER_HOUR) throw new NothingToSend();
+  }).catch((error: unknown) => {
+    if (!(error instanceof NothingToSend)) throw error;
   });
 }
 
@@ -139,11 +150,19 @@ export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, t
   const parts = splitToken(token);
   if (parts === undefined) throw new DomainError('account_link_invalid');
   const changed = await db.transaction().execute(async (trx) => {
+    // The user's row first, then the link's: the order requestEmailChange locks them in, so the two never wait on each other.
+    const userId = (await findEmailChange(trx, parts.id))?.user_id;
+    const before = userId === undefined ? undefined : await lockUser(trx, userId);
     const row = await lockEmailChange(trx, parts.id);
-    if (row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
+    if (before === undefined || row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
     if (await isDeleted(trx, row.user_id)) throw new DomainError('account_link_invalid');
     if (await emailInUse(trx, row.new_email, row.user_id)) throw new DomainError('email_taken');
     await setEmail(trx, row.user_id, row.new_email);
+    // The old address hears of it: if someone else made the change, its owner learns in time to act.
+    await enqueueEmail(trx, {
+      template: 'email-changed', to: before.email, dedupeKey: `email-change:${row.id}:old-address-notice`,
+      data: { newEmailHint: emailHint(row.new_email), changedAt: now.toISOString() },
+    });
     await markEmailChangeUsed(trx, row.id, now);
     // Reset links went to the old address; they no longer belong to this account's owner.
     await useUpResetTokens(trx, row.user_id, now);

@@ -7,7 +7,7 @@ import { formatMoney } from '../money.ts';
 import { openDisputeDeadlines } from '../disputes/queries.ts';
 import { CLOSED as DISPUTE_CLOSED } from '../disputes/rules.ts';
 import { disputeWords } from '../orders/seller-orders.ts';
-import { wasCharged } from '../orders/rules.ts';
+import { sellerNetOf, wasCharged } from '../orders/rules.ts';
 import { readAdminTotals } from './summary.ts';
 
 const COUNTED = new Set(['pending', 'requires_action', 'succeeded']);
@@ -21,27 +21,29 @@ export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_
   const refunded = counted.reduce((n, r) => n + r.amount, 0);
   const fromSeller = counted.reduce((n, r) => n + (r.transfer_reversal_amount ?? 0), 0);
   const feeRefunded = money?.fee_refunded ?? 0;
-  const sellerNet = order.seller_net_amount ?? order.amount - order.application_fee_amount;
+  const net = sellerNetOf(order, {
+    refunds: counted.map((r) => ({ amount: r.amount, fromSeller: r.transfer_reversal_amount ?? 0 })),
+    feeReturned: feeRefunded,
+    disputes: disputes.map((d) => ({ amount: d.amount, recovered: d.recovered_amount, repaid: d.repaid_amount })),
+  });
   const lines = [
     line('gross', 'Gross (paid by the buyer)', order.amount),
     ...(order.stripe_fee_amount !== null ? [line('stripe_fee', "Stripe's fee (paid by the platform)", order.stripe_fee_amount)] : []),
     line('application_fee', 'Application fee (platform)', order.application_fee_amount, `${order.fee_basis_points} bp + ${formatMoney(order.fee_fixed_amount, c)}`),
-    line('seller_net', 'Seller net (transfer − fee)', sellerNet),
+    line('seller_net', 'Seller net (transfer − fee)', net.initial),
     line('refunded', 'Refunded to the buyer', refunded),
     line('refunded_from_seller', '… of which reversed from the seller', fromSeller),
     line('fee_refunded', '… application fee refunded to the seller', feeRefunded),
     line('refunded_by_platform', '… paid by the platform', refunded - fromSeller),
-    line('seller_net_after_refunds', 'Seller net after refunds', sellerNet - fromSeller + feeRefunded),
+    line('seller_net_after_refunds', 'Seller net after refunds', net.afterRefunds),
     line('platform_fee_kept', 'Application fee kept', order.application_fee_amount - feeRefunded),
   ];
-  let sellerFinal = sellerNet - fromSeller + feeRefunded;
   let platformFinal = order.application_fee_amount - feeRefunded - (order.stripe_fee_amount ?? 0) - (refunded - fromSeller);
   let open = false;
   for (const d of disputes) {
     lines.push(line('disputed', `Disputed (${disputeWords(d.status)})`, d.amount, d.reason.replaceAll('_', ' ')));
     lines.push(line('dispute_recovered', d.repaid_amount > 0 ? '… recovered from the seller (then repaid: see below)' : '… recovered from the seller', d.recovered_amount));
     if (d.repaid_amount > 0) lines.push(line('dispute_repaid', '… returned to the seller (won)', d.repaid_amount));
-    sellerFinal += d.repaid_amount - d.recovered_amount;
     if (d.status === 'lost') platformFinal -= d.amount + d.dispute_fee - d.recovered_amount + d.repaid_amount;
     if (!DISPUTE_CLOSED.includes(d.status)) open = true;
     if (d.dispute_fee > 0) lines.push(line('dispute_fee', "… Stripe's dispute fee", d.dispute_fee));
@@ -53,7 +55,7 @@ export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_
   if (wasCharged(order.status)) {
     // Everything above in one figure each: what the order finally left the seller and the platform.
     const note = open ? ' (while a dispute is open)' : '';
-    lines.push(line('seller_final_net', `Seller net, final${note}`, sellerFinal, 'after refunds and disputes'));
+    lines.push(line('seller_final_net', `Seller net, final${note}`, net.final, 'after refunds and disputes'));
     lines.push(line('platform_final_net', `Platform net, final${note}`, platformFinal,
       order.stripe_fee_amount === null ? "fee kept − refunds it paid − disputes lost; Stripe's fee not known yet" : "fee kept − Stripe's fee − refunds it paid − disputes lost"));
   }

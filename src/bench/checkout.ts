@@ -15,6 +15,7 @@ import { connectPglite, connectPostgres, type DatabaseHandle } from '../db/conne
 import { migrateToLatest } from '../db/migrate.ts';
 import { startEmulator } from '../emulator/index.ts';
 import { buyWithCheckout } from '../orders/use-cases.ts';
+import { PENDING_ORDERS_PER_BUYER } from '../orders/rules.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../sellers/use-cases.ts';
 import { createStripeClient } from '../stripe/client.ts';
 
@@ -54,7 +55,8 @@ async function main(): Promise<void> {
   const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-checkout-')), LOG_LEVEL: 'silent' });
 
   try {
-    // An enabled seller with a real (emulated) Connect account, 50 listings, and one buyer.
+    // An enabled seller with a real (emulated) Connect account, 50 listings, and buyers enough that
+    // none reaches the cap on orders awaiting payment (PENDING_ORDERS_PER_BUYER).
     const seller = await createUser(db.handle.db, {
       email: 'bench-seller@example.test',
       password: 'bench-password-1',
@@ -90,15 +92,30 @@ async function main(): Promise<void> {
       .returning('id')
       .execute();
 
+    // Further buyers share the first one's password hash: hashing 300 passwords would only slow the set-up.
+    const buyers = [buyer.user, ...(await db.handle.db
+      .insertInto('users')
+      .values(Array.from({ length: Math.ceil(CHECKOUTS / PENDING_ORDERS_PER_BUYER) }, (_, i) => ({
+        email: `bench-buyer-${i + 2}@example.test`, password_hash: buyer.user.password_hash, role: 'buyer' as const,
+        display_name: `Bench Buyer ${i + 2}`, name_key: `bench buyer ${i + 2}`,
+      })))
+      .returningAll()
+      .execute())];
+
     console.log(`\nCheckout creation — ${db.where}; emulator in this process; ${new Date().toISOString()}`);
     const times: number[] = [];
     let failures = 0;
+    let firstFailure: unknown;
     for (let i = 0; i < CHECKOUTS; i++) {
       const listing = listings[i % listings.length]!;
+      const shopper = buyers[Math.floor(i / PENDING_ORDERS_PER_BUYER)]!;
       const started = performance.now();
       const bought = await buyWithCheckout(db.handle.db, stripe, {
-        buyerId: buyer.user.id, buyerEmail: buyer.user.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), publicUrl: config.publicUrl,
-      }).catch(() => undefined);
+        buyerId: shopper.id, buyerEmail: shopper.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), publicUrl: config.publicUrl,
+      }).catch((error: unknown) => {
+        firstFailure ??= error;
+        return undefined;
+      });
       times.push(performance.now() - started);
       if (bought === undefined) failures += 1;
     }
@@ -107,6 +124,8 @@ async function main(): Promise<void> {
     console.log(
       `  p50 ${percentile(times, 50).toFixed(1)} ms   p99 ${percentile(times, 99).toFixed(1)} ms   max ${times.at(-1)?.toFixed(1)} ms   failures ${failures}`,
     );
+    // A failure is a finding, not noise: say what it was (a silent count once hid a cap on pending orders).
+    if (firstFailure !== undefined) console.log(`  first failure: ${firstFailure instanceof Error ? `${firstFailure.name}: ${firstFailure.message}` : String(firstFailure)}`);
   } finally {
     await emulator.stop();
     await db.handle.close();

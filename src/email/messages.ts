@@ -5,7 +5,7 @@
 // nothing. They only read and insert: nothing here may make the change itself fail.
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
-import type { Database, DisputeRow, Order } from '../db/schema.ts';
+import type { Database, DisputeRow, Order, RefundRequest } from '../db/schema.ts';
 import type { AccountStateView } from '../sellers/account-state.ts';
 import { enqueueEmail } from './outbox.ts';
 
@@ -36,6 +36,16 @@ export async function enqueueRefundIssuedEmail(trx: Trx, refundId: string): Prom
   await enqueueEmail(trx, {
     template: 'refund-issued', to: row.buyer_email, dedupeKey: `refund:${row.id}:issued`,
     data: { orderId: row.order_id, title: row.title, amount: row.amount, currency: row.currency, refundedTotal: row.amount_refunded, orderAmount: row.order_amount },
+  });
+}
+
+/** A buyer asked for a refund: the order's seller hears of it once, with the reason and where to answer. */
+export async function enqueueRefundRequestedEmail(trx: Trx, order: Order, request: RefundRequest): Promise<void> {
+  const seller = await trx.selectFrom('users').select('email').where('id', '=', order.seller_id).executeTakeFirst();
+  if (seller === undefined) return;
+  await enqueueEmail(trx, {
+    template: 'refund-requested', to: seller.email, dedupeKey: `refund-request:${request.id}:seller`,
+    data: { orderId: order.id, title: order.title, amount: order.amount, currency: order.currency, reason: request.reason },
   });
 }
 

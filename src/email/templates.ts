@@ -28,13 +28,17 @@ export interface EmailTemplates {
   'onboarding-action-needed': { summary: string; due: string[]; deadline: string | null; pastDue: boolean };
   'password-reset': { resetPath: string; expiresAt: string };
   'email-change-confirm': { confirmPath: string; newEmail: string; expiresAt: string };
+  /** To the OLD address once a change is confirmed; the new one only partly shown (`n…@example.com`). */
+  'email-changed': { newEmailHint: string; changedAt: string };
+  /** To the seller: a buyer asks for a refund of an order. */
+  'refund-requested': { orderId: string; title: string; amount: number; currency: string; reason: string };
 }
 
 export type EmailTemplateName = keyof EmailTemplates;
 
 export const EMAIL_TEMPLATE_NAMES: readonly EmailTemplateName[] = [
   'order-receipt', 'new-sale', 'order-shipped', 'refund-issued', 'dispute-opened', 'payout-paid', 'onboarding-action-needed', 'password-reset',
-  'email-change-confirm',
+  'email-change-confirm', 'email-changed', 'refund-requested',
 ];
 
 /** Subject lines: short, and saying what happened before the reader opens the message. */
@@ -48,6 +52,8 @@ const SUBJECTS: Record<EmailTemplateName, string> = {
   'onboarding-action-needed': 'Action needed: Stripe needs more information to keep your payouts going',
   'password-reset': 'Reset your Marketplace password',
   'email-change-confirm': 'Confirm your new email address',
+  'email-changed': 'Your Marketplace email address was changed',
+  'refund-requested': 'Refund requested: {{title}}',
 };
 
 export interface RenderedEmail {

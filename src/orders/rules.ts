@@ -247,3 +247,38 @@ export function savedCardIntentParams(order: Order, customerId: string, publicUr
     return_url: `${publicUrl}/orders/${order.id}/complete`,
   };
 }
+
+// ---- The seller's net on an order ----
+// The one place it is computed: the seller's orders list, order page and CSV export, and the
+// admin's breakdown all call `sellerNetOf`. A destination charge transfers the whole amount to the
+// seller and takes the application fee back, so the seller starts with amount − fee (or the
+// transfer Stripe reports). A refund takes back what it reversed of that transfer and returns the
+// part of the fee refunded with it; a dispute takes back what the platform recovered from the
+// seller (while open or lost, by policy) and returns what it repaid when the dispute was won.
+// Stripe's own processing and dispute fees are the platform's, never in here.
+
+export interface SellerRefundMoney { amount: number; fromSeller: number }
+export interface SellerDisputeMoney { amount: number; recovered: number; repaid: number }
+
+export interface SellerNet {
+  /** What the transfer less the fee first brought the seller. */
+  initial: number;
+  /** After refunds (what they reversed, plus the fee returned), before disputes. */
+  afterRefunds: number;
+  /** After refunds and disputes: the seller's net on the order. */
+  final: number;
+}
+
+export function initialSellerNet(order: Pick<Order, 'amount' | 'application_fee_amount' | 'seller_net_amount'>): number {
+  return order.seller_net_amount ?? order.amount - order.application_fee_amount;
+}
+
+export function sellerNetOf(
+  order: Pick<Order, 'amount' | 'application_fee_amount' | 'seller_net_amount'>,
+  facts: { refunds: readonly SellerRefundMoney[]; feeReturned: number; disputes: readonly SellerDisputeMoney[] },
+): SellerNet {
+  const initial = initialSellerNet(order);
+  const afterRefunds = initial - facts.refunds.reduce((n, r) => n + r.fromSeller, 0) + facts.feeReturned;
+  const final = afterRefunds - facts.disputes.reduce((n, d) => n + d.recovered - d.repaid, 0);
+  return { initial, afterRefunds, final };
+}

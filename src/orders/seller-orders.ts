@@ -6,8 +6,9 @@
 // Reads only; amounts stay integers of minor units until the template formats them.
 import type { Kysely } from 'kysely';
 import type { Database, DisputeStatus, Order } from '../db/schema.ts';
+import { afterCursor, type Cursor } from '../db/paging.ts';
 import { found } from '../errors.ts';
-import { wasCharged } from './rules.ts';
+import { sellerNetOf, wasCharged, type SellerDisputeMoney, type SellerRefundMoney } from './rules.ts';
 
 const COUNTED_REFUNDS = ['pending', 'requires_action', 'succeeded'] as const;
 
@@ -25,17 +26,16 @@ export interface SellerOrderMoney {
   disputeState: string | null;
   disputeTaken: number;
   disputeReturned: number;
-  /** The seller's net after all of the above. */
+  /** The seller's net after all of the above (orders/rules.ts sellerNetOf). */
   net: number | null;
   /** A dispute is still open: part of the net may come back. */
   provisional: boolean;
 }
 
 interface Facts {
-  refunded: number;
-  refundedFromSeller: number;
+  refunds: SellerRefundMoney[];
   feeReturned: number;
-  disputes: { amount: number; status: DisputeStatus; recovered: number; repaid: number }[];
+  disputes: (SellerDisputeMoney & { status: DisputeStatus })[];
 }
 
 const DISPUTE_WORDS: Record<DisputeStatus, string> = {
@@ -56,39 +56,33 @@ export function disputeWords(status: DisputeStatus): string {
   return DISPUTE_WORDS[status] ?? status;
 }
 
-/** Pure: the seller's money on one order. */
+/** Pure: the seller's money on one order, in the figures the pages and the export show. */
 export function sellerOrderMoney(order: Order, facts: Facts): SellerOrderMoney {
   const charged = wasCharged(order.status);
-  const disputeTaken = facts.disputes.reduce((n, d) => n + d.recovered, 0);
-  const disputeReturned = facts.disputes.reduce((n, d) => n + d.repaid, 0);
-  const initialNet = charged ? order.seller_net_amount ?? order.amount - order.application_fee_amount : null;
+  const net = sellerNetOf(order, facts);
   const last = facts.disputes.at(-1);
   return {
     charged,
     applicationFee: charged ? order.application_fee_amount : null,
-    initialNet,
-    refunded: facts.refunded,
-    refundedFromSeller: facts.refundedFromSeller,
+    initialNet: charged ? net.initial : null,
+    refunded: facts.refunds.reduce((n, r) => n + r.amount, 0),
+    refundedFromSeller: facts.refunds.reduce((n, r) => n + r.fromSeller, 0),
     feeReturned: facts.feeReturned,
     disputed: facts.disputes.reduce((n, d) => n + d.amount, 0),
     disputeState: last === undefined ? null : disputeWords(last.status),
-    disputeTaken,
-    disputeReturned,
-    net: initialNet === null ? null : initialNet - facts.refundedFromSeller + facts.feeReturned - disputeTaken + disputeReturned,
+    disputeTaken: facts.disputes.reduce((n, d) => n + d.recovered, 0),
+    disputeReturned: facts.disputes.reduce((n, d) => n + d.repaid, 0),
+    net: charged ? net.final : null,
     provisional: facts.disputes.some((d) => !CLOSED.includes(d.status)),
   };
 }
 
 async function factsFor(db: Kysely<Database>, orderIds: string[]): Promise<Map<string, Facts>> {
-  const facts = new Map<string, Facts>(orderIds.map((id) => [id, { refunded: 0, refundedFromSeller: 0, feeReturned: 0, disputes: [] }]));
+  const facts = new Map<string, Facts>(orderIds.map((id) => [id, { refunds: [], feeReturned: 0, disputes: [] }]));
   if (orderIds.length === 0) return facts;
   const refunds = await db.selectFrom('refunds').select(['order_id', 'amount', 'transfer_reversal_amount'])
     .where('order_id', 'in', orderIds).where('status', 'in', COUNTED_REFUNDS).execute();
-  for (const r of refunds) {
-    const f = facts.get(r.order_id)!;
-    f.refunded += r.amount;
-    f.refundedFromSeller += r.transfer_reversal_amount ?? 0;
-  }
+  for (const r of refunds) facts.get(r.order_id)!.refunds.push({ amount: r.amount, fromSeller: r.transfer_reversal_amount ?? 0 });
   const money = await db.selectFrom('order_money').select(['order_id', 'fee_refunded']).where('order_id', 'in', orderIds).execute();
   for (const m of money) facts.get(m.order_id)!.feeReturned = m.fee_refunded;
   const disputes = await db.selectFrom('disputes').select(['order_id', 'amount', 'status', 'recovered_amount', 'repaid_amount'])
@@ -99,15 +93,29 @@ async function factsFor(db: Kysely<Database>, orderIds: string[]): Promise<Map<s
   return facts;
 }
 
-/** The seller's orders page: newest first, each with its money. */
-export async function sellerOrdersPage(db: Kysely<Database>, sellerId: string, limit = 100): Promise<(Order & { money: SellerOrderMoney })[]> {
-  const orders = await db.selectFrom('orders').selectAll().where('seller_id', '=', sellerId)
-    .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+/**
+ * The seller's orders, newest first, each with its money: `size` of them after `after` (a keyset
+ * page over the (seller_id, created_at desc, id desc) index, so the CSV export can walk them all).
+ */
+export async function sellerOrdersWithMoney(
+  db: Kysely<Database>, sellerId: string, page: { size: number; after?: Cursor | undefined },
+): Promise<(Order & { money: SellerOrderMoney })[]> {
+  let query = db.selectFrom('orders').selectAll().where('seller_id', '=', sellerId);
+  if (page.after !== undefined) query = query.where(afterCursor(page.after, 'orders', 'created_at'));
+  const orders = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.size).execute();
   const facts = await factsFor(db, orders.map((o) => o.id));
   return orders.map((order) => ({ ...order, money: sellerOrderMoney(order, facts.get(order.id)!) }));
 }
 
-/** One of the seller's orders with its money, refunds and disputes; someone else's is not found. */
+/** The seller's orders page: the newest `limit`, each with its money. */
+export async function sellerOrdersPage(db: Kysely<Database>, sellerId: string, limit = 100): Promise<(Order & { money: SellerOrderMoney })[]> {
+  return sellerOrdersWithMoney(db, sellerId, { size: limit });
+}
+
+/**
+ * One of the seller's orders with its money and a line per refund and per dispute (what each took
+ * from or gave back to the seller); someone else's order is not found.
+ */
 export async function sellerOrderDetail(db: Kysely<Database>, sellerId: string, orderId: string) {
   const order = found(await db.selectFrom('orders').selectAll().where('id', '=', orderId).where('seller_id', '=', sellerId).executeTakeFirst());
   const facts = (await factsFor(db, [order.id])).get(order.id)!;
@@ -118,7 +126,9 @@ export async function sellerOrderDetail(db: Kysely<Database>, sellerId: string, 
   return {
     order,
     money: sellerOrderMoney(order, facts),
-    refunds,
-    disputes: disputes.map((d) => ({ ...d, statusWords: disputeWords(d.status), reasonWords: d.reason.replaceAll('_', ' ') })),
+    refunds: refunds.map((r) => ({ ...r, fromSeller: r.transfer_reversal_amount ?? 0, pending: r.status !== 'succeeded' })),
+    disputes: disputes.map((d) => ({
+      ...d, statusWords: disputeWords(d.status), reasonWords: d.reason.replaceAll('_', ' '), open: !CLOSED.includes(d.status),
+    })),
   };
 }

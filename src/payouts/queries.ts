@@ -1,6 +1,7 @@
 // Every SQL statement about payouts, payout requests and the payout-pause mirror.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
+import { pageOf, type Cursor, type Page } from '../db/paging.ts';
 import type { Database, PayoutRequest, PayoutRow } from '../db/schema.ts';
 import type { Schedule } from './rules.ts';
 
@@ -90,6 +91,19 @@ export async function findPayout(db: Kysely<Database>, payoutId: string): Promis
 
 export async function listSellerPayouts(db: Kysely<Database>, sellerId: string, limit = 20): Promise<PayoutRow[]> {
   return db.selectFrom('payouts').selectAll().where('seller_id', '=', sellerId).orderBy('stripe_created', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+/**
+ * A keyset page of the seller's payouts, newest first (the payouts_seller_list index). The cursor's
+ * position is read from the seller's own payout only: another account's payout id finds nothing.
+ */
+export async function sellerPayoutsPage(db: Kysely<Database>, sellerId: string, page: { size: number; after?: Cursor | undefined }): Promise<Page<PayoutRow>> {
+  let query = db.selectFrom('payouts').selectAll().where('seller_id', '=', sellerId);
+  if (page.after !== undefined) {
+    query = query.where(sql<boolean>`(payouts.stripe_created, payouts.id) < (select c.stripe_created, c.id from payouts c where c.id = ${page.after.id} and c.seller_id = ${sellerId})`);
+  }
+  const rows = await query.orderBy('stripe_created', 'desc').orderBy('id', 'desc').limit(page.size + 1).execute();
+  return pageOf(rows, page.size, (p) => ({ at: p.stripe_created, id: p.id }));
 }
 
 export async function listPayoutRequests(db: Kysely<Database>, sellerId: string, limit = 20): Promise<PayoutRequest[]> {

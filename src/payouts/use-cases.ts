@@ -17,16 +17,20 @@
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { recordAudit, type Actor } from '../admin/audit.ts';
+import type { Cursor, Page } from '../db/paging.ts';
 import type { Database, PayoutRequest, PayoutRow } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { amountFromForm } from '../money-input.ts';
 import { findSeller } from '../sellers/queries.ts';
-import { classifyStripeError } from '../stripe/errors.ts';
+import { classifyStripeError, isStripeFailure } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import {
   findPauseState, findPayout, findPayoutRequest, insertPayoutRequest, markPayoutCreated, markPayoutRejected, mirrorPauseState, recordPayout,
+  sellerPayoutsPage,
 } from './queries.ts';
-import { PAUSED_FROM_KEY, pausedFrom, payoutIdempotencyKey, scheduleOf, scheduleParams, scheduleToRemember, type Schedule } from './rules.ts';
+import {
+  balanceRows, PAUSED_FROM_KEY, pausedFrom, payoutIdempotencyKey, scheduleOf, scheduleParams, scheduleToRemember, type BalanceRow, type Schedule,
+} from './rules.ts';
 
 export interface PayoutOverview {
   schedule: Schedule;
@@ -56,6 +60,35 @@ export async function payoutOverview(stripe: Stripe, accountId: string): Promise
     recent: payouts.data,
     payoutsEnabled: account.payouts_enabled ?? false,
   };
+}
+
+export const SELLER_PAYOUTS_PAGE = 25;
+
+export interface SellerMoney {
+  /** The seller's connected account, or null: they have not started setting up payouts. */
+  accountId: string | null;
+  /** Read from Stripe just now; `unavailable` when Stripe did not answer (the page says so). */
+  balance: { state: 'read'; rows: BalanceRow[] } | { state: 'unavailable'; error: unknown } | { state: 'no_account' };
+  /** From our table (payout.* webhooks), the seller's own only. */
+  payouts: Page<PayoutRow>;
+}
+
+/**
+ * The seller's Money page: their balance from Stripe, and their payouts as we recorded them. The
+ * balance is read with no transaction open; if Stripe fails in any way the page still shows our
+ * own records, so a Stripe outage never takes the seller's payout history away.
+ */
+export async function sellerMoney(db: Kysely<Database>, stripe: Stripe, sellerId: string, after?: Cursor): Promise<SellerMoney> {
+  const accountId = (await findSeller(db, sellerId))?.stripe_account_id ?? null;
+  const payouts = await sellerPayoutsPage(db, sellerId, { size: SELLER_PAYOUTS_PAGE, after });
+  if (accountId === null) return { accountId, balance: { state: 'no_account' }, payouts };
+  try {
+    const balance = await stripe.balance.retrieve({}, { stripeAccount: accountId });
+    return { accountId, balance: { state: 'read', rows: balanceRows(balance) }, payouts };
+  } catch (error) {
+    if (!isStripeFailure(error)) throw error;
+    return { accountId, balance: { state: 'unavailable', error }, payouts };
+  }
 }
 
 /** The seller's connected account; a seller without one is not found here. */

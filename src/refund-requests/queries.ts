@@ -31,3 +31,17 @@ export async function recordDecision(trx: Transaction<Database>, requestId: stri
 export async function listOrderRefundRequests(db: Kysely<Database>, orderId: string): Promise<RefundRequest[]> {
   return db.selectFrom('refund_requests').selectAll().where('order_id', '=', orderId).orderBy('created_at', 'desc').execute();
 }
+
+/** Requests still waiting for an answer, the longest-waiting first, with what the admin list shows. */
+export async function listOpenRefundRequests(db: Kysely<Database>, limit: number) {
+  return db.selectFrom('refund_requests')
+    .innerJoin('orders', 'orders.id', 'refund_requests.order_id')
+    .innerJoin('users as seller', 'seller.id', 'orders.seller_id')
+    .select([
+      'refund_requests.id', 'refund_requests.order_id', 'refund_requests.reason', 'refund_requests.created_at',
+      'orders.title', 'orders.amount', 'orders.amount_refunded', 'orders.currency', 'orders.buyer_email', 'seller.display_name as seller_name',
+    ])
+    .where('refund_requests.status', '=', 'requested')
+    .orderBy('refund_requests.created_at').orderBy('refund_requests.id')
+    .limit(limit).execute();
+}

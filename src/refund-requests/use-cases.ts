@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { recordAudit } from '../admin/audit.ts';
 import type { Database, RefundRequest, Role } from '../db/schema.ts';
+import { enqueueRefundRequestedEmail } from '../email/messages.ts';
 import { DomainError, found } from '../errors.ts';
 import { toDecimalString } from '../money.ts';
 import { findOrder, lockOrder } from '../orders/queries.ts';
@@ -30,7 +31,9 @@ export async function askForRefund(db: Kysely<Database>, input: { buyerId: strin
     checkRefundable(order);
     if (await refundableLeft(trx, order) <= 0) throw new DomainError('refund_exceeds_remaining', { left: 0, orderAmount: order.amount, currency: order.currency });
     if (await openRequestOf(trx, order.id) !== undefined) throw new DomainError('refund_request_open');
-    return insertRefundRequest(trx, { orderId: order.id, buyerId: input.buyerId, reason: input.reason.trim() });
+    const request = await insertRefundRequest(trx, { orderId: order.id, buyerId: input.buyerId, reason: input.reason.trim() });
+    await enqueueRefundRequestedEmail(trx, order, request);
+    return request;
   });
 }
 

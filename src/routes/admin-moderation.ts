@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 import { auditCsv, ordersCsv, payoutsCsv } from '../admin/exports.ts';
 import { found } from '../errors.ts';
 import { actorOf } from '../http/areas.ts';
+import { sendCsv } from '../http/csv-download.ts';
 import { render, setFlash } from '../http/render.ts';
 import { CsrfOnlyBody, Csrf, IdParams, MultilineText, Type } from '../http/schemas.ts';
 import { moderationOf, reinstateSeller, restoreListing, suspendSeller, takeDownListing } from '../moderation/use-cases.ts';
@@ -14,12 +15,6 @@ import { findSellerWithUser } from '../sellers/queries.ts';
 const ReasonBody = Type.Object({ reason: MultilineText({ minLength: 1, maxLength: 1000 }), ...Csrf });
 const EXPORTS = { orders: ordersCsv, payouts: payoutsCsv, audit: auditCsv } as const;
 const ExportParams = Type.Object({ name: Type.Enum(Object.keys(EXPORTS) as ['orders', 'payouts', 'audit']) });
-
-/** A CSV download: named by what and when, never cached. */
-export function sendCsv(reply: FastifyReply, name: string, body: string): FastifyReply {
-  const day = new Date().toISOString().slice(0, 10);
-  return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}-${day}.csv"`).send(body);
-}
 
 export const adminModerationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/sellers/:id/moderation', { schema: { params: IdParams } }, async (request, reply) => {

@@ -4,8 +4,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { problemOf } from '../http/errors.ts';
-import { setFlash } from '../http/render.ts';
+import { render, setFlash } from '../http/render.ts';
 import { Csrf, IdParams, MultilineText, Type, Uuid } from '../http/schemas.ts';
+import { listOpenRefundRequests } from '../refund-requests/queries.ts';
 import { approveRefundRequest, askForRefund, declineRefundRequest } from '../refund-requests/use-cases.ts';
 
 export const REASON_MAX = 1000;
@@ -52,5 +53,22 @@ function decisionRoutes(prefix: '/seller' | '/admin'): FastifyPluginAsyncTypebox
   };
 }
 
+/** The most open requests the admin list shows at once (answering them makes room for the next). */
+const OPEN_LIST_MAX = 200;
+
+/** Admins: every request still waiting, the longest-waiting first, each answerable from the list. */
+const adminOpenRequestsRoute: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/admin/refund-requests', async (request, reply) => {
+    const open = await listOpenRefundRequests(app.db, OPEN_LIST_MAX + 1);
+    return render(request, reply, 'admin/refund-requests', {
+      title: 'Refund requests', requests: open.slice(0, OPEN_LIST_MAX), more: open.length > OPEN_LIST_MAX, max: OPEN_LIST_MAX,
+    });
+  });
+};
+
 export const sellerRefundRequestRoutes = decisionRoutes('/seller');
-export const adminRefundRequestRoutes = decisionRoutes('/admin');
+const adminDecisionRoutes = decisionRoutes('/admin');
+export const adminRefundRequestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(adminDecisionRoutes);
+  await app.register(adminOpenRequestsRoute);
+};

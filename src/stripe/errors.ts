@@ -25,6 +25,14 @@ export function classifyStripeError(error: unknown): StripeProblem | undefined {
   return undefined;
 }
 
+/**
+ * Any failure of a Stripe API call, classified above or not (a revoked key, an account that let us
+ * go): for an optional read, such as a balance, whose page can say "unavailable" and go on.
+ */
+export function isStripeFailure(error: unknown): boolean {
+  return error instanceof Stripe.errors.StripeError;
+}
+
 /** True when a webhook's signature (or its timestamp) did not verify. */
 export function isSignatureError(error: unknown): boolean {
   return error instanceof Stripe.errors.StripeSignatureVerificationError;

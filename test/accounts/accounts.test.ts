@@ -4,7 +4,8 @@
 // buyer's Stripe Customer); a deleted buyer's orders stay while their personal data goes.
 import { sha256 } from '@oslojs/crypto/sha2';
 import { describe, expect, it } from 'vitest';
-import { resetPassword } from '../../src/accounts/use-cases.ts';
+import type { KyselyPlugin, RootOperationNode } from 'kysely';
+import { requestPasswordReset, resetPassword } from '../../src/accounts/use-cases.ts';
 import { ensureBuyerCustomer } from '../../src/customers/use-cases.ts';
 import type { User } from '../../src/db/schema.ts';
 import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
@@ -43,6 +44,30 @@ describe('password reset', () => {
     expect([unknown.statusCode, unknown.location]).toEqual([303, '/login']);
     expect(await outboxTo(user.email, 'password-reset')).toHaveLength(1);
     expect(await h.database.db.selectFrom('email_outbox').select('id').where('to_address', 'like', 'nobody-%').execute()).toEqual([]);
+  });
+
+  it('takes the same path for a known and an unknown address (no early answer), and keeps nothing for the unknown one', async () => {
+    const user = await createTestUser(h.database.db, 'buyer');
+    /** The statements a reset request runs, as "<kind> <first table>". */
+    const statementsFor = async (email: string): Promise<string[]> => {
+      const seen: string[] = [];
+      const tableOf = (node: RootOperationNode) => /"table":\{.*?"name":"(\w+)"/.exec(JSON.stringify(node))?.[1] ?? '?';
+      const recorder: KyselyPlugin = {
+        transformQuery: ({ node }) => { seen.push(`${node.kind} ${tableOf(node)}`); return node; },
+        transformResult: async ({ result }) => result,
+      };
+      await requestPasswordReset(h.database.db.withPlugin(recorder), email);
+      return seen;
+    };
+    const unknownEmail = `nobody-${Date.now()}@example.test`;
+    const known = await statementsFor(user.email);
+    const unknown = await statementsFor(unknownEmail);
+    expect(known).toEqual([
+      'SelectQueryNode users', 'SelectQueryNode users', 'SelectQueryNode password_reset_tokens', 'InsertQueryNode password_reset_tokens', 'InsertQueryNode email_outbox',
+    ]);
+    expect(unknown).toEqual(known);
+    expect(await outboxTo(user.email, 'password-reset')).toHaveLength(1);
+    expect(await outboxTo(unknownEmail, 'password-reset')).toEqual([]);
   });
 
   it('stores only a hash of the secret: the token in the email is nowhere in the database', async () => {
@@ -138,6 +163,7 @@ describe('changing the email', () => {
     expect(asked.statusCode).toBe(303);
     const stillOld = await h.database.db.selectFrom('users').select('email').where('id', '=', buyer.id).executeTakeFirstOrThrow();
     expect(stillOld.email).toBe(buyer.email);
+    expect(await outboxTo(buyer.email, 'email-changed')).toEqual([]); // nothing changed yet, nothing to announce
 
     const link = await linkIn(newEmail, 'email-change-confirm', 'confirmPath');
     const visitor = new TestClient(h.app); // the link may be opened in any browser
@@ -150,6 +176,12 @@ describe('changing the email', () => {
     expect((await h.stripe.customers.retrieve(customerId) as { email: string | null }).email).toBe(newEmail);
     // Single use.
     expect((await visitor.post('/email-change/confirm', { token: tokenOf(link) })).statusCode).toBe(400);
+    // The OLD address is told, once, with the new one only hinted at.
+    const notices = await outboxTo(buyer.email, 'email-changed');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.data).toMatchObject({ newEmailHint: `m…@example.test` });
+    expect(JSON.stringify(notices[0]!.data)).not.toContain(newEmail);
+    expect(await outboxTo(newEmail, 'email-changed')).toEqual([]);
   });
 
   it('refuses an address another account has, when asked and when confirmed', async () => {
@@ -164,6 +196,7 @@ describe('changing the email', () => {
     const c = await createTestUser(h.database.db, 'buyer', { email: free }); // someone signs up with it meanwhile
     expect((await client.post('/email-change/confirm', { token: tokenOf(link) })).statusCode).toBe(409);
     expect((await h.database.db.selectFrom('users').select('email').where('id', '=', a.id).executeTakeFirstOrThrow()).email).toBe(a.email);
+    expect(await outboxTo(a.email, 'email-changed')).toEqual([]); // refused: no notice
     expect(c.email).toBe(free);
   });
 });

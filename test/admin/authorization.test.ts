@@ -32,7 +32,7 @@ describe('admin authorization and CSRF', () => {
     const s = `/admin/sellers/${seller.user.id}`;
     pages = [
       '/admin', '/admin/events', `/admin/events/${event.id}`, '/admin/sellers', s, '/admin/fees', '/admin/policies', '/admin/audit',
-      '/admin/orders', '/admin/orders?q=pi_x', `${s}/moderation`, '/admin/exports/orders.csv', '/admin/exports/payouts.csv', '/admin/exports/audit.csv', '/admin/health', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
+      '/admin/orders', '/admin/orders?q=pi_x', `${s}/moderation`, '/admin/exports/orders.csv', '/admin/exports/payouts.csv', '/admin/exports/audit.csv', '/admin/health', '/admin/refund-requests', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
     ];
     actions = [
       { url: `/admin/events/${event.id}/replay`, body: {} },

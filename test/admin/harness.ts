@@ -3,7 +3,7 @@
 import { startWorld, type World } from '../helpers/fixture.ts';
 import * as market from '../helpers/market.ts';
 
-export { createListing, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
+export { createListing, createSeller, hiddenValue, refundByAdmin, type TestSeller } from '../helpers/market.ts';
 
 export type Harness = World & { sync(): Promise<void> };
 
@@ -16,3 +16,4 @@ export async function startHarness(): Promise<Harness> {
 export async function createPaidOrder(h: World, seller: market.TestSeller, options: Parameters<typeof market.createPaidOrder>[2]): Promise<string> {
   return (await market.createPaidOrder(h, seller, options)).id;
 }
+

@@ -1,14 +1,12 @@
 // Browser journey: an admin logs in, refunds part of an order (form → confirmation → done, with the
 // breakdown updated), then drafts and submits dispute evidence. Screenshots in test-artifacts/.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_PASSWORD } from '../helpers/app.ts';
-import { chromiumAvailable, journey, launchBrowser, screenshot, visible } from '../helpers/browser.ts';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { browserTest as it, chromiumAvailable, journey, NARROW_DESKTOP, screenshot, visible } from '../helpers/browser.ts';
+import { logIn } from '../helpers/journeys.ts';
 import { createPaidOrder, createSeller, startHarness, type Harness } from '../admin/harness.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: admin refunds part of an order and submits dispute evidence', () => {
   let h: Harness;
-  let browser: Browser;
   let orderId: string;
   let disputeId: string;
 
@@ -18,22 +16,17 @@ describe.skipIf(!chromiumAvailable)('browser: admin refunds part of an order and
     orderId = await createPaidOrder(h, seller, { amount: 10_000 });
     const disputedOrder = await createPaidOrder(h, seller, { amount: 4_200, paymentMethod: 'pm_card_createDispute' });
     disputeId = (await h.database.db.selectFrom('disputes').select('id').where('order_id', '=', disputedOrder).executeTakeFirstOrThrow()).id;
-    browser = await launchBrowser();
   });
   afterAll(async () => {
-    await browser?.close();
     await h?.close();
   });
 
-  it('refund 25.00 of a 100.00 order, then submit winning evidence', async () => {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  it('refund 25.00 of a 100.00 order, then submit winning evidence', async ({ openPage }) => {
+    const page = await openPage({ viewport: NARROW_DESKTOP });
     page.setDefaultTimeout(15_000);
     await journey(page, 'admin-money', async () => {
-      await page.goto(`${h.baseUrl}/login`);
-      await page.getByLabel('Email').fill(h.adminUser.email);
-      await page.getByLabel('Password').fill(TEST_PASSWORD);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.waitForURL((url) => url.pathname === '/' || url.pathname === '/admin');
+      await logIn(page, h.baseUrl, h.adminUser.email);
+      expect(['/', '/admin']).toContain(new URL(page.url()).pathname);
 
       await page.goto(`${h.baseUrl}/admin`);
       await visible(page.getByTestId('money-summary'));

@@ -1,30 +1,12 @@
-import type { FastifyInstance } from 'fastify';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp } from '../helpers/app.ts';
-import { chromiumAvailable, journey, launchBrowser, listen, screenshot, visible } from '../helpers/browser.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+// A buyer signs up (a bad password first: the message beside the field, the input kept), logs out
+// and logs back in with the email in other letter case.
+import { describe, expect } from 'vitest';
+import { chromiumAvailable, journey, screenshot, visible } from '../helpers/browser.ts';
+import { e2eTest as it } from '../helpers/e2e-world.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: sign up, log out, log in', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    app = await buildTestApp({ db: database.db });
-    baseUrl = await listen(app);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.close();
-  });
-
-  it('a buyer signs up, logs out and logs back in', async () => {
-    const page = await browser.newPage();
+  it('a buyer signs up, logs out and logs back in', async ({ world: { baseUrl }, openPage }) => {
+    const page = await openPage();
     await journey(page, 'auth-journey', async () => {
       await page.goto(`${baseUrl}/signup`);
       await page.getByLabel('Buy').check();
@@ -55,5 +37,5 @@ describe.skipIf(!chromiumAvailable)('browser: sign up, log out, log in', () => {
       await visible(page.getByRole('link', { name: 'Bea Buyer' }));
       await screenshot(page, 'home-signed-in');
     });
-  });
+  }, 60_000);
 });

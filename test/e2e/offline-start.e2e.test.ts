@@ -1,10 +1,10 @@
 // Boots the real `npm start` entry point as a child process, offline (no Stripe key, no
 // DATABASE_URL), in a temporary data directory: what a new developer gets after `npm ci && npm start`,
 // then what they get when they start it again.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { DEMO_LISTINGS } from '../../src/cli/demo-seed.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
-import { startEntryPoint, type RunningEntryPoint } from '../helpers/entry-point.ts';
+import { entryPointTest as it } from '../helpers/entry-point.ts';
 
 interface LogEntry { step?: string; msg: string; reqId?: string; req?: { url: string } }
 
@@ -12,14 +12,11 @@ interface LogEntry { step?: string; msg: string; reqId?: string; req?: { url: st
 const BANNER_END = /Demo logins[^\n]*\n(?:.*\n){3}\n/;
 
 describe('offline start', () => {
-  const servers: RunningEntryPoint[] = [];
   let dataDir: string;
   let firstCatalogue: string[];
-  afterAll(async () => { await Promise.all(servers.map((server) => server.stop())); });
 
-  it('serves the marketplace with the embedded database, the emulator and a demo shop; logs JSON to a pipe; prints demo logins last', async () => {
-    const server = await startEntryPoint({ env: { LOG_LEVEL: 'info' } });
-    servers.push(server);
+  it('serves the marketplace with the embedded database, the emulator and a demo shop; logs JSON to a pipe; prints demo logins last', async ({ startServer }) => {
+    const server = await startServer({ env: { LOG_LEVEL: 'info' } });
     dataDir = server.dataDir;
     await server.waitForOutput(BANNER_END);
 
@@ -72,9 +69,8 @@ describe('offline start', () => {
     expect(await server.stop()).toBe(0);
   }, 180_000);
 
-  it('starts again on the same data without creating, migrating or seeding anything twice', async () => {
-    const server = await startEntryPoint({ dataDir, env: { LOG_LEVEL: 'info' } });
-    servers.push(server);
+  it('starts again on the same data without creating, migrating or seeding anything twice', async ({ startServer }) => {
+    const server = await startServer({ dataDir, env: { LOG_LEVEL: 'info' } });
     await server.waitForOutput(BANNER_END);
 
     const progress = splitAtBanner(server.output())[0].map((line) => JSON.parse(line) as LogEntry).filter((entry) => entry.step !== undefined);

@@ -3,19 +3,19 @@
 // zoomed out) and at a desktop's (1,280 px). A page fails if its document is wider than the
 // viewport. Screenshots of each go to test-artifacts/widths/<role>-<width>-<page>.png.
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { User } from '../../src/db/schema.ts';
 import { buyWithPaymentElement } from '../../src/orders/use-cases.ts';
 import { createListing, createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
-import { createTestUser, TEST_PASSWORD } from '../helpers/app.ts';
-import { chromiumAvailable, launchBrowser, screenshot } from '../helpers/browser.ts';
+import { createTestUser } from '../helpers/app.ts';
+import { browserTest as it, chromiumAvailable, PHONE_PROFILE, screenshot } from '../helpers/browser.ts';
+import { logIn } from '../helpers/journeys.ts';
 
 const WIDTHS = [390, 1280] as const;
 
 describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, phone or desktop', () => {
   let h: Harness;
-  let browser: Browser;
   let seller: TestSeller;
   let buyer: User;
   const ids: Record<string, string> = {};
@@ -41,10 +41,8 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
     const pending = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: ids.listing, quantity: 2, attemptId: randomUUID() });
     ids.pending = pending.id;
     ids.event = (await h.database.db.selectFrom('stripe_events').select('id').orderBy('received_at', 'desc').limit(1).executeTakeFirstOrThrow()).id;
-    browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
     await h?.close();
   });
 
@@ -56,30 +54,21 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
     ],
     seller: [
       ['dashboard', '/seller'], ['orders', '/seller/orders'], ['order', `/seller/orders/${ids.disputed}`], ['new-listing', '/seller/listings/new'],
-      ['edit-listing', `/seller/listings/${ids.listing}/edit`], ['account', '/account'],
+      ['edit-listing', `/seller/listings/${ids.listing}/edit`], ['money', '/seller/money'], ['account', '/account'],
     ],
     admin: [
       ['home', '/admin'], ['sellers', '/admin/sellers'], ['seller', `/admin/sellers/${seller.user.id}`], ['orders', '/admin/orders'],
       ['order', `/admin/orders/${ids.paid}`], ['disputed-order', `/admin/orders/${ids.disputed}`], ['disputes', '/admin/disputes'],
       ['dispute', `/admin/disputes/${ids.dispute}`], ['fees', '/admin/fees'], ['policies', '/admin/policies'], ['events', '/admin/events'],
-      ['event', `/admin/events/${ids.event}`], ['audit', '/admin/audit'], ['health', '/admin/health'],
+      ['event', `/admin/events/${ids.event}`], ['audit', '/admin/audit'], ['health', '/admin/health'], ['refund-requests', '/admin/refund-requests'],
     ],
   });
 
-  async function contextFor(width: number, role: keyof ReturnType<typeof pages>): Promise<BrowserContext> {
-    const context = await browser.newContext(width === 390
-      ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3 }
-      : { viewport: { width: 1280, height: 800 } });
-    if (role === 'visitor') return context;
-    const user = role === 'buyer' ? buyer : role === 'seller' ? seller.user : h.adminUser;
-    const page = await context.newPage();
-    await page.goto(`${h.baseUrl}/login`);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL((url) => url.pathname !== '/login');
-    await page.close();
-    return context;
+  /** A page at the width (a phone: the mobile profile), signed in as the role unless a visitor. */
+  async function pageFor(openPage: (options: BrowserContextOptions) => Promise<Page>, width: number, role: keyof ReturnType<typeof pages>): Promise<Page> {
+    const page = await openPage(width === 390 ? PHONE_PROFILE : { viewport: { width: 1280, height: 800 } });
+    if (role !== 'visitor') await logIn(page, h.baseUrl, (role === 'buyer' ? buyer : role === 'seller' ? seller.user : h.adminUser).email);
+    return page;
   }
 
   /** How wide the document is against the screen; a mobile browser widens its layout to overflowing content. */
@@ -90,21 +79,16 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
 
   for (const role of ['visitor', 'buyer', 'seller', 'admin'] as const) {
     for (const width of WIDTHS) {
-      it(`${role} at ${width} px`, async () => {
-        const context = await contextFor(width, role);
-        const page = await context.newPage();
+      it(`${role} at ${width} px`, async ({ openPage }) => {
+        const page = await pageFor(openPage, width, role);
         const tooWide: string[] = [];
-        try {
-          for (const [name, path] of pages()[role]) {
-            const response = await page.goto(`${h.baseUrl}${path}`);
-            expect(response?.status(), `${role} ${path}`).toBeLessThan(400);
-            await page.waitForLoadState('load');
-            const size = await measure(page);
-            await screenshot(page, `widths/${role}-${width}-${name}`);
-            if (size.documentWidth > width || size.layoutWidth > width || size.scale < 1) tooWide.push(`${path}: document ${size.documentWidth} px, layout ${size.layoutWidth} px, scale ${size.scale}`);
-          }
-        } finally {
-          await context.close();
+        for (const [name, path] of pages()[role]) {
+          const response = await page.goto(`${h.baseUrl}${path}`);
+          expect(response?.status(), `${role} ${path}`).toBeLessThan(400);
+          await page.waitForLoadState('load');
+          const size = await measure(page);
+          await screenshot(page, `widths/${role}-${width}-${name}`);
+          if (size.documentWidth > width || size.layoutWidth > width || size.scale < 1) tooWide.push(`${path}: document ${size.documentWidth} px, layout ${size.layoutWidth} px, scale ${size.scale}`);
         }
         expect(tooWide).toEqual([]);
       }, 120_000);

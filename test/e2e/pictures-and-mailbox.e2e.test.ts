@@ -2,58 +2,26 @@
 // browser's multipart body, CSRF token first) and moves the second to the front; a buyer sees them
 // in the catalogue and on the listing, pays through hosted Checkout, and finds the receipt in the
 // offline mailbox. Screenshots go to test-artifacts/.
-import type { FastifyInstance } from 'fastify';
-import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
+import { describe, expect } from 'vitest';
 import { sendDueEmails } from '../../src/email/sender.ts';
 import { createMailboxTransport } from '../../src/email/transport.ts';
-import { createTestUser, TEST_PASSWORD, testConfig } from '../helpers/app.ts';
-import { chromiumAvailable, journey, launchBrowser, screenshot, visible } from '../helpers/browser.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
+import { createTestUser } from '../helpers/app.ts';
+import { chromiumAvailable, journey, screenshot, visible } from '../helpers/browser.ts';
+import { e2eTest as it } from '../helpers/e2e-world.ts';
+import { buyNowWithCard, logIn } from '../helpers/journeys.ts';
 import { jpegPicture } from '../images/helpers.ts';
 import { addListing, enabledSeller } from '../orders/helpers.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the receipt in the offline mailbox', () => {
-  let database: TestDatabase;
-  let emulator: TestEmulator;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    emulator = await startTestEmulator();
-    // PUBLIC_URL must be known before listening: take a port, then build the app for it.
-    const probe = await buildApp({ config: testConfig(), db: database.db, stripe: emulator.stripe, logger: false });
-    await probe.listen({ port: 0, host: '127.0.0.1' });
-    const port = (probe.server.address() as { port: number }).port;
-    await probe.close();
-    baseUrl = `http://127.0.0.1:${port}`;
-    app = await buildApp({ config: testConfig({ PUBLIC_URL: baseUrl }), db: database.db, stripe: emulator.stripe, stripeOrigins: [emulator.url], logger: false });
-    await app.listen({ port, host: '127.0.0.1' });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await emulator?.stop();
-    await database?.close();
-  });
-
-  it('the seller adds and reorders pictures; the buyer sees them, pays, and reads the receipt in the mailbox', async () => {
+  it('the seller adds and reorders pictures; the buyer sees them, pays, and reads the receipt in the mailbox', async ({ world: { app, database, emulator, baseUrl }, openPage }) => {
     const seller = await enabledSeller(app, emulator);
     const sellerUser = await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow();
     const listing = await addListing(database.db, seller.sellerId, { price: 3200, stock: 3, title: 'Speckled stoneware jug' });
-    const sellerPage = await browser.newPage();
+    const sellerPage = await openPage();
 
     await journey(sellerPage, 'seller-pictures', async () => {
-      await sellerPage.goto(`${baseUrl}/login`);
-      await sellerPage.getByLabel('Email').fill(sellerUser.email);
-      await sellerPage.getByLabel('Password').fill(TEST_PASSWORD);
-      await sellerPage.getByRole('button', { name: 'Log in' }).click();
+      await logIn(sellerPage, baseUrl, sellerUser.email);
       await sellerPage.waitForURL(`${baseUrl}/seller`);
       await sellerPage.goto(`${baseUrl}/seller/listings/${listing.id}/edit`);
       await visible(sellerPage.getByText('No pictures yet.'));
@@ -76,7 +44,7 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
     expect(images.map((i) => [i.large_width, i.large_height])).toEqual([[900, 1200], [1200, 900]]);
 
     const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Bea Buyer' });
-    const page = await browser.newPage();
+    const page = await openPage();
     await journey(page, 'buyer-pictures-and-mailbox', async () => {
       await page.goto(`${baseUrl}/`);
       const card = page.locator(`[data-listing-id="${listing.id}"] img`);
@@ -86,10 +54,7 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       expect(await card.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(480);
       await screenshot(page, 'pictures-3-catalogue');
 
-      await page.goto(`${baseUrl}/login`);
-      await page.getByLabel('Email').fill(buyer.email);
-      await page.getByLabel('Password').fill(TEST_PASSWORD);
-      await page.getByRole('button', { name: 'Log in' }).click();
+      await logIn(page, baseUrl, buyer.email);
       await visible(page.getByRole('link', { name: 'My orders' }));
       await page.goto(`${baseUrl}/listings/${listing.id}`);
       const cover = page.locator('img.gallery-cover');
@@ -98,12 +63,7 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       expect(await page.getByAltText('Speckled stoneware jug, picture 2 of 2').count()).toBe(1);
       await screenshot(page, 'pictures-4-listing-page');
 
-      await page.getByRole('button', { name: 'Buy now' }).click();
-      await page.waitForURL((url) => url.href.startsWith(`${emulator.url}/hosted/checkout/`));
-      await page.getByLabel('Card number').fill('4242 4242 4242 4242');
-      await page.getByTestId('pay').click();
-      await page.waitForURL((url) => url.href.startsWith(`${baseUrl}/orders/`) && url.pathname.endsWith('/complete'));
-      expect(await page.getByTestId('outcome').textContent()).toBe('Paid');
+      expect(await buyNowWithCard(page, baseUrl, emulator.url, '4242 4242 4242 4242')).toBe('Paid');
 
       // The worker's email round, as `npm start` runs it offline.
       const round = await sendDueEmails(database.db, createMailboxTransport(), { baseUrl, from: app.config.email.from });

@@ -2,81 +2,25 @@
 // a buyer subscribes with hosted Checkout and with the Payment Element on our page; the buyer
 // opens the customer portal and cancels; the seller's subscribers page; an admin refunds an invoice.
 // Signed webhooks reach the app's real endpoint; the inbox is drained by the worker's code.
-import type { FastifyInstance } from 'fastify';
-import { createServer } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { drainInbox } from '../../src/webhooks/processor.ts';
-import { createTestUser, TEST_PASSWORD, testConfig } from '../helpers/app.ts';
-import { chromiumAvailable, journey, launchBrowser, screenshot, visible } from '../helpers/browser.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
+import { describe, expect } from 'vitest';
+import { createTestUser } from '../helpers/app.ts';
+import { chromiumAvailable, journey, screenshot, visible } from '../helpers/browser.ts';
+import { e2eTest as it } from '../helpers/e2e-world.ts';
+import { logIn, payOnCheckoutPage, payWithPaymentElement, waitForStripePage } from '../helpers/journeys.ts';
 import { enabledSeller } from '../orders/helpers.ts';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
 describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
-  let database: TestDatabase;
-  let emulator: TestEmulator;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    emulator = await startTestEmulator();
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const config = testConfig({ PUBLIC_URL: baseUrl });
-    app = await buildApp({ config, db: database.db, stripe: emulator.stripe, stripeOrigins: [emulator.url], logger: false });
-    await app.listen({ port, host: '127.0.0.1' });
-    await emulator.control('POST', '/_emulator/webhooks', {
-      platform: { url: `${baseUrl}/webhooks/stripe`, secret: config.stripe.platformWebhookSecret },
-      connect: { url: `${baseUrl}/webhooks/stripe/connect`, secret: config.stripe.connectWebhookSecret },
-    });
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await emulator?.stop();
-    await database?.close();
-  });
-
-  const sync = async () => {
-    await emulator.control('POST', '/_emulator/delivery/flush');
-    await drainInbox(database.db, emulator.stripe, { backoffBaseMs: 1, backoffMaxMs: 1, jitter: 0 });
-  };
-
-  async function logIn(page: Page, email: string): Promise<void> {
-    await page.goto(`${baseUrl}/login`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-  }
-
-  it('seller plan → hosted and custom subscriptions → portal cancel → subscribers page → admin refund', async () => {
+  it('seller plan → hosted and custom subscriptions → portal cancel → subscribers page → admin refund', async ({ world: { app, database, emulator, baseUrl, settle }, openPage }) => {
     const seller = await enabledSeller(app, emulator);
     const sellerEmail = (await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
     const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Sam Subscriber' });
     const admin = await createTestUser(database.db, 'admin');
-    const sellerPage = await browser.newPage();
-    const buyerPage = await browser.newPage();
-    const adminPage = await browser.newPage();
+    const sellerPage = await openPage();
+    const buyerPage = await openPage();
+    const adminPage = await openPage();
 
     const planIds = await journey(sellerPage, 'subs-seller-plan', async () => {
-      await logIn(sellerPage, sellerEmail);
+      await logIn(sellerPage, baseUrl, sellerEmail);
       await sellerPage.goto(`${baseUrl}/seller/plans`);
       for (const [name, amount] of [['Coffee club', '20.00'], ['Tea club', '12.00']] as const) {
         await sellerPage.getByLabel('Name').fill(name);
@@ -91,16 +35,12 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
     const [coffee, tea] = planIds as [string, string];
 
     await journey(buyerPage, 'subs-buyer-hosted', async () => {
-      await logIn(buyerPage, buyer.email);
+      await logIn(buyerPage, baseUrl, buyer.email);
       await buyerPage.goto(`${baseUrl}/plans/${coffee}`);
       await screenshot(buyerPage, 'subs-3-plan-page');
       await buyerPage.getByTestId('subscribe-hosted').click();
-      await buyerPage.waitForURL((url) => url.href.startsWith(`${emulator.url}/hosted/checkout/`));
-      const email = buyerPage.getByLabel('Email');
-      if (await email.inputValue() === '') await email.fill(buyer.email);
-      await buyerPage.getByLabel('Card number').fill('4242 4242 4242 4242');
-      await screenshot(buyerPage, 'subs-4-checkout-subscription');
-      await buyerPage.getByTestId('pay').click();
+      await waitForStripePage(buyerPage, emulator.url, 'checkout');
+      await payOnCheckoutPage(buyerPage, '4242 4242 4242 4242', { email: buyer.email, screenshotAs: 'subs-4-checkout-subscription' });
       await buyerPage.waitForURL((url) => url.href.startsWith(`${baseUrl}/subscriptions/`));
       expect(await buyerPage.getByTestId('outcome').textContent()).toBe('Subscribed');
       await screenshot(buyerPage, 'subs-5-hosted-subscribed');
@@ -110,30 +50,26 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await buyerPage.goto(`${baseUrl}/plans/${tea}`);
       await buyerPage.getByTestId('subscribe-custom').click();
       await buyerPage.waitForURL((url) => url.pathname.endsWith('/pay'));
-      const cardField = buyerPage.getByTestId('stripe-emulator-card-number');
-      await visible(cardField);
-      await cardField.fill('4242424242424242');
-      await screenshot(buyerPage, 'subs-6-custom-payment-element');
-      await buyerPage.getByTestId('pay-button').click();
+      await payWithPaymentElement(buyerPage, '4242424242424242', { button: 'pay-button', screenshotAs: 'subs-6-custom-payment-element' });
       await buyerPage.waitForURL((url) => url.pathname.endsWith('/complete'));
       await visible(buyerPage.getByTestId('outcome'));
       expect(await buyerPage.getByTestId('outcome').textContent()).toBe('Subscribed');
     });
-    await sync();
+    await settle();
 
     await journey(buyerPage, 'subs-buyer-portal', async () => {
       await buyerPage.goto(`${baseUrl}/subscriptions`);
       await screenshot(buyerPage, 'subs-7-my-subscriptions');
       const teaCard = buyerPage.locator('section[data-status="active"]', { hasText: 'Tea club' });
       await teaCard.getByTestId('manage-billing').click();
-      await buyerPage.waitForURL((url) => url.href.startsWith(`${emulator.url}/hosted/portal/`));
+      await waitForStripePage(buyerPage, emulator.url, 'portal');
       await screenshot(buyerPage, 'subs-8-portal');
       const stripeId = (await database.db.selectFrom('subscriptions').select('stripe_subscription_id').where('plan_id', '=', tea).executeTakeFirstOrThrow()).stripe_subscription_id;
       await buyerPage.getByTestId(`cancel-${stripeId}`).click();
       await visible(buyerPage.getByTestId('return'));
       await buyerPage.getByTestId('return').click();
       await buyerPage.waitForURL(`${baseUrl}/subscriptions`);
-      await sync();
+      await settle();
       await buyerPage.reload();
       await visible(buyerPage.locator('section', { hasText: 'Tea club' }).getByTestId('ends'));
       await screenshot(buyerPage, 'subs-9-canceled-at-period-end');
@@ -147,7 +83,7 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
     });
 
     await journey(adminPage, 'subs-admin-refund', async () => {
-      await logIn(adminPage, admin.email);
+      await logIn(adminPage, baseUrl, admin.email);
       await adminPage.goto(`${baseUrl}/admin/subscriptions`);
       await adminPage.getByRole('link', { name: 'Coffee club' }).click();
       const form = adminPage.locator('form[data-testid^="refund-"]').first();
@@ -155,7 +91,7 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await screenshot(adminPage, 'subs-11-admin-subscription');
       await form.getByRole('button', { name: 'Refund' }).click();
       await visible(adminPage.getByText('Refund succeeded.'));
-      await sync();
+      await settle();
       await adminPage.reload();
       await visible(adminPage.getByText('Refund $5.00: succeeded'));
       await screenshot(adminPage, 'subs-12-admin-refunded');

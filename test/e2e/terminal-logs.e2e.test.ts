@@ -1,15 +1,14 @@
 // `npm start` in a terminal: log lines are for people (pino-pretty), one per request. Started with
 // DEMO_SEED=false, which leaves the demo shop out.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEntryPoint, type RunningEntryPoint } from '../helpers/entry-point.ts';
+import { describe, expect } from 'vitest';
+import { entryPointTest as it, type RunningEntryPoint } from '../helpers/entry-point.ts';
 
 describe('start-up in a terminal, without the demo shop', () => {
   let server: RunningEntryPoint;
-  beforeAll(async () => {
-    server = await startEntryPoint({ tty: true, env: { LOG_LEVEL: 'info', DEMO_SEED: 'false' } });
+  it.beforeAll(async ({ startServer }) => {
+    server = await startServer({ tty: true, env: { LOG_LEVEL: 'info', DEMO_SEED: 'false' } });
     await server.waitForOutput('buyer@demo.test');
   }, 180_000);
-  afterAll(async () => { await server?.stop(); });
 
   // eslint-disable-next-line no-control-regex
   const plainOutput = () => server.output().replace(/\u001b\[[0-9;]*m/g, '');

@@ -20,6 +20,8 @@ const samples: { [K in keyof EmailTemplates]: EmailTemplates[K] } = {
   'onboarding-action-needed': { summary: 'Stripe needs more information before the deadline.', due: ['Date of birth', 'An identity document (passport, ID card or driving licence)'], deadline: '2026-12-15T00:00:00.000Z', pastDue: false },
   'password-reset': { resetPath: '/reset-password/abc.def', expiresAt: '2026-11-29T15:05:00.000Z' },
   'email-change-confirm': { confirmPath: '/email-change/confirm?token=abc.def', newEmail: 'new@example.test', expiresAt: '2026-11-30T15:05:00.000Z' },
+  'email-changed': { newEmailHint: 'n…@example.test', changedAt: '2026-11-30T15:05:00.000Z' },
+  'refund-requested': { orderId, title: 'Mug & saucer', amount: 2400, currency: 'usd', reason: 'Arrived <broken>.\nPhotos attached.' },
 };
 
 describe('email templates', () => {
@@ -53,6 +55,21 @@ describe('email templates', () => {
     const without = renderEmail('new-sale', { ...samples['new-sale'], shipTo: null }, base);
     expect(without.subject).toBe('New sale: Mug & saucer');
     expect(without.text).toContain('No shipping address was collected for this order.');
+  });
+
+  it('the seller hears of a refund request: the order, the buyer\'s reason (escaped in HTML) and where to answer it', () => {
+    const email = renderEmail('refund-requested', samples['refund-requested'], base);
+    expect(email.subject).toBe('Refund requested: Mug & saucer');
+    expect(email.text).toContain('Paid: $24.00');
+    expect(email.text).toContain('Arrived <broken>.\nPhotos attached.');
+    expect(email.text).toContain(`https://market.example/seller/orders/${orderId}`);
+    expect(email.html).toContain('Arrived &lt;broken&gt;.');
+  });
+
+  it('the old address is told its account moved, without the whole new address', () => {
+    const email = renderEmail('email-changed', samples['email-changed'], base);
+    expect(email.text).toContain('changed on 30 November 2026');
+    expect(email.text).toContain('n…@example.test');
   });
 
   it('formats money in the order\'s currency (zero-decimal yen, pounds)', () => {

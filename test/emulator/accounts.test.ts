@@ -1,15 +1,9 @@
 /** Connect accounts: controller properties, requirements, Account Links + hosted onboarding, login links. */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import Stripe from 'stripe';
-import { createExpressAccount, startTestEmulator, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator } from './helpers.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestEmulator();
 
 const express: Stripe.AccountCreateParams.Controller = {
   stripe_dashboard: { type: 'express' },

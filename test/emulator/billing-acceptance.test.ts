@@ -11,27 +11,18 @@
  * 2.9 % + 30 = 88), transfer −2 000, application fee +200; seller payment +2 000 with the
  * application fee 200 taken (net 1 800).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator, platformEvents } from './helpers.ts';
 import { hasTestId, press, visit } from './billing-pages.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
 });
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
-});
 
-async function platformEvents(types: string[]): Promise<Stripe.Event[]> {
-  await t.flush();
-  return t.receiver.events(t.stripe).filter((e) => e.account === undefined && types.includes(e.type));
-}
 
 /** The invoice's charge, checked as a 2 000 destination charge with its money on both sides. */
 async function expectDestinationCharge(invoiceId: string): Promise<void> {
@@ -113,7 +104,7 @@ describe('issue #11 acceptance', () => {
     const failing = pastDue.latest_invoice as Stripe.Invoice;
     expect(failing).toMatchObject({ status: 'open', attempt_count: 1, billing_reason: 'subscription_cycle' });
     expect(failing.next_payment_attempt).toBe(secondEnd + 3600 + 86_400);
-    expect((await platformEvents(['invoice.payment_failed'])).map((e) => (e.data.object as Stripe.Invoice).id)).toContain(failing.id);
+    expect((await platformEvents(t, { types: ['invoice.payment_failed'] })).map((e) => (e.data.object as Stripe.Invoice).id)).toContain(failing.id);
     await t.control('/_emulator/clock/advance', { to: secondEnd + 3600 + 86_400 });
     const retried = await t.stripe.invoices.retrieve(failing.id);
     expect(retried).toMatchObject({ status: 'open', attempt_count: 2, next_payment_attempt: secondEnd + 3600 + 3 * 86_400 });
@@ -139,7 +130,7 @@ describe('issue #11 acceptance', () => {
     const ended = await t.stripe.subscriptions.retrieve(sub.id);
     expect(ended.status).toBe('canceled');
     expect(ended.ended_at).toBeGreaterThanOrEqual(thirdEnd);
-    const deleted = await platformEvents(['customer.subscription.deleted']);
+    const deleted = await platformEvents(t, { types: ['customer.subscription.deleted'] });
     expect(deleted.map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
     expect((deleted[0]?.data.object as Stripe.Subscription).status).toBe('canceled');
     // No invoice after the cancellation; 1 first + 2 renewals = 3 invoices.

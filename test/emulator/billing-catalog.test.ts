@@ -1,18 +1,13 @@
 /**
  * Customers, saved payment methods, Products and Prices through the real SDK.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, type TestEmulator } from './helpers.ts';
+import { useTestEmulator } from './helpers.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 
 beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 async function eventsOf(type: string): Promise<Stripe.Event[]> {

@@ -3,35 +3,22 @@
  * through the real SDK, completed on the hosted page stand-in by plain form posts (with the 3DS
  * challenge page where the card asks for it).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator, monthlyPrice, platformEvents } from './helpers.ts';
 import { hasTestId, press, visit, type PageResult } from './billing-pages.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 let monthly: Stripe.Price;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
-  const prod = await t.stripe.products.create({ name: 'Cheese club' });
-  monthly = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
+  monthly = await monthlyPrice(t, 'Cheese club');
 });
 
 const SUCCESS = 'https://shop.example/done?cs={CHECKOUT_SESSION_ID}';
 
-async function platformEvents(after: number): Promise<Stripe.Event[]> {
-  await t.flush();
-  return t.receiver
-    .events(t.stripe)
-    .slice(after)
-    .filter((e) => e.account === undefined);
-}
 
 /** Submit the hosted Checkout page with a card number (and email). */
 async function submit(session: Stripe.Checkout.Session, card: string, email = 'buyer@example.com'): Promise<PageResult> {
@@ -101,7 +88,7 @@ describe("Checkout mode: 'subscription'", () => {
     expect((charge.transfer as Stripe.Transfer).amount).toBe(2000);
     expect((charge.application_fee as Stripe.ApplicationFee).amount).toBe(200);
 
-    const events = await platformEvents(mark);
+    const events = await platformEvents(t, { after: mark });
     const types: string[] = events.map((e) => e.type);
     const completedEvent = events.find((e) => e.type === 'checkout.session.completed');
     expect(completedEvent?.data.object).toMatchObject({ id: session.id, subscription: sub.id, invoice: invoice.id, payment_status: 'paid' });
@@ -222,7 +209,7 @@ describe("Checkout mode: 'setup'", () => {
     expect(si).toMatchObject({ status: 'succeeded', customer: customer.id, metadata: { buyer_id: '42' }, description: 'Card for later' });
     const pms = await t.stripe.customers.listPaymentMethods(customer.id);
     expect(pms.data.map((p) => p.card?.last4)).toEqual([card.slice(-4)]);
-    const events = await platformEvents(mark);
+    const events = await platformEvents(t, { after: mark });
     const types: string[] = events.map((e) => e.type);
     expect(types).toEqual(
       expect.arrayContaining(['setup_intent.created', 'setup_intent.requires_action', 'payment_method.attached', 'setup_intent.succeeded']),

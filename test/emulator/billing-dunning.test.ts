@@ -5,35 +5,25 @@
  * src/emulator/resources/billing/dunning.ts); then the subscription is canceled or marked unpaid
  * per `POST /_emulator/billing/settings`. `trial_end` on create and `trial_will_end` 3 days before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, type TestEmulator } from './helpers.ts';
+import { useTestEmulator, monthlyPrice, platformEvents } from './helpers.ts';
 
 const DAY = 86_400;
 const RETRY_DAYS = [1, 3, 5, 7, 9, 11, 14];
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let monthly: Stripe.Price;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
-  const prod = await t.stripe.products.create({ name: 'Flowers' });
-  monthly = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
+  monthly = await monthlyPrice(t, 'Flowers');
 });
 
 const advanceTo = (to: number): Promise<unknown> => t.control('/_emulator/clock/advance', { to });
 const emulatorNow = async (): Promise<number> => (await t.control<{ now: number }>('/_emulator/clock')).now;
 
 async function eventsFor(id: string, after: number): Promise<Stripe.Event[]> {
-  await t.flush();
-  return t.receiver
-    .events(t.stripe)
-    .slice(after)
-    .filter((e) => e.account === undefined && (e.data.object as { id?: string; subscription?: string }).id === id);
+  return (await platformEvents(t, { after })).filter((e) => (e.data.object as { id?: string; subscription?: string }).id === id);
 }
 
 /** A subscription paid with 4242 whose customer's default card is then swapped to 0341 (every charge declines). */

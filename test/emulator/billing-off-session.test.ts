@@ -4,21 +4,16 @@
  * 3155 needs 3DS until set up, then pays off-session; 3184 needs it every time (402
  * `authentication_required`, then confirmable on-session); 0341 attaches and declines.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator } from './helpers.ts';
 import { press, visit } from './billing-pages.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 async function savedCard(pm: string): Promise<{ customer: Stripe.Customer; pm: string }> {

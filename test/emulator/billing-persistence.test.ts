@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
-import { API_KEY } from './helpers.ts';
+import { stripeAt } from './helpers.ts';
 import { press, visit } from './billing-pages.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'emu-billing-state-'));
@@ -17,8 +17,7 @@ const stateFile = join(dir, 'state.json');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function client(emu: RunningEmulator): Stripe {
-  const u = new URL(emu.url);
-  return new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0 });
+  return stripeAt(emu.url);
 }
 
 test('subscriptions, invoices, settings and an open subscription Checkout Session survive a restart', async () => {

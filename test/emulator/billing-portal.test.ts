@@ -2,25 +2,20 @@
  * Customer portal: configurations and sessions through the real SDK, and the hosted portal
  * stand-in driven like a browser (forms and redirects).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, type TestEmulator } from './helpers.ts';
+import { useTestEmulator, platformEvents } from './helpers.ts';
 import { hasTestId, press, visit } from './billing-pages.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let product: Stripe.Product;
 let basic: Stripe.Price;
 let premium: Stripe.Price;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   product = await t.stripe.products.create({ name: 'Plan' });
   basic = await t.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' } });
   premium = await t.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 3000, recurring: { interval: 'month' } });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 async function subscribed(): Promise<{ customer: Stripe.Customer; sub: Stripe.Subscription }> {
@@ -31,13 +26,6 @@ async function subscribed(): Promise<{ customer: Stripe.Customer; sub: Stripe.Su
   return { customer, sub };
 }
 
-async function platformEvents(after: number, types: string[]): Promise<Stripe.Event[]> {
-  await t.flush();
-  return t.receiver
-    .events(t.stripe)
-    .slice(after)
-    .filter((e) => e.account === undefined && types.includes(e.type));
-}
 
 describe('portal configurations', () => {
   it('a default configuration exists; create, update and list others', async () => {
@@ -74,7 +62,7 @@ describe('portal configurations', () => {
       features: { subscription_cancel: { mode: 'at_period_end', proration_behavior: 'none' } },
     });
     expect(updated.features.subscription_cancel).toMatchObject({ mode: 'at_period_end', proration_behavior: 'none', enabled: true });
-    const [evt] = await platformEvents(0, ['billing_portal.configuration.updated']);
+    const [evt] = await platformEvents(t, { after: 0, types: ['billing_portal.configuration.updated'] });
     expect(evt?.data.previous_attributes).toMatchObject({
       features: { subscription_cancel: { mode: 'immediately', proration_behavior: 'create_prorations' } },
     });
@@ -110,7 +98,7 @@ describe('portal sessions and the hosted portal', () => {
     const afterRenew = await press(afterCancel, `renew-${sub.id}`);
     expect((await t.stripe.subscriptions.retrieve(sub.id)).cancel_at_period_end).toBe(false);
     await press(afterRenew, `cancel-${sub.id}`);
-    const updates = (await platformEvents(mark, ['customer.subscription.updated'])).filter((e) => (e.data.object as Stripe.Subscription).id === sub.id);
+    const updates = (await platformEvents(t, { after: mark, types: ['customer.subscription.updated'] })).filter((e) => (e.data.object as Stripe.Subscription).id === sub.id);
     expect(updates.map((e) => (e.data.previous_attributes as { cancel_at_period_end?: boolean }).cancel_at_period_end)).toEqual([false, true, false]);
   });
 

@@ -2,33 +2,20 @@
  * SetupIntents (saving cards, 3DS on the challenge page) and the hosted invoice page (paying
  * and authenticating a renewal that needs the buyer), through the real SDK and HTTP forms.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator, monthlyPrice, platformEvents } from './helpers.ts';
 import { hasTestId, press, visit } from './billing-pages.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 let monthly: Stripe.Price;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
-  const prod = await t.stripe.products.create({ name: 'Flowers' });
-  monthly = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
+  monthly = await monthlyPrice(t, 'Flowers');
 });
 
-async function platformEvents(after: number, types: string[]): Promise<Stripe.Event[]> {
-  await t.flush();
-  return t.receiver
-    .events(t.stripe)
-    .slice(after)
-    .filter((e) => e.account === undefined && types.includes(e.type));
-}
 
 /** Save a card with a SetupIntent, authenticating on the 3DS page when asked. */
 async function saveCard(customer: string, pm: string): Promise<Stripe.SetupIntent> {
@@ -72,7 +59,7 @@ describe('SetupIntents', () => {
     expect(done.status).toBe('succeeded');
     const pms = await t.stripe.customers.listPaymentMethods(customer.id);
     expect(pms.data.map((p) => p.id)).toContain(done.payment_method);
-    const types = (await platformEvents(mark, ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.succeeded', 'payment_method.attached']))
+    const types = (await platformEvents(t, { after: mark, types: ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.succeeded', 'payment_method.attached'] }))
       .filter((e) => (e.data.object as { id: string }).id === created.id || (e.data.object as { id: string }).id === done.payment_method)
       .map((e) => e.type);
     expect(types).toEqual(['setup_intent.created', 'setup_intent.requires_action', 'payment_method.attached', 'setup_intent.succeeded']);
@@ -134,7 +121,7 @@ describe('hosted invoice page', () => {
     const inv = pastDue.latest_invoice as Stripe.Invoice;
     expect(inv).toMatchObject({ status: 'open', attempt_count: 1, attempted: true, next_payment_attempt: null });
     expect(inv.confirmation_secret?.client_secret).toMatch(/^pi_/);
-    const required = (await platformEvents(mark, ['invoice.payment_action_required'])).map((e) => (e.data.object as Stripe.Invoice).id);
+    const required = (await platformEvents(t, { after: mark, types: ['invoice.payment_action_required'] })).map((e) => (e.data.object as Stripe.Invoice).id);
     expect(required).toEqual([inv.id]);
 
     const invoicePage = await visit(inv.hosted_invoice_url ?? '');
@@ -152,7 +139,7 @@ describe('hosted invoice page', () => {
     expect(charge.application_fee_amount).toBe(200);
     expect(charge.transfer_data?.destination).toBe(seller.id);
     expect((await t.stripe.subscriptions.retrieve(sub.id)).status).toBe('active');
-    expect((await platformEvents(mark, ['invoice.paid'])).map((e) => (e.data.object as Stripe.Invoice).id)).toContain(inv.id);
+    expect((await platformEvents(t, { after: mark, types: ['invoice.paid'] })).map((e) => (e.data.object as Stripe.Invoice).id)).toContain(inv.id);
   });
 
   it('pays an open invoice with another card typed on the page', async () => {

@@ -12,9 +12,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator } from './helpers.ts';
 
 /** `shared/stripe-fixtures/fixtures3.json` next to the checkout (or above it, for worktrees), or STRIPE_FIXTURES. */
 function findFixtures(): string {
@@ -40,7 +40,7 @@ interface Allowances {
   idPrefix?: string;
 }
 
-let t: TestEmulator;
+const t = useTestEmulator();
 const overRefund: { charge?: unknown; fee?: unknown } = {};
 const samples = new Map<string, { object: Record<string, unknown>; allow: Allowances }>();
 
@@ -49,7 +49,6 @@ function sample(resource: string, object: unknown, allow: Allowances = {}): void
 }
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   const s = t.stripe;
   // Connect
   const seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
@@ -151,10 +150,6 @@ beforeAll(async () => {
   sample('invoice_payment', (await s.invoicePayments.list({ invoice: invoice.id })).data[0]);
   sample('billing_portal.configuration', (await s.billingPortal.configurations.list({ is_default: true })).data[0]);
   sample('billing_portal.session', await s.billingPortal.sessions.create({ customer: customer.id, return_url: 'https://x.example/account' }));
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 /** Every resource the emulator serves, old and new, must have a sample above. */

@@ -4,23 +4,17 @@
  * destination charge of 2 000 per invoice (transfer 2 000, application fee 200, Stripe fee
  * 2.9 % + 30 = 88 on the platform).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator, monthlyPrice, platformEvents } from './helpers.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 let monthly: Stripe.Price;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
-  const prod = await t.stripe.products.create({ name: 'Veg box' });
-  monthly = await t.stripe.prices.create({ product: prod.id, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
+  monthly = await monthlyPrice(t, 'Veg box');
 });
 
 async function customerWithCard(pm = 'pm_card_visa'): Promise<{ customer: Stripe.Customer; pm: Stripe.PaymentMethod }> {
@@ -30,14 +24,6 @@ async function customerWithCard(pm = 'pm_card_visa'): Promise<{ customer: Stripe
   return { customer, pm: card };
 }
 
-async function events(types: string[], after = 0): Promise<Stripe.Event[]> {
-  await t.flush();
-  // Index into everything received (both endpoints), then keep the platform's events.
-  return t.receiver
-    .events(t.stripe)
-    .slice(after)
-    .filter((e) => e.account === undefined && types.includes(e.type));
-}
 
 function itemPeriod(sub: Stripe.Subscription): { start: number; end: number } {
   const it = sub.items.data[0];
@@ -101,8 +87,8 @@ describe('a destination-charge subscription', () => {
     });
 
     const types = (
-      await events(
-        [
+      await platformEvents(t, {
+        types: [
           'customer.subscription.created',
           'invoice.created',
           'invoice.finalized',
@@ -111,8 +97,8 @@ describe('a destination-charge subscription', () => {
           'invoice_payment.paid',
           'customer.subscription.updated',
         ],
-        mark,
-      )
+        after: mark,
+      })
     ).map((e) => e.type);
     expect(types).toEqual([
       'customer.subscription.created',
@@ -138,10 +124,10 @@ describe('a destination-charge subscription', () => {
     const renewalCharge = await paidCharge(second.id);
     expect((renewalCharge.transfer as Stripe.Transfer).amount).toBe(2000);
     expect((renewalCharge.application_fee as Stripe.ApplicationFee).amount).toBe(200);
-    const updated = await events(['customer.subscription.updated'], beforeRenewal);
+    const updated = await platformEvents(t, { types: ['customer.subscription.updated'], after: beforeRenewal });
     const periodChange = updated.find((e) => (e.data.previous_attributes as { items?: unknown } | undefined)?.items !== undefined);
     expect(periodChange).toBeDefined();
-    expect((await events(['invoice.paid'], beforeRenewal)).map((e) => (e.data.object as Stripe.Invoice).id)).toEqual([second.id]);
+    expect((await platformEvents(t, { types: ['invoice.paid'], after: beforeRenewal })).map((e) => (e.data.object as Stripe.Invoice).id)).toEqual([second.id]);
   });
 
   it('refunds an invoice charge like a one-off destination charge (reverse_transfer, refund_application_fee)', async () => {
@@ -172,7 +158,7 @@ describe('a destination-charge subscription', () => {
     const ended = await t.stripe.subscriptions.retrieve(sub.id);
     expect(ended).toMatchObject({ status: 'canceled', ended_at: itemPeriod(sub).end + 10 });
     expect(ended.cancellation_details?.reason).toBe('cancellation_requested');
-    const deleted = await events(['customer.subscription.deleted'], mark);
+    const deleted = await platformEvents(t, { types: ['customer.subscription.deleted'], after: mark });
     expect(deleted.map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
     expect((await t.stripe.invoices.list({ subscription: sub.id })).data).toHaveLength(1);
   });
@@ -241,7 +227,7 @@ describe('subscription lifecycle', () => {
     const expired = await t.stripe.subscriptions.retrieve(sub.id);
     expect(expired.status).toBe('incomplete_expired');
     expect((await t.stripe.invoices.retrieve(inv.id)).status).toBe('void');
-    const mine = (await events(['invoice.voided', 'customer.subscription.updated'], mark)).filter((e) =>
+    const mine = (await platformEvents(t, { types: ['invoice.voided', 'customer.subscription.updated'], after: mark })).filter((e) =>
       [sub.id, inv.id].includes((e.data.object as { id: string }).id),
     );
     expect(mine.map((e) => e.type)).toEqual(['invoice.voided', 'customer.subscription.updated']);
@@ -270,7 +256,7 @@ describe('subscription lifecycle', () => {
     expect(sub.latest_invoice).toMatchObject({ status: 'paid', amount_due: 0, total: 0 });
     const mark = t.receiver.received.length;
     await t.control('/_emulator/clock/advance', { to: sub.trial_end! - 3 * 86_400 + 1 });
-    expect((await events(['customer.subscription.trial_will_end'], mark)).map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
+    expect((await platformEvents(t, { types: ['customer.subscription.trial_will_end'], after: mark })).map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
     await t.control('/_emulator/clock/advance', { to: sub.trial_end! + 3600 });
     const after = await t.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
     expect(after.status).toBe('active');
@@ -330,7 +316,7 @@ describe('subscription lifecycle', () => {
     const resumed = await t.stripe.subscriptions.resume(sub.id, { billing_cycle_anchor: { type: 'now' }, expand: ['latest_invoice'] });
     expect(resumed.status).toBe('active');
     expect(resumed.latest_invoice).toMatchObject({ status: 'paid', amount_paid: 2000 });
-    const types = (await events(['customer.subscription.paused', 'customer.subscription.resumed'], mark)).map((e) => e.type);
+    const types = (await platformEvents(t, { types: ['customer.subscription.paused', 'customer.subscription.resumed'], after: mark })).map((e) => e.type);
     expect(types).toEqual(['customer.subscription.paused', 'customer.subscription.resumed']);
   });
 

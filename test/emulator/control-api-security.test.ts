@@ -4,9 +4,9 @@
  * (Host), and webhook secrets are never read back.
  */
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.ts';
-import { API_KEY, PLATFORM_SECRET, CONNECT_SECRET, createExpressAccount, startTestEmulator, type TestEmulator } from './helpers.ts';
+import { API_KEY, PLATFORM_SECRET, CONNECT_SECRET, createExpressAccount, useTestEmulator } from './helpers.ts';
 
 interface RawResponse {
   status: number;
@@ -35,15 +35,10 @@ function rawRequest(url: string, options: { method: string; path: string; header
   });
 }
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let hostHeader: string;
 beforeAll(async () => {
-  t = await startTestEmulator();
   hostHeader = new URL(t.url).host;
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 async function accountStillThere(id: string): Promise<boolean> {

@@ -1,15 +1,9 @@
 /** Events API and signed webhook delivery: routing, signatures, retries, delivery modes. */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import Stripe from 'stripe';
-import { createExpressAccount, startReceiver, startTestEmulator, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, startReceiver, useTestEmulator, startTestEmulator } from './helpers.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestEmulator();
 beforeEach(async () => {
   await t.control('/_emulator/delivery', { mode: 'normal' });
   await t.flush();

@@ -1,24 +1,18 @@
 /** Fault injection (the SDK's own retries) and on-disk state (offline mode). */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { startEmulator } from '../../src/emulator/index.ts';
-import { API_KEY, createExpressAccount, startTestEmulator, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, startTestEmulator, stripeAt, useTestEmulator } from './helpers.ts';
 
 interface RequestLog {
   data: Array<{ id: string; method: string; path: string; idempotency_key: string | null; status: number; fault?: string; replayed?: boolean }>;
 }
 
 describe('fault injection', () => {
-  let t: TestEmulator;
-  beforeAll(async () => {
-    t = await startTestEmulator();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestEmulator();
 
   test('the SDK (maxNetworkRetries 2) recovers from one injected 500 and sends the same Idempotency-Key each time', async () => {
     await t.control('/_emulator/faults', { method: 'POST', path: '/v1/accounts', count: 1, kind: '500' });
@@ -86,11 +80,7 @@ describe('persistence (stateFile)', () => {
     const stateFile = join(dir, 'state.json');
     try {
       const a = await startEmulator({ port: 0, stateFile, tickIntervalMs: 0 });
-      const stripeFor = (url: string) => {
-        const u = new URL(url);
-        return new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0 });
-      };
-      const s1 = stripeFor(a.url);
+      const s1 = stripeAt(a.url);
       // Manual payouts: a clock advance across UTC midnight must not sweep the balance into a payout.
       const acct = await s1.accounts.create({ type: 'express', email: 'persist@example.com', settings: { payouts: { schedule: { interval: 'manual' } } } }, { idempotencyKey: 'persist-1' });
       await fetch(`${a.url}/_emulator/accounts/${acct.id}/onboarding`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'verified' }) });
@@ -102,7 +92,7 @@ describe('persistence (stateFile)', () => {
 
       const b = await startEmulator({ port: 0, stateFile, tickIntervalMs: 0 });
       try {
-        const s2 = stripeFor(b.url);
+        const s2 = stripeAt(b.url);
         const again = await s2.accounts.retrieve(acct.id);
         expect(again.details_submitted).toBe(true);
         expect(again.payouts_enabled).toBe(true);

@@ -3,24 +3,17 @@
  * `apply_then_500`), through the real SDK. A lost answer is the dangerous one for money: Stripe
  * did the work, the caller does not know, and only a retry with the same Idempotency-Key is safe.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import Stripe from 'stripe';
-import { startTestEmulator, type TestEmulator } from './helpers.ts';
+import { useTestEmulator } from './helpers.ts';
 
 interface RequestLog {
   data: Array<{ id: string; method: string; path: string; idempotency_key: string | null; status: number; fault?: string; replayed?: boolean }>;
 }
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
+const t = useTestEmulator();
 afterEach(async () => {
   await t.control('/_emulator/faults', undefined, 'DELETE');
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 /** A succeeded 10 000 usd card payment on the platform, ready to be refunded. */

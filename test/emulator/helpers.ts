@@ -1,9 +1,11 @@
 /**
  * Test harness for the emulator: an in-process emulator on a random port, the real `stripe`
  * SDK pointed at it, and a webhook receiver registered as both platform and Connect endpoint.
+ * Every emulator test file takes its emulator from `useTestEmulator()`.
  */
 import http from 'node:http';
 import Stripe from 'stripe';
+import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type RunningEmulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 
 export const PLATFORM_SECRET = 'whsec_test_platform_secret';
@@ -97,9 +99,7 @@ export async function startTestEmulator(opts: EmulatorOptions & { webhooksOn?: b
       : {}),
     ...options,
   });
-  const u = new URL(emu.url);
-  const client = (config: Partial<Stripe.StripeConfig> = {}) =>
-    new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0, telemetry: false, ...config });
+  const client = (config: Partial<Stripe.StripeConfig> = {}) => stripeAt(emu.url, config);
   const control = async <T,>(path: string, body?: unknown, method?: string): Promise<T> => {
     const res = await fetch(`${emu.url}${path}`, {
       method: method ?? (body === undefined ? 'GET' : 'POST'),
@@ -129,6 +129,48 @@ export async function startTestEmulator(opts: EmulatorOptions & { webhooksOn?: b
       await receiver.close();
     },
   };
+}
+
+/** The real SDK, talking to the emulator at `url` (one started with `startEmulator` directly, e.g. on a state file). */
+export function stripeAt(url: string, config: Partial<Stripe.StripeConfig> = {}): Stripe {
+  const u = new URL(url);
+  return new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0, telemetry: false, ...config });
+}
+
+/**
+ * The emulator for the whole test file: started before its tests (before the file's own beforeAll
+ * hooks, which may use it), its queued webhooks delivered and then stopped after them. The object
+ * is returned at once and filled in when the file starts, so the file can keep it in a const.
+ */
+export function useTestEmulator(options: Parameters<typeof startTestEmulator>[0] = {}): TestEmulator {
+  const t = {} as TestEmulator;
+  beforeAll(async () => {
+    Object.assign(t, await startTestEmulator(options));
+  });
+  afterAll(async () => {
+    // Deliveries first: stopping with deliveries still due spins the core's delivery pump.
+    await t.flush();
+    await t.stop();
+  });
+  return t;
+}
+
+/** A product and its monthly price in USD, for subscriptions. */
+export async function monthlyPrice(t: TestEmulator, productName: string, unitAmount = 2000): Promise<Stripe.Price> {
+  const product = await t.stripe.products.create({ name: productName });
+  return t.stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: unitAmount, recurring: { interval: 'month' } });
+}
+
+/**
+ * Delivers what is queued, then returns the platform's (not Connect's) verified events: those
+ * received from index `after` on (an index into everything received, both endpoints), of `types` if given.
+ */
+export async function platformEvents(t: TestEmulator, options: { after?: number; types?: string[] } = {}): Promise<Stripe.Event[]> {
+  await t.flush();
+  return t.receiver
+    .events(t.stripe)
+    .slice(options.after ?? 0)
+    .filter((e) => e.account === undefined && (options.types === undefined || options.types.includes(e.type)));
 }
 
 /** Create an Express-style connected account (controller properties) and optionally onboard it. */

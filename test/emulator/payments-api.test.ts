@@ -4,22 +4,17 @@
  * (validation, list, line items, expire, expiry on the clock), transfers, application-fee refunds,
  * Stripe-Account isolation, and the Stripe.js stand-in endpoints.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator } from './helpers.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 let unboarded: Stripe.Account;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
   unboarded = await createExpressAccount(t);
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 async function fails(p: Promise<unknown>): Promise<Stripe.errors.StripeError> {

@@ -2,20 +2,15 @@
  * Every test card through PaymentIntent confirm (pm_card_* ids and typed numbers) and through the
  * hosted Checkout page (driven with plain HTTP form posts), including both 3DS outcomes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator } from './helpers.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
-});
-afterAll(async () => {
-  await t.flush();
-  await t.stop();
 });
 
 type Outcome = 'succeeded' | '3ds' | 'declined';

@@ -17,7 +17,7 @@ import {
   type Payments,
 } from '../../src/emulator/resources/payments/api.ts';
 import { p, str } from '../../src/emulator/core/params.ts';
-import { API_KEY } from './helpers.ts';
+import { stripeAt } from './helpers.ts';
 
 const RECURRING_PRICE: Stripe.Price = {
   id: 'price_test_monthly',
@@ -76,8 +76,7 @@ beforeAll(async () => {
   pay = registerPayments(core);
   registerFakeBilling();
   await core.listen();
-  const u = new URL(core.url);
-  stripe = new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0 });
+  stripe = stripeAt(core.url);
 });
 afterAll(async () => {
   await core.flushDeliveries();

@@ -9,22 +9,15 @@
  *   platform:  +10 000 charge (fee 320) − 10 000 transfer + 1 000 application fee = +680
  *   connected: +10 000 payment (application fee 1 000)                           = +9 000
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { startTestEmulator, createExpressAccount, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator } from './helpers.ts';
 
-let t: TestEmulator;
+const t = useTestEmulator();
 let seller: Stripe.Account;
 
 beforeAll(async () => {
-  t = await startTestEmulator();
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
-});
-afterAll(async () => {
-  // Drain deliveries first: stopping with deliveries still due spins the core's delivery pump
-  // (reported to the core helper).
-  await t.flush();
-  await t.stop();
 });
 
 function usd(b: Stripe.Balance, kind: 'available' | 'pending'): number {

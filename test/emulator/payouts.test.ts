@@ -1,15 +1,9 @@
 /** Balances and payouts of connected accounts: availability, manual and automatic payouts, events. */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import Stripe from 'stripe';
-import { createExpressAccount, startTestEmulator, type TestEmulator } from './helpers.ts';
+import { createExpressAccount, useTestEmulator } from './helpers.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestEmulator();
 
 const DAY = 86_400;
 const usd = (list: Array<{ amount: number; currency: string }>) => list.find((x) => x.currency === 'usd')?.amount;

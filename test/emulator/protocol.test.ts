@@ -3,15 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import Stripe from 'stripe';
 import { createEmulator, type EmulatorCore } from '../../src/emulator/index.ts';
 import { p, PAYMENT_METHOD_TYPES_REMOVED, parseForm } from '../../src/emulator/core/params.ts';
-import { API_KEY, createExpressAccount, startTestEmulator, type TestEmulator } from './helpers.ts';
+import { API_KEY, createExpressAccount, stripeAt, useTestEmulator } from './helpers.ts';
 
-let t: TestEmulator;
-beforeAll(async () => {
-  t = await startTestEmulator();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestEmulator();
 
 async function raw(path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: { error?: Record<string, unknown> } & Record<string, unknown> }> {
   const res = await fetch(`${t.url}${path}`, init);
@@ -245,8 +239,7 @@ describe('core API for resource modules', () => {
       return { id: core.newId('wid'), object: 'widget', n: req.params.n };
     });
     await core.listen();
-    const u = new URL(core.url);
-    stripe = new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0 });
+    stripe = stripeAt(core.url);
   });
   afterAll(async () => {
     await core.stop();

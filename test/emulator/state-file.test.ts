@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, existsSync, rmSync, readdirSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
-import { API_KEY } from './helpers.ts';
+import { stripeAt } from './helpers.ts';
 
 let dir: string;
 let stateFile: string;
@@ -16,8 +16,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'emu-state-file-'));
   stateFile = join(dir, 'state.json');
   emu = await startEmulator({ port: 0, stateFile, tickIntervalMs: 0 });
-  const u = new URL(emu.url);
-  stripe = new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0 });
+  stripe = stripeAt(emu.url);
 });
 afterAll(async () => {
   await emu.stop();
@@ -52,8 +51,7 @@ test('a state saved in the background reloads: objects and idempotent replays', 
   // A second emulator on the same file sees what the first one saved without being stopped.
   const reader = await startEmulator({ port: 0, stateFile, tickIntervalMs: 0 });
   try {
-    const u = new URL(reader.url);
-    const other = new Stripe(API_KEY, { host: u.hostname, port: Number(u.port), protocol: 'http', maxNetworkRetries: 0 });
+    const other = stripeAt(reader.url);
     expect((await other.paymentIntents.retrieve(pi.id)).amount).toBe(3_000);
     const replay = await other.paymentIntents.create({ amount: 3_000, currency: 'usd' }, { idempotencyKey: 'state-file-2' });
     expect(replay.id).toBe(pi.id);

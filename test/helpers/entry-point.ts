@@ -3,25 +3,19 @@
 // after `npm ci && npm start`. Waits for what it prints, never for a fixed time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { test } from 'vitest';
+import { freePort } from './ports.ts';
+
+// Kept here too for the files that took it from this module first.
+export { freePort };
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const START_SCRIPT = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
 
 /** Variables a developer's shell may have that would take the server out of offline mode or change its address. */
 const INHERITED_SETTINGS = ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_CONNECT_WEBHOOK_SECRET', 'PUBLIC_URL', 'HOST', 'NODE_ENV', 'DEMO', 'DEMO_SEED', 'LOG_LEVEL'];
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address !== null && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export interface RunningEntryPoint {
   port: number;
@@ -95,3 +89,15 @@ export async function startEntryPoint(options: { env?: Record<string, string>; d
     },
   };
 }
+
+/** `test` with `startServer`: `startEntryPoint`, and every server it started is stopped when the file is done. */
+// eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from this pattern: it has none
+export const entryPointTest = test.extend('startServer', { scope: 'file' }, ({}, { onCleanup }) => {
+  const servers: RunningEntryPoint[] = [];
+  onCleanup(async () => { await Promise.all(servers.map((server) => server.stop())); });
+  return async (options: Parameters<typeof startEntryPoint>[0] = {}) => {
+    const server = await startEntryPoint(options);
+    servers.push(server);
+    return server;
+  };
+});

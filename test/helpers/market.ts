@@ -97,3 +97,14 @@ export function hiddenValue(body: string, name: string): string | undefined {
 export function csrfFrom(body: string): string | undefined {
   return hiddenValue(body, '_csrf');
 }
+
+/** An admin refunds `amount` ("25.00") of an order through the order page's form, reversing the transfer and the fee; returns the refund's id. */
+export async function refundByAdmin(w: World, orderId: string, amount: string): Promise<string> {
+  const page = await w.admin.get(`/admin/orders/${orderId}`);
+  const refundId = hiddenValue(page.body, 'refund_id')!;
+  const form = { refund_id: refundId, amount, reason: 'requested_by_customer', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
+  const response = await w.admin.post(`/admin/orders/${orderId}/refunds`, form);
+  if (response.statusCode !== 303) throw new Error(`refund of ${orderId} answered ${response.statusCode}`);
+  await w.settle();
+  return refundId;
+}

@@ -137,3 +137,56 @@ describe('CSRF', () => {
     expect(await stripeRefundsOf(orderId)).toEqual([]);
   });
 });
+
+describe('the seller is emailed', () => {
+  it('once per request, with the reason and the order, in the transaction that records it', async () => {
+    const { orderId, client } = await paidOrderOfNewBuyer(3_300);
+    const mailToSeller = () => h.database.db.selectFrom('email_outbox').selectAll()
+      .where('to_address', '=', seller.user.email).where('template', '=', 'refund-requested').where('dedupe_key', 'like', 'refund-request:%').execute();
+    const before = await mailToSeller();
+    await client.post(`/orders/${orderId}/refund-request`, { reason: 'Lid missing.\nPlease advise.' });
+    await client.post(`/orders/${orderId}/refund-request`, { reason: 'Asking again' }); // refused: one open request at a time
+    const [request] = await requestsOf(orderId);
+    const sent = (await mailToSeller()).filter((m) => !before.some((b) => b.id === m.id));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ dedupe_key: `refund-request:${request!.id}:seller` });
+    expect(sent[0]!.data).toMatchObject({ orderId, amount: 3_300, currency: 'usd', reason: 'Lid missing.\nPlease advise.' });
+  });
+});
+
+describe('the admin list of open requests', () => {
+  it('shows only requests waiting for an answer, linked from the admin home, and each can be approved or declined from it', async () => {
+    expect((await h.admin.get('/admin')).body).toContain('href="/admin/refund-requests"');
+    const waiting = await paidOrderOfNewBuyer(2_200);
+    await waiting.client.post(`/orders/${waiting.orderId}/refund-request`, { reason: 'Too small' });
+    const toDecline = await paidOrderOfNewBuyer(1_100);
+    await toDecline.client.post(`/orders/${toDecline.orderId}/refund-request`, { reason: 'Wrong size' });
+    const [approveMe] = await requestsOf(waiting.orderId);
+    const [declineMe] = await requestsOf(toDecline.orderId);
+
+    const list = await h.admin.get('/admin/refund-requests');
+    expect(list.statusCode).toBe(200);
+    for (const r of [approveMe!, declineMe!]) {
+      expect(list.body).toContain(`data-request-id="${r.id}"`);
+      expect(list.body).toContain(`action="/admin/orders/${r.order_id}/refund-requests/${r.id}/approve"`);
+      expect(list.body).toContain(`action="/admin/orders/${r.order_id}/refund-requests/${r.id}/decline"`);
+    }
+    expect(list.body).toContain('Too small');
+
+    expect((await h.admin.post(`/admin/orders/${waiting.orderId}/refund-requests/${approveMe!.id}/approve`, {})).statusCode).toBe(303);
+    expect((await h.admin.post(`/admin/orders/${toDecline.orderId}/refund-requests/${declineMe!.id}/decline`, { reason: 'Sizes were listed' })).statusCode).toBe(303);
+    await h.settle();
+    expect(await stripeRefundsOf(waiting.orderId)).toHaveLength(1);
+    expect((await requestsOf(toDecline.orderId))[0]).toMatchObject({ status: 'declined', decided_by_role: 'admin' });
+    const after = await h.admin.get('/admin/refund-requests');
+    expect(after.body).not.toContain(approveMe!.id);
+    expect(after.body).not.toContain(declineMe!.id);
+  });
+
+  it('is for admins only', async () => {
+    const { client: buyer } = await paidOrderOfNewBuyer(900);
+    for (const c of [sellerClient, buyer]) expect((await c.get('/admin/refund-requests')).statusCode).toBe(403);
+    const anonymous = await new TestClient(h.app).get('/admin/refund-requests');
+    expect([anonymous.statusCode, anonymous.location]).toEqual([303, '/login?next=%2Fadmin%2Frefund-requests']);
+  });
+});

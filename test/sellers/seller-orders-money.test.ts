@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, TestClient } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, createSeller, refundByAdmin, type TestSeller } from '../helpers/market.ts';
 
 describe('seller orders: refunds, disputes and the true net', () => {
   const h = useWorld({ webhooks: true, admin: true });
@@ -46,10 +46,7 @@ describe('seller orders: refunds, disputes and the true net', () => {
 
   it('fully refunded (reversing the transfer and the fee): net $0.00, refunded shown', async () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 10_000 })).id;
-    const page = await h.admin.get(`/admin/orders/${orderId}`);
-    const form = { refund_id: hiddenValue(page.body, 'refund_id')!, amount: '100.00', reason: 'requested_by_customer', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
-    expect((await h.admin.post(`/admin/orders/${orderId}/refunds`, form)).statusCode).toBe(303);
-    await h.settle();
+    await refundByAdmin(h, orderId, '100.00');
     const { net, text } = await row(orderId);
     expect(net).toBe(0);
     expect(text).toContain('Refunded');
@@ -70,7 +67,21 @@ describe('seller orders: refunds, disputes and the true net', () => {
     const detail = await detailNet(orderId);
     expect(detail.net).toBe(-100);
     expect(detail.body).toContain('-$1.00');
+    // Its own line: the lost dispute took the disputed 10.00 back from the seller.
+    expect(detail.body).toMatch(new RegExp(`data-line="dispute" data-dispute-id="${dispute.id}" data-amount="1000">[\\s\\S]*?Lost[\\s\\S]*?−\\$10\\.00`));
     expect(detail.body).not.toContain(String(dispute.dispute_fee)); // Stripe's dispute fee is the platform's
+  });
+
+  it('a partial refund: a line for the refund, the fee returned with it, and the net after both', async () => {
+    const orderId = (await createPaidOrder(h, seller, { amount: 10_000 })).id;
+    const refundId = await refundByAdmin(h, orderId, '25.00');
+    const detail = await detailNet(orderId);
+    expect(detail.net).toBe(9_000 - 2_500 + 250);
+    expect(detail.body).toMatch(new RegExp(`data-line="refund" data-refund-id="${refundId}" data-amount="2500">[\\s\\S]*?Refund of \\$25\\.00[\\s\\S]*?taken back from you[\\s\\S]*?−\\$25\\.00`));
+    expect(detail.body).toMatch(/data-line="fee_returned" data-amount="250">[\s\S]*?\$2\.50/);
+    expect((await row(orderId)).net).toBe(6_750);
+    // The admin's breakdown says the same, from the same rule.
+    expect((await h.admin.get(`/admin/orders/${orderId}`)).body).toMatch(/data-line="seller_final_net"[\s\S]*?\$67\.50/);
   });
 
   it('a dispute under review: the disputed money is shown as taken, provisionally', async () => {
