@@ -30,6 +30,8 @@ import * as moderation from './20261130_1636_moderation.ts';
 import * as catalogueNotify from './20261130_1717_catalogue_notify.ts';
 import * as moderationCatalogueNotify from './20261130_1737_moderation_catalogue_notify.ts';
 import * as orderCustomer from './20261130_2312_order_customer.ts';
+import * as searchCatalogue from './20261130_2345_search_catalogue.ts';
+import * as perfInboxNotifyOnRequeue from './20261130_2350_perf_inbox_notify_on_requeue.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -60,4 +62,6 @@ export const migrations: Record<string, Migration> = {
   '20261130_1717_catalogue_notify': catalogueNotify,
   '20261130_1737_moderation_catalogue_notify': moderationCatalogueNotify,
   '20261130_2312_order_customer': orderCustomer,
+  '20261130_2345_search_catalogue': searchCatalogue,
+  '20261130_2350_perf_inbox_notify_on_requeue': perfInboxNotifyOnRequeue,
 };

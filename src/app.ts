@@ -21,7 +21,7 @@ import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
 import { formatSchemaErrors, registerErrorPages, registerJsonErrors } from './http/errors.ts';
-import { errorLogSerializer, REDACT_PATHS, REDACTED, requestLogSerializer } from './http/log-redaction.ts';
+import { errorLogSerializer, redactSecretFields, requestLogSerializer } from './http/log-redaction.ts';
 import { addSecurityHeaders } from './http/security-headers.ts';
 import { clearSessionCookie, readSessionCookie, setSessionCookie } from './http/session-cookie.ts';
 import './http/types.ts';
@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       level: config.logLevel,
       // No stack traces, headers, query values or secret fields in logs (src/http/log-redaction.ts).
       serializers: { err: errorLogSerializer, req: requestLogSerializer },
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      hooks: { streamWrite: redactSecretFields },
       ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
     },
     trustProxy: trustProxySetting(config.clientAddress),
@@ -141,7 +141,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       root: VIEWS_DIR,
       layout: 'layouts/main.hbs',
       viewExt: 'hbs',
-      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs', 'refund-requests': 'partials/refund-requests.hbs', 'seller-order-net': 'partials/seller-order-net.hbs' } },
+      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs', 'refund-requests': 'partials/refund-requests.hbs', 'seller-order-net': 'partials/seller-order-net.hbs', 'catalogue-search': 'partials/catalogue-search.hbs', 'catalogue-cards': 'partials/catalogue-cards.hbs' } },
       // Compiled templates are cached (recompiling on every request costs more than the page's own
       // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
       production: process.env.NODE_ENV !== 'development',

@@ -44,6 +44,8 @@ export interface ErrorDetails {
 
   // Listings
   listing_invalid: { fields: Record<string, string> };
+  /** A catalogue address that is not one we make (a broken page link, an unknown order). */
+  catalogue_request_invalid: { message: string };
 
   // Buyers' details, their Stripe Customer and saved cards
   // Plans and subscriptions

@@ -3,7 +3,7 @@
 // else (a pipe, a file, Fly's log collector): one JSON object per line, for machines.
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { REDACT_PATHS, REDACTED, redactSecretTokens } from './http/log-redaction.ts';
+import { redactSecretFields, redactSecretTokens } from './http/log-redaction.ts';
 
 export interface Logging {
   /** Fastify's logger writes here too (AppDependencies.logStream), so all lines share one order. */
@@ -31,8 +31,8 @@ export async function createLogging(level: Config['logLevel'], output: Output = 
     // The worker, the CLIs and start-up log through this logger, not Fastify's: the same fields are
     // removed (authorization, cookie, password, secrets…), and Stripe keys, webhook secrets, client
     // secrets and card numbers are cut out of messages.
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
     hooks: {
+      streamWrite: redactSecretFields,
       logMethod(args, method) {
         method.apply(this, args.map((arg: unknown) => (typeof arg === 'string' ? redactSecretTokens(arg) : arg)) as Parameters<typeof method>);
       },

@@ -1,5 +1,6 @@
-// Starts the process. `npm start` runs everything in one process (web + background work); in
-// production fly.toml runs `web` and `worker` as separate processes from the same image.
+// Starts the process. `npm start` runs everything in one process (web + background work, the
+// worker in a thread of its own when the database is a PostgreSQL server); in production fly.toml
+// runs `web` and `worker` as separate processes from the same image.
 // With no STRIPE_SECRET_KEY the local Stripe emulator starts in-process (offline mode).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,10 +12,12 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createLogging } from './logging.ts';
-import { createStripeClient } from './stripe/client.ts';
+import { createStripeClient, type StripeClientOptions } from './stripe/client.ts';
 import { expectedLivemode } from './webhooks/inbox.ts';
-import { startWorker, type RunningWorker } from './worker/worker.ts';
-import { emailSenderFor } from './email/setup.ts';
+import type { Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import type { Database } from './db/schema.ts';
+import type { RunningWorker, WorkerOptions } from './worker/worker.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
 
@@ -56,9 +59,25 @@ async function main(): Promise<void> {
   stopHooks.unshift(stripeSetup.stop);
 
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
+  // `all` with a PostgreSQL server: the worker in a thread of its own, off the web's event loop
+  // (src/worker/thread.ts). With the embedded PGlite it stays on this loop: PGlite is one
+  // WebAssembly instance inside this thread, which no other thread (or process) can open, and the
+  // worker needs the same database. Imported only where it runs: a `web` process does not carry
+  // the handlers and the mail transport.
+  const inThread = role === 'all' && config.databaseUrl !== undefined;
+  const workerOptions: WorkerOptions = { livemode: expectedLivemode(config.stripe.mode), listen: database.handle.listen, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }) };
   const worker: RunningWorker | undefined = role === 'web'
     ? undefined
-    : startWorker(db, stripeSetup.stripe, { livemode: expectedLivemode(config.stripe.mode), listen: database.handle.listen, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }), email: emailSenderFor(config, logger.child({ name: 'email' })) });
+    : inThread
+      ? await step('worker', async () => {
+        const { startWorkerThread } = await import('./worker/thread-host.ts');
+        return startWorkerThread(config, stripeSetup.clientOptions, (line) => logging.stream.write(line));
+      }, () => 'Worker: in its own thread').catch(async (error: unknown) => {
+        // E.g. started through tsx's fallback in src/cli/start.mjs, whose loader a thread does not inherit.
+        logger.warn({ err: error }, 'Worker: could not start its thread; running it on the web\'s event loop');
+        return startWorkerHere(db, stripeSetup.stripe, workerOptions, config, logger);
+      })
+      : await startWorkerHere(db, stripeSetup.stripe, workerOptions, config, logger);
   if (worker !== undefined) stopHooks.unshift(() => worker.stop());
 
   if (role !== 'worker') {
@@ -97,6 +116,12 @@ async function main(): Promise<void> {
       '',
     ].join('\n'));
   }
+}
+
+/** The inbox worker (and the mail sender) on this event loop, loaded only in the roles that run it. */
+async function startWorkerHere(db: Kysely<Database>, stripe: Stripe, options: WorkerOptions, config: Config, logger: Logger): Promise<RunningWorker> {
+  const [{ startWorker }, { emailSenderFor }] = await Promise.all([import('./worker/worker.ts'), import('./email/setup.ts')]);
+  return startWorker(db, stripe, { ...options, email: emailSenderFor(config, logger.child({ name: 'email' })) });
 }
 
 /** Where PGlite keeps its files (as connectDatabase decides). */
@@ -144,6 +169,8 @@ function stopOnSignals(logger: Logger, stopHooks: (() => Promise<void>)[]): void
 
 interface StripeSetup {
   stripe: ReturnType<typeof createStripeClient>;
+  /** How `stripe` was made: a worker thread makes its own client from them. */
+  clientOptions: StripeClientOptions;
   /** Origins of Stripe's pages and Stripe.js, for the content security policy. */
   origins: string[] | undefined;
   /** Offline: where the emulator (and its control API) listens. */
@@ -157,8 +184,10 @@ interface StripeSetup {
 
 async function connectStripe(config: Config): Promise<StripeSetup> {
   if (config.stripe.mode !== 'offline') {
+    const clientOptions = { secretKey: config.stripe.secretKey! };
     return {
-      stripe: createStripeClient({ secretKey: config.stripe.secretKey! }),
+      stripe: createStripeClient(clientOptions),
+      clientOptions,
       origins: undefined,
       emulatorUrl: undefined,
       describe: `Stripe: ${config.stripe.mode} mode`,
@@ -178,8 +207,10 @@ async function connectStripe(config: Config): Promise<StripeSetup> {
     },
   });
   const url = new URL(emulator.url);
+  const clientOptions = { secretKey: 'sk_test_offline_emulator', emulator: { host: url.hostname, port: Number(url.port) } };
   return {
-    stripe: createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: url.hostname, port: Number(url.port) } }),
+    stripe: createStripeClient(clientOptions),
+    clientOptions,
     // The address its pages are served from, printed as is: links in those pages and the address
     // we print must agree.
     origins: [emulator.url],

@@ -81,7 +81,7 @@ export async function resetPassword(db: Kysely<Database>, input: { token: string
   const row = await findResetToken(db, parts.id);
   if (row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
   const user = found(await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst());
-  checkStrength(input.password, user);
+  await checkStrength(input.password, user);
   const passwordHash = await hashPassword(input.password);
   return db.transaction().execute(async (trx) => {
     const locked = await lockResetToken(trx, parts.id);
@@ -99,7 +99,7 @@ export async function changePassword(
 ): Promise<{ endedSessions: number }> {
   const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
-  checkStrength(input.newPassword, user);
+  await checkStrength(input.newPassword, user);
   const passwordHash = await hashPassword(input.newPassword);
   return db.transaction().execute(async (trx) => {
     await lockUser(trx, user.id);
@@ -109,8 +109,8 @@ export async function changePassword(
   });
 }
 
-function checkStrength(password: string, user: Pick<User, 'email' | 'display_name'>): void {
-  const weakness = passwordWeakness(password, { email: user.email, displayName: user.display_name });
+async function checkStrength(password: string, user: Pick<User, 'email' | 'display_name'>): Promise<void> {
+  const weakness = await passwordWeakness(password, { email: user.email, displayName: user.display_name });
   if (weakness !== null) throw new DomainError('password_weak', { message: weakness });
 }
 

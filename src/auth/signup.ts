@@ -35,7 +35,7 @@ export type SignupResult =
 export async function signUp(db: Kysely<Database>, input: SignupInput, clientAddress: string, now = new Date()): Promise<SignupResult> {
   const nameProblem = displayNameProblem(input.displayName, input.role);
   if (nameProblem !== null) return { ok: false, reason: 'bad_name', message: nameProblem };
-  const weakness = passwordWeakness(input.password, { email: input.email, displayName: input.displayName });
+  const weakness = await passwordWeakness(input.password, { email: input.email, displayName: input.displayName });
   if (weakness !== null) return { ok: false, reason: 'weak_password', message: weakness };
 
   const address = throttleAddress(clientAddress);

@@ -6,15 +6,20 @@
 //
 // Knobs (environment) to shorten phases while developing — the defaults are the issue's:
 //   BENCH_ROUNDS=3  BENCH_INTAKE_SECONDS=10  BENCH_CATALOGUE_SECONDS=10
+//   BENCH_SEARCH_SECONDS=10  BENCH_SEARCH_DEEPEST=100 (deep pages: half of it to it)
 //   BENCH_RATE=500  BENCH_LAG_SECONDS=60  BENCH_DRAIN_SECONDS=30
 //   BENCH_LIST_ROWS=1000000  BENCH_LIST_ROWS_SMALL=1000  BENCH_LIST_REQUESTS=20
 //   BENCH_CHECKOUTS=300  BENCH_LOG_LEVEL=info (the web process's, as in fly.toml)  BENCH_VERBOSE=1
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { benchCatalogue } from './catalogue.ts';
 import { benchCheckout } from './checkout.ts';
 import { benchIntake } from './intake.ts';
 import { benchLag } from './lag.ts';
 import { benchLists } from './lists.ts';
+import { benchSearch } from './search.ts';
 import { serverUrl } from './support/database.ts';
 import { verdict, type Check } from './support/report.ts';
 import { LOG_LEVEL } from './support/servers.ts';
@@ -23,9 +28,21 @@ const PARTS: Record<string, () => Promise<Check[] | void>> = {
   intake: benchIntake,
   lag: benchLag,
   catalogue: benchCatalogue,
+  search: benchSearch,
   lists: benchLists,
   checkout: benchCheckout,
+  startup: benchStartup,
 };
+
+/**
+ * `npm start`'s cold and warm start, in a process of its own: it starts and stops whole `npm start`
+ * process groups and must not share this one's event loop or imports.
+ */
+async function benchStartup(): Promise<void> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./startup.ts', import.meta.url))], { stdio: 'inherit' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the start-up benchmark exited with ${code}`);
+}
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((name) => !(name in PARTS));

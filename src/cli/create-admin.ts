@@ -23,7 +23,7 @@ await runCli(async () => {
   if (CONTROL_CHARACTER.test(name) || CONTROL_CHARACTER.test(values.password)) throw new Error('--name and --password must not contain control characters');
   const nameProblem = displayNameProblem(name, 'admin');
   if (nameProblem !== null) throw new Error(`--name: ${nameProblem}`);
-  const weakness = passwordWeakness(values.password, { email: values.email, displayName: name });
+  const weakness = await passwordWeakness(values.password, { email: values.email, displayName: name });
   if (weakness !== null) throw new Error(`--password: ${weakness}`);
   const config = loadConfig();
   const database = await connectDatabase(config);

@@ -15,8 +15,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const entry = join(root, 'src/server.ts');
+// The worker thread's module (src/worker/thread-host.ts finds its bundle through MARKETPLACE_WORKER_THREAD).
+const threadEntry = join(root, 'src/worker/thread.ts');
 // Inside the project so the bundle's bare imports resolve to the project's node_modules.
-const outfile = join(root, 'node_modules/.cache/marketplace-start/server.mjs');
+const outdir = join(root, 'node_modules/.cache/marketplace-start');
+const outfile = join(outdir, 'server.mjs');
+const threadOutfile = join(outdir, 'worker-thread.mjs');
 /** Every file the bundle was built from, with its modification time: `{ [path]: mtimeMs }`. */
 const inputsFile = `${outfile}.inputs.json`;
 /** Files that change the bundle without being part of it. */
@@ -44,6 +48,7 @@ function bundleIsCurrent() {
   try {
     const recorded = JSON.parse(readFileSync(inputsFile, 'utf8'));
     statSync(outfile);
+    statSync(threadOutfile);
     // Built from this checkout's files (node_modules, and the bundle in it, may be shared by
     // another checkout of the project), none changed since.
     return Object.entries(recorded).every(([path, mtimeMs]) => path.startsWith(root) && statSync(path).mtimeMs === mtimeMs);
@@ -58,8 +63,9 @@ async function bundle() {
   const startedAt = Date.now();
   const result = await build({
     absWorkingDir: root,
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { server: entry, 'worker-thread': threadEntry },
+    outdir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -95,6 +101,7 @@ try {
   console.error(`(Could not bundle the server, starting it through tsx instead: ${error instanceof Error ? error.message.split('\n')[0] : String(error)})`);
 }
 if (bundled) {
+  process.env.MARKETPLACE_WORKER_THREAD = threadOutfile;
   await import(pathToFileURL(outfile).href);
 } else {
   const { register } = await import('tsx/esm/api');

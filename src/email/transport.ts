@@ -6,7 +6,7 @@
 // answered with a refusal code, or when no mail transaction began (the connection, greeting, TLS or
 // login failed). A connection lost or timed out in the middle of a transaction is AMBIGUOUS: the
 // server may have accepted the message just before — it is then never retried automatically.
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { EmailConfig } from '../config.ts';
 import type { EmailTransportName } from '../db/schema.ts';
 
@@ -37,12 +37,19 @@ export class EmailNotSent extends Error {
 const TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
 
 export function createSmtpTransport(smtpUrl: string): EmailTransport {
-  const transporter = nodemailer.createTransport({ url: smtpUrl, ...TIMEOUTS });
+  // nodemailer (about 15 MB) is loaded with the first message: only the process that sends mail
+  // (the worker) pays for it, and only when there is mail to send.
+  let transporter: Transporter | undefined;
+  const open = async () => (transporter ??= (await import('nodemailer')).default.createTransport({ url: smtpUrl, ...TIMEOUTS }));
   return {
     name: 'smtp',
     async send(email) {
+      // Nothing was sent if nodemailer cannot even be loaded: a definite failure, tried again later.
+      const smtp = await open().catch((error: unknown) => {
+        throw new EmailNotSent(`could not load nodemailer: ${String(error)}`, true, false);
+      });
       try {
-        await transporter.sendMail({
+        await smtp.sendMail({
           from: email.from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: email.messageId,
           headers: { 'Auto-Submitted': 'auto-generated' },
         });
@@ -50,7 +57,7 @@ export function createSmtpTransport(smtpUrl: string): EmailTransport {
         throw classifySmtpError(error);
       }
     },
-    close: () => transporter.close(),
+    close: () => transporter?.close(),
   };
 }
 

@@ -62,6 +62,7 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   payouts_not_paused: fixed(422, 'Payouts are not paused for this seller.'),
 
   listing_invalid: fixed(400, 'Some of the listing was not valid; see beside each field.'),
+  catalogue_request_invalid: { status: 400, message: ({ message }) => message },
 
   plan_invalid: fixed(400, 'Some of the plan was not valid; see beside each field.'),
   plan_not_available: fixed(409, 'This plan is not open to new subscribers right now. Nothing has been charged.'),

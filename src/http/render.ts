@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { cookieName } from './cookie-names.ts';
 import { csrfTokenFor } from './csrf.ts';
+import { readSessionCookie } from './session-cookie.ts';
 import { textPatternMessage } from './schemas.ts';
 
 /** Over http; `__Host-flash` under https (see ./cookie-names.ts). */
@@ -40,9 +41,25 @@ function takeFlash(request: FastifyRequest, reply: FastifyReply): { kind: FlashK
  * turns a value into text with toString() when it prints `{{csrfToken}}`, after the page data has
  * been copied around, so the token is made at that moment, once, and the cookie with it.
  */
-function lazyCsrfToken(request: FastifyRequest, reply: FastifyReply): { toString(): string } {
+function lazyCsrfToken(request: FastifyRequest, reply: FastifyReply): { toString(): string; made(): boolean } {
   let token: string | undefined;
-  return { toString: () => (token ??= csrfTokenFor(request, reply)) };
+  return { toString: () => (token ??= csrfTokenFor(request, reply)), made: () => token !== undefined };
+}
+
+function pageData(request: FastifyRequest, reply: FastifyReply, data: Record<string, unknown>, csrfToken: ReturnType<typeof lazyCsrfToken>) {
+  const user = request.auth?.user ?? null;
+  const { config } = reply.server;
+  return {
+    ...data,
+    currentUser: user === null ? null : { id: user.id, email: user.email, displayName: user.display_name, role: user.role },
+    isBuyer: user?.role === 'buyer',
+    isSeller: user?.role === 'seller',
+    isAdmin: user?.role === 'admin',
+    csrfToken,
+    flash: takeFlash(request, reply),
+    offlineMode: config.stripe.mode === 'offline',
+    testMode: config.stripe.mode === 'test',
+  };
 }
 
 export async function render(
@@ -52,19 +69,26 @@ export async function render(
   data: Record<string, unknown> = {},
   statusCode = 200,
 ): Promise<FastifyReply> {
-  const user = request.auth?.user ?? null;
-  const { config } = reply.server;
-  return reply.code(statusCode).view(template, {
-    ...data,
-    currentUser: user === null ? null : { id: user.id, email: user.email, displayName: user.display_name, role: user.role },
-    isBuyer: user?.role === 'buyer',
-    isSeller: user?.role === 'seller',
-    isAdmin: user?.role === 'admin',
-    csrfToken: lazyCsrfToken(request, reply),
-    flash: takeFlash(request, reply),
-    offlineMode: config.stripe.mode === 'offline',
-    testMode: config.stripe.mode === 'test',
-  });
+  return reply.code(statusCode).view(template, pageData(request, reply, data, lazyCsrfToken(request, reply)));
+}
+
+/**
+ * A visitor's request that any other visitor's would render the same: not signed in, no session
+ * cookie to clear, no flash message to show. Only such a page may be kept and sent to others.
+ */
+export function isPlainVisit(request: FastifyRequest, reply: FastifyReply): boolean {
+  return request.auth === null && readSessionCookie(request) === undefined && request.cookies[cookieName(FLASH_COOKIE, reply.server.config)] === undefined;
+}
+
+/**
+ * A plain visit's page as text, to keep and send again (see isPlainVisit); `shareable` is false
+ * when rendering made something of this visitor's own (a CSRF token and its cookie), which must
+ * never reach anyone else.
+ */
+export async function renderForVisitors(request: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown>): Promise<{ html: string; shareable: boolean }> {
+  const csrfToken = lazyCsrfToken(request, reply);
+  const html = await reply.viewAsync(template, pageData(request, reply, data, csrfToken));
+  return { html, shareable: isPlainVisit(request, reply) && !csrfToken.made() };
 }
 
 export type FieldErrors = Record<string, string>;

@@ -4,8 +4,11 @@
 // while decoding, in case a header lies). Then two WebP renditions are made, turned upright by the
 // EXIF orientation, and with every metadata block dropped (a phone photo's EXIF carries where it was
 // taken).
+//
+// sharp (libvips) is imported when the first picture arrives, not with this module: it holds
+// about 30 MB that a web process serving pages and webhooks never uses.
 import { createHash } from 'node:crypto';
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
 import {
   ACCEPTED_FORMATS_TEXT, describeBytes, describePixels, MAX_INPUT_PIXELS, MAX_UPLOAD_BYTES, MIN_SIDE, sniffPictureFormat,
 } from './rules.ts';
@@ -39,6 +42,7 @@ export async function processPicture(upload: Buffer): Promise<{ ok: true; pictur
   const sniffed = sniffPictureFormat(upload);
   if (sniffed === undefined) return notAPicture();
 
+  const { default: sharp } = await import('sharp');
   const options = { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' as const };
   let width: number;
   let height: number;

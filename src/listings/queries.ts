@@ -4,6 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Listing } from '../db/schema.ts';
 import type { ListingInput } from './rules.ts';
+import type { CatalogueCursor, CatalogueSearch } from './search.ts';
 
 export async function createListing(db: Kysely<Database>, sellerId: string, input: ListingInput): Promise<Listing> {
   return db.insertInto('listings').values({
@@ -50,13 +51,12 @@ export interface PublicListing extends Listing {
  * Who may be sold for: sellers whose account is `enabled` (charges and payouts on, nothing due).
  * A restricted seller can sometimes still charge until Stripe's deadline, but we stop selling for
  * them at once: a buyer should never pay a seller whose account may be paused before fulfilment.
+ * Selects nothing: each caller names the columns its page shows.
  */
 function sellable(db: Kysely<Database>) {
   return db.selectFrom('listings')
     .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
     .innerJoin('users', 'users.id', 'sellers.id')
-    .selectAll('listings')
-    .select('users.display_name as seller_name')
     .where('listings.active', '=', true)
     .where('sellers.account_state', '=', 'enabled')
     .where('sellers.charges_enabled', '=', true)
@@ -67,34 +67,98 @@ function sellable(db: Kysely<Database>) {
 
 export const CATALOGUE_PAGE_SIZE = 24;
 
-/**
- * Newest first, keyset-paginated. The cursor is the id of the last listing shown; the next page
- * starts strictly after its (created_at, id) as read inside the database, at full microsecond
- * precision (a timestamp round-tripped through a JS Date would lose microseconds and skip rows).
- */
-export async function catalogue(db: Kysely<Database>, after: string | undefined, pageSize = CATALOGUE_PAGE_SIZE): Promise<{ listings: PublicListing[]; nextCursor: string | null }> {
+/** What a catalogue card shows, and nothing more (a listing's description can be 5,000 characters). */
+export interface CatalogueCard {
+  id: string;
+  title: string;
+  price_amount: number;
+  currency: string;
+  stock: number | null;
+  seller_id: string;
+  seller_name: string;
+}
+
+/** The buyer's words as a query: websearch syntax ("quoted phrase", -not, or), which never fails to parse. */
+const wordsQuery = (words: string) => sql`websearch_to_tsquery('english'::regconfig, ${words})`;
+const rankOf = (words: string) => sql<number>`ts_rank(listings.search_vector, ${wordsQuery(words)})`;
+/** created_at to the microsecond, in UTC: what a newest-first cursor carries (a JS Date would drop microseconds and skip rows). */
+const createdKey = sql<string>`to_char(listings.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Sellable listings matching the search's words and seller, before any order or page. */
+function matching(db: Kysely<Database>, search: CatalogueSearch) {
   let query = sellable(db);
-  if (after !== undefined) {
-    query = query.where(sql<boolean>`(listings.created_at, listings.id) < (select c.created_at, c.id from listings c where c.id = ${after})`);
+  if (search.words !== undefined) query = query.where(sql<boolean>`listings.search_vector @@ ${wordsQuery(search.words)}`);
+  if (search.sellerId !== undefined) query = query.where('listings.seller_id', '=', search.sellerId);
+  return query;
+}
+
+/**
+ * One page of the catalogue in the search's order, each order with the id breaking ties, starting
+ * strictly after the cursor by a row comparison that matches the order's index
+ * (migrations/20261130_2345_search_catalogue.ts). Sold-out listings keep their place rather than
+ * sorting last: stock changes while a buyer pages, and a listing jumping to the end mid-walk would
+ * be shown twice or skipped; the card says "Sold out" instead. Prices sort by amount in minor units,
+ * whatever the currency.
+ */
+export async function searchCatalogue(db: Kysely<Database>, search: CatalogueSearch, pageSize = CATALOGUE_PAGE_SIZE): Promise<{ listings: CatalogueCard[]; next: CatalogueCursor | null }> {
+  const base = matching(db, search).select(['listings.id', 'listings.title', 'listings.price_amount', 'listings.currency', 'listings.stock', 'listings.seller_id', 'users.display_name as seller_name']);
+  const limit = pageSize + 1;
+  const { after } = search;
+  let rows: CatalogueCard[];
+  let cursorOf: (row: CatalogueCard) => CatalogueCursor;
+  switch (search.sort) {
+    case 'relevance': {
+      const rank = rankOf(search.words ?? '');
+      let query = base.select(rank.as('rank'));
+      if (after?.sort === 'relevance') query = query.where(sql<boolean>`(${rank}, listings.id) < (${after.rank}::real, ${after.id}::uuid)`);
+      const ranked = await query.orderBy(sql`rank`, 'desc').orderBy('listings.id', 'desc').limit(limit).execute();
+      rows = ranked;
+      cursorOf = (row) => ({ sort: 'relevance', rank: (row as (typeof ranked)[number]).rank, id: row.id });
+      break;
+    }
+    case 'newest': {
+      let query = base.select(createdKey.as('created_key'));
+      if (after?.sort === 'newest') query = query.where(sql<boolean>`(listings.created_at, listings.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+      const newest = await query.orderBy('listings.created_at', 'desc').orderBy('listings.id', 'desc').limit(limit).execute();
+      rows = newest;
+      cursorOf = (row) => ({ sort: 'newest', createdAt: (row as (typeof newest)[number]).created_key, id: row.id });
+      break;
+    }
+    case 'price_asc':
+    case 'price_desc': {
+      const sort = search.sort;
+      const direction = sort === 'price_asc' ? 'asc' : 'desc';
+      let query = base;
+      if (after?.sort === sort) {
+        const comparison = sort === 'price_asc' ? sql`>` : sql`<`;
+        query = query.where(sql<boolean>`(listings.price_amount, listings.id) ${comparison} (${after.price}::bigint, ${after.id}::uuid)`);
+      }
+      rows = await query.orderBy('listings.price_amount', direction).orderBy('listings.id', direction).limit(limit).execute();
+      cursorOf = (row) => ({ sort, price: Number(row.price_amount), id: row.id });
+      break;
+    }
   }
-  const rows = await query.orderBy('listings.created_at', 'desc').orderBy('listings.id', 'desc').limit(pageSize + 1).execute();
-  const hasMore = rows.length > pageSize;
   const listings = rows.slice(0, pageSize);
-  return { listings, nextCursor: hasMore ? listings[listings.length - 1]?.id ?? null : null };
+  const last = listings[listings.length - 1];
+  return { listings, next: rows.length > pageSize && last !== undefined ? cursorOf(last) : null };
+}
+
+/** How many sellable listings match the search's words (and seller), for "12 results for …". */
+export async function countMatches(db: Kysely<Database>, search: CatalogueSearch): Promise<number> {
+  const row = await matching(db, search).select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 export async function findPublicListing(db: Kysely<Database>, listingId: string): Promise<PublicListing | undefined> {
-  return sellable(db).where('listings.id', '=', listingId).executeTakeFirst();
+  return sellable(db).selectAll('listings').select('users.display_name as seller_name').where('listings.id', '=', listingId).executeTakeFirst();
 }
 
-export async function findPublicSeller(db: Kysely<Database>, sellerId: string): Promise<{ id: string; name: string; since: Date; listings: PublicListing[] } | undefined> {
+/** A seller's public shop heading; undefined when they cannot sell (or are suspended): their page is a 404. */
+export async function findPublicSeller(db: Kysely<Database>, sellerId: string): Promise<{ id: string; name: string; since: Date } | undefined> {
   const seller = await db.selectFrom('sellers').innerJoin('users', 'users.id', 'sellers.id')
     .select(['sellers.id', 'users.display_name', 'sellers.created_at'])
     .where('sellers.id', '=', sellerId).where('sellers.account_state', '=', 'enabled').where('sellers.charges_enabled', '=', true)
     .where((eb) => eb.not(eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'sellers.id'))))
     .executeTakeFirst();
-  if (seller === undefined) return undefined;
-  const listings = await sellable(db).where('listings.seller_id', '=', sellerId)
-    .orderBy('listings.created_at', 'desc').orderBy('listings.id', 'desc').limit(100).execute();
-  return { id: seller.id, name: seller.display_name, since: seller.created_at, listings };
+  return seller === undefined ? undefined : { id: seller.id, name: seller.display_name, since: seller.created_at };
 }

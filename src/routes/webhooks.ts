@@ -4,13 +4,15 @@
 //   400 + reason, nothing stored: missing/forged signature, wrong secret, stale timestamp, empty or
 //       unparsable body. Stripe does not fix these by retrying, and we must not trust them.
 //   503: we could not store it (database down, secret not configured). Stripe retries for days.
+//   After the 200's INSERT commits, workers in any process are told (one NOTIFY for many events:
+//   src/webhooks/announce.ts), and an in-process worker is woken directly.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import rawBody from 'fastify-raw-body';
 import type Stripe from 'stripe';
 import type { StripeEventSource } from '../db/schema.ts';
 import { recordSignatureFailure } from '../health/signature-failures.ts';
 import { isSignatureError } from '../stripe/errors.ts';
-import { expectedLivemode, storeEvent } from '../webhooks/inbox.ts';
+import { coalescingAnnouncer, type Announcer } from '../webhooks/announce.ts';
+import { expectedLivemode, notifyPendingEvents, storeEvent } from '../webhooks/inbox.ts';
 
 /** Stripe's default: a signature older than this is a replay. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -22,25 +24,25 @@ export interface WebhookRouteOptions {
   onEventStored?: (() => void) | undefined;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    rawBody?: string | Buffer;
-  }
-}
-
 export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteOptions): Promise<void> {
-  // Encapsulated: the raw body and the "don't parse" body parser apply to these routes only.
-  await app.register(rawBody, { field: 'rawBody', global: false, encoding: false, runFirst: true });
-  // The body is read as bytes and never parsed before the signature is checked: constructEvent
-  // parses it once verified, and an unverified body is never interpreted at all.
+  // Encapsulated: this body parser applies to these routes only. The body is kept as the bytes
+  // received and never parsed before the signature is checked: constructEvent parses it once
+  // verified, and an unverified body is never interpreted at all.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, _body, done) => done(null, null));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
+
+  const announcer = coalescingAnnouncer(
+    () => notifyPendingEvents(app.db),
+    // The event is stored; workers still find it at their next poll.
+    (error) => app.log.warn({ err: error }, 'could not NOTIFY the workers of new events; they find them at their next poll'),
+  );
+  app.addHook('onClose', () => announcer.settled());
 
   const endpoint = (source: Exclude<StripeEventSource, 'backfill'>, secret: () => string | undefined) =>
-    async (request: FastifyRequest, reply: FastifyReply) => receive(app, request, reply, source, secret(), options);
+    async (request: FastifyRequest, reply: FastifyReply) => receive(app, request, reply, source, secret(), { ...options, announcer });
 
-  app.post('/webhooks/stripe', { config: { rawBody: true } }, endpoint('platform', () => app.config.stripe.platformWebhookSecret));
-  app.post('/webhooks/stripe/connect', { config: { rawBody: true } }, endpoint('connect', () => app.config.stripe.connectWebhookSecret));
+  app.post('/webhooks/stripe', endpoint('platform', () => app.config.stripe.platformWebhookSecret));
+  app.post('/webhooks/stripe/connect', endpoint('connect', () => app.config.stripe.connectWebhookSecret));
 }
 
 async function receive(
@@ -49,7 +51,7 @@ async function receive(
   reply: FastifyReply,
   source: 'platform' | 'connect',
   secret: string | undefined,
-  options: WebhookRouteOptions,
+  options: WebhookRouteOptions & { announcer: Announcer },
 ): Promise<FastifyReply> {
   const reject = (reason: string) => {
     request.log.warn({ source, reason }, 'webhook rejected');
@@ -66,8 +68,8 @@ async function receive(
   };
   const signature = request.headers['stripe-signature'];
   if (typeof signature !== 'string' || signature === '') return rejectSignature('Missing Stripe-Signature header');
-  const body = request.rawBody;
-  if (body === undefined || body.length === 0) return reject('Empty body');
+  const body = request.body;
+  if (!Buffer.isBuffer(body) || body.length === 0) return reject('Empty body');
 
   let event: Stripe.Event;
   try {
@@ -85,12 +87,15 @@ async function receive(
 
   let stored: Awaited<ReturnType<typeof storeEvent>>;
   try {
-    stored = await withTimeout(storeEvent(app.db, event, { source, livemode: expectedLivemode(app.config.stripe.mode), rawBody: typeof body === 'string' ? Buffer.from(body) : body }), STORE_TIMEOUT_MS);
+    stored = await withTimeout(storeEvent(app.db, event, { source, livemode: expectedLivemode(app.config.stripe.mode), rawBody: body }), STORE_TIMEOUT_MS);
   } catch (error) {
     request.log.error({ err: error, source, event: event.id }, 'webhook not stored: answering 503 so Stripe retries');
     return reply.code(503).send({ error: 'Temporarily unavailable' });
   }
-  if (stored.inserted && stored.status === 'pending') options.onEventStored?.();
+  if (stored.inserted && stored.status === 'pending') {
+    options.announcer.announce();
+    options.onEventStored?.();
+  }
   return reply.code(200).send({ received: true, ...(stored.inserted ? {} : { duplicate: true }) });
 }
 

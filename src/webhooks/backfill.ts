@@ -12,7 +12,7 @@ import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
 import { connectedAccountIds } from '../sellers/queries.ts';
-import { storeEvent } from './inbox.ts';
+import { notifyPendingEvents, storeEvent } from './inbox.ts';
 
 export const STRIPE_EVENT_RETENTION_DAYS = 30;
 /** Listings restart this far before the last cursor: events can become listable slightly late. */
@@ -83,6 +83,7 @@ async function backfillScope(db: Kysely<Database>, stripe: Stripe, scope: string
   const report: ScopeReport = { scope, since, listed: 0, inserted: 0 };
   const requestOptions = scope === 'platform' ? {} : { stripeAccount: scope };
   let newest: number | undefined;
+  let pendingStored = false;
   // Newest first, 100 a page; the SDK follows `has_more` with starting_after.
   for await (const event of stripe.events.list({ created: { gte: Math.floor(since.getTime() / 1000) }, limit: 100 }, requestOptions)) {
     report.listed += 1;
@@ -91,7 +92,11 @@ async function backfillScope(db: Kysely<Database>, stripe: Stripe, scope: string
     const withAccount = scope === 'platform' || event.account !== undefined ? event : { ...event, account: scope };
     const stored = await storeEvent(db, withAccount, { source: 'backfill', livemode });
     if (stored.inserted) report.inserted += 1;
+    if (stored.inserted && stored.status === 'pending') pendingStored = true;
   }
+  // Workers in any process start on this scope's events while the next is listed. If the NOTIFY
+  // fails they still find them at their next poll.
+  if (pendingStored) await notifyPendingEvents(db).catch(() => {});
   if (newest !== undefined) {
     const through = new Date(newest * 1000);
     await db

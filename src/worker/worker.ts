@@ -14,6 +14,7 @@ import { pruneSignatureFailures } from '../health/signature-failures.ts';
 import { logWebhookHealth } from '../health/webhook-health.ts';
 import { reconcilePendingOrders } from '../orders/use-cases.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
+import { INBOX_CHANNEL } from '../webhooks/inbox.ts';
 import { startEmailSender } from '../email/sender.ts';
 import type { EmailWorkerOptions } from '../email/setup.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
@@ -54,9 +55,6 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** The channel the inbox trigger NOTIFYs when an event becomes pending. */
-export const INBOX_CHANNEL = 'stripe_events_pending';
-
 /** Arbitrary but fixed: the advisory lock key that serialises scheduled backfills across processes. */
 const BACKFILL_LOCK_KEY = 5_000_005;
 
@@ -88,7 +86,8 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
       wakeUp = done;
     });
 
-  // A trigger NOTIFYs this channel when an event becomes pending (migrations/20261129_6030_inbox_notify.ts).
+  // Whoever makes an event pending NOTIFYs this channel after committing: the webhook routes and the
+  // backfill (src/webhooks/inbox.ts notifyPendingEvents), a replay through its trigger.
   const unlisten: Promise<Unlisten> | undefined = options.listen?.(
     INBOX_CHANNEL,
     () => {

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_LISTINGS, seedDemoShop } from '../../src/cli/demo-seed.ts';
 import { DEMO_SELLER_EMAIL, ensureDemoUsers } from '../../src/cli/demo-users.ts';
-import { catalogue } from '../../src/listings/queries.ts';
+import { searchCatalogue } from '../../src/listings/queries.ts';
+import { normaliseSearch } from '../../src/listings/search.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
 
@@ -23,7 +24,7 @@ const seed = () => seedDemoShop(database.db, emulator.stripe, { emulatorUrl: emu
 
 describe('demo shop', () => {
   it('onboards the demo seller at the emulator, with its events, and lists their goods in the catalogue', async () => {
-    expect((await catalogue(database.db, undefined)).listings).toHaveLength(0);
+    expect((await searchCatalogue(database.db, normaliseSearch({}))).listings).toHaveLength(0);
 
     expect(await seed()).toEqual({ onboarded: true, listingsCreated: DEMO_LISTINGS.length, plansCreated: 1 });
 
@@ -37,7 +38,7 @@ describe('demo shop', () => {
     const events = await emulator.stripe.events.list({ limit: 100 }, { stripeAccount: account.id });
     expect(events.data.map((event) => event.type)).toEqual(expect.arrayContaining(['account.updated', 'capability.updated']));
 
-    const shown = (await catalogue(database.db, undefined)).listings;
+    const shown = (await searchCatalogue(database.db, normaliseSearch({}))).listings;
     expect(shown.map((listing) => listing.title).sort()).toEqual(DEMO_LISTINGS.map((listing) => listing.title).sort());
     expect(shown.every((listing) => listing.seller_name === 'Demo Seller')).toBe(true);
   });

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import { redactUrl } from '../../src/http/log-redaction.ts';
+import { redactSecretFields, redactUrl } from '../../src/http/log-redaction.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
 import { testConfig } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
@@ -67,5 +67,19 @@ describe('redactUrl', () => {
     ['/a?flag', '/a?flag=[redacted]'],
   ])('%s → %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
+  });
+});
+
+describe('redactSecretFields (every log line, as pino writes it)', () => {
+  it('replaces secret-named fields at any depth, in arrays too, and keeps the rest', () => {
+    const line = `${JSON.stringify({ level: 30, msg: 'calling out', a: { b: { c: { password: 'hunter2-deep' } } }, list: [{ token: 'tok-in-array' }], cookie: 'session=xyz', keep: 'visible' })}\n`;
+    const redacted = redactSecretFields(line);
+    expect(redacted.endsWith('\n')).toBe(true);
+    expect(JSON.parse(redacted)).toEqual({ level: 30, msg: 'calling out', a: { b: { c: { password: '[redacted]' } } }, list: [{ token: '[redacted]' }], cookie: '[redacted]', keep: 'visible' });
+  });
+
+  it('returns a line without such a field as it is (the same string: nothing parsed)', () => {
+    const line = `${JSON.stringify({ level: 30, msg: 'request completed', res: { statusCode: 200 }, note: 'a password is a secret' })}\n`;
+    expect(redactSecretFields(line)).toBe(line);
   });
 });

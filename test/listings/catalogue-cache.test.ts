@@ -10,7 +10,7 @@ import { connectPostgres } from '../../src/db/connect.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { createListing } from '../../src/listings/queries.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
-import { buildTestApp, createTestUser, testConfig } from '../helpers/app.ts';
+import { buildTestApp, createTestUser, loginAs, testConfig } from '../helpers/app.ts';
 import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
 import { waitFor } from '../helpers/webhooks.ts';
 
@@ -30,7 +30,8 @@ async function sellableListing(title: string): Promise<{ sellerId: string; listi
   return { sellerId: seller.id, listingId: listing.id };
 }
 
-const home = async (app: FastifyInstance) => (await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).body;
+const page = async (app: FastifyInstance, url: string) => (await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } })).body;
+const home = (app: FastifyInstance) => page(app, '/');
 
 describe.skipIf(isPglite())('the catalogue cache on two app instances (real PostgreSQL: two LISTEN connections)', () => {
   const handles: DatabaseHandle[] = [];
@@ -59,6 +60,29 @@ describe.skipIf(isPglite())('the catalogue cache on two app instances (real Post
     await Promise.all(handles.map((handle) => handle.close()));
   });
 
+  it('a visitor\'s kept page never reaches a signed-in buyer, nor a buyer\'s page a visitor', async () => {
+    const two = apps[1]!;
+    await sellableListing('Kept jug');
+    await waitFor(async () => (await home(two)).includes('Kept jug'));
+    const visitor = await home(two); // rendered and kept for visitors
+    expect(visitor).toContain('href="/login"');
+    const { client, user } = await loginAs(two, 'buyer');
+    for (let i = 0; i < 2; i++) {
+      const signedIn = (await client.get('/')).body;
+      expect(signedIn).toContain(user.display_name);
+      expect(signedIn).toContain('Log out');
+      expect(signedIn).not.toContain('href="/login"');
+      const again = await home(two);
+      expect(again).toBe(visitor);
+      expect(again).not.toContain(user.display_name);
+      expect(again).not.toContain('name="_csrf"');
+    }
+    // A visitor with a flash message (or a stale session cookie) gets a page of their own, not the kept one.
+    const stale = await two.inject({ method: 'GET', url: '/', headers: { accept: 'text/html', cookie: 'session=stale.token' } });
+    expect(stale.statusCode).toBe(200);
+    expect(stale.body).toContain('Kept jug');
+  });
+
   it('a change committed through one instance (or any connection) is seen by the other at once', async () => {
     const [one, two] = apps as [FastifyInstance, FastifyInstance];
     const { sellerId, listingId } = await sellableListing('Blue vase');
@@ -75,9 +99,16 @@ describe.skipIf(isPglite())('the catalogue cache on two app instances (real Post
     await waitFor(async () => (await home(two)).includes('Green vase'));
     expect(await home(two)).not.toContain('Blue vase');
 
-    // Stock taken by an order elsewhere: the card says sold out.
+    // Searches, sorted and filtered pages and the seller's shop are kept under keys of their own
+    // (the whole normalised request): the same change reaches each of them.
+    const kept = ['/?q=green', '/?q=vase&sort=price_desc', `/?seller=${sellerId}`, `/sellers/${sellerId}?q=vase`];
+    await waitFor(async () => (await Promise.all(kept.map((url) => page(two, url)))).every((body) => body.includes('Green vase')));
+    expect(await page(two, '/?q=blue')).toContain('No results for “blue”');
+
+    // Stock taken by an order elsewhere: the card says sold out, on the catalogue and in each search.
     await oneDb.updateTable('listings').set({ stock: 0 }).where('id', '=', listingId).execute();
     await waitFor(async () => (await home(two)).includes('data-testid="sold-out"'));
+    for (const url of kept) await waitFor(async () => (await page(two, url)).includes('data-testid="sold-out"'));
 
     // The seller's name on the card.
     await oneDb.updateTable('users').set({ display_name: 'Renamed Potter' }).where('id', '=', sellerId).execute();

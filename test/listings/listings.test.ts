@@ -1,7 +1,8 @@
 // Listings over HTTP: validation beside each field with input kept, ownership (another seller's
 // listing is a 404), and the public catalogue showing only sellable listings, newest first.
 import { describe, expect, it } from 'vitest';
-import { catalogue, createListing } from '../../src/listings/queries.ts';
+import { createListing, searchCatalogue } from '../../src/listings/queries.ts';
+import { normaliseSearch, type CatalogueCursor } from '../../src/listings/search.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { TEST_PASSWORD, TestClient, type Response } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
@@ -206,12 +207,12 @@ describe('public catalogue', () => {
       ids.push((await createListing(w.db, seller.sellerId, { title: `Bulk ${i}`, description: '', priceAmount: 100 + i, currency: 'usd', stock: null })).id);
     }
     const seen: string[] = [];
-    let after: string | undefined;
+    let after: CatalogueCursor | undefined;
     for (;;) {
-      const page = await catalogue(w.db, after, 5);
+      const page = await searchCatalogue(w.db, { ...normaliseSearch({}), after }, 5);
       seen.push(...page.listings.filter((l) => l.seller_id === seller.sellerId).map((l) => l.id));
-      if (page.nextCursor === null) break;
-      after = page.nextCursor;
+      if (page.next === null) break;
+      after = page.next;
     }
     expect(seen).toEqual([...ids].reverse());
 

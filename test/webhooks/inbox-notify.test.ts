@@ -1,30 +1,37 @@
 // A worker in its own process hears about new events at once through PostgreSQL's LISTEN/NOTIFY:
-// an event committed by any connection (a web process, a backfill, an admin's replay) wakes it,
-// with its poll set far beyond the test's timeout so only the notification can explain the work.
+// an event delivered to a web process's webhook endpoint (which NOTIFYs after its INSERT commits)
+// or sent back to the queue by an admin's replay (a trigger) wakes it, with its poll set far beyond
+// the test's timeout so only the notification can explain the work.
+import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replayEvent, storeEvent } from '../../src/webhooks/inbox.ts';
+import { replayEvent } from '../../src/webhooks/inbox.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.ts';
+import { buildTestApp } from '../helpers/app.ts';
 import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
-import { countingHandlers, createEffectsTable, effects, makeEvent, waitFor } from '../helpers/webhooks.ts';
+import { countingHandlers, createEffectsTable, effects, makeEvent, postSigned, signature, waitFor } from '../helpers/webhooks.ts';
 
 describe.skipIf(isPglite())('a worker woken by NOTIFY', () => {
   let database: TestDatabase;
   let worker: RunningWorker | undefined;
+  let web: FastifyInstance;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     await createEffectsTable(database.db);
+    // The web side, with no worker of its own to wake directly.
+    web = await buildTestApp({ db: database.db });
   });
   afterAll(async () => {
+    await web?.close();
     await worker?.stop();
     await database?.close();
   });
 
   const status = async (id: string) => (await database.db.selectFrom('stripe_events').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 
-  it('processes an event stored by another connection, and an admin replay, without waiting for its poll', async () => {
+  it('processes an event delivered to the webhook endpoint, and an admin replay, without waiting for its poll', async () => {
     const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
     worker = startWorker(database.db, stripe, {
       livemode: false,
@@ -44,7 +51,9 @@ describe.skipIf(isPglite())('a worker woken by NOTIFY', () => {
     );
 
     const event = makeEvent('customer.created', { id: 'cus_notify', object: 'customer' });
-    await storeEvent(database.db, event, { source: 'platform', livemode: false });
+    const payload = JSON.stringify(event);
+    const delivered = await postSigned(web, '/webhooks/stripe', payload, signature(payload, web.config.stripe.platformWebhookSecret!));
+    expect(delivered.statusCode).toBe(200);
     await waitFor(async () => (await status(event.id)) === 'done');
     expect(await effects(database.db)).toEqual([{ event_id: event.id, worker: null }]);
 
@@ -52,5 +61,15 @@ describe.skipIf(isPglite())('a worker woken by NOTIFY', () => {
     expect(await replayEvent(database.db, event.id)).toBe(true);
     await waitFor(async () => (await status(event.id)) === 'done');
     expect((await effects(database.db)).length).toBe(2);
+  });
+
+  it('hears of every one of many deliveries at once (one NOTIFY may stand for several)', async () => {
+    const events = Array.from({ length: 30 }, (_, i) => makeEvent('customer.created', { id: `cus_burst${i}`, object: 'customer' }));
+    const responses = await Promise.all(events.map((event) => {
+      const payload = JSON.stringify(event);
+      return postSigned(web, '/webhooks/stripe', payload, signature(payload, web.config.stripe.platformWebhookSecret!));
+    }));
+    expect(responses.map((r) => r.statusCode)).toEqual(events.map(() => 200));
+    await waitFor(async () => (await Promise.all(events.map((event) => status(event.id)))).every((s) => s === 'done'));
   });
 });

@@ -86,3 +86,17 @@ export const seconds = (name: string, fallback: number): number => {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number (got "${raw}")`);
   return value;
 };
+
+/** GETs `paths` of `base` in turn, one per request across all connections (to defeat a page cache on purpose). */
+export async function getPages(base: string, paths: string[], options: { seconds: number; connections: number }): Promise<LoadResult> {
+  let next = 0;
+  return summarise(
+    await autocannon({
+      url: base,
+      connections: options.connections,
+      duration: options.seconds,
+      timeout: 10,
+      requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length]! }) }],
+    }),
+  );
+}

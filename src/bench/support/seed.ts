@@ -98,3 +98,24 @@ export async function seedEvents(db: Kysely<Database>, from: number, to: number)
 export async function analyze(db: Kysely<Database>): Promise<void> {
   await sql`vacuum analyze`.execute(db);
 }
+
+/**
+ * `listings` listings spread over the sellers already seeded, shaped to make searching and paging
+ * hard: eight kinds of title and description (so a word matches in a title for some and only in
+ * the description for others, and many share one rank), forty prices (hundreds of ties), seven
+ * listings per created_at moment (ties there too), every eleventh sold out and every 97th
+ * deactivated. One INSERT … SELECT: 10,000 take well under a second.
+ */
+export async function seedCatalogueListings(db: Kysely<Database>, listings: number): Promise<void> {
+  await sql`
+    insert into listings (seller_id, title, description, price_amount, currency, stock, active, created_at)
+    select s.ids[1 + g % cardinality(s.ids)],
+           (array['Stoneware mug', 'Linen tea towel', 'Walnut bowl', 'Wool scarf', 'Glass vase', 'Brass candle holder', 'Oak cutting board', 'Ceramic plate'])[1 + g % 8] || ' no. ' || g,
+           (array['Glazed by hand, dishwasher safe.', 'Woven on a small loom.', 'Turned from one piece of wood.', 'Knitted from local wool.',
+                  'Mouth-blown and signed.', 'Cast in a family foundry.', 'Oiled and ready to use.', 'A ceramic piece for every day, like a mug or a bowl.'])[1 + (g / 8) % 8],
+           500 + (g % 40) * 125, 'usd',
+           case when g % 11 = 0 then 0 when g % 3 = 0 then null else 5 end,
+           g % 97 <> 0,
+           ${BASE}::timestamptz - ((g / 7) || ' seconds')::interval
+      from generate_series(1, ${listings}) g, (select array_agg(id order by id) as ids from sellers) s`.execute(db);
+}
