@@ -3,18 +3,17 @@
 // the other sessions; a new email takes effect only through the link sent to it (and reaches the
 // buyer's Stripe Customer); a deleted buyer's orders stay while their personal data goes.
 import { sha256 } from '@oslojs/crypto/sha2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KyselyPlugin, RootOperationNode } from 'kysely';
 import { requestPasswordReset, resetPassword } from '../../src/accounts/use-cases.ts';
 import { ensureBuyerCustomer } from '../../src/customers/use-cases.ts';
 import type { User } from '../../src/db/schema.ts';
 import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createPaidOrder, createSeller, startHarness, type Harness } from '../admin/harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller } from '../helpers/market.ts';
 
 const NEW_PASSWORD = 'quartz-lantern-meadow-47';
-let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
-afterAll(async () => h?.close());
+const h = useWorld({ webhooks: true, admin: true });
 
 async function signIn(user: Pick<User, 'email'>, password = TEST_PASSWORD): Promise<{ client: TestClient; status: number }> {
   const client = new TestClient(h.app);
@@ -206,7 +205,7 @@ describe('deleting a buyer account', () => {
   it('keeps the orders and removes the personal data, here and on the Stripe Customer', async () => {
     const seller = await createSeller(h);
     const buyer = await createTestUser(h.database.db, 'buyer', { displayName: 'Ada Lovelace' });
-    const orderId = await createPaidOrder(h, seller, { amount: 2_500, buyer });
+    const orderId = (await createPaidOrder(h, seller, { amount: 2_500, buyer })).id;
     const customerId = await ensureBuyerCustomer(h.database.db, h.stripe, buyer.id);
     const { client } = await signIn(buyer);
     await new TestClient(h.app, '10.16.0.1').post('/password-reset', { email: buyer.email });

@@ -2,15 +2,14 @@
 // (onboarding_incomplete, requirements.past_due, needs_response, usd), requirements about the
 // seller rather than to them ("Your business type"), one balance row per currency, and a schedule
 // that says its day only when it is weekly. (The widths are checked by e2e/page-widths.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { createPaidOrder, createSeller, startHarness, type Harness } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller } from '../helpers/market.ts';
 
 describe('admin pages speak words', () => {
-  let h: Harness;
-  beforeAll(async () => { h = await startHarness(); });
-  afterAll(async () => h?.close());
+  const h = useWorld({ webhooks: true, admin: true });
 
   it('a seller with requirements due: state and requirements in words about the seller', async () => {
     const user = await createTestUser(h.database.db, 'seller');

@@ -1,10 +1,10 @@
 // Issue 15 point 20: the audit log showed cents and seller ids without names. Entries keep minor
 // units and ids (they are the record); the page shows money and names beside them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordAudit } from '../../src/admin/audit.ts';
 import { personIdsIn, readableAuditValue } from '../../src/admin/audit-view.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
 describe('readableAuditValue (unit)', () => {
   const names = new Map([['11111111-1111-1111-1111-111111111111', 'Ada Shop']]);
@@ -26,9 +26,7 @@ describe('readableAuditValue (unit)', () => {
 });
 
 describe('the audit log page', () => {
-  let h: Harness;
-  beforeAll(async () => { h = await startHarness(); });
-  afterAll(async () => h?.close());
+  const h = useWorld({ webhooks: true, admin: true });
 
   it('shows a seller target by name and the entry\'s amounts as money', async () => {
     const seller = await createTestUser(h.database.db, 'seller', { displayName: 'Quillwright Papers' });

@@ -1,25 +1,25 @@
 // Every /admin page and action against anonymous, buyer, seller and admin: only the admin gets in.
 // Every admin POST without a CSRF token is refused with 403 — and in every refused case nothing
 // changed: no audit entry, no row in our money tables, no request at the emulator.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loginAs, TestClient } from '../helpers/app.ts';
-import { createPaidOrder, createSeller, hiddenValue, startHarness, type Harness } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, hiddenValue } from '../helpers/market.ts';
 
 describe('admin authorization and CSRF', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let pages: string[];
   let actions: { url: string; body: Record<string, string> }[];
 
   beforeAll(async () => {
-    h = await startHarness();
     const seller = await createSeller(h, { manualPayouts: true });
-    const orderId = await createPaidOrder(h, seller, { amount: 5_000 });
-    const disputedId = await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_createDispute' });
+    const orderId = (await createPaidOrder(h, seller, { amount: 5_000 })).id;
+    const disputedId = (await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_createDispute' })).id;
     const dispute = await h.database.db.selectFrom('disputes').select('id').where('order_id', '=', disputedId).executeTakeFirstOrThrow();
     const policy = await h.database.db.insertInto('fee_policies').values({ seller_id: null, currency: 'eur', basis_points: 700 }).returning('id').executeTakeFirstOrThrow();
     const override = await h.database.db.insertInto('fee_policies').values({ seller_id: seller.user.id, currency: null, basis_points: 300 }).returning('id').executeTakeFirstOrThrow();
     const event = await h.database.db.selectFrom('stripe_events').select('id').limit(1).executeTakeFirstOrThrow();
-    const declinedId = await createPaidOrder(h, seller, { amount: 2_000 });
+    const declinedId = (await createPaidOrder(h, seller, { amount: 2_000 })).id;
     const askFor = async (id: string) => {
       const order = await h.database.db.selectFrom('orders').select('buyer_id').where('id', '=', id).executeTakeFirstOrThrow();
       return (await h.database.db.insertInto('refund_requests').values({ order_id: id, buyer_id: order.buyer_id, reason: 'Broken' }).returning('id').executeTakeFirstOrThrow()).id;
@@ -56,7 +56,6 @@ describe('admin authorization and CSRF', () => {
       { url: `${s}/reinstate`, body: {} },
     ];
   });
-  afterAll(async () => h?.close());
 
   /** Everything an admin action could change, in our database and at Stripe. */
   async function snapshot() {

@@ -1,8 +1,9 @@
 // Issue 15 point 19: a won dispute says its recovered money was repaid; the dispute page names the
 // buyer and the seller and shows Stripe's dispute fee; a disputed order's money ends in a final net
 // for the seller and for the platform that includes the dispute.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaidOrder, createSeller, startHarness, type Harness, type TestSeller } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
 
 function lineAmount(body: string, key: string): number | undefined {
   const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
@@ -10,20 +11,18 @@ function lineAmount(body: string, key: string): number | undefined {
 }
 
 describe('dispute pages and the final nets', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let seller: TestSeller;
 
   beforeAll(async () => {
-    h = await startHarness();
     seller = await createSeller(h, { manualPayouts: true });
   });
-  afterAll(async () => h?.close());
 
   async function decided(evidence: string, amount = 10_000) {
-    const orderId = await createPaidOrder(h, seller, { amount, paymentMethod: 'pm_card_createDispute' });
+    const orderId = (await createPaidOrder(h, seller, { amount, paymentMethod: 'pm_card_createDispute' })).id;
     const dispute = await h.database.db.selectFrom('disputes').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
     expect((await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', uncategorized_text: evidence, confirm: 'yes' })).statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     return { order, dispute: await h.database.db.selectFrom('disputes').selectAll().where('id', '=', dispute.id).executeTakeFirstOrThrow() };
   }

@@ -1,8 +1,9 @@
 // Disputes through the emulator: the dispute test card opens one; the policy reverses the seller's
 // transfer; evidence as a draft and submitted (winning_evidence → won, funds reinstated, seller
 // re-paid; losing_evidence → lost, loss in the breakdown); accepting closes it; all audited.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaidOrder, createSeller, startHarness, type Harness, type TestSeller } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
 
 function lineAmount(body: string, key: string): number | undefined {
   const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
@@ -10,17 +11,15 @@ function lineAmount(body: string, key: string): number | undefined {
 }
 
 describe('admin disputes', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let seller: TestSeller;
 
   beforeAll(async () => {
-    h = await startHarness();
     seller = await createSeller(h, { manualPayouts: true });
   });
-  afterAll(async () => h?.close());
 
   async function disputedOrder(amount = 10_000) {
-    const orderId = await createPaidOrder(h, seller, { amount, paymentMethod: 'pm_card_createDispute' });
+    const orderId = (await createPaidOrder(h, seller, { amount, paymentMethod: 'pm_card_createDispute' })).id;
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const dispute = await h.database.db.selectFrom('disputes').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
     return { order, dispute };
@@ -62,7 +61,7 @@ describe('admin disputes', () => {
     expect((await h.stripe.disputes.retrieve(dispute.id)).evidence_details.submission_count).toBe(0);
     const submitted = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', product_description: 'Handmade mug', uncategorized_text: 'winning_evidence', confirm: 'yes' });
     expect(submitted.statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
 
     staged = await h.stripe.disputes.retrieve(dispute.id);
     expect(staged.status).toBe('won');
@@ -90,7 +89,7 @@ describe('admin disputes', () => {
     const { order, dispute } = await disputedOrder(6_000);
     const response = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', uncategorized_text: 'losing_evidence', confirm: 'yes' });
     expect(response.statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     const lost = await h.database.db.selectFrom('disputes').selectAll().where('id', '=', dispute.id).executeTakeFirstOrThrow();
     expect(lost.status).toBe('lost');
     expect(lost.repaid_amount).toBe(0);
@@ -111,7 +110,7 @@ describe('admin disputes', () => {
     const accepted = await h.admin.post(`/admin/disputes/${dispute.id}/accept`, { confirm: 'yes' });
     expect(accepted.statusCode).toBe(303);
     expect((await h.stripe.disputes.retrieve(dispute.id)).status).toBe('lost');
-    await h.sync();
+    await h.settle();
     const row = await h.database.db.selectFrom('disputes').select('status').where('id', '=', dispute.id).executeTakeFirstOrThrow();
     expect(row.status).toBe('lost');
     const audit = await h.database.db.selectFrom('admin_audit_log').selectAll().where('target_id', '=', dispute.id).executeTakeFirstOrThrow();
@@ -131,11 +130,11 @@ describe('admin disputes', () => {
 
   it('evidence with a control character is refused before Stripe or the database sees it (issue #14, point 5)', async () => {
     const { dispute } = await disputedOrder();
-    const sentBefore = await h.requests(`/v1/disputes/${dispute.id}`);
+    const sentBefore = (await h.emu.requests(`/v1/disputes/${dispute.id}`)).length;
     const refused = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'draft', product_description: 'Mug\u0000', uncategorized_text: 'winning_evidence' });
     expect(refused.statusCode).toBe(400);
     expect(refused.body).toContain('body/product_description must not contain control characters');
-    expect(await h.requests(`/v1/disputes/${dispute.id}`)).toBe(sentBefore);
+    expect((await h.emu.requests(`/v1/disputes/${dispute.id}`)).length).toBe(sentBefore);
     expect((await h.stripe.disputes.retrieve(dispute.id)).evidence.product_description).toBeNull();
     const row = await h.database.db.selectFrom('disputes').select('evidence_draft').where('id', '=', dispute.id).executeTakeFirstOrThrow();
     expect(row.evidence_draft).toEqual(dispute.evidence_draft);

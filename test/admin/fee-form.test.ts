@@ -1,13 +1,12 @@
 // Issue 15 point 17: the fee policy form answers every wrong basis-points value ("-100", "abc",
 // "5%", "20000") beside the form, keeping what was typed, instead of a generic page with the
 // validator's regex; an unusually large fixed fee ($999,999) is saved only after a confirmation.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSeller, startHarness, type Harness } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller } from '../helpers/market.ts';
 
 describe('fee policy form', () => {
-  let h: Harness;
-  beforeAll(async () => { h = await startHarness(); });
-  afterAll(async () => h?.close());
+  const h = useWorld({ webhooks: true, admin: true });
 
   const policies = () => h.database.db.selectFrom('fee_policies').selectAll().execute();
 

@@ -4,14 +4,13 @@
 // both audited and shown to the seller; CSV exports read back with a CSV parser.
 import { parse } from 'csv-parse/sync';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buyWithPaymentElement } from '../../src/orders/use-cases.ts';
 import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createListing, createPaidOrder, createSeller, startHarness, type Harness, type TestSeller } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
 
-let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
-afterAll(async () => h?.close());
+const h = useWorld({ webhooks: true, admin: true });
 
 async function sellerClient(seller: TestSeller): Promise<TestClient> {
   const client = new TestClient(h.app);
@@ -30,8 +29,8 @@ describe('search', () => {
     const other = await createSeller(h);
     await h.database.db.updateTable('users').set({ display_name: 'Zebra Pottery Works' }).where('id', '=', seller.user.id).execute();
     const buyer = await createTestUser(h.database.db, 'buyer');
-    const orderId = await createPaidOrder(h, seller, { amount: 3_000, buyer });
-    const otherId = await createPaidOrder(h, other, { amount: 3_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 3_000, buyer })).id;
+    const otherId = (await createPaidOrder(h, other, { amount: 3_000 })).id;
     await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: randomUUID(), amount: '1.00', reverse_transfer: 'on', confirm: 'yes' });
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const refund = await h.database.db.selectFrom('refunds').select('stripe_refund_id').where('order_id', '=', orderId).executeTakeFirstOrThrow();
@@ -50,7 +49,7 @@ describe('suspending a seller', () => {
   it('hides their listings and stops new orders, leaves money already moving alone, and is audited and shown to them', async () => {
     const seller = await createSeller(h);
     const listingId = await createListing(h, seller.user.id, 1_500);
-    const paidId = await createPaidOrder(h, seller, { amount: 2_000 });
+    const paidId = (await createPaidOrder(h, seller, { amount: 2_000 })).id;
     const visitor = new TestClient(h.app);
     expect((await visitor.get(`/listings/${listingId}`)).statusCode).toBe(200);
 
@@ -97,7 +96,7 @@ describe('taking a listing down', () => {
 describe('CSV exports', () => {
   it('orders, payouts and the audit log open in a CSV parser with every field intact', async () => {
     const seller = await createSeller(h);
-    const orderId = await createPaidOrder(h, seller, { amount: 4_200 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 4_200 })).id;
     const tricky = '=HYPERLINK("x"), "quoted"\nsecond line';
     await h.database.db.updateTable('orders').set({ title: tricky }).where('id', '=', orderId).execute();
 

@@ -3,20 +3,20 @@
 // applied to new orders only).
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PENDING_ORDERS_PER_BUYER } from '../../src/orders/rules.ts';
 import { placeOrder } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { createListing, createSeller, startHarness, type Harness, type TestSeller } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createSeller, type TestSeller } from '../helpers/market.ts';
 
 describe('admin orders list and fee policy', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let a: TestSeller;
   let b: TestSeller;
   const ids: string[] = [];
 
   beforeAll(async () => {
-    h = await startHarness();
     a = await createSeller(h);
     b = await createSeller(h);
     const listingA = await createListing(h, a.user.id, 1_000);
@@ -37,7 +37,6 @@ describe('admin orders list and fee policy', () => {
         .where('id', '=', placed.id).execute();
     }
   });
-  afterAll(async () => h?.close());
 
   async function collect(url: string): Promise<string[]> {
     const seen: string[] = [];

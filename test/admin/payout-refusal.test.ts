@@ -2,18 +2,17 @@
 // account (not Stripe's text about the platform's own Dashboard payout settings), and a balance
 // with nothing (or less than nothing) available offers no payout form pre-filled with a negative
 // amount.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
 
 describe('payouts the balance cannot cover', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let seller: TestSeller;
 
   beforeAll(async () => {
-    h = await startHarness();
     seller = await createSeller(h, { manualPayouts: true });
   });
-  afterAll(async () => h?.close());
 
   it('too large: words about the seller\'s balance, no Dashboard link; the request is recorded rejected with them', async () => {
     await createPaidOrder(h, seller, { amount: 10_000 });
@@ -30,11 +29,11 @@ describe('payouts the balance cannot cover', () => {
 
   it('a negative available balance: no payout form, a sentence saying why', async () => {
     const other = await createSeller(h, { manualPayouts: true });
-    const orderId = await createPaidOrder(h, other, { amount: 1_000 });
+    const orderId = (await createPaidOrder(h, other, { amount: 1_000 })).id;
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     // A dispute recovers 10.00 from a seller who had 9.00 available.
     await h.emu.control('POST', `/_emulator/payments/charges/${order.stripe_charge_id}/dispute`, { reason: 'fraudulent' });
-    await h.sync();
+    await h.settle();
     const balance = await h.stripe.balance.retrieve({}, { stripeAccount: other.accountId });
     expect(balance.available.find((b) => b.currency === 'usd')!.amount).toBeLessThan(0);
     const page = await h.admin.get(`/admin/sellers/${other.user.id}`);

@@ -1,21 +1,20 @@
 // Admin payouts through the emulator: balance, pause/resume (schedule at Stripe + clock advance),
 // manual payouts (insufficient balance → Stripe's words; double submit → one payout), payout
 // webhooks into our table, and the audit trail of each action.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
 
 const DAY = 86_400;
 
 describe('admin: seller balance, payout schedule and payouts', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let seller: TestSeller;
 
   beforeAll(async () => {
-    h = await startHarness();
     seller = await createSeller(h);
     await createPaidOrder(h, seller, { amount: 10_000 });
   });
-  afterAll(async () => h?.close());
 
   it('shows the connected account balance, state and schedule', async () => {
     const page = await h.admin.get(`/admin/sellers/${seller.user.id}`);
@@ -34,7 +33,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     const confirm = await h.admin.post(`/admin/sellers/${seller.user.id}/payouts`, { request_id: requestId, amount: '500.00', currency: 'usd' });
     expect(confirm.statusCode).toBe(200);
     expect(confirm.body).toContain('Confirm payout');
-    expect(await h.requests('/v1/payouts')).toBe(0); // the confirmation step sends nothing
+    expect((await h.emu.requests('/v1/payouts')).length).toBe(0); // the confirmation step sends nothing
     const done = await h.admin.post(`/admin/sellers/${seller.user.id}/payouts`, { request_id: requestId, amount: '500.00', currency: 'usd', confirm: 'yes' });
     expect(done.statusCode).toBe(422);
     expect(done.body).toContain('available balance is too low');
@@ -55,7 +54,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(page.body).toContain('data-testid="paused"');
 
     await h.emu.advanceClock(2 * DAY);
-    await h.sync();
+    await h.settle();
     const none = await h.stripe.payouts.list({}, { stripeAccount: seller.accountId });
     expect(none.data).toHaveLength(0);
 
@@ -65,7 +64,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(account.settings?.payouts?.schedule.interval).toBe('daily');
 
     await h.emu.advanceClock(DAY);
-    await h.sync();
+    await h.settle();
     const payouts = await h.stripe.payouts.list({}, { stripeAccount: seller.accountId });
     expect(payouts.data).toHaveLength(1);
     expect(payouts.data[0]!.amount).toBe(9_000);
@@ -74,7 +73,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(rows.map((r) => [r.id, r.seller_id, r.amount, r.automatic])).toEqual([[payouts.data[0]!.id, seller.user.id, 9_000, true]]);
 
     await h.emu.advanceClock(DAY); // arrival: pending → paid
-    await h.sync();
+    await h.settle();
     const paid = await h.database.db.selectFrom('payouts').select('status').where('id', '=', payouts.data[0]!.id).executeTakeFirstOrThrow();
     expect(paid.status).toBe('paid');
 
@@ -97,7 +96,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect([a.statusCode, b.statusCode]).toEqual([303, 303]);
     const atStripe = await h.stripe.payouts.list({}, { stripeAccount: other.accountId });
     expect(atStripe.data.map((p) => p.amount)).toEqual([4_500]);
-    await h.sync();
+    await h.settle();
     const rows = await h.database.db.selectFrom('payouts').selectAll().where('seller_id', '=', other.user.id).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.automatic).toBe(false);
@@ -122,7 +121,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     await h.emu.advanceClock(DAY); // midnight: automatic payout created
     await h.emu.advanceClock(DAY); // arrival: updated + paid
     await h.emu.control('POST', '/_emulator/delivery/flush');
-    await h.sync();
+    await h.settle();
     await h.emu.control('POST', '/_emulator/delivery', { mode: 'normal' });
     const atStripe = await h.stripe.payouts.list({}, { stripeAccount: third.accountId });
     expect(atStripe.data.map((p) => p.status)).toEqual(['paid']);

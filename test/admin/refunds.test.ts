@@ -1,9 +1,10 @@
 // Admin refunds through the emulator with the real SDK: partial and full refunds of a destination
 // charge (transfer reversal + application fee refund), the amount check before Stripe, the
 // double-submitted form, status following refund events, the breakdown and the audit trail.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loginAs } from '../helpers/app.ts';
-import { createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
 
 function lineAmount(body: string, key: string): number | undefined {
   const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
@@ -11,14 +12,12 @@ function lineAmount(body: string, key: string): number | undefined {
 }
 
 describe('admin refunds', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let seller: TestSeller;
 
   beforeAll(async () => {
-    h = await startHarness();
     seller = await createSeller(h, { manualPayouts: true });
   });
-  afterAll(async () => h?.close());
 
   async function refundForm(orderId: string) {
     const page = await h.admin.get(`/admin/orders/${orderId}`);
@@ -27,7 +26,7 @@ describe('admin refunds', () => {
   }
 
   it('partial refund 2,500 of 10,000 (fee 1,000): reversal 2,500, fee refund 250, partially_refunded; then 7,500 more → refunded; too much → error, nothing sent', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 10_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 10_000 })).id;
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     expect(order.application_fee_amount).toBe(1_000);
 
@@ -36,11 +35,11 @@ describe('admin refunds', () => {
     const confirm = await h.admin.post(`/admin/orders/${orderId}/refunds`, form);
     expect(confirm.statusCode).toBe(200);
     expect(confirm.body).toContain('Confirm refund');
-    expect(await h.requests('/v1/refunds')).toBe(0);
+    expect((await h.emu.requests('/v1/refunds')).length).toBe(0);
 
     const done = await h.admin.post(`/admin/orders/${orderId}/refunds`, { ...form, confirm: 'yes' });
     expect(done.statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
 
     const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
     expect(refunds.data.map((r) => r.amount)).toEqual([2_500]);
@@ -65,19 +64,19 @@ describe('admin refunds', () => {
     expect(page.body).toContain('data-event-type="refund.created"');
 
     // More than what is left: a clear error, and no request reaches Stripe.
-    const before = await h.requests('/v1/refunds');
+    const before = (await h.emu.requests('/v1/refunds')).length;
     const tooMuch = await refundForm(orderId);
     const over = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: tooMuch.refundId, amount: '75.01', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
     expect(over.statusCode).toBe(422);
     expect(over.body).toContain('You can refund at most $75.00');
-    expect(await h.requests('/v1/refunds')).toBe(before);
+    expect((await h.emu.requests('/v1/refunds')).length).toBe(before);
     expect(await h.database.db.selectFrom('refunds').select('id').where('id', '=', tooMuch.refundId).executeTakeFirst()).toBeUndefined();
 
     // The rest: 7,500 → refunded.
     const rest = await refundForm(orderId);
     const second = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: rest.refundId, amount: '75.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
     expect(second.statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     page = await h.admin.get(`/admin/orders/${orderId}`);
     expect(page.body).toContain('data-testid="order-status" data-status="refunded">Refunded<');
     expect(lineAmount(page.body, 'refunded')).toBe(10_000);
@@ -98,7 +97,7 @@ describe('admin refunds', () => {
   });
 
   it('a double-submitted refund form makes one refund at Stripe', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 4_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 4_000 })).id;
     const { refundId } = await refundForm(orderId);
     const form = { refund_id: refundId, amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
     const [a, b] = await Promise.all([
@@ -108,7 +107,7 @@ describe('admin refunds', () => {
     expect([a.statusCode, b.statusCode]).toEqual([303, 303]);
     const again = await h.admin.post(`/admin/orders/${orderId}/refunds`, form); // and a later retry
     expect(again.statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
     expect(refunds.data.map((r) => r.amount)).toEqual([1_000]);
@@ -118,18 +117,18 @@ describe('admin refunds', () => {
   });
 
   it('refund status follows Stripe: pending then succeeded, and succeeded then failed with the reason shown', async () => {
-    const pendingOrder = await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_pendingRefund' });
-    const failingOrder = await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_refundFail' });
+    const pendingOrder = (await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_pendingRefund' })).id;
+    const failingOrder = (await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_refundFail' })).id;
     for (const orderId of [pendingOrder, failingOrder]) {
       const { refundId } = await refundForm(orderId);
       const response = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: refundId, amount: '30.00', reverse_transfer: 'on', refund_application_fee: 'off', confirm: 'yes' });
       expect(response.statusCode).toBe(303);
     }
-    await h.sync();
+    await h.settle();
     const status = async (orderId: string) => (await h.database.db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow());
     expect((await status(pendingOrder)).status).toBe('pending');
     await h.emu.advanceClock(3600);
-    await h.sync();
+    await h.settle();
     expect((await status(pendingOrder)).status).toBe('succeeded');
     const failed = await status(failingOrder);
     expect(failed.status).toBe('failed');
@@ -148,15 +147,15 @@ describe('admin refunds', () => {
     const again = await refundForm(failingOrder);
     const second = await h.admin.post(`/admin/orders/${failingOrder}/refunds`, { refund_id: again.refundId, amount: '30.00', reverse_transfer: 'on', refund_application_fee: 'off', confirm: 'yes' });
     expect(second.statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     await h.emu.advanceClock(3600);
-    await h.sync();
+    await h.settle();
     const after = await h.database.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', failingOrder).execute();
     expect(after.filter((t) => t.from_status === 'paid' && t.to_status === 'refunded')).toHaveLength(2);
     expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', failingOrder).executeTakeFirstOrThrow()).status).toBe('paid');
   });
   it('unknown outcome: Stripe unreachable leaves the refund requested (amount held, error shown); Stripe\'s events reconcile it and a retry makes no second refund', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 8_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 8_000 })).id;
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const { refundId } = await refundForm(orderId);
     // The connection drops (twice: the SDK retries a reset connection once even with retries off).
@@ -179,7 +178,7 @@ describe('admin refunds', () => {
       payment_intent: order.stripe_payment_intent_id!, amount: 2_000, reverse_transfer: true, refund_application_fee: true,
       metadata: { refund_id: refundId, order_id: orderId }, expand: ['transfer_reversal'],
     }, { idempotencyKey: `refund:${refundId}` });
-    await h.sync();
+    await h.settle();
     row = await h.database.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
     expect(row.status).toBe('succeeded');
     expect(row.stripe_refund_id).toMatch(/^re_/);
@@ -194,7 +193,7 @@ describe('admin refunds', () => {
     expect(refunds.data.map((r) => r.amount)).toEqual([2_000]);
   });
   it('"send again" after a lost answer makes exactly one refund; only an admin with a CSRF token may press it', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 5_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 5_000 })).id;
     const { refundId } = await refundForm(orderId);
     await h.emu.control('POST', '/_emulator/faults', { path: '/v1/refunds', method: 'POST', kind: 'drop', count: 2 });
     const lost = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: refundId, amount: '50.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
@@ -209,7 +208,7 @@ describe('admin refunds', () => {
     const retried = await h.admin.post(retryUrl);
     expect(retried.statusCode).toBe(303);
     expect((await h.admin.post(retryUrl)).statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
     expect(refunds.data.map((r) => r.amount)).toEqual([5_000]);
     const after = await h.database.db.selectFrom('orders').select(['status', 'amount_refunded']).where('id', '=', orderId).executeTakeFirstOrThrow();

@@ -1,15 +1,13 @@
 // Issue 15 point 15: a seller who never opened their dashboard (no seller row yet, as the demo
 // seller on a first run) is in the admin's sellers list, its "not started" filter, its page and
 // the admin home's counts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { refreshAdminTotals } from '../../src/admin/summary.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
 describe('sellers who never opened their dashboard', () => {
-  let h: Harness;
-  beforeAll(async () => { h = await startHarness(); });
-  afterAll(async () => h?.close());
+  const h = useWorld({ webhooks: true, admin: true });
 
   it('are listed as not started, open on their page, and are counted', async () => {
     const quiet = await createTestUser(h.database.db, 'seller', { displayName: 'Quiet Quilts' });

@@ -1,32 +1,22 @@
 // Names other people see cannot hide characters or pass for an existing seller
 // (src/auth/display-names.ts, migrations/20261128_1400_seller_names_unique.ts).
-import type { FastifyInstance } from 'fastify';
 import { Migrator, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { displayNameKey, displayNameProblem } from '../../src/auth/display-names.ts';
 import { createUser } from '../../src/auth/users.ts';
 import { migrations } from '../../migrations/index.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import { buildTestApp, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
+import { TEST_PASSWORD, TestClient } from '../helpers/app.ts';
+import { createTestDatabase, isPglite } from '../helpers/database.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db });
-});
-afterAll(async () => {
-  await app.close();
-  await database.close();
-});
+const w = useWorld();
 
 let counter = 0;
 const signUp = (displayName: string, role: 'buyer' | 'seller') =>
-  new TestClient(app, `198.51.100.${(++counter % 200) + 1}`).post('/signup', { email: `names-${++counter}-${Date.now()}@example.test`, password: TEST_PASSWORD, displayName, role });
+  new TestClient(w.app, `198.51.100.${(++counter % 200) + 1}`).post('/signup', { email: `names-${++counter}-${Date.now()}@example.test`, password: TEST_PASSWORD, displayName, role });
 const nameError = (body: string) => /<p class="error" id="displayName-error">([^<]*)<\/p>/.exec(body)?.[1];
-const usersNamed = async (key: string) => (await database.db.selectFrom('users').select('display_name').where('name_key', '=', key).execute()).map((u) => u.display_name);
+const usersNamed = async (key: string) => (await w.db.selectFrom('users').select('display_name').where('name_key', '=', key).execute()).map((u) => u.display_name);
 
 describe('invisible and direction-changing characters', () => {
   it.each([
@@ -73,7 +63,7 @@ describe('seller names are unique, look-alikes included', () => {
 
   it.skipIf(isPglite())('decides two sellers racing for one name in the database: one gets it', async () => {
     const results = await Promise.all(['Racing Name', 'racing-name', 'RACING NAME'].map((displayName, i) =>
-      createUser(database.db, { email: `race-${i}-${Date.now()}@example.test`, password: TEST_PASSWORD, role: 'seller', displayName })));
+      createUser(w.db, { email: `race-${i}-${Date.now()}@example.test`, password: TEST_PASSWORD, role: 'seller', displayName })));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok && r.reason === 'name_taken')).toHaveLength(2);
   });

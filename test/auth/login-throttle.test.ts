@@ -1,34 +1,24 @@
 // Login throttling under attack (src/auth/login-throttle.ts): the count is taken atomically before a
 // password is verified, so parallel guesses cannot slip past it; and it slows strangers down with
 // growing delays without locking the owner out of their usual place.
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIRST_DELAY_MS, FREE_FAILURES, throttleAddress, waitMs } from '../../src/auth/login-throttle.ts';
-import { buildTestApp, createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
+import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
+import { isPglite } from '../helpers/database.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db });
-});
-afterAll(async () => {
-  await app.close();
-  await database.close();
-});
+const w = useWorld();
 
 const statuses = (responses: { statusCode: number }[]) => responses.map((r) => r.statusCode);
 const count = (codes: number[], code: number) => codes.filter((c) => c === code).length;
-const logIn = (address: string, email: string, password: string) => new TestClient(app, address).post('/login', { email, password });
+const logIn = (address: string, email: string, password: string) => new TestClient(w.app, address).post('/login', { email, password });
 let emailCounter = 0;
 const unknownEmail = () => `nobody-${++emailCounter}-${Date.now()}@example.test`;
 
 /** Moves every failure for `email` back in time, as if the person had waited. */
 async function letTimePass(email: string, ms: number): Promise<void> {
-  await database.db.updateTable('login_failures')
+  await w.db.updateTable('login_failures')
     .set({ attempted_at: sql`attempted_at - make_interval(secs => ${ms / 1000})` })
     .where('email', '=', email.toLowerCase())
     .execute();
@@ -36,8 +26,8 @@ async function letTimePass(email: string, ms: number): Promise<void> {
 
 describe.skipIf(isPglite())('concurrent guesses (real PostgreSQL)', () => {
   it('verifies at most the allowance of 25 parallel wrong passwords for one email; the rest are refused unverified', async () => {
-    const user = await createTestUser(database.db, 'buyer');
-    const client = new TestClient(app, '198.51.100.25');
+    const user = await createTestUser(w.db, 'buyer');
+    const client = new TestClient(w.app, '198.51.100.25');
     await client.csrfToken();
     const responses = await Promise.all(Array.from({ length: 25 }, (_, i) => client.post('/login', { email: user.email, password: `wrong-guess-${i}` })));
     const codes = statuses(responses);
@@ -46,7 +36,7 @@ describe.skipIf(isPglite())('concurrent guesses (real PostgreSQL)', () => {
   });
 
   it('verifies at most the allowance of 25 parallel guesses at different accounts from one address', async () => {
-    const client = new TestClient(app, '198.51.100.26');
+    const client = new TestClient(w.app, '198.51.100.26');
     await client.csrfToken();
     const responses = await Promise.all(Array.from({ length: 25 }, (_, i) => client.post('/login', { email: unknownEmail(), password: `spray-${i}` })));
     const codes = statuses(responses);
@@ -57,7 +47,7 @@ describe.skipIf(isPglite())('concurrent guesses (real PostgreSQL)', () => {
 
 describe('nobody can lock the owner out of their usual place', () => {
   it('an account guessed at from many addresses: strangers wait, the owner at home signs in', async () => {
-    const owner = await createTestUser(database.db, 'admin');
+    const owner = await createTestUser(w.db, 'admin');
     const home = '192.0.2.10';
     expect((await logIn(home, owner.email, TEST_PASSWORD)).statusCode).toBe(303);
 
@@ -74,11 +64,11 @@ describe('nobody can lock the owner out of their usual place', () => {
 
   it('an address spraying many accounts (a shared NAT): people who signed in there before still can, strangers wait', async () => {
     const nat = '192.0.2.50';
-    const colleague = await createTestUser(database.db, 'seller');
+    const colleague = await createTestUser(w.db, 'seller');
     expect((await logIn(nat, colleague.email, TEST_PASSWORD)).statusCode).toBe(303);
 
     for (let i = 0; i < FREE_FAILURES.address; i++) expect((await logIn(nat, unknownEmail(), `spray-${i}`)).statusCode).toBe(401);
-    const newcomer = await createTestUser(database.db, 'buyer');
+    const newcomer = await createTestUser(w.db, 'buyer');
     expect((await logIn(nat, newcomer.email, TEST_PASSWORD)).statusCode).toBe(429);
     expect((await logIn(nat, colleague.email, TEST_PASSWORD)).statusCode).toBe(303);
   });
@@ -92,7 +82,7 @@ describe('nobody can lock the owner out of their usual place', () => {
 
 describe('delays grow with each failure past the allowance, and end', () => {
   it('waits 30 s, then 60 s, and the right password works once the wait is over', async () => {
-    const user = await createTestUser(database.db, 'buyer');
+    const user = await createTestUser(w.db, 'buyer');
     const address = '192.0.2.90';
     for (let i = 0; i < FREE_FAILURES.pair; i++) expect((await logIn(address, user.email, `typo-${i}`)).statusCode).toBe(401);
 

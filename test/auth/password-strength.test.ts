@@ -1,24 +1,13 @@
 // Sign-up refuses passwords that are easy to guess (zxcvbn-ts estimate), saying why beside the field.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { passwordWeakness } from '../../src/auth/password-strength.ts';
-import { buildTestApp, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { TEST_PASSWORD, TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db });
-});
-afterAll(async () => {
-  await app.close();
-  await database.close();
-});
+const w = useWorld();
 
 const passwordError = (body: string) => /<p class="error" id="password-error">([^<]*)<\/p>/.exec(body)?.[1];
-const userExists = async (email: string) => (await database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) !== undefined;
+const userExists = async (email: string) => (await w.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) !== undefined;
 
 describe('sign-up with an easily guessed password', () => {
   it.each([
@@ -31,7 +20,7 @@ describe('sign-up with an easily guessed password', () => {
     ['a keyboard row', 'qwertyuiop'],
   ])('refuses %s beside the field, saying why, and creates nothing', async (_name, password) => {
     const email = `weak-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`;
-    const response = await new TestClient(app).post('/signup', { email, password: password === 'EMAIL' ? email : password, displayName: 'Rosalind Franklin', role: 'buyer' });
+    const response = await new TestClient(w.app).post('/signup', { email, password: password === 'EMAIL' ? email : password, displayName: 'Rosalind Franklin', role: 'buyer' });
     expect(response.statusCode).toBe(400);
     expect(passwordError(response.body)).toMatch(/^This password is too easy to guess\. .+/);
     expect(response.body).not.toContain(`value="${password}"`);
@@ -40,7 +29,7 @@ describe('sign-up with an easily guessed password', () => {
 
   it('accepts a phrase of uncommon words', async () => {
     const email = `strong-${Date.now()}@example.test`;
-    const response = await new TestClient(app).post('/signup', { email, password: TEST_PASSWORD, displayName: 'Strong Password', role: 'buyer' });
+    const response = await new TestClient(w.app).post('/signup', { email, password: TEST_PASSWORD, displayName: 'Strong Password', role: 'buyer' });
     expect(response.statusCode).toBe(303);
     expect(await userExists(email)).toBe(true);
   });

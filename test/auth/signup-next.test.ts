@@ -1,20 +1,10 @@
 // Issue 15 point 7: "Log in to buy" → "Create an account" keeps where the visitor was going, so a
 // new buyer lands back on the listing (a `next` that is not a local path still goes home).
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { describe, expect, it } from 'vitest';
+import { TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db });
-});
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
-});
+const w = useWorld();
 
 let n = 0;
 const signupFields = (next?: string) => ({
@@ -23,7 +13,7 @@ const signupFields = (next?: string) => ({
 
 describe('sign-up keeps next=', () => {
   it('login → "Create an account" → sign up → back on the listing', async () => {
-    const client = new TestClient(app, '10.15.7.1');
+    const client = new TestClient(w.app, '10.15.7.1');
     const target = '/listings/5b0e8a52-6f7e-4f44-9a0c-6ad2b2a4c9f1';
     const login = await client.get(`/login?next=${encodeURIComponent(target)}`);
     const href = /<a href="([^"]+)">Create an account<\/a>/.exec(login.body)?.[1];
@@ -37,7 +27,7 @@ describe('sign-up keeps next=', () => {
   });
 
   it('a form error keeps next; a foreign next goes home', async () => {
-    const client = new TestClient(app, '10.15.7.2');
+    const client = new TestClient(w.app, '10.15.7.2');
     const target = '/listings/5b0e8a52-6f7e-4f44-9a0c-6ad2b2a4c9f1';
     const invalid = await client.post('/signup', { ...signupFields(target), email: 'not-an-email' });
     expect(invalid.statusCode).toBe(400);
@@ -45,6 +35,6 @@ describe('sign-up keeps next=', () => {
     const foreign = await client.post('/signup', signupFields('//evil.example/x'));
     expect(foreign.statusCode).toBe(303);
     expect(foreign.location).toBe('/');
-    expect((await new TestClient(app, '10.15.7.3').post('/signup', signupFields())).location).toBe('/');
+    expect((await new TestClient(w.app, '10.15.7.3').post('/signup', signupFields())).location).toBe('/');
   });
 });

@@ -1,16 +1,10 @@
 // Shared steps of the saved-card tests: the buyer's side of "add a card" as Stripe.js plays it (the
 // card number goes to the emulator with the publishable key and the client secret, never to our
-// server), and Stripe's events run through the whole handler registry as the worker runs them.
-import type { Kysely } from 'kysely';
+// server). Stripe's events reach the app through the fixture's `w.events` (test/helpers/fixture.ts).
 import { randomUUID } from 'node:crypto';
-import type Stripe from 'stripe';
 import { expect } from 'vitest';
-import type { Database } from '../../src/db/schema.ts';
-import { storeEvent } from '../../src/webhooks/inbox.ts';
-import { drainInbox } from '../../src/webhooks/processor.ts';
-import { handlerFor, handlers } from '../../src/webhooks/registry.ts';
 import type { TestClient } from '../helpers/app.ts';
-import { answerChallenge, localPath } from '../orders/helpers.ts';
+import { answerChallenge, localPath } from '../helpers/hosted-pages.ts';
 
 /** The card-setup page's form, as Stripe.js reads it. */
 export function setupPage(body: string) {
@@ -61,40 +55,4 @@ export async function listedCards(client: TestClient): Promise<{ pm: string; las
   expect(page.statusCode).toBe(200);
   return [...page.body.matchAll(/<tr data-testid="card" data-pm="([^"]+)" data-last4="(\d{4})">([\s\S]*?)<\/tr>/g)]
     .map((m) => ({ pm: m[1]!, last4: m[2]!, isDefault: m[3]!.includes('data-testid="default-badge"') }));
-}
-
-/** Stripe's events since the last call, oldest first, through the full handler registry (store, then process). */
-export class AllEvents {
-  private seen = new Set<string>();
-  constructor(private readonly db: Kysely<Database>, private readonly stripe: Stripe) {}
-
-  /** Marks everything so far as seen without delivering it. */
-  async skip(): Promise<void> {
-    for await (const event of this.stripe.events.list({ limit: 100 })) this.seen.add(event.id);
-  }
-
-  async pending(filter: (event: Stripe.Event) => boolean = () => true): Promise<Stripe.Event[]> {
-    const events: Stripe.Event[] = [];
-    for await (const event of this.stripe.events.list({ limit: 100 })) {
-      if (!this.seen.has(event.id) && filter(event)) events.push(event);
-    }
-    return events.reverse();
-  }
-
-  async run(filter?: (event: Stripe.Event) => boolean): Promise<Stripe.Event[]> {
-    const events = await this.pending(filter);
-    for (const event of events) await this.deliver(event);
-    return events;
-  }
-
-  async deliver(event: Stripe.Event): Promise<void> {
-    this.seen.add(event.id);
-    if (handlerFor(handlers, event.type) === undefined) return;
-    await storeEvent(this.db, event, { source: 'platform', livemode: false });
-    const outcome = await drainInbox(this.db, this.stripe, { handlers, concurrency: 1 });
-    if (outcome.failed + outcome.dead > 0) {
-      const row = await this.db.selectFrom('stripe_events').select('last_error').where('id', '=', event.id).executeTakeFirst();
-      throw new Error(`${event.type} ${event.id} failed: ${row?.last_error ?? 'unknown'}`);
-    }
-  }
 }

@@ -2,38 +2,26 @@
 // against a visitor, a seller, an admin, another buyer and the owner. Only the owner gets in; another
 // buyer gets the same 404 as for nothing at all; every POST without a CSRF token is refused before
 // anything runs. In every refused case nothing changed: no row of ours, no request at Stripe.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { addListing, enabledSeller, signIn } from '../orders/helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TestClient } from '../helpers/app.ts';
 import { addCard, listedCards } from './helpers.ts';
+import { useWorld, type SignedIn } from '../helpers/fixture.ts';
+import { addListing, enabledSeller } from '../helpers/market.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
-let owner: Awaited<ReturnType<typeof signIn>>;
+const w = useWorld({ emulator: true });
+let owner: SignedIn;
 let pm: string;
 let setupId: string;
 let listingId: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  const seller = await enabledSeller(app, emulator);
-  listingId = (await addListing(database.db, seller.sellerId, { price: 1000, stock: 5 })).id;
-  owner = await signIn(app, 'buyer');
+  const seller = await enabledSeller(w);
+  listingId = (await addListing(w.db, seller.sellerId, { price: 1000, stock: 5 })).id;
+  owner = await w.signIn('buyer');
   setupId = (await addCard(owner.client, '4242424242424242')).setupId;
   await addCard(owner.client, '5555555555554444');
   pm = (await listedCards(owner.client))[1]!.pm;
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
 });
 
 const pages = () => ['/account/details', '/account/payment-methods', `/account/payment-methods/${pm}/remove`, `/account/payment-methods/setups/${setupId}`, `/account/payment-methods/setups/${setupId}/done`];
@@ -49,8 +37,8 @@ const actions = (): { url: string; body: Record<string, string> }[] => [
 ];
 
 async function snapshot() {
-  const db = database.db;
-  const emulatorPosts = (await emulator.control<{ data: { method: string }[] }>('GET', '/_emulator/requests')).data.filter((r) => r.method === 'POST').length;
+  const db = w.db;
+  const emulatorPosts = (await w.emu.control<{ data: { method: string }[] }>('GET', '/_emulator/requests')).data.filter((r) => r.method === 'POST').length;
   return JSON.stringify({
     cards: await db.selectFrom('buyer_payment_methods').select(['id', 'status']).orderBy('id').execute(),
     owner: await db.selectFrom('users').select(['id', 'email', 'display_name']).where('id', '=', owner.userId).execute(),
@@ -65,10 +53,10 @@ async function snapshot() {
 describe('saved cards: authorization matrix', () => {
   it('visitors are sent to log in; sellers and admins get 403; another buyer gets 404 for the owner\'s things; nothing changes', async () => {
     const before = await snapshot();
-    const visitor = new TestClient(app);
-    const seller = await signIn(app, 'seller');
-    const admin = await signIn(app, 'admin');
-    const other = await signIn(app, 'buyer');
+    const visitor = new TestClient(w.app);
+    const seller = await w.signIn('seller');
+    const admin = await w.signIn('admin');
+    const other = await w.signIn('buyer');
     for (const url of pages()) {
       const a = await visitor.get(url);
       expect([a.statusCode, a.location?.startsWith('/login')], url).toEqual([303, true]);
@@ -93,10 +81,10 @@ describe('saved cards: authorization matrix', () => {
   });
 
   it('another buyer cannot reuse the owner\'s "add a card" attempt id', async () => {
-    const other = await signIn(app, 'buyer');
-    const before = (await database.db.selectFrom('card_setups').select(['id', 'buyer_id']).where('id', '=', setupId).executeTakeFirstOrThrow());
+    const other = await w.signIn('buyer');
+    const before = (await w.db.selectFrom('card_setups').select(['id', 'buyer_id']).where('id', '=', setupId).executeTakeFirstOrThrow());
     expect((await other.client.post('/account/payment-methods/setups', { attempt: setupId, flow: 'element' })).statusCode).toBe(404);
-    expect(await database.db.selectFrom('card_setups').select(['id', 'buyer_id']).where('id', '=', setupId).executeTakeFirstOrThrow()).toEqual(before);
+    expect(await w.db.selectFrom('card_setups').select(['id', 'buyer_id']).where('id', '=', setupId).executeTakeFirstOrThrow()).toEqual(before);
   });
 
   it('every new POST without a CSRF token, or with a bad one, is refused with 403 before anything runs', async () => {

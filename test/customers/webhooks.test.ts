@@ -2,82 +2,63 @@
 // and setup_intent.succeeded/setup_failed update the local view, through the worker's own code
 // (stored in the inbox, processed by the registry). Events arrive late, twice and out of order:
 // each handler reads Stripe now, so the last word is Stripe's, never an old payload's.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ensureBuyerCustomer } from '../../src/customers/use-cases.ts';
-import { buildTestApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { signIn } from '../orders/helpers.ts';
-import { AllEvents, confirmSetupWithCard, listedCards, openCardSetup } from './helpers.ts';
+import { confirmSetupWithCard, listedCards, openCardSetup } from './helpers.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
-let events: AllEvents;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  events = new AllEvents(database.db, emulator.stripe);
-});
-beforeEach(async () => { await events.skip(); });
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
-});
+const w = useWorld({ webhooks: 'held' });
+beforeEach(async () => { await w.events.skip(); });
 
 const ofType = (...types: string[]) => (event: { type: string }) => types.includes(event.type);
 
 async function buyerWithCustomer() {
-  const buyer = await signIn(app, 'buyer');
-  const customerId = await ensureBuyerCustomer(database.db, emulator.stripe, buyer.userId);
+  const buyer = await w.signIn('buyer');
+  const customerId = await ensureBuyerCustomer(w.db, w.stripe, buyer.userId);
   return { ...buyer, customerId };
 }
 
 describe('payment_method.attached / detached', () => {
   it('a card attached at Stripe appears; removed elsewhere (the customer portal) it disappears', async () => {
     const buyer = await buyerWithCustomer();
-    const pm = await emulator.stripe.paymentMethods.attach('pm_card_visa', { customer: buyer.customerId });
-    await events.run(ofType('payment_method.attached'));
+    const pm = await w.stripe.paymentMethods.attach('pm_card_visa', { customer: buyer.customerId });
+    await w.events.run(ofType('payment_method.attached'));
     expect(await listedCards(buyer.client)).toEqual([{ pm: pm.id, last4: '4242', isDefault: false }]);
 
-    await emulator.stripe.paymentMethods.detach(pm.id);
-    const delivered = await events.run(ofType('payment_method.detached'));
+    await w.stripe.paymentMethods.detach(pm.id);
+    const delivered = await w.events.run(ofType('payment_method.detached'));
     expect(delivered).toHaveLength(1);
     expect(await listedCards(buyer.client)).toEqual([]);
   });
 
   it('an attached event delivered after the card was removed (late, or again) never brings it back', async () => {
     const buyer = await buyerWithCustomer();
-    const pm = await emulator.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: buyer.customerId });
-    await emulator.stripe.paymentMethods.detach(pm.id);
-    const [attached] = await events.pending(ofType('payment_method.attached'));
-    const [detached] = await events.pending(ofType('payment_method.detached'));
-    await events.deliver(detached!);
-    await events.deliver(attached!);
+    const pm = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: buyer.customerId });
+    await w.stripe.paymentMethods.detach(pm.id);
+    const [attached] = await w.events.pending(ofType('payment_method.attached'));
+    const [detached] = await w.events.pending(ofType('payment_method.detached'));
+    await w.events.deliver(detached!);
+    await w.events.deliver(attached!);
     expect(await listedCards(buyer.client)).toEqual([]);
-    const rows = await database.db.selectFrom('buyer_payment_methods').select('status').where('id', '=', pm.id).where('status', '=', 'attached').execute();
+    const rows = await w.db.selectFrom('buyer_payment_methods').select('status').where('id', '=', pm.id).where('status', '=', 'attached').execute();
     expect(rows).toEqual([]);
   });
 
   it('a card of a Customer that is not one of our buyers is not recorded', async () => {
-    const stranger = await emulator.stripe.customers.create({ email: 'someone@example.test' });
-    const pm = await emulator.stripe.paymentMethods.attach('pm_card_visa', { customer: stranger.id });
-    await events.run(ofType('payment_method.attached'));
-    expect(await database.db.selectFrom('buyer_payment_methods').select('id').where('id', '=', pm.id).executeTakeFirst()).toBeUndefined();
+    const stranger = await w.stripe.customers.create({ email: 'someone@example.test' });
+    const pm = await w.stripe.paymentMethods.attach('pm_card_visa', { customer: stranger.id });
+    await w.events.run(ofType('payment_method.attached'));
+    expect(await w.db.selectFrom('buyer_payment_methods').select('id').where('id', '=', pm.id).executeTakeFirst()).toBeUndefined();
   });
 });
 
 describe('customer.updated', () => {
   it('a default chosen elsewhere shows here', async () => {
     const buyer = await buyerWithCustomer();
-    const a = await emulator.stripe.paymentMethods.attach('pm_card_visa', { customer: buyer.customerId });
-    const b = await emulator.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: buyer.customerId });
-    await emulator.stripe.customers.update(buyer.customerId, { invoice_settings: { default_payment_method: b.id } });
-    await events.run(ofType('payment_method.attached', 'customer.updated'));
+    const a = await w.stripe.paymentMethods.attach('pm_card_visa', { customer: buyer.customerId });
+    const b = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: buyer.customerId });
+    await w.stripe.customers.update(buyer.customerId, { invoice_settings: { default_payment_method: b.id } });
+    await w.events.run(ofType('payment_method.attached', 'customer.updated'));
     expect(await listedCards(buyer.client)).toEqual([{ pm: b.id, last4: '0341', isDefault: true }, { pm: a.id, last4: '4242', isDefault: false }]);
   });
 });
@@ -87,18 +68,18 @@ describe('setup_intent.succeeded / setup_failed', () => {
     const buyer = await buyerWithCustomer();
     const { setupId, page } = await openCardSetup(buyer.client);
     await confirmSetupWithCard(page, '4000000000009995'); // declined: insufficient funds
-    await events.run(ofType('setup_intent.setup_failed'));
-    let setup = await database.db.selectFrom('card_setups').selectAll().where('id', '=', setupId).executeTakeFirstOrThrow();
+    await w.events.run(ofType('setup_intent.setup_failed'));
+    let setup = await w.db.selectFrom('card_setups').selectAll().where('id', '=', setupId).executeTakeFirstOrThrow();
     expect(setup).toMatchObject({ status: 'failed', failure_message: 'Your bank declined this card, so it was not saved. Try another card.' });
 
     await confirmSetupWithCard(page, '4242424242424242'); // the same SetupIntent, another card
-    await events.run(ofType('setup_intent.succeeded'));
-    setup = await database.db.selectFrom('card_setups').selectAll().where('id', '=', setupId).executeTakeFirstOrThrow();
+    await w.events.run(ofType('setup_intent.succeeded'));
+    setup = await w.db.selectFrom('card_setups').selectAll().where('id', '=', setupId).executeTakeFirstOrThrow();
     expect(setup).toMatchObject({ status: 'succeeded', failure_message: null });
     expect(await listedCards(buyer.client)).toEqual([{ pm: setup.payment_method_id, last4: '4242', isDefault: true }]);
     // A late failure event of the same intent cannot undo the success.
-    const [failed] = (await emulator.stripe.events.list({ type: 'setup_intent.setup_failed', limit: 100 })).data.filter((e) => (e.data.object as { id: string }).id === setup.stripe_setup_intent_id);
-    await events.deliver(failed!);
-    expect((await database.db.selectFrom('card_setups').select('status').where('id', '=', setupId).executeTakeFirstOrThrow()).status).toBe('succeeded');
+    const [failed] = (await w.stripe.events.list({ type: 'setup_intent.setup_failed', limit: 100 })).data.filter((e) => (e.data.object as { id: string }).id === setup.stripe_setup_intent_id);
+    await w.events.deliver(failed!);
+    expect((await w.db.selectFrom('card_setups').select('status').where('id', '=', setupId).executeTakeFirstOrThrow()).status).toBe('succeeded');
   });
 });

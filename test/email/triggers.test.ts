@@ -1,9 +1,9 @@
 // Messages are written by the changes that cause them, in the same transaction, once per cause:
 // an order paid, a refund succeeded, a dispute opened, a payout paid, a seller's account needing
 // action. Everything runs for real: the emulator through the real SDK, signed webhooks into the
-// app's endpoints, and the worker's inbox code (see test/admin/harness.ts).
+// app's endpoints, and the worker's inbox code (see test/helpers/fixture.ts).
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EmailOutboxRow } from '../../src/db/schema.ts';
 import { enqueueOrderPaidEmails } from '../../src/email/messages.ts';
 import { requireTransaction } from '../../src/email/outbox.ts';
@@ -11,15 +11,14 @@ import { transitionOrder } from '../../src/orders/queries.ts';
 import { placeOrder } from '../../src/orders/use-cases.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { createListing, createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h);
 });
-afterAll(async () => h?.close());
 
 const outbox = (like: string) => h.database.db.selectFrom('email_outbox').selectAll().where('dedupe_key', 'like', like).orderBy('created_at').orderBy('to_address').execute();
 const summary = (rows: EmailOutboxRow[]) => rows.map((r) => [r.template, r.to_address]);
@@ -27,7 +26,7 @@ const summary = (rows: EmailOutboxRow[]) => rows.map((r) => [r.template, r.to_ad
 describe('order paid', () => {
   it('writes the buyer\'s receipt and the seller\'s new-sale message, once', async () => {
     const buyer = await createTestUser(h.database.db, 'buyer');
-    const orderId = await createPaidOrder(h, seller, { amount: 2_400, buyer });
+    const orderId = (await createPaidOrder(h, seller, { amount: 2_400, buyer })).id;
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const rows = await outbox(`order:${orderId}:%`);
     expect(summary(rows)).toEqual([['new-sale', seller.user.email], ['order-receipt', buyer.email]].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)));
@@ -40,7 +39,7 @@ describe('order paid', () => {
 
     // Stripe's events for the payment, delivered again, and the completion page asking again: no more messages.
     await h.emu.control('POST', '/_emulator/delivery/flush');
-    await h.sync();
+    await h.settle();
     await h.database.db.transaction().execute((trx) => transitionOrder(trx, orderId, { to: 'paid', source: 'completion_page' }));
     expect(await outbox(`order:${orderId}:%`)).toHaveLength(2);
   });
@@ -72,12 +71,12 @@ describe('order paid', () => {
 describe('refund succeeded', () => {
   it('tells the buyer once per refund, with the amount and the order\'s refunded total', async () => {
     const buyer = await createTestUser(h.database.db, 'buyer');
-    const orderId = await createPaidOrder(h, seller, { amount: 10_000, buyer });
+    const orderId = (await createPaidOrder(h, seller, { amount: 10_000, buyer })).id;
     for (const amount of ['25.00', '75.00']) {
       const page = await h.admin.get(`/admin/orders/${orderId}`);
       const done = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: hiddenValue(page.body, 'refund_id')!, amount, reverse_transfer: 'on', confirm: 'yes' });
       expect(done.statusCode).toBe(303);
-      await h.sync();
+      await h.settle();
     }
     const rows = (await h.database.db.selectFrom('email_outbox').selectAll().where('template', '=', 'refund-issued').where('to_address', '=', buyer.email).execute())
       .sort((a, b) => (a.data as { amount: number }).amount - (b.data as { amount: number }).amount);
@@ -93,8 +92,8 @@ describe('refund succeeded', () => {
 describe('dispute opened', () => {
   it('tells the seller and every admin, once, however many dispute events follow', async () => {
     const secondAdmin = await createTestUser(h.database.db, 'admin');
-    const orderId = await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_createDispute' });
-    await h.sync();
+    const orderId = (await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_createDispute' })).id;
+    await h.settle();
     const dispute = await h.database.db.selectFrom('disputes').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
     const admins = await h.database.db.selectFrom('users').select('email').where('role', '=', 'admin').execute();
     expect(admins.map((a) => a.email)).toContain(secondAdmin.email);
@@ -107,7 +106,7 @@ describe('dispute opened', () => {
     const page = await h.admin.get(`/admin/disputes/${dispute.id}`);
     expect(page.statusCode).toBe(200);
     await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { product_description: 'A mug', uncategorized_text: 'Delivered.', submit: 'yes' });
-    await h.sync();
+    await h.settle();
     expect(await outbox(`dispute:${dispute.id}:%`)).toHaveLength(rows.length);
   });
 });
@@ -118,14 +117,14 @@ describe('payout paid', () => {
     await createPaidOrder(h, payee, { amount: 2_000 });
     const DAY = 86_400;
     await h.emu.advanceClock(DAY); // midnight: the automatic payout is created
-    await h.sync();
+    await h.settle();
     const created = await h.database.db.selectFrom('payouts').selectAll().where('seller_id', '=', payee.user.id).executeTakeFirstOrThrow();
     expect(created.status).not.toBe('paid');
     expect(await outbox(`payout:${created.id}:%`)).toHaveLength(0);
 
     await h.emu.advanceClock(DAY); // arrival: paid
-    await h.sync();
-    await h.sync();
+    await h.settle();
+    await h.settle();
     const rows = await outbox(`payout:${created.id}:%`);
     expect(summary(rows)).toEqual([['payout-paid', payee.user.email]]);
     expect(rows[0]!.data).toMatchObject({ payoutId: created.id, amount: created.amount, currency: 'usd' });
@@ -140,7 +139,7 @@ describe('onboarding action needed', () => {
 
     await h.emu.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'requirements_due' });
     await syncAccountFromStripe(h.database.db, h.stripe, accountId);
-    await h.sync();
+    await h.settle();
     await syncAccountFromStripe(h.database.db, h.stripe, accountId);
     const seller = await h.database.db.selectFrom('sellers').select('account_state').where('id', '=', user.id).executeTakeFirstOrThrow();
     expect(seller.account_state).toBe('restricted');

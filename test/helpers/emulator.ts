@@ -10,10 +10,24 @@ export interface TestEmulator {
   stripe: Stripe;
   url: string;
   /** Calls the emulator's control API (`/_emulator/...`) and returns its JSON. */
-  control<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  control<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
   /** Advances the emulator's clock (link and session expiry, balance availability, payouts). */
   advanceClock(seconds: number): Promise<void>;
+  /** API requests the emulator received on exactly `path` with `method` (POST unless given), oldest first. */
+  requests(path: string, method?: string): Promise<RequestLogEntry[]>;
+  /** The emulator's next `count` requests to `path` meet `kind` (emulator README, "Faults"). */
+  fault(path: string, kind: string, options?: { count?: number; holdMs?: number; method?: string }): Promise<void>;
+  clearFaults(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  idempotency_key: string | null;
+  status: number;
+  fault?: string;
+  replayed?: boolean;
 }
 
 export async function startTestEmulator(options: { maxNetworkRetries?: number } = {}): Promise<TestEmulator> {
@@ -24,7 +38,7 @@ export async function startTestEmulator(options: { maxNetworkRetries?: number } 
     maxNetworkRetries: options.maxNetworkRetries ?? 0,
     timeoutMs: 10_000,
   });
-  const control = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+  const control = async <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> => {
     // The control API takes JSON only (a cross-site form cannot send it), even with no body.
     const response = await fetch(`${emulator.url}${path}`, {
       method,
@@ -41,6 +55,14 @@ export async function startTestEmulator(options: { maxNetworkRetries?: number } 
     url: emulator.url,
     control,
     advanceClock: async (seconds) => { await control('POST', '/_emulator/clock/advance', { seconds }); },
+    requests: async (path, method = 'POST') => {
+      const log = await control<{ data: RequestLogEntry[] }>('GET', `/_emulator/requests?path=${encodeURIComponent(path)}`);
+      return log.data.filter((r) => r.method === method && r.path === path);
+    },
+    fault: async (path, kind, { count = 1, holdMs, method = 'POST' } = {}) => {
+      await control('POST', '/_emulator/faults', { method, path, kind, count, ...(holdMs !== undefined ? { holdMs } : {}) });
+    },
+    clearFaults: async () => { await control('DELETE', '/_emulator/faults'); },
     stop: () => emulator.stop(),
   };
 }

@@ -1,38 +1,27 @@
 // CSRF tokens are bound to the session they were issued in, and the secret behind them is replaced
 // whenever a session starts or ends (src/http/csrf.ts).
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
 import { CSRF_COOKIE } from '../../src/http/csrf.ts';
-import { buildTestApp, createTestUser, loginAs, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { createTestUser, loginAs, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db });
-});
-afterAll(async () => {
-  await app.close();
-  await database.close();
-});
+const w = useWorld();
 
 const tokenOn = async (client: TestClient, url = '/login'): Promise<string> => {
   const token = /name="_csrf" value="([^"]+)"/.exec((await client.get(url)).body)?.[1];
   if (token === undefined) throw new Error(`no CSRF token on ${url}`);
   return token;
 };
-const sessionCount = async (userId: string) => (await database.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;
+const sessionCount = async (userId: string) => (await w.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;
 
 describe('tokens are bound to the session', () => {
   it('refuses an anonymous token, made with the very same secret, from a signed-in browser', async () => {
-    const { client, user } = await loginAs(app, 'buyer');
+    const { client, user } = await loginAs(w.app, 'buyer');
     await client.get('/account');
     // A visitor holding the same secret cookie (as a cookie-tossing attacker could arrange) gets a
     // token that is valid for visitors only.
-    const visitor = new TestClient(app);
+    const visitor = new TestClient(w.app);
     visitor.cookies.set(CSRF_COOKIE, client.cookies.get(CSRF_COOKIE)!);
     const anonymousToken = await tokenOn(visitor);
     expect(visitor.cookies.get(CSRF_COOKIE)).toBe(client.cookies.get(CSRF_COOKIE));
@@ -46,8 +35,8 @@ describe('tokens are bound to the session', () => {
   });
 
   it("refuses another session's token, even with the same secret", async () => {
-    const alice = await loginAs(app, 'buyer');
-    const bob = await loginAs(app, 'buyer');
+    const alice = await loginAs(w.app, 'buyer');
+    const bob = await loginAs(w.app, 'buyer');
     await alice.client.get('/account');
     bob.client.cookies.set(CSRF_COOKIE, alice.client.cookies.get(CSRF_COOKIE)!);
     const alicesToken = await tokenOn(alice.client, '/account');
@@ -58,8 +47,8 @@ describe('tokens are bound to the session', () => {
 
 describe('the secret is replaced when a session starts or ends', () => {
   it('at sign-in: the secret from before is cleared, and the page after gets a new one', async () => {
-    const user = await createTestUser(database.db, 'buyer');
-    const client = new TestClient(app);
+    const user = await createTestUser(w.db, 'buyer');
+    const client = new TestClient(w.app);
     await client.get('/login');
     const before = client.cookies.get(CSRF_COOKIE);
     expect(before).toBeDefined();
@@ -72,7 +61,7 @@ describe('the secret is replaced when a session starts or ends', () => {
   });
 
   it('at sign-up', async () => {
-    const client = new TestClient(app);
+    const client = new TestClient(w.app);
     await client.get('/signup');
     const before = client.cookies.get(CSRF_COOKIE);
     const signup = await client.post('/signup', { email: `csrf-${Date.now()}@example.test`, password: TEST_PASSWORD, displayName: 'Csrf Rotation', role: 'buyer' });
@@ -82,7 +71,7 @@ describe('the secret is replaced when a session starts or ends', () => {
   });
 
   it('at sign-out', async () => {
-    const { client } = await loginAs(app, 'buyer');
+    const { client } = await loginAs(w.app, 'buyer');
     await client.get('/account');
     const before = client.cookies.get(CSRF_COOKIE);
     expect((await client.post('/logout')).statusCode).toBe(303);
@@ -92,8 +81,8 @@ describe('the secret is replaced when a session starts or ends', () => {
   });
 
   it('when the session cookie turns out dead, the page served with that news still has a working form', async () => {
-    const user = await createTestUser(database.db, 'buyer');
-    const client = new TestClient(app);
+    const user = await createTestUser(w.db, 'buyer');
+    const client = new TestClient(w.app);
     await client.get('/login');
     client.cookies.set(SESSION_COOKIE, `${'a'.repeat(24)}.${'b'.repeat(24)}`);
     const token = await tokenOn(client);
@@ -105,12 +94,12 @@ describe('the secret is replaced when a session starts or ends', () => {
 
 describe('account settings and recovery (issue 16, point 5)', () => {
   it('refuse a missing or forged token, and visitors are sent to log in; nothing changes', async () => {
-    const { client, user } = await loginAs(app, 'buyer');
+    const { client, user } = await loginAs(w.app, 'buyer');
     const before = async () => JSON.stringify({
-      user: await database.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow(),
-      outbox: (await database.db.selectFrom('email_outbox').select('id').execute()).length,
-      resets: (await database.db.selectFrom('password_reset_tokens').select('id').execute()).length,
-      changes: (await database.db.selectFrom('email_change_requests').select('id').execute()).length,
+      user: await w.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow(),
+      outbox: (await w.db.selectFrom('email_outbox').select('id').execute()).length,
+      resets: (await w.db.selectFrom('password_reset_tokens').select('id').execute()).length,
+      changes: (await w.db.selectFrom('email_change_requests').select('id').execute()).length,
     });
     const snapshot = await before();
     const forms: [string, Record<string, string>][] = [
@@ -125,7 +114,7 @@ describe('account settings and recovery (issue 16, point 5)', () => {
       expect((await client.post(url, body, { csrf: false })).statusCode, url).toBe(403);
       expect((await client.post(url, body, { csrf: 'forged' })).statusCode, url).toBe(403);
     }
-    const visitor = new TestClient(app);
+    const visitor = new TestClient(w.app);
     for (const url of ['/account/password', '/account/email', '/account/delete']) {
       const page = await visitor.get(url);
       expect([page.statusCode, page.location?.startsWith('/login')], url).toEqual([303, true]);

@@ -2,47 +2,33 @@
 // "Marketplace · Marketplace"; "Check status now" says what it did; the return from onboarding says
 // "just now" once and a reload does not repeat it; the Express dashboard opens in its own tab; a
 // field's error replaces its hint instead of repeating it.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
+import { describe, expect, it } from 'vitest';
+import { TestClient } from '../helpers/app.ts';
 import { enabledSeller } from '../orders/helpers.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
-});
+const w = useWorld({ emulator: true });
 
 describe('small things', () => {
   it('favicon: /favicon.ico leads to an icon for a visitor and a signed-in seller; pages link it', async () => {
-    const seller = await enabledSeller(app, emulator);
-    for (const client of [new TestClient(app, '10.15.22.1'), seller.client]) {
+    const seller = await enabledSeller(w.app, w.emu);
+    for (const client of [new TestClient(w.app, '10.15.22.1'), seller.client]) {
       const ico = await client.get('/favicon.ico');
       expect([ico.statusCode, ico.location]).toEqual([301, '/static/favicon.svg']);
       const svg = await client.get('/static/favicon.svg');
       expect(svg.statusCode).toBe(200);
       expect(svg.body).toContain('<svg');
     }
-    expect((await new TestClient(app, '10.15.22.2').get('/')).body).toContain('<link rel="icon" href="/static/favicon.svg"');
+    expect((await new TestClient(w.app, '10.15.22.2').get('/')).body).toContain('<link rel="icon" href="/static/favicon.svg"');
   });
 
   it('the home page is titled "Marketplace" once', async () => {
-    const home = await new TestClient(app, '10.15.22.3').get('/');
+    const home = await new TestClient(w.app, '10.15.22.3').get('/');
     expect(/<title>([^<]*)<\/title>/.exec(home.body)?.[1]).toBe('Marketplace');
   });
 
   it('"Check status now" says it checked; the onboarding return says "just now" once, and a reload does not', async () => {
-    const { client } = await enabledSeller(app, emulator);
+    const { client } = await enabledSeller(w.app, w.emu);
     const checked = await client.post('/seller/payouts/check');
     expect(checked.location).toBe('/seller');
     expect((await client.get('/seller')).body).toContain('Checked with Stripe just now');
@@ -54,13 +40,13 @@ describe('small things', () => {
   });
 
   it('the Express dashboard opens in its own tab', async () => {
-    const { client } = await enabledSeller(app, emulator);
+    const { client } = await enabledSeller(w.app, w.emu);
     const page = await client.get('/seller');
     expect(page.body).toMatch(/<form method="post" action="\/seller\/payouts\/dashboard"[^>]*target="_blank"/);
   });
 
   it('a refused password shows its error instead of the hint, not both', async () => {
-    const visitor = new TestClient(app, '10.15.22.4');
+    const visitor = new TestClient(w.app, '10.15.22.4');
     const form = await visitor.get('/signup');
     expect(form.body).toContain('At least 10 characters');
     const refused = await visitor.post('/signup', { role: 'buyer', displayName: 'Short Pass', email: `short-${Date.now()}@example.test`, password: 'short' });

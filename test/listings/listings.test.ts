@@ -1,43 +1,28 @@
 // Listings over HTTP: validation beside each field with input kept, ownership (another seller's
 // listing is a 404), and the public catalogue showing only sellable listings, newest first.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createListing, searchCatalogue } from '../../src/listings/queries.ts';
 import { normaliseSearch, type CatalogueCursor } from '../../src/listings/search.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
-import { buildTestApp, TEST_PASSWORD, TestClient, type Response } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
+import { TEST_PASSWORD, TestClient, type Response } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
+const w = useWorld({ emulator: true });
 let ipCounter = 10;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
-});
-
 async function signUpSeller(name = `Seller ${ipCounter}`): Promise<{ client: TestClient; sellerId: string; email: string }> {
-  const client = new TestClient(app, `10.1.0.${ipCounter++}`);
+  const client = new TestClient(w.app, `10.1.0.${ipCounter++}`);
   const email = `lseller-${ipCounter}-${Date.now()}@example.test`;
   await client.post('/signup', { email, password: TEST_PASSWORD, displayName: name, role: 'seller' });
-  const user = await database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+  const user = await w.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
   return { client, sellerId: user.id, email };
 }
 
 /** Onboards at the emulator (control API) and records the account as the return page would. */
 async function onboard(sellerId: string, email: string, outcome: 'verified' | 'requirements_due' | 'pending_verification'): Promise<void> {
-  const { accountId } = await ensureConnectedAccount(database.db, emulator.stripe, { sellerId, country: 'US', email });
-  await emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome });
-  await syncAccountFromStripe(database.db, emulator.stripe, accountId);
+  const { accountId } = await ensureConnectedAccount(w.db, w.emu.stripe, { sellerId, country: 'US', email });
+  await w.emu.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome });
+  await syncAccountFromStripe(w.db, w.emu.stripe, accountId);
 }
 
 const valid = { title: 'Hand-thrown mug', description: 'Stoneware, 350 ml.', price: '24.00', currency: 'usd', stock: '3' };
@@ -46,7 +31,7 @@ async function createVia(client: TestClient, fields: Record<string, string>): Pr
   return client.post('/seller/listings', fields);
 }
 
-const listingsOf = (sellerId: string) => database.db.selectFrom('listings').selectAll().where('seller_id', '=', sellerId).orderBy('created_at').execute();
+const listingsOf = (sellerId: string) => w.db.selectFrom('listings').selectAll().where('seller_id', '=', sellerId).orderBy('created_at').execute();
 
 describe('creating listings', () => {
   it('stores the price as integer minor units in the chosen currency', async () => {
@@ -115,7 +100,7 @@ describe('creating listings', () => {
   it('needs a CSRF token and a seller', async () => {
     const { client } = await signUpSeller();
     expect((await client.post('/seller/listings', valid, { csrf: false })).statusCode).toBe(403);
-    const visitor = new TestClient(app, '10.1.9.1');
+    const visitor = new TestClient(w.app, '10.1.9.1');
     expect((await visitor.post('/seller/listings', valid)).location).toMatch(/^\/login/);
   });
 });
@@ -180,7 +165,7 @@ describe('public catalogue', () => {
     await onboard(restricted.sellerId, restricted.email, 'requirements_due');
     await onboard(pending.sellerId, pending.email, 'pending_verification');
     // The restricted seller can still charge until Stripe's deadline; we still do not sell for them.
-    const restrictedRow = await database.db.selectFrom('sellers').selectAll().where('id', '=', restricted.sellerId).executeTakeFirstOrThrow();
+    const restrictedRow = await w.db.selectFrom('sellers').selectAll().where('id', '=', restricted.sellerId).executeTakeFirstOrThrow();
     expect([restrictedRow.account_state, restrictedRow.charges_enabled]).toEqual(['restricted', true]);
 
     await createVia(enabled.client, { ...valid, title: 'Visible vase' });
@@ -191,27 +176,27 @@ describe('public catalogue', () => {
     const hidden = (await listingsOf(enabled.sellerId)).find((l) => l.title === 'Hidden deactivated vase')!;
     await enabled.client.post(`/seller/listings/${hidden.id}/deactivate`);
 
-    const home = await new TestClient(app).get('/');
+    const home = await new TestClient(w.app).get('/');
     expect(home.body).toContain('Visible vase');
     expect(home.body).toContain('by Open Studio');
     for (const title of ['Hidden deactivated vase', 'Restricted seller vase', 'Pending seller vase', 'New seller vase']) expect(home.body).not.toContain(title);
 
     const visible = (await listingsOf(enabled.sellerId)).find((l) => l.title === 'Visible vase')!;
-    const page = await new TestClient(app).get(`/listings/${visible.id}`);
+    const page = await new TestClient(w.app).get(`/listings/${visible.id}`);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('$24.00');
     expect(page.body).toContain('3 in stock');
-    expect((await new TestClient(app).get(`/listings/${hidden.id}`)).statusCode).toBe(404);
+    expect((await new TestClient(w.app).get(`/listings/${hidden.id}`)).statusCode).toBe(404);
     const restrictedListing = (await listingsOf(restricted.sellerId))[0]!;
-    expect((await new TestClient(app).get(`/listings/${restrictedListing.id}`)).statusCode).toBe(404);
+    expect((await new TestClient(w.app).get(`/listings/${restrictedListing.id}`)).statusCode).toBe(404);
 
-    const sellerPage = await new TestClient(app).get(`/sellers/${enabled.sellerId}`);
+    const sellerPage = await new TestClient(w.app).get(`/sellers/${enabled.sellerId}`);
     expect(sellerPage.statusCode).toBe(200);
     expect(sellerPage.body).toContain('Open Studio');
     expect(sellerPage.body).toContain('Visible vase');
     expect(sellerPage.body).not.toContain('Hidden deactivated vase');
-    expect((await new TestClient(app).get(`/sellers/${restricted.sellerId}`)).statusCode).toBe(404);
-    expect((await new TestClient(app).get('/sellers/not-a-uuid')).statusCode).toBe(400);
+    expect((await new TestClient(w.app).get(`/sellers/${restricted.sellerId}`)).statusCode).toBe(404);
+    expect((await new TestClient(w.app).get('/sellers/not-a-uuid')).statusCode).toBe(400);
   });
 
   it('pages newest first with a keyset cursor: no listing twice, none skipped, even within one millisecond', async () => {
@@ -219,21 +204,21 @@ describe('public catalogue', () => {
     await onboard(seller.sellerId, seller.email, 'verified');
     const ids: string[] = [];
     for (let i = 0; i < 13; i++) {
-      ids.push((await createListing(database.db, seller.sellerId, { title: `Bulk ${i}`, description: '', priceAmount: 100 + i, currency: 'usd', stock: null, kind: 'physical' })).id);
+      ids.push((await createListing(w.db, seller.sellerId, { title: `Bulk ${i}`, description: '', priceAmount: 100 + i, currency: 'usd', stock: null, kind: 'digital' })).id);
     }
     const seen: string[] = [];
     let after: CatalogueCursor | undefined;
     for (;;) {
-      const page = await searchCatalogue(database.db, { ...normaliseSearch({}), after }, 5);
+      const page = await searchCatalogue(w.db, { ...normaliseSearch({}), after }, 5);
       seen.push(...page.listings.filter((l) => l.seller_id === seller.sellerId).map((l) => l.id));
       if (page.next === null) break;
       after = page.next;
     }
     expect(seen).toEqual([...ids].reverse());
 
-    const first = await new TestClient(app).get('/');
+    const first = await new TestClient(w.app).get('/');
     expect(first.body).toContain('Bulk 12');
     expect(first.body.indexOf('Bulk 12')).toBeLessThan(first.body.indexOf('Bulk 11'));
-    expect((await new TestClient(app).get('/?after=nonsense')).statusCode).toBe(400);
+    expect((await new TestClient(w.app).get('/?after=nonsense')).statusCode).toBe(400);
   });
 });

@@ -9,18 +9,17 @@
 // the same row through the foreign key), and every one of them reaches Stripe.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isPglite } from '../helpers/database.ts';
-import { createPaidOrder, createSeller, orderRow, refundRows, startWorld, type Seller, type World } from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, orderRow, refundRows, type TestSeller } from '../helpers/market.ts';
 
-let w: World;
-let seller: Seller;
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
 
 beforeAll(async () => {
-  w = await startWorld();
-  seller = await createSeller(w);
+  seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
-afterAll(async () => w?.close());
 
 /** Runs `submit` while this test holds the order's row lock; lets go once `waiters` transactions wait on it. */
 async function allAtOnce<T>(orderId: string, waiters: number, submit: () => Promise<T>): Promise<T> {
@@ -55,8 +54,8 @@ async function refundForms(orderId: string, count: number, amount: string) {
   const responses = await allAtOnce(orderId, count, () => Promise.all(ids.map((id) => w.admin.post(`/admin/orders/${orderId}/refunds`, {
     refund_id: id, amount, reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes',
   }))));
-  await w.sync();
-  const sentToStripe = (await w.requests('/v1/refunds')).filter((r) => ids.some((id) => r.idempotency_key === `refund:${id}`));
+  await w.settle();
+  const sentToStripe = (await w.emu.requests('/v1/refunds')).filter((r) => ids.some((id) => r.idempotency_key === `refund:${id}`));
   return { statuses: responses.map((r) => r.statusCode).sort(), bodies: responses.map((r) => r.body), sentToStripe: new Set(sentToStripe.map((r) => r.idempotency_key)).size };
 }
 
@@ -67,7 +66,7 @@ async function refundedAtStripe(orderId: string): Promise<number> {
 
 describe.skipIf(isPglite())('concurrent refund forms on a 100.00 order', () => {
   it('two within the bound (40.00 each): both are made', async () => {
-    const order = await createPaidOrder(w, seller, 10_000);
+    const order = await createPaidOrder(w, seller, { amount: 10_000 });
     const result = await refundForms(order.id, 2, '40.00');
     expect(result.statuses).toEqual([303, 303]);
     expect(result.sentToStripe).toBe(2);
@@ -76,7 +75,7 @@ describe.skipIf(isPglite())('concurrent refund forms on a 100.00 order', () => {
   });
 
   it('two beyond the bound (60.00 each): one is made, the other refused before Stripe', async () => {
-    const order = await createPaidOrder(w, seller, 10_000);
+    const order = await createPaidOrder(w, seller, { amount: 10_000 });
     const result = await refundForms(order.id, 2, '60.00');
     expect(result.statuses).toEqual([303, 422]);
     expect(result.bodies.some((b) => b.includes('You can refund at most $40.00'))).toBe(true);
@@ -86,7 +85,7 @@ describe.skipIf(isPglite())('concurrent refund forms on a 100.00 order', () => {
   });
 
   it('ten within the bound (10.00 each): all ten are made and the order is refunded', async () => {
-    const order = await createPaidOrder(w, seller, 10_000);
+    const order = await createPaidOrder(w, seller, { amount: 10_000 });
     const result = await refundForms(order.id, 10, '10.00');
     expect(result.statuses).toEqual(Array(10).fill(303));
     expect(result.sentToStripe).toBe(10);
@@ -95,7 +94,7 @@ describe.skipIf(isPglite())('concurrent refund forms on a 100.00 order', () => {
   });
 
   it('ten beyond the bound (15.00 each): six are made, four refused, and only 90.00 reaches Stripe', async () => {
-    const order = await createPaidOrder(w, seller, 10_000);
+    const order = await createPaidOrder(w, seller, { amount: 10_000 });
     const result = await refundForms(order.id, 10, '15.00');
     expect(result.statuses).toEqual([...Array(6).fill(303), ...Array(4).fill(422)]);
     expect(result.sentToStripe).toBe(6);

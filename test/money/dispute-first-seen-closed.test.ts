@@ -2,27 +2,27 @@
 // outage, or are still queued behind it. Lost: the policy still recovers the disputed amount from
 // the seller (a transfer reversal keyed by the dispute), once, even when the older events follow.
 // Won: nothing is recovered and nothing is repaid, before or after the older events.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPendingOrder, createSeller, disputeRow, orderRow, startWorld, type HeldEvent, type Seller, type World } from './world.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPendingOrder, createSeller, disputeRow, orderRow, type TestSeller } from '../helpers/market.ts';
+import type { HeldEvent } from '../helpers/stripe-events.ts';
 
-let w: World;
-let seller: Seller;
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
 
 beforeAll(async () => {
-  w = await startWorld();
-  seller = await createSeller(w);
+  seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
-afterAll(async () => w?.close());
 
 /** A paid, disputed order whose dispute Stripe has already decided; every event about it held. */
 async function decided(evidence: 'winning_evidence' | 'losing_evidence', amount: number) {
   const order = await createPendingOrder(w, seller, amount);
-  await w.holdEvents();
+  await w.events.hold();
   const intent = await w.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_createDispute' });
   const disputeId = (await w.stripe.disputes.list({ payment_intent: intent.id })).data[0]!.id;
   await w.stripe.disputes.update(disputeId, { evidence: { uncategorized_text: evidence }, submit: true });
-  const events = await w.heldEvents(true);
-  await w.releaseEvents();
+  const events = await w.events.held(true);
+  await w.events.release();
   const closed = events.filter((e) => e.type === 'charge.dispute.closed');
   expect(closed).toHaveLength(1);
   return { orderId: order.id, disputeId, closed: closed[0]!, others: events.filter((e) => e.type !== 'charge.dispute.closed') };
@@ -43,14 +43,14 @@ async function transferIdOf(orderId: string, intentEvents: HeldEvent[]): Promise
 describe('the first event of a dispute is charge.dispute.closed', () => {
   it('lost: the disputed amount is recovered from the seller at once, and once only when the older events follow', async () => {
     const d = await decided('losing_evidence', 6_500);
-    await w.deliver([d.closed]); // alone: the order is not even marked paid yet
+    await w.events.deliver([d.closed]); // alone: the order is not even marked paid yet
     const transferId = await transferIdOf(d.orderId, d.others);
     expect(await disputeRow(w.db, d.disputeId)).toMatchObject({ status: 'lost', recovered_amount: 6_500, order_id: d.orderId });
     expect((await reversalsFor(transferId, d.disputeId)).map((r) => r.amount)).toEqual([6_500]);
     expect((await w.stripe.transfers.retrieve(transferId)).amount_reversed).toBe(6_500);
 
-    await w.deliver(d.others);
-    await w.sync();
+    await w.events.deliver(d.others);
+    await w.settle();
     expect(await disputeRow(w.db, d.disputeId)).toMatchObject({ status: 'lost', recovered_amount: 6_500, repaid_amount: 0 });
     expect((await reversalsFor(transferId, d.disputeId)).map((r) => r.amount)).toEqual([6_500]);
     expect(await orderRow(w.db, d.orderId)).toMatchObject({ status: 'paid', dispute_status: 'lost' });
@@ -58,12 +58,12 @@ describe('the first event of a dispute is charge.dispute.closed', () => {
 
   it('won: nothing is recovered and nothing repaid, before or after the older events', async () => {
     const d = await decided('winning_evidence', 5_500);
-    await w.deliver([d.closed]);
+    await w.events.deliver([d.closed]);
     const transferId = await transferIdOf(d.orderId, d.others);
     expect(await disputeRow(w.db, d.disputeId)).toMatchObject({ status: 'won', recovered_amount: 0, repaid_amount: 0, recovery_reversal_id: null, repayment_transfer_id: null });
 
-    await w.deliver(d.others);
-    await w.sync();
+    await w.events.deliver(d.others);
+    await w.settle();
     expect(await disputeRow(w.db, d.disputeId)).toMatchObject({ status: 'won', recovered_amount: 0, repaid_amount: 0 });
     expect(await reversalsFor(transferId, d.disputeId)).toEqual([]);
     expect((await w.stripe.transfers.retrieve(transferId)).amount_reversed).toBe(0);
@@ -74,7 +74,7 @@ describe('the first event of a dispute is charge.dispute.closed', () => {
 
   it('lost, with only the closed event ever arriving: still recovered, and the order knows of its dispute', async () => {
     const d = await decided('losing_evidence', 4_000);
-    await w.deliver([d.closed]);
+    await w.events.deliver([d.closed]);
     const transferId = await transferIdOf(d.orderId, d.others);
     expect(await disputeRow(w.db, d.disputeId)).toMatchObject({ status: 'lost', recovered_amount: 4_000 });
     expect((await w.stripe.transfers.retrieve(transferId)).amount_reversed).toBe(4_000);

@@ -4,20 +4,19 @@
 // new session id at login (no fixation). Each goes through the real app, as a browser would.
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getSettings, saveSettings } from '../../src/admin/settings.ts';
 import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
 import { createTestUser, loginAs, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createListing, createPaidOrder, createSeller, startWorld, type Seller, type World } from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
 
-let w: World;
-let seller: Seller;
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
 
 beforeAll(async () => {
-  w = await startWorld();
-  seller = await createSeller(w);
+  seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
-afterAll(async () => w?.close());
 
 /** The fields a browser sends for the first form matching `formPattern`: hidden and text inputs, checked boxes, selected options. */
 function browserFields(page: string, formPattern: RegExp): Record<string, string> {
@@ -40,7 +39,7 @@ function browserFields(page: string, formPattern: RegExp): Record<string, string
 
 describe("the refund form's defaults, as a browser submits them", () => {
   it('reverse the seller\'s transfer is on by default: the untouched form refunds from the seller (and the fee, by the default setting)', async () => {
-    const order = await createPaidOrder(w, seller, 10_000);
+    const order = await createPaidOrder(w, seller, { amount: 10_000 });
     const page = await w.admin.get(`/admin/orders/${order.id}`);
     const form = browserFields(page.body, /<form[^>]*data-testid="refund-form"[\s\S]*?<\/form>/);
     expect(form).toMatchObject({ amount: '100.00', reverse_transfer: 'on', refund_application_fee: 'on', reason: '' });
@@ -51,7 +50,7 @@ describe("the refund form's defaults, as a browser submits them", () => {
     expect(confirmFields).toMatchObject({ reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
     const { _csrf: confirmToken, ...confirmed } = confirmFields;
     expect((await w.admin.post(`/admin/orders/${order.id}/refunds`, confirmed, { csrf: confirmToken! })).statusCode).toBe(303);
-    await w.sync();
+    await w.settle();
     const [refund] = (await w.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id!, expand: ['data.transfer_reversal'] })).data;
     expect(refund).toMatchObject({ amount: 3_000 });
     expect(refund!.transfer_reversal).toMatchObject({ amount: 3_000 });
@@ -60,7 +59,7 @@ describe("the refund form's defaults, as a browser submits them", () => {
   });
 
   it('with the fee-refund setting off, the form starts with the fee box unticked but still reverses the transfer', async () => {
-    const order = await createPaidOrder(w, seller, 10_000);
+    const order = await createPaidOrder(w, seller, { amount: 10_000 });
     const settings = await getSettings(w.db);
     await saveSettings(w.db, w.actor, { ...settings, 'refunds.refund_application_fee': false });
     try {
@@ -80,7 +79,7 @@ describe('the Checkout Session idempotency key, through the buy form', () => {
     const { client: buyer } = await loginAs(w.app, 'buyer');
     const listingPage = await buyer.get(`/listings/${listingId}`);
     const attempt = browserFields(listingPage.body, /<form[^>]*data-testid="buy-form"[\s\S]*?<\/form>/).attempt!;
-    await w.fault('/v1/checkout/sessions', 'apply_then_drop', { count: 2 });
+    await w.emu.fault('/v1/checkout/sessions', 'apply_then_drop', { count: 2 });
     const lost = await buyer.post(`/checkout/${listingId}`, { attempt, quantity: 1 });
     expect(lost.statusCode).not.toBe(303);
     const [again, twice] = await Promise.all([buyer.post(`/checkout/${listingId}`, { attempt, quantity: 1 }), buyer.post(`/checkout/${listingId}`, { attempt, quantity: 1 })]);
@@ -89,7 +88,7 @@ describe('the Checkout Session idempotency key, through the buy form', () => {
     const order = await w.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
     const sessions = (await w.stripe.checkout.sessions.list({ limit: 100 })).data.filter((s) => s.client_reference_id === order.id);
     expect(sessions.map((s) => s.url)).toEqual([again.location]);
-    const keys = (await w.requests('/v1/checkout/sessions')).filter((r) => r.idempotency_key?.includes(order.id)).map((r) => r.idempotency_key);
+    const keys = (await w.emu.requests('/v1/checkout/sessions')).filter((r) => r.idempotency_key?.includes(order.id)).map((r) => r.idempotency_key);
     expect(keys.length).toBeGreaterThanOrEqual(3);
     expect(new Set(keys)).toEqual(new Set([`order:${order.id}:checkout`]));
   });
@@ -108,7 +107,7 @@ describe('CSRF on every admin POST route', () => {
   });
 
   it("no token, a forged one, or another admin's valid token: 403, and nothing changes here or at Stripe", async () => {
-    const order = await createPaidOrder(w, seller, 5_000, 'pm_card_createDispute');
+    const order = await createPaidOrder(w, seller, { amount: 5_000, paymentMethod: 'pm_card_createDispute' });
     const dispute = await w.db.selectFrom('disputes').select('id').where('order_id', '=', order.id).executeTakeFirstOrThrow();
     const event = await w.db.selectFrom('stripe_events').select('id').limit(1).executeTakeFirstOrThrow();
     const ids: Record<string, string> = { orders: order.id, disputes: dispute.id, sellers: seller.user.id, events: event.id };
@@ -135,7 +134,7 @@ describe('CSRF on every admin POST route', () => {
     }
     expect(await snapshot()).toBe(before);
     // A refund form with this session's own token goes through (to its confirm step): the 403s were the CSRF check.
-    const undisputed = await createPaidOrder(w, seller, 5_000);
+    const undisputed = await createPaidOrder(w, seller, { amount: 5_000 });
     const control = await w.admin.post(`/admin/orders/${undisputed.id}/refunds`, { refund_id: randomUUID(), amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on' });
     expect(control.statusCode).toBe(200);
   });

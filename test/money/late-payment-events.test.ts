@@ -6,23 +6,23 @@
 // and only on purpose (src/orders/rules.ts, the `refund_failed` correction).
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
 import { buyWithCheckout, completeOrder } from '../../src/orders/use-cases.ts';
 import { requestRefund } from '../../src/refunds/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
-import {
-  craftedEvent, createListing, createPendingOrder, createSeller, orderRow, payOnCheckoutPage, startWorld, type HeldEvent, type Seller, type World,
-} from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
+import { createListing, createPendingOrder, createSeller, orderRow, type TestSeller } from '../helpers/market.ts';
+import type { HeldEvent } from '../helpers/stripe-events.ts';
+import { craftedEvent } from './reordering.ts';
 
-let w: World;
-let seller: Seller;
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
 
 beforeAll(async () => {
-  w = await startWorld();
-  seller = await createSeller(w);
+  seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
-afterAll(async () => w?.close());
 
 const SESSION_TYPES = ['checkout.session.completed', 'checkout.session.async_payment_succeeded', 'checkout.session.async_payment_failed', 'checkout.session.expired'] as const;
 const INTENT_TYPES = ['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.processing', 'payment_intent.canceled'] as const;
@@ -67,7 +67,7 @@ async function paidHostedOrder(amount: number, card = '4242424242424242'): Promi
   const { order } = await buyWithCheckout(w.db, w.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), publicUrl: w.app.config.publicUrl });
   await payOnCheckoutPage(order.stripe_checkout_url!, card);
   await completeOrder(w.db, w.stripe, buyer.id, order.id);
-  await w.sync();
+  await w.settle();
   const session = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!);
   const intent = await w.stripe.paymentIntents.retrieve(String(session.payment_intent));
   const charge = await w.stripe.charges.retrieve(String(intent.latest_charge));
@@ -84,7 +84,7 @@ async function where(orderId: string) {
 async function expectUnmoved(orderId: string, events: HeldEvent[]): Promise<void> {
   const before = await where(orderId);
   for (const event of events) {
-    await w.deliver([event]);
+    await w.events.deliver([event]);
     expect({ type: event.type, ...(await where(orderId)) }).toEqual({ type: event.type, ...before });
   }
   const rows = await w.db.selectFrom('stripe_events').select(['id', 'status']).where('id', 'in', events.map((e) => e.id)).execute();
@@ -96,7 +96,7 @@ describe('a late payment event of every type', () => {
     const { order, snapshots } = await paidHostedOrder(8_000);
     expect(order.status).toBe('paid');
     await requestRefund(w.db, w.stripe, w.actor, { refundId: randomUUID(), orderId: order.id, amount: '80.00', reason: null, reverseTransfer: true, refundApplicationFee: true });
-    await w.sync();
+    await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'refunded', amount_refunded: 8_000 });
     const events = lateEvents(snapshots);
     expect(events.map((e) => e.type).sort()).toEqual([...SESSION_TYPES, ...INTENT_TYPES, 'charge.succeeded'].sort());
@@ -106,7 +106,7 @@ describe('a late payment event of every type', () => {
   it('after a partial refund: the order stays partially refunded', async () => {
     const { order, snapshots } = await paidHostedOrder(9_000);
     await requestRefund(w.db, w.stripe, w.actor, { refundId: randomUUID(), orderId: order.id, amount: '10.00', reason: null, reverseTransfer: true, refundApplicationFee: true });
-    await w.sync();
+    await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'partially_refunded', amount_refunded: 1_000 });
     await expectUnmoved(order.id, lateEvents(snapshots));
   });
@@ -115,7 +115,7 @@ describe('a late payment event of every type', () => {
     const { order, snapshots } = await paidHostedOrder(7_500, '4000000000000259');
     const dispute = await w.db.selectFrom('disputes').select('id').where('order_id', '=', order.id).executeTakeFirstOrThrow();
     await w.stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'losing_evidence' }, submit: true });
-    await w.sync();
+    await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'paid', dispute_status: 'lost' });
     await expectUnmoved(order.id, lateEvents(snapshots));
   });
@@ -126,7 +126,7 @@ describe('a late payment event of every type', () => {
     const { order } = await buyWithCheckout(w.db, w.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), publicUrl: w.app.config.publicUrl });
     const open = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!);
     await w.stripe.checkout.sessions.expire(open.id);
-    await w.sync();
+    await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'canceled' });
     await expectUnmoved(order.id, lateEvents({ session: { ...open, status: 'complete', payment_status: 'paid' }, at: Math.floor(Date.now() / 1000) }));
   });
@@ -135,7 +135,7 @@ describe('a late payment event of every type', () => {
     const order = await createPendingOrder(w, seller, 3_300);
     const before = await w.stripe.paymentIntents.retrieve(order.stripe_payment_intent_id!);
     await w.stripe.paymentIntents.cancel(before.id, { cancellation_reason: 'abandoned' });
-    await w.sync();
+    await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'canceled' });
     await expectUnmoved(order.id, lateEvents({ intent: before, at: Math.floor(Date.now() / 1000) }));
   });

@@ -6,25 +6,24 @@
 // and a second object (the emulator's own tests show that side).
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buyWithCheckout, buyWithPaymentElement } from '../../src/orders/use-cases.ts';
 import { requestManualPayout, sendPayoutRequest } from '../../src/payouts/use-cases.ts';
 import { requestRefund, sendRefund } from '../../src/refunds/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { createListing, createPaidOrder, createSeller, disputeRow, orderRow, refundRows, startWorld, type Seller, type World } from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createPaidOrder, createSeller, disputeRow, orderRow, refundRows, type TestSeller } from '../helpers/market.ts';
 
-let w: World;
-let seller: Seller;
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
 
 beforeAll(async () => {
-  w = await startWorld();
-  seller = await createSeller(w);
+  seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
-afterEach(async () => w.clearFaults());
-afterAll(async () => w?.close());
+afterEach(async () => w.emu.clearFaults());
 
 /** The answer to the next POST on `path` (and everything below it) is lost twice: the caller sees no answer. */
-const loseAnswers = (path: string) => w.fault(path, 'apply_then_drop', { count: 2 });
+const loseAnswers = (path: string) => w.emu.fault(path, 'apply_then_drop', { count: 2 });
 
 async function buyer() {
   return createTestUser(w.db, 'buyer');
@@ -43,7 +42,7 @@ describe('buying', () => {
     const again = await buyWithCheckout(w.db, w.stripe, input);
     const sessions = (await w.stripe.checkout.sessions.list({ limit: 100 })).data.filter((s) => s.client_reference_id === order.id);
     expect(sessions.map((s) => s.id)).toEqual([again.order.stripe_checkout_session_id]);
-    const posts = (await w.requests('/v1/checkout/sessions')).filter((r) => r.idempotency_key === `order:${order.id}:checkout`);
+    const posts = (await w.emu.requests('/v1/checkout/sessions')).filter((r) => r.idempotency_key === `order:${order.id}:checkout`);
     // The first try applied, its retry replayed it (both answers lost); the event's retries (one
     // or more: in its batch, then alone) were answered with that one transfer.
     const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);
@@ -62,14 +61,14 @@ describe('buying', () => {
     const order = await buyWithPaymentElement(w.db, w.stripe, input);
     const intents = (await w.stripe.paymentIntents.list({ limit: 100 })).data.filter((i) => i.metadata.order_id === order.id);
     expect(intents.map((i) => i.id)).toEqual([order.stripe_payment_intent_id]);
-    const posts = (await w.requests('/v1/payment_intents')).filter((r) => r.idempotency_key === `order:${order.id}:checkout`);
+    const posts = (await w.emu.requests('/v1/payment_intents')).filter((r) => r.idempotency_key === `order:${order.id}:checkout`);
     expect(posts.at(-1)).toMatchObject({ status: 200, replayed: true });
   });
 });
 
 describe('admin money', () => {
   it('refund (with its transfer reversal and fee refund): lost, then "send again" replays the one refund', async () => {
-    const order = await createPaidOrder(w, seller, 10_000);
+    const order = await createPaidOrder(w, seller, { amount: 10_000 });
     const refundId = randomUUID();
     await loseAnswers('/v1/refunds');
     const request = { refundId, orderId: order.id, amount: '40.00', reason: null, reverseTransfer: true, refundApplicationFee: true };
@@ -77,7 +76,7 @@ describe('admin money', () => {
     expect((await refundRows(w.db, order.id)).map((r) => r.status)).toEqual(['requested']);
 
     const sent = await sendRefund(w.db, w.stripe, w.actor, refundId);
-    await w.sync();
+    await w.settle();
     const atStripe = await w.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id!, limit: 100 });
     expect(atStripe.data.map((r) => r.amount)).toEqual([4_000]);
     expect(sent.stripe_refund_id).toBe(atStripe.data[0]!.id);
@@ -85,13 +84,13 @@ describe('admin money', () => {
     expect((await w.stripe.transfers.retrieve(order.stripe_transfer_id!)).amount_reversed).toBe(4_000);
     expect((await w.stripe.applicationFees.retrieve(order.stripe_application_fee_id!)).amount_refunded).toBe(400);
     expect(await orderRow(w.db, order.id)).toMatchObject({ status: 'partially_refunded', amount_refunded: 4_000 });
-    const posts = await w.requests('/v1/refunds');
+    const posts = await w.emu.requests('/v1/refunds');
     expect(posts.slice(-3).map((r) => r.idempotency_key)).toEqual(Array(3).fill(`refund:${refundId}`));
     expect(posts.at(-1)).toMatchObject({ status: 200, replayed: true });
   });
 
   it('manual payout: lost, then "send again" replays the one payout on the seller\'s account', async () => {
-    await createPaidOrder(w, seller, 5_000); // available at once (pm_card_bypassPending)
+    await createPaidOrder(w, seller, { amount: 5_000 }); // available at once (pm_card_bypassPending)
     const requestId = randomUUID();
     await loseAnswers('/v1/payouts');
     const input = { requestId, sellerId: seller.user.id, amount: '12.00', currency: 'usd' };
@@ -101,7 +100,7 @@ describe('admin money', () => {
     const payouts = (await w.stripe.payouts.list({ limit: 100 }, { stripeAccount: seller.accountId })).data.filter((p) => p.metadata?.payout_request_id === requestId);
     expect(payouts.map((p) => p.amount)).toEqual([1_200]);
     expect(sent.request).toMatchObject({ status: 'created', stripe_payout_id: payouts[0]!.id });
-    const posts = await w.requests('/v1/payouts');
+    const posts = await w.emu.requests('/v1/payouts');
     expect(posts.slice(-3).map((r) => r.idempotency_key)).toEqual(Array(3).fill(`payout:${requestId}`));
     expect(posts.at(-1)).toMatchObject({ status: 200, replayed: true });
   });
@@ -110,13 +109,13 @@ describe('admin money', () => {
 describe('disputes (the recovery policy, run by the dispute events)', () => {
   it('recovery from the seller (a transfer reversal): lost, the event is retried, one reversal is recorded', async () => {
     await loseAnswers('/v1/transfers'); // …/tr_…/reversals is below it
-    const order = await createPaidOrder(w, seller, 7_000, 'pm_card_createDispute');
+    const order = await createPaidOrder(w, seller, { amount: 7_000, paymentMethod: 'pm_card_createDispute' });
     const dispute = (await w.db.selectFrom('disputes').selectAll().where('order_id', '=', order.id).executeTakeFirstOrThrow());
     const reversals = (await w.stripe.transfers.listReversals(order.stripe_transfer_id!, { limit: 100 })).data;
     expect(reversals.map((r) => [r.amount, r.metadata?.dispute_id])).toEqual([[7_000, dispute.id]]);
     expect(dispute).toMatchObject({ recovered_amount: 7_000, recovery_reversal_id: reversals[0]!.id });
     expect((await w.stripe.transfers.retrieve(order.stripe_transfer_id!)).amount_reversed).toBe(7_000);
-    const posts = await w.requests(`/v1/transfers/${order.stripe_transfer_id}/reversals`);
+    const posts = await w.emu.requests(`/v1/transfers/${order.stripe_transfer_id}/reversals`);
     // Both tries of the first attempt applied and lost their answers; whatever the worker sent
     // after that (the event retried, in its batch or alone) was answered from the same key.
     expect(posts.slice(0, 2).map((r) => r.fault)).toEqual(['apply_then_drop', 'apply_then_drop']);
@@ -125,16 +124,16 @@ describe('disputes (the recovery policy, run by the dispute events)', () => {
   });
 
   it('repayment of a won dispute (a transfer to the seller): lost, the closed event is retried, the retry replays the one transfer', async () => {
-    const order = await createPaidOrder(w, seller, 6_000, 'pm_card_createDispute');
+    const order = await createPaidOrder(w, seller, { amount: 6_000, paymentMethod: 'pm_card_createDispute' });
     const disputeId = (await w.db.selectFrom('disputes').select('id').where('order_id', '=', order.id).executeTakeFirstOrThrow()).id;
     await loseAnswers('/v1/transfers');
     await w.stripe.disputes.update(disputeId, { evidence: { uncategorized_text: 'winning_evidence' }, submit: true });
-    await w.sync();
+    await w.settle();
     const dispute = await disputeRow(w.db, disputeId);
     expect(dispute).toMatchObject({ status: 'won', recovered_amount: 6_000, repaid_amount: 6_000 });
     const repayments = (await w.stripe.transfers.list({ destination: seller.accountId, limit: 100 })).data.filter((t) => t.metadata?.dispute_id === disputeId);
     expect(repayments.map((t) => [t.id, t.amount])).toEqual([[dispute!.repayment_transfer_id, 6_000]]);
-    const posts = (await w.requests('/v1/transfers')).filter((r) => r.idempotency_key === `dispute:${disputeId}:repay`);
+    const posts = (await w.emu.requests('/v1/transfers')).filter((r) => r.idempotency_key === `dispute:${disputeId}:repay`);
     // The first try applied, its retry replayed it (both answers lost); the event's retries (one
     // or more: in its batch, then alone) were answered with that one transfer.
     const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);

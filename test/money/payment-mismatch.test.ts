@@ -4,21 +4,20 @@
 // create answer was lost), which is when an event's object would otherwise be adopted as the
 // order's own payment.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
 import { matchesOrder } from '../../src/orders/rules.ts';
 import { buyWithCheckout, placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { createListing, createSeller, orderRow, startWorld, type Seller, type World } from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createSeller, orderRow, type TestSeller } from '../helpers/market.ts';
 
-let w: World;
-let seller: Seller;
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
 
 beforeAll(async () => {
-  w = await startWorld();
-  seller = await createSeller(w);
+  seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
-afterAll(async () => w?.close());
 
 async function hostedOrder(amount: number) {
   const listingId = await createListing(w, seller.user.id, amount);
@@ -53,7 +52,7 @@ describe('a payment for our order id in another currency or amount is refused', 
     expect(order).toMatchObject({ status: 'pending', stripe_payment_intent_id: null, amount: 5_000, currency: 'usd' });
     const intent = await foreignPayment(order, amount, currency);
     expect(intent.status).toBe('succeeded');
-    await w.sync();
+    await w.settle();
     expect(await orderRow(w.db, order.id)).toMatchObject({ status: 'pending', stripe_payment_intent_id: null, paid_at: null });
     // The handler refuses it for good: `ignored` (never retried: delivering it again cannot make it
     // match), with the reason an admin reads in the event log.
@@ -74,7 +73,7 @@ describe('a payment for our order id in another currency or amount is refused', 
     const page = await fetch(session.url!);
     const action = /<form method="post" action="([^"]+)"/.exec(await page.text())![1]!;
     await fetch(new URL(action, session.url!), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=b%40example.test&card_number=4242424242424242' });
-    await w.sync();
+    await w.settle();
     expect(await orderRow(w.db, draft.id)).toMatchObject({ status: 'pending', stripe_checkout_session_id: null, stripe_payment_intent_id: null });
     const [completed] = await eventsAbout(session.id, 'checkout.session.completed');
     expect(completed).toMatchObject({ status: 'ignored' });
@@ -88,7 +87,7 @@ describe('a payment for our order id in another currency or amount is refused', 
   it('a matching payment is accepted (the refusal above is about the mismatch, not the foreign object)', async () => {
     const order = await hostedOrder(5_000);
     const intent = await foreignPayment(order, 5_000, 'usd');
-    await w.sync();
+    await w.settle();
     expect(await orderRow(w.db, order.id)).toMatchObject({ status: 'paid', stripe_payment_intent_id: intent.id });
   });
 });

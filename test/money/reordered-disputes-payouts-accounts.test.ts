@@ -4,30 +4,29 @@
 // in order it recovers and then repays — either way the seller ends up owing nothing, at Stripe
 // and in our books.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
+import { beforeAll } from 'vitest';
 import { requestManualPayout } from '../../src/payouts/use-cases.ts';
 import { ensureConnectedAccount } from '../../src/sellers/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { describeFamily } from './reordering.ts';
-import { createPaidOrder, createPendingOrder, createSeller, orderRow, startWorld, type Seller, type World } from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createPendingOrder, createSeller, orderRow, type TestSeller } from '../helpers/market.ts';
 
-let w: World;
-let seller: Seller;
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
 
 beforeAll(async () => {
-  w = await startWorld();
-  seller = await createSeller(w);
+  seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
-afterAll(async () => w?.close());
 
 /** A disputed payment (pm_card_createDispute), decided at Stripe by the evidence words, all its events held. */
 async function decidedDispute(evidence: 'winning_evidence' | 'losing_evidence') {
   const order = await createPendingOrder(w, seller, 6_000);
-  await w.holdEvents();
+  await w.events.hold();
   const intent = await w.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_createDispute' });
   const disputeId = (await w.stripe.disputes.list({ payment_intent: intent.id })).data[0]!.id;
   await w.stripe.disputes.update(disputeId, { evidence: { uncategorized_text: evidence }, submit: true });
-  const events = await w.heldEvents(true);
+  const events = await w.events.held(true);
   return {
     events,
     state: async () => {
@@ -60,14 +59,14 @@ describeFamily('disputes (lost)', () => w, () => decidedDispute('losing_evidence
 }, { mustInclude: disputeEvents });
 
 describeFamily('payouts (one paid, one canceled)', () => w, async () => {
-  const payee = await createSeller(w); // a balance of its own: the disputes above take money back from `seller`
-  await createPaidOrder(w, payee, 5_000); // available at once
-  await w.holdEvents();
+  const payee = await createSeller(w, { manualPayouts: true }); // a balance of its own: the disputes above take money back from `seller`
+  await createPaidOrder(w, payee, { amount: 5_000 }); // available at once
+  await w.events.hold();
   const paid = await requestManualPayout(w.db, w.stripe, w.actor, { requestId: randomUUID(), sellerId: payee.user.id, amount: '20.00', currency: 'usd' });
   const canceled = await requestManualPayout(w.db, w.stripe, w.actor, { requestId: randomUUID(), sellerId: payee.user.id, amount: '10.00', currency: 'usd' });
   await w.stripe.payouts.cancel(canceled.payout!.id, {}, { stripeAccount: payee.accountId });
   await w.emu.advanceClock(86_400); // standard payouts arrive at the next UTC midnight
-  const events = await w.heldEvents(true);
+  const events = await w.events.held(true);
   const ids = [paid.payout!.id, canceled.payout!.id];
   return {
     events,
@@ -79,13 +78,13 @@ describeFamily('payouts (one paid, one canceled)', () => w, async () => {
 describeFamily('accounts (pending verification, then requirements due, then verified)', () => w, async () => {
   const user = await createTestUser(w.db, 'seller');
   const { accountId } = await ensureConnectedAccount(w.db, w.stripe, { sellerId: user.id, country: 'US', email: user.email });
-  await w.holdEvents();
+  await w.events.hold();
   for (const outcome of ['pending_verification', 'requirements_due', 'verified']) {
     await w.emu.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome });
     await w.emu.advanceClock(2); // a second apart, as Stripe's own events usually are (ties are re-read)
   }
   return {
-    events: await w.heldEvents(true),
+    events: await w.events.held(true),
     state: async () => w.db.selectFrom('sellers')
       .select(['account_state', 'charges_enabled', 'payouts_enabled', 'details_submitted', 'disabled_reason', 'requirements_deadline'])
       .where('stripe_account_id', '=', accountId).executeTakeFirstOrThrow(),

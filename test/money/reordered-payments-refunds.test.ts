@@ -4,19 +4,18 @@
 // `refund.failed` must not count the money as refunded again.
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { afterAll, beforeAll } from 'vitest';
+import { beforeAll } from 'vitest';
 import { requestRefund } from '../../src/refunds/use-cases.ts';
 import { describeFamily } from './reordering.ts';
-import { createPaidOrder, createPendingOrder, createSeller, orderRow, refundRows, startWorld, type Seller, type World } from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createPendingOrder, createSeller, orderRow, refundRows, type TestSeller } from '../helpers/market.ts';
 
-let w: World;
-let seller: Seller;
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
 
 beforeAll(async () => {
-  w = await startWorld();
-  seller = await createSeller(w);
+  seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
-afterAll(async () => w?.close());
 
 async function orderMoney(orderId: string) {
   const o = await orderRow(w.db, orderId);
@@ -36,22 +35,22 @@ async function refundsOf(orderId: string) {
 
 describeFamily('payments (declined, then paid with another card)', () => w, async () => {
   const order = await createPendingOrder(w, seller, 10_000);
-  await w.holdEvents();
+  await w.events.hold();
   const declined = await w.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_chargeDeclined' }).catch((e: unknown) => e);
   if (!(declined instanceof Stripe.errors.StripeCardError)) throw new Error('the decline card did not decline');
   await w.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa' });
-  return { events: await w.heldEvents(true), state: () => orderMoney(order.id) };
+  return { events: await w.events.held(true), state: () => orderMoney(order.id) };
 }, {
   status: 'paid', amount_refunded: 0, failure_code: null, charge: true, transfer: true, application_fee: true,
   stripe_fee: 320, seller_net: 9_000, fee_refunded: 0, transfer_reversed: 0,
 }, { mustInclude: ['payment_intent.payment_failed', 'payment_intent.succeeded', 'charge.succeeded', 'application_fee.created', 'transfer.created'] });
 
 describeFamily('refunds (a partial refund that succeeds, then fails)', () => w, async () => {
-  const order = await createPaidOrder(w, seller, 10_000, 'pm_card_refundFail');
-  await w.holdEvents();
+  const order = await createPaidOrder(w, seller, { amount: 10_000, paymentMethod: 'pm_card_refundFail' });
+  await w.events.hold();
   await requestRefund(w.db, w.stripe, w.actor, { refundId: randomUUID(), orderId: order.id, amount: '40.00', reason: null, reverseTransfer: true, refundApplicationFee: true });
   await w.emu.advanceClock(5); // the 5126 card's refund fails on the next tick, seconds later
-  const events = await w.heldEvents(true);
+  const events = await w.events.held(true);
   return { events, state: async () => ({ order: await orderMoney(order.id), refunds: await refundsOf(order.id) }) };
 }, {
   order: {
@@ -69,13 +68,13 @@ describeFamily('refunds (a partial refund that succeeds, then fails)', () => w, 
 });
 
 describeFamily('refunds (a partial refund, then the rest pending, then succeeded)', () => w, async () => {
-  const order = await createPaidOrder(w, seller, 10_000, 'pm_card_pendingRefund');
-  await w.holdEvents();
+  const order = await createPaidOrder(w, seller, { amount: 10_000, paymentMethod: 'pm_card_pendingRefund' });
+  await w.events.hold();
   await requestRefund(w.db, w.stripe, w.actor, { refundId: randomUUID(), orderId: order.id, amount: '30.00', reason: null, reverseTransfer: true, refundApplicationFee: true });
   await w.emu.advanceClock(3);
   await requestRefund(w.db, w.stripe, w.actor, { refundId: randomUUID(), orderId: order.id, amount: '70.00', reason: null, reverseTransfer: true, refundApplicationFee: false });
   await w.emu.advanceClock(5); // pending refunds of the 7726 card succeed on the next tick
-  const events = await w.heldEvents(true);
+  const events = await w.events.held(true);
   return { events, state: async () => ({ order: await orderMoney(order.id), refunds: (await refundsOf(order.id)).sort((a, b) => a.amount - b.amount) }) };
 }, {
   order: {

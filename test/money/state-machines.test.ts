@@ -13,12 +13,13 @@
 // later; on the same instant when its status is at least as far along (requested/rejected <
 // pending/requires_action < succeeded < failed/canceled); never when observed earlier.
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { OrderStatus, OrderTransitionSource, RefundStatus } from '../../src/db/schema.ts';
 import { transitionOrder } from '../../src/orders/queries.ts';
 import { canTransition } from '../../src/orders/rules.ts';
 import { isNewerSnapshot, refundStageFor } from '../../src/refunds/rules.ts';
-import { createPendingOrder, createSeller, startWorld, type World } from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPendingOrder, createSeller } from '../helpers/market.ts';
 
 const ORDER_STATUSES: OrderStatus[] = ['pending', 'paid', 'payment_failed', 'canceled', 'partially_refunded', 'refunded'];
 const SOURCES: OrderTransitionSource[] = ['webhook', 'completion_page', 'checkout', 'reconcile', 'admin'];
@@ -61,13 +62,11 @@ describe('canTransition (unit): every (from, to) pair, without and with the refu
 });
 
 describe('transitionOrder (in PostgreSQL): every (from, to, source) with and without the correction', () => {
-  let w: World;
+  const w = useWorld({ webhooks: true, admin: true });
   let orderId: string;
   beforeAll(async () => {
-    w = await startWorld();
-    orderId = (await createPendingOrder(w, await createSeller(w), 1_000)).id;
+    orderId = (await createPendingOrder(w, await createSeller(w, { manualPayouts: true }), 1_000)).id;
   }, 60_000);
-  afterAll(async () => w?.close());
 
   class Rollback extends Error {}
 

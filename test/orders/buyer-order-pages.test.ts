@@ -1,42 +1,30 @@
 // Issue 15 point 11: a failed order is not titled "Receipt"; "My orders" keeps failed and canceled
 // attempts out of the list of orders (one folded line each); sold-out listings are marked on the
 // catalogue's and the seller page's cards.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
-import { buildTestApp, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { addListing, enabledSeller, signIn } from './helpers.ts';
+import { TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { addListing, enabledSeller } from '../helpers/market.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
+const w = useWorld({ emulator: true });
 let seller: Awaited<ReturnType<typeof enabledSeller>>;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  seller = await enabledSeller(app, emulator);
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
+  seller = await enabledSeller(w);
 });
 
 async function customOrder(buyer: { userId: string; email: string }, listingId: string, paymentMethod: string) {
-  const order = await buyWithPaymentElement(database.db, emulator.stripe, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID() });
-  await emulator.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: paymentMethod }).catch(() => undefined);
-  return syncOrderFromStripe(database.db, emulator.stripe, order, 'reconcile');
+  const order = await buyWithPaymentElement(w.db, w.stripe, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID() });
+  await w.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: paymentMethod }).catch(() => undefined);
+  return syncOrderFromStripe(w.db, w.stripe, order, 'reconcile');
 }
 
 describe('the buyer\'s order pages', () => {
   it('a failed order is an "Order", a paid one a "Receipt"; My orders folds the failed attempts away', async () => {
-    const listing = await addListing(database.db, seller.sellerId, { price: 900, stock: 5, title: 'Blue bowl' });
-    const buyer = await signIn(app, 'buyer');
+    const listing = await addListing(w.db, seller.sellerId, { price: 900, stock: 5, title: 'Blue bowl' });
+    const buyer = await w.signIn('buyer');
     const failed1 = await customOrder(buyer, listing.id, 'pm_card_visa_chargeDeclined');
     const failed2 = await customOrder(buyer, listing.id, 'pm_card_visa_chargeDeclinedInsufficientFunds');
     const paid = await customOrder(buyer, listing.id, 'pm_card_visa');
@@ -59,9 +47,9 @@ describe('the buyer\'s order pages', () => {
   });
 
   it('sold-out listings carry a "Sold out" mark on catalogue and seller-page cards', async () => {
-    const soldOut = await addListing(database.db, seller.sellerId, { price: 900, stock: 0, title: 'Gone vase' });
-    const inStock = await addListing(database.db, seller.sellerId, { price: 900, stock: 3, title: 'Here vase' });
-    const visitor = new TestClient(app, '10.15.11.1');
+    const soldOut = await addListing(w.db, seller.sellerId, { price: 900, stock: 0, title: 'Gone vase' });
+    const inStock = await addListing(w.db, seller.sellerId, { price: 900, stock: 3, title: 'Here vase' });
+    const visitor = new TestClient(w.app, '10.15.11.1');
     for (const path of ['/', `/sellers/${seller.sellerId}`]) {
       const page = await visitor.get(path);
       const card = (id: string) => new RegExp(`<a class="card listing-card" href="/listings/${id}"[\\s\\S]*?</a>`).exec(page.body)?.[0] ?? '';

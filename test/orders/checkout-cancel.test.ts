@@ -2,47 +2,32 @@
 // the order at once — the session is expired at Stripe, the stock comes back, the buyer sees it
 // canceled — instead of leaving it "Awaiting payment" with stock held for the session's hour. A
 // buyer can also cancel any order still awaiting payment from its pages (either flow).
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buyWithPaymentElement } from '../../src/orders/use-cases.ts';
-import { buildTestApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import {
-  addListing, buy, enabledSeller, EventPump, localPath, orderIdFromSessionUrl, orderRow, payOnCheckoutPage, signIn, transitionsOf,
-} from './helpers.ts';
+import { buy, orderIdFromSessionUrl } from './helpers.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { addListing, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
-let pump: EventPump;
+const w = useWorld({ webhooks: 'held' });
 let seller: Awaited<ReturnType<typeof enabledSeller>>;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  pump = new EventPump(database.db, emulator.stripe);
-  seller = await enabledSeller(app, emulator);
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
+  seller = await enabledSeller(w);
 });
 
 const outcome = (body: string) => /data-testid="outcome">([^<]+)</.exec(body)?.[1];
 const stockOf = async (listingId: string) =>
-  (await database.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+  (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 async function startCheckout(stock = 3) {
-  const listing = await addListing(database.db, seller.sellerId, { price: 2500, stock });
-  const buyer = await signIn(app, 'buyer');
+  const listing = await addListing(w.db, seller.sellerId, { price: 2500, stock });
+  const buyer = await w.signIn('buyer');
   const response = await buy(buyer.client, listing.id, 1);
   expect(response.statusCode).toBe(303);
   const sessionUrl = response.location!;
-  return { listing, buyer, sessionUrl, orderId: await orderIdFromSessionUrl(database.db, sessionUrl) };
+  return { listing, buyer, sessionUrl, orderId: await orderIdFromSessionUrl(w.db, sessionUrl) };
 }
 
 /** Stripe's "Cancel and go back" button: where it sends the browser (our cancel_url). */
@@ -63,14 +48,14 @@ describe('"Cancel and go back" on hosted Checkout', () => {
     expect(outcome(page.body)).toBe('Payment canceled');
     expect(page.body).toContain('Nothing has been charged');
     expect(page.body).toContain(`href="/listings/${listing.id}"`);
-    const order = await orderRow(database.db, orderId);
+    const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({ status: 'canceled', stock_reserved: false });
     expect(await stockOf(listing.id)).toBe(3);
-    expect((await emulator.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!)).status).toBe('expired');
-    const requests = await emulator.control<{ data: { method: string; path: string; idempotency_key?: string | null }[] }>('GET', '/_emulator/requests');
+    expect((await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!)).status).toBe('expired');
+    const requests = await w.emu.control<{ data: { method: string; path: string; idempotency_key?: string | null }[] }>('GET', '/_emulator/requests');
     expect(requests.data.filter((r) => r.path.endsWith('/expire')).map((r) => r.idempotency_key)).toContain(`order:${orderId}:expire`);
-    await pump.run();
-    expect(await transitionsOf(database.db, orderId)).toEqual([expect.objectContaining({ from_status: 'pending', to_status: 'canceled', source: 'checkout' })]);
+    await w.events.run();
+    expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ from_status: 'pending', to_status: 'canceled', source: 'checkout' })]);
     // Coming back to Stripe's page: it says the session is over, not a payment form.
     expect((await fetch(sessionUrl)).status).toBe(410);
   });
@@ -81,7 +66,7 @@ describe('"Cancel and go back" on hosted Checkout', () => {
     const page = await buyer.client.get(await pressCancelOnStripePage(sessionUrl));
     expect(outcome(page.body)).toBe('Payment failed');
     expect(page.body).toContain('Your card was declined.');
-    expect(await orderRow(database.db, orderId)).toMatchObject({ status: 'payment_failed', failure_code: 'generic_decline', stock_reserved: false });
+    expect(await orderRow(w.db, orderId)).toMatchObject({ status: 'payment_failed', failure_code: 'generic_decline', stock_reserved: false });
     expect(await stockOf(listing.id)).toBe(2);
   });
 
@@ -90,15 +75,15 @@ describe('"Cancel and go back" on hosted Checkout', () => {
     expect((await payOnCheckoutPage(sessionUrl, '4242424242424242')).status).toBe(303);
     const page = await buyer.client.get(`/orders/${orderId}/complete?canceled=1`);
     expect(outcome(page.body)).toBe('Paid');
-    expect((await orderRow(database.db, orderId)).status).toBe('paid');
+    expect((await orderRow(w.db, orderId)).status).toBe('paid');
   });
 
   it('someone else\'s order cannot be canceled (404), and it stays pending', async () => {
     const { orderId } = await startCheckout(2);
-    const other = await signIn(app, 'buyer');
+    const other = await w.signIn('buyer');
     expect((await other.client.get(`/orders/${orderId}/complete?canceled=1`)).statusCode).toBe(404);
     expect((await other.client.post(`/orders/${orderId}/cancel`)).statusCode).toBe(404);
-    expect((await orderRow(database.db, orderId)).status).toBe('pending');
+    expect((await orderRow(w.db, orderId)).status).toBe('pending');
   });
 });
 
@@ -114,26 +99,26 @@ describe('"Cancel order" on the buyer\'s pages', () => {
   });
 
   it('a custom-flow order: its intent canceled at Stripe, stock back', async () => {
-    const listing = await addListing(database.db, seller.sellerId, { price: 1500, stock: 2 });
-    const buyer = await signIn(app, 'buyer');
-    const order = await buyWithPaymentElement(database.db, emulator.stripe, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID() });
+    const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 2 });
+    const buyer = await w.signIn('buyer');
+    const order = await buyWithPaymentElement(w.db, w.stripe, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID() });
     const pay = await buyer.client.get(`/orders/${order.id}/pay`);
     expect(pay.body).toContain(`action="/orders/${order.id}/cancel"`);
     expect(await stockOf(listing.id)).toBe(1);
     const response = await buyer.client.post(`/orders/${order.id}/cancel`);
     expect(response.statusCode).toBe(303);
-    expect(await orderRow(database.db, order.id)).toMatchObject({ status: 'canceled', stock_reserved: false });
+    expect(await orderRow(w.db, order.id)).toMatchObject({ status: 'canceled', stock_reserved: false });
     expect(await stockOf(listing.id)).toBe(2);
-    expect((await emulator.stripe.paymentIntents.retrieve(order.stripe_payment_intent_id!)).status).toBe('canceled');
+    expect((await w.stripe.paymentIntents.retrieve(order.stripe_payment_intent_id!)).status).toBe('canceled');
   });
 
   it('a paid order is not canceled', async () => {
     const { buyer, sessionUrl, orderId } = await startCheckout(2);
     await payOnCheckoutPage(sessionUrl, '4242424242424242');
-    await pump.run();
+    await w.events.run();
     const receipt = await buyer.client.get(`/orders/${orderId}`);
     expect(receipt.body).not.toContain('/cancel"');
     await buyer.client.post(`/orders/${orderId}/cancel`);
-    expect((await orderRow(database.db, orderId)).status).toBe('paid');
+    expect((await orderRow(w.db, orderId)).status).toBe('paid');
   });
 });

@@ -3,45 +3,30 @@
 // event of the failed attempt is processed (as the worker would, a moment later) and the buyer
 // then pays with 4242 on the same page: the order ends paid. The stock stays held meanwhile and
 // goes back only when the session ends (here: it expires).
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import {
-  addListing, answerChallenge, buy, enabledSeller, EventPump, localPath, orderIdFromSessionUrl, orderRow, payOnCheckoutPage, signIn, transitionsOf,
-} from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buy, orderIdFromSessionUrl } from './helpers.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { addListing, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { answerChallenge, localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
-let pump: EventPump;
+const w = useWorld({ webhooks: 'held' });
 let seller: Awaited<ReturnType<typeof enabledSeller>>;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  pump = new EventPump(database.db, emulator.stripe);
-  seller = await enabledSeller(app, emulator);
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
+  seller = await enabledSeller(w);
 });
 
 const outcome = (body: string) => /data-testid="outcome">([^<]+)</.exec(body)?.[1];
 const stockOf = async (listingId: string) =>
-  (await database.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+  (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 async function startCheckout(stock: number) {
-  const listing = await addListing(database.db, seller.sellerId, { price: 2500, stock });
-  const buyer = await signIn(app, 'buyer');
+  const listing = await addListing(w.db, seller.sellerId, { price: 2500, stock });
+  const buyer = await w.signIn('buyer');
   const response = await buy(buyer.client, listing.id, 1);
   expect(response.statusCode).toBe(303);
   const sessionUrl = response.location!;
-  return { listing, buyer, sessionUrl, orderId: await orderIdFromSessionUrl(database.db, sessionUrl) };
+  return { listing, buyer, sessionUrl, orderId: await orderIdFromSessionUrl(w.db, sessionUrl) };
 }
 
 /** The first attempt fails the way `card` fails; returns the reason Stripe's page showed. */
@@ -65,13 +50,13 @@ describe('hosted Checkout: retry after a failed attempt on the same page', () =>
     it(`${card} fails, every event is processed, then 4242 on the same page → paid`, async () => {
       const { listing, buyer, sessionUrl, orderId } = await startCheckout(3);
       await failFirstAttempt(sessionUrl, card);
-      await pump.run(); // what the webhook worker does about two seconds later
+      await w.events.run(); // what the webhook worker does about two seconds later
 
-      const waiting = await orderRow(database.db, orderId);
+      const waiting = await orderRow(w.db, orderId);
       expect(waiting).toMatchObject({ status: 'pending', failure_code: code, stock_reserved: true });
       expect(waiting.failure_message).toContain(reason);
       expect(await stockOf(listing.id)).toBe(2);
-      expect((await emulator.stripe.checkout.sessions.retrieve(waiting.stripe_checkout_session_id!)).status).toBe('open');
+      expect((await w.stripe.checkout.sessions.retrieve(waiting.stripe_checkout_session_id!)).status).toBe('open');
       // Our status page, if the buyer looks: not paid yet, why, and the way back to Stripe's page.
       const status = await buyer.client.get(`/orders/${orderId}/complete`);
       expect(outcome(status.body)).toBe('Not paid yet');
@@ -82,12 +67,12 @@ describe('hosted Checkout: retry after a failed attempt on the same page', () =>
       const retry = await payOnCheckoutPage(sessionUrl, '4242424242424242');
       expect(retry.status).toBe(303);
       expect(localPath(retry.location!)).toContain(`/orders/${orderId}/complete?session_id=`);
-      await pump.run();
-      const paid = await orderRow(database.db, orderId);
+      await w.events.run();
+      const paid = await orderRow(w.db, orderId);
       expect(paid).toMatchObject({ status: 'paid', failure_code: null, failure_message: null, stock_reserved: true });
       expect(await stockOf(listing.id)).toBe(2);
       expect(outcome((await buyer.client.get(localPath(retry.location!))).body)).toBe('Paid');
-      expect(await transitionsOf(database.db, orderId)).toEqual([expect.objectContaining({ from_status: 'pending', to_status: 'paid' })]);
+      expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ from_status: 'pending', to_status: 'paid' })]);
     });
   }
 
@@ -96,10 +81,10 @@ describe('hosted Checkout: retry after a failed attempt on the same page', () =>
     await failFirstAttempt(sessionUrl, '4000000000000002');
     const status = await buyer.client.get(`/orders/${orderId}/complete`);
     expect(outcome(status.body)).toBe('Not paid yet');
-    await pump.run();
+    await w.events.run();
     expect((await payOnCheckoutPage(sessionUrl, '4242424242424242')).status).toBe(303);
-    await pump.run();
-    expect((await orderRow(database.db, orderId)).status).toBe('paid');
+    await w.events.run();
+    expect((await orderRow(w.db, orderId)).status).toBe('paid');
   });
 });
 
@@ -109,17 +94,17 @@ describe('the session ends', () => {
     const { listing, buyer, sessionUrl, orderId } = await startCheckout(4);
     const untouched = await startCheckout(4);
     await failFirstAttempt(sessionUrl, '4000000000009995');
-    await pump.run();
+    await w.events.run();
     expect(await stockOf(listing.id)).toBe(3);
-    await emulator.advanceClock(2 * 3600);
-    await pump.run();
-    expect(await orderRow(database.db, orderId)).toMatchObject({ status: 'payment_failed', failure_code: 'insufficient_funds', stock_reserved: false });
+    await w.emu.advanceClock(2 * 3600);
+    await w.events.run();
+    expect(await orderRow(w.db, orderId)).toMatchObject({ status: 'payment_failed', failure_code: 'insufficient_funds', stock_reserved: false });
     expect(await stockOf(listing.id)).toBe(4);
     const page = await buyer.client.get(`/orders/${orderId}/complete`);
     expect(outcome(page.body)).toBe('Payment failed');
     expect(page.body).toContain('Your card has insufficient funds.');
     // A session nobody tried to pay just ends canceled.
-    expect(await orderRow(database.db, untouched.orderId)).toMatchObject({ status: 'canceled', stock_reserved: false });
+    expect(await orderRow(w.db, untouched.orderId)).toMatchObject({ status: 'canceled', stock_reserved: false });
     expect(await stockOf(untouched.listing.id)).toBe(4);
   });
 });

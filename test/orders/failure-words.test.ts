@@ -2,38 +2,25 @@
 // ("…You can provide payment_method_data or a new PaymentMethod…"), on the custom flow's
 // completion page and on the hosted flow's status page; card declines keep Stripe's cardholder
 // wording ("Your card was declined.").
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { addListing, answerChallenge, buy, enabledSeller, EventPump, localPath, orderIdFromSessionUrl, orderRow, payOnCheckoutPage, signIn } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buy, orderIdFromSessionUrl } from './helpers.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { addListing, enabledSeller, orderRow } from '../helpers/market.ts';
+import { answerChallenge, localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
-let pump: EventPump;
+const w = useWorld({ webhooks: 'held' });
 let seller: Awaited<ReturnType<typeof enabledSeller>>;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  pump = new EventPump(database.db, emulator.stripe);
-  seller = await enabledSeller(app, emulator);
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
+  seller = await enabledSeller(w);
 });
 
 const reason = (body: string) => /data-testid="failure-reason">([^<]+)</.exec(body)?.[1];
 
 /** The custom flow up to the pay page, then Stripe.js's confirm with `card` (as the emulator's stand-in sends it). */
 async function customFlowConfirm(card: string) {
-  const listing = await addListing(database.db, seller.sellerId, { price: 1500, stock: 2 });
-  const buyer = await signIn(app, 'buyer');
+  const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 2 });
+  const buyer = await w.signIn('buyer');
   const listingPage = await buyer.client.get(`/listings/${listing.id}`);
   const attempt = /name="attempt" value="([^"]+)"/.exec(listingPage.body)![1]!;
   const created = await buyer.client.post(`/checkout/${listing.id}/pay`, { quantity: 1, attempt });
@@ -41,7 +28,7 @@ async function customFlowConfirm(card: string) {
   const pay = (await buyer.client.get(created.location!)).body;
   const attr = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(/<form id="payment-form"[^>]*>/.exec(pay)![0])![1]!;
   const clientSecret = attr('data-client-secret');
-  const response = await fetch(`${emulator.url}/hosted/js/payment_intents/${clientSecret.slice(0, clientSecret.indexOf('_secret_'))}/confirm`, {
+  const response = await fetch(`${w.emu.url}/hosted/js/payment_intents/${clientSecret.slice(0, clientSecret.indexOf('_secret_'))}/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ key: attr('data-publishable-key'), client_secret: clientSecret, card_number: card, return_url: attr('data-return-url') }).toString(),
@@ -57,17 +44,17 @@ describe('failure reasons in words for people', () => {
     expect(page.body).toContain('data-testid="outcome">Payment failed<');
     expect(reason(page.body)).toContain('Your bank could not confirm this payment');
     expect(page.body).not.toMatch(/payment_method_data|PaymentMethod|PaymentIntent/);
-    expect((await orderRow(database.db, orderId)).failure_code).toBe('payment_intent_authentication_failure');
+    expect((await orderRow(w.db, orderId)).failure_code).toBe('payment_intent_authentication_failure');
   });
 
   it('hosted Checkout, 3D Secure failed: the status page says the same', async () => {
-    const listing = await addListing(database.db, seller.sellerId, { price: 1500, stock: 2 });
-    const buyer = await signIn(app, 'buyer');
+    const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 2 });
+    const buyer = await w.signIn('buyer');
     const started = await buy(buyer.client, listing.id);
-    const orderId = await orderIdFromSessionUrl(database.db, started.location!);
+    const orderId = await orderIdFromSessionUrl(w.db, started.location!);
     const attempt = await payOnCheckoutPage(started.location!, '4000002500003155');
     await answerChallenge(attempt.location!, 'fail');
-    await pump.run();
+    await w.events.run();
     const page = await buyer.client.get(`/orders/${orderId}/complete`);
     expect(reason(page.body)).toContain('Your bank could not confirm this payment');
     expect(page.body).not.toMatch(/payment_method_data|PaymentMethod/);

@@ -11,7 +11,9 @@ import { buyWithPaymentElement, giveShippingAddress, openPaymentPage, syncOrderF
 import { buildTestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { addListing, enabledSeller, orderRow, signIn } from './helpers.ts';
+import { enabledSeller } from './helpers.ts';
+import { signInTo as signIn } from '../helpers/fixture.ts';
+import { addListing, orderRow } from '../helpers/market.ts';
 
 let database: TestDatabase;
 let emulator: TestEmulator;

@@ -1,21 +1,20 @@
 // Buyers ask for a refund of a paid order (issue 16, point 8): the order's seller or an admin
 // approves it (a refund through the refunds use case, one per request however often approved) or
 // declines it with a reason the buyer reads. Through the real app, database and emulator.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../src/db/schema.ts';
 import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createListing, createPaidOrder, createSeller, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
 import { buyWithPaymentElement } from '../../src/orders/use-cases.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 let sellerClient: TestClient;
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h);
   sellerClient = await signedIn(seller.user);
 });
-afterAll(async () => h?.close());
 
 async function signedIn(user: User): Promise<TestClient> {
   const client = new TestClient(h.app);
@@ -24,7 +23,7 @@ async function signedIn(user: User): Promise<TestClient> {
 }
 async function paidOrderOfNewBuyer(amount = 4_000) {
   const buyer = await createTestUser(h.database.db, 'buyer');
-  const orderId = await createPaidOrder(h, seller, { amount, buyer });
+  const orderId = (await createPaidOrder(h, seller, { amount, buyer })).id;
   return { buyer, orderId, client: await signedIn(buyer) };
 }
 const requestsOf = (orderId: string) => h.database.db.selectFrom('refund_requests').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
@@ -83,7 +82,7 @@ describe('deciding', () => {
     const base = `/seller/orders/${orderId}/refund-requests/${request!.id}`;
     const [first, second] = await Promise.all([sellerClient.post(`${base}/approve`, {}), sellerClient.post(`${base}/approve`, {})]);
     expect([first.statusCode, second.statusCode]).toEqual([303, 303]);
-    await h.sync();
+    await h.settle();
     const refunds = await stripeRefundsOf(orderId);
     expect(refunds).toHaveLength(1);
     expect(refunds[0]).toMatchObject({ amount: 4_000, metadata: { refund_id: request!.id } });
@@ -113,7 +112,7 @@ describe('deciding', () => {
     const adminPage = await h.admin.get(`/admin/orders/${orderId}`);
     expect(adminPage.body).toContain('Changed my mind');
     expect((await h.admin.post(path('/admin', 'approve'), { note: 'Goodwill' })).statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     expect((await requestsOf(orderId))[0]).toMatchObject({ status: 'approved', decided_by_role: 'admin', decision_reason: 'Goodwill' });
     expect(await stripeRefundsOf(orderId)).toHaveLength(1);
   });
@@ -176,7 +175,7 @@ describe('the admin list of open requests', () => {
 
     expect((await h.admin.post(`/admin/orders/${waiting.orderId}/refund-requests/${approveMe!.id}/approve`, {})).statusCode).toBe(303);
     expect((await h.admin.post(`/admin/orders/${toDecline.orderId}/refund-requests/${declineMe!.id}/decline`, { reason: 'Sizes were listed' })).statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     expect(await stripeRefundsOf(waiting.orderId)).toHaveLength(1);
     expect((await requestsOf(toDecline.orderId))[0]).toMatchObject({ status: 'declined', decided_by_role: 'admin' });
     const after = await h.admin.get('/admin/refund-requests');

@@ -13,7 +13,10 @@ import { buildTestApp, testConfig } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
 import { connectEmulatorTo, makeEvent, postSigned, signature } from '../helpers/webhooks.ts';
-import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow, payOnCheckoutPage, signIn } from './helpers.ts';
+import { buy, enabledSeller, orderIdFromSessionUrl } from './helpers.ts';
+import { signInTo as signIn } from '../helpers/fixture.ts';
+import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
+import { addListing, orderRow } from '../helpers/market.ts';
 
 let database: TestDatabase;
 let emulator: TestEmulator;

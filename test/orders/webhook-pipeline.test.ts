@@ -3,133 +3,114 @@
 // handlers. Duplicated and reordered deliveries still give one order state and one transition.
 // Also: a Stripe call that fails after our commit is retried with the same order and the same
 // idempotency key, and the settlement-merchant policy reaches Stripe as on_behalf_of.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { runScheduledBackfill } from '../../src/worker/worker.ts';
-import { drainInbox } from '../../src/webhooks/processor.ts';
-import { buildTestApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { connectEmulatorTo } from '../helpers/webhooks.ts';
-import { addListing, answerChallenge, buy, enabledSeller, orderIdFromSessionUrl, orderRow, payOnCheckoutPage, signIn, transitionsOf } from './helpers.ts';
+import { buy, orderIdFromSessionUrl } from './helpers.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { addListing, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { answerChallenge, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
+const w = useWorld({ webhooks: true });
 let seller: Awaited<ReturnType<typeof enabledSeller>>;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  await connectEmulatorTo(app, emulator);
-  seller = await enabledSeller(app, emulator);
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
+  seller = await enabledSeller(w);
 });
 
 const stockOf = async (listingId: string) =>
-  (await database.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
-
-async function deliverAndProcess(): Promise<void> {
-  await emulator.control('POST', '/_emulator/delivery/flush');
-  await drainInbox(database.db, emulator.stripe);
-}
+  (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 describe('payment events through the webhook pipeline', () => {
   for (const mode of ['normal', 'duplicate', 'reorder'] as const) {
     it(`${mode} delivery: 3155 with 3DS → paid once, with Stripe's money facts`, async () => {
-      await emulator.control('POST', '/_emulator/delivery', { mode });
-      const listing = await addListing(database.db, seller.sellerId, { price: 2750, stock: 2 });
-      const buyer = await signIn(app, 'buyer');
+      await w.emu.control('POST', '/_emulator/delivery', { mode });
+      const listing = await addListing(w.db, seller.sellerId, { price: 2750, stock: 2 });
+      const buyer = await w.signIn('buyer');
       const started = await buy(buyer.client, listing.id);
-      const orderId = await orderIdFromSessionUrl(database.db, started.location!);
+      const orderId = await orderIdFromSessionUrl(w.db, started.location!);
       const attempt = await payOnCheckoutPage(started.location!, '4000002500003155');
       await answerChallenge(attempt.location!, 'complete');
-      await deliverAndProcess();
-      const order = await orderRow(database.db, orderId);
+      await w.settle();
+      const order = await orderRow(w.db, orderId);
       expect(order.status).toBe('paid');
       expect(order.stripe_fee_amount).toBeGreaterThan(0);
       expect(order.seller_net_amount).toBe(2750 - 275);
-      const transitions = await transitionsOf(database.db, orderId);
+      const transitions = await transitionsOf(w.db, orderId);
       expect(transitions).toHaveLength(1);
       expect(transitions[0]).toMatchObject({ to_status: 'paid', source: 'webhook' });
       expect(transitions[0]!.stripe_event_id).toMatch(/^evt_/);
-      const failed = await database.db.selectFrom('stripe_events').select(['type', 'last_error']).where('status', 'in', ['failed', 'dead']).execute();
+      const failed = await w.db.selectFrom('stripe_events').select(['type', 'last_error']).where('status', 'in', ['failed', 'dead']).execute();
       expect(failed).toEqual([]);
-      await emulator.control('POST', '/_emulator/delivery', { mode: 'normal' });
+      await w.emu.control('POST', '/_emulator/delivery', { mode: 'normal' });
     });
   }
 
   it('a decline through the pipeline leaves the session open (stock held); 4242 on the same page → paid', async () => {
-    const listing = await addListing(database.db, seller.sellerId, { price: 990, stock: 1 });
-    const buyer = await signIn(app, 'buyer');
+    const listing = await addListing(w.db, seller.sellerId, { price: 990, stock: 1 });
+    const buyer = await w.signIn('buyer');
     const started = await buy(buyer.client, listing.id);
-    const orderId = await orderIdFromSessionUrl(database.db, started.location!);
+    const orderId = await orderIdFromSessionUrl(w.db, started.location!);
     await payOnCheckoutPage(started.location!, '4000000000000002');
-    await deliverAndProcess();
-    const order = await orderRow(database.db, orderId);
+    await w.settle();
+    const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({ status: 'pending', failure_message: 'Your card was declined.' });
-    expect((await emulator.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!)).status).toBe('open');
-    expect((await database.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(0);
+    expect((await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!)).status).toBe('open');
+    expect((await w.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(0);
     expect((await payOnCheckoutPage(started.location!, '4242424242424242')).status).toBe(303);
-    await deliverAndProcess();
-    expect(await orderRow(database.db, orderId)).toMatchObject({ status: 'paid', failure_message: null });
-    expect(await transitionsOf(database.db, orderId)).toHaveLength(1);
+    await w.settle();
+    expect(await orderRow(w.db, orderId)).toMatchObject({ status: 'paid', failure_message: null });
+    expect(await transitionsOf(w.db, orderId)).toHaveLength(1);
   });
 });
 
 describe('Stripe calls that fail', () => {
   it('the session create is lost on the wire: the order waits; the same form again gets one session with the same key', async () => {
-    const listing = await addListing(database.db, seller.sellerId, { price: 1200, stock: 3 });
-    const buyer = await signIn(app, 'buyer');
+    const listing = await addListing(w.db, seller.sellerId, { price: 1200, stock: 3 });
+    const buyer = await w.signIn('buyer');
     const attempt = randomUUID();
-    await emulator.control('POST', '/_emulator/faults', { path: '/v1/checkout/sessions', method: 'POST', kind: 'drop', count: 2 }); // the SDK retries a reset connection once by itself
+    await w.emu.control('POST', '/_emulator/faults', { path: '/v1/checkout/sessions', method: 'POST', kind: 'drop', count: 2 }); // the SDK retries a reset connection once by itself
     const first = await buy(buyer.client, listing.id, 1, attempt);
     expect(first.statusCode).toBe(500);
-    const pending = await database.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
+    const pending = await w.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
     expect(pending).toMatchObject({ status: 'pending', stripe_checkout_session_id: null, stock_reserved: true });
     const second = await buy(buyer.client, listing.id, 1, attempt);
     expect(second.statusCode).toBe(303);
     expect(second.location).toContain('/hosted/checkout/cs_test_');
-    expect(await database.db.selectFrom('orders').select('id').where('listing_id', '=', listing.id).execute()).toHaveLength(1);
-    expect((await database.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(2);
+    expect(await w.db.selectFrom('orders').select('id').where('listing_id', '=', listing.id).execute()).toHaveLength(1);
+    expect((await w.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(2);
   });
 
   it('Stripe refuses the destination: the order is canceled, its stock released, and the buyer told nothing was charged', async () => {
-    const listing = await addListing(database.db, seller.sellerId, { price: 1200, stock: 3 });
+    const listing = await addListing(w.db, seller.sellerId, { price: 1200, stock: 3 });
     // Our records say enabled, but the account at Stripe is gone: Stripe refuses the destination.
-    await database.db.updateTable('sellers').set({ stripe_account_id: 'acct_doesnotexist000000' }).where('id', '=', seller.sellerId).execute();
+    await w.db.updateTable('sellers').set({ stripe_account_id: 'acct_doesnotexist000000' }).where('id', '=', seller.sellerId).execute();
     try {
-      const buyer = await signIn(app, 'buyer');
+      const buyer = await w.signIn('buyer');
       const response = await buy(buyer.client, listing.id);
       expect(response.statusCode).toBe(502);
       expect(response.body).toContain('Nothing has been charged');
-      const order = await database.db.selectFrom('orders').selectAll().where('listing_id', '=', listing.id).executeTakeFirstOrThrow();
+      const order = await w.db.selectFrom('orders').selectAll().where('listing_id', '=', listing.id).executeTakeFirstOrThrow();
       expect(order.status).toBe('canceled');
-      expect((await database.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(3);
+      expect((await w.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(3);
     } finally {
-      await database.db.updateTable('sellers').set({ stripe_account_id: seller.accountId }).where('id', '=', seller.sellerId).execute();
+      await w.db.updateTable('sellers').set({ stripe_account_id: seller.accountId }).where('id', '=', seller.sellerId).execute();
     }
   });
 
   it('a seller whose fee policy makes them the settlement merchant: on_behalf_of reaches Stripe', async () => {
-    const other = await enabledSeller(app, emulator);
-    await database.db.insertInto('fee_policies').values({ seller_id: other.sellerId, currency: 'usd', basis_points: 500, fixed_amount: 25, on_behalf_of: true }).execute();
-    const listing = await addListing(database.db, other.sellerId, { price: 2000 });
-    const buyer = await signIn(app, 'buyer');
+    const other = await enabledSeller(w);
+    await w.db.insertInto('fee_policies').values({ seller_id: other.sellerId, currency: 'usd', basis_points: 500, fixed_amount: 25, on_behalf_of: true }).execute();
+    const listing = await addListing(w.db, other.sellerId, { price: 2000 });
+    const buyer = await w.signIn('buyer');
     const started = await buy(buyer.client, listing.id);
-    const orderId = await orderIdFromSessionUrl(database.db, started.location!);
+    const orderId = await orderIdFromSessionUrl(w.db, started.location!);
     await payOnCheckoutPage(started.location!, '4242424242424242');
-    const order = await orderRow(database.db, orderId);
+    const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({ application_fee_amount: 100 + 25, fee_basis_points: 500, fee_fixed_amount: 25, on_behalf_of: true });
-    const session = await emulator.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!, { expand: ['payment_intent'] });
+    const session = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!, { expand: ['payment_intent'] });
     const intent = session.payment_intent as { on_behalf_of: string | null; application_fee_amount: number | null };
     expect(intent.on_behalf_of).toBe(other.accountId);
     expect(intent.application_fee_amount).toBe(125);
@@ -139,35 +120,35 @@ describe('Stripe calls that fail', () => {
 // Last: it moves the emulator's clock two hours ahead of ours.
 describe('reconciliation', () => {
   it('lost webhooks: the reconciler settles pending orders past their window by asking Stripe, and cancels drafts that never reached Stripe', async () => {
-    const listing = await addListing(database.db, seller.sellerId, { price: 700, stock: 3 });
-    const first = await signIn(app, 'buyer');
+    const listing = await addListing(w.db, seller.sellerId, { price: 700, stock: 3 });
+    const first = await w.signIn('buyer');
     const started = await buy(first.client, listing.id);
-    const orderId = await orderIdFromSessionUrl(database.db, started.location!);
-    const buyer = await signIn(app, 'buyer');
-    const draft = await placeOrder(database.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+    const orderId = await orderIdFromSessionUrl(w.db, started.location!);
+    const buyer = await w.signIn('buyer');
+    const draft = await placeOrder(w.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
     expect(await stockOf(listing.id)).toBe(1);
-    await emulator.advanceClock(2 * 3600); // the session expires at Stripe; we never process the event
+    await w.emu.advanceClock(2 * 3600); // the session expires at Stripe; we never process the event
     const later = new Date(Date.now() + 3 * 3600 * 1000);
-    const result = await reconcilePendingOrders(database.db, emulator.stripe, later);
+    const result = await reconcilePendingOrders(w.db, w.stripe, later);
     expect(result.settled).toBeGreaterThanOrEqual(2);
-    expect((await orderRow(database.db, orderId)).status).toBe('canceled');
-    expect((await orderRow(database.db, draft.id)).status).toBe('canceled');
+    expect((await orderRow(w.db, orderId)).status).toBe('canceled');
+    expect((await orderRow(w.db, draft.id)).status).toBe('canceled');
     expect(await stockOf(listing.id)).toBe(3);
-    expect(await transitionsOf(database.db, orderId)).toEqual([expect.objectContaining({ to_status: 'canceled', source: 'reconcile' })]);
-    await deliverAndProcess(); // the expiry event arriving late changes nothing
-    expect(await transitionsOf(database.db, orderId)).toHaveLength(1);
+    expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ to_status: 'canceled', source: 'reconcile' })]);
+    await w.settle(); // the expiry event arriving late changes nothing
+    expect(await transitionsOf(w.db, orderId)).toHaveLength(1);
   });
 
   it('runs on the worker\'s schedule: an order left pending for hours is settled (its stock comes back)', async () => {
-    const listing = await addListing(database.db, seller.sellerId, { price: 900, stock: 2 });
-    const buyer = await signIn(app, 'buyer');
+    const listing = await addListing(w.db, seller.sellerId, { price: 900, stock: 2 });
+    const buyer = await w.signIn('buyer');
     // An order whose process died before it reached Stripe: nothing will ever send an event for it.
-    const draft = await placeOrder(database.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+    const draft = await placeOrder(w.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
     // created_at is written only by the database; age the row the same way.
-    await sql`update orders set created_at = now() - interval '3 hours' where id = ${draft.id}`.execute(database.db);
+    await sql`update orders set created_at = now() - interval '3 hours' where id = ${draft.id}`.execute(w.db);
     expect(await stockOf(listing.id)).toBe(1);
-    await runScheduledBackfill(database.db, emulator.stripe, false);
-    expect((await orderRow(database.db, draft.id)).status).toBe('canceled');
+    await runScheduledBackfill(w.db, w.stripe, false);
+    expect((await orderRow(w.db, draft.id)).status).toBe('canceled');
     expect(await stockOf(listing.id)).toBe(2);
   });
 });

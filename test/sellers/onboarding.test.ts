@@ -1,37 +1,23 @@
-// Seller onboarding over HTTP: our app (real routes, real database) and the real Stripe SDK talking
-// to the emulator. The emulator's hosted onboarding page is driven over HTTP like a browser would.
-import type { FastifyInstance } from 'fastify';
+// Seller onboarding over HTTP: our app (real routes, real w.database) and the real Stripe SDK talking
+// to the w.emu. The emulator's hosted onboarding page is driven over HTTP like a browser would.
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { accountIdempotencyKey, ensureConnectedAccount } from '../../src/sellers/use-cases.ts';
-import { buildTestApp, createTestUser, TEST_PASSWORD, TestClient, testConfig, type Response } from '../helpers/app.ts';
-import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
+import { createTestUser, TEST_PASSWORD, TestClient, testConfig, type Response } from '../helpers/app.ts';
+import { isPglite } from '../helpers/database.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
+const w = useWorld({ emulator: true });
 let ipCounter = 10;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
-});
 
 /** A seller signed up through the real form, from their own address (rate limits are per IP). */
 async function signUpSeller(): Promise<{ client: TestClient; sellerId: string; email: string }> {
-  const client = new TestClient(app, `10.0.0.${ipCounter++}`);
+  const client = new TestClient(w.app, `10.0.0.${ipCounter++}`);
   const email = `seller-${ipCounter}-${Date.now()}@example.test`;
   const response = await client.post('/signup', { email, password: TEST_PASSWORD, displayName: `Seller ${ipCounter}`, role: 'seller' });
   expect(response.location).toBe('/seller');
-  const user = await database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+  const user = await w.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
   return { client, sellerId: user.id, email };
 }
 
@@ -98,7 +84,7 @@ describe('Set up payouts', () => {
     const { client, sellerId, email } = await signUpSeller();
     const start = await startPayouts(client, 'GB');
     expect(start.statusCode).toBe(303);
-    expect(start.location).toMatch(new RegExp(`^${emulator.url}/hosted/onboarding/`));
+    expect(start.location).toMatch(new RegExp(`^${w.emu.url}/hosted/onboarding/`));
 
     // Before the seller finishes, our dashboard says so (not "done").
     const meanwhile = await client.get('/seller');
@@ -111,11 +97,11 @@ describe('Set up payouts', () => {
     expect(page.body).toContain('Welcome back from Stripe');
     expect(page.body).toContain('Open Stripe Express dashboard');
 
-    const row = await database.db.selectFrom('sellers').selectAll().where('id', '=', sellerId).executeTakeFirstOrThrow();
+    const row = await w.db.selectFrom('sellers').selectAll().where('id', '=', sellerId).executeTakeFirstOrThrow();
     expect(row.account_state).toBe('enabled');
     expect(row.charges_enabled).toBe(true);
     expect(row.payouts_enabled).toBe(true);
-    const account = await emulator.stripe.accounts.retrieve(row.stripe_account_id!);
+    const account = await w.emu.stripe.accounts.retrieve(row.stripe_account_id!);
     expect(account.controller).toMatchObject({
       stripe_dashboard: { type: 'express' },
       fees: { payer: 'application' },
@@ -132,7 +118,7 @@ describe('Set up payouts', () => {
     const { client } = await onboardWith('verified');
     const response = await client.post('/seller/payouts/dashboard');
     expect(response.statusCode).toBe(303);
-    expect(response.location).toMatch(new RegExp(`^${emulator.url}/hosted/express/`));
+    expect(response.location).toMatch(new RegExp(`^${w.emu.url}/hosted/express/`));
     const dashboard = await fetch(response.location!);
     expect(dashboard.status).toBe(200);
   });
@@ -165,8 +151,8 @@ describe('Set up payouts', () => {
     expect(stateShown(page)).toBe('pending_verification');
     expect(page.body).toContain('Check status now');
     // Stripe finishes verifying; "Check status now" re-reads the account.
-    const row = await database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).executeTakeFirstOrThrow();
-    await emulator.control('POST', `/_emulator/accounts/${row.stripe_account_id}/onboarding`, { outcome: 'verified' });
+    const row = await w.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).executeTakeFirstOrThrow();
+    await w.emu.control('POST', `/_emulator/accounts/${row.stripe_account_id}/onboarding`, { outcome: 'verified' });
     const checked = await client.post('/seller/payouts/check');
     expect(checked.location).toBe('/seller');
     expect(stateShown(await client.get('/seller'))).toBe('enabled');
@@ -184,9 +170,9 @@ describe('Set up payouts', () => {
     const { client, sellerId } = await signUpSeller();
     await startPayouts(client, 'US');
     await startPayouts(client, 'FR'); // the country is fixed by the first request
-    const rows = await database.db.selectFrom('sellers').selectAll().where('id', '=', sellerId).execute();
+    const rows = await w.db.selectFrom('sellers').selectAll().where('id', '=', sellerId).execute();
     expect(rows).toHaveLength(1);
-    const account = await emulator.stripe.accounts.retrieve(rows[0]!.stripe_account_id!);
+    const account = await w.emu.stripe.accounts.retrieve(rows[0]!.stripe_account_id!);
     expect(account.country).toBe('US');
   });
 
@@ -195,16 +181,16 @@ describe('Set up payouts', () => {
     const response = await startPayouts(client, 'XX');
     expect(response.statusCode).toBe(400);
     expect(response.body).toContain('Choose the country where you or your business are based');
-    const row = await database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).executeTakeFirst();
+    const row = await w.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).executeTakeFirst();
     expect(row?.stripe_account_id ?? null).toBeNull();
   });
 
   it('is for sellers only', async () => {
-    const buyer = new TestClient(app, '10.0.1.1');
+    const buyer = new TestClient(w.app, '10.0.1.1');
     await buyer.post('/signup', { email: `buyer-${Date.now()}@example.test`, password: TEST_PASSWORD, displayName: 'Buyer', role: 'buyer' });
     expect((await buyer.get('/seller')).statusCode).toBe(403);
     expect((await buyer.post('/seller/payouts/start', { country: 'US' })).statusCode).toBe(403);
-    const visitor = new TestClient(app, '10.0.1.2');
+    const visitor = new TestClient(w.app, '10.0.1.2');
     const response = await visitor.get('/seller/payouts/return');
     expect(response.statusCode).toBe(303);
     expect(response.location).toBe('/login?next=%2Fseller%2Fpayouts%2Freturn');
@@ -215,7 +201,7 @@ describe('links that expired or were used', () => {
   it('an expired link sends the seller to our refresh route, which mints a new working link', async () => {
     const { client } = await signUpSeller();
     const start = await startPayouts(client);
-    await emulator.advanceClock(60 * 60); // well past an Account Link's lifetime
+    await w.emu.advanceClock(60 * 60); // well past an Account Link's lifetime
     const expired = await fetch(start.location!, { redirect: 'manual' });
     expect([302, 303]).toContain(expired.status);
     const refreshUrl = expired.headers.get('location')!;
@@ -223,7 +209,7 @@ describe('links that expired or were used', () => {
 
     const refreshed = await followed(client, localPath(refreshUrl));
     expect(refreshed.statusCode).toBe(303);
-    expect(refreshed.location).toMatch(new RegExp(`^${emulator.url}/hosted/onboarding/`));
+    expect(refreshed.location).toMatch(new RegExp(`^${w.emu.url}/hosted/onboarding/`));
     expect(refreshed.location).not.toBe(start.location);
     const back = await completeOnboarding(refreshed.location!, 'verified');
     expect(stateShown(await followed(client, localPath(back)))).toBe('enabled');
@@ -248,7 +234,7 @@ describe('links that expired or were used', () => {
 
 describe('exactly one account per seller', () => {
   const accountsFor = async (sellerId: string) =>
-    (await emulator.stripe.accounts.list({ limit: 100 })).data.filter((a) => a.metadata?.seller_id === sellerId);
+    (await w.emu.stripe.accounts.list({ limit: 100 })).data.filter((a) => a.metadata?.seller_id === sellerId);
 
   it('two concurrent "Set up payouts" requests → one account at Stripe and one in our database', async () => {
     const { client, sellerId } = await signUpSeller();
@@ -257,7 +243,7 @@ describe('exactly one account per seller', () => {
     const responses = await Promise.all(Array.from({ length: 4 }, () => client.post('/seller/payouts/start', { country: 'US' }, { csrf: token })));
     expect(responses.map((r) => r.statusCode)).toEqual([303, 303, 303, 303]);
     expect(await accountsFor(sellerId)).toHaveLength(1);
-    const rows = await database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).execute();
+    const rows = await w.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.stripe_account_id).toBe((await accountsFor(sellerId))[0]!.id);
   });
@@ -265,12 +251,12 @@ describe('exactly one account per seller', () => {
   // Two app instances (two connection pools) racing for the same seller: only the row lock of a real
   // PostgreSQL server can be contended across connections, so this runs where one is available.
   it.skipIf(isPglite())('two app instances racing → still one account', async () => {
-    const other = await buildApp({ config: testConfig(), db: (await import('../../src/db/connect.ts')).connectPostgres(database.url!).db, stripe: emulator.stripe, logger: false });
+    const other = await buildApp({ config: testConfig(), db: (await import('../../src/db/connect.ts')).connectPostgres(w.database.url!).db, stripe: w.emu.stripe, logger: false });
     await other.ready();
     try {
-      const user = await createTestUser(database.db, 'seller');
+      const user = await createTestUser(w.db, 'seller');
       const results = await Promise.all(Array.from({ length: 6 }, (_, i) =>
-        ensureConnectedAccount(i % 2 === 0 ? app.db : other.db, emulator.stripe, { sellerId: user.id, country: 'US', email: user.email })));
+        ensureConnectedAccount(i % 2 === 0 ? w.app.db : other.db, w.emu.stripe, { sellerId: user.id, country: 'US', email: user.email })));
       expect(new Set(results.map((r) => r.accountId)).size).toBe(1);
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(await accountsFor(user.id)).toHaveLength(1);
@@ -281,35 +267,35 @@ describe('exactly one account per seller', () => {
   });
 
   it('a crash between Stripe creating the account and our commit: the retry gets the same account', async () => {
-    const user = await createTestUser(database.db, 'seller');
+    const user = await createTestUser(w.db, 'seller');
     // The first attempt reaches Stripe, then our process "dies" before storing the id: simulate by
     // creating the account exactly as ensureConnectedAccount would, with the same key, and not storing it.
-    await ensureConnectedAccount(database.db, emulator.stripe, { sellerId: user.id, country: 'US', email: user.email });
-    const stored = await database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', user.id).executeTakeFirstOrThrow();
-    await database.db.updateTable('sellers').set({ stripe_account_id: null }).where('id', '=', user.id).execute();
+    await ensureConnectedAccount(w.db, w.emu.stripe, { sellerId: user.id, country: 'US', email: user.email });
+    const stored = await w.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', user.id).executeTakeFirstOrThrow();
+    await w.db.updateTable('sellers').set({ stripe_account_id: null }).where('id', '=', user.id).execute();
 
-    const retried = await ensureConnectedAccount(database.db, emulator.stripe, { sellerId: user.id, country: 'US', email: user.email });
+    const retried = await ensureConnectedAccount(w.db, w.emu.stripe, { sellerId: user.id, country: 'US', email: user.email });
     expect(retried.accountId).toBe(stored.stripe_account_id);
     expect(await accountsFor(user.id)).toHaveLength(1);
     expect(accountIdempotencyKey(user.id)).toBe(`seller:${user.id}:connect-account`);
   });
 
   it('after the idempotency window, an account created but never stored is found by metadata, not duplicated', async () => {
-    const user = await createTestUser(database.db, 'seller');
+    const user = await createTestUser(w.db, 'seller');
     // Our request was stored two days ago, Stripe created the account, and we crashed before storing it.
-    await database.db.insertInto('sellers').values({ id: user.id, account_country: 'US', account_email: user.email, account_requested_at: new Date(Date.now() - 2 * 86_400_000) }).execute();
-    const orphan = await emulator.stripe.accounts.create({ country: 'US', email: user.email, metadata: { seller_id: user.id }, controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' }, requirement_collection: 'stripe' } });
-    const result = await ensureConnectedAccount(database.db, emulator.stripe, { sellerId: user.id, country: 'US', email: user.email });
+    await w.db.insertInto('sellers').values({ id: user.id, account_country: 'US', account_email: user.email, account_requested_at: new Date(Date.now() - 2 * 86_400_000) }).execute();
+    const orphan = await w.emu.stripe.accounts.create({ country: 'US', email: user.email, metadata: { seller_id: user.id }, controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' }, requirement_collection: 'stripe' } });
+    const result = await ensureConnectedAccount(w.db, w.emu.stripe, { sellerId: user.id, country: 'US', email: user.email });
     expect(result).toEqual({ accountId: orphan.id, created: false });
     expect(await accountsFor(user.id)).toHaveLength(1);
   });
 
   it('the database refuses one account for two sellers', async () => {
-    const a = await createTestUser(database.db, 'seller');
-    const b = await createTestUser(database.db, 'seller');
-    await database.db.insertInto('sellers').values({ id: a.id, stripe_account_id: 'acct_shared' }).execute();
-    await expect(database.db.insertInto('sellers').values({ id: b.id, stripe_account_id: 'acct_shared' }).execute()).rejects.toThrow();
-    const n = await database.db.selectFrom('sellers').select(sql<number>`count(*)::int`.as('n')).where('stripe_account_id', '=', 'acct_shared').executeTakeFirstOrThrow();
+    const a = await createTestUser(w.db, 'seller');
+    const b = await createTestUser(w.db, 'seller');
+    await w.db.insertInto('sellers').values({ id: a.id, stripe_account_id: 'acct_shared' }).execute();
+    await expect(w.db.insertInto('sellers').values({ id: b.id, stripe_account_id: 'acct_shared' }).execute()).rejects.toThrow();
+    const n = await w.db.selectFrom('sellers').select(sql<number>`count(*)::int`.as('n')).where('stripe_account_id', '=', 'acct_shared').executeTakeFirstOrThrow();
     expect(n.n).toBe(1);
   });
 });
@@ -317,15 +303,15 @@ describe('exactly one account per seller', () => {
 describe('when Stripe fails', () => {
   it('Set up payouts during a Stripe outage: a plain message, and the retry creates the one account', async () => {
     const { client, sellerId } = await signUpSeller();
-    await emulator.control('POST', '/_emulator/faults', { method: 'POST', path: '/v1/accounts', kind: '500', count: 1 });
+    await w.emu.control('POST', '/_emulator/faults', { method: 'POST', path: '/v1/accounts', kind: '500', count: 1 });
     const failed = await startPayouts(client);
     expect(failed.statusCode).toBe(303);
     expect(failed.location).toBe('/seller');
     const after = await client.get('/seller');
     expect(after.body).toContain('We could not reach Stripe to set up payouts');
     const retried = await startPayouts(client);
-    expect(retried.location).toMatch(new RegExp(`^${emulator.url}/hosted/onboarding/`));
-    const accounts = (await emulator.stripe.accounts.list({ limit: 100 })).data.filter((a) => a.metadata?.seller_id === sellerId);
+    expect(retried.location).toMatch(new RegExp(`^${w.emu.url}/hosted/onboarding/`));
+    const accounts = (await w.emu.stripe.accounts.list({ limit: 100 })).data.filter((a) => a.metadata?.seller_id === sellerId);
     expect(accounts).toHaveLength(1);
   });
 
@@ -333,7 +319,7 @@ describe('when Stripe fails', () => {
     const { client } = await signUpSeller();
     const start = await startPayouts(client);
     const back = await completeOnboarding(start.location!, 'verified');
-    await emulator.control('POST', '/_emulator/faults', { method: 'GET', path: '/v1/accounts', kind: '500', count: 1 });
+    await w.emu.control('POST', '/_emulator/faults', { method: 'GET', path: '/v1/accounts', kind: '500', count: 1 });
     const page = await followed(client, localPath(back));
     expect(page.statusCode).toBe(200);
     expect(stateShown(page)).toBe('onboarding_incomplete');
@@ -345,8 +331,8 @@ describe('when Stripe fails', () => {
     const { client, sellerId } = await signUpSeller();
     const start = await startPayouts(client);
     const back = await completeOnboarding(start.location!, 'verified');
-    const seller = await database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).executeTakeFirstOrThrow();
-    await emulator.stripe.accounts.del(seller.stripe_account_id!);
+    const seller = await w.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', sellerId).executeTakeFirstOrThrow();
+    await w.emu.stripe.accounts.del(seller.stripe_account_id!);
     const page = await followed(client, localPath(back));
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('no longer connected to this marketplace');

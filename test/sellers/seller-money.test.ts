@@ -2,13 +2,14 @@
 // our table in keyset pages, newest first) and CSV exports of their orders and payouts, read back
 // with a real CSV parser. Through the real app, database and emulator; webhooks really delivered.
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { PayoutStatus } from '../../src/db/schema.ts';
 import { sellerOrdersCsv } from '../../src/sellers/money-exports.ts';
 import { createTestUser, loginAs, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createPaidOrder, createSeller, refundByAdmin, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, refundByAdmin, type TestSeller } from '../helpers/market.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 let client: TestClient;
 let other: TestSeller;
@@ -33,17 +34,15 @@ async function storedPayout(sellerId: string, account: string, values: { id: str
 }
 
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
   client = await signedIn(seller.user.email);
   other = await createSeller(h, { manualPayouts: true });
   otherClient = await signedIn(other.user.email);
   // Available at once (pm_card_bypassPending): 100.00 − 10% fee = 90.00; pending (pm_card_visa): 50.00 − 5.00.
-  orderIds.push(await createPaidOrder(h, seller, { amount: 10_000 }));
-  orderIds.push(await createPaidOrder(h, seller, { amount: 5_000, paymentMethod: 'pm_card_visa' }));
+  orderIds.push((await createPaidOrder(h, seller, { amount: 10_000 })).id);
+  orderIds.push((await createPaidOrder(h, seller, { amount: 5_000, paymentMethod: 'pm_card_visa' })).id);
   await createPaidOrder(h, other, { amount: 7_700 });
 });
-afterAll(async () => h?.close());
 
 describe('the Money page', () => {
   it('is linked from the dashboard and shows the balance Stripe holds for the seller, available and pending', async () => {
@@ -59,11 +58,11 @@ describe('the Money page', () => {
 
   it('lists the seller\'s payouts from our table with status and arrival, as payout events recorded them', async () => {
     const payout = await h.stripe.payouts.create({ amount: 2_000, currency: 'usd' }, { stripeAccount: seller.accountId });
-    await h.sync();
+    await h.settle();
     let page = await client.get('/seller/money');
     expect(page.body).toMatch(new RegExp(`data-payout-id="${payout.id}" data-status="pending"[\\s\\S]*?\\$20\\.00[\\s\\S]*?Pending[\\s\\S]*?Expected`));
     await h.emu.advanceClock(2 * 86_400);
-    await h.sync();
+    await h.settle();
     page = await client.get('/seller/money');
     expect(page.body).toMatch(new RegExp(`data-payout-id="${payout.id}" data-status="paid"[\\s\\S]*?Paid[\\s\\S]*?Arrived`));
     // Never another seller's.
@@ -102,7 +101,7 @@ describe('the Money page', () => {
   });
 
   it('still renders our own records, with a clear note, when Stripe fails to give the balance', async () => {
-    const before = await h.requests('/v1/balance', 'GET');
+    const before = (await h.emu.requests('/v1/balance', 'GET')).length;
     await h.emu.control('POST', '/_emulator/faults', { path: '/v1/balance', count: 1, kind: '500' });
     const page = await client.get('/seller/money');
     expect(page.statusCode).toBe(200);
@@ -110,19 +109,19 @@ describe('the Money page', () => {
     expect(page.body).toContain('balance is unavailable right now');
     expect(page.body).not.toContain('data-testid="balance-table"');
     expect(page.body).toContain('data-payout-id="po_failedExample1"');
-    expect(await h.requests('/v1/balance', 'GET')).toBe(before + 1);
+    expect((await h.emu.requests('/v1/balance', 'GET')).length).toBe(before + 1);
     // The fault was used up: the next visit reads the balance again.
     expect((await client.get('/seller/money')).body).toContain('data-testid="balance-table"');
   });
 
   it('a seller without a payouts account is told how to set one up, and Stripe is not asked', async () => {
     const newcomer = await createTestUser(h.database.db, 'seller');
-    const before = await h.requests('/v1/balance', 'GET');
+    const before = (await h.emu.requests('/v1/balance', 'GET')).length;
     const page = await (await signedIn(newcomer.email)).get('/seller/money');
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('data-testid="no-account"');
     expect(page.body).toContain('href="/seller#payouts"');
-    expect(await h.requests('/v1/balance', 'GET')).toBe(before);
+    expect((await h.emu.requests('/v1/balance', 'GET')).length).toBe(before);
   });
 });
 
@@ -161,7 +160,7 @@ describe('CSV exports', () => {
 
   it('payouts.csv: the seller\'s own payouts, another seller\'s never', async () => {
     const otherPayout = await h.stripe.payouts.create({ amount: 1_000, currency: 'usd' }, { stripeAccount: other.accountId });
-    await h.sync();
+    await h.settle();
     const response = await client.get('/seller/money/payouts.csv');
     expect(String(response.headers['content-disposition'])).toMatch(/^attachment; filename="payouts-/);
     const rows = csvRows(response.body);

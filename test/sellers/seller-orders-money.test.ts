@@ -1,22 +1,21 @@
 // Issue 15 point 13: the seller's orders show what each sale is truly worth to them after refunds
 // and disputes (a fully refunded order nets 0, a lost 10.00 dispute on a 10.00 sale nets −1.00, an
 // open dispute's amount is shown as taken), and each order has a detail page with the breakdown.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createPaidOrder, createSeller, refundByAdmin, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, refundByAdmin, type TestSeller } from '../helpers/market.ts';
 
 describe('seller orders: refunds, disputes and the true net', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let seller: TestSeller;
   let client: TestClient;
 
   beforeAll(async () => {
-    h = await startHarness();
     seller = await createSeller(h, { manualPayouts: true });
     client = new TestClient(h.app, '10.15.13.1');
     expect((await client.post('/login', { email: seller.user.email, password: TEST_PASSWORD })).statusCode).toBe(303);
   });
-  afterAll(async () => h?.close());
 
   /** The seller's orders row for `orderId`: the net's amount (minor units) and the row's text. */
   async function row(orderId: string): Promise<{ net: number | undefined; text: string }> {
@@ -36,17 +35,17 @@ describe('seller orders: refunds, disputes and the true net', () => {
   }
   async function submitEvidence(disputeId: string, text: string) {
     expect((await h.admin.post(`/admin/disputes/${disputeId}/evidence`, { action: 'submit', uncategorized_text: text, confirm: 'yes' })).statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
   }
 
   it('a paid order: gross, fee, net', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 10_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 10_000 })).id;
     expect(await row(orderId)).toMatchObject({ net: 9_000 });
     expect((await row(orderId)).text).toContain('$10.00'); // the platform fee
   });
 
   it('fully refunded (reversing the transfer and the fee): net $0.00, refunded shown', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 10_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 10_000 })).id;
     await refundByAdmin(h, orderId, '100.00');
     const { net, text } = await row(orderId);
     expect(net).toBe(0);
@@ -58,7 +57,7 @@ describe('seller orders: refunds, disputes and the true net', () => {
   });
 
   it('a lost $10.00 dispute on a $10.00 sale: net −$1.00 (the fee was kept), on the list and the detail page', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 1_000, paymentMethod: 'pm_card_createDispute' });
+    const orderId = (await createPaidOrder(h, seller, { amount: 1_000, paymentMethod: 'pm_card_createDispute' })).id;
     const dispute = await disputeOf(orderId);
     await submitEvidence(dispute.id, 'losing_evidence');
     expect((await disputeOf(orderId)).status).toBe('lost');
@@ -74,7 +73,7 @@ describe('seller orders: refunds, disputes and the true net', () => {
   });
 
   it('a partial refund: a line for the refund, the fee returned with it, and the net after both', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 10_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 10_000 })).id;
     const refundId = await refundByAdmin(h, orderId, '25.00');
     const detail = await detailNet(orderId);
     expect(detail.net).toBe(9_000 - 2_500 + 250);
@@ -86,7 +85,7 @@ describe('seller orders: refunds, disputes and the true net', () => {
   });
 
   it('a dispute under review: the disputed money is shown as taken, provisionally', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 5_000, paymentMethod: 'pm_card_createDispute' });
+    const orderId = (await createPaidOrder(h, seller, { amount: 5_000, paymentMethod: 'pm_card_createDispute' })).id;
     const dispute = await disputeOf(orderId);
     await submitEvidence(dispute.id, 'here is what happened');
     expect((await disputeOf(orderId)).status).toBe('under_review');
@@ -97,7 +96,7 @@ describe('seller orders: refunds, disputes and the true net', () => {
   });
 
   it('a won dispute: the money came back, net as before', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 2_000, paymentMethod: 'pm_card_createDispute' });
+    const orderId = (await createPaidOrder(h, seller, { amount: 2_000, paymentMethod: 'pm_card_createDispute' })).id;
     const dispute = await disputeOf(orderId);
     await submitEvidence(dispute.id, 'winning_evidence');
     expect((await row(orderId)).net).toBe(1_800);
@@ -107,7 +106,7 @@ describe('seller orders: refunds, disputes and the true net', () => {
 
   it('another seller\'s order is not found', async () => {
     const other = await createSeller(h);
-    const orderId = await createPaidOrder(h, other, { amount: 1_000 });
+    const orderId = (await createPaidOrder(h, other, { amount: 1_000 })).id;
     expect((await client.get(`/seller/orders/${orderId}`)).statusCode).toBe(404);
   });
 });

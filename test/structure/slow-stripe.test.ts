@@ -6,14 +6,15 @@
 // Stripe refund: nothing was duplicated at Stripe.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres } from '../../src/db/connect.ts';
 import type { Order } from '../../src/db/schema.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
 import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
 import { isPglite } from '../helpers/database.ts';
 import { makeEvent, postSigned, signature } from '../helpers/webhooks.ts';
-import { createListing, createPaidOrder, createSeller, hiddenValue, orderRow, startWorld, type World } from './world.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createPaidOrder, createSeller, hiddenValue, orderRow } from '../helpers/market.ts';
 
 const STRIPE_DELAY_MS = 8_000;
 const BUYERS = 12;
@@ -22,24 +23,23 @@ const SAMPLES = 10;
 
 // A pool of connections shared by requests is what this is about: a real server's, not PGlite's one.
 describe.skipIf(isPglite())('while Stripe takes 8 s to answer', () => {
-  let w: World;
+  const w = useWorld({
+    webhooks: true, admin: true,
+    // The production client's settings: 20 s timeout, 2 retries.
+    stripe: (emu) => createStripeClient({ secretKey: 'sk_test_emulator', emulator: { host: '127.0.0.1', port: emu.emulator.port } }),
+    db: (database) => connectPostgres(database.url!, { max: 10, connectionTimeoutMillis: 2_000 }).db,
+  });
   let listingId: string;
   let paid: Order[];
   let user: { email: string };
 
   beforeAll(async () => {
-    w = await startWorld({
-      // The production client's settings: 20 s timeout, 2 retries.
-      stripe: (emu) => createStripeClient({ secretKey: 'sk_test_emulator', emulator: { host: '127.0.0.1', port: emu.emulator.port } }),
-      db: (database) => connectPostgres(database.url!, { max: 10, connectionTimeoutMillis: 2_000 }).db,
-    });
-    const seller = await createSeller(w);
-    listingId = await createListing(w, seller.user.id, 1_500, 50);
+    const seller = await createSeller(w, { manualPayouts: true });
+    listingId = await createListing(w, seller.user.id, 1_500, { stock: 50 });
     paid = [];
-    for (let i = 0; i < REFUNDS; i++) paid.push(await createPaidOrder(w, seller, 4_000));
+    for (let i = 0; i < REFUNDS; i++) paid.push(await createPaidOrder(w, seller, { amount: 4_000 }));
     user = await createTestUser(w.database.db, 'buyer');
   }, 120_000);
-  afterAll(async () => w?.close());
 
   it('the catalogue, /readyz, a login and a webhook answer in under a second; afterwards every order and refund is right, nothing twice at Stripe', async () => {
     const buyers = await Promise.all(Array.from({ length: BUYERS }, async (_, i) => {
@@ -53,8 +53,8 @@ describe.skipIf(isPglite())('while Stripe takes 8 s to answer', () => {
       return { orderId: order.id, refund_id: hiddenValue(page.body, 'refund_id')!, amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
     }));
 
-    await w.fault('/v1/checkout/sessions', 'delay', { count: BUYERS, holdMs: STRIPE_DELAY_MS });
-    await w.fault('/v1/refunds', 'delay', { count: REFUNDS, holdMs: STRIPE_DELAY_MS });
+    await w.emu.fault('/v1/checkout/sessions', 'delay', { count: BUYERS, holdMs: STRIPE_DELAY_MS });
+    await w.emu.fault('/v1/refunds', 'delay', { count: REFUNDS, holdMs: STRIPE_DELAY_MS });
 
     let firstSlowAnswer = Number.POSITIVE_INFINITY;
     let slowAnswers = 0;
@@ -118,7 +118,7 @@ describe.skipIf(isPglite())('while Stripe takes 8 s to answer', () => {
     const bought = await Promise.all(buys);
     for (const response of bought) expect([response.statusCode, response.location?.includes('/hosted/checkout/cs_')]).toEqual([303, true]);
     for (const response of await Promise.all(refunds)) expect(response.statusCode).toBe(303);
-    await w.sync();
+    await w.settle();
 
     const orders = await w.database.db.selectFrom('orders').selectAll().where('listing_id', '=', listingId).execute();
     expect(orders).toHaveLength(BUYERS);

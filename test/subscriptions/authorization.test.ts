@@ -2,38 +2,38 @@
 // its own role only (anonymous → log in, other roles → 403); a subscription or plan of someone else
 // is a 404; every POST without a valid CSRF token is 403. In every refused case nothing changed: no
 // row in the subscription tables, no audit entry, no request at the emulator.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { subscribeWithPaymentElement } from '../../src/subscriptions/use-cases.ts';
-import { hiddenValue } from '../admin/harness.ts';
 import { TestClient } from '../helpers/app.ts';
-import { createSeller, intentIdOf, invoiceRows, planFor, signedIn, startHarness, type Harness } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller, hiddenValue } from '../helpers/market.ts';
+import { intentIdOf, invoiceRows, planFor } from './harness.ts';
 
 type Route = { url: string; body?: Record<string, string> };
 
 describe('subscriptions: authorization × CSRF', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let areas: Record<'admin' | 'seller' | 'buyer', { pages: string[]; actions: Route[] }>;
   let clients: Record<'admin' | 'seller' | 'buyer' | 'otherSeller' | 'otherBuyer', TestClient>;
   let anonymous: TestClient;
 
   beforeAll(async () => {
-    h = await startHarness();
     const seller = await createSeller(h, { manualPayouts: true });
     const plan = await planFor(h, seller);
     const another = await planFor(h, seller);
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const step = await subscribeWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.userId, planId: plan.id });
     await h.stripe.paymentIntents.confirm(intentIdOf(step.clientSecret!), { payment_method: 'pm_card_visa' });
-    await h.sync();
+    await h.settle();
     const id = step.subscription.id;
     const [invoice] = await invoiceRows(h, id);
     const adminPage = await h.admin.get(`/admin/subscriptions/${id}`);
     clients = {
       admin: h.admin,
-      seller: (await signedIn(h, 'seller', seller.user.id)).client,
+      seller: (await h.signIn('seller', seller.user.id)).client,
       buyer: buyer.client,
-      otherSeller: (await signedIn(h, 'seller')).client,
-      otherBuyer: (await signedIn(h, 'buyer')).client,
+      otherSeller: (await h.signIn('seller')).client,
+      otherBuyer: (await h.signIn('buyer')).client,
     };
     anonymous = new TestClient(h.app);
     areas = {
@@ -64,8 +64,6 @@ describe('subscriptions: authorization × CSRF', () => {
       },
     };
   });
-  // Deliveries still queued would be retried against a closed app: deliver them first.
-  afterAll(async () => { await h?.sync(); await h?.close(); });
 
   async function snapshot(): Promise<string> {
     const db = h.database.db;

@@ -3,23 +3,21 @@
 // a 0341 card → past due, explained → card fixed in the portal → the retry pays → active;
 // cancel at period end (and undo) → canceled at the end; a plan's price change moving subscribers
 // with prorations. Events reach our tables through the real endpoint, inbox and worker.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hasTestId, press, visit } from '../emulator/billing-pages.ts';
-import { answerChallenge } from '../orders/helpers.ts';
-import {
-  createSeller, intentIdOf, invoiceRows, planFor, signedIn, startHarness, subscriptionIdFromPayUrl, subscriptionRow, type Harness, type TestSeller,
-} from './harness.ts';
+import { answerChallenge } from '../helpers/hosted-pages.ts';
+import type { TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { intentIdOf, invoiceRows, planFor, subscriptionIdFromPayUrl, subscriptionRow } from './harness.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
 });
-// Deliveries still queued would be retried against a closed app: deliver them first.
-afterAll(async () => { await h?.sync(); await h?.close(); });
 
-type Client = Awaited<ReturnType<typeof signedIn>>['client'];
+type Client = TestClient;
 
 /** Subscribes through the custom flow, paying the first invoice with `paymentMethod` (3DS answered). */
 async function subscribe(client: Client, planId: string, paymentMethod: string): Promise<string> {
@@ -28,14 +26,14 @@ async function subscribe(client: Client, planId: string, paymentMethod: string):
   const secret = /data-client-secret="([^"]+)"/.exec((await client.get(response.location!)).body)![1]!;
   const intent = await h.stripe.paymentIntents.confirm(intentIdOf(secret), { payment_method: paymentMethod, return_url: `${h.baseUrl}/subscriptions/${id}/complete` });
   if (intent.status === 'requires_action') await answerChallenge(intent.next_action!.redirect_to_url!.url!, 'complete');
-  await h.sync();
+  await h.settle();
   expect((await subscriptionRow(h, id)).status).toBe('active');
   return id;
 }
 
 async function advanceTo(unix: number): Promise<void> {
   await h.emu.control('POST', '/_emulator/clock/advance', { to: unix });
-  await h.sync();
+  await h.settle();
 }
 
 /** Our "Manage billing" button → the portal session URL (at the emulator). */
@@ -51,7 +49,7 @@ const cardOf = (page: string) => page.replace(/&amp;/g, '&');
 describe('renewals that need the buyer', () => {
   it('3184: the renewal needs authentication → Action needed → the hosted invoice page → active', async () => {
     const plan = await planFor(h, seller, { amount: '20.00' });
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const id = await subscribe(buyer.client, plan.id, 'pm_card_authenticationRequired');
     const row = await subscriptionRow(h, id);
     await advanceTo(row.current_period_end!.getTime() / 1000 + 3700);
@@ -63,7 +61,7 @@ describe('renewals that need the buyer', () => {
     expect(hasTestId(invoicePage, 'authenticate')).toBe(true);
     const challenge = await press(invoicePage, 'authenticate');
     await press(await visit(challenge.url), '3ds-complete');
-    await h.sync();
+    await h.settle();
     expect((await subscriptionRow(h, id)).status).toBe('active');
     const invoices = await invoiceRows(h, id);
     expect(invoices.at(-1)).toMatchObject({ status: 'paid', billing_reason: 'subscription_cycle', action_required: false, application_fee_amount: 200 });
@@ -72,7 +70,7 @@ describe('renewals that need the buyer', () => {
 
   it('0341: past due, explained → card fixed in the portal → the retry pays → active', async () => {
     const plan = await planFor(h, seller, { amount: '20.00' });
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const id = await subscribe(buyer.client, plan.id, 'pm_card_visa');
     // The buyer switches to a card that attaches but declines every charge.
     const swapped = await press(await visit(await openPortal(buyer.client, id)), 'add-card', { card_number: '4000000000000341' });
@@ -87,7 +85,7 @@ describe('renewals that need the buyer', () => {
     const page = await buyer.client.get('/subscriptions');
     expect(page.body).toContain('data-testid="payment-failed"');
     expect(page.body).toContain('We will try your card again on');
-    const { client: sellerClient } = await signedIn(h, 'seller', seller.user.id);
+    const { client: sellerClient } = await h.signIn('seller', seller.user.id);
     expect((await sellerClient.get('/seller/subscriptions')).body).toMatch(/data-testid="at-risk">\s*<li>/);
 
     await press(await visit(await openPortal(buyer.client, id)), 'add-card', { card_number: '4242424242424242' });
@@ -99,7 +97,7 @@ describe('renewals that need the buyer', () => {
 
   it('cancel at period end, undo, cancel again in the portal → canceled at the end', async () => {
     const plan = await planFor(h, seller, { amount: '20.00' });
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const id = await subscribe(buyer.client, plan.id, 'pm_card_visa');
     expect((await buyer.client.post(`/subscriptions/${id}/cancel`, {})).statusCode).toBe(303);
     expect((await subscriptionRow(h, id)).cancel_at_period_end).toBe(true);
@@ -108,28 +106,28 @@ describe('renewals that need the buyer', () => {
     expect((await subscriptionRow(h, id)).cancel_at_period_end).toBe(false);
     const stripeId = (await subscriptionRow(h, id)).stripe_subscription_id!;
     await press(await visit(await openPortal(buyer.client, id)), `cancel-${stripeId}`);
-    await h.sync();
+    await h.settle();
     const cancelling = await subscriptionRow(h, id);
     expect(cancelling).toMatchObject({ status: 'active', cancel_at_period_end: true });
     await advanceTo(cancelling.current_period_end!.getTime() / 1000 + 60);
     const ended = await subscriptionRow(h, id);
     expect(ended.status).toBe('canceled');
     expect(await invoiceRows(h, id)).toHaveLength(1);
-    const { client: sellerClient } = await signedIn(h, 'seller', seller.user.id);
+    const { client: sellerClient } = await h.signIn('seller', seller.user.id);
     expect((await sellerClient.get('/seller/subscriptions')).body).toMatch(/data-testid="canceled-this-month">\s*<li>/);
   });
 
   it('a price change moves subscribers with prorations: the next invoice carries them, with the fee on the whole', async () => {
     const plan = await planFor(h, seller, { amount: '20.00' });
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const id = await subscribe(buyer.client, plan.id, 'pm_card_visa');
     const start = await subscriptionRow(h, id);
     // Half-way through the month the seller raises the price to 30.00 and moves subscribers.
     const half = (start.current_period_start!.getTime() + start.current_period_end!.getTime()) / 2000;
     await advanceTo(Math.floor(half));
-    const { client: sellerClient } = await signedIn(h, 'seller', seller.user.id);
+    const { client: sellerClient } = await h.signIn('seller', seller.user.id);
     expect((await sellerClient.post(`/seller/plans/${plan.id}/price`, { amount: '30.00', move: 'create_prorations' })).statusCode).toBe(303);
-    await h.sync();
+    await h.settle();
     const moved = await subscriptionRow(h, id);
     const newPrice = (await h.database.db.selectFrom('plans').select('stripe_price_id').where('id', '=', plan.id).executeTakeFirstOrThrow()).stripe_price_id;
     expect(moved).toMatchObject({ stripe_price_id: newPrice, amount: 3000 });
@@ -148,7 +146,7 @@ describe('renewals that need the buyer', () => {
       await h.emu.control('POST', '/_emulator/billing/settings', { subscription_after_retries: outcome });
       try {
         const plan = await planFor(h, seller, { amount: '20.00' });
-        const buyer = await signedIn(h, 'buyer');
+        const buyer = await h.signIn('buyer');
         const id = await subscribe(buyer.client, plan.id, 'pm_card_visa');
         await press(await visit(await openPortal(buyer.client, id)), 'add-card', { card_number: '4000000000000341' });
         const end = (await subscriptionRow(h, id)).current_period_end!.getTime() / 1000;

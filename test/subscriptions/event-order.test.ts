@@ -2,18 +2,17 @@
 // through the real endpoint (signed), the inbox and the worker, end in the same final state as the
 // story that produced them: a subscription paid, renewed, canceled at period end and ended, with
 // both invoices paid and their money recorded.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buyerSetCancelAtPeriodEnd, subscribeWithPaymentElement } from '../../src/subscriptions/use-cases.ts';
-import { createSeller, intentIdOf, invoiceRows, planFor, signedIn, startHarness, subscriptionRow, type Harness, type TestSeller } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { intentIdOf, invoiceRows, planFor, subscriptionRow } from './harness.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
 });
-// Deliveries still queued would be retried against a closed app: deliver them first.
-afterAll(async () => { await h?.sync(); await h?.close(); });
 
 const TYPES = [
   'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted',
@@ -23,7 +22,7 @@ const TYPES = [
 /** Subscribe, pay, renew once, cancel at period end, reach the end: with deliveries held back. */
 async function story(): Promise<string> {
   const plan = await planFor(h, seller, { amount: '20.00' });
-  const buyer = await signedIn(h, 'buyer');
+  const buyer = await h.signIn('buyer');
   const step = await subscribeWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.userId, planId: plan.id });
   await h.stripe.paymentIntents.confirm(intentIdOf(step.clientSecret!), { payment_method: 'pm_card_visa' });
   const stripeId = (await subscriptionRow(h, step.subscription.id)).stripe_subscription_id!;
@@ -51,7 +50,7 @@ describe('any delivery order ends in the right state', () => {
     await h.emu.control('POST', '/_emulator/delivery', { mode: 'reorder', batch: 10_000, types: TYPES });
     const id = await story();
     const held = await h.emu.control<{ data: unknown[] }>('GET', '/_emulator/deliveries?status=held');
-    await h.sync();
+    await h.settle();
     await h.emu.control('POST', '/_emulator/delivery', { mode: 'normal' });
     expect(held.data.length).toBeGreaterThan(10);
     const events = await h.database.db.selectFrom('stripe_events').select(['type', 'status', 'created']).where('type', 'in', TYPES).orderBy('received_at').execute();
@@ -66,7 +65,7 @@ describe('any delivery order ends in the right state', () => {
   it('every event delivered twice', async () => {
     await h.emu.control('POST', '/_emulator/delivery', { mode: 'duplicate', copies: 2, types: TYPES });
     const id = await story();
-    await h.sync();
+    await h.settle();
     await h.emu.control('POST', '/_emulator/delivery', { mode: 'normal' });
     await expectFinalState(id);
   });

@@ -2,19 +2,18 @@
 // subscription's transfer destination, the fee policy's percentage and the plan's trial; the
 // completion page asks Stripe; a double submit reuses the one session; an abandoned session that
 // expires leaves the subscription never started and the buyer free to subscribe again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { hasTestId, press, visit } from '../emulator/billing-pages.ts';
-import { localPath, payOnCheckoutPage } from '../orders/helpers.ts';
-import { createSeller, invoiceRows, planFor, signedIn, startHarness, subscriptionIdFromPayUrl, subscriptionRow, type Harness, type TestSeller } from './harness.ts';
+import { localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { invoiceRows, planFor, subscriptionIdFromPayUrl, subscriptionRow } from './harness.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h, { manualPayouts: true });
 });
-// Deliveries still queued would be retried against a closed app: deliver them first.
-afterAll(async () => { await h?.sync(); await h?.close(); });
 
 async function ourRowOfSession(sessionUrl: string): Promise<string> {
   const sessionId = new URL(sessionUrl).pathname.split('/').pop()!;
@@ -24,12 +23,12 @@ async function ourRowOfSession(sessionUrl: string): Promise<string> {
 describe('hosted Checkout in subscription mode', () => {
   it('4242: paid on Stripe\'s page, back on our completion page, first invoice a destination charge with the 10 % fee', async () => {
     const plan = await planFor(h, seller, { amount: '20.00' });
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const first = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'hosted' });
     expect(first.statusCode).toBe(303);
     const again = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'hosted' });
     expect(again.location).toBe(first.location);
-    expect(await h.requests('/v1/checkout/sessions')).toBe(1);
+    expect((await h.emu.requests('/v1/checkout/sessions')).length).toBe(1);
     const id = await ourRowOfSession(first.location!);
     const session = await h.stripe.checkout.sessions.retrieve(new URL(first.location!).pathname.split('/').pop()!);
     expect(session).toMatchObject({ mode: 'subscription', client_reference_id: id });
@@ -38,7 +37,7 @@ describe('hosted Checkout in subscription mode', () => {
     expect(paid.location).toContain(`/subscriptions/${id}/complete`);
     const done = await buyer.client.get(localPath(paid.location!));
     expect(done.body).toContain('data-subscription-status="active"');
-    await h.sync();
+    await h.settle();
     const row = await subscriptionRow(h, id);
     expect(row.status).toBe('active');
     const sub = await h.stripe.subscriptions.retrieve(row.stripe_subscription_id!);
@@ -48,7 +47,7 @@ describe('hosted Checkout in subscription mode', () => {
 
   it('3155 through the challenge on Stripe\'s page, with the plan\'s trial', async () => {
     const plan = await planFor(h, seller, { amount: '12.00', trialDays: 14 });
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const response = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'hosted' });
     const id = await ourRowOfSession(response.location!);
     const paid = await payOnCheckoutPage(response.location!, '4000002500003155');
@@ -57,23 +56,23 @@ describe('hosted Checkout in subscription mode', () => {
     expect(hasTestId(challenge, '3ds-complete')).toBe(true);
     const back = await press(challenge, '3ds-complete');
     expect(back.url).toContain(`/subscriptions/${id}/complete`);
-    await h.sync();
+    await h.settle();
     const row = await subscriptionRow(h, id);
     expect(row.status).toBe('trialing');
     expect(row.trial_end).not.toBeNull();
     await h.emu.control('POST', '/_emulator/clock/advance', { to: row.trial_end!.getTime() / 1000 + 3700 });
-    await h.sync();
+    await h.settle();
     expect((await subscriptionRow(h, id)).status).toBe('active');
     expect((await invoiceRows(h, id)).filter((i) => i.status === 'paid' && i.amount_paid === 1200)).toHaveLength(1);
   });
 
   it('an abandoned session expires: never started, and the buyer may subscribe again', async () => {
     const plan = await planFor(h, seller, { amount: '5.00' });
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const response = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'hosted' });
     const id = await ourRowOfSession(response.location!);
     await h.emu.control('POST', '/_emulator/clock/advance', { hours: 25 });
-    await h.sync();
+    await h.settle();
     expect((await subscriptionRow(h, id)).status).toBe('incomplete_expired');
     const again = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'custom' });
     expect(again.statusCode).toBe(303);

@@ -1,17 +1,16 @@
 // The transaction rule for subscribing and plans: Stripe carries a request out but its answer is
 // lost. The same button again sends the same key and gets the same object: one Product, one Price,
 // one subscription, one Checkout Session. And a fee-policy change applies to new subscriptions only.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSeller, planFor, signedIn, startHarness, subscriptionIdFromPayUrl, subscriptionRow, type Harness, type TestSeller } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { planFor, subscriptionIdFromPayUrl, subscriptionRow } from './harness.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h);
 });
-// Deliveries still queued would be retried against a closed app: deliver them first.
-afterAll(async () => { await h?.sync(); await h?.close(); });
 
 const loseNext = (path: string) => h.emu.control('POST', '/_emulator/faults', { method: 'POST', path, count: 1, kind: 'apply_then_500' });
 
@@ -21,9 +20,9 @@ describe('lost answers', () => {
     await expect(planFor(h, seller)).rejects.toMatchObject({ code: 'stripe_unavailable' });
     const plan = await h.database.db.selectFrom('plans').selectAll().where('seller_id', '=', seller.user.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
     expect(plan.stripe_price_id).toBeNull();
-    const { client } = await signedIn(h, 'seller', seller.user.id);
+    const { client } = await h.signIn('seller', seller.user.id);
     // Any use of the plan fills the blank: here, a buyer's subscribe.
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     expect((await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'custom' })).statusCode).toBe(303);
     const prices = await h.stripe.prices.list({ product: plan.stripe_product_id! });
     expect(prices.data).toHaveLength(1);
@@ -32,7 +31,7 @@ describe('lost answers', () => {
 
   it('custom flow: a lost subscriptions.create answer → the same button → the same subscription', async () => {
     const plan = await planFor(h, seller);
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     await loseNext('/v1/subscriptions');
     const lost = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'custom' });
     expect(lost.statusCode).toBe(422); // "we do not know yet whether this went through"
@@ -45,10 +44,10 @@ describe('lost answers', () => {
 
   it('a fee-policy change applies to new subscriptions; existing ones keep theirs', async () => {
     const plan = await planFor(h, seller);
-    const first = await signedIn(h, 'buyer');
+    const first = await h.signIn('buyer');
     const before = subscriptionIdFromPayUrl((await first.client.post(`/plans/${plan.id}/subscribe`, { flow: 'custom' })).location);
     await h.database.db.insertInto('fee_policies').values({ seller_id: seller.user.id, currency: null, basis_points: 550 }).execute();
-    const second = await signedIn(h, 'buyer');
+    const second = await h.signIn('buyer');
     const after = subscriptionIdFromPayUrl((await second.client.post(`/plans/${plan.id}/subscribe`, { flow: 'custom' })).location);
     const [old, fresh] = [await subscriptionRow(h, before), await subscriptionRow(h, after)];
     expect([old.fee_basis_points, fresh.fee_basis_points]).toEqual([1000, 550]);

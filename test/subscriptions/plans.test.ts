@@ -1,22 +1,21 @@
 // Issue 13, plans: a seller whose charges are enabled creates a plan through the form; it becomes a
 // Product and a recurring Price on the platform (metadata naming the seller and our plan, a lookup
 // key). A new amount is a new Price that takes the lookup key over. Archiving stops new subscribers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { recordSubscriptionIntent } from '../../src/subscriptions/use-cases.ts';
-import { createSeller, planFor, signedIn, startHarness, type Harness, type TestSeller } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { planFor } from './harness.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h);
 });
-// Deliveries still queued would be retried against a closed app: deliver them first.
-afterAll(async () => { await h?.sync(); await h?.close(); });
 
 describe('plans', () => {
   it('the form makes a Product and a recurring Price on the platform', async () => {
-    const { client } = await signedIn(h, 'seller', seller.user.id);
+    const { client } = await h.signIn('seller', seller.user.id);
     const page = await client.get('/seller/plans');
     expect(page.statusCode).toBe(200);
     const response = await client.post('/seller/plans', { name: 'Coffee box', description: 'Beans', amount: '20.00', currency: 'usd', interval: 'month', trial_days: '14' });
@@ -31,13 +30,13 @@ describe('plans', () => {
   });
 
   it('refuses bad input beside the fields, and sellers who cannot take payments', async () => {
-    const { client } = await signedIn(h, 'seller', seller.user.id);
+    const { client } = await h.signIn('seller', seller.user.id);
     const bad = await client.post('/seller/plans', { name: 'X', amount: '0.10', currency: 'usd', interval: 'month', trial_days: 'abc' });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('minimum');
     const control = await client.post('/seller/plans', { name: 'Bad\u0007name', amount: '5.00', currency: 'usd', interval: 'month' });
     expect(control.statusCode).toBe(400);
-    const { client: newcomer } = await signedIn(h, 'seller');
+    const { client: newcomer } = await h.signIn('seller');
     const refused = await newcomer.post('/seller/plans', { name: 'Early', amount: '5.00', currency: 'usd', interval: 'month' });
     expect(refused.statusCode).toBe(409);
     expect(await h.database.db.selectFrom('plans').select('id').where('name', 'in', ['X', 'Early']).execute()).toEqual([]);
@@ -45,7 +44,7 @@ describe('plans', () => {
 
   it('a price change is a new Price that takes the lookup key over; archiving stops new subscribers', async () => {
     const plan = await planFor(h, seller, { amount: '10.00' });
-    const { client } = await signedIn(h, 'seller', seller.user.id);
+    const { client } = await h.signIn('seller', seller.user.id);
     expect((await client.post(`/seller/plans/${plan.id}/price`, { amount: '12.00', move: 'keep' })).statusCode).toBe(303);
     const after = await h.database.db.selectFrom('plans').selectAll().where('id', '=', plan.id).executeTakeFirstOrThrow();
     expect(after).toMatchObject({ amount: 1200, price_version: 2 });
@@ -58,10 +57,10 @@ describe('plans', () => {
 
     expect((await client.post(`/seller/plans/${plan.id}/archive`, {})).statusCode).toBe(303);
     expect((await h.stripe.products.retrieve(plan.stripe_product_id!)).active).toBe(false);
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     await expect(recordSubscriptionIntent(h.database.db, h.stripe, { buyerId: buyer.userId, planId: plan.id, flow: 'custom' })).rejects.toMatchObject({ code: 'plan_not_available' });
     // Another seller's plan is not found.
-    const { client: other } = await signedIn(h, 'seller');
+    const { client: other } = await h.signIn('seller');
     expect((await other.get(`/seller/plans/${plan.id}`)).statusCode).toBe(404);
     expect((await other.post(`/seller/plans/${plan.id}/archive`, {})).statusCode).toBe(404);
   });

@@ -1,15 +1,14 @@
 // Issue 13, the customer portal: one configuration per seller, made idempotently from that seller's
 // plans (switching only among them), passed with the session; unchanged plans cost no Stripe call;
 // a new plan updates the same configuration.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensurePortalConfiguration } from '../../src/subscriptions/portal.ts';
 import { subscribeWithPaymentElement } from '../../src/subscriptions/use-cases.ts';
-import { createSeller, intentIdOf, planFor, signedIn, startHarness, type Harness } from './harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller } from '../helpers/market.ts';
+import { intentIdOf, planFor } from './harness.ts';
 
-let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
-// Deliveries still queued would be retried against a closed app: deliver them first.
-afterAll(async () => { await h?.sync(); await h?.close(); });
+const h = useWorld({ webhooks: true, admin: true });
 
 describe('portal configuration per seller', () => {
   it("lists only the seller's own plans, is reused while they are unchanged, and is updated in place when they change", async () => {
@@ -24,9 +23,9 @@ describe('portal configuration per seller', () => {
     expect(products).not.toContain(otherPlan.stripe_product_id);
     expect(configuration.features).toMatchObject({ payment_method_update: { enabled: true }, invoice_history: { enabled: true }, subscription_cancel: { enabled: true, mode: 'at_period_end' } });
 
-    const creates = await h.requests('/v1/billing_portal/configurations');
+    const creates = (await h.emu.requests('/v1/billing_portal/configurations')).length;
     expect(await ensurePortalConfiguration(h.database.db, h.stripe, seller.user.id)).toBe(id);
-    expect(await h.requests('/v1/billing_portal/configurations')).toBe(creates);
+    expect((await h.emu.requests('/v1/billing_portal/configurations')).length).toBe(creates);
 
     const second = await planFor(h, seller);
     expect(await ensurePortalConfiguration(h.database.db, h.stripe, seller.user.id)).toBe(id);
@@ -34,7 +33,7 @@ describe('portal configuration per seller', () => {
     expect(updated.features.subscription_update.products?.map((p) => p.product).sort()).toEqual([plan.stripe_product_id, second.stripe_product_id].sort());
 
     // "Manage billing" passes it with the session.
-    const buyer = await signedIn(h, 'buyer');
+    const buyer = await h.signIn('buyer');
     const step = await subscribeWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.userId, planId: plan.id });
     await h.stripe.paymentIntents.confirm(intentIdOf(step.clientSecret!), { payment_method: 'pm_card_visa' });
     const response = await buyer.client.post(`/subscriptions/${step.subscription.id}/portal`, {});

@@ -6,22 +6,21 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
 import { buyWithPaymentElement, placeOrder } from '../../src/orders/use-cases.ts';
-import { createListing, createSeller, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
 import { createTestUser } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createListing, createSeller, type TestSeller } from '../helpers/market.ts';
 
-let h: Harness;
+const h = useWorld({ webhooks: true, admin: true });
 let seller: TestSeller;
 let otherSeller: TestSeller;
 
 beforeAll(async () => {
-  h = await startHarness();
   seller = await createSeller(h);
   otherSeller = await createSeller(h);
 });
-afterAll(async () => h?.close());
 
 /** A pending order of 100.00 USD with no payment object yet (the buyer pressed Buy; Stripe not called yet). */
 async function draftOrder(): Promise<Order> {
@@ -51,7 +50,7 @@ describe('payment events from the wrong place', () => {
     async (amount) => {
       const order = await draftOrder();
       const forged = await paidIntent({ amount, currency: 'usd', metadata: metadataOf(order) }, otherSeller.accountId);
-      await h.sync();
+      await h.settle();
       expect(await orderStatus(order.id)).toBe('pending');
       const events = await eventsAbout(forged.id, 'payment_intent.succeeded');
       expect(events).toEqual([expect.objectContaining({ source: 'connect', account: otherSeller.accountId, status: 'ignored', last_error: expect.stringContaining('Connect endpoint') })]);
@@ -65,7 +64,7 @@ describe('payment events from the wrong place', () => {
   it('a platform PaymentIntent for another amount is refused at once, not retried for hours', async () => {
     const order = await draftOrder();
     const wrong = await paidIntent({ amount: 50, currency: 'usd', metadata: metadataOf(order), transfer_data: { destination: seller.accountId }, application_fee_amount: order.application_fee_amount > 50 ? 5 : order.application_fee_amount });
-    await h.sync();
+    await h.settle();
     expect(await orderStatus(order.id)).toBe('pending');
     expect(await eventsAbout(wrong.id, 'payment_intent.succeeded')).toEqual([
       expect.objectContaining({ source: 'platform', status: 'ignored', attempts: 1, last_error: expect.stringContaining('does not match order') }),
@@ -78,7 +77,7 @@ describe('payment events from the wrong place', () => {
       amount: order.amount, currency: order.currency, metadata: metadataOf(order),
       transfer_data: { destination: otherSeller.accountId }, application_fee_amount: order.application_fee_amount,
     });
-    await h.sync();
+    await h.settle();
     expect(await orderStatus(order.id)).toBe('pending');
     expect(await eventsAbout(elsewhere.id, 'payment_intent.succeeded')).toEqual([
       expect.objectContaining({ status: 'ignored', last_error: expect.stringContaining('another destination') }),
@@ -90,7 +89,7 @@ describe('payment events from the wrong place', () => {
     const buyer = await createTestUser(h.database.db, 'buyer');
     const order = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID() });
     await h.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa' });
-    await h.sync();
+    await h.settle();
     expect(await orderStatus(order.id)).toBe('paid');
     expect((await eventsAbout(order.stripe_payment_intent_id!, 'payment_intent.succeeded')).map((e) => e.status)).toEqual(['done']);
   });

@@ -1,21 +1,20 @@
 // The fee and transfer family fills an order's transfer and application fee ids from their own
 // events when the charge's handler didn't record them; duplicates and re-deliveries change nothing.
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks/registry.ts';
-import { createPaidOrder, createSeller, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
 
 describe('fee and transfer events', () => {
-  let h: Harness;
+  const h = useWorld({ webhooks: true, admin: true });
   let seller: TestSeller;
   beforeAll(async () => {
-    h = await startHarness();
     seller = await createSeller(h, { manualPayouts: true });
   });
-  afterAll(async () => h?.close());
 
   it('application_fee.created and transfer.created record their ids on the order, once', async () => {
-    const orderId = await createPaidOrder(h, seller, { amount: 5_000 });
+    const orderId = (await createPaidOrder(h, seller, { amount: 5_000 })).id;
     const paid = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     expect(paid.stripe_transfer_id).toMatch(/^tr_/);
     expect(paid.stripe_application_fee_id).toMatch(/^fee_/);
@@ -41,7 +40,7 @@ describe('fee and transfer events', () => {
 
   it('are handled by the pipeline rather than ignored', async () => {
     await createPaidOrder(h, seller, { amount: 2_500 });
-    await h.sync();
+    await h.settle();
     const rows = await h.database.db.selectFrom('stripe_events').select(['type', 'status'])
       .where('type', 'in', ['transfer.created', 'application_fee.created']).execute();
     expect(rows.length).toBeGreaterThan(0);

@@ -1,23 +1,11 @@
 // A correctly signed event must always be stored, whatever its strings hold: PostgreSQL's jsonb
 // (and text) cannot hold U+0000, nor jsonb a lone UTF-16 surrogate. Refusing such an event with a
 // 503 would make Stripe retry it for three days and then drop it.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { describe, expect, it } from 'vitest';
 import { makeEvent, postSigned, signature } from '../helpers/webhooks.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db });
-});
-afterAll(async () => {
-  await app.close();
-  await database.close();
-});
+const w = useWorld();
 
 describe('signed events with characters PostgreSQL cannot store', () => {
   it('stores the body exactly as received and a jsonb copy with U+FFFD in their place', async () => {
@@ -27,10 +15,10 @@ describe('signed events with characters PostgreSQL cannot store', () => {
     const payload = JSON.stringify(event);
     expect(payload).toContain('\\u0000');
 
-    const response = await postSigned(app, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!));
+    const response = await postSigned(w.app, '/webhooks/stripe', payload, signature(payload, w.app.config.stripe.platformWebhookSecret!));
     expect(response.statusCode).toBe(200);
 
-    const row = await database.db.selectFrom('stripe_events').selectAll().where('id', '=', event.id.replace('\u0000', '\ufffd')).executeTakeFirstOrThrow();
+    const row = await w.db.selectFrom('stripe_events').selectAll().where('id', '=', event.id.replace('\u0000', '\ufffd')).executeTakeFirstOrThrow();
     expect(Buffer.from(row.raw_body!).toString('utf8')).toBe(payload);
     const stored = row.payload as { data: { object: { name: string; description: string; metadata: Record<string, string> } } };
     expect(stored.data.object.name).toBe('Ann\ufffdLee');
@@ -39,15 +27,15 @@ describe('signed events with characters PostgreSQL cannot store', () => {
     expect(row.status).toBe('pending');
 
     // Stripe's retry of the same delivery is a duplicate, not a second row.
-    const again = await postSigned(app, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!));
+    const again = await postSigned(w.app, '/webhooks/stripe', payload, signature(payload, w.app.config.stripe.platformWebhookSecret!));
     expect(again.json()).toEqual({ received: true, duplicate: true });
   });
 
   it('keeps the exact bytes of an ordinary event too', async () => {
     const event = makeEvent('customer.updated', { id: 'cus_plain', object: 'customer', name: 'Zoë' });
     const payload = JSON.stringify(event, null, 2);
-    expect((await postSigned(app, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!))).statusCode).toBe(200);
-    const row = await database.db.selectFrom('stripe_events').selectAll().where('id', '=', event.id).executeTakeFirstOrThrow();
+    expect((await postSigned(w.app, '/webhooks/stripe', payload, signature(payload, w.app.config.stripe.platformWebhookSecret!))).statusCode).toBe(200);
+    const row = await w.db.selectFrom('stripe_events').selectAll().where('id', '=', event.id).executeTakeFirstOrThrow();
     expect(Buffer.from(row.raw_body!).equals(Buffer.from(payload))).toBe(true);
     expect((row.payload as { data: { object: { name: string } } }).data.object.name).toBe('Zoë');
   });

@@ -1,0 +1,174 @@
+// The one test fixture: a test file says what it needs in one line,
+//
+//   const w = useWorld({ webhooks: true, admin: true });
+//
+// and gets, for the whole file, its own database (cloned from the migrated template), the Stripe
+// emulator with the real SDK pointed at it over HTTP, the real app built on both, clients signed
+// in through the real login form, and `w.events` to apply Stripe's events the one way production
+// does: signed, through the real endpoint, the inbox and the worker (see stripe-events.ts).
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { Kysely } from 'kysely';
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Actor } from '../../src/admin/audit.ts';
+import type { Config } from '../../src/config.ts';
+import type { Database, Role, User } from '../../src/db/schema.ts';
+import { buildTestApp, createTestUser, TEST_PASSWORD, TestClient, testConfig } from './app.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { startTestEmulator, type TestEmulator } from './emulator.ts';
+import { StripeEvents } from './stripe-events.ts';
+import { pointEmulatorAt } from './webhooks.ts';
+
+export interface WorldOptions {
+  /** Start the emulator and give the app the SDK pointed at it (without it, Stripe is a closed port). */
+  emulator?: boolean;
+  /**
+   * The app listens on a loopback port and the emulator sends its signed webhooks there (implies
+   * `emulator`). `'held'`: the emulator keeps every event until the test delivers it (`w.events.run`).
+   */
+  webhooks?: boolean | 'held';
+  /** Sign in an admin at start (`w.admin`, `w.adminUser`, `w.actor`). */
+  admin?: boolean;
+  /** The app's configuration (default: `testConfig()`, offline, silent, its own data directory). */
+  config?: Config;
+  /** The app's Stripe client instead of the emulator's own (e.g. one with retries or a proxy). */
+  stripe?: (emu: TestEmulator) => Stripe;
+  /** The database the app uses instead of the file's own pool (e.g. one with a plugin); closed with the world. */
+  db?: (database: TestDatabase) => Kysely<Database>;
+  /** Extra routes inside the site scope, and a look at every route the app adds (see buildTestApp). */
+  register?: (app: FastifyInstance) => void;
+  onRoute?: (route: RouteOptions) => void;
+}
+
+export interface SignedIn {
+  client: TestClient;
+  user: User;
+  userId: string;
+  email: string;
+}
+
+/** What a world has only when its options asked for it. */
+interface Running {
+  emu?: TestEmulator;
+  stripe?: Stripe;
+  baseUrl?: string;
+  events?: StripeEvents;
+  admin?: SignedIn;
+}
+
+let ipCounter = 0;
+/** Each signed-in client comes from its own address, so the per-address login limits never join tests up. */
+function nextIp(): string {
+  ipCounter += 1;
+  return `10.${20 + Math.floor(ipCounter / 62_500)}.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`;
+}
+
+export class World {
+  database!: TestDatabase;
+  /** The file's own database (the app's too, unless `options.db` gave it another pool). */
+  db!: Kysely<Database>;
+  app!: FastifyInstance;
+  config!: Config;
+  private readonly running: Running = {};
+
+  constructor(private readonly options: WorldOptions = {}) {}
+
+  get emu(): TestEmulator { return this.need('emu', 'emulator: true'); }
+  /** The app's Stripe client. */
+  get stripe(): Stripe { return this.need('stripe', 'emulator: true'); }
+  /** Where the app listens, e.g. `http://127.0.0.1:41234`. */
+  get baseUrl(): string { return this.need('baseUrl', 'webhooks: true'); }
+  get events(): StripeEvents { return this.need('events', 'webhooks: true'); }
+  get admin(): TestClient { return this.need('admin', 'admin: true').client; }
+  get adminUser(): User { return this.need('admin', 'admin: true').user; }
+  /** The signed-in admin as the audit log names them. */
+  get actor(): Actor { const { user } = this.need('admin', 'admin: true'); return { id: user.id, email: user.email }; }
+
+  /** Lets the emulator deliver what it queued and the worker process it, until all is quiet. */
+  settle(): Promise<void> { return this.events.settle(); }
+
+  async start(): Promise<this> {
+    const { options } = this;
+    this.database = await createTestDatabase();
+    this.db = this.database.db;
+    this.config = options.config ?? testConfig();
+    if (options.emulator === true || options.webhooks !== undefined && options.webhooks !== false) {
+      const emu = await startTestEmulator();
+      this.running.emu = emu;
+      this.running.stripe = options.stripe?.(emu) ?? emu.stripe;
+    }
+    this.app = await buildTestApp({
+      db: options.db?.(this.database) ?? this.db, config: this.config,
+      ...(this.running.stripe !== undefined ? { stripe: this.running.stripe } : {}),
+      ...(options.register !== undefined ? { register: options.register } : {}),
+      ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}),
+    });
+    if (options.webhooks !== undefined && options.webhooks !== false) await this.connectWebhooks(options.webhooks === 'held');
+    if (options.admin === true) this.running.admin = await this.signIn('admin');
+    return this;
+  }
+
+  /** A client signed in through the real login form as a new user of `role` (or as the user `userId`). */
+  signIn(role: Role, userId?: string): Promise<SignedIn> {
+    return signInTo(this.app, role, userId);
+  }
+
+  async close(): Promise<void> {
+    const appDb = this.app?.db;
+    await this.app?.close();
+    await this.running.emu?.stop();
+    if (appDb !== undefined && appDb !== this.db) await appDb.destroy();
+    await this.database?.close();
+  }
+
+  private async connectWebhooks(held: boolean): Promise<void> {
+    const baseUrl = await this.app.listen({ port: 0, host: '127.0.0.1' });
+    const secrets = { platform: this.config.stripe.platformWebhookSecret!, connect: this.config.stripe.connectWebhookSecret! };
+    await pointEmulatorAt(this.emu, baseUrl, secrets.platform, secrets.connect);
+    this.running.baseUrl = baseUrl;
+    // The worker runs on the file's own pool: a test's `db` option is the app's alone.
+    this.running.events = new StripeEvents(this.emu, this.db, this.stripe, baseUrl, secrets);
+    if (held) await this.running.events.hold();
+  }
+
+  private need<K extends keyof Running>(key: K, option: string): NonNullable<Running[K]> {
+    const value = this.running[key];
+    if (value === undefined) throw new Error(`this world has no ${key}: start it with useWorld({ ${option} })`);
+    return value;
+  }
+}
+
+/** A client signed in through the real login form (from an address of its own) as a new user of `role`, or as `userId`. */
+export async function signInTo(app: FastifyInstance, role: Role, userId?: string): Promise<SignedIn> {
+  const user = userId === undefined
+    ? await createTestUser(app.db, role)
+    : await app.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+  const client = new TestClient(app, nextIp());
+  const response = await client.post('/login', { email: user.email, password: TEST_PASSWORD });
+  expect(response.statusCode).toBe(303);
+  return { client, user, userId: user.id, email: user.email };
+}
+
+/** Starts a world for a test file (or `describe` block): before its tests, closed after them. */
+export function useWorld(options: WorldOptions = {}): World {
+  const world = new World(options);
+  beforeAll(async () => { await world.start(); });
+  afterAll(async () => { await world.close(); });
+  return world;
+}
+
+/** A world started by hand (a test that needs two, or one with its own lifetime); close it yourself. */
+export function startWorld(options: WorldOptions = {}): Promise<World> {
+  return new World(options).start();
+}
+
+/** Just this file's database, for tests of queries and rules below the app. */
+export function useDatabase(): { readonly database: TestDatabase; readonly db: Kysely<Database> } {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => { database = await createTestDatabase(); });
+  afterAll(async () => { await database?.close(); });
+  return {
+    get database() { return database!; },
+    get db() { return database!.db; },
+  };
+}

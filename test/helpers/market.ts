@@ -1,0 +1,114 @@
+// The marketplace's people and things for tests, made with the project's own use cases (Connect
+// onboarding, the custom payment flow, syncing from Stripe) against the emulator: sellers whose
+// accounts are enabled, listings, and pending or paid orders. Nothing is mocked.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { expect } from 'vitest';
+import type { Database, DisputeRow, Listing, ListingKind, Order, RefundRow, User } from '../../src/db/schema.ts';
+import { buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
+import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
+import { createTestUser, type TestClient } from './app.ts';
+import type { World } from './fixture.ts';
+
+/** What these helpers need of a world: a World, or a test's own app and emulator put together. */
+export type Stage = Pick<World, 'db' | 'stripe' | 'emu' | 'signIn' | 'settle'>;
+
+export interface TestSeller {
+  user: User;
+  accountId: string;
+}
+
+/**
+ * A seller whose Connect account finished onboarding (charges and payouts enabled), recorded in
+ * our database. `manualPayouts` keeps balances put (no automatic payout takes them away).
+ */
+export async function createSeller(w: Stage, options: { manualPayouts?: boolean; userId?: string } = {}): Promise<TestSeller> {
+  const user = options.userId === undefined
+    ? await createTestUser(w.db, 'seller')
+    : await w.db.selectFrom('users').selectAll().where('id', '=', options.userId).executeTakeFirstOrThrow();
+  const { accountId } = await ensureConnectedAccount(w.db, w.stripe, { sellerId: user.id, country: 'US', email: user.email });
+  await w.emu.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
+  if (options.manualPayouts === true) await w.stripe.accounts.update(accountId, { settings: { payouts: { schedule: { interval: 'manual' } } } });
+  await syncAccountFromStripe(w.db, w.stripe, accountId);
+  return { user, accountId };
+}
+
+/** An enabled seller signed in through the login form. */
+export async function enabledSeller(w: Stage): Promise<TestSeller & { sellerId: string; client: TestClient }> {
+  const { client, userId } = await w.signIn('seller');
+  const seller = await createSeller(w, { userId });
+  const row = await w.db.selectFrom('sellers').select(['account_state', 'charges_enabled']).where('id', '=', userId).executeTakeFirstOrThrow();
+  expect(row).toEqual({ account_state: 'enabled', charges_enabled: true });
+  return { ...seller, sellerId: userId, client };
+}
+
+/** A listing of `sellerId`; digital unless `kind` says otherwise (most tests buy things nobody ships). */
+export async function addListing(
+  db: Kysely<Database>, sellerId: string, values: { price: number; currency?: string; stock?: number | null; title?: string; kind?: ListingKind },
+): Promise<Listing> {
+  return db.insertInto('listings').values({
+    seller_id: sellerId,
+    title: values.title ?? `Thing ${randomUUID().slice(0, 6)}`,
+    price_amount: values.price,
+    currency: values.currency ?? 'usd',
+    stock: values.stock === undefined ? null : values.stock,
+    kind: values.kind ?? 'digital',
+  }).returningAll().executeTakeFirstOrThrow();
+}
+
+/** A listing's id (unlimited stock unless given). */
+export async function createListing(w: Stage, sellerId: string, price: number, options: { currency?: string; stock?: number | null } = {}): Promise<string> {
+  return (await addListing(w.db, sellerId, { price, ...options })).id;
+}
+
+/** A custom-flow order with its PaymentIntent made and recorded; nobody has paid yet. */
+export async function createPendingOrder(w: Stage, seller: TestSeller, amount: number, currency = 'usd', buyer?: User): Promise<Order> {
+  const listingId = await createListing(w, seller.user.id, amount, { currency });
+  const payer = buyer ?? await createTestUser(w.db, 'buyer');
+  return buyWithPaymentElement(w.db, w.stripe, { buyerId: payer.id, buyerEmail: payer.email, listingId, quantity: 1, attemptId: randomUUID() });
+}
+
+/** A buyer pays a new listing of `seller` through the custom flow; the order is paid, and its events settled. */
+export async function createPaidOrder(w: Stage, seller: TestSeller, options: { amount: number; paymentMethod?: string; buyer?: User }): Promise<Order> {
+  const order = await createPendingOrder(w, seller, options.amount, 'usd', options.buyer);
+  await w.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: options.paymentMethod ?? 'pm_card_bypassPending' });
+  await syncOrderFromStripe(w.db, w.stripe, order, 'completion_page');
+  await w.settle();
+  return orderRow(w.db, order.id);
+}
+
+export async function orderRow(db: Kysely<Database>, orderId: string): Promise<Order> {
+  return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+}
+
+export async function refundRows(db: Kysely<Database>, orderId: string): Promise<RefundRow[]> {
+  return db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute();
+}
+
+export async function disputeRow(db: Kysely<Database>, disputeId: string): Promise<DisputeRow | undefined> {
+  return db.selectFrom('disputes').selectAll().where('id', '=', disputeId).executeTakeFirst();
+}
+
+export async function transitionsOf(db: Kysely<Database>, orderId: string) {
+  return db.selectFrom('order_transitions').select(['from_status', 'to_status', 'source', 'stripe_event_id']).where('order_id', '=', orderId).orderBy('id').execute();
+}
+
+/** The hidden value of `name` in the first form on a page that has it. */
+export function hiddenValue(body: string, name: string): string | undefined {
+  return new RegExp(`name="${name}" value="([^"]*)"`).exec(body)?.[1];
+}
+
+export function csrfFrom(body: string): string | undefined {
+  return hiddenValue(body, '_csrf');
+}
+
+/** An admin refunds `amount` ("25.00") of an order through the order page's form, reversing the transfer and the fee; returns the refund's id. */
+export async function refundByAdmin(w: World, orderId: string, amount: string): Promise<string> {
+  const page = await w.admin.get(`/admin/orders/${orderId}`);
+  const refundId = hiddenValue(page.body, 'refund_id')!;
+  const form = { refund_id: refundId, amount, reason: 'requested_by_customer', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
+  const response = await w.admin.post(`/admin/orders/${orderId}/refunds`, form);
+  if (response.statusCode !== 303) throw new Error(`refund of ${orderId} answered ${response.statusCode}`);
+  await w.settle();
+  return refundId;
+}
