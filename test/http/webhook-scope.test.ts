@@ -53,8 +53,10 @@ describe('a webhook delivery', () => {
       expect(response.headers[header], header).toBeUndefined();
     }
     expect(sessionLookups()).toBe(0);
-    // It was stored: the request did reach the database, just not the sessions table.
-    expect(statements.some((s) => s.includes('"name":"stripe_events"'))).toBe(true);
+    // It was stored (through the prepared insert, which bypasses Kysely and so this recorder): the
+    // request did reach the database, just not the sessions table.
+    const stored = await database.db.selectFrom('stripe_events').select('id').where('id', '=', (JSON.parse(payload) as { id: string }).id).executeTakeFirst();
+    expect(stored).toBeDefined();
   });
 
   it('a forged one still gets its 400 without CSRF getting in the way', async () => {
