@@ -17,7 +17,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('account_country', 'text')
     .addColumn('account_email', 'text')
     .addColumn('account_requested_at', 'timestamptz')
-    .addColumn('account_state', 'text', (c) => c.notNull().defaultTo('not_started').check(sql`account_state in ('not_started', 'onboarding_incomplete', 'pending_verification', 'restricted', 'enabled', 'rejected')`))
+    .addColumn('account_state', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('not_started')
+        .check(sql`account_state in ('not_started', 'onboarding_incomplete', 'pending_verification', 'restricted', 'enabled', 'rejected')`),
+    )
     .addColumn('charges_enabled', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('payouts_enabled', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('details_submitted', 'boolean', (c) => c.notNull().defaultTo(false))
@@ -37,14 +42,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
     .addColumn('seller_id', 'uuid', (c) => c.notNull().references('sellers.id').onDelete('restrict'))
     .addColumn('title', 'text', (c) => c.notNull().check(sql`char_length(title) between 1 and 120`))
-    .addColumn('description', 'text', (c) => c.notNull().defaultTo('').check(sql`char_length(description) <= 5000`))
+    .addColumn('description', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('')
+        .check(sql`char_length(description) <= 5000`),
+    )
     // Integer minor units; Stripe's ceiling is eight digits. The per-currency minimum lives in money.ts.
     .addColumn('price_amount', 'bigint', (c) => c.notNull().check(sql`price_amount > 0 and price_amount <= 99999999`))
     .addColumn('currency', 'text', (c) => c.notNull().check(sql`currency ~ '^[a-z]{3}$'`))
     // null = unlimited. Checkout reserves with `stock = stock - n where stock >= n`, so it never goes negative.
     .addColumn('stock', 'integer', (c) => c.check(sql`stock is null or stock >= 0`))
     // one_off today; month/year become subscription prices later (DESIGN "buyer (next)").
-    .addColumn('billing_interval', 'text', (c) => c.notNull().defaultTo('one_off').check(sql`billing_interval in ('one_off', 'month', 'year')`))
+    .addColumn('billing_interval', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('one_off')
+        .check(sql`billing_interval in ('one_off', 'month', 'year')`),
+    )
     // Deactivated, never deleted: orders will keep pointing at the listing they bought.
     .addColumn('active', 'boolean', (c) => c.notNull().defaultTo(true))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))

@@ -19,7 +19,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     // How it reached us: the platform endpoint, the Connect endpoint, or a backfill listing.
     .addColumn('source', 'text', (c) => c.notNull().check(sql`source in ('platform', 'connect', 'backfill')`))
     .addColumn('payload', 'jsonb', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ('pending', 'processing', 'done', 'failed', 'dead', 'ignored')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ('pending', 'processing', 'done', 'failed', 'dead', 'ignored')`),
+    )
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('locked_until', 'timestamptz')

@@ -19,7 +19,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('currency', 'text', (c) => c.check(sql`currency is null or currency ~ '^[a-z]{3}$'`))
     .addColumn('basis_points', 'integer', (c) => c.notNull().check(sql`basis_points between 0 and 10000`))
     // Minor units of `currency`; must be 0 when currency is null (a fixed amount needs a unit).
-    .addColumn('fixed_amount', 'bigint', (c) => c.notNull().defaultTo(0).check(sql`fixed_amount >= 0`))
+    .addColumn('fixed_amount', 'bigint', (c) =>
+      c
+        .notNull()
+        .defaultTo(0)
+        .check(sql`fixed_amount >= 0`),
+    )
     // The seller is the settlement merchant (`on_behalf_of`): needed across regions.
     .addColumn('on_behalf_of', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
@@ -27,7 +32,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addCheckConstraint('fee_policies_fixed_needs_currency', sql`currency is not null or fixed_amount = 0`)
     .execute();
   // One policy per (seller or platform, currency or any).
-  await sql`create unique index fee_policies_scope_key on fee_policies (coalesce(seller_id, '00000000-0000-0000-0000-000000000000'::uuid), coalesce(currency, ''))`.execute(db);
+  await sql`create unique index fee_policies_scope_key on fee_policies (coalesce(seller_id, '00000000-0000-0000-0000-000000000000'::uuid), coalesce(currency, ''))`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('orders')
@@ -53,7 +60,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('buyer_email', 'text', (c) => c.notNull())
     // True while this order holds `quantity` units of the listing's stock (false for unlimited).
     .addColumn('stock_reserved', 'boolean', (c) => c.notNull().defaultTo(false))
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ('pending', 'paid', 'payment_failed', 'canceled', 'partially_refunded', 'refunded')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ('pending', 'paid', 'payment_failed', 'canceled', 'partially_refunded', 'refunded')`),
+    )
     .addColumn('failure_code', 'text')
     .addColumn('failure_message', 'text')
     .addColumn('stripe_checkout_session_id', 'text', (c) => c.unique())

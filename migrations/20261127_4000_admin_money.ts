@@ -58,7 +58,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('amount', 'bigint', (c) => c.notNull().check(sql`amount > 0`))
     .addColumn('currency', 'text', (c) => c.notNull())
     // requested: sent (or about to be) to Stripe; created: Stripe made the payout; rejected: Stripe said no.
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('requested').check(sql`status in ('requested', 'created', 'rejected')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('requested')
+        .check(sql`status in ('requested', 'created', 'rejected')`),
+    )
     .addColumn('stripe_payout_id', 'text', (c) => c.unique())
     .addColumn('error_message', 'text')
     .addColumn('requested_by', 'uuid', (c) => c.references('users.id').onDelete('set null'))
@@ -97,8 +102,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('refund_application_fee', 'boolean', (c) => c.notNull())
     // requested: ours, not yet confirmed by Stripe; rejected: Stripe refused the request (nothing moved);
     // the rest are Stripe's refund statuses.
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('requested')
-      .check(sql`status in ('requested', 'rejected', 'pending', 'requires_action', 'succeeded', 'failed', 'canceled')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('requested')
+        .check(sql`status in ('requested', 'rejected', 'pending', 'requires_action', 'succeeded', 'failed', 'canceled')`),
+    )
     .addColumn('stripe_refund_id', 'text', (c) => c.unique())
     .addColumn('transfer_reversal_amount', 'bigint')
     .addColumn('failure_reason', 'text')

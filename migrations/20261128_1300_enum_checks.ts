@@ -17,14 +17,30 @@ const DISPUTE_STATUSES = sql`('warning_needs_response', 'warning_under_review', 
   'appeal_needs_response', 'appeal_under_review', 'won', 'lost', 'prevented')`;
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('order_transitions')
-    .addCheckConstraint('order_transitions_source_check', sql`source in ('webhook', 'completion_page', 'reconcile', 'admin')`).execute();
-  await db.schema.alterTable('order_transitions').addCheckConstraint('order_transitions_from_status_check', sql`from_status in ${ORDER_STATUSES}`).execute();
-  await db.schema.alterTable('order_transitions').addCheckConstraint('order_transitions_to_status_check', sql`to_status in ${ORDER_STATUSES}`).execute();
-  await db.schema.alterTable('orders').addCheckConstraint('orders_dispute_status_check', sql`dispute_status is null or dispute_status in ${DISPUTE_STATUSES}`).execute();
-  await db.schema.alterTable('disputes').addCheckConstraint('disputes_status_check', sql`status in ${DISPUTE_STATUSES}`).execute();
-  await db.schema.alterTable('payouts')
-    .addCheckConstraint('payouts_status_check', sql`status in ('pending', 'in_transit', 'paid', 'failed', 'canceled')`).execute();
+  await db.schema
+    .alterTable('order_transitions')
+    .addCheckConstraint('order_transitions_source_check', sql`source in ('webhook', 'completion_page', 'reconcile', 'admin')`)
+    .execute();
+  await db.schema
+    .alterTable('order_transitions')
+    .addCheckConstraint('order_transitions_from_status_check', sql`from_status in ${ORDER_STATUSES}`)
+    .execute();
+  await db.schema
+    .alterTable('order_transitions')
+    .addCheckConstraint('order_transitions_to_status_check', sql`to_status in ${ORDER_STATUSES}`)
+    .execute();
+  await db.schema
+    .alterTable('orders')
+    .addCheckConstraint('orders_dispute_status_check', sql`dispute_status is null or dispute_status in ${DISPUTE_STATUSES}`)
+    .execute();
+  await db.schema
+    .alterTable('disputes')
+    .addCheckConstraint('disputes_status_check', sql`status in ${DISPUTE_STATUSES}`)
+    .execute();
+  await db.schema
+    .alterTable('payouts')
+    .addCheckConstraint('payouts_status_check', sql`status in ('pending', 'in_transit', 'paid', 'failed', 'canceled')`)
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

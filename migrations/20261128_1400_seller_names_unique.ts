@@ -8,8 +8,11 @@ import { displayNameKey, tidyDisplayName } from '../src/auth/display-names.ts';
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('users').addColumn('name_key', 'text').execute();
 
-  const users = await db.selectFrom('users').select(['id', 'display_name', 'role']).orderBy('created_at').orderBy('id').execute() as
-    { id: string; display_name: string; role: string }[];
+  const users = (await db.selectFrom('users').select(['id', 'display_name', 'role']).orderBy('created_at').orderBy('id').execute()) as {
+    id: string;
+    display_name: string;
+    role: string;
+  }[];
   const sellerKeys = new Set<string>();
   for (const user of users) {
     let name = tidyDisplayName(user.display_name);
@@ -24,7 +27,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     await db.updateTable('users').set({ display_name: name, name_key: key }).where('id', '=', user.id).execute();
   }
 
-  await db.schema.alterTable('users').alterColumn('name_key', (c) => c.setNotNull()).execute();
+  await db.schema
+    .alterTable('users')
+    .alterColumn('name_key', (c) => c.setNotNull())
+    .execute();
   await sql`create unique index users_seller_name_key on users (name_key) where role = 'seller'`.execute(db);
 }
 

@@ -24,9 +24,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('template', 'text', (c) => c.notNull())
     .addColumn('to_address', 'text', (c) => c.notNull())
     .addColumn('data', 'jsonb', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending')
-      .check(sql`status in ('pending', 'sending', 'sent', 'failed', 'dead', 'unknown')`))
-    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0).check(sql`attempts >= 0`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ('pending', 'sending', 'sent', 'failed', 'dead', 'unknown')`),
+    )
+    .addColumn('attempts', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(0)
+        .check(sql`attempts >= 0`),
+    )
     // When it is due; while `sending`, the lease expiry (so the due index also finds lapsed leases).
     .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('locked_by', 'text')

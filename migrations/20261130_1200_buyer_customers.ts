@@ -19,8 +19,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('requested_email', 'text', (c) => c.notNull())
     .addColumn('requested_name', 'text', (c) => c.notNull())
     .addColumn('requested_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addColumn('details_version', 'integer', (c) => c.notNull().defaultTo(0).check(sql`details_version >= 0`))
-    .addColumn('details_synced_version', 'integer', (c) => c.notNull().defaultTo(0).check(sql`details_synced_version >= 0`))
+    .addColumn('details_version', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(0)
+        .check(sql`details_version >= 0`),
+    )
+    .addColumn('details_synced_version', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(0)
+        .check(sql`details_synced_version >= 0`),
+    )
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();

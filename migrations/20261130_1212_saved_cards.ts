@@ -13,10 +13,7 @@
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('buyer_customers')
-    .addColumn('default_payment_method_id', 'text')
-    .addColumn('default_observed_at', 'timestamptz')
-    .execute();
+  await db.schema.alterTable('buyer_customers').addColumn('default_payment_method_id', 'text').addColumn('default_observed_at', 'timestamptz').execute();
 
   await db.schema
     .createTable('buyer_payment_methods')
@@ -42,7 +39,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('stripe_setup_intent_id', 'text', (c) => c.unique())
     .addColumn('stripe_checkout_session_id', 'text', (c) => c.unique())
     .addColumn('checkout_url', 'text')
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ('pending', 'succeeded', 'failed')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ('pending', 'succeeded', 'failed')`),
+    )
     .addColumn('failure_message', 'text')
     .addColumn('payment_method_id', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
@@ -51,7 +53,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await sql`alter table orders drop constraint orders_flow_check`.execute(db);
   await sql`alter table orders add constraint orders_flow_check check (flow in ('hosted', 'custom', 'saved_card'))`.execute(db);
-  await db.schema.alterTable('orders')
+  await db.schema
+    .alterTable('orders')
     .addColumn('payment_method_id', 'text')
     .addColumn('save_payment_method', 'boolean', (c) => c.notNull().defaultTo(false))
     .execute();

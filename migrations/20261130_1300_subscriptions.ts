@@ -31,7 +31,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('currency', 'text', (c) => c.notNull())
     .addColumn('interval', 'text', (c) => c.notNull().check(sql`interval in ('month', 'year')`))
     .addColumn('trial_days', 'integer', (c) => c.check(sql`trial_days between 1 and 730`))
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('active').check(sql`status in ('active', 'archived')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('active')
+        .check(sql`status in ('active', 'archived')`),
+    )
     .addColumn('lookup_key', 'text', (c) => c.notNull().unique())
     .addColumn('stripe_product_id', 'text', (c) => c.unique())
     .addColumn('price_version', 'integer', (c) => c.notNull().defaultTo(1))
@@ -48,7 +53,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('seller_id', 'uuid', (c) => c.notNull().references('sellers.id'))
     .addColumn('plan_id', 'uuid', (c) => c.notNull().references('plans.id'))
     .addColumn('flow', 'text', (c) => c.notNull().check(sql`flow in ('hosted', 'custom')`))
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ${SUB_STATUSES}`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ${SUB_STATUSES}`),
+    )
     .addColumn('amount', 'bigint', (c) => c.notNull())
     .addColumn('currency', 'text', (c) => c.notNull())
     .addColumn('interval', 'text', (c) => c.notNull().check(sql`interval in ('month', 'year')`))
@@ -125,8 +135,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('currency', 'text', (c) => c.notNull())
     .addColumn('reverse_transfer', 'boolean', (c) => c.notNull())
     .addColumn('refund_application_fee', 'boolean', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('requested')
-      .check(sql`status in ('requested', 'rejected', 'pending', 'requires_action', 'succeeded', 'failed', 'canceled')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('requested')
+        .check(sql`status in ('requested', 'rejected', 'pending', 'requires_action', 'succeeded', 'failed', 'canceled')`),
+    )
     .addColumn('stripe_refund_id', 'text', (c) => c.unique())
     .addColumn('error_message', 'text')
     .addColumn('requested_by', 'uuid')

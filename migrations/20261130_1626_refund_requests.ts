@@ -10,7 +10,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('order_id', 'uuid', (c) => c.notNull().references('orders.id').onDelete('restrict'))
     .addColumn('buyer_id', 'uuid', (c) => c.notNull().references('users.id').onDelete('restrict'))
     .addColumn('reason', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('requested').check(sql`status in ('requested', 'approved', 'declined')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('requested')
+        .check(sql`status in ('requested', 'approved', 'declined')`),
+    )
     .addColumn('decided_by', 'uuid', (c) => c.references('users.id').onDelete('set null'))
     .addColumn('decided_by_role', 'text', (c) => c.check(sql`decided_by_role is null or decided_by_role in ('seller', 'admin')`))
     .addColumn('decision_reason', 'text')

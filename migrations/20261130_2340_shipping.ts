@@ -12,13 +12,25 @@
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('listings')
-    .addColumn('kind', 'text', (c) => c.notNull().defaultTo('physical').check(sql`kind in ('physical', 'digital')`))
+  await db.schema
+    .alterTable('listings')
+    .addColumn('kind', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('physical')
+        .check(sql`kind in ('physical', 'digital')`),
+    )
     .execute();
   await sql`alter table listings alter column kind drop default`.execute(db);
 
-  await db.schema.alterTable('orders')
-    .addColumn('kind', 'text', (c) => c.notNull().defaultTo('physical').check(sql`kind in ('physical', 'digital')`))
+  await db.schema
+    .alterTable('orders')
+    .addColumn('kind', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('physical')
+        .check(sql`kind in ('physical', 'digital')`),
+    )
     .addColumn('ship_to', 'jsonb')
     .addColumn('fulfilment_status', 'text', (c) => c.check(sql`fulfilment_status in ('awaiting_shipment', 'shipped', 'delivered')`))
     .execute();
@@ -26,7 +38,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table orders alter column kind drop default`.execute(db);
   await sql`alter table orders add constraint orders_digital_not_fulfilled check (kind = 'physical' or fulfilment_status is null)`.execute(db);
 
-  await db.schema.createTable('order_fulfilment_steps')
+  await db.schema
+    .createTable('order_fulfilment_steps')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('order_id', 'uuid', (c) => c.notNull().references('orders.id').onDelete('cascade'))
     .addColumn('step', 'text', (c) => c.notNull().check(sql`step in ('shipped', 'delivered')`))

@@ -81,13 +81,16 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: deps.logger === false ? false : {
-      level: config.logLevel,
-      // No stack traces, headers, query values or secret fields in logs (src/http/log-redaction.ts).
-      serializers: { err: errorLogSerializer, req: requestLogSerializer },
-      hooks: { streamWrite: redactSecretFields },
-      ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
-    },
+    logger:
+      deps.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            // No stack traces, headers, query values or secret fields in logs (src/http/log-redaction.ts).
+            serializers: { err: errorLogSerializer, req: requestLogSerializer },
+            hooks: { streamWrite: redactSecretFields },
+            ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
+          },
     trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
     schemaErrorFormatter: formatSchemaErrors,
@@ -98,7 +101,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorate('db', deps.db);
   app.decorate('stripe', deps.stripe);
   app.decorateRequest('auth', null);
-  app.decorateRequest('clientAddress', { getter(this: FastifyRequest) { return clientAddressOf(this, config.clientAddress); } });
+  app.decorateRequest('clientAddress', {
+    getter(this: FastifyRequest) {
+      return clientAddressOf(this, config.clientAddress);
+    },
+  });
   // Set by an area's guard (src/http/areas.ts); `[]`: it depends on no other decorator.
   app.decorateRequest('user', null, []);
 
@@ -142,7 +149,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       root: VIEWS_DIR,
       layout: 'layouts/main.hbs',
       viewExt: 'hbs',
-      options: { partials: { nav: 'partials/nav.hbs', field: 'partials/field.hbs', 'buy-form': 'partials/buy-form.hbs', 'invoice-table': 'partials/invoice-table.hbs', 'refund-requests': 'partials/refund-requests.hbs', 'seller-order-net': 'partials/seller-order-net.hbs', 'catalogue-search': 'partials/catalogue-search.hbs', 'catalogue-cards': 'partials/catalogue-cards.hbs' } },
+      options: {
+        partials: {
+          nav: 'partials/nav.hbs',
+          field: 'partials/field.hbs',
+          'buy-form': 'partials/buy-form.hbs',
+          'invoice-table': 'partials/invoice-table.hbs',
+          'refund-requests': 'partials/refund-requests.hbs',
+          'seller-order-net': 'partials/seller-order-net.hbs',
+          'catalogue-search': 'partials/catalogue-search.hbs',
+          'catalogue-cards': 'partials/catalogue-cards.hbs',
+        },
+      },
       // Compiled templates are cached (recompiling on every request costs more than the page's own
       // queries); `npm run dev` sets NODE_ENV=development to pick up template edits without a restart.
       production: process.env.NODE_ENV !== 'development',
@@ -171,12 +189,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerErrorPages(site);
 
     await site.register(healthRoutes);
-    const catalogue = deps.listen === undefined
-      ? uncachedCatalogue(deps.db)
-      : await cachedCatalogue(deps.db, deps.listen, {
-        ...(deps.catalogueCacheMs !== undefined ? { ttlMs: deps.catalogueCacheMs } : {}),
-        onError: (error) => app.log.warn({ err: error }, 'catalogue cache: lost the LISTEN connection; reading the database until it is back'),
-      });
+    const catalogue =
+      deps.listen === undefined
+        ? uncachedCatalogue(deps.db)
+        : await cachedCatalogue(deps.db, deps.listen, {
+            ...(deps.catalogueCacheMs !== undefined ? { ttlMs: deps.catalogueCacheMs } : {}),
+            onError: (error) => app.log.warn({ err: error }, 'catalogue cache: lost the LISTEN connection; reading the database until it is back'),
+          });
     site.addHook('onClose', () => catalogue.stop());
     await site.register(publicRoutes, { catalogue });
     await site.register(authRoutes);
@@ -188,8 +207,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     await site.register(area('any', accountRoutes, accountSettingsRoutes));
     await site.register(publicPlanRoutes);
     await site.register(area(['buyer'], orderRoutes, paymentMethodRoutes, buyerDetailsRoutes, buyerSubscriptionRoutes, buyerRefundRequestRoutes));
-    await site.register(area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes, sellerRefundRequestRoutes, sellerMoneyRoutes, sellerFulfilmentRoutes));
-    await site.register(area(['admin'], adminRoutes, adminSellerRoutes, adminOrderRoutes, adminHealthRoutes, adminSubscriptionRoutes, adminRefundRequestRoutes, adminModerationRoutes));
+    await site.register(
+      area(['seller'], sellerRoutes, sellerImageRoutes(storage), sellerPlanRoutes, sellerRefundRequestRoutes, sellerMoneyRoutes, sellerFulfilmentRoutes),
+    );
+    await site.register(
+      area(
+        ['admin'],
+        adminRoutes,
+        adminSellerRoutes,
+        adminOrderRoutes,
+        adminHealthRoutes,
+        adminSubscriptionRoutes,
+        adminRefundRequestRoutes,
+        adminModerationRoutes,
+      ),
+    );
     await site.register(mailboxRoutes); // offline only, this machine only
     deps.siteRoutes?.(site);
   });

@@ -160,7 +160,9 @@ export function loadConfig(env: Env = process.env): Config {
     if (cookieSecret === undefined) problems.push('COOKIE_SECRET is required in live mode');
     if (databaseUrl === undefined) problems.push('DATABASE_URL is required in live mode: the embedded database is for local use only');
     if (value('TRUST_PROXY') === undefined) {
-      problems.push('TRUST_PROXY is required in live mode: "fly" behind Fly.io, the number of proxies in front (e.g. 1), or "none"; rate limits count by client address');
+      problems.push(
+        'TRUST_PROXY is required in live mode: "fly" behind Fly.io, the number of proxies in front (e.g. 1), or "none"; rate limits count by client address',
+      );
     }
   }
 
@@ -180,8 +182,8 @@ export function loadConfig(env: Env = process.env): Config {
   const exposure = mode === 'offline' ? offlineExposure({ host, nodeEnv: value('NODE_ENV') }) : [];
   if (exposure.length > 0 && !demoAllowed) {
     problems.push(
-      `STRIPE_SECRET_KEY is not set, so this would start in offline demo mode (a local Stripe emulator and demo logins whose password is published) while ${exposure.join(' and ')}. `
-      + 'For a real deployment set STRIPE_SECRET_KEY and its companions (see .env.example); to run the demo here on purpose, set DEMO=1.',
+      `STRIPE_SECRET_KEY is not set, so this would start in offline demo mode (a local Stripe emulator and demo logins whose password is published) while ${exposure.join(' and ')}. ` +
+        'For a real deployment set STRIPE_SECRET_KEY and its companions (see .env.example); to run the demo here on purpose, set DEMO=1.',
     );
   }
 
@@ -233,7 +235,9 @@ function parseTrustProxy(raw: string | undefined, problems: string[]): ClientAdd
  * mailbox page, and test or live mode leaves them waiting in the outbox until SMTP_URL is set.
  */
 function loadPicturesAndEmailConfig(
-  value: (name: string) => string | undefined, problems: string[], base: { dataDir: string; publicUrl: string },
+  value: (name: string) => string | undefined,
+  problems: string[],
+  base: { dataDir: string; publicUrl: string },
 ): { storage: StorageConfig; email: EmailConfig } {
   let storage: StorageConfig = { kind: 'files', dir: join(base.dataDir, 'uploads') };
   const bucket = value('S3_BUCKET');
@@ -260,21 +264,33 @@ function loadPicturesAndEmailConfig(
         problems.push(`S3_ENDPOINT must be an http:// or https:// URL (got "${endpointRaw}")`);
       }
     }
-    if (accessKeyId === undefined || secretAccessKey === undefined) problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) are required with S3_BUCKET');
+    if (accessKeyId === undefined || secretAccessKey === undefined)
+      problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) are required with S3_BUCKET');
     if (pathStyle !== 'true' && pathStyle !== 'false') problems.push('S3_FORCE_PATH_STYLE must be true or false');
     storage = {
-      kind: 's3', endpoint, bucket, region: region ?? 'auto',
-      accessKeyId: accessKeyId ?? '', secretAccessKey: secretAccessKey ?? '', forcePathStyle: pathStyle === 'true',
+      kind: 's3',
+      endpoint,
+      bucket,
+      region: region ?? 'auto',
+      accessKeyId: accessKeyId ?? '',
+      secretAccessKey: secretAccessKey ?? '',
+      forcePathStyle: pathStyle === 'true',
     };
   }
 
   const smtpUrl = value('SMTP_URL');
-  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL, like smtps://user:password@smtp.example.com:465');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl))
+    problems.push('SMTP_URL must be an smtp:// or smtps:// URL, like smtps://user:password@smtp.example.com:465');
   let host = 'localhost';
-  try { host = new URL(base.publicUrl).hostname; } catch { /* PUBLIC_URL's own problem is reported above */ }
+  try {
+    host = new URL(base.publicUrl).hostname;
+  } catch {
+    /* PUBLIC_URL's own problem is reported above */
+  }
   const from = value('EMAIL_FROM') ?? `Marketplace <no-reply@${host}>`;
   // One address, optionally with a display name; never a header break.
-  if (!/^(?:[^<>\r\n@]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(from)) problems.push('EMAIL_FROM must be an address such as "Marketplace <no-reply@market.example>"');
+  if (!/^(?:[^<>\r\n@]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(from))
+    problems.push('EMAIL_FROM must be an address such as "Marketplace <no-reply@market.example>"');
   return { storage, email: { smtpUrl, from } };
 }
 

@@ -11,8 +11,30 @@ export const DEFAULT_SHIPPING_COUNTRIES = ['US', 'CA', 'GB', 'IE', 'FR', 'DE', '
  * code is GB), and the places Stripe does not ship to (sanctioned, or served by another code).
  */
 const NOT_COUNTRIES = new Set([
-  'EU', 'EZ', 'UN', 'QO', 'XA', 'XB', 'ZZ', 'UK',
-  'AS', 'CX', 'CC', 'CU', 'HM', 'IR', 'KP', 'MH', 'FM', 'NF', 'MP', 'PW', 'SD', 'SY', 'UM', 'VI',
+  'EU',
+  'EZ',
+  'UN',
+  'QO',
+  'XA',
+  'XB',
+  'ZZ',
+  'UK',
+  'AS',
+  'CX',
+  'CC',
+  'CU',
+  'HM',
+  'IR',
+  'KP',
+  'MH',
+  'FM',
+  'NF',
+  'MP',
+  'PW',
+  'SD',
+  'SY',
+  'UM',
+  'VI',
 ]);
 
 export function isCountryCode(code: string): boolean {
@@ -36,9 +58,17 @@ export function countryName(code: string): string {
 /** SHIPPING_COUNTRIES ("US, CA, GB") → codes, with a problem for every entry that is not a country code. */
 export function parseCountryList(raw: string | undefined, name: string, problems: string[]): string[] {
   if (raw === undefined) return DEFAULT_SHIPPING_COUNTRIES;
-  const codes = [...new Set(raw.split(',').map((c) => c.trim().toUpperCase()).filter((c) => c !== ''))];
+  const codes = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter((c) => c !== ''),
+    ),
+  ];
   const wrong = codes.filter((c) => !isCountryCode(c));
-  if (wrong.length > 0) problems.push(`${name} must be ISO 3166-1 alpha-2 country codes separated by commas, e.g. US,CA,GB (not a country code: ${wrong.join(', ')})`);
+  if (wrong.length > 0)
+    problems.push(`${name} must be ISO 3166-1 alpha-2 country codes separated by commas, e.g. US,CA,GB (not a country code: ${wrong.join(', ')})`);
   if (codes.length === 0) problems.push(`${name} must name at least one country`);
   return codes.filter((c) => isCountryCode(c));
 }

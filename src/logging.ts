@@ -23,21 +23,30 @@ export async function createLogging(level: Config['logLevel'], output: Output = 
   const pretty = output.isTTY === true;
   // Synchronous writes: log lines and the plain text server.ts prints (the demo logins) come out in
   // the order they were written.
-  const stream: DestinationStream = pretty ? await readableStream(output) : { write: (line: string) => { output.write(line); } };
-  const logger = pino({
-    level,
-    // As in app.ts: an error is its type and message, never a stack trace, and no secret it quoted.
-    serializers: { err: (err: unknown) => (err instanceof Error ? { type: err.name, message: redactSecretTokens(err.message) } : err) },
-    // The worker, the CLIs and start-up log through this logger, not Fastify's: the same fields are
-    // removed (authorization, cookie, password, secrets…), and Stripe keys, webhook secrets, client
-    // secrets and card numbers are cut out of messages.
-    hooks: {
-      streamWrite: redactSecretFields,
-      logMethod(args, method) {
-        method.apply(this, args.map((arg: unknown) => (typeof arg === 'string' ? redactSecretTokens(arg) : arg)) as Parameters<typeof method>);
+  const stream: DestinationStream = pretty
+    ? await readableStream(output)
+    : {
+        write: (line: string) => {
+          output.write(line);
+        },
+      };
+  const logger = pino(
+    {
+      level,
+      // As in app.ts: an error is its type and message, never a stack trace, and no secret it quoted.
+      serializers: { err: (err: unknown) => (err instanceof Error ? { type: err.name, message: redactSecretTokens(err.message) } : err) },
+      // The worker, the CLIs and start-up log through this logger, not Fastify's: the same fields are
+      // removed (authorization, cookie, password, secrets…), and Stripe keys, webhook secrets, client
+      // secrets and card numbers are cut out of messages.
+      hooks: {
+        streamWrite: redactSecretFields,
+        logMethod(args, method) {
+          method.apply(this, args.map((arg: unknown) => (typeof arg === 'string' ? redactSecretTokens(arg) : arg)) as Parameters<typeof method>);
+        },
       },
     },
-  }, stream);
+    stream,
+  );
   return { stream, logger, pretty };
 }
 

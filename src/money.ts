@@ -2,9 +2,7 @@
 // currency's minor unit everywhere else; nothing outside this module divides by 100.
 
 /** Currencies Stripe treats as zero-decimal: the amount is already in whole units (¥500 is 500). */
-const ZERO_DECIMAL = new Set([
-  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
-]);
+const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
 
 /** Currencies sellers may price in. Each needs a minimum below. */
 export const SUPPORTED_CURRENCIES = ['usd', 'eur', 'gbp', 'jpy', 'cad', 'aud', 'chf', 'sek'] as const;
@@ -15,7 +13,14 @@ export type Currency = (typeof SUPPORTED_CURRENCIES)[number];
  * A charge below this is rejected by Stripe, so we reject the price up front.
  */
 const MINIMUM_CHARGE: Record<Currency, number> = {
-  usd: 50, eur: 50, gbp: 30, jpy: 50, cad: 50, aud: 50, chf: 50, sek: 300,
+  usd: 50,
+  eur: 50,
+  gbp: 30,
+  jpy: 50,
+  cad: 50,
+  aud: 50,
+  chf: 50,
+  sek: 300,
 };
 
 /** Stripe accepts at most eight digits in an amount. */
@@ -51,15 +56,17 @@ export function parseMoney(input: string, currency: string): { ok: true; amount:
   const example = digits === 0 ? '1250' : '1250.50';
   const text = input.trim();
   if (/[,\s'’_]/.test(text)) {
-    return { ok: false, message: `Write the amount without commas, spaces or other separators${digits === 0 ? '' : ', with a point for decimals'}, like ${example}` };
+    return {
+      ok: false,
+      message: `Write the amount without commas, spaces or other separators${digits === 0 ? '' : ', with a point for decimals'}, like ${example}`,
+    };
   }
   const pattern = digits === 0 ? /^\d+$/ : /^\d+(\.\d{1,2})?$/;
   if (!pattern.test(text)) {
     return {
       ok: false,
-      message: digits === 0
-        ? `Enter a whole number: ${currency.toUpperCase()} has no decimal places`
-        : 'Enter an amount like 12.50, with at most two decimal places',
+      message:
+        digits === 0 ? `Enter a whole number: ${currency.toUpperCase()} has no decimal places` : 'Enter an amount like 12.50, with at most two decimal places',
     };
   }
   const [whole = '0', fraction = ''] = text.split('.');

@@ -34,28 +34,47 @@ async function main(): Promise<void> {
   const stopHooks: (() => Promise<void>)[] = [];
   stopOnSignals(logger, stopHooks);
   // `load`: from process start to here (bundling in `npm start`, loading modules): see src/cli/start.mjs.
-  logger.info({ role, mode: config.stripe.mode, step: 'load', ms: Math.round(performance.now()) }, config.stripe.mode === 'offline'
-    ? 'Starting in offline mode: embedded database and local Stripe emulator, no Stripe account needed'
-    : `Starting (Stripe ${config.stripe.mode} mode)`);
+  logger.info(
+    { role, mode: config.stripe.mode, step: 'load', ms: Math.round(performance.now()) },
+    config.stripe.mode === 'offline'
+      ? 'Starting in offline mode: embedded database and local Stripe emulator, no Stripe account needed'
+      : `Starting (Stripe ${config.stripe.mode} mode)`,
+  );
   if (config.demoExposure.length > 0) {
-    logger.warn({ exposure: config.demoExposure }, `DEMO=1: the offline demo runs although ${config.demoExposure.join(' and ')}; anyone who reaches it can sign in with the published demo logins`);
+    logger.warn(
+      { exposure: config.demoExposure },
+      `DEMO=1: the offline demo runs although ${config.demoExposure.join(' and ')}; anyone who reaches it can sign in with the published demo logins`,
+    );
   }
 
-  const database = await step('database', async () => {
-    const creating = config.databaseUrl === undefined && !existsSync(join(pgliteDir(config), 'PG_VERSION'));
-    if (creating) logger.info(`Creating the embedded database in ${pgliteDir(config)} (first start only: a few seconds more)`);
-    const handle = await connectDatabase(config);
-    return { handle, creating };
-  }, ({ creating }) => config.databaseUrl === undefined
-    ? `Database: embedded PostgreSQL (PGlite) in ${pgliteDir(config)}${creating ? ', created' : ''}`
-    : `Database: PostgreSQL at ${databaseLocation(config.databaseUrl)}`);
+  const database = await step(
+    'database',
+    async () => {
+      const creating = config.databaseUrl === undefined && !existsSync(join(pgliteDir(config), 'PG_VERSION'));
+      if (creating) logger.info(`Creating the embedded database in ${pgliteDir(config)} (first start only: a few seconds more)`);
+      const handle = await connectDatabase(config);
+      return { handle, creating };
+    },
+    ({ creating }) =>
+      config.databaseUrl === undefined
+        ? `Database: embedded PostgreSQL (PGlite) in ${pgliteDir(config)}${creating ? ', created' : ''}`
+        : `Database: PostgreSQL at ${databaseLocation(config.databaseUrl)}`,
+  );
   const { db } = database.handle;
   stopHooks.unshift(() => database.handle.close());
-  await step('migrations', () => migrateToLatest(db), (applied) => applied.length === 0 ? 'Migrations: up to date' : `Migrations: ${applied.length} applied`);
+  await step(
+    'migrations',
+    () => migrateToLatest(db),
+    (applied) => (applied.length === 0 ? 'Migrations: up to date' : `Migrations: ${applied.length} applied`),
+  );
 
   // Demo logins exist before the first page is served, so the printed ones always work.
   const demoUsers = config.stripe.mode === 'offline' ? await ensureDemoUsers(db) : [];
-  const stripeSetup = await step('stripe', () => connectStripe(config), (setup) => setup.describe);
+  const stripeSetup = await step(
+    'stripe',
+    () => connectStripe(config),
+    (setup) => setup.describe,
+  );
   stopHooks.unshift(stripeSetup.stop);
 
   // The inbox worker runs in `all` and `worker`; in `all` the webhook routes wake it directly.
@@ -65,34 +84,60 @@ async function main(): Promise<void> {
   // worker needs the same database. Imported only where it runs: a `web` process does not carry
   // the handlers and the mail transport.
   const inThread = role === 'all' && config.databaseUrl !== undefined;
-  const workerOptions: WorkerOptions = { livemode: expectedLivemode(config.stripe.mode), listen: database.handle.listen, healthThresholds: config.webhookHealth, log: logger.child({ name: 'worker' }) };
-  const worker: RunningWorker | undefined = role === 'web'
-    ? undefined
-    : inThread
-      ? await step('worker', async () => {
-        const { startWorkerThread } = await import('./worker/thread-host.ts');
-        return startWorkerThread(config, stripeSetup.clientOptions, (line) => logging.stream.write(line));
-      }, () => 'Worker: in its own thread').catch(async (error: unknown) => {
-        // E.g. started through tsx's fallback in src/cli/start.mjs, whose loader a thread does not inherit.
-        logger.warn({ err: error }, 'Worker: could not start its thread; running it on the web\'s event loop');
-        return startWorkerHere(db, stripeSetup.stripe, workerOptions, config, logger);
-      })
-      : await startWorkerHere(db, stripeSetup.stripe, workerOptions, config, logger);
+  const workerOptions: WorkerOptions = {
+    livemode: expectedLivemode(config.stripe.mode),
+    listen: database.handle.listen,
+    healthThresholds: config.webhookHealth,
+    log: logger.child({ name: 'worker' }),
+  };
+  const worker: RunningWorker | undefined =
+    role === 'web'
+      ? undefined
+      : inThread
+        ? await step(
+            'worker',
+            async () => {
+              const { startWorkerThread } = await import('./worker/thread-host.ts');
+              return startWorkerThread(config, stripeSetup.clientOptions, (line) => logging.stream.write(line));
+            },
+            () => 'Worker: in its own thread',
+          ).catch(async (error: unknown) => {
+            // E.g. started through tsx's fallback in src/cli/start.mjs, whose loader a thread does not inherit.
+            logger.warn({ err: error }, "Worker: could not start its thread; running it on the web's event loop");
+            return startWorkerHere(db, stripeSetup.stripe, workerOptions, config, logger);
+          })
+        : await startWorkerHere(db, stripeSetup.stripe, workerOptions, config, logger);
   if (worker !== undefined) stopHooks.unshift(() => worker.stop());
 
   if (role !== 'worker') {
-    await step('web', async () => {
-      const app = await buildApp({ config, db, stripe: stripeSetup.stripe, stripeOrigins: stripeSetup.origins, logStream: logging.stream, listen: database.handle.listen, ...(worker ? { onEventStored: () => worker.wake() } : {}) });
-      stopHooks.unshift(() => app.close());
-      await app.listen({ port: config.port, host: config.host });
-    }, () => 'Web server: plugins, routes and views loaded');
+    await step(
+      'web',
+      async () => {
+        const app = await buildApp({
+          config,
+          db,
+          stripe: stripeSetup.stripe,
+          stripeOrigins: stripeSetup.origins,
+          logStream: logging.stream,
+          listen: database.handle.listen,
+          ...(worker ? { onEventStored: () => worker.wake() } : {}),
+        });
+        stopHooks.unshift(() => app.close());
+        await app.listen({ port: config.port, host: config.host });
+      },
+      () => 'Web server: plugins, routes and views loaded',
+    );
   }
 
   if (config.stripe.mode === 'offline' && role !== 'worker') {
     // After listening: the emulator sends the onboarding's account events to our webhooks.
     if (!config.demoSeed) logger.info('Demo shop: not set up (DEMO_SEED=false)');
     else {
-      await step('demo', () => seedDemoShop(db, stripeSetup.stripe, { emulatorUrl: stripeSetup.emulatorUrl!, sellerEmail: DEMO_SELLER_EMAIL }), describeDemoShop).catch((error: unknown) => {
+      await step(
+        'demo',
+        () => seedDemoShop(db, stripeSetup.stripe, { emulatorUrl: stripeSetup.emulatorUrl!, sellerEmail: DEMO_SELLER_EMAIL }),
+        describeDemoShop,
+      ).catch((error: unknown) => {
         // The marketplace works without it; say why the catalogue may be empty.
         logger.warn({ err: error }, 'Demo shop: could not be set up; the marketplace runs without it');
       });
@@ -103,18 +148,21 @@ async function main(): Promise<void> {
   // the logins are what the terminal shows when it goes quiet.
   await stripeSetup.settle();
   const cpu = process.cpuUsage();
-  logger.info({ step: 'ready', ms: Math.round(performance.now()), cpuMs: Math.round((cpu.user + cpu.system) / 1000) }, role === 'worker'
-    ? `Worker ready (started in ${seconds(performance.now())})`
-    : `Ready at ${config.publicUrl} (started in ${seconds(performance.now())})`);
+  logger.info(
+    { step: 'ready', ms: Math.round(performance.now()), cpuMs: Math.round((cpu.user + cpu.system) / 1000) },
+    role === 'worker' ? `Worker ready (started in ${seconds(performance.now())})` : `Ready at ${config.publicUrl} (started in ${seconds(performance.now())})`,
+  );
   if (config.stripe.mode === 'offline') {
-    process.stdout.write([
-      '',
-      `Marketplace running at ${config.publicUrl} (offline mode: payments go to the local Stripe emulator at ${stripeSetup.origins?.[0] ?? 'unknown'})`,
-      `Demo logins (password "${DEMO_PASSWORD}"):`,
-      ...demoUsers.map((user) => `  ${user.role.padEnd(6)} ${user.email}`),
-      '',
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        '',
+        `Marketplace running at ${config.publicUrl} (offline mode: payments go to the local Stripe emulator at ${stripeSetup.origins?.[0] ?? 'unknown'})`,
+        `Demo logins (password "${DEMO_PASSWORD}"):`,
+        ...demoUsers.map((user) => `  ${user.role.padEnd(6)} ${user.email}`),
+        '',
+        '',
+      ].join('\n'),
+    );
   }
 }
 

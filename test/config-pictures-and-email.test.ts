@@ -26,19 +26,32 @@ describe('picture storage', () => {
 
   it('is an S3 bucket when S3_BUCKET is set', () => {
     const config = loadConfig({
-      DATA_DIR: dataDir(), S3_BUCKET: 'market-pictures', S3_ENDPOINT: 'https://fly.storage.tigris.dev/', S3_REGION: 'auto',
-      S3_ACCESS_KEY_ID: 'tid_key', S3_SECRET_ACCESS_KEY: 'tsec_secret',
+      DATA_DIR: dataDir(),
+      S3_BUCKET: 'market-pictures',
+      S3_ENDPOINT: 'https://fly.storage.tigris.dev/',
+      S3_REGION: 'auto',
+      S3_ACCESS_KEY_ID: 'tid_key',
+      S3_SECRET_ACCESS_KEY: 'tsec_secret',
     });
     expect(config.storage).toEqual({
-      kind: 's3', bucket: 'market-pictures', endpoint: 'https://fly.storage.tigris.dev', region: 'auto',
-      accessKeyId: 'tid_key', secretAccessKey: 'tsec_secret', forcePathStyle: false,
+      kind: 's3',
+      bucket: 'market-pictures',
+      endpoint: 'https://fly.storage.tigris.dev',
+      region: 'auto',
+      accessKeyId: 'tid_key',
+      secretAccessKey: 'tsec_secret',
+      forcePathStyle: false,
     });
   });
 
   it('takes the endpoint, region and keys from the AWS_* variables `fly storage create` sets', () => {
     const config = loadConfig({
-      DATA_DIR: dataDir(), S3_BUCKET: 'market-pictures', AWS_ENDPOINT_URL_S3: 'https://fly.storage.tigris.dev', AWS_REGION: 'auto',
-      AWS_ACCESS_KEY_ID: 'tid_key', AWS_SECRET_ACCESS_KEY: 'tsec_secret',
+      DATA_DIR: dataDir(),
+      S3_BUCKET: 'market-pictures',
+      AWS_ENDPOINT_URL_S3: 'https://fly.storage.tigris.dev',
+      AWS_REGION: 'auto',
+      AWS_ACCESS_KEY_ID: 'tid_key',
+      AWS_SECRET_ACCESS_KEY: 'tsec_secret',
     });
     expect(config.storage).toMatchObject({ kind: 's3', endpoint: 'https://fly.storage.tigris.dev', region: 'auto', accessKeyId: 'tid_key' });
     // AWS itself: the region names the endpoint.
@@ -49,10 +62,19 @@ describe('picture storage', () => {
   it.each([
     [{ S3_ENDPOINT: 'https://s3.example' }, 'S3_ENDPOINT is set but S3_BUCKET is not'],
     [{ S3_BUCKET: 'Bad_Bucket', S3_ENDPOINT: 'https://s3.example', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' }, 'S3_BUCKET must be a bucket name'],
-    [{ S3_BUCKET: 'pictures', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' }, 'S3_ENDPOINT (or AWS_ENDPOINT_URL_S3, or S3_REGION for AWS itself) is required'],
-    [{ S3_BUCKET: 'pictures', S3_ENDPOINT: 'ftp://s3.example', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' }, 'S3_ENDPOINT must be an http:// or https:// URL'],
+    [
+      { S3_BUCKET: 'pictures', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' },
+      'S3_ENDPOINT (or AWS_ENDPOINT_URL_S3, or S3_REGION for AWS itself) is required',
+    ],
+    [
+      { S3_BUCKET: 'pictures', S3_ENDPOINT: 'ftp://s3.example', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' },
+      'S3_ENDPOINT must be an http:// or https:// URL',
+    ],
     [{ S3_BUCKET: 'pictures', S3_ENDPOINT: 'https://s3.example' }, 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY'],
-    [{ S3_BUCKET: 'pictures', S3_ENDPOINT: 'https://s3.example', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b', S3_FORCE_PATH_STYLE: 'yes' }, 'S3_FORCE_PATH_STYLE must be true or false'],
+    [
+      { S3_BUCKET: 'pictures', S3_ENDPOINT: 'https://s3.example', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b', S3_FORCE_PATH_STYLE: 'yes' },
+      'S3_FORCE_PATH_STYLE must be true or false',
+    ],
   ])('names the mistake in %j', (env, message) => {
     expect(problemsOf(env)).toEqual([expect.stringContaining(message)]);
   });
@@ -60,7 +82,10 @@ describe('picture storage', () => {
 
 describe('email', () => {
   it('has no SMTP server by default, and sends from no-reply at the public host', () => {
-    expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://market.example' }).email).toEqual({ smtpUrl: undefined, from: 'Marketplace <no-reply@market.example>' });
+    expect(loadConfig({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://market.example' }).email).toEqual({
+      smtpUrl: undefined,
+      from: 'Marketplace <no-reply@market.example>',
+    });
   });
 
   it('takes SMTP_URL and EMAIL_FROM', () => {

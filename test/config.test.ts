@@ -71,13 +71,26 @@ describe('configuration', () => {
     });
 
     it('starts on this machine without being asked', () => {
-      for (const env of [{}, { HOST: '127.0.0.1' }, { HOST: 'localhost' }, { HOST: '::1' }, { PUBLIC_URL: 'https://market.example' }, { NODE_ENV: 'development' }]) {
+      for (const env of [
+        {},
+        { HOST: '127.0.0.1' },
+        { HOST: 'localhost' },
+        { HOST: '::1' },
+        { PUBLIC_URL: 'https://market.example' },
+        { NODE_ENV: 'development' },
+      ]) {
         expect(loadConfig({ DATA_DIR: dataDir(), ...env }).demoExposure).toEqual([]);
       }
     });
 
     it('does not apply with a Stripe key', () => {
-      const config = loadConfig({ DATA_DIR: dataDir(), HOST: '0.0.0.0', NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_PUBLISHABLE_KEY: 'pk_test_1' });
+      const config = loadConfig({
+        DATA_DIR: dataDir(),
+        HOST: '0.0.0.0',
+        NODE_ENV: 'production',
+        STRIPE_SECRET_KEY: 'sk_test_1',
+        STRIPE_PUBLISHABLE_KEY: 'pk_test_1',
+      });
       expect(config.stripe.mode).toBe('test');
       expect(config.demoExposure).toEqual([]);
     });
@@ -88,26 +101,41 @@ describe('configuration', () => {
   });
 
   it('accepts test mode with its keys', () => {
-    const config = loadConfig({ DATA_DIR: dataDir(), STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_PUBLISHABLE_KEY: 'pk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_a', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b' });
+    const config = loadConfig({
+      DATA_DIR: dataDir(),
+      STRIPE_SECRET_KEY: 'sk_test_1',
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_1',
+      STRIPE_WEBHOOK_SECRET: 'whsec_a',
+      STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b',
+    });
     expect(config.stripe.mode).toBe('test');
     expect(config.stripe.platformWebhookSecret).toBe('whsec_a');
   });
 
   it('refuses live mode without https, both webhook secrets, a cookie secret and a real database', () => {
     const problems = problemsOf({ STRIPE_SECRET_KEY: 'sk_live_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1', PUBLIC_URL: 'http://market.example' });
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringContaining('STRIPE_WEBHOOK_SECRET is required in live mode'),
-      expect.stringContaining('STRIPE_CONNECT_WEBHOOK_SECRET is required in live mode'),
-      expect.stringContaining('PUBLIC_URL must be https://'),
-      expect.stringContaining('COOKIE_SECRET is required in live mode'),
-      expect.stringContaining('DATABASE_URL is required in live mode'),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('STRIPE_WEBHOOK_SECRET is required in live mode'),
+        expect.stringContaining('STRIPE_CONNECT_WEBHOOK_SECRET is required in live mode'),
+        expect.stringContaining('PUBLIC_URL must be https://'),
+        expect.stringContaining('COOKIE_SECRET is required in live mode'),
+        expect.stringContaining('DATABASE_URL is required in live mode'),
+      ]),
+    );
   });
 
   it('starts live mode when everything is in place, with secure cookies', () => {
     const config = loadConfig({
-      DATA_DIR: dataDir(), STRIPE_SECRET_KEY: 'sk_live_1', STRIPE_PUBLISHABLE_KEY: 'pk_live_1', PUBLIC_URL: 'https://market.example',
-      STRIPE_WEBHOOK_SECRET: 'whsec_a', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b', COOKIE_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/market', TRUST_PROXY: 'fly',
+      DATA_DIR: dataDir(),
+      STRIPE_SECRET_KEY: 'sk_live_1',
+      STRIPE_PUBLISHABLE_KEY: 'pk_live_1',
+      PUBLIC_URL: 'https://market.example',
+      STRIPE_WEBHOOK_SECRET: 'whsec_a',
+      STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_b',
+      COOKIE_SECRET: 'x'.repeat(40),
+      DATABASE_URL: 'postgres://db/market',
+      TRUST_PROXY: 'fly',
     });
     expect(config.stripe.mode).toBe('live');
     expect(config.secureCookies).toBe(true);

@@ -6,7 +6,13 @@ import { createLogging, RequestLines } from '../src/logging.ts';
 /** Collects what would reach the terminal or the pipe. */
 function output(isTTY: boolean) {
   const chunks: string[] = [];
-  return { isTTY, write: (text: string) => { chunks.push(text); }, text: () => chunks.join('') };
+  return {
+    isTTY,
+    write: (text: string) => {
+      chunks.push(text);
+    },
+    text: () => chunks.join(''),
+  };
 }
 
 async function serveOneRequest(stream: DestinationStream) {
@@ -42,7 +48,11 @@ describe('logging', () => {
     await serveOneRequest(logging.stream);
     logging.logger.error({ err: new Error('database away') }, 'worker: could not process the inbox');
 
-    const entries = pipe.text().trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const entries = pipe
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logging.pretty).toBe(false);
     expect(entries.map((entry) => entry.msg)).toEqual(['incoming request', 'request completed', 'worker: could not process the inbox']);
     // No stack traces in logs.

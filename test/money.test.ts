@@ -31,10 +31,23 @@ describe('parseMoney', () => {
 
   it('tells a zero-decimal currency to use whole numbers, and others to use a point', () => {
     expect(parseMoney('1,000', 'jpy')).toEqual({ ok: false, message: 'Write the amount without commas, spaces or other separators, like 1250' });
-    expect(parseMoney('12,50', 'eur')).toEqual({ ok: false, message: 'Write the amount without commas, spaces or other separators, with a point for decimals, like 1250.50' });
+    expect(parseMoney('12,50', 'eur')).toEqual({
+      ok: false,
+      message: 'Write the amount without commas, spaces or other separators, with a point for decimals, like 1250.50',
+    });
   });
 
-  it.each([['1.234', 'usd'], ['-5', 'usd'], ['+5', 'usd'], ['5.', 'usd'], ['.5', 'usd'], ['1e3', 'usd'], ['٣', 'usd'], ['49.5', 'jpy'], ['', 'usd']])('refuses %s (%s)', (input, currency) => {
+  it.each([
+    ['1.234', 'usd'],
+    ['-5', 'usd'],
+    ['+5', 'usd'],
+    ['5.', 'usd'],
+    ['.5', 'usd'],
+    ['1e3', 'usd'],
+    ['٣', 'usd'],
+    ['49.5', 'jpy'],
+    ['', 'usd'],
+  ])('refuses %s (%s)', (input, currency) => {
     expect(parseMoney(input, currency).ok).toBe(false);
   });
 });

@@ -2,10 +2,11 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, User } from '../db/schema.ts';
 
-
 /** The account with this email, unless it was deleted. */
 export async function findLiveUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
-  return db.selectFrom('users').selectAll()
+  return db
+    .selectFrom('users')
+    .selectAll()
     .where(sql<string>`lower(email)`, '=', email.trim().toLowerCase())
     .where((eb) => eb.not(eb.exists(eb.selectFrom('account_deletions').select('user_id').whereRef('account_deletions.user_id', '=', 'users.id'))))
     .executeTakeFirst();
@@ -16,8 +17,12 @@ export async function lockUser(trx: Transaction<Database>, userId: string): Prom
 }
 
 export async function countRecentResets(trx: Transaction<Database>, userId: string, since: Date): Promise<number> {
-  const row = await trx.selectFrom('password_reset_tokens').select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('user_id', '=', userId).where('created_at', '>', since).executeTakeFirstOrThrow();
+  const row = await trx
+    .selectFrom('password_reset_tokens')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('user_id', '=', userId)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -25,11 +30,19 @@ export async function countRecentResets(trx: Transaction<Database>, userId: stri
  * The token's row, written as an INSERT … SELECT from the user's row: for an id that names no user
  * the same statement runs and inserts nothing (see requestPasswordReset: both paths do the same work).
  */
-export async function insertResetToken(trx: Transaction<Database>, values: { id: string; userId: string; secretHash: Uint8Array; expiresAt: Date }): Promise<void> {
-  await trx.insertInto('password_reset_tokens')
+export async function insertResetToken(
+  trx: Transaction<Database>,
+  values: { id: string; userId: string; secretHash: Uint8Array; expiresAt: Date },
+): Promise<void> {
+  await trx
+    .insertInto('password_reset_tokens')
     .columns(['id', 'user_id', 'secret_hash', 'expires_at'])
-    .expression((eb) => eb.selectFrom('users').where('users.id', '=', values.userId)
-      .select([eb.val(values.id).as('id'), 'users.id as user_id', eb.val(values.secretHash).as('secret_hash'), eb.val(values.expiresAt).as('expires_at')]))
+    .expression((eb) =>
+      eb
+        .selectFrom('users')
+        .where('users.id', '=', values.userId)
+        .select([eb.val(values.id).as('id'), 'users.id as user_id', eb.val(values.secretHash).as('secret_hash'), eb.val(values.expiresAt).as('expires_at')]),
+    )
     .execute();
 }
 
@@ -59,15 +72,23 @@ export async function endSessions(trx: Transaction<Database>, userId: string, ke
 }
 
 export async function emailInUse(db: Kysely<Database>, email: string, exceptUserId: string): Promise<boolean> {
-  const row = await db.selectFrom('users').select('id')
-    .where(sql<string>`lower(email)`, '=', email.trim().toLowerCase()).where('id', '!=', exceptUserId).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where(sql<string>`lower(email)`, '=', email.trim().toLowerCase())
+    .where('id', '!=', exceptUserId)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
-export async function insertEmailChange(trx: Transaction<Database>, values: { id: string; userId: string; newEmail: string; secretHash: Uint8Array; expiresAt: Date }): Promise<void> {
+export async function insertEmailChange(
+  trx: Transaction<Database>,
+  values: { id: string; userId: string; newEmail: string; secretHash: Uint8Array; expiresAt: Date },
+): Promise<void> {
   // A newer request replaces older ones: only the latest link works.
   await trx.updateTable('email_change_requests').set({ used_at: new Date() }).where('user_id', '=', values.userId).where('used_at', 'is', null).execute();
-  await trx.insertInto('email_change_requests')
+  await trx
+    .insertInto('email_change_requests')
     .values({ id: values.id, user_id: values.userId, new_email: values.newEmail, secret_hash: values.secretHash, expires_at: values.expiresAt })
     .execute();
 }
@@ -93,8 +114,12 @@ export async function isDeleted(db: Kysely<Database>, userId: string): Promise<b
 }
 
 export async function countOrdersAwaitingPayment(trx: Transaction<Database>, buyerId: string): Promise<number> {
-  const row = await trx.selectFrom('orders').select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('buyer_id', '=', buyerId).where('status', '=', 'pending').executeTakeFirstOrThrow();
+  const row = await trx
+    .selectFrom('orders')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('buyer_id', '=', buyerId)
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -103,27 +128,53 @@ export async function countOrdersAwaitingPayment(trx: Transaction<Database>, buy
  * users row (kept: orders point at it), the email copied onto their orders, the outbox's copies of
  * messages to them (unsent ones are dropped), and everything that only existed for signing in.
  */
-export async function eraseBuyer(trx: Transaction<Database>, user: Pick<User, 'id' | 'email'>, placeholder: { email: string; displayName: string; nameKey: string; passwordHash: string }): Promise<void> {
-  await trx.updateTable('users').set({
-    email: placeholder.email, display_name: placeholder.displayName, name_key: placeholder.nameKey, password_hash: placeholder.passwordHash,
-  }).where('id', '=', user.id).execute();
+export async function eraseBuyer(
+  trx: Transaction<Database>,
+  user: Pick<User, 'id' | 'email'>,
+  placeholder: { email: string; displayName: string; nameKey: string; passwordHash: string },
+): Promise<void> {
+  await trx
+    .updateTable('users')
+    .set({
+      email: placeholder.email,
+      display_name: placeholder.displayName,
+      name_key: placeholder.nameKey,
+      password_hash: placeholder.passwordHash,
+    })
+    .where('id', '=', user.id)
+    .execute();
   await trx.updateTable('orders').set({ buyer_email: placeholder.email, updated_at: new Date() }).where('buyer_id', '=', user.id).execute();
-  await trx.updateTable('email_outbox').set({ status: 'dead', last_error: 'the recipient deleted their account', updated_at: new Date() })
-    .where(sql<string>`lower(to_address)`, '=', user.email.toLowerCase()).where('status', 'in', ['pending', 'failed']).execute();
-  await trx.updateTable('email_outbox').set({ to_address: placeholder.email, data: '{}', subject: null, text_body: null, html_body: null, updated_at: new Date() })
-    .where(sql<string>`lower(to_address)`, '=', user.email.toLowerCase()).execute();
+  await trx
+    .updateTable('email_outbox')
+    .set({ status: 'dead', last_error: 'the recipient deleted their account', updated_at: new Date() })
+    .where(sql<string>`lower(to_address)`, '=', user.email.toLowerCase())
+    .where('status', 'in', ['pending', 'failed'])
+    .execute();
+  await trx
+    .updateTable('email_outbox')
+    .set({ to_address: placeholder.email, data: '{}', subject: null, text_body: null, html_body: null, updated_at: new Date() })
+    .where(sql<string>`lower(to_address)`, '=', user.email.toLowerCase())
+    .execute();
   // Sellers' "new sale" messages name the buyer's email: keep the message, not the address.
-  await trx.updateTable('email_outbox').set({
-    data: sql<string>`jsonb_set(data, '{buyerEmail}', to_jsonb(${placeholder.email}::text))`,
-    subject: sql<string>`replace(subject, ${user.email}, ${placeholder.email})`,
-    text_body: sql<string>`replace(text_body, ${user.email}, ${placeholder.email})`,
-    html_body: sql<string>`replace(html_body, ${user.email}, ${placeholder.email})`,
-    updated_at: new Date(),
-  }).where(sql<string>`lower(data ->> 'buyerEmail')`, '=', user.email.toLowerCase()).execute();
+  await trx
+    .updateTable('email_outbox')
+    .set({
+      data: sql<string>`jsonb_set(data, '{buyerEmail}', to_jsonb(${placeholder.email}::text))`,
+      subject: sql<string>`replace(subject, ${user.email}, ${placeholder.email})`,
+      text_body: sql<string>`replace(text_body, ${user.email}, ${placeholder.email})`,
+      html_body: sql<string>`replace(html_body, ${user.email}, ${placeholder.email})`,
+      updated_at: new Date(),
+    })
+    .where(sql<string>`lower(data ->> 'buyerEmail')`, '=', user.email.toLowerCase())
+    .execute();
   await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
   await trx.deleteFrom('login_familiar_addresses').where('user_id', '=', user.id).execute();
   await trx.deleteFrom('login_failures').where('email', '=', user.email.trim().toLowerCase()).execute();
   await trx.deleteFrom('password_reset_tokens').where('user_id', '=', user.id).execute();
   await trx.deleteFrom('email_change_requests').where('user_id', '=', user.id).execute();
-  await trx.insertInto('account_deletions').values({ user_id: user.id }).onConflict((oc) => oc.column('user_id').doNothing()).execute();
+  await trx
+    .insertInto('account_deletions')
+    .values({ user_id: user.id })
+    .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute();
 }

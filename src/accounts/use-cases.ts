@@ -18,12 +18,34 @@ import { enqueueEmail } from '../email/outbox.ts';
 import { DomainError, found } from '../errors.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import {
-  countOrdersAwaitingPayment, countRecentResets, emailInUse, endSessions, eraseBuyer, findEmailChange, findLiveUserByEmail, findResetToken,
-  insertEmailChange, insertResetToken, isDeleted, lockEmailChange, lockResetToken, lockUser, markEmailChangeUsed, setEmail, setPasswordHash,
+  countOrdersAwaitingPayment,
+  countRecentResets,
+  emailInUse,
+  endSessions,
+  eraseBuyer,
+  findEmailChange,
+  findLiveUserByEmail,
+  findResetToken,
+  insertEmailChange,
+  insertResetToken,
+  isDeleted,
+  lockEmailChange,
+  lockResetToken,
+  lockUser,
+  markEmailChangeUsed,
+  setEmail,
+  setPasswordHash,
   useUpResetTokens,
 } from './queries.ts';
 import {
-  deletedPlaceholder, EMAIL_CHANGE_LIFETIME_MS, emailHint, newToken, PASSWORD_RESET_LIFETIME_MS, RESETS_PER_HOUR, splitToken, tokenUsable,
+  deletedPlaceholder,
+  EMAIL_CHANGE_LIFETIME_MS,
+  emailHint,
+  newToken,
+  PASSWORD_RESET_LIFETIME_MS,
+  RESETS_PER_HOUR,
+  splitToken,
+  tokenUsable,
 } from './tokens.ts';
 
 /** Where the emailed links lead (the token rides in the query string, which our logs redact). */
@@ -47,19 +69,24 @@ export async function requestPasswordReset(db: Kysely<Database>, email: string, 
   const user = await findLiveUserByEmail(db, email);
   const token = newToken();
   const expiresAt = new Date(now.getTime() + PASSWORD_RESET_LIFETIME_MS);
-  await db.transaction().execute(async (trx) => {
-    const userId = user?.id ?? NO_USER;
-    const locked = await lockUser(trx, userId); // counts and inserts of one account queue here
-    const recent = await countRecentResets(trx, userId, new Date(now.getTime() - 60 * 60 * 1000));
-    await insertResetToken(trx, { id: token.id, userId, secretHash: token.secretHash, expiresAt });
-    await enqueueEmail(trx, {
-      template: 'password-reset', to: locked?.email ?? email, dedupeKey: `password-reset:${token.id}`,
-      data: { resetPath: `${RESET_PATH}?token=${token.token}`, expiresAt: expiresAt.toISOString() },
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      const userId = user?.id ?? NO_USER;
+      const locked = await lockUser(trx, userId); // counts and inserts of one account queue here
+      const recent = await countRecentResets(trx, userId, new Date(now.getTime() - 60 * 60 * 1000));
+      await insertResetToken(trx, { id: token.id, userId, secretHash: token.secretHash, expiresAt });
+      await enqueueEmail(trx, {
+        template: 'password-reset',
+        to: locked?.email ?? email,
+        dedupeKey: `password-reset:${token.id}`,
+        data: { resetPath: `${RESET_PATH}?token=${token.token}`, expiresAt: expiresAt.toISOString() },
+      });
+      if (locked === undefined || recent >= RESETS_PER_HOUR) throw new NothingToSend();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof NothingToSend)) throw error;
     });
-    if (locked === undefined || recent >= RESETS_PER_HOUR) throw new NothingToSend();
-  }).catch((error: unknown) => {
-    if (!(error instanceof NothingToSend)) throw error;
-  });
 }
 
 /** Whether a reset link may still be used (the page shows the form, or says the link is dead). */
@@ -95,7 +122,9 @@ export async function resetPassword(db: Kysely<Database>, input: { token: string
 
 /** A signed-in person changes their password: the current one first; their other sessions end. */
 export async function changePassword(
-  db: Kysely<Database>, input: { userId: string; currentSessionId: string; currentPassword: string; newPassword: string }, now = new Date(),
+  db: Kysely<Database>,
+  input: { userId: string; currentSessionId: string; currentPassword: string; newPassword: string },
+  now = new Date(),
 ): Promise<{ endedSessions: number }> {
   const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
@@ -119,7 +148,9 @@ async function checkStrength(password: string, user: Pick<User, 'email' | 'displ
  * link sent to the new address proves they own that too. Nothing changes until the link is used.
  */
 export async function requestEmailChange(
-  db: Kysely<Database>, input: { userId: string; currentPassword: string; newEmail: string }, now = new Date(),
+  db: Kysely<Database>,
+  input: { userId: string; currentPassword: string; newEmail: string },
+  now = new Date(),
 ): Promise<void> {
   const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
@@ -131,7 +162,9 @@ export async function requestEmailChange(
     await lockUser(trx, user.id);
     await insertEmailChange(trx, { id: token.id, userId: user.id, newEmail, secretHash: token.secretHash, expiresAt });
     await enqueueEmail(trx, {
-      template: 'email-change-confirm', to: newEmail, dedupeKey: `email-change:${token.id}`,
+      template: 'email-change-confirm',
+      to: newEmail,
+      dedupeKey: `email-change:${token.id}`,
       data: { confirmPath: `${EMAIL_CONFIRM_PATH}?token=${token.token}`, newEmail, expiresAt: expiresAt.toISOString() },
     });
   });
@@ -149,30 +182,35 @@ export async function emailChangeOf(db: Kysely<Database>, token: string, now = n
 export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, token: string, now = new Date()): Promise<{ userId: string; email: string }> {
   const parts = splitToken(token);
   if (parts === undefined) throw new DomainError('account_link_invalid');
-  const changed = await db.transaction().execute(async (trx) => {
-    // The user's row first, then the link's: the order requestEmailChange locks them in, so the two never wait on each other.
-    const userId = (await findEmailChange(trx, parts.id))?.user_id;
-    const before = userId === undefined ? undefined : await lockUser(trx, userId);
-    const row = await lockEmailChange(trx, parts.id);
-    if (before === undefined || row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
-    if (await isDeleted(trx, row.user_id)) throw new DomainError('account_link_invalid');
-    if (await emailInUse(trx, row.new_email, row.user_id)) throw new DomainError('email_taken');
-    await setEmail(trx, row.user_id, row.new_email);
-    // The old address hears of it: if someone else made the change, its owner learns in time to act.
-    await enqueueEmail(trx, {
-      template: 'email-changed', to: before.email, dedupeKey: `email-change:${row.id}:old-address-notice`,
-      data: { newEmailHint: emailHint(row.new_email), changedAt: now.toISOString() },
+  const changed = await db
+    .transaction()
+    .execute(async (trx) => {
+      // The user's row first, then the link's: the order requestEmailChange locks them in, so the two never wait on each other.
+      const userId = (await findEmailChange(trx, parts.id))?.user_id;
+      const before = userId === undefined ? undefined : await lockUser(trx, userId);
+      const row = await lockEmailChange(trx, parts.id);
+      if (before === undefined || row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
+      if (await isDeleted(trx, row.user_id)) throw new DomainError('account_link_invalid');
+      if (await emailInUse(trx, row.new_email, row.user_id)) throw new DomainError('email_taken');
+      await setEmail(trx, row.user_id, row.new_email);
+      // The old address hears of it: if someone else made the change, its owner learns in time to act.
+      await enqueueEmail(trx, {
+        template: 'email-changed',
+        to: before.email,
+        dedupeKey: `email-change:${row.id}:old-address-notice`,
+        data: { newEmailHint: emailHint(row.new_email), changedAt: now.toISOString() },
+      });
+      await markEmailChangeUsed(trx, row.id, now);
+      // Reset links went to the old address; they no longer belong to this account's owner.
+      await useUpResetTokens(trx, row.user_id, now);
+      await noteBuyerDetailsChanged(trx, row.user_id);
+      return { userId: row.user_id, email: row.new_email };
+    })
+    .catch((error: unknown) => {
+      // Two accounts confirming the same address at once: the unique index on lower(email) decides.
+      if ((error as { code?: unknown }).code === '23505') throw new DomainError('email_taken');
+      throw error;
     });
-    await markEmailChangeUsed(trx, row.id, now);
-    // Reset links went to the old address; they no longer belong to this account's owner.
-    await useUpResetTokens(trx, row.user_id, now);
-    await noteBuyerDetailsChanged(trx, row.user_id);
-    return { userId: row.user_id, email: row.new_email };
-  }).catch((error: unknown) => {
-    // Two accounts confirming the same address at once: the unique index on lower(email) decides.
-    if ((error as { code?: unknown }).code === '23505') throw new DomainError('email_taken');
-    throw error;
-  });
   await tellStripeIfReachable(db, stripe, changed.userId);
   return changed;
 }
@@ -189,7 +227,7 @@ export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, i
   const placeholder = deletedPlaceholder(user.id);
   await db.transaction().execute(async (trx) => {
     const locked = found(await lockUser(trx, user.id));
-    if (await countOrdersAwaitingPayment(trx, user.id) > 0) throw new DomainError('account_deletion_not_allowed', { reason: 'pending_orders' });
+    if ((await countOrdersAwaitingPayment(trx, user.id)) > 0) throw new DomainError('account_deletion_not_allowed', { reason: 'pending_orders' });
     // '!' is no argon2 hash: verifyPassword answers false for it, so nobody can sign in as this row.
     await eraseBuyer(trx, locked, { ...placeholder, passwordHash: '!' });
     await noteBuyerDetailsChanged(trx, user.id);

@@ -14,11 +14,13 @@ export function readableAuditValue(value: unknown, names: ReadonlyMap<string, st
   if (value === null || typeof value !== 'object') return value;
   const object = value as Record<string, unknown>;
   const own = typeof object.currency === 'string' && /^[a-z]{3}$/i.test(object.currency) ? object.currency : currency;
-  return Object.fromEntries(Object.entries(object).map(([key, item]) => {
-    if (own !== undefined && AMOUNT_KEY.test(key) && Number.isSafeInteger(item)) return [key, formatMoney(item as number, own)];
-    if (PERSON_KEY.test(key) && typeof item === 'string' && names.has(item)) return [key, `${names.get(item)} (${item})`];
-    return [key, readableAuditValue(item, names, own)];
-  }));
+  return Object.fromEntries(
+    Object.entries(object).map(([key, item]) => {
+      if (own !== undefined && AMOUNT_KEY.test(key) && Number.isSafeInteger(item)) return [key, formatMoney(item as number, own)];
+      if (PERSON_KEY.test(key) && typeof item === 'string' && names.has(item)) return [key, `${names.get(item)} (${item})`];
+      return [key, readableAuditValue(item, names, own)];
+    }),
+  );
 }
 
 /** Every user id an entry mentions: its target when that is a person, and person keys inside. */

@@ -20,15 +20,18 @@ export interface AuditInput {
 }
 
 export async function recordAudit(db: Kysely<Database>, actor: Actor, input: AuditInput): Promise<void> {
-  await db.insertInto('admin_audit_log').values({
-    actor_id: actor.id,
-    actor_email: actor.email,
-    action: input.action,
-    target_type: input.targetType,
-    target_id: input.targetId,
-    before: input.before === undefined ? null : JSON.stringify(input.before),
-    after: input.after === undefined ? null : JSON.stringify(input.after),
-  }).execute();
+  await db
+    .insertInto('admin_audit_log')
+    .values({
+      actor_id: actor.id,
+      actor_email: actor.email,
+      action: input.action,
+      target_type: input.targetType,
+      target_id: input.targetId,
+      before: input.before === undefined ? null : JSON.stringify(input.before),
+      after: input.after === undefined ? null : JSON.stringify(input.after),
+    })
+    .execute();
 }
 
 /**
@@ -37,8 +40,12 @@ export async function recordAudit(db: Kysely<Database>, actor: Actor, input: Aud
  * lock of the row the action is about.
  */
 export async function hasAuditEntry(db: Kysely<Database>, action: string, key: string, value: string): Promise<boolean> {
-  const row = await db.selectFrom('admin_audit_log').select('id')
-    .where('action', '=', action).where(sql<string>`after ->> ${key}`, '=', value).executeTakeFirst();
+  const row = await db
+    .selectFrom('admin_audit_log')
+    .select('id')
+    .where('action', '=', action)
+    .where(sql<string>`after ->> ${key}`, '=', value)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -52,7 +59,11 @@ export interface AuditFilter {
 }
 
 export async function listAudit(db: Kysely<Database>, filter: AuditFilter = {}): Promise<AuditEntry[]> {
-  let query = db.selectFrom('admin_audit_log').selectAll().orderBy('id', 'desc').limit(filter.limit ?? 50);
+  let query = db
+    .selectFrom('admin_audit_log')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 50);
   if (filter.targetType !== undefined) query = query.where('target_type', '=', filter.targetType);
   if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
   if (filter.action !== undefined) query = query.where('action', '=', filter.action);

@@ -15,9 +15,15 @@ export interface PolicyInput {
   fixedAmount: number;
 }
 
-const view = (p: FeePolicy | undefined) => p === undefined ? null : {
-  seller_id: p.seller_id, currency: p.currency, basis_points: p.basis_points, fixed_amount: p.fixed_amount,
-};
+const view = (p: FeePolicy | undefined) =>
+  p === undefined
+    ? null
+    : {
+        seller_id: p.seller_id,
+        currency: p.currency,
+        basis_points: p.basis_points,
+        fixed_amount: p.fixed_amount,
+      };
 
 /** The policy form as typed: currency '' = any currency; basis points and the fixed amount as text. */
 export interface PolicyForm {
@@ -71,9 +77,14 @@ export async function deleteSellerPolicy(db: Kysely<Database>, actor: Actor, sel
 
 /** Every policy with its seller's name (the admin's fees page). */
 export async function listPoliciesWithSellers(db: Kysely<Database>) {
-  return db.selectFrom('fee_policies').leftJoin('users', 'users.id', 'fee_policies.seller_id')
-    .selectAll('fee_policies').select('users.display_name as seller_name')
-    .orderBy('fee_policies.seller_id', 'asc').orderBy('fee_policies.currency', 'asc').execute();
+  return db
+    .selectFrom('fee_policies')
+    .leftJoin('users', 'users.id', 'fee_policies.seller_id')
+    .selectAll('fee_policies')
+    .select('users.display_name as seller_name')
+    .orderBy('fee_policies.seller_id', 'asc')
+    .orderBy('fee_policies.currency', 'asc')
+    .execute();
 }
 
 export async function listPolicies(db: Kysely<Database>, sellerId?: string | null): Promise<FeePolicy[]> {
@@ -90,15 +101,30 @@ async function savePolicy(db: Kysely<Database>, actor: Actor, input: PolicyInput
     existingQuery = input.sellerId === null ? existingQuery.where('seller_id', 'is', null) : existingQuery.where('seller_id', '=', input.sellerId);
     existingQuery = input.currency === null ? existingQuery.where('currency', 'is', null) : existingQuery.where('currency', '=', input.currency);
     const existing = await existingQuery.executeTakeFirst();
-    const saved = existing === undefined
-      ? await trx.insertInto('fee_policies').values({
-        seller_id: input.sellerId, currency: input.currency, basis_points: input.basisPoints, fixed_amount: input.fixedAmount,
-      }).returningAll().executeTakeFirstOrThrow()
-      : await trx.updateTable('fee_policies').set({ basis_points: input.basisPoints, fixed_amount: input.fixedAmount, updated_at: new Date() })
-        .where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
+    const saved =
+      existing === undefined
+        ? await trx
+            .insertInto('fee_policies')
+            .values({
+              seller_id: input.sellerId,
+              currency: input.currency,
+              basis_points: input.basisPoints,
+              fixed_amount: input.fixedAmount,
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow()
+        : await trx
+            .updateTable('fee_policies')
+            .set({ basis_points: input.basisPoints, fixed_amount: input.fixedAmount, updated_at: new Date() })
+            .where('id', '=', existing.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
     await recordAudit(trx, actor, {
-      action: 'fee_policy.save', targetType: input.sellerId === null ? 'platform' : 'seller', targetId: input.sellerId ?? 'platform',
-      before: view(existing), after: view(saved),
+      action: 'fee_policy.save',
+      targetType: input.sellerId === null ? 'platform' : 'seller',
+      targetId: input.sellerId ?? 'platform',
+      before: view(existing),
+      after: view(saved),
     });
     return saved;
   });
@@ -110,8 +136,11 @@ export async function deletePolicy(db: Kysely<Database>, actor: Actor, policyId:
     if (existing === undefined) return false;
     await trx.deleteFrom('fee_policies').where('id', '=', policyId).execute();
     await recordAudit(trx, actor, {
-      action: 'fee_policy.delete', targetType: existing.seller_id === null ? 'platform' : 'seller', targetId: existing.seller_id ?? 'platform',
-      before: view(existing), after: null,
+      action: 'fee_policy.delete',
+      targetType: existing.seller_id === null ? 'platform' : 'seller',
+      targetId: existing.seller_id ?? 'platform',
+      before: view(existing),
+      after: null,
     });
     return true;
   });

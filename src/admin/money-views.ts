@@ -12,11 +12,23 @@ import { readAdminTotals } from './summary.ts';
 
 const COUNTED = new Set(['pending', 'requires_action', 'succeeded']);
 
-export interface BreakdownLine { key: string; label: string; amount: number; formatted: string; hint?: string }
+export interface BreakdownLine {
+  key: string;
+  label: string;
+  amount: number;
+  formatted: string;
+  hint?: string;
+}
 
 export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_refunded: number } | undefined, disputes: DisputeRow[]): BreakdownLine[] {
   const c = order.currency;
-  const line = (key: string, label: string, amount: number, hint?: string): BreakdownLine => ({ key, label, amount, formatted: formatMoney(amount, c), ...(hint ? { hint } : {}) });
+  const line = (key: string, label: string, amount: number, hint?: string): BreakdownLine => ({
+    key,
+    label,
+    amount,
+    formatted: formatMoney(amount, c),
+    ...(hint ? { hint } : {}),
+  });
   const counted = refunds.filter((r) => COUNTED.has(r.status));
   const refunded = counted.reduce((n, r) => n + r.amount, 0);
   const fromSeller = counted.reduce((n, r) => n + (r.transfer_reversal_amount ?? 0), 0);
@@ -29,7 +41,12 @@ export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_
   const lines = [
     line('gross', 'Gross (paid by the buyer)', order.amount),
     ...(order.stripe_fee_amount !== null ? [line('stripe_fee', "Stripe's fee (paid by the platform)", order.stripe_fee_amount)] : []),
-    line('application_fee', 'Application fee (platform)', order.application_fee_amount, `${order.fee_basis_points} bp + ${formatMoney(order.fee_fixed_amount, c)}`),
+    line(
+      'application_fee',
+      'Application fee (platform)',
+      order.application_fee_amount,
+      `${order.fee_basis_points} bp + ${formatMoney(order.fee_fixed_amount, c)}`,
+    ),
     line('seller_net', 'Seller net (transfer − fee)', net.initial),
     line('refunded', 'Refunded to the buyer', refunded),
     line('refunded_from_seller', '… of which reversed from the seller', fromSeller),
@@ -42,7 +59,13 @@ export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_
   let open = false;
   for (const d of disputes) {
     lines.push(line('disputed', `Disputed (${disputeWords(d.status)})`, d.amount, d.reason.replaceAll('_', ' ')));
-    lines.push(line('dispute_recovered', d.repaid_amount > 0 ? '… recovered from the seller (then repaid: see below)' : '… recovered from the seller', d.recovered_amount));
+    lines.push(
+      line(
+        'dispute_recovered',
+        d.repaid_amount > 0 ? '… recovered from the seller (then repaid: see below)' : '… recovered from the seller',
+        d.recovered_amount,
+      ),
+    );
     if (d.repaid_amount > 0) lines.push(line('dispute_repaid', '… returned to the seller (won)', d.repaid_amount));
     if (d.status === 'lost') platformFinal -= d.amount + d.dispute_fee - d.recovered_amount + d.repaid_amount;
     if (!DISPUTE_CLOSED.includes(d.status)) open = true;
@@ -56,25 +79,46 @@ export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_
     // Everything above in one figure each: what the order finally left the seller and the platform.
     const note = open ? ' (while a dispute is open)' : '';
     lines.push(line('seller_final_net', `Seller net, final${note}`, net.final, 'after refunds and disputes'));
-    lines.push(line('platform_final_net', `Platform net, final${note}`, platformFinal,
-      order.stripe_fee_amount === null ? "fee kept − refunds it paid − disputes lost; Stripe's fee not known yet" : "fee kept − Stripe's fee − refunds it paid − disputes lost"));
+    lines.push(
+      line(
+        'platform_final_net',
+        `Platform net, final${note}`,
+        platformFinal,
+        order.stripe_fee_amount === null
+          ? "fee kept − refunds it paid − disputes lost; Stripe's fee not known yet"
+          : "fee kept − Stripe's fee − refunds it paid − disputes lost",
+      ),
+    );
   }
   return lines;
 }
 
 /** Every inbox event about this order's Stripe objects, newest first. */
 export async function relatedEvents(db: Kysely<Database>, order: Order, extraIds: string[]) {
-  const ids = [order.stripe_payment_intent_id, order.stripe_charge_id, order.stripe_transfer_id, order.stripe_application_fee_id, order.stripe_checkout_session_id, ...extraIds]
-    .filter((id): id is string => id !== null && id !== '');
+  const ids = [
+    order.stripe_payment_intent_id,
+    order.stripe_charge_id,
+    order.stripe_transfer_id,
+    order.stripe_application_fee_id,
+    order.stripe_checkout_session_id,
+    ...extraIds,
+  ].filter((id): id is string => id !== null && id !== '');
   const refs = ids.length === 0 ? ['-'] : ids;
-  return db.selectFrom('stripe_events').select(['id', 'type', 'status', 'created', 'received_at', 'last_error', 'account'])
-    .where((eb) => eb.or([
-      eb(sql<string>`payload #>> '{data,object,id}'`, 'in', refs),
-      eb(sql<string>`payload #>> '{data,object,payment_intent}'`, 'in', refs),
-      eb(sql<string>`payload #>> '{data,object,charge}'`, 'in', refs),
-      eb(sql<string>`payload #>> '{data,object,metadata,order_id}'`, '=', order.id),
-    ]))
-    .orderBy('created', 'desc').orderBy('id', 'desc').limit(200).execute();
+  return db
+    .selectFrom('stripe_events')
+    .select(['id', 'type', 'status', 'created', 'received_at', 'last_error', 'account'])
+    .where((eb) =>
+      eb.or([
+        eb(sql<string>`payload #>> '{data,object,id}'`, 'in', refs),
+        eb(sql<string>`payload #>> '{data,object,payment_intent}'`, 'in', refs),
+        eb(sql<string>`payload #>> '{data,object,charge}'`, 'in', refs),
+        eb(sql<string>`payload #>> '{data,object,metadata,order_id}'`, '=', order.id),
+      ]),
+    )
+    .orderBy('created', 'desc')
+    .orderBy('id', 'desc')
+    .limit(200)
+    .execute();
 }
 
 export interface AdminSummary {

@@ -33,7 +33,14 @@ export async function orderPage(db: Kysely<Database>, orderId: string) {
   // Offer only a refund Stripe would make: a charged-back payment cannot be refunded.
   const chargeback = chargebackOf(disputes);
   return {
-    order, refunds, disputes, seller, buyer, left, defaults, events,
+    order,
+    refunds,
+    disputes,
+    seller,
+    buyer,
+    left,
+    defaults,
+    events,
     breakdown: orderBreakdown(order, refunds, money, disputes),
     refundable: (order.status === 'paid' || order.status === 'partially_refunded') && left > 0 && chargeback === undefined,
     chargeback,
@@ -44,8 +51,8 @@ export async function orderPage(db: Kysely<Database>, orderId: string) {
 export async function disputePage(db: Kysely<Database>, disputeId: string) {
   const dispute = found(await findDispute(db, disputeId));
   const order = dispute.order_id === null ? undefined : await findOrder(db, dispute.order_id);
-  const [seller, buyer] = order === undefined ? [undefined, undefined]
-    : await Promise.all([findUserSummary(db, order.seller_id), findUserSummary(db, order.buyer_id)]);
+  const [seller, buyer] =
+    order === undefined ? [undefined, undefined] : await Promise.all([findUserSummary(db, order.seller_id), findUserSummary(db, order.buyer_id)]);
   return { dispute, order: order ?? null, seller: seller ?? null, buyer: buyer ?? null };
 }
 
@@ -56,7 +63,7 @@ export async function disputePage(db: Kysely<Database>, disputeId: string) {
 export async function sellerPage(db: Kysely<Database>, stripe: Stripe, sellerId: string) {
   // A seller who never opened their dashboard has no seller row yet; it is made on first use, and
   // an admin opening the seller's page is a use (the list shows every seller user).
-  if (await findSellerWithUser(db, sellerId) === undefined && await isSellerUser(db, sellerId)) await ensureSeller(db, sellerId);
+  if ((await findSellerWithUser(db, sellerId)) === undefined && (await isSellerUser(db, sellerId))) await ensureSeller(db, sellerId);
   const seller = found(await findSellerWithUser(db, sellerId));
   let overview: PayoutOverview | undefined;
   let stripeError: string | undefined;
@@ -69,8 +76,6 @@ export async function sellerPage(db: Kysely<Database>, stripe: Stripe, sellerId:
       stripeError = problem.kind === 'refused' ? problem.message : 'Stripe could not be reached; the balance and schedule are not shown.';
     }
   }
-  const [payouts, requests, policies] = await Promise.all([
-    listSellerPayouts(db, sellerId), listPayoutRequests(db, sellerId), listPolicies(db, sellerId),
-  ]);
+  const [payouts, requests, policies] = await Promise.all([listSellerPayouts(db, sellerId), listPayoutRequests(db, sellerId), listPolicies(db, sellerId)]);
   return { seller, overview, stripeError, payouts, requests, policies };
 }

@@ -34,8 +34,17 @@ export async function saveSettings(db: Kysely<Database>, actor: Actor, values: R
 async function setSetting(db: Kysely<Database>, actor: Actor, key: SettingKey, value: boolean): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const before = await trx.selectFrom('platform_settings').select('value').where('key', '=', key).forUpdate().executeTakeFirst();
-    await trx.insertInto('platform_settings').values({ key, value: JSON.stringify(value), updated_at: new Date() })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: new Date() })).execute();
-    await recordAudit(trx, actor, { action: 'setting.update', targetType: 'setting', targetId: key, before: { value: typeof before?.value === 'boolean' ? before.value : SETTINGS[key] }, after: { value } });
+    await trx
+      .insertInto('platform_settings')
+      .values({ key, value: JSON.stringify(value), updated_at: new Date() })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(value), updated_at: new Date() }))
+      .execute();
+    await recordAudit(trx, actor, {
+      action: 'setting.update',
+      targetType: 'setting',
+      targetId: key,
+      before: { value: typeof before?.value === 'boolean' ? before.value : SETTINGS[key] },
+      after: { value },
+    });
   });
 }

@@ -42,7 +42,8 @@ async function computeAdminTotals(db: Kysely<Database>): Promise<AdminTotals> {
   const feeRefundedBy = new Map(feeRefunds.map((r) => [r.currency, Number(r.fee_refunded)]));
   // Every seller user counts, including one whose seller row is not made yet (not started).
   const states = await db
-    .selectFrom('users').leftJoin('sellers', 'sellers.id', 'users.id')
+    .selectFrom('users')
+    .leftJoin('sellers', 'sellers.id', 'users.id')
     .where('users.role', '=', 'seller')
     .select([sql<string>`coalesce(sellers.account_state, 'not_started')`.as('account_state'), sql<number>`count(*)::int`.as('count')])
     .groupBy(sql`1`)

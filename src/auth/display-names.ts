@@ -13,13 +13,14 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Variation_Selector}\u
 const CONFUSABLE_SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Cyrillic}/u, /\p{Script=Greek}/u];
 
 /** Names no seller may take: they would read as the platform speaking. */
-const RESERVED_SELLER_KEYS = new Set([
-  'admin', 'administrator', 'marketplace', 'moderator', 'official', 'security', 'staff', 'stripe', 'support', 'system',
-]);
+const RESERVED_SELLER_KEYS = new Set(['admin', 'administrator', 'marketplace', 'moderator', 'official', 'security', 'staff', 'stripe', 'support', 'system']);
 
 /** What is stored: NFC, any run of spaces (of whatever kind) one plain space, trimmed. */
 export function tidyDisplayName(name: string): string {
-  return name.normalize('NFC').replace(/\p{Zs}+/gu, ' ').trim();
+  return name
+    .normalize('NFC')
+    .replace(/\p{Zs}+/gu, ' ')
+    .trim();
 }
 
 /** The key seller names are unique by: letters and digits only, compatibility-folded, accents and case dropped. */
@@ -34,9 +35,7 @@ export function displayNameKey(name: string): string {
 
 /** Emoji keep the joiners and presentation selectors they are made of ("❤️", "👩‍🍳"); nothing else may use them. */
 function withoutEmojiJoiners(name: string): string {
-  return name
-    .replace(/(?<=\p{Extended_Pictographic})[\ufe0e\ufe0f]/gu, '')
-    .replace(/(?<=\p{Extended_Pictographic})\u200d(?=\p{Extended_Pictographic})/gu, '');
+  return name.replace(/(?<=\p{Extended_Pictographic})[\ufe0e\ufe0f]/gu, '').replace(/(?<=\p{Extended_Pictographic})\u200d(?=\p{Extended_Pictographic})/gu, '');
 }
 
 /** Why this name cannot be used, or null. `name` as typed. */

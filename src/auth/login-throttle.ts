@@ -28,9 +28,7 @@ export const FIRST_DELAY_MS = 30 * 1000;
 export const MAX_DELAY_MS = 15 * 60 * 1000;
 export const FAMILIAR_FOR_MS = 90 * 24 * 60 * 60 * 1000;
 
-export type LoginAdmission =
-  | { admitted: true; attempt: LoginAttempt }
-  | { admitted: false; retryAfterSeconds: number };
+export type LoginAdmission = { admitted: true; attempt: LoginAttempt } | { admitted: false; retryAfterSeconds: number };
 
 export interface LoginAttempt {
   id: number;
@@ -54,10 +52,11 @@ export function throttleAddress(address: string): string {
   const [head = '', tail = ''] = address.toLowerCase().split('::');
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::')
-    ? [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups]
-    : headGroups;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = address.includes('::') ? [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups] : headGroups;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** How long a count of `failures` (the latest at `latest`) makes the next attempt wait; 0 = no wait. */
@@ -128,7 +127,8 @@ async function isFamiliarAddress(db: Kysely<Database>, email: string, address: s
  * elsewhere a fresh allowance), and the address becomes familiar.
  */
 export async function recordLoginSuccess(db: Kysely<Database>, attempt: LoginAttempt, userId: string, now = new Date()): Promise<void> {
-  await db.deleteFrom('login_failures')
+  await db
+    .deleteFrom('login_failures')
     .where((eb) => eb.or([eb('id', '=', attempt.id), eb.and([eb('email', '=', attempt.email), eb('address', '=', attempt.address)])]))
     .execute();
   await rememberFamiliarAddress(db, userId, attempt.address, now);
@@ -136,7 +136,8 @@ export async function recordLoginSuccess(db: Kysely<Database>, attempt: LoginAtt
 
 /** Marks where a user signed in from (also at sign-up: where an account was made is a usual place). */
 export async function rememberFamiliarAddress(db: Kysely<Database>, userId: string, rawAddress: string, now = new Date()): Promise<void> {
-  await db.insertInto('login_familiar_addresses')
+  await db
+    .insertInto('login_familiar_addresses')
     .values({ user_id: userId, address: throttleAddress(rawAddress), last_success_at: now })
     .onConflict((oc) => oc.columns(['user_id', 'address']).doUpdateSet({ last_success_at: now }))
     .execute();
@@ -144,8 +145,14 @@ export async function rememberFamiliarAddress(db: Kysely<Database>, userId: stri
 
 /** Old rows are only noise: prune what no window can count any more. */
 export async function pruneLoginFailures(db: Kysely<Database>, now = new Date()): Promise<void> {
-  await db.deleteFrom('login_failures').where('attempted_at', '<', new Date(now.getTime() - LOGIN_WINDOW_MS)).execute();
-  await db.deleteFrom('login_familiar_addresses').where('last_success_at', '<', new Date(now.getTime() - FAMILIAR_FOR_MS)).execute();
+  await db
+    .deleteFrom('login_failures')
+    .where('attempted_at', '<', new Date(now.getTime() - LOGIN_WINDOW_MS))
+    .execute();
+  await db
+    .deleteFrom('login_familiar_addresses')
+    .where('last_success_at', '<', new Date(now.getTime() - FAMILIAR_FOR_MS))
+    .execute();
 }
 
 /** "Try again in 3 minutes." for a person reading the login form. */

@@ -23,7 +23,11 @@ let estimator: Promise<ZxcvbnFactory> | undefined;
 function estimatorInstance(): Promise<ZxcvbnFactory> {
   // Built on first use: loading the dictionaries takes about half a second.
   estimator ??= (async () => {
-    const [{ ZxcvbnFactory }, common, english] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]);
+    const [{ ZxcvbnFactory }, common, english] = await Promise.all([
+      import('@zxcvbn-ts/core'),
+      import('@zxcvbn-ts/language-common'),
+      import('@zxcvbn-ts/language-en'),
+    ]);
     return new ZxcvbnFactory({
       dictionary: { ...common.dictionary, ...english.dictionary },
       graphs: common.adjacencyGraphs,
@@ -31,7 +35,9 @@ function estimatorInstance(): Promise<ZxcvbnFactory> {
     });
   })();
   // A failed import (a broken install) is not remembered: the next check tries again.
-  estimator.catch(() => { estimator = undefined; });
+  estimator.catch(() => {
+    estimator = undefined;
+  });
   return estimator;
 }
 

@@ -59,8 +59,18 @@ export async function validateSessionToken(db: Kysely<Database>, token: string, 
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select([
-      'sessions.id as session_id', 'sessions.user_id', 'sessions.secret_hash', 'sessions.created_at as session_created_at',
-      'sessions.expires_at', 'users.id', 'users.email', 'users.password_hash', 'users.role', 'users.display_name', 'users.name_key', 'users.created_at',
+      'sessions.id as session_id',
+      'sessions.user_id',
+      'sessions.secret_hash',
+      'sessions.created_at as session_created_at',
+      'sessions.expires_at',
+      'users.id',
+      'users.email',
+      'users.password_hash',
+      'users.role',
+      'users.display_name',
+      'users.name_key',
+      'users.created_at',
     ])
     .where('sessions.id', '=', id)
     .executeTakeFirst();
@@ -83,10 +93,20 @@ export async function validateSessionToken(db: Kysely<Database>, token: string, 
   }
 
   const session: Session = {
-    id: row.session_id, user_id: row.user_id, secret_hash: row.secret_hash, created_at: row.session_created_at, expires_at: expiresAt,
+    id: row.session_id,
+    user_id: row.user_id,
+    secret_hash: row.secret_hash,
+    created_at: row.session_created_at,
+    expires_at: expiresAt,
   };
   const user: User = {
-    id: row.id, email: row.email, password_hash: row.password_hash, role: row.role, display_name: row.display_name, name_key: row.name_key, created_at: row.created_at,
+    id: row.id,
+    email: row.email,
+    password_hash: row.password_hash,
+    role: row.role,
+    display_name: row.display_name,
+    name_key: row.name_key,
+    created_at: row.created_at,
   };
   return { session, user, renewed };
 }

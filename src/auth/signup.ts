@@ -49,13 +49,22 @@ export async function signUp(db: Kysely<Database>, input: SignupInput, clientAdd
   return { ok: true, user: created.user };
 }
 
-async function admitProbe(db: Kysely<Database>, address: string, now: Date): Promise<{ admitted: true; id: number } | { admitted: false; retryAfterSeconds: number }> {
+async function admitProbe(
+  db: Kysely<Database>,
+  address: string,
+  now: Date,
+): Promise<{ admitted: true; id: number } | { admitted: false; retryAfterSeconds: number }> {
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtextextended(${`signup-address:${address}`}, 0))`.execute(trx);
     const since = new Date(now.getTime() - SIGNUP_PROBE_WINDOW_MS);
-    const probes = await trx.selectFrom('signup_probes').select('attempted_at')
-      .where('address', '=', address).where('attempted_at', '>', since)
-      .orderBy('attempted_at', 'desc').limit(MAX_EMAIL_TAKEN_ANSWERS).execute();
+    const probes = await trx
+      .selectFrom('signup_probes')
+      .select('attempted_at')
+      .where('address', '=', address)
+      .where('attempted_at', '>', since)
+      .orderBy('attempted_at', 'desc')
+      .limit(MAX_EMAIL_TAKEN_ANSWERS)
+      .execute();
     if (probes.length >= MAX_EMAIL_TAKEN_ANSWERS) {
       // Open again once the oldest of the last few answers leaves the window.
       const oldestCounted = probes[probes.length - 1]!.attempted_at;

@@ -9,10 +9,7 @@ export type CreateUserResult = { ok: true; user: User } | { ok: false; reason: '
 const SELLER_NAME_INDEX = 'users_seller_name_key';
 
 /** Check the name with displayNameProblem first: this stores whatever it is given. */
-export async function createUser(
-  db: Kysely<Database>,
-  input: { email: string; password: string; role: Role; displayName: string },
-): Promise<CreateUserResult> {
+export async function createUser(db: Kysely<Database>, input: { email: string; password: string; role: Role; displayName: string }): Promise<CreateUserResult> {
   const passwordHash = await hashPassword(input.password);
   const displayName = tidyDisplayName(input.displayName);
   // The unique indexes decide races: on lower(email) between two sign-ups with the same address,
@@ -37,7 +34,11 @@ function isUniqueViolationOf(error: unknown, index: string): boolean {
 }
 
 export function findUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
-  return db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', email.trim().toLowerCase()).executeTakeFirst();
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where(sql<string>`lower(email)`, '=', email.trim().toLowerCase())
+    .executeTakeFirst();
 }
 
 export function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {

@@ -94,14 +94,22 @@ async function main(): Promise<void> {
       .execute();
 
     // Further buyers share the first one's password hash: hashing 300 passwords would only slow the set-up.
-    const buyers = [buyer.user, ...(await db.handle.db
-      .insertInto('users')
-      .values(Array.from({ length: Math.ceil(CHECKOUTS / PENDING_ORDERS_PER_BUYER) }, (_, i) => ({
-        email: `bench-buyer-${i + 2}@example.test`, password_hash: buyer.user.password_hash, role: 'buyer' as const,
-        display_name: `Bench Buyer ${i + 2}`, name_key: `bench buyer ${i + 2}`,
-      })))
-      .returningAll()
-      .execute())];
+    const buyers = [
+      buyer.user,
+      ...(await db.handle.db
+        .insertInto('users')
+        .values(
+          Array.from({ length: Math.ceil(CHECKOUTS / PENDING_ORDERS_PER_BUYER) }, (_, i) => ({
+            email: `bench-buyer-${i + 2}@example.test`,
+            password_hash: buyer.user.password_hash,
+            role: 'buyer' as const,
+            display_name: `Bench Buyer ${i + 2}`,
+            name_key: `bench buyer ${i + 2}`,
+          })),
+        )
+        .returningAll()
+        .execute()),
+    ];
 
     console.log(`\nCheckout creation — ${db.where}; emulator in this process; ${new Date().toISOString()}`);
     const times: number[] = [];
@@ -112,7 +120,12 @@ async function main(): Promise<void> {
       const shopper = buyers[Math.floor(i / PENDING_ORDERS_PER_BUYER)]!;
       const started = performance.now();
       const bought = await buyWithCheckout(db.handle.db, stripe, {
-        buyerId: shopper.id, buyerEmail: shopper.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), publicUrl: config.publicUrl,
+        buyerId: shopper.id,
+        buyerEmail: shopper.email,
+        listingId: listing.id,
+        quantity: 1,
+        attemptId: randomUUID(),
+        publicUrl: config.publicUrl,
       }).catch((error: unknown) => {
         firstFailure ??= error;
         return undefined;
@@ -126,7 +139,8 @@ async function main(): Promise<void> {
       `  p50 ${percentile(times, 50).toFixed(1)} ms   p99 ${percentile(times, 99).toFixed(1)} ms   max ${times.at(-1)?.toFixed(1)} ms   failures ${failures}`,
     );
     // A failure is a finding, not noise: say what it was (a silent count once hid a cap on pending orders).
-    if (firstFailure !== undefined) console.log(`  first failure: ${firstFailure instanceof Error ? `${firstFailure.name}: ${firstFailure.message}` : String(firstFailure)}`);
+    if (firstFailure !== undefined)
+      console.log(`  first failure: ${firstFailure instanceof Error ? `${firstFailure.name}: ${firstFailure.message}` : String(firstFailure)}`);
   } finally {
     await emulator.stop();
     await db.handle.close();

@@ -55,7 +55,9 @@ export async function benchSearch(): Promise<Check[]> {
     const popular = await (await fetch(`${ours}/?q=ceramic`)).text();
     const shown = (popular.match(/data-listing-id=/g) ?? []).length;
     if (shown === 0) throw new Error('the search shows no listings: the benchmark would measure an empty page');
-    console.log(`\nSearch — ${LISTINGS.toLocaleString('en')} listings, ${CONNECTIONS} connections, ${rounds} round(s) of ${runSeconds} s per page kind; varied: ${varied.length} requests in turn; deep: pages ${shallowest}–${deepest} of two orders`);
+    console.log(
+      `\nSearch — ${LISTINGS.toLocaleString('en')} listings, ${CONNECTIONS} connections, ${rounds} round(s) of ${runSeconds} s per page kind; varied: ${varied.length} requests in turn; deep: pages ${shallowest}–${deepest} of two orders`,
+    );
 
     const kinds: Record<string, () => Promise<LoadResult>> = {
       'bare route': () => getPage(`${bare}/`, { seconds: runSeconds, connections: CONNECTIONS }),
@@ -77,8 +79,15 @@ export async function benchSearch(): Promise<Check[]> {
       console.log(
         `  ${name.padEnd(18)} ${fmt(median(runs.map((r) => r.rps)), 0).padStart(6)} req/s   p50 ${fmt(median(runs.map((r) => r.p50)))} ms   p99 ${fmt(p99)} ms (bare ${fmt(median(bareRuns.map((r) => r.p99)))} ms)   ${name === 'bare route' ? '' : `ours / bare ${fmt(ratio, 2)}   `}failed ${failed}`,
       );
-      if (name === 'popular search') checks.push({ name: 'Popular search vs bare route', value: fmt(ratio, 2), goal: '≥ 0.25', met: ratio >= 0.25 && failed === 0 });
-      if (name !== 'bare route') checks.push({ name: `Search p99, ${name}`, value: `${fmt(p99)} ms (${fmt(ratio, 2)} of bare req/s)`, goal: 'reported', met: failed === 0 ? undefined : false });
+      if (name === 'popular search')
+        checks.push({ name: 'Popular search vs bare route', value: fmt(ratio, 2), goal: '≥ 0.25', met: ratio >= 0.25 && failed === 0 });
+      if (name !== 'bare route')
+        checks.push({
+          name: `Search p99, ${name}`,
+          value: `${fmt(p99)} ms (${fmt(ratio, 2)} of bare req/s)`,
+          goal: 'reported',
+          met: failed === 0 ? undefined : false,
+        });
     }
     console.log(`  popular search / bare ${checks[0]?.value ?? 'n/a'} (goal ≥ 0.25: ${verdict(checks[0]?.met)})`);
     return checks;

@@ -30,7 +30,10 @@ await runCli(async () => {
   try {
     await migrateToLatest(database.db);
     const created = await createUser(database.db, {
-      email: values.email, password: values.password, role: 'admin', displayName: name,
+      email: values.email,
+      password: values.password,
+      role: 'admin',
+      displayName: name,
     });
     if (!created.ok) throw new Error(`An account with ${values.email} already exists`);
     console.log(`Admin ${created.user.email} created.`);

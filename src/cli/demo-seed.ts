@@ -18,14 +18,27 @@ import { ensureConnectedAccount, syncAccountFromStripe } from '../sellers/use-ca
 
 /** As a seller would type them into the listing form; they pass the same checks. */
 export const DEMO_LISTINGS: ListingForm[] = [
-  { title: 'Stoneware mug, hand-thrown', description: 'Holds 350 ml. Glazed in speckled oat; each one is a little different.', price: '24.00', currency: 'usd', stock: '12' },
+  {
+    title: 'Stoneware mug, hand-thrown',
+    description: 'Holds 350 ml. Glazed in speckled oat; each one is a little different.',
+    price: '24.00',
+    currency: 'usd',
+    stock: '12',
+  },
   { title: 'Linen tea towels, set of two', description: 'Stonewashed European linen, 50 × 70 cm.', price: '18.50', currency: 'usd', stock: '30' },
   { title: 'Beeswax pillar candle', description: 'About 40 hours of burning. Only a few made each week.', price: '12.00', currency: 'usd', stock: '3' },
   { title: 'Walnut serving board', description: 'Oiled black walnut, 40 × 20 cm, with a juice groove.', price: '65.00', currency: 'usd', stock: '5' },
 ];
 
 /** A monthly plan to subscribe to, typed as into the plan form. */
-export const DEMO_PLAN: PlanForm = { name: 'Coffee of the month', description: 'A bag of freshly roasted beans every month.', amount: '18.00', currency: 'usd', interval: 'month', trial_days: '' };
+export const DEMO_PLAN: PlanForm = {
+  name: 'Coffee of the month',
+  description: 'A bag of freshly roasted beans every month.',
+  amount: '18.00',
+  currency: 'usd',
+  interval: 'month',
+  trial_days: '',
+};
 
 export interface DemoShop {
   /** The seller finished onboarding at the emulator during this run. */
@@ -34,11 +47,7 @@ export interface DemoShop {
   plansCreated: number;
 }
 
-export async function seedDemoShop(
-  db: Kysely<Database>,
-  stripe: Stripe,
-  input: { emulatorUrl: string; sellerEmail: string },
-): Promise<DemoShop> {
+export async function seedDemoShop(db: Kysely<Database>, stripe: Stripe, input: { emulatorUrl: string; sellerEmail: string }): Promise<DemoShop> {
   const user = await findUserByEmail(db, input.sellerEmail);
   if (user?.role !== 'seller') throw new Error(`the demo seller ${input.sellerEmail} does not exist`);
   const seller = await ensureSeller(db, user.id);

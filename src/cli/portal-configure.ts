@@ -11,9 +11,10 @@ import { runCli } from './run.ts';
 
 await runCli(async () => {
   const config = loadConfig();
-  const stripe = config.stripe.mode === 'offline'
-    ? createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: '127.0.0.1', port: config.emulatorPort } })
-    : createStripeClient({ secretKey: config.stripe.secretKey! });
+  const stripe =
+    config.stripe.mode === 'offline'
+      ? createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: '127.0.0.1', port: config.emulatorPort } })
+      : createStripeClient({ secretKey: config.stripe.secretKey! });
   const database = await connectDatabase(config);
   try {
     console.log(`portal configurations checked for ${await ensureAllPortalConfigurations(database.db, stripe)} seller(s)`);

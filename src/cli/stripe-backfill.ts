@@ -20,9 +20,10 @@ await runCli(async () => {
     if (Number.isNaN(since.getTime())) throw new Error(`--since must be an ISO date or time, such as 2026-11-20T00:00:00Z (got "${values.since}")`);
   }
   const config = loadConfig();
-  const stripe = config.stripe.mode === 'offline'
-    ? createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: '127.0.0.1', port: config.emulatorPort } })
-    : createStripeClient({ secretKey: config.stripe.secretKey! });
+  const stripe =
+    config.stripe.mode === 'offline'
+      ? createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: '127.0.0.1', port: config.emulatorPort } })
+      : createStripeClient({ secretKey: config.stripe.secretKey! });
   const database = await connectDatabase(config);
   try {
     const report = await backfillEvents(database.db, stripe, { since, livemode: expectedLivemode(config.stripe.mode) });
@@ -30,7 +31,11 @@ await runCli(async () => {
     if (report.clamped !== undefined) console.log(`(Asked for more than ${STRIPE_EVENT_RETENTION_DAYS} days: Stripe does not keep older events.)`);
     if (values.process) {
       const outcomes = await drainInbox(database.db, stripe);
-      console.log(`processed: ${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      console.log(
+        `processed: ${Object.entries(outcomes)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')}`,
+      );
     }
     if (report.errors.length > 0) process.exitCode = 1;
   } finally {

@@ -12,7 +12,13 @@ import { classifyStripeError } from '../stripe/errors.ts';
 import { idOf } from '../stripe/ids.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import {
-  findBuyerCard, findBuyerCardSetup, listBuyerCards, recordCardGone, recordCardSetup, recordCardSetupStarted, recordDefaultCard,
+  findBuyerCard,
+  findBuyerCardSetup,
+  listBuyerCards,
+  recordCardGone,
+  recordCardSetup,
+  recordCardSetupStarted,
+  recordDefaultCard,
 } from './card-queries.ts';
 import { findBuyerCustomer } from './queries.ts';
 import { cardSetupIdempotencyKey, setupIntentParams, setupSessionParams } from './rules.ts';
@@ -71,23 +77,32 @@ export async function startElementSetup(db: Kysely<Database>, stripe: Stripe, in
   const setup = await beginSetup(db, input.buyerId, input.setupId, 'element');
   if (setup.stripe_setup_intent_id !== null) return setup;
   const customerId = await ensureBuyerCustomer(db, stripe, input.buyerId);
-  const intent = await whileStripeAnswers(() => sendKeyed(() => stripe.setupIntents.create(setupIntentParams(customerId, setup.id, input.buyerId), {
-    idempotencyKey: cardSetupIdempotencyKey(setup.id),
-  })));
+  const intent = await whileStripeAnswers(() =>
+    sendKeyed(() =>
+      stripe.setupIntents.create(setupIntentParams(customerId, setup.id, input.buyerId), {
+        idempotencyKey: cardSetupIdempotencyKey(setup.id),
+      }),
+    ),
+  );
   return recordCardSetupStarted(db, setup.id, { setupIntentId: intent.id });
 }
 
 /** "Add a card on Stripe's page": the attempt, then a setup-mode Checkout Session; returns where to send the buyer. */
 export async function startCheckoutSetup(
-  db: Kysely<Database>, stripe: Stripe, input: { buyerId: string; setupId: string; publicUrl: string; currency: string },
+  db: Kysely<Database>,
+  stripe: Stripe,
+  input: { buyerId: string; setupId: string; publicUrl: string; currency: string },
 ): Promise<string> {
   const setup = await beginSetup(db, input.buyerId, input.setupId, 'checkout');
   if (setup.checkout_url !== null) return setup.checkout_url;
   const customerId = await ensureBuyerCustomer(db, stripe, input.buyerId);
-  const session = await whileStripeAnswers(() => sendKeyed(() => stripe.checkout.sessions.create(
-    setupSessionParams(customerId, setup.id, input.buyerId, input.publicUrl, input.currency),
-    { idempotencyKey: cardSetupIdempotencyKey(setup.id) },
-  )));
+  const session = await whileStripeAnswers(() =>
+    sendKeyed(() =>
+      stripe.checkout.sessions.create(setupSessionParams(customerId, setup.id, input.buyerId, input.publicUrl, input.currency), {
+        idempotencyKey: cardSetupIdempotencyKey(setup.id),
+      }),
+    ),
+  );
   if (session.url === null) throw new Error(`Checkout Session ${session.id} has no url`);
   const saved = await recordCardSetupStarted(db, setup.id, { sessionId: session.id, setupIntentId: idOf(session.setup_intent), checkoutUrl: session.url });
   return saved.checkout_url ?? session.url;
@@ -101,7 +116,12 @@ async function beginSetup(db: Kysely<Database>, buyerId: string, setupId: string
 }
 
 /** The Payment Element page of an attempt: its client secret while the card is still to be given. */
-export async function openElementSetup(db: Kysely<Database>, stripe: Stripe, buyerId: string, setupId: string): Promise<{ clientSecret: string } | { done: true }> {
+export async function openElementSetup(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  buyerId: string,
+  setupId: string,
+): Promise<{ clientSecret: string } | { done: true }> {
   const setup = found(await findBuyerCardSetup(db, buyerId, setupId));
   if (setup.flow !== 'element' || setup.stripe_setup_intent_id === null || setup.status === 'succeeded') return { done: true };
   const intent = await whileStripeAnswers(() => stripe.setupIntents.retrieve(setup.stripe_setup_intent_id!));

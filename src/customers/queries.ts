@@ -22,7 +22,8 @@ export async function findBuyerByCustomer(db: Kysely<Database>, customerId: stri
  * same request under the same key.
  */
 export async function recordCustomerRequest(trx: Transaction<Database>, buyer: { id: string; email: string; name: string }): Promise<BuyerCustomer> {
-  await trx.insertInto('buyer_customers')
+  await trx
+    .insertInto('buyer_customers')
     .values({ buyer_id: buyer.id, requested_email: buyer.email, requested_name: buyer.name })
     .onConflict((oc) => oc.column('buyer_id').doNothing())
     .execute();
@@ -31,8 +32,11 @@ export async function recordCustomerRequest(trx: Transaction<Database>, buyer: {
 
 /** Stripe's answer, unless one is recorded already; returns the id the buyer now has. */
 export async function recordCustomerId(trx: Transaction<Database>, buyerId: string, customerId: string): Promise<string> {
-  await trx.updateTable('buyer_customers').set({ stripe_customer_id: customerId, updated_at: new Date() })
-    .where('buyer_id', '=', buyerId).where('stripe_customer_id', 'is', null)
+  await trx
+    .updateTable('buyer_customers')
+    .set({ stripe_customer_id: customerId, updated_at: new Date() })
+    .where('buyer_id', '=', buyerId)
+    .where('stripe_customer_id', 'is', null)
     .execute();
   const row = await trx.selectFrom('buyer_customers').select('stripe_customer_id').where('buyer_id', '=', buyerId).executeTakeFirstOrThrow();
   return row.stripe_customer_id ?? customerId;
@@ -43,7 +47,8 @@ export async function recordCustomerId(trx: Transaction<Database>, buyerId: stri
  * changes the users row, so the version and the details it names always commit together.
  */
 export async function noteBuyerDetailsChanged(trx: Transaction<Database>, buyerId: string): Promise<void> {
-  await trx.updateTable('buyer_customers')
+  await trx
+    .updateTable('buyer_customers')
     .set((eb) => ({ details_version: eb('details_version', '+', 1), updated_at: new Date() }))
     .where('buyer_id', '=', buyerId)
     .execute();
@@ -51,14 +56,18 @@ export async function noteBuyerDetailsChanged(trx: Transaction<Database>, buyerI
 
 /** The details of `version` reached Stripe (never moves backwards: an older confirmation is a no-op). */
 export async function recordDetailsSynced(db: Kysely<Database>, buyerId: string, version: number): Promise<void> {
-  await db.updateTable('buyer_customers').set({ details_synced_version: version, updated_at: new Date() })
-    .where('buyer_id', '=', buyerId).where('details_synced_version', '<', version)
+  await db
+    .updateTable('buyer_customers')
+    .set({ details_synced_version: version, updated_at: new Date() })
+    .where('buyer_id', '=', buyerId)
+    .where('details_synced_version', '<', version)
     .execute();
 }
 
 /** What Stripe must be told: the buyer's current email and name, and the version they are. */
 export async function readDetailsToSync(db: Kysely<Database>, buyerId: string) {
-  return db.selectFrom('buyer_customers')
+  return db
+    .selectFrom('buyer_customers')
     .innerJoin('users', 'users.id', 'buyer_customers.buyer_id')
     .select(['buyer_customers.stripe_customer_id', 'buyer_customers.details_version', 'users.email', 'users.display_name'])
     .where('buyer_customers.buyer_id', '=', buyerId)
@@ -69,13 +78,23 @@ export async function readDetailsToSync(db: Kysely<Database>, buyerId: string) {
  * Changes the buyer's email and name, and notes that Stripe must hear about it, in the caller's
  * transaction. Undefined when another account already has the email (its unique index decides).
  */
-export async function updateBuyerRow(trx: Transaction<Database>, buyerId: string, details: { email: string; displayName: string; nameKey: string }): Promise<'updated' | 'email_taken'> {
-  const taken = await trx.selectFrom('users').select('id')
-    .where(sql<string>`lower(email)`, '=', details.email.toLowerCase()).where('id', '!=', buyerId)
+export async function updateBuyerRow(
+  trx: Transaction<Database>,
+  buyerId: string,
+  details: { email: string; displayName: string; nameKey: string },
+): Promise<'updated' | 'email_taken'> {
+  const taken = await trx
+    .selectFrom('users')
+    .select('id')
+    .where(sql<string>`lower(email)`, '=', details.email.toLowerCase())
+    .where('id', '!=', buyerId)
     .executeTakeFirst();
   if (taken !== undefined) return 'email_taken';
-  await trx.updateTable('users').set({ email: details.email, display_name: details.displayName, name_key: details.nameKey })
-    .where('id', '=', buyerId).where('role', '=', 'buyer')
+  await trx
+    .updateTable('users')
+    .set({ email: details.email, display_name: details.displayName, name_key: details.nameKey })
+    .where('id', '=', buyerId)
+    .where('role', '=', 'buyer')
     .execute();
   await noteBuyerDetailsChanged(trx, buyerId);
   return 'updated';

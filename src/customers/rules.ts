@@ -18,8 +18,16 @@ export function cardFacts(pm: Stripe.PaymentMethod): CardFacts | undefined {
 }
 
 const BRANDS: Record<string, string> = {
-  visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover', diners: 'Diners Club',
-  jcb: 'JCB', unionpay: 'UnionPay', cartes_bancaires: 'Cartes Bancaires', eftpos_au: 'eftpos', interac: 'Interac',
+  visa: 'Visa',
+  mastercard: 'Mastercard',
+  amex: 'American Express',
+  discover: 'Discover',
+  diners: 'Diners Club',
+  jcb: 'JCB',
+  unionpay: 'UnionPay',
+  cartes_bancaires: 'Cartes Bancaires',
+  eftpos_au: 'eftpos',
+  interac: 'Interac',
 };
 
 /** "Visa •••• 4242". */
@@ -93,7 +101,13 @@ export function setupIntentParams(customerId: string, setupId: string, buyerId: 
 }
 
 /** Stripe-hosted Checkout in setup mode: the card is saved on Stripe's page. */
-export function setupSessionParams(customerId: string, setupId: string, buyerId: string, publicUrl: string, currency: string): Stripe.Checkout.SessionCreateParams {
+export function setupSessionParams(
+  customerId: string,
+  setupId: string,
+  buyerId: string,
+  publicUrl: string,
+  currency: string,
+): Stripe.Checkout.SessionCreateParams {
   return {
     mode: 'setup',
     ui_mode: 'hosted_page',

@@ -9,7 +9,13 @@ import type { CardSetup, Database } from '../db/schema.ts';
 import { isUuid } from '../ids.ts';
 import { idOf } from '../stripe/ids.ts';
 import {
-  findCardSetup, findCardSetupByStripe, recordCardGone, recordCardObservation, recordCardsGoneExcept, recordCardSetupOutcome, recordDefaultCard,
+  findCardSetup,
+  findCardSetupByStripe,
+  recordCardGone,
+  recordCardObservation,
+  recordCardsGoneExcept,
+  recordCardSetupOutcome,
+  recordDefaultCard,
 } from './card-queries.ts';
 import { findBuyerByCustomer } from './queries.ts';
 import { cardFacts, customerOf, setupFailureMessage } from './rules.ts';
@@ -20,7 +26,11 @@ function isMissing(error: unknown): boolean {
 
 // ---- One card ----
 
-export interface CardRead { id: string; observedAt: Date; pm: Stripe.PaymentMethod | null }
+export interface CardRead {
+  id: string;
+  observedAt: Date;
+  pm: Stripe.PaymentMethod | null;
+}
 
 export async function readCard(stripe: Stripe, paymentMethodId: string): Promise<CardRead> {
   const observedAt = new Date();
@@ -46,7 +56,12 @@ export async function applyCard(trx: Transaction<Database>, read: CardRead): Pro
 
 // ---- A Customer's default card, and all its cards ----
 
-export interface CustomerRead { customerId: string; observedAt: Date; defaultPaymentMethod: string | null; cards?: Stripe.PaymentMethod[] }
+export interface CustomerRead {
+  customerId: string;
+  observedAt: Date;
+  defaultPaymentMethod: string | null;
+  cards?: Stripe.PaymentMethod[];
+}
 
 export async function readCustomer(stripe: Stripe, customerId: string, options: { cards: boolean }): Promise<CustomerRead | undefined> {
   const observedAt = new Date();
@@ -67,20 +82,34 @@ export async function applyCustomer(trx: Transaction<Database>, read: CustomerRe
   if (read.cards === undefined) return;
   for (const pm of read.cards) {
     const facts = cardFacts(pm);
-    if (facts !== undefined) await recordCardObservation(trx, { id: pm.id, buyerId: owner.buyer_id, customerId: read.customerId, facts, attached: true }, read.observedAt);
+    if (facts !== undefined)
+      await recordCardObservation(trx, { id: pm.id, buyerId: owner.buyer_id, customerId: read.customerId, facts, attached: true }, read.observedAt);
   }
-  await recordCardsGoneExcept(trx, owner.buyer_id, read.cards.map((pm) => pm.id), read.observedAt);
+  await recordCardsGoneExcept(
+    trx,
+    owner.buyer_id,
+    read.cards.map((pm) => pm.id),
+    read.observedAt,
+  );
 }
 
 // ---- "Add a card" attempts ----
 
-export interface SetupRead { setup: CardSetup; intent: Stripe.SetupIntent | null; card: CardRead | null }
+export interface SetupRead {
+  setup: CardSetup;
+  intent: Stripe.SetupIntent | null;
+  card: CardRead | null;
+}
 
 /** The attempt a SetupIntent belongs to (by our recorded id, else by the metadata it carries) and what it says now. */
-export async function readSetup(db: Kysely<Database>, stripe: Stripe, intent: Stripe.SetupIntent, options: { reread: boolean }): Promise<SetupRead | undefined> {
+export async function readSetup(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  intent: Stripe.SetupIntent,
+  options: { reread: boolean },
+): Promise<SetupRead | undefined> {
   const byMetadata = intent.metadata?.card_setup_id;
-  const setup = await findCardSetupByStripe(db, { setupIntentId: intent.id })
-    ?? (isUuid(byMetadata) ? await findCardSetup(db, byMetadata) : undefined);
+  const setup = (await findCardSetupByStripe(db, { setupIntentId: intent.id })) ?? (isUuid(byMetadata) ? await findCardSetup(db, byMetadata) : undefined);
   if (setup === undefined) return undefined;
   const now = options.reread && intent.status !== 'succeeded' ? await stripe.setupIntents.retrieve(intent.id) : intent;
   const pmId = now.status === 'succeeded' ? idOf(now.payment_method) : null;
@@ -92,8 +121,12 @@ export async function applySetup(trx: Transaction<Database>, read: SetupRead): P
   const { intent, setup } = read;
   if (intent === null) return;
   if (setup.stripe_setup_intent_id === null) {
-    await trx.updateTable('card_setups').set({ stripe_setup_intent_id: intent.id, updated_at: new Date() })
-      .where('id', '=', setup.id).where('stripe_setup_intent_id', 'is', null).execute();
+    await trx
+      .updateTable('card_setups')
+      .set({ stripe_setup_intent_id: intent.id, updated_at: new Date() })
+      .where('id', '=', setup.id)
+      .where('stripe_setup_intent_id', 'is', null)
+      .execute();
   } else if (setup.stripe_setup_intent_id !== intent.id) {
     return;
   }

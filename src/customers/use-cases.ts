@@ -49,11 +49,18 @@ export async function ensureBuyerCustomer(db: Kysely<Database>, stripe: Stripe, 
   // recorded; its key is gone, so look for it by our metadata.
   const stale = Date.now() - intent.requested_at.getTime() > IDEMPOTENCY_WINDOW_MS;
   const orphan = stale ? await findCustomerByBuyerId(stripe, buyerId, intent.requested_email) : undefined;
-  const customer = orphan ?? await sendKeyed(() => stripe.customers.create({
-    email: intent.requested_email,
-    name: intent.requested_name,
-    metadata: { buyer_id: buyerId },
-  }, { idempotencyKey: customerIdempotencyKey(buyerId) }));
+  const customer =
+    orphan ??
+    (await sendKeyed(() =>
+      stripe.customers.create(
+        {
+          email: intent.requested_email,
+          name: intent.requested_name,
+          metadata: { buyer_id: buyerId },
+        },
+        { idempotencyKey: customerIdempotencyKey(buyerId) },
+      ),
+    ));
 
   const customerId = await db.transaction().execute((trx) => recordCustomerId(trx, buyerId, customer.id));
   // The buyer may have changed their email or name while the Customer was being made.
@@ -88,9 +95,15 @@ export async function syncBuyerCustomerDetails(db: Kysely<Database>, stripe: Str
   if (row?.stripe_customer_id == null) return;
   const customerId = row.stripe_customer_id;
   const digest = createHash('sha256').update(`${row.email}\u0000${row.display_name}`).digest('hex').slice(0, 16);
-  await sendKeyed(() => stripe.customers.update(customerId, { email: row.email, name: row.display_name }, {
-    idempotencyKey: `${customerIdempotencyKey(buyerId)}:details:${row.details_version}:${digest}`,
-  }));
+  await sendKeyed(() =>
+    stripe.customers.update(
+      customerId,
+      { email: row.email, name: row.display_name },
+      {
+        idempotencyKey: `${customerIdempotencyKey(buyerId)}:details:${row.details_version}:${digest}`,
+      },
+    ),
+  );
   await recordDetailsSynced(db, buyerId, row.details_version);
 }
 
@@ -100,7 +113,9 @@ export async function syncBuyerCustomerDetails(db: Kysely<Database>, stripe: Str
  * the next time the buyer's Customer is needed (ensureBuyerCustomer).
  */
 export async function updateBuyerDetails(
-  db: Kysely<Database>, stripe: Stripe, input: { buyerId: string; email: string; displayName: string; currentPassword?: string },
+  db: Kysely<Database>,
+  stripe: Stripe,
+  input: { buyerId: string; email: string; displayName: string; currentPassword?: string },
 ): Promise<{ stripeUpdated: boolean }> {
   // From a page the buyer proves it is them (a borrowed session must not take over the account's email).
   if (input.currentPassword !== undefined) {
@@ -113,9 +128,14 @@ export async function updateBuyerDetails(
   const problem = displayNameProblem(displayName, 'buyer');
   if (problem !== null) throw new DomainError('buyer_details_invalid', { fields: { displayName: problem } });
   const email = input.email.trim();
-  const outcome = await db.transaction().execute((trx) => updateBuyerRow(trx, input.buyerId, { email, displayName, nameKey: displayNameKey(displayName) }))
+  const outcome = await db
+    .transaction()
+    .execute((trx) => updateBuyerRow(trx, input.buyerId, { email, displayName, nameKey: displayNameKey(displayName) }))
     // Two accounts taking the same address at the same instant: the unique index on lower(email) decides.
-    .catch((error: unknown) => { if ((error as { code?: unknown }).code === '23505') return 'email_taken' as const; throw error; });
+    .catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === '23505') return 'email_taken' as const;
+      throw error;
+    });
   if (outcome === 'email_taken') throw new DomainError('buyer_details_invalid', { fields: { email: 'Another account uses this email address.' } });
   try {
     await syncBuyerCustomerDetails(db, stripe, input.buyerId);

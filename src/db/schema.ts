@@ -347,8 +347,16 @@ export interface RefundsTable {
 
 /** Stripe's dispute statuses, written as the SDK gives them (like PayoutStatus). */
 export type DisputeStatus =
-  | 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review'
-  | 'appeal_needs_response' | 'appeal_under_review' | 'won' | 'lost' | 'prevented';
+  | 'warning_needs_response'
+  | 'warning_under_review'
+  | 'warning_closed'
+  | 'needs_response'
+  | 'under_review'
+  | 'appeal_needs_response'
+  | 'appeal_under_review'
+  | 'won'
+  | 'lost'
+  | 'prevented';
 
 export interface DisputesTable {
   id: string;

@@ -7,15 +7,24 @@ import type { DisputeRow, DisputeStatus } from '../db/schema.ts';
 export const CLOSED: DisputeStatus[] = ['won', 'lost', 'warning_closed', 'prevented'];
 
 const RANK: Record<string, number> = {
-  warning_needs_response: 0, needs_response: 0, appeal_needs_response: 2,
-  warning_under_review: 1, under_review: 1, appeal_under_review: 3,
-  won: 4, lost: 4, warning_closed: 4, prevented: 4,
+  warning_needs_response: 0,
+  needs_response: 0,
+  appeal_needs_response: 2,
+  warning_under_review: 1,
+  under_review: 1,
+  appeal_under_review: 3,
+  won: 4,
+  lost: 4,
+  warning_closed: 4,
+  prevented: 4,
 };
 
 /** Newest wins; on the same instant the later status in a dispute's life does (a closed one outranks every open one). */
 export function isNewerSnapshot(stored: Pick<DisputeRow, 'observed_at' | 'status'>, observedAt: Date, status: string): boolean {
-  return stored.observed_at.getTime() < observedAt.getTime()
-    || (stored.observed_at.getTime() === observedAt.getTime() && (RANK[status] ?? 0) >= (RANK[stored.status] ?? 0));
+  return (
+    stored.observed_at.getTime() < observedAt.getTime() ||
+    (stored.observed_at.getTime() === observedAt.getTime() && (RANK[status] ?? 0) >= (RANK[stored.status] ?? 0))
+  );
 }
 
 export function isOpen(dispute: Pick<DisputeRow, 'status'>): boolean {
@@ -45,13 +54,23 @@ export const recoveryKey = (disputeId: string) => `dispute:${disputeId}:recover`
 export const repaymentKey = (disputeId: string) => `dispute:${disputeId}:repay`;
 export const closeKey = (disputeId: string) => `dispute:${disputeId}:close`;
 
-export const EVIDENCE_FIELDS = ['product_description', 'customer_communication', 'receipt', 'shipping_carrier', 'shipping_tracking_number', 'uncategorized_text'] as const;
+export const EVIDENCE_FIELDS = [
+  'product_description',
+  'customer_communication',
+  'receipt',
+  'shipping_carrier',
+  'shipping_tracking_number',
+  'uncategorized_text',
+] as const;
 export type EvidenceField = (typeof EVIDENCE_FIELDS)[number];
 export type EvidenceDraft = Partial<Record<EvidenceField, string>>;
 
 /** Submitting the same evidence is the same request: a retry after a lost answer submits nothing twice. */
 export function evidenceKey(disputeId: string, draft: EvidenceDraft): string {
-  const digest = createHash('sha256').update(JSON.stringify(EVIDENCE_FIELDS.map((f) => draft[f] ?? ''))).digest('hex').slice(0, 32);
+  const digest = createHash('sha256')
+    .update(JSON.stringify(EVIDENCE_FIELDS.map((f) => draft[f] ?? '')))
+    .digest('hex')
+    .slice(0, 32);
   return `dispute:${disputeId}:submit:${digest}`;
 }
 

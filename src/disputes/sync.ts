@@ -16,17 +16,28 @@ export interface DisputeContext {
   eventType?: string;
 }
 
-
 export async function applyDispute(trx: Transaction<Database>, dispute: Stripe.Dispute, ctx: DisputeContext): Promise<DisputeRow> {
   const chargeId = idOf(dispute.charge)!;
   const order = await findOrderByPayment(trx, { chargeId, paymentIntentId: idOf(dispute.payment_intent) });
-  const fee = Math.max(0, dispute.balance_transactions.reduce((n, t) => n + (t.fee ?? 0), 0));
+  const fee = Math.max(
+    0,
+    dispute.balance_transactions.reduce((n, t) => n + (t.fee ?? 0), 0),
+  );
   const evidenceDueBy = dispute.evidence_details?.due_by ? new Date(dispute.evidence_details.due_by * 1000) : null;
   const submitted = (dispute.evidence_details?.submission_count ?? 0) > 0;
   await insertDisputeIfNew(trx, {
-    id: dispute.id, order_id: order?.id ?? null, charge_id: chargeId, amount: dispute.amount, currency: dispute.currency,
-    reason: dispute.reason, status: dispute.status, evidence_due_by: evidenceDueBy, evidence_submitted: submitted, dispute_fee: fee,
-    stripe_created: new Date(dispute.created * 1000), observed_at: ctx.observedAt,
+    id: dispute.id,
+    order_id: order?.id ?? null,
+    charge_id: chargeId,
+    amount: dispute.amount,
+    currency: dispute.currency,
+    reason: dispute.reason,
+    status: dispute.status,
+    evidence_due_by: evidenceDueBy,
+    evidence_submitted: submitted,
+    dispute_fee: fee,
+    stripe_created: new Date(dispute.created * 1000),
+    observed_at: ctx.observedAt,
   });
   const row = (await lockDispute(trx, dispute.id))!;
   const newer = isNewerSnapshot(row, ctx.observedAt, dispute.status);

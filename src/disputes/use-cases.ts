@@ -14,7 +14,15 @@ import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { findDispute, lockDispute, recordRecovery, recordRecoveryError, recordRepayment, saveEvidenceDraft, updateDispute } from './queries.ts';
 import {
-  closeKey, evidenceKey, evidenceParams, needsRecovery, needsRepayment, recoveryAmount, recoveryKey, repaymentKey, type EvidenceDraft,
+  closeKey,
+  evidenceKey,
+  evidenceParams,
+  needsRecovery,
+  needsRepayment,
+  recoveryAmount,
+  recoveryKey,
+  repaymentKey,
+  type EvidenceDraft,
 } from './rules.ts';
 import { applyDispute } from './sync.ts';
 import { idOf } from '../stripe/ids.ts';
@@ -28,24 +36,38 @@ import { idOf } from '../stripe/ids.ts';
  * one. (d) Stripe's answer and the audit entry, once. The dispute's charge.dispute.updated event
  * records its status either way.
  */
-export async function saveEvidence(db: Kysely<Database>, stripe: Stripe, actor: Actor, disputeId: string, draft: EvidenceDraft, submit: boolean): Promise<DisputeRow> {
+export async function saveEvidence(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  actor: Actor,
+  disputeId: string,
+  draft: EvidenceDraft,
+  submit: boolean,
+): Promise<DisputeRow> {
   const before = await db.transaction().execute(async (trx) => {
     const row = found(await lockDispute(trx, disputeId));
     await saveEvidenceDraft(trx, disputeId, draft);
     return row;
   });
   const request = submit ? evidenceKey(disputeId, draft) : undefined;
-  const updated = await stripeAnswer(() => stripe.disputes.update(
-    disputeId, { evidence: evidenceParams(draft), submit, metadata: { order_id: before.order_id ?? '' } }, request === undefined ? {} : { idempotencyKey: request },
-  ));
+  const updated = await stripeAnswer(() =>
+    stripe.disputes.update(
+      disputeId,
+      { evidence: evidenceParams(draft), submit, metadata: { order_id: before.order_id ?? '' } },
+      request === undefined ? {} : { idempotencyKey: request },
+    ),
+  );
   const action = submit ? 'dispute.evidence_submit' : 'dispute.evidence_draft';
   return db.transaction().execute(async (trx) => {
     await applyDispute(trx, updated, { observedAt: before.observed_at });
     const saved = submit ? await updateDispute(trx, disputeId, { evidence_submitted: true }) : found(await lockDispute(trx, disputeId));
     if (request === undefined || !(await hasAuditEntry(trx, action, 'request', request))) {
       await recordAudit(trx, actor, {
-        action, targetType: 'dispute', targetId: disputeId,
-        before: { status: before.status, evidence: before.evidence_draft }, after: { status: updated.status, evidence: draft, ...(request !== undefined ? { request } : {}) },
+        action,
+        targetType: 'dispute',
+        targetId: disputeId,
+        before: { status: before.status, evidence: before.evidence_draft },
+        after: { status: updated.status, evidence: draft, ...(request !== undefined ? { request } : {}) },
       });
     }
     return saved;
@@ -66,7 +88,13 @@ export async function acceptDispute(db: Kysely<Database>, stripe: Stripe, actor:
     // decides (a closed dispute outranks every open status). Stripe's clock, never ours.
     const saved = await applyDispute(trx, closed, { observedAt: before.observed_at });
     if (!(await hasAuditEntry(trx, 'dispute.accept', 'request', request))) {
-      await recordAudit(trx, actor, { action: 'dispute.accept', targetType: 'dispute', targetId: disputeId, before: { status: before.status }, after: { status: closed.status, request } });
+      await recordAudit(trx, actor, {
+        action: 'dispute.accept',
+        targetType: 'dispute',
+        targetId: disputeId,
+        before: { status: before.status },
+        after: { status: closed.status, request },
+      });
     }
     return saved;
   });
@@ -105,13 +133,21 @@ export async function recoverDisputedAmount(db: Kysely<Database>, stripe: Stripe
   if (reversal === undefined) {
     const amount = recoveryAmount(dispute, transfer);
     if (amount <= 0) {
-      await recordRecoveryError(db, disputeId, 'Nothing is left of the seller\'s transfer to reverse (already refunded).');
+      await recordRecoveryError(db, disputeId, "Nothing is left of the seller's transfer to reverse (already refunded).");
       return;
     }
     try {
-      reversal = await sendKeyed(() => stripe.transfers.createReversal(transferId, {
-        amount, metadata: { dispute_id: dispute.id, order_id: order.id }, description: `Dispute ${dispute.id}`,
-      }, { idempotencyKey: recoveryKey(dispute.id) }));
+      reversal = await sendKeyed(() =>
+        stripe.transfers.createReversal(
+          transferId,
+          {
+            amount,
+            metadata: { dispute_id: dispute.id, order_id: order.id },
+            description: `Dispute ${dispute.id}`,
+          },
+          { idempotencyKey: recoveryKey(dispute.id) },
+        ),
+      );
     } catch (error) {
       const problem = classifyStripeError(error);
       if (problem?.kind !== 'refused') throw error; // no answer: the event is retried, with the same key
@@ -148,11 +184,19 @@ export async function repaySeller(db: Kysely<Database>, stripe: Stripe, disputeI
     // Funded from the disputed charge (`source_transaction`), whose funds the won dispute has just
     // reinstated: the platform's own available balance may be short (it paid Stripe's fee and its
     // application fees may still be pending).
-    transfer = await sendKeyed(() => stripe.transfers.create({
-      amount: dispute.recovered_amount, currency: dispute.currency, destination: order.destination_account, source_transaction: dispute.charge_id,
-      description: `Dispute ${dispute.id} won: recovered amount returned`,
-      metadata: { dispute_id: dispute.id, order_id: order.id, seller_id: order.seller_id },
-    }, { idempotencyKey: repaymentKey(dispute.id) }));
+    transfer = await sendKeyed(() =>
+      stripe.transfers.create(
+        {
+          amount: dispute.recovered_amount,
+          currency: dispute.currency,
+          destination: order.destination_account,
+          source_transaction: dispute.charge_id,
+          description: `Dispute ${dispute.id} won: recovered amount returned`,
+          metadata: { dispute_id: dispute.id, order_id: order.id, seller_id: order.seller_id },
+        },
+        { idempotencyKey: repaymentKey(dispute.id) },
+      ),
+    );
   } catch (error) {
     const problem = classifyStripeError(error);
     if (problem?.kind !== 'refused') throw error;
@@ -162,4 +206,3 @@ export async function repaySeller(db: Kysely<Database>, stripe: Stripe, disputeI
   }
   await recordRepayment(db, disputeId, transfer);
 }
-

@@ -20,12 +20,17 @@ export interface EmailToEnqueue<T extends EmailTemplateName> {
  * none is lost for one that committed. Returns false when this cause already has its message.
  */
 export async function enqueueEmail<T extends EmailTemplateName>(trx: Transaction<Database>, message: EmailToEnqueue<T>): Promise<boolean> {
-  const inserted = await trx.insertInto('email_outbox').values({
-    dedupe_key: message.dedupeKey,
-    template: message.template,
-    to_address: message.to,
-    data: JSON.stringify(message.data),
-  }).onConflict((oc) => oc.column('dedupe_key').doNothing()).returning('id').executeTakeFirst();
+  const inserted = await trx
+    .insertInto('email_outbox')
+    .values({
+      dedupe_key: message.dedupeKey,
+      template: message.template,
+      to_address: message.to,
+      data: JSON.stringify(message.data),
+    })
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
   return inserted !== undefined;
 }
 
@@ -73,11 +78,18 @@ export async function claimDueEmails(db: Kysely<Database>, options: { workerId: 
  * hung mid-send). They may have been delivered: they become `unknown` and are never sent again.
  */
 export async function markAbandonedSendsUnknown(db: Kysely<Database>): Promise<number> {
-  const result = await db.updateTable('email_outbox').set({
-    status: 'unknown',
-    last_error: 'the worker stopped after handing the message to the mail server and before it was confirmed; it may have been delivered, so it is not sent again',
-    locked_until: null, updated_at: sql<Date>`now()`, // locked_by stays: who was sending it
-  }).where('status', '=', 'sending').where('send_started_at', 'is not', null).where('locked_until', '<=', sql<Date>`now()`)
+  const result = await db
+    .updateTable('email_outbox')
+    .set({
+      status: 'unknown',
+      last_error:
+        'the worker stopped after handing the message to the mail server and before it was confirmed; it may have been delivered, so it is not sent again',
+      locked_until: null,
+      updated_at: sql<Date>`now()`, // locked_by stays: who was sending it
+    })
+    .where('status', '=', 'sending')
+    .where('send_started_at', 'is not', null)
+    .where('locked_until', '<=', sql<Date>`now()`)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
@@ -88,23 +100,50 @@ type Claim = Pick<ClaimedEmail, 'id' | 'attempts'> & { workerId: string };
  * The point of no return, committed before the message is handed over: the claim must still be
  * ours and unexpired. Keeps what is being sent (subject, bodies, Message-ID) with the row.
  */
-export async function markSendStarted(db: Kysely<Database>, claim: Claim, sending: RenderedEmail & { transport: 'smtp' | 'mailbox'; messageId: string }): Promise<boolean> {
-  const row = await db.updateTable('email_outbox').set({
-    send_started_at: sql<Date>`clock_timestamp()`,
-    subject: sending.subject, text_body: sending.text, html_body: sending.html,
-    transport: sending.transport, message_id: sending.messageId, updated_at: sql<Date>`now()`,
-  }).where('id', '=', claim.id).where('status', '=', 'sending').where('locked_by', '=', claim.workerId)
-    .where('attempts', '=', claim.attempts).where('locked_until', '>', sql<Date>`clock_timestamp()`)
-    .returning('id').executeTakeFirst();
+export async function markSendStarted(
+  db: Kysely<Database>,
+  claim: Claim,
+  sending: RenderedEmail & { transport: 'smtp' | 'mailbox'; messageId: string },
+): Promise<boolean> {
+  const row = await db
+    .updateTable('email_outbox')
+    .set({
+      send_started_at: sql<Date>`clock_timestamp()`,
+      subject: sending.subject,
+      text_body: sending.text,
+      html_body: sending.html,
+      transport: sending.transport,
+      message_id: sending.messageId,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', claim.id)
+    .where('status', '=', 'sending')
+    .where('locked_by', '=', claim.workerId)
+    .where('attempts', '=', claim.attempts)
+    .where('locked_until', '>', sql<Date>`clock_timestamp()`)
+    .returning('id')
+    .executeTakeFirst();
   return row !== undefined;
 }
 
 /** Delivered. Also from `unknown`: a send slower than its lease that did complete is still a send. */
 export async function markSent(db: Kysely<Database>, claim: Claim): Promise<boolean> {
-  const row = await db.updateTable('email_outbox').set({
-    status: 'sent', sent_at: sql<Date>`clock_timestamp()`, last_error: null, locked_by: null, locked_until: null, updated_at: sql<Date>`now()`,
-  }).where('id', '=', claim.id).where('status', 'in', ['sending', 'unknown']).where('locked_by', '=', claim.workerId)
-    .where('attempts', '=', claim.attempts).returning('id').executeTakeFirst();
+  const row = await db
+    .updateTable('email_outbox')
+    .set({
+      status: 'sent',
+      sent_at: sql<Date>`clock_timestamp()`,
+      last_error: null,
+      locked_by: null,
+      locked_until: null,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', claim.id)
+    .where('status', 'in', ['sending', 'unknown'])
+    .where('locked_by', '=', claim.workerId)
+    .where('attempts', '=', claim.attempts)
+    .returning('id')
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -112,22 +151,47 @@ export async function markSent(db: Kysely<Database>, claim: Claim): Promise<bool
  * Not delivered, for certain: `failed` and due again after `delayMs`, or `dead` (given up). The send
  * never happened, so the point of no return is cleared and the next claim may send it.
  */
-export async function markNotSent(db: Kysely<Database>, claim: Claim, outcome: { status: 'failed' | 'dead'; error: string; delayMs: number }): Promise<boolean> {
-  const row = await db.updateTable('email_outbox').set({
-    status: outcome.status, last_error: outcome.error, send_started_at: null,
-    next_attempt_at: sql<Date>`now() + ${`${outcome.delayMs} milliseconds`}::interval`,
-    locked_by: null, locked_until: null, updated_at: sql<Date>`now()`,
-  }).where('id', '=', claim.id).where('status', '=', 'sending').where('locked_by', '=', claim.workerId).where('attempts', '=', claim.attempts)
-    .returning('id').executeTakeFirst();
+export async function markNotSent(
+  db: Kysely<Database>,
+  claim: Claim,
+  outcome: { status: 'failed' | 'dead'; error: string; delayMs: number },
+): Promise<boolean> {
+  const row = await db
+    .updateTable('email_outbox')
+    .set({
+      status: outcome.status,
+      last_error: outcome.error,
+      send_started_at: null,
+      next_attempt_at: sql<Date>`now() + ${`${outcome.delayMs} milliseconds`}::interval`,
+      locked_by: null,
+      locked_until: null,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', claim.id)
+    .where('status', '=', 'sending')
+    .where('locked_by', '=', claim.workerId)
+    .where('attempts', '=', claim.attempts)
+    .returning('id')
+    .executeTakeFirst();
   return row !== undefined;
 }
 
 /** The mail server may or may not have taken it (the connection dropped mid-send): never resent. */
 export async function markUnknown(db: Kysely<Database>, claim: Claim, error: string): Promise<boolean> {
-  const row = await db.updateTable('email_outbox').set({
-    status: 'unknown', last_error: error, locked_until: null, updated_at: sql<Date>`now()`,
-  }).where('id', '=', claim.id).where('status', '=', 'sending').where('locked_by', '=', claim.workerId).where('attempts', '=', claim.attempts)
-    .returning('id').executeTakeFirst();
+  const row = await db
+    .updateTable('email_outbox')
+    .set({
+      status: 'unknown',
+      last_error: error,
+      locked_until: null,
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', claim.id)
+    .where('status', '=', 'sending')
+    .where('locked_by', '=', claim.workerId)
+    .where('attempts', '=', claim.attempts)
+    .returning('id')
+    .executeTakeFirst();
   return row !== undefined;
 }
 

@@ -16,9 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
-import {
-  claimDueEmails, markAbandonedSendsUnknown, markNotSent, markSendStarted, markSent, markUnknown, type ClaimedEmail,
-} from './outbox.ts';
+import { claimDueEmails, markAbandonedSendsUnknown, markNotSent, markSendStarted, markSent, markUnknown, type ClaimedEmail } from './outbox.ts';
 import { renderEmail } from './templates.ts';
 import { EmailNotSent, type EmailTransport } from './transport.ts';
 
@@ -82,21 +80,26 @@ export async function sendClaimedEmail(db: Kysely<Database>, transport: EmailTra
     return notSent(db, claim, new EmailNotSent(`could not render: ${error instanceof Error ? error.message : String(error)}`, true, false), options);
   }
   const messageId = `<${message.id}@${new URL(options.baseUrl).hostname}>`;
-  if (!await markSendStarted(db, claim, { ...rendered, transport: transport.name, messageId })) return 'lost';
+  if (!(await markSendStarted(db, claim, { ...rendered, transport: transport.name, messageId }))) return 'lost';
 
   try {
     await transport.send({ from: options.from, to: message.to_address, subject: rendered.subject, text: rendered.text, html: rendered.html, messageId });
   } catch (error) {
     const failure = error instanceof EmailNotSent ? error : new EmailNotSent(error instanceof Error ? error.message : String(error), false, false);
     if (!failure.definite) {
-      return await markUnknown(db, claim, `may have been delivered, so it is not sent again: ${failure.message}`) ? 'unknown' : 'lost';
+      return (await markUnknown(db, claim, `may have been delivered, so it is not sent again: ${failure.message}`)) ? 'unknown' : 'lost';
     }
     return notSent(db, claim, failure, options);
   }
-  return await markSent(db, claim) ? 'sent' : 'lost';
+  return (await markSent(db, claim)) ? 'sent' : 'lost';
 }
 
-async function notSent(db: Kysely<Database>, claim: { id: string; attempts: number; workerId: string }, failure: EmailNotSent, options: Resolved): Promise<SendOutcome> {
+async function notSent(
+  db: Kysely<Database>,
+  claim: { id: string; attempts: number; workerId: string },
+  failure: EmailNotSent,
+  options: Resolved,
+): Promise<SendOutcome> {
   const dead = failure.permanent || claim.attempts >= options.maxAttempts;
   const delayMs = dead ? 0 : backoffMs(claim.attempts, options);
   const updated = await markNotSent(db, claim, { status: dead ? 'dead' : 'failed', error: failure.message.slice(0, 2000), delayMs });
@@ -120,18 +123,32 @@ export interface RunningSender {
 }
 
 /** The worker's email loop: a round whenever woken or every `pollMs`; slower while the database is away. */
-export function startEmailSender(db: Kysely<Database>, transport: EmailTransport, options: SenderOptions & { pollMs?: number; log?: SenderLogger }): RunningSender {
+export function startEmailSender(
+  db: Kysely<Database>,
+  transport: EmailTransport,
+  options: SenderOptions & { pollMs?: number; log?: SenderLogger },
+): RunningSender {
   const resolved = resolveSenderOptions(options);
   const pollMs = options.pollMs ?? 2000;
   let stopped = false;
   let woken = false;
   let wakeUp: (() => void) | undefined;
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    if (woken || stopped) { woken = false; resolve(); return; }
-    const timer = setTimeout(done, ms);
-    function done() { clearTimeout(timer); wakeUp = undefined; woken = false; resolve(); }
-    wakeUp = done;
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken || stopped) {
+        woken = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        woken = false;
+        resolve();
+      }
+      wakeUp = done;
+    });
   const loop = (async () => {
     while (!stopped) {
       try {

@@ -15,14 +15,26 @@ export interface ShipTo {
 export interface EmailTemplates {
   'order-receipt': { orderId: string; title: string; quantity: number; amount: number; currency: string; sellerName: string; paidAt: string };
   'new-sale': {
-    orderId: string; title: string; quantity: number; amount: number; currency: string; applicationFee: number;
-    buyerEmail: string; shipTo: ShipTo | null;
+    orderId: string;
+    title: string;
+    quantity: number;
+    amount: number;
+    currency: string;
+    applicationFee: number;
+    buyerEmail: string;
+    shipTo: ShipTo | null;
   };
   'order-shipped': { orderId: string; title: string; carrier: string; trackingNumber: string };
   'refund-issued': { orderId: string; title: string; amount: number; currency: string; refundedTotal: number; orderAmount: number };
   'dispute-opened': {
-    audience: 'seller' | 'admin'; disputeId: string; orderId: string; title: string; amount: number; currency: string;
-    reason: string; evidenceDueBy: string | null;
+    audience: 'seller' | 'admin';
+    disputeId: string;
+    orderId: string;
+    title: string;
+    amount: number;
+    currency: string;
+    reason: string;
+    evidenceDueBy: string | null;
   };
   'payout-paid': { payoutId: string; amount: number; currency: string; arrivalDate: string | null };
   'onboarding-action-needed': { summary: string; due: string[]; deadline: string | null; pastDue: boolean };
@@ -37,8 +49,17 @@ export interface EmailTemplates {
 export type EmailTemplateName = keyof EmailTemplates;
 
 export const EMAIL_TEMPLATE_NAMES: readonly EmailTemplateName[] = [
-  'order-receipt', 'new-sale', 'order-shipped', 'refund-issued', 'dispute-opened', 'payout-paid', 'onboarding-action-needed', 'password-reset',
-  'email-change-confirm', 'email-changed', 'refund-requested',
+  'order-receipt',
+  'new-sale',
+  'order-shipped',
+  'refund-issued',
+  'dispute-opened',
+  'payout-paid',
+  'onboarding-action-needed',
+  'password-reset',
+  'email-change-confirm',
+  'email-changed',
+  'refund-requested',
 ];
 
 /** Subject lines: short, and saying what happened before the reader opens the message. */
@@ -69,7 +90,8 @@ const html = Handlebars.create();
 const text = Handlebars.create();
 for (const hbs of [html, text]) {
   hbs.registerHelper('money', (amount: unknown, currency: unknown) =>
-    typeof amount === 'number' && typeof currency === 'string' ? formatMoney(amount, currency) : '');
+    typeof amount === 'number' && typeof currency === 'string' ? formatMoney(amount, currency) : '',
+  );
   hbs.registerHelper('date', (value: unknown) => formatDate(value, true));
   hbs.registerHelper('day', (value: unknown) => formatDate(value, false));
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
@@ -98,11 +120,24 @@ function compiled(kind: 'text' | 'html' | 'subject', name: string, source?: stri
 export function renderEmail(name: string, data: unknown, context: { baseUrl: string }): RenderedEmail {
   if (!(EMAIL_TEMPLATE_NAMES as readonly string[]).includes(name)) throw new Error(`no email template named ${name}`);
   const values = { ...(data as object), baseUrl: context.baseUrl };
-  const subject = compiled('subject', name, SUBJECTS[name as EmailTemplateName])(values).replace(/[\r\n\t]+/g, ' ').trim().slice(0, 200);
+  const subject = compiled(
+    'subject',
+    name,
+    SUBJECTS[name as EmailTemplateName],
+  )(values)
+    .replace(/[\r\n\t]+/g, ' ')
+    .trim()
+    .slice(0, 200);
   const body = compiled('html', name)(values);
   return {
     subject,
-    text: compiled('text', name)(values).replace(/\n{3,}/g, '\n\n').trim() + '\n',
+    text:
+      compiled(
+        'text',
+        name,
+      )(values)
+        .replace(/\n{3,}/g, '\n\n')
+        .trim() + '\n',
     html: compiled('html', 'layout')({ subject, body: new Handlebars.SafeString(body), baseUrl: context.baseUrl }),
   };
 }
@@ -111,7 +146,10 @@ function formatDate(value: unknown, withTime: boolean): string {
   const date = typeof value === 'string' || typeof value === 'number' || value instanceof Date ? new Date(value) : null;
   if (date === null || Number.isNaN(date.getTime())) return '';
   return date.toLocaleString('en-GB', {
-    day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
     ...(withTime ? { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' } : {}),
   });
 }

@@ -27,7 +27,11 @@ export interface EmailTransport {
 }
 
 export class EmailNotSent extends Error {
-  constructor(message: string, readonly definite: boolean, readonly permanent: boolean) {
+  constructor(
+    message: string,
+    readonly definite: boolean,
+    readonly permanent: boolean,
+  ) {
     super(message);
     this.name = 'EmailNotSent';
   }
@@ -50,7 +54,12 @@ export function createSmtpTransport(smtpUrl: string): EmailTransport {
       });
       try {
         await smtp.sendMail({
-          from: email.from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: email.messageId,
+          from: email.from,
+          to: email.to,
+          subject: email.subject,
+          text: email.text,
+          html: email.html,
+          messageId: email.messageId,
           headers: { 'Auto-Submitted': 'auto-generated' },
         });
       } catch (error) {

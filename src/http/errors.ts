@@ -14,8 +14,10 @@ interface Entry<C extends ErrorCode> {
 
 const fixed = (status: number, text: string) => ({ status, message: () => text });
 
-export const UNKNOWN_OUTCOME = 'Stripe did not answer in time, so we do not know yet whether this went through. Nothing is recorded as done: press the button again — the same request is sent again and cannot happen twice — or wait for Stripe\'s event.';
-export const ACCOUNT_GONE = 'Your Stripe account is no longer connected to this marketplace, so it cannot take payments or receive payouts. Contact us to connect it again.';
+export const UNKNOWN_OUTCOME =
+  "Stripe did not answer in time, so we do not know yet whether this went through. Nothing is recorded as done: press the button again — the same request is sent again and cannot happen twice — or wait for Stripe's event.";
+export const ACCOUNT_GONE =
+  'Your Stripe account is no longer connected to this marketplace, so it cannot take payments or receive payouts. Contact us to connect it again.';
 
 const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   not_found: fixed(404, 'There is nothing at this address.'),
@@ -24,25 +26,36 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   seller_cannot_take_payments: fixed(409, 'This seller cannot accept payments right now, so this listing cannot be bought. Nothing has been charged.'),
   sold_out: {
     status: 409,
-    message: ({ left, asked }) => left === 0 ? 'Sold out: this listing has no stock left.' : `Not enough stock: only ${left} left, fewer than the ${asked} you asked for. Choose ${left === 1 ? '1' : `at most ${left}`} and try again.`,
+    message: ({ left, asked }) =>
+      left === 0
+        ? 'Sold out: this listing has no stock left.'
+        : `Not enough stock: only ${left} left, fewer than the ${asked} you asked for. Choose ${left === 1 ? '1' : `at most ${left}`} and try again.`,
   },
-  order_too_large: { status: 422, message: ({ currency }) => `That is more than one payment can be (at most ${formatMoney(MAXIMUM_AMOUNT, currency)}); buy fewer.` },
+  order_too_large: {
+    status: 422,
+    message: ({ currency }) => `That is more than one payment can be (at most ${formatMoney(MAXIMUM_AMOUNT, currency)}); buy fewer.`,
+  },
   checkout_form_reused: fixed(409, 'This checkout form was already used. Go back to the listing and try again.'),
   order_not_awaiting_payment: fixed(409, 'This order is no longer waiting for payment.'),
   fulfilment_refused: {
     status: 409,
-    message: ({ reason }) => ({
-      digital: 'This order is digital: there is nothing to ship.',
-      not_paid: 'This order is not paid, so it must not be shipped.',
-      refunded: 'This order was refunded in full, so it must not be shipped.',
-      not_shipped: 'Mark the order shipped before marking it delivered.',
-    })[reason],
+    message: ({ reason }) =>
+      ({
+        digital: 'This order is digital: there is nothing to ship.',
+        not_paid: 'This order is not paid, so it must not be shipped.',
+        refunded: 'This order was refunded in full, so it must not be shipped.',
+        not_shipped: 'Mark the order shipped before marking it delivered.',
+      })[reason],
   },
   shipping_country_not_served: { status: 422, message: ({ country }) => `We do not ship to ${country}. Choose one of the listed countries.` },
-  one_click_needs_address: fixed(409, 'This item is shipped, so we need your address: use "Buy now" or "Pay with card on this site". Nothing has been charged.'),
+  one_click_needs_address: fixed(
+    409,
+    'This item is shipped, so we need your address: use "Buy now" or "Pay with card on this site". Nothing has been charged.',
+  ),
   too_many_pending_orders: {
     status: 429,
-    message: ({ limit }) => `You already have ${limit} orders waiting for payment. Pay for one or cancel it (under My orders) before starting another. Nothing has been charged.`,
+    message: ({ limit }) =>
+      `You already have ${limit} orders waiting for payment. Pay for one or cancel it (under My orders) before starting another. Nothing has been charged.`,
   },
   checkout_started_too_late: fixed(409, 'This checkout was not started in time. Nothing has been charged; please start again.'),
   payment_refused: { status: 502, message: ({ reason }) => `The payment could not be started (${reason}). Nothing has been charged.` },
@@ -55,13 +68,15 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   order_has_no_payment: fixed(422, 'This order has no Stripe payment to refund.'),
   order_disputed: {
     status: 422,
-    message: ({ status }) => `This payment was disputed (${status.replaceAll('_', ' ')}): Stripe does not refund a disputed payment; the dispute decides where the money goes.`,
+    message: ({ status }) =>
+      `This payment was disputed (${status.replaceAll('_', ' ')}): Stripe does not refund a disputed payment; the dispute decides where the money goes.`,
   },
   refund_exceeds_remaining: {
     status: 422,
-    message: ({ left, orderAmount, currency }) => left <= 0
-      ? 'Nothing is left to refund on this order.'
-      : `You can refund at most ${formatMoney(left, currency)} (the order is ${formatMoney(orderAmount, currency)} and ${formatMoney(orderAmount - left, currency)} is already refunded or being refunded).`,
+    message: ({ left, orderAmount, currency }) =>
+      left <= 0
+        ? 'Nothing is left to refund on this order.'
+        : `You can refund at most ${formatMoney(left, currency)} (the order is ${formatMoney(orderAmount, currency)} and ${formatMoney(orderAmount - left, currency)} is already refunded or being refunded).`,
   },
   refund_refused: { status: 422, message: ({ reason }) => `Stripe refused the refund: ${reason}` },
 
@@ -88,9 +103,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   email_taken: fixed(409, 'Another account uses this email address.'),
   account_deletion_not_allowed: {
     status: 409,
-    message: ({ reason }) => reason === 'not_buyer'
-      ? 'Only buyer accounts can be deleted here. Sellers and admins: contact the platform.'
-      : 'You have an order waiting for payment. Pay for it or cancel it (under My orders) first.',
+    message: ({ reason }) =>
+      reason === 'not_buyer'
+        ? 'Only buyer accounts can be deleted here. Sellers and admins: contact the platform.'
+        : 'You have an order waiting for payment. Pay for it or cancel it (under My orders) first.',
   },
 
   basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000: 100 bp = 1 %, so 5 % is 500.'),
@@ -98,7 +114,8 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   fixed_fee_invalid: { status: 422, message: ({ reason }) => `Fixed amount: ${reason}.` },
   fixed_fee_unusually_large: {
     status: 422,
-    message: ({ formatted }) => `A fixed fee of ${formatted} on every order is unusually large: any order below it would pay its whole amount as the fee. Check the amount, or confirm to save it anyway.`,
+    message: ({ formatted }) =>
+      `A fixed fee of ${formatted} on every order is unusually large: any order below it would pay its whole amount as the fee. Check the amount, or confirm to save it anyway.`,
   },
 
   stripe_refused: { status: 422, message: ({ reason }) => reason },
@@ -107,10 +124,14 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
     status: 503,
     message: ({ action }) => {
       switch (action) {
-        case 'set_up_payouts': return 'We could not reach Stripe to set up payouts. Nothing was lost. Please try again in a moment.';
-        case 'continue_setup': return 'We could not reach Stripe to continue your setup. Please try again in a moment.';
-        case 'open_dashboard': return 'We could not open your Stripe dashboard just now. Please try again in a moment.';
-        default: return 'We could not reach Stripe just now. Please try again in a moment.';
+        case 'set_up_payouts':
+          return 'We could not reach Stripe to set up payouts. Nothing was lost. Please try again in a moment.';
+        case 'continue_setup':
+          return 'We could not reach Stripe to continue your setup. Please try again in a moment.';
+        case 'open_dashboard':
+          return 'We could not open your Stripe dashboard just now. Please try again in a moment.';
+        default:
+          return 'We could not reach Stripe just now. Please try again in a moment.';
       }
     },
   },

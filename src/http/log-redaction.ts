@@ -17,7 +17,7 @@ const CARD_LIKE = /\b\d(?:[ -]?\d){12,18}\b/g;
 
 export function redactSecretTokens(text: string): string {
   return text
-    .replace(SECRET_TOKENS, (_match, secretInfix: string | undefined) => secretInfix !== undefined ? `${secretInfix}${REDACTED}` : REDACTED)
+    .replace(SECRET_TOKENS, (_match, secretInfix: string | undefined) => (secretInfix !== undefined ? `${secretInfix}${REDACTED}` : REDACTED))
     .replace(CARD_LIKE, (match) => (passesLuhn(match.replace(/[ -]/g, '')) ? REDACTED : match));
 }
 
@@ -36,10 +36,14 @@ export function redactUrl(url: string): string {
   const queryStart = url.indexOf('?');
   const path = redactSecretTokens(queryStart === -1 ? url : url.slice(0, queryStart));
   if (queryStart === -1) return path;
-  const keys = url.slice(queryStart + 1).split('&').filter((pair) => pair !== '').map((pair) => {
-    const key = pair.split('=')[0] ?? '';
-    return `${redactSecretTokens(key)}=${REDACTED}`;
-  });
+  const keys = url
+    .slice(queryStart + 1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const key = pair.split('=')[0] ?? '';
+      return `${redactSecretTokens(key)}=${REDACTED}`;
+    });
   return `${path}?${keys.join('&')}`;
 }
 
@@ -61,7 +65,17 @@ export function errorLogSerializer(error: FastifyError): { type: string; message
 }
 
 /** Fields whose values never reach a log line, at any depth of the logged object. */
-const SECRET_FIELDS = ['client_secret', 'payment_intent_client_secret', 'setup_intent_client_secret', 'password', 'secret', 'token', 'cookie', 'authorization', 'stripe-signature'];
+const SECRET_FIELDS = [
+  'client_secret',
+  'payment_intent_client_secret',
+  'setup_intent_client_secret',
+  'password',
+  'secret',
+  'token',
+  'cookie',
+  'authorization',
+  'stripe-signature',
+];
 const SECRET_FIELD_NAMES = new Set(SECRET_FIELDS);
 /** One of those names (letters, `_` and `-` only) as a key in a JSON text: in quotes, then a colon. */
 const SECRET_KEY_IN_JSON = new RegExp(`"(?:${SECRET_FIELDS.join('|')})":`);

@@ -13,7 +13,12 @@ export type FlashKind = 'success' | 'error' | 'info';
 
 export function setFlash(reply: FastifyReply, kind: FlashKind, message: string): void {
   reply.setCookie(cookieName(FLASH_COOKIE, reply.server.config), JSON.stringify({ kind, message }), {
-    path: '/', httpOnly: true, sameSite: 'lax', signed: true, secure: reply.server.config.secureCookies, maxAge: 60,
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    signed: true,
+    secure: reply.server.config.secureCookies,
+    maxAge: 60,
   });
 }
 
@@ -85,7 +90,12 @@ export function isPlainVisit(request: FastifyRequest, reply: FastifyReply): bool
  * when rendering made something of this visitor's own (a CSRF token and its cookie), which must
  * never reach anyone else.
  */
-export async function renderForVisitors(request: FastifyRequest, reply: FastifyReply, template: string, data: Record<string, unknown>): Promise<{ html: string; shareable: boolean }> {
+export async function renderForVisitors(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  template: string,
+  data: Record<string, unknown>,
+): Promise<{ html: string; shareable: boolean }> {
   const csrfToken = lazyCsrfToken(request, reply);
   const html = await reply.viewAsync(template, pageData(request, reply, data, csrfToken));
   return { html, shareable: isPlainVisit(request, reply) && !csrfToken.made() };
@@ -97,19 +107,16 @@ export type FieldErrors = Record<string, string>;
  * Maps schema errors to one message per field. `messages` gives the plain words for each field;
  * a field without one gets a generic but still specific message.
  */
-export function fieldErrorsFrom(
-  errors: FastifySchemaValidationError[] | undefined,
-  messages: Record<string, string>,
-): FieldErrors {
+export function fieldErrorsFrom(errors: FastifySchemaValidationError[] | undefined, messages: Record<string, string>): FieldErrors {
   const result: FieldErrors = {};
   // A control character is named as such, ahead of the field's usual words (which would not say what is wrong).
   const ordered = [...(errors ?? [])].sort((a, b) => Number(textPatternMessage(b) !== undefined) - Number(textPatternMessage(a) !== undefined));
   for (const error of ordered) {
     const missing = (error.params as { missingProperty?: unknown } | undefined)?.missingProperty;
-    const field = typeof missing === 'string' ? missing : error.instancePath.replace(/^\//, '').split('/')[0] ?? '';
+    const field = typeof missing === 'string' ? missing : (error.instancePath.replace(/^\//, '').split('/')[0] ?? '');
     if (field === '' || result[field] !== undefined) continue;
     const textProblem = textPatternMessage(error);
-    result[field] = textProblem !== undefined ? `This field ${textProblem}` : messages[field] ?? `This field ${error.message ?? 'is not valid'}`;
+    result[field] = textProblem !== undefined ? `This field ${textProblem}` : (messages[field] ?? `This field ${error.message ?? 'is not valid'}`);
   }
   if (Object.keys(result).length === 0 && (errors?.length ?? 0) > 0) result._form = 'Some of the input was not valid; please check the form.';
   return result;

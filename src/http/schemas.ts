@@ -11,7 +11,6 @@ export const Uuid = Type.String({ pattern: UUID_PATTERN });
 export const UuidOrEmpty = Type.String({ pattern: `^(|${UUID_PATTERN.slice(1, -1)})$` });
 export const IdParams = Type.Object({ id: Uuid });
 
-
 /** A checkbox or an on/off radio. */
 export const OnOff = Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')]));
 

@@ -10,8 +10,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
 
 const UNUSED_FEATURES = [
-  'accelerometer', 'autoplay', 'bluetooth', 'camera', 'display-capture', 'geolocation', 'gyroscope', 'hid',
-  'magnetometer', 'microphone', 'midi', 'serial', 'usb', 'xr-spatial-tracking', 'browsing-topics',
+  'accelerometer',
+  'autoplay',
+  'bluetooth',
+  'camera',
+  'display-capture',
+  'geolocation',
+  'gyroscope',
+  'hid',
+  'magnetometer',
+  'microphone',
+  'midi',
+  'serial',
+  'usb',
+  'xr-spatial-tracking',
+  'browsing-topics',
 ];
 
 /** `stripeOrigins`: where Stripe.js and its frames come from (wildcards cannot be listed here). */

@@ -24,14 +24,18 @@ const CODE_WORDS: Record<string, string> = {
 export function codeWords(code: string): string {
   const known = CODE_WORDS[code];
   if (known !== undefined) return known;
-  const text = code.replace(/^requirements\./, 'requirements ').replace(/[._]/g, ' ').trim();
+  const text = code
+    .replace(/^requirements\./, 'requirements ')
+    .replace(/[._]/g, ' ')
+    .trim();
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function createViewEngine(): typeof Handlebars {
   const hbs = Handlebars.create();
   hbs.registerHelper('money', (amount: unknown, currency: unknown) =>
-    typeof amount === 'number' && typeof currency === 'string' ? formatMoney(amount, currency) : '');
+    typeof amount === 'number' && typeof currency === 'string' ? formatMoney(amount, currency) : '',
+  );
   hbs.registerHelper('date', (value: unknown) => {
     const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : null;
     if (date === null || Number.isNaN(date.getTime())) return '';
@@ -45,8 +49,10 @@ export function createViewEngine(): typeof Handlebars {
   /** A value inside a URL's query (`?next={{uri next}}`); Handlebars then escapes it for HTML. */
   hbs.registerHelper('uri', (value: unknown) => (typeof value === 'string' ? encodeURIComponent(value) : ''));
   hbs.registerHelper('lookupError', (errors: unknown, field: unknown) =>
-    errors !== null && typeof errors === 'object' && typeof field === 'string' ? (errors as Record<string, string>)[field] : undefined);
+    errors !== null && typeof errors === 'object' && typeof field === 'string' ? (errors as Record<string, string>)[field] : undefined,
+  );
   hbs.registerHelper('lookupValue', (values: unknown, field: unknown) =>
-    values !== null && typeof values === 'object' && typeof field === 'string' ? (values as Record<string, string>)[field] : undefined);
+    values !== null && typeof values === 'object' && typeof field === 'string' ? (values as Record<string, string>)[field] : undefined,
+  );
   return hbs;
 }

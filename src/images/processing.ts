@@ -9,9 +9,7 @@
 // about 30 MB that a web process serving pages and webhooks never uses.
 import { createHash } from 'node:crypto';
 import type { Sharp } from 'sharp';
-import {
-  ACCEPTED_FORMATS_TEXT, describeBytes, describePixels, MAX_INPUT_PIXELS, MAX_UPLOAD_BYTES, MIN_SIDE, sniffPictureFormat,
-} from './rules.ts';
+import { ACCEPTED_FORMATS_TEXT, describeBytes, describePixels, MAX_INPUT_PIXELS, MAX_UPLOAD_BYTES, MIN_SIDE, sniffPictureFormat } from './rules.ts';
 
 export interface Rendition {
   bytes: Buffer;
@@ -57,7 +55,8 @@ export async function processPicture(upload: Buffer): Promise<{ ok: true; pictur
   }
   if (width * height > MAX_INPUT_PIXELS) {
     return {
-      ok: false, reason: 'too_many_pixels',
+      ok: false,
+      reason: 'too_many_pixels',
       message: `This picture is ${width.toLocaleString('en-US')} × ${height.toLocaleString('en-US')} pixels (${describePixels(width * height)}); the most we take is ${describePixels(MAX_INPUT_PIXELS)}. Resize it and try again.`,
     };
   }
@@ -68,11 +67,20 @@ export async function processPicture(upload: Buffer): Promise<{ ok: true; pictur
   try {
     const [thumb, large] = await Promise.all([
       render(sharp(upload, options).rotate().resize({ width: THUMB.width, height: THUMB.height, fit: 'cover' }).webp({ quality: 78 })),
-      render(sharp(upload, options).rotate().resize({ width: LARGE_MAX_SIDE, height: LARGE_MAX_SIDE, fit: 'inside', withoutEnlargement: true }).webp({ quality: 82 })),
+      render(
+        sharp(upload, options)
+          .rotate()
+          .resize({ width: LARGE_MAX_SIDE, height: LARGE_MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+          .webp({ quality: 82 }),
+      ),
     ]);
     return { ok: true, picture: { contentHash: sha256(upload), bytes: upload.length, thumb, large } };
   } catch {
-    return { ok: false, reason: 'unreadable', message: `This picture could not be read (the file may be damaged). Try saving it again as ${ACCEPTED_FORMATS_TEXT}.` };
+    return {
+      ok: false,
+      reason: 'unreadable',
+      message: `This picture could not be read (the file may be damaged). Try saving it again as ${ACCEPTED_FORMATS_TEXT}.`,
+    };
   }
 }
 

@@ -13,19 +13,26 @@ import type { Database } from '../db/schema.ts';
 import type { ObjectStorage } from '../storage/storage.ts';
 import { processPicture, type PictureRefusal } from './processing.ts';
 import {
-  appendListingImage, countListingImages, deleteListingImage, findOwnListingTitle, hasImageWithHash, listCovers, listListingImages,
-  lockOwnListing, swapWithNeighbour,
+  appendListingImage,
+  countListingImages,
+  deleteListingImage,
+  findOwnListingTitle,
+  hasImageWithHash,
+  listCovers,
+  listListingImages,
+  lockOwnListing,
+  swapWithNeighbour,
 } from './queries.ts';
 import { MAX_PICTURES_PER_LISTING } from './rules.ts';
 import { fileNameOf, pictureView, storageKeyOf, type PictureView } from './urls.ts';
 
 export type PictureActionRefusal =
-  | PictureRefusal
-  | { ok: false; reason: 'not_found' | 'full' | 'duplicate' | 'storage_unavailable'; message: string; cause?: unknown };
+  PictureRefusal | { ok: false; reason: 'not_found' | 'full' | 'duplicate' | 'storage_unavailable'; message: string; cause?: unknown };
 
 const notFound = { ok: false, reason: 'not_found', message: 'No such listing.' } as const;
 const full = {
-  ok: false, reason: 'full',
+  ok: false,
+  reason: 'full',
   message: `A listing can have at most ${MAX_PICTURES_PER_LISTING} pictures. Remove one to add another.`,
 } as const;
 
@@ -33,12 +40,14 @@ const full = {
 export async function checkRoomForPicture(db: Kysely<Database>, sellerId: string, listingId: string): Promise<{ ok: true } | PictureActionRefusal> {
   const listing = await findOwnListingTitle(db, sellerId, listingId);
   if (listing === undefined) return notFound;
-  if (await countListingImages(db, listingId) >= MAX_PICTURES_PER_LISTING) return full;
+  if ((await countListingImages(db, listingId)) >= MAX_PICTURES_PER_LISTING) return full;
   return { ok: true };
 }
 
 export async function addListingPicture(
-  db: Kysely<Database>, storage: ObjectStorage, input: { sellerId: string; listingId: string; upload: Buffer },
+  db: Kysely<Database>,
+  storage: ObjectStorage,
+  input: { sellerId: string; listingId: string; upload: Buffer },
 ): Promise<{ ok: true; picture: PictureView } | PictureActionRefusal> {
   const processed = await processPicture(input.upload);
   if (!processed.ok) return processed;
@@ -56,44 +65,60 @@ export async function addListingPicture(
     return { ok: false, reason: 'storage_unavailable', message: 'We could not save the picture just now. Please try again in a moment.', cause };
   }
 
-  const outcome = await db.transaction().execute(async (trx) => {
-    if (await lockOwnListing(trx, input.sellerId, input.listingId) === undefined) return notFound;
-    if (await countListingImages(trx, input.listingId) >= MAX_PICTURES_PER_LISTING) return full;
-    if (await hasImageWithHash(trx, input.listingId, picture.contentHash)) {
-      return { ok: false, reason: 'duplicate', message: 'This picture is already on the listing.' } as const;
-    }
-    const row = await appendListingImage(trx, {
-      id: imageId, listing_id: input.listingId, content_hash: picture.contentHash, bytes: picture.bytes,
-      thumb_key: thumbKey, thumb_width: picture.thumb.width, thumb_height: picture.thumb.height,
-      large_key: largeKey, large_width: picture.large.width, large_height: picture.large.height,
+  const outcome = await db
+    .transaction()
+    .execute(async (trx) => {
+      if ((await lockOwnListing(trx, input.sellerId, input.listingId)) === undefined) return notFound;
+      if ((await countListingImages(trx, input.listingId)) >= MAX_PICTURES_PER_LISTING) return full;
+      if (await hasImageWithHash(trx, input.listingId, picture.contentHash)) {
+        return { ok: false, reason: 'duplicate', message: 'This picture is already on the listing.' } as const;
+      }
+      const row = await appendListingImage(trx, {
+        id: imageId,
+        listing_id: input.listingId,
+        content_hash: picture.contentHash,
+        bytes: picture.bytes,
+        thumb_key: thumbKey,
+        thumb_width: picture.thumb.width,
+        thumb_height: picture.thumb.height,
+        large_key: largeKey,
+        large_width: picture.large.width,
+        large_height: picture.large.height,
+      });
+      return { ok: true, picture: pictureView(row) } as const;
+    })
+    .catch(async (error: unknown) => {
+      await removeFiles();
+      throw error;
     });
-    return { ok: true, picture: pictureView(row) } as const;
-  }).catch(async (error: unknown) => {
-    await removeFiles();
-    throw error;
-  });
   if (!outcome.ok) await removeFiles();
   return outcome;
 }
 
 /** Removes a picture; its files go after the row has gone (a failure there leaves only unreferenced files). */
 export async function removeListingPicture(
-  db: Kysely<Database>, storage: ObjectStorage, input: { sellerId: string; listingId: string; imageId: string },
+  db: Kysely<Database>,
+  storage: ObjectStorage,
+  input: { sellerId: string; listingId: string; imageId: string },
 ): Promise<{ ok: true; filesRemoved: boolean } | PictureActionRefusal> {
   const removed = await db.transaction().execute(async (trx) => {
-    if (await lockOwnListing(trx, input.sellerId, input.listingId) === undefined) return undefined;
+    if ((await lockOwnListing(trx, input.sellerId, input.listingId)) === undefined) return undefined;
     return deleteListingImage(trx, input.listingId, input.imageId);
   });
   if (removed === undefined) return { ok: false, reason: 'not_found', message: 'No such picture.' };
-  const filesRemoved = await Promise.all([storage.delete(removed.thumb_key), storage.delete(removed.large_key)]).then(() => true, () => false);
+  const filesRemoved = await Promise.all([storage.delete(removed.thumb_key), storage.delete(removed.large_key)]).then(
+    () => true,
+    () => false,
+  );
   return { ok: true, filesRemoved };
 }
 
 export async function moveListingPicture(
-  db: Kysely<Database>, input: { sellerId: string; listingId: string; imageId: string; direction: 'earlier' | 'later' },
+  db: Kysely<Database>,
+  input: { sellerId: string; listingId: string; imageId: string; direction: 'earlier' | 'later' },
 ): Promise<{ ok: true; moved: boolean } | PictureActionRefusal> {
   return db.transaction().execute(async (trx) => {
-    if (await lockOwnListing(trx, input.sellerId, input.listingId) === undefined) return notFound;
+    if ((await lockOwnListing(trx, input.sellerId, input.listingId)) === undefined) return notFound;
     return { ok: true, moved: await swapWithNeighbour(trx, input.listingId, input.imageId, input.direction === 'earlier' ? -1 : 1) } as const;
   });
 }
@@ -112,14 +137,24 @@ export function altText(title: string, number: number, count: number): string {
 }
 
 /** The listing page: the cover large, the rest as thumbnails linking to their large size. */
-export async function galleryOf(db: Kysely<Database>, listing: { id: string; title: string }): Promise<{ cover: DescribedPicture | null; others: DescribedPicture[] }> {
+export async function galleryOf(
+  db: Kysely<Database>,
+  listing: { id: string; title: string },
+): Promise<{ cover: DescribedPicture | null; others: DescribedPicture[] }> {
   const [cover, ...others] = await picturesOfListing(db, listing);
   return { cover: cover ?? null, others };
 }
 
 /** The seller's edit page: the pictures with what each can still do, and whether one more fits. */
-export async function picturesForEditing(db: Kysely<Database>, listing: { id: string; title: string }): Promise<{
-  listingId: string; pictures: (DescribedPicture & { first: boolean; last: boolean })[]; count: number; max: number; room: boolean;
+export async function picturesForEditing(
+  db: Kysely<Database>,
+  listing: { id: string; title: string },
+): Promise<{
+  listingId: string;
+  pictures: (DescribedPicture & { first: boolean; last: boolean })[];
+  count: number;
+  max: number;
+  room: boolean;
 }> {
   const pictures = await picturesOfListing(db, listing);
   return {
@@ -133,6 +168,13 @@ export async function picturesForEditing(db: Kysely<Database>, listing: { id: st
 
 /** Each listing with its cover picture (or cover: null), for catalogue cards and seller pages. */
 export async function withCovers<T extends { id: string }>(db: Kysely<Database>, listings: T[]): Promise<(T & { cover: PictureView | null })[]> {
-  const covers = new Map((await listCovers(db, listings.map((l) => l.id))).map((row) => [row.listing_id, pictureView(row)]));
+  const covers = new Map(
+    (
+      await listCovers(
+        db,
+        listings.map((l) => l.id),
+      )
+    ).map((row) => [row.listing_id, pictureView(row)]),
+  );
   return listings.map((listing) => ({ ...listing, cover: covers.get(listing.id) ?? null }));
 }

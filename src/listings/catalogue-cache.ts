@@ -51,11 +51,14 @@ export function uncachedCatalogue(db: Kysely<Database>): CatalogueSource {
 }
 
 async function readPage(db: Kysely<Database>, search: CatalogueSearch): Promise<CataloguePage> {
-  const [page, matches] = await Promise.all([
-    searchCatalogue(db, search),
-    search.words === undefined ? undefined : countMatches(db, search),
-  ]);
-  return { search, listings: await withCovers(db, page.listings), nextCursor: page.next === null ? null : encodeCursor(page.next), matches, visitorHtml: new Map() };
+  const [page, matches] = await Promise.all([searchCatalogue(db, search), search.words === undefined ? undefined : countMatches(db, search)]);
+  return {
+    search,
+    listings: await withCovers(db, page.listings),
+    nextCursor: page.next === null ? null : encodeCursor(page.next),
+    matches,
+    visitorHtml: new Map(),
+  };
 }
 
 export interface CatalogueCacheOptions {
@@ -71,13 +74,17 @@ export interface CatalogueCacheOptions {
 class Bounded<V> {
   private readonly entries = new Map<string, V>();
   constructor(private readonly limit: number) {}
-  get(key: string): V | undefined { return this.entries.get(key); }
+  get(key: string): V | undefined {
+    return this.entries.get(key);
+  }
   set(key: string, value: V): void {
     this.entries.delete(key);
     if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, value);
   }
-  clear(): void { this.entries.clear(); }
+  clear(): void {
+    this.entries.clear();
+  }
 }
 
 export async function cachedCatalogue(db: Kysely<Database>, listen: Listen, options: CatalogueCacheOptions = {}): Promise<CatalogueSource> {

@@ -7,33 +7,48 @@ import type { ListingInput } from './rules.ts';
 import type { CatalogueCursor, CatalogueSearch } from './search.ts';
 
 export async function createListing(db: Kysely<Database>, sellerId: string, input: ListingInput): Promise<Listing> {
-  return db.insertInto('listings').values({
-    seller_id: sellerId,
-    title: input.title,
-    description: input.description,
-    price_amount: input.priceAmount,
-    currency: input.currency,
-    stock: input.stock,
-    kind: input.kind,
-  }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('listings')
+    .values({
+      seller_id: sellerId,
+      title: input.title,
+      description: input.description,
+      price_amount: input.priceAmount,
+      currency: input.currency,
+      stock: input.stock,
+      kind: input.kind,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** Updates only the seller's own listing; undefined when it is not theirs (the route answers 404). */
 export async function updateListing(db: Kysely<Database>, sellerId: string, listingId: string, input: ListingInput): Promise<Listing | undefined> {
-  return db.updateTable('listings').set({
-    title: input.title,
-    description: input.description,
-    price_amount: input.priceAmount,
-    currency: input.currency,
-    stock: input.stock,
-    kind: input.kind,
-    updated_at: new Date(),
-  }).where('id', '=', listingId).where('seller_id', '=', sellerId).returningAll().executeTakeFirst();
+  return db
+    .updateTable('listings')
+    .set({
+      title: input.title,
+      description: input.description,
+      price_amount: input.priceAmount,
+      currency: input.currency,
+      stock: input.stock,
+      kind: input.kind,
+      updated_at: new Date(),
+    })
+    .where('id', '=', listingId)
+    .where('seller_id', '=', sellerId)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function setListingActive(db: Kysely<Database>, sellerId: string, listingId: string, active: boolean): Promise<Listing | undefined> {
-  return db.updateTable('listings').set({ active, updated_at: new Date() })
-    .where('id', '=', listingId).where('seller_id', '=', sellerId).returningAll().executeTakeFirst();
+  return db
+    .updateTable('listings')
+    .set({ active, updated_at: new Date() })
+    .where('id', '=', listingId)
+    .where('seller_id', '=', sellerId)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function findOwnListing(db: Kysely<Database>, sellerId: string, listingId: string): Promise<Listing | undefined> {
@@ -41,8 +56,14 @@ export async function findOwnListing(db: Kysely<Database>, sellerId: string, lis
 }
 
 export async function listSellerListings(db: Kysely<Database>, sellerId: string): Promise<Listing[]> {
-  return db.selectFrom('listings').selectAll().where('seller_id', '=', sellerId)
-    .orderBy('active', 'desc').orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+  return db
+    .selectFrom('listings')
+    .selectAll()
+    .where('seller_id', '=', sellerId)
+    .orderBy('active', 'desc')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
 }
 
 export interface PublicListing extends Listing {
@@ -56,15 +77,20 @@ export interface PublicListing extends Listing {
  * Selects nothing: each caller names the columns its page shows.
  */
 function sellable(db: Kysely<Database>) {
-  return db.selectFrom('listings')
-    .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
-    .innerJoin('users', 'users.id', 'sellers.id')
-    .where('listings.active', '=', true)
-    .where('sellers.account_state', '=', 'enabled')
-    .where('sellers.charges_enabled', '=', true)
-    // Moderation (src/moderation): a suspended seller's listings and a taken-down listing are hidden.
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id'))))
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id'))));
+  return (
+    db
+      .selectFrom('listings')
+      .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
+      .innerJoin('users', 'users.id', 'sellers.id')
+      .where('listings.active', '=', true)
+      .where('sellers.account_state', '=', 'enabled')
+      .where('sellers.charges_enabled', '=', true)
+      // Moderation (src/moderation): a suspended seller's listings and a taken-down listing are hidden.
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id'))),
+      )
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id'))))
+  );
 }
 
 export const CATALOGUE_PAGE_SIZE = 24;
@@ -102,8 +128,20 @@ function matching(db: Kysely<Database>, search: CatalogueSearch) {
  * be shown twice or skipped; the card says "Sold out" instead. Prices sort by amount in minor units,
  * whatever the currency.
  */
-export async function searchCatalogue(db: Kysely<Database>, search: CatalogueSearch, pageSize = CATALOGUE_PAGE_SIZE): Promise<{ listings: CatalogueCard[]; next: CatalogueCursor | null }> {
-  const base = matching(db, search).select(['listings.id', 'listings.title', 'listings.price_amount', 'listings.currency', 'listings.stock', 'listings.seller_id', 'users.display_name as seller_name']);
+export async function searchCatalogue(
+  db: Kysely<Database>,
+  search: CatalogueSearch,
+  pageSize = CATALOGUE_PAGE_SIZE,
+): Promise<{ listings: CatalogueCard[]; next: CatalogueCursor | null }> {
+  const base = matching(db, search).select([
+    'listings.id',
+    'listings.title',
+    'listings.price_amount',
+    'listings.currency',
+    'listings.stock',
+    'listings.seller_id',
+    'users.display_name as seller_name',
+  ]);
   const limit = pageSize + 1;
   const { after } = search;
   let rows: CatalogueCard[];
@@ -113,14 +151,19 @@ export async function searchCatalogue(db: Kysely<Database>, search: CatalogueSea
       const rank = rankOf(search.words ?? '');
       let query = base.select(rank.as('rank'));
       if (after?.sort === 'relevance') query = query.where(sql<boolean>`(${rank}, listings.id) < (${after.rank}::real, ${after.id}::uuid)`);
-      const ranked = await query.orderBy(sql`rank`, 'desc').orderBy('listings.id', 'desc').limit(limit).execute();
+      const ranked = await query
+        .orderBy(sql`rank`, 'desc')
+        .orderBy('listings.id', 'desc')
+        .limit(limit)
+        .execute();
       rows = ranked;
       cursorOf = (row) => ({ sort: 'relevance', rank: (row as (typeof ranked)[number]).rank, id: row.id });
       break;
     }
     case 'newest': {
       let query = base.select(createdKey.as('created_key'));
-      if (after?.sort === 'newest') query = query.where(sql<boolean>`(listings.created_at, listings.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+      if (after?.sort === 'newest')
+        query = query.where(sql<boolean>`(listings.created_at, listings.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
       const newest = await query.orderBy('listings.created_at', 'desc').orderBy('listings.id', 'desc').limit(limit).execute();
       rows = newest;
       cursorOf = (row) => ({ sort: 'newest', createdAt: (row as (typeof newest)[number]).created_key, id: row.id });
@@ -147,7 +190,9 @@ export async function searchCatalogue(db: Kysely<Database>, search: CatalogueSea
 
 /** How many sellable listings match the search's words (and seller), for "12 results for …". */
 export async function countMatches(db: Kysely<Database>, search: CatalogueSearch): Promise<number> {
-  const row = await matching(db, search).select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  const row = await matching(db, search)
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .executeTakeFirstOrThrow();
   return Number(row.count);
 }
 
@@ -157,9 +202,13 @@ export async function findPublicListing(db: Kysely<Database>, listingId: string)
 
 /** A seller's public shop heading; undefined when they cannot sell (or are suspended): their page is a 404. */
 export async function findPublicSeller(db: Kysely<Database>, sellerId: string): Promise<{ id: string; name: string; since: Date } | undefined> {
-  const seller = await db.selectFrom('sellers').innerJoin('users', 'users.id', 'sellers.id')
+  const seller = await db
+    .selectFrom('sellers')
+    .innerJoin('users', 'users.id', 'sellers.id')
     .select(['sellers.id', 'users.display_name', 'sellers.created_at'])
-    .where('sellers.id', '=', sellerId).where('sellers.account_state', '=', 'enabled').where('sellers.charges_enabled', '=', true)
+    .where('sellers.id', '=', sellerId)
+    .where('sellers.account_state', '=', 'enabled')
+    .where('sellers.charges_enabled', '=', true)
     .where((eb) => eb.not(eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'sellers.id'))))
     .executeTakeFirst();
   return seller === undefined ? undefined : { id: seller.id, name: seller.display_name, since: seller.created_at };

@@ -66,5 +66,8 @@ export function validateListing(form: ListingForm): { ok: true; value: ListingIn
     }
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { title, description: (form.description ?? '').trim(), priceAmount, currency: currency as Currency, stock, kind: form.kind ?? 'physical' } };
+  return {
+    ok: true,
+    value: { title, description: (form.description ?? '').trim(), priceAmount, currency: currency as Currency, stock, kind: form.kind ?? 'physical' },
+  };
 }

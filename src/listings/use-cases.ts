@@ -32,7 +32,11 @@ export async function activateListing(db: Kysely<Database>, sellerId: string, li
 }
 
 /** A page of the catalogue (searched, sorted, filtered by seller), with the filtering seller's name. */
-export async function browseCatalogue(db: Kysely<Database>, catalogue: CatalogueSource, ask: CatalogueAsk): Promise<{ page: CataloguePage; sellerName: string | undefined }> {
+export async function browseCatalogue(
+  db: Kysely<Database>,
+  catalogue: CatalogueSource,
+  ask: CatalogueAsk,
+): Promise<{ page: CataloguePage; sellerName: string | undefined }> {
   const page = await catalogue.page(ask);
   const sellerName = page.search.sellerId === undefined ? undefined : (await findPublicSeller(db, page.search.sellerId))?.name;
   return { page, sellerName };

@@ -11,7 +11,9 @@ export async function findSuspension(db: Kysely<Database>, sellerId: string) {
 }
 
 export async function upsertSuspension(trx: Transaction<Database>, values: { sellerId: string; reason: string; by: string }): Promise<void> {
-  await trx.insertInto('seller_suspensions').values({ seller_id: values.sellerId, reason: values.reason, suspended_by: values.by })
+  await trx
+    .insertInto('seller_suspensions')
+    .values({ seller_id: values.sellerId, reason: values.reason, suspended_by: values.by })
     .onConflict((oc) => oc.column('seller_id').doUpdateSet({ reason: values.reason, suspended_by: values.by }))
     .execute();
 }
@@ -26,7 +28,9 @@ export async function lockListingForModeration(trx: Transaction<Database>, listi
 }
 
 export async function upsertTakedown(trx: Transaction<Database>, values: { listingId: string; reason: string; by: string }): Promise<void> {
-  await trx.insertInto('listing_takedowns').values({ listing_id: values.listingId, reason: values.reason, taken_down_by: values.by })
+  await trx
+    .insertInto('listing_takedowns')
+    .values({ listing_id: values.listingId, reason: values.reason, taken_down_by: values.by })
     .onConflict((oc) => oc.column('listing_id').doUpdateSet({ reason: values.reason, taken_down_by: values.by }))
     .execute();
 }
@@ -38,7 +42,11 @@ export async function deleteTakedown(trx: Transaction<Database>, listingId: stri
 
 /** The seller's listings with any takedown (the seller's dashboard and the admin's moderation page). */
 export async function listingsWithTakedowns(db: Kysely<Database>, sellerId: string) {
-  return db.selectFrom('listings').leftJoin('listing_takedowns', 'listing_takedowns.listing_id', 'listings.id')
+  return db
+    .selectFrom('listings')
+    .leftJoin('listing_takedowns', 'listing_takedowns.listing_id', 'listings.id')
     .select(['listings.id', 'listings.title', 'listings.active', 'listing_takedowns.reason as takedown_reason', 'listing_takedowns.taken_down_at'])
-    .where('listings.seller_id', '=', sellerId).orderBy('listings.created_at', 'desc').execute();
+    .where('listings.seller_id', '=', sellerId)
+    .orderBy('listings.created_at', 'desc')
+    .execute();
 }

@@ -8,7 +8,14 @@ import { recordAudit, type Actor } from '../admin/audit.ts';
 import type { Database } from '../db/schema.ts';
 import { found } from '../errors.ts';
 import {
-  deleteSuspension, deleteTakedown, findSuspension, listingsWithTakedowns, lockListingForModeration, lockSellerForModeration, upsertSuspension, upsertTakedown,
+  deleteSuspension,
+  deleteTakedown,
+  findSuspension,
+  listingsWithTakedowns,
+  lockListingForModeration,
+  lockSellerForModeration,
+  upsertSuspension,
+  upsertTakedown,
 } from './queries.ts';
 
 export async function suspendSeller(db: Kysely<Database>, actor: Actor, input: { sellerId: string; reason: string }): Promise<void> {
@@ -17,8 +24,11 @@ export async function suspendSeller(db: Kysely<Database>, actor: Actor, input: {
     const before = await findSuspension(trx, input.sellerId);
     await upsertSuspension(trx, { sellerId: input.sellerId, reason: input.reason.trim(), by: actor.id });
     await recordAudit(trx, actor, {
-      action: 'seller.suspend', targetType: 'seller', targetId: input.sellerId,
-      before: { suspended: before !== undefined, reason: before?.reason ?? null }, after: { suspended: true, reason: input.reason.trim() },
+      action: 'seller.suspend',
+      targetType: 'seller',
+      targetId: input.sellerId,
+      before: { suspended: before !== undefined, reason: before?.reason ?? null },
+      after: { suspended: true, reason: input.reason.trim() },
     });
   });
 }
@@ -28,7 +38,13 @@ export async function reinstateSeller(db: Kysely<Database>, actor: Actor, seller
     found(await lockSellerForModeration(trx, sellerId));
     const before = await findSuspension(trx, sellerId);
     if (!(await deleteSuspension(trx, sellerId))) return;
-    await recordAudit(trx, actor, { action: 'seller.reinstate', targetType: 'seller', targetId: sellerId, before: { suspended: true, reason: before?.reason ?? null }, after: { suspended: false } });
+    await recordAudit(trx, actor, {
+      action: 'seller.reinstate',
+      targetType: 'seller',
+      targetId: sellerId,
+      before: { suspended: true, reason: before?.reason ?? null },
+      after: { suspended: false },
+    });
   });
 }
 
@@ -38,8 +54,11 @@ export async function takeDownListing(db: Kysely<Database>, actor: Actor, input:
     const listing = found(await lockListingForModeration(trx, input.listingId));
     await upsertTakedown(trx, { listingId: listing.id, reason: input.reason.trim(), by: actor.id });
     await recordAudit(trx, actor, {
-      action: 'listing.take_down', targetType: 'listing', targetId: listing.id,
-      before: { title: listing.title }, after: { taken_down: true, reason: input.reason.trim(), seller_id: listing.seller_id },
+      action: 'listing.take_down',
+      targetType: 'listing',
+      targetId: listing.id,
+      before: { title: listing.title },
+      after: { taken_down: true, reason: input.reason.trim(), seller_id: listing.seller_id },
     });
     return listing.seller_id;
   });
@@ -49,7 +68,13 @@ export async function restoreListing(db: Kysely<Database>, actor: Actor, listing
   return db.transaction().execute(async (trx) => {
     const listing = found(await lockListingForModeration(trx, listingId));
     if (await deleteTakedown(trx, listing.id)) {
-      await recordAudit(trx, actor, { action: 'listing.restore', targetType: 'listing', targetId: listing.id, before: { taken_down: true }, after: { taken_down: false } });
+      await recordAudit(trx, actor, {
+        action: 'listing.restore',
+        targetType: 'listing',
+        targetId: listing.id,
+        before: { taken_down: true },
+        after: { taken_down: false },
+      });
     }
     return listing.seller_id;
   });

@@ -18,15 +18,31 @@ export interface StepInput {
 
 /** Records the step and moves the order's fulfilment status with it; returns the order as it is now. */
 export async function recordFulfilmentStep(trx: Transaction<Database>, orderId: string, input: StepInput): Promise<Order> {
-  await trx.insertInto('order_fulfilment_steps').values({
-    order_id: orderId, step: input.step, actor_id: input.actorId, carrier: input.carrier ?? null, tracking_number: input.trackingNumber ?? null,
-  }).onConflict((oc) => oc.columns(['order_id', 'step']).doNothing()).execute();
-  return trx.updateTable('orders').set({ fulfilment_status: input.step, updated_at: new Date() })
-    .where('id', '=', orderId).returningAll().executeTakeFirstOrThrow();
+  await trx
+    .insertInto('order_fulfilment_steps')
+    .values({
+      order_id: orderId,
+      step: input.step,
+      actor_id: input.actorId,
+      carrier: input.carrier ?? null,
+      tracking_number: input.trackingNumber ?? null,
+    })
+    .onConflict((oc) => oc.columns(['order_id', 'step']).doNothing())
+    .execute();
+  return trx
+    .updateTable('orders')
+    .set({ fulfilment_status: input.step, updated_at: new Date() })
+    .where('id', '=', orderId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** An order's steps, oldest first (buyer and seller pages). */
 export async function listFulfilmentSteps(db: Kysely<Database>, orderId: string) {
-  return db.selectFrom('order_fulfilment_steps').select(['step', 'carrier', 'tracking_number', 'created_at'])
-    .where('order_id', '=', orderId).orderBy('id').execute();
+  return db
+    .selectFrom('order_fulfilment_steps')
+    .select(['step', 'carrier', 'tracking_number', 'created_at'])
+    .where('order_id', '=', orderId)
+    .orderBy('id')
+    .execute();
 }

@@ -27,7 +27,9 @@ export async function markShipped(db: Kysely<Database>, input: ShipInput): Promi
 }
 
 export async function markDelivered(db: Kysely<Database>, input: { sellerId: string; orderId: string }): Promise<Order> {
-  return takeStep(db, input.sellerId, input.orderId, 'delivered', (trx, order) => recordFulfilmentStep(trx, order.id, { step: 'delivered', actorId: input.sellerId }));
+  return takeStep(db, input.sellerId, input.orderId, 'delivered', (trx, order) =>
+    recordFulfilmentStep(trx, order.id, { step: 'delivered', actorId: input.sellerId }),
+  );
 }
 
 type Apply = (trx: Transaction<Database>, order: Order) => Promise<Order>;

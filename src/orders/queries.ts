@@ -11,18 +11,37 @@ import { canTransition, CUSTOM_FLOW_HOLD_MS, releasesStock, type TransitionInput
 
 /** The listing with what decides whether it can be sold now, locked against concurrent buyers. */
 export async function lockListingForSale(trx: Transaction<Database>, listingId: string) {
-  return trx.selectFrom('listings')
-    .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
-    .select(['listings.id', 'listings.seller_id', 'listings.title', 'listings.price_amount', 'listings.currency', 'listings.stock',
-      'listings.active', 'listings.billing_interval', 'listings.kind', 'sellers.stripe_account_id', 'sellers.account_state', 'sellers.charges_enabled'])
-    // Moderation: a suspended seller or a taken-down listing sells nothing new.
-    .select((eb) => eb.or([
-      eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id')),
-      eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id')),
-    ]).as('moderated'))
-    .where('listings.id', '=', listingId)
-    .forUpdate('listings')
-    .executeTakeFirst();
+  return (
+    trx
+      .selectFrom('listings')
+      .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
+      .select([
+        'listings.id',
+        'listings.seller_id',
+        'listings.title',
+        'listings.price_amount',
+        'listings.currency',
+        'listings.stock',
+        'listings.active',
+        'listings.billing_interval',
+        'listings.kind',
+        'sellers.stripe_account_id',
+        'sellers.account_state',
+        'sellers.charges_enabled',
+      ])
+      // Moderation: a suspended seller or a taken-down listing sells nothing new.
+      .select((eb) =>
+        eb
+          .or([
+            eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id')),
+            eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id')),
+          ])
+          .as('moderated'),
+      )
+      .where('listings.id', '=', listingId)
+      .forUpdate('listings')
+      .executeTakeFirst()
+  );
 }
 
 /** Locks the buyer's row: one buyer's orders are placed one after another, so the pending count holds. */
@@ -31,13 +50,18 @@ export async function lockBuyer(trx: Transaction<Database>, buyerId: string): Pr
 }
 
 export async function countPendingOrders(trx: Transaction<Database>, buyerId: string): Promise<number> {
-  const row = await trx.selectFrom('orders').select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('buyer_id', '=', buyerId).where('status', '=', 'pending').executeTakeFirstOrThrow();
+  const row = await trx
+    .selectFrom('orders')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('buyer_id', '=', buyerId)
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 export async function takeStock(trx: Transaction<Database>, listingId: string, quantity: number): Promise<void> {
-  await trx.updateTable('listings')
+  await trx
+    .updateTable('listings')
     .set((eb) => ({ stock: eb('stock', '-', quantity), updated_at: new Date() }))
     .where('id', '=', listingId)
     .execute();
@@ -45,7 +69,9 @@ export async function takeStock(trx: Transaction<Database>, listingId: string, q
 
 /** The policy that prices a new order of `sellerId` in `currency` (see ./fees.ts for the order of precedence). */
 export async function feeTermsFor(db: Kysely<Database>, sellerId: string, currency: string): Promise<FeeTerms> {
-  const rows = await db.selectFrom('fee_policies').selectAll()
+  const rows = await db
+    .selectFrom('fee_policies')
+    .selectAll()
     .where((eb) => eb.or([eb('seller_id', '=', sellerId), eb('seller_id', 'is', null)]))
     .where((eb) => eb.or([eb('currency', '=', currency), eb('currency', 'is', null)]))
     .execute();
@@ -83,13 +109,19 @@ export async function listSellerOrders(db: Kysely<Database>, sellerId: string, l
 }
 
 /** The order a Stripe charge or PaymentIntent paid for, if it is one of ours. */
-export async function findOrderByPayment(db: Kysely<Database>, payment: { chargeId?: string | null; paymentIntentId?: string | null }): Promise<Order | undefined> {
+export async function findOrderByPayment(
+  db: Kysely<Database>,
+  payment: { chargeId?: string | null; paymentIntentId?: string | null },
+): Promise<Order | undefined> {
   const { chargeId, paymentIntentId } = payment;
   if ((chargeId ?? null) === null && (paymentIntentId ?? null) === null) return undefined;
-  return db.selectFrom('orders').selectAll().where((eb) => eb.or([
-    ...(chargeId ? [eb('stripe_charge_id', '=', chargeId)] : []),
-    ...(paymentIntentId ? [eb('stripe_payment_intent_id', '=', paymentIntentId)] : []),
-  ])).executeTakeFirst();
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where((eb) =>
+      eb.or([...(chargeId ? [eb('stripe_charge_id', '=', chargeId)] : []), ...(paymentIntentId ? [eb('stripe_payment_intent_id', '=', paymentIntentId)] : [])]),
+    )
+    .executeTakeFirst();
 }
 
 export interface OrderFilter {
@@ -106,10 +138,26 @@ export interface OrderFilter {
 
 /** The admin's order list: filters and keyset pages, newest first, with each seller's name. */
 export async function listOrders(db: Kysely<Database>, filter: OrderFilter) {
-  let query = db.selectFrom('orders').innerJoin('users as s', 's.id', 'orders.seller_id')
-    .select(['orders.id', 'orders.created_at', 'orders.title', 'orders.amount', 'orders.currency', 'orders.application_fee_amount', 'orders.amount_refunded',
-      'orders.status', 'orders.disputed', 'orders.dispute_status', 'orders.seller_id', 's.display_name as seller_name'])
-    .orderBy('orders.created_at', 'desc').orderBy('orders.id', 'desc').limit(PAGE_SIZE + 1);
+  let query = db
+    .selectFrom('orders')
+    .innerJoin('users as s', 's.id', 'orders.seller_id')
+    .select([
+      'orders.id',
+      'orders.created_at',
+      'orders.title',
+      'orders.amount',
+      'orders.currency',
+      'orders.application_fee_amount',
+      'orders.amount_refunded',
+      'orders.status',
+      'orders.disputed',
+      'orders.dispute_status',
+      'orders.seller_id',
+      's.display_name as seller_name',
+    ])
+    .orderBy('orders.created_at', 'desc')
+    .orderBy('orders.id', 'desc')
+    .limit(PAGE_SIZE + 1);
   if (filter.status !== undefined) query = query.where('orders.status', '=', filter.status);
   if (filter.sellerId !== undefined) query = query.where('orders.seller_id', '=', filter.sellerId);
   if (filter.fromDay !== undefined) query = query.where('orders.created_at', '>=', startOfDay(filter.fromDay));
@@ -129,15 +177,17 @@ const STRIPE_ID = /^(pi|ch|py|cs|tr|fee|re|du|acct)_[A-Za-z0-9_]+$/;
  * an email (the buyer's on the order, or the seller's), or else part of the seller's name.
  */
 function orderSearch(q: string) {
-  return sql<boolean>`${UUID.test(q)
-    ? sql`(orders.id = ${q}::uuid or orders.buyer_id = ${q}::uuid or orders.seller_id = ${q}::uuid)`
-    : STRIPE_ID.test(q)
-      ? sql`(${q} in (orders.stripe_payment_intent_id, orders.stripe_charge_id, orders.stripe_checkout_session_id, orders.stripe_transfer_id, orders.stripe_application_fee_id, orders.destination_account)
+  return sql<boolean>`${
+    UUID.test(q)
+      ? sql`(orders.id = ${q}::uuid or orders.buyer_id = ${q}::uuid or orders.seller_id = ${q}::uuid)`
+      : STRIPE_ID.test(q)
+        ? sql`(${q} in (orders.stripe_payment_intent_id, orders.stripe_charge_id, orders.stripe_checkout_session_id, orders.stripe_transfer_id, orders.stripe_application_fee_id, orders.destination_account)
           or exists (select 1 from refunds r where r.order_id = orders.id and r.stripe_refund_id = ${q})
           or exists (select 1 from disputes d where d.order_id = orders.id and d.id = ${q}))`
-      : q.includes('@')
-        ? sql`(lower(orders.buyer_email) = lower(${q}) or lower(s.email) = lower(${q}))`
-        : sql`(s.display_name ilike ${`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`})`}`;
+        : q.includes('@')
+          ? sql`(lower(orders.buyer_email) = lower(${q}) or lower(s.email) = lower(${q}))`
+          : sql`(s.display_name ilike ${`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`})`
+  }`;
 }
 
 function startOfDay(day: string): Date {
@@ -167,25 +217,31 @@ export async function transitionOrder(trx: Transaction<Database>, orderId: strin
   let stockReserved = order.stock_reserved;
   let reason = input.reason ?? null;
   if (releasesStock(input.to) && order.stock_reserved) {
-    await trx.updateTable('listings')
+    await trx
+      .updateTable('listings')
       .set((eb) => ({ stock: eb('stock', '+', order.quantity), updated_at: new Date() }))
-      .where('id', '=', order.listing_id).where('stock', 'is not', null)
+      .where('id', '=', order.listing_id)
+      .where('stock', 'is not', null)
       .execute();
     stockReserved = false;
   }
   if (input.to === 'paid' && order.status === 'payment_failed') {
     // The stock went back when the payment failed; take it again if it is still there. If it is
     // not, the order is paid anyway (the buyer's money moved) and the shortfall is on record.
-    const taken = await trx.updateTable('listings')
+    const taken = await trx
+      .updateTable('listings')
       .set((eb) => ({ stock: eb('stock', '-', order.quantity), updated_at: new Date() }))
-      .where('id', '=', order.listing_id).where('stock', '>=', order.quantity)
-      .returning('stock').executeTakeFirst();
+      .where('id', '=', order.listing_id)
+      .where('stock', '>=', order.quantity)
+      .returning('stock')
+      .executeTakeFirst();
     const unlimited = await trx.selectFrom('listings').select('stock').where('id', '=', order.listing_id).executeTakeFirstOrThrow();
     stockReserved = taken !== undefined;
     if (taken === undefined && unlimited.stock !== null) reason = `${reason ?? 'late payment'}; stock was no longer available (oversold by ${order.quantity})`;
   }
 
-  const updated = await trx.updateTable('orders')
+  const updated = await trx
+    .updateTable('orders')
     .set({
       status: input.to,
       stock_reserved: stockReserved,
@@ -195,15 +251,19 @@ export async function transitionOrder(trx: Transaction<Database>, orderId: strin
       ...(input.patch?.failure_message !== undefined ? { failure_message: input.patch.failure_message } : {}),
     })
     .where('id', '=', orderId)
-    .returningAll().executeTakeFirstOrThrow();
-  await trx.insertInto('order_transitions').values({
-    order_id: orderId,
-    from_status: order.status,
-    to_status: input.to,
-    source: input.source,
-    stripe_event_id: input.stripeEventId ?? null,
-    reason,
-  }).execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('order_transitions')
+    .values({
+      order_id: orderId,
+      from_status: order.status,
+      to_status: input.to,
+      source: input.source,
+      stripe_event_id: input.stripeEventId ?? null,
+      reason,
+    })
+    .execute();
   // The receipt and the seller's "new sale" commit with the payment (not on a refund correction back to paid).
   if (input.to === 'paid' && (order.status === 'pending' || order.status === 'payment_failed')) await enqueueOrderPaidEmails(trx, updated);
   return { applied: true, order: updated };
@@ -212,35 +272,54 @@ export async function transitionOrder(trx: Transaction<Database>, orderId: strin
 // ---- Stripe's ids and money facts on an order (each only fills a blank, so any order of arrival converges) ----
 
 /** Records the order's Checkout Session unless one is already recorded; returns the order as it is now. */
-export async function recordCheckoutSession(db: Kysely<Database>, orderId: string, session: { id: string; url: string | null; expiresAt: Date }): Promise<Order> {
-  await db.updateTable('orders')
+export async function recordCheckoutSession(
+  db: Kysely<Database>,
+  orderId: string,
+  session: { id: string; url: string | null; expiresAt: Date },
+): Promise<Order> {
+  await db
+    .updateTable('orders')
     .set({ stripe_checkout_session_id: session.id, stripe_checkout_url: session.url, checkout_expires_at: session.expiresAt, updated_at: new Date() })
-    .where('id', '=', orderId).where('stripe_checkout_session_id', 'is', null)
+    .where('id', '=', orderId)
+    .where('stripe_checkout_session_id', 'is', null)
     .execute();
   return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
 }
 
 /** Records the order's PaymentIntent unless one is already recorded; returns the order as it is now. */
 export async function recordPaymentIntent(db: Kysely<Database>, orderId: string, intentId: string): Promise<Order> {
-  await db.updateTable('orders').set({ stripe_payment_intent_id: intentId, updated_at: new Date() })
-    .where('id', '=', orderId).where('stripe_payment_intent_id', 'is', null)
+  await db
+    .updateTable('orders')
+    .set({ stripe_payment_intent_id: intentId, updated_at: new Date() })
+    .where('id', '=', orderId)
+    .where('stripe_payment_intent_id', 'is', null)
     .execute();
   return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
 }
 
 /** Where to ship a physical order, unless an address is already recorded (Stripe's copy and our form's agree; the first wins). */
 export async function recordShipTo(db: Kysely<Database>, orderId: string, shipTo: ShipTo): Promise<Order> {
-  await db.updateTable('orders').set({ ship_to: JSON.stringify(shipTo), updated_at: new Date() })
-    .where('id', '=', orderId).where('kind', '=', 'physical').where('ship_to', 'is', null)
+  await db
+    .updateTable('orders')
+    .set({ ship_to: JSON.stringify(shipTo), updated_at: new Date() })
+    .where('id', '=', orderId)
+    .where('kind', '=', 'physical')
+    .where('ship_to', 'is', null)
     .execute();
   return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
 }
 
 /** A declined attempt on an order still waiting for payment (hosted Checkout lets the buyer try another card). */
-export async function recordAttemptFailure(trx: Transaction<Database>, orderId: string, failure: Partial<Pick<Order, 'failure_code' | 'failure_message'>>): Promise<Order> {
-  await trx.updateTable('orders')
+export async function recordAttemptFailure(
+  trx: Transaction<Database>,
+  orderId: string,
+  failure: Partial<Pick<Order, 'failure_code' | 'failure_message'>>,
+): Promise<Order> {
+  await trx
+    .updateTable('orders')
     .set({ failure_code: failure.failure_code ?? null, failure_message: failure.failure_message ?? null, updated_at: new Date() })
-    .where('id', '=', orderId).where('status', '=', 'pending')
+    .where('id', '=', orderId)
+    .where('status', '=', 'pending')
     .execute();
   return trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
 }
@@ -254,26 +333,38 @@ export interface ChargeFacts {
 }
 
 export async function recordChargeFacts(db: Kysely<Database>, orderId: string, facts: ChargeFacts): Promise<void> {
-  await db.updateTable('orders').set({
-    stripe_charge_id: facts.chargeId,
-    stripe_transfer_id: facts.transferId,
-    stripe_application_fee_id: facts.applicationFeeId,
-    stripe_fee_amount: facts.stripeFee,
-    seller_net_amount: facts.sellerNet,
-    updated_at: new Date(),
-  }).where('id', '=', orderId).execute();
+  await db
+    .updateTable('orders')
+    .set({
+      stripe_charge_id: facts.chargeId,
+      stripe_transfer_id: facts.transferId,
+      stripe_application_fee_id: facts.applicationFeeId,
+      stripe_fee_amount: facts.stripeFee,
+      seller_net_amount: facts.sellerNet,
+      updated_at: new Date(),
+    })
+    .where('id', '=', orderId)
+    .execute();
 }
 
 /** The application fee a destination charge created, if the charge's own read missed it. */
 export async function recordApplicationFee(db: Kysely<Database>, chargeId: string, applicationFeeId: string): Promise<void> {
-  await db.updateTable('orders').set({ stripe_application_fee_id: applicationFeeId, updated_at: new Date() })
-    .where('stripe_charge_id', '=', chargeId).where('stripe_application_fee_id', 'is', null).execute();
+  await db
+    .updateTable('orders')
+    .set({ stripe_application_fee_id: applicationFeeId, updated_at: new Date() })
+    .where('stripe_charge_id', '=', chargeId)
+    .where('stripe_application_fee_id', 'is', null)
+    .execute();
 }
 
 /** The transfer to the seller a destination charge created, if the charge's own read missed it. */
 export async function recordTransfer(db: Kysely<Database>, chargeId: string, transferId: string, destination: string): Promise<void> {
-  await db.updateTable('orders').set({ stripe_transfer_id: transferId, updated_at: new Date() })
-    .where('stripe_charge_id', '=', chargeId).where('stripe_transfer_id', 'is', null).where('destination_account', '=', destination)
+  await db
+    .updateTable('orders')
+    .set({ stripe_transfer_id: transferId, updated_at: new Date() })
+    .where('stripe_charge_id', '=', chargeId)
+    .where('stripe_transfer_id', 'is', null)
+    .where('destination_account', '=', destination)
     .execute();
 }
 
@@ -286,15 +377,28 @@ export async function recordAmountRefunded(trx: Transaction<Database>, orderId: 
 }
 
 /** An order's money totals that only grow (fee refunded, transfer reversed, charge refunded), kept with GREATEST. */
-export async function recordOrderMoney(db: Kysely<Database>, orderId: string, facts: { feeRefunded?: number; transferReversed?: number; chargeRefunded?: number }): Promise<void> {
-  await db.insertInto('order_money').values({
-    order_id: orderId, fee_refunded: facts.feeRefunded ?? 0, transfer_reversed: facts.transferReversed ?? 0, charge_refunded: facts.chargeRefunded ?? 0,
-  }).onConflict((oc) => oc.column('order_id').doUpdateSet({
-    fee_refunded: sql`greatest(order_money.fee_refunded, excluded.fee_refunded)`,
-    transfer_reversed: sql`greatest(order_money.transfer_reversed, excluded.transfer_reversed)`,
-    charge_refunded: sql`greatest(order_money.charge_refunded, excluded.charge_refunded)`,
-    updated_at: new Date(),
-  })).execute();
+export async function recordOrderMoney(
+  db: Kysely<Database>,
+  orderId: string,
+  facts: { feeRefunded?: number; transferReversed?: number; chargeRefunded?: number },
+): Promise<void> {
+  await db
+    .insertInto('order_money')
+    .values({
+      order_id: orderId,
+      fee_refunded: facts.feeRefunded ?? 0,
+      transfer_reversed: facts.transferReversed ?? 0,
+      charge_refunded: facts.chargeRefunded ?? 0,
+    })
+    .onConflict((oc) =>
+      oc.column('order_id').doUpdateSet({
+        fee_refunded: sql`greatest(order_money.fee_refunded, excluded.fee_refunded)`,
+        transfer_reversed: sql`greatest(order_money.transfer_reversed, excluded.transfer_reversed)`,
+        charge_refunded: sql`greatest(order_money.charge_refunded, excluded.charge_refunded)`,
+        updated_at: new Date(),
+      }),
+    )
+    .execute();
 }
 
 export async function findOrderMoney(db: Kysely<Database>, orderId: string) {
@@ -302,13 +406,22 @@ export async function findOrderMoney(db: Kysely<Database>, orderId: string) {
 }
 
 /** The order a Stripe application fee or transfer belongs to. */
-export async function findOrderByFeeOrTransfer(db: Kysely<Database>, ids: { applicationFeeId?: string; chargeId?: string; transferId?: string }): Promise<Pick<Order, 'id'> | undefined> {
-  return db.selectFrom('orders').select('id').where((eb) => eb.or([
-    ...(ids.applicationFeeId !== undefined ? [eb('stripe_application_fee_id', '=', ids.applicationFeeId)] : []),
-    ...(ids.chargeId !== undefined ? [eb('stripe_charge_id', '=', ids.chargeId)] : []),
-    ...(ids.transferId !== undefined ? [eb('stripe_transfer_id', '=', ids.transferId)] : []),
-    eb.val(false),
-  ])).executeTakeFirst();
+export async function findOrderByFeeOrTransfer(
+  db: Kysely<Database>,
+  ids: { applicationFeeId?: string; chargeId?: string; transferId?: string },
+): Promise<Pick<Order, 'id'> | undefined> {
+  return db
+    .selectFrom('orders')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        ...(ids.applicationFeeId !== undefined ? [eb('stripe_application_fee_id', '=', ids.applicationFeeId)] : []),
+        ...(ids.chargeId !== undefined ? [eb('stripe_charge_id', '=', ids.chargeId)] : []),
+        ...(ids.transferId !== undefined ? [eb('stripe_transfer_id', '=', ids.transferId)] : []),
+        eb.val(false),
+      ]),
+    )
+    .executeTakeFirst();
 }
 
 // ---- Reconciliation ----
@@ -320,13 +433,19 @@ export async function findOrderByFeeOrTransfer(db: Kysely<Database>, ids: { appl
 export async function ordersDueForReconciliation(db: Kysely<Database>, now: Date): Promise<Order[]> {
   const draftCutoff = new Date(now.getTime() - 2 * 60 * 60 * 1000);
   const customMaxAge = new Date(now.getTime() - CUSTOM_FLOW_HOLD_MS);
-  return db.selectFrom('orders').selectAll()
+  return db
+    .selectFrom('orders')
+    .selectAll()
     .where('status', '=', 'pending')
-    .where((eb) => eb.or([
-      eb('checkout_expires_at', '<', now),
-      eb.and([eb('stripe_checkout_session_id', 'is', null), eb('stripe_payment_intent_id', 'is', null), eb('created_at', '<', draftCutoff)]),
-      // One-click intents left at the bank's challenge hold their stock the same way.
-      eb.and([eb('flow', 'in', ['custom', 'saved_card']), eb('created_at', '<', customMaxAge)]),
-    ]))
-    .orderBy('created_at').limit(500).execute();
+    .where((eb) =>
+      eb.or([
+        eb('checkout_expires_at', '<', now),
+        eb.and([eb('stripe_checkout_session_id', 'is', null), eb('stripe_payment_intent_id', 'is', null), eb('created_at', '<', draftCutoff)]),
+        // One-click intents left at the bank's challenge hold their stock the same way.
+        eb.and([eb('flow', 'in', ['custom', 'saved_card']), eb('created_at', '<', customMaxAge)]),
+      ]),
+    )
+    .orderBy('created_at')
+    .limit(500)
+    .execute();
 }

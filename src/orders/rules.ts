@@ -115,7 +115,8 @@ export function paymentVerdict(intent: Stripe.PaymentIntent): Omit<TransitionInp
 
 /** Stripe's messages that are written for developers ("…provide payment_method_data…"), in words for buyers. */
 const BUYER_WORDS: Record<string, string> = {
-  payment_intent_authentication_failure: 'Your bank could not confirm this payment: the 3D Secure check was not completed. Nothing was charged. Try again, or use another card.',
+  payment_intent_authentication_failure:
+    'Your bank could not confirm this payment: the 3D Secure check was not completed. Nothing was charged. Try again, or use another card.',
 };
 const GENERIC_FAILURE = 'The payment did not go through. Nothing was charged. Try again, or use another card.';
 
@@ -179,7 +180,11 @@ function destinationCharge(order: Order) {
  * card `always`, and a SetupIntent leaves it `unspecified`. Filtering on `always` alone would hide
  * cards the buyer sees everywhere else here.
  */
-export const CHECKOUT_REDISPLAY_FILTERS: Stripe.Checkout.SessionCreateParams.SavedPaymentMethodOptions.AllowRedisplayFilter[] = ['always', 'limited', 'unspecified'];
+export const CHECKOUT_REDISPLAY_FILTERS: Stripe.Checkout.SessionCreateParams.SavedPaymentMethodOptions.AllowRedisplayFilter[] = [
+  'always',
+  'limited',
+  'unspecified',
+];
 
 /**
  * Hosted Checkout, from the order row alone (a retry sends the same request). With the buyer's
@@ -194,26 +199,32 @@ export function checkoutSessionParams(order: Order, publicUrl: string, shippingC
   return {
     mode: 'payment',
     ui_mode: 'hosted_page',
-    line_items: [{
-      quantity: order.quantity,
-      price_data: { currency: order.currency, unit_amount: order.unit_amount, product_data: { name: order.title } },
-    }],
+    line_items: [
+      {
+        quantity: order.quantity,
+        price_data: { currency: order.currency, unit_amount: order.unit_amount, product_data: { name: order.title } },
+      },
+    ],
     payment_intent_data: { ...destinationCharge(order), description: `Order ${order.id}`, ...(saving ? { setup_future_usage: 'off_session' as const } : {}) },
     metadata: metadataFor(order),
     client_reference_id: order.id,
     // Physical goods: Stripe's page asks where to ship (it arrives as collected_information.shipping_details).
     ...(order.kind === 'physical'
-      ? { shipping_address_collection: { allowed_countries: shippingCountries as Stripe.Checkout.SessionCreateParams.ShippingAddressCollection.AllowedCountry[] } }
+      ? {
+          shipping_address_collection: {
+            allowed_countries: shippingCountries as Stripe.Checkout.SessionCreateParams.ShippingAddressCollection.AllowedCountry[],
+          },
+        }
       : {}),
     // Stripe takes one or the other: the Customer carries the buyer's email.
     ...(customer !== null
       ? {
-        customer,
-        saved_payment_method_options: {
-          allow_redisplay_filters: CHECKOUT_REDISPLAY_FILTERS,
-          ...(saving ? {} : { payment_method_save: 'enabled' as const }),
-        },
-      }
+          customer,
+          saved_payment_method_options: {
+            allow_redisplay_filters: CHECKOUT_REDISPLAY_FILTERS,
+            ...(saving ? {} : { payment_method_save: 'enabled' as const }),
+          },
+        }
       : { customer_email: order.buyer_email }),
     success_url: `${publicUrl}/orders/${order.id}/complete?session_id={CHECKOUT_SESSION_ID}`,
     cancel_url: `${publicUrl}/orders/${order.id}/complete?canceled=1`,
@@ -264,8 +275,15 @@ export function savedCardIntentParams(order: Order, customerId: string, publicUr
 // seller (while open or lost, by policy) and returns what it repaid when the dispute was won.
 // Stripe's own processing and dispute fees are the platform's, never in here.
 
-export interface SellerRefundMoney { amount: number; fromSeller: number }
-export interface SellerDisputeMoney { amount: number; recovered: number; repaid: number }
+export interface SellerRefundMoney {
+  amount: number;
+  fromSeller: number;
+}
+export interface SellerDisputeMoney {
+  amount: number;
+  recovered: number;
+  repaid: number;
+}
 
 export interface SellerNet {
   /** What the transfer less the fee first brought the seller. */

@@ -30,7 +30,7 @@ export interface BuyWithSavedCardInput extends Omit<PlaceOrderInput, 'flow' | 'p
 /** Where the buyer goes next: the bank's challenge, or the completion page. */
 export async function buyWithSavedCard(db: Kysely<Database>, stripe: Stripe, input: BuyWithSavedCardInput): Promise<{ order: Order; redirectUrl: string }> {
   // Only the buyer's own, still attached card; anyone else's is the same as none.
-  if (await findBuyerCard(db, input.buyerId, input.paymentMethodId) === undefined) throw new DomainError('not_found');
+  if ((await findBuyerCard(db, input.buyerId, input.paymentMethodId)) === undefined) throw new DomainError('not_found');
   const customerId = await ensureBuyerCustomer(db, stripe, input.buyerId);
   const order = await placeOrder(db, { ...input, flow: 'saved_card' });
   const complete = `/orders/${order.id}/complete`;
@@ -38,9 +38,11 @@ export async function buyWithSavedCard(db: Kysely<Database>, stripe: Stripe, inp
 
   let intent: Stripe.PaymentIntent;
   try {
-    intent = await sendKeyed(() => stripe.paymentIntents.create(savedCardIntentParams(order, customerId, input.publicUrl), {
-      idempotencyKey: checkoutIdempotencyKey(order.id),
-    }));
+    intent = await sendKeyed(() =>
+      stripe.paymentIntents.create(savedCardIntentParams(order, customerId, input.publicUrl), {
+        idempotencyKey: checkoutIdempotencyKey(order.id),
+      }),
+    );
   } catch (error) {
     return declined(db, stripe, order, error);
   }
@@ -68,7 +70,9 @@ async function declined(db: Kysely<Database>, stripe: Stripe, order: Order, erro
     const recorded = await recordPaymentIntent(db, order.id, error.payment_intent.id);
     const facts = await readIntentPayment(stripe, error.payment_intent, { reread: true });
     if (facts !== undefined) await settle(db, stripe, facts, 'checkout', recorded);
-    throw new DomainError('card_declined', { message: paymentFailureMessage({ code: error.code ?? null, decline_code: error.decline_code ?? null, message: error.message }) });
+    throw new DomainError('card_declined', {
+      message: paymentFailureMessage({ code: error.code ?? null, decline_code: error.decline_code ?? null, message: error.message }),
+    });
   }
   const problem = classifyStripeError(error);
   if (problem?.kind === 'refused') {

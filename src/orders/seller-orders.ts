@@ -81,15 +81,24 @@ export function sellerOrderMoney(order: Order, facts: Facts): SellerOrderMoney {
 async function factsFor(db: Kysely<Database>, orderIds: string[]): Promise<Map<string, Facts>> {
   const facts = new Map<string, Facts>(orderIds.map((id) => [id, { refunds: [], feeReturned: 0, disputes: [] }]));
   if (orderIds.length === 0) return facts;
-  const refunds = await db.selectFrom('refunds').select(['order_id', 'amount', 'transfer_reversal_amount'])
-    .where('order_id', 'in', orderIds).where('status', 'in', COUNTED_REFUNDS).execute();
+  const refunds = await db
+    .selectFrom('refunds')
+    .select(['order_id', 'amount', 'transfer_reversal_amount'])
+    .where('order_id', 'in', orderIds)
+    .where('status', 'in', COUNTED_REFUNDS)
+    .execute();
   for (const r of refunds) facts.get(r.order_id)!.refunds.push({ amount: r.amount, fromSeller: r.transfer_reversal_amount ?? 0 });
   const money = await db.selectFrom('order_money').select(['order_id', 'fee_refunded']).where('order_id', 'in', orderIds).execute();
   for (const m of money) facts.get(m.order_id)!.feeReturned = m.fee_refunded;
-  const disputes = await db.selectFrom('disputes').select(['order_id', 'amount', 'status', 'recovered_amount', 'repaid_amount'])
-    .where('order_id', 'in', orderIds).orderBy('stripe_created').execute();
+  const disputes = await db
+    .selectFrom('disputes')
+    .select(['order_id', 'amount', 'status', 'recovered_amount', 'repaid_amount'])
+    .where('order_id', 'in', orderIds)
+    .orderBy('stripe_created')
+    .execute();
   for (const d of disputes) {
-    if (d.order_id !== null) facts.get(d.order_id)!.disputes.push({ amount: d.amount, status: d.status, recovered: d.recovered_amount, repaid: d.repaid_amount });
+    if (d.order_id !== null)
+      facts.get(d.order_id)!.disputes.push({ amount: d.amount, status: d.status, recovered: d.recovered_amount, repaid: d.repaid_amount });
   }
   return facts;
 }
@@ -99,12 +108,17 @@ async function factsFor(db: Kysely<Database>, orderIds: string[]): Promise<Map<s
  * page over the (seller_id, created_at desc, id desc) index, so the CSV export can walk them all).
  */
 export async function sellerOrdersWithMoney(
-  db: Kysely<Database>, sellerId: string, page: { size: number; after?: Cursor | undefined },
+  db: Kysely<Database>,
+  sellerId: string,
+  page: { size: number; after?: Cursor | undefined },
 ): Promise<(Order & { money: SellerOrderMoney })[]> {
   let query = db.selectFrom('orders').selectAll().where('seller_id', '=', sellerId);
   if (page.after !== undefined) query = query.where(afterCursor(page.after, 'orders', 'created_at'));
   const orders = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.size).execute();
-  const facts = await factsFor(db, orders.map((o) => o.id));
+  const facts = await factsFor(
+    db,
+    orders.map((o) => o.id),
+  );
   return orders.map((order) => ({ ...order, money: sellerOrderMoney(order, facts.get(order.id)!) }));
 }
 
@@ -120,16 +134,28 @@ export async function sellerOrdersPage(db: Kysely<Database>, sellerId: string, l
 export async function sellerOrderDetail(db: Kysely<Database>, sellerId: string, orderId: string) {
   const order = found(await db.selectFrom('orders').selectAll().where('id', '=', orderId).where('seller_id', '=', sellerId).executeTakeFirst());
   const facts = (await factsFor(db, [order.id])).get(order.id)!;
-  const refunds = await db.selectFrom('refunds').select(['id', 'amount', 'status', 'transfer_reversal_amount', 'created_at'])
-    .where('order_id', '=', order.id).where('status', 'in', COUNTED_REFUNDS).orderBy('created_at').execute();
-  const disputes = await db.selectFrom('disputes').select(['id', 'amount', 'status', 'reason', 'recovered_amount', 'repaid_amount', 'evidence_due_by', 'stripe_created'])
-    .where('order_id', '=', order.id).orderBy('stripe_created').execute();
+  const refunds = await db
+    .selectFrom('refunds')
+    .select(['id', 'amount', 'status', 'transfer_reversal_amount', 'created_at'])
+    .where('order_id', '=', order.id)
+    .where('status', 'in', COUNTED_REFUNDS)
+    .orderBy('created_at')
+    .execute();
+  const disputes = await db
+    .selectFrom('disputes')
+    .select(['id', 'amount', 'status', 'reason', 'recovered_amount', 'repaid_amount', 'evidence_due_by', 'stripe_created'])
+    .where('order_id', '=', order.id)
+    .orderBy('stripe_created')
+    .execute();
   return {
     order,
     money: sellerOrderMoney(order, facts),
     refunds: refunds.map((r) => ({ ...r, fromSeller: r.transfer_reversal_amount ?? 0, pending: r.status !== 'succeeded' })),
     disputes: disputes.map((d) => ({
-      ...d, statusWords: disputeWords(d.status), reasonWords: d.reason.replaceAll('_', ' '), open: !CLOSED.includes(d.status),
+      ...d,
+      statusWords: disputeWords(d.status),
+      reasonWords: d.reason.replaceAll('_', ' '),
+      open: !CLOSED.includes(d.status),
     })),
     fulfilment: await fulfilmentView(db, order),
   };

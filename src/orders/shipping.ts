@@ -34,7 +34,15 @@ function blankToNull(value: string | null | undefined): string | null {
 }
 
 /** Our address form (already checked by its schema), as we keep it. */
-export function shipToFromForm(form: { name: string; line1: string; line2?: string | undefined; city: string; state?: string | undefined; postal_code: string; country: string }): ShipTo {
+export function shipToFromForm(form: {
+  name: string;
+  line1: string;
+  line2?: string | undefined;
+  city: string;
+  state?: string | undefined;
+  postal_code: string;
+  country: string;
+}): ShipTo {
   return {
     name: form.name.trim(),
     line1: form.line1.trim(),
@@ -77,8 +85,10 @@ export function needsShippingAddress(order: Pick<Order, 'kind' | 'ship_to'>): bo
  * or refused with the reason. Only a paid (or partly refunded) physical order is fulfilled; one
  * refunded in full is not shipped.
  */
-export function fulfilmentDecision(order: Pick<Order, 'kind' | 'status' | 'fulfilment_status'>, step: FulfilmentStep):
-  { kind: 'apply'; to: FulfilmentStatus } | { kind: 'already' } | { kind: 'refused'; reason: 'digital' | 'not_paid' | 'refunded' | 'not_shipped' } {
+export function fulfilmentDecision(
+  order: Pick<Order, 'kind' | 'status' | 'fulfilment_status'>,
+  step: FulfilmentStep,
+): { kind: 'apply'; to: FulfilmentStatus } | { kind: 'already' } | { kind: 'refused'; reason: 'digital' | 'not_paid' | 'refunded' | 'not_shipped' } {
   if (order.kind !== 'physical' || order.fulfilment_status === null) return { kind: 'refused', reason: 'digital' };
   if (reached(order.fulfilment_status, step)) return { kind: 'already' };
   if (order.status === 'refunded') return { kind: 'refused', reason: 'refunded' };

@@ -15,7 +15,14 @@ import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, Order, ShipTo } from '../db/schema.ts';
 import {
-  findOrder, recordAttemptFailure, recordChargeFacts, recordCheckoutSession, recordPaymentIntent, recordShipTo, transitionOrder, type ChargeFacts,
+  findOrder,
+  recordAttemptFailure,
+  recordChargeFacts,
+  recordCheckoutSession,
+  recordPaymentIntent,
+  recordShipTo,
+  transitionOrder,
+  type ChargeFacts,
 } from './queries.ts';
 import { needsShippingAddress, shipToFromStripe } from './shipping.ts';
 import { declineOf, matchesOrder, orderIdOf, paymentVerdict, type TransitionInput, type TransitionSource } from './rules.ts';
@@ -40,7 +47,6 @@ export interface PaymentFacts {
   /** Where to ship, as Stripe collected it (Checkout's page) or was told (our form, on the intent). */
   shipTo?: ShipTo;
 }
-
 
 /** Money facts of a destination charge, from Stripe: its balance transaction's fee, the transfer, the fee. */
 export async function fetchChargeFacts(stripe: Stripe, chargeId: string): Promise<ChargeFacts> {
@@ -72,16 +78,27 @@ export async function readSessionPayment(stripe: Stripe, session: Stripe.Checkou
   const intentId = idOf(session.payment_intent);
   // The intent is the payment: read it as it is now (events arrive in any order). An expired
   // session's intent is read too: its last declined attempt says why the order ended.
-  const intent = intentId === null ? undefined
-    : typeof session.payment_intent === 'object' && session.payment_intent !== null ? session.payment_intent
-      : await stripe.paymentIntents.retrieve(intentId);
-  const shipTo = await sessionShipTo(stripe, session) ?? shipToFromStripe(intent?.shipping);
+  const intent =
+    intentId === null
+      ? undefined
+      : typeof session.payment_intent === 'object' && session.payment_intent !== null
+        ? session.payment_intent
+        : await stripe.paymentIntents.retrieve(intentId);
+  const shipTo = (await sessionShipTo(stripe, session)) ?? shipToFromStripe(intent?.shipping);
   return {
     orderId,
     ...(shipTo !== undefined ? { shipTo } : {}),
-    session: { id: session.id, url: session.url, status: session.status, amount: session.amount_total, currency: session.currency, expiresAt: session.expires_at, metadata: session.metadata },
+    session: {
+      id: session.id,
+      url: session.url,
+      status: session.status,
+      amount: session.amount_total,
+      currency: session.currency,
+      expiresAt: session.expires_at,
+      metadata: session.metadata,
+    },
     ...(intent !== undefined ? { intent } : {}),
-    ...await chargeFactsFor(stripe, intent),
+    ...(await chargeFactsFor(stripe, intent)),
   };
 }
 
@@ -94,7 +111,7 @@ export async function readIntentPayment(stripe: Stripe, intent: Stripe.PaymentIn
   if (orderId === undefined) return undefined;
   const now = options.reread && intent.status !== 'succeeded' ? await stripe.paymentIntents.retrieve(intent.id) : intent;
   const shipTo = shipToFromStripe(now.shipping);
-  return { orderId, intent: now, ...(shipTo !== undefined ? { shipTo } : {}), ...await chargeFactsFor(stripe, now) };
+  return { orderId, intent: now, ...(shipTo !== undefined ? { shipTo } : {}), ...(await chargeFactsFor(stripe, now)) };
 }
 
 /**
@@ -183,10 +200,13 @@ export async function applyPayment(trx: Transaction<Database>, facts: PaymentFac
       return refused(`Checkout Session ${session.id} is not order ${order.id}'s (${order.stripe_checkout_session_id})`);
     }
     if (!matchesOrder(order, session.amount, session.currency)) {
-      return refused(`Checkout Session ${session.id} (${session.amount} ${session.currency}) does not match order ${order.id} (${order.amount} ${order.currency})`);
+      return refused(
+        `Checkout Session ${session.id} (${session.amount} ${session.currency}) does not match order ${order.id} (${order.amount} ${order.currency})`,
+      );
     }
     if (order.stripe_checkout_session_id === null) {
-      if (!carriesOrderMetadata(order, session.metadata)) return refused(`Checkout Session ${session.id} was not made for order ${order.id} (its metadata differs)`);
+      if (!carriesOrderMetadata(order, session.metadata))
+        return refused(`Checkout Session ${session.id} was not made for order ${order.id} (its metadata differs)`);
       order = await recordCheckoutSession(trx, order.id, { id: session.id, url: session.url, expiresAt: new Date(session.expiresAt * 1000) });
     }
     if (session.status === 'expired') {
@@ -219,14 +239,17 @@ export async function applyPayment(trx: Transaction<Database>, facts: PaymentFac
   }
   if (order.flow === 'hosted' && verdict.to === 'canceled') {
     // The session's intent is canceled when the session expires (its own event may come later).
-    return { order: (await transitionOrder(trx, order.id, { ...hostedOrderEnd(order, intent), ...event, reason: verdict.reason ?? null })).order, failedNow: false };
+    return {
+      order: (await transitionOrder(trx, order.id, { ...hostedOrderEnd(order, intent), ...event, reason: verdict.reason ?? null })).order,
+      failedNow: false,
+    };
   }
   // The address of a paid order before the transition: the seller's "new sale", enqueued with it, carries it.
   if (verdict.to === 'paid' && facts.shipTo !== undefined && needsShippingAddress(order)) order = await recordShipTo(trx, order.id, facts.shipTo);
   const result = await transitionOrder(trx, order.id, { ...verdict, ...event });
   if (verdict.to === 'paid' && facts.charge !== undefined) {
     await recordChargeFacts(trx, order.id, facts.charge);
-    return { order: await findOrder(trx, order.id) ?? result.order, failedNow: false };
+    return { order: (await findOrder(trx, order.id)) ?? result.order, failedNow: false };
   }
   return { order: result.order, failedNow: result.applied && verdict.to === 'payment_failed' };
 }
@@ -243,7 +266,12 @@ function hostedOrderEnd(order: Order, intent: Stripe.PaymentIntent | undefined):
 
 /** The metadata every payment object of ours carries (see metadataFor in ./rules.ts). */
 function carriesOrderMetadata(order: Order, metadata: Stripe.Metadata | null | undefined): boolean {
-  return metadata?.order_id === order.id && metadata.buyer_id === order.buyer_id && metadata.seller_id === order.seller_id && metadata.listing_id === order.listing_id;
+  return (
+    metadata?.order_id === order.id &&
+    metadata.buyer_id === order.buyer_id &&
+    metadata.seller_id === order.seller_id &&
+    metadata.listing_id === order.listing_id
+  );
 }
 
 /** What differs between an unrecorded intent and the destination charge we create for the order. */

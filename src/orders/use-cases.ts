@@ -22,11 +22,30 @@ import { sendKeyed } from '../stripe/keyed.ts';
 import { applicationFeeFor } from './fees.ts';
 import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './sync.ts';
 import {
-  countPendingOrders, feeTermsFor, findBuyerOrder, findOrder, findOrderByAttempt, insertOrder, lockBuyer, lockListingForSale, ordersDueForReconciliation,
-  recordCheckoutSession, recordPaymentIntent, recordShipTo, takeStock, transitionOrder,
+  countPendingOrders,
+  feeTermsFor,
+  findBuyerOrder,
+  findOrder,
+  findOrderByAttempt,
+  insertOrder,
+  lockBuyer,
+  lockListingForSale,
+  ordersDueForReconciliation,
+  recordCheckoutSession,
+  recordPaymentIntent,
+  recordShipTo,
+  takeStock,
+  transitionOrder,
 } from './queries.ts';
 import { needsShippingAddress } from './shipping.ts';
-import { checkoutIdempotencyKey, checkoutSessionParams, checkoutTooLate, paymentIntentParams, PENDING_ORDERS_PER_BUYER, type TransitionSource } from './rules.ts';
+import {
+  checkoutIdempotencyKey,
+  checkoutSessionParams,
+  checkoutTooLate,
+  paymentIntentParams,
+  PENDING_ORDERS_PER_BUYER,
+  type TransitionSource,
+} from './rules.ts';
 
 export interface PlaceOrderInput {
   buyerId: string;
@@ -58,9 +77,11 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
   try {
     return await db.transaction().execute(async (trx) => {
       await lockBuyer(trx, input.buyerId);
-      if (await countPendingOrders(trx, input.buyerId) >= PENDING_ORDERS_PER_BUYER) throw new DomainError('too_many_pending_orders', { limit: PENDING_ORDERS_PER_BUYER });
+      if ((await countPendingOrders(trx, input.buyerId)) >= PENDING_ORDERS_PER_BUYER)
+        throw new DomainError('too_many_pending_orders', { limit: PENDING_ORDERS_PER_BUYER });
       const listing = await lockListingForSale(trx, input.listingId);
-      if (listing === undefined || !listing.active || listing.moderated || listing.billing_interval !== 'one_off') throw new DomainError('listing_not_for_sale');
+      if (listing === undefined || !listing.active || listing.moderated || listing.billing_interval !== 'one_off')
+        throw new DomainError('listing_not_for_sale');
       if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
         throw new DomainError('seller_cannot_take_payments');
       }
@@ -110,8 +131,12 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
 }
 
 function sameAttempt(order: Order, input: PlaceOrderInput): Order {
-  if (order.buyer_id !== input.buyerId || order.listing_id !== input.listingId || order.flow !== input.flow
-    || order.payment_method_id !== (input.paymentMethodId ?? null)) {
+  if (
+    order.buyer_id !== input.buyerId ||
+    order.listing_id !== input.listingId ||
+    order.flow !== input.flow ||
+    order.payment_method_id !== (input.paymentMethodId ?? null)
+  ) {
     throw new DomainError('checkout_form_reused');
   }
   return order;
@@ -128,7 +153,9 @@ function isUniqueViolation(error: unknown): boolean {
  * session), or by the reconciler, which finds the session at Stripe.
  */
 export async function buyWithCheckout(
-  db: Kysely<Database>, stripe: Stripe, input: Omit<PlaceOrderInput, 'flow'> & { publicUrl: string; shippingCountries?: readonly string[] },
+  db: Kysely<Database>,
+  stripe: Stripe,
+  input: Omit<PlaceOrderInput, 'flow'> & { publicUrl: string; shippingCountries?: readonly string[] },
 ): Promise<{ order: Order; redirectUrl: string }> {
   const order = await placeOrder(db, { ...input, flow: 'hosted', customerId: await checkoutCustomer(db, stripe, input) });
   if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
@@ -140,7 +167,11 @@ export async function buyWithCheckout(
   let session: Stripe.Checkout.Session;
   try {
     // Built from the order row alone (its Customer included): a retry sends the same request.
-    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl, input.shippingCountries ?? DEFAULT_SHIPPING_COUNTRIES), { idempotencyKey: checkoutIdempotencyKey(order.id) }));
+    session = await sendKeyed(() =>
+      stripe.checkout.sessions.create(checkoutSessionParams(order, input.publicUrl, input.shippingCountries ?? DEFAULT_SHIPPING_COUNTRIES), {
+        idempotencyKey: checkoutIdempotencyKey(order.id),
+      }),
+    );
   } catch (error) {
     return refusedToStart(db, order, error);
   }
@@ -156,7 +187,11 @@ export async function buyWithCheckout(
  * is when it is first needed). A buyer with neither pays by email alone, as before. A resubmitted
  * form reaches its order, whose recorded choice wins over this one.
  */
-async function checkoutCustomer(db: Kysely<Database>, stripe: Stripe, input: Pick<PlaceOrderInput, 'buyerId' | 'savePaymentMethod'>): Promise<string | undefined> {
+async function checkoutCustomer(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  input: Pick<PlaceOrderInput, 'buyerId' | 'savePaymentMethod'>,
+): Promise<string | undefined> {
   if (input.savePaymentMethod === true) return ensureBuyerCustomer(db, stripe, input.buyerId);
   return (await findBuyerCustomer(db, input.buyerId))?.stripe_customer_id ?? undefined;
 }
@@ -178,7 +213,13 @@ export async function buyWithPaymentElement(db: Kysely<Database>, stripe: Stripe
  * is then made with it as its `shipping`. An order whose intent was already made keeps the address
  * it was made with (the form again changes nothing), so what Stripe holds is what the seller sees.
  */
-export async function giveShippingAddress(db: Kysely<Database>, buyerId: string, orderId: string, shipTo: ShipTo, allowedCountries: readonly string[]): Promise<Order> {
+export async function giveShippingAddress(
+  db: Kysely<Database>,
+  buyerId: string,
+  orderId: string,
+  shipTo: ShipTo,
+  allowedCountries: readonly string[],
+): Promise<Order> {
   const order = found(await findBuyerOrder(db, buyerId, orderId));
   if (order.flow !== 'custom' || order.kind !== 'physical') throw new DomainError('not_found');
   if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
@@ -192,7 +233,12 @@ export async function giveShippingAddress(db: Kysely<Database>, buyerId: string,
  * buy step's answer was lost). `redirect` when the order is no longer a custom-flow order waiting
  * for payment: the completion page tells its state.
  */
-export async function openPaymentPage(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string): Promise<{ order: Order; clientSecret: string } | { redirect: string }> {
+export async function openPaymentPage(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  buyerId: string,
+  orderId: string,
+): Promise<{ order: Order; clientSecret: string } | { redirect: string }> {
   const order = found(await findBuyerOrder(db, buyerId, orderId));
   if (order.flow !== 'custom' || order.status !== 'pending') return { redirect: `/orders/${order.id}/complete` };
   if (needsShippingAddress(order)) return { redirect: `/orders/${order.id}/shipping` };
@@ -238,7 +284,13 @@ async function cancelOrder(db: Kysely<Database>, orderId: string, reason: string
  * order at once, so its stock is not held for the session's hour. That is a GET, as Stripe sends
  * it; only the buyer's own session reaches it, with an order id nobody else can guess.
  */
-export async function completeOrder(db: Kysely<Database>, stripe: Stripe, buyerId: string, orderId: string, options: { leftCheckout?: boolean } = {}): Promise<Order> {
+export async function completeOrder(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  buyerId: string,
+  orderId: string,
+  options: { leftCheckout?: boolean } = {},
+): Promise<Order> {
   const order = found(await findBuyerOrder(db, buyerId, orderId));
   if (options.leftCheckout === true && order.flow === 'hosted') return cancelPending(db, stripe, order);
   return syncOrderFromStripe(db, stripe, order, 'completion_page');
@@ -262,7 +314,13 @@ async function cancelPending(db: Kysely<Database>, stripe: Stripe, order: Order)
     if (now.stripe_checkout_session_id !== null) {
       await sendKeyed(() => stripe.checkout.sessions.expire(now.stripe_checkout_session_id!, undefined, { idempotencyKey: `order:${now.id}:expire` }));
     } else if (now.stripe_payment_intent_id !== null) {
-      await sendKeyed(() => stripe.paymentIntents.cancel(now.stripe_payment_intent_id!, { cancellation_reason: 'requested_by_customer' }, { idempotencyKey: `order:${now.id}:cancel` }));
+      await sendKeyed(() =>
+        stripe.paymentIntents.cancel(
+          now.stripe_payment_intent_id!,
+          { cancellation_reason: 'requested_by_customer' },
+          { idempotencyKey: `order:${now.id}:cancel` },
+        ),
+      );
     } else {
       await cancelOrder(db, now.id, 'Canceled by the buyer.');
       return found(await findOrder(db, now.id));
@@ -303,7 +361,9 @@ export async function stopPaymentOfFailedOrder(db: Kysely<Database>, stripe: Str
   if (order?.status !== 'payment_failed' || order.flow === 'hosted') return;
   try {
     if (order.stripe_payment_intent_id !== null) {
-      await sendKeyed(() => stripe.paymentIntents.cancel(order.stripe_payment_intent_id!, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` }));
+      await sendKeyed(() =>
+        stripe.paymentIntents.cancel(order.stripe_payment_intent_id!, { cancellation_reason: 'abandoned' }, { idempotencyKey: `order:${order.id}:cancel` }),
+      );
     }
   } catch (error) {
     if (classifyStripeError(error)?.kind !== 'refused') throw error;
@@ -335,9 +395,16 @@ async function reconcileOrder(db: Kysely<Database>, stripe: Stripe, order: Order
   if (order.stripe_checkout_session_id === null && order.stripe_payment_intent_id === null) {
     const unrecorded = await findUnrecordedPayment(stripe, order);
     if (unrecorded !== undefined) return settle(db, stripe, unrecorded, 'reconcile', order);
-    return (await db.transaction().execute((trx) => transitionOrder(trx, order.id, {
-      to: 'canceled', source: 'reconcile', reason: 'checkout never started', patch: { failure_message: 'Checkout was not started.' },
-    }))).order;
+    return (
+      await db.transaction().execute((trx) =>
+        transitionOrder(trx, order.id, {
+          to: 'canceled',
+          source: 'reconcile',
+          reason: 'checkout never started',
+          patch: { failure_message: 'Checkout was not started.' },
+        }),
+      )
+    ).order;
   }
   if (order.flow !== 'hosted' && order.stripe_payment_intent_id !== null && order.checkout_expires_at === null) {
     // A Payment Element (or one-click) intent has no expiry of its own: one left unpaid for its hold

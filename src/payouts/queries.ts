@@ -8,7 +8,8 @@ import type { Schedule } from './rules.ts';
 /** Our copy of "paused, and what to go back to" (Stripe's account metadata is the truth). */
 export async function mirrorPauseState(db: Kysely<Database>, sellerId: string, paused: boolean, previous: Schedule | null): Promise<void> {
   const previousJson = previous === null ? null : JSON.stringify(previous);
-  await db.insertInto('seller_payout_settings')
+  await db
+    .insertInto('seller_payout_settings')
     .values({ seller_id: sellerId, paused, previous_schedule: previousJson, updated_at: new Date() })
     .onConflict((oc) => oc.column('seller_id').doUpdateSet({ paused, previous_schedule: previousJson, updated_at: new Date() }))
     .execute();
@@ -20,10 +21,23 @@ export async function findPauseState(db: Kysely<Database>, sellerId: string): Pr
 }
 
 /** The request, unless one with this id exists (a second submit of the same form). True when inserted. */
-export async function insertPayoutRequest(trx: Transaction<Database>, values: { id: string; sellerId: string; account: string; amount: number; currency: string; requestedBy: string }): Promise<boolean> {
-  const inserted = await trx.insertInto('payout_requests').values({
-    id: values.id, seller_id: values.sellerId, account: values.account, amount: values.amount, currency: values.currency, requested_by: values.requestedBy,
-  }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+export async function insertPayoutRequest(
+  trx: Transaction<Database>,
+  values: { id: string; sellerId: string; account: string; amount: number; currency: string; requestedBy: string },
+): Promise<boolean> {
+  const inserted = await trx
+    .insertInto('payout_requests')
+    .values({
+      id: values.id,
+      seller_id: values.sellerId,
+      account: values.account,
+      amount: values.amount,
+      currency: values.currency,
+      requested_by: values.requestedBy,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
   return inserted !== undefined;
 }
 
@@ -33,13 +47,23 @@ export async function findPayoutRequest(db: Kysely<Database>, requestId: string)
 
 /** Only a `requested` request moves on; the returned row says this call moved it. */
 export async function markPayoutCreated(trx: Transaction<Database>, requestId: string, payoutId: string): Promise<PayoutRequest | undefined> {
-  return trx.updateTable('payout_requests').set({ status: 'created', stripe_payout_id: payoutId, updated_at: new Date() })
-    .where('id', '=', requestId).where('status', '=', 'requested').returningAll().executeTakeFirst();
+  return trx
+    .updateTable('payout_requests')
+    .set({ status: 'created', stripe_payout_id: payoutId, updated_at: new Date() })
+    .where('id', '=', requestId)
+    .where('status', '=', 'requested')
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function markPayoutRejected(trx: Transaction<Database>, requestId: string, message: string): Promise<PayoutRequest | undefined> {
-  return trx.updateTable('payout_requests').set({ status: 'rejected', error_message: message, updated_at: new Date() })
-    .where('id', '=', requestId).where('status', '=', 'requested').returningAll().executeTakeFirst();
+  return trx
+    .updateTable('payout_requests')
+    .set({ status: 'rejected', error_message: message, updated_at: new Date() })
+    .where('id', '=', requestId)
+    .where('status', '=', 'requested')
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** Later in a payout's life ranks higher; used only to settle snapshots from the same instant. */
@@ -69,19 +93,28 @@ export async function recordPayout(db: Kysely<Database>, payout: Stripe.Payout, 
     observed_at: observedAt,
     updated_at: new Date(),
   };
-  await db.insertInto('payouts').values(values)
-    .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({
-      status: eb.ref('excluded.status'),
-      arrival_date: eb.ref('excluded.arrival_date'),
-      failure_code: eb.ref('excluded.failure_code'),
-      failure_message: eb.ref('excluded.failure_message'),
-      seller_id: sql`coalesce(payouts.seller_id, excluded.seller_id)`,
-      observed_at: eb.ref('excluded.observed_at'),
-      updated_at: eb.ref('excluded.updated_at'),
-    })).where((eb) => eb.or([
-      eb('payouts.observed_at', '<', eb.ref('excluded.observed_at')),
-      eb.and([eb('payouts.observed_at', '=', eb.ref('excluded.observed_at')), eb(STORED_RANK, '<=', STATUS_RANK)]),
-    ])))
+  await db
+    .insertInto('payouts')
+    .values(values)
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          arrival_date: eb.ref('excluded.arrival_date'),
+          failure_code: eb.ref('excluded.failure_code'),
+          failure_message: eb.ref('excluded.failure_message'),
+          seller_id: sql`coalesce(payouts.seller_id, excluded.seller_id)`,
+          observed_at: eb.ref('excluded.observed_at'),
+          updated_at: eb.ref('excluded.updated_at'),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('payouts.observed_at', '<', eb.ref('excluded.observed_at')),
+            eb.and([eb('payouts.observed_at', '=', eb.ref('excluded.observed_at')), eb(STORED_RANK, '<=', STATUS_RANK)]),
+          ]),
+        ),
+    )
     .execute();
 }
 
@@ -100,9 +133,15 @@ export async function listSellerPayouts(db: Kysely<Database>, sellerId: string, 
 export async function sellerPayoutsPage(db: Kysely<Database>, sellerId: string, page: { size: number; after?: Cursor | undefined }): Promise<Page<PayoutRow>> {
   let query = db.selectFrom('payouts').selectAll().where('seller_id', '=', sellerId);
   if (page.after !== undefined) {
-    query = query.where(sql<boolean>`(payouts.stripe_created, payouts.id) < (select c.stripe_created, c.id from payouts c where c.id = ${page.after.id} and c.seller_id = ${sellerId})`);
+    query = query.where(
+      sql<boolean>`(payouts.stripe_created, payouts.id) < (select c.stripe_created, c.id from payouts c where c.id = ${page.after.id} and c.seller_id = ${sellerId})`,
+    );
   }
-  const rows = await query.orderBy('stripe_created', 'desc').orderBy('id', 'desc').limit(page.size + 1).execute();
+  const rows = await query
+    .orderBy('stripe_created', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.size + 1)
+    .execute();
   return pageOf(rows, page.size, (p) => ({ at: p.stripe_created, id: p.id }));
 }
 

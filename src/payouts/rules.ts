@@ -31,7 +31,7 @@ export function scheduleOf(account: Stripe.Account): Schedule {
 export function scheduleParams(schedule: Schedule): Stripe.AccountUpdateParams.Settings.Payouts.Schedule {
   return {
     interval: schedule.interval,
-    ...(schedule.interval === 'weekly' ? { weekly_anchor: (schedule.weekly_anchor ?? 'monday') as Stripe.AccountUpdateParams.Settings.Payouts.Schedule.WeeklyAnchor } : {}),
+    ...(schedule.interval === 'weekly' ? { weekly_anchor: schedule.weekly_anchor ?? 'monday' } : {}),
     ...(schedule.interval === 'monthly' ? { monthly_anchor: schedule.monthly_anchor ?? 1 } : {}),
   };
 }
@@ -57,7 +57,11 @@ export const payoutIdempotencyKey = (requestId: string) => `payout:${requestId}`
 /** A payout id as Stripe writes it (a page cursor from a URL must name one). */
 export const PAYOUT_ID = /^po_[A-Za-z0-9]{1,64}$/;
 
-export interface BalanceRow { currency: string; available: number; pending: number }
+export interface BalanceRow {
+  currency: string;
+  available: number;
+  pending: number;
+}
 
 /** A connected account's balance, one row per currency with what is available and what is pending. */
 export function balanceRows(balance: Pick<Stripe.Balance, 'available' | 'pending'>): BalanceRow[] {
@@ -89,7 +93,7 @@ export interface PayoutStatusView {
 export function payoutStatusView(payout: Pick<PayoutRow, 'status' | 'failure_code' | 'failure_message' | 'arrival_date'>): PayoutStatusView {
   const words = PAYOUT_WORDS[payout.status] ?? { label: payout.status, badge: '' };
   const stopped = payout.status === 'failed' || payout.status === 'canceled';
-  const failure = stopped ? payout.failure_message ?? (payout.failure_code === null ? null : payout.failure_code.replaceAll('_', ' ')) : null;
+  const failure = stopped ? (payout.failure_message ?? (payout.failure_code === null ? null : payout.failure_code.replaceAll('_', ' '))) : null;
   const arrival = payout.arrival_date === null || stopped ? null : payout.status === 'paid' ? 'Arrived' : 'Expected';
   return { ...words, failure, arrival };
 }

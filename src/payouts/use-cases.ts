@@ -25,11 +25,26 @@ import { findSeller } from '../sellers/queries.ts';
 import { classifyStripeError, isStripeFailure } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import {
-  findPauseState, findPayout, findPayoutRequest, insertPayoutRequest, markPayoutCreated, markPayoutRejected, mirrorPauseState, recordPayout,
+  findPauseState,
+  findPayout,
+  findPayoutRequest,
+  insertPayoutRequest,
+  markPayoutCreated,
+  markPayoutRejected,
+  mirrorPauseState,
+  recordPayout,
   sellerPayoutsPage,
 } from './queries.ts';
 import {
-  balanceRows, PAUSED_FROM_KEY, pausedFrom, payoutIdempotencyKey, scheduleOf, scheduleParams, scheduleToRemember, type BalanceRow, type Schedule,
+  balanceRows,
+  PAUSED_FROM_KEY,
+  pausedFrom,
+  payoutIdempotencyKey,
+  scheduleOf,
+  scheduleParams,
+  scheduleToRemember,
+  type BalanceRow,
+  type Schedule,
 } from './rules.ts';
 
 export interface PayoutOverview {
@@ -113,7 +128,9 @@ async function adminCall<T>(call: () => Promise<T>): Promise<T> {
 export async function changeSchedule(db: Kysely<Database>, stripe: Stripe, actor: Actor, sellerId: string, next: Schedule): Promise<Schedule> {
   const accountId = await accountOf(db, sellerId);
   const before = scheduleOf(await stripe.accounts.retrieve(accountId));
-  const account = await adminCall(() => stripe.accounts.update(accountId, { settings: { payouts: { schedule: scheduleParams(next) } }, metadata: { [PAUSED_FROM_KEY]: '' } }));
+  const account = await adminCall(() =>
+    stripe.accounts.update(accountId, { settings: { payouts: { schedule: scheduleParams(next) } }, metadata: { [PAUSED_FROM_KEY]: '' } }),
+  );
   const after = scheduleOf(account);
   await db.transaction().execute(async (trx) => {
     await mirrorPauseState(trx, sellerId, false, null);
@@ -134,17 +151,30 @@ export async function pausePayouts(db: Kysely<Database>, stripe: Stripe, actor: 
     return;
   }
   const remember = scheduleToRemember(before);
-  const account = await adminCall(() => stripe.accounts.update(accountId, {
-    settings: { payouts: { schedule: { interval: 'manual' } } },
-    metadata: { [PAUSED_FROM_KEY]: JSON.stringify(remember) },
-  }));
+  const account = await adminCall(() =>
+    stripe.accounts.update(accountId, {
+      settings: { payouts: { schedule: { interval: 'manual' } } },
+      metadata: { [PAUSED_FROM_KEY]: JSON.stringify(remember) },
+    }),
+  );
   await recordPause(db, actor, sellerId, { before, after: scheduleOf(account), remember });
 }
 
-async function recordPause(db: Kysely<Database>, actor: Actor, sellerId: string, change: { before: Schedule; after: Schedule; remember: Schedule }): Promise<void> {
+async function recordPause(
+  db: Kysely<Database>,
+  actor: Actor,
+  sellerId: string,
+  change: { before: Schedule; after: Schedule; remember: Schedule },
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await mirrorPauseState(trx, sellerId, true, change.remember);
-    await recordAudit(trx, actor, { action: 'payouts.pause', targetType: 'seller', targetId: sellerId, before: change.before, after: { ...change.after, resume_to: change.remember } });
+    await recordAudit(trx, actor, {
+      action: 'payouts.pause',
+      targetType: 'seller',
+      targetId: sellerId,
+      before: change.before,
+      after: { ...change.after, resume_to: change.remember },
+    });
   });
 }
 
@@ -155,12 +185,14 @@ export async function resumePayouts(db: Kysely<Database>, stripe: Stripe, actor:
   const stored = await findPauseState(db, sellerId);
   // Stripe's metadata is the truth (written in the same call as the pause); our mirror is the
   // fallback, and also what finishes a resume whose answer we never recorded.
-  const previous = pausedFrom(current) ?? (stored?.paused === true ? stored.previous ?? undefined : undefined);
+  const previous = pausedFrom(current) ?? (stored?.paused === true ? (stored.previous ?? undefined) : undefined);
   if (previous === undefined) throw new DomainError('payouts_not_paused');
-  const account = await adminCall(() => stripe.accounts.update(accountId, {
-    settings: { payouts: { schedule: scheduleParams(previous) } },
-    metadata: { [PAUSED_FROM_KEY]: '' },
-  }));
+  const account = await adminCall(() =>
+    stripe.accounts.update(accountId, {
+      settings: { payouts: { schedule: scheduleParams(previous) } },
+      metadata: { [PAUSED_FROM_KEY]: '' },
+    }),
+  );
   const after = scheduleOf(account);
   await db.transaction().execute(async (trx) => {
     await mirrorPauseState(trx, sellerId, false, null);
@@ -192,9 +224,22 @@ export async function requestManualPayout(db: Kysely<Database>, stripe: Stripe, 
   const accountId = await accountOf(db, input.sellerId);
   const amount = amountFromForm(input.amount, input.currency);
   await db.transaction().execute(async (trx) => {
-    const inserted = await insertPayoutRequest(trx, { id: input.requestId, sellerId: input.sellerId, account: accountId, amount, currency: input.currency, requestedBy: actor.id });
+    const inserted = await insertPayoutRequest(trx, {
+      id: input.requestId,
+      sellerId: input.sellerId,
+      account: accountId,
+      amount,
+      currency: input.currency,
+      requestedBy: actor.id,
+    });
     if (inserted) {
-      await recordAudit(trx, actor, { action: 'payout.request', targetType: 'seller', targetId: input.sellerId, before: null, after: { request_id: input.requestId, amount, currency: input.currency } });
+      await recordAudit(trx, actor, {
+        action: 'payout.request',
+        targetType: 'seller',
+        targetId: input.sellerId,
+        before: null,
+        after: { request_id: input.requestId, amount, currency: input.currency },
+      });
     }
   });
   const existing = found(await findPayoutRequest(db, input.requestId));
@@ -213,24 +258,36 @@ export async function sendPayoutRequest(db: Kysely<Database>, stripe: Stripe, ac
   }
   let payout: Stripe.Payout;
   try {
-    payout = await sendKeyed(() => stripe.payouts.create({
-      amount: request.amount,
-      currency: request.currency,
-      description: 'Manual payout by the marketplace',
-      metadata: { payout_request_id: request.id, seller_id: request.seller_id },
-    }, { stripeAccount: request.account, idempotencyKey: payoutIdempotencyKey(request.id) }));
+    payout = await sendKeyed(() =>
+      stripe.payouts.create(
+        {
+          amount: request.amount,
+          currency: request.currency,
+          description: 'Manual payout by the marketplace',
+          metadata: { payout_request_id: request.id, seller_id: request.seller_id },
+        },
+        { stripeAccount: request.account, idempotencyKey: payoutIdempotencyKey(request.id) },
+      ),
+    );
   } catch (error) {
     const problem = classifyStripeError(error);
     if (problem === undefined) throw error;
     if (problem.kind === 'unavailable') throw new DomainError('stripe_outcome_unknown');
     // Stripe's insufficient-funds text speaks to the owner of the account about its Dashboard's
     // payout settings; here the account is the seller's, so say what it means for this payout.
-    const reason = problem.code === 'balance_insufficient'
-      ? 'The seller\'s available balance is too low for this payout. Money from recent sales stays pending for a few days before it can be paid out; the balance above shows what is available now.'
-      : problem.message;
+    const reason =
+      problem.code === 'balance_insufficient'
+        ? "The seller's available balance is too low for this payout. Money from recent sales stays pending for a few days before it can be paid out; the balance above shows what is available now."
+        : problem.message;
     await db.transaction().execute(async (trx) => {
-      if (await markPayoutRejected(trx, request.id, reason) !== undefined) {
-        await recordAudit(trx, actor, { action: 'payout.rejected', targetType: 'seller', targetId: request.seller_id, before: { request_id: request.id, status: 'requested' }, after: { status: 'rejected', error: reason, stripe_code: problem.code ?? null } });
+      if ((await markPayoutRejected(trx, request.id, reason)) !== undefined) {
+        await recordAudit(trx, actor, {
+          action: 'payout.rejected',
+          targetType: 'seller',
+          targetId: request.seller_id,
+          before: { request_id: request.id, status: 'requested' },
+          after: { status: 'rejected', error: reason, stripe_code: problem.code ?? null },
+        });
       }
     });
     throw new DomainError('stripe_refused', { reason });
@@ -239,7 +296,13 @@ export async function sendPayoutRequest(db: Kysely<Database>, stripe: Stripe, ac
     const created = await markPayoutCreated(trx, request.id, payout.id);
     await recordPayout(trx, payout, request.account, new Date(payout.created * 1000));
     if (created !== undefined) {
-      await recordAudit(trx, actor, { action: 'payout.create', targetType: 'seller', targetId: request.seller_id, before: { request_id: request.id, status: 'requested' }, after: { status: 'created', payout: payout.id, amount: payout.amount, currency: payout.currency, payout_status: payout.status } });
+      await recordAudit(trx, actor, {
+        action: 'payout.create',
+        targetType: 'seller',
+        targetId: request.seller_id,
+        before: { request_id: request.id, status: 'requested' },
+        after: { status: 'created', payout: payout.id, amount: payout.amount, currency: payout.currency, payout_status: payout.status },
+      });
     }
     return { request: created ?? found(await findPayoutRequest(trx, request.id)), payout: await findPayout(trx, payout.id) };
   });

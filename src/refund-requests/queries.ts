@@ -3,7 +3,11 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, RefundRequest } from '../db/schema.ts';
 
 export async function insertRefundRequest(trx: Transaction<Database>, values: { orderId: string; buyerId: string; reason: string }): Promise<RefundRequest> {
-  return trx.insertInto('refund_requests').values({ order_id: values.orderId, buyer_id: values.buyerId, reason: values.reason }).returningAll().executeTakeFirstOrThrow();
+  return trx
+    .insertInto('refund_requests')
+    .values({ order_id: values.orderId, buyer_id: values.buyerId, reason: values.reason })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function openRequestOf(db: Kysely<Database>, orderId: string): Promise<RefundRequest | undefined> {
@@ -18,13 +22,31 @@ export async function lockRefundRequest(trx: Transaction<Database>, requestId: s
   return trx.selectFrom('refund_requests').selectAll().where('id', '=', requestId).forUpdate().executeTakeFirst();
 }
 
-export async function recordDecision(trx: Transaction<Database>, requestId: string, decision: {
-  status: 'approved' | 'declined'; decidedBy: string; role: 'seller' | 'admin'; reason: string | null; refundId: string | null;
-}): Promise<RefundRequest | undefined> {
-  return trx.updateTable('refund_requests').set({
-    status: decision.status, decided_by: decision.decidedBy, decided_by_role: decision.role, decision_reason: decision.reason,
-    decided_at: new Date(), refund_id: decision.refundId,
-  }).where('id', '=', requestId).where('status', '=', 'requested').returningAll().executeTakeFirst();
+export async function recordDecision(
+  trx: Transaction<Database>,
+  requestId: string,
+  decision: {
+    status: 'approved' | 'declined';
+    decidedBy: string;
+    role: 'seller' | 'admin';
+    reason: string | null;
+    refundId: string | null;
+  },
+): Promise<RefundRequest | undefined> {
+  return trx
+    .updateTable('refund_requests')
+    .set({
+      status: decision.status,
+      decided_by: decision.decidedBy,
+      decided_by_role: decision.role,
+      decision_reason: decision.reason,
+      decided_at: new Date(),
+      refund_id: decision.refundId,
+    })
+    .where('id', '=', requestId)
+    .where('status', '=', 'requested')
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** An order's requests, newest first (the buyer's, seller's and admin's order pages show them). */
@@ -34,14 +56,25 @@ export async function listOrderRefundRequests(db: Kysely<Database>, orderId: str
 
 /** Requests still waiting for an answer, the longest-waiting first, with what the admin list shows. */
 export async function listOpenRefundRequests(db: Kysely<Database>, limit: number) {
-  return db.selectFrom('refund_requests')
+  return db
+    .selectFrom('refund_requests')
     .innerJoin('orders', 'orders.id', 'refund_requests.order_id')
     .innerJoin('users as seller', 'seller.id', 'orders.seller_id')
     .select([
-      'refund_requests.id', 'refund_requests.order_id', 'refund_requests.reason', 'refund_requests.created_at',
-      'orders.title', 'orders.amount', 'orders.amount_refunded', 'orders.currency', 'orders.buyer_email', 'seller.display_name as seller_name',
+      'refund_requests.id',
+      'refund_requests.order_id',
+      'refund_requests.reason',
+      'refund_requests.created_at',
+      'orders.title',
+      'orders.amount',
+      'orders.amount_refunded',
+      'orders.currency',
+      'orders.buyer_email',
+      'seller.display_name as seller_name',
     ])
     .where('refund_requests.status', '=', 'requested')
-    .orderBy('refund_requests.created_at').orderBy('refund_requests.id')
-    .limit(limit).execute();
+    .orderBy('refund_requests.created_at')
+    .orderBy('refund_requests.id')
+    .limit(limit)
+    .execute();
 }

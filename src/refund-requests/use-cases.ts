@@ -29,8 +29,9 @@ export async function askForRefund(db: Kysely<Database>, input: { buyerId: strin
     const order = await lockOrder(trx, input.orderId);
     if (order === undefined || order.buyer_id !== input.buyerId) throw new DomainError('not_found');
     checkRefundable(order);
-    if (await refundableLeft(trx, order) <= 0) throw new DomainError('refund_exceeds_remaining', { left: 0, orderAmount: order.amount, currency: order.currency });
-    if (await openRequestOf(trx, order.id) !== undefined) throw new DomainError('refund_request_open');
+    if ((await refundableLeft(trx, order)) <= 0)
+      throw new DomainError('refund_exceeds_remaining', { left: 0, orderAmount: order.amount, currency: order.currency });
+    if ((await openRequestOf(trx, order.id)) !== undefined) throw new DomainError('refund_request_open');
     const request = await insertRefundRequest(trx, { orderId: order.id, buyerId: input.buyerId, reason: input.reason.trim() });
     await enqueueRefundRequestedEmail(trx, order, request);
     return request;
@@ -49,7 +50,11 @@ function deciderRole(decider: Decider): 'seller' | 'admin' {
 }
 
 /** Declined, with the reason the buyer will read. */
-export async function declineRefundRequest(db: Kysely<Database>, decider: Decider, input: { orderId: string; requestId: string; reason: string }): Promise<RefundRequest> {
+export async function declineRefundRequest(
+  db: Kysely<Database>,
+  decider: Decider,
+  input: { orderId: string; requestId: string; reason: string },
+): Promise<RefundRequest> {
   const reason = input.reason.trim();
   if (reason === '') throw new DomainError('decline_needs_reason');
   await requestFor(db, decider, input.orderId, input.requestId);
@@ -58,8 +63,11 @@ export async function declineRefundRequest(db: Kysely<Database>, decider: Decide
     if (locked.status !== 'requested') throw new DomainError('refund_request_decided', { status: locked.status });
     const declined = (await recordDecision(trx, locked.id, { status: 'declined', decidedBy: decider.id, role: deciderRole(decider), reason, refundId: null }))!;
     await recordAudit(trx, decider, {
-      action: 'refund_request.decline', targetType: 'order', targetId: input.orderId,
-      before: { request_id: locked.id, status: 'requested' }, after: { status: 'declined', reason, by: deciderRole(decider) },
+      action: 'refund_request.decline',
+      targetType: 'order',
+      targetId: input.orderId,
+      before: { request_id: locked.id, status: 'requested' },
+      after: { status: 'declined', reason, by: deciderRole(decider) },
     });
     return declined;
   });
@@ -67,26 +75,40 @@ export async function declineRefundRequest(db: Kysely<Database>, decider: Decide
 
 /** Approved: the remaining amount is refunded (a), (b), (c), (d) by the refunds use case, then the decision recorded. */
 export async function approveRefundRequest(
-  db: Kysely<Database>, stripe: Stripe, decider: Decider, input: { orderId: string; requestId: string; note?: string },
+  db: Kysely<Database>,
+  stripe: Stripe,
+  decider: Decider,
+  input: { orderId: string; requestId: string; note?: string },
 ): Promise<RefundRequest> {
   const { order, request } = await requestFor(db, decider, input.orderId, input.requestId);
   if (request.status !== 'requested') throw new DomainError('refund_request_decided', { status: request.status });
   // A refund already made for this request (a crash before the decision was recorded) keeps its amount.
   const earlier = await findRefund(db, request.id);
-  const amount = earlier?.amount ?? await refundableLeft(db, order);
+  const amount = earlier?.amount ?? (await refundableLeft(db, order));
   const { refundApplicationFee } = await refundDefaults(db);
   const refund = await requestRefund(db, stripe, decider, {
-    refundId: request.id, orderId: order.id, amount: toDecimalString(amount, order.currency), reason: 'requested_by_customer',
-    reverseTransfer: true, refundApplicationFee,
+    refundId: request.id,
+    orderId: order.id,
+    amount: toDecimalString(amount, order.currency),
+    reason: 'requested_by_customer',
+    reverseTransfer: true,
+    refundApplicationFee,
   });
   return db.transaction().execute(async (trx) => {
     const decided = await recordDecision(trx, request.id, {
-      status: 'approved', decidedBy: decider.id, role: deciderRole(decider), reason: input.note?.trim() || null, refundId: refund.id,
+      status: 'approved',
+      decidedBy: decider.id,
+      role: deciderRole(decider),
+      reason: input.note?.trim() || null,
+      refundId: refund.id,
     });
     if (decided === undefined) return found(await lockRefundRequest(trx, request.id)); // the other click recorded it
     await recordAudit(trx, decider, {
-      action: 'refund_request.approve', targetType: 'order', targetId: order.id,
-      before: { request_id: request.id, status: 'requested' }, after: { status: 'approved', refund_id: refund.id, amount: refund.amount, by: deciderRole(decider) },
+      action: 'refund_request.approve',
+      targetType: 'order',
+      targetId: order.id,
+      before: { request_id: request.id, status: 'requested' },
+      after: { status: 'approved', refund_id: refund.id, amount: refund.amount, by: deciderRole(decider) },
     });
     return decided;
   });

@@ -10,9 +10,7 @@ import { isUuid } from '../ids.ts';
 import { formatMoney } from '../money.ts';
 import { findOrderByPayment, recordAmountRefunded, lockOrder, transitionOrder } from '../orders/queries.ts';
 import type { TransitionSource } from '../orders/rules.ts';
-import {
-  insertExternalRefund, lockRefund, lockRefundByStripeId, recordRefundSnapshot, refundedTotal, refundMissingReversal,
-} from './queries.ts';
+import { insertExternalRefund, lockRefund, lockRefundByStripeId, recordRefundSnapshot, refundedTotal, refundMissingReversal } from './queries.ts';
 import { isNewerSnapshot, refundStageFor, type RefundReason } from './rules.ts';
 import { idOf } from '../stripe/ids.ts';
 
@@ -22,7 +20,6 @@ export interface RefundContext {
   source: TransitionSource;
   stripeEventId?: string | null;
 }
-
 
 /** Read phase: every refund of a charge, as Stripe has them now (charge.refunded names none). */
 export async function readChargeRefunds(stripe: Stripe, chargeId: string): Promise<Stripe.Refund[]> {
@@ -54,8 +51,15 @@ export async function applyStripeRefund(trx: Transaction<Database>, refund: Stri
     const order = await findOrderByPayment(trx, { chargeId: idOf(refund.charge), paymentIntentId: idOf(refund.payment_intent) });
     if (order === undefined) return; // not one of our orders
     row = await insertExternalRefund(trx, {
-      id: crypto.randomUUID(), order_id: order.id, amount: refund.amount, currency: refund.currency, reason: (refund.reason as RefundReason | null) ?? null,
-      reverse_transfer: refund.transfer_reversal !== null, refund_application_fee: false, status: 'requested', stripe_refund_id: refund.id,
+      id: crypto.randomUUID(),
+      order_id: order.id,
+      amount: refund.amount,
+      currency: refund.currency,
+      reason: (refund.reason as RefundReason | null) ?? null,
+      reverse_transfer: refund.transfer_reversal !== null,
+      refund_application_fee: false,
+      status: 'requested',
+      stripe_refund_id: refund.id,
     });
   }
   const status = refund.status as RefundStatus;
@@ -82,7 +86,9 @@ async function syncOrderRefunds(trx: Transaction<Database>, orderId: string, ctx
   const stage = refundStageFor(order, refunded);
   if (stage === undefined) return;
   await transitionOrder(trx, orderId, {
-    to: stage.to, source: ctx.source === 'admin' ? 'admin' : 'webhook', stripeEventId: ctx.stripeEventId ?? null,
+    to: stage.to,
+    source: ctx.source === 'admin' ? 'admin' : 'webhook',
+    stripeEventId: ctx.stripeEventId ?? null,
     ...(stage.correction ? { correction: 'refund_failed' as const } : {}),
     reason: stage.correction
       ? `a refund failed; refunded now ${formatMoney(refunded, order.currency)} of ${formatMoney(order.amount, order.currency)}`

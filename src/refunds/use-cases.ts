@@ -71,13 +71,28 @@ export async function requestRefund(db: Kysely<Database>, stripe: Stripe, actor:
     const left = await refundableLeft(trx, order);
     checkRefundAmount(order, left, amount);
     const refund = await insertRefund(trx, {
-      id: request.refundId, order_id: order.id, amount, currency: order.currency, reason: request.reason,
-      reverse_transfer: request.reverseTransfer, refund_application_fee: request.refundApplicationFee, requested_by: actor.id,
+      id: request.refundId,
+      order_id: order.id,
+      amount,
+      currency: order.currency,
+      reason: request.reason,
+      reverse_transfer: request.reverseTransfer,
+      refund_application_fee: request.refundApplicationFee,
+      requested_by: actor.id,
     });
     await recordAudit(trx, actor, {
-      action: 'refund.request', targetType: 'order', targetId: order.id,
+      action: 'refund.request',
+      targetType: 'order',
+      targetId: order.id,
       before: { status: order.status, amount_refunded: order.amount_refunded, refundable: left },
-      after: { refund_id: refund.id, amount: refund.amount, currency: refund.currency, reverse_transfer: refund.reverse_transfer, refund_application_fee: refund.refund_application_fee, reason: refund.reason },
+      after: {
+        refund_id: refund.id,
+        amount: refund.amount,
+        currency: refund.currency,
+        reverse_transfer: refund.reverse_transfer,
+        refund_application_fee: refund.refund_application_fee,
+        reason: refund.reason,
+      },
     });
   });
   return sendRefund(db, stripe, actor, request.refundId);
@@ -103,7 +118,13 @@ export async function sendRefund(db: Kysely<Database>, stripe: Stripe, actor: Ac
     await db.transaction().execute(async (trx) => {
       const rejected = await markRefundRejected(trx, row.id, problem.message);
       if (rejected !== undefined) {
-        await recordAudit(trx, actor, { action: 'refund.rejected', targetType: 'order', targetId: order.id, before: { refund_id: row.id, status: 'requested' }, after: { status: 'rejected', error: problem.message } });
+        await recordAudit(trx, actor, {
+          action: 'refund.rejected',
+          targetType: 'order',
+          targetId: order.id,
+          before: { refund_id: row.id, status: 'requested' },
+          after: { status: 'rejected', error: problem.message },
+        });
       }
     });
     throw new DomainError('refund_refused', { reason: problem.message });
@@ -114,9 +135,17 @@ export async function sendRefund(db: Kysely<Database>, stripe: Stripe, actor: Ac
     const after = (await lockRefund(trx, row.id))!;
     if (!(await hasAuditEntry(trx, 'refund.create', 'refund_id', row.id))) {
       await recordAudit(trx, actor, {
-        action: 'refund.create', targetType: 'order', targetId: order.id,
+        action: 'refund.create',
+        targetType: 'order',
+        targetId: order.id,
         before: { refund_id: row.id, status: 'requested', order_status: order.status, amount_refunded: order.amount_refunded },
-        after: { refund_id: row.id, stripe_refund: refund.id, status: after.status, amount: refund.amount, transfer_reversal_amount: after.transfer_reversal_amount },
+        after: {
+          refund_id: row.id,
+          stripe_refund: refund.id,
+          status: after.status,
+          amount: refund.amount,
+          transfer_reversal_amount: after.transfer_reversal_amount,
+        },
       });
     }
     return after;

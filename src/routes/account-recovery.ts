@@ -26,18 +26,25 @@ const SENT = 'If an account uses that address, we have emailed it a link to rese
 export const accountRecoveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/password-reset', async (request, reply) => render(request, reply, 'auth/forgot', { title: 'Reset your password', values: {} }));
 
-  app.post('/password-reset', {
-    schema: { body: ForgotBody }, attachValidation: true,
-    config: { rateLimit: { max: 10, timeWindow: '10 minutes' } },
-  }, async (request, reply) => {
-    if (request.validationError !== undefined) {
-      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], { email: 'Enter a valid email address, like name@example.com' });
-      return render(request, reply, 'auth/forgot', { title: 'Reset your password', errors, values: {} }, 400);
-    }
-    await requestPasswordReset(app.db, request.body.email);
-    setFlash(reply, 'info', SENT);
-    return reply.redirect('/login', 303);
-  });
+  app.post(
+    '/password-reset',
+    {
+      schema: { body: ForgotBody },
+      attachValidation: true,
+      config: { rateLimit: { max: 10, timeWindow: '10 minutes' } },
+    },
+    async (request, reply) => {
+      if (request.validationError !== undefined) {
+        const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], {
+          email: 'Enter a valid email address, like name@example.com',
+        });
+        return render(request, reply, 'auth/forgot', { title: 'Reset your password', errors, values: {} }, 400);
+      }
+      await requestPasswordReset(app.db, request.body.email);
+      setFlash(reply, 'info', SENT);
+      return reply.redirect('/login', 303);
+    },
+  );
 
   app.get('/password-reset/new', { schema: { querystring: TokenQuery } }, async (request, reply) => {
     const token = request.query.token ?? '';
@@ -45,25 +52,32 @@ export const accountRecoveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return render(request, reply, 'auth/reset', { title: 'Choose a new password', token, usable }, usable ? 200 : 400);
   });
 
-  app.post('/password-reset/new', {
-    schema: { body: ResetBody }, attachValidation: true,
-    config: { rateLimit: { max: 20, timeWindow: '10 minutes' } },
-  }, async (request, reply) => {
-    const token = typeof (request.body as { token?: unknown }).token === 'string' ? request.body.token : '';
-    if (request.validationError !== undefined) {
-      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], { password: `Use a password of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` });
-      return render(request, reply, 'auth/reset', { title: 'Choose a new password', token, usable: true, errors }, 400);
-    }
-    try {
-      await resetPassword(app.db, { token, password: request.body.password });
-    } catch (error) {
-      const problem = problemOf(error);
-      const usable = problem.code !== 'account_link_invalid';
-      return render(request, reply, 'auth/reset', { title: 'Choose a new password', token, usable, errors: { password: problem.message } }, problem.status);
-    }
-    setFlash(reply, 'success', 'Your password is changed, and every session of your account was signed out. Log in with the new password.');
-    return reply.redirect('/login', 303);
-  });
+  app.post(
+    '/password-reset/new',
+    {
+      schema: { body: ResetBody },
+      attachValidation: true,
+      config: { rateLimit: { max: 20, timeWindow: '10 minutes' } },
+    },
+    async (request, reply) => {
+      const token = typeof (request.body as { token?: unknown }).token === 'string' ? request.body.token : '';
+      if (request.validationError !== undefined) {
+        const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], {
+          password: `Use a password of ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+        });
+        return render(request, reply, 'auth/reset', { title: 'Choose a new password', token, usable: true, errors }, 400);
+      }
+      try {
+        await resetPassword(app.db, { token, password: request.body.password });
+      } catch (error) {
+        const problem = problemOf(error);
+        const usable = problem.code !== 'account_link_invalid';
+        return render(request, reply, 'auth/reset', { title: 'Choose a new password', token, usable, errors: { password: problem.message } }, problem.status);
+      }
+      setFlash(reply, 'success', 'Your password is changed, and every session of your account was signed out. Log in with the new password.');
+      return reply.redirect('/login', 303);
+    },
+  );
 
   app.get('/email-change/confirm', { schema: { querystring: TokenQuery } }, async (request, reply) => {
     const token = request.query.token ?? '';

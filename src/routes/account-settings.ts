@@ -46,10 +46,16 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (request.validationError !== undefined) return page(request, reply, 'account/password', 'Change your password', { errors: invalid(request) }, 400);
     try {
       const { endedSessions } = await changePassword(app.db, {
-        userId: request.user.id, currentSessionId: request.auth!.session.id,
-        currentPassword: request.body.currentPassword, newPassword: request.body.newPassword,
+        userId: request.user.id,
+        currentSessionId: request.auth!.session.id,
+        currentPassword: request.body.currentPassword,
+        newPassword: request.body.newPassword,
       });
-      setFlash(reply, 'success', `Your password is changed${endedSessions > 0 ? `; ${endedSessions} other session${endedSessions === 1 ? ' was' : 's were'} signed out` : ''}.`);
+      setFlash(
+        reply,
+        'success',
+        `Your password is changed${endedSessions > 0 ? `; ${endedSessions} other session${endedSessions === 1 ? ' was' : 's were'} signed out` : ''}.`,
+      );
       return reply.redirect('/account', 303);
     } catch (error) {
       const [errors, status] = refusal(error);
@@ -58,20 +64,25 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/account/email', async (request, reply) => page(request, reply, 'account/email', 'Change your email'));
-  app.post('/account/email', {
-    schema: { body: EmailBody }, attachValidation: true,
-    config: { rateLimit: { max: 10, timeWindow: '10 minutes' } },
-  }, async (request, reply) => {
-    if (request.validationError !== undefined) return page(request, reply, 'account/email', 'Change your email', { errors: invalid(request) }, 400);
-    try {
-      await requestEmailChange(app.db, { userId: request.user.id, currentPassword: request.body.currentPassword, newEmail: request.body.email });
-      setFlash(reply, 'info', `We have emailed a link to ${request.body.email.trim()}. Your account keeps its current address until you open it.`);
-      return reply.redirect('/account', 303);
-    } catch (error) {
-      const [errors, status] = refusal(error);
-      return page(request, reply, 'account/email', 'Change your email', { errors }, status);
-    }
-  });
+  app.post(
+    '/account/email',
+    {
+      schema: { body: EmailBody },
+      attachValidation: true,
+      config: { rateLimit: { max: 10, timeWindow: '10 minutes' } },
+    },
+    async (request, reply) => {
+      if (request.validationError !== undefined) return page(request, reply, 'account/email', 'Change your email', { errors: invalid(request) }, 400);
+      try {
+        await requestEmailChange(app.db, { userId: request.user.id, currentPassword: request.body.currentPassword, newEmail: request.body.email });
+        setFlash(reply, 'info', `We have emailed a link to ${request.body.email.trim()}. Your account keeps its current address until you open it.`);
+        return reply.redirect('/account', 303);
+      } catch (error) {
+        const [errors, status] = refusal(error);
+        return page(request, reply, 'account/email', 'Change your email', { errors }, status);
+      }
+    },
+  );
 
   app.get('/account/delete', async (request, reply) => page(request, reply, 'account/delete', 'Delete your account'));
   app.post('/account/delete', { schema: { body: DeleteBody }, attachValidation: true }, async (request, reply) => {

@@ -19,7 +19,7 @@ const ExportParams = Type.Object({ name: Type.Enum(Object.keys(EXPORTS) as ['ord
 export const adminModerationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/sellers/:id/moderation', { schema: { params: IdParams } }, async (request, reply) => {
     const seller = found(await findSellerWithUser(app.db, request.params.id));
-    return render(request, reply, 'admin/moderation', { title: `Moderation: ${seller.display_name}`, seller, ...await moderationOf(app.db, seller.id) });
+    return render(request, reply, 'admin/moderation', { title: `Moderation: ${seller.display_name}`, seller, ...(await moderationOf(app.db, seller.id)) });
   });
 
   app.post('/admin/sellers/:id/suspend', { schema: { params: IdParams, body: ReasonBody } }, async (request, reply) => {
@@ -49,7 +49,8 @@ export const adminModerationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.get('/admin/exports/:name.csv', { schema: { params: ExportParams } }, async (request, reply) =>
-    sendCsv(reply, request.params.name, await EXPORTS[request.params.name](app.db)));
+    sendCsv(reply, request.params.name, await EXPORTS[request.params.name](app.db)),
+  );
 };
 
 function backWithError(reply: FastifyReply, sellerId: string): FastifyReply {

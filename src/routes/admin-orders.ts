@@ -69,7 +69,9 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // ---- Orders ----
   app.get('/admin/orders', { schema: { querystring: OrdersQuery } }, async (request, reply) => {
     const q = request.query;
-    const from = readDay(q.from, 'From'), to = readDay(q.to, 'To'), before = readCursor(q.before, ORDER_ID);
+    const from = readDay(q.from, 'From'),
+      to = readDay(q.to, 'To'),
+      before = readCursor(q.before, ORDER_ID);
     const form = {
       statuses: ORDER_STATUSES.map((s) => ({ value: s, selected: s === q.status })),
       sellers: (await sellerNames(app.db)).map((s) => ({ ...s, selected: s.id === q.seller })),
@@ -80,42 +82,69 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return render(request, reply, 'admin/orders', { ...form, orders: [], filterError, nextPage: null }, 400);
     }
     const page = await listOrders(app.db, {
-      status: q.status || undefined, sellerId: q.seller || undefined, fromDay: from.value, toDay: to.value, q: q.q || undefined, before: before.value,
+      status: q.status || undefined,
+      sellerId: q.seller || undefined,
+      fromDay: from.value,
+      toDay: to.value,
+      q: q.q || undefined,
+      before: before.value,
     });
     const next = new URLSearchParams();
-    for (const key of ['status', 'seller', 'from', 'to', 'q'] as const) if (q[key]) next.set(key, q[key]!);
+    for (const key of ['status', 'seller', 'from', 'to', 'q'] as const) if (q[key]) next.set(key, q[key]);
     if (page.next !== null) next.set('before', cursorText(page.next));
     return render(request, reply, 'admin/orders', {
       ...form,
-      orders: page.rows.map((o) => ({ ...o, gross: formatMoney(o.amount, o.currency), fee: wasCharged(o.status) ? formatMoney(o.application_fee_amount, o.currency) : '—', refunded: formatMoney(o.amount_refunded, o.currency) })),
+      orders: page.rows.map((o) => ({
+        ...o,
+        gross: formatMoney(o.amount, o.currency),
+        fee: wasCharged(o.status) ? formatMoney(o.application_fee_amount, o.currency) : '—',
+        refunded: formatMoney(o.amount_refunded, o.currency),
+      })),
       nextPage: page.next !== null ? `/admin/orders?${next.toString()}` : null,
     });
   });
 
-  async function renderOrder(request: FastifyRequest, reply: FastifyReply, orderId: string, extra: { refundError?: string; refundForm?: object } = {}, status = 200): Promise<FastifyReply> {
+  async function renderOrder(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    orderId: string,
+    extra: { refundError?: string; refundForm?: object } = {},
+    status = 200,
+  ): Promise<FastifyReply> {
     const page = await orderPage(app.db, orderId);
     const { order } = page;
-    return render(request, reply, 'admin/order', {
-      order,
-      seller: page.seller, buyer: page.buyer,
-      breakdown: page.breakdown,
-      refunds: page.refunds.map((r) => ({ ...r, formatted: formatMoney(r.amount, r.currency), reversal: r.transfer_reversal_amount === null ? '' : formatMoney(r.transfer_reversal_amount, r.currency) })),
-      disputes: page.disputes,
-      events: page.events,
-      refundable: page.refundable,
-      chargeback: page.chargeback,
-      refundForm: {
-        refundId: randomUUID(),
-        amount: toDecimalString(page.left, order.currency),
-        left: formatMoney(page.left, order.currency),
-        reverseTransfer: page.defaults.reverseTransfer,
-        refundApplicationFee: page.defaults.refundApplicationFee,
-        ...extra.refundForm,
+    return render(
+      request,
+      reply,
+      'admin/order',
+      {
+        order,
+        seller: page.seller,
+        buyer: page.buyer,
+        breakdown: page.breakdown,
+        refunds: page.refunds.map((r) => ({
+          ...r,
+          formatted: formatMoney(r.amount, r.currency),
+          reversal: r.transfer_reversal_amount === null ? '' : formatMoney(r.transfer_reversal_amount, r.currency),
+        })),
+        disputes: page.disputes,
+        events: page.events,
+        refundable: page.refundable,
+        chargeback: page.chargeback,
+        refundForm: {
+          refundId: randomUUID(),
+          amount: toDecimalString(page.left, order.currency),
+          left: formatMoney(page.left, order.currency),
+          reverseTransfer: page.defaults.reverseTransfer,
+          refundApplicationFee: page.defaults.refundApplicationFee,
+          ...extra.refundForm,
+        },
+        refundError: extra.refundError,
+        refundRequests: await listOrderRefundRequests(app.db, order.id),
+        decideBase: `/admin/orders/${order.id}/refund-requests`,
       },
-      refundError: extra.refundError,
-      refundRequests: await listOrderRefundRequests(app.db, order.id),
-      decideBase: `/admin/orders/${order.id}/refund-requests`,
-    }, status);
+      status,
+    );
   }
 
   app.get('/admin/orders/:id', { schema: { params: OrderParams } }, async (request, reply) => renderOrder(request, reply, request.params.id));
@@ -123,16 +152,24 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/orders/:id/refunds', { schema: { params: OrderParams, body: RefundBody } }, async (request, reply) => {
     const body = request.body;
     const refund: RefundRequest = {
-      refundId: body.refund_id, orderId: request.params.id, amount: body.amount, reason: body.reason ? body.reason : null,
-      reverseTransfer: body.reverse_transfer === 'on', refundApplicationFee: body.refund_application_fee === 'on',
+      refundId: body.refund_id,
+      orderId: request.params.id,
+      amount: body.amount,
+      reason: body.reason ? body.reason : null,
+      reverseTransfer: body.reverse_transfer === 'on',
+      refundApplicationFee: body.refund_application_fee === 'on',
     };
     const kept = { refundId: refund.refundId, amount: body.amount, reverseTransfer: refund.reverseTransfer, refundApplicationFee: refund.refundApplicationFee };
     try {
       if (body.confirm !== 'yes') return await confirmRefund(request, reply, refund);
       const done = await requestRefund(app.db, app.stripe, actorOf(request), refund);
-      setFlash(reply, 'success', done.status === 'succeeded'
-        ? `Refunded ${formatMoney(done.amount, done.currency)}.`
-        : `Refund of ${formatMoney(done.amount, done.currency)} sent to Stripe; its status is ${done.status.replace('_', ' ')}.`);
+      setFlash(
+        reply,
+        'success',
+        done.status === 'succeeded'
+          ? `Refunded ${formatMoney(done.amount, done.currency)}.`
+          : `Refund of ${formatMoney(done.amount, done.currency)} sent to Stripe; its status is ${done.status.replace('_', ' ')}.`,
+      );
       return reply.redirect(`/admin/orders/${request.params.id}`, 303);
     } catch (error) {
       const problem = problemOf(error);
@@ -147,14 +184,17 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       title: 'Confirm refund',
       message: `Refund ${formatMoney(amount, order.currency)} of order "${order.title}" (${formatMoney(order.amount, order.currency)}) to the buyer?`,
       lines: [
-        { label: 'Reverse the seller\'s transfer', value: refund.reverseTransfer ? 'yes, in proportion' : 'no — the platform pays the refund' },
+        { label: "Reverse the seller's transfer", value: refund.reverseTransfer ? 'yes, in proportion' : 'no — the platform pays the refund' },
         { label: 'Refund the application fee', value: refund.refundApplicationFee ? 'yes, in proportion' : 'no' },
         { label: 'Reason', value: refund.reason ? refund.reason.replaceAll('_', ' ') : 'none given' },
       ],
       action: `/admin/orders/${order.id}/refunds`,
       fields: [
-        { name: 'refund_id', value: refund.refundId }, { name: 'amount', value: refund.amount }, { name: 'reason', value: refund.reason ?? '' },
-        { name: 'reverse_transfer', value: refund.reverseTransfer ? 'on' : 'off' }, { name: 'refund_application_fee', value: refund.refundApplicationFee ? 'on' : 'off' },
+        { name: 'refund_id', value: refund.refundId },
+        { name: 'amount', value: refund.amount },
+        { name: 'reason', value: refund.reason ?? '' },
+        { name: 'reverse_transfer', value: refund.reverseTransfer ? 'on' : 'off' },
+        { name: 'refund_application_fee', value: refund.refundApplicationFee ? 'on' : 'off' },
         { name: 'confirm', value: 'yes' },
       ],
       confirmLabel: `Refund ${formatMoney(amount, order.currency)}`,
@@ -181,27 +221,48 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/disputes', async (request, reply) => {
     const rows = await listDisputes(app.db);
     return render(request, reply, 'admin/disputes', {
-      disputes: rows.map((d) => ({ ...d, formatted: formatMoney(d.amount, d.currency), open: !CLOSED.includes(d.status), statusWords: disputeWords(d.status), reasonWords: d.reason.replaceAll('_', ' ') })),
+      disputes: rows.map((d) => ({
+        ...d,
+        formatted: formatMoney(d.amount, d.currency),
+        open: !CLOSED.includes(d.status),
+        statusWords: disputeWords(d.status),
+        reasonWords: d.reason.replaceAll('_', ' '),
+      })),
     });
   });
 
-  async function renderDispute(request: FastifyRequest, reply: FastifyReply, id: string, extra: { evidenceError?: string; draft?: EvidenceDraft } = {}, status = 200): Promise<FastifyReply> {
+  async function renderDispute(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    extra: { evidenceError?: string; draft?: EvidenceDraft } = {},
+    status = 200,
+  ): Promise<FastifyReply> {
     const { dispute, order, seller, buyer } = await disputePage(app.db, id);
     const open = isOpen(dispute);
-    return render(request, reply, 'admin/dispute', {
-      dispute, order, seller, buyer,
-      statusWords: disputeWords(dispute.status),
-      reasonWords: dispute.reason.replaceAll('_', ' '),
-      amount: formatMoney(dispute.amount, dispute.currency),
-      recovered: formatMoney(dispute.recovered_amount, dispute.currency),
-      repaid: formatMoney(dispute.repaid_amount, dispute.currency),
-      fee: formatMoney(dispute.dispute_fee, dispute.currency),
-      sellerNet: formatMoney(dispute.repaid_amount - dispute.recovered_amount, dispute.currency),
-      draft: extra.draft ?? (dispute.evidence_draft as EvidenceDraft | null) ?? {},
-      editable: open && !dispute.evidence_submitted,
-      acceptable: dispute.status === 'needs_response' || dispute.status === 'warning_needs_response',
-      evidenceError: extra.evidenceError,
-    }, status);
+    return render(
+      request,
+      reply,
+      'admin/dispute',
+      {
+        dispute,
+        order,
+        seller,
+        buyer,
+        statusWords: disputeWords(dispute.status),
+        reasonWords: dispute.reason.replaceAll('_', ' '),
+        amount: formatMoney(dispute.amount, dispute.currency),
+        recovered: formatMoney(dispute.recovered_amount, dispute.currency),
+        repaid: formatMoney(dispute.repaid_amount, dispute.currency),
+        fee: formatMoney(dispute.dispute_fee, dispute.currency),
+        sellerNet: formatMoney(dispute.repaid_amount - dispute.recovered_amount, dispute.currency),
+        draft: extra.draft ?? dispute.evidence_draft ?? {},
+        editable: open && !dispute.evidence_submitted,
+        acceptable: dispute.status === 'needs_response' || dispute.status === 'warning_needs_response',
+        evidenceError: extra.evidenceError,
+      },
+      status,
+    );
   }
 
   app.get('/admin/disputes/:id', { schema: { params: DisputeParams } }, async (request, reply) => renderDispute(request, reply, request.params.id));
@@ -210,7 +271,10 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { id } = request.params;
     const body = request.body;
     const draft: EvidenceDraft = {};
-    for (const field of EVIDENCE_FIELDS) { const v = body[field]?.trim(); if (v) draft[field] = v; }
+    for (const field of EVIDENCE_FIELDS) {
+      const v = body[field]?.trim();
+      if (v) draft[field] = v;
+    }
     found(await findDispute(app.db, id));
     const submit = body.action === 'submit';
     if (submit && body.confirm !== 'yes') {
@@ -219,7 +283,11 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
         message: 'Submit this evidence to the card network? After submitting, the evidence can no longer be changed.',
         lines: EVIDENCE_FIELDS.filter((f) => draft[f]).map((f) => ({ label: f.replaceAll('_', ' '), value: draft[f]! })),
         action: `/admin/disputes/${id}/evidence`,
-        fields: [...EVIDENCE_FIELDS.filter((f) => draft[f]).map((f) => ({ name: f, value: draft[f]! })), { name: 'action', value: 'submit' }, { name: 'confirm', value: 'yes' }],
+        fields: [
+          ...EVIDENCE_FIELDS.filter((f) => draft[f]).map((f) => ({ name: f, value: draft[f]! })),
+          { name: 'action', value: 'submit' },
+          { name: 'confirm', value: 'yes' },
+        ],
         confirmLabel: 'Submit evidence',
         cancelHref: `/admin/disputes/${id}`,
       });

@@ -5,9 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import {
-  deletePolicy, deleteSellerPolicy, listPoliciesWithSellers, savePlatformPolicy, saveSellerPolicy,
-} from '../admin/fee-policies.ts';
+import { deletePolicy, deleteSellerPolicy, listPoliciesWithSellers, savePlatformPolicy, saveSellerPolicy } from '../admin/fee-policies.ts';
 import { sellerPage } from '../admin/pages.ts';
 import type { AccountState, FeePolicy } from '../db/schema.ts';
 import { actorOf } from '../http/areas.ts';
@@ -46,7 +44,12 @@ const FeeBody = Type.Object({
 const PolicyParams = Type.Object({ policyId: Uuid });
 
 type FeeForm = { currency: string; basis_points: string; fixed?: string | undefined; confirm_large?: 'yes' | undefined };
-const policyFormOf = (body: FeeForm) => ({ currency: body.currency, basisPoints: body.basis_points.trim(), fixed: body.fixed, confirmLarge: body.confirm_large === 'yes' });
+const policyFormOf = (body: FeeForm) => ({
+  currency: body.currency,
+  basisPoints: body.basis_points.trim(),
+  fixed: body.fixed,
+  confirmLarge: body.confirm_large === 'yes',
+});
 /** The fee form shown again as typed, with what to fix (or the large fee to confirm). */
 const feeFormAgain = (body: FeeForm, problem: { message: string; code: string }) => ({
   feeError: problem.message,
@@ -76,32 +79,52 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
   });
 
-  async function renderSeller(request: FastifyRequest, reply: FastifyReply, sellerId: string, extra: { payoutError?: string; feeError?: string; feeValues?: object; feeConfirm?: boolean } = {}, status = 200): Promise<FastifyReply> {
+  async function renderSeller(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    sellerId: string,
+    extra: { payoutError?: string; feeError?: string; feeValues?: object; feeConfirm?: boolean } = {},
+    status = 200,
+  ): Promise<FastifyReply> {
     const { seller, overview, stripeError, payouts, requests, policies } = await sellerPage(app.db, app.stripe, sellerId);
-    return render(request, reply, 'admin/seller', {
-      seller,
-      due: describeRequirements([...(seller.requirements.past_due ?? []), ...(seller.requirements.currently_due ?? [])], 'admin'),
-      overview: overview === undefined ? null : {
-        ...overview,
-        available: overview.available.map((b) => ({
-          ...b, formatted: formatMoney(b.amount, b.currency), decimal: toDecimalString(b.amount, b.currency), requestId: randomUUID(), payable: b.amount > 0, negative: b.amount < 0,
-        })),
-        pending: overview.pending.map((b) => ({ ...b, formatted: formatMoney(b.amount, b.currency) })),
-        // One row per currency with both amounts (each currency was listed twice, once per column).
-        balances: [...new Set([...overview.available, ...overview.pending].map((b) => b.currency))].map((currency) => {
-          const of = (list: { currency: string; amount: number }[]) => formatMoney(list.find((b) => b.currency === currency)?.amount ?? 0, currency);
-          return { currency, available: of(overview.available), pending: of(overview.pending) };
-        }),
-        intervals: INTERVALS.map((i) => ({ value: i, selected: i === overview.schedule.interval })),
-        weekdays: WEEKDAYS.map((d) => ({ value: d, selected: d === overview.schedule.weekly_anchor })),
+    return render(
+      request,
+      reply,
+      'admin/seller',
+      {
+        seller,
+        due: describeRequirements([...(seller.requirements.past_due ?? []), ...(seller.requirements.currently_due ?? [])], 'admin'),
+        overview:
+          overview === undefined
+            ? null
+            : {
+                ...overview,
+                available: overview.available.map((b) => ({
+                  ...b,
+                  formatted: formatMoney(b.amount, b.currency),
+                  decimal: toDecimalString(b.amount, b.currency),
+                  requestId: randomUUID(),
+                  payable: b.amount > 0,
+                  negative: b.amount < 0,
+                })),
+                pending: overview.pending.map((b) => ({ ...b, formatted: formatMoney(b.amount, b.currency) })),
+                // One row per currency with both amounts (each currency was listed twice, once per column).
+                balances: [...new Set([...overview.available, ...overview.pending].map((b) => b.currency))].map((currency) => {
+                  const of = (list: { currency: string; amount: number }[]) => formatMoney(list.find((b) => b.currency === currency)?.amount ?? 0, currency);
+                  return { currency, available: of(overview.available), pending: of(overview.pending) };
+                }),
+                intervals: INTERVALS.map((i) => ({ value: i, selected: i === overview.schedule.interval })),
+                weekdays: WEEKDAYS.map((d) => ({ value: d, selected: d === overview.schedule.weekly_anchor })),
+              },
+        stripeError,
+        payouts: payouts.map((p) => ({ ...p, formatted: formatMoney(p.amount, p.currency) })),
+        requests: requests.map((r) => ({ ...r, formatted: formatMoney(r.amount, r.currency) })),
+        policies: policies.map(policyView),
+        currencies: SUPPORTED_CURRENCIES,
+        ...extra,
       },
-      stripeError,
-      payouts: payouts.map((p) => ({ ...p, formatted: formatMoney(p.amount, p.currency) })),
-      requests: requests.map((r) => ({ ...r, formatted: formatMoney(r.amount, r.currency) })),
-      policies: policies.map(policyView),
-      currencies: SUPPORTED_CURRENCIES,
-      ...extra,
-    }, status);
+      status,
+    );
   }
 
   app.get('/admin/sellers/:id', { schema: { params: IdParams } }, async (request, reply) => renderSeller(request, reply, request.params.id));
@@ -122,7 +145,9 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { interval, weekly_anchor, monthly_anchor } = request.body;
     return payoutAction(request, reply, request.params.id, async () => {
       const schedule = await changeSchedule(app.db, app.stripe, actorOf(request), request.params.id, {
-        interval, weekly_anchor, monthly_anchor: monthly_anchor === undefined ? undefined : Number(monthly_anchor),
+        interval,
+        weekly_anchor,
+        monthly_anchor: monthly_anchor === undefined ? undefined : Number(monthly_anchor),
       });
       return `Payout schedule is now ${schedule.interval}.`;
     });
@@ -132,13 +157,15 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     payoutAction(request, reply, request.params.id, async () => {
       await pausePayouts(app.db, app.stripe, actorOf(request), request.params.id);
       return 'Payouts are paused: the schedule is manual until you resume.';
-    }));
+    }),
+  );
 
   app.post('/admin/sellers/:id/payouts/resume', { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) =>
     payoutAction(request, reply, request.params.id, async () => {
       await resumePayouts(app.db, app.stripe, actorOf(request), request.params.id);
       return 'Payouts are resumed on the previous schedule.';
-    }));
+    }),
+  );
 
   app.post('/admin/sellers/:id/payouts', { schema: { params: IdParams, body: PayoutBody } }, async (request, reply) => {
     const sellerId = request.params.id;
@@ -151,7 +178,12 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
           title: 'Confirm payout',
           message: `Pay out ${amount} from this seller's Stripe balance to their bank account now?`,
           action: `/admin/sellers/${sellerId}/payouts`,
-          fields: [{ name: 'request_id', value: request_id }, { name: 'amount', value: request.body.amount }, { name: 'currency', value: currency }, { name: 'confirm', value: 'yes' }],
+          fields: [
+            { name: 'request_id', value: request_id },
+            { name: 'amount', value: request.body.amount },
+            { name: 'currency', value: currency },
+            { name: 'confirm', value: 'yes' },
+          ],
           confirmLabel: `Pay out ${amount}`,
           cancelHref: `/admin/sellers/${sellerId}`,
         });
@@ -176,7 +208,7 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (problem.code === 'not_found') throw error;
       return renderSeller(request, reply, sellerId, feeFormAgain(request.body, problem), problem.status);
     }
-    setFlash(reply, 'success', 'Fee override saved. It applies to this seller\'s new orders.');
+    setFlash(reply, 'success', "Fee override saved. It applies to this seller's new orders.");
     return reply.redirect(`/admin/sellers/${sellerId}`, 303);
   });
 
@@ -187,14 +219,27 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   // ---- Platform fee policy ----
-  async function renderFees(request: FastifyRequest, reply: FastifyReply, extra: { feeError?: string; feeValues?: object; feeConfirm?: boolean } = {}, status = 200): Promise<FastifyReply> {
+  async function renderFees(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    extra: { feeError?: string; feeValues?: object; feeConfirm?: boolean } = {},
+    status = 200,
+  ): Promise<FastifyReply> {
     const policies = await listPoliciesWithSellers(app.db);
-    return render(request, reply, 'admin/fees', {
-      platform: policies.filter((p) => p.seller_id === null).map(policyView),
-      overrides: policies.filter((p) => p.seller_id !== null).map((p) => ({ ...policyView(p), seller_id: p.seller_id, sellerName: p.seller_name ?? p.seller_id })),
-      currencies: SUPPORTED_CURRENCIES,
-      ...extra,
-    }, status);
+    return render(
+      request,
+      reply,
+      'admin/fees',
+      {
+        platform: policies.filter((p) => p.seller_id === null).map(policyView),
+        overrides: policies
+          .filter((p) => p.seller_id !== null)
+          .map((p) => ({ ...policyView(p), seller_id: p.seller_id, sellerName: p.seller_name ?? p.seller_id })),
+        currencies: SUPPORTED_CURRENCIES,
+        ...extra,
+      },
+      status,
+    );
   }
 
   app.get('/admin/fees', async (request, reply) => renderFees(request, reply));

@@ -30,7 +30,13 @@ const SubscriptionsQuery = Type.Object({
 const InvoicesQuery = Type.Object({ status: Type.Optional(Type.Enum(['', ...INVOICE_STATUSES])), seller: Type.Optional(UuidOrEmpty) });
 const CancelBody = Type.Object({ mode: Type.Union([Type.Literal('now'), Type.Literal('period_end')]), ...Csrf });
 const InvoiceParams = Type.Object({ id: Type.String({ pattern: '^in_[A-Za-z0-9_]{1,250}$' }) });
-const RefundBody = Type.Object({ refund_id: Uuid, amount: Text({ minLength: 1, maxLength: 20 }), reverse_transfer: OnOff, refund_application_fee: OnOff, ...Csrf });
+const RefundBody = Type.Object({
+  refund_id: Uuid,
+  amount: Text({ minLength: 1, maxLength: 20 }),
+  reverse_transfer: OnOff,
+  refund_application_fee: OnOff,
+  ...Csrf,
+});
 
 export const adminSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/subscriptions', { schema: { querystring: SubscriptionsQuery } }, async (request, reply) => {
@@ -39,7 +45,7 @@ export const adminSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
     if (!before.ok) return render(request, reply, 'errors/400', { message: before.message, status: 400 }, 400);
     const page = await listSubscriptions(app.db, { status: q.status || undefined, sellerId: q.seller || undefined, before: before.value });
     const next = new URLSearchParams();
-    for (const key of ['status', 'seller'] as const) if (q[key]) next.set(key, q[key]!);
+    for (const key of ['status', 'seller'] as const) if (q[key]) next.set(key, q[key]);
     if (page.next !== null) next.set('before', cursorText(page.next));
     const sellers = await sellerNames(app.db);
     return render(request, reply, 'admin/subscriptions', {
@@ -80,8 +86,11 @@ export const adminSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
     const invoice = found(await findInvoice(app.db, request.params.id));
     try {
       const refund = await refundInvoice(app.db, app.stripe, actorOf(request), {
-        refundId: request.body.refund_id, invoiceId: invoice.id, amount: request.body.amount,
-        reverseTransfer: request.body.reverse_transfer === 'on', refundApplicationFee: request.body.refund_application_fee === 'on',
+        refundId: request.body.refund_id,
+        invoiceId: invoice.id,
+        amount: request.body.amount,
+        reverseTransfer: request.body.reverse_transfer === 'on',
+        refundApplicationFee: request.body.refund_application_fee === 'on',
       });
       setFlash(reply, 'success', `Refund ${refund.status}.`);
     } catch (error) {
@@ -97,7 +106,9 @@ export const adminSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
       subscription: { ...row, statusLabel: statusWords(row.status, row.cancel_at_period_end), feePercent: row.fee_basis_points / 100 },
       live: !['pending', 'incomplete_expired', 'canceled'].includes(row.status),
       invoices: invoices.map((i) => ({
-        ...invoiceView(i), refundId: randomUUID(), refundable: i.status === 'paid' && i.stripe_charge_id !== null,
+        ...invoiceView(i),
+        refundId: randomUUID(),
+        refundable: i.status === 'paid' && i.stripe_charge_id !== null,
         defaultAmount: toDecimalString(Math.max(0, i.amount_paid - i.amount_refunded), i.currency),
         refunds: refunds.filter((r) => r.invoice_id === i.id),
       })),

@@ -41,7 +41,12 @@ const AuditQuery = Type.Object({
 const AUDIT_PAGE_SIZE = 50;
 
 const STATUS_BADGES: Record<StripeEventStatus, string> = {
-  pending: 'badge', processing: 'badge', done: 'badge badge-ok', ignored: 'badge', failed: 'badge badge-warn', dead: 'badge badge-bad',
+  pending: 'badge',
+  processing: 'badge',
+  done: 'badge badge-ok',
+  ignored: 'badge',
+  failed: 'badge badge-warn',
+  dead: 'badge badge-bad',
 };
 
 export const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -42,11 +42,16 @@ const NextQuery = Type.Object({ next: Type.Optional(Text({ maxLength: 2048 })) }
 
 function signupRefusal(refused: Exclude<SignupResult, { ok: true }>): [Record<string, string>, number] {
   switch (refused.reason) {
-    case 'bad_name': return [{ displayName: refused.message }, 400];
-    case 'name_taken': return [{ displayName: 'A seller with this name (or one that looks the same) already exists; choose another' }, 409];
-    case 'weak_password': return [{ password: refused.message }, 400];
-    case 'email_taken': return [{ email: 'An account with this email already exists. Log in instead?' }, 409];
-    case 'throttled': return [{ _form: `Too many sign-up attempts from your network. ${waitMessage(refused.retryAfterSeconds)}` }, 429];
+    case 'bad_name':
+      return [{ displayName: refused.message }, 400];
+    case 'name_taken':
+      return [{ displayName: 'A seller with this name (or one that looks the same) already exists; choose another' }, 409];
+    case 'weak_password':
+      return [{ password: refused.message }, 400];
+    case 'email_taken':
+      return [{ email: 'An account with this email already exists. Log in instead?' }, 409];
+    case 'throttled':
+      return [{ _form: `Too many sign-up attempts from your network. ${waitMessage(refused.retryAfterSeconds)}` }, 429];
   }
 }
 
@@ -56,34 +61,46 @@ export function homeFor(role: Role): string {
 }
 
 export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/signup', { schema: { querystring: Type.Object({ role: Type.Optional(Text({ maxLength: 20 })), next: Type.Optional(Text({ maxLength: 2048 })) }) } }, async (request, reply) => {
-    const role = request.query.role === 'seller' ? 'seller' : 'buyer';
-    return render(request, reply, 'auth/signup', { title: 'Create an account', values: { role, next: safeLocalPath(request.query.next, '') } });
-  });
+  app.get(
+    '/signup',
+    { schema: { querystring: Type.Object({ role: Type.Optional(Text({ maxLength: 20 })), next: Type.Optional(Text({ maxLength: 2048 })) }) } },
+    async (request, reply) => {
+      const role = request.query.role === 'seller' ? 'seller' : 'buyer';
+      return render(request, reply, 'auth/signup', { title: 'Create an account', values: { role, next: safeLocalPath(request.query.next, '') } });
+    },
+  );
 
-  app.post('/signup', {
-    schema: { body: SignupBody },
-    attachValidation: true,
-    config: { rateLimit: { max: 30, timeWindow: '10 minutes' } },
-  }, async (request, reply) => {
-    const values = keptValues(request.body);
-    if (request.validationError !== undefined) {
-      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], SIGNUP_MESSAGES);
-      return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 400);
-    }
-    const body = request.body;
-    const created = await signUp(app.db, { email: body.email, password: body.password, role: body.role, displayName: body.displayName }, request.clientAddress);
-    if (!created.ok) {
-      const [errors, status] = signupRefusal(created);
-      if (created.reason === 'throttled') reply.header('retry-after', created.retryAfterSeconds);
-      return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, status);
-    }
-    await rememberFamiliarAddress(app.db, created.user.id, request.clientAddress);
-    const { token, session } = await createSession(app.db, created.user.id);
-    beginSessionCookie(reply, token, session.expires_at);
-    setFlash(reply, 'success', 'Welcome! Your account is ready.');
-    return reply.redirect(safeLocalPath(body.next, homeFor(created.user.role)) || homeFor(created.user.role), 303);
-  });
+  app.post(
+    '/signup',
+    {
+      schema: { body: SignupBody },
+      attachValidation: true,
+      config: { rateLimit: { max: 30, timeWindow: '10 minutes' } },
+    },
+    async (request, reply) => {
+      const values = keptValues(request.body);
+      if (request.validationError !== undefined) {
+        const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], SIGNUP_MESSAGES);
+        return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, 400);
+      }
+      const body = request.body;
+      const created = await signUp(
+        app.db,
+        { email: body.email, password: body.password, role: body.role, displayName: body.displayName },
+        request.clientAddress,
+      );
+      if (!created.ok) {
+        const [errors, status] = signupRefusal(created);
+        if (created.reason === 'throttled') reply.header('retry-after', created.retryAfterSeconds);
+        return render(request, reply, 'auth/signup', { title: 'Create an account', errors, values }, status);
+      }
+      await rememberFamiliarAddress(app.db, created.user.id, request.clientAddress);
+      const { token, session } = await createSession(app.db, created.user.id);
+      beginSessionCookie(reply, token, session.expires_at);
+      setFlash(reply, 'success', 'Welcome! Your account is ready.');
+      return reply.redirect(safeLocalPath(body.next, homeFor(created.user.role)) || homeFor(created.user.role), 303);
+    },
+  );
 
   app.get('/login', { schema: { querystring: NextQuery } }, async (request, reply) => {
     const next = safeLocalPath(request.query.next, '');

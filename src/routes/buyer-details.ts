@@ -20,26 +20,39 @@ export const buyerDetailsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return render(request, reply, 'account/details', { title: 'Your name', values: { email: request.user.email, displayName: request.user.display_name } });
   });
 
-  app.post('/account/details', {
-    schema: { body: DetailsBody },
-    attachValidation: true,
-    config: { rateLimit: { max: 10, timeWindow: '10 minutes' } },
-  }, async (request, reply) => {
-    const values = keptValues(request.body);
-    if (request.validationError !== undefined) {
-      const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], MESSAGES);
-      return render(request, reply, 'account/details', { title: 'Your name', errors, values }, 400);
-    }
-    try {
-      await updateBuyerDetails(app.db, app.stripe, {
-        // The email changes only through /account/email, confirmed by a link sent to the new address.
-        buyerId: request.user.id, email: request.user.email, displayName: request.body.displayName, currentPassword: request.body.password,
-      });
-    } catch (error) {
-      if (!isDomainError(error) || error.code !== 'buyer_details_invalid') throw error;
-      return render(request, reply, 'account/details', { title: 'Your name', errors: (error.details as { fields: Record<string, string> }).fields, values }, 400);
-    }
-    setFlash(reply, 'success', 'Your name is saved.');
-    return reply.redirect('/account', 303);
-  });
+  app.post(
+    '/account/details',
+    {
+      schema: { body: DetailsBody },
+      attachValidation: true,
+      config: { rateLimit: { max: 10, timeWindow: '10 minutes' } },
+    },
+    async (request, reply) => {
+      const values = keptValues(request.body);
+      if (request.validationError !== undefined) {
+        const errors = fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], MESSAGES);
+        return render(request, reply, 'account/details', { title: 'Your name', errors, values }, 400);
+      }
+      try {
+        await updateBuyerDetails(app.db, app.stripe, {
+          // The email changes only through /account/email, confirmed by a link sent to the new address.
+          buyerId: request.user.id,
+          email: request.user.email,
+          displayName: request.body.displayName,
+          currentPassword: request.body.password,
+        });
+      } catch (error) {
+        if (!isDomainError(error) || error.code !== 'buyer_details_invalid') throw error;
+        return render(
+          request,
+          reply,
+          'account/details',
+          { title: 'Your name', errors: (error.details as { fields: Record<string, string> }).fields, values },
+          400,
+        );
+      }
+      setFlash(reply, 'success', 'Your name is saved.');
+      return reply.redirect('/account', 303);
+    },
+  );
 };

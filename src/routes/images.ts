@@ -63,37 +63,42 @@ export function sellerImageRoutes(storage: ObjectStorage): FastifyPluginAsyncTyp
       throwFileSizeLimit: true,
     });
 
-    app.post('/seller/listings/:id/images', {
-      schema: { params: ListingParams },
-      config: { csrfCheckedInHandler: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
-    }, async (request, reply) => {
-      const sellerId = request.user.id;
-      const { id } = request.params;
-      const back = `/seller/listings/${id}/edit#pictures`;
-      if (!request.isMultipart()) return reply.code(400).send({ error: 'Send the picture as multipart/form-data.' });
+    app.post(
+      '/seller/listings/:id/images',
+      {
+        schema: { params: ListingParams },
+        config: { csrfCheckedInHandler: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
+      },
+      async (request, reply) => {
+        const sellerId = request.user.id;
+        const { id } = request.params;
+        const back = `/seller/listings/${id}/edit#pictures`;
+        if (!request.isMultipart()) return reply.code(400).send({ error: 'Send the picture as multipart/form-data.' });
 
-      const room = await checkRoomForPicture(app.db, sellerId, id);
-      if (!room.ok) {
-        if (room.reason === 'not_found') throw new DomainError('not_found');
-        setFlash(reply, 'error', room.message);
+        const room = await checkRoomForPicture(app.db, sellerId, id);
+        if (!room.ok) {
+          if (room.reason === 'not_found') throw new DomainError('not_found');
+          setFlash(reply, 'error', room.message);
+          return reply.redirect(back, 303);
+        }
+        const upload = await readPictureUpload(app, request, reply);
+        if (upload === 'answered') return reply;
+        if (!upload.ok) {
+          setFlash(reply, 'error', upload.message);
+          return reply.redirect(back, 303);
+        }
+        const added = await addListingPicture(app.db, storage, { sellerId, listingId: id, upload: upload.bytes });
+        if (!added.ok) {
+          if (added.reason === 'not_found') throw new DomainError('not_found');
+          if (added.reason === 'storage_unavailable')
+            request.log.error({ err: 'cause' in added ? added.cause : undefined }, 'could not store a listing picture');
+          setFlash(reply, 'error', added.message);
+          return reply.redirect(back, 303);
+        }
+        setFlash(reply, 'success', 'Picture added.');
         return reply.redirect(back, 303);
-      }
-      const upload = await readPictureUpload(app, request, reply);
-      if (upload === 'answered') return reply;
-      if (!upload.ok) {
-        setFlash(reply, 'error', upload.message);
-        return reply.redirect(back, 303);
-      }
-      const added = await addListingPicture(app.db, storage, { sellerId, listingId: id, upload: upload.bytes });
-      if (!added.ok) {
-        if (added.reason === 'not_found') throw new DomainError('not_found');
-        if (added.reason === 'storage_unavailable') request.log.error({ err: 'cause' in added ? added.cause : undefined }, 'could not store a listing picture');
-        setFlash(reply, 'error', added.message);
-        return reply.redirect(back, 303);
-      }
-      setFlash(reply, 'success', 'Picture added.');
-      return reply.redirect(back, 303);
-    });
+      },
+    );
 
     app.post('/seller/listings/:id/images/:imageId/remove', { schema: { params: PictureParams, body: CsrfOnlyBody } }, async (request, reply) => {
       const { id, imageId } = request.params;
@@ -124,7 +129,9 @@ async function readPictureUpload(app: FastifyInstance, request: FastifyRequest, 
   let csrfPassed = false;
   const checkCsrf = (token: string | undefined): boolean => {
     request.body = { _csrf: token };
-    app.csrfProtection(request, reply, () => { csrfPassed = true; });
+    app.csrfProtection(request, reply, () => {
+      csrfPassed = true;
+    });
     return csrfPassed;
   };
   try {

@@ -33,7 +33,13 @@ export async function mailboxRoutes(app: FastifyInstance): Promise<void> {
     return render(request, reply, 'dev/mailbox', {
       title: 'Mailbox',
       smtp: app.config.email.smtpUrl !== undefined,
-      messages: messages.map((m) => ({ id: m.id, to: m.to_address, subject: m.subject ?? `(${m.template}, not rendered yet)`, status: m.status, created: m.created_at })),
+      messages: messages.map((m) => ({
+        id: m.id,
+        to: m.to_address,
+        subject: m.subject ?? `(${m.template}, not rendered yet)`,
+        status: m.status,
+        created: m.created_at,
+      })),
     });
   });
 
@@ -49,6 +55,7 @@ export async function mailboxRoutes(app: FastifyInstance): Promise<void> {
     if (message?.html_body == null) return reply.callNotFound();
     return reply
       .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; sandbox")
-      .type('text/html; charset=utf-8').send(message.html_body);
+      .type('text/html; charset=utf-8')
+      .send(message.html_body);
   });
 }

@@ -18,5 +18,13 @@ export function orderView(order: Order) {
   const isPaid = order.status === 'paid' || order.status === 'partially_refunded' || order.status === 'refunded';
   // Where a paid physical order is on its way to the buyer (none for digital or unpaid orders).
   const fulfilmentWords = isPaid && order.fulfilment_status !== null ? FULFILMENT_WORDS[order.fulfilment_status] : null;
-  return { ...order, statusLabel, badgeClass, platformNet, shipTo, fulfilmentWords, isPaid: order.status === 'paid' || order.status === 'partially_refunded' || order.status === 'refunded' };
+  return {
+    ...order,
+    statusLabel,
+    badgeClass,
+    platformNet,
+    shipTo,
+    fulfilmentWords,
+    isPaid: order.status === 'paid' || order.status === 'partially_refunded' || order.status === 'refunded',
+  };
 }

@@ -102,41 +102,60 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   };
 
   // --- hosted Checkout ------------------------------------------------------------------------
-  app.post('/checkout/:listingId', {
-    schema: { params: ListingParams, body: BuyBody },
-    attachValidation: true,
-    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
-  }, async (request, reply) => {
-    if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
-    const { listingId } = request.params;
-    try {
-      const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
-        buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt, publicUrl: app.config.publicUrl,
-        savePaymentMethod: request.body.save_card === 'on', shippingCountries: app.config.shippingCountries,
-      });
-      return reply.redirect(redirectUrl, 303);
-    } catch (error) {
-      return refused(request, reply, error, listingId);
-    }
-  });
+  app.post(
+    '/checkout/:listingId',
+    {
+      schema: { params: ListingParams, body: BuyBody },
+      attachValidation: true,
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+    },
+    async (request, reply) => {
+      if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
+      const { listingId } = request.params;
+      try {
+        const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
+          buyerId: request.user.id,
+          buyerEmail: request.user.email,
+          listingId,
+          quantity: request.body.quantity,
+          attemptId: request.body.attempt,
+          publicUrl: app.config.publicUrl,
+          savePaymentMethod: request.body.save_card === 'on',
+          shippingCountries: app.config.shippingCountries,
+        });
+        return reply.redirect(redirectUrl, 303);
+      } catch (error) {
+        return refused(request, reply, error, listingId);
+      }
+    },
+  );
 
   // --- one-click with a saved card --------------------------------------------------------------
-  app.post('/checkout/:listingId/saved-card', {
-    schema: { params: ListingParams, body: SavedCardBody },
-    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
-  }, async (request, reply) => {
-    const { listingId } = request.params;
-    try {
-      const { redirectUrl } = await buyWithSavedCard(app.db, app.stripe, {
-        buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt,
-        paymentMethodId: request.body.payment_method, publicUrl: app.config.publicUrl,
-      });
-      return reply.redirect(redirectUrl, 303);
-    } catch (error) {
-      if (problemOf(error).code === 'not_found') throw error;
-      return refused(request, reply, error, listingId);
-    }
-  });
+  app.post(
+    '/checkout/:listingId/saved-card',
+    {
+      schema: { params: ListingParams, body: SavedCardBody },
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+    },
+    async (request, reply) => {
+      const { listingId } = request.params;
+      try {
+        const { redirectUrl } = await buyWithSavedCard(app.db, app.stripe, {
+          buyerId: request.user.id,
+          buyerEmail: request.user.email,
+          listingId,
+          quantity: request.body.quantity,
+          attemptId: request.body.attempt,
+          paymentMethodId: request.body.payment_method,
+          publicUrl: app.config.publicUrl,
+        });
+        return reply.redirect(redirectUrl, 303);
+      } catch (error) {
+        if (problemOf(error).code === 'not_found') throw error;
+        return refused(request, reply, error, listingId);
+      }
+    },
+  );
 
   // --- custom flow (PaymentIntent + Payment Element) -------------------------------------------
   app.get('/checkout/:listingId/pay', { schema: { params: ListingParams, querystring: StartQuery } }, async (request, reply) => {
@@ -148,23 +167,31 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax, quantity, savedCards });
   });
 
-  app.post('/checkout/:listingId/pay', {
-    schema: { params: ListingParams, body: BuyBody },
-    attachValidation: true,
-    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
-  }, async (request, reply) => {
-    if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
-    const { listingId } = request.params;
-    try {
-      const order = await buyWithPaymentElement(app.db, app.stripe, {
-        buyerId: request.user.id, buyerEmail: request.user.email, listingId, quantity: request.body.quantity, attemptId: request.body.attempt,
-        savePaymentMethod: request.body.save_card === 'on',
-      });
-      return reply.redirect(`/orders/${order.id}/pay`, 303);
-    } catch (error) {
-      return refused(request, reply, error, listingId);
-    }
-  });
+  app.post(
+    '/checkout/:listingId/pay',
+    {
+      schema: { params: ListingParams, body: BuyBody },
+      attachValidation: true,
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+    },
+    async (request, reply) => {
+      if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
+      const { listingId } = request.params;
+      try {
+        const order = await buyWithPaymentElement(app.db, app.stripe, {
+          buyerId: request.user.id,
+          buyerEmail: request.user.email,
+          listingId,
+          quantity: request.body.quantity,
+          attemptId: request.body.attempt,
+          savePaymentMethod: request.body.save_card === 'on',
+        });
+        return reply.redirect(`/orders/${order.id}/pay`, 303);
+      } catch (error) {
+        return refused(request, reply, error, listingId);
+      }
+    },
+  );
 
   // --- custom flow, physical goods: where to ship, before the PaymentIntent is made -------------
   const countries = app.config.shippingCountries.map((code) => ({ code, name: countryName(code) }));
@@ -179,11 +206,27 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     country: Type.Union(app.config.shippingCountries.map((code) => Type.Literal(code))),
     ...Csrf,
   });
-  const shippingForm = async (request: FastifyRequest, reply: FastifyReply, order: Order, values: Record<string, string>, errors: Record<string, string> = {}, status = 200) => {
-    return render(request, reply, 'checkout/shipping', {
-      title: 'Where should we ship it?', order: orderView(order), values, errors,
-      countries: countries.map((c) => ({ ...c, selected: c.code === (values.country ?? app.config.shippingCountries[0]) })),
-    }, status);
+  const shippingForm = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    order: Order,
+    values: Record<string, string>,
+    errors: Record<string, string> = {},
+    status = 200,
+  ) => {
+    return render(
+      request,
+      reply,
+      'checkout/shipping',
+      {
+        title: 'Where should we ship it?',
+        order: orderView(order),
+        values,
+        errors,
+        countries: countries.map((c) => ({ ...c, selected: c.code === (values.country ?? app.config.shippingCountries[0]) })),
+      },
+      status,
+    );
   };
 
   app.get('/orders/:id/shipping', { schema: { params: IdParams } }, async (request, reply) => {
@@ -238,7 +281,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       refresh: order.status === 'pending' && order.failure_message === null && request.query.canceled === undefined,
       failed: order.status === 'payment_failed' || order.status === 'canceled',
       leftCheckout: request.query.canceled !== undefined && order.status === 'pending',
-      continueUrl: order.status !== 'pending' ? null : order.flow === 'hosted' ? order.stripe_checkout_url : order.flow === 'custom' ? `/orders/${order.id}/pay` : null,
+      continueUrl:
+        order.status !== 'pending' ? null : order.flow === 'hosted' ? order.stripe_checkout_url : order.flow === 'custom' ? `/orders/${order.id}/pay` : null,
     });
   });
 
@@ -260,6 +304,12 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const refundRequests = await listOrderRefundRequests(app.db, order.id);
     const canAskRefund = (order.status === 'paid' || order.status === 'partially_refunded') && !refundRequests.some((r) => r.status === 'requested');
     const fulfilment = await fulfilmentView(app.db, order);
-    return render(request, reply, 'checkout/receipt', { title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`, order: view, refundRequests, canAskRefund, fulfilment });
+    return render(request, reply, 'checkout/receipt', {
+      title: view.isPaid ? `Receipt ${order.id.slice(0, 8)}` : `Order ${order.id.slice(0, 8)}`,
+      order: view,
+      refundRequests,
+      canAskRefund,
+      fulfilment,
+    });
   });
 };

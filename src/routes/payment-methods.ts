@@ -41,7 +41,10 @@ export const paymentMethodRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(LIST, { schema: { querystring: ListQuery } }, async (request, reply) => {
     const cards = (await buyerCards(app.db, request.user.id)).map(cardView);
     return render(request, reply, 'account/payment-methods', {
-      title: 'Payment methods', cards, attempt: randomUUID(), canceled: request.query.canceled !== undefined,
+      title: 'Payment methods',
+      cards,
+      attempt: randomUUID(),
+      canceled: request.query.canceled !== undefined,
     });
   });
 
@@ -72,28 +75,39 @@ export const paymentMethodRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   // --- adding a card ------------------------------------------------------------------------------
-  app.post(`${LIST}/setups`, {
-    schema: { body: SetupBody },
-    config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
-  }, async (request, reply) => {
-    const { attempt, flow } = request.body;
-    try {
-      if (flow === 'checkout') {
-        const url = await startCheckoutSetup(app.db, app.stripe, { buyerId: request.user.id, setupId: attempt, publicUrl: app.config.publicUrl, currency: 'usd' });
-        return reply.redirect(url, 303);
+  app.post(
+    `${LIST}/setups`,
+    {
+      schema: { body: SetupBody },
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+    },
+    async (request, reply) => {
+      const { attempt, flow } = request.body;
+      try {
+        if (flow === 'checkout') {
+          const url = await startCheckoutSetup(app.db, app.stripe, {
+            buyerId: request.user.id,
+            setupId: attempt,
+            publicUrl: app.config.publicUrl,
+            currency: 'usd',
+          });
+          return reply.redirect(url, 303);
+        }
+        await startElementSetup(app.db, app.stripe, { buyerId: request.user.id, setupId: attempt });
+        return reply.redirect(`${LIST}/setups/${attempt}`, 303);
+      } catch (error) {
+        return failed(request, reply, error);
       }
-      await startElementSetup(app.db, app.stripe, { buyerId: request.user.id, setupId: attempt });
-      return reply.redirect(`${LIST}/setups/${attempt}`, 303);
-    } catch (error) {
-      return failed(request, reply, error);
-    }
-  });
+    },
+  );
 
   app.get(`${LIST}/setups/:id`, { schema: { params: IdParams } }, async (request, reply) => {
     const page = await openElementSetup(app.db, app.stripe, request.user.id, request.params.id);
     if ('done' in page) return reply.redirect(`${LIST}/setups/${request.params.id}/done`, 303);
     return render(request, reply, 'account/card-setup', {
-      title: 'Add a card', clientSecret: page.clientSecret, stripeJs,
+      title: 'Add a card',
+      clientSecret: page.clientSecret,
+      stripeJs,
       returnUrl: `${app.config.publicUrl}${LIST}/setups/${request.params.id}/done`,
     });
   });

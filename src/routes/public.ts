@@ -57,13 +57,23 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSourc
     const savedCards = request.auth?.user.role === 'buyer' && listing.kind === 'digital' ? (await buyerCards(app.db, request.auth.user.id)).map(cardView) : [];
     // `attempt`: a fresh id per rendered buy form, so a double submit of it is one order (issue 6).
     return render(request, reply, 'public/listing', {
-      title: listing.title, listing, gallery: await galleryOf(app.db, listing), attempt: randomUUID(), quantityMax: quantityLimit(listing.stock), savedCards,
+      title: listing.title,
+      listing,
+      gallery: await galleryOf(app.db, listing),
+      attempt: randomUUID(),
+      quantityMax: quantityLimit(listing.stock),
+      savedCards,
     });
   });
 
   // A seller's shop: the catalogue's search, orders and pages, scoped to them.
   app.get('/sellers/:id', { schema: { params: IdParams, querystring: ShopQuerystring } }, async (request, reply) => {
     const { seller, page, plans } = await sellerShop(app.db, catalogue, request.params.id, request.query);
-    return render(request, reply, 'public/seller', { title: seller.name, seller, plans, ...catalogueView(`/sellers/${seller.id}`, page, page.search.after === undefined) });
+    return render(request, reply, 'public/seller', {
+      title: seller.name,
+      seller,
+      plans,
+      ...catalogueView(`/sellers/${seller.id}`, page, page.search.after === undefined),
+    });
   });
 };

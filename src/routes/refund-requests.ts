@@ -28,13 +28,18 @@ async function thenBack(reply: FastifyReply, page: string, action: () => Promise
 }
 
 export const buyerRefundRequestRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.post('/orders/:id/refund-request', {
-    schema: { params: IdParams, body: AskBody },
-    config: { rateLimit: { max: 20, timeWindow: '10 minutes' } },
-  }, async (request, reply) => thenBack(reply, `/orders/${request.params.id}`, async () => {
-    await askForRefund(app.db, { buyerId: request.user.id, orderId: request.params.id, reason: request.body.reason });
-    return 'Your refund request is sent. The seller or the marketplace will answer it here.';
-  }));
+  app.post(
+    '/orders/:id/refund-request',
+    {
+      schema: { params: IdParams, body: AskBody },
+      config: { rateLimit: { max: 20, timeWindow: '10 minutes' } },
+    },
+    async (request, reply) =>
+      thenBack(reply, `/orders/${request.params.id}`, async () => {
+        await askForRefund(app.db, { buyerId: request.user.id, orderId: request.params.id, reason: request.body.reason });
+        return 'Your refund request is sent. The seller or the marketplace will answer it here.';
+      }),
+  );
 };
 
 function decisionRoutes(prefix: '/seller' | '/admin'): FastifyPluginAsyncTypebox {
@@ -42,14 +47,20 @@ function decisionRoutes(prefix: '/seller' | '/admin'): FastifyPluginAsyncTypebox
     const decider = (request: FastifyRequest) => ({ id: request.user.id, email: request.user.email, role: request.user.role });
     app.post(`${prefix}/orders/:id/refund-requests/:requestId/approve`, { schema: { params: DecisionParams, body: ApproveBody } }, async (request, reply) =>
       thenBack(reply, `${prefix}/orders/${request.params.id}`, async () => {
-        await approveRefundRequest(app.db, app.stripe, decider(request), { orderId: request.params.id, requestId: request.params.requestId, note: request.body.note ?? '' });
+        await approveRefundRequest(app.db, app.stripe, decider(request), {
+          orderId: request.params.id,
+          requestId: request.params.requestId,
+          note: request.body.note ?? '',
+        });
         return 'Refund approved and sent to Stripe. The buyer sees it on their receipt.';
-      }));
+      }),
+    );
     app.post(`${prefix}/orders/:id/refund-requests/:requestId/decline`, { schema: { params: DecisionParams, body: DeclineBody } }, async (request, reply) =>
       thenBack(reply, `${prefix}/orders/${request.params.id}`, async () => {
         await declineRefundRequest(app.db, decider(request), { orderId: request.params.id, requestId: request.params.requestId, reason: request.body.reason });
         return 'Refund request declined. The buyer sees your reason.';
-      }));
+      }),
+    );
   };
 }
 
@@ -61,7 +72,10 @@ const adminOpenRequestsRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/refund-requests', async (request, reply) => {
     const open = await listOpenRefundRequests(app.db, OPEN_LIST_MAX + 1);
     return render(request, reply, 'admin/refund-requests', {
-      title: 'Refund requests', requests: open.slice(0, OPEN_LIST_MAX), more: open.length > OPEN_LIST_MAX, max: OPEN_LIST_MAX,
+      title: 'Refund requests',
+      requests: open.slice(0, OPEN_LIST_MAX),
+      more: open.length > OPEN_LIST_MAX,
+      max: OPEN_LIST_MAX,
     });
   });
 };

@@ -28,11 +28,28 @@ export const sellerFulfilmentRoutes: FastifyPluginAsyncTypebox = async (app) => 
     return reply.redirect(`/seller/orders/${orderId}`, 303);
   }
 
-  app.post('/seller/orders/:id/shipped', { schema: { params: IdParams, body: ShippedBody }, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } }, async (request, reply) =>
-    stepThenBack(reply, request.params.id,
-      () => markShipped(app.db, { sellerId: request.user.id, orderId: request.params.id, carrier: request.body.carrier, trackingNumber: request.body.tracking_number }),
-      'Marked shipped. The buyer has been told, with the tracking number.'));
+  app.post(
+    '/seller/orders/:id/shipped',
+    { schema: { params: IdParams, body: ShippedBody }, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
+    async (request, reply) =>
+      stepThenBack(
+        reply,
+        request.params.id,
+        () =>
+          markShipped(app.db, {
+            sellerId: request.user.id,
+            orderId: request.params.id,
+            carrier: request.body.carrier,
+            trackingNumber: request.body.tracking_number,
+          }),
+        'Marked shipped. The buyer has been told, with the tracking number.',
+      ),
+  );
 
-  app.post('/seller/orders/:id/delivered', { schema: { params: IdParams, body: CsrfOnlyBody }, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } }, async (request, reply) =>
-    stepThenBack(reply, request.params.id, () => markDelivered(app.db, { sellerId: request.user.id, orderId: request.params.id }), 'Marked delivered.'));
+  app.post(
+    '/seller/orders/:id/delivered',
+    { schema: { params: IdParams, body: CsrfOnlyBody }, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
+    async (request, reply) =>
+      stepThenBack(reply, request.params.id, () => markDelivered(app.db, { sellerId: request.user.id, orderId: request.params.id }), 'Marked delivered.'),
+  );
 };

@@ -39,23 +39,32 @@ const PriceBody = Type.Object({
 export const sellerPlanRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/seller/plans', async (request, reply) => renderPlans(request, reply, { values: { currency: 'usd', interval: 'month' } }));
 
-  app.post('/seller/plans', { schema: { body: PlanBody }, attachValidation: true, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } }, async (request, reply) => {
-    const values = keptValues(request.body);
-    if (request.validationError !== undefined) {
-      return renderPlans(request, reply, { values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], PLAN_MESSAGES) }, 400);
-    }
-    try {
-      const plan = await createPlan(app.db, app.stripe, request.user.id, request.body);
-      setFlash(reply, 'success', `“${plan.name}” is on sale.`);
-      return reply.redirect('/seller/plans', 303);
-    } catch (error) {
-      if (error instanceof DomainError && error.code === 'plan_invalid') {
-        return renderPlans(request, reply, { values, errors: (error as DomainError<'plan_invalid'>).details.fields }, 400);
+  app.post(
+    '/seller/plans',
+    { schema: { body: PlanBody }, attachValidation: true, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      const values = keptValues(request.body);
+      if (request.validationError !== undefined) {
+        return renderPlans(
+          request,
+          reply,
+          { values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], PLAN_MESSAGES) },
+          400,
+        );
       }
-      const problem = problemOf(error);
-      return renderPlans(request, reply, { values, problem: problem.message }, problem.status);
-    }
-  });
+      try {
+        const plan = await createPlan(app.db, app.stripe, request.user.id, request.body);
+        setFlash(reply, 'success', `“${plan.name}” is on sale.`);
+        return reply.redirect('/seller/plans', 303);
+      } catch (error) {
+        if (error instanceof DomainError && error.code === 'plan_invalid') {
+          return renderPlans(request, reply, { values, errors: (error as DomainError<'plan_invalid'>).details.fields }, 400);
+        }
+        const problem = problemOf(error);
+        return renderPlans(request, reply, { values, problem: problem.message }, problem.status);
+      }
+    },
+  );
 
   app.get('/seller/plans/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const plan = found(await findOwnPlan(app.db, request.user.id, request.params.id));
@@ -66,7 +75,13 @@ export const sellerPlanRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const plan = found(await findOwnPlan(app.db, request.user.id, request.params.id));
     try {
       const { moved } = await changePlanPrice(app.db, app.stripe, request.user.id, plan.id, request.body.amount, request.body.move);
-      setFlash(reply, 'success', request.body.move === 'keep' ? 'New subscribers pay the new price; current subscribers keep theirs.' : `New price saved; ${moved} subscriber(s) moved to it.`);
+      setFlash(
+        reply,
+        'success',
+        request.body.move === 'keep'
+          ? 'New subscribers pay the new price; current subscribers keep theirs.'
+          : `New price saved; ${moved} subscriber(s) moved to it.`,
+      );
       return reply.redirect(`/seller/plans/${plan.id}`, 303);
     } catch (error) {
       const problem = problemOf(error);
@@ -74,34 +89,61 @@ export const sellerPlanRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   });
 
-  for (const [action, archived] of [['archive', true], ['unarchive', false]] as const) {
+  for (const [action, archived] of [
+    ['archive', true],
+    ['unarchive', false],
+  ] as const) {
     app.post(`/seller/plans/:id/${action}`, { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) => {
       const plan = await setPlanArchived(app.db, app.stripe, request.user.id, request.params.id, archived);
-      setFlash(reply, 'success', archived ? `“${plan.name}” is archived: no new subscribers; current ones keep renewing.` : `“${plan.name}” is open to new subscribers again.`);
+      setFlash(
+        reply,
+        'success',
+        archived ? `“${plan.name}” is archived: no new subscribers; current ones keep renewing.` : `“${plan.name}” is open to new subscribers again.`,
+      );
       return reply.redirect('/seller/plans', 303);
     });
   }
 
   app.get('/seller/subscriptions', async (request, reply) =>
-    render(request, reply, 'seller/subscriptions', { title: 'Subscribers', ...await sellerSubscriptionsView(app.db, request.user.id) }));
+    render(request, reply, 'seller/subscriptions', { title: 'Subscribers', ...(await sellerSubscriptionsView(app.db, request.user.id)) }),
+  );
 
   async function renderPlans(
-    request: FastifyRequest, reply: FastifyReply, data: { values: Record<string, string>; errors?: Record<string, string>; problem?: string }, status = 200,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    data: { values: Record<string, string>; errors?: Record<string, string>; problem?: string },
+    status = 200,
   ): Promise<FastifyReply> {
     const plans = await listSellerPlans(app.db, request.user.id);
-    return render(request, reply, 'seller/plans', {
-      title: 'Subscription plans',
-      plans: plans.map((p) => ({ ...p, archived: p.status === 'archived', ready: p.stripe_price_id !== null })),
-      values: data.values,
-      errors: data.errors ?? {},
-      problem: data.problem,
-      currencies: SUPPORTED_CURRENCIES.map((c) => ({ code: c, label: c.toUpperCase(), selected: c === data.values.currency })),
-    }, status);
+    return render(
+      request,
+      reply,
+      'seller/plans',
+      {
+        title: 'Subscription plans',
+        plans: plans.map((p) => ({ ...p, archived: p.status === 'archived', ready: p.stripe_price_id !== null })),
+        values: data.values,
+        errors: data.errors ?? {},
+        problem: data.problem,
+        currencies: SUPPORTED_CURRENCIES.map((c) => ({ code: c, label: c.toUpperCase(), selected: c === data.values.currency })),
+      },
+      status,
+    );
   }
 
   async function renderPlan(request: FastifyRequest, reply: FastifyReply, plan: Plan, problem?: string, status = 200): Promise<FastifyReply> {
-    return render(request, reply, 'seller/plan', {
-      title: plan.name, plan, problem, archived: plan.status === 'archived', amountText: toDecimalString(plan.amount, plan.currency),
-    }, status);
+    return render(
+      request,
+      reply,
+      'seller/plan',
+      {
+        title: plan.name,
+        plan,
+        problem,
+        archived: plan.status === 'archived',
+        amountText: toDecimalString(plan.amount, plan.currency),
+      },
+      status,
+    );
   }
 };

@@ -18,7 +18,14 @@ import { picturesForEditing } from '../images/use-cases.ts';
 import { sellerOrderDetail, sellerOrdersPage } from '../orders/seller-orders.ts';
 import { deriveAccountState, factsFromStored, type AccountStateView } from '../sellers/account-state.ts';
 import {
-  checkAccountNow, continueOnboarding, COUNTRY_CODES, openExpressDashboard, returnFromOnboarding, sellerDashboard, startOnboarding, SUPPORTED_COUNTRIES,
+  checkAccountNow,
+  continueOnboarding,
+  COUNTRY_CODES,
+  openExpressDashboard,
+  returnFromOnboarding,
+  sellerDashboard,
+  startOnboarding,
+  SUPPORTED_COUNTRIES,
 } from '../sellers/use-cases.ts';
 import { listOrderRefundRequests } from '../refund-requests/queries.ts';
 import { moderationOf } from '../moderation/use-cases.ts';
@@ -57,22 +64,36 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     returnUrl: `${app.config.publicUrl}/seller/payouts/return`,
   };
 
-  app.get('/seller', async (request, reply) => renderDashboard(request, reply, await sellerDashboard(app.db, request.user.id), { moderation: await moderationOf(app.db, request.user.id) }));
+  app.get('/seller', async (request, reply) =>
+    renderDashboard(request, reply, await sellerDashboard(app.db, request.user.id), { moderation: await moderationOf(app.db, request.user.id) }),
+  );
 
   // "Set up payouts" / "Continue setup": one account per seller, then a fresh single-use Account
   // Link. 303 so the browser follows with a GET to Stripe.
-  app.post('/seller/payouts/start', {
-    schema: { body: StartPayoutsBody },
-    attachValidation: true,
-    config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
-  }, async (request, reply) => {
-    const user = request.user;
-    if (request.validationError !== undefined) {
-      return renderDashboard(request, reply, await sellerDashboard(app.db, user.id), { errors: { country: 'Choose the country where you or your business are based' } }, 400);
-    }
-    // Safe to retry after any failure: the stored request and the idempotency key give the same account next time.
-    return toStripeOrBack(reply, () => startOnboarding(app.db, app.stripe, { sellerId: user.id, country: request.body.country, email: user.email, urls: onboardingUrls }));
-  });
+  app.post(
+    '/seller/payouts/start',
+    {
+      schema: { body: StartPayoutsBody },
+      attachValidation: true,
+      config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+    },
+    async (request, reply) => {
+      const user = request.user;
+      if (request.validationError !== undefined) {
+        return renderDashboard(
+          request,
+          reply,
+          await sellerDashboard(app.db, user.id),
+          { errors: { country: 'Choose the country where you or your business are based' } },
+          400,
+        );
+      }
+      // Safe to retry after any failure: the stored request and the idempotency key give the same account next time.
+      return toStripeOrBack(reply, () =>
+        startOnboarding(app.db, app.stripe, { sellerId: user.id, country: request.body.country, email: user.email, urls: onboardingUrls }),
+      );
+    },
+  );
 
   // Stripe sends the seller here when a link expired or was already used. A new link, silently: the
   // seller never sees a dead end. GET because it is Stripe's redirect; it only acts on the signed-in
@@ -82,7 +103,8 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const url = await continueOnboarding(app.db, app.stripe, request.user.id, onboardingUrls);
       if (url === undefined) setFlash(reply, 'info', 'Choose your country to set up payouts.');
       return url ?? '/seller';
-    }));
+    }),
+  );
 
   // Back from Stripe. Coming back proves nothing: re-read the account and show what it really is.
   app.get('/seller/payouts/return', async (request, reply) => {
@@ -90,7 +112,10 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (back === undefined) return reply.redirect('/seller', 303);
     if (back.notice === 'account_gone') return renderDashboard(request, reply, back.dashboard, { notice: ACCOUNT_GONE });
     // The last state we know, said to be possibly out of date; the webhook will catch up.
-    if (back.notice === 'stale') return renderDashboard(request, reply, back.dashboard, { notice: 'We could not reach Stripe to check your account just now, so this status may be out of date. Reload the page in a moment.' });
+    if (back.notice === 'stale')
+      return renderDashboard(request, reply, back.dashboard, {
+        notice: 'We could not reach Stripe to check your account just now, so this status may be out of date. Reload the page in a moment.',
+      });
     // Said once, then the plain dashboard: a reload must not claim Stripe told us this "just now".
     setFlash(reply, 'info', 'Welcome back from Stripe. The status below is what Stripe told us just now.');
     return reply.redirect('/seller', 303);
@@ -102,12 +127,16 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await checkAccountNow(app.db, app.stripe, request.user.id);
       setFlash(reply, 'info', 'Checked with Stripe just now: the status below is up to date.');
       return '/seller';
-    }));
+    }),
+  );
 
   // A login link is a one-time credential into the seller's Express dashboard: minted on a POST
   // (CSRF-checked) and only for an account whose details were submitted.
-  app.post('/seller/payouts/dashboard', { schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (request, reply) =>
-    toStripeOrBack(reply, () => openExpressDashboard(app.db, app.stripe, request.user.id)));
+  app.post(
+    '/seller/payouts/dashboard',
+    { schema: { body: CsrfOnlyBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } },
+    async (request, reply) => toStripeOrBack(reply, () => openExpressDashboard(app.db, app.stripe, request.user.id)),
+  );
 
   /** Redirects where `go` says (Stripe's page, or back); a problem it meets is told on the dashboard. */
   async function toStripeOrBack(reply: FastifyReply, go: () => Promise<string>): Promise<FastifyReply> {
@@ -123,12 +152,18 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // ---- Listings ----
   app.get('/seller/listings/new', async (request, reply) =>
-    renderListingForm(request, reply, { mode: 'new', values: { currency: 'usd', unlimited: 'off', kind: 'physical' } }));
+    renderListingForm(request, reply, { mode: 'new', values: { currency: 'usd', unlimited: 'off', kind: 'physical' } }),
+  );
 
   app.post('/seller/listings', { schema: { body: ListingBody }, attachValidation: true }, async (request, reply) => {
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      return renderListingForm(request, reply, { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
+      return renderListingForm(
+        request,
+        reply,
+        { mode: 'new', values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) },
+        400,
+      );
     }
     try {
       const { listing, sellerEnabled } = await addListing(app.db, request.user.id, request.body);
@@ -150,7 +185,12 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const listing = found(isUuid(id) ? await findOwnListing(app.db, request.user.id, id) : undefined);
     const values = keptValues(request.body);
     if (request.validationError !== undefined) {
-      return renderListingForm(request, reply, { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) }, 400);
+      return renderListingForm(
+        request,
+        reply,
+        { mode: 'edit', listing, values, errors: fieldErrorsFrom(request.validationError.validation as FastifySchemaValidationError[], LISTING_MESSAGES) },
+        400,
+      );
     }
     try {
       const saved = await editListing(app.db, request.user.id, id, request.body);
@@ -161,7 +201,10 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   });
 
-  for (const [action, active] of [['deactivate', false], ['activate', true]] as const) {
+  for (const [action, active] of [
+    ['deactivate', false],
+    ['activate', true],
+  ] as const) {
     app.post(`/seller/listings/:id/${action}`, { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) => {
       const listing = await activateListing(app.db, request.user.id, request.params.id, active);
       setFlash(reply, 'success', active ? `“${listing.title}” is active again.` : `“${listing.title}” is deactivated; buyers no longer see it.`);
@@ -179,47 +222,68 @@ export const sellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const detail = await sellerOrderDetail(app.db, request.user.id, request.params.id);
     const refundRequests = await listOrderRefundRequests(app.db, detail.order.id);
     return render(request, reply, 'seller/order', {
-      title: `Order ${detail.order.id.slice(0, 8)}`, ...detail, order: orderView(detail.order), refundRequests, decideBase: `/seller/orders/${detail.order.id}/refund-requests`,
+      title: `Order ${detail.order.id.slice(0, 8)}`,
+      ...detail,
+      order: orderView(detail.order),
+      refundRequests,
+      decideBase: `/seller/orders/${detail.order.id}/refund-requests`,
     });
   });
 
   async function renderDashboard(
-    request: FastifyRequest, reply: FastifyReply, dashboard: { seller: Seller; listings: Listing[] },
-    extra: { returned?: boolean; errors?: Record<string, string>; notice?: string; moderation?: Awaited<ReturnType<typeof moderationOf>> } = {}, status = 200,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    dashboard: { seller: Seller; listings: Listing[] },
+    extra: { returned?: boolean; errors?: Record<string, string>; notice?: string; moderation?: Awaited<ReturnType<typeof moderationOf>> } = {},
+    status = 200,
   ): Promise<FastifyReply> {
     const { seller, listings } = dashboard;
     const account = seller.stripe_account_id === null ? null : deriveAccountState(factsFromStored(seller));
-    return render(request, reply, 'seller/dashboard', {
-      title: 'Seller dashboard',
-      returned: extra.returned ?? false,
-      notice: extra.notice,
-      moderation: extra.moderation,
-      errors: extra.errors ?? {},
-      account: account ?? deriveAccountState(null),
-      badgeClass: badgeClassFor(account),
-      hasAccount: seller.stripe_account_id !== null,
-      canOpenDashboard: seller.stripe_account_id !== null && seller.details_submitted,
-      countries: SUPPORTED_COUNTRIES.map(([code, name]) => ({ code, name, selected: code === (seller.account_country ?? 'US') })),
-      isLive: seller.account_state === 'enabled',
-      listings: listings.map((l) => ({ ...l, stockText: l.stock === null ? 'Unlimited' : String(l.stock) })),
-    }, status);
+    return render(
+      request,
+      reply,
+      'seller/dashboard',
+      {
+        title: 'Seller dashboard',
+        returned: extra.returned ?? false,
+        notice: extra.notice,
+        moderation: extra.moderation,
+        errors: extra.errors ?? {},
+        account: account ?? deriveAccountState(null),
+        badgeClass: badgeClassFor(account),
+        hasAccount: seller.stripe_account_id !== null,
+        canOpenDashboard: seller.stripe_account_id !== null && seller.details_submitted,
+        countries: SUPPORTED_COUNTRIES.map(([code, name]) => ({ code, name, selected: code === (seller.account_country ?? 'US') })),
+        isLive: seller.account_state === 'enabled',
+        listings: listings.map((l) => ({ ...l, stockText: l.stock === null ? 'Unlimited' : String(l.stock) })),
+      },
+      status,
+    );
   }
 
   async function renderListingForm(
-    request: FastifyRequest, reply: FastifyReply,
-    data: { mode: 'new' | 'edit'; listing?: Listing; values: Record<string, string>; errors?: Record<string, string> }, status = 200,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    data: { mode: 'new' | 'edit'; listing?: Listing; values: Record<string, string>; errors?: Record<string, string> },
+    status = 200,
   ): Promise<FastifyReply> {
-    return render(request, reply, 'seller/listing-form', {
-      title: data.mode === 'new' ? 'New listing' : `Edit ${data.listing?.title ?? 'listing'}`,
-      isNew: data.mode === 'new',
-      action: data.mode === 'new' ? '/seller/listings' : `/seller/listings/${data.listing?.id ?? ''}`,
-      values: data.values,
-      errors: data.errors ?? {},
-      currencies: SUPPORTED_CURRENCIES.map((c) => ({ code: c, label: c.toUpperCase(), selected: c === data.values.currency })),
-      titleMax: TITLE_MAX,
-      descriptionMax: DESCRIPTION_MAX,
-      pictures: data.listing === undefined ? null : await picturesForEditing(app.db, data.listing),
-    }, status);
+    return render(
+      request,
+      reply,
+      'seller/listing-form',
+      {
+        title: data.mode === 'new' ? 'New listing' : `Edit ${data.listing?.title ?? 'listing'}`,
+        isNew: data.mode === 'new',
+        action: data.mode === 'new' ? '/seller/listings' : `/seller/listings/${data.listing?.id ?? ''}`,
+        values: data.values,
+        errors: data.errors ?? {},
+        currencies: SUPPORTED_CURRENCIES.map((c) => ({ code: c, label: c.toUpperCase(), selected: c === data.values.currency })),
+        titleMax: TITLE_MAX,
+        descriptionMax: DESCRIPTION_MAX,
+        pictures: data.listing === undefined ? null : await picturesForEditing(app.db, data.listing),
+      },
+      status,
+    );
   }
 };
 
@@ -231,11 +295,17 @@ function listingErrors(error: unknown): Record<string, string> {
 
 function badgeClassFor(account: AccountStateView | null): string {
   switch (account?.state) {
-    case 'enabled': return 'badge-ok';
-    case 'rejected': return 'badge-bad';
-    case 'restricted': return account.pastDue ? 'badge-bad' : 'badge-warn';
-    case undefined: case 'not_started': return '';
-    default: return 'badge-warn';
+    case 'enabled':
+      return 'badge-ok';
+    case 'rejected':
+      return 'badge-bad';
+    case 'restricted':
+      return account.pastDue ? 'badge-bad' : 'badge-warn';
+    case undefined:
+    case 'not_started':
+      return '';
+    default:
+      return 'badge-warn';
   }
 }
 

@@ -12,7 +12,12 @@ import { listPublicPlans } from '../subscriptions/plan-queries.ts';
 import { buyerSubscriptionsView } from '../subscriptions/reports.ts';
 import { statusWords } from '../subscriptions/rules.ts';
 import {
-  buyerSetCancelAtPeriodEnd, completeSubscription, openBillingPortal, openSubscriptionPayment, subscribeWithCheckout, subscribeWithPaymentElement,
+  buyerSetCancelAtPeriodEnd,
+  completeSubscription,
+  openBillingPortal,
+  openSubscriptionPayment,
+  subscribeWithCheckout,
+  subscribeWithPaymentElement,
 } from '../subscriptions/use-cases.ts';
 import { stripeJsSettings } from './orders.ts';
 
@@ -43,22 +48,26 @@ export const buyerSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
     return render(request, reply, 'checkout/refused', { title: 'Cannot subscribe', message: problem.message }, problem.status);
   };
 
-  app.post('/plans/:id/subscribe', {
-    schema: { params: IdParams, body: SubscribeBody },
-    config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
-  }, async (request, reply) => {
-    const input = { buyerId: request.user.id, planId: request.params.id };
-    try {
-      if (request.body.flow === 'hosted') {
-        const { redirectUrl } = await subscribeWithCheckout(app.db, app.stripe, { ...input, publicUrl: app.config.publicUrl });
-        return reply.redirect(redirectUrl, 303);
+  app.post(
+    '/plans/:id/subscribe',
+    {
+      schema: { params: IdParams, body: SubscribeBody },
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+    },
+    async (request, reply) => {
+      const input = { buyerId: request.user.id, planId: request.params.id };
+      try {
+        if (request.body.flow === 'hosted') {
+          const { redirectUrl } = await subscribeWithCheckout(app.db, app.stripe, { ...input, publicUrl: app.config.publicUrl });
+          return reply.redirect(redirectUrl, 303);
+        }
+        const step = await subscribeWithPaymentElement(app.db, app.stripe, input);
+        return reply.redirect(`/subscriptions/${step.subscription.id}/${step.kind === 'none' ? 'complete' : 'pay'}`, 303);
+      } catch (error) {
+        return refused(request, reply, error);
       }
-      const step = await subscribeWithPaymentElement(app.db, app.stripe, input);
-      return reply.redirect(`/subscriptions/${step.subscription.id}/${step.kind === 'none' ? 'complete' : 'pay'}`, 303);
-    } catch (error) {
-      return refused(request, reply, error);
-    }
-  });
+    },
+  );
 
   app.get('/subscriptions/:id/pay', { schema: { params: IdParams } }, async (request, reply) => {
     let step: Awaited<ReturnType<typeof openSubscriptionPayment>>;
@@ -69,7 +78,11 @@ export const buyerSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
     }
     if (step.kind === 'none') return reply.redirect(`/subscriptions/${step.subscription.id}/complete`, 303);
     return render(request, reply, 'subscriptions/pay', {
-      title: 'Subscribe', subscription: step.subscription, clientSecret: step.clientSecret, kind: step.kind, stripeJs,
+      title: 'Subscribe',
+      subscription: step.subscription,
+      clientSecret: step.clientSecret,
+      kind: step.kind,
+      stripeJs,
       returnUrl: `${app.config.publicUrl}/subscriptions/${step.subscription.id}/complete`,
     });
   });
@@ -77,7 +90,9 @@ export const buyerSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
   app.get('/subscriptions/:id/complete', { schema: { params: IdParams, querystring: CompleteQuery } }, async (request, reply) => {
     const row = await completeSubscription(app.db, app.stripe, request.user.id, request.params.id);
     return render(request, reply, 'subscriptions/complete', {
-      title: statusWords(row.status), subscription: row, statusLabel: statusWords(row.status, row.cancel_at_period_end),
+      title: statusWords(row.status),
+      subscription: row,
+      statusLabel: statusWords(row.status, row.cancel_at_period_end),
       started: ['active', 'trialing'].includes(row.status),
       waiting: row.status === 'pending' || row.status === 'incomplete',
       leftCheckout: request.query.canceled !== undefined && row.status === 'pending',
@@ -86,13 +101,21 @@ export const buyerSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
   });
 
   app.get('/subscriptions', async (request, reply) =>
-    render(request, reply, 'subscriptions/list', { title: 'My subscriptions', subscriptions: await buyerSubscriptionsView(app.db, request.user.id) }));
+    render(request, reply, 'subscriptions/list', { title: 'My subscriptions', subscriptions: await buyerSubscriptionsView(app.db, request.user.id) }),
+  );
 
-  for (const [action, cancel] of [['cancel', true], ['resume', false]] as const) {
+  for (const [action, cancel] of [
+    ['cancel', true],
+    ['resume', false],
+  ] as const) {
     app.post(`/subscriptions/:id/${action}`, { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) => {
       try {
         await buyerSetCancelAtPeriodEnd(app.db, app.stripe, request.user.id, request.params.id, cancel);
-        setFlash(reply, 'success', cancel ? 'Your subscription will end at the end of the current period. You will not be charged again.' : 'Your subscription will renew as usual.');
+        setFlash(
+          reply,
+          'success',
+          cancel ? 'Your subscription will end at the end of the current period. You will not be charged again.' : 'Your subscription will renew as usual.',
+        );
       } catch (error) {
         const problem = problemOf(error);
         if (problem.code === 'not_found') throw error;
@@ -103,14 +126,18 @@ export const buyerSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
   }
 
   // The portal session URL is a short-lived credential: minted on a POST (CSRF-checked).
-  app.post('/subscriptions/:id/portal', { schema: { params: IdParams, body: CsrfOnlyBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } }, async (request, reply) => {
-    try {
-      return reply.redirect(await openBillingPortal(app.db, app.stripe, request.user.id, request.params.id, `${app.config.publicUrl}/subscriptions`), 303);
-    } catch (error) {
-      const problem = problemOf(error);
-      if (problem.code === 'not_found') throw error;
-      setFlash(reply, 'error', problem.message);
-      return reply.redirect('/subscriptions', 303);
-    }
-  });
+  app.post(
+    '/subscriptions/:id/portal',
+    { schema: { params: IdParams, body: CsrfOnlyBody }, config: { rateLimit: { max: 20, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      try {
+        return reply.redirect(await openBillingPortal(app.db, app.stripe, request.user.id, request.params.id, `${app.config.publicUrl}/subscriptions`), 303);
+      } catch (error) {
+        const problem = problemOf(error);
+        if (problem.code === 'not_found') throw error;
+        setFlash(reply, 'error', problem.message);
+        return reply.redirect('/subscriptions', 303);
+      }
+    },
+  );
 };

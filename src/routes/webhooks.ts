@@ -38,11 +38,17 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
   );
   app.addHook('onClose', () => announcer.settled());
 
-  const endpoint = (source: Exclude<StripeEventSource, 'backfill'>, secret: () => string | undefined) =>
-    async (request: FastifyRequest, reply: FastifyReply) => receive(app, request, reply, source, secret(), { ...options, announcer });
+  const endpoint = (source: Exclude<StripeEventSource, 'backfill'>, secret: () => string | undefined) => async (request: FastifyRequest, reply: FastifyReply) =>
+    receive(app, request, reply, source, secret(), { ...options, announcer });
 
-  app.post('/webhooks/stripe', endpoint('platform', () => app.config.stripe.platformWebhookSecret));
-  app.post('/webhooks/stripe/connect', endpoint('connect', () => app.config.stripe.connectWebhookSecret));
+  app.post(
+    '/webhooks/stripe',
+    endpoint('platform', () => app.config.stripe.platformWebhookSecret),
+  );
+  app.post(
+    '/webhooks/stripe/connect',
+    endpoint('connect', () => app.config.stripe.connectWebhookSecret),
+  );
 }
 
 async function receive(
@@ -63,7 +69,9 @@ async function receive(
   }
   // Counted for the health page's "signing secret fails repeatedly" warning (nothing else is stored).
   const rejectSignature = async (reason: string) => {
-    await recordSignatureFailure(app.db, source, reason).catch((error: unknown) => request.log.error({ err: error, source }, 'could not count a signature failure'));
+    await recordSignatureFailure(app.db, source, reason).catch((error: unknown) =>
+      request.log.error({ err: error, source }, 'could not count a signature failure'),
+    );
     return reject(reason);
   };
   const signature = request.headers['stripe-signature'];

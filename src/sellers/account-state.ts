@@ -77,18 +77,34 @@ export function deriveAccountState(account: AccountFacts | null | undefined): Ac
       : 'Stripe needs more information before the deadline, or payments and payouts will be paused.';
     return view('restricted', 'Action needed', summary, 'fix_requirements', facts);
   }
-  const waitingOnStripe = disabledReason === 'requirements.pending_verification' || disabledReason === 'under_review'
-    || pendingVerification.length > 0 || REQUIRED_CAPABILITIES.some((c) => capabilities[c] === 'pending');
-  const fullyEnabled = facts.chargesEnabled && facts.payoutsEnabled && REQUIRED_CAPABILITIES.every((c) => capabilities[c] === undefined || capabilities[c] === 'active');
+  const waitingOnStripe =
+    disabledReason === 'requirements.pending_verification' ||
+    disabledReason === 'under_review' ||
+    pendingVerification.length > 0 ||
+    REQUIRED_CAPABILITIES.some((c) => capabilities[c] === 'pending');
+  const fullyEnabled =
+    facts.chargesEnabled && facts.payoutsEnabled && REQUIRED_CAPABILITIES.every((c) => capabilities[c] === undefined || capabilities[c] === 'active');
   if (fullyEnabled && disabledReason === null) {
     return view('enabled', 'Enabled', 'Your account can take payments and receive payouts.', 'none', facts);
   }
   if (waitingOnStripe) {
-    return view('pending_verification', 'Being verified', 'Stripe is verifying your details. This usually takes a few minutes to a few days; nothing is needed from you now.', 'wait', facts);
+    return view(
+      'pending_verification',
+      'Being verified',
+      'Stripe is verifying your details. This usually takes a few minutes to a few days; nothing is needed from you now.',
+      'wait',
+      facts,
+    );
   }
   // Details submitted, nothing due, nothing pending, yet not enabled: e.g. `platform_paused`,
   // `action_required.requested_capabilities` or an inactive capability without a listed requirement.
-  return view('restricted', 'Action needed', `Payments or payouts are off (${describeDisabledReason(disabledReason)}).`, disabledReason === 'platform_paused' ? 'contact_support' : 'fix_requirements', facts);
+  return view(
+    'restricted',
+    'Action needed',
+    `Payments or payouts are off (${describeDisabledReason(disabledReason)}).`,
+    disabledReason === 'platform_paused' ? 'contact_support' : 'fix_requirements',
+    facts,
+  );
 }
 
 /** The facts behind a state: everything in the view except the verdict drawn from them. */
@@ -112,11 +128,16 @@ function capabilityStatuses(capabilities: Stripe.Account.Capabilities | undefine
 
 function describeDisabledReason(reason: string | null): string {
   switch (reason) {
-    case null: return 'Stripe has not enabled them yet';
-    case 'platform_paused': return 'paused by the marketplace';
-    case 'action_required.requested_capabilities': return 'Stripe needs you to accept the requested capabilities';
-    case 'requirements.past_due': return 'information is past due';
-    default: return `Stripe's reason: ${reason.replaceAll('_', ' ').replaceAll('.', ': ')}`;
+    case null:
+      return 'Stripe has not enabled them yet';
+    case 'platform_paused':
+      return 'paused by the marketplace';
+    case 'action_required.requested_capabilities':
+      return 'Stripe needs you to accept the requested capabilities';
+    case 'requirements.past_due':
+      return 'information is past due';
+    default:
+      return `Stripe's reason: ${reason.replaceAll('_', ' ').replaceAll('.', ': ')}`;
   }
 }
 
@@ -181,15 +202,19 @@ export function storedRequirementsOf(account: AccountFacts): StoredRequirements 
 
 /** A stored seller row back into the facts `deriveAccountState` reads (for pages; no Stripe call). */
 export function factsFromStored(row: {
-  charges_enabled: boolean; payouts_enabled: boolean; details_submitted: boolean;
-  disabled_reason: string | null; requirements_deadline: Date | null; requirements: Partial<StoredRequirements>;
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+  details_submitted: boolean;
+  disabled_reason: string | null;
+  requirements_deadline: Date | null;
+  requirements: Partial<StoredRequirements>;
 }): AccountFacts {
   const r = row.requirements;
   return {
     charges_enabled: row.charges_enabled,
     payouts_enabled: row.payouts_enabled,
     details_submitted: row.details_submitted,
-    capabilities: (r.capabilities ?? {}) as Stripe.Account.Capabilities,
+    capabilities: r.capabilities ?? {},
     requirements: {
       alternatives: [],
       current_deadline: row.requirements_deadline === null ? null : Math.floor(row.requirements_deadline.getTime() / 1000),

@@ -15,39 +15,98 @@ import { sellerPayoutsPage } from '../payouts/queries.ts';
 export const EXPORT_PAGE_SIZE = 500;
 
 const ORDER_HEADER = [
-  'order_id', 'created_at', 'paid_at', 'status', 'title', 'quantity', 'currency', 'amount_minor', 'amount', 'platform_fee_minor',
-  'refunded_minor', 'refunded_from_you_minor', 'fee_returned_minor', 'disputed_minor', 'dispute_status', 'dispute_taken_minor',
-  'dispute_returned_minor', 'net_minor', 'net', 'buyer_email',
+  'order_id',
+  'created_at',
+  'paid_at',
+  'status',
+  'title',
+  'quantity',
+  'currency',
+  'amount_minor',
+  'amount',
+  'platform_fee_minor',
+  'refunded_minor',
+  'refunded_from_you_minor',
+  'fee_returned_minor',
+  'disputed_minor',
+  'dispute_status',
+  'dispute_taken_minor',
+  'dispute_returned_minor',
+  'net_minor',
+  'net',
+  'buyer_email',
 ];
 
 const PAYOUT_HEADER = [
-  'payout_id', 'created_at', 'status', 'currency', 'amount_minor', 'amount', 'arrival_date', 'automatic', 'method', 'failure_code', 'failure_message',
+  'payout_id',
+  'created_at',
+  'status',
+  'currency',
+  'amount_minor',
+  'amount',
+  'arrival_date',
+  'automatic',
+  'method',
+  'failure_code',
+  'failure_message',
 ];
 
 /** The seller's orders, newest first; fee and net are empty for orders never charged. */
 export function sellerOrdersCsv(db: Kysely<Database>, sellerId: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<string> {
-  return csvChunks(ORDER_HEADER, keysetPages(async (after) => {
-    const orders = await sellerOrdersWithMoney(db, sellerId, { size: pageSize, after });
-    const last = orders.at(-1);
-    const rows = orders.map(({ money: m, ...o }): CsvCell[] => [
-      o.id, o.created_at, o.paid_at, o.status, o.title, o.quantity, o.currency, o.amount, toDecimalString(o.amount, o.currency), m.applicationFee,
-      m.refunded, m.refundedFromSeller, m.feeReturned, m.disputed, m.disputeState, m.disputeTaken,
-      m.disputeReturned, m.net, m.net === null ? null : toDecimalString(m.net, o.currency), o.buyer_email,
-    ]);
-    return { rows, next: orders.length === pageSize && last !== undefined ? { at: last.created_at, id: last.id } : null };
-  }));
+  return csvChunks(
+    ORDER_HEADER,
+    keysetPages(async (after) => {
+      const orders = await sellerOrdersWithMoney(db, sellerId, { size: pageSize, after });
+      const last = orders.at(-1);
+      const rows = orders.map(({ money: m, ...o }): CsvCell[] => [
+        o.id,
+        o.created_at,
+        o.paid_at,
+        o.status,
+        o.title,
+        o.quantity,
+        o.currency,
+        o.amount,
+        toDecimalString(o.amount, o.currency),
+        m.applicationFee,
+        m.refunded,
+        m.refundedFromSeller,
+        m.feeReturned,
+        m.disputed,
+        m.disputeState,
+        m.disputeTaken,
+        m.disputeReturned,
+        m.net,
+        m.net === null ? null : toDecimalString(m.net, o.currency),
+        o.buyer_email,
+      ]);
+      return { rows, next: orders.length === pageSize && last !== undefined ? { at: last.created_at, id: last.id } : null };
+    }),
+  );
 }
 
 /** The seller's payouts as recorded from Stripe's payout events, newest first. */
 export function sellerPayoutsCsv(db: Kysely<Database>, sellerId: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<string> {
-  return csvChunks(PAYOUT_HEADER, keysetPages(async (after) => {
-    const page = await sellerPayoutsPage(db, sellerId, { size: pageSize, after });
-    const rows = page.rows.map((p): CsvCell[] => [
-      p.id, p.stripe_created, p.status, p.currency, p.amount, toDecimalString(p.amount, p.currency), p.arrival_date, p.automatic, p.method,
-      p.failure_code, p.failure_message,
-    ]);
-    return { rows, next: page.next };
-  }));
+  return csvChunks(
+    PAYOUT_HEADER,
+    keysetPages(async (after) => {
+      const page = await sellerPayoutsPage(db, sellerId, { size: pageSize, after });
+      const rows = page.rows.map((p): CsvCell[] => [
+        p.id,
+        p.stripe_created,
+        p.status,
+        p.currency,
+        p.amount,
+        toDecimalString(p.amount, p.currency),
+        p.arrival_date,
+        p.automatic,
+        p.method,
+        p.failure_code,
+        p.failure_message,
+      ]);
+      return { rows, next: page.next };
+    }),
+  );
 }
 
 /** Reads page after page until one says there is no next. */

@@ -7,7 +7,11 @@ import { deriveAccountState, storedRequirementsOf } from './account-state.ts';
 
 /** The seller row for a seller user, created on first use (sign-up stays in the auth module). */
 export async function ensureSeller(db: Kysely<Database>, sellerId: string): Promise<Seller> {
-  await db.insertInto('sellers').values({ id: sellerId }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  await db
+    .insertInto('sellers')
+    .values({ id: sellerId })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
   return db.selectFrom('sellers').selectAll().where('id', '=', sellerId).executeTakeFirstOrThrow();
 }
 
@@ -21,18 +25,29 @@ export async function findSeller(db: Kysely<Database>, sellerId: string): Promis
  * the first choice is the one Stripe may already have acted on.
  */
 export async function recordAccountRequest(trx: Transaction<Database>, sellerId: string, request: { country: string; email: string }): Promise<Seller> {
-  await trx.insertInto('sellers').values({ id: sellerId }).onConflict((oc) => oc.column('id').doNothing()).execute();
-  await trx.updateTable('sellers')
+  await trx
+    .insertInto('sellers')
+    .values({ id: sellerId })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  await trx
+    .updateTable('sellers')
     .set({ account_country: request.country, account_email: request.email, account_requested_at: new Date(), updated_at: new Date() })
-    .where('id', '=', sellerId).where('account_requested_at', 'is', null)
+    .where('id', '=', sellerId)
+    .where('account_requested_at', 'is', null)
     .execute();
   return trx.selectFrom('sellers').selectAll().where('id', '=', sellerId).executeTakeFirstOrThrow();
 }
 
 /** The seller's Connect account, unless one is recorded already. True when this call recorded it. */
 export async function recordAccountId(trx: Transaction<Database>, sellerId: string, accountId: string): Promise<boolean> {
-  const updated = await trx.updateTable('sellers').set({ stripe_account_id: accountId, updated_at: new Date() })
-    .where('id', '=', sellerId).where('stripe_account_id', 'is', null).returning('id').executeTakeFirst();
+  const updated = await trx
+    .updateTable('sellers')
+    .set({ stripe_account_id: accountId, updated_at: new Date() })
+    .where('id', '=', sellerId)
+    .where('stripe_account_id', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
   return updated !== undefined;
 }
 
@@ -95,27 +110,43 @@ export async function isSellerUser(db: Kysely<Database>, userId: string): Promis
  * who never opened their dashboard has none yet: they are listed as not started.
  */
 export async function listSellers(db: Kysely<Database>, state?: AccountState) {
-  let query = db.selectFrom('users').leftJoin('sellers', 'sellers.id', 'users.id')
+  let query = db
+    .selectFrom('users')
+    .leftJoin('sellers', 'sellers.id', 'users.id')
     .select([
-      'users.id', 'sellers.stripe_account_id', 'sellers.requirements_deadline', 'sellers.disabled_reason', 'users.email', 'users.display_name',
+      'users.id',
+      'sellers.stripe_account_id',
+      'sellers.requirements_deadline',
+      'sellers.disabled_reason',
+      'users.email',
+      'users.display_name',
       sql<AccountState>`coalesce(sellers.account_state, 'not_started')`.as('account_state'),
       sql<Seller['requirements']>`coalesce(sellers.requirements, '{}'::jsonb)`.as('requirements'),
     ])
     .where('users.role', '=', 'seller')
-    .orderBy('users.display_name').limit(500);
+    .orderBy('users.display_name')
+    .limit(500);
   if (state !== undefined) query = query.where(sql<AccountState>`coalesce(sellers.account_state, 'not_started')`, '=', state);
   return query.execute();
 }
 
 /** A seller with their user's name and email (the admin's seller page). */
 export async function findSellerWithUser(db: Kysely<Database>, sellerId: string) {
-  return db.selectFrom('sellers').innerJoin('users', 'users.id', 'sellers.id')
-    .selectAll('sellers').select(['users.email', 'users.display_name'])
-    .where('sellers.id', '=', sellerId).executeTakeFirst();
+  return db
+    .selectFrom('sellers')
+    .innerJoin('users', 'users.id', 'sellers.id')
+    .selectAll('sellers')
+    .select(['users.email', 'users.display_name'])
+    .where('sellers.id', '=', sellerId)
+    .executeTakeFirst();
 }
 
 /** Every seller's id and name, by name (filters in admin lists). */
 export async function sellerNames(db: Kysely<Database>): Promise<{ id: string; display_name: string }[]> {
-  return db.selectFrom('sellers').innerJoin('users', 'users.id', 'sellers.id').select(['sellers.id', 'users.display_name']).orderBy('users.display_name').execute();
+  return db
+    .selectFrom('sellers')
+    .innerJoin('users', 'users.id', 'sellers.id')
+    .select(['sellers.id', 'users.display_name'])
+    .orderBy('users.display_name')
+    .execute();
 }
-

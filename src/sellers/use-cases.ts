@@ -20,8 +20,17 @@ import { ensureSeller, findSeller, recordAccountId, recordAccountRequest, record
 
 /** Countries a seller can onboard from: ISO alpha-2 code and the name shown in the form. */
 export const SUPPORTED_COUNTRIES = [
-  ['US', 'United States'], ['GB', 'United Kingdom'], ['IE', 'Ireland'], ['FR', 'France'], ['DE', 'Germany'],
-  ['NL', 'Netherlands'], ['ES', 'Spain'], ['IT', 'Italy'], ['CA', 'Canada'], ['AU', 'Australia'], ['JP', 'Japan'],
+  ['US', 'United States'],
+  ['GB', 'United Kingdom'],
+  ['IE', 'Ireland'],
+  ['FR', 'France'],
+  ['DE', 'Germany'],
+  ['NL', 'Netherlands'],
+  ['ES', 'Spain'],
+  ['IT', 'Italy'],
+  ['CA', 'Canada'],
+  ['AU', 'Australia'],
+  ['JP', 'Japan'],
 ] as const;
 export type CountryCode = (typeof SUPPORTED_COUNTRIES)[number][0];
 export const COUNTRY_CODES = SUPPORTED_COUNTRIES.map(([code]) => code) as CountryCode[];
@@ -60,21 +69,28 @@ export async function ensureConnectedAccount(
   // stored; its key is gone, so look for it by our metadata.
   const stale = seller.account_requested_at !== null && Date.now() - seller.account_requested_at.getTime() > IDEMPOTENCY_WINDOW_MS;
   const orphan = stale ? await findAccountBySellerId(stripe, input.sellerId) : undefined;
-  const account = orphan ?? await sendKeyed(() => stripe.accounts.create({
-    country: seller.account_country ?? input.country,
-    email: seller.account_email ?? input.email,
-    // Express-equivalent controller properties (stripe-facts §2): the seller uses the Express
-    // dashboard, Stripe collects requirements through its hosted forms, and the platform pays
-    // Stripe's fees and carries negative balances (required together with fees.payer=application).
-    controller: {
-      stripe_dashboard: { type: 'express' },
-      fees: { payer: 'application' },
-      losses: { payments: 'application' },
-      requirement_collection: 'stripe',
-    },
-    capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
-    metadata: { seller_id: input.sellerId },
-  }, { idempotencyKey: accountIdempotencyKey(input.sellerId) }));
+  const account =
+    orphan ??
+    (await sendKeyed(() =>
+      stripe.accounts.create(
+        {
+          country: seller.account_country ?? input.country,
+          email: seller.account_email ?? input.email,
+          // Express-equivalent controller properties (stripe-facts §2): the seller uses the Express
+          // dashboard, Stripe collects requirements through its hosted forms, and the platform pays
+          // Stripe's fees and carries negative balances (required together with fees.payer=application).
+          controller: {
+            stripe_dashboard: { type: 'express' },
+            fees: { payer: 'application' },
+            losses: { payments: 'application' },
+            requirement_collection: 'stripe',
+          },
+          capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+          metadata: { seller_id: input.sellerId },
+        },
+        { idempotencyKey: accountIdempotencyKey(input.sellerId) },
+      ),
+    ));
 
   return db.transaction().execute(async (trx) => {
     const recorded = await recordAccountId(trx, input.sellerId, account.id);
@@ -95,7 +111,9 @@ async function findAccountBySellerId(stripe: Stripe, sellerId: string): Promise<
 
 /** "Set up payouts" / "Continue setup": the one account, then a fresh single-use Account Link into Stripe's onboarding. */
 export async function startOnboarding(
-  db: Kysely<Database>, stripe: Stripe, input: { sellerId: string; country: CountryCode; email: string; urls: OnboardingUrls },
+  db: Kysely<Database>,
+  stripe: Stripe,
+  input: { sellerId: string; country: CountryCode; email: string; urls: OnboardingUrls },
 ): Promise<string> {
   return whileStripeAnswers('set_up_payouts', async () => {
     const { accountId } = await ensureConnectedAccount(db, stripe, input);
@@ -133,7 +151,9 @@ export type ReturnNotice = 'account_gone' | 'stale';
  * dashboard shows what it really is, or the last state we know with a notice why it may be stale.
  */
 export async function returnFromOnboarding(
-  db: Kysely<Database>, stripe: Stripe, sellerId: string,
+  db: Kysely<Database>,
+  stripe: Stripe,
+  sellerId: string,
 ): Promise<{ dashboard: { seller: Seller; listings: Listing[] }; notice?: ReturnNotice } | undefined> {
   const before = await ensureSeller(db, sellerId);
   if (before.stripe_account_id === null) return undefined;

@@ -17,7 +17,11 @@ export class S3Storage implements ObjectStorage {
   constructor(private readonly config: S3Config) {
     // Two retries on 5xx/429 with aws4fetch's short backoff; the caller sees the last answer.
     this.client = new AwsClient({
-      accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey, region: config.region, service: 's3', retries: 2,
+      accessKeyId: config.accessKeyId,
+      secretAccessKey: config.secretAccessKey,
+      region: config.region,
+      service: 's3',
+      retries: 2,
     });
   }
 

@@ -20,8 +20,6 @@ export function createStripeClient(options: StripeClientOptions): Stripe {
     maxNetworkRetries: options.maxNetworkRetries ?? 2,
     timeout: options.timeoutMs ?? 20_000,
     appInfo: { name: 'marketplace-platform', version: '0.1.0' },
-    ...(options.emulator !== undefined
-      ? { host: options.emulator.host, port: options.emulator.port, protocol: 'http' as const }
-      : {}),
+    ...(options.emulator !== undefined ? { host: options.emulator.host, port: options.emulator.port, protocol: 'http' as const } : {}),
   });
 }

@@ -8,14 +8,17 @@
 //   let it fail loudly.
 import Stripe from 'stripe';
 
-export type StripeProblem =
-  | { kind: 'refused'; message: string; code: string | undefined; accountGone: boolean }
-  | { kind: 'unavailable' };
+export type StripeProblem = { kind: 'refused'; message: string; code: string | undefined; accountGone: boolean } | { kind: 'unavailable' };
 
 export function classifyStripeError(error: unknown): StripeProblem | undefined {
   if (!(error instanceof Stripe.errors.StripeError)) return undefined;
-  if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError
-    || error instanceof Stripe.errors.StripeRateLimitError || error.statusCode === 409 || (error.statusCode ?? 0) >= 500) {
+  if (
+    error instanceof Stripe.errors.StripeConnectionError ||
+    error instanceof Stripe.errors.StripeAPIError ||
+    error instanceof Stripe.errors.StripeRateLimitError ||
+    error.statusCode === 409 ||
+    (error.statusCode ?? 0) >= 500
+  ) {
     return { kind: 'unavailable' };
   }
   if (error instanceof Stripe.errors.StripePermissionError) return { kind: 'refused', message: error.message, code: error.code, accountGone: true };

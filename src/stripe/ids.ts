@@ -2,4 +2,3 @@
 export function idOf(value: string | { id: string } | null | undefined): string | null {
   return value === null || value === undefined ? null : typeof value === 'string' ? value : value.id;
 }
-

@@ -22,13 +22,30 @@ import { findInvoice, findSubscription, recordInvoiceRefunded } from './queries.
 import { setCancelAtPeriodEnd } from './use-cases.ts';
 import { applySubscription, factsOf } from './sync.ts';
 
-export async function adminCancelSubscription(db: Kysely<Database>, stripe: Stripe, actor: Actor, subscriptionId: string, mode: 'now' | 'period_end'): Promise<void> {
+export async function adminCancelSubscription(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  actor: Actor,
+  subscriptionId: string,
+  mode: 'now' | 'period_end',
+): Promise<void> {
   const row = found(await findSubscription(db, subscriptionId));
-  if (row.stripe_subscription_id === null || ['pending', 'incomplete_expired', 'canceled'].includes(row.status)) throw new DomainError('subscription_not_changeable');
-  await recordAudit(db, actor, { action: `subscription.cancel_${mode}`, targetType: 'subscription', targetId: row.id, before: { status: row.status, cancel_at_period_end: row.cancel_at_period_end } });
+  if (row.stripe_subscription_id === null || ['pending', 'incomplete_expired', 'canceled'].includes(row.status))
+    throw new DomainError('subscription_not_changeable');
+  await recordAudit(db, actor, {
+    action: `subscription.cancel_${mode}`,
+    targetType: 'subscription',
+    targetId: row.id,
+    before: { status: row.status, cancel_at_period_end: row.cancel_at_period_end },
+  });
   if (mode === 'period_end') {
     const after = await setCancelAtPeriodEnd(db, stripe, row, true);
-    await recordAudit(db, actor, { action: 'subscription.canceled_at_period_end', targetType: 'subscription', targetId: row.id, after: { status: after.status, cancel_at_period_end: true, ends: after.current_period_end } });
+    await recordAudit(db, actor, {
+      action: 'subscription.canceled_at_period_end',
+      targetType: 'subscription',
+      targetId: row.id,
+      after: { status: after.status, cancel_at_period_end: true, ends: after.current_period_end },
+    });
     return;
   }
   const observedAt = new Date();
@@ -44,7 +61,12 @@ export async function adminCancelSubscription(db: Kysely<Database>, stripe: Stri
   }
   await db.transaction().execute(async (trx) => {
     await applySubscription(trx, factsOf(sub, observedAt));
-    await recordAudit(trx, actor, { action: 'subscription.canceled', targetType: 'subscription', targetId: row.id, after: { status: sub.status, stripe_subscription: sub.id } });
+    await recordAudit(trx, actor, {
+      action: 'subscription.canceled',
+      targetType: 'subscription',
+      targetId: row.id,
+      after: { status: sub.status, stripe_subscription: sub.id },
+    });
   });
 }
 
@@ -66,18 +88,38 @@ export async function refundInvoice(db: Kysely<Database>, stripe: Stripe, actor:
       return;
     }
     if (invoice.status !== 'paid' || invoice.stripe_charge_id === null) throw new DomainError('order_has_no_payment');
-    const held = await trx.selectFrom('invoice_refunds').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total'))
-      .where('invoice_id', '=', invoice.id).where('status', 'in', LIVE).executeTakeFirstOrThrow();
+    const held = await trx
+      .selectFrom('invoice_refunds')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total'))
+      .where('invoice_id', '=', invoice.id)
+      .where('status', 'in', LIVE)
+      .executeTakeFirstOrThrow();
     const left = invoice.amount_paid - Number(held.total);
     checkRefundAmount({ amount: invoice.amount_paid, currency: invoice.currency }, left, amount);
-    await trx.insertInto('invoice_refunds').values({
-      id: request.refundId, invoice_id: invoice.id, amount, currency: invoice.currency, reverse_transfer: request.reverseTransfer,
-      refund_application_fee: request.refundApplicationFee, requested_by: actor.id,
-    }).execute();
+    await trx
+      .insertInto('invoice_refunds')
+      .values({
+        id: request.refundId,
+        invoice_id: invoice.id,
+        amount,
+        currency: invoice.currency,
+        reverse_transfer: request.reverseTransfer,
+        refund_application_fee: request.refundApplicationFee,
+        requested_by: actor.id,
+      })
+      .execute();
     await recordAudit(trx, actor, {
-      action: 'invoice_refund.request', targetType: 'invoice', targetId: invoice.id,
+      action: 'invoice_refund.request',
+      targetType: 'invoice',
+      targetId: invoice.id,
       before: { amount_paid: invoice.amount_paid, amount_refunded: invoice.amount_refunded, refundable: left },
-      after: { refund_id: request.refundId, amount, currency: invoice.currency, reverse_transfer: request.reverseTransfer, refund_application_fee: request.refundApplicationFee },
+      after: {
+        refund_id: request.refundId,
+        amount,
+        currency: invoice.currency,
+        reverse_transfer: request.reverseTransfer,
+        refund_application_fee: request.refundApplicationFee,
+      },
     });
   });
   return sendInvoiceRefund(db, stripe, actor, request.refundId);
@@ -91,24 +133,47 @@ export async function sendInvoiceRefund(db: Kysely<Database>, stripe: Stripe, ac
   const invoice = found(await findInvoice(db, row.invoice_id));
   let refund: Stripe.Refund;
   try {
-    refund = await sendKeyed(() => stripe.refunds.create({
-      charge: invoice.stripe_charge_id!, amount: row.amount, reverse_transfer: row.reverse_transfer, refund_application_fee: row.refund_application_fee,
-      metadata: { invoice_refund_id: row.id, invoice_id: invoice.id },
-    }, { idempotencyKey: `invoice-refund:${row.id}` }));
+    refund = await sendKeyed(() =>
+      stripe.refunds.create(
+        {
+          charge: invoice.stripe_charge_id!,
+          amount: row.amount,
+          reverse_transfer: row.reverse_transfer,
+          refund_application_fee: row.refund_application_fee,
+          metadata: { invoice_refund_id: row.id, invoice_id: invoice.id },
+        },
+        { idempotencyKey: `invoice-refund:${row.id}` },
+      ),
+    );
   } catch (error) {
     const problem = classifyStripeError(error);
     if (problem === undefined) throw error;
     if (problem.kind === 'unavailable') throw new DomainError('stripe_outcome_unknown');
     await db.transaction().execute(async (trx) => {
-      await trx.updateTable('invoice_refunds').set({ status: 'rejected', error_message: problem.message, updated_at: new Date() }).where('id', '=', row.id).where('status', '=', 'requested').execute();
-      await recordAudit(trx, actor, { action: 'invoice_refund.rejected', targetType: 'invoice', targetId: invoice.id, after: { refund_id: row.id, error: problem.message } });
+      await trx
+        .updateTable('invoice_refunds')
+        .set({ status: 'rejected', error_message: problem.message, updated_at: new Date() })
+        .where('id', '=', row.id)
+        .where('status', '=', 'requested')
+        .execute();
+      await recordAudit(trx, actor, {
+        action: 'invoice_refund.rejected',
+        targetType: 'invoice',
+        targetId: invoice.id,
+        after: { refund_id: row.id, error: problem.message },
+      });
     });
     throw new DomainError('refund_refused', { reason: problem.message });
   }
   await db.transaction().execute(async (trx) => {
     await recordInvoiceRefundSnapshot(trx, refund);
     if (!(await hasAuditEntry(trx, 'invoice_refund.create', 'refund_id', row.id))) {
-      await recordAudit(trx, actor, { action: 'invoice_refund.create', targetType: 'invoice', targetId: invoice.id, after: { refund_id: row.id, stripe_refund: refund.id, status: refund.status, amount: refund.amount } });
+      await recordAudit(trx, actor, {
+        action: 'invoice_refund.create',
+        targetType: 'invoice',
+        targetId: invoice.id,
+        after: { refund_id: row.id, stripe_refund: refund.id, status: refund.status, amount: refund.amount },
+      });
     }
   });
   await refreshInvoiceMoney(db, stripe, invoice.id).catch(() => undefined);
@@ -121,9 +186,12 @@ export async function recordInvoiceRefundSnapshot(db: Kysely<Database>, refund: 
   if (typeof ourId !== 'string') return;
   const status = refund.status as RefundStatus;
   // Final statuses win; a pending snapshot never overwrites succeeded/failed.
-  await db.updateTable('invoice_refunds').set({ status, stripe_refund_id: refund.id, updated_at: new Date() })
+  await db
+    .updateTable('invoice_refunds')
+    .set({ status, stripe_refund_id: refund.id, updated_at: new Date() })
     .where('id', '=', ourId)
-    .where((eb) => eb.or([eb('status', 'in', ['requested', 'pending', 'requires_action']), eb('status', '=', status)])).execute();
+    .where((eb) => eb.or([eb('status', 'in', ['requested', 'pending', 'requires_action']), eb('status', '=', status)]))
+    .execute();
 }
 
 /** What came back from the charge, the fee and the seller's transfer, as Stripe has it now. */
@@ -135,5 +203,9 @@ export async function refreshInvoiceMoney(db: Kysely<Database>, stripe: Stripe, 
     invoice.stripe_application_fee_id !== null ? stripe.applicationFees.retrieve(invoice.stripe_application_fee_id) : undefined,
     invoice.stripe_transfer_id !== null ? stripe.transfers.retrieve(invoice.stripe_transfer_id) : undefined,
   ]);
-  await recordInvoiceRefunded(db, invoiceId, { amountRefunded: charge.amount_refunded, feeRefunded: fee?.amount_refunded ?? 0, transferReversed: transfer?.amount_reversed ?? 0 });
+  await recordInvoiceRefunded(db, invoiceId, {
+    amountRefunded: charge.amount_refunded,
+    feeRefunded: fee?.amount_refunded ?? 0,
+    transferReversed: transfer?.amount_reversed ?? 0,
+  });
 }

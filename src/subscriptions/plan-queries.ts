@@ -5,10 +5,21 @@ import type { Database, Plan, PlanStatus } from '../db/schema.ts';
 import type { PlanInput } from './rules.ts';
 
 export async function insertPlan(trx: Transaction<Database>, id: string, sellerId: string, input: PlanInput, lookupKey: string): Promise<Plan> {
-  return trx.insertInto('plans').values({
-    id, seller_id: sellerId, name: input.name, description: input.description, amount: input.amount,
-    currency: input.currency, interval: input.interval, trial_days: input.trialDays, lookup_key: lookupKey,
-  }).returningAll().executeTakeFirstOrThrow();
+  return trx
+    .insertInto('plans')
+    .values({
+      id,
+      seller_id: sellerId,
+      name: input.name,
+      description: input.description,
+      amount: input.amount,
+      currency: input.currency,
+      interval: input.interval,
+      trial_days: input.trialDays,
+      lookup_key: lookupKey,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function findPlan(db: Kysely<Database>, planId: string): Promise<Plan | undefined> {
@@ -29,30 +40,50 @@ export async function listSellerPlans(db: Kysely<Database>, sellerId: string): P
 
 /** Active plans of sellers who can take payments now, for buyers. */
 export async function listPublicPlans(db: Kysely<Database>, sellerId?: string, planId?: string) {
-  let query = db.selectFrom('plans').innerJoin('sellers', 'sellers.id', 'plans.seller_id').innerJoin('users', 'users.id', 'plans.seller_id')
-    .selectAll('plans').select('users.display_name as seller_name')
-    .where('plans.status', '=', 'active').where('plans.stripe_price_id', 'is not', null).where('sellers.charges_enabled', '=', true).where('sellers.account_state', '=', 'enabled')
-    .orderBy('plans.created_at').orderBy('plans.id');
+  let query = db
+    .selectFrom('plans')
+    .innerJoin('sellers', 'sellers.id', 'plans.seller_id')
+    .innerJoin('users', 'users.id', 'plans.seller_id')
+    .selectAll('plans')
+    .select('users.display_name as seller_name')
+    .where('plans.status', '=', 'active')
+    .where('plans.stripe_price_id', 'is not', null)
+    .where('sellers.charges_enabled', '=', true)
+    .where('sellers.account_state', '=', 'enabled')
+    .orderBy('plans.created_at')
+    .orderBy('plans.id');
   if (sellerId !== undefined) query = query.where('plans.seller_id', '=', sellerId);
   if (planId !== undefined) query = query.where('plans.id', '=', planId);
   return query.execute();
 }
 
 export async function recordProduct(db: Kysely<Database>, planId: string, productId: string): Promise<void> {
-  await db.updateTable('plans').set({ stripe_product_id: productId, updated_at: new Date() })
-    .where('id', '=', planId).where('stripe_product_id', 'is', null).execute();
+  await db
+    .updateTable('plans')
+    .set({ stripe_product_id: productId, updated_at: new Date() })
+    .where('id', '=', planId)
+    .where('stripe_product_id', 'is', null)
+    .execute();
 }
 
 /** Records the Price of `version` only if it is still the plan's current version and unrecorded. */
 export async function recordPrice(db: Kysely<Database>, planId: string, version: number, priceId: string): Promise<void> {
-  await db.updateTable('plans').set({ stripe_price_id: priceId, updated_at: new Date() })
-    .where('id', '=', planId).where('price_version', '=', version).where('stripe_price_id', 'is', null).execute();
+  await db
+    .updateTable('plans')
+    .set({ stripe_price_id: priceId, updated_at: new Date() })
+    .where('id', '=', planId)
+    .where('price_version', '=', version)
+    .where('stripe_price_id', 'is', null)
+    .execute();
 }
 
 export async function startNewPrice(trx: Transaction<Database>, planId: string, amount: number): Promise<Plan> {
-  return trx.updateTable('plans')
+  return trx
+    .updateTable('plans')
     .set((eb) => ({ amount, price_version: eb('price_version', '+', 1), stripe_price_id: null, updated_at: new Date() }))
-    .where('id', '=', planId).returningAll().executeTakeFirstOrThrow();
+    .where('id', '=', planId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function setPlanStatus(trx: Transaction<Database>, planId: string, status: PlanStatus): Promise<Plan> {
@@ -61,10 +92,16 @@ export async function setPlanStatus(trx: Transaction<Database>, planId: string, 
 
 /** The seller's plans that the portal may switch between: active, at Stripe, newest ten. */
 export async function portalPlans(db: Kysely<Database>, sellerId: string) {
-  return db.selectFrom('plans').select(['id', 'stripe_product_id', 'stripe_price_id'])
-    .where('seller_id', '=', sellerId).where('status', '=', 'active')
-    .where('stripe_product_id', 'is not', null).where('stripe_price_id', 'is not', null)
-    .orderBy('created_at', 'desc').limit(10).execute();
+  return db
+    .selectFrom('plans')
+    .select(['id', 'stripe_product_id', 'stripe_price_id'])
+    .where('seller_id', '=', sellerId)
+    .where('status', '=', 'active')
+    .where('stripe_product_id', 'is not', null)
+    .where('stripe_price_id', 'is not', null)
+    .orderBy('created_at', 'desc')
+    .limit(10)
+    .execute();
 }
 
 export async function findPortalConfiguration(db: Kysely<Database>, sellerId: string) {
@@ -72,7 +109,8 @@ export async function findPortalConfiguration(db: Kysely<Database>, sellerId: st
 }
 
 export async function savePortalConfiguration(db: Kysely<Database>, sellerId: string, configurationId: string, fingerprint: string): Promise<void> {
-  await db.insertInto('seller_portal_configurations')
+  await db
+    .insertInto('seller_portal_configurations')
     .values({ seller_id: sellerId, stripe_configuration_id: configurationId, fingerprint })
     .onConflict((oc) => oc.column('seller_id').doUpdateSet({ stripe_configuration_id: configurationId, fingerprint, updated_at: sql`now()` }))
     .execute();

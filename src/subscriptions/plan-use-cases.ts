@@ -12,9 +12,7 @@ import { isSupportedCurrency } from '../money.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { ensureSeller } from '../sellers/queries.ts';
-import {
-  findOwnPlan, findPlan, insertPlan, lockOwnPlan, recordPrice, recordProduct, setPlanStatus, startNewPrice,
-} from './plan-queries.ts';
+import { findOwnPlan, findPlan, insertPlan, lockOwnPlan, recordPrice, recordProduct, setPlanStatus, startNewPrice } from './plan-queries.ts';
 import { subscriptionsToMove } from './queries.ts';
 import { checkPlanAmount, planLookupKey, priceKey, priceParams, productKey, productParams, validatePlan, type PlanForm } from './rules.ts';
 import { applySubscription, factsOf } from './sync.ts';
@@ -64,7 +62,12 @@ export async function ensurePlanAtStripe(db: Kysely<Database>, stripe: Stripe, p
  * subscribers keep their price unless `move` says how to move them (see moveSubscribers).
  */
 export async function changePlanPrice(
-  db: Kysely<Database>, stripe: Stripe, sellerId: string, planId: string, amountText: string, move: ProrationChoice | 'keep',
+  db: Kysely<Database>,
+  stripe: Stripe,
+  sellerId: string,
+  planId: string,
+  amountText: string,
+  move: ProrationChoice | 'keep',
 ): Promise<{ plan: Plan; moved: number }> {
   const before = found(await findOwnPlan(db, sellerId, planId));
   if (!isSupportedCurrency(before.currency)) throw new DomainError('amount_invalid', { reason: 'Unsupported currency' });
@@ -95,10 +98,16 @@ export async function moveSubscribers(db: Kysely<Database>, stripe: Stripe, plan
     const item = current.items.data[0];
     if (item === undefined || item.price.id === priceId) continue;
     try {
-      const updated = await sendKeyed(() => stripe.subscriptions.update(row.stripe_subscription_id!, {
-        items: [{ id: item.id, price: priceId }],
-        proration_behavior: proration,
-      }, { idempotencyKey: `subscription:${row.id}:price:${plan.price_version}` }));
+      const updated = await sendKeyed(() =>
+        stripe.subscriptions.update(
+          row.stripe_subscription_id!,
+          {
+            items: [{ id: item.id, price: priceId }],
+            proration_behavior: proration,
+          },
+          { idempotencyKey: `subscription:${row.id}:price:${plan.price_version}` },
+        ),
+      );
       await db.transaction().execute((trx) => applySubscription(trx, factsOf(updated, observedAt)));
       moved += 1;
     } catch (error) {

@@ -14,7 +14,9 @@ import type { Database } from '../db/schema.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { findPortalConfiguration, portalPlans, savePortalConfiguration } from './plan-queries.ts';
 
-export function portalFeatures(plans: { stripe_product_id: string | null; stripe_price_id: string | null }[]): Stripe.BillingPortal.ConfigurationCreateParams.Features {
+export function portalFeatures(
+  plans: { stripe_product_id: string | null; stripe_price_id: string | null }[],
+): Stripe.BillingPortal.ConfigurationCreateParams.Features {
   const products = new Map<string, string[]>();
   for (const plan of plans) {
     if (plan.stripe_product_id === null || plan.stripe_price_id === null) continue;
@@ -24,14 +26,15 @@ export function portalFeatures(plans: { stripe_product_id: string | null; stripe
     payment_method_update: { enabled: true },
     invoice_history: { enabled: true },
     subscription_cancel: { enabled: true, mode: 'at_period_end' },
-    subscription_update: products.size === 0
-      ? { enabled: false }
-      : {
-        enabled: true,
-        default_allowed_updates: ['price'],
-        products: [...products].map(([product, prices]) => ({ product, prices })),
-        proration_behavior: 'create_prorations',
-      },
+    subscription_update:
+      products.size === 0
+        ? { enabled: false }
+        : {
+            enabled: true,
+            default_allowed_updates: ['price'],
+            products: [...products].map(([product, prices]) => ({ product, prices })),
+            proration_behavior: 'create_prorations',
+          },
   };
 }
 
@@ -41,9 +44,10 @@ export async function ensurePortalConfiguration(db: Kysely<Database>, stripe: St
   const stored = await findPortalConfiguration(db, sellerId);
   if (stored?.stripe_configuration_id != null && stored.fingerprint === fingerprint) return stored.stripe_configuration_id;
   const params = { features, metadata: { seller_id: sellerId } };
-  const configuration = stored?.stripe_configuration_id != null
-    ? await stripe.billingPortal.configurations.update(stored.stripe_configuration_id, params)
-    : await sendKeyed(() => stripe.billingPortal.configurations.create(params, { idempotencyKey: `seller:${sellerId}:portal-config:${fingerprint}` }));
+  const configuration =
+    stored?.stripe_configuration_id != null
+      ? await stripe.billingPortal.configurations.update(stored.stripe_configuration_id, params)
+      : await sendKeyed(() => stripe.billingPortal.configurations.create(params, { idempotencyKey: `seller:${sellerId}:portal-config:${fingerprint}` }));
   await savePortalConfiguration(db, sellerId, configuration.id, fingerprint);
   return configuration.id;
 }

@@ -20,7 +20,13 @@ export function invoiceMoney(invoice: InvoiceRow) {
   };
 }
 
-const INVOICE_WORDS: Record<InvoiceRow['status'], string> = { draft: 'Being prepared', open: 'Due', paid: 'Paid', uncollectible: 'Uncollectible', void: 'Void' };
+const INVOICE_WORDS: Record<InvoiceRow['status'], string> = {
+  draft: 'Being prepared',
+  open: 'Due',
+  paid: 'Paid',
+  uncollectible: 'Uncollectible',
+  void: 'Void',
+};
 
 export function invoiceView(invoice: InvoiceRow) {
   return {
@@ -32,16 +38,26 @@ export function invoiceView(invoice: InvoiceRow) {
 
 export async function sellerSubscriptionsView(db: Kysely<Database>, sellerId: string, now = new Date()) {
   const plans = await listSellerPlans(db, sellerId);
-  const subs = await db.selectFrom('subscriptions').innerJoin('users', 'users.id', 'subscriptions.buyer_id')
-    .selectAll('subscriptions').select(['users.email as buyer_email', 'users.display_name as buyer_name'])
-    .where('subscriptions.seller_id', '=', sellerId).where('subscriptions.status', '!=', 'pending')
-    .orderBy('subscriptions.created_at', 'desc').execute();
+  const subs = await db
+    .selectFrom('subscriptions')
+    .innerJoin('users', 'users.id', 'subscriptions.buyer_id')
+    .selectAll('subscriptions')
+    .select(['users.email as buyer_email', 'users.display_name as buyer_name'])
+    .where('subscriptions.seller_id', '=', sellerId)
+    .where('subscriptions.status', '!=', 'pending')
+    .orderBy('subscriptions.created_at', 'desc')
+    .execute();
   const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const mrr = new Map<string, number>();
   const perPlan = plans.map((plan) => {
     const ofPlan = subs.filter((s) => s.plan_id === plan.id);
     const count = (statuses: SubscriptionStatus[]) => ofPlan.filter((s) => statuses.includes(s.status)).length;
-    return { ...plan, subscribers: count(['trialing', 'active', 'past_due', 'unpaid', 'paused']), trialing: count(['trialing']), pastDue: count(['past_due', 'unpaid']) };
+    return {
+      ...plan,
+      subscribers: count(['trialing', 'active', 'past_due', 'unpaid', 'paused']),
+      trialing: count(['trialing']),
+      pastDue: count(['past_due', 'unpaid']),
+    };
   });
   for (const s of subs) {
     if (!REVENUE_STATUSES.includes(s.status)) continue;
@@ -51,7 +67,12 @@ export async function sellerSubscriptionsView(db: Kysely<Database>, sellerId: st
   const cancelingAtPeriodEnd = subs.filter((s) => s.cancel_at_period_end && s.status !== 'canceled');
   const atRisk = subs.filter((s) => s.status === 'past_due' || s.status === 'unpaid');
   const invoices = (await listInvoices(db, { sellerId })).map((i) => ({ ...invoiceView(i), plan_name: i.plan_name }));
-  const view = (s: (typeof subs)[number]) => ({ ...s, statusLabel: statusWords(s.status, s.cancel_at_period_end), badgeClass: statusBadge(s.status), planName: plans.find((p) => p.id === s.plan_id)?.name ?? '' });
+  const view = (s: (typeof subs)[number]) => ({
+    ...s,
+    statusLabel: statusWords(s.status, s.cancel_at_period_end),
+    badgeClass: statusBadge(s.status),
+    planName: plans.find((p) => p.id === s.plan_id)?.name ?? '',
+  });
   return {
     plans: perPlan,
     mrr: [...mrr].map(([currency, amount]) => ({ currency, amount })),
@@ -66,23 +87,25 @@ export async function sellerSubscriptionsView(db: Kysely<Database>, sellerId: st
 /** The buyer's subscriptions, each with its renewal, its invoices and what needs doing. */
 export async function buyerSubscriptionsView(db: Kysely<Database>, buyerId: string) {
   const rows = await listBuyerSubscriptions(db, buyerId);
-  return Promise.all(rows.map(async (s) => {
-    const invoices = s.stripe_subscription_id === null ? [] : (await invoicesOf(db, s.stripe_subscription_id)).map(invoiceView);
-    const open = invoices.find((i) => i.status === 'open');
-    const live = ['trialing', 'active', 'past_due', 'unpaid', 'paused'].includes(s.status);
-    return {
-      ...s,
-      statusLabel: statusWords(s.status, s.cancel_at_period_end),
-      badgeClass: statusBadge(s.status),
-      invoices,
-      live,
-      renews: live && !s.cancel_at_period_end && s.status !== 'unpaid' ? s.current_period_end : null,
-      endsAt: live && s.cancel_at_period_end ? s.current_period_end : null,
-      actionNeeded: open !== undefined && open.action_required ? open : null,
-      failedPayment: open !== undefined && !open.action_required && (s.status === 'past_due' || s.status === 'unpaid') ? open : null,
-      awaitingFirstPayment: s.status === 'incomplete' && s.flow === 'custom',
-    };
-  }));
+  return Promise.all(
+    rows.map(async (s) => {
+      const invoices = s.stripe_subscription_id === null ? [] : (await invoicesOf(db, s.stripe_subscription_id)).map(invoiceView);
+      const open = invoices.find((i) => i.status === 'open');
+      const live = ['trialing', 'active', 'past_due', 'unpaid', 'paused'].includes(s.status);
+      return {
+        ...s,
+        statusLabel: statusWords(s.status, s.cancel_at_period_end),
+        badgeClass: statusBadge(s.status),
+        invoices,
+        live,
+        renews: live && !s.cancel_at_period_end && s.status !== 'unpaid' ? s.current_period_end : null,
+        endsAt: live && s.cancel_at_period_end ? s.current_period_end : null,
+        actionNeeded: open !== undefined && open.action_required ? open : null,
+        failedPayment: open !== undefined && !open.action_required && (s.status === 'past_due' || s.status === 'unpaid') ? open : null,
+        awaitingFirstPayment: s.status === 'incomplete' && s.flow === 'custom',
+      };
+    }),
+  );
 }
 
 /** One subscription for the admin: its invoices, their refunds and the audit entries about them. */
@@ -91,6 +114,12 @@ export async function adminSubscriptionView(db: Kysely<Database>, id: string) {
   const invoices = await listInvoices(db, { subscriptionId: id });
   const ids = invoices.map((i) => i.id);
   const refunds = ids.length === 0 ? [] : await db.selectFrom('invoice_refunds').selectAll().where('invoice_id', 'in', ids).orderBy('created_at').execute();
-  const audit = await db.selectFrom('admin_audit_log').selectAll().where('target_id', 'in', [id, ...ids]).orderBy('id', 'desc').limit(50).execute();
+  const audit = await db
+    .selectFrom('admin_audit_log')
+    .selectAll()
+    .where('target_id', 'in', [id, ...ids])
+    .orderBy('id', 'desc')
+    .limit(50)
+    .execute();
   return { subscription, invoices, refunds, audit };
 }

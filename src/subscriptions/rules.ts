@@ -47,7 +47,8 @@ export function validatePlan(form: PlanForm): { ok: true; value: PlanInput } | {
   let trialDays: number | null = null;
   const trialText = (form.trial_days ?? '').trim();
   if (trialText !== '') {
-    if (!/^\d+$/.test(trialText) || Number(trialText) < 1 || Number(trialText) > TRIAL_DAYS_MAX) errors.trial_days = `Enter a trial of 1 to ${TRIAL_DAYS_MAX} days, or leave it empty`;
+    if (!/^\d+$/.test(trialText) || Number(trialText) < 1 || Number(trialText) > TRIAL_DAYS_MAX)
+      errors.trial_days = `Enter a trial of 1 to ${TRIAL_DAYS_MAX} days, or leave it empty`;
     else trialDays = Number(trialText);
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
@@ -57,7 +58,8 @@ export function validatePlan(form: PlanForm): { ok: true; value: PlanInput } | {
 export function checkPlanAmount(text: string, currency: Currency): { ok: true; amount: number } | { ok: false; message: string } {
   const parsed = parseMoney(text, currency);
   if (!parsed.ok) return parsed;
-  if (parsed.amount < minimumCharge(currency)) return { ok: false, message: `The minimum in ${currency.toUpperCase()} is ${formatMoney(minimumCharge(currency), currency)} (Stripe's minimum charge)` };
+  if (parsed.amount < minimumCharge(currency))
+    return { ok: false, message: `The minimum in ${currency.toUpperCase()} is ${formatMoney(minimumCharge(currency), currency)} (Stripe's minimum charge)` };
   if (parsed.amount > MAXIMUM_AMOUNT) return { ok: false, message: `The maximum in ${currency.toUpperCase()} is ${formatMoney(MAXIMUM_AMOUNT, currency)}` };
   return parsed;
 }
@@ -217,9 +219,16 @@ export function statusWords(status: SubscriptionStatus, cancelAtPeriodEnd = fals
 
 export function statusBadge(status: SubscriptionStatus): string {
   switch (status) {
-    case 'active': case 'trialing': return 'badge-ok';
-    case 'past_due': case 'unpaid': case 'incomplete': case 'paused': return 'badge-warn';
-    default: return '';
+    case 'active':
+    case 'trialing':
+      return 'badge-ok';
+    case 'past_due':
+    case 'unpaid':
+    case 'incomplete':
+    case 'paused':
+      return 'badge-warn';
+    default:
+      return '';
   }
 }
 

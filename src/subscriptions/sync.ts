@@ -36,7 +36,8 @@ export async function applySubscription(trx: Transaction<Database>, facts: Subsc
   if (row === undefined && snapshot.ourId !== undefined) {
     const candidate = await lockSubscription(trx, snapshot.ourId);
     // Adopt only into a row that has no other Stripe subscription recorded.
-    if (candidate !== undefined && (candidate.stripe_subscription_id === null || candidate.stripe_subscription_id === snapshot.stripeSubscriptionId)) row = candidate;
+    if (candidate !== undefined && (candidate.stripe_subscription_id === null || candidate.stripe_subscription_id === snapshot.stripeSubscriptionId))
+      row = candidate;
   }
   if (row === undefined) return undefined;
   await applySnapshot(trx, row, snapshot, facts.observedAt);
@@ -129,7 +130,7 @@ async function chargeMoney(stripe: Stripe, chargeId: string | null): Promise<Cha
 /** The subscription first (it may adopt our row), then the invoice if the subscription is ours. */
 export async function applyInvoice(trx: Transaction<Database>, facts: InvoiceFacts): Promise<void> {
   const ours = await applySubscription(trx, facts.subscription);
-  const row = ours ?? await findByStripeId(trx, facts.invoice.stripe_subscription_id);
+  const row = ours ?? (await findByStripeId(trx, facts.invoice.stripe_subscription_id));
   if (row === undefined) return;
   await upsertInvoice(trx, { ...facts.invoice, subscription_id: row.id });
 }

@@ -24,7 +24,13 @@ import { findPlan } from './plan-queries.ts';
 import { ensurePlanAtStripe } from './plan-use-cases.ts';
 import { ensurePortalConfiguration } from './portal.ts';
 import {
-  findBuyerSubscription, findLiveSubscription, findSubscription, insertSubscription, recordCheckout, recordCustomer, recordStripeSubscription,
+  findBuyerSubscription,
+  findLiveSubscription,
+  findSubscription,
+  insertSubscription,
+  recordCheckout,
+  recordCustomer,
+  recordStripeSubscription,
 } from './queries.ts';
 import { checkoutSubscriptionParams, subscriptionCheckoutKey, subscriptionCreateKey, subscriptionCreateParams } from './rules.ts';
 import { applySubscription, factsOf, readSubscription } from './sync.ts';
@@ -55,14 +61,26 @@ export async function recordSubscriptionIntent(db: Kysely<Database>, stripe: Str
   plan = await ensurePlanAtStripe(db, stripe, plan);
   try {
     return await db.transaction().execute(async (trx) => {
-      const seller = await trx.selectFrom('sellers').select(['stripe_account_id', 'charges_enabled', 'account_state'])
-        .where('id', '=', plan.seller_id).forShare().executeTakeFirstOrThrow();
+      const seller = await trx
+        .selectFrom('sellers')
+        .select(['stripe_account_id', 'charges_enabled', 'account_state'])
+        .where('id', '=', plan.seller_id)
+        .forShare()
+        .executeTakeFirstOrThrow();
       if (seller.stripe_account_id === null || !seller.charges_enabled || seller.account_state !== 'enabled') throw new DomainError('plan_not_available');
       const terms = await feeTermsFor(trx, plan.seller_id, plan.currency);
       return insertSubscription(trx, {
-        buyer_id: input.buyerId, seller_id: plan.seller_id, plan_id: plan.id, flow: input.flow,
-        amount: plan.amount, currency: plan.currency, interval: plan.interval, destination_account: seller.stripe_account_id,
-        fee_policy_id: terms.policyId, fee_basis_points: terms.basisPoints, stripe_price_id: plan.stripe_price_id,
+        buyer_id: input.buyerId,
+        seller_id: plan.seller_id,
+        plan_id: plan.id,
+        flow: input.flow,
+        amount: plan.amount,
+        currency: plan.currency,
+        interval: plan.interval,
+        destination_account: seller.stripe_account_id,
+        fee_policy_id: terms.policyId,
+        fee_basis_points: terms.basisPoints,
+        stripe_price_id: plan.stripe_price_id,
       });
     });
   } catch (error) {
@@ -114,9 +132,10 @@ async function paymentStepOf(db: Kysely<Database>, stripe: Stripe, row: Subscrip
   const observedAt = new Date();
   let sub: Stripe.Subscription;
   try {
-    sub = row.stripe_subscription_id !== null
-      ? await stripe.subscriptions.retrieve(row.stripe_subscription_id, { expand: EXPAND })
-      : await sendKeyed(() => stripe.subscriptions.create(subscriptionCreateParams(row, plan), { idempotencyKey: subscriptionCreateKey(row.id) }));
+    sub =
+      row.stripe_subscription_id !== null
+        ? await stripe.subscriptions.retrieve(row.stripe_subscription_id, { expand: EXPAND })
+        : await sendKeyed(() => stripe.subscriptions.create(subscriptionCreateParams(row, plan), { idempotencyKey: subscriptionCreateKey(row.id) }));
   } catch (error) {
     stripeFailure(error);
   }
@@ -127,19 +146,26 @@ async function paymentStepOf(db: Kysely<Database>, stripe: Stripe, row: Subscrip
   const saved = found(await findSubscription(db, row.id));
   const invoice = typeof sub.latest_invoice === 'object' ? sub.latest_invoice : null;
   const setup = typeof sub.pending_setup_intent === 'object' ? sub.pending_setup_intent : null;
-  if (sub.status === 'incomplete' && invoice?.confirmation_secret?.client_secret) return { subscription: saved, clientSecret: invoice.confirmation_secret.client_secret, kind: 'payment' };
+  if (sub.status === 'incomplete' && invoice?.confirmation_secret?.client_secret)
+    return { subscription: saved, clientSecret: invoice.confirmation_secret.client_secret, kind: 'payment' };
   if (setup?.client_secret && setup.status !== 'succeeded') return { subscription: saved, clientSecret: setup.client_secret, kind: 'setup' };
   return { subscription: saved, clientSecret: null, kind: 'none' };
 }
 
 /** Hosted Checkout in subscription mode: the row (a, b), its session (c, d); the URL to send the buyer to. */
-export async function subscribeWithCheckout(db: Kysely<Database>, stripe: Stripe, input: Omit<SubscribeInput, 'flow'> & { publicUrl: string }): Promise<{ subscription: SubscriptionRow; redirectUrl: string }> {
+export async function subscribeWithCheckout(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  input: Omit<SubscribeInput, 'flow'> & { publicUrl: string },
+): Promise<{ subscription: SubscriptionRow; redirectUrl: string }> {
   const row = await withCustomer(db, stripe, await recordSubscriptionIntent(db, stripe, { ...input, flow: 'hosted' }));
   if (row.stripe_checkout_url !== null) return { subscription: row, redirectUrl: row.stripe_checkout_url };
   const plan = found(await findPlan(db, row.plan_id));
   let session: Stripe.Checkout.Session;
   try {
-    session = await sendKeyed(() => stripe.checkout.sessions.create(checkoutSubscriptionParams(row, plan, input.publicUrl), { idempotencyKey: subscriptionCheckoutKey(row.id) }));
+    session = await sendKeyed(() =>
+      stripe.checkout.sessions.create(checkoutSubscriptionParams(row, plan, input.publicUrl), { idempotencyKey: subscriptionCheckoutKey(row.id) }),
+    );
   } catch (error) {
     stripeFailure(error);
   }
@@ -183,7 +209,8 @@ async function adoptTrialCard(stripe: Stripe, stripeId: string): Promise<void> {
 export async function setCancelAtPeriodEnd(db: Kysely<Database>, stripe: Stripe, row: SubscriptionRow, cancel: boolean): Promise<SubscriptionRow> {
   // Our status may lag behind Stripe's (events on their way): only what is surely over is refused
   // here; Stripe refuses the rest itself.
-  if (row.stripe_subscription_id === null || ['pending', 'incomplete_expired', 'canceled'].includes(row.status)) throw new DomainError('subscription_not_changeable');
+  if (row.stripe_subscription_id === null || ['pending', 'incomplete_expired', 'canceled'].includes(row.status))
+    throw new DomainError('subscription_not_changeable');
   const observedAt = new Date();
   let sub: Stripe.Subscription;
   try {
@@ -195,7 +222,13 @@ export async function setCancelAtPeriodEnd(db: Kysely<Database>, stripe: Stripe,
   return found(await findSubscription(db, row.id));
 }
 
-export async function buyerSetCancelAtPeriodEnd(db: Kysely<Database>, stripe: Stripe, buyerId: string, subscriptionId: string, cancel: boolean): Promise<SubscriptionRow> {
+export async function buyerSetCancelAtPeriodEnd(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  buyerId: string,
+  subscriptionId: string,
+  cancel: boolean,
+): Promise<SubscriptionRow> {
   return setCancelAtPeriodEnd(db, stripe, found(await findBuyerSubscription(db, buyerId, subscriptionId)), cancel);
 }
 
@@ -220,7 +253,12 @@ export async function openBillingPortal(db: Kysely<Database>, stripe: Stripe, bu
  * buyer who saved the card and never came back to our page still has it charged at the trial's end.
  */
 export async function adoptTrialCardsOf(db: Kysely<Database>, stripe: Stripe, customerId: string): Promise<void> {
-  const trials = await db.selectFrom('subscriptions').select('stripe_subscription_id')
-    .where('stripe_customer_id', '=', customerId).where('status', '=', 'trialing').where('stripe_subscription_id', 'is not', null).execute();
+  const trials = await db
+    .selectFrom('subscriptions')
+    .select('stripe_subscription_id')
+    .where('stripe_customer_id', '=', customerId)
+    .where('status', '=', 'trialing')
+    .where('stripe_subscription_id', 'is not', null)
+    .execute();
   for (const { stripe_subscription_id } of trials) await adoptTrialCard(stripe, stripe_subscription_id!);
 }

@@ -54,7 +54,7 @@ export async function backfillEvents(db: Kysely<Database>, stripe: Stripe, optio
     since = oldest;
   }
 
-  const scopes = ['platform', ...await connectedAccountIds(db)];
+  const scopes = ['platform', ...(await connectedAccountIds(db))];
   for (const scope of scopes) {
     try {
       report.scopes.push(await backfillScope(db, stripe, scope, since ?? (await startFor(db, scope, oldest)), options.livemode));
@@ -102,10 +102,12 @@ async function backfillScope(db: Kysely<Database>, stripe: Stripe, scope: string
     await db
       .insertInto('stripe_backfill_cursors')
       .values({ scope, listed_through: through })
-      .onConflict((oc) => oc.column('scope').doUpdateSet({
-        listed_through: sql<Date>`greatest(stripe_backfill_cursors.listed_through, excluded.listed_through)`,
-        updated_at: sql<Date>`now()`,
-      }))
+      .onConflict((oc) =>
+        oc.column('scope').doUpdateSet({
+          listed_through: sql<Date>`greatest(stripe_backfill_cursors.listed_through, excluded.listed_through)`,
+          updated_at: sql<Date>`now()`,
+        }),
+      )
       .execute();
   }
   return report;
@@ -114,7 +116,9 @@ async function backfillScope(db: Kysely<Database>, stripe: Stripe, scope: string
 export function describeBackfill(report: BackfillReport): string[] {
   const lines: string[] = [];
   if (report.clamped !== undefined) {
-    lines.push(`Stripe keeps events for ${STRIPE_EVENT_RETENTION_DAYS} days: ${report.clamped.requested.toISOString()} is older, so the backfill starts at ${report.clamped.from.toISOString()}. Events before that can no longer be listed from Stripe.`);
+    lines.push(
+      `Stripe keeps events for ${STRIPE_EVENT_RETENTION_DAYS} days: ${report.clamped.requested.toISOString()} is older, so the backfill starts at ${report.clamped.from.toISOString()}. Events before that can no longer be listed from Stripe.`,
+    );
   }
   for (const s of report.scopes) lines.push(`${s.scope}: listed ${s.listed} event(s) since ${s.since.toISOString()}, ${s.inserted} new`);
   for (const e of report.errors) lines.push(`${e.scope}: could not list events (${e.message})`);

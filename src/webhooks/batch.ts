@@ -67,11 +67,14 @@ export async function processBatch(db: Kysely<Database>, stripe: Stripe, events:
   try {
     await db.transaction().execute(async (trx) => {
       for (const { payload, handler, facts } of planned) await handler?.apply(payload, { db: trx, facts });
-      const settled = planned.map(({ event, handler, ignoredBecause }) => ({
-        event,
-        status: handler === undefined ? 'ignored' : handler.after === undefined ? 'done' : 'processing',
-        reason: ignoredBecause ?? null,
-      }) as const);
+      const settled = planned.map(
+        ({ event, handler, ignoredBecause }) =>
+          ({
+            event,
+            status: handler === undefined ? 'ignored' : handler.after === undefined ? 'done' : 'processing',
+            reason: ignoredBecause ?? null,
+          }) as const,
+      );
       const matched = await settle(trx, settled, options.workerId);
       if (matched.size < planned.length) throw new Error('a lease in the batch passed to another worker');
     });
@@ -130,7 +133,9 @@ async function settle(db: Kysely<Database>, rows: SettledRow[], workerId: string
 
 async function eachLimited<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await run(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await run(items[next++]!);
+    }),
+  );
 }

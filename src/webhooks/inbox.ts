@@ -107,7 +107,24 @@ export type EventSummary = Omit<StripeEventRow, 'payload' | 'raw_body'>;
 export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<Page<EventSummary>> {
   let query = db
     .selectFrom('stripe_events')
-    .select(['id', 'type', 'account', 'created', 'livemode', 'api_version', 'source', 'status', 'attempts', 'next_attempt_at', 'locked_until', 'locked_by', 'last_error', 'received_at', 'processed_at', 'updated_at'])
+    .select([
+      'id',
+      'type',
+      'account',
+      'created',
+      'livemode',
+      'api_version',
+      'source',
+      'status',
+      'attempts',
+      'next_attempt_at',
+      'locked_until',
+      'locked_by',
+      'last_error',
+      'received_at',
+      'processed_at',
+      'updated_at',
+    ])
     .orderBy('received_at', 'desc')
     .orderBy('id', 'desc')
     .limit(PAGE_SIZE + 1);

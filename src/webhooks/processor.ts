@@ -73,7 +73,10 @@ export function backoffMs(attempt: number, options: Pick<ResolvedProcessorOption
 export type ClaimedEvent = Pick<StripeEventRow, 'id' | 'type' | 'attempts' | 'payload' | 'source'>;
 
 /** Claims up to `batchSize` due events for this worker. */
-export async function claimDueEvents(db: Kysely<Database>, options: Pick<ResolvedProcessorOptions, 'workerId' | 'batchSize' | 'leaseMs'>): Promise<ClaimedEvent[]> {
+export async function claimDueEvents(
+  db: Kysely<Database>,
+  options: Pick<ResolvedProcessorOptions, 'workerId' | 'batchSize' | 'leaseMs'>,
+): Promise<ClaimedEvent[]> {
   const lease = `${options.leaseMs} milliseconds`;
   const result = await sql<ClaimedEvent>`/* prepared:inbox_claim */
     with due as (
@@ -146,13 +149,19 @@ export async function processClaimedEvent(db: Kysely<Database>, stripe: Stripe, 
 /** Why an event may not be acted on by a handler that expects `origin`; undefined when it may. */
 export function originProblem(origin: EventOrigin | undefined, source: StripeEventRow['source'], account: string | null | undefined): string | undefined {
   if (origin !== 'platform') return undefined;
-  if (source === 'connect') return 'came through the Connect endpoint: only the platform account\'s own events may act on this';
+  if (source === 'connect') return "came through the Connect endpoint: only the platform account's own events may act on this";
   if (account != null) return `came from connected account ${account}, not the platform account`;
   return undefined;
 }
 
 /** Marks the event done (or ignored, saying why) if the lease is still ours: same worker, same attempt. */
-async function finish(db: Kysely<Database>, event: ClaimedEvent, options: ResolvedProcessorOptions, status: 'done' | 'ignored', reason?: string): Promise<void> {
+async function finish(
+  db: Kysely<Database>,
+  event: ClaimedEvent,
+  options: ResolvedProcessorOptions,
+  status: 'done' | 'ignored',
+  reason?: string,
+): Promise<void> {
   const owned = await db
     .updateTable('stripe_events')
     .set({
@@ -176,9 +185,15 @@ async function finish(db: Kysely<Database>, event: ClaimedEvent, options: Resolv
 
 /** Commits the handler's writes only while the lease is ours; the event stays `processing`. */
 async function holdLease(trx: Kysely<Database>, event: ClaimedEvent, options: ResolvedProcessorOptions): Promise<void> {
-  const owned = await trx.updateTable('stripe_events').set({ updated_at: sql<Date>`now()` })
-    .where('id', '=', event.id).where('status', '=', 'processing').where('locked_by', '=', options.workerId).where('attempts', '=', event.attempts)
-    .returning('id').executeTakeFirst();
+  const owned = await trx
+    .updateTable('stripe_events')
+    .set({ updated_at: sql<Date>`now()` })
+    .where('id', '=', event.id)
+    .where('status', '=', 'processing')
+    .where('locked_by', '=', options.workerId)
+    .where('attempts', '=', event.attempts)
+    .returning('id')
+    .executeTakeFirst();
   if (owned === undefined) throw new LeaseLost();
 }
 
@@ -242,7 +257,11 @@ export async function processDueEvents(db: Kysely<Database>, stripe: Stripe, opt
 }
 
 /** Processes until nothing is due (for the CLI and tests; the worker loop runs forever instead). */
-export async function drainInbox(db: Kysely<Database>, stripe: Stripe, options: ProcessorOptions & { concurrency?: number } = {}): Promise<Record<Outcome, number>> {
+export async function drainInbox(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  options: ProcessorOptions & { concurrency?: number } = {},
+): Promise<Record<Outcome, number>> {
   const resolved = resolveProcessorOptions(options);
   const total: Record<Outcome, number> = { done: 0, ignored: 0, failed: 0, dead: 0, lost: 0 };
   for (;;) {

@@ -29,5 +29,5 @@ export const handlers: HandlerRegistry = {
 /** The handler for an event, in its three-step form; undefined → the event is ignored. */
 export function handlerFor(registry: HandlerRegistry, type: string): EventHandler<EventType, unknown> | undefined {
   const handler = (registry as Record<string, EventHandler<EventType, unknown> | ApplyOnly<EventType> | undefined>)[type];
-  return typeof handler === 'function' ? { apply: handler as EventHandler<EventType, unknown>['apply'] } : handler;
+  return typeof handler === 'function' ? { apply: handler } : handler;
 }

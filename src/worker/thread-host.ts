@@ -24,10 +24,12 @@ export async function startWorkerThread(config: Config, stripe: StripeClientOpti
   const thread = new Worker(threadEntry(), { workerData: { config, stripe } satisfies WorkerThreadData });
   let ready: { resolve: (id: string) => void; reject: (error: Error) => void } | undefined;
   let stopped: (() => void) | undefined;
-  const exited = new Promise<void>((resolve) => thread.once('exit', (code) => {
-    ready?.reject(new Error(`the worker thread exited with ${code} before it was ready`));
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    thread.once('exit', (code) => {
+      ready?.reject(new Error(`the worker thread exited with ${code} before it was ready`));
+      resolve();
+    }),
+  );
   thread.on('error', (error) => {
     if (ready !== undefined) ready.reject(error);
     else writeLog(`${JSON.stringify({ level: 50, name: 'worker', msg: `the worker thread failed: ${error.message}` })}\n`);

@@ -36,7 +36,8 @@ const worker = startWorker(database.db, createStripeClient(stripeOptions), {
 port.on('message', (message: 'wake' | 'stop') => {
   if (message === 'wake') worker.wake();
   if (message === 'stop') {
-    void worker.stop()
+    void worker
+      .stop()
       .then(() => database.close())
       .finally(() => {
         port.postMessage('stopped' satisfies WorkerThreadMessage);

@@ -23,7 +23,13 @@ async function signIn(user: Pick<User, 'email'>, password = TEST_PASSWORD): Prom
 const signedIn = async (client: TestClient) => (await client.get('/account')).statusCode === 200;
 
 async function outboxTo(address: string, template: string) {
-  return h.database.db.selectFrom('email_outbox').selectAll().where('to_address', '=', address).where('template', '=', template).orderBy('created_at').execute();
+  return h.database.db
+    .selectFrom('email_outbox')
+    .selectAll()
+    .where('to_address', '=', address)
+    .where('template', '=', template)
+    .orderBy('created_at')
+    .execute();
 }
 /** The link of the newest message of `template` to `address`, as the email carries it. */
 async function linkIn(address: string, template: string, key: 'resetPath' | 'confirmPath'): Promise<string> {
@@ -53,7 +59,10 @@ describe('password reset', () => {
       const seen: string[] = [];
       const tableOf = (node: RootOperationNode) => /"table":\{.*?"name":"(\w+)"/.exec(JSON.stringify(node))?.[1] ?? '?';
       const recorder: KyselyPlugin = {
-        transformQuery: ({ node }) => { seen.push(`${node.kind} ${tableOf(node)}`); return node; },
+        transformQuery: ({ node }) => {
+          seen.push(`${node.kind} ${tableOf(node)}`);
+          return node;
+        },
         transformResult: async ({ result }) => result,
       };
       await requestPasswordReset(h.database.db.withPlugin(recorder), email);
@@ -63,7 +72,11 @@ describe('password reset', () => {
     const known = await statementsFor(user.email);
     const unknown = await statementsFor(unknownEmail);
     expect(known).toEqual([
-      'SelectQueryNode users', 'SelectQueryNode users', 'SelectQueryNode password_reset_tokens', 'InsertQueryNode password_reset_tokens', 'InsertQueryNode email_outbox',
+      'SelectQueryNode users',
+      'SelectQueryNode users',
+      'SelectQueryNode password_reset_tokens',
+      'InsertQueryNode password_reset_tokens',
+      'InsertQueryNode email_outbox',
     ]);
     expect(unknown).toEqual(known);
     expect(await outboxTo(user.email, 'password-reset')).toHaveLength(1);
@@ -76,7 +89,7 @@ describe('password reset', () => {
     const token = tokenOf(await linkIn(user.email, 'password-reset', 'resetPath'));
     const [id, secret] = token.split('.');
     const row = await h.database.db.selectFrom('password_reset_tokens').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
-    expect(Buffer.from(row.secret_hash).equals(Buffer.from(sha256(new TextEncoder().encode(secret!))))).toBe(true);
+    expect(Buffer.from(row.secret_hash).equals(Buffer.from(sha256(new TextEncoder().encode(secret))))).toBe(true);
     expect(JSON.stringify(row)).not.toContain(secret);
     // An hour to live.
     expect(Math.abs(row.expires_at.getTime() - row.created_at.getTime() - 3_600_000)).toBeLessThan(5_000);
@@ -173,7 +186,7 @@ describe('changing the email', () => {
     expect((await visitor.post('/email-change/confirm', { token: tokenOf(link) })).statusCode).toBe(303);
     const moved = await h.database.db.selectFrom('users').select('email').where('id', '=', buyer.id).executeTakeFirstOrThrow();
     expect(moved.email).toBe(newEmail);
-    expect((await h.stripe.customers.retrieve(customerId) as { email: string | null }).email).toBe(newEmail);
+    expect(((await h.stripe.customers.retrieve(customerId)) as { email: string | null }).email).toBe(newEmail);
     // Single use.
     expect((await visitor.post('/email-change/confirm', { token: tokenOf(link) })).statusCode).toBe(400);
     // The OLD address is told, once, with the new one only hinted at.
@@ -222,7 +235,8 @@ describe('deleting a buyer account', () => {
     expect(order.buyer_id).toBe(buyer.id);
     const row = await db.selectFrom('users').selectAll().where('id', '=', buyer.id).executeTakeFirstOrThrow();
     const everything = JSON.stringify({
-      row, order,
+      row,
+      order,
       outbox: await db.selectFrom('email_outbox').selectAll().execute(),
       sessions: await db.selectFrom('sessions').selectAll().where('user_id', '=', buyer.id).execute(),
       familiar: await db.selectFrom('login_familiar_addresses').selectAll().where('user_id', '=', buyer.id).execute(),
@@ -234,7 +248,7 @@ describe('deleting a buyer account', () => {
     expect(await signedIn(client)).toBe(false);
     expect((await signIn(buyer)).status).toBe(401);
     expect((await signIn({ email: row.email }, TEST_PASSWORD)).status).toBe(401);
-    const customer = await h.stripe.customers.retrieve(customerId) as { email: string | null; name?: string | null };
+    const customer = (await h.stripe.customers.retrieve(customerId)) as { email: string | null; name?: string | null };
     expect([customer.email, customer.name]).toEqual([row.email, row.display_name]);
     // The seller still sees the sale.
     const { client: sellerClient } = await (async () => {
@@ -253,10 +267,20 @@ describe('deleting a buyer account', () => {
 
     const onboarded = await createSeller(h);
     const buyer = await createTestUser(h.database.db, 'buyer');
-    const listing = await h.database.db.insertInto('listings').values({ seller_id: onboarded.user.id, title: 'Lamp', price_amount: 1_000, currency: 'usd', stock: null, kind: 'digital' }).returning('id').executeTakeFirstOrThrow();
+    const listing = await h.database.db
+      .insertInto('listings')
+      .values({ seller_id: onboarded.user.id, title: 'Lamp', price_amount: 1_000, currency: 'usd', stock: null, kind: 'digital' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const { client } = await signIn(buyer);
     const { buyWithPaymentElement } = await import('../../src/orders/use-cases.ts');
-    await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: crypto.randomUUID() });
+    await buyWithPaymentElement(h.database.db, h.stripe, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId: listing.id,
+      quantity: 1,
+      attemptId: crypto.randomUUID(),
+    });
     const refused = await client.post('/account/delete', { currentPassword: TEST_PASSWORD, confirm: 'yes' });
     expect(refused.statusCode).toBe(409);
     expect(refused.body).toContain('waiting for payment');

@@ -16,13 +16,27 @@ describe('admin authorization and CSRF', () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 5_000 })).id;
     const disputedId = (await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_createDispute' })).id;
     const dispute = await h.database.db.selectFrom('disputes').select('id').where('order_id', '=', disputedId).executeTakeFirstOrThrow();
-    const policy = await h.database.db.insertInto('fee_policies').values({ seller_id: null, currency: 'eur', basis_points: 700 }).returning('id').executeTakeFirstOrThrow();
-    const override = await h.database.db.insertInto('fee_policies').values({ seller_id: seller.user.id, currency: null, basis_points: 300 }).returning('id').executeTakeFirstOrThrow();
+    const policy = await h.database.db
+      .insertInto('fee_policies')
+      .values({ seller_id: null, currency: 'eur', basis_points: 700 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const override = await h.database.db
+      .insertInto('fee_policies')
+      .values({ seller_id: seller.user.id, currency: null, basis_points: 300 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const event = await h.database.db.selectFrom('stripe_events').select('id').limit(1).executeTakeFirstOrThrow();
     const declinedId = (await createPaidOrder(h, seller, { amount: 2_000 })).id;
     const askFor = async (id: string) => {
       const order = await h.database.db.selectFrom('orders').select('buyer_id').where('id', '=', id).executeTakeFirstOrThrow();
-      return (await h.database.db.insertInto('refund_requests').values({ order_id: id, buyer_id: order.buyer_id, reason: 'Broken' }).returning('id').executeTakeFirstOrThrow()).id;
+      return (
+        await h.database.db
+          .insertInto('refund_requests')
+          .values({ order_id: id, buyer_id: order.buyer_id, reason: 'Broken' })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+      ).id;
     };
     const toApprove = await askFor(orderId);
     const toDecline = await askFor(declinedId);
@@ -31,8 +45,25 @@ describe('admin authorization and CSRF', () => {
     const sellerPage = await h.admin.get(`/admin/sellers/${seller.user.id}`);
     const s = `/admin/sellers/${seller.user.id}`;
     pages = [
-      '/admin', '/admin/events', `/admin/events/${event.id}`, '/admin/sellers', s, '/admin/fees', '/admin/policies', '/admin/audit',
-      '/admin/orders', '/admin/orders?q=pi_x', `${s}/moderation`, '/admin/exports/orders.csv', '/admin/exports/payouts.csv', '/admin/exports/audit.csv', '/admin/health', '/admin/refund-requests', `/admin/orders/${orderId}`, '/admin/disputes', `/admin/disputes/${dispute.id}`,
+      '/admin',
+      '/admin/events',
+      `/admin/events/${event.id}`,
+      '/admin/sellers',
+      s,
+      '/admin/fees',
+      '/admin/policies',
+      '/admin/audit',
+      '/admin/orders',
+      '/admin/orders?q=pi_x',
+      `${s}/moderation`,
+      '/admin/exports/orders.csv',
+      '/admin/exports/payouts.csv',
+      '/admin/exports/audit.csv',
+      '/admin/health',
+      '/admin/refund-requests',
+      `/admin/orders/${orderId}`,
+      '/admin/disputes',
+      `/admin/disputes/${dispute.id}`,
     ];
     actions = [
       { url: `/admin/events/${event.id}/replay`, body: {} },
@@ -44,7 +75,10 @@ describe('admin authorization and CSRF', () => {
       { url: `${s}/fee-policy/${override.id}/delete`, body: {} },
       { url: '/admin/fees', body: { currency: 'usd', basis_points: '900', fixed: '0.30' } },
       { url: `/admin/fees/${policy.id}/delete`, body: {} },
-      { url: `/admin/orders/${orderId}/refunds`, body: { refund_id: hiddenValue(orderPage.body, 'refund_id')!, amount: '1.00', reverse_transfer: 'on', confirm: 'yes' } },
+      {
+        url: `/admin/orders/${orderId}/refunds`,
+        body: { refund_id: hiddenValue(orderPage.body, 'refund_id')!, amount: '1.00', reverse_transfer: 'on', confirm: 'yes' },
+      },
       { url: `/admin/disputes/${dispute.id}/evidence`, body: { action: 'draft', uncategorized_text: 'draft text' } },
       { url: `/admin/disputes/${dispute.id}/accept`, body: { confirm: 'yes' } },
       { url: '/admin/policies', body: { 'refunds.refund_application_fee': 'on' } },
@@ -66,8 +100,13 @@ describe('admin authorization and CSRF', () => {
     const policies = await db.selectFrom('fee_policies').select(['id', 'basis_points']).orderBy('id').execute();
     const events = await db.selectFrom('stripe_events').select(['id', 'status', 'attempts']).orderBy('id').execute();
     return JSON.stringify({
-      audit: await count('admin_audit_log'), refunds: await count('refunds'), payouts: await count('payout_requests'), settings: await count('platform_settings'),
-      policies, events, emulatorPosts,
+      audit: await count('admin_audit_log'),
+      refunds: await count('refunds'),
+      payouts: await count('payout_requests'),
+      settings: await count('platform_settings'),
+      policies,
+      events,
+      emulatorPosts,
       refundRequests: await db.selectFrom('refund_requests').select(['id', 'status']).orderBy('id').execute(),
       suspensions: await db.selectFrom('seller_suspensions').select('seller_id').execute(),
       takedowns: await db.selectFrom('listing_takedowns').select('listing_id').execute(),
@@ -112,7 +151,25 @@ describe('admin authorization and CSRF', () => {
       expect([200, 303], `${url} → ${response.statusCode}: ${response.body.slice(0, 300)}`).toContain(response.statusCode);
     }
     const actionsLogged = (await h.database.db.selectFrom('admin_audit_log').select('action').execute()).map((a) => a.action);
-    for (const action of ['payouts.schedule', 'payouts.pause', 'payouts.resume', 'payout.request', 'fee_policy.save', 'fee_policy.delete', 'refund.request', 'refund.create', 'dispute.evidence_draft', 'dispute.accept', 'setting.update', 'refund_request.approve', 'refund_request.decline', 'listing.take_down', 'listing.restore', 'seller.suspend', 'seller.reinstate']) {
+    for (const action of [
+      'payouts.schedule',
+      'payouts.pause',
+      'payouts.resume',
+      'payout.request',
+      'fee_policy.save',
+      'fee_policy.delete',
+      'refund.request',
+      'refund.create',
+      'dispute.evidence_draft',
+      'dispute.accept',
+      'setting.update',
+      'refund_request.approve',
+      'refund_request.decline',
+      'listing.take_down',
+      'listing.restore',
+      'seller.suspend',
+      'seller.reinstate',
+    ]) {
       expect(actionsLogged, action).toContain(action);
     }
   });

@@ -21,7 +21,9 @@ describe('dispute pages and the final nets', () => {
   async function decided(evidence: string, amount = 10_000) {
     const orderId = (await createPaidOrder(h, seller, { amount, paymentMethod: 'pm_card_createDispute' })).id;
     const dispute = await h.database.db.selectFrom('disputes').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
-    expect((await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', uncategorized_text: evidence, confirm: 'yes' })).statusCode).toBe(303);
+    expect((await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', uncategorized_text: evidence, confirm: 'yes' })).statusCode).toBe(
+      303,
+    );
     await h.settle();
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     return { order, dispute: await h.database.db.selectFrom('disputes').selectAll().where('id', '=', dispute.id).executeTakeFirstOrThrow() };
@@ -44,7 +46,7 @@ describe('dispute pages and the final nets', () => {
     expect(lineAmount(orderPage.body, 'seller_final_net')).toBe(9_000);
   });
 
-  it('lost: the order\'s final nets include the dispute (seller −10 % fee kept; platform fee − Stripe fee − dispute fee)', async () => {
+  it("lost: the order's final nets include the dispute (seller −10 % fee kept; platform fee − Stripe fee − dispute fee)", async () => {
     const { order, dispute } = await decided('losing_evidence');
     expect(dispute.status).toBe('lost');
     const page = await h.admin.get(`/admin/orders/${order.id}`);

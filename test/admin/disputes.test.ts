@@ -25,7 +25,7 @@ describe('admin disputes', () => {
     return { order, dispute };
   }
 
-  it('a disputed payment is listed with its deadline and the seller\'s transfer is reversed by policy; winning evidence → won and the seller is re-paid', async () => {
+  it("a disputed payment is listed with its deadline and the seller's transfer is reversed by policy; winning evidence → won and the seller is re-paid", async () => {
     const { order, dispute } = await disputedOrder();
     const atStripe = await h.stripe.disputes.retrieve(dispute.id);
     expect(dispute.evidence_due_by?.getTime()).toBe(atStripe.evidence_details.due_by! * 1000);
@@ -43,8 +43,13 @@ describe('admin disputes', () => {
 
     // A draft is staged at Stripe, not submitted.
     const draft = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, {
-      action: 'draft', product_description: 'Handmade mug', customer_communication: 'Buyer said thanks on 1 Nov', receipt: 'Receipt #42',
-      shipping_carrier: 'UPS', shipping_tracking_number: '1Z999', uncategorized_text: 'winning_evidence',
+      action: 'draft',
+      product_description: 'Handmade mug',
+      customer_communication: 'Buyer said thanks on 1 Nov',
+      receipt: 'Receipt #42',
+      shipping_carrier: 'UPS',
+      shipping_tracking_number: '1Z999',
+      uncategorized_text: 'winning_evidence',
     });
     expect(draft.statusCode).toBe(303);
     let staged = await h.stripe.disputes.retrieve(dispute.id);
@@ -56,10 +61,19 @@ describe('admin disputes', () => {
     expect(page.body).toContain('Handmade mug'); // the draft is shown again
 
     // Submit: first a confirmation, then the real thing.
-    const confirm = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', product_description: 'Handmade mug', uncategorized_text: 'winning_evidence' });
+    const confirm = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, {
+      action: 'submit',
+      product_description: 'Handmade mug',
+      uncategorized_text: 'winning_evidence',
+    });
     expect(confirm.body).toContain('Submit evidence');
     expect((await h.stripe.disputes.retrieve(dispute.id)).evidence_details.submission_count).toBe(0);
-    const submitted = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', product_description: 'Handmade mug', uncategorized_text: 'winning_evidence', confirm: 'yes' });
+    const submitted = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, {
+      action: 'submit',
+      product_description: 'Handmade mug',
+      uncategorized_text: 'winning_evidence',
+      confirm: 'yes',
+    });
     expect(submitted.statusCode).toBe(303);
     await h.settle();
 
@@ -117,7 +131,7 @@ describe('admin disputes', () => {
     expect(audit).toMatchObject({ action: 'dispute.accept', before: { status: 'needs_response' }, after: { status: 'lost' } });
   });
 
-  it('with the recovery policy off, a new dispute leaves the seller\'s transfer alone', async () => {
+  it("with the recovery policy off, a new dispute leaves the seller's transfer alone", async () => {
     const off = await h.admin.post('/admin/policies', { 'refunds.refund_application_fee': 'on' });
     expect(off.statusCode).toBe(303);
     const { order, dispute } = await disputedOrder(1_500);
@@ -131,7 +145,11 @@ describe('admin disputes', () => {
   it('evidence with a control character is refused before Stripe or the database sees it (issue #14, point 5)', async () => {
     const { dispute } = await disputedOrder();
     const sentBefore = (await h.emu.requests(`/v1/disputes/${dispute.id}`)).length;
-    const refused = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'draft', product_description: 'Mug\u0000', uncategorized_text: 'winning_evidence' });
+    const refused = await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, {
+      action: 'draft',
+      product_description: 'Mug\u0000',
+      uncategorized_text: 'winning_evidence',
+    });
     expect(refused.statusCode).toBe(400);
     expect(refused.body).toContain('body/product_description must not contain control characters');
     expect((await h.emu.requests(`/v1/disputes/${dispute.id}`)).length).toBe(sentBefore);

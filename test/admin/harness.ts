@@ -16,4 +16,3 @@ export async function startHarness(): Promise<Harness> {
 export async function createPaidOrder(h: World, seller: market.TestSeller, options: Parameters<typeof market.createPaidOrder>[2]): Promise<string> {
   return (await market.createPaidOrder(h, seller, options)).id;
 }
-

@@ -16,7 +16,15 @@ beforeAll(async () => {
   app = await buildTestApp({ db: database.db });
   admin = (await loginAs(app, 'admin')).client;
   for (let i = 0; i < 3; i++) {
-    const event = { id: `evt_filters_${i}`, object: 'event', type: 'account.updated', created: 1_790_000_000 + i, livemode: false, api_version: null, data: { object: {} } };
+    const event = {
+      id: `evt_filters_${i}`,
+      object: 'event',
+      type: 'account.updated',
+      created: 1_790_000_000 + i,
+      livemode: false,
+      api_version: null,
+      data: { object: {} },
+    };
     await storeEvent(database.db, event as unknown as Stripe.Event, { source: 'platform', livemode: false });
   }
 });

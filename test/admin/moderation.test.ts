@@ -34,7 +34,15 @@ describe('search', () => {
     await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: randomUUID(), amount: '1.00', reverse_transfer: 'on', confirm: 'yes' });
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const refund = await h.database.db.selectFrom('refunds').select('stripe_refund_id').where('order_id', '=', orderId).executeTakeFirstOrThrow();
-    for (const q of [orderId, buyer.email.toUpperCase(), 'zebra pottery', seller.user.email, order.stripe_payment_intent_id!, order.stripe_charge_id!, refund.stripe_refund_id!]) {
+    for (const q of [
+      orderId,
+      buyer.email.toUpperCase(),
+      'zebra pottery',
+      seller.user.email,
+      order.stripe_payment_intent_id!,
+      order.stripe_charge_id!,
+      refund.stripe_refund_id!,
+    ]) {
       const page = await h.admin.get(`/admin/orders?q=${encodeURIComponent(q)}`);
       expect(page.statusCode, q).toBe(200);
       const ids = orderIdsOn(page.body);
@@ -116,7 +124,11 @@ describe('CSV exports', () => {
     const entries = await h.database.db.selectFrom('admin_audit_log').select(['id', 'action']).execute();
     expect(audit).toHaveLength(entries.length);
     expect(audit.length).toBeGreaterThan(0);
-    for (const entry of audit) if (entry.after !== '') expect(() => { JSON.parse(entry.after!); }).not.toThrow();
+    for (const entry of audit)
+      if (entry.after !== '')
+        expect(() => {
+          JSON.parse(entry.after!);
+        }).not.toThrow();
 
     const { client: seller2 } = { client: await sellerClient(seller) };
     expect((await seller2.get('/admin/exports/orders.csv')).statusCode).toBe(403);

@@ -27,14 +27,24 @@ describe('admin orders list and fee policy', () => {
     for (let i = 0; i < 75; i++) {
       if (i > 0 && i % PENDING_ORDERS_PER_BUYER === 0) buyer = await createTestUser(h.database.db, 'buyer');
       const forA = i < 70;
-      const placed = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: forA ? listingA : listingB, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
+      const placed = await placeOrder(h.database.db, {
+        buyerId: buyer.id,
+        buyerEmail: buyer.email,
+        listingId: forA ? listingA : listingB,
+        quantity: 1,
+        attemptId: randomUUID(),
+        flow: 'custom',
+      });
       ids.push(placed.id);
       const day = i % 2 === 0 ? '2026-11-20T10:00:00Z' : '2026-11-21T10:00:00Z';
       // Several orders share one created_at: the keyset cursor must break ties by id.
       const createdAt = new Date(new Date(day).getTime() + Math.floor(i / 3) * 1000).toISOString();
       // created_at is database-filled (never written by the app); the test back-dates it on purpose.
-      await h.database.db.updateTable('orders').set({ created_at: sql<Date>`${createdAt}::timestamptz` as never, ...(i % 10 === 0 ? { status: 'canceled' as const } : {}) })
-        .where('id', '=', placed.id).execute();
+      await h.database.db
+        .updateTable('orders')
+        .set({ created_at: sql<Date>`${createdAt}::timestamptz` as never, ...(i % 10 === 0 ? { status: 'canceled' as const } : {}) })
+        .where('id', '=', placed.id)
+        .execute();
     }
   });
 
@@ -45,7 +55,12 @@ describe('admin orders list and fee policy', () => {
       const page = await h.admin.get(next);
       expect(page.statusCode).toBe(200);
       seen.push(...[...page.body.matchAll(/data-order-id="([0-9a-f-]{36})"/g)].map((m) => m[1]!));
-      next = /data-testid="next-page" href="([^"]+)"|href="([^"]+)" data-testid="next-page"/.exec(page.body)?.slice(1).find(Boolean)?.replaceAll('&#x3D;', '=').replaceAll('&amp;', '&');
+      next = /data-testid="next-page" href="([^"]+)"|href="([^"]+)" data-testid="next-page"/
+        .exec(page.body)
+        ?.slice(1)
+        .find(Boolean)
+        ?.replaceAll('&#x3D;', '=')
+        .replaceAll('&amp;', '&');
     }
     return seen;
   }
@@ -82,8 +97,22 @@ describe('admin orders list and fee policy', () => {
     const buyer = await createTestUser(h.database.db, 'buyer');
     const listingA = await createListing(h, a.user.id, 10_000);
     const listingB = await createListing(h, b.user.id, 10_000);
-    const orderA = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: listingA, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
-    const orderB = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: listingB, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
+    const orderA = await placeOrder(h.database.db, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId: listingA,
+      quantity: 1,
+      attemptId: randomUUID(),
+      flow: 'custom',
+    });
+    const orderB = await placeOrder(h.database.db, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId: listingB,
+      quantity: 1,
+      attemptId: randomUUID(),
+      flow: 'custom',
+    });
     expect(orderA.application_fee_amount).toBe(530); // 5 % + $0.30
     expect(orderB.application_fee_amount).toBe(250); // the seller's override: 2.5 %
     const unchanged = await h.database.db.selectFrom('orders').select('application_fee_amount').where('id', '=', before.id).executeTakeFirstOrThrow();

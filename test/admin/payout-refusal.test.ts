@@ -14,11 +14,16 @@ describe('payouts the balance cannot cover', () => {
     seller = await createSeller(h, { manualPayouts: true });
   });
 
-  it('too large: words about the seller\'s balance, no Dashboard link; the request is recorded rejected with them', async () => {
+  it("too large: words about the seller's balance, no Dashboard link; the request is recorded rejected with them", async () => {
     await createPaidOrder(h, seller, { amount: 10_000 });
     const page = await h.admin.get(`/admin/sellers/${seller.user.id}`);
     const requestId = hiddenValue(page.body, 'request_id')!;
-    const refused = await h.admin.post(`/admin/sellers/${seller.user.id}/payouts`, { request_id: requestId, amount: '500.00', currency: 'usd', confirm: 'yes' });
+    const refused = await h.admin.post(`/admin/sellers/${seller.user.id}/payouts`, {
+      request_id: requestId,
+      amount: '500.00',
+      currency: 'usd',
+      confirm: 'yes',
+    });
     expect(refused.statusCode).toBe(422);
     expect(refused.body).toContain('available balance is too low');
     expect(refused.body).not.toContain('dashboard.stripe.com');

@@ -27,7 +27,7 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(list.body).toContain(`/admin/sellers/${seller.user.id}`);
   });
 
-  it('manual payout larger than the balance shows Stripe\'s error and records nothing as paid', async () => {
+  it("manual payout larger than the balance shows Stripe's error and records nothing as paid", async () => {
     const page = await h.admin.get(`/admin/sellers/${seller.user.id}`);
     const requestId = hiddenValue(page.body, 'request_id')!;
     const confirm = await h.admin.post(`/admin/sellers/${seller.user.id}/payouts`, { request_id: requestId, amount: '500.00', currency: 'usd' });
@@ -77,10 +77,17 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     const paid = await h.database.db.selectFrom('payouts').select('status').where('id', '=', payouts.data[0]!.id).executeTakeFirstOrThrow();
     expect(paid.status).toBe('paid');
 
-    const audit = await h.database.db.selectFrom('admin_audit_log').selectAll().where('target_id', '=', seller.user.id)
-      .where('action', 'in', ['payouts.pause', 'payouts.resume']).orderBy('id').execute();
-    expect(audit.map((a) => [a.action, (a.before as { interval: string }).interval, (a.after as { interval: string }).interval]))
-      .toEqual([['payouts.pause', 'daily', 'manual'], ['payouts.resume', 'manual', 'daily']]);
+    const audit = await h.database.db
+      .selectFrom('admin_audit_log')
+      .selectAll()
+      .where('target_id', '=', seller.user.id)
+      .where('action', 'in', ['payouts.pause', 'payouts.resume'])
+      .orderBy('id')
+      .execute();
+    expect(audit.map((a) => [a.action, (a.before as { interval: string }).interval, (a.after as { interval: string }).interval])).toEqual([
+      ['payouts.pause', 'daily', 'manual'],
+      ['payouts.resume', 'manual', 'daily'],
+    ]);
   });
 
   it('a double-submitted manual payout form makes one payout at Stripe', async () => {
@@ -127,7 +134,13 @@ describe('admin: seller balance, payout schedule and payouts', () => {
     expect(atStripe.data.map((p) => p.status)).toEqual(['paid']);
     const rows = await h.database.db.selectFrom('payouts').selectAll().where('seller_id', '=', third.user.id).execute();
     expect(rows.map((r) => [r.id, r.status, r.amount])).toEqual([[atStripe.data[0]!.id, 'paid', 1_800]]);
-    const types = await h.database.db.selectFrom('stripe_events').select(['type', 'status']).where('account', '=', third.accountId).where('type', 'like', 'payout.%').orderBy('received_at').execute();
+    const types = await h.database.db
+      .selectFrom('stripe_events')
+      .select(['type', 'status'])
+      .where('account', '=', third.accountId)
+      .where('type', 'like', 'payout.%')
+      .orderBy('received_at')
+      .execute();
     expect(types.map((t) => t.type)).toEqual(['payout.paid', 'payout.updated', 'payout.created']);
     expect(types.every((t) => t.status === 'done')).toBe(true);
   });

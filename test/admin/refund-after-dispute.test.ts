@@ -20,7 +20,9 @@ describe('refunds after a dispute', () => {
   it('a lost dispute: no refund form, an explanation, and a posted refund is refused with nothing recorded or sent', async () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 10_000, paymentMethod: 'pm_card_createDispute' })).id;
     const dispute = await h.database.db.selectFrom('disputes').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
-    expect((await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', uncategorized_text: 'losing_evidence', confirm: 'yes' })).statusCode).toBe(303);
+    expect(
+      (await h.admin.post(`/admin/disputes/${dispute.id}/evidence`, { action: 'submit', uncategorized_text: 'losing_evidence', confirm: 'yes' })).statusCode,
+    ).toBe(303);
     await h.settle();
     const page = await h.admin.get(`/admin/orders/${orderId}`);
     expect(page.statusCode).toBe(200);

@@ -66,7 +66,13 @@ describe('admin refunds', () => {
     // More than what is left: a clear error, and no request reaches Stripe.
     const before = (await h.emu.requests('/v1/refunds')).length;
     const tooMuch = await refundForm(orderId);
-    const over = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: tooMuch.refundId, amount: '75.01', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
+    const over = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
+      refund_id: tooMuch.refundId,
+      amount: '75.01',
+      reverse_transfer: 'on',
+      refund_application_fee: 'on',
+      confirm: 'yes',
+    });
     expect(over.statusCode).toBe(422);
     expect(over.body).toContain('You can refund at most $75.00');
     expect((await h.emu.requests('/v1/refunds')).length).toBe(before);
@@ -74,7 +80,13 @@ describe('admin refunds', () => {
 
     // The rest: 7,500 → refunded.
     const rest = await refundForm(orderId);
-    const second = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: rest.refundId, amount: '75.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
+    const second = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
+      refund_id: rest.refundId,
+      amount: '75.00',
+      reverse_transfer: 'on',
+      refund_application_fee: 'on',
+      confirm: 'yes',
+    });
     expect(second.statusCode).toBe(303);
     await h.settle();
     page = await h.admin.get(`/admin/orders/${orderId}`);
@@ -85,10 +97,24 @@ describe('admin refunds', () => {
     expect((await h.stripe.applicationFees.retrieve(order.stripe_application_fee_id!)).amount_refunded).toBe(1_000);
     expect(page.body).toContain('Nothing can be refunded on this order now.');
 
-    const transitions = await h.database.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', orderId).orderBy('id').execute();
-    expect(transitions.slice(-2)).toEqual([{ from_status: 'paid', to_status: 'partially_refunded' }, { from_status: 'partially_refunded', to_status: 'refunded' }]);
+    const transitions = await h.database.db
+      .selectFrom('order_transitions')
+      .select(['from_status', 'to_status'])
+      .where('order_id', '=', orderId)
+      .orderBy('id')
+      .execute();
+    expect(transitions.slice(-2)).toEqual([
+      { from_status: 'paid', to_status: 'partially_refunded' },
+      { from_status: 'partially_refunded', to_status: 'refunded' },
+    ]);
 
-    const audit = await h.database.db.selectFrom('admin_audit_log').selectAll().where('target_type', '=', 'order').where('target_id', '=', orderId).orderBy('id').execute();
+    const audit = await h.database.db
+      .selectFrom('admin_audit_log')
+      .selectAll()
+      .where('target_type', '=', 'order')
+      .where('target_id', '=', orderId)
+      .orderBy('id')
+      .execute();
     expect(audit.map((a) => a.action)).toEqual(['refund.request', 'refund.create', 'refund.request', 'refund.create']);
     expect(audit[0]!.before).toMatchObject({ status: 'paid', refundable: 10_000 });
     expect(audit[1]!.after).toMatchObject({ status: 'succeeded', amount: 2_500, transfer_reversal_amount: 2_500 });
@@ -100,10 +126,7 @@ describe('admin refunds', () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 4_000 })).id;
     const { refundId } = await refundForm(orderId);
     const form = { refund_id: refundId, amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
-    const [a, b] = await Promise.all([
-      h.admin.post(`/admin/orders/${orderId}/refunds`, form),
-      h.admin.post(`/admin/orders/${orderId}/refunds`, form),
-    ]);
+    const [a, b] = await Promise.all([h.admin.post(`/admin/orders/${orderId}/refunds`, form), h.admin.post(`/admin/orders/${orderId}/refunds`, form)]);
     expect([a.statusCode, b.statusCode]).toEqual([303, 303]);
     const again = await h.admin.post(`/admin/orders/${orderId}/refunds`, form); // and a later retry
     expect(again.statusCode).toBe(303);
@@ -121,11 +144,17 @@ describe('admin refunds', () => {
     const failingOrder = (await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_refundFail' })).id;
     for (const orderId of [pendingOrder, failingOrder]) {
       const { refundId } = await refundForm(orderId);
-      const response = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: refundId, amount: '30.00', reverse_transfer: 'on', refund_application_fee: 'off', confirm: 'yes' });
+      const response = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
+        refund_id: refundId,
+        amount: '30.00',
+        reverse_transfer: 'on',
+        refund_application_fee: 'off',
+        confirm: 'yes',
+      });
       expect(response.statusCode).toBe(303);
     }
     await h.settle();
-    const status = async (orderId: string) => (await h.database.db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow());
+    const status = async (orderId: string) => await h.database.db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
     expect((await status(pendingOrder)).status).toBe('pending');
     await h.emu.advanceClock(3600);
     await h.settle();
@@ -141,11 +170,22 @@ describe('admin refunds', () => {
     // …and the order, marked refunded while Stripe said succeeded, is paid again: the buyer has not got the money.
     expect(order.status).toBe('paid');
     const transitions = await h.database.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', failingOrder).execute();
-    expect(transitions).toEqual(expect.arrayContaining([{ from_status: 'paid', to_status: 'refunded' }, { from_status: 'refunded', to_status: 'paid' }]));
+    expect(transitions).toEqual(
+      expect.arrayContaining([
+        { from_status: 'paid', to_status: 'refunded' },
+        { from_status: 'refunded', to_status: 'paid' },
+      ]),
+    );
 
     // Refunding it again is possible, and fails the same way with this card: the cycle repeats cleanly.
     const again = await refundForm(failingOrder);
-    const second = await h.admin.post(`/admin/orders/${failingOrder}/refunds`, { refund_id: again.refundId, amount: '30.00', reverse_transfer: 'on', refund_application_fee: 'off', confirm: 'yes' });
+    const second = await h.admin.post(`/admin/orders/${failingOrder}/refunds`, {
+      refund_id: again.refundId,
+      amount: '30.00',
+      reverse_transfer: 'on',
+      refund_application_fee: 'off',
+      confirm: 'yes',
+    });
     expect(second.statusCode).toBe(303);
     await h.settle();
     await h.emu.advanceClock(3600);
@@ -154,7 +194,7 @@ describe('admin refunds', () => {
     expect(after.filter((t) => t.from_status === 'paid' && t.to_status === 'refunded')).toHaveLength(2);
     expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', failingOrder).executeTakeFirstOrThrow()).status).toBe('paid');
   });
-  it('unknown outcome: Stripe unreachable leaves the refund requested (amount held, error shown); Stripe\'s events reconcile it and a retry makes no second refund', async () => {
+  it("unknown outcome: Stripe unreachable leaves the refund requested (amount held, error shown); Stripe's events reconcile it and a retry makes no second refund", async () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 8_000 })).id;
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const { refundId } = await refundForm(orderId);
@@ -174,10 +214,17 @@ describe('admin refunds', () => {
 
     // Stand-in for "Stripe did act but we never recorded it": the same request with the same key
     // reaches Stripe (as our retry would), then Stripe's events alone complete our row.
-    await h.stripe.refunds.create({
-      payment_intent: order.stripe_payment_intent_id!, amount: 2_000, reverse_transfer: true, refund_application_fee: true,
-      metadata: { refund_id: refundId, order_id: orderId }, expand: ['transfer_reversal'],
-    }, { idempotencyKey: `refund:${refundId}` });
+    await h.stripe.refunds.create(
+      {
+        payment_intent: order.stripe_payment_intent_id!,
+        amount: 2_000,
+        reverse_transfer: true,
+        refund_application_fee: true,
+        metadata: { refund_id: refundId, order_id: orderId },
+        expand: ['transfer_reversal'],
+      },
+      { idempotencyKey: `refund:${refundId}` },
+    );
     await h.settle();
     row = await h.database.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
     expect(row.status).toBe('succeeded');
@@ -196,7 +243,13 @@ describe('admin refunds', () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 5_000 })).id;
     const { refundId } = await refundForm(orderId);
     await h.emu.control('POST', '/_emulator/faults', { path: '/v1/refunds', method: 'POST', kind: 'drop', count: 2 });
-    const lost = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: refundId, amount: '50.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' });
+    const lost = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
+      refund_id: refundId,
+      amount: '50.00',
+      reverse_transfer: 'on',
+      refund_application_fee: 'on',
+      confirm: 'yes',
+    });
     expect(lost.statusCode).toBe(422);
     const retryUrl = `/admin/orders/${orderId}/refunds/${refundId}/retry`;
     const { client: buyer } = await loginAs(h.app, 'buyer');

@@ -18,7 +18,13 @@ describe('unpaid orders carry no platform fee in the lists', () => {
   async function unpaidOrder(outcome: 'failed' | 'canceled'): Promise<string> {
     const listingId = await createListing(h, seller.user.id, 10_000);
     const buyer = await createTestUser(h.database.db, 'buyer');
-    const order = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID() });
+    const order = await buyWithPaymentElement(h.database.db, h.stripe, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId,
+      quantity: 1,
+      attemptId: randomUUID(),
+    });
     if (outcome === 'failed') {
       await expect(h.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa_chargeDeclined' })).rejects.toThrow();
       expect((await syncOrderFromStripe(h.database.db, h.stripe, order, 'reconcile')).status).toBe('payment_failed');

@@ -15,9 +15,21 @@ beforeAll(async () => {
   app = await buildTestApp({
     db: database.db,
     register: (instance) => {
-      instance.register(area('any', async (app) => { app.get('/_test/any', async () => 'any user page'); }));
-      instance.register(area(['seller'], async (app) => { app.get('/_test/seller', async () => 'seller page'); }));
-      instance.register(area(['admin'], async (app) => { app.get('/_test/admin', async () => 'admin page'); }));
+      instance.register(
+        area('any', async (app) => {
+          app.get('/_test/any', async () => 'any user page');
+        }),
+      );
+      instance.register(
+        area(['seller'], async (app) => {
+          app.get('/_test/seller', async () => 'seller page');
+        }),
+      );
+      instance.register(
+        area(['admin'], async (app) => {
+          app.get('/_test/admin', async () => 'admin page');
+        }),
+      );
     },
   });
 });
@@ -26,7 +38,15 @@ afterAll(async () => {
   await database.close();
 });
 
-const countUsers = async () => Number((await database.db.selectFrom('users').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+const countUsers = async () =>
+  Number(
+    (
+      await database.db
+        .selectFrom('users')
+        .select(sql<number>`count(*)`.as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('sign up', () => {
   it('creates a buyer, signs them in and redirects home', async () => {
@@ -50,7 +70,12 @@ describe('sign up', () => {
 
   it('refuses the same email in another case, keeping the input and creating nothing', async () => {
     const before = await countUsers();
-    const response = await new TestClient(app).post('/signup', { email: 'ALICE@example.TEST', password: 'another-password', displayName: 'Imposter', role: 'buyer' });
+    const response = await new TestClient(app).post('/signup', {
+      email: 'ALICE@example.TEST',
+      password: 'another-password',
+      displayName: 'Imposter',
+      role: 'buyer',
+    });
     expect(response.statusCode).toBe(409);
     expect(response.body).toContain('An account with this email already exists');
     expect(response.body).toContain('value="ALICE@example.TEST"');
@@ -160,7 +185,11 @@ describe('log in and out', () => {
 describe('session expiry and renewal', () => {
   it('rejects and deletes an expired session', async () => {
     const { client, user } = await loginAs(app, 'buyer');
-    await database.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', user.id).execute();
+    await database.db
+      .updateTable('sessions')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('user_id', '=', user.id)
+      .execute();
     const response = await client.get('/account');
     expect(response.statusCode).toBe(303);
     expect(response.location).toBe('/login?next=%2Faccount');
@@ -198,7 +227,11 @@ describe('session expiry and renewal', () => {
 describe('CSRF', () => {
   it('rejects a form without a token with 403 and changes nothing', async () => {
     const before = await countUsers();
-    const response = await new TestClient(app).post('/signup', { email: 'csrf@example.test', password: 'long-enough-pw', displayName: 'C', role: 'buyer' }, { csrf: false });
+    const response = await new TestClient(app).post(
+      '/signup',
+      { email: 'csrf@example.test', password: 'long-enough-pw', displayName: 'C', role: 'buyer' },
+      { csrf: false },
+    );
     expect(response.statusCode).toBe(403);
     expect(response.body).toContain('This form has expired');
     expect(await countUsers()).toBe(before);

@@ -14,9 +14,15 @@ const w = useWorld();
 
 let counter = 0;
 const signUp = (displayName: string, role: 'buyer' | 'seller') =>
-  new TestClient(w.app, `198.51.100.${(++counter % 200) + 1}`).post('/signup', { email: `names-${++counter}-${Date.now()}@example.test`, password: TEST_PASSWORD, displayName, role });
+  new TestClient(w.app, `198.51.100.${(++counter % 200) + 1}`).post('/signup', {
+    email: `names-${++counter}-${Date.now()}@example.test`,
+    password: TEST_PASSWORD,
+    displayName,
+    role,
+  });
 const nameError = (body: string) => /<p class="error" id="displayName-error">([^<]*)<\/p>/.exec(body)?.[1];
-const usersNamed = async (key: string) => (await w.db.selectFrom('users').select('display_name').where('name_key', '=', key).execute()).map((u) => u.display_name);
+const usersNamed = async (key: string) =>
+  (await w.db.selectFrom('users').select('display_name').where('name_key', '=', key).execute()).map((u) => u.display_name);
 
 describe('invisible and direction-changing characters', () => {
   it.each([
@@ -62,8 +68,11 @@ describe('seller names are unique, look-alikes included', () => {
   });
 
   it.skipIf(isPglite())('decides two sellers racing for one name in the database: one gets it', async () => {
-    const results = await Promise.all(['Racing Name', 'racing-name', 'RACING NAME'].map((displayName, i) =>
-      createUser(w.db, { email: `race-${i}-${Date.now()}@example.test`, password: TEST_PASSWORD, role: 'seller', displayName })));
+    const results = await Promise.all(
+      ['Racing Name', 'racing-name', 'RACING NAME'].map((displayName, i) =>
+        createUser(w.db, { email: `race-${i}-${Date.now()}@example.test`, password: TEST_PASSWORD, role: 'seller', displayName }),
+      ),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok && r.reason === 'name_taken')).toHaveLength(2);
   });
@@ -80,7 +89,11 @@ describe('the migration', () => {
       const down = await migrator.migrateTo(before);
       expect(down.error).toBeUndefined();
       // Two sellers that already share a look-alike name, and a buyer with it too.
-      for (const [i, name, role] of [[1, 'Old Shop', 'seller'], [2, 'OLD-shop', 'seller'], [3, 'Old Shop', 'buyer']] as const) {
+      for (const [i, name, role] of [
+        [1, 'Old Shop', 'seller'],
+        [2, 'OLD-shop', 'seller'],
+        [3, 'Old Shop', 'buyer'],
+      ] as const) {
         await sql`insert into users (email, password_hash, role, display_name, created_at)
                   values (${`old-${i}@example.test`}, 'x', ${role}, ${name}, now() + make_interval(secs => ${i}))`.execute(scratch.db);
       }

@@ -18,7 +18,8 @@ const unknownEmail = () => `nobody-${++emailCounter}-${Date.now()}@example.test`
 
 /** Moves every failure for `email` back in time, as if the person had waited. */
 async function letTimePass(email: string, ms: number): Promise<void> {
-  await w.db.updateTable('login_failures')
+  await w.db
+    .updateTable('login_failures')
     .set({ attempted_at: sql`attempted_at - make_interval(secs => ${ms / 1000})` })
     .where('email', '=', email.toLowerCase())
     .execute();
@@ -74,7 +75,8 @@ describe('nobody can lock the owner out of their usual place', () => {
   });
 
   it('counts an IPv6 /64 as one address', async () => {
-    for (let i = 0; i < FREE_FAILURES.address; i++) expect((await logIn(`2001:db8:5:6::${(i + 1).toString(16)}`, unknownEmail(), 'spray')).statusCode).toBe(401);
+    for (let i = 0; i < FREE_FAILURES.address; i++)
+      expect((await logIn(`2001:db8:5:6::${(i + 1).toString(16)}`, unknownEmail(), 'spray')).statusCode).toBe(401);
     expect((await logIn('2001:db8:5:6:ffff:1:2:3', unknownEmail(), 'spray')).statusCode).toBe(429);
     expect((await logIn('2001:db8:5:7::1', unknownEmail(), 'spray')).statusCode).toBe(401);
   });

@@ -20,7 +20,12 @@ describe('sign-up with an easily guessed password', () => {
     ['a keyboard row', 'qwertyuiop'],
   ])('refuses %s beside the field, saying why, and creates nothing', async (_name, password) => {
     const email = `weak-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`;
-    const response = await new TestClient(w.app).post('/signup', { email, password: password === 'EMAIL' ? email : password, displayName: 'Rosalind Franklin', role: 'buyer' });
+    const response = await new TestClient(w.app).post('/signup', {
+      email,
+      password: password === 'EMAIL' ? email : password,
+      displayName: 'Rosalind Franklin',
+      role: 'buyer',
+    });
     expect(response.statusCode).toBe(400);
     expect(passwordError(response.body)).toMatch(/^This password is too easy to guess\. .+/);
     expect(response.body).not.toContain(`value="${password}"`);

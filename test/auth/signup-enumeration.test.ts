@@ -10,7 +10,8 @@ const w = useWorld();
 
 let counter = 0;
 const freshEmail = () => `new-${++counter}-${Date.now()}@example.test`;
-const signUp = (client: TestClient, email: string) => client.post('/signup', { email, password: TEST_PASSWORD, displayName: `Person ${++counter}`, role: 'buyer' });
+const signUp = (client: TestClient, email: string) =>
+  client.post('/signup', { email, password: TEST_PASSWORD, displayName: `Person ${++counter}`, role: 'buyer' });
 const accountExists = async (email: string) => (await w.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()) !== undefined;
 
 describe('probing which emails have accounts', () => {

@@ -8,7 +8,11 @@ const w = useWorld();
 
 let n = 0;
 const signupFields = (next?: string) => ({
-  role: 'buyer', displayName: `New Buyer ${++n}`, email: `new-buyer-${n}-${Date.now()}@example.test`, password: 'quiet-lantern-orchard-57', ...(next !== undefined ? { next } : {}),
+  role: 'buyer',
+  displayName: `New Buyer ${++n}`,
+  email: `new-buyer-${n}-${Date.now()}@example.test`,
+  password: 'quiet-lantern-orchard-57',
+  ...(next !== undefined ? { next } : {}),
 });
 
 describe('sign-up keeps next=', () => {

@@ -28,12 +28,15 @@ describe('demo shop', () => {
 
     expect(await seed()).toEqual({ onboarded: true, listingsCreated: DEMO_LISTINGS.length, plansCreated: 1 });
 
-    const seller = await database.db.selectFrom('sellers').innerJoin('users', 'users.id', 'sellers.id')
+    const seller = await database.db
+      .selectFrom('sellers')
+      .innerJoin('users', 'users.id', 'sellers.id')
       .select(['sellers.stripe_account_id', 'sellers.account_state', 'sellers.charges_enabled', 'sellers.payouts_enabled'])
-      .where('users.email', '=', DEMO_SELLER_EMAIL).executeTakeFirstOrThrow();
+      .where('users.email', '=', DEMO_SELLER_EMAIL)
+      .executeTakeFirstOrThrow();
     expect(seller).toMatchObject({ account_state: 'enabled', charges_enabled: true, payouts_enabled: true });
     // The account exists at "Stripe" and is onboarded there; the emulator emitted what Stripe would.
-    const account = await emulator.stripe.accounts.retrieve(seller.stripe_account_id!);
+    const account = await emulator.stripe.accounts.retrieve(seller.stripe_account_id);
     expect(account).toMatchObject({ details_submitted: true, charges_enabled: true, metadata: { seller_id: expect.any(String) } });
     const events = await emulator.stripe.events.list({ limit: 100 }, { stripeAccount: account.id });
     expect(events.data.map((event) => event.type)).toEqual(expect.arrayContaining(['account.updated', 'capability.updated']));

@@ -40,8 +40,8 @@ async function postCheckoutPage(url: string, form: Record<string, string>) {
   return { status: response.status, location: response.headers.get('location') };
 }
 
-describe('hosted Checkout offers a returning buyer\'s saved cards', () => {
-  it('shows the card saved on the payment methods page on Stripe\'s page, and paying with it works', async () => {
+describe("hosted Checkout offers a returning buyer's saved cards", () => {
+  it("shows the card saved on the payment methods page on Stripe's page, and paying with it works", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 4 });
     const buyer = await w.signIn('buyer');
     await addCard(buyer.client, '4242424242424242');
@@ -66,12 +66,16 @@ describe('hosted Checkout offers a returning buyer\'s saved cards', () => {
     expect(complete.body).toContain('data-order-status="paid"');
     const intent = await w.stripe.paymentIntents.retrieve((await w.stripe.checkout.sessions.retrieve(sessionId)).payment_intent as string);
     expect(intent).toMatchObject({ customer: await customerOf(buyer.userId), payment_method: card!.pm, application_fee_amount: 150, status: 'succeeded' });
-    const order = await w.db.selectFrom('orders').select(['id', 'stripe_customer_id']).where('stripe_checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
+    const order = await w.db
+      .selectFrom('orders')
+      .select(['id', 'stripe_customer_id'])
+      .where('stripe_checkout_session_id', '=', sessionId)
+      .executeTakeFirstOrThrow();
     expect(order.stripe_customer_id).toBe(await customerOf(buyer.userId));
     expect((await orderRow(w.db, order.id)).status).toBe('paid');
   });
 
-  it('a card saved with Checkout\'s own box reaches the buyer\'s payment methods after the webhook; unticked, it does not', async () => {
+  it("a card saved with Checkout's own box reaches the buyer's payment methods after the webhook; unticked, it does not", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 900 });
     const buyer = await w.signIn('buyer');
     await addCard(buyer.client, '4242424242424242');
@@ -110,12 +114,19 @@ describe('the same order sends the same Checkout request on every retry', () => 
     const buyer = await w.signIn('buyer');
     const attempt = randomUUID();
     const first = await startHosted(buyer.client, listing.id, attempt);
-    const order = await w.db.selectFrom('orders').select(['id', 'stripe_customer_id']).where('stripe_checkout_session_id', '=', first.sessionId).executeTakeFirstOrThrow();
+    const order = await w.db
+      .selectFrom('orders')
+      .select(['id', 'stripe_customer_id'])
+      .where('stripe_checkout_session_id', '=', first.sessionId)
+      .executeTakeFirstOrThrow();
     expect(order.stripe_customer_id).toBeNull();
 
     // Our process stopped after Stripe made the session and before we recorded it ...
-    await w.db.updateTable('orders').set({ stripe_checkout_session_id: null, stripe_checkout_url: null, checkout_expires_at: null })
-      .where('id', '=', order.id).execute();
+    await w.db
+      .updateTable('orders')
+      .set({ stripe_checkout_session_id: null, stripe_checkout_url: null, checkout_expires_at: null })
+      .where('id', '=', order.id)
+      .execute();
     // ... and meanwhile the buyer saved a card, so they now have a Customer.
     await addCard(buyer.client, '4242424242424242');
     expect(await customerOf(buyer.userId)).toMatch(/^cus_/);
@@ -134,10 +145,17 @@ describe('the same order sends the same Checkout request on every retry', () => 
     await addCard(buyer.client, '4242424242424242');
     const attempt = randomUUID();
     const first = await startHosted(buyer.client, listing.id, attempt);
-    const order = await w.db.selectFrom('orders').select(['id', 'stripe_customer_id']).where('stripe_checkout_session_id', '=', first.sessionId).executeTakeFirstOrThrow();
+    const order = await w.db
+      .selectFrom('orders')
+      .select(['id', 'stripe_customer_id'])
+      .where('stripe_checkout_session_id', '=', first.sessionId)
+      .executeTakeFirstOrThrow();
     expect(order.stripe_customer_id).toBe(await customerOf(buyer.userId));
-    await w.db.updateTable('orders').set({ stripe_checkout_session_id: null, stripe_checkout_url: null, checkout_expires_at: null })
-      .where('id', '=', order.id).execute();
+    await w.db
+      .updateTable('orders')
+      .set({ stripe_checkout_session_id: null, stripe_checkout_url: null, checkout_expires_at: null })
+      .where('id', '=', order.id)
+      .execute();
     const retry = await startHosted(buyer.client, listing.id, attempt);
     expect(retry.sessionId).toBe(first.sessionId);
   });

@@ -86,8 +86,15 @@ describe('ensureBuyerCustomer', () => {
     const buyer = await createTestUser(database.db, 'buyer');
     await database.db.transaction().execute((trx) => recordCustomerRequest(trx, { id: buyer.id, email: buyer.email, name: buyer.display_name }));
     // Our first attempt, two days ago: Stripe made the Customer; its key has long expired.
-    const orphan = await emulator.stripe.customers.create({ email: buyer.email, name: buyer.display_name, metadata: { buyer_id: buyer.id } }, { idempotencyKey: `long-gone-${buyer.id}` });
-    await database.db.updateTable('buyer_customers').set({ requested_at: new Date(Date.now() - 2 * 86_400_000) }).where('buyer_id', '=', buyer.id).execute();
+    const orphan = await emulator.stripe.customers.create(
+      { email: buyer.email, name: buyer.display_name, metadata: { buyer_id: buyer.id } },
+      { idempotencyKey: `long-gone-${buyer.id}` },
+    );
+    await database.db
+      .updateTable('buyer_customers')
+      .set({ requested_at: new Date(Date.now() - 2 * 86_400_000) })
+      .where('buyer_id', '=', buyer.id)
+      .execute();
 
     expect(await ensureBuyerCustomer(database.db, emulator.stripe, buyer.id)).toBe(orphan.id);
     expect(await customersOf(buyer.id)).toHaveLength(1);
@@ -104,7 +111,9 @@ describe('the buyer changes their email or name', () => {
     const buyer = await createTestUser(database.db, 'buyer');
     const id = await ensureBuyerCustomer(database.db, emulator.stripe, buyer.id);
     const newEmail = `renamed-${buyer.id.slice(0, 8)}@example.test`;
-    expect(await updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: newEmail, displayName: 'Renamed Buyer' })).toEqual({ stripeUpdated: true });
+    expect(await updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: newEmail, displayName: 'Renamed Buyer' })).toEqual({
+      stripeUpdated: true,
+    });
     expect(await emulator.stripe.customers.retrieve(id)).toMatchObject({ email: newEmail, name: 'Renamed Buyer' });
 
     await updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: buyer.email, displayName: buyer.display_name });
@@ -117,7 +126,9 @@ describe('the buyer changes their email or name', () => {
     const buyer = await createTestUser(database.db, 'buyer');
     const id = await ensureBuyerCustomer(database.db, emulator.stripe, buyer.id);
     await emulator.control('POST', '/_emulator/faults', { path: `/v1/customers/${id}`, kind: '500', count: 3 });
-    expect(await updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: buyer.email, displayName: 'Offline Rename' })).toEqual({ stripeUpdated: false });
+    expect(await updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: buyer.email, displayName: 'Offline Rename' })).toEqual({
+      stripeUpdated: false,
+    });
     await clearFaults();
     expect(await emulator.stripe.customers.retrieve(id)).toMatchObject({ name: buyer.display_name });
 
@@ -128,9 +139,11 @@ describe('the buyer changes their email or name', () => {
   it('refuses an email another account uses, and a name with invisible characters', async () => {
     const buyer = await createTestUser(database.db, 'buyer');
     const other = await createTestUser(database.db, 'seller');
-    await expect(updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: other.email.toUpperCase(), displayName: 'Fine Name' }))
-      .rejects.toMatchObject({ code: 'buyer_details_invalid', details: { fields: { email: expect.any(String) } } });
-    await expect(updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: buyer.email, displayName: 'Evil\u202eName' }))
-      .rejects.toMatchObject({ code: 'buyer_details_invalid' });
+    await expect(
+      updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: other.email.toUpperCase(), displayName: 'Fine Name' }),
+    ).rejects.toMatchObject({ code: 'buyer_details_invalid', details: { fields: { email: expect.any(String) } } });
+    await expect(
+      updateBuyerDetails(database.db, emulator.stripe, { buyerId: buyer.id, email: buyer.email, displayName: 'Evil\u202eName' }),
+    ).rejects.toMatchObject({ code: 'buyer_details_invalid' });
   });
 });

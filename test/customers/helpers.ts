@@ -21,7 +21,10 @@ export async function confirmSetupWithCard(page: ReturnType<typeof setupPage>, c
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ key: page.publishableKey, client_secret: page.clientSecret, card_number: cardNumber, return_url: page.returnUrl }).toString(),
   });
-  return { status: response.status, body: await response.json() as { status?: string; next_action?: { redirect_to_url?: { url: string } }; error?: { message: string } } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { status?: string; next_action?: { redirect_to_url?: { url: string } }; error?: { message: string } },
+  };
 }
 
 /** "Add a card on this site" up to the Payment Element page. */
@@ -53,6 +56,9 @@ export async function addCard(client: TestClient, cardNumber: string, challenge:
 export async function listedCards(client: TestClient): Promise<{ pm: string; last4: string; isDefault: boolean }[]> {
   const page = await client.get('/account/payment-methods');
   expect(page.statusCode).toBe(200);
-  return [...page.body.matchAll(/<tr data-testid="card" data-pm="([^"]+)" data-last4="(\d{4})">([\s\S]*?)<\/tr>/g)]
-    .map((m) => ({ pm: m[1]!, last4: m[2]!, isDefault: m[3]!.includes('data-testid="default-badge"') }));
+  return [...page.body.matchAll(/<tr data-testid="card" data-pm="([^"]+)" data-last4="(\d{4})">([\s\S]*?)<\/tr>/g)].map((m) => ({
+    pm: m[1]!,
+    last4: m[2]!,
+    isDefault: m[3]!.includes('data-testid="default-badge"'),
+  }));
 }

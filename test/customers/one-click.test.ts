@@ -46,7 +46,7 @@ describe('one-click purchase', () => {
     expect((await stranger.client.get(`/listings/${listing.id}`)).body).not.toContain('Buy with');
   });
 
-  it('4242: a confirmed destination charge with the saved card, on-session, under the order\'s key; paid at once with the fee and stock rules', async () => {
+  it("4242: a confirmed destination charge with the saved card, on-session, under the order's key; paid at once with the fee and stock rules", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 2500, stock: 3 });
     const buyer = await buyerWithCard('4242424242424242');
     const response = await oneClick(buyer.client, listing.id, buyer.pm, 2);
@@ -61,7 +61,10 @@ describe('one-click purchase', () => {
     expect(intent.transfer_data?.destination).toBe(seller.accountId);
     const customer = await w.db.selectFrom('buyer_customers').select('stripe_customer_id').where('buyer_id', '=', buyer.userId).executeTakeFirstOrThrow();
     expect(intent.customer).toBe(customer.stripe_customer_id);
-    const log = await w.emu.control<{ data: { method: string; path: string; idempotency_key: string | null }[] }>('GET', '/_emulator/requests?path=/v1/payment_intents');
+    const log = await w.emu.control<{ data: { method: string; path: string; idempotency_key: string | null }[] }>(
+      'GET',
+      '/_emulator/requests?path=/v1/payment_intents',
+    );
     expect(log.data.filter((r) => r.method === 'POST').map((r) => r.idempotency_key)).toContain(`order:${orderId}:checkout`);
 
     const complete = await buyer.client.get(response.location!);
@@ -77,7 +80,10 @@ describe('one-click purchase', () => {
     const buyer = await buyerWithCard('4242424242424242');
     const attempt = randomUUID();
     const [a, b] = await Promise.all([oneClick(buyer.client, listing.id, buyer.pm, 1, attempt), oneClick(buyer.client, listing.id, buyer.pm, 1, attempt)]);
-    expect([a.statusCode, b.statusCode, a.location === b.location], `${a.body.slice(0, 0)}${/data-testid="refusal">([^<]*)/.exec(a.body + b.body)?.[1] ?? ''}`).toEqual([303, 303, true]);
+    expect(
+      [a.statusCode, b.statusCode, a.location === b.location],
+      `${a.body.slice(0, 0)}${/data-testid="refusal">([^<]*)/.exec(a.body + b.body)?.[1] ?? ''}`,
+    ).toEqual([303, 303, true]);
     const orders = await w.db.selectFrom('orders').select(['id', 'stripe_payment_intent_id']).where('checkout_attempt_id', '=', attempt).execute();
     expect(orders).toHaveLength(1);
     expect(await stockOf(listing.id)).toBe(4);
@@ -85,7 +91,7 @@ describe('one-click purchase', () => {
     expect(intents.data.filter((i) => i.metadata.order_id === orders[0]!.id)).toHaveLength(1);
   });
 
-  it('3184: the bank\'s challenge is shown; completing it completes the order', async () => {
+  it("3184: the bank's challenge is shown; completing it completes the order", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 3000, stock: 2 });
     const buyer = await buyerWithCard('4000002760003184');
     const response = await oneClick(buyer.client, listing.id, buyer.pm);
@@ -146,7 +152,7 @@ describe('one-click purchase', () => {
     expect((await orderRow(w.db, order.id)).status).toBe('payment_failed');
   });
 
-  it('refuses a card that is not the buyer\'s (404, no order, no stock taken) and a listing that is sold out', async () => {
+  it("refuses a card that is not the buyer's (404, no order, no stock taken) and a listing that is sold out", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1000, stock: 1 });
     const owner = await buyerWithCard('4242424242424242');
     const thief = await w.signIn('buyer');

@@ -15,7 +15,7 @@ async function customerOf(buyerId: string): Promise<string> {
 }
 
 describe('adding a card on this site (Payment Element + SetupIntent)', () => {
-  it('saves a 4242 card: an off-session SetupIntent on the buyer\'s Customer; listed with brand, last 4, expiry; the first card is the default', async () => {
+  it("saves a 4242 card: an off-session SetupIntent on the buyer's Customer; listed with brand, last 4, expiry; the first card is the default", async () => {
     const buyer = await w.signIn('buyer');
     const empty = await buyer.client.get('/account/payment-methods');
     expect(empty.body).toContain('data-testid="no-cards"');
@@ -25,7 +25,12 @@ describe('adding a card on this site (Payment Element + SetupIntent)', () => {
     const intentId = page.clientSecret.slice(0, page.clientSecret.indexOf('_secret_'));
     const intent = await w.stripe.setupIntents.retrieve(intentId);
     const customerId = await customerOf(buyer.userId);
-    expect(intent).toMatchObject({ customer: customerId, usage: 'off_session', status: 'requires_payment_method', metadata: { card_setup_id: setupId, buyer_id: buyer.userId } });
+    expect(intent).toMatchObject({
+      customer: customerId,
+      usage: 'off_session',
+      status: 'requires_payment_method',
+      metadata: { card_setup_id: setupId, buyer_id: buyer.userId },
+    });
 
     const confirmed = await confirmSetupWithCard(page, '4242424242424242');
     expect(confirmed.body.status).toBe('succeeded');
@@ -35,11 +40,23 @@ describe('adding a card on this site (Payment Element + SetupIntent)', () => {
 
     const cards = await listedCards(buyer.client);
     expect(cards).toEqual([{ pm: expect.stringMatching(/^pm_/), last4: '4242', isDefault: true }]);
-    const customer = await w.stripe.customers.retrieve(customerId) as { invoice_settings: { default_payment_method: string } };
+    const customer = (await w.stripe.customers.retrieve(customerId)) as { invoice_settings: { default_payment_method: string } };
     expect(customer.invoice_settings.default_payment_method).toBe(cards[0]!.pm);
     // Only brand, last 4 and expiry are kept.
     const row = await w.db.selectFrom('buyer_payment_methods').selectAll().where('id', '=', cards[0]!.pm).executeTakeFirstOrThrow();
-    expect(Object.keys(row).sort()).toEqual(['brand', 'buyer_id', 'created_at', 'exp_month', 'exp_year', 'id', 'last4', 'observed_at', 'status', 'stripe_customer_id', 'updated_at']);
+    expect(Object.keys(row).sort()).toEqual([
+      'brand',
+      'buyer_id',
+      'created_at',
+      'exp_month',
+      'exp_year',
+      'id',
+      'last4',
+      'observed_at',
+      'status',
+      'stripe_customer_id',
+      'updated_at',
+    ]);
     expect(row).toMatchObject({ brand: 'visa', last4: '4242', status: 'attached' });
   });
 
@@ -85,7 +102,9 @@ describe('adding a card on this site (Payment Element + SetupIntent)', () => {
 
   it('ten first "Add a card" presses at once make one Customer', async () => {
     const buyer = await w.signIn('buyer');
-    const responses = await Promise.all(Array.from({ length: 10 }, () => buyer.client.post('/account/payment-methods/setups', { attempt: crypto.randomUUID(), flow: 'element' })));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => buyer.client.post('/account/payment-methods/setups', { attempt: crypto.randomUUID(), flow: 'element' })),
+    );
     expect(responses.map((r) => r.statusCode)).toEqual(Array(10).fill(303));
     const customers: string[] = [];
     for await (const customer of w.stripe.customers.list({ limit: 100 })) if (customer.metadata.buyer_id === buyer.userId) customers.push(customer.id);
@@ -104,9 +123,12 @@ describe('default and removal', () => {
 
     const made = await buyer.client.post('/account/payment-methods/default', { payment_method: second!.pm });
     expect(made.statusCode).toBe(303);
-    const customer = await w.stripe.customers.retrieve(await customerOf(buyer.userId)) as { invoice_settings: { default_payment_method: string } };
+    const customer = (await w.stripe.customers.retrieve(await customerOf(buyer.userId))) as { invoice_settings: { default_payment_method: string } };
     expect(customer.invoice_settings.default_payment_method).toBe(second!.pm);
-    expect(await listedCards(buyer.client)).toEqual([{ ...second, isDefault: true }, { ...first, isDefault: false }]);
+    expect(await listedCards(buyer.client)).toEqual([
+      { ...second, isDefault: true },
+      { ...first, isDefault: false },
+    ]);
 
     const confirm = await buyer.client.get(`/account/payment-methods/${first!.pm}/remove`);
     expect(confirm.statusCode).toBe(200);
@@ -125,7 +147,7 @@ describe('default and removal', () => {
 });
 
 describe('the buyer changes their name or email', () => {
-  it('with the current password: saved here and on the buyer\'s Stripe Customer (customers.update)', async () => {
+  it("with the current password: saved here and on the buyer's Stripe Customer (customers.update)", async () => {
     const buyer = await w.signIn('buyer');
     await addCard(buyer.client, '4242424242424242');
     const customerId = await customerOf(buyer.userId);
@@ -147,8 +169,8 @@ describe('the buyer changes their name or email', () => {
   });
 });
 
-describe('adding a card on Stripe\'s page (Checkout in setup mode)', () => {
-  it('saves a 3155 card through the challenge; the return page reads the session\'s SetupIntent from Stripe', async () => {
+describe("adding a card on Stripe's page (Checkout in setup mode)", () => {
+  it("saves a 3155 card through the challenge; the return page reads the session's SetupIntent from Stripe", async () => {
     const buyer = await w.signIn('buyer');
     const setupId = crypto.randomUUID();
     const started = await buyer.client.post('/account/payment-methods/setups', { attempt: setupId, flow: 'checkout' });
@@ -161,7 +183,7 @@ describe('adding a card on Stripe\'s page (Checkout in setup mode)', () => {
     expect((await buyer.client.post('/account/payment-methods/setups', { attempt: setupId, flow: 'checkout' })).location).toBe(started.location);
 
     const paid = await payOnCheckoutPage(started.location!, '4000002500003155', buyer.email);
-    let back = await answerChallenge(new URL(paid.location!, started.location!).toString(), 'complete');
+    let back = await answerChallenge(new URL(paid.location!, started.location).toString(), 'complete');
     // Setup mode's challenge returns to Checkout's own return page, which sends the buyer on to our success URL.
     if (back.includes('/hosted/billing_checkout/')) back = new URL((await fetch(back, { redirect: 'manual' })).headers.get('location')!, back).toString();
     expect(localPath(back)).toMatch(new RegExp(`^/account/payment-methods/setups/${setupId}/done`));
@@ -171,7 +193,7 @@ describe('adding a card on Stripe\'s page (Checkout in setup mode)', () => {
     expect(await listedCards(buyer.client)).toEqual([{ pm: expect.stringMatching(/^pm_/), last4: '3155', isDefault: true }]);
   });
 
-  it('leaving Stripe\'s page says nothing was saved', async () => {
+  it("leaving Stripe's page says nothing was saved", async () => {
     const buyer = await w.signIn('buyer');
     const page = await buyer.client.get('/account/payment-methods?canceled=1');
     expect(page.body).toContain('data-testid="setup-canceled"');

@@ -30,7 +30,12 @@ async function payCustom(client: TestClient, listingId: string, cardNumber: stri
   const confirmed = await fetch(`${w.emu.url}/hosted/js/payment_intents/${intentId}/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ key: attr('data-publishable-key'), client_secret: secret, card_number: cardNumber, return_url: attr('data-return-url') }).toString(),
+    body: new URLSearchParams({
+      key: attr('data-publishable-key'),
+      client_secret: secret,
+      card_number: cardNumber,
+      return_url: attr('data-return-url'),
+    }).toString(),
   });
   expect(confirmed.status).toBe(200);
   const complete = await client.get(localPath(`${attr('data-return-url')}?payment_intent=${intentId}`));
@@ -39,7 +44,7 @@ async function payCustom(client: TestClient, listingId: string, cardNumber: stri
 }
 
 describe('custom flow: "Save this card for next time"', () => {
-  it('saves the card to the buyer\'s Customer for off-session use; the returning buyer sees it on the pay page and the listing', async () => {
+  it("saves the card to the buyer's Customer for off-session use; the returning buyer sees it on the pay page and the listing", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1200, stock: 10 });
     const buyer = await w.signIn('buyer');
     const start = await buyer.client.get(`/checkout/${listing.id}/pay`);
@@ -82,7 +87,7 @@ describe('custom flow: "Save this card for next time"', () => {
 });
 
 describe('hosted Checkout: "Save my card for next time"', () => {
-  it('pays as the buyer\'s Customer with setup_future_usage; the card is saved and offered next time', async () => {
+  it("pays as the buyer's Customer with setup_future_usage; the card is saved and offered next time", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 2000, stock: 5 });
     const buyer = await w.signIn('buyer');
     const listingPage = await buyer.client.get(`/listings/${listing.id}`);

@@ -24,9 +24,19 @@ beforeAll(async () => {
   pm = (await listedCards(owner.client))[1]!.pm;
 });
 
-const pages = () => ['/account/details', '/account/payment-methods', `/account/payment-methods/${pm}/remove`, `/account/payment-methods/setups/${setupId}`, `/account/payment-methods/setups/${setupId}/done`];
+const pages = () => [
+  '/account/details',
+  '/account/payment-methods',
+  `/account/payment-methods/${pm}/remove`,
+  `/account/payment-methods/setups/${setupId}`,
+  `/account/payment-methods/setups/${setupId}/done`,
+];
 /** The owner's own pages and actions; only the owner may reach them. */
-const ownedPages = () => [`/account/payment-methods/${pm}/remove`, `/account/payment-methods/setups/${setupId}`, `/account/payment-methods/setups/${setupId}/done`];
+const ownedPages = () => [
+  `/account/payment-methods/${pm}/remove`,
+  `/account/payment-methods/setups/${setupId}`,
+  `/account/payment-methods/setups/${setupId}/done`,
+];
 const actions = (): { url: string; body: Record<string, string> }[] => [
   { url: '/account/payment-methods/default', body: { payment_method: pm } },
   { url: `/account/payment-methods/${pm}/remove`, body: {} },
@@ -51,7 +61,7 @@ async function snapshot() {
 }
 
 describe('saved cards: authorization matrix', () => {
-  it('visitors are sent to log in; sellers and admins get 403; another buyer gets 404 for the owner\'s things; nothing changes', async () => {
+  it("visitors are sent to log in; sellers and admins get 403; another buyer gets 404 for the owner's things; nothing changes", async () => {
     const before = await snapshot();
     const visitor = new TestClient(w.app);
     const seller = await w.signIn('seller');
@@ -82,7 +92,7 @@ describe('saved cards: authorization matrix', () => {
 
   it('another buyer cannot reuse the owner\'s "add a card" attempt id', async () => {
     const other = await w.signIn('buyer');
-    const before = (await w.db.selectFrom('card_setups').select(['id', 'buyer_id']).where('id', '=', setupId).executeTakeFirstOrThrow());
+    const before = await w.db.selectFrom('card_setups').select(['id', 'buyer_id']).where('id', '=', setupId).executeTakeFirstOrThrow();
     expect((await other.client.post('/account/payment-methods/setups', { attempt: setupId, flow: 'element' })).statusCode).toBe(404);
     expect(await w.db.selectFrom('card_setups').select(['id', 'buyer_id']).where('id', '=', setupId).executeTakeFirstOrThrow()).toEqual(before);
   });

@@ -8,9 +8,14 @@ import { confirmSetupWithCard, listedCards, openCardSetup } from './helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
 
 const w = useWorld({ webhooks: 'held' });
-beforeEach(async () => { await w.events.skip(); });
+beforeEach(async () => {
+  await w.events.skip();
+});
 
-const ofType = (...types: string[]) => (event: { type: string }) => types.includes(event.type);
+const ofType =
+  (...types: string[]) =>
+  (event: { type: string }) =>
+    types.includes(event.type);
 
 async function buyerWithCustomer() {
   const buyer = await w.signIn('buyer');
@@ -59,7 +64,10 @@ describe('customer.updated', () => {
     const b = await w.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: buyer.customerId });
     await w.stripe.customers.update(buyer.customerId, { invoice_settings: { default_payment_method: b.id } });
     await w.events.run(ofType('payment_method.attached', 'customer.updated'));
-    expect(await listedCards(buyer.client)).toEqual([{ pm: b.id, last4: '0341', isDefault: true }, { pm: a.id, last4: '4242', isDefault: false }]);
+    expect(await listedCards(buyer.client)).toEqual([
+      { pm: b.id, last4: '0341', isDefault: true },
+      { pm: a.id, last4: '4242', isDefault: false },
+    ]);
   });
 });
 
@@ -78,7 +86,9 @@ describe('setup_intent.succeeded / setup_failed', () => {
     expect(setup).toMatchObject({ status: 'succeeded', failure_message: null });
     expect(await listedCards(buyer.client)).toEqual([{ pm: setup.payment_method_id, last4: '4242', isDefault: true }]);
     // A late failure event of the same intent cannot undo the success.
-    const [failed] = (await w.stripe.events.list({ type: 'setup_intent.setup_failed', limit: 100 })).data.filter((e) => (e.data.object as { id: string }).id === setup.stripe_setup_intent_id);
+    const [failed] = (await w.stripe.events.list({ type: 'setup_intent.setup_failed', limit: 100 })).data.filter(
+      (e) => (e.data.object as { id: string }).id === setup.stripe_setup_intent_id,
+    );
     await w.events.deliver(failed!);
     expect((await w.db.selectFrom('card_setups').select('status').where('id', '=', setupId).executeTakeFirstOrThrow()).status).toBe('succeeded');
   });

@@ -6,8 +6,12 @@ import { migrateDown, migrateToBottom, migrateToLatest } from '../../src/db/migr
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 
 let database: TestDatabase;
-beforeAll(async () => { database = await createTestDatabase(); });
-afterAll(async () => { await database.close(); });
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.close();
+});
 
 async function tableNames(): Promise<string[]> {
   const result = await sql<{ table_name: string }>`

@@ -13,16 +13,23 @@ beforeAll(async () => {
   database = await createTestDatabase();
   declared = readDeclaredSchema();
 });
-afterAll(async () => { await database.close(); });
+afterAll(async () => {
+  await database.close();
+});
 
 /** Runs `change` on the database and returns the drift it causes; the change is rolled back. */
 async function driftAfter(change: string[]): Promise<string[]> {
   let drift: string[] = [];
-  await database.db.transaction().execute(async (trx) => {
-    for (const statement of change) await sql.raw(statement).execute(trx);
-    drift = schemaDrift(declared, await readActualSchema(trx));
-    throw new RollBack();
-  }).catch((error: unknown) => { if (!(error instanceof RollBack)) throw error; });
+  await database.db
+    .transaction()
+    .execute(async (trx) => {
+      for (const statement of change) await sql.raw(statement).execute(trx);
+      drift = schemaDrift(declared, await readActualSchema(trx));
+      throw new RollBack();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof RollBack)) throw error;
+    });
   return drift;
 }
 class RollBack extends Error {}
@@ -44,59 +51,101 @@ describe('schema.ts', () => {
 
   it('types every enum-like column as a union of the values its CHECK allows', () => {
     // The columns the comparison treats as enums, so a union can't quietly widen to `string`.
-    const unions = [...declared].flatMap(([table, columns]) => [...columns].filter(([, c]) => c.select.literals !== undefined).map(([column]) => `${table}.${column}`));
+    const unions = [...declared].flatMap(([table, columns]) =>
+      [...columns].filter(([, c]) => c.select.literals !== undefined).map(([column]) => `${table}.${column}`),
+    );
     expect(unions.sort()).toEqual([
-      'buyer_payment_methods.status', 'card_setups.flow', 'card_setups.status', 'disputes.status', 'email_outbox.status', 'email_outbox.transport',
-      'invoice_refunds.status', 'invoices.status', 'listings.billing_interval', 'listings.kind', 'order_fulfilment_steps.step', 'order_transitions.from_status', 'order_transitions.source',
-      'order_transitions.to_status', 'orders.dispute_status', 'orders.flow', 'orders.fulfilment_status', 'orders.kind', 'orders.status', 'payout_requests.status', 'payouts.status',
-      'plans.interval', 'plans.status', 'refund_requests.decided_by_role', 'refund_requests.status', 'refunds.reason', 'refunds.status', 'sellers.account_state', 'stripe_events.source', 'stripe_events.status',
-      'subscriptions.flow', 'subscriptions.interval', 'subscriptions.status', 'users.role', 'webhook_signature_failures.source',
+      'buyer_payment_methods.status',
+      'card_setups.flow',
+      'card_setups.status',
+      'disputes.status',
+      'email_outbox.status',
+      'email_outbox.transport',
+      'invoice_refunds.status',
+      'invoices.status',
+      'listings.billing_interval',
+      'listings.kind',
+      'order_fulfilment_steps.step',
+      'order_transitions.from_status',
+      'order_transitions.source',
+      'order_transitions.to_status',
+      'orders.dispute_status',
+      'orders.flow',
+      'orders.fulfilment_status',
+      'orders.kind',
+      'orders.status',
+      'payout_requests.status',
+      'payouts.status',
+      'plans.interval',
+      'plans.status',
+      'refund_requests.decided_by_role',
+      'refund_requests.status',
+      'refunds.reason',
+      'refunds.status',
+      'sellers.account_state',
+      'stripe_events.source',
+      'stripe_events.status',
+      'subscriptions.flow',
+      'subscriptions.interval',
+      'subscriptions.status',
+      'users.role',
+      'webhook_signature_failures.source',
     ]);
   });
 });
 
 describe('the comparison notices drift', () => {
   it('in the database: a new column, a changed nullability, a changed type, a CHECK value added or dropped', async () => {
-    expect(await driftAfter([
-      'alter table orders add column gift_note text',
-      'alter table orders alter column failure_code set not null',
-      'alter table listings alter column stock type bigint',
-      'alter table refunds alter column currency type jsonb using to_jsonb(currency)',
-      'alter table orders drop constraint orders_status_check',
-      "alter table orders add constraint orders_status_check check (status in ('pending', 'paid', 'payment_failed', 'canceled', 'partially_refunded', 'refunded', 'on_hold'))",
-      'alter table order_transitions drop constraint order_transitions_source_check',
-      "alter table order_transitions add constraint order_transitions_source_check check (source in ('webhook', 'completion_page', 'reconcile'))",
-      'create table gift_cards (id uuid primary key)',
-    ])).toEqual([
-      'table gift_cards is in the database but not in Database (schema.ts)',
-      "orders.failure_code: the select type allows null but the column is not null",
-      "orders.failure_code: the insert type allows null but the column is not null",
-      "orders.failure_code: the update type allows null but the column is not null",
-      "orders.status: the CHECK allows 'on_hold', missing from its type in schema.ts",
-      'orders.gift_note is in the database but not in schema.ts',
-      "order_transitions.source: schema.ts allows 'admin', 'checkout', which the CHECK refuses",
-      'orders.failure_code: optional on insert but the column is not null and has no default',
-      // Writes may send JSON text to a jsonb column, so only the read side differs.
-      'refunds.currency: the select type is text but the column is jsonb (json)',
-    ].sort());
+    expect(
+      await driftAfter([
+        'alter table orders add column gift_note text',
+        'alter table orders alter column failure_code set not null',
+        'alter table listings alter column stock type bigint',
+        'alter table refunds alter column currency type jsonb using to_jsonb(currency)',
+        'alter table orders drop constraint orders_status_check',
+        "alter table orders add constraint orders_status_check check (status in ('pending', 'paid', 'payment_failed', 'canceled', 'partially_refunded', 'refunded', 'on_hold'))",
+        'alter table order_transitions drop constraint order_transitions_source_check',
+        "alter table order_transitions add constraint order_transitions_source_check check (source in ('webhook', 'completion_page', 'reconcile'))",
+        'create table gift_cards (id uuid primary key)',
+      ]),
+    ).toEqual(
+      [
+        'table gift_cards is in the database but not in Database (schema.ts)',
+        'orders.failure_code: the select type allows null but the column is not null',
+        'orders.failure_code: the insert type allows null but the column is not null',
+        'orders.failure_code: the update type allows null but the column is not null',
+        "orders.status: the CHECK allows 'on_hold', missing from its type in schema.ts",
+        'orders.gift_note is in the database but not in schema.ts',
+        "order_transitions.source: schema.ts allows 'admin', 'checkout', which the CHECK refuses",
+        'orders.failure_code: optional on insert but the column is not null and has no default',
+        // Writes may send JSON text to a jsonb column, so only the read side differs.
+        'refunds.currency: the select type is text but the column is jsonb (json)',
+      ].sort(),
+    );
   });
 
   it('in schema.ts: a union member dropped, a null allowed, a column that is not in the database, a CHECKed column typed as string', async () => {
-    expect(await driftWithSchemaText([
-      ["export type OrderStatus = 'pending' | 'paid' | 'payment_failed' | 'canceled' | 'partially_refunded' | 'refunded';",
-        "export type OrderStatus = 'pending' | 'paid' | 'payment_failed' | 'canceled' | 'partially_refunded';"],
-      ['  buyer_email: string;\n', '  buyer_email: string | null;\n  gift_note: string;\n'],
-      ['  source: StripeEventSource;\n', '  source: string;\n'],
-    ])).toEqual([
-      'orders.buyer_email: the select type allows null but the column is not null',
-      'orders.buyer_email: the insert type allows null but the column is not null',
-      'orders.buyer_email: the update type allows null but the column is not null',
-      "orders.status: the CHECK allows 'refunded', missing from its type in schema.ts",
-      'orders.gift_note is in schema.ts but not in the database',
-      "order_transitions.from_status: the CHECK allows 'refunded', missing from its type in schema.ts",
-      "order_transitions.to_status: the CHECK allows 'refunded', missing from its type in schema.ts",
-      "stripe_events.source: its CHECK allows only 'backfill', 'connect', 'platform' but schema.ts types it as text",
-    ].sort());
+    expect(
+      await driftWithSchemaText([
+        [
+          "export type OrderStatus = 'pending' | 'paid' | 'payment_failed' | 'canceled' | 'partially_refunded' | 'refunded';",
+          "export type OrderStatus = 'pending' | 'paid' | 'payment_failed' | 'canceled' | 'partially_refunded';",
+        ],
+        ['  buyer_email: string;\n', '  buyer_email: string | null;\n  gift_note: string;\n'],
+        ['  source: StripeEventSource;\n', '  source: string;\n'],
+      ]),
+    ).toEqual(
+      [
+        'orders.buyer_email: the select type allows null but the column is not null',
+        'orders.buyer_email: the insert type allows null but the column is not null',
+        'orders.buyer_email: the update type allows null but the column is not null',
+        "orders.status: the CHECK allows 'refunded', missing from its type in schema.ts",
+        'orders.gift_note is in schema.ts but not in the database',
+        "order_transitions.from_status: the CHECK allows 'refunded', missing from its type in schema.ts",
+        "order_transitions.to_status: the CHECK allows 'refunded', missing from its type in schema.ts",
+        "stripe_events.source: its CHECK allows only 'backfill', 'connect', 'platform' but schema.ts types it as text",
+      ].sort(),
+    );
   });
 
   it('a column the database generates (listings.search_vector) typed as writable in schema.ts', async () => {

@@ -20,7 +20,10 @@ describe.skipIf(!chromiumAvailable)('browser: a buyer pays through hosted Checko
       await logIn(page, baseUrl, buyer.email);
       await visible(page.getByRole('link', { name: 'My orders' }));
 
-      for (const [card, name] of [['4242 4242 4242 4242', '4242'], ['4000 0025 0000 3155', '3155']] as const) {
+      for (const [card, name] of [
+        ['4242 4242 4242 4242', '4242'],
+        ['4000 0025 0000 3155', '3155'],
+      ] as const) {
         await page.goto(`${baseUrl}/listings/${listing.id}`);
         await visible(page.getByRole('button', { name: 'Buy now' }));
         if (name === '4242') await screenshot(page, 'checkout-1-listing');
@@ -53,7 +56,10 @@ describe.skipIf(!chromiumAvailable)('browser: a buyer pays through hosted Checko
     expect(stock.stock).toBe(3);
   }, 120_000);
 
-  it('the custom flow: the Payment Element (Stripe.js) on our page, 4242 and then a 3DS card; both paid', async ({ world: { app, database, emulator, baseUrl }, openPage }) => {
+  it('the custom flow: the Payment Element (Stripe.js) on our page, 4242 and then a 3DS card; both paid', async ({
+    world: { app, database, emulator, baseUrl },
+    openPage,
+  }) => {
     const seller = await enabledSeller(app, emulator);
     const listing = await addListing(database.db, seller.sellerId, { price: 1800, stock: 4, title: 'Linen apron' });
     const buyer = await createTestUser(database.db, 'buyer');
@@ -64,7 +70,10 @@ describe.skipIf(!chromiumAvailable)('browser: a buyer pays through hosted Checko
       await logIn(page, baseUrl, buyer.email);
       await visible(page.getByRole('link', { name: 'My orders' }));
 
-      for (const [card, name] of [['4242424242424242', '4242'], ['4000000000003220', '3220']] as const) {
+      for (const [card, name] of [
+        ['4242424242424242', '4242'],
+        ['4000000000003220', '3220'],
+      ] as const) {
         await page.goto(`${baseUrl}/listings/${listing.id}`);
         await page.getByRole('button', { name: 'Pay with card on this site' }).click();
         await page.waitForURL((url) => /\/orders\/[0-9a-f-]+\/pay$/.test(url.pathname));
@@ -77,6 +86,9 @@ describe.skipIf(!chromiumAvailable)('browser: a buyer pays through hosted Checko
     });
     expect(errors).toEqual([]); // e.g. nothing blocked by the content security policy
     const orders = await database.db.selectFrom('orders').select(['status', 'flow']).where('listing_id', '=', listing.id).execute();
-    expect(orders).toEqual([{ status: 'paid', flow: 'custom' }, { status: 'paid', flow: 'custom' }]);
+    expect(orders).toEqual([
+      { status: 'paid', flow: 'custom' },
+      { status: 'paid', flow: 'custom' },
+    ]);
   }, 120_000);
 });

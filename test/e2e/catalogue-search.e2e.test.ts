@@ -20,11 +20,28 @@ describe.skipIf(!chromiumAvailable)('browser: searching the catalogue and a shop
     database = await createTestDatabase();
     const seller = await createTestUser(database.db, 'seller', { displayName: 'Harbour Pottery' });
     sellerId = seller.id;
-    await database.db.insertInto('sellers').values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true }).execute();
+    await database.db
+      .insertInto('sellers')
+      .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
+      .execute();
     for (let i = 0; i < 30; i++) {
-      await createListing(database.db, seller.id, { title: `Stoneware mug no. ${i}`, description: 'Glazed by hand.', priceAmount: 1200 + (i % 7) * 150, currency: 'usd', stock: i % 5 === 0 ? 0 : 3, kind: 'physical' });
+      await createListing(database.db, seller.id, {
+        title: `Stoneware mug no. ${i}`,
+        description: 'Glazed by hand.',
+        priceAmount: 1200 + (i % 7) * 150,
+        currency: 'usd',
+        stock: i % 5 === 0 ? 0 : 3,
+        kind: 'physical',
+      });
     }
-    await createListing(database.db, seller.id, { title: 'Serving plate', description: 'Goes with every mug.', priceAmount: 4200, currency: 'usd', stock: 1, kind: 'physical' });
+    await createListing(database.db, seller.id, {
+      title: 'Serving plate',
+      description: 'Goes with every mug.',
+      priceAmount: 4200,
+      currency: 'usd',
+      stock: 1,
+      kind: 'physical',
+    });
     app = await buildTestApp({ db: database.db });
     base = await listen(app);
     browser = await launchBrowser();
@@ -37,7 +54,9 @@ describe.skipIf(!chromiumAvailable)('browser: searching the catalogue and a shop
 
   for (const width of [1280, 390] as const) {
     it(`at ${width} px: search, sort, page on with the order kept, search a shop`, async () => {
-      const context = await browser.newContext(width === 390 ? { viewport: { width, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : { viewport: { width, height: 900 } });
+      const context = await browser.newContext(
+        width === 390 ? { viewport: { width, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : { viewport: { width, height: 900 } },
+      );
       const page = await context.newPage();
       await journey(page, `search-${width}`, async () => {
         await page.goto(`${base}/`);

@@ -13,7 +13,12 @@ describe('offline demo mode where others could reach it', () => {
     it(`refuses to start with ${JSON.stringify(env)} and creates no database and no demo users`, async ({ startServer }) => {
       const server = await startServer({ env });
       // Started (the first progress line) or not: either way this settles, and quickly.
-      expect(await server.waitForOutput('"step":"load"').then(() => 'started', () => 'refused')).toBe('refused');
+      expect(
+        await server.waitForOutput('"step":"load"').then(
+          () => 'started',
+          () => 'refused',
+        ),
+      ).toBe('refused');
       expect(await server.exited).toBe(1);
       expect(server.output()).toContain(reason);
       expect(server.output()).toContain('to run the demo here on purpose, set DEMO=1');

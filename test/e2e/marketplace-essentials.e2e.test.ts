@@ -14,7 +14,10 @@ import { jpegPicture } from '../images/helpers.ts';
 import { addListing, enabledSeller } from '../orders/helpers.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to delivery', () => {
-  it('pictures, catalogue, Checkout with shipping, receipt in the mailbox, shipped with tracking', async ({ world: { app, database, emulator, baseUrl }, openPage }) => {
+  it('pictures, catalogue, Checkout with shipping, receipt in the mailbox, shipped with tracking', async ({
+    world: { app, database, emulator, baseUrl },
+    openPage,
+  }) => {
     const seller = await enabledSeller(app, emulator);
     const sellerEmail = (await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
     const listing = await addListing(database.db, seller.sellerId, { price: 5400, stock: 2, title: 'Hand-bound notebook', kind: 'physical' });
@@ -23,7 +26,9 @@ describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to de
       await logIn(sellerPage, baseUrl, sellerEmail);
       await sellerPage.waitForURL(`${baseUrl}/seller`);
       await sellerPage.goto(`${baseUrl}/seller/listings/${listing.id}/edit`);
-      await sellerPage.getByLabel('Add a picture').setInputFiles({ name: 'notebook.jpg', mimeType: 'image/jpeg', buffer: await jpegPicture(1200, 900, [120, 60, 40]) });
+      await sellerPage
+        .getByLabel('Add a picture')
+        .setInputFiles({ name: 'notebook.jpg', mimeType: 'image/jpeg', buffer: await jpegPicture(1200, 900, [120, 60, 40]) });
       await sellerPage.getByRole('button', { name: 'Upload picture' }).click();
       await visible(sellerPage.getByRole('alert').filter({ hasText: 'Picture added.' }));
       expect(await sellerPage.getByTestId('kind-physical').isChecked()).toBe(true);

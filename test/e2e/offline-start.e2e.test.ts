@@ -6,7 +6,12 @@ import { DEMO_LISTINGS } from '../../src/cli/demo-seed.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
 import { entryPointTest as it } from '../helpers/entry-point.ts';
 
-interface LogEntry { step?: string; msg: string; reqId?: string; req?: { url: string } }
+interface LogEntry {
+  step?: string;
+  msg: string;
+  reqId?: string;
+  req?: { url: string };
+}
 
 /** Printed after the demo logins' last line. */
 const BANNER_END = /Demo logins[^\n]*\n(?:.*\n){3}\n/;
@@ -15,7 +20,9 @@ describe('offline start', () => {
   let dataDir: string;
   let firstCatalogue: string[];
 
-  it('serves the marketplace with the embedded database, the emulator and a demo shop; logs JSON to a pipe; prints demo logins last', async ({ startServer }) => {
+  it('serves the marketplace with the embedded database, the emulator and a demo shop; logs JSON to a pipe; prints demo logins last', async ({
+    startServer,
+  }) => {
     const server = await startServer({ env: { LOG_LEVEL: 'info' } });
     dataDir = server.dataDir;
     await server.waitForOutput(BANNER_END);
@@ -43,7 +50,9 @@ describe('offline start', () => {
 
     // The demo seller's onboarding reached us as Stripe's webhooks would, and those requests were
     // logged (and completed) before the demo logins.
-    const webhookRequests = entries.filter((entry) => entry.msg === 'incoming request' && entry.req?.url.startsWith('/webhooks/stripe')).map((entry) => entry.reqId);
+    const webhookRequests = entries
+      .filter((entry) => entry.msg === 'incoming request' && entry.req?.url.startsWith('/webhooks/stripe'))
+      .map((entry) => entry.reqId);
     expect(webhookRequests.length).toBeGreaterThan(0);
     const completed = new Set(entries.filter((entry) => entry.msg === 'request completed').map((entry) => entry.reqId));
     expect(webhookRequests.every((id) => completed.has(id))).toBe(true);
@@ -62,8 +71,15 @@ describe('offline start', () => {
     const printed = banner.match(/local Stripe emulator at (\S+)\)/)![1]!;
     expect(said('stripe')).toContain(`Stripe emulator at ${printed} `);
     const stripe = createStripeClient({ secretKey: 'sk_test_any', emulator: { host: '127.0.0.1', port: server.emulatorPort }, maxNetworkRetries: 0 });
-    const account = await stripe.accounts.create({ controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' } } });
-    const link = await stripe.accountLinks.create({ account: account.id, type: 'account_onboarding', refresh_url: 'http://localhost/r', return_url: 'http://localhost/x' });
+    const account = await stripe.accounts.create({
+      controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' } },
+    });
+    const link = await stripe.accountLinks.create({
+      account: account.id,
+      type: 'account_onboarding',
+      refresh_url: 'http://localhost/r',
+      return_url: 'http://localhost/x',
+    });
     expect(new URL(link.url).origin).toBe(printed);
 
     expect(await server.stop()).toBe(0);
@@ -73,7 +89,9 @@ describe('offline start', () => {
     const server = await startServer({ dataDir, env: { LOG_LEVEL: 'info' } });
     await server.waitForOutput(BANNER_END);
 
-    const progress = splitAtBanner(server.output())[0].map((line) => JSON.parse(line) as LogEntry).filter((entry) => entry.step !== undefined);
+    const progress = splitAtBanner(server.output())[0]
+      .map((line) => JSON.parse(line) as LogEntry)
+      .filter((entry) => entry.step !== undefined);
     const said = (step: string) => progress.find((entry) => entry.step === step)!.msg;
     expect(said('database')).not.toContain('created');
     expect(said('migrations')).toMatch(/^Migrations: up to date/);
@@ -88,7 +106,10 @@ describe('offline start', () => {
 function splitAtBanner(output: string): [string[], string] {
   const at = output.indexOf('\nMarketplace running at');
   expect(at).toBeGreaterThan(-1);
-  const logLines = output.slice(0, at).split('\n').filter((line) => line.trim() !== '');
+  const logLines = output
+    .slice(0, at)
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   for (const line of logLines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
   return [logLines, output.slice(at, output.indexOf('\n\n', output.indexOf('Demo logins')))];
 }

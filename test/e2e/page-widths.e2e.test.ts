@@ -26,19 +26,33 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
     await h.database.db.updateTable('users').set({ display_name: 'Wide Load Workshop of Remarkably Long Names' }).where('id', '=', seller.user.id).execute();
     buyer = await createTestUser(h.database.db, 'buyer', { displayName: 'Bea Buyer' });
     ids.listing = await createListing(h, seller.user.id, 2_450);
-    await h.database.db.updateTable('listings').set({ title: 'Hand-thrown stoneware mug with a very long descriptive title', description: 'Glazed by hand.\nHolds 350 ml.', stock: 7 })
-      .where('id', '=', ids.listing).execute();
+    await h.database.db
+      .updateTable('listings')
+      .set({ title: 'Hand-thrown stoneware mug with a very long descriptive title', description: 'Glazed by hand.\nHolds 350 ml.', stock: 7 })
+      .where('id', '=', ids.listing)
+      .execute();
     ids.paid = await createPaidOrder(h, seller, { amount: 12_345, buyer });
     ids.disputed = await createPaidOrder(h, seller, { amount: 10_000, paymentMethod: 'pm_card_createDispute', buyer });
     ids.dispute = (await h.database.db.selectFrom('disputes').select('id').where('order_id', '=', ids.disputed).executeTakeFirstOrThrow()).id;
     // A refund: an audit entry, refund rows and more events.
     const orderPage = await h.admin.get(`/admin/orders/${ids.paid}`);
     await h.admin.post(`/admin/orders/${ids.paid}/refunds`, {
-      refund_id: hiddenValue(orderPage.body, 'refund_id')!, amount: '20.00', reason: 'requested_by_customer', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes',
+      refund_id: hiddenValue(orderPage.body, 'refund_id')!,
+      amount: '20.00',
+      reason: 'requested_by_customer',
+      reverse_transfer: 'on',
+      refund_application_fee: 'on',
+      confirm: 'yes',
     });
     await h.admin.post('/admin/fees', { currency: 'usd', basis_points: '1000', fixed: '0.30' });
     await h.sync();
-    const pending = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId: ids.listing, quantity: 2, attemptId: randomUUID() });
+    const pending = await buyWithPaymentElement(h.database.db, h.stripe, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId: ids.listing,
+      quantity: 2,
+      attemptId: randomUUID(),
+    });
     ids.pending = pending.id;
     ids.event = (await h.database.db.selectFrom('stripe_events').select('id').orderBy('received_at', 'desc').limit(1).executeTakeFirstOrThrow()).id;
   }, 120_000);
@@ -47,20 +61,48 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
   });
 
   const pages = (): Record<'visitor' | 'buyer' | 'seller' | 'admin', [name: string, path: string][]> => ({
-    visitor: [['home', '/'], ['listing', `/listings/${ids.listing}`], ['seller', `/sellers/${seller.user.id}`], ['login', '/login'], ['signup', '/signup']],
+    visitor: [
+      ['home', '/'],
+      ['listing', `/listings/${ids.listing}`],
+      ['seller', `/sellers/${seller.user.id}`],
+      ['login', '/login'],
+      ['signup', '/signup'],
+    ],
     buyer: [
-      ['home', '/'], ['listing', `/listings/${ids.listing}`], ['orders', '/orders'], ['receipt', `/orders/${ids.paid}`],
-      ['complete', `/orders/${ids.paid}/complete`], ['pay-start', `/checkout/${ids.listing}/pay`], ['pay', `/orders/${ids.pending}/pay`], ['account', '/account'],
+      ['home', '/'],
+      ['listing', `/listings/${ids.listing}`],
+      ['orders', '/orders'],
+      ['receipt', `/orders/${ids.paid}`],
+      ['complete', `/orders/${ids.paid}/complete`],
+      ['pay-start', `/checkout/${ids.listing}/pay`],
+      ['pay', `/orders/${ids.pending}/pay`],
+      ['account', '/account'],
     ],
     seller: [
-      ['dashboard', '/seller'], ['orders', '/seller/orders'], ['order', `/seller/orders/${ids.disputed}`], ['new-listing', '/seller/listings/new'],
-      ['edit-listing', `/seller/listings/${ids.listing}/edit`], ['money', '/seller/money'], ['account', '/account'],
+      ['dashboard', '/seller'],
+      ['orders', '/seller/orders'],
+      ['order', `/seller/orders/${ids.disputed}`],
+      ['new-listing', '/seller/listings/new'],
+      ['edit-listing', `/seller/listings/${ids.listing}/edit`],
+      ['money', '/seller/money'],
+      ['account', '/account'],
     ],
     admin: [
-      ['home', '/admin'], ['sellers', '/admin/sellers'], ['seller', `/admin/sellers/${seller.user.id}`], ['orders', '/admin/orders'],
-      ['order', `/admin/orders/${ids.paid}`], ['disputed-order', `/admin/orders/${ids.disputed}`], ['disputes', '/admin/disputes'],
-      ['dispute', `/admin/disputes/${ids.dispute}`], ['fees', '/admin/fees'], ['policies', '/admin/policies'], ['events', '/admin/events'],
-      ['event', `/admin/events/${ids.event}`], ['audit', '/admin/audit'], ['health', '/admin/health'], ['refund-requests', '/admin/refund-requests'],
+      ['home', '/admin'],
+      ['sellers', '/admin/sellers'],
+      ['seller', `/admin/sellers/${seller.user.id}`],
+      ['orders', '/admin/orders'],
+      ['order', `/admin/orders/${ids.paid}`],
+      ['disputed-order', `/admin/orders/${ids.disputed}`],
+      ['disputes', '/admin/disputes'],
+      ['dispute', `/admin/disputes/${ids.dispute}`],
+      ['fees', '/admin/fees'],
+      ['policies', '/admin/policies'],
+      ['events', '/admin/events'],
+      ['event', `/admin/events/${ids.event}`],
+      ['audit', '/admin/audit'],
+      ['health', '/admin/health'],
+      ['refund-requests', '/admin/refund-requests'],
     ],
   });
 
@@ -73,9 +115,10 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
 
   /** How wide the document is against the screen; a mobile browser widens its layout to overflowing content. */
   // A string, evaluated in the page: the test's own TypeScript program has no DOM types.
-  const measure = (page: Page) => page.evaluate(
-    '({ documentWidth: document.documentElement.scrollWidth, layoutWidth: window.innerWidth, scale: window.visualViewport ? window.visualViewport.scale : 1 })',
-  ) as Promise<{ documentWidth: number; layoutWidth: number; scale: number }>;
+  const measure = (page: Page) =>
+    page.evaluate(
+      '({ documentWidth: document.documentElement.scrollWidth, layoutWidth: window.innerWidth, scale: window.visualViewport ? window.visualViewport.scale : 1 })',
+    ) as Promise<{ documentWidth: number; layoutWidth: number; scale: number }>;
 
   for (const role of ['visitor', 'buyer', 'seller', 'admin'] as const) {
     for (const width of WIDTHS) {
@@ -88,7 +131,8 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
           await page.waitForLoadState('load');
           const size = await measure(page);
           await screenshot(page, `widths/${role}-${width}-${name}`);
-          if (size.documentWidth > width || size.layoutWidth > width || size.scale < 1) tooWide.push(`${path}: document ${size.documentWidth} px, layout ${size.layoutWidth} px, scale ${size.scale}`);
+          if (size.documentWidth > width || size.layoutWidth > width || size.scale < 1)
+            tooWide.push(`${path}: document ${size.documentWidth} px, layout ${size.layoutWidth} px, scale ${size.scale}`);
         }
         expect(tooWide).toEqual([]);
       }, 120_000);

@@ -14,7 +14,10 @@ import { jpegPicture } from '../images/helpers.ts';
 import { addListing, enabledSeller } from '../orders/helpers.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the receipt in the offline mailbox', () => {
-  it('the seller adds and reorders pictures; the buyer sees them, pays, and reads the receipt in the mailbox', async ({ world: { app, database, emulator, baseUrl }, openPage }) => {
+  it('the seller adds and reorders pictures; the buyer sees them, pays, and reads the receipt in the mailbox', async ({
+    world: { app, database, emulator, baseUrl },
+    openPage,
+  }) => {
     const seller = await enabledSeller(app, emulator);
     const sellerUser = await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow();
     const listing = await addListing(database.db, seller.sellerId, { price: 3200, stock: 3, title: 'Speckled stoneware jug' });
@@ -41,7 +44,10 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
 
     const images = await database.db.selectFrom('listing_images').selectAll().where('listing_id', '=', listing.id).orderBy('position').execute();
     // The second upload (portrait, 900 × 1200) is now the cover.
-    expect(images.map((i) => [i.large_width, i.large_height])).toEqual([[900, 1200], [1200, 900]]);
+    expect(images.map((i) => [i.large_width, i.large_height])).toEqual([
+      [900, 1200],
+      [1200, 900],
+    ]);
 
     const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Bea Buyer' });
     const page = await openPage();
@@ -59,7 +65,12 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       await page.goto(`${baseUrl}/listings/${listing.id}`);
       const cover = page.locator('img.gallery-cover');
       await visible(cover);
-      expect(await cover.evaluate((img) => { const i = img as unknown as { naturalWidth: number; naturalHeight: number }; return [i.naturalWidth, i.naturalHeight]; })).toEqual([900, 1200]);
+      expect(
+        await cover.evaluate((img) => {
+          const i = img as unknown as { naturalWidth: number; naturalHeight: number };
+          return [i.naturalWidth, i.naturalHeight];
+        }),
+      ).toEqual([900, 1200]);
       expect(await page.getByAltText('Speckled stoneware jug, picture 2 of 2').count()).toBe(1);
       await screenshot(page, 'pictures-4-listing-page');
 
@@ -79,7 +90,12 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       await screenshot(page, 'mailbox-2-receipt');
     });
 
-    const receipt = await database.db.selectFrom('email_outbox').selectAll().where('template', '=', 'order-receipt').where('to_address', '=', buyer.email).executeTakeFirstOrThrow();
+    const receipt = await database.db
+      .selectFrom('email_outbox')
+      .selectAll()
+      .where('template', '=', 'order-receipt')
+      .where('to_address', '=', buyer.email)
+      .executeTakeFirstOrThrow();
     expect(receipt.text_body).toContain('Paid: $32.00');
     expect(receipt.text_body).toContain(`${baseUrl}/orders/`);
     // The picture files are real WebP images, as the browser showed.

@@ -12,7 +12,8 @@ import { completeChallenge, logIn, orderOutcome, payWithPaymentElement } from '.
 import { addListing, enabledSeller } from '../orders/helpers.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase', () => {
-  const stockOf = async ({ database }: E2eWorld, listingId: string) => (await database.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+  const stockOf = async ({ database }: E2eWorld, listingId: string) =>
+    (await database.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
   /** Payment methods → "Add a card on this site" → the Payment Element → Save → the bank's challenge if asked. */
   async function saveCard({ baseUrl, emulator }: E2eWorld, page: Page, number: string, name: string, expectChallenge: boolean) {
@@ -41,7 +42,10 @@ describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase
     return challenged;
   }
 
-  it('3155 saved with the challenge and bought with; 3184 bought with the challenge; a card removed; 0341 declined with the stock back', async ({ world, openPage }) => {
+  it('3155 saved with the challenge and bought with; 3184 bought with the challenge; a card removed; 0341 declined with the stock back', async ({
+    world,
+    openPage,
+  }) => {
     const { app, database, emulator, baseUrl } = world;
     const seller = await enabledSeller(app, emulator);
     const listing = await addListing(database.db, seller.sellerId, { price: 3200, stock: 5, title: 'Walnut serving board' });
@@ -89,7 +93,9 @@ describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase
       await page.goto(`${baseUrl}/listings/${listing.id}`);
       await page.getByRole('button', { name: 'Buy with Visa •••• 0341' }).click();
       await visible(page.getByTestId('refusal'));
-      expect(await page.getByTestId('refusal').textContent()).toBe('Your bank declined the payment with this card. Nothing was charged, and the item is still available. Try another card.');
+      expect(await page.getByTestId('refusal').textContent()).toBe(
+        'Your bank declined the payment with this card. Nothing was charged, and the item is still available. Try another card.',
+      );
       await screenshot(page, 'saved-cards-4-declined');
       await page.setViewportSize(PHONE);
       await screenshot(page, 'saved-cards-4-declined-phone');
@@ -97,13 +103,23 @@ describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase
     });
 
     expect(errors).toEqual([]);
-    const orders = await database.db.selectFrom('orders').select(['status', 'flow', 'amount', 'application_fee_amount']).where('listing_id', '=', listing.id).orderBy('created_at').execute();
+    const orders = await database.db
+      .selectFrom('orders')
+      .select(['status', 'flow', 'amount', 'application_fee_amount'])
+      .where('listing_id', '=', listing.id)
+      .orderBy('created_at')
+      .execute();
     expect(orders).toEqual([
       { status: 'paid', flow: 'saved_card', amount: 3200, application_fee_amount: 320 },
       { status: 'paid', flow: 'saved_card', amount: 3200, application_fee_amount: 320 },
       { status: 'payment_failed', flow: 'saved_card', amount: 3200, application_fee_amount: 320 },
     ]);
-    const pm3184 = await database.db.selectFrom('buyer_payment_methods').select('id').where('buyer_id', '=', buyer.id).where('last4', '=', '3184').executeTakeFirstOrThrow();
+    const pm3184 = await database.db
+      .selectFrom('buyer_payment_methods')
+      .select('id')
+      .where('buyer_id', '=', buyer.id)
+      .where('last4', '=', '3184')
+      .executeTakeFirstOrThrow();
     expect((await emulator.stripe.paymentMethods.retrieve(pm3184.id)).customer).toBeNull();
   }, 180_000);
 });

@@ -7,7 +7,7 @@ import { browserTest as it, chromiumAvailable, DESKTOP, journey, PHONE_PROFILE, 
 import { logIn } from '../helpers/journeys.ts';
 import { createPaidOrder, createSeller, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
 
-describe.skipIf(!chromiumAvailable)('browser: the seller\'s Money page', () => {
+describe.skipIf(!chromiumAvailable)("browser: the seller's Money page", () => {
   let h: Harness;
   let seller: TestSeller;
 
@@ -19,15 +19,31 @@ describe.skipIf(!chromiumAvailable)('browser: the seller\'s Money page', () => {
     await h.stripe.payouts.create({ amount: 5_000, currency: 'usd' }, { stripeAccount: seller.accountId });
     await h.sync();
     const created = new Date(Date.now() - 3 * 86_400_000);
-    await h.database.db.insertInto('payouts').values({
-      id: 'po_e2eFailed', account: seller.accountId, seller_id: seller.user.id, amount: 2_500, currency: 'usd', status: 'failed', automatic: true,
-      arrival_date: created, failure_code: 'account_closed', failure_message: 'The bank account has been closed. Update your bank details in your Express dashboard.',
-      stripe_created: created, observed_at: created,
-    }).execute();
+    await h.database.db
+      .insertInto('payouts')
+      .values({
+        id: 'po_e2eFailed',
+        account: seller.accountId,
+        seller_id: seller.user.id,
+        amount: 2_500,
+        currency: 'usd',
+        status: 'failed',
+        automatic: true,
+        arrival_date: created,
+        failure_code: 'account_closed',
+        failure_message: 'The bank account has been closed. Update your bank details in your Express dashboard.',
+        stripe_created: created,
+        observed_at: created,
+      })
+      .execute();
   });
   afterAll(async () => h?.close());
 
-  const measure = (page: Page) => page.evaluate('({ documentWidth: document.documentElement.scrollWidth, layoutWidth: window.innerWidth })') as Promise<{ documentWidth: number; layoutWidth: number }>;
+  const measure = (page: Page) =>
+    page.evaluate('({ documentWidth: document.documentElement.scrollWidth, layoutWidth: window.innerWidth })') as Promise<{
+      documentWidth: number;
+      layoutWidth: number;
+    }>;
 
   for (const width of [DESKTOP.width, PHONE_PROFILE.viewport!.width] as const) {
     it(`at ${width} px: from the dashboard to Money, balance and payouts readable, nothing wider than the screen`, async ({ openPage }) => {

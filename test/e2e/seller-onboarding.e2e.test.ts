@@ -21,7 +21,13 @@ describe.skipIf(!chromiumAvailable)('browser: seller onboarding and first listin
       expect(await page.getByTestId('account-state').innerText()).toBe('Enabled');
       await visible(page.getByRole('button', { name: 'Open Stripe Express dashboard' }));
 
-      await fillNewListing(page, { title: 'Speckled stoneware mug', description: 'Wheel-thrown in Galway.\nHolds 350 ml.', price: '0.49', currency: 'eur', stock: 12 });
+      await fillNewListing(page, {
+        title: 'Speckled stoneware mug',
+        description: 'Wheel-thrown in Galway.\nHolds 350 ml.',
+        price: '0.49',
+        currency: 'eur',
+        stock: 12,
+      });
       await page.getByRole('button', { name: 'Create listing' }).click();
       // Below Stripe's minimum: the message sits beside the price and the rest of the input is kept.
       await visible(page.getByText('The minimum price in EUR is €0.50'));

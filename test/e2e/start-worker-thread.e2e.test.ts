@@ -23,8 +23,12 @@ describe.skipIf(isPglite())('npm start with DATABASE_URL', () => {
   it('processes webhooks in its worker thread and stops cleanly on SIGTERM', async () => {
     server = await startEntryPoint({
       env: {
-        DATABASE_URL: database.url!, LOG_LEVEL: 'info', STRIPE_SECRET_KEY: 'sk_test_worker_thread', STRIPE_PUBLISHABLE_KEY: 'pk_test_worker_thread',
-        STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_CONNECT_WEBHOOK_SECRET: SECRET,
+        DATABASE_URL: database.url!,
+        LOG_LEVEL: 'info',
+        STRIPE_SECRET_KEY: 'sk_test_worker_thread',
+        STRIPE_PUBLISHABLE_KEY: 'pk_test_worker_thread',
+        STRIPE_WEBHOOK_SECRET: SECRET,
+        STRIPE_CONNECT_WEBHOOK_SECRET: SECRET,
       },
     });
     await server.waitForOutput('"step":"ready"');
@@ -34,10 +38,12 @@ describe.skipIf(isPglite())('npm start with DATABASE_URL', () => {
     const event = makeEvent('balance.available', { object: 'balance', available: [], pending: [] });
     const payload = JSON.stringify(event);
     const response = await fetch(`http://127.0.0.1:${server.port}/webhooks/stripe`, {
-      method: 'POST', body: payload, headers: { 'content-type': 'application/json', 'stripe-signature': signature(payload, SECRET) },
+      method: 'POST',
+      body: payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature(payload, SECRET) },
     });
     expect(response.status).toBe(200);
-    const status = async () => (await database.db.selectFrom('stripe_events').select(['status', 'locked_by']).where('id', '=', event.id).executeTakeFirst());
+    const status = async () => await database.db.selectFrom('stripe_events').select(['status', 'locked_by']).where('id', '=', event.id).executeTakeFirst();
     await waitFor(async () => (await status())?.status === 'ignored');
 
     const code = await server.stop('SIGTERM');

@@ -10,7 +10,10 @@ import { logIn, payOnCheckoutPage, payWithPaymentElement, waitForStripePage } fr
 import { enabledSeller } from '../orders/helpers.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
-  it('seller plan → hosted and custom subscriptions → portal cancel → subscribers page → admin refund', async ({ world: { app, database, emulator, baseUrl, settle }, openPage }) => {
+  it('seller plan → hosted and custom subscriptions → portal cancel → subscribers page → admin refund', async ({
+    world: { app, database, emulator, baseUrl, settle },
+    openPage,
+  }) => {
     const seller = await enabledSeller(app, emulator);
     const sellerEmail = (await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
     const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Sam Subscriber' });
@@ -22,7 +25,10 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
     const planIds = await journey(sellerPage, 'subs-seller-plan', async () => {
       await logIn(sellerPage, baseUrl, sellerEmail);
       await sellerPage.goto(`${baseUrl}/seller/plans`);
-      for (const [name, amount] of [['Coffee club', '20.00'], ['Tea club', '12.00']] as const) {
+      for (const [name, amount] of [
+        ['Coffee club', '20.00'],
+        ['Tea club', '12.00'],
+      ] as const) {
         await sellerPage.getByLabel('Name').fill(name);
         await sellerPage.getByLabel('Price').fill(amount);
         if (name === 'Coffee club') await screenshot(sellerPage, 'subs-1-seller-new-plan');
@@ -64,7 +70,8 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await teaCard.getByTestId('manage-billing').click();
       await waitForStripePage(buyerPage, emulator.url, 'portal');
       await screenshot(buyerPage, 'subs-8-portal');
-      const stripeId = (await database.db.selectFrom('subscriptions').select('stripe_subscription_id').where('plan_id', '=', tea).executeTakeFirstOrThrow()).stripe_subscription_id;
+      const stripeId = (await database.db.selectFrom('subscriptions').select('stripe_subscription_id').where('plan_id', '=', tea).executeTakeFirstOrThrow())
+        .stripe_subscription_id;
       await buyerPage.getByTestId(`cancel-${stripeId}`).click();
       await visible(buyerPage.getByTestId('return'));
       await buyerPage.getByTestId('return').click();
@@ -96,7 +103,11 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await visible(adminPage.getByText('Refund $5.00: succeeded'));
       await screenshot(adminPage, 'subs-12-admin-refunded');
     });
-    const refunded = await database.db.selectFrom('invoices').select(['amount_refunded', 'fee_refunded', 'transfer_reversed']).where('amount_refunded', '>', 0).execute();
+    const refunded = await database.db
+      .selectFrom('invoices')
+      .select(['amount_refunded', 'fee_refunded', 'transfer_reversed'])
+      .where('amount_refunded', '>', 0)
+      .execute();
     expect(refunded).toEqual([{ amount_refunded: 500, fee_refunded: 50, transfer_reversed: 500 }]);
   }, 180_000);
 });

@@ -18,19 +18,38 @@ beforeAll(async () => {
   database = await createTestDatabase();
   const config = testConfig();
   app = await buildTestApp({ db: database.db, config });
-  await database.db.transaction().execute((trx) => enqueueEmail(trx, {
-    template: 'order-receipt', to: 'ada@example.test', dedupeKey: 'test:mailbox',
-    data: { orderId: '6f1c2a8e-1d2b-4c3d-9e8f-0a1b2c3d4e5f', title: 'Mug & <saucer>', quantity: 1, amount: 2_400, currency: 'usd', sellerName: 'Clay Studio', paidAt: '2026-11-29T14:05:00.000Z' },
-  }));
+  await database.db.transaction().execute((trx) =>
+    enqueueEmail(trx, {
+      template: 'order-receipt',
+      to: 'ada@example.test',
+      dedupeKey: 'test:mailbox',
+      data: {
+        orderId: '6f1c2a8e-1d2b-4c3d-9e8f-0a1b2c3d4e5f',
+        title: 'Mug & <saucer>',
+        quantity: 1,
+        amount: 2_400,
+        currency: 'usd',
+        sellerName: 'Clay Studio',
+        paidAt: '2026-11-29T14:05:00.000Z',
+      },
+    }),
+  );
   messageId = (await database.db.selectFrom('email_outbox').select('id').executeTakeFirstOrThrow()).id;
 
   // The worker as `npm start` runs it offline: the inbox loop with the email sender beside it.
   const email = emailSenderFor(config);
   expect(email?.transport.name).toBe('mailbox');
-  const worker = startWorker(database.db, null as unknown as Stripe, { livemode: false, backfillEveryMs: null, pollMs: 50, email: { ...email!, workerId: 'test-worker' } });
+  const worker = startWorker(database.db, null as unknown as Stripe, {
+    livemode: false,
+    backfillEveryMs: null,
+    pollMs: 50,
+    email: { ...email!, workerId: 'test-worker' },
+  });
   try {
     worker.wake();
-    await waitFor(async () => (await database.db.selectFrom('email_outbox').select('status').where('id', '=', messageId).executeTakeFirstOrThrow()).status === 'sent');
+    await waitFor(
+      async () => (await database.db.selectFrom('email_outbox').select('status').where('id', '=', messageId).executeTakeFirstOrThrow()).status === 'sent',
+    );
   } finally {
     await worker.stop();
   }
@@ -45,7 +64,13 @@ const local = () => new TestClient(app, '127.0.0.1');
 describe('the offline mailbox', () => {
   it('the worker delivers to it: the message is sent, rendered and kept', async () => {
     const row = await database.db.selectFrom('email_outbox').selectAll().where('id', '=', messageId).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ status: 'sent', transport: 'mailbox', attempts: 1, subject: 'Your receipt: Mug & <saucer>', message_id: `<${messageId}@localhost>` });
+    expect(row).toMatchObject({
+      status: 'sent',
+      transport: 'mailbox',
+      attempts: 1,
+      subject: 'Your receipt: Mug & <saucer>',
+      message_id: `<${messageId}@localhost>`,
+    });
     expect(row.text_body).toContain('Paid: $24.00');
   });
 
@@ -63,7 +88,9 @@ describe('the offline mailbox', () => {
     const html = await local().get(`/dev/mailbox/${messageId}/html`);
     expect(html.statusCode).toBe(200);
     expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
-    expect(html.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; sandbox");
+    expect(html.headers['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; sandbox",
+    );
     expect(html.body).toContain('Mug &amp; &lt;saucer&gt;');
   });
 
@@ -102,7 +129,9 @@ describe('where email goes', () => {
     expect(emailSenderFor(testConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' }))?.transport.name).toBe('smtp');
     expect(emailSenderFor(testConfig())?.transport.name).toBe('mailbox');
     const warnings: string[] = [];
-    expect(emailSenderFor(testConfig({ STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x' }), { warn: (_o, msg) => warnings.push(msg) })).toBeUndefined();
+    expect(
+      emailSenderFor(testConfig({ STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x' }), { warn: (_o, msg) => warnings.push(msg) }),
+    ).toBeUndefined();
     expect(warnings).toEqual(['SMTP_URL is not set: emails are kept in the outbox and sent once it is']);
   });
 });

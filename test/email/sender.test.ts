@@ -36,15 +36,32 @@ beforeEach(async () => {
 });
 
 async function enqueueReceipt(db: Kysely<Database>, key = crypto.randomUUID()): Promise<EmailOutboxRow> {
-  await db.transaction().execute((trx) => enqueueEmail(trx, {
-    template: 'order-receipt', to: 'buyer@example.test', dedupeKey: `test:${key}`,
-    data: { orderId: key, title: 'Hand-thrown mug', quantity: 1, amount: 2_400, currency: 'usd', sellerName: 'Clay Studio', paidAt: '2026-11-29T14:05:00.000Z' },
-  }));
+  await db.transaction().execute((trx) =>
+    enqueueEmail(trx, {
+      template: 'order-receipt',
+      to: 'buyer@example.test',
+      dedupeKey: `test:${key}`,
+      data: {
+        orderId: key,
+        title: 'Hand-thrown mug',
+        quantity: 1,
+        amount: 2_400,
+        currency: 'usd',
+        sellerName: 'Clay Studio',
+        paidAt: '2026-11-29T14:05:00.000Z',
+      },
+    }),
+  );
   return db.selectFrom('email_outbox').selectAll().where('dedupe_key', '=', `test:${key}`).executeTakeFirstOrThrow();
 }
 
 const row = (id: string) => database.db.selectFrom('email_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-const makeDue = (id: string) => database.db.updateTable('email_outbox').set({ next_attempt_at: sql<Date>`now()` }).where('id', '=', id).execute();
+const makeDue = (id: string) =>
+  database.db
+    .updateTable('email_outbox')
+    .set({ next_attempt_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .execute();
 const receivedWith = (id: string) => smtp.received.filter((m) => m.messageId === `<${id}@localhost>`);
 
 describe('sending through SMTP', () => {
@@ -148,11 +165,13 @@ describe.skipIf(isPglite())('a worker killed mid-send (real PostgreSQL: a second
   });
 
   async function childAt(stage: 'claimed' | 'sent', leaseMs: number): Promise<{ ids: string[]; workerId: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/email/sender-child.ts', database.url!, smtp.url, String(leaseMs), stage], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/email/sender-child.ts', database.url!, smtp.url, String(leaseMs), stage], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     const announced = await new Promise<{ ids: string[]; workerId: string }>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const match = /(?:CLAIMED|SENT) (\S+) (\S+)/.exec(out);
         if (match) resolve({ ids: match[1]!.split(','), workerId: match[2]! });
@@ -202,13 +221,21 @@ describe.skipIf(isPglite())('a worker killed mid-send (real PostgreSQL: a second
     const other = createSmtpTransport(smtp.url);
     try {
       const options = { ...sender, batchSize: 7 };
-      const drain = async (t: EmailTransport) => { while ((await sendDueEmails(database.db, t, options)).claimed > 0) { /* next batch */ } };
+      const drain = async (t: EmailTransport) => {
+        while ((await sendDueEmails(database.db, t, options)).claimed > 0) {
+          /* next batch */
+        }
+      };
       await Promise.all([drain(transport), drain(other)]);
     } finally {
       other.close();
     }
     for (const message of messages) expect(receivedWith(message.id)).toHaveLength(1);
-    const statuses = await database.db.selectFrom('email_outbox').select(['status', sql<number>`count(*)::int`.as('n')]).groupBy('status').execute();
+    const statuses = await database.db
+      .selectFrom('email_outbox')
+      .select(['status', sql<number>`count(*)::int`.as('n')])
+      .groupBy('status')
+      .execute();
     expect(statuses).toEqual([{ status: 'sent', n: 60 }]);
   });
 });

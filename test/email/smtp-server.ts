@@ -30,7 +30,13 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       callback();
     },
     onData(stream, _session, callback) {
-      simpleParser(stream).then((mail) => { received.push(mail); callback(); }, (error: Error) => callback(error));
+      simpleParser(stream).then(
+        (mail) => {
+          received.push(mail);
+          callback();
+        },
+        (error: Error) => callback(error),
+      );
     },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -38,7 +44,9 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
-    refuseNext(count, code) { refusals = { left: count, code }; },
+    refuseNext(count, code) {
+      refusals = { left: count, code };
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -59,7 +67,10 @@ export async function startHangUpAfterDataServer(): Promise<{ url: string; messa
     socket.on('data', (chunk) => {
       buffer += chunk.toString('latin1');
       if (inData) {
-        if (buffer.includes('\r\n.\r\n')) { taken += 1; socket.destroy(); }
+        if (buffer.includes('\r\n.\r\n')) {
+          taken += 1;
+          socket.destroy();
+        }
         return;
       }
       let newline: number;
@@ -67,9 +78,14 @@ export async function startHangUpAfterDataServer(): Promise<{ url: string; messa
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 2);
         if (/^(EHLO|HELO)/i.test(line)) socket.write('250 test\r\n');
-        else if (/^DATA/i.test(line)) { socket.write('354 go ahead\r\n'); inData = true; return; }
-        else if (/^QUIT/i.test(line)) { socket.end('221 bye\r\n'); return; }
-        else socket.write('250 ok\r\n');
+        else if (/^DATA/i.test(line)) {
+          socket.write('354 go ahead\r\n');
+          inData = true;
+          return;
+        } else if (/^QUIT/i.test(line)) {
+          socket.end('221 bye\r\n');
+          return;
+        } else socket.write('250 ok\r\n');
       }
     });
   });
@@ -78,6 +94,10 @@ export async function startHangUpAfterDataServer(): Promise<{ url: string; messa
   return {
     url: `smtp://127.0.0.1:${port}`,
     messagesTaken: () => taken,
-    close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -8,16 +8,44 @@ const base = { baseUrl: 'https://market.example' };
 const orderId = '6f1c2a8e-1d2b-4c3d-9e8f-0a1b2c3d4e5f';
 
 const samples: { [K in keyof EmailTemplates]: EmailTemplates[K] } = {
-  'order-receipt': { orderId, title: 'Mug & saucer', quantity: 2, amount: 4800, currency: 'usd', sellerName: 'Clay Studio', paidAt: '2026-11-29T14:05:00.000Z' },
+  'order-receipt': {
+    orderId,
+    title: 'Mug & saucer',
+    quantity: 2,
+    amount: 4800,
+    currency: 'usd',
+    sellerName: 'Clay Studio',
+    paidAt: '2026-11-29T14:05:00.000Z',
+  },
   'new-sale': {
-    orderId, title: 'Mug & saucer', quantity: 1, amount: 2400, currency: 'usd', applicationFee: 240, buyerEmail: 'buyer@example.test',
+    orderId,
+    title: 'Mug & saucer',
+    quantity: 1,
+    amount: 2400,
+    currency: 'usd',
+    applicationFee: 240,
+    buyerEmail: 'buyer@example.test',
     shipTo: { name: 'Ada Buyer', lines: ['1 High Street', 'London N1 1AA', 'United Kingdom'] },
   },
   'order-shipped': { orderId, title: 'Mug', carrier: 'Royal Mail', trackingNumber: 'RM123456789GB' },
   'refund-issued': { orderId, title: 'Mug', amount: 500, currency: 'jpy', refundedTotal: 500, orderAmount: 1500 },
-  'dispute-opened': { audience: 'seller', disputeId: 'dp_123', orderId, title: 'Mug', amount: 2400, currency: 'eur', reason: 'product not received', evidenceDueBy: '2026-12-09T23:59:59.000Z' },
+  'dispute-opened': {
+    audience: 'seller',
+    disputeId: 'dp_123',
+    orderId,
+    title: 'Mug',
+    amount: 2400,
+    currency: 'eur',
+    reason: 'product not received',
+    evidenceDueBy: '2026-12-09T23:59:59.000Z',
+  },
   'payout-paid': { payoutId: 'po_123', amount: 9000, currency: 'gbp', arrivalDate: '2026-12-01T00:00:00.000Z' },
-  'onboarding-action-needed': { summary: 'Stripe needs more information before the deadline.', due: ['Date of birth', 'An identity document (passport, ID card or driving licence)'], deadline: '2026-12-15T00:00:00.000Z', pastDue: false },
+  'onboarding-action-needed': {
+    summary: 'Stripe needs more information before the deadline.',
+    due: ['Date of birth', 'An identity document (passport, ID card or driving licence)'],
+    deadline: '2026-12-15T00:00:00.000Z',
+    pastDue: false,
+  },
   'password-reset': { resetPath: '/reset-password/abc.def', expiresAt: '2026-11-29T15:05:00.000Z' },
   'email-change-confirm': { confirmPath: '/email-change/confirm?token=abc.def', newEmail: 'new@example.test', expiresAt: '2026-11-30T15:05:00.000Z' },
   'email-changed': { newEmailHint: 'n…@example.test', changedAt: '2026-11-30T15:05:00.000Z' },
@@ -47,7 +75,7 @@ describe('email templates', () => {
     expect(email.html).toContain('Mug &amp; saucer × 2');
   });
 
-  it('the seller\'s new-sale message carries the ship-to address when there is one', () => {
+  it("the seller's new-sale message carries the ship-to address when there is one", () => {
     const withAddress = renderEmail('new-sale', samples['new-sale'], base);
     expect(withAddress.subject).toBe('New sale: Mug & saucer (ship to Ada Buyer)');
     expect(withAddress.text).toContain('Ship to:\nAda Buyer\n1 High Street\nLondon N1 1AA\nUnited Kingdom');
@@ -57,7 +85,7 @@ describe('email templates', () => {
     expect(without.text).toContain('No shipping address was collected for this order.');
   });
 
-  it('the seller hears of a refund request: the order, the buyer\'s reason (escaped in HTML) and where to answer it', () => {
+  it("the seller hears of a refund request: the order, the buyer's reason (escaped in HTML) and where to answer it", () => {
     const email = renderEmail('refund-requested', samples['refund-requested'], base);
     expect(email.subject).toBe('Refund requested: Mug & saucer');
     expect(email.text).toContain('Paid: $24.00');
@@ -72,7 +100,7 @@ describe('email templates', () => {
     expect(email.text).toContain('n…@example.test');
   });
 
-  it('formats money in the order\'s currency (zero-decimal yen, pounds)', () => {
+  it("formats money in the order's currency (zero-decimal yen, pounds)", () => {
     expect(renderEmail('refund-issued', samples['refund-issued'], base).text).toContain('We have refunded ¥500 for Mug.');
     expect(renderEmail('payout-paid', samples['payout-paid'], base).subject).toBe('Payout of £90.00 sent to your bank');
   });
@@ -87,7 +115,11 @@ describe('email templates', () => {
   });
 
   it('escapes user text in HTML and the subject never carries a line break', () => {
-    const hostile = { ...samples['order-receipt'], title: '<script>alert(1)</script>\r\nBcc: victim@example.test', sellerName: '"><img src=x onerror=alert(1)>' };
+    const hostile = {
+      ...samples['order-receipt'],
+      title: '<script>alert(1)</script>\r\nBcc: victim@example.test',
+      sellerName: '"><img src=x onerror=alert(1)>',
+    };
     const email = renderEmail('order-receipt', hostile, base);
     expect(email.html).not.toContain('<script>');
     expect(email.html).not.toContain('<img src=x');

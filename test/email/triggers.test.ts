@@ -20,21 +20,37 @@ beforeAll(async () => {
   seller = await createSeller(h);
 });
 
-const outbox = (like: string) => h.database.db.selectFrom('email_outbox').selectAll().where('dedupe_key', 'like', like).orderBy('created_at').orderBy('to_address').execute();
+const outbox = (like: string) =>
+  h.database.db.selectFrom('email_outbox').selectAll().where('dedupe_key', 'like', like).orderBy('created_at').orderBy('to_address').execute();
 const summary = (rows: EmailOutboxRow[]) => rows.map((r) => [r.template, r.to_address]);
 
 describe('order paid', () => {
-  it('writes the buyer\'s receipt and the seller\'s new-sale message, once', async () => {
+  it("writes the buyer's receipt and the seller's new-sale message, once", async () => {
     const buyer = await createTestUser(h.database.db, 'buyer');
     const orderId = (await createPaidOrder(h, seller, { amount: 2_400, buyer })).id;
     const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     const rows = await outbox(`order:${orderId}:%`);
-    expect(summary(rows)).toEqual([['new-sale', seller.user.email], ['order-receipt', buyer.email]].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)));
+    expect(summary(rows)).toEqual(
+      [
+        ['new-sale', seller.user.email],
+        ['order-receipt', buyer.email],
+      ].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)),
+    );
     const receipt = rows.find((r) => r.template === 'order-receipt')!;
     expect(receipt.data).toEqual({
-      orderId, title: order.title, quantity: 1, amount: 2_400, currency: 'usd', sellerName: seller.user.display_name, paidAt: order.paid_at!.toISOString(),
+      orderId,
+      title: order.title,
+      quantity: 1,
+      amount: 2_400,
+      currency: 'usd',
+      sellerName: seller.user.display_name,
+      paidAt: order.paid_at!.toISOString(),
     });
-    expect(rows.find((r) => r.template === 'new-sale')!.data).toMatchObject({ buyerEmail: buyer.email, applicationFee: order.application_fee_amount, shipTo: null });
+    expect(rows.find((r) => r.template === 'new-sale')!.data).toMatchObject({
+      buyerEmail: buyer.email,
+      applicationFee: order.application_fee_amount,
+      shipTo: null,
+    });
     expect(rows.every((r) => r.status === 'pending')).toBe(true);
 
     // Stripe's events for the payment, delivered again, and the completion page asking again: no more messages.
@@ -44,17 +60,26 @@ describe('order paid', () => {
     expect(await outbox(`order:${orderId}:%`)).toHaveLength(2);
   });
 
-  it('is part of the payment\'s transaction: a rolled-back payment leaves no message, a committed one its two', async () => {
+  it("is part of the payment's transaction: a rolled-back payment leaves no message, a committed one its two", async () => {
     const buyer = await createTestUser(h.database.db, 'buyer');
     const listingId = await createListing(h, seller.user.id, 1_000);
-    const placed = await placeOrder(h.database.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), flow: 'custom' });
+    const placed = await placeOrder(h.database.db, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId,
+      quantity: 1,
+      attemptId: randomUUID(),
+      flow: 'custom',
+    });
     const orderId = placed.id;
 
-    await expect(h.database.db.transaction().execute(async (trx) => {
-      await transitionOrder(trx, orderId, { to: 'paid', source: 'admin' });
-      expect(await trx.selectFrom('email_outbox').select('id').where('dedupe_key', 'like', `order:${orderId}:%`).execute()).toHaveLength(2);
-      throw new Error('the rest of the change failed');
-    })).rejects.toThrow('the rest of the change failed');
+    await expect(
+      h.database.db.transaction().execute(async (trx) => {
+        await transitionOrder(trx, orderId, { to: 'paid', source: 'admin' });
+        expect(await trx.selectFrom('email_outbox').select('id').where('dedupe_key', 'like', `order:${orderId}:%`).execute()).toHaveLength(2);
+        throw new Error('the rest of the change failed');
+      }),
+    ).rejects.toThrow('the rest of the change failed');
     expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('pending');
     expect(await outbox(`order:${orderId}:%`)).toHaveLength(0);
 
@@ -64,22 +89,30 @@ describe('order paid', () => {
 
   it('cannot be enqueued outside a transaction', async () => {
     const order = await h.database.db.selectFrom('orders').selectAll().limit(1).executeTakeFirstOrThrow();
-    await expect((async () => enqueueOrderPaidEmails(requireTransaction(h.database.db), order))()).rejects.toThrow('an email must be enqueued inside the transaction of the change that causes it');
+    await expect((async () => enqueueOrderPaidEmails(requireTransaction(h.database.db), order))()).rejects.toThrow(
+      'an email must be enqueued inside the transaction of the change that causes it',
+    );
   });
 });
 
 describe('refund succeeded', () => {
-  it('tells the buyer once per refund, with the amount and the order\'s refunded total', async () => {
+  it("tells the buyer once per refund, with the amount and the order's refunded total", async () => {
     const buyer = await createTestUser(h.database.db, 'buyer');
     const orderId = (await createPaidOrder(h, seller, { amount: 10_000, buyer })).id;
     for (const amount of ['25.00', '75.00']) {
       const page = await h.admin.get(`/admin/orders/${orderId}`);
-      const done = await h.admin.post(`/admin/orders/${orderId}/refunds`, { refund_id: hiddenValue(page.body, 'refund_id')!, amount, reverse_transfer: 'on', confirm: 'yes' });
+      const done = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
+        refund_id: hiddenValue(page.body, 'refund_id')!,
+        amount,
+        reverse_transfer: 'on',
+        confirm: 'yes',
+      });
       expect(done.statusCode).toBe(303);
       await h.settle();
     }
-    const rows = (await h.database.db.selectFrom('email_outbox').selectAll().where('template', '=', 'refund-issued').where('to_address', '=', buyer.email).execute())
-      .sort((a, b) => (a.data as { amount: number }).amount - (b.data as { amount: number }).amount);
+    const rows = (
+      await h.database.db.selectFrom('email_outbox').selectAll().where('template', '=', 'refund-issued').where('to_address', '=', buyer.email).execute()
+    ).sort((a, b) => (a.data as { amount: number }).amount - (b.data as { amount: number }).amount);
     expect(rows.map((r) => [r.to_address, r.data])).toEqual([
       [buyer.email, expect.objectContaining({ orderId, amount: 2_500, refundedTotal: 2_500, orderAmount: 10_000, currency: 'usd' })],
       [buyer.email, expect.objectContaining({ orderId, amount: 7_500, refundedTotal: 10_000, orderAmount: 10_000 })],
@@ -99,7 +132,13 @@ describe('dispute opened', () => {
     expect(admins.map((a) => a.email)).toContain(secondAdmin.email);
     const rows = await outbox(`dispute:${dispute.id}:opened:%`);
     expect(rows.map((r) => r.to_address).sort()).toEqual([seller.user.email, ...admins.map((a) => a.email)].sort());
-    expect(rows.find((r) => r.to_address === seller.user.email)!.data).toMatchObject({ audience: 'seller', disputeId: dispute.id, orderId, amount: 3_000, currency: 'usd' });
+    expect(rows.find((r) => r.to_address === seller.user.email)!.data).toMatchObject({
+      audience: 'seller',
+      disputeId: dispute.id,
+      orderId,
+      amount: 3_000,
+      currency: 'usd',
+    });
     expect(rows.find((r) => r.to_address === secondAdmin.email)!.data).toMatchObject({ audience: 'admin' });
 
     // Evidence submitted: the dispute moves on (updated events), no new message.

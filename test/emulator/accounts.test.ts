@@ -29,12 +29,21 @@ describe('accounts', () => {
     expect(acct.id).toMatch(/^acct_/);
     expect(acct.object).toBe('account');
     expect(acct.type).toBe('express');
-    expect(acct.controller).toMatchObject({ type: 'application', is_controller: true, fees: { payer: 'application' }, losses: { payments: 'application' }, requirement_collection: 'stripe', stripe_dashboard: { type: 'express' } });
+    expect(acct.controller).toMatchObject({
+      type: 'application',
+      is_controller: true,
+      fees: { payer: 'application' },
+      losses: { payments: 'application' },
+      requirement_collection: 'stripe',
+      stripe_dashboard: { type: 'express' },
+    });
     expect(acct.charges_enabled).toBe(false);
     expect(acct.payouts_enabled).toBe(false);
     expect(acct.details_submitted).toBe(false);
     expect(acct.capabilities).toEqual({ card_payments: 'inactive', transfers: 'inactive' });
-    expect(acct.requirements?.currently_due).toEqual(expect.arrayContaining(['individual.first_name', 'individual.last_name', 'external_account', 'tos_acceptance.date', 'individual.dob.day']));
+    expect(acct.requirements?.currently_due).toEqual(
+      expect.arrayContaining(['individual.first_name', 'individual.last_name', 'external_account', 'tos_acceptance.date', 'individual.dob.day']),
+    );
     expect(acct.requirements?.disabled_reason).toBe('requirements.past_due');
     expect(acct.requirements?.past_due).toEqual(acct.requirements?.currently_due);
     expect(acct.settings?.payouts?.schedule).toEqual({ delay_days: 2, interval: 'daily' });
@@ -44,7 +53,12 @@ describe('accounts', () => {
 
   test('controller defaults (full dashboard, account pays fees, Stripe owns losses and requirements)', async () => {
     const acct = await t.stripe.accounts.create({ controller: {} });
-    expect(acct.controller).toMatchObject({ fees: { payer: 'account' }, losses: { payments: 'stripe' }, requirement_collection: 'stripe', stripe_dashboard: { type: 'full' } });
+    expect(acct.controller).toMatchObject({
+      fees: { payer: 'account' },
+      losses: { payments: 'stripe' },
+      requirement_collection: 'stripe',
+      stripe_dashboard: { type: 'full' },
+    });
     expect(acct.type).toBe('standard');
     expect(acct.country).toBe('US');
   });
@@ -53,7 +67,14 @@ describe('accounts', () => {
     const losses = await t.stripe.accounts.create({ controller: { losses: { payments: 'application' } } }).catch((e: unknown) => e);
     expect((losses as Stripe.errors.StripeError).param).toBe('controller[losses][payments]');
     const noneWithoutCaps = await t.stripe.accounts
-      .create({ controller: { stripe_dashboard: { type: 'none' }, fees: { payer: 'application' }, losses: { payments: 'application' }, requirement_collection: 'application' } })
+      .create({
+        controller: {
+          stripe_dashboard: { type: 'none' },
+          fees: { payer: 'application' },
+          losses: { payments: 'application' },
+          requirement_collection: 'application',
+        },
+      })
       .catch((e: unknown) => e);
     expect((noneWithoutCaps as Stripe.errors.StripeError).param).toBe('capabilities');
     const both = await t.stripe.accounts.create({ type: 'express', controller: express }).catch((e: unknown) => e);
@@ -83,7 +104,9 @@ describe('accounts', () => {
     const cleared = await t.stripe.accounts.update(acct.id, { metadata: { tier: '' }, settings: { payouts: { schedule: { interval: 'manual' } } } });
     expect(cleared.metadata).toEqual({});
     expect(cleared.settings?.payouts?.schedule.interval).toBe('manual');
-    const bad = await t.stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'daily', weekly_anchor: 'monday' } } } }).catch((e: unknown) => e);
+    const bad = await t.stripe.accounts
+      .update(acct.id, { settings: { payouts: { schedule: { interval: 'daily', weekly_anchor: 'monday' } } } })
+      .catch((e: unknown) => e);
     expect((bad as Stripe.errors.StripeError).param).toBe('settings[payouts][schedule][weekly_anchor]');
     const events = await t.stripeFor(acct.id).events.list({ type: 'account.updated' });
     const first = events.data.at(-1)!;
@@ -114,7 +137,13 @@ describe('account links and hosted onboarding', () => {
 
   test('create: object, expires_at = created + 300, URL on the emulator', async () => {
     const acct = await createExpressAccount(t);
-    const link = await t.stripe.accountLinks.create({ account: acct.id, type: 'account_onboarding', refresh_url, return_url, collection_options: { fields: 'currently_due' } });
+    const link = await t.stripe.accountLinks.create({
+      account: acct.id,
+      type: 'account_onboarding',
+      refresh_url,
+      return_url,
+      collection_options: { fields: 'currently_due' },
+    });
     expect(link.object).toBe('account_link');
     expect(link.expires_at - link.created).toBe(300);
     expect(link.url.startsWith(`${t.url}/hosted/onboarding/`)).toBe(true);
@@ -152,7 +181,11 @@ describe('account links and hosted onboarding', () => {
     const page = await (await get(link.url)).text();
     const session = /name="session" value="([^"]+)"/.exec(page)?.[1] ?? '';
     expect(session).not.toBe('');
-    const done = await get(link.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `session=${session}&outcome=verified` });
+    const done = await get(link.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `session=${session}&outcome=verified`,
+    });
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toBe(return_url);
     const after = await t.stripe.accounts.retrieve(acct.id);
@@ -160,10 +193,21 @@ describe('account links and hosted onboarding', () => {
     expect(after.charges_enabled).toBe(true);
     expect(after.payouts_enabled).toBe(true);
     expect(after.capabilities).toEqual({ card_payments: 'active', transfers: 'active' });
-    expect(after.requirements).toMatchObject({ currently_due: [], past_due: [], eventually_due: [], pending_verification: [], disabled_reason: null, current_deadline: null });
+    expect(after.requirements).toMatchObject({
+      currently_due: [],
+      past_due: [],
+      eventually_due: [],
+      pending_verification: [],
+      disabled_reason: null,
+      current_deadline: null,
+    });
     expect(after.external_accounts?.data[0]?.object).toBe('bank_account');
     // the same session can't be used twice
-    const again = await get(link.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `session=${session}&outcome=rejected` });
+    const again = await get(link.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `session=${session}&outcome=rejected`,
+    });
     expect(again.headers.get('location')).toBe(refresh_url);
     expect((await t.stripe.accounts.retrieve(acct.id)).requirements?.disabled_reason).toBeNull();
 

@@ -23,7 +23,6 @@ beforeAll(async () => {
   seller = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
 });
 
-
 /** The invoice's charge, checked as a 2 000 destination charge with its money on both sides. */
 async function expectDestinationCharge(invoiceId: string): Promise<void> {
   const invoice = await t.stripe.invoices.retrieve(invoiceId, { expand: ['payments.data.payment.payment_intent'] });

@@ -7,8 +7,7 @@ import { useTestEmulator } from './helpers.ts';
 
 const t = useTestEmulator();
 
-beforeAll(async () => {
-});
+beforeAll(async () => {});
 
 async function eventsOf(type: string): Promise<Stripe.Event[]> {
   await t.flush();

@@ -19,7 +19,6 @@ beforeAll(async () => {
 
 const SUCCESS = 'https://shop.example/done?cs={CHECKOUT_SESSION_ID}';
 
-
 /** Submit the hosted Checkout page with a card number (and email). */
 async function submit(session: Stripe.Checkout.Session, card: string, email = 'buyer@example.com'): Promise<PageResult> {
   const pageHtml = await visit(session.url ?? '');

@@ -163,7 +163,7 @@ describe('invoice.upcoming', () => {
       return t.receiver
         .events(t.stripe)
         .slice(mark)
-        .filter((e) => e.type === 'invoice.upcoming' && (e.data.object as Stripe.Invoice).parent?.subscription_details?.subscription === sub.id);
+        .filter((e) => e.type === 'invoice.upcoming' && e.data.object.parent?.subscription_details?.subscription === sub.id);
     };
     await advanceTo(end - 7 * DAY - 60);
     expect(await upcoming()).toHaveLength(0);

@@ -26,7 +26,6 @@ async function subscribed(): Promise<{ customer: Stripe.Customer; sub: Stripe.Su
   return { customer, sub };
 }
 
-
 describe('portal configurations', () => {
   it('a default configuration exists; create, update and list others', async () => {
     const defaults = await t.stripe.billingPortal.configurations.list({ is_default: true });
@@ -98,7 +97,9 @@ describe('portal sessions and the hosted portal', () => {
     const afterRenew = await press(afterCancel, `renew-${sub.id}`);
     expect((await t.stripe.subscriptions.retrieve(sub.id)).cancel_at_period_end).toBe(false);
     await press(afterRenew, `cancel-${sub.id}`);
-    const updates = (await platformEvents(t, { after: mark, types: ['customer.subscription.updated'] })).filter((e) => (e.data.object as Stripe.Subscription).id === sub.id);
+    const updates = (await platformEvents(t, { after: mark, types: ['customer.subscription.updated'] })).filter(
+      (e) => (e.data.object as Stripe.Subscription).id === sub.id,
+    );
     expect(updates.map((e) => (e.data.previous_attributes as { cancel_at_period_end?: boolean }).cancel_at_period_end)).toEqual([false, true, false]);
   });
 

@@ -16,7 +16,6 @@ beforeAll(async () => {
   monthly = await monthlyPrice(t, 'Flowers');
 });
 
-
 /** Save a card with a SetupIntent, authenticating on the 3DS page when asked. */
 async function saveCard(customer: string, pm: string): Promise<Stripe.SetupIntent> {
   const si = await t.stripe.setupIntents.create({
@@ -59,7 +58,12 @@ describe('SetupIntents', () => {
     expect(done.status).toBe('succeeded');
     const pms = await t.stripe.customers.listPaymentMethods(customer.id);
     expect(pms.data.map((p) => p.id)).toContain(done.payment_method);
-    const types = (await platformEvents(t, { after: mark, types: ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.succeeded', 'payment_method.attached'] }))
+    const types = (
+      await platformEvents(t, {
+        after: mark,
+        types: ['setup_intent.created', 'setup_intent.requires_action', 'setup_intent.succeeded', 'payment_method.attached'],
+      })
+    )
       .filter((e) => (e.data.object as { id: string }).id === created.id || (e.data.object as { id: string }).id === done.payment_method)
       .map((e) => e.type);
     expect(types).toEqual(['setup_intent.created', 'setup_intent.requires_action', 'payment_method.attached', 'setup_intent.succeeded']);

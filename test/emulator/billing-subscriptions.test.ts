@@ -24,7 +24,6 @@ async function customerWithCard(pm = 'pm_card_visa'): Promise<{ customer: Stripe
   return { customer, pm: card };
 }
 
-
 function itemPeriod(sub: Stripe.Subscription): { start: number; end: number } {
   const it = sub.items.data[0];
   if (!it) throw new Error('no item');
@@ -192,7 +191,9 @@ describe('payment_settings.payment_method_types', () => {
   it('takes card (and the empty value), refuses any other type with a 400 naming the parameter', async () => {
     const customer = await t.stripe.customers.create({ email: 'types@example.com' });
     const base = { customer: customer.id, items: [{ price: monthly.id }], payment_behavior: 'default_incomplete' as const };
-    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['card'] } })).resolves.toMatchObject({ status: 'incomplete' });
+    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['card'] } })).resolves.toMatchObject({
+      status: 'incomplete',
+    });
     await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['sepa_debit'] } })).rejects.toMatchObject({
       statusCode: 400,
       param: expect.stringContaining('payment_method_types'),
@@ -256,7 +257,9 @@ describe('subscription lifecycle', () => {
     expect(sub.latest_invoice).toMatchObject({ status: 'paid', amount_due: 0, total: 0 });
     const mark = t.receiver.received.length;
     await t.control('/_emulator/clock/advance', { to: sub.trial_end! - 3 * 86_400 + 1 });
-    expect((await platformEvents(t, { types: ['customer.subscription.trial_will_end'], after: mark })).map((e) => (e.data.object as Stripe.Subscription).id)).toEqual([sub.id]);
+    expect(
+      (await platformEvents(t, { types: ['customer.subscription.trial_will_end'], after: mark })).map((e) => (e.data.object as Stripe.Subscription).id),
+    ).toEqual([sub.id]);
     await t.control('/_emulator/clock/advance', { to: sub.trial_end! + 3600 });
     const after = await t.stripe.subscriptions.retrieve(sub.id, { expand: ['latest_invoice'] });
     expect(after.status).toBe('active');

@@ -100,7 +100,9 @@ describe('delivery', () => {
       const acct = await createExpressAccount(quick);
       await quick.stripe.accounts.update(acct.id, { metadata: { slow: '1' } });
       await quick.flush();
-      const log = await quick.control<{ data: Array<{ status: string; attempts: Array<{ status: number | null; error?: string }> }> }>('/_emulator/deliveries?type=account.updated');
+      const log = await quick.control<{ data: Array<{ status: string; attempts: Array<{ status: number | null; error?: string }> }> }>(
+        '/_emulator/deliveries?type=account.updated',
+      );
       expect(log.data[0]!.status).toBe('succeeded');
       expect(log.data[0]!.attempts[0]!.status).toBeNull();
       expect(log.data[0]!.attempts[0]!.error).toMatch(/timeout|abort/i);

@@ -38,7 +38,10 @@ describe('fault injection', () => {
 
   test('429 surfaces as StripeRateLimitError (not retried by the SDK)', async () => {
     await t.control('/_emulator/faults', { path: '/v1/balance', count: 1, kind: '429' });
-    const e = await t.client({ maxNetworkRetries: 2 }).balance.retrieve().catch((x: unknown) => x);
+    const e = await t
+      .client({ maxNetworkRetries: 2 })
+      .balance.retrieve()
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
     expect((e as Stripe.errors.StripeError).statusCode).toBe(429);
     expect((e as Stripe.errors.StripeError).code).toBe('rate_limit');
@@ -82,10 +85,21 @@ describe('persistence (stateFile)', () => {
       const a = await startEmulator({ port: 0, stateFile, tickIntervalMs: 0 });
       const s1 = stripeAt(a.url);
       // Manual payouts: a clock advance across UTC midnight must not sweep the balance into a payout.
-      const acct = await s1.accounts.create({ type: 'express', email: 'persist@example.com', settings: { payouts: { schedule: { interval: 'manual' } } } }, { idempotencyKey: 'persist-1' });
-      await fetch(`${a.url}/_emulator/accounts/${acct.id}/onboarding`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'verified' }) });
+      const acct = await s1.accounts.create(
+        { type: 'express', email: 'persist@example.com', settings: { payouts: { schedule: { interval: 'manual' } } } },
+        { idempotencyKey: 'persist-1' },
+      );
+      await fetch(`${a.url}/_emulator/accounts/${acct.id}/onboarding`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ outcome: 'verified' }),
+      });
       a.core.postLedger({ account: acct.id, amount: 777, currency: 'usd', type: 'adjustment', immediate: true });
-      await fetch(`${a.url}/_emulator/clock/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 3600 }) });
+      await fetch(`${a.url}/_emulator/clock/advance`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ seconds: 3600 }),
+      });
       const clockBefore = a.core.now();
       await a.stop();
       expect(existsSync(stateFile)).toBe(true);
@@ -98,7 +112,10 @@ describe('persistence (stateFile)', () => {
         expect(again.payouts_enabled).toBe(true);
         expect(again.capabilities).toEqual({ transfers: 'active' });
         expect((await s2.balance.retrieve({}, { stripeAccount: acct.id })).available[0]?.amount).toBe(777);
-        const replay = await s2.accounts.create({ type: 'express', email: 'persist@example.com', settings: { payouts: { schedule: { interval: 'manual' } } } }, { idempotencyKey: 'persist-1' });
+        const replay = await s2.accounts.create(
+          { type: 'express', email: 'persist@example.com', settings: { payouts: { schedule: { interval: 'manual' } } } },
+          { idempotencyKey: 'persist-1' },
+        );
         expect(replay.id).toBe(acct.id);
         expect(replay.lastResponse.headers['idempotent-replayed']).toBe('true');
         expect(b.core.now()).toBeGreaterThanOrEqual(clockBefore);

@@ -95,12 +95,17 @@ export async function startTestEmulator(opts: EmulatorOptions & { webhooksOn?: b
     port: 0,
     delivery: { retryBaseMs: 10, maxAttempts: 5, timeoutMs: 2000 },
     ...(webhooksOn
-      ? { webhooks: { platform: { url: `${receiver.url}/platform`, secret: PLATFORM_SECRET }, connect: { url: `${receiver.url}/connect`, secret: CONNECT_SECRET } } }
+      ? {
+          webhooks: {
+            platform: { url: `${receiver.url}/platform`, secret: PLATFORM_SECRET },
+            connect: { url: `${receiver.url}/connect`, secret: CONNECT_SECRET },
+          },
+        }
       : {}),
     ...options,
   });
   const client = (config: Partial<Stripe.StripeConfig> = {}) => stripeAt(emu.url, config);
-  const control = async <T,>(path: string, body?: unknown, method?: string): Promise<T> => {
+  const control = async <T>(path: string, body?: unknown, method?: string): Promise<T> => {
     const res = await fetch(`${emu.url}${path}`, {
       method: method ?? (body === undefined ? 'GET' : 'POST'),
       headers: { 'content-type': 'application/json' },
@@ -176,13 +181,22 @@ export async function platformEvents(t: TestEmulator, options: { after?: number;
 /** Create an Express-style connected account (controller properties) and optionally onboard it. */
 export async function createExpressAccount(
   t: TestEmulator,
-  opts: { outcome?: 'verified' | 'pending_verification' | 'requirements_due' | 'rejected' | 'incomplete'; interval?: 'daily' | 'weekly' | 'monthly' | 'manual'; email?: string } = {},
+  opts: {
+    outcome?: 'verified' | 'pending_verification' | 'requirements_due' | 'rejected' | 'incomplete';
+    interval?: 'daily' | 'weekly' | 'monthly' | 'manual';
+    email?: string;
+  } = {},
 ): Promise<Stripe.Account> {
   const acct = await t.stripe.accounts.create({
     country: 'US',
     email: opts.email ?? 'seller@example.com',
     business_type: 'individual',
-    controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' }, requirement_collection: 'stripe' },
+    controller: {
+      stripe_dashboard: { type: 'express' },
+      fees: { payer: 'application' },
+      losses: { payments: 'application' },
+      requirement_collection: 'stripe',
+    },
     capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
     ...(opts.interval ? { settings: { payouts: { schedule: { interval: opts.interval } } } } : {}),
   });

@@ -20,7 +20,9 @@ function contrast(a: string, b: string): number {
 /** The last colour a rule with exactly this selector sets (later rules win, as in the browser). */
 function colourOf(css: string, selector: string, property: 'color' | 'background'): string {
   const rules = [...css.matchAll(/([^{}]+)\{([^}]*)\}/g)].filter(([, sel]) => sel!.trim() === selector);
-  const values = rules.flatMap(([, , body]) => [...body!.matchAll(new RegExp(`(?:^|;)${property}:(#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\\b)`, 'g'))].map((m) => m[1]!));
+  const values = rules.flatMap(([, , body]) =>
+    [...body!.matchAll(new RegExp(`(?:^|;)${property}:(#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\\b)`, 'g'))].map((m) => m[1]!),
+  );
   expect(values.length, `${selector} ${property}`).toBeGreaterThan(0);
   return values.at(-1)!;
 }

@@ -44,7 +44,10 @@ describe('manual payouts', () => {
     const acct = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
     t.emu.core.postLedger({ account: acct.id, amount: 1_000, currency: 'usd', type: 'adjustment', immediate: true });
     t.emu.core.postLedger({ account: acct.id, amount: 9_000, currency: 'usd', type: 'payment' }); // pending, not payable
-    const e = await t.stripeFor(acct.id).payouts.create({ amount: 1_001, currency: 'usd' }).catch((x: unknown) => x);
+    const e = await t
+      .stripeFor(acct.id)
+      .payouts.create({ amount: 1_001, currency: 'usd' })
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect((e as Stripe.errors.StripeError).code).toBe('balance_insufficient');
     expect((e as Stripe.errors.StripeError).statusCode).toBe(400);
@@ -52,7 +55,10 @@ describe('manual payouts', () => {
 
   test('an account that has not finished onboarding cannot be paid out', async () => {
     const acct = await createExpressAccount(t);
-    const e = await t.stripeFor(acct.id).payouts.create({ amount: 100, currency: 'usd' }).catch((x: unknown) => x);
+    const e = await t
+      .stripeFor(acct.id)
+      .payouts.create({ amount: 100, currency: 'usd' })
+      .catch((x: unknown) => x);
     expect((e as Stripe.errors.StripeError).code).toBe('payouts_not_allowed');
   });
 
@@ -61,7 +67,15 @@ describe('manual payouts', () => {
     const s = t.stripeFor(acct.id);
     t.emu.core.postLedger({ account: acct.id, amount: 3_000, currency: 'usd', type: 'adjustment', immediate: true });
     const po = await s.payouts.create({ amount: 2_000, currency: 'usd', method: 'standard' }, { idempotencyKey: 'po-key-1' });
-    expect(po).toMatchObject({ object: 'payout', amount: 2_000, currency: 'usd', status: 'pending', automatic: false, method: 'standard', type: 'bank_account' });
+    expect(po).toMatchObject({
+      object: 'payout',
+      amount: 2_000,
+      currency: 'usd',
+      status: 'pending',
+      automatic: false,
+      method: 'standard',
+      type: 'bank_account',
+    });
     expect(po.id).toMatch(/^po_/);
     expect(po.destination).toBe(acct.external_accounts?.data[0]?.id);
     expect(usd((await s.balance.retrieve()).available)).toBe(1_000);
@@ -147,9 +161,13 @@ describe('automatic payouts', () => {
     const days = (await s.payouts.list({ limit: 100 })).data.map((p) => new Date(p.created * 1000).getUTCDate());
     expect(days.length).toBeGreaterThanOrEqual(1);
     expect(days.every((d) => d === 1 || d === 15)).toBe(true);
-    const weekly = await t.stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['tuesday', 'friday'] } } } });
+    const weekly = await t.stripe.accounts.update(acct.id, {
+      settings: { payouts: { schedule: { interval: 'weekly', weekly_payout_days: ['tuesday', 'friday'] } } },
+    });
     expect(weekly.settings?.payouts?.schedule).toEqual({ interval: 'weekly', weekly_payout_days: ['tuesday', 'friday'], delay_days: 4 });
-    const both = await t.stripe.accounts.update(acct.id, { settings: { payouts: { schedule: { interval: 'weekly', weekly_anchor: 'monday', weekly_payout_days: ['friday'] } } } }).catch((e: unknown) => e);
+    const both = await t.stripe.accounts
+      .update(acct.id, { settings: { payouts: { schedule: { interval: 'weekly', weekly_anchor: 'monday', weekly_payout_days: ['friday'] } } } })
+      .catch((e: unknown) => e);
     expect(both).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
   });
 

@@ -7,7 +7,10 @@ import { API_KEY, createExpressAccount, stripeAt, useTestEmulator } from './help
 
 const t = useTestEmulator();
 
-async function raw(path: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; body: { error?: Record<string, unknown> } & Record<string, unknown> }> {
+async function raw(
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; headers: Headers; body: { error?: Record<string, unknown> } & Record<string, unknown> }> {
   const res = await fetch(`${t.url}${path}`, init);
   return { status: res.status, headers: res.headers, body: (await res.json()) as { error?: Record<string, unknown> } & Record<string, unknown> };
 }
@@ -52,11 +55,15 @@ describe('authentication and errors', () => {
   });
 
   test('invalid integers and enums are rejected with the param', async () => {
-    const r = await raw('/v1/payouts', { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'amount=12abc&currency=usd' });
+    const r = await raw('/v1/payouts', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'amount=12abc&currency=usd',
+    });
     expect(r.status).toBe(400);
     expect(r.body.error?.code).toBe('parameter_invalid_integer');
     expect(r.body.error?.param).toBe('amount');
-    const e = await t.stripe.payouts.create({ amount: 100, currency: 'usd', method: 'teleport' as 'instant' }).catch((x: unknown) => x);
+    const e = await t.stripe.payouts.create({ amount: 100, currency: 'usd', method: 'teleport' }).catch((x: unknown) => x);
     expect((e as Stripe.errors.StripeError).param).toBe('method');
   });
 
@@ -67,7 +74,10 @@ describe('authentication and errors', () => {
   });
 
   test('a Stripe-Account that does not exist → 403 account_invalid (StripePermissionError)', async () => {
-    const e = await t.stripeFor('acct_doesnotexist').balance.retrieve().catch((x: unknown) => x);
+    const e = await t
+      .stripeFor('acct_doesnotexist')
+      .balance.retrieve()
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Stripe.errors.StripePermissionError);
     expect((e as Stripe.errors.StripeError).code).toBe('account_invalid');
   });
@@ -122,11 +132,17 @@ describe('idempotency', () => {
   test('errors from a handler are replayed too; keys are scoped per Stripe-Account', async () => {
     const acct = await createExpressAccount(t, { outcome: 'verified', interval: 'manual' });
     const key = 'idem-payout-1';
-    const e1 = await t.stripeFor(acct.id).payouts.create({ amount: 500, currency: 'usd' }, { idempotencyKey: key }).catch((x: unknown) => x);
+    const e1 = await t
+      .stripeFor(acct.id)
+      .payouts.create({ amount: 500, currency: 'usd' }, { idempotencyKey: key })
+      .catch((x: unknown) => x);
     expect((e1 as Stripe.errors.StripeError).code).toBe('balance_insufficient');
     t.emu.core.postLedger({ account: acct.id, amount: 1000, currency: 'usd', type: 'adjustment', immediate: true });
     // replay of the stored error, even though funds are now there
-    const e2 = await t.stripeFor(acct.id).payouts.create({ amount: 500, currency: 'usd' }, { idempotencyKey: key }).catch((x: unknown) => x);
+    const e2 = await t
+      .stripeFor(acct.id)
+      .payouts.create({ amount: 500, currency: 'usd' }, { idempotencyKey: key })
+      .catch((x: unknown) => x);
     expect((e2 as Stripe.errors.StripeError).code).toBe('balance_insufficient');
     expect((e2 as Stripe.errors.StripeError).headers?.['idempotent-replayed']).toBe('true');
     // the same key under another account is a different request
@@ -143,7 +159,10 @@ describe('Stripe-Account scoping', () => {
     t.emu.core.postLedger({ account: b.id, amount: 2000, currency: 'usd', type: 'adjustment', immediate: true });
     const po = await t.stripeFor(b.id).payouts.create({ amount: 700, currency: 'usd' });
     expect((await t.stripeFor(b.id).payouts.retrieve(po.id)).id).toBe(po.id);
-    const e = await t.stripeFor(a.id).payouts.retrieve(po.id).catch((x: unknown) => x);
+    const e = await t
+      .stripeFor(a.id)
+      .payouts.retrieve(po.id)
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect((e as Stripe.errors.StripeError).statusCode).toBe(404);
     expect((e as Stripe.errors.StripeError).code).toBe('resource_missing');
@@ -178,7 +197,12 @@ describe('lists', () => {
     expect(page3.has_more).toBe(false);
     const back = await s.payouts.list({ limit: 2, ending_before: newestFirst[4]! });
     expect(back.data.map((x) => x.id)).toEqual(newestFirst.slice(2, 4));
-    expect(await s.payouts.list({ limit: 2 }).autoPagingToArray({ limit: 100 }).then((xs) => xs.map((x) => x.id))).toEqual(newestFirst);
+    expect(
+      await s.payouts
+        .list({ limit: 2 })
+        .autoPagingToArray({ limit: 100 })
+        .then((xs) => xs.map((x) => x.id)),
+    ).toEqual(newestFirst);
     const e = await s.payouts.list({ limit: 101 }).catch((x: unknown) => x);
     expect((e as Stripe.errors.StripeError).param).toBe('limit');
   });
@@ -227,11 +251,16 @@ describe('core API for resource modules', () => {
     const widgets = core.collection<{ id: string; object: 'widget'; created: number; gadget: string | null; pmt?: unknown }>('widget');
     const gadgets = core.collection<{ id: string; object: 'gadget'; created: number; part: string }>('gadget');
     const parts = core.collection<{ id: string; object: 'part'; created: number; name: string }>('part');
-    core.route('POST', '/v1/widgets', { params: { name: p.string, items: p.array({ x: p.integer }), payment_method_types: PAYMENT_METHOD_TYPES_REMOVED } }, (req) => {
-      const part = parts.insert(req.account, { id: core.newId('part'), object: 'part', created: core.now(), name: 'bolt' });
-      const g = gadgets.insert(req.account, { id: core.newId('gad'), object: 'gadget', created: core.now(), part: part.id });
-      return { ...widgets.insert(req.account, { id: core.newId('wid'), object: 'widget', created: core.now(), gadget: g.id }), echo: req.params };
-    });
+    core.route(
+      'POST',
+      '/v1/widgets',
+      { params: { name: p.string, items: p.array({ x: p.integer }), payment_method_types: PAYMENT_METHOD_TYPES_REMOVED } },
+      (req) => {
+        const part = parts.insert(req.account, { id: core.newId('part'), object: 'part', created: core.now(), name: 'bolt' });
+        const g = gadgets.insert(req.account, { id: core.newId('gad'), object: 'gadget', created: core.now(), part: part.id });
+        return { ...widgets.insert(req.account, { id: core.newId('wid'), object: 'widget', created: core.now(), gadget: g.id }), echo: req.params };
+      },
+    );
     core.route('GET', '/v1/widgets/:id', {}, (req) => widgets.require(req.pathParams.id ?? '', req.account));
     core.route('POST', '/v1/slow_widgets', { params: { n: p.integer } }, async (req) => {
       slowStarted();
@@ -248,7 +277,9 @@ describe('core API for resource modules', () => {
   test('array-of-object params are coerced; nested expand follows ids through the store', async () => {
     const created = (await stripe.rawRequest('POST', '/v1/widgets', { name: 'w', items: [{ x: 1 }, { x: 2 }] })) as unknown as { id: string; echo: unknown };
     expect(created.echo).toEqual({ name: 'w', items: [{ x: 1 }, { x: 2 }] });
-    const got = (await stripe.rawRequest('GET', `/v1/widgets/${created.id}?expand[0]=gadget.part`)) as unknown as { gadget: { object: string; part: { name: string } } };
+    const got = (await stripe.rawRequest('GET', `/v1/widgets/${created.id}?expand[0]=gadget.part`)) as unknown as {
+      gadget: { object: string; part: { name: string } };
+    };
     expect(got.gadget.object).toBe('gadget');
     expect(got.gadget.part.name).toBe('bolt');
   });

@@ -29,7 +29,10 @@ export async function buildTestApp(options: {
   // Without an emulator, point the SDK at a closed port: a test that reaches Stripe by mistake fails loudly.
   const stripe = options.stripe ?? createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
   const app = await buildApp({
-    config, db: options.db, stripe, logger: false,
+    config,
+    db: options.db,
+    stripe,
+    logger: false,
     ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}),
     ...(options.register !== undefined ? { siteRoutes: options.register } : {}),
   });
@@ -48,7 +51,10 @@ export class TestClient {
   readonly cookies = new Map<string, string>();
   private csrf: string | undefined;
 
-  constructor(readonly app: FastifyInstance, readonly ip = '127.0.0.1') {}
+  constructor(
+    readonly app: FastifyInstance,
+    readonly ip = '127.0.0.1',
+  ) {}
 
   async get(url: string): Promise<Response> {
     return this.request('GET', url);

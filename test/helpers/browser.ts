@@ -31,8 +31,16 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     // The machine has no outside network: background networking would only produce refused connections.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 
@@ -52,7 +60,9 @@ export const browserTest = test
   })
   .extend('openPage', async ({ browser }, { onCleanup }) => {
     const contexts: BrowserContext[] = [];
-    onCleanup(async () => { await Promise.all(contexts.map((context) => context.close())); });
+    onCleanup(async () => {
+      await Promise.all(contexts.map((context) => context.close()));
+    });
     return async (options: BrowserContextOptions = {}) => {
       const context = await browser.newContext(options);
       contexts.push(context);

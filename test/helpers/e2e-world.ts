@@ -48,7 +48,11 @@ export async function startE2eWorld(): Promise<E2eWorld> {
     }
   };
   return {
-    database, emulator, app, baseUrl, settle,
+    database,
+    emulator,
+    app,
+    baseUrl,
+    settle,
     close: async () => {
       await app.close();
       await emulator.stop();

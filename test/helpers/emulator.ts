@@ -54,7 +54,9 @@ export async function startTestEmulator(options: { maxNetworkRetries?: number } 
     stripe,
     url: emulator.url,
     control,
-    advanceClock: async (seconds) => { await control('POST', '/_emulator/clock/advance', { seconds }); },
+    advanceClock: async (seconds) => {
+      await control('POST', '/_emulator/clock/advance', { seconds });
+    },
     requests: async (path, method = 'POST') => {
       const log = await control<{ data: RequestLogEntry[] }>('GET', `/_emulator/requests?path=${encodeURIComponent(path)}`);
       return log.data.filter((r) => r.method === method && r.path === path);
@@ -62,7 +64,9 @@ export async function startTestEmulator(options: { maxNetworkRetries?: number } 
     fault: async (path, kind, { count = 1, holdMs, method = 'POST' } = {}) => {
       await control('POST', '/_emulator/faults', { method, path, kind, count, ...(holdMs !== undefined ? { holdMs } : {}) });
     },
-    clearFaults: async () => { await control('DELETE', '/_emulator/faults'); },
+    clearFaults: async () => {
+      await control('DELETE', '/_emulator/faults');
+    },
     stop: () => emulator.stop(),
   };
 }

@@ -15,7 +15,19 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const START_SCRIPT = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
 
 /** Variables a developer's shell may have that would take the server out of offline mode or change its address. */
-const INHERITED_SETTINGS = ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_CONNECT_WEBHOOK_SECRET', 'PUBLIC_URL', 'HOST', 'NODE_ENV', 'DEMO', 'DEMO_SEED', 'LOG_LEVEL'];
+const INHERITED_SETTINGS = [
+  'DATABASE_URL',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_PUBLISHABLE_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_CONNECT_WEBHOOK_SECRET',
+  'PUBLIC_URL',
+  'HOST',
+  'NODE_ENV',
+  'DEMO',
+  'DEMO_SEED',
+  'LOG_LEVEL',
+];
 
 export interface RunningEntryPoint {
   port: number;
@@ -31,19 +43,31 @@ export interface RunningEntryPoint {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startEntryPoint(options: { env?: Record<string, string>; dataDir?: string; tty?: boolean; port?: number } = {}): Promise<RunningEntryPoint> {
-  const port = options.port ?? await freePort();
+export async function startEntryPoint(
+  options: { env?: Record<string, string>; dataDir?: string; tty?: boolean; port?: number } = {},
+): Promise<RunningEntryPoint> {
+  const port = options.port ?? (await freePort());
   const emulatorPort = await freePort();
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'entry-point-'));
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of INHERITED_SETTINGS) delete env[name];
-  Object.assign(env, { PORT: String(port), EMULATOR_PORT: String(emulatorPort), DATA_DIR: dataDir, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH ?? ''}` }, options.env);
+  Object.assign(
+    env,
+    { PORT: String(port), EMULATOR_PORT: String(emulatorPort), DATA_DIR: dataDir, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH ?? ''}` },
+    options.env,
+  );
 
   // `script` gives the command a pseudo-terminal, as when someone types `npm start` in a terminal.
   const command = `exec ${START_SCRIPT}`;
-  const child: ChildProcess = options.tty === true
-    ? spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
-    : spawn('sh', ['-c', command], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child: ChildProcess =
+    options.tty === true
+      ? spawn('script', ['--quiet', '--return', '--flush', '--command', command, '/dev/null'], {
+          cwd: ROOT,
+          env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+          detached: true,
+        })
+      : spawn('sh', ['-c', command], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 
   let output = '';
   const listeners = new Set<() => void>();
@@ -55,21 +79,25 @@ export async function startEntryPoint(options: { env?: Record<string, string>; d
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   let hasExited = false;
-  void exited.then(() => { hasExited = true; for (const listener of listeners) listener(); });
-
-  const waitForOutput = (text: string | RegExp) => new Promise<void>((resolveWait, reject) => {
-    const check = () => {
-      if (typeof text === 'string' ? output.includes(text) : text.test(output)) {
-        listeners.delete(check);
-        resolveWait();
-      } else if (hasExited) {
-        listeners.delete(check);
-        reject(new Error(`the server exited (${child.exitCode}) before printing ${String(text)}:\n${output}`));
-      }
-    };
-    listeners.add(check);
-    check();
+  void exited.then(() => {
+    hasExited = true;
+    for (const listener of listeners) listener();
   });
+
+  const waitForOutput = (text: string | RegExp) =>
+    new Promise<void>((resolveWait, reject) => {
+      const check = () => {
+        if (typeof text === 'string' ? output.includes(text) : text.test(output)) {
+          listeners.delete(check);
+          resolveWait();
+        } else if (hasExited) {
+          listeners.delete(check);
+          reject(new Error(`the server exited (${child.exitCode}) before printing ${String(text)}:\n${output}`));
+        }
+      };
+      listeners.add(check);
+      check();
+    });
 
   return {
     port,
@@ -94,7 +122,9 @@ export async function startEntryPoint(options: { env?: Record<string, string>; d
 // eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from this pattern: it has none
 export const entryPointTest = test.extend('startServer', { scope: 'file' }, ({}, { onCleanup }) => {
   const servers: RunningEntryPoint[] = [];
-  onCleanup(async () => { await Promise.all(servers.map((server) => server.stop())); });
+  onCleanup(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+  });
   return async (options: Parameters<typeof startEntryPoint>[0] = {}) => {
     const server = await startEntryPoint(options);
     servers.push(server);

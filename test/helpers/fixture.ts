@@ -73,32 +73,50 @@ export class World {
 
   constructor(private readonly options: WorldOptions = {}) {}
 
-  get emu(): TestEmulator { return this.need('emu', 'emulator: true'); }
+  get emu(): TestEmulator {
+    return this.need('emu', 'emulator: true');
+  }
   /** The app's Stripe client. */
-  get stripe(): Stripe { return this.need('stripe', 'emulator: true'); }
+  get stripe(): Stripe {
+    return this.need('stripe', 'emulator: true');
+  }
   /** Where the app listens, e.g. `http://127.0.0.1:41234`. */
-  get baseUrl(): string { return this.need('baseUrl', 'webhooks: true'); }
-  get events(): StripeEvents { return this.need('events', 'webhooks: true'); }
-  get admin(): TestClient { return this.need('admin', 'admin: true').client; }
-  get adminUser(): User { return this.need('admin', 'admin: true').user; }
+  get baseUrl(): string {
+    return this.need('baseUrl', 'webhooks: true');
+  }
+  get events(): StripeEvents {
+    return this.need('events', 'webhooks: true');
+  }
+  get admin(): TestClient {
+    return this.need('admin', 'admin: true').client;
+  }
+  get adminUser(): User {
+    return this.need('admin', 'admin: true').user;
+  }
   /** The signed-in admin as the audit log names them. */
-  get actor(): Actor { const { user } = this.need('admin', 'admin: true'); return { id: user.id, email: user.email }; }
+  get actor(): Actor {
+    const { user } = this.need('admin', 'admin: true');
+    return { id: user.id, email: user.email };
+  }
 
   /** Lets the emulator deliver what it queued and the worker process it, until all is quiet. */
-  settle(): Promise<void> { return this.events.settle(); }
+  settle(): Promise<void> {
+    return this.events.settle();
+  }
 
   async start(): Promise<this> {
     const { options } = this;
     this.database = await createTestDatabase();
     this.db = this.database.db;
     this.config = options.config ?? testConfig();
-    if (options.emulator === true || options.webhooks !== undefined && options.webhooks !== false) {
+    if (options.emulator === true || (options.webhooks !== undefined && options.webhooks !== false)) {
       const emu = await startTestEmulator();
       this.running.emu = emu;
       this.running.stripe = options.stripe?.(emu) ?? emu.stripe;
     }
     this.app = await buildTestApp({
-      db: options.db?.(this.database) ?? this.db, config: this.config,
+      db: options.db?.(this.database) ?? this.db,
+      config: this.config,
       ...(this.running.stripe !== undefined ? { stripe: this.running.stripe } : {}),
       ...(options.register !== undefined ? { register: options.register } : {}),
       ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}),
@@ -140,9 +158,8 @@ export class World {
 
 /** A client signed in through the real login form (from an address of its own) as a new user of `role`, or as `userId`. */
 export async function signInTo(app: FastifyInstance, role: Role, userId?: string): Promise<SignedIn> {
-  const user = userId === undefined
-    ? await createTestUser(app.db, role)
-    : await app.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+  const user =
+    userId === undefined ? await createTestUser(app.db, role) : await app.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
   const client = new TestClient(app, nextIp());
   const response = await client.post('/login', { email: user.email, password: TEST_PASSWORD });
   expect(response.statusCode).toBe(303);
@@ -152,8 +169,12 @@ export async function signInTo(app: FastifyInstance, role: Role, userId?: string
 /** Starts a world for a test file (or `describe` block): before its tests, closed after them. */
 export function useWorld(options: WorldOptions = {}): World {
   const world = new World(options);
-  beforeAll(async () => { await world.start(); });
-  afterAll(async () => { await world.close(); });
+  beforeAll(async () => {
+    await world.start();
+  });
+  afterAll(async () => {
+    await world.close();
+  });
   return world;
 }
 
@@ -165,10 +186,18 @@ export function startWorld(options: WorldOptions = {}): Promise<World> {
 /** Just this file's database, for tests of queries and rules below the app. */
 export function useDatabase(): { readonly database: TestDatabase; readonly db: Kysely<Database> } {
   let database: TestDatabase | undefined;
-  beforeAll(async () => { database = await createTestDatabase(); });
-  afterAll(async () => { await database?.close(); });
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
   return {
-    get database() { return database!; },
-    get db() { return database!.db; },
+    get database() {
+      return database!;
+    },
+    get db() {
+      return database!.db;
+    },
   };
 }

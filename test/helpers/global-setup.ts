@@ -44,7 +44,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer('postgres:16-alpine').start();
     serverUrl = container.getConnectionUri();
-    stopContainer = async () => { await container.stop(); };
+    stopContainer = async () => {
+      await container.stop();
+    };
     source = 'a testcontainers PostgreSQL';
   }
 

@@ -5,7 +5,10 @@ import { expect } from 'vitest';
 
 /** What a buyer does on Stripe's (the emulator's) Checkout page: type a card (and `fields` such as a shipping address), press Pay. */
 export async function payOnCheckoutPage(
-  sessionUrl: string, cardNumber: string, email = 'buyer@example.test', fields: Record<string, string> = {},
+  sessionUrl: string,
+  cardNumber: string,
+  email = 'buyer@example.test',
+  fields: Record<string, string> = {},
 ): Promise<{ status: number; location: string | null; body: string }> {
   const page = await fetch(sessionUrl);
   expect(page.status).toBe(200);
@@ -45,4 +48,7 @@ export async function answerChallenge(challengeUrl: string, action: 'complete' |
 }
 
 /** Our own URL (as Stripe redirects to it) → the path the test client requests. */
-export const localPath = (url: string) => { const u = new URL(url); return u.pathname + u.search; };
+export const localPath = (url: string) => {
+  const u = new URL(url);
+  return u.pathname + u.search;
+};

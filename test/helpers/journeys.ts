@@ -44,7 +44,10 @@ export async function setUpPayouts(page: Page, baseUrl: string, emulatorUrl: str
 }
 
 /** A new listing as a seller types it, from the dashboard's "New listing"; leaves the form unsubmitted. */
-export async function fillNewListing(page: Page, listing: { title: string; description?: string; price: string; currency?: string; stock?: number }): Promise<void> {
+export async function fillNewListing(
+  page: Page,
+  listing: { title: string; description?: string; price: string; currency?: string; stock?: number },
+): Promise<void> {
   await page.getByRole('link', { name: 'New listing' }).click();
   await page.getByLabel('Title').fill(listing.title);
   if (listing.description !== undefined) await page.getByLabel('Description').fill(listing.description);
@@ -72,7 +75,7 @@ export async function buyNowWithCard(page: Page, baseUrl: string, emulatorUrl: s
 export async function payOnCheckoutPage(page: Page, card: string, options: { email?: string; screenshotAs?: string } = {}): Promise<void> {
   if (options.email !== undefined) {
     const email = page.getByLabel('Email');
-    if (await email.inputValue() === '') await email.fill(options.email);
+    if ((await email.inputValue()) === '') await email.fill(options.email);
   }
   await page.getByLabel('Card number').fill(card);
   if (options.screenshotAs !== undefined) await screenshot(page, options.screenshotAs);

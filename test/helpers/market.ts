@@ -23,9 +23,10 @@ export interface TestSeller {
  * our database. `manualPayouts` keeps balances put (no automatic payout takes them away).
  */
 export async function createSeller(w: Stage, options: { manualPayouts?: boolean; userId?: string } = {}): Promise<TestSeller> {
-  const user = options.userId === undefined
-    ? await createTestUser(w.db, 'seller')
-    : await w.db.selectFrom('users').selectAll().where('id', '=', options.userId).executeTakeFirstOrThrow();
+  const user =
+    options.userId === undefined
+      ? await createTestUser(w.db, 'seller')
+      : await w.db.selectFrom('users').selectAll().where('id', '=', options.userId).executeTakeFirstOrThrow();
   const { accountId } = await ensureConnectedAccount(w.db, w.stripe, { sellerId: user.id, country: 'US', email: user.email });
   await w.emu.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
   if (options.manualPayouts === true) await w.stripe.accounts.update(accountId, { settings: { payouts: { schedule: { interval: 'manual' } } } });
@@ -44,16 +45,22 @@ export async function enabledSeller(w: Stage): Promise<TestSeller & { sellerId: 
 
 /** A listing of `sellerId`; digital unless `kind` says otherwise (most tests buy things nobody ships). */
 export async function addListing(
-  db: Kysely<Database>, sellerId: string, values: { price: number; currency?: string; stock?: number | null; title?: string; kind?: ListingKind },
+  db: Kysely<Database>,
+  sellerId: string,
+  values: { price: number; currency?: string; stock?: number | null; title?: string; kind?: ListingKind },
 ): Promise<Listing> {
-  return db.insertInto('listings').values({
-    seller_id: sellerId,
-    title: values.title ?? `Thing ${randomUUID().slice(0, 6)}`,
-    price_amount: values.price,
-    currency: values.currency ?? 'usd',
-    stock: values.stock === undefined ? null : values.stock,
-    kind: values.kind ?? 'digital',
-  }).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('listings')
+    .values({
+      seller_id: sellerId,
+      title: values.title ?? `Thing ${randomUUID().slice(0, 6)}`,
+      price_amount: values.price,
+      currency: values.currency ?? 'usd',
+      stock: values.stock === undefined ? null : values.stock,
+      kind: values.kind ?? 'digital',
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /** A listing's id (unlimited stock unless given). */
@@ -64,7 +71,7 @@ export async function createListing(w: Stage, sellerId: string, price: number, o
 /** A custom-flow order with its PaymentIntent made and recorded; nobody has paid yet. */
 export async function createPendingOrder(w: Stage, seller: TestSeller, amount: number, currency = 'usd', buyer?: User): Promise<Order> {
   const listingId = await createListing(w, seller.user.id, amount, { currency });
-  const payer = buyer ?? await createTestUser(w.db, 'buyer');
+  const payer = buyer ?? (await createTestUser(w.db, 'buyer'));
   return buyWithPaymentElement(w.db, w.stripe, { buyerId: payer.id, buyerEmail: payer.email, listingId, quantity: 1, attemptId: randomUUID() });
 }
 
@@ -90,7 +97,12 @@ export async function disputeRow(db: Kysely<Database>, disputeId: string): Promi
 }
 
 export async function transitionsOf(db: Kysely<Database>, orderId: string) {
-  return db.selectFrom('order_transitions').select(['from_status', 'to_status', 'source', 'stripe_event_id']).where('order_id', '=', orderId).orderBy('id').execute();
+  return db
+    .selectFrom('order_transitions')
+    .select(['from_status', 'to_status', 'source', 'stripe_event_id'])
+    .where('order_id', '=', orderId)
+    .orderBy('id')
+    .execute();
 }
 
 /** The hidden value of `name` in the first form on a page that has it. */

@@ -22,7 +22,12 @@ export interface HeldEvent {
 /** What `deliver` takes: an event the emulator kept, or a Stripe event object (read from the API or made by the test). */
 export type Deliverable = HeldEvent | Stripe.Event;
 
-interface DeliveryLogEntry { event: string; event_type: string; endpoint: Endpoint; payload: string }
+interface DeliveryLogEntry {
+  event: string;
+  event_type: string;
+  endpoint: Endpoint;
+  payload: string;
+}
 
 const PATHS: Record<Endpoint, string> = { platform: '/webhooks/stripe', connect: '/webhooks/stripe/connect' };
 

@@ -16,10 +16,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<net.Socket>();
   let open = true;
   const server = net.createServer((client) => {
-    if (!open) { client.destroy(); return; }
+    if (!open) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     sockets.add(client).add(upstream);
-    const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     client.pipe(upstream).pipe(client);
@@ -39,7 +47,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       for (const socket of sockets) socket.destroy();
       sockets.clear();
     },
-    restore() { open = true; },
+    restore() {
+      open = true;
+    },
     async close() {
       open = false;
       for (const socket of sockets) socket.destroy();

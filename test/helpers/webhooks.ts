@@ -15,7 +15,11 @@ export function signature(payload: string, secret: string, timestamp = Math.floo
 
 let counter = 0;
 /** A well-formed test event (Stripe's shape) for cases the emulator has no way to produce. */
-export function makeEvent(type: string, object: Record<string, unknown>, options: { account?: string; created?: number; livemode?: boolean; id?: string } = {}): Stripe.Event {
+export function makeEvent(
+  type: string,
+  object: Record<string, unknown>,
+  options: { account?: string; created?: number; livemode?: boolean; id?: string } = {},
+): Stripe.Event {
   counter += 1;
   return {
     id: options.id ?? `evt_test_${Date.now().toString(36)}_${counter}`,
@@ -69,7 +73,10 @@ export async function effects(db: Kysely<Database>): Promise<{ event_id: string;
 }
 
 /** Handlers that record one effect per processed event (for the given types), in the event's transaction. */
-export function countingHandlers(types: string[], options: { worker?: string; afterEffect?: (event: Stripe.Event) => Promise<void> | void } = {}): HandlerRegistry {
+export function countingHandlers(
+  types: string[],
+  options: { worker?: string; afterEffect?: (event: Stripe.Event) => Promise<void> | void } = {},
+): HandlerRegistry {
   const registry: Record<string, unknown> = {};
   for (const type of types) {
     registry[type] = async (event: Stripe.Event, ctx: { db: Kysely<Database> }) => {
@@ -77,7 +84,7 @@ export function countingHandlers(types: string[], options: { worker?: string; af
       await options.afterEffect?.(event);
     };
   }
-  return registry as HandlerRegistry;
+  return registry;
 }
 
 /** Polls `check` until it returns true (no timing assertion: the test's own timeout bounds it). */
@@ -91,7 +98,12 @@ export async function waitFor(check: () => Promise<boolean> | boolean, intervalM
 /** A connected account with Express-equivalent controller properties (as the sellers module creates them). */
 export async function createExpressAccount(emulator: TestEmulator, metadata: Record<string, string> = {}): Promise<Stripe.Account> {
   return emulator.stripe.accounts.create({
-    controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' }, requirement_collection: 'stripe' },
+    controller: {
+      stripe_dashboard: { type: 'express' },
+      fees: { payer: 'application' },
+      losses: { payments: 'application' },
+      requirement_collection: 'stripe',
+    },
     capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
     country: 'US',
     metadata,

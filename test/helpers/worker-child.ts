@@ -6,7 +6,6 @@ import { sql } from 'kysely';
 import { connectPostgres } from '../../src/db/connect.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
 import { processDueEvents, resolveProcessorOptions } from '../../src/webhooks/processor.ts';
-import type { HandlerRegistry } from '../../src/webhooks/registry.ts';
 
 const [url, leaseMs, hangAt] = process.argv.slice(2);
 const database = connectPostgres(url!, { max: 2 });
@@ -22,6 +21,6 @@ const options = resolveProcessorOptions({
       process.stdout.write(`IN_HANDLER ${event.id} ${options.workerId}\n`);
       await new Promise(() => {}); // never finishes: the parent kills us here
     },
-  } as HandlerRegistry,
+  },
 });
 await processDueEvents(database.db, stripe, options, 1);

@@ -35,7 +35,13 @@ const addressOf = async (app: FastifyInstance, headers: Record<string, string>, 
 /** What the signup route's rate limit has left for whoever this request is counted as. */
 async function signupAllowanceLeft(app: FastifyInstance, headers: Record<string, string>, remoteAddress = '10.0.0.2'): Promise<number> {
   // An invalid form is enough: the limit counts the request before the handler looks at it.
-  const response = await app.inject({ method: 'POST', url: '/signup', remoteAddress, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/signup',
+    remoteAddress,
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: '',
+  });
   return Number(response.headers['x-ratelimit-remaining']);
 }
 

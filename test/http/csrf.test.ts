@@ -64,7 +64,12 @@ describe('the secret is replaced when a session starts or ends', () => {
     const client = new TestClient(w.app);
     await client.get('/signup');
     const before = client.cookies.get(CSRF_COOKIE);
-    const signup = await client.post('/signup', { email: `csrf-${Date.now()}@example.test`, password: TEST_PASSWORD, displayName: 'Csrf Rotation', role: 'buyer' });
+    const signup = await client.post('/signup', {
+      email: `csrf-${Date.now()}@example.test`,
+      password: TEST_PASSWORD,
+      displayName: 'Csrf Rotation',
+      role: 'buyer',
+    });
     expect(signup.statusCode).toBe(303);
     await client.get('/account');
     expect(client.cookies.get(CSRF_COOKIE)).not.toBe(before);
@@ -95,12 +100,13 @@ describe('the secret is replaced when a session starts or ends', () => {
 describe('account settings and recovery (issue 16, point 5)', () => {
   it('refuse a missing or forged token, and visitors are sent to log in; nothing changes', async () => {
     const { client, user } = await loginAs(w.app, 'buyer');
-    const before = async () => JSON.stringify({
-      user: await w.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow(),
-      outbox: (await w.db.selectFrom('email_outbox').select('id').execute()).length,
-      resets: (await w.db.selectFrom('password_reset_tokens').select('id').execute()).length,
-      changes: (await w.db.selectFrom('email_change_requests').select('id').execute()).length,
-    });
+    const before = async () =>
+      JSON.stringify({
+        user: await w.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow(),
+        outbox: (await w.db.selectFrom('email_outbox').select('id').execute()).length,
+        resets: (await w.db.selectFrom('password_reset_tokens').select('id').execute()).length,
+        changes: (await w.db.selectFrom('email_change_requests').select('id').execute()).length,
+      });
     const snapshot = await before();
     const forms: [string, Record<string, string>][] = [
       ['/account/password', { currentPassword: TEST_PASSWORD, newPassword: 'quartz-lantern-meadow-47' }],

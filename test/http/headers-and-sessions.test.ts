@@ -77,9 +77,11 @@ describe('response headers', () => {
 
 describe('absolute session lifetime', () => {
   const ageSession = async (userId: string, ageMs: number, expiresInMs: number) => {
-    await database.db.updateTable('sessions')
+    await database.db
+      .updateTable('sessions')
       .set({ created_at: new Date(Date.now() - ageMs) as never, expires_at: new Date(Date.now() + expiresInMs) })
-      .where('user_id', '=', userId).execute();
+      .where('user_id', '=', userId)
+      .execute();
   };
 
   it('ends a session once it is older than the limit, even if it is in use and not yet idle-expired', async () => {

@@ -18,7 +18,10 @@ beforeAll(async () => {
   database = await createTestDatabase();
   const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
   app = await buildApp({
-    config: testConfig({ LOG_LEVEL: 'info' }), db: database.db, stripe, logStream: { write: (line) => void lines.push(line) },
+    config: testConfig({ LOG_LEVEL: 'info' }),
+    db: database.db,
+    stripe,
+    logStream: { write: (line) => void lines.push(line) },
     siteRoutes: (site) => {
       site.get('/_test/logs-a-secret', async (request) => {
         request.log.info({ client_secret: CLIENT_SECRET, intent: { id: 'pi_3Abc123', client_secret: CLIENT_SECRET } }, 'about to fail');
@@ -75,7 +78,14 @@ describe('redactSecretFields (every log line, as pino writes it)', () => {
     const line = `${JSON.stringify({ level: 30, msg: 'calling out', a: { b: { c: { password: 'hunter2-deep' } } }, list: [{ token: 'tok-in-array' }], cookie: 'session=xyz', keep: 'visible' })}\n`;
     const redacted = redactSecretFields(line);
     expect(redacted.endsWith('\n')).toBe(true);
-    expect(JSON.parse(redacted)).toEqual({ level: 30, msg: 'calling out', a: { b: { c: { password: '[redacted]' } } }, list: [{ token: '[redacted]' }], cookie: '[redacted]', keep: 'visible' });
+    expect(JSON.parse(redacted)).toEqual({
+      level: 30,
+      msg: 'calling out',
+      a: { b: { c: { password: '[redacted]' } } },
+      list: [{ token: '[redacted]' }],
+      cookie: '[redacted]',
+      keep: 'visible',
+    });
   });
 
   it('returns a line without such a field as it is (the same string: nothing parsed)', () => {

@@ -44,7 +44,11 @@ describe('a webhook delivery', () => {
     const response = await app.inject({
       method: 'POST',
       url: '/webhooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signature(payload, app.config.stripe.platformWebhookSecret!), cookie: browserCookies() },
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signature(payload, app.config.stripe.platformWebhookSecret!),
+        cookie: browserCookies(),
+      },
       payload,
     });
     expect(response.statusCode).toBe(200);
@@ -55,7 +59,11 @@ describe('a webhook delivery', () => {
     expect(sessionLookups()).toBe(0);
     // It was stored (through the prepared insert, which bypasses Kysely and so this recorder): the
     // request did reach the database, just not the sessions table.
-    const stored = await database.db.selectFrom('stripe_events').select('id').where('id', '=', (JSON.parse(payload) as { id: string }).id).executeTakeFirst();
+    const stored = await database.db
+      .selectFrom('stripe_events')
+      .select('id')
+      .where('id', '=', (JSON.parse(payload) as { id: string }).id)
+      .executeTakeFirst();
     expect(stored).toBeDefined();
   });
 

@@ -6,7 +6,12 @@ import sharp from 'sharp';
 import type { Response, TestClient } from '../helpers/app.ts';
 
 /** A real JPEG photo-like picture (a gradient, so it is not trivially compressible). */
-export async function jpegPicture(width: number, height: number, tint: [number, number, number] = [200, 80, 40], exif?: Record<string, string>): Promise<Buffer> {
+export async function jpegPicture(
+  width: number,
+  height: number,
+  tint: [number, number, number] = [200, 80, 40],
+  exif?: Record<string, string>,
+): Promise<Buffer> {
   const pixels = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -65,7 +70,11 @@ export function multipartBody(parts: ([string, string] | FilePart)[]): { payload
     if (Array.isArray(part)) {
       chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part[0]}"\r\n\r\n${part[1]}\r\n`));
     } else {
-      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.field}"; filename="${part.filename}"\r\nContent-Type: ${part.contentType}\r\n\r\n`));
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${part.field}"; filename="${part.filename}"\r\nContent-Type: ${part.contentType}\r\n\r\n`,
+        ),
+      );
       chunks.push(part.bytes, Buffer.from('\r\n'));
     }
   }
@@ -75,10 +84,15 @@ export function multipartBody(parts: ([string, string] | FilePart)[]): { payload
 
 /** Posts the upload form as the browser does: `_csrf` first, then the picture. Keeps the cookies it gets. */
 export async function uploadPicture(
-  client: TestClient, listingId: string, file: Omit<FilePart, 'field'> | Buffer, options: { csrf?: string | false; csrfAfterFile?: boolean } = {},
+  client: TestClient,
+  listingId: string,
+  file: Omit<FilePart, 'field'> | Buffer,
+  options: { csrf?: string | false; csrfAfterFile?: boolean } = {},
 ): Promise<Response> {
-  const part: FilePart = Buffer.isBuffer(file) ? { field: 'picture', filename: 'photo.jpg', contentType: 'image/jpeg', bytes: file } : { field: 'picture', ...file };
-  const token = options.csrf === false ? undefined : options.csrf ?? await client.csrfToken();
+  const part: FilePart = Buffer.isBuffer(file)
+    ? { field: 'picture', filename: 'photo.jpg', contentType: 'image/jpeg', bytes: file }
+    : { field: 'picture', ...file };
+  const token = options.csrf === false ? undefined : (options.csrf ?? (await client.csrfToken()));
   const csrf: [string, string][] = token === undefined ? [] : [['_csrf', token]];
   return postMultipart(client, `/seller/listings/${listingId}/images`, options.csrfAfterFile ? [part, ...csrf] : [...csrf, part]);
 }
@@ -86,9 +100,13 @@ export async function uploadPicture(
 export async function postMultipart(client: TestClient, url: string, parts: ([string, string] | FilePart)[]): Promise<Response> {
   const { payload, contentType } = multipartBody(parts);
   const response = await client.app.inject({
-    method: 'POST', url, remoteAddress: client.ip, payload,
+    method: 'POST',
+    url,
+    remoteAddress: client.ip,
+    payload,
     headers: {
-      accept: 'text/html', 'content-type': contentType,
+      accept: 'text/html',
+      'content-type': contentType,
       ...(client.cookies.size > 0 ? { cookie: [...client.cookies].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('; ') } : {}),
     },
   });

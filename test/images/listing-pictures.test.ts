@@ -36,7 +36,10 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function sellerWithListing(title = 'Hand-thrown mug', options: { enabled?: boolean } = {}): Promise<{ client: TestClient; sellerId: string; listingId: string }> {
+async function sellerWithListing(
+  title = 'Hand-thrown mug',
+  options: { enabled?: boolean } = {},
+): Promise<{ client: TestClient; sellerId: string; listingId: string }> {
   const client = new TestClient(app, `10.7.0.${ipCounter++}`);
   const email = `pictures-${ipCounter}-${Date.now()}@example.test`;
   await client.post('/signup', { email, password: TEST_PASSWORD, displayName: `Potter ${ipCounter}`, role: 'seller' });
@@ -47,17 +50,26 @@ async function sellerWithListing(title = 'Hand-thrown mug', options: { enabled?:
     await emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
     await syncAccountFromStripe(database.db, emulator.stripe, accountId);
   }
-  const listing = await createListing(database.db, sellerId, { title, description: 'Stoneware.', priceAmount: 2400, currency: 'usd', stock: 3, kind: 'physical' });
+  const listing = await createListing(database.db, sellerId, {
+    title,
+    description: 'Stoneware.',
+    priceAmount: 2400,
+    currency: 'usd',
+    stock: 3,
+    kind: 'physical',
+  });
   return { client, sellerId, listingId: listing.id };
 }
 
-const imagesOf = (listingId: string) =>
-  database.db.selectFrom('listing_images').selectAll().where('listing_id', '=', listingId).orderBy('position').execute();
+const imagesOf = (listingId: string) => database.db.selectFrom('listing_images').selectAll().where('listing_id', '=', listingId).orderBy('position').execute();
 
 async function storedFiles(): Promise<string[]> {
   const root = config.storage.kind === 'files' ? config.storage.dir : '';
   try {
-    return (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length + 1)).sort();
+    return (await readdir(root, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name).slice(root.length + 1))
+      .sort();
   } catch {
     return [];
   }
@@ -68,7 +80,9 @@ describe('uploading a picture', () => {
     const { client, listingId } = await sellerWithListing();
     // 1200 × 900 as stored, with EXIF saying "turn 90° clockwise" and a description that must not leak.
     const photo = await sharp(await jpegPicture(1200, 900, [10, 120, 200], { ImageDescription: 'taken at 12 Private Lane' }))
-      .withMetadata({ orientation: 6 }).jpeg().toBuffer();
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toBuffer();
     const response = await uploadPicture(client, listingId, photo);
     expect(response.statusCode).toBe(303);
     expect(response.location).toBe(`/seller/listings/${listingId}/edit#pictures`);
@@ -80,7 +94,10 @@ describe('uploading a picture', () => {
     expect(image!.thumb_key).toMatch(new RegExp(`^listing-images/${image!.id}/thumb-[0-9a-f]{16}\\.webp$`));
     expect(await storedFiles()).toEqual([image!.large_key, image!.thumb_key].sort());
 
-    for (const [key, width, height] of [[image!.thumb_key, 480, 360], [image!.large_key, 900, 1200]] as const) {
+    for (const [key, width, height] of [
+      [image!.thumb_key, 480, 360],
+      [image!.large_key, 900, 1200],
+    ] as const) {
       const served = await app.inject({ method: 'GET', url: `/images/${key.slice('listing-images/'.length)}` });
       expect(served.statusCode).toBe(200);
       expect(served.headers['content-type']).toBe('image/webp');
@@ -101,14 +118,20 @@ describe('uploading a picture', () => {
   it('refuses a text file named like a photo, judging by its bytes', async () => {
     const { client, listingId } = await sellerWithListing();
     const before = await storedFiles();
-    const response = await uploadPicture(client, listingId, { filename: 'holiday.jpg', contentType: 'image/jpeg', bytes: Buffer.from('Dear diary, today I went to the beach.\n'.repeat(50)) });
+    const response = await uploadPicture(client, listingId, {
+      filename: 'holiday.jpg',
+      contentType: 'image/jpeg',
+      bytes: Buffer.from('Dear diary, today I went to the beach.\n'.repeat(50)),
+    });
     expect(await flashAfter(client, response)).toBe('This file is not a picture we can use. Upload a JPEG, PNG, WebP or GIF image.');
     expect(await imagesOf(listingId)).toHaveLength(0);
     expect(await storedFiles()).toEqual(before);
   });
 
   it('refuses a file whose signature says JPEG but whose header is PNG', async () => {
-    const png = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#c33' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#c33' } })
+      .png()
+      .toBuffer();
     const disguised = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), png]);
     const result = await processPicture(disguised);
     expect(result).toMatchObject({ ok: false, reason: 'not_a_picture' });
@@ -130,7 +153,8 @@ describe('uploading a picture', () => {
     const { client, listingId } = await sellerWithListing();
     const response = await uploadPicture(client, listingId, { filename: 'tiny.png', contentType: 'image/png', bytes: bomb });
     expect(await flashAfter(client, response)).toBe(
-      'This picture is 10,000 × 10,000 pixels (100 megapixels); the most we take is 40 megapixels. Resize it and try again.');
+      'This picture is 10,000 × 10,000 pixels (100 megapixels); the most we take is 40 megapixels. Resize it and try again.',
+    );
     expect(await imagesOf(listingId)).toHaveLength(0);
   });
 
@@ -173,9 +197,13 @@ describe('eight pictures at most', () => {
     for (let i = 0; i < 7; i++) await uploadPicture(client, listingId, await jpegPicture(160, 120, [i * 30, 200, 10]));
     // Hold the listing's row so both uploads arrive at their transaction together, then let go.
     let release!: () => void;
-    const released = new Promise<void>((resolve) => { release = resolve; });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     let holding!: () => void;
-    const held = new Promise<void>((resolve) => { holding = resolve; });
+    const held = new Promise<void>((resolve) => {
+      holding = resolve;
+    });
     const holder = database.db.transaction().execute(async (trx) => {
       await trx.selectFrom('listings').select('id').where('id', '=', listingId).forUpdate().execute();
       holding();
@@ -183,14 +211,23 @@ describe('eight pictures at most', () => {
     });
     await held;
     let settled = 0;
-    const racing = [[1, 2, 3], [101, 102, 103]].map(async (tint) => {
+    const racing = [
+      [1, 2, 3],
+      [101, 102, 103],
+    ].map(async (tint) => {
       const response = await uploadPicture(client, listingId, await jpegPicture(160, 120, tint as [number, number, number]));
       settled += 1;
       return response;
     });
     // Both are waiting for the row (or, were the lock missing, already done).
-    await waitFor(async () => settled === 2 || (await sql<{ n: number }>`
-      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db)).rows[0]!.n >= 2);
+    await waitFor(
+      async () =>
+        settled === 2 ||
+        (
+          await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db)
+        ).rows[0]!.n >= 2,
+    );
     release();
     await holder;
     const [a, b] = await Promise.all(racing);
@@ -208,8 +245,12 @@ describe('eight pictures at most', () => {
     const { client, listingId } = await sellerWithListing();
     await uploadPicture(client, listingId, await jpegPicture(160, 120));
     const [row] = await imagesOf(listingId);
-    await expect(database.db.insertInto('listing_images')
-      .values({ ...row!, id: crypto.randomUUID(), content_hash: 'f'.repeat(64), position: 8 }).execute()).rejects.toThrow(/check/);
+    await expect(
+      database.db
+        .insertInto('listing_images')
+        .values({ ...row!, id: crypto.randomUUID(), content_hash: 'f'.repeat(64), position: 8 })
+        .execute(),
+    ).rejects.toThrow(/check/);
   });
 });
 
@@ -255,7 +296,13 @@ describe('CSRF on the multipart form', () => {
 
   it('multipart is accepted by the upload route only', async () => {
     const { client } = await sellerWithListing();
-    const response = await postMultipart(client, '/seller/listings', [['_csrf', await client.csrfToken()], ['title', 'Sneaky'], ['price', '5.00'], ['currency', 'usd'], ['unlimited', 'on']]);
+    const response = await postMultipart(client, '/seller/listings', [
+      ['_csrf', await client.csrfToken()],
+      ['title', 'Sneaky'],
+      ['price', '5.00'],
+      ['currency', 'usd'],
+      ['unlimited', 'on'],
+    ]);
     expect(response.statusCode).toBe(415);
   });
 
@@ -274,7 +321,12 @@ describe('CSRF on the multipart form', () => {
 describe('reordering and removing', () => {
   it('moves a picture earlier or later, and removing one closes the gap and deletes its files', async () => {
     const { client, listingId } = await sellerWithListing();
-    for (const tint of [[10, 0, 0], [80, 0, 0], [160, 0, 0]] as [number, number, number][]) await uploadPicture(client, listingId, await jpegPicture(200, 150, tint));
+    for (const tint of [
+      [10, 0, 0],
+      [80, 0, 0],
+      [160, 0, 0],
+    ] as [number, number, number][])
+      await uploadPicture(client, listingId, await jpegPicture(200, 150, tint));
     const [a, b, c] = (await imagesOf(listingId)).map((i) => i.id);
 
     expect((await client.post(`/seller/listings/${listingId}/images/${c}/move`, { direction: 'earlier' })).statusCode).toBe(303);
@@ -289,7 +341,10 @@ describe('reordering and removing', () => {
     const removedRow = (await imagesOf(listingId))[1]!;
     const removed = await client.post(`/seller/listings/${listingId}/images/${a}/remove`);
     expect(await flashAfter(client, removed)).toBe('Picture removed.');
-    expect((await imagesOf(listingId)).map((i) => [i.id, i.position])).toEqual([[c, 0], [b, 1]]);
+    expect((await imagesOf(listingId)).map((i) => [i.id, i.position])).toEqual([
+      [c, 0],
+      [b, 1],
+    ]);
     const files = await storedFiles();
     expect(files).not.toContain(removedRow.thumb_key);
     expect(files).not.toContain(removedRow.large_key);
@@ -324,7 +379,9 @@ describe('where buyers see them', () => {
 
     const listingPage = (await visitor.get(`/listings/${listingId}`)).body;
     expect(listingPage).toContain(`src="${url(cover!.large_key)}" width="640" height="480" alt="Speckled jug"`);
-    expect(listingPage).toContain(`<a href="${url(second!.large_key)}"><img src="${url(second!.thumb_key)}" width="480" height="360" alt="Speckled jug, picture 2 of 2"`);
+    expect(listingPage).toContain(
+      `<a href="${url(second!.large_key)}"><img src="${url(second!.thumb_key)}" width="480" height="360" alt="Speckled jug, picture 2 of 2"`,
+    );
 
     const sellerPage = (await visitor.get(`/sellers/${sellerId}`)).body;
     expect(sellerPage).toContain(`src="${url(cover!.thumb_key)}"`);

@@ -25,15 +25,22 @@ let config: Config;
 let storage: ObjectStorage;
 
 const s3Env = () => ({
-  S3_BUCKET: 'pictures', S3_ENDPOINT: endpoint, S3_REGION: 'us-east-1',
+  S3_BUCKET: 'pictures',
+  S3_ENDPOINT: endpoint,
+  S3_REGION: 'us-east-1',
   // s3rver's built-in account.
-  S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', S3_FORCE_PATH_STYLE: 'true',
+  S3_ACCESS_KEY_ID: 'S3RVER',
+  S3_SECRET_ACCESS_KEY: 'S3RVER',
+  S3_FORCE_PATH_STYLE: 'true',
 });
 
 beforeAll(async () => {
   bucketDirectory = mkdtempSync(join(tmpdir(), 's3rver-'));
   server = new S3rver({
-    address: '127.0.0.1', port: 0, silent: true, directory: bucketDirectory,
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: bucketDirectory,
     configureBuckets: [{ name: 'pictures' }],
   });
   const address = await server.run();
@@ -52,7 +59,13 @@ afterAll(async () => {
 describe('the S3 storage', () => {
   it('is chosen by S3_BUCKET, with the endpoint, region and keys given', () => {
     expect(config.storage).toEqual({
-      kind: 's3', bucket: 'pictures', endpoint, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true,
+      kind: 's3',
+      bucket: 'pictures',
+      endpoint,
+      region: 'us-east-1',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      forcePathStyle: true,
     });
     expect(storage.description).toBe(`bucket pictures at ${endpoint}`);
   });
@@ -75,7 +88,7 @@ describe('the S3 storage', () => {
     await expect(storage.get('/absolute')).rejects.toThrow(/not a storage key/);
   });
 
-  it('reports a refusal with S3\'s error code, and never the secret', async () => {
+  it("reports a refusal with S3's error code, and never the secret", async () => {
     const wrong = createObjectStorage(testConfig({ ...s3Env(), S3_ACCESS_KEY_ID: 'NOT-A-KEY', S3_SECRET_ACCESS_KEY: 'very-secret-value' }).storage);
     const error = await wrong.put('listing-images/test/two.webp', Buffer.from('x'), 'image/webp').catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(Error);
@@ -88,7 +101,14 @@ describe('pictures through the app with S3 configured', () => {
   it('an upload lands in the bucket, is served from it, and removing it deletes it there', async () => {
     const { client, user } = await loginAs(app, 'seller');
     await ensureSeller(database.db, user.id);
-    const listing = await createListing(database.db, user.id, { title: 'Bucket hat', description: '', priceAmount: 1500, currency: 'usd', stock: null, kind: 'physical' });
+    const listing = await createListing(database.db, user.id, {
+      title: 'Bucket hat',
+      description: '',
+      priceAmount: 1500,
+      currency: 'usd',
+      stock: null,
+      kind: 'physical',
+    });
     const response = await uploadPicture(client, listing.id, await jpegPicture(800, 600));
     expect(await flashAfter(client, response)).toBe('Picture added.');
 
@@ -114,7 +134,14 @@ describe('pictures through the app with S3 configured', () => {
     try {
       const { client, user } = await loginAs(offline, 'seller');
       await ensureSeller(database.db, user.id);
-      const listing = await createListing(database.db, user.id, { title: 'Lost hat', description: '', priceAmount: 1500, currency: 'usd', stock: null, kind: 'physical' });
+      const listing = await createListing(database.db, user.id, {
+        title: 'Lost hat',
+        description: '',
+        priceAmount: 1500,
+        currency: 'usd',
+        stock: null,
+        kind: 'physical',
+      });
       const response = await uploadPicture(client, listing.id, await jpegPicture(300, 300));
       expect(await flashAfter(client, response)).toBe('We could not save the picture just now. Please try again in a moment.');
       expect(await database.db.selectFrom('listing_images').select('id').where('listing_id', '=', listing.id).execute()).toHaveLength(0);

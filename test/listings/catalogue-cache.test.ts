@@ -25,8 +25,18 @@ afterAll(async () => {
 
 async function sellableListing(title: string): Promise<{ sellerId: string; listingId: string }> {
   const seller = await createTestUser(database.db, 'seller', { displayName: `Potter ${Math.random().toString(36).slice(2, 8)}` });
-  await database.db.insertInto('sellers').values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true }).execute();
-  const listing = await createListing(database.db, seller.id, { title, description: 'Stoneware.', priceAmount: 2400, currency: 'usd', stock: 3, kind: 'physical' });
+  await database.db
+    .insertInto('sellers')
+    .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
+    .execute();
+  const listing = await createListing(database.db, seller.id, {
+    title,
+    description: 'Stoneware.',
+    priceAmount: 2400,
+    currency: 'usd',
+    stock: 3,
+    kind: 'physical',
+  });
   return { sellerId: seller.id, listingId: listing.id };
 }
 
@@ -60,7 +70,7 @@ describe.skipIf(isPglite())('the catalogue cache on two app instances (real Post
     await Promise.all(handles.map((handle) => handle.close()));
   });
 
-  it('a visitor\'s kept page never reaches a signed-in buyer, nor a buyer\'s page a visitor', async () => {
+  it("a visitor's kept page never reaches a signed-in buyer, nor a buyer's page a visitor", async () => {
     const two = apps[1]!;
     await sellableListing('Kept jug');
     await waitFor(async () => (await home(two)).includes('Kept jug'));

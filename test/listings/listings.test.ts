@@ -60,7 +60,12 @@ describe('creating listings', () => {
     ['no price', { price: '' }, 'price', 'Enter a price'],
     ['a price that is not a number', { price: 'twelve' }, 'price', 'Enter an amount like 12.50'],
     ['three decimals in usd', { price: '1.234' }, 'price', 'at most two decimal places'],
-    ['a decimal comma (12,50 could be 1250)', { price: '12,50', currency: 'eur' }, 'price', 'Write the amount without commas, spaces or other separators, with a point for decimals, like 1250.50'],
+    [
+      'a decimal comma (12,50 could be 1250)',
+      { price: '12,50', currency: 'eur' },
+      'price',
+      'Write the amount without commas, spaces or other separators, with a point for decimals, like 1250.50',
+    ],
     ['commas that group nothing', { price: '1,0,0.00' }, 'price', 'Write the amount without commas'],
     ['49 cents in usd', { price: '0.49' }, 'price', 'The minimum price in USD is $0.50'],
     ['¥49.5 in jpy', { price: '49.5', currency: 'jpy' }, 'price', 'Enter a whole number: JPY has no decimal places'],
@@ -106,7 +111,7 @@ describe('creating listings', () => {
 });
 
 describe('editing and deactivating', () => {
-  it('edits the seller\'s own listing, with the decimal price shown as entered', async () => {
+  it("edits the seller's own listing, with the decimal price shown as entered", async () => {
     const { client, sellerId } = await signUpSeller();
     await createVia(client, { ...valid, price: '12.5' });
     const [listing] = await listingsOf(sellerId);
@@ -204,7 +209,18 @@ describe('public catalogue', () => {
     await onboard(seller.sellerId, seller.email, 'verified');
     const ids: string[] = [];
     for (let i = 0; i < 13; i++) {
-      ids.push((await createListing(w.db, seller.sellerId, { title: `Bulk ${i}`, description: '', priceAmount: 100 + i, currency: 'usd', stock: null, kind: 'digital' })).id);
+      ids.push(
+        (
+          await createListing(w.db, seller.sellerId, {
+            title: `Bulk ${i}`,
+            description: '',
+            priceAmount: 100 + i,
+            currency: 'usd',
+            stock: null,
+            kind: 'digital',
+          })
+        ).id,
+      );
     }
     const seen: string[] = [];
     let after: CatalogueCursor | undefined;

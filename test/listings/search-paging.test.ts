@@ -96,7 +96,10 @@ describe('keyset paging through 10,000 listings', () => {
 
   it('price up and price down: every sellable listing once through hundreds of equal prices; sold-out ones in their place', async () => {
     const expected = await visibleIds();
-    for (const [sort, direction] of [['price_asc', 'asc'], ['price_desc', 'desc']] as const) {
+    for (const [sort, direction] of [
+      ['price_asc', 'asc'],
+      ['price_desc', 'desc'],
+    ] as const) {
       const { rows } = await walk({ sort });
       expectEachOnce(rows, expected);
       expectOrdered(rows, (r) => Number(r.price_amount), direction);

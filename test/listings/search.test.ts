@@ -22,7 +22,10 @@ afterAll(async () => {
 
 async function enabledSeller(name: string): Promise<string> {
   const seller = await createTestUser(database.db, 'seller', { displayName: name });
-  await database.db.insertInto('sellers').values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true }).execute();
+  await database.db
+    .insertInto('sellers')
+    .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
+    .execute();
   return seller.id;
 }
 
@@ -79,7 +82,7 @@ describe('searching the catalogue', () => {
     expect(down.body).toContain('value="sortable"');
   });
 
-  it('filters by seller on the catalogue, and a seller\'s shop searches, sorts and marks only their listings', async () => {
+  it("filters by seller on the catalogue, and a seller's shop searches, sorts and marks only their listings", async () => {
     const potter = await enabledSeller('Filter Potter');
     const weaver = await enabledSeller('Filter Weaver');
     const pot = await list(potter, 'Filtered jug', '', 3000, 0);
@@ -99,7 +102,7 @@ describe('searching the catalogue', () => {
     expect((await get(`/sellers/${weaver}?q=jug`)).body).toContain('No results for “jug”');
   });
 
-  it('pages a seller\'s shop with its cursor, the order kept in the link', async () => {
+  it("pages a seller's shop with its cursor, the order kept in the link", async () => {
     const seller = await enabledSeller('Many Things');
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push(await list(seller, `Thing ${i}`, '', 1000 + (i % 3) * 100));

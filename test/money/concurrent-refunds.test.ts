@@ -51,12 +51,26 @@ async function allAtOnce<T>(orderId: string, waiters: number, submit: () => Prom
 /** N different refund forms (each its own nonce) for `amount` each, posted together through the admin's confirm step. */
 async function refundForms(orderId: string, count: number, amount: string) {
   const ids = Array.from({ length: count }, () => randomUUID());
-  const responses = await allAtOnce(orderId, count, () => Promise.all(ids.map((id) => w.admin.post(`/admin/orders/${orderId}/refunds`, {
-    refund_id: id, amount, reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes',
-  }))));
+  const responses = await allAtOnce(orderId, count, () =>
+    Promise.all(
+      ids.map((id) =>
+        w.admin.post(`/admin/orders/${orderId}/refunds`, {
+          refund_id: id,
+          amount,
+          reverse_transfer: 'on',
+          refund_application_fee: 'on',
+          confirm: 'yes',
+        }),
+      ),
+    ),
+  );
   await w.settle();
   const sentToStripe = (await w.emu.requests('/v1/refunds')).filter((r) => ids.some((id) => r.idempotency_key === `refund:${id}`));
-  return { statuses: responses.map((r) => r.statusCode).sort(), bodies: responses.map((r) => r.body), sentToStripe: new Set(sentToStripe.map((r) => r.idempotency_key)).size };
+  return {
+    statuses: responses.map((r) => r.statusCode).sort(),
+    bodies: responses.map((r) => r.body),
+    sentToStripe: new Set(sentToStripe.map((r) => r.idempotency_key)).size,
+  };
 }
 
 async function refundedAtStripe(orderId: string): Promise<number> {

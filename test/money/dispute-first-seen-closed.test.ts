@@ -60,14 +60,22 @@ describe('the first event of a dispute is charge.dispute.closed', () => {
     const d = await decided('winning_evidence', 5_500);
     await w.events.deliver([d.closed]);
     const transferId = await transferIdOf(d.orderId, d.others);
-    expect(await disputeRow(w.db, d.disputeId)).toMatchObject({ status: 'won', recovered_amount: 0, repaid_amount: 0, recovery_reversal_id: null, repayment_transfer_id: null });
+    expect(await disputeRow(w.db, d.disputeId)).toMatchObject({
+      status: 'won',
+      recovered_amount: 0,
+      repaid_amount: 0,
+      recovery_reversal_id: null,
+      repayment_transfer_id: null,
+    });
 
     await w.events.deliver(d.others);
     await w.settle();
     expect(await disputeRow(w.db, d.disputeId)).toMatchObject({ status: 'won', recovered_amount: 0, repaid_amount: 0 });
     expect(await reversalsFor(transferId, d.disputeId)).toEqual([]);
     expect((await w.stripe.transfers.retrieve(transferId)).amount_reversed).toBe(0);
-    const repayments = (await w.stripe.transfers.list({ destination: seller.accountId, limit: 100 })).data.filter((t) => t.metadata?.dispute_id === d.disputeId);
+    const repayments = (await w.stripe.transfers.list({ destination: seller.accountId, limit: 100 })).data.filter(
+      (t) => t.metadata?.dispute_id === d.disputeId,
+    );
     expect(repayments).toEqual([]);
     expect(await orderRow(w.db, d.orderId)).toMatchObject({ status: 'paid', dispute_status: 'won' });
   });

@@ -38,7 +38,7 @@ function browserFields(page: string, formPattern: RegExp): Record<string, string
 }
 
 describe("the refund form's defaults, as a browser submits them", () => {
-  it('reverse the seller\'s transfer is on by default: the untouched form refunds from the seller (and the fee, by the default setting)', async () => {
+  it("reverse the seller's transfer is on by default: the untouched form refunds from the seller (and the fee, by the default setting)", async () => {
     const order = await createPaidOrder(w, seller, { amount: 10_000 });
     const page = await w.admin.get(`/admin/orders/${order.id}`);
     const form = browserFields(page.body, /<form[^>]*data-testid="refund-form"[\s\S]*?<\/form>/);
@@ -82,7 +82,10 @@ describe('the Checkout Session idempotency key, through the buy form', () => {
     await w.emu.fault('/v1/checkout/sessions', 'apply_then_drop', { count: 2 });
     const lost = await buyer.post(`/checkout/${listingId}`, { attempt, quantity: 1 });
     expect(lost.statusCode).not.toBe(303);
-    const [again, twice] = await Promise.all([buyer.post(`/checkout/${listingId}`, { attempt, quantity: 1 }), buyer.post(`/checkout/${listingId}`, { attempt, quantity: 1 })]);
+    const [again, twice] = await Promise.all([
+      buyer.post(`/checkout/${listingId}`, { attempt, quantity: 1 }),
+      buyer.post(`/checkout/${listingId}`, { attempt, quantity: 1 }),
+    ]);
     expect([again.statusCode, twice.statusCode]).toEqual([303, 303]);
     expect(twice.location).toBe(again.location);
     const order = await w.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
@@ -96,13 +99,17 @@ describe('the Checkout Session idempotency key, through the buy form', () => {
 
 describe('CSRF on every admin POST route', () => {
   /** Every `app.post('/admin…')` in src/routes, so a route added later is covered without editing this test. */
-  const adminPostRoutes = readdirSync('src/routes').filter((f) => f.endsWith('.ts'))
+  const adminPostRoutes = readdirSync('src/routes')
+    .filter((f) => f.endsWith('.ts'))
     .flatMap((f) => [...readFileSync(`src/routes/${f}`, 'utf8').matchAll(/app\.post\('(\/admin[^']*)'/g)].map((m) => m[1]!));
 
   it('finds the admin POST routes (refunds, disputes, payouts, fees, events, settings)', () => {
     expect(adminPostRoutes.length).toBeGreaterThanOrEqual(12);
     for (const prefix of ['/admin/orders/', '/admin/disputes/', '/admin/sellers/', '/admin/fees', '/admin/events/']) {
-      expect(adminPostRoutes.some((r) => r.startsWith(prefix)), prefix).toBe(true);
+      expect(
+        adminPostRoutes.some((r) => r.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
     }
   });
 
@@ -111,20 +118,34 @@ describe('CSRF on every admin POST route', () => {
     const dispute = await w.db.selectFrom('disputes').select('id').where('order_id', '=', order.id).executeTakeFirstOrThrow();
     const event = await w.db.selectFrom('stripe_events').select('id').limit(1).executeTakeFirstOrThrow();
     const ids: Record<string, string> = { orders: order.id, disputes: dispute.id, sellers: seller.user.id, events: event.id };
-    const urlOf = (route: string) => route.replace(/\/(\w+)\/:id/, (_m, area: string) => `/${area}/${ids[area] ?? randomUUID()}`).replace(/:\w+/g, () => randomUUID());
+    const urlOf = (route: string) =>
+      route.replace(/\/(\w+)\/:id/, (_m, area: string) => `/${area}/${ids[area] ?? randomUUID()}`).replace(/:\w+/g, () => randomUUID());
     const body = {
-      refund_id: randomUUID(), request_id: randomUUID(), amount: '10.00', currency: 'usd', confirm: 'yes', reverse_transfer: 'on', refund_application_fee: 'on',
-      action: 'submit', uncategorized_text: 'losing_evidence', interval: 'daily', basis_points: '100', fixed_amount: '0', value: 'off', key: 'refunds.refund_application_fee',
+      refund_id: randomUUID(),
+      request_id: randomUUID(),
+      amount: '10.00',
+      currency: 'usd',
+      confirm: 'yes',
+      reverse_transfer: 'on',
+      refund_application_fee: 'on',
+      action: 'submit',
+      uncategorized_text: 'losing_evidence',
+      interval: 'daily',
+      basis_points: '100',
+      fixed_amount: '0',
+      value: 'off',
+      key: 'refunds.refund_application_fee',
     };
     const { client: otherAdmin } = await loginAs(w.app, 'admin');
     const otherToken = await otherAdmin.csrfToken();
-    const snapshot = async () => JSON.stringify({
-      audit: (await w.db.selectFrom('admin_audit_log').select('id').execute()).length,
-      refunds: (await w.db.selectFrom('refunds').select('id').execute()).length,
-      payouts: (await w.db.selectFrom('payout_requests').select('id').execute()).length,
-      settings: await w.db.selectFrom('platform_settings').selectAll().execute(),
-      stripePosts: (await w.emu.control<{ data: { method: string }[] }>('GET', '/_emulator/requests')).data.filter((r) => r.method === 'POST').length,
-    });
+    const snapshot = async () =>
+      JSON.stringify({
+        audit: (await w.db.selectFrom('admin_audit_log').select('id').execute()).length,
+        refunds: (await w.db.selectFrom('refunds').select('id').execute()).length,
+        payouts: (await w.db.selectFrom('payout_requests').select('id').execute()).length,
+        settings: await w.db.selectFrom('platform_settings').selectAll().execute(),
+        stripePosts: (await w.emu.control<{ data: { method: string }[] }>('GET', '/_emulator/requests')).data.filter((r) => r.method === 'POST').length,
+      });
     const before = await snapshot();
     for (const route of adminPostRoutes) {
       const url = urlOf(route);
@@ -135,7 +156,12 @@ describe('CSRF on every admin POST route', () => {
     expect(await snapshot()).toBe(before);
     // A refund form with this session's own token goes through (to its confirm step): the 403s were the CSRF check.
     const undisputed = await createPaidOrder(w, seller, { amount: 5_000 });
-    const control = await w.admin.post(`/admin/orders/${undisputed.id}/refunds`, { refund_id: randomUUID(), amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on' });
+    const control = await w.admin.post(`/admin/orders/${undisputed.id}/refunds`, {
+      refund_id: randomUUID(),
+      amount: '10.00',
+      reverse_transfer: 'on',
+      refund_application_fee: 'on',
+    });
     expect(control.statusCode).toBe(200);
   });
 });

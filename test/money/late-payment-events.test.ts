@@ -24,7 +24,12 @@ beforeAll(async () => {
   seller = await createSeller(w, { manualPayouts: true });
 }, 60_000);
 
-const SESSION_TYPES = ['checkout.session.completed', 'checkout.session.async_payment_succeeded', 'checkout.session.async_payment_failed', 'checkout.session.expired'] as const;
+const SESSION_TYPES = [
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.expired',
+] as const;
 const INTENT_TYPES = ['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.processing', 'payment_intent.canceled'] as const;
 
 interface Snapshots {
@@ -64,7 +69,14 @@ function lateEvents(s: Snapshots): HeldEvent[] {
 async function paidHostedOrder(amount: number, card = '4242424242424242'): Promise<{ order: Order; snapshots: Snapshots }> {
   const listingId = await createListing(w, seller.user.id, amount);
   const buyer = await createTestUser(w.db, 'buyer');
-  const { order } = await buyWithCheckout(w.db, w.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), publicUrl: w.app.config.publicUrl });
+  const { order } = await buyWithCheckout(w.db, w.stripe, {
+    buyerId: buyer.id,
+    buyerEmail: buyer.email,
+    listingId,
+    quantity: 1,
+    attemptId: randomUUID(),
+    publicUrl: w.app.config.publicUrl,
+  });
   await payOnCheckoutPage(order.stripe_checkout_url!, card);
   await completeOrder(w.db, w.stripe, buyer.id, order.id);
   await w.settle();
@@ -87,7 +99,15 @@ async function expectUnmoved(orderId: string, events: HeldEvent[]): Promise<void
     await w.events.deliver([event]);
     expect({ type: event.type, ...(await where(orderId)) }).toEqual({ type: event.type, ...before });
   }
-  const rows = await w.db.selectFrom('stripe_events').select(['id', 'status']).where('id', 'in', events.map((e) => e.id)).execute();
+  const rows = await w.db
+    .selectFrom('stripe_events')
+    .select(['id', 'status'])
+    .where(
+      'id',
+      'in',
+      events.map((e) => e.id),
+    )
+    .execute();
   expect(rows.map((r) => r.status)).toEqual(events.map(() => 'done'));
 }
 
@@ -95,7 +115,14 @@ describe('a late payment event of every type', () => {
   it('after a full refund: the order stays refunded', async () => {
     const { order, snapshots } = await paidHostedOrder(8_000);
     expect(order.status).toBe('paid');
-    await requestRefund(w.db, w.stripe, w.actor, { refundId: randomUUID(), orderId: order.id, amount: '80.00', reason: null, reverseTransfer: true, refundApplicationFee: true });
+    await requestRefund(w.db, w.stripe, w.actor, {
+      refundId: randomUUID(),
+      orderId: order.id,
+      amount: '80.00',
+      reason: null,
+      reverseTransfer: true,
+      refundApplicationFee: true,
+    });
     await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'refunded', amount_refunded: 8_000 });
     const events = lateEvents(snapshots);
@@ -105,7 +132,14 @@ describe('a late payment event of every type', () => {
 
   it('after a partial refund: the order stays partially refunded', async () => {
     const { order, snapshots } = await paidHostedOrder(9_000);
-    await requestRefund(w.db, w.stripe, w.actor, { refundId: randomUUID(), orderId: order.id, amount: '10.00', reason: null, reverseTransfer: true, refundApplicationFee: true });
+    await requestRefund(w.db, w.stripe, w.actor, {
+      refundId: randomUUID(),
+      orderId: order.id,
+      amount: '10.00',
+      reason: null,
+      reverseTransfer: true,
+      refundApplicationFee: true,
+    });
     await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'partially_refunded', amount_refunded: 1_000 });
     await expectUnmoved(order.id, lateEvents(snapshots));
@@ -123,7 +157,14 @@ describe('a late payment event of every type', () => {
   it('after its Checkout Session expired unpaid: the order stays canceled', async () => {
     const listingId = await createListing(w, seller.user.id, 2_500);
     const buyer = await createTestUser(w.db, 'buyer');
-    const { order } = await buyWithCheckout(w.db, w.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), publicUrl: w.app.config.publicUrl });
+    const { order } = await buyWithCheckout(w.db, w.stripe, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId,
+      quantity: 1,
+      attemptId: randomUUID(),
+      publicUrl: w.app.config.publicUrl,
+    });
     const open = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!);
     await w.stripe.checkout.sessions.expire(open.id);
     await w.settle();

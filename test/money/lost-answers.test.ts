@@ -46,7 +46,10 @@ describe('buying', () => {
     // The first try applied, its retry replayed it (both answers lost); the event's retries (one
     // or more: in its batch, then alone) were answered with that one transfer.
     const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);
-    expect(seen.slice(0, 2)).toEqual([['apply_then_drop', false], ['apply_then_drop', true]]);
+    expect(seen.slice(0, 2)).toEqual([
+      ['apply_then_drop', false],
+      ['apply_then_drop', true],
+    ]);
     expect(seen.length).toBeGreaterThan(2);
     expect(seen.slice(2).every(([fault, replayed]) => fault === null && replayed === true)).toBe(true);
   });
@@ -97,7 +100,9 @@ describe('admin money', () => {
     await expect(requestManualPayout(w.db, w.stripe, w.actor, input)).rejects.toMatchObject({ code: 'stripe_outcome_unknown' });
 
     const sent = await sendPayoutRequest(w.db, w.stripe, w.actor, requestId);
-    const payouts = (await w.stripe.payouts.list({ limit: 100 }, { stripeAccount: seller.accountId })).data.filter((p) => p.metadata?.payout_request_id === requestId);
+    const payouts = (await w.stripe.payouts.list({ limit: 100 }, { stripeAccount: seller.accountId })).data.filter(
+      (p) => p.metadata?.payout_request_id === requestId,
+    );
     expect(payouts.map((p) => p.amount)).toEqual([1_200]);
     expect(sent.request).toMatchObject({ status: 'created', stripe_payout_id: payouts[0]!.id });
     const posts = await w.emu.requests('/v1/payouts');
@@ -110,7 +115,7 @@ describe('disputes (the recovery policy, run by the dispute events)', () => {
   it('recovery from the seller (a transfer reversal): lost, the event is retried, one reversal is recorded', async () => {
     await loseAnswers('/v1/transfers'); // …/tr_…/reversals is below it
     const order = await createPaidOrder(w, seller, { amount: 7_000, paymentMethod: 'pm_card_createDispute' });
-    const dispute = (await w.db.selectFrom('disputes').selectAll().where('order_id', '=', order.id).executeTakeFirstOrThrow());
+    const dispute = await w.db.selectFrom('disputes').selectAll().where('order_id', '=', order.id).executeTakeFirstOrThrow();
     const reversals = (await w.stripe.transfers.listReversals(order.stripe_transfer_id!, { limit: 100 })).data;
     expect(reversals.map((r) => [r.amount, r.metadata?.dispute_id])).toEqual([[7_000, dispute.id]]);
     expect(dispute).toMatchObject({ recovered_amount: 7_000, recovery_reversal_id: reversals[0]!.id });
@@ -137,7 +142,10 @@ describe('disputes (the recovery policy, run by the dispute events)', () => {
     // The first try applied, its retry replayed it (both answers lost); the event's retries (one
     // or more: in its batch, then alone) were answered with that one transfer.
     const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);
-    expect(seen.slice(0, 2)).toEqual([['apply_then_drop', false], ['apply_then_drop', true]]);
+    expect(seen.slice(0, 2)).toEqual([
+      ['apply_then_drop', false],
+      ['apply_then_drop', true],
+    ]);
     expect(seen.length).toBeGreaterThan(2);
     expect(seen.slice(2).every(([fault, replayed]) => fault === null && replayed === true)).toBe(true);
   });

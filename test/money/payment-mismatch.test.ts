@@ -22,7 +22,16 @@ beforeAll(async () => {
 async function hostedOrder(amount: number) {
   const listingId = await createListing(w, seller.user.id, amount);
   const buyer = await createTestUser(w.db, 'buyer');
-  return (await buyWithCheckout(w.db, w.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), publicUrl: w.app.config.publicUrl })).order;
+  return (
+    await buyWithCheckout(w.db, w.stripe, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId,
+      quantity: 1,
+      attemptId: randomUUID(),
+      publicUrl: w.app.config.publicUrl,
+    })
+  ).order;
 }
 
 /**
@@ -31,9 +40,14 @@ async function hostedOrder(amount: number) {
  */
 async function foreignPayment(order: Order, amount: number, currency: string) {
   return w.stripe.paymentIntents.create({
-    amount, currency, payment_method: 'pm_card_visa', confirm: true, return_url: 'https://shop.example/return',
+    amount,
+    currency,
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    return_url: 'https://shop.example/return',
     metadata: { order_id: order.id, buyer_id: order.buyer_id, seller_id: order.seller_id, listing_id: order.listing_id },
-    transfer_data: { destination: order.destination_account }, application_fee_amount: order.application_fee_amount,
+    transfer_data: { destination: order.destination_account },
+    application_fee_amount: order.application_fee_amount,
   });
 }
 
@@ -66,13 +80,21 @@ describe('a payment for our order id in another currency or amount is refused', 
     const buyer = await createTestUser(w.db, 'buyer');
     const draft = await placeOrder(w.db, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
     const session = await w.stripe.checkout.sessions.create({
-      mode: 'payment', ui_mode: 'hosted_page', client_reference_id: draft.id, metadata: { order_id: draft.id },
+      mode: 'payment',
+      ui_mode: 'hosted_page',
+      client_reference_id: draft.id,
+      metadata: { order_id: draft.id },
       line_items: [{ quantity: 1, price_data: { currency: 'jpy', unit_amount: 5_000, product_data: { name: 'Not this order' } } }],
       success_url: 'https://shop.example/ok',
     });
     const page = await fetch(session.url!);
     const action = /<form method="post" action="([^"]+)"/.exec(await page.text())![1]!;
-    await fetch(new URL(action, session.url!), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=b%40example.test&card_number=4242424242424242' });
+    await fetch(new URL(action, session.url!), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=b%40example.test&card_number=4242424242424242',
+    });
     await w.settle();
     expect(await orderRow(w.db, draft.id)).toMatchObject({ status: 'pending', stripe_checkout_session_id: null, stripe_payment_intent_id: null });
     const [completed] = await eventsAbout(session.id, 'checkout.session.completed');
@@ -95,8 +117,16 @@ describe('a payment for our order id in another currency or amount is refused', 
 describe('matchesOrder (unit)', () => {
   const order = { amount: 5_000, currency: 'usd' };
   it.each([
-    [5_000, 'usd', true], [5_000, 'USD', true], [5_000, 'jpy', false], [5_000, 'eur', false], [4_999, 'usd', false],
-    [5_001, 'usd', false], [0, 'usd', false], [null, 'usd', false], [5_000, null, false], [undefined, undefined, false],
+    [5_000, 'usd', true],
+    [5_000, 'USD', true],
+    [5_000, 'jpy', false],
+    [5_000, 'eur', false],
+    [4_999, 'usd', false],
+    [5_001, 'usd', false],
+    [0, 'usd', false],
+    [null, 'usd', false],
+    [5_000, null, false],
+    [undefined, undefined, false],
   ] as const)('%s %s → %s', (amount, currency, expected) => {
     expect(matchesOrder(order, amount, currency)).toBe(expected);
   });

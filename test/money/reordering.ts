@@ -28,20 +28,24 @@ export function describeFamily<S>(
       ...(options.extraOrders ?? []).map((o) => ({ name: o.name, events: o.arrange(events) })),
     ];
     const orders = arrangements([]).map((o) => o.name);
-    it.each(orders)('%s', async (orderName) => {
-      const w = world();
-      const scenario = await setUp();
-      await w.events.release();
-      expect(scenario.events.map((e) => e.type)).toEqual(expect.arrayContaining(options.mustInclude));
-      const order = arrangements(scenario.events).find((o) => o.name === orderName)!;
-      if (orderName !== 'in order') expect(order.events.map((e) => e.id)).not.toEqual(scenario.events.map((e) => e.id));
-      await w.events.deliver(order.events);
-      await w.settle(); // whatever the handlers' own Stripe calls emitted meanwhile (held) is gone; new ones flow
-      const state = await scenario.state();
-      if (orderName === 'in order') inOrder = state;
-      expect(state).toEqual(expected);
-      if (inOrder !== undefined) expect(state).toEqual(inOrder);
-    }, 60_000);
+    it.each(orders)(
+      '%s',
+      async (orderName) => {
+        const w = world();
+        const scenario = await setUp();
+        await w.events.release();
+        expect(scenario.events.map((e) => e.type)).toEqual(expect.arrayContaining(options.mustInclude));
+        const order = arrangements(scenario.events).find((o) => o.name === orderName)!;
+        if (orderName !== 'in order') expect(order.events.map((e) => e.id)).not.toEqual(scenario.events.map((e) => e.id));
+        await w.events.deliver(order.events);
+        await w.settle(); // whatever the handlers' own Stripe calls emitted meanwhile (held) is gone; new ones flow
+        const state = await scenario.state();
+        if (orderName === 'in order') inOrder = state;
+        expect(state).toEqual(expected);
+        if (inOrder !== undefined) expect(state).toEqual(inOrder);
+      },
+      60_000,
+    );
   });
 }
 

@@ -73,14 +73,30 @@ describe('transitionOrder (in PostgreSQL): every (from, to, source) with and wit
   /** Puts the order in `from`, asks for the move, reads what happened, and rolls it all back. */
   async function attempt(from: OrderStatus, to: OrderStatus, source: OrderTransitionSource, correction: boolean) {
     let outcome: { applied: boolean; status: OrderStatus; logged: number } | undefined;
-    await w.db.transaction().execute(async (trx) => {
-      await trx.updateTable('orders').set({ status: from, stock_reserved: false }).where('id', '=', orderId).execute();
-      const result = await transitionOrder(trx, orderId, { to, source, reason: 'table test', ...(correction ? { correction: 'refund_failed' as const } : {}) });
-      const logged = await trx.selectFrom('order_transitions').select(sql<number>`count(*)::int`.as('n'))
-        .where('order_id', '=', orderId).where('from_status', '=', from).where('to_status', '=', to).where('source', '=', source).executeTakeFirstOrThrow();
-      outcome = { applied: result.applied, status: result.order.status, logged: logged.n };
-      throw new Rollback();
-    }).catch((error: unknown) => { if (!(error instanceof Rollback)) throw error; });
+    await w.db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable('orders').set({ status: from, stock_reserved: false }).where('id', '=', orderId).execute();
+        const result = await transitionOrder(trx, orderId, {
+          to,
+          source,
+          reason: 'table test',
+          ...(correction ? { correction: 'refund_failed' as const } : {}),
+        });
+        const logged = await trx
+          .selectFrom('order_transitions')
+          .select(sql<number>`count(*)::int`.as('n'))
+          .where('order_id', '=', orderId)
+          .where('from_status', '=', from)
+          .where('to_status', '=', to)
+          .where('source', '=', source)
+          .executeTakeFirstOrThrow();
+        outcome = { applied: result.applied, status: result.order.status, logged: logged.n };
+        throw new Rollback();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof Rollback)) throw error;
+      });
     return outcome!;
   }
 

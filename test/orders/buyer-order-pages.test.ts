@@ -16,12 +16,18 @@ beforeAll(async () => {
 });
 
 async function customOrder(buyer: { userId: string; email: string }, listingId: string, paymentMethod: string) {
-  const order = await buyWithPaymentElement(w.db, w.stripe, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID() });
+  const order = await buyWithPaymentElement(w.db, w.stripe, {
+    buyerId: buyer.userId,
+    buyerEmail: buyer.email,
+    listingId,
+    quantity: 1,
+    attemptId: randomUUID(),
+  });
   await w.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: paymentMethod }).catch(() => undefined);
   return syncOrderFromStripe(w.db, w.stripe, order, 'reconcile');
 }
 
-describe('the buyer\'s order pages', () => {
+describe("the buyer's order pages", () => {
   it('a failed order is an "Order", a paid one a "Receipt"; My orders folds the failed attempts away', async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 900, stock: 5, title: 'Blue bowl' });
     const buyer = await w.signIn('buyer');

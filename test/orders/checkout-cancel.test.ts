@@ -18,8 +18,7 @@ beforeAll(async () => {
 });
 
 const outcome = (body: string) => /data-testid="outcome">([^<]+)</.exec(body)?.[1];
-const stockOf = async (listingId: string) =>
-  (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 async function startCheckout(stock = 3) {
   const listing = await addListing(w.db, seller.sellerId, { price: 2500, stock });
@@ -78,7 +77,7 @@ describe('"Cancel and go back" on hosted Checkout', () => {
     expect((await orderRow(w.db, orderId)).status).toBe('paid');
   });
 
-  it('someone else\'s order cannot be canceled (404), and it stays pending', async () => {
+  it("someone else's order cannot be canceled (404), and it stays pending", async () => {
     const { orderId } = await startCheckout(2);
     const other = await w.signIn('buyer');
     expect((await other.client.get(`/orders/${orderId}/complete?canceled=1`)).statusCode).toBe(404);
@@ -101,7 +100,13 @@ describe('"Cancel order" on the buyer\'s pages', () => {
   it('a custom-flow order: its intent canceled at Stripe, stock back', async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 2 });
     const buyer = await w.signIn('buyer');
-    const order = await buyWithPaymentElement(w.db, w.stripe, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID() });
+    const order = await buyWithPaymentElement(w.db, w.stripe, {
+      buyerId: buyer.userId,
+      buyerEmail: buyer.email,
+      listingId: listing.id,
+      quantity: 1,
+      attemptId: randomUUID(),
+    });
     const pay = await buyer.client.get(`/orders/${order.id}/pay`);
     expect(pay.body).toContain(`action="/orders/${order.id}/cancel"`);
     expect(await stockOf(listing.id)).toBe(1);

@@ -17,8 +17,7 @@ beforeAll(async () => {
 });
 
 const outcome = (body: string) => /data-testid="outcome">([^<]+)</.exec(body)?.[1];
-const stockOf = async (listingId: string) =>
-  (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 async function startCheckout(stock: number) {
   const listing = await addListing(w.db, seller.sellerId, { price: 2500, stock });

@@ -16,7 +16,7 @@ beforeAll(async () => {
 const attr = (html: string, pattern: RegExp) => pattern.exec(html)?.[1];
 
 describe('the custom flow from the listing', () => {
-  it('the listing\'s one form posts the chosen quantity to either flow; its limit is the stock', async () => {
+  it("the listing's one form posts the chosen quantity to either flow; its limit is the stock", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1200, stock: 4 });
     const buyer = await w.signIn('buyer');
     const page = await buyer.client.get(`/listings/${listing.id}`);

@@ -31,13 +31,18 @@ async function customFlowConfirm(card: string) {
   const response = await fetch(`${w.emu.url}/hosted/js/payment_intents/${clientSecret.slice(0, clientSecret.indexOf('_secret_'))}/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ key: attr('data-publishable-key'), client_secret: clientSecret, card_number: card, return_url: attr('data-return-url') }).toString(),
+    body: new URLSearchParams({
+      key: attr('data-publishable-key'),
+      client_secret: clientSecret,
+      card_number: card,
+      return_url: attr('data-return-url'),
+    }).toString(),
   });
-  return { buyer, orderId, status: response.status, body: await response.json() as { next_action?: { redirect_to_url?: { url: string } } } };
+  return { buyer, orderId, status: response.status, body: (await response.json()) as { next_action?: { redirect_to_url?: { url: string } } } };
 }
 
 describe('failure reasons in words for people', () => {
-  it('custom flow, 3D Secure failed: the completion page explains it without Stripe\'s developer message', async () => {
+  it("custom flow, 3D Secure failed: the completion page explains it without Stripe's developer message", async () => {
     const { buyer, orderId, body } = await customFlowConfirm('4000000000003220');
     const back = await answerChallenge(body.next_action!.redirect_to_url!.url, 'fail');
     const page = await buyer.client.get(localPath(back));
@@ -60,7 +65,7 @@ describe('failure reasons in words for people', () => {
     expect(page.body).not.toMatch(/payment_method_data|PaymentMethod/);
   });
 
-  it('a card decline keeps Stripe\'s cardholder wording', async () => {
+  it("a card decline keeps Stripe's cardholder wording", async () => {
     const { buyer, orderId, status } = await customFlowConfirm('4000000000000002');
     expect(status).toBe(402);
     const page = await buyer.client.get(`/orders/${orderId}/complete`);

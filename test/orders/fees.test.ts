@@ -37,8 +37,12 @@ describe('applicationFeeFor: basis points rounded half up, plus fixed, never abo
 
 describe('feeTermsFor: the most specific policy wins', () => {
   let database: TestDatabase;
-  beforeAll(async () => { database = await createTestDatabase(); });
-  afterAll(async () => { await database?.close(); });
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
 
   it('built-in default → platform any-currency → platform per-currency → seller any-currency → seller per-currency', async () => {
     const db = database.db;
@@ -65,7 +69,9 @@ describe('feeTermsFor: the most specific policy wins', () => {
   it('one policy per scope; a fixed amount needs a currency', async () => {
     const db = database.db;
     await expect(db.insertInto('fee_policies').values({ seller_id: null, currency: 'usd', basis_points: 100 }).execute()).rejects.toThrow();
-    await expect(db.insertInto('fee_policies').values({ seller_id: null, currency: 'eur', basis_points: 100, fixed_amount: 0 }).execute()).resolves.toBeDefined();
+    await expect(
+      db.insertInto('fee_policies').values({ seller_id: null, currency: 'eur', basis_points: 100, fixed_amount: 0 }).execute(),
+    ).resolves.toBeDefined();
     await expect(db.insertInto('fee_policies').values({ seller_id: null, currency: null, basis_points: 100, fixed_amount: 30 }).execute()).rejects.toThrow();
   });
 });

@@ -39,7 +39,13 @@ const SHIP_TO = { name: 'Grace Hopper', line1: '1 Navy Way', line2: null, city: 
 /** A paid custom-flow order of a new listing of `kind` (physical ones with an address). */
 async function paidOrder(kind: 'physical' | 'digital'): Promise<Order> {
   const listing = await addListing(database.db, seller.sellerId, { price: 3000, kind });
-  const placed = await buyWithPaymentElement(database.db, emulator.stripe, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID() });
+  const placed = await buyWithPaymentElement(database.db, emulator.stripe, {
+    buyerId: buyer.userId,
+    buyerEmail: buyer.email,
+    listingId: listing.id,
+    quantity: 1,
+    attemptId: randomUUID(),
+  });
   if (kind === 'physical') await giveShippingAddress(database.db, buyer.userId, placed.id, SHIP_TO, ['US']);
   const page = await openPaymentPage(database.db, emulator.stripe, buyer.userId, placed.id);
   if ('redirect' in page) throw new Error(`no pay page: ${page.redirect}`);
@@ -50,9 +56,19 @@ async function paidOrder(kind: 'physical' | 'digital'): Promise<Order> {
 }
 
 const stepsOf = (orderId: string) =>
-  database.db.selectFrom('order_fulfilment_steps').select(['step', 'carrier', 'tracking_number', 'actor_id']).where('order_id', '=', orderId).orderBy('id').execute();
+  database.db
+    .selectFrom('order_fulfilment_steps')
+    .select(['step', 'carrier', 'tracking_number', 'actor_id'])
+    .where('order_id', '=', orderId)
+    .orderBy('id')
+    .execute();
 const shippedEmails = (orderId: string) =>
-  database.db.selectFrom('email_outbox').select(['to_address', 'data']).where('template', '=', 'order-shipped').where('dedupe_key', 'like', `order:${orderId}:%`).execute();
+  database.db
+    .selectFrom('email_outbox')
+    .select(['to_address', 'data'])
+    .where('template', '=', 'order-shipped')
+    .where('dedupe_key', 'like', `order:${orderId}:%`)
+    .execute();
 
 describe('fulfilment of a paid physical order', () => {
   it('shipped with carrier and tracking, then delivered; the buyer sees each step and is emailed once', async () => {
@@ -69,10 +85,15 @@ describe('fulfilment of a paid physical order', () => {
 
     // A double submit: two posts of the same form, at once.
     const shipment = { carrier: 'USPS', tracking_number: '9400 1000 0000 0000 0000 00' };
-    const posts = await Promise.all([seller.client.post(`/seller/orders/${order.id}/shipped`, shipment), seller.client.post(`/seller/orders/${order.id}/shipped`, shipment)]);
+    const posts = await Promise.all([
+      seller.client.post(`/seller/orders/${order.id}/shipped`, shipment),
+      seller.client.post(`/seller/orders/${order.id}/shipped`, shipment),
+    ]);
     expect(posts.map((p) => p.statusCode)).toEqual([303, 303]);
     expect(await stepsOf(order.id)).toEqual([{ step: 'shipped', carrier: 'USPS', tracking_number: '9400 1000 0000 0000 0000 00', actor_id: seller.sellerId }]);
-    expect(await shippedEmails(order.id)).toEqual([{ to_address: buyer.email, data: { orderId: order.id, title: order.title, carrier: 'USPS', trackingNumber: '9400 1000 0000 0000 0000 00' } }]);
+    expect(await shippedEmails(order.id)).toEqual([
+      { to_address: buyer.email, data: { orderId: order.id, title: order.title, carrier: 'USPS', trackingNumber: '9400 1000 0000 0000 0000 00' } },
+    ]);
     expect((await orderRow(database.db, order.id)).fulfilment_status).toBe('shipped');
 
     const receiptShipped = await buyer.client.get(`/orders/${order.id}`);
@@ -92,7 +113,7 @@ describe('fulfilment of a paid physical order', () => {
     expect(await shippedEmails(order.id)).toHaveLength(1);
   });
 
-  it('only the order\'s seller: another seller gets a 404, a buyer is refused, forms need CSRF and both fields', async () => {
+  it("only the order's seller: another seller gets a 404, a buyer is refused, forms need CSRF and both fields", async () => {
     const order = await paidOrder('physical');
     const shipment = { carrier: 'DHL', tracking_number: 'JD0001' };
     const otherSeller = await enabledSeller(app, emulator);

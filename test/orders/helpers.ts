@@ -28,7 +28,9 @@ export async function orderIdFromSessionUrl(db: Kysely<Database>, sessionUrl: st
  */
 export function enabledSeller(app: FastifyInstance, emulator: TestEmulator) {
   return market.enabledSeller({
-    db: app.db, stripe: emulator.stripe, emu: emulator,
+    db: app.db,
+    stripe: emulator.stripe,
+    emu: emulator,
     signIn: (role, userId) => signInTo(app, role, userId),
     settle: () => Promise.reject(new Error('no webhooks here: use useWorld({ webhooks: true })')),
   });

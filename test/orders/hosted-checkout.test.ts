@@ -16,8 +16,7 @@ beforeAll(async () => {
 });
 
 const outcome = (body: string) => /data-testid="outcome">([^<]+)</.exec(body)?.[1];
-const stockOf = async (listingId: string) =>
-  (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 async function startCheckout(stock: number | null = 10, price = 2500, quantity = 1, currency = 'usd') {
   const listing = await addListing(w.db, seller.sellerId, { price, stock, currency });
@@ -33,10 +32,25 @@ describe('hosted Checkout: the destination charge Stripe sees', () => {
   it('creates one session whose PaymentIntent carries the amount, the application fee, the destination and our order id', async () => {
     const { sessionUrl, orderId } = await startCheckout(10, 2500, 2);
     const order = await orderRow(w.db, orderId);
-    expect(order).toMatchObject({ status: 'pending', amount: 5000, currency: 'usd', application_fee_amount: 500, quantity: 2, destination_account: seller.accountId, stock_reserved: true });
+    expect(order).toMatchObject({
+      status: 'pending',
+      amount: 5000,
+      currency: 'usd',
+      application_fee_amount: 500,
+      quantity: 2,
+      destination_account: seller.accountId,
+      stock_reserved: true,
+    });
 
     const session = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!);
-    expect(session).toMatchObject({ mode: 'payment', ui_mode: 'hosted_page', amount_total: 5000, client_reference_id: orderId, customer_email: order.buyer_email, url: sessionUrl });
+    expect(session).toMatchObject({
+      mode: 'payment',
+      ui_mode: 'hosted_page',
+      amount_total: 5000,
+      client_reference_id: orderId,
+      customer_email: order.buyer_email,
+      url: sessionUrl,
+    });
     expect(session.success_url).toBe(`http://localhost:3000/orders/${orderId}/complete?session_id={CHECKOUT_SESSION_ID}`);
     // Stock is held briefly (#14 point 3): Stripe's 30-minute minimum plus a retry margin, not an hour.
     expect(session.expires_at).toBe(Math.floor(order.created_at.getTime() / 1000) + 36 * 60);
@@ -63,7 +77,9 @@ describe('hosted Checkout: the destination charge Stripe sees', () => {
     expect(orders).toHaveLength(1);
     expect(await stockOf(listing.id)).toBe(2); // reserved once
     const requests = await w.emu.control<{ data: { method: string; path: string; idempotency_key?: string | null }[] }>('GET', '/_emulator/requests');
-    const creates = requests.data.filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions' && r.idempotency_key === `order:${orders[0]!.id}:checkout`);
+    const creates = requests.data.filter(
+      (r) => r.method === 'POST' && r.path === '/v1/checkout/sessions' && r.idempotency_key === `order:${orders[0]!.id}:checkout`,
+    );
     expect(creates.length).toBeGreaterThanOrEqual(1);
     const sessions = await w.stripe.checkout.sessions.list({ limit: 100 });
     expect(sessions.data.filter((s) => s.client_reference_id === orders[0]!.id)).toHaveLength(1);
@@ -71,7 +87,7 @@ describe('hosted Checkout: the destination charge Stripe sees', () => {
 });
 
 describe('hosted Checkout end to end', () => {
-  it('4242 → paid, with Stripe\'s money facts on the order; completion page after the webhook → paid, one transition', async () => {
+  it("4242 → paid, with Stripe's money facts on the order; completion page after the webhook → paid, one transition", async () => {
     const { sessionUrl, orderId, buyer } = await startCheckout(5, 2500);
     const paid = await payOnCheckoutPage(sessionUrl, '4242 4242 4242 4242');
     expect(localPath(paid.location!)).toMatch(new RegExp(`^/orders/${orderId}/complete\\?session_id=cs_test_`));
@@ -230,7 +246,7 @@ describe('refusals', () => {
 
 // Last: it moves the emulator's clock two hours ahead of ours.
 describe('expiry', () => {
-  it('an expired session gives its stock back (Stripe\'s checkout.session.expired)', async () => {
+  it("an expired session gives its stock back (Stripe's checkout.session.expired)", async () => {
     const { orderId, listing, buyer } = await startCheckout(2, 800, 2);
     expect(await stockOf(listing.id)).toBe(0);
     const soldOut = await buy((await w.signIn('buyer')).client, listing.id, 1);

@@ -26,14 +26,17 @@ function payPage(body: string) {
 }
 
 /** What `stripe.confirmPayment` of the Stripe.js stand-in sends to Stripe (the w.emu). */
-async function confirmWithCard(page: ReturnType<typeof payPage>, cardNumber: string): Promise<{ status: number; body: { status?: string; next_action?: { redirect_to_url?: { url: string } }; error?: { message: string } } }> {
+async function confirmWithCard(
+  page: ReturnType<typeof payPage>,
+  cardNumber: string,
+): Promise<{ status: number; body: { status?: string; next_action?: { redirect_to_url?: { url: string } }; error?: { message: string } } }> {
   const intentId = page.clientSecret.slice(0, page.clientSecret.indexOf('_secret_'));
   const response = await fetch(`${new URL(page.script).origin}/hosted/js/payment_intents/${intentId}/confirm`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ key: page.publishableKey, client_secret: page.clientSecret, card_number: cardNumber, return_url: page.returnUrl }).toString(),
   });
-  return { status: response.status, body: await response.json() as never };
+  return { status: response.status, body: (await response.json()) as never };
 }
 
 async function startCustom(client: TestClient, listingId: string, quantity = 1) {
@@ -76,7 +79,7 @@ describe('custom flow: PaymentIntent + Payment Element', () => {
     expect(paid.seller_net_amount).toBe(4200 - 420);
   });
 
-  it('a 3DS card through the Stripe.js confirm: challenge → return URL → paid; the redirect\'s claim alone is not believed', async () => {
+  it("a 3DS card through the Stripe.js confirm: challenge → return URL → paid; the redirect's claim alone is not believed", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 1 });
     const buyer = await w.signIn('buyer');
     const { orderId, page } = await startCustom(buyer.client, listing.id);
@@ -94,7 +97,7 @@ describe('custom flow: PaymentIntent + Payment Element', () => {
     expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ to_status: 'paid', source: 'webhook' })]);
   });
 
-  it('a declined card: payment_failed with Stripe\'s reason, the intent canceled, stock back', async () => {
+  it("a declined card: payment_failed with Stripe's reason, the intent canceled, stock back", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 1 });
     const buyer = await w.signIn('buyer');
     const { orderId, page } = await startCustom(buyer.client, listing.id);
@@ -160,7 +163,7 @@ describe('who sees which orders', () => {
     expect((await a.client.get('/orders')).body).toContain('My orders');
   });
 
-  it('a seller sees its own orders with gross, fee and net, and no one else\'s', async () => {
+  it("a seller sees its own orders with gross, fee and net, and no one else's", async () => {
     const other = await enabledSeller(w);
     const mineListing = await addListing(w.db, seller.sellerId, { price: 3333, title: 'Mine only' });
     const theirListing = await addListing(w.db, other.sellerId, { price: 4444, title: 'Theirs only' });

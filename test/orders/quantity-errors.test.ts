@@ -13,7 +13,7 @@ beforeAll(async () => {
   seller = await enabledSeller(w);
 });
 
-describe('a quantity outside the form\'s limits', () => {
+describe("a quantity outside the form's limits", () => {
   for (const flow of ['', '/pay']) {
     for (const quantity of ['0', '-2', 'abc', '101']) {
       it(`POST /checkout/:id${flow} with quantity ${quantity}: 400 in words, a way back, no order`, async () => {

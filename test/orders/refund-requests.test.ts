@@ -49,7 +49,13 @@ describe('asking', () => {
 
     const buyer = await createTestUser(h.database.db, 'buyer');
     const listingId = await createListing(h, seller.user.id, 1_000);
-    const unpaid = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: crypto.randomUUID() });
+    const unpaid = await buyWithPaymentElement(h.database.db, h.stripe, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId,
+      quantity: 1,
+      attemptId: crypto.randomUUID(),
+    });
     const unpaidClient = await signedIn(buyer);
     await unpaidClient.post(`/orders/${unpaid.id}/refund-request`, { reason: 'Not paid yet' });
     expect(await requestsOf(unpaid.id)).toEqual([]);
@@ -95,7 +101,7 @@ describe('deciding', () => {
     expect((await client.get(`/orders/${orderId}`)).body).toMatch(/data-status="approved"/);
   });
 
-  it("another seller cannot see or decide it; an admin can", async () => {
+  it('another seller cannot see or decide it; an admin can', async () => {
     const { orderId, client } = await paidOrderOfNewBuyer(2_000);
     await client.post(`/orders/${orderId}/refund-request`, { reason: 'Changed my mind' });
     const [request] = await requestsOf(orderId);
@@ -141,8 +147,14 @@ describe('CSRF', () => {
 describe('the seller is emailed', () => {
   it('once per request, with the reason and the order, in the transaction that records it', async () => {
     const { orderId, client } = await paidOrderOfNewBuyer(3_300);
-    const mailToSeller = () => h.database.db.selectFrom('email_outbox').selectAll()
-      .where('to_address', '=', seller.user.email).where('template', '=', 'refund-requested').where('dedupe_key', 'like', 'refund-request:%').execute();
+    const mailToSeller = () =>
+      h.database.db
+        .selectFrom('email_outbox')
+        .selectAll()
+        .where('to_address', '=', seller.user.email)
+        .where('template', '=', 'refund-requested')
+        .where('dedupe_key', 'like', 'refund-request:%')
+        .execute();
     const before = await mailToSeller();
     await client.post(`/orders/${orderId}/refund-request`, { reason: 'Lid missing.\nPlease advise.' });
     await client.post(`/orders/${orderId}/refund-request`, { reason: 'Asking again' }); // refused: one open request at a time
@@ -174,7 +186,9 @@ describe('the admin list of open requests', () => {
     expect(list.body).toContain('Too small');
 
     expect((await h.admin.post(`/admin/orders/${waiting.orderId}/refund-requests/${approveMe!.id}/approve`, {})).statusCode).toBe(303);
-    expect((await h.admin.post(`/admin/orders/${toDecline.orderId}/refund-requests/${declineMe!.id}/decline`, { reason: 'Sizes were listed' })).statusCode).toBe(303);
+    expect(
+      (await h.admin.post(`/admin/orders/${toDecline.orderId}/refund-requests/${declineMe!.id}/decline`, { reason: 'Sizes were listed' })).statusCode,
+    ).toBe(303);
     await h.settle();
     expect(await stripeRefundsOf(waiting.orderId)).toHaveLength(1);
     expect((await requestsOf(toDecline.orderId))[0]).toMatchObject({ status: 'declined', decided_by_role: 'admin' });

@@ -12,7 +12,14 @@ describe('sellerNetOf', () => {
   });
 
   it('a partial refund takes back what it reversed and returns the fee refunded with it; one the platform paid costs the seller nothing', () => {
-    const net = sellerNetOf(order, { refunds: [{ amount: 2_500, fromSeller: 2_500 }, { amount: 1_000, fromSeller: 0 }], feeReturned: 250, disputes: [] });
+    const net = sellerNetOf(order, {
+      refunds: [
+        { amount: 2_500, fromSeller: 2_500 },
+        { amount: 1_000, fromSeller: 0 },
+      ],
+      feeReturned: 250,
+      disputes: [],
+    });
     expect(net).toEqual({ initial: 9_000, afterRefunds: 6_750, final: 6_750 });
   });
 

@@ -42,8 +42,12 @@ async function deliverAndProcess(): Promise<void> {
 }
 
 const ADDRESS_ON_PAGE = {
-  shipping_name: 'Ada Lovelace', shipping_line1: '12 Rue de la Paix', shipping_line2: 'Bâtiment B', shipping_city: 'Paris',
-  shipping_postal_code: '75002', shipping_country: 'FR',
+  shipping_name: 'Ada Lovelace',
+  shipping_line1: '12 Rue de la Paix',
+  shipping_line2: 'Bâtiment B',
+  shipping_city: 'Paris',
+  shipping_postal_code: '75002',
+  shipping_country: 'FR',
 };
 const SHIP_TO = { name: 'Ada Lovelace', line1: '12 Rue de la Paix', line2: 'Bâtiment B', city: 'Paris', state: null, postal_code: '75002', country: 'FR' };
 
@@ -73,7 +77,8 @@ describe('hosted Checkout: Stripe collects the address', () => {
       expect(paid.status).toBe(303);
       const completed = await emulator.stripe.checkout.sessions.retrieve(session.id, { expand: ['payment_intent'] });
       expect(completed.collected_information?.shipping_details).toEqual({
-        name: 'Ada Lovelace', address: { line1: '12 Rue de la Paix', line2: 'Bâtiment B', city: 'Paris', state: null, postal_code: '75002', country: 'FR' },
+        name: 'Ada Lovelace',
+        address: { line1: '12 Rue de la Paix', line2: 'Bâtiment B', city: 'Paris', state: null, postal_code: '75002', country: 'FR' },
       });
       expect((completed.payment_intent as Stripe.PaymentIntent).shipping?.name).toBe('Ada Lovelace');
 
@@ -100,7 +105,8 @@ describe('hosted Checkout: Stripe collects the address', () => {
     await emulator.control('POST', '/_emulator/delivery', { mode: 'drop', types: ['checkout.session.completed', 'payment_intent.succeeded'] });
     await payOnCheckoutPage(started.location!, '4242424242424242', undefined, ADDRESS_ON_PAGE);
     await emulator.control('POST', '/_emulator/delivery', { mode: 'normal' });
-    const intentId = (await emulator.stripe.checkout.sessions.retrieve((await orderRow(database.db, orderId)).stripe_checkout_session_id!)).payment_intent as string;
+    const intentId = (await emulator.stripe.checkout.sessions.retrieve((await orderRow(database.db, orderId)).stripe_checkout_session_id!))
+      .payment_intent as string;
     const intent = await emulator.stripe.paymentIntents.retrieve(intentId);
     const payload = JSON.stringify(makeEvent('payment_intent.succeeded', { ...intent, shipping: null }));
     expect((await postSigned(app, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!))).statusCode).toBe(200);
@@ -160,7 +166,10 @@ describe('custom flow: our page collects the address before the PaymentIntent', 
     expect(payPage.statusCode).toBe(200);
     const intentId = (await orderRow(database.db, orderId)).stripe_payment_intent_id!;
     const intent = await emulator.stripe.paymentIntents.retrieve(intentId);
-    expect(intent.shipping).toMatchObject({ name: 'Grace Hopper', address: { line1: '1 Navy Way', city: 'Arlington', state: 'VA', postal_code: '22201', country: 'US', line2: null } });
+    expect(intent.shipping).toMatchObject({
+      name: 'Grace Hopper',
+      address: { line1: '1 Navy Way', city: 'Arlington', state: 'VA', postal_code: '22201', country: 'US', line2: null },
+    });
     // The form again after the intent exists changes nothing: Stripe and the seller keep one address.
     await buyer.client.post(`/orders/${orderId}/shipping`, { ...address, name: 'Somebody Else' });
     expect((await orderRow(database.db, orderId)).ship_to).toMatchObject({ name: 'Grace Hopper' });
@@ -168,7 +177,9 @@ describe('custom flow: our page collects the address before the PaymentIntent', 
     await emulator.stripe.paymentIntents.confirm(intentId, { payment_method: 'pm_card_visa' });
     await deliverAndProcess();
     expect(await orderRow(database.db, orderId)).toMatchObject({ status: 'paid', fulfilment_status: 'awaiting_shipment' });
-    expect((await newSaleEmail(orderId))?.data).toMatchObject({ shipTo: { name: 'Grace Hopper', lines: ['1 Navy Way', '22201 Arlington VA', 'United States'] } });
+    expect((await newSaleEmail(orderId))?.data).toMatchObject({
+      shipTo: { name: 'Grace Hopper', lines: ['1 Navy Way', '22201 Arlington VA', 'United States'] },
+    });
     const page = await seller.client.get(`/seller/orders/${orderId}`);
     expect(page.body).toContain('data-testid="ship-to">Grace Hopper<br>1 Navy Way<br>22201 Arlington VA<br>United States</address>');
   });
@@ -176,7 +187,15 @@ describe('custom flow: our page collects the address before the PaymentIntent', 
   it('one click (it pays at once, with no address) is refused for physical goods', async () => {
     const listing = await addListing(database.db, seller.sellerId, { price: 700, kind: 'physical' });
     const buyer = await signIn(app, 'buyer');
-    const placing = placeOrder(database.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'saved_card', paymentMethodId: 'pm_x' });
+    const placing = placeOrder(database.db, {
+      buyerId: buyer.userId,
+      buyerEmail: buyer.email,
+      listingId: listing.id,
+      quantity: 1,
+      attemptId: randomUUID(),
+      flow: 'saved_card',
+      paymentMethodId: 'pm_x',
+    });
     await expect(placing).rejects.toMatchObject({ code: 'one_click_needs_address' });
     expect(await database.db.selectFrom('orders').select('id').where('listing_id', '=', listing.id).execute()).toEqual([]);
   });

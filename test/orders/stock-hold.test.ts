@@ -50,7 +50,8 @@ describe('pending orders per buyer', () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 5 });
     const { client, userId } = await w.signIn('buyer');
     const attempt = randomUUID();
-    for (let i = 0; i < PENDING_ORDERS_PER_BUYER + 1; i++) expect((await client.post(`/checkout/${listing.id}`, { quantity: 1, attempt })).statusCode).toBe(303);
+    for (let i = 0; i < PENDING_ORDERS_PER_BUYER + 1; i++)
+      expect((await client.post(`/checkout/${listing.id}`, { quantity: 1, attempt })).statusCode).toBe(303);
     expect(await ordersOf(userId)).toHaveLength(1);
   });
 });

@@ -20,8 +20,7 @@ beforeAll(async () => {
   seller = await enabledSeller(w);
 });
 
-const stockOf = async (listingId: string) =>
-  (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 describe('payment events through the webhook pipeline', () => {
   for (const mode of ['normal', 'duplicate', 'reorder'] as const) {
@@ -102,7 +101,10 @@ describe('Stripe calls that fail', () => {
 
   it('a seller whose fee policy makes them the settlement merchant: on_behalf_of reaches Stripe', async () => {
     const other = await enabledSeller(w);
-    await w.db.insertInto('fee_policies').values({ seller_id: other.sellerId, currency: 'usd', basis_points: 500, fixed_amount: 25, on_behalf_of: true }).execute();
+    await w.db
+      .insertInto('fee_policies')
+      .values({ seller_id: other.sellerId, currency: 'usd', basis_points: 500, fixed_amount: 25, on_behalf_of: true })
+      .execute();
     const listing = await addListing(w.db, other.sellerId, { price: 2000 });
     const buyer = await w.signIn('buyer');
     const started = await buy(buyer.client, listing.id);
@@ -125,7 +127,14 @@ describe('reconciliation', () => {
     const started = await buy(first.client, listing.id);
     const orderId = await orderIdFromSessionUrl(w.db, started.location!);
     const buyer = await w.signIn('buyer');
-    const draft = await placeOrder(w.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+    const draft = await placeOrder(w.db, {
+      buyerId: buyer.userId,
+      buyerEmail: buyer.email,
+      listingId: listing.id,
+      quantity: 1,
+      attemptId: randomUUID(),
+      flow: 'hosted',
+    });
     expect(await stockOf(listing.id)).toBe(1);
     await w.emu.advanceClock(2 * 3600); // the session expires at Stripe; we never process the event
     const later = new Date(Date.now() + 3 * 3600 * 1000);
@@ -139,11 +148,18 @@ describe('reconciliation', () => {
     expect(await transitionsOf(w.db, orderId)).toHaveLength(1);
   });
 
-  it('runs on the worker\'s schedule: an order left pending for hours is settled (its stock comes back)', async () => {
+  it("runs on the worker's schedule: an order left pending for hours is settled (its stock comes back)", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 900, stock: 2 });
     const buyer = await w.signIn('buyer');
     // An order whose process died before it reached Stripe: nothing will ever send an event for it.
-    const draft = await placeOrder(w.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId: listing.id, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+    const draft = await placeOrder(w.db, {
+      buyerId: buyer.userId,
+      buyerEmail: buyer.email,
+      listingId: listing.id,
+      quantity: 1,
+      attemptId: randomUUID(),
+      flow: 'hosted',
+    });
     // created_at is written only by the database; age the row the same way.
     await sql`update orders set created_at = now() - interval '3 hours' where id = ${draft.id}`.execute(w.db);
     expect(await stockOf(listing.id)).toBe(1);

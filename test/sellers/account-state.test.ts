@@ -20,8 +20,15 @@ function account(fields: { details?: boolean; charges?: boolean; payouts?: boole
     payouts_enabled: fields.payouts ?? false,
     capabilities: (fields.caps ?? { card_payments: 'active', transfers: 'active' }) as Stripe.Account.Capabilities,
     requirements: {
-      alternatives: [], current_deadline: null, currently_due: [], disabled_reason: null, errors: [],
-      eventually_due: [], past_due: [], pending_verification: [], ...fields.req,
+      alternatives: [],
+      current_deadline: null,
+      currently_due: [],
+      disabled_reason: null,
+      errors: [],
+      eventually_due: [],
+      past_due: [],
+      pending_verification: [],
+      ...fields.req,
     } as Stripe.Account.Requirements,
   } as Stripe.Account;
 }
@@ -31,25 +38,83 @@ const DEADLINE = 1_900_000_000;
 describe('deriveAccountState', () => {
   const cases: [string, Stripe.Account | null, string, string][] = [
     ['no account at all', null, 'not_started', 'set_up_payouts'],
-    ['just created: form not submitted, everything past due',
-      account({ details: false, caps: { card_payments: 'inactive', transfers: 'inactive' }, req: { currently_due: ['business_type', 'external_account'], past_due: ['business_type', 'external_account'], disabled_reason: 'requirements.past_due' } }),
-      'onboarding_incomplete', 'continue_onboarding'],
+    [
+      'just created: form not submitted, everything past due',
+      account({
+        details: false,
+        caps: { card_payments: 'inactive', transfers: 'inactive' },
+        req: {
+          currently_due: ['business_type', 'external_account'],
+          past_due: ['business_type', 'external_account'],
+          disabled_reason: 'requirements.past_due',
+        },
+      }),
+      'onboarding_incomplete',
+      'continue_onboarding',
+    ],
     ['form not submitted, nothing listed yet', account({ details: false, caps: {} }), 'onboarding_incomplete', 'continue_onboarding'],
     ['verified: charges and payouts on, capabilities active', account({ charges: true, payouts: true }), 'enabled', 'none'],
     ['enabled with only eventually_due items', account({ charges: true, payouts: true, req: { eventually_due: ['individual.id_number'] } }), 'enabled', 'none'],
-    ['enabled while Stripe re-verifies something in the background', account({ charges: true, payouts: true, req: { pending_verification: ['individual.address.line1'] } }), 'enabled', 'none'],
-    ['submitted, Stripe verifying identity (capabilities pending)',
-      account({ caps: { card_payments: 'pending', transfers: 'pending' }, req: { pending_verification: ['individual.id_number'], disabled_reason: 'requirements.pending_verification' } }),
-      'pending_verification', 'wait'],
-    ['submitted, under review', account({ caps: { card_payments: 'inactive', transfers: 'inactive' }, req: { disabled_reason: 'under_review' } }), 'pending_verification', 'wait'],
-    ['document due before a deadline while charges still work',
+    [
+      'enabled while Stripe re-verifies something in the background',
+      account({ charges: true, payouts: true, req: { pending_verification: ['individual.address.line1'] } }),
+      'enabled',
+      'none',
+    ],
+    [
+      'submitted, Stripe verifying identity (capabilities pending)',
+      account({
+        caps: { card_payments: 'pending', transfers: 'pending' },
+        req: { pending_verification: ['individual.id_number'], disabled_reason: 'requirements.pending_verification' },
+      }),
+      'pending_verification',
+      'wait',
+    ],
+    [
+      'submitted, under review',
+      account({ caps: { card_payments: 'inactive', transfers: 'inactive' }, req: { disabled_reason: 'under_review' } }),
+      'pending_verification',
+      'wait',
+    ],
+    [
+      'document due before a deadline while charges still work',
       account({ charges: true, payouts: true, req: { currently_due: ['individual.verification.document'], current_deadline: DEADLINE } }),
-      'restricted', 'fix_requirements'],
-    ['past due: charges off', account({ caps: { card_payments: 'inactive', transfers: 'inactive' }, req: { past_due: ['external_account'], currently_due: ['external_account'], disabled_reason: 'requirements.past_due' } }), 'restricted', 'fix_requirements'],
-    ['paused by the platform', account({ caps: { card_payments: 'inactive', transfers: 'inactive' }, req: { disabled_reason: 'platform_paused' } }), 'restricted', 'contact_support'],
-    ['transfers capability inactive without a listed requirement', account({ charges: true, payouts: true, caps: { card_payments: 'active', transfers: 'inactive' } }), 'restricted', 'fix_requirements'],
-    ['rejected', account({ caps: { card_payments: 'inactive', transfers: 'inactive' }, req: { disabled_reason: 'rejected.other' } }), 'rejected', 'contact_support'],
-    ['rejected outranks an unfinished form', account({ details: false, req: { disabled_reason: 'rejected.fraud', currently_due: ['business_type'] } }), 'rejected', 'contact_support'],
+      'restricted',
+      'fix_requirements',
+    ],
+    [
+      'past due: charges off',
+      account({
+        caps: { card_payments: 'inactive', transfers: 'inactive' },
+        req: { past_due: ['external_account'], currently_due: ['external_account'], disabled_reason: 'requirements.past_due' },
+      }),
+      'restricted',
+      'fix_requirements',
+    ],
+    [
+      'paused by the platform',
+      account({ caps: { card_payments: 'inactive', transfers: 'inactive' }, req: { disabled_reason: 'platform_paused' } }),
+      'restricted',
+      'contact_support',
+    ],
+    [
+      'transfers capability inactive without a listed requirement',
+      account({ charges: true, payouts: true, caps: { card_payments: 'active', transfers: 'inactive' } }),
+      'restricted',
+      'fix_requirements',
+    ],
+    [
+      'rejected',
+      account({ caps: { card_payments: 'inactive', transfers: 'inactive' }, req: { disabled_reason: 'rejected.other' } }),
+      'rejected',
+      'contact_support',
+    ],
+    [
+      'rejected outranks an unfinished form',
+      account({ details: false, req: { disabled_reason: 'rejected.fraud', currently_due: ['business_type'] } }),
+      'rejected',
+      'contact_support',
+    ],
   ];
 
   it.each(cases)('%s → %s', (_name, input, state, nextStep) => {
@@ -60,11 +125,18 @@ describe('deriveAccountState', () => {
   });
 
   it('says what is due in plain words, past due first, with the deadline', () => {
-    const view = deriveAccountState(account({
-      charges: true, payouts: true,
-      req: { past_due: ['external_account'], currently_due: ['individual.dob.day', 'individual.dob.month', 'individual.verification.document'], current_deadline: DEADLINE,
-        errors: [{ code: 'verification_document_expired', reason: 'The document has expired.', requirement: 'individual.verification.document' }] },
-    }));
+    const view = deriveAccountState(
+      account({
+        charges: true,
+        payouts: true,
+        req: {
+          past_due: ['external_account'],
+          currently_due: ['individual.dob.day', 'individual.dob.month', 'individual.verification.document'],
+          current_deadline: DEADLINE,
+          errors: [{ code: 'verification_document_expired', reason: 'The document has expired.', requirement: 'individual.verification.document' }],
+        },
+      }),
+    );
     expect(view.state).toBe('restricted');
     expect(view.due).toEqual(['A bank account for payouts', 'Your date of birth', 'An identity document (passport, ID card or driving licence)']);
     expect(view.problems).toEqual(['The document has expired.']);
@@ -84,7 +156,9 @@ describe('recordAccountSnapshot', () => {
     database = await createTestDatabase();
     db = database.db;
   });
-  afterAll(async () => { await database.close(); });
+  afterAll(async () => {
+    await database.close();
+  });
 
   async function sellerWithAccount(accountId: string): Promise<string> {
     const user = await createTestUser(db, 'seller');
@@ -95,7 +169,8 @@ describe('recordAccountSnapshot', () => {
   const stateOf = async (id: string) => db.selectFrom('sellers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const record = (snapshot: Stripe.Account, at: Date) => db.transaction().execute((trx) => recordAccountSnapshot(trx, snapshot, at));
 
-  const restricted = (id: string) => account({ id, charges: true, payouts: true, req: { currently_due: ['individual.verification.document'], current_deadline: DEADLINE } });
+  const restricted = (id: string) =>
+    account({ id, charges: true, payouts: true, req: { currently_due: ['individual.verification.document'], current_deadline: DEADLINE } });
   const enabled = (id: string) => account({ id, charges: true, payouts: true });
 
   it('an older snapshot applied after a newer one leaves the newer state', async () => {
@@ -135,13 +210,15 @@ describe('recordAccountSnapshot', () => {
     expect(await record(enabled('acct_nobody'), new Date())).toEqual({ applied: false });
   });
 
-  it('works inside a caller\'s transaction, and rolls back with it', async () => {
+  it("works inside a caller's transaction, and rolls back with it", async () => {
     const sellerId = await sellerWithAccount('acct_order_4');
     await record(restricted('acct_order_4'), new Date('2026-11-27T03:00:00Z'));
-    await expect(db.transaction().execute(async (trx) => {
-      expect((await recordAccountSnapshot(trx, enabled('acct_order_4'), new Date('2026-11-27T03:00:09Z'))).applied).toBe(true);
-      throw new Error('handler failed after recording');
-    })).rejects.toThrow('handler failed');
+    await expect(
+      db.transaction().execute(async (trx) => {
+        expect((await recordAccountSnapshot(trx, enabled('acct_order_4'), new Date('2026-11-27T03:00:09Z'))).applied).toBe(true);
+        throw new Error('handler failed after recording');
+      }),
+    ).rejects.toThrow('handler failed');
     expect((await stateOf(sellerId)).account_state).toBe('restricted');
     await db.transaction().execute(async (trx) => {
       await recordAccountSnapshot(trx, enabled('acct_order_4'), new Date('2026-11-27T03:00:09Z'));

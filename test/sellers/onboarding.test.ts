@@ -41,7 +41,10 @@ async function completeOnboarding(linkUrl: string, outcome: string): Promise<str
 }
 
 /** Our own URL (as Stripe redirects to it) → the path the test client requests. */
-const localPath = (url: string) => { const u = new URL(url); return u.pathname + u.search; };
+const localPath = (url: string) => {
+  const u = new URL(url);
+  return u.pathname + u.search;
+};
 
 async function startPayouts(client: TestClient, country = 'US'): Promise<Response> {
   return client.post('/seller/payouts/start', { country });
@@ -101,7 +104,7 @@ describe('Set up payouts', () => {
     expect(row.account_state).toBe('enabled');
     expect(row.charges_enabled).toBe(true);
     expect(row.payouts_enabled).toBe(true);
-    const account = await w.emu.stripe.accounts.retrieve(row.stripe_account_id!);
+    const account = await w.emu.stripe.accounts.retrieve(row.stripe_account_id);
     expect(account.controller).toMatchObject({
       stripe_dashboard: { type: 'express' },
       fees: { payer: 'application' },
@@ -172,7 +175,7 @@ describe('Set up payouts', () => {
     await startPayouts(client, 'FR'); // the country is fixed by the first request
     const rows = await w.db.selectFrom('sellers').selectAll().where('id', '=', sellerId).execute();
     expect(rows).toHaveLength(1);
-    const account = await w.emu.stripe.accounts.retrieve(rows[0]!.stripe_account_id!);
+    const account = await w.emu.stripe.accounts.retrieve(rows[0]!.stripe_account_id);
     expect(account.country).toBe('US');
   });
 
@@ -233,8 +236,7 @@ describe('links that expired or were used', () => {
 });
 
 describe('exactly one account per seller', () => {
-  const accountsFor = async (sellerId: string) =>
-    (await w.emu.stripe.accounts.list({ limit: 100 })).data.filter((a) => a.metadata?.seller_id === sellerId);
+  const accountsFor = async (sellerId: string) => (await w.emu.stripe.accounts.list({ limit: 100 })).data.filter((a) => a.metadata?.seller_id === sellerId);
 
   it('two concurrent "Set up payouts" requests → one account at Stripe and one in our database', async () => {
     const { client, sellerId } = await signUpSeller();
@@ -251,12 +253,20 @@ describe('exactly one account per seller', () => {
   // Two app instances (two connection pools) racing for the same seller: only the row lock of a real
   // PostgreSQL server can be contended across connections, so this runs where one is available.
   it.skipIf(isPglite())('two app instances racing → still one account', async () => {
-    const other = await buildApp({ config: testConfig(), db: (await import('../../src/db/connect.ts')).connectPostgres(w.database.url!).db, stripe: w.emu.stripe, logger: false });
+    const other = await buildApp({
+      config: testConfig(),
+      db: (await import('../../src/db/connect.ts')).connectPostgres(w.database.url!).db,
+      stripe: w.emu.stripe,
+      logger: false,
+    });
     await other.ready();
     try {
       const user = await createTestUser(w.db, 'seller');
-      const results = await Promise.all(Array.from({ length: 6 }, (_, i) =>
-        ensureConnectedAccount(i % 2 === 0 ? w.app.db : other.db, w.emu.stripe, { sellerId: user.id, country: 'US', email: user.email })));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          ensureConnectedAccount(i % 2 === 0 ? w.app.db : other.db, w.emu.stripe, { sellerId: user.id, country: 'US', email: user.email }),
+        ),
+      );
       expect(new Set(results.map((r) => r.accountId)).size).toBe(1);
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(await accountsFor(user.id)).toHaveLength(1);
@@ -283,8 +293,21 @@ describe('exactly one account per seller', () => {
   it('after the idempotency window, an account created but never stored is found by metadata, not duplicated', async () => {
     const user = await createTestUser(w.db, 'seller');
     // Our request was stored two days ago, Stripe created the account, and we crashed before storing it.
-    await w.db.insertInto('sellers').values({ id: user.id, account_country: 'US', account_email: user.email, account_requested_at: new Date(Date.now() - 2 * 86_400_000) }).execute();
-    const orphan = await w.emu.stripe.accounts.create({ country: 'US', email: user.email, metadata: { seller_id: user.id }, controller: { stripe_dashboard: { type: 'express' }, fees: { payer: 'application' }, losses: { payments: 'application' }, requirement_collection: 'stripe' } });
+    await w.db
+      .insertInto('sellers')
+      .values({ id: user.id, account_country: 'US', account_email: user.email, account_requested_at: new Date(Date.now() - 2 * 86_400_000) })
+      .execute();
+    const orphan = await w.emu.stripe.accounts.create({
+      country: 'US',
+      email: user.email,
+      metadata: { seller_id: user.id },
+      controller: {
+        stripe_dashboard: { type: 'express' },
+        fees: { payer: 'application' },
+        losses: { payments: 'application' },
+        requirement_collection: 'stripe',
+      },
+    });
     const result = await ensureConnectedAccount(w.db, w.emu.stripe, { sellerId: user.id, country: 'US', email: user.email });
     expect(result).toEqual({ accountId: orphan.id, created: false });
     expect(await accountsFor(user.id)).toHaveLength(1);
@@ -295,7 +318,11 @@ describe('exactly one account per seller', () => {
     const b = await createTestUser(w.db, 'seller');
     await w.db.insertInto('sellers').values({ id: a.id, stripe_account_id: 'acct_shared' }).execute();
     await expect(w.db.insertInto('sellers').values({ id: b.id, stripe_account_id: 'acct_shared' }).execute()).rejects.toThrow();
-    const n = await w.db.selectFrom('sellers').select(sql<number>`count(*)::int`.as('n')).where('stripe_account_id', '=', 'acct_shared').executeTakeFirstOrThrow();
+    const n = await w.db
+      .selectFrom('sellers')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('stripe_account_id', '=', 'acct_shared')
+      .executeTakeFirstOrThrow();
     expect(n.n).toBe(1);
   });
 });

@@ -26,11 +26,23 @@ const csvRows = (body: string) => parse(body, { columns: true }) as Record<strin
 
 /** A payout row as the payout.* handlers record it (for states the emulator cannot produce, and for many rows). */
 async function storedPayout(sellerId: string, account: string, values: { id: string; status: PayoutStatus; created: Date; amount?: number; failure?: string }) {
-  await h.database.db.insertInto('payouts').values({
-    id: values.id, account, seller_id: sellerId, amount: values.amount ?? 500, currency: 'usd', status: values.status, automatic: true,
-    arrival_date: new Date(values.created.getTime() + 86_400_000), failure_code: values.failure === undefined ? null : 'account_closed',
-    failure_message: values.failure ?? null, stripe_created: values.created, observed_at: values.created,
-  }).execute();
+  await h.database.db
+    .insertInto('payouts')
+    .values({
+      id: values.id,
+      account,
+      seller_id: sellerId,
+      amount: values.amount ?? 500,
+      currency: 'usd',
+      status: values.status,
+      automatic: true,
+      arrival_date: new Date(values.created.getTime() + 86_400_000),
+      failure_code: values.failure === undefined ? null : 'account_closed',
+      failure_message: values.failure ?? null,
+      stripe_created: values.created,
+      observed_at: values.created,
+    })
+    .execute();
 }
 
 beforeAll(async () => {
@@ -56,7 +68,7 @@ describe('the Money page', () => {
     expect(page.body).toMatch(/data-testid="pending" data-amount="4500">\$45\.00</);
   });
 
-  it('lists the seller\'s payouts from our table with status and arrival, as payout events recorded them', async () => {
+  it("lists the seller's payouts from our table with status and arrival, as payout events recorded them", async () => {
     const payout = await h.stripe.payouts.create({ amount: 2_000, currency: 'usd' }, { stripeAccount: seller.accountId });
     await h.settle();
     let page = await client.get('/seller/money');
@@ -70,15 +82,25 @@ describe('the Money page', () => {
   });
 
   it('says why a payout failed', async () => {
-    await storedPayout(seller.user.id, seller.accountId, { id: 'po_failedExample1', status: 'failed', created: new Date(), failure: 'The bank account has been closed.' });
+    await storedPayout(seller.user.id, seller.accountId, {
+      id: 'po_failedExample1',
+      status: 'failed',
+      created: new Date(),
+      failure: 'The bank account has been closed.',
+    });
     const page = await client.get('/seller/money');
     expect(page.body).toMatch(/data-payout-id="po_failedExample1" data-status="failed"[\s\S]*?Failed[\s\S]*?The bank account has been closed\./);
   });
 
-  it('pages through payouts newest first, and a cursor naming another seller\'s payout shows nothing of theirs', async () => {
+  it("pages through payouts newest first, and a cursor naming another seller's payout shows nothing of theirs", async () => {
     const pager = await createSeller(h);
     const start = Date.UTC(2026, 0, 1);
-    for (let i = 0; i < 30; i++) await storedPayout(pager.user.id, pager.accountId, { id: `po_page${String(i).padStart(2, '0')}`, status: 'paid', created: new Date(start + i * 3_600_000) });
+    for (let i = 0; i < 30; i++)
+      await storedPayout(pager.user.id, pager.accountId, {
+        id: `po_page${String(i).padStart(2, '0')}`,
+        status: 'paid',
+        created: new Date(start + i * 3_600_000),
+      });
     const pagerClient = await signedIn(pager.user.email);
     const first = await pagerClient.get('/seller/money');
     const firstIds = payoutIdsOn(first.body);
@@ -126,7 +148,7 @@ describe('the Money page', () => {
 });
 
 describe('CSV exports', () => {
-  it('orders.csv: the seller\'s own orders with the net, formula cells neutralised, another seller\'s never', async () => {
+  it("orders.csv: the seller's own orders with the net, formula cells neutralised, another seller's never", async () => {
     const tricky = '=HYPERLINK("http://x"), "quoted"\nsecond line';
     await h.database.db.updateTable('orders').set({ title: tricky }).where('id', '=', orderIds[0]!).execute();
     // A partial refund, so the net differs from amount − fee.
@@ -141,8 +163,16 @@ describe('CSV exports', () => {
     expect(rows.map((r) => r.order_id).sort()).toEqual(own.map((o) => o.id).sort());
     const refunded = rows.find((r) => r.order_id === orderIds[0])!;
     expect(refunded).toMatchObject({
-      title: `'${tricky}`, amount_minor: '10000', amount: '100.00', platform_fee_minor: '1000', refunded_minor: '2500',
-      refunded_from_you_minor: '2500', fee_returned_minor: '250', net_minor: '6750', net: '67.50', status: 'partially_refunded',
+      title: `'${tricky}`,
+      amount_minor: '10000',
+      amount: '100.00',
+      platform_fee_minor: '1000',
+      refunded_minor: '2500',
+      refunded_from_you_minor: '2500',
+      fee_returned_minor: '250',
+      net_minor: '6750',
+      net: '67.50',
+      status: 'partially_refunded',
     });
     const otherOrders = await h.database.db.selectFrom('orders').select('id').where('seller_id', '=', other.user.id).execute();
     expect(otherOrders.length).toBeGreaterThan(0);
@@ -158,7 +188,7 @@ describe('CSV exports', () => {
     expect(paged.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('payouts.csv: the seller\'s own payouts, another seller\'s never', async () => {
+  it("payouts.csv: the seller's own payouts, another seller's never", async () => {
     const otherPayout = await h.stripe.payouts.create({ amount: 1_000, currency: 'usd' }, { stripeAccount: other.accountId });
     await h.settle();
     const response = await client.get('/seller/money/payouts.csv');
@@ -166,14 +196,18 @@ describe('CSV exports', () => {
     const rows = csvRows(response.body);
     const own = await h.database.db.selectFrom('payouts').select('id').where('seller_id', '=', seller.user.id).execute();
     expect(rows.map((r) => r.payout_id).sort()).toEqual(own.map((p) => p.id).sort());
-    expect(rows.find((r) => r.payout_id === 'po_failedExample1')).toMatchObject({ status: 'failed', failure_message: 'The bank account has been closed.', amount: '5.00' });
+    expect(rows.find((r) => r.payout_id === 'po_failedExample1')).toMatchObject({
+      status: 'failed',
+      failure_message: 'The bank account has been closed.',
+      amount: '5.00',
+    });
     expect(response.body).not.toContain(otherPayout.id);
     expect(csvRows((await otherClient.get('/seller/money/payouts.csv')).body).map((r) => r.payout_id)).toContain(otherPayout.id);
   });
 });
 
 describe('only sellers get in', () => {
-  it('anonymous → log in; buyer and admin → 403; nothing of the seller\'s shown', async () => {
+  it("anonymous → log in; buyer and admin → 403; nothing of the seller's shown", async () => {
     const buyer = (await loginAs(h.app, 'buyer')).client;
     for (const path of ['/seller/money', '/seller/money/orders.csv', '/seller/money/payouts.csv']) {
       const anonymous = await new TestClient(h.app).get(path);

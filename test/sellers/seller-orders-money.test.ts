@@ -77,7 +77,11 @@ describe('seller orders: refunds, disputes and the true net', () => {
     const refundId = await refundByAdmin(h, orderId, '25.00');
     const detail = await detailNet(orderId);
     expect(detail.net).toBe(9_000 - 2_500 + 250);
-    expect(detail.body).toMatch(new RegExp(`data-line="refund" data-refund-id="${refundId}" data-amount="2500">[\\s\\S]*?Refund of \\$25\\.00[\\s\\S]*?taken back from you[\\s\\S]*?−\\$25\\.00`));
+    expect(detail.body).toMatch(
+      new RegExp(
+        `data-line="refund" data-refund-id="${refundId}" data-amount="2500">[\\s\\S]*?Refund of \\$25\\.00[\\s\\S]*?taken back from you[\\s\\S]*?−\\$25\\.00`,
+      ),
+    );
     expect(detail.body).toMatch(/data-line="fee_returned" data-amount="250">[\s\S]*?\$2\.50/);
     expect((await row(orderId)).net).toBe(6_750);
     // The admin's breakdown says the same, from the same rule.
@@ -104,7 +108,7 @@ describe('seller orders: refunds, disputes and the true net', () => {
     expect(detail.body).toContain('returned to you (dispute won)');
   });
 
-  it('another seller\'s order is not found', async () => {
+  it("another seller's order is not found", async () => {
     const other = await createSeller(h);
     const orderId = (await createPaidOrder(h, other, { amount: 1_000 })).id;
     expect((await client.get(`/seller/orders/${orderId}`)).statusCode).toBe(404);

@@ -26,7 +26,8 @@ beforeAll(async () => {
 }, 60_000);
 
 const orderByAttempt = (attempt: string) => w.database.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
-const transitions = (orderId: string) => w.database.db.selectFrom('order_transitions').select(['to_status', 'source']).where('order_id', '=', orderId).orderBy('id').execute();
+const transitions = (orderId: string) =>
+  w.database.db.selectFrom('order_transitions').select(['to_status', 'source']).where('order_id', '=', orderId).orderBy('id').execute();
 const auditActions = async (targetId: string) =>
   (await w.database.db.selectFrom('admin_audit_log').select('action').where('target_id', '=', targetId).orderBy('id').execute()).map((a) => a.action);
 async function sessionsOf(orderId: string): Promise<Stripe.Checkout.Session[]> {
@@ -41,16 +42,24 @@ async function faultsLeft(): Promise<number> {
 
 describe('buying', () => {
   let buyer: { client: TestClient; user: { id: string; email: string } };
-  beforeAll(async () => { buyer = await loginAs(w.app, 'buyer'); });
+  beforeAll(async () => {
+    buyer = await loginAs(w.app, 'buyer');
+  });
 
   it.skipIf(isPglite())('hosted Checkout, process killed while Stripe makes the session: the same form again gets that session, once', async () => {
     const listingId = await createListing(w, seller.user.id, 2_000, { stock: 5 });
     const attempt = randomUUID();
     await w.emu.fault('/v1/checkout/sessions', 'delay', { holdMs: 3_000 });
     const input = { buyerId: buyer.user.id, buyerEmail: buyer.user.email, listingId, quantity: 1, attemptId: attempt, publicUrl: w.app.config.publicUrl };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/structure/buy-child.ts', w.database.url!, String(w.emu.emulator.port), JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/structure/buy-child.ts', w.database.url!, String(w.emu.emulator.port), JSON.stringify(input)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     await waitFor(async () => (await faultsLeft()) === 0); // the create is at Stripe, held
     child.kill('SIGKILL');
     await once(child, 'exit');
@@ -141,10 +150,16 @@ describe('buying', () => {
     expect((await transitions(order.id)).map((t) => t.to_status)).toEqual(['canceled']);
   });
 
-  it('the reconciler\'s cancel of an intent left for a day, answer lost: its next run completes it, once', async () => {
+  it("the reconciler's cancel of an intent left for a day, answer lost: its next run completes it, once", async () => {
     const listingId = await createListing(w, seller.user.id, 900, { stock: 2 });
     const user = await createTestUser(w.database.db, 'buyer');
-    const order = await buyWithPaymentElement(w.database.db, w.stripe, { buyerId: user.id, buyerEmail: user.email, listingId, quantity: 1, attemptId: randomUUID() });
+    const order = await buyWithPaymentElement(w.database.db, w.stripe, {
+      buyerId: user.id,
+      buyerEmail: user.email,
+      listingId,
+      quantity: 1,
+      attemptId: randomUUID(),
+    });
     await sql`update orders set created_at = now() - interval '25 hours' where id = ${order.id}`.execute(w.database.db);
     await w.emu.fault(`/v1/payment_intents/${order.stripe_payment_intent_id}/cancel`, 'apply_then_500');
     await expect(reconcilePendingOrders(w.database.db, w.stripe)).rejects.toThrow();
@@ -169,7 +184,9 @@ describe('admin money', () => {
     await w.emu.fault('/v1/refunds', 'apply_then_500');
     const lost = await w.admin.post(`/admin/orders/${order.id}/refunds`, form);
     expect([lost.statusCode, lost.body.includes('Stripe did not answer')]).toEqual([422, true]);
-    expect(await w.database.db.selectFrom('refunds').select('status').where('id', '=', form.refund_id).executeTakeFirstOrThrow()).toEqual({ status: 'requested' });
+    expect(await w.database.db.selectFrom('refunds').select('status').where('id', '=', form.refund_id).executeTakeFirstOrThrow()).toEqual({
+      status: 'requested',
+    });
 
     expect((await w.admin.post(`/admin/orders/${order.id}/refunds/${form.refund_id}/retry`)).statusCode).toBe(303);
     await w.settle();
@@ -187,7 +204,9 @@ describe('admin money', () => {
     await w.emu.fault('/v1/refunds', 'apply_then_500');
     expect((await w.admin.post(`/admin/orders/${order.id}/refunds`, form)).statusCode).toBe(422);
     await w.settle();
-    expect(await w.database.db.selectFrom('refunds').select('status').where('id', '=', form.refund_id).executeTakeFirstOrThrow()).toEqual({ status: 'succeeded' });
+    expect(await w.database.db.selectFrom('refunds').select('status').where('id', '=', form.refund_id).executeTakeFirstOrThrow()).toEqual({
+      status: 'succeeded',
+    });
     const sent = (await w.emu.requests('/v1/refunds')).length;
     expect((await w.admin.post(`/admin/orders/${order.id}/refunds/${form.refund_id}/retry`)).statusCode).toBe(303);
     expect((await w.emu.requests('/v1/refunds')).length).toBe(sent);
@@ -204,7 +223,11 @@ describe('admin money', () => {
     expect((await w.admin.post(`/admin/sellers/${other.user.id}/payouts`, form)).statusCode).toBe(303);
     const atStripe = await w.stripe.payouts.list({}, { stripeAccount: other.accountId });
     expect(atStripe.data.map((p) => p.amount)).toEqual([4_500]);
-    const request = await w.database.db.selectFrom('payout_requests').select(['status', 'stripe_payout_id']).where('id', '=', form.request_id).executeTakeFirstOrThrow();
+    const request = await w.database.db
+      .selectFrom('payout_requests')
+      .select(['status', 'stripe_payout_id'])
+      .where('id', '=', form.request_id)
+      .executeTakeFirstOrThrow();
     expect(request).toEqual({ status: 'created', stripe_payout_id: atStripe.data[0]!.id });
     expect(await auditActions(other.user.id)).toEqual(['payout.request', 'payout.create']);
   });
@@ -218,7 +241,9 @@ describe('admin money', () => {
     expect(await w.database.db.selectFrom('seller_payout_settings').select('paused').where('seller_id', '=', other.user.id).executeTakeFirst()).toBeUndefined();
 
     expect((await w.admin.post(`/admin/sellers/${other.user.id}/payouts/pause`)).statusCode).toBe(303);
-    expect(await w.database.db.selectFrom('seller_payout_settings').select('paused').where('seller_id', '=', other.user.id).executeTakeFirstOrThrow()).toEqual({ paused: true });
+    expect(await w.database.db.selectFrom('seller_payout_settings').select('paused').where('seller_id', '=', other.user.id).executeTakeFirstOrThrow()).toEqual({
+      paused: true,
+    });
     expect(await auditActions(other.user.id)).toEqual(['payouts.pause']);
   });
 });
@@ -228,7 +253,13 @@ describe('disputes', () => {
   async function disputedOrder(amount: number): Promise<{ order: Order; disputeId: string }> {
     const listingId = await createListing(w, seller.user.id, amount);
     const user = await createTestUser(w.database.db, 'buyer');
-    const started = await buyWithPaymentElement(w.database.db, w.stripe, { buyerId: user.id, buyerEmail: user.email, listingId, quantity: 1, attemptId: randomUUID() });
+    const started = await buyWithPaymentElement(w.database.db, w.stripe, {
+      buyerId: user.id,
+      buyerEmail: user.email,
+      listingId,
+      quantity: 1,
+      attemptId: randomUUID(),
+    });
     await w.stripe.paymentIntents.confirm(started.stripe_payment_intent_id!, { payment_method: 'pm_card_createDispute' });
     const order = await syncOrderFromStripe(w.database.db, w.stripe, started, 'completion_page');
     const dispute = (await w.stripe.disputes.list({ payment_intent: order.stripe_payment_intent_id! })).data[0]!;
@@ -271,7 +302,7 @@ describe('disputes', () => {
     expect(await auditActions(disputeId)).toEqual(['dispute.evidence_submit']);
   });
 
-  it('accepting a dispute, answer lost: accepting again gets Stripe\'s first answer; recorded and audited once', async () => {
+  it("accepting a dispute, answer lost: accepting again gets Stripe's first answer; recorded and audited once", async () => {
     const { disputeId } = await disputedOrder(2_000);
     await w.settle();
     await w.emu.fault(`/v1/disputes/${disputeId}/close`, 'apply_then_500');
@@ -280,7 +311,10 @@ describe('disputes', () => {
     expect((await w.admin.post(`/admin/disputes/${disputeId}/accept`, { confirm: 'yes' })).statusCode).toBe(303);
     expect((await disputeRow(disputeId)).status).toBe('lost');
     expect(await auditActions(disputeId)).toEqual(['dispute.accept']);
-    expect((await w.emu.requests(`/v1/disputes/${disputeId}/close`)).map((r) => r.idempotency_key)).toEqual([`dispute:${disputeId}:close`, `dispute:${disputeId}:close`]);
+    expect((await w.emu.requests(`/v1/disputes/${disputeId}/close`)).map((r) => r.idempotency_key)).toEqual([
+      `dispute:${disputeId}:close`,
+      `dispute:${disputeId}:close`,
+    ]);
   });
 });
 
@@ -292,12 +326,16 @@ describe('sellers', () => {
     expect([lost.statusCode, lost.location]).toEqual([303, '/seller']);
     const accounts = async () => (await w.stripe.accounts.list({ limit: 100 })).data.filter((a) => a.metadata?.seller_id === user.id);
     expect(await accounts()).toHaveLength(1);
-    expect((await w.database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', user.id).executeTakeFirstOrThrow()).stripe_account_id).toBeNull();
+    expect(
+      (await w.database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', user.id).executeTakeFirstOrThrow()).stripe_account_id,
+    ).toBeNull();
 
     const again = await client.post('/seller/payouts/start', { country: 'US' });
     expect(again.location).toMatch(new RegExp(`^${w.emu.url}/hosted/onboarding/`));
     const [account] = await accounts();
     expect(await accounts()).toHaveLength(1);
-    expect((await w.database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', user.id).executeTakeFirstOrThrow()).stripe_account_id).toBe(account!.id);
+    expect((await w.database.db.selectFrom('sellers').select('stripe_account_id').where('id', '=', user.id).executeTakeFirstOrThrow()).stripe_account_id).toBe(
+      account!.id,
+    );
   });
 });

@@ -24,7 +24,8 @@ const SAMPLES = 10;
 // A pool of connections shared by requests is what this is about: a real server's, not PGlite's one.
 describe.skipIf(isPglite())('while Stripe takes 8 s to answer', () => {
   const w = useWorld({
-    webhooks: true, admin: true,
+    webhooks: true,
+    admin: true,
     // The production client's settings: 20 s timeout, 2 retries.
     stripe: (emu) => createStripeClient({ secretKey: 'sk_test_emulator', emulator: { host: '127.0.0.1', port: emu.emulator.port } }),
     db: (database) => connectPostgres(database.url!, { max: 10, connectionTimeoutMillis: 2_000 }).db,
@@ -42,26 +43,38 @@ describe.skipIf(isPglite())('while Stripe takes 8 s to answer', () => {
   }, 120_000);
 
   it('the catalogue, /readyz, a login and a webhook answer in under a second; afterwards every order and refund is right, nothing twice at Stripe', async () => {
-    const buyers = await Promise.all(Array.from({ length: BUYERS }, async (_, i) => {
-      const buyer = await createTestUser(w.database.db, 'buyer');
-      const client = new TestClient(w.app, `10.10.0.${i + 1}`);
-      expect((await client.post('/login', { email: buyer.email, password: TEST_PASSWORD })).statusCode).toBe(303);
-      return { client, attempt: randomUUID() };
-    }));
-    const refundForms = await Promise.all(paid.map(async (order) => {
-      const page = await w.admin.get(`/admin/orders/${order.id}`);
-      return { orderId: order.id, refund_id: hiddenValue(page.body, 'refund_id')!, amount: '10.00', reverse_transfer: 'on', refund_application_fee: 'on', confirm: 'yes' };
-    }));
+    const buyers = await Promise.all(
+      Array.from({ length: BUYERS }, async (_, i) => {
+        const buyer = await createTestUser(w.database.db, 'buyer');
+        const client = new TestClient(w.app, `10.10.0.${i + 1}`);
+        expect((await client.post('/login', { email: buyer.email, password: TEST_PASSWORD })).statusCode).toBe(303);
+        return { client, attempt: randomUUID() };
+      }),
+    );
+    const refundForms = await Promise.all(
+      paid.map(async (order) => {
+        const page = await w.admin.get(`/admin/orders/${order.id}`);
+        return {
+          orderId: order.id,
+          refund_id: hiddenValue(page.body, 'refund_id')!,
+          amount: '10.00',
+          reverse_transfer: 'on',
+          refund_application_fee: 'on',
+          confirm: 'yes',
+        };
+      }),
+    );
 
     await w.emu.fault('/v1/checkout/sessions', 'delay', { count: BUYERS, holdMs: STRIPE_DELAY_MS });
     await w.emu.fault('/v1/refunds', 'delay', { count: REFUNDS, holdMs: STRIPE_DELAY_MS });
 
     let firstSlowAnswer = Number.POSITIVE_INFINITY;
     let slowAnswers = 0;
-    const answered = <T>(promise: Promise<T>) => promise.finally(() => {
-      firstSlowAnswer = Math.min(firstSlowAnswer, performance.now());
-      slowAnswers += 1;
-    });
+    const answered = <T>(promise: Promise<T>) =>
+      promise.finally(() => {
+        firstSlowAnswer = Math.min(firstSlowAnswer, performance.now());
+        slowAnswers += 1;
+      });
     const buys = buyers.map((b) => answered(b.client.post(`/checkout/${listingId}`, { quantity: 1, attempt: b.attempt })));
     const refunds = refundForms.map(({ orderId, ...form }) => answered(w.admin.post(`/admin/orders/${orderId}/refunds`, form)));
 
@@ -88,19 +101,29 @@ describe.skipIf(isPglite())('while Stripe takes 8 s to answer', () => {
     };
     const secret = w.app.config.stripe.platformWebhookSecret!;
     const nothing = async () => undefined;
-    const measured = Object.fromEntries(await Promise.all([
-      timed('catalogue', nothing, async () => (await w.app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).statusCode),
-      timed('readyz', nothing, async () => (await w.app.inject({ method: 'GET', url: '/readyz' })).statusCode),
-      timed('login', async () => {
-        const client = new TestClient(w.app, '10.20.0.1');
-        await client.csrfToken();
-        return client;
-      }, async (client) => (await client.post('/login', { email: user.email, password: TEST_PASSWORD })).statusCode),
-      timed('webhook', async () => {
-        const payload = JSON.stringify(makeEvent('customer.created', { id: `cus_${randomUUID().slice(0, 8)}`, object: 'customer' }));
-        return { payload, sig: signature(payload, secret) };
-      }, async ({ payload, sig }) => (await postSigned(w.app, '/webhooks/stripe', payload, sig)).statusCode),
-    ]));
+    const measured = Object.fromEntries(
+      await Promise.all([
+        timed('catalogue', nothing, async () => (await w.app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).statusCode),
+        timed('readyz', nothing, async () => (await w.app.inject({ method: 'GET', url: '/readyz' })).statusCode),
+        timed(
+          'login',
+          async () => {
+            const client = new TestClient(w.app, '10.20.0.1');
+            await client.csrfToken();
+            return client;
+          },
+          async (client) => (await client.post('/login', { email: user.email, password: TEST_PASSWORD })).statusCode,
+        ),
+        timed(
+          'webhook',
+          async () => {
+            const payload = JSON.stringify(makeEvent('customer.created', { id: `cus_${randomUUID().slice(0, 8)}`, object: 'customer' }));
+            return { payload, sig: signature(payload, secret) };
+          },
+          async ({ payload, sig }) => (await postSigned(w.app, '/webhooks/stripe', payload, sig)).statusCode,
+        ),
+      ]),
+    );
     const measuredUntil = performance.now();
 
     expect(measured).toEqual({
@@ -125,7 +148,10 @@ describe.skipIf(isPglite())('while Stripe takes 8 s to answer', () => {
     const sessions = (await w.stripe.checkout.sessions.list({ limit: 100 })).data;
     for (const order of orders) {
       const atStripe = sessions.filter((s) => s.client_reference_id === order.id);
-      expect(atStripe.map((s) => s.id), `order ${order.id}`).toEqual([order.stripe_checkout_session_id]);
+      expect(
+        atStripe.map((s) => s.id),
+        `order ${order.id}`,
+      ).toEqual([order.stripe_checkout_session_id]);
       expect(order.status).toBe('pending');
     }
     const listing = await w.database.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow();
@@ -133,7 +159,10 @@ describe.skipIf(isPglite())('while Stripe takes 8 s to answer', () => {
 
     for (const order of paid) {
       const atStripe = await w.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
-      expect(atStripe.data.map((r) => [r.amount, r.status]), `order ${order.id}`).toEqual([[1_000, 'succeeded']]);
+      expect(
+        atStripe.data.map((r) => [r.amount, r.status]),
+        `order ${order.id}`,
+      ).toEqual([[1_000, 'succeeded']]);
       const rows = await w.database.db.selectFrom('refunds').select(['status', 'stripe_refund_id']).where('order_id', '=', order.id).execute();
       expect(rows).toEqual([{ status: 'succeeded', stripe_refund_id: atStripe.data[0]!.id }]);
       expect(await orderRow(w.database.db, order.id)).toMatchObject({ status: 'partially_refunded', amount_refunded: 1_000 });

@@ -61,7 +61,8 @@ export function violations() {
   const joiningTransactions: string[] = [];
   for (const file of files) {
     const inRoutes = file.path.startsWith('src/routes/');
-    const mayUseFastify = inRoutes || file.path === 'src/app.ts' || file.path.startsWith('src/http/') || file.path === 'src/server.ts' || file.path.startsWith('src/bench/');
+    const mayUseFastify =
+      inRoutes || file.path === 'src/app.ts' || file.path.startsWith('src/http/') || file.path === 'src/server.ts' || file.path.startsWith('src/bench/');
     walk(file.ast, (node) => {
       const callback = transactionCallback(node);
       if (callback !== undefined) for (const use of stripeUses(callback)) stripeInTransaction.push(where(file, use));
@@ -69,7 +70,8 @@ export function violations() {
       if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
         const from = node.moduleSpecifier.text;
         if (inRoutes && from === 'kysely') sqlInRoutes.push(`${where(file, node)} imports kysely`);
-        if (!mayUseFastify && (from === 'fastify' || from.startsWith('@fastify/') || from.startsWith('fastify-'))) fastifyOutsideHttp.push(`${where(file, node)} imports ${from}`);
+        if (!mayUseFastify && (from === 'fastify' || from.startsWith('@fastify/') || from.startsWith('fastify-')))
+          fastifyOutsideHttp.push(`${where(file, node)} imports ${from}`);
       }
       if (inRoutes && ts.isPropertyAccessExpression(node) && ['selectFrom', 'insertInto', 'updateTable', 'deleteFrom', 'forUpdate'].includes(node.name.text)) {
         sqlInRoutes.push(`${where(file, node)} calls ${node.name.text}`);
@@ -82,7 +84,10 @@ export function violations() {
         let fn: ts.Node | undefined = node.parent;
         while (fn !== undefined && !ts.isFunctionLike(fn)) fn = fn.parent;
         let opens = false;
-        if (fn !== undefined) walk(fn, (n) => { if (ts.isPropertyAccessExpression(n) && n.name.text === 'transaction') opens = true; });
+        if (fn !== undefined)
+          walk(fn, (n) => {
+            if (ts.isPropertyAccessExpression(n) && n.name.text === 'transaction') opens = true;
+          });
         if (opens) joiningTransactions.push(where(file, node));
       }
 
@@ -122,7 +127,7 @@ describe('source rules', () => {
     expect(found.fastifyOutsideHttp).toEqual([]);
   });
 
-  it('every function that locks rows takes a Transaction; nothing joins a caller\'s transaction silently', () => {
+  it("every function that locks rows takes a Transaction; nothing joins a caller's transaction silently", () => {
     expect(found.lockWithoutTransaction).toEqual([]);
     expect(found.joiningTransactions).toEqual([]);
   });

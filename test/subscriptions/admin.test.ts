@@ -66,6 +66,8 @@ describe('admin subscriptions', () => {
     await h.settle();
     expect((await subscriptionRow(h, id)).status).toBe('canceled');
     const actions = (await h.database.db.selectFrom('admin_audit_log').select('action').where('target_id', '=', id).execute()).map((a) => a.action);
-    expect(actions).toEqual(expect.arrayContaining(['subscription.cancel_period_end', 'subscription.canceled_at_period_end', 'subscription.cancel_now', 'subscription.canceled']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['subscription.cancel_period_end', 'subscription.canceled_at_period_end', 'subscription.cancel_now', 'subscription.canceled']),
+    );
   });
 });

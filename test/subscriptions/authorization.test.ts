@@ -41,7 +41,10 @@ describe('subscriptions: authorization × CSRF', () => {
         pages: ['/admin/subscriptions', `/admin/subscriptions/${id}`, '/admin/invoices'],
         actions: [
           { url: `/admin/subscriptions/${id}/cancel`, body: { mode: 'period_end' } },
-          { url: `/admin/invoices/${invoice!.id}/refunds`, body: { refund_id: hiddenValue(adminPage.body, 'refund_id')!, amount: '1.00', reverse_transfer: 'on', refund_application_fee: 'on' } },
+          {
+            url: `/admin/invoices/${invoice!.id}/refunds`,
+            body: { refund_id: hiddenValue(adminPage.body, 'refund_id')!, amount: '1.00', reverse_transfer: 'on', refund_application_fee: 'on' },
+          },
         ],
       },
       seller: {
@@ -71,8 +74,12 @@ describe('subscriptions: authorization × CSRF', () => {
       (await db.selectFrom(table).selectAll().execute()).map((r) => JSON.stringify(r)).sort();
     const emulatorPosts = (await h.emu.control<{ data: { method: string }[] }>('GET', '/_emulator/requests')).data.filter((r) => r.method === 'POST').length;
     return JSON.stringify({
-      plans: await rows('plans'), subscriptions: await rows('subscriptions'), refunds: await rows('invoice_refunds'),
-      audit: await rows('admin_audit_log'), portal: await rows('seller_portal_configurations'), emulatorPosts,
+      plans: await rows('plans'),
+      subscriptions: await rows('subscriptions'),
+      refunds: await rows('invoice_refunds'),
+      audit: await rows('admin_audit_log'),
+      portal: await rows('seller_portal_configurations'),
+      emulatorPosts,
     });
   }
 
@@ -97,9 +104,11 @@ describe('subscriptions: authorization × CSRF', () => {
   it("another seller's plan and another buyer's subscription are not found", async () => {
     const before = await snapshot();
     for (const route of areas.seller.pages.filter((u) => u.includes('/plans/'))) expect((await clients.otherSeller.get(route)).statusCode, route).toBe(404);
-    for (const { url, body } of areas.seller.actions.filter((a) => a.url.includes('/plans/'))) expect((await clients.otherSeller.post(url, body)).statusCode, url).toBe(404);
+    for (const { url, body } of areas.seller.actions.filter((a) => a.url.includes('/plans/')))
+      expect((await clients.otherSeller.post(url, body)).statusCode, url).toBe(404);
     expect((await clients.otherBuyer.get(areas.buyer.pages[1]!)).statusCode).toBe(404);
-    for (const { url, body } of areas.buyer.actions.filter((a) => a.url.startsWith('/subscriptions/'))) expect((await clients.otherBuyer.post(url, body)).statusCode, url).toBe(404);
+    for (const { url, body } of areas.buyer.actions.filter((a) => a.url.startsWith('/subscriptions/')))
+      expect((await clients.otherBuyer.post(url, body)).statusCode, url).toBe(404);
     expect(await snapshot()).toBe(before);
   });
 

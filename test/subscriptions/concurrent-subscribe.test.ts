@@ -22,7 +22,11 @@ describe.skipIf(isPglite())('ten concurrent subscribe submissions', () => {
     expect(new Set(responses.map((r) => r.location)).size).toBe(1);
     const rows = await h.database.db.selectFrom('subscriptions').select(['id', 'stripe_subscription_id']).where('buyer_id', '=', buyer.userId).execute();
     expect(rows).toHaveLength(1);
-    const atStripe = await h.stripe.subscriptions.list({ customer: (await h.database.db.selectFrom('subscriptions').select('stripe_customer_id').where('id', '=', rows[0]!.id).executeTakeFirstOrThrow()).stripe_customer_id!, status: 'all' });
+    const atStripe = await h.stripe.subscriptions.list({
+      customer: (await h.database.db.selectFrom('subscriptions').select('stripe_customer_id').where('id', '=', rows[0]!.id).executeTakeFirstOrThrow())
+        .stripe_customer_id!,
+      status: 'all',
+    });
     expect(atStripe.data.map((s) => s.id)).toEqual([rows[0]!.stripe_subscription_id]);
     // The hosted flow for the same plan is refused while this one is live: still one.
     const other = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'hosted' });

@@ -53,7 +53,14 @@ describe('custom flow on the emulator clock', () => {
     await h.settle();
     const invoices = await invoiceRows(h, id);
     expect(invoices).toHaveLength(2);
-    expect(invoices[1]).toMatchObject({ status: 'paid', billing_reason: 'subscription_cycle', amount_paid: 2000, application_fee_amount: 200, stripe_fee_amount: 88, seller_net_amount: 1800 });
+    expect(invoices[1]).toMatchObject({
+      status: 'paid',
+      billing_reason: 'subscription_cycle',
+      amount_paid: 2000,
+      application_fee_amount: 200,
+      stripe_fee_amount: 88,
+      seller_net_amount: 1800,
+    });
     const renewed = await subscriptionRow(h, id);
     expect(renewed.status).toBe('active');
     expect(renewed.current_period_start?.getTime()).toBe(sub.items.data[0]!.current_period_end * 1000);
@@ -66,7 +73,10 @@ describe('custom flow on the emulator clock', () => {
     const plan = await planFor(h, seller, { amount: '15.00' });
     const buyer = await h.signIn('buyer');
     const { id, secret } = await startCustom(buyer.client, plan.id);
-    const intent = await h.stripe.paymentIntents.confirm(intentIdOf(secret), { payment_method: 'pm_card_authenticationRequiredOnSetup', return_url: `${h.baseUrl}/subscriptions/${id}/complete` });
+    const intent = await h.stripe.paymentIntents.confirm(intentIdOf(secret), {
+      payment_method: 'pm_card_authenticationRequiredOnSetup',
+      return_url: `${h.baseUrl}/subscriptions/${id}/complete`,
+    });
     expect(intent.status).toBe('requires_action');
     const back = await answerChallenge(intent.next_action!.redirect_to_url!.url!, 'complete');
     expect(back).toContain(`/subscriptions/${id}/complete`);

@@ -24,7 +24,10 @@ async function subscribe(client: Client, planId: string, paymentMethod: string):
   const response = await client.post(`/plans/${planId}/subscribe`, { flow: 'custom' });
   const id = subscriptionIdFromPayUrl(response.location);
   const secret = /data-client-secret="([^"]+)"/.exec((await client.get(response.location!)).body)![1]!;
-  const intent = await h.stripe.paymentIntents.confirm(intentIdOf(secret), { payment_method: paymentMethod, return_url: `${h.baseUrl}/subscriptions/${id}/complete` });
+  const intent = await h.stripe.paymentIntents.confirm(intentIdOf(secret), {
+    payment_method: paymentMethod,
+    return_url: `${h.baseUrl}/subscriptions/${id}/complete`,
+  });
   if (intent.status === 'requires_action') await answerChallenge(intent.next_action!.redirect_to_url!.url!, 'complete');
   await h.settle();
   expect((await subscriptionRow(h, id)).status).toBe('active');
@@ -91,8 +94,9 @@ describe('renewals that need the buyer', () => {
     await press(await visit(await openPortal(buyer.client, id)), 'add-card', { card_number: '4242424242424242' });
     await advanceTo(failing.next_payment_attempt!.getTime() / 1000 + 60);
     expect((await subscriptionRow(h, id)).status).toBe('active');
-    expect(await h.database.db.selectFrom('invoices').select(['status', 'amount_paid', 'seller_net_amount']).where('id', '=', failing.id).executeTakeFirst())
-      .toEqual({ status: 'paid', amount_paid: 2000, seller_net_amount: 1800 });
+    expect(
+      await h.database.db.selectFrom('invoices').select(['status', 'amount_paid', 'seller_net_amount']).where('id', '=', failing.id).executeTakeFirst(),
+    ).toEqual({ status: 'paid', amount_paid: 2000, seller_net_amount: 1800 });
   });
 
   it('cancel at period end, undo, cancel again in the portal → canceled at the end', async () => {

@@ -15,8 +15,15 @@ beforeAll(async () => {
 });
 
 const TYPES = [
-  'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted',
-  'invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.payment_succeeded', 'invoice_payment.paid', 'invoice.updated',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'invoice.created',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'invoice_payment.paid',
+  'invoice.updated',
 ];
 
 /** Subscribe, pay, renew once, cancel at period end, reach the end: with deliveries held back. */
@@ -53,7 +60,12 @@ describe('any delivery order ends in the right state', () => {
     await h.settle();
     await h.emu.control('POST', '/_emulator/delivery', { mode: 'normal' });
     expect(held.data.length).toBeGreaterThan(10);
-    const events = await h.database.db.selectFrom('stripe_events').select(['type', 'status', 'created']).where('type', 'in', TYPES).orderBy('received_at').execute();
+    const events = await h.database.db
+      .selectFrom('stripe_events')
+      .select(['type', 'status', 'created'])
+      .where('type', 'in', TYPES)
+      .orderBy('received_at')
+      .execute();
     // Received newest first (the reverse of their creation)...
     expect(events.length).toBeGreaterThan(10);
     expect(events[0]!.created.getTime()).toBeGreaterThanOrEqual(events.at(-1)!.created.getTime());

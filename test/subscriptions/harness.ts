@@ -6,10 +6,18 @@ import { createPlan } from '../../src/subscriptions/plan-use-cases.ts';
 import type { World } from '../helpers/fixture.ts';
 import type { TestSeller } from '../helpers/market.ts';
 
-export async function planFor(h: World, seller: TestSeller, values: { amount?: string; interval?: 'month' | 'year'; trialDays?: number; currency?: string } = {}): Promise<Plan> {
+export async function planFor(
+  h: World,
+  seller: TestSeller,
+  values: { amount?: string; interval?: 'month' | 'year'; trialDays?: number; currency?: string } = {},
+): Promise<Plan> {
   return createPlan(h.db, h.stripe, seller.user.id, {
-    name: `Box ${Math.random().toString(36).slice(2, 7)}`, description: 'Monthly things', amount: values.amount ?? '20.00',
-    currency: values.currency ?? 'usd', interval: values.interval ?? 'month', trial_days: values.trialDays === undefined ? '' : String(values.trialDays),
+    name: `Box ${Math.random().toString(36).slice(2, 7)}`,
+    description: 'Monthly things',
+    amount: values.amount ?? '20.00',
+    currency: values.currency ?? 'usd',
+    interval: values.interval ?? 'month',
+    trial_days: values.trialDays === undefined ? '' : String(values.trialDays),
   });
 }
 

@@ -21,7 +21,7 @@ async function ourRowOfSession(sessionUrl: string): Promise<string> {
 }
 
 describe('hosted Checkout in subscription mode', () => {
-  it('4242: paid on Stripe\'s page, back on our completion page, first invoice a destination charge with the 10 % fee', async () => {
+  it("4242: paid on Stripe's page, back on our completion page, first invoice a destination charge with the 10 % fee", async () => {
     const plan = await planFor(h, seller, { amount: '20.00' });
     const buyer = await h.signIn('buyer');
     const first = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'hosted' });
@@ -45,14 +45,14 @@ describe('hosted Checkout in subscription mode', () => {
     expect((await invoiceRows(h, id))[0]).toMatchObject({ status: 'paid', amount_paid: 2000, application_fee_amount: 200, seller_net_amount: 1800 });
   });
 
-  it('3155 through the challenge on Stripe\'s page, with the plan\'s trial', async () => {
+  it("3155 through the challenge on Stripe's page, with the plan's trial", async () => {
     const plan = await planFor(h, seller, { amount: '12.00', trialDays: 14 });
     const buyer = await h.signIn('buyer');
     const response = await buyer.client.post(`/plans/${plan.id}/subscribe`, { flow: 'hosted' });
     const id = await ourRowOfSession(response.location!);
     const paid = await payOnCheckoutPage(response.location!, '4000002500003155');
     // Stripe's page asks the bank (3D Secure) to set the card up for the renewals after the trial.
-    const challenge = await visit(new URL(paid.location!, response.location!).toString());
+    const challenge = await visit(new URL(paid.location!, response.location).toString());
     expect(hasTestId(challenge, '3ds-complete')).toBe(true);
     const back = await press(challenge, '3ds-complete');
     expect(back.url).toContain(`/subscriptions/${id}/complete`);

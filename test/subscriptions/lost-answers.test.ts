@@ -18,7 +18,12 @@ describe('lost answers', () => {
   it('plan: a lost Price answer is repaired by the next attempt with the same key', async () => {
     await loseNext('/v1/prices');
     await expect(planFor(h, seller)).rejects.toMatchObject({ code: 'stripe_unavailable' });
-    const plan = await h.database.db.selectFrom('plans').selectAll().where('seller_id', '=', seller.user.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    const plan = await h.database.db
+      .selectFrom('plans')
+      .selectAll()
+      .where('seller_id', '=', seller.user.id)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirstOrThrow();
     expect(plan.stripe_price_id).toBeNull();
     const { client } = await h.signIn('seller', seller.user.id);
     // Any use of the plan fills the blank: here, a buyer's subscribe.

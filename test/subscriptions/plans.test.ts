@@ -18,9 +18,21 @@ describe('plans', () => {
     const { client } = await h.signIn('seller', seller.user.id);
     const page = await client.get('/seller/plans');
     expect(page.statusCode).toBe(200);
-    const response = await client.post('/seller/plans', { name: 'Coffee box', description: 'Beans', amount: '20.00', currency: 'usd', interval: 'month', trial_days: '14' });
+    const response = await client.post('/seller/plans', {
+      name: 'Coffee box',
+      description: 'Beans',
+      amount: '20.00',
+      currency: 'usd',
+      interval: 'month',
+      trial_days: '14',
+    });
     expect(response.statusCode, response.body.slice(0, 500)).toBe(303);
-    const plan = await h.database.db.selectFrom('plans').selectAll().where('seller_id', '=', seller.user.id).where('name', '=', 'Coffee box').executeTakeFirstOrThrow();
+    const plan = await h.database.db
+      .selectFrom('plans')
+      .selectAll()
+      .where('seller_id', '=', seller.user.id)
+      .where('name', '=', 'Coffee box')
+      .executeTakeFirstOrThrow();
     expect(plan).toMatchObject({ amount: 2000, currency: 'usd', interval: 'month', trial_days: 14, status: 'active', price_version: 1 });
     const product = await h.stripe.products.retrieve(plan.stripe_product_id!);
     expect(product.metadata).toEqual({ seller_id: seller.user.id, plan_id: plan.id });
@@ -58,7 +70,9 @@ describe('plans', () => {
     expect((await client.post(`/seller/plans/${plan.id}/archive`, {})).statusCode).toBe(303);
     expect((await h.stripe.products.retrieve(plan.stripe_product_id!)).active).toBe(false);
     const buyer = await h.signIn('buyer');
-    await expect(recordSubscriptionIntent(h.database.db, h.stripe, { buyerId: buyer.userId, planId: plan.id, flow: 'custom' })).rejects.toMatchObject({ code: 'plan_not_available' });
+    await expect(recordSubscriptionIntent(h.database.db, h.stripe, { buyerId: buyer.userId, planId: plan.id, flow: 'custom' })).rejects.toMatchObject({
+      code: 'plan_not_available',
+    });
     // Another seller's plan is not found.
     const { client: other } = await h.signIn('seller');
     expect((await other.get(`/seller/plans/${plan.id}`)).statusCode).toBe(404);

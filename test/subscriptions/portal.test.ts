@@ -21,7 +21,11 @@ describe('portal configuration per seller', () => {
     const products = configuration.features.subscription_update.products?.map((p) => p.product) ?? [];
     expect(products).toEqual([plan.stripe_product_id]);
     expect(products).not.toContain(otherPlan.stripe_product_id);
-    expect(configuration.features).toMatchObject({ payment_method_update: { enabled: true }, invoice_history: { enabled: true }, subscription_cancel: { enabled: true, mode: 'at_period_end' } });
+    expect(configuration.features).toMatchObject({
+      payment_method_update: { enabled: true },
+      invoice_history: { enabled: true },
+      subscription_cancel: { enabled: true, mode: 'at_period_end' },
+    });
 
     const creates = (await h.emu.requests('/v1/billing_portal/configurations')).length;
     expect(await ensurePortalConfiguration(h.database.db, h.stripe, seller.user.id)).toBe(id);
@@ -41,6 +45,8 @@ describe('portal configuration per seller', () => {
     const sessions = await h.emu.control<{ data: { path: string; status: number }[] }>('GET', '/_emulator/requests?path=/v1/billing_portal/sessions');
     expect(sessions.data.at(-1)?.status).toBe(200);
     const page = await (await fetch(response.location!)).text();
-    expect(page).toContain(`switch-${(await h.database.db.selectFrom('subscriptions').select('stripe_subscription_id').where('id', '=', step.subscription.id).executeTakeFirstOrThrow()).stripe_subscription_id}`);
+    expect(page).toContain(
+      `switch-${(await h.database.db.selectFrom('subscriptions').select('stripe_subscription_id').where('id', '=', step.subscription.id).executeTakeFirstOrThrow()).stripe_subscription_id}`,
+    );
   });
 });

@@ -35,7 +35,11 @@ async function newSeller(): Promise<{ sellerId: string; accountId: string }> {
 }
 
 const sellerState = (sellerId: string) =>
-  database.db.selectFrom('sellers').select(['account_state', 'charges_enabled', 'payouts_enabled', 'state_observed_at']).where('id', '=', sellerId).executeTakeFirstOrThrow();
+  database.db
+    .selectFrom('sellers')
+    .select(['account_state', 'charges_enabled', 'payouts_enabled', 'state_observed_at'])
+    .where('id', '=', sellerId)
+    .executeTakeFirstOrThrow();
 
 const onboard = (accountId: string, outcome: string) => emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome });
 
@@ -66,8 +70,13 @@ describe('account family', () => {
     await emulator.control('POST', '/_emulator/delivery/flush');
     await emulator.control('POST', '/_emulator/delivery', { mode: 'normal' });
 
-    const rows = await database.db.selectFrom('stripe_events').select(['id', 'created', 'received_at']).where('account', '=', accountId)
-      .where('type', '=', 'account.updated').orderBy('received_at').execute();
+    const rows = await database.db
+      .selectFrom('stripe_events')
+      .select(['id', 'created', 'received_at'])
+      .where('account', '=', accountId)
+      .where('type', '=', 'account.updated')
+      .orderBy('received_at')
+      .execute();
     expect(rows.length).toBeGreaterThanOrEqual(3);
     // They really arrived newest first.
     const created = rows.map((r) => r.created.getTime());
@@ -83,8 +92,8 @@ describe('account family', () => {
   it('two account.updated events of the same second, in order: the tie is settled by re-reading the account', async () => {
     const { sellerId, accountId } = await newSeller();
     await emulator.advanceClock(5);
-    const older = await onboard(accountId, 'requirements_due') as Stripe.Account;
-    const newer = await onboard(accountId, 'verified') as Stripe.Account;
+    const older = (await onboard(accountId, 'requirements_due')) as Stripe.Account;
+    const newer = (await onboard(accountId, 'verified')) as Stripe.Account;
     const second = Math.floor(Date.now() / 1000) + 3600; // a second after anything stored so far
     const secret = app.config.stripe.connectWebhookSecret!;
     for (const account of [older, newer]) {
@@ -102,8 +111,11 @@ describe('account family', () => {
     await drainInbox(database.db, emulator.stripe);
     expect(await sellerState(sellerId)).toMatchObject({ charges_enabled: true });
 
-    const event = makeEvent('account.application.deauthorized', { id: 'ca_platform', object: 'application', name: 'Marketplace' },
-      { account: accountId, created: Math.floor(Date.now() / 1000) + 7200 });
+    const event = makeEvent(
+      'account.application.deauthorized',
+      { id: 'ca_platform', object: 'application', name: 'Marketplace' },
+      { account: accountId, created: Math.floor(Date.now() / 1000) + 7200 },
+    );
     const payload = JSON.stringify(event);
     expect((await postSigned(app, '/webhooks/stripe/connect', payload, signature(payload, app.config.stripe.connectWebhookSecret!))).statusCode).toBe(200);
     await drainInbox(database.db, emulator.stripe);

@@ -8,10 +8,11 @@ import { coalescingAnnouncer } from '../../src/webhooks/announce.ts';
 function manualSend() {
   const pending: { resolve: () => void; reject: (error: Error) => void }[] = [];
   let started = 0;
-  const send = () => new Promise<void>((resolve, reject) => {
-    started += 1;
-    pending.push({ resolve, reject });
-  });
+  const send = () =>
+    new Promise<void>((resolve, reject) => {
+      started += 1;
+      pending.push({ resolve, reject });
+    });
   const settleNext = async (failure?: Error) => {
     const call = pending.shift()!;
     if (failure === undefined) call.resolve();

@@ -157,7 +157,10 @@ describe('a batch of events', () => {
   });
   it('settles events nobody may act on as ignored, with their reasons, in the same transaction as the rest', async () => {
     await store(['evt_i_1', 'evt_i_2', 'evt_i_3']);
-    await storeEvent(database.db, makeEvent('product.created', { id: 'prod_1', object: 'product' }, { id: 'evt_i_4' }), { source: 'platform', livemode: false });
+    await storeEvent(database.db, makeEvent('product.created', { id: 'prod_1', object: 'product' }, { id: 'evt_i_4' }), {
+      source: 'platform',
+      livemode: false,
+    });
     const handlers = {
       'customer.created': {
         read: async (event: Stripe.Event) => {
@@ -189,10 +192,12 @@ describe.skipIf(isPglite())('a worker killed in the middle of a batch (real Post
     await store(ids);
     const leaseMs = 5000;
     // The child applies two events of its batch, then hangs inside the third apply.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-child.ts', database.url!, String(leaseMs), '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-child.ts', database.url!, String(leaseMs), '3'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const childWorker = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const match = /IN_HANDLER (\S+) (\S+)/.exec(out);
         if (match) resolve(match[2]!);
@@ -200,7 +205,9 @@ describe.skipIf(isPglite())('a worker killed in the middle of a batch (real Post
       child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
     });
     // Two effects are written but uncommitted, in the open batch transaction.
-    const uncommitted = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state = 'idle in transaction'`.execute(database.db);
+    const uncommitted = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and state = 'idle in transaction'`.execute(database.db);
     expect(uncommitted.rows[0]!.n).toBe(1);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));

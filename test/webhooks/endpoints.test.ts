@@ -7,7 +7,16 @@ import { buildTestApp, testConfig } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
 import {
-  connectEmulatorTo, countingHandlers, createExpressAccount, createEffectsTable, effects, eventRows, makeEvent, postSigned, signature, waitFor,
+  connectEmulatorTo,
+  countingHandlers,
+  createExpressAccount,
+  createEffectsTable,
+  effects,
+  eventRows,
+  makeEvent,
+  postSigned,
+  signature,
+  waitFor,
 } from '../helpers/webhooks.ts';
 
 let database: TestDatabase;
@@ -112,15 +121,25 @@ describe('accepted deliveries', () => {
     const updated = rows.find((r) => r.type === 'account.updated');
     expect(updated).toMatchObject({ account: account.id, source: 'connect', status: 'pending', attempts: 0, livemode: false });
     expect((updated!.payload as { data: { object: { id: string } } }).data.object.id).toBe(account.id);
-    const deliveries = await emulator.control<{ data: { event: string; status: string; attempts: { status: number }[] }[] }>('GET', `/_emulator/deliveries?event=${updated!.id}`);
+    const deliveries = await emulator.control<{ data: { event: string; status: string; attempts: { status: number }[] }[] }>(
+      'GET',
+      `/_emulator/deliveries?event=${updated!.id}`,
+    );
     expect(deliveries.data.map((d) => [d.status, d.attempts.map((a) => a.status)])).toEqual([['succeeded', [200]]]);
   });
 
   it('the same event delivered 10 times at once → one row, and one effect once processed', async () => {
     const { payload, event } = await emulatorEvent();
     const sig = signature(payload, connectSecret);
-    const responses = await Promise.all(Array.from({ length: 10 }, () =>
-      fetch(`${app.listeningOrigin}/webhooks/stripe/connect`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sig }, body: payload })));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        fetch(`${app.listeningOrigin}/webhooks/stripe/connect`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'stripe-signature': sig },
+          body: payload,
+        }),
+      ),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
     const bodies = await Promise.all(responses.map((r) => r.json() as Promise<{ duplicate?: boolean }>));
     expect(bodies.filter((b) => b.duplicate !== true)).toHaveLength(1);

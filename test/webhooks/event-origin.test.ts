@@ -31,10 +31,13 @@ async function draftOrder(): Promise<Order> {
 
 const metadataOf = (order: Order) => ({ order_id: order.id, seller_id: order.seller_id, buyer_id: order.buyer_id, listing_id: order.listing_id });
 const orderStatus = async (id: string) => (await h.database.db.selectFrom('orders').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
-const eventsAbout = async (objectId: string, type: string) => h.database.db.selectFrom('stripe_events')
-  .select(['status', 'source', 'account', 'last_error', 'attempts'])
-  .where('type', '=', type).where(sql<string>`payload->'data'->'object'->>'id'`, '=', objectId)
-  .execute();
+const eventsAbout = async (objectId: string, type: string) =>
+  h.database.db
+    .selectFrom('stripe_events')
+    .select(['status', 'source', 'account', 'last_error', 'attempts'])
+    .where('type', '=', type)
+    .where(sql<string>`payload->'data'->'object'->>'id'`, '=', objectId)
+    .execute();
 
 async function paidIntent(params: Stripe.PaymentIntentCreateParams, stripeAccount?: string): Promise<Stripe.PaymentIntent> {
   const options = stripeAccount === undefined ? {} : { stripeAccount };
@@ -45,25 +48,42 @@ async function paidIntent(params: Stripe.PaymentIntentCreateParams, stripeAccoun
 }
 
 describe('payment events from the wrong place', () => {
-  it.each([[10_000, 'the order\'s own amount'], [50, 'an amount of 50']])(
-    'a connected account\'s PaymentIntent with a pending order\'s metadata and %i (%s) leaves the order pending; its events are ignored, saying why',
+  it.each([
+    [10_000, "the order's own amount"],
+    [50, 'an amount of 50'],
+  ])(
+    "a connected account's PaymentIntent with a pending order's metadata and %i (%s) leaves the order pending; its events are ignored, saying why",
     async (amount) => {
       const order = await draftOrder();
       const forged = await paidIntent({ amount, currency: 'usd', metadata: metadataOf(order) }, otherSeller.accountId);
       await h.settle();
       expect(await orderStatus(order.id)).toBe('pending');
       const events = await eventsAbout(forged.id, 'payment_intent.succeeded');
-      expect(events).toEqual([expect.objectContaining({ source: 'connect', account: otherSeller.accountId, status: 'ignored', last_error: expect.stringContaining('Connect endpoint') })]);
+      expect(events).toEqual([
+        expect.objectContaining({
+          source: 'connect',
+          account: otherSeller.accountId,
+          status: 'ignored',
+          last_error: expect.stringContaining('Connect endpoint'),
+        }),
+      ]);
       const charges = await eventsAbout(idOfCharge(forged), 'charge.succeeded');
       expect(charges.map((e) => e.status)).toEqual(['ignored']);
-      expect((await h.database.db.selectFrom('orders').select(['stripe_payment_intent_id', 'stripe_charge_id']).where('id', '=', order.id).executeTakeFirstOrThrow()))
-        .toEqual({ stripe_payment_intent_id: null, stripe_charge_id: null });
+      expect(
+        await h.database.db.selectFrom('orders').select(['stripe_payment_intent_id', 'stripe_charge_id']).where('id', '=', order.id).executeTakeFirstOrThrow(),
+      ).toEqual({ stripe_payment_intent_id: null, stripe_charge_id: null });
     },
   );
 
   it('a platform PaymentIntent for another amount is refused at once, not retried for hours', async () => {
     const order = await draftOrder();
-    const wrong = await paidIntent({ amount: 50, currency: 'usd', metadata: metadataOf(order), transfer_data: { destination: seller.accountId }, application_fee_amount: order.application_fee_amount > 50 ? 5 : order.application_fee_amount });
+    const wrong = await paidIntent({
+      amount: 50,
+      currency: 'usd',
+      metadata: metadataOf(order),
+      transfer_data: { destination: seller.accountId },
+      application_fee_amount: order.application_fee_amount > 50 ? 5 : order.application_fee_amount,
+    });
     await h.settle();
     expect(await orderStatus(order.id)).toBe('pending');
     expect(await eventsAbout(wrong.id, 'payment_intent.succeeded')).toEqual([
@@ -74,8 +94,11 @@ describe('payment events from the wrong place', () => {
   it('a platform PaymentIntent with the right amount but not the destination charge the order makes is not adopted', async () => {
     const order = await draftOrder();
     const elsewhere = await paidIntent({
-      amount: order.amount, currency: order.currency, metadata: metadataOf(order),
-      transfer_data: { destination: otherSeller.accountId }, application_fee_amount: order.application_fee_amount,
+      amount: order.amount,
+      currency: order.currency,
+      metadata: metadataOf(order),
+      transfer_data: { destination: otherSeller.accountId },
+      application_fee_amount: order.application_fee_amount,
     });
     await h.settle();
     expect(await orderStatus(order.id)).toBe('pending');
@@ -84,10 +107,16 @@ describe('payment events from the wrong place', () => {
     ]);
   });
 
-  it('the order\'s own PaymentIntent still pays it', async () => {
+  it("the order's own PaymentIntent still pays it", async () => {
     const listingId = await createListing(h, seller.user.id, 10_000);
     const buyer = await createTestUser(h.database.db, 'buyer');
-    const order = await buyWithPaymentElement(h.database.db, h.stripe, { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID() });
+    const order = await buyWithPaymentElement(h.database.db, h.stripe, {
+      buyerId: buyer.id,
+      buyerEmail: buyer.email,
+      listingId,
+      quantity: 1,
+      attemptId: randomUUID(),
+    });
     await h.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa' });
     await h.settle();
     expect(await orderStatus(order.id)).toBe('paid');

@@ -29,7 +29,10 @@ describe('fee and transfer events', () => {
     expect(ours.map((e) => e.type).sort()).toEqual(['application_fee.created', 'transfer.created']);
     for (let delivery = 0; delivery < 2; delivery++) {
       for (const event of ours) {
-        const handler = handlers[event.type as 'transfer.created' | 'application_fee.created'] as (e: typeof event, ctx: { db: typeof h.database.db; stripe: typeof h.emu.stripe }) => Promise<void>;
+        const handler = handlers[event.type as 'transfer.created' | 'application_fee.created'] as (
+          e: typeof event,
+          ctx: { db: typeof h.database.db; stripe: typeof h.emu.stripe },
+        ) => Promise<void>;
         await h.database.db.transaction().execute((trx) => handler(event, { db: trx, stripe: h.emu.stripe }));
       }
     }
@@ -41,8 +44,11 @@ describe('fee and transfer events', () => {
   it('are handled by the pipeline rather than ignored', async () => {
     await createPaidOrder(h, seller, { amount: 2_500 });
     await h.settle();
-    const rows = await h.database.db.selectFrom('stripe_events').select(['type', 'status'])
-      .where('type', 'in', ['transfer.created', 'application_fee.created']).execute();
+    const rows = await h.database.db
+      .selectFrom('stripe_events')
+      .select(['type', 'status'])
+      .where('type', 'in', ['transfer.created', 'application_fee.created'])
+      .execute();
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.status === 'done')).toBe(true);
   });

@@ -65,10 +65,12 @@ describe.skipIf(isPglite())('a worker woken by NOTIFY', () => {
 
   it('hears of every one of many deliveries at once (one NOTIFY may stand for several)', async () => {
     const events = Array.from({ length: 30 }, (_, i) => makeEvent('customer.created', { id: `cus_burst${i}`, object: 'customer' }));
-    const responses = await Promise.all(events.map((event) => {
-      const payload = JSON.stringify(event);
-      return postSigned(web, '/webhooks/stripe', payload, signature(payload, web.config.stripe.platformWebhookSecret!));
-    }));
+    const responses = await Promise.all(
+      events.map((event) => {
+        const payload = JSON.stringify(event);
+        return postSigned(web, '/webhooks/stripe', payload, signature(payload, web.config.stripe.platformWebhookSecret!));
+      }),
+    );
     expect(responses.map((r) => r.statusCode)).toEqual(events.map(() => 200));
     await waitFor(async () => (await Promise.all(events.map((event) => status(event.id)))).every((s) => s === 'done'));
   });

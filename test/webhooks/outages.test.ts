@@ -12,7 +12,13 @@ import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { connectEmulatorTo, createExpressAccount, waitFor } from '../helpers/webhooks.ts';
 
-interface DeliveryView { event: string; event_type: string; account: string | null; status: string; attempts: { status: number | null }[] }
+interface DeliveryView {
+  event: string;
+  event_type: string;
+  account: string | null;
+  status: string;
+  attempts: { status: number | null }[];
+}
 
 let database: TestDatabase;
 let emulator: TestEmulator;
@@ -85,7 +91,9 @@ describe('our endpoint is down while events happen (the emulator drops deliverie
     app = await buildTestApp({ db: database.db, stripe: emulator.stripe, config: testConfig() });
     await connectEmulatorTo(app, emulator);
   });
-  afterAll(async () => { await app?.close(); });
+  afterAll(async () => {
+    await app?.close();
+  });
 
   it('stripe:backfill lists every missed event into the inbox, the worker processes them, and a second run adds nothing', async () => {
     const user = await createTestUser(database.db, 'seller');
@@ -103,7 +111,9 @@ describe('our endpoint is down while events happen (the emulator drops deliverie
     expect(dropped.length).toBeGreaterThanOrEqual(3);
     const before = await database.db.selectFrom('stripe_events').select('id').where('id', 'in', dropped).execute();
     expect(before).toEqual([]);
-    expect((await database.db.selectFrom('sellers').select('account_state').where('id', '=', user.id).executeTakeFirstOrThrow()).account_state).not.toBe('enabled');
+    expect((await database.db.selectFrom('sellers').select('account_state').where('id', '=', user.id).executeTakeFirstOrThrow()).account_state).not.toBe(
+      'enabled',
+    );
 
     const report = await backfillEvents(database.db, emulator.stripe, { livemode: false });
     expect(report.errors).toEqual([]);
@@ -130,4 +140,5 @@ describe('our endpoint is down while events happen (the emulator drops deliverie
   });
 });
 
-if (isPglite()) console.log('[outage tests] skipped the database-outage test: it needs a real PostgreSQL server behind a TCP proxy. Set DATABASE_URL to run it.');
+if (isPglite())
+  console.log('[outage tests] skipped the database-outage test: it needs a real PostgreSQL server behind a TCP proxy. Set DATABASE_URL to run it.');

@@ -13,12 +13,29 @@ import { refundHandlers } from '../../src/webhooks/handlers/refunds.ts';
 import { subscriptionHandlers } from '../../src/webhooks/handlers/subscriptions.ts';
 import { handlers } from '../../src/webhooks/registry.ts';
 
-const families = { accountHandlers, paymentHandlers, payoutHandlers, refundHandlers, disputeHandlers, feeAndTransferHandlers, customerHandlers, subscriptionHandlers };
+const families = {
+  accountHandlers,
+  paymentHandlers,
+  payoutHandlers,
+  refundHandlers,
+  disputeHandlers,
+  feeAndTransferHandlers,
+  customerHandlers,
+  subscriptionHandlers,
+};
 
 /** Event types the subscription family handles by running the other family's handler first. */
 const WRAPPED_BY_SUBSCRIPTIONS = [
-  'application_fee.refunded', 'charge.refunded', 'checkout.session.async_payment_failed', 'checkout.session.async_payment_succeeded',
-  'checkout.session.completed', 'checkout.session.expired', 'refund.created', 'refund.failed', 'refund.updated', 'setup_intent.succeeded',
+  'application_fee.refunded',
+  'charge.refunded',
+  'checkout.session.async_payment_failed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.completed',
+  'checkout.session.expired',
+  'refund.created',
+  'refund.failed',
+  'refund.updated',
+  'setup_intent.succeeded',
   'transfer.reversed',
 ];
 
@@ -36,9 +53,12 @@ describe('handler registry', () => {
     }
   });
 
-  it('keeps the wrapped handler\'s origin rule (a connected account cannot pay our orders through a session event)', () => {
+  it("keeps the wrapped handler's origin rule (a connected account cannot pay our orders through a session event)", () => {
     for (const type of WRAPPED_BY_SUBSCRIPTIONS) {
-      const inner = Object.values(families).slice(0, -1).map((map) => (map as Record<string, unknown>)[type]).find((h) => h !== undefined) as { origin?: string } | undefined;
+      const inner = Object.values(families)
+        .slice(0, -1)
+        .map((map) => (map as Record<string, unknown>)[type])
+        .find((h) => h !== undefined) as { origin?: string } | undefined;
       const outer = (handlers as Record<string, { origin?: string }>)[type];
       expect(outer?.origin, type).toBe(typeof inner === 'function' ? undefined : inner?.origin);
     }

@@ -9,9 +9,17 @@ const w = useWorld();
 
 describe('signed events with characters PostgreSQL cannot store', () => {
   it('stores the body exactly as received and a jsonb copy with U+FFFD in their place', async () => {
-    const event = makeEvent('customer.updated', {
-      id: 'cus_nul', object: 'customer', name: 'Ann\u0000Lee', description: 'half a pair: \ud800', metadata: { 'key\u0000': 'v' },
-    }, { id: `evt_nul_\u0000_${Date.now()}` });
+    const event = makeEvent(
+      'customer.updated',
+      {
+        id: 'cus_nul',
+        object: 'customer',
+        name: 'Ann\u0000Lee',
+        description: 'half a pair: \ud800',
+        metadata: { 'key\u0000': 'v' },
+      },
+      { id: `evt_nul_\u0000_${Date.now()}` },
+    );
     const payload = JSON.stringify(event);
     expect(payload).toContain('\\u0000');
 

@@ -34,7 +34,12 @@ beforeEach(async () => {
 
 const row = (id: string) => database.db.selectFrom('stripe_events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 /** Waiting out a backoff, without waiting: the retry becomes due now. */
-const makeDue = (id: string) => database.db.updateTable('stripe_events').set({ next_attempt_at: sql<Date>`now()` }).where('id', '=', id).execute();
+const makeDue = (id: string) =>
+  database.db
+    .updateTable('stripe_events')
+    .set({ next_attempt_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .execute();
 
 async function deliver(event: Stripe.Event): Promise<void> {
   const payload = JSON.stringify(event);
@@ -137,7 +142,10 @@ describe('a handler that throws', () => {
 describe('the worker loop inside npm start', () => {
   it('is woken by the webhook route: a stored event is processed without waiting for the next poll', async () => {
     const worker = startWorker(database.db, null as unknown as Stripe, {
-      livemode: false, pollMs: 10 * 60_000, backfillEveryMs: null, handlers: countingHandlers(['customer.created']),
+      livemode: false,
+      pollMs: 10 * 60_000,
+      backfillEveryMs: null,
+      handlers: countingHandlers(['customer.created']),
     });
     // Wired as server.ts wires role `all`.
     const wired = await buildApp({ config: app.config, db: database.db, stripe: app.stripe, logger: false, onEventStored: () => worker.wake() });
@@ -160,10 +168,12 @@ describe.skipIf(isPglite())('a worker killed in the middle of an event (real Pos
     const event = makeEvent('customer.created', { id: 'cus_crash', object: 'customer' });
     await deliver(event);
     const leaseMs = 5000;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-child.ts', database.url!, String(leaseMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-child.ts', database.url!, String(leaseMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const childWorker = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         const match = /IN_HANDLER (\S+) (\S+)/.exec(out);
         if (match) resolve(match[2]!);
@@ -193,17 +203,30 @@ describe.skipIf(isPglite())('two workers and 1,000 events (real PostgreSQL: SKIP
   it('each event is processed exactly once', async () => {
     await database.db.transaction().execute(async (trx) => {
       for (let i = 0; i < 1000; i++) {
-        await storeEvent(trx, makeEvent('customer.created', { id: `cus_${i}`, object: 'customer' }, { id: `evt_pair_${i}` }), { source: 'platform', livemode: false });
+        await storeEvent(trx, makeEvent('customer.created', { id: `cus_${i}`, object: 'customer' }, { id: `evt_pair_${i}` }), {
+          source: 'platform',
+          livemode: false,
+        });
       }
     });
     const pools = [connectPostgres(database.url!, { max: 5 }), connectPostgres(database.url!, { max: 5 })];
-    const workers = pools.map((pool, i) => startWorker(pool.db, null as unknown as Stripe, {
-      livemode: false, pollMs: 20, batchSize: 25, concurrency: 4, backfillEveryMs: null,
-      handlers: countingHandlers(['customer.created'], { worker: `w${i}` }),
-    }));
+    const workers = pools.map((pool, i) =>
+      startWorker(pool.db, null as unknown as Stripe, {
+        livemode: false,
+        pollMs: 20,
+        batchSize: 25,
+        concurrency: 4,
+        backfillEveryMs: null,
+        handlers: countingHandlers(['customer.created'], { worker: `w${i}` }),
+      }),
+    );
     try {
       await waitFor(async () => {
-        const left = await database.db.selectFrom('stripe_events').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '!=', 'done').executeTakeFirstOrThrow();
+        const left = await database.db
+          .selectFrom('stripe_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('status', '!=', 'done')
+          .executeTakeFirstOrThrow();
         return Number(left.n) === 0;
       }, 100);
     } finally {
@@ -223,5 +246,7 @@ describe.skipIf(isPglite())('two workers and 1,000 events (real PostgreSQL: SKIP
 });
 
 if (isPglite()) {
-  console.log('[worker tests] skipped the crash and two-worker tests: they need a real PostgreSQL server (a second process, SKIP LOCKED across connections). Set DATABASE_URL to run them.');
+  console.log(
+    '[worker tests] skipped the crash and two-worker tests: they need a real PostgreSQL server (a second process, SKIP LOCKED across connections). Set DATABASE_URL to run them.',
+  );
 }

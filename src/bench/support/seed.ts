@@ -21,7 +21,9 @@ export async function seedMarketplace(db: Kysely<Database>, options: { sellers: 
       from generate_series(1, ${options.sellers}) g`.execute(db);
   await sql`
     insert into users (email, password_hash, role, display_name, name_key)
-    select 'buyer' || g || '@bench.example', ${passwordHash}, 'buyer', 'Bench buyer ' || g, 'benchbuyer' || g from generate_series(1, ${options.buyers}) g`.execute(db);
+    select 'buyer' || g || '@bench.example', ${passwordHash}, 'buyer', 'Bench buyer ' || g, 'benchbuyer' || g from generate_series(1, ${options.buyers}) g`.execute(
+    db,
+  );
   await sql`
     insert into sellers (id, stripe_account_id, account_country, account_state, charges_enabled, payouts_enabled, details_submitted, state_observed_at)
     select id, 'acct_seed' || lpad(row_number() over (order by email)::text, 6, '0'), 'US', 'enabled', true, true, true, now()
@@ -37,7 +39,13 @@ export async function seedMarketplace(db: Kysely<Database>, options: { sellers: 
 export async function seedAdminCookie(db: Kysely<Database>): Promise<string> {
   const admin = await db
     .insertInto('users')
-    .values({ email: 'admin@bench.example', password_hash: await hashPassword('bench-password-not-used'), role: 'admin', display_name: 'Bench admin', name_key: displayNameKey('Bench admin') })
+    .values({
+      email: 'admin@bench.example',
+      password_hash: await hashPassword('bench-password-not-used'),
+      role: 'admin',
+      display_name: 'Bench admin',
+      name_key: displayNameKey('Bench admin'),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   const { token } = await createSession(db, admin.id);

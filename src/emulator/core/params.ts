@@ -145,7 +145,7 @@ export function isSpec(x: unknown): x is Spec {
 }
 
 export function toSpec(x: SpecLike): Spec {
-  return isSpec(x) ? x : p.object(x as Record<string, SpecLike>);
+  return isSpec(x) ? x : p.object(x);
 }
 
 function paramName(path: string[]): string {

@@ -26,7 +26,13 @@ function sameSecond(stored: Date | null | undefined, event: { created: number })
 }
 
 /** The account as Stripe has it now, if the stored snapshot already ties with the event. */
-async function readIfTied(db: Kysely<Database>, stripe: Stripe, accountId: string, event: { created: number }, payload?: Stripe.Account): Promise<Stripe.Account | undefined> {
+async function readIfTied(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  accountId: string,
+  event: { created: number },
+  payload?: Stripe.Account,
+): Promise<Stripe.Account | undefined> {
   if (!sameSecond(await storedObservedAt(db, accountId), event)) return undefined;
   try {
     return await stripe.accounts.retrieve(accountId);
@@ -84,8 +90,14 @@ const applicationDeauthorized: ApplyOnly<'account.application.deauthorized'> = a
     details_submitted: true,
     capabilities: {},
     requirements: {
-      alternatives: [], current_deadline: null, currently_due: [], disabled_reason: 'other',
-      errors: [], eventually_due: [], past_due: [], pending_verification: [],
+      alternatives: [],
+      current_deadline: null,
+      currently_due: [],
+      disabled_reason: 'other',
+      errors: [],
+      eventually_due: [],
+      past_due: [],
+      pending_verification: [],
     },
   } as unknown as Stripe.Account;
   await recordAccountSnapshot(db, disconnected, eventTime(event));

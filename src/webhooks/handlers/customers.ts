@@ -5,7 +5,17 @@
 import { makeDefaultIfNone } from '../../customers/cards.ts';
 import { findBuyerByCustomer, findBuyerCustomer } from '../../customers/queries.ts';
 import { idOf } from '../../stripe/ids.ts';
-import { applyCard, applyCustomer, applySetup, readCard, readCustomer, readSetup, type CardRead, type CustomerRead, type SetupRead } from '../../customers/sync.ts';
+import {
+  applyCard,
+  applyCustomer,
+  applySetup,
+  readCard,
+  readCustomer,
+  readSetup,
+  type CardRead,
+  type CustomerRead,
+  type SetupRead,
+} from '../../customers/sync.ts';
 import type { EventHandler, HandlerRegistry } from '../handler.ts';
 
 type CardEvent = 'payment_method.attached' | 'payment_method.detached' | 'payment_method.updated' | 'payment_method.automatically_updated';

@@ -9,7 +9,8 @@ import { applyDispute } from '../../disputes/sync.ts';
 import { recoverDisputedAmount, repaySeller } from '../../disputes/use-cases.ts';
 import type { EventHandler, HandlerRegistry } from '../handler.ts';
 
-type DisputeEvent = 'charge.dispute.created' | 'charge.dispute.updated' | 'charge.dispute.closed' | 'charge.dispute.funds_withdrawn' | 'charge.dispute.funds_reinstated';
+type DisputeEvent =
+  'charge.dispute.created' | 'charge.dispute.updated' | 'charge.dispute.closed' | 'charge.dispute.funds_withdrawn' | 'charge.dispute.funds_reinstated';
 
 const disputeEvent: EventHandler<DisputeEvent> = {
   async apply(event, { db }) {

@@ -20,7 +20,8 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../../db/schema.ts';
 import { idOf } from '../../stripe/ids.ts';
 
-type SessionEvent = 'checkout.session.completed' | 'checkout.session.expired' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed';
+type SessionEvent =
+  'checkout.session.completed' | 'checkout.session.expired' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed';
 type IntentEvent = 'payment_intent.succeeded' | 'payment_intent.payment_failed' | 'payment_intent.processing' | 'payment_intent.canceled';
 
 /** Applies what the event says; an object that is not the order's payment makes the event ignored. */
@@ -42,7 +43,8 @@ const session: EventHandler<SessionEvent, PaymentFacts | undefined> = {
 
 const intent: EventHandler<IntentEvent, PaymentFacts | undefined> = {
   origin: 'platform',
-  read: async (event, { db, stripe }) => withSessionShipTo(db, stripe, await readIntentPayment(stripe, event.data.object, { reread: event.type !== 'payment_intent.succeeded' })),
+  read: async (event, { db, stripe }) =>
+    withSessionShipTo(db, stripe, await readIntentPayment(stripe, event.data.object, { reread: event.type !== 'payment_intent.succeeded' })),
   apply: (event, { db, facts }) => applyOrIgnore(db, facts, event.id),
   async after(event, { db, stripe }) {
     const orderId = orderIdOf(event.data.object);
@@ -60,7 +62,9 @@ const chargeSucceeded: EventHandler<'charge.succeeded', { orderId: string; charg
     if (orderId === undefined || order === undefined) return undefined;
     const intentId = idOf(event.data.object.payment_intent);
     if (order.stripe_payment_intent_id !== null && order.stripe_payment_intent_id !== intentId) {
-      throw new IgnoreEvent(`charge ${event.data.object.id} is not order ${order.id}'s (its intent ${intentId ?? 'none'}, the order's ${order.stripe_payment_intent_id})`);
+      throw new IgnoreEvent(
+        `charge ${event.data.object.id} is not order ${order.id}'s (its intent ${intentId ?? 'none'}, the order's ${order.stripe_payment_intent_id})`,
+      );
     }
     return { orderId, charge: await fetchChargeFacts(stripe, event.data.object.id) };
   },

@@ -17,9 +17,14 @@ import { adoptTrialCardsOf } from '../../subscriptions/use-cases.ts';
 import { findInvoiceByPayment, recordInvoiceRefunded } from '../../subscriptions/queries.ts';
 
 type SubscriptionEvent =
-  | 'customer.subscription.created' | 'customer.subscription.updated' | 'customer.subscription.deleted'
-  | 'customer.subscription.paused' | 'customer.subscription.resumed' | 'customer.subscription.trial_will_end'
-  | 'customer.subscription.pending_update_applied' | 'customer.subscription.pending_update_expired';
+  | 'customer.subscription.created'
+  | 'customer.subscription.updated'
+  | 'customer.subscription.deleted'
+  | 'customer.subscription.paused'
+  | 'customer.subscription.resumed'
+  | 'customer.subscription.trial_will_end'
+  | 'customer.subscription.pending_update_applied'
+  | 'customer.subscription.pending_update_expired';
 
 const subscription: EventHandler<SubscriptionEvent, SubscriptionFacts> = {
   read: (event, { stripe }) => readSubscription(stripe, event.data.object.id),
@@ -29,13 +34,21 @@ const subscription: EventHandler<SubscriptionEvent, SubscriptionFacts> = {
 };
 
 type InvoiceEvent =
-  | 'invoice.created' | 'invoice.finalized' | 'invoice.updated' | 'invoice.paid' | 'invoice.payment_succeeded'
-  | 'invoice.payment_failed' | 'invoice.payment_action_required' | 'invoice.voided' | 'invoice.marked_uncollectible'
-  | 'invoice.overdue' | 'invoice.finalization_failed';
+  | 'invoice.created'
+  | 'invoice.finalized'
+  | 'invoice.updated'
+  | 'invoice.paid'
+  | 'invoice.payment_succeeded'
+  | 'invoice.payment_failed'
+  | 'invoice.payment_action_required'
+  | 'invoice.voided'
+  | 'invoice.marked_uncollectible'
+  | 'invoice.overdue'
+  | 'invoice.finalization_failed';
 
 const invoice: EventHandler<InvoiceEvent, InvoiceFacts | undefined> = {
   // An invoice of no subscription is not ours; `invoice.upcoming` (no id) has no handler at all.
-  read: (event, { stripe }) => readInvoice(stripe, event.data.object.id!),
+  read: (event, { stripe }) => readInvoice(stripe, event.data.object.id),
   async apply(_event, { db, facts }) {
     if (facts !== undefined) await applyInvoice(db, facts);
   },
@@ -53,7 +66,8 @@ const invoicePaymentPaid: EventHandler<'invoice_payment.paid', InvoiceFacts | un
 
 // Checkout Sessions are shared with orders: a subscription-mode session is ours, any other goes to
 // the payment family's handler unchanged.
-type SessionEvent = 'checkout.session.completed' | 'checkout.session.expired' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed';
+type SessionEvent =
+  'checkout.session.completed' | 'checkout.session.expired' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed';
 type SessionFacts = { kind: 'order'; facts: unknown } | { kind: 'subscription'; facts: SubscriptionFacts | undefined };
 
 function sessionHandler<T extends SessionEvent>(type: T): EventHandler<T, SessionFacts> {
@@ -83,7 +97,7 @@ type MoneyEvent = 'charge.refunded' | 'application_fee.refunded' | 'transfer.rev
 
 function withInvoiceMoney<T extends MoneyEvent>(type: T): EventHandler<T, unknown> {
   const handler = refundHandlers[type];
-  const refunds: EventHandler<T, unknown> = typeof handler === 'function' ? { apply: handler as EventHandler<T, unknown>['apply'] } : handler as EventHandler<T, unknown>;
+  const refunds: EventHandler<T, unknown> = typeof handler === 'function' ? { apply: handler } : (handler as EventHandler<T, unknown>);
   return {
     origin: refunds.origin,
     read: async (event, ctx) => refunds.read?.(event, ctx),

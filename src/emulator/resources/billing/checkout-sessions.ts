@@ -135,7 +135,7 @@ function createSubscriptionSession(b: Billing, req: ApiRequest): Stripe.Checkout
   const trialPeriodDays = int(sd, 'trial_period_days') ?? null;
   const trial = trialEnd !== null;
   const firstAmount = trial ? 0 : lineItems.reduce((n, li) => n + li.amount_total, 0);
-  const collection = (str(pr, 'payment_method_collection') as Stripe.Checkout.Session.PaymentMethodCollection | undefined) ?? 'always';
+  const collection = str(pr, 'payment_method_collection') ?? 'always';
   const session = createCheckoutSession(b.pay, req.account, {
     mode: 'subscription',
     lineItems,
@@ -159,9 +159,7 @@ function createSubscriptionSession(b: Billing, req: ApiRequest): Stripe.Checkout
       onBehalfOf,
       trialEnd: trialPeriodDays === null ? trialEnd : null,
       trialPeriodDays,
-      trialMissingPaymentMethod:
-        (str(sd, 'trial_settings.end_behavior.missing_payment_method') as Stripe.Subscription.TrialSettings.EndBehavior.MissingPaymentMethod | undefined) ??
-        'create_invoice',
+      trialMissingPaymentMethod: str(sd, 'trial_settings.end_behavior.missing_payment_method') ?? 'create_invoice',
       description: str(sd, 'description') ?? null,
       metadata: mergeMetadata({}, sd),
     },
@@ -183,7 +181,7 @@ function createSetupSession(b: Billing, req: ApiRequest): Stripe.Checkout.Sessio
   const customer = customerOf(b, req);
   const sid = obj(pr, 'setup_intent_data') ?? {};
   const onBehalfOf = onBehalfOfParam(b, { account: req.account, isPlatform: req.isPlatform, params: sid, prefix: 'setup_intent_data' }) ?? null;
-  const creation = (str(pr, 'customer_creation') as Stripe.Checkout.Session.CustomerCreation | undefined) ?? 'if_required';
+  const creation = str(pr, 'customer_creation') ?? 'if_required';
   const session = createCheckoutSession(b.pay, req.account, {
     mode: 'setup',
     lineItems: [],

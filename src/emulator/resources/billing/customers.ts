@@ -119,7 +119,7 @@ function applyWritable(b: Billing, account: string, c: Stripe.Customer, pr: Para
   const locales = arr(pr, 'preferred_locales');
   if (locales) c.preferred_locales = locales.map(String);
   if (pr.shipping !== undefined) c.shipping = pr.shipping === '' ? null : shippingOf(obj(pr, 'shipping'));
-  if (pr.tax_exempt !== undefined) c.tax_exempt = (str(pr, 'tax_exempt') as Stripe.Customer.TaxExempt | undefined) ?? 'none';
+  if (pr.tax_exempt !== undefined) c.tax_exempt = str(pr, 'tax_exempt') ?? 'none';
 }
 
 export function createCustomer(b: Billing, account: string, pr: Params): Stripe.Customer {

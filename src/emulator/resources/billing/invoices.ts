@@ -39,7 +39,7 @@ export function invoiceInternal(b: Billing, id: string): InvoiceInternal {
 }
 
 export function setInvoiceInternal(b: Billing, id: string, patch: Partial<InvoiceInternal>): void {
-  b.invoices.setInternal(id, patch as Record<string, unknown>);
+  b.invoices.setInternal(id, patch);
 }
 
 export function hostedInvoiceUrl(b: Billing, invoiceId: string): string {

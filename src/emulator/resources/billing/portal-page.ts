@@ -106,7 +106,7 @@ export function registerPortalPage(b: Billing): void {
       const cancel = c.cfg.features.subscription_cancel;
       const sub = ownSubscription(c, field(req.form, 'subscription'));
       if (!cancel.enabled || !sub) return fail(c, 'This subscription cannot be cancelled here.');
-      const reason = field(req.form, 'reason') as Stripe.Subscription.CancellationDetails.Feedback | undefined;
+      const reason = field(req.form, 'reason');
       if (cancel.mode === 'immediately') {
         cancelSubscription(b, c.account, sub.id, { feedback: reason ?? null, prorate: cancel.proration_behavior === 'create_prorations' });
         return afterAction(c, 'Your subscription has been cancelled.');

@@ -162,7 +162,7 @@ export function registerPortalSessions(b: Billing): void {
         customer_account: null,
         flow,
         livemode: false,
-        locale: (str(pr, 'locale') as Stripe.BillingPortal.Session.Locale | undefined) ?? null,
+        locale: str(pr, 'locale') ?? null,
         on_behalf_of: obo,
         return_url: returnUrl,
         url: core.pageUrl(`/hosted/portal/${token}`),

@@ -40,7 +40,7 @@ export function currencyOf(raw: string, param: string): string {
 
 function recurringOf(v: Params | undefined, param: string): Stripe.Price.Recurring | null {
   if (!v) return null;
-  const interval = (str(v, 'interval') ?? 'month') as Interval;
+  const interval = str(v, 'interval') ?? 'month';
   const count = int(v, 'interval_count') ?? 1;
   if (count > (MAX_INTERVAL_COUNT[interval] ?? 36)) {
     throw invalidRequest('The maximum recurring interval is 3 years (1095 days, 156 weeks or 36 months).', { param: `${param}[interval_count]` });
@@ -112,7 +112,7 @@ export function createPrice(b: Billing, account: string, pr: Params, opts: { pro
     nickname: str(pr, 'nickname') ?? null,
     product: opts.product,
     recurring,
-    tax_behavior: (str(pr, 'tax_behavior') as Stripe.Price.TaxBehavior | undefined) ?? 'unspecified',
+    tax_behavior: str(pr, 'tax_behavior') ?? 'unspecified',
     tiers_mode: null,
     transform_quantity: null,
     type: recurring ? 'recurring' : 'one_time',
@@ -194,7 +194,7 @@ export function registerPrices(b: Billing, hooks: PriceHooks): void {
       }
       if (pr.metadata !== undefined) price.metadata = mergeMetadata(price.metadata, pr);
       if (pr.nickname !== undefined) price.nickname = str(pr, 'nickname') ?? null;
-      const tax = str(pr, 'tax_behavior') as Stripe.Price.TaxBehavior | undefined;
+      const tax = str(pr, 'tax_behavior');
       if (tax !== undefined && tax !== price.tax_behavior) {
         if (price.tax_behavior !== 'unspecified')
           throw invalidRequest('tax_behavior cannot be changed once it is set to exclusive or inclusive.', { param: 'tax_behavior' });

@@ -29,7 +29,7 @@ interface SetupInternal {
 }
 
 function internalOf(b: Billing, id: string): SetupInternal {
-  return b.setupIntents.internal(id) as SetupInternal;
+  return b.setupIntents.internal(id);
 }
 
 export function createSetupIntent(
@@ -359,12 +359,7 @@ export function registerSetupIntents(b: Billing): void {
     },
   );
   core.route('POST', '/v1/setup_intents/:id/cancel', { params: { cancellation_reason: p.enum('abandoned', 'requested_by_customer', 'duplicate') } }, (req) =>
-    cancelSetupIntent(
-      b,
-      req.account,
-      req.pathParams.id ?? '',
-      (str(req.params, 'cancellation_reason') as Stripe.SetupIntent.CancellationReason | undefined) ?? null,
-    ),
+    cancelSetupIntent(b, req.account, req.pathParams.id ?? '', str(req.params, 'cancellation_reason') ?? null),
   );
   core.route('GET', '/v1/setup_intents', { list: true, params: { customer: p.string, payment_method: p.string, attach_to_self: p.boolean } }, (req) => {
     const customer = str(req.params, 'customer');

@@ -96,15 +96,12 @@ export function registerSubscriptionRoutes(b: Billing): void {
         transferData,
         onBehalfOf: onBehalfOfParam(b, req) ?? null,
         trialEnd: resolveTrialEnd(b, req, items),
-        trialMissingPaymentMethod:
-          (str(pr, 'trial_settings.end_behavior.missing_payment_method') as Stripe.Subscription.TrialSettings.EndBehavior.MissingPaymentMethod | undefined) ??
-          'create_invoice',
+        trialMissingPaymentMethod: str(pr, 'trial_settings.end_behavior.missing_payment_method') ?? 'create_invoice',
         cancelAtPeriodEnd: bool(pr, 'cancel_at_period_end') ?? false,
         cancelAt: cancelAt ?? null,
         description: str(pr, 'description') ?? null,
         metadata: mergeMetadata({}, pr),
-        saveDefaultPaymentMethod:
-          (str(pr, 'payment_settings.save_default_payment_method') as Stripe.Subscription.PaymentSettings.SaveDefaultPaymentMethod | undefined) ?? 'off',
+        saveDefaultPaymentMethod: str(pr, 'payment_settings.save_default_payment_method') ?? 'off',
       });
       return respond(b, req, sub);
     },
@@ -167,8 +164,7 @@ export function registerSubscriptionRoutes(b: Billing): void {
       if (pr.cancel_at !== undefined) changes.cancelAt = pr.cancel_at === '' ? null : int(pr, 'cancel_at');
       const cd = obj(pr, 'cancellation_details');
       if (cd && cd.comment !== undefined) changes.cancellationComment = str(cd, 'comment') ?? null;
-      if (cd && cd.feedback !== undefined)
-        changes.cancellationFeedback = (str(cd, 'feedback') as Stripe.Subscription.CancellationDetails.Feedback | undefined) ?? null;
+      if (cd && cd.feedback !== undefined) changes.cancellationFeedback = str(cd, 'feedback') ?? null;
       if (pr.default_payment_method !== undefined) {
         const pm = str(pr, 'default_payment_method') ?? null;
         if (pm) checkPaymentMethodOf(b, req.account, customerId, pm);
@@ -194,14 +190,14 @@ export function registerSubscriptionRoutes(b: Billing): void {
               };
       }
       const save = str(pr, 'payment_settings.save_default_payment_method');
-      if (save) changes.saveDefaultPaymentMethod = save as Stripe.Subscription.PaymentSettings.SaveDefaultPaymentMethod;
+      if (save) changes.saveDefaultPaymentMethod = save;
       return respond(b, req, updateSubscription(b, req.account, before.id, changes));
     },
   );
 
   core.route('DELETE', '/v1/subscriptions/:id', { params: { cancellation_details: cancellationSpec, invoice_now: p.boolean, prorate: p.boolean } }, (req) => {
     const pr = req.params;
-    const feedback = str(pr, 'cancellation_details.feedback') as Stripe.Subscription.CancellationDetails.Feedback | undefined;
+    const feedback = str(pr, 'cancellation_details.feedback');
     const sub = cancelSubscription(b, req.account, req.pathParams.id ?? '', {
       comment: str(pr, 'cancellation_details.comment'),
       feedback,

@@ -31,11 +31,11 @@ export interface SubscriptionInternal {
 }
 
 export function subscriptionInternal(b: Billing, id: string): SubscriptionInternal {
-  return b.subscriptions.internal(id) as unknown as SubscriptionInternal;
+  return b.subscriptions.internal(id);
 }
 
 export function setSubscriptionInternal(b: Billing, id: string, patch: Partial<SubscriptionInternal>): void {
-  b.subscriptions.setInternal(id, patch as Record<string, unknown>);
+  b.subscriptions.setInternal(id, patch);
 }
 
 export type PaymentBehavior = 'allow_incomplete' | 'default_incomplete' | 'error_if_incomplete';

@@ -132,7 +132,7 @@ export function resolveController(params: Params): { controller: Stripe.Account.
         requirement_collection: c.collection,
         stripe_dashboard: { type: c.dashboard },
       },
-      type: legacy as Stripe.Account.Type,
+      type: legacy,
     };
   }
   const c: ControllerInput = {
@@ -234,7 +234,7 @@ function scheduleFrom(
 export function applyCommon(core: EmulatorCore, acct: Stripe.Account, params: Params, internal: AccountInternal): void {
   const now = core.now();
   if (params.email !== undefined) acct.email = str(params, 'email') ?? null;
-  if (params.business_type !== undefined) acct.business_type = (str(params, 'business_type') as Stripe.Account.BusinessType | undefined) ?? null;
+  if (params.business_type !== undefined) acct.business_type = str(params, 'business_type') ?? null;
   if (params.default_currency !== undefined) acct.default_currency = (str(params, 'default_currency') ?? 'usd').toLowerCase();
   acct.metadata = mergeMetadata(acct.metadata ?? {}, params);
   const bp = obj(params, 'business_profile');
@@ -265,7 +265,7 @@ export function applyCommon(core: EmulatorCore, acct: Stripe.Account, params: Pa
         delete internal.requested[name];
       }
     }
-    acct.capabilities = current as Stripe.Account.Capabilities;
+    acct.capabilities = current;
   }
   const settingsParams = obj(params, 'settings');
   if (settingsParams) {
@@ -346,7 +346,7 @@ function personShell(core: EmulatorCore, acct: Stripe.Account): Stripe.Person {
     email: null,
     phone: null,
     metadata: {},
-  } as Stripe.Person;
+  };
 }
 
 export function defaultSettings(): Stripe.Account.Settings {

@@ -184,7 +184,7 @@ export function registerAccounts(core: EmulatorCore): void {
     acct.requirements = { ...emptyRequirements(), disabled_reason: `rejected.${reason}` as Stripe.Account.Requirements.DisabledReason };
     const caps = { ...((acct.capabilities ?? {}) as Record<string, string>) };
     for (const k of Object.keys(caps)) caps[k] = 'inactive';
-    acct.capabilities = caps as Stripe.Account.Capabilities;
+    acct.capabilities = caps;
     return commitAccount(core, before, acct);
   });
 

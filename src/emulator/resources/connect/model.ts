@@ -162,7 +162,7 @@ export function capabilityObject(core: EmulatorCore, acct: Stripe.Account, name:
     alternatives: [],
     current_deadline: req.current_deadline,
     currently_due: status === 'active' ? (req.currently_due ?? []) : (req.currently_due ?? []),
-    disabled_reason: status === 'inactive' || status === 'pending' ? (req.disabled_reason as Stripe.Capability.Requirements.DisabledReason | null) : null,
+    disabled_reason: status === 'inactive' || status === 'pending' ? req.disabled_reason : null,
     errors: req.errors ?? [],
     eventually_due: req.eventually_due ?? [],
     past_due: req.past_due ?? [],
@@ -284,7 +284,7 @@ export function emptyBusinessProfile(): Stripe.Account.BusinessProfile {
 function setCaps(acct: Stripe.Account, status: 'active' | 'inactive' | 'pending'): void {
   const caps = { ...((acct.capabilities ?? {}) as Record<string, string>) };
   for (const k of Object.keys(caps)) caps[k] = status;
-  acct.capabilities = caps as Stripe.Account.Capabilities;
+  acct.capabilities = caps;
 }
 
 /** Apply an onboarding outcome (hosted page or control API). Returns the saved account. */

@@ -92,7 +92,14 @@ export function registerCheckoutPage(core: EmulatorCore, pay: Payments): void {
       }
       <form method="post" action="/hosted/checkout/${s.id}">
         ${shippingFieldsHtml(s, typed)}
-        ${savedButtons.length ? html`<section data-testid="saved-cards"><h2>Your saved cards</h2>${savedButtons}</section>` : raw('')}
+        ${
+          savedButtons.length
+            ? html`<section data-testid="saved-cards">
+                <h2>Your saved cards</h2>
+                ${savedButtons}
+              </section>`
+            : raw('')
+        }
         <label>Email <input type="email" name="email" value="${email ?? s.customer_details?.email ?? s.customer_email ?? ''}" required /></label>
         <label
           >Card number${cardOptional ? ' (optional: no card is needed now)' : ''}

@@ -125,7 +125,11 @@ export function payCheckoutSession(
   sessionId: string,
   cardNumber: string,
   email: string | null,
-  opts: { savedPaymentMethod?: string | undefined; saveCard?: boolean; shipping?: Stripe.Checkout.Session.CollectedInformation.ShippingDetails | undefined } = {},
+  opts: {
+    savedPaymentMethod?: string | undefined;
+    saveCard?: boolean;
+    shipping?: Stripe.Checkout.Session.CollectedInformation.ShippingDetails | undefined;
+  } = {},
 ): { redirect: string } | { error: string } {
   let session = pay.sessions.require(sessionId);
   if (session.status !== 'open') return { error: `This Checkout Session is ${session.status}.` };

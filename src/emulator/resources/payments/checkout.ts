@@ -101,11 +101,11 @@ export function checkoutInputFromParams(pay: Payments, account: string, pr: Para
 export function savedPaymentMethodOptionsOf(pr: Params): Stripe.Checkout.Session.SavedPaymentMethodOptions | null {
   const o = obj(pr, 'saved_payment_method_options');
   if (!o) return null;
-  const filters = arr(o, 'allow_redisplay_filters')?.map(String) as Stripe.Checkout.Session.SavedPaymentMethodOptions.AllowRedisplayFilter[] | undefined;
+  const filters = arr(o, 'allow_redisplay_filters')?.map(String);
   return {
     allow_redisplay_filters: filters ?? ['always'],
-    payment_method_remove: (str(o, 'payment_method_remove') as Stripe.Checkout.Session.SavedPaymentMethodOptions.PaymentMethodRemove | undefined) ?? 'disabled',
-    payment_method_save: (str(o, 'payment_method_save') as Stripe.Checkout.Session.SavedPaymentMethodOptions.PaymentMethodSave | undefined) ?? 'disabled',
+    payment_method_remove: str(o, 'payment_method_remove') ?? 'disabled',
+    payment_method_save: str(o, 'payment_method_save') ?? 'disabled',
   };
 }
 
@@ -166,7 +166,7 @@ function lineItemFromParams(pay: Payments, account: string, li: Params, i: numbe
     nickname: null,
     product: pay.core.newId('prod'),
     recurring: null,
-    tax_behavior: (str(pd, 'tax_behavior') as Stripe.Price.TaxBehavior | undefined) ?? 'unspecified',
+    tax_behavior: str(pd, 'tax_behavior') ?? 'unspecified',
     tiers_mode: null,
     transform_quantity: null,
     type: 'one_time',
@@ -224,9 +224,9 @@ function paymentIntentDataFromParams(pid: Params): PaymentIntentData {
     if (v) out[k] = v;
   }
   const cm = str(pid, 'capture_method');
-  if (cm) out.capture_method = cm as Stripe.PaymentIntent.CaptureMethod;
+  if (cm) out.capture_method = cm;
   const sfu = str(pid, 'setup_future_usage');
-  if (sfu) out.setup_future_usage = sfu as Stripe.PaymentIntent.SetupFutureUsage;
+  if (sfu) out.setup_future_usage = sfu;
   return out;
 }
 

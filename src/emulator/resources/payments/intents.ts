@@ -128,7 +128,7 @@ export function requireIntent(pay: Payments, id: string, account: string): Strip
 }
 
 export function intentInternal(pay: Payments, id: string): PaymentIntentInternal {
-  return pay.pis.internal(id) as PaymentIntentInternal;
+  return pay.pis.internal(id);
 }
 
 /**

@@ -20,9 +20,12 @@ export function shippingAddressCollectionOf(pr: Params): Stripe.Checkout.Session
   const countries = (arr(sac, 'allowed_countries') ?? []).map(String);
   if (countries.length === 0) throw missingParam('shipping_address_collection[allowed_countries]');
   countries.forEach((c, i) => {
-    if (!COUNTRY.test(c)) throw invalidRequest(`Invalid shipping_address_collection[allowed_countries][${i}]: must be a two-letter country code (got \`${c}\`).`, { param: `shipping_address_collection[allowed_countries][${i}]` });
+    if (!COUNTRY.test(c))
+      throw invalidRequest(`Invalid shipping_address_collection[allowed_countries][${i}]: must be a two-letter country code (got \`${c}\`).`, {
+        param: `shipping_address_collection[allowed_countries][${i}]`,
+      });
   });
-  return { allowed_countries: countries as Stripe.Checkout.Session.ShippingAddressCollection.AllowedCountry[] };
+  return { allowed_countries: countries };
 }
 
 /** A PaymentIntent's `shipping` param; undefined when absent, an error when it lacks what Stripe requires. */
@@ -48,7 +51,14 @@ function addressOf(get: (key: string) => string | undefined): Stripe.Address {
     const v = get(key)?.trim();
     return v ? v : null;
   };
-  return { city: value('city'), country: value('country'), line1: value('line1'), line2: value('line2'), postal_code: value('postal_code'), state: value('state') };
+  return {
+    city: value('city'),
+    country: value('country'),
+    line1: value('line1'),
+    line2: value('line2'),
+    postal_code: value('postal_code'),
+    state: value('state'),
+  };
 }
 
 const FIELDS = ['shipping_name', 'shipping_line1', 'shipping_line2', 'shipping_city', 'shipping_state', 'shipping_postal_code', 'shipping_country'] as const;
@@ -93,7 +103,12 @@ export function shippingFieldsHtml(s: Stripe.Checkout.Session, typed: Record<str
     ${input('shipping_name', 'Full name', 'name', true)} ${input('shipping_line1', 'Address', 'address-line1', true)}
     ${input('shipping_line2', 'Address line 2', 'address-line2', false)} ${input('shipping_city', 'City', 'address-level2', true)}
     ${input('shipping_state', 'State or region', 'address-level1', false)} ${input('shipping_postal_code', 'Postal code', 'postal-code', true)}
-    <label>Country <select name="shipping_country" data-testid="shipping_country">${options}</select></label>
+    <label
+      >Country
+      <select name="shipping_country" data-testid="shipping_country">
+        ${options}
+      </select></label
+    >
   </fieldset>`;
 }
 

@@ -76,7 +76,7 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
         description: str(pr, 'description'),
         receipt_email: str(pr, 'receipt_email'),
         customer: str(pr, 'customer'),
-        capture_method: str(pr, 'capture_method') as Stripe.PaymentIntent.CaptureMethod | undefined,
+        capture_method: str(pr, 'capture_method'),
         automatic_payment_methods: apm
           ? { enabled: bool(apm, 'enabled') ?? true, allow_redirects: str(apm, 'allow_redirects') as 'always' | 'never' | undefined }
           : undefined,
@@ -161,7 +161,7 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
         set('customer', str(pr, 'customer') ?? null);
       }
       if (pr.setup_future_usage !== undefined) set('setup_future_usage', setupFutureUsageOf(pr) ?? null);
-      if (pr.capture_method !== undefined) set('capture_method', (str(pr, 'capture_method') ?? 'automatic_async') as Stripe.PaymentIntent.CaptureMethod);
+      if (pr.capture_method !== undefined) set('capture_method', str(pr, 'capture_method') ?? 'automatic_async');
       if (pr.transfer_group !== undefined) set('transfer_group', str(pr, 'transfer_group') ?? null);
       if (pr.payment_method !== undefined) {
         const pmId = str(pr, 'payment_method');
@@ -205,7 +205,7 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
         payment_method: str(pr, 'payment_method'),
         return_url: str(pr, 'return_url'),
         receipt_email: str(pr, 'receipt_email'),
-        capture_method: str(pr, 'capture_method') as Stripe.PaymentIntent.CaptureMethod | undefined,
+        capture_method: str(pr, 'capture_method'),
         off_session: pr.off_session !== undefined && pr.off_session !== false,
         errorOnRequiresAction: bool(pr, 'error_on_requires_action'),
       });
@@ -217,8 +217,7 @@ export function registerIntentRoutes(core: EmulatorCore, pay: Payments): void {
     'POST',
     '/v1/payment_intents/:id/cancel',
     { params: { cancellation_reason: p.enum('duplicate', 'fraudulent', 'requested_by_customer', 'abandoned') } },
-    (req) =>
-      cancelIntent(pay, req.account, req.pathParams.id ?? '', str(req.params, 'cancellation_reason') as Stripe.PaymentIntent.CancellationReason | undefined),
+    (req) => cancelIntent(pay, req.account, req.pathParams.id ?? '', str(req.params, 'cancellation_reason')),
   );
   core.route(
     'POST',

@@ -1,5 +1,4 @@
 /** `/v1/refunds` routes: create, retrieve, update, cancel, list. */
-import type Stripe from 'stripe';
 import type { EmulatorCore } from '../../../core/core.ts';
 import { p, str, int, bool, mergeMetadata } from '../../../core/params.ts';
 import { cancelRefund, createRefund } from '../refunds.ts';
@@ -29,7 +28,7 @@ export function registerRefundRoutes(core: EmulatorCore, pay: Payments): void {
         charge: str(req.params, 'charge'),
         payment_intent: str(req.params, 'payment_intent'),
         amount: int(req.params, 'amount'),
-        reason: str(req.params, 'reason') as Stripe.RefundCreateParams.Reason | undefined,
+        reason: str(req.params, 'reason'),
         reverse_transfer: bool(req.params, 'reverse_transfer'),
         refund_application_fee: bool(req.params, 'refund_application_fee'),
         metadata: metadataOf(req.params),
