@@ -1,5 +1,5 @@
 // Issue 16's browser journey, in Chromium: a seller adds a picture to a physical listing; a buyer
-// finds it in the catalogue, buys it through hosted Checkout giving a shipping address on Stripe's
+// finds it with the catalogue's search, buys it through hosted Checkout giving a shipping address on Stripe's
 // page, and reads the receipt in the offline mailbox; the seller sees where to ship and marks it
 // shipped with a tracking number; the buyer sees that on the order and in the mailbox.
 // Screenshots go to test-artifacts/.
@@ -21,6 +21,8 @@ describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to de
     const seller = await enabledSeller(app, emulator);
     const sellerEmail = (await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
     const listing = await addListing(database.db, seller.sellerId, { price: 5400, stock: 2, title: 'Hand-bound notebook', kind: 'physical' });
+    // Something else in the catalogue, so the search has something to leave out.
+    const other = await addListing(database.db, seller.sellerId, { price: 3100, stock: 4, title: 'Wool scarf', kind: 'physical' });
     const sellerPage = await openPage();
     await journey(sellerPage, 'essentials-seller-picture', async () => {
       await logIn(sellerPage, baseUrl, sellerEmail);
@@ -41,7 +43,12 @@ describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to de
     await journey(page, 'essentials-buyer', async () => {
       await logIn(page, baseUrl, buyer.email);
       await page.goto(`${baseUrl}/`);
-      // The catalogue as it is (no search box on it yet): the buyer finds the notebook by its card.
+      // The buyer searches the catalogue: the notebook is found, the scarf is left out.
+      await page.getByLabel('Search listings').fill('notebooks');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await visible(page.getByTestId('search-summary').filter({ hasText: '1 listing matches' }));
+      expect(await page.locator(`a[data-listing-id="${other.id}"]`).count()).toBe(0);
+      await screenshot(page, 'essentials-2-search');
       await page.locator(`a[data-listing-id="${listing.id}"]`).click();
       await visible(page.getByTestId('listing-kind').filter({ hasText: 'Shipped to you' }));
       await screenshot(page, 'essentials-2-listing');
