@@ -185,18 +185,19 @@ describe('a destination-charge subscription', () => {
 });
 
 describe('payment_settings.payment_method_types', () => {
-  // The pinned version (endive) refuses payment_method_types as input, on subscriptions as on
-  // Checkout, PaymentIntents and SetupIntents; the field stays in the object as null.
-  it('is refused with payment_method_types_no_longer_supported, and no subscription is made', async () => {
+  // Endive removed payment_method_types from Checkout, PaymentIntents and SetupIntents (400), but
+  // not from a subscription's payment_settings: there it is still taken, and the emulator pays by
+  // card only.
+  it('takes card (and the empty value), refuses any other type with a 400 naming the parameter', async () => {
     const customer = await t.stripe.customers.create({ email: 'types@example.com' });
     const base = { customer: customer.id, items: [{ price: monthly.id }], payment_behavior: 'default_incomplete' as const };
-    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['card'] } })).rejects.toMatchObject({
-      statusCode: 400,
-      code: 'payment_method_types_no_longer_supported',
+    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['card'] } })).resolves.toMatchObject({
+      status: 'incomplete',
     });
-    expect((await t.stripe.subscriptions.list({ customer: customer.id })).data).toHaveLength(0);
-    const made = await t.stripe.subscriptions.create(base);
-    expect(made.payment_settings?.payment_method_types).toBeNull();
+    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['sepa_debit'] } })).rejects.toMatchObject({
+      statusCode: 400,
+      param: expect.stringContaining('payment_method_types'),
+    });
   });
 });
 

@@ -5,7 +5,7 @@
  * `subscription_data[transfer_data][destination]` for Checkout.
  */
 import type Stripe from 'stripe';
-import { p, str, int, bool, obj, getParam, PAYMENT_METHOD_TYPES_REMOVED, type Params, type ParamValue } from '../../core/params.ts';
+import { p, str, int, bool, obj, getParam, type Params, type ParamValue } from '../../core/params.ts';
 import { invalidRequest } from '../../core/errors.ts';
 import type { Billing } from './context.ts';
 import { createPrice, requirePrice, recurringSpec } from './prices.ts';
@@ -49,9 +49,10 @@ export const itemUpdateSpec = p.object({
 export const transferDataSpec = p.object({ destination: p.string, amount_percent: p.number }, ['destination']);
 export const paymentSettingsSpec = {
   save_default_payment_method: p.enum('off', 'on_subscription'),
-  // Refused as everywhere else at the pinned version (stripe-facts §1): payment methods are chosen
-  // dynamically. The subscription still shows `payment_settings.payment_method_types: null`.
-  payment_method_types: PAYMENT_METHOD_TYPES_REMOVED,
+  // Unlike Checkout, PaymentIntents and SetupIntents (where endive removed it: 400), a
+  // subscription's payment_settings still takes payment_method_types (stripe-facts §1, the SDK's
+  // SubscriptionCreateParams). The emulator pays by card only, so only `card` (or '' to clear).
+  payment_method_types: p.union(p.array(p.enum('card')), p.enum('')),
   payment_method_options: p.any,
 };
 export const trialSettingsSpec = {
