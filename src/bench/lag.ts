@@ -5,7 +5,7 @@
 // still open after a drain of up to BENCH_DRAIN_SECONDS. Two layouts, each on an empty inbox:
 //   - production (fly.toml): the compiled web process and a worker process — goal p99 ≤ 250 ms,
 //     nothing lost or left open, and the web process's RSS ≤ 180 MB under this load;
-//   - one process (`npm start`): web and worker together.
+//   - one process (`npm start` with a DATABASE_URL): the web on the main thread, the worker in a thread.
 // RSS of every process is sampled twice a second while the load runs.
 import { sql } from 'kysely';
 import { accountUpdated, chargeSucceeded } from './support/events.ts';

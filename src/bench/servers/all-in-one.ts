@@ -1,6 +1,8 @@
-// The one-process layout of `npm start` (role `all`): the web app and the inbox worker together,
-// the webhook routes waking the worker. As in ./worker.ts, without the scheduled backfill and with
-// a Stripe client that cannot leave the machine.
+// The one-process layout of `npm start` (role `all` with a DATABASE_URL): the web app on the main
+// thread and the inbox worker in a worker thread (src/worker/thread-host.ts, as src/server.ts starts
+// it), the webhook routes waking it. Both Stripe clients point at a closed local port, so nothing
+// can leave the machine; the thread's scheduled backfill fails at once against it and retries only
+// after the run.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +10,7 @@ import { buildApp } from '../../app.ts';
 import { loadConfig } from '../../config.ts';
 import { connectPostgres } from '../../db/connect.ts';
 import { createStripeClient } from '../../stripe/client.ts';
-import { startWorker } from '../../worker/worker.ts';
+import { startWorkerThread } from '../../worker/thread-host.ts';
 import { onShutdown } from './shutdown.ts';
 
 const secret = process.env.BENCH_WEBHOOK_SECRET!;
@@ -22,8 +24,9 @@ const config = loadConfig({
   STRIPE_CONNECT_WEBHOOK_SECRET: secret,
 });
 const database = connectPostgres(config.databaseUrl!);
-const stripe = createStripeClient({ secretKey: 'sk_test_bench_no_calls_expected', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
-const worker = startWorker(database.db, stripe, { livemode: false, backfillEveryMs: null, listen: database.listen });
+const stripeOptions = { secretKey: 'sk_test_bench_no_calls_expected', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 };
+const stripe = createStripeClient(stripeOptions);
+const worker = await startWorkerThread(config, stripeOptions, (line) => process.stdout.write(line));
 const app = await buildApp({ config, db: database.db, stripe, onEventStored: () => worker.wake() });
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 onShutdown(async () => {
