@@ -1,8 +1,7 @@
 // A buyer signs up (a bad password first: the message beside the field, the input kept), logs out
 // and logs back in with the email in other letter case.
 import { describe, expect } from 'vitest';
-import { chromiumAvailable, journey, screenshot, visible } from '../helpers/browser.ts';
-import { e2eTest as it } from '../helpers/e2e-world.ts';
+import { chromiumAvailable, e2eTest as it, journey, screenshot, visible } from '../helpers/browser.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: sign up, log out, log in', () => {
   it('a buyer signs up, logs out and logs back in', async ({ world: { baseUrl }, openPage }) => {

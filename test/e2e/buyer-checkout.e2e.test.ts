@@ -4,16 +4,16 @@
 // test-artifacts/.
 import { describe, expect } from 'vitest';
 import { createTestUser } from '../helpers/app.ts';
-import { chromiumAvailable, consoleErrors, journey, screenshot, visible } from '../helpers/browser.ts';
-import { e2eTest as it } from '../helpers/e2e-world.ts';
+import { chromiumAvailable, consoleErrors, e2eTest as it, journey, screenshot, visible } from '../helpers/browser.ts';
 import { completeChallenge, logIn, orderOutcome, payOnCheckoutPage, payWithPaymentElement, waitForStripePage } from '../helpers/journeys.ts';
-import { addListing, enabledSeller } from '../orders/helpers.ts';
+import { addListing, enabledSeller } from '../helpers/market.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: a buyer pays through hosted Checkout, with and without 3DS', () => {
-  it('4242 then 3155 with the 3DS challenge: both orders end paid', async ({ world: { app, database, emulator, baseUrl }, openPage }) => {
-    const seller = await enabledSeller(app, emulator);
-    const listing = await addListing(database.db, seller.sellerId, { price: 2450, stock: 5, title: 'Hand-thrown mug' });
-    const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Bea Buyer' });
+  it('4242 then 3155 with the 3DS challenge: both orders end paid', async ({ world, openPage }) => {
+    const { db, emu, baseUrl } = world;
+    const seller = await enabledSeller(world);
+    const listing = await addListing(db, seller.sellerId, { price: 2450, stock: 5, title: 'Hand-thrown mug' });
+    const buyer = await createTestUser(db, 'buyer', { displayName: 'Bea Buyer' });
     const page = await openPage();
 
     await journey(page, 'buyer-checkout', async () => {
@@ -28,10 +28,10 @@ describe.skipIf(!chromiumAvailable)('browser: a buyer pays through hosted Checko
         await visible(page.getByRole('button', { name: 'Buy now' }));
         if (name === '4242') await screenshot(page, 'checkout-1-listing');
         await page.getByRole('button', { name: 'Buy now' }).click();
-        await waitForStripePage(page, emulator.url, 'checkout');
+        await waitForStripePage(page, emu.url, 'checkout');
         await visible(page.getByText('Pay $24.50').first());
         await payOnCheckoutPage(page, card, { screenshotAs: `checkout-2-stripe-page-${name}` });
-        if (name === '3155') await completeChallenge(page, emulator.url, { screenshotAs: 'checkout-3-3ds-challenge' });
+        if (name === '3155') await completeChallenge(page, emu.url, { screenshotAs: 'checkout-3-3ds-challenge' });
         expect(await orderOutcome(page, baseUrl)).toBe('Paid');
         await screenshot(page, `checkout-4-paid-${name}`);
       }
@@ -47,22 +47,20 @@ describe.skipIf(!chromiumAvailable)('browser: a buyer pays through hosted Checko
       await screenshot(page, 'checkout-6-receipt');
     });
 
-    const orders = await database.db.selectFrom('orders').select(['status', 'amount', 'application_fee_amount']).where('listing_id', '=', listing.id).execute();
+    const orders = await db.selectFrom('orders').select(['status', 'amount', 'application_fee_amount']).where('listing_id', '=', listing.id).execute();
     expect(orders).toEqual([
       { status: 'paid', amount: 2450, application_fee_amount: 245 },
       { status: 'paid', amount: 2450, application_fee_amount: 245 },
     ]);
-    const stock = await database.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow();
+    const stock = await db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow();
     expect(stock.stock).toBe(3);
   }, 120_000);
 
-  it('the custom flow: the Payment Element (Stripe.js) on our page, 4242 and then a 3DS card; both paid', async ({
-    world: { app, database, emulator, baseUrl },
-    openPage,
-  }) => {
-    const seller = await enabledSeller(app, emulator);
-    const listing = await addListing(database.db, seller.sellerId, { price: 1800, stock: 4, title: 'Linen apron' });
-    const buyer = await createTestUser(database.db, 'buyer');
+  it('the custom flow: the Payment Element (Stripe.js) on our page, 4242 and then a 3DS card; both paid', async ({ world, openPage }) => {
+    const { db, emu, baseUrl } = world;
+    const seller = await enabledSeller(world);
+    const listing = await addListing(db, seller.sellerId, { price: 1800, stock: 4, title: 'Linen apron' });
+    const buyer = await createTestUser(db, 'buyer');
     const page = await openPage();
     const errors = consoleErrors(page);
 
@@ -78,14 +76,14 @@ describe.skipIf(!chromiumAvailable)('browser: a buyer pays through hosted Checko
         await page.getByRole('button', { name: 'Pay with card on this site' }).click();
         await page.waitForURL((url) => /\/orders\/[0-9a-f-]+\/pay$/.test(url.pathname));
         await payWithPaymentElement(page, card, { button: 'pay-button', screenshotAs: `custom-1-payment-element-${name}` });
-        if (name === '3220') await completeChallenge(page, emulator.url);
+        if (name === '3220') await completeChallenge(page, emu.url);
         expect(await orderOutcome(page, baseUrl)).toBe('Paid');
         expect(new URL(page.url()).searchParams.get('payment_intent')).toMatch(/^pi_/);
         await screenshot(page, `custom-2-paid-${name}`);
       }
     });
     expect(errors).toEqual([]); // e.g. nothing blocked by the content security policy
-    const orders = await database.db.selectFrom('orders').select(['status', 'flow']).where('listing_id', '=', listing.id).execute();
+    const orders = await db.selectFrom('orders').select(['status', 'flow']).where('listing_id', '=', listing.id).execute();
     expect(orders).toEqual([
       { status: 'paid', flow: 'custom' },
       { status: 'paid', flow: 'custom' },

@@ -7,22 +7,19 @@ import { describe, expect } from 'vitest';
 import { sendDueEmails } from '../../src/email/sender.ts';
 import { createMailboxTransport } from '../../src/email/transport.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { chromiumAvailable, journey, screenshot, visible } from '../helpers/browser.ts';
-import { e2eTest as it } from '../helpers/e2e-world.ts';
+import { chromiumAvailable, e2eTest as it, journey, screenshot, visible } from '../helpers/browser.ts';
 import { logIn, waitForStripePage } from '../helpers/journeys.ts';
 import { jpegPicture } from '../images/helpers.ts';
-import { addListing, enabledSeller } from '../orders/helpers.ts';
+import { addListing, enabledSeller } from '../helpers/market.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to delivery', () => {
-  it('pictures, catalogue, Checkout with shipping, receipt in the mailbox, shipped with tracking', async ({
-    world: { app, database, emulator, baseUrl },
-    openPage,
-  }) => {
-    const seller = await enabledSeller(app, emulator);
-    const sellerEmail = (await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
-    const listing = await addListing(database.db, seller.sellerId, { price: 5400, stock: 2, title: 'Hand-bound notebook', kind: 'physical' });
+  it('pictures, catalogue, Checkout with shipping, receipt in the mailbox, shipped with tracking', async ({ world, openPage }) => {
+    const { app, db, emu, baseUrl } = world;
+    const seller = await enabledSeller(world);
+    const sellerEmail = (await db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
+    const listing = await addListing(db, seller.sellerId, { price: 5400, stock: 2, title: 'Hand-bound notebook', kind: 'physical' });
     // Something else in the catalogue, so the search has something to leave out.
-    const other = await addListing(database.db, seller.sellerId, { price: 3100, stock: 4, title: 'Wool scarf', kind: 'physical' });
+    const other = await addListing(db, seller.sellerId, { price: 3100, stock: 4, title: 'Wool scarf', kind: 'physical' });
     const sellerPage = await openPage();
     await journey(sellerPage, 'essentials-seller-picture', async () => {
       await logIn(sellerPage, baseUrl, sellerEmail);
@@ -37,7 +34,7 @@ describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to de
       await screenshot(sellerPage, 'essentials-1-seller-picture');
     });
 
-    const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Bea Buyer' });
+    const buyer = await createTestUser(db, 'buyer', { displayName: 'Bea Buyer' });
     const page = await openPage();
     let orderUrl = '';
     await journey(page, 'essentials-buyer', async () => {
@@ -53,7 +50,7 @@ describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to de
       await visible(page.getByTestId('listing-kind').filter({ hasText: 'Shipped to you' }));
       await screenshot(page, 'essentials-2-listing');
       await page.getByRole('button', { name: 'Buy now' }).click();
-      await waitForStripePage(page, emulator.url, 'checkout');
+      await waitForStripePage(page, emu.url, 'checkout');
       await visible(page.getByTestId('shipping-address'));
       await page.getByTestId('shipping_name').fill('Bea Buyer');
       await page.getByTestId('shipping_line1').fill('221B Baker Street');
@@ -68,7 +65,7 @@ describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to de
       await visible(page.getByText('Paid', { exact: false }).first());
       orderUrl = page.url().replace(/\/complete.*$/, '');
 
-      const round = await sendDueEmails(database.db, createMailboxTransport(), { baseUrl, from: app.config.email.from });
+      const round = await sendDueEmails(db, createMailboxTransport(), { baseUrl, from: app.config.email.from });
       expect(round.outcomes.sent).toBe(2); // the buyer's receipt and the seller's new sale
       await page.getByRole('link', { name: 'local mailbox' }).click();
       await page.getByRole('link', { name: 'Your receipt: Hand-bound notebook' }).click();
@@ -92,7 +89,7 @@ describe.skipIf(!chromiumAvailable)('browser: a physical sale from picture to de
       await page.goto(`${baseUrl}/orders/${orderId}`);
       await visible(page.getByTestId('tracking-number').filter({ hasText: '9400111899223344556677' }));
       await screenshot(page, 'essentials-7-buyer-order-shipped');
-      const round = await sendDueEmails(database.db, createMailboxTransport(), { baseUrl, from: app.config.email.from });
+      const round = await sendDueEmails(db, createMailboxTransport(), { baseUrl, from: app.config.email.from });
       expect(round.outcomes.sent).toBe(1); // "your order has shipped"
       await page.goto(`${baseUrl}/dev/mailbox`);
       await page.getByRole('link', { name: 'Your order has shipped: Hand-bound notebook' }).click();

@@ -4,39 +4,39 @@
 // viewport. Screenshots of each go to test-artifacts/widths/<role>-<width>-<page>.png.
 import { randomUUID } from 'node:crypto';
 import type { BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import type { User } from '../../src/db/schema.ts';
 import { buyWithPaymentElement } from '../../src/orders/use-cases.ts';
-import { createListing, createPaidOrder, createSeller, hiddenValue, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { browserTest as it, chromiumAvailable, PHONE_PROFILE, screenshot } from '../helpers/browser.ts';
+import { useWorld } from '../helpers/fixture.ts';
 import { logIn } from '../helpers/journeys.ts';
+import { createListing, createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
 
 const WIDTHS = [390, 1280] as const;
 
 describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, phone or desktop', () => {
-  let h: Harness;
+  const w = useWorld({ browser: true, admin: true });
   let seller: TestSeller;
   let buyer: User;
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    h = await startHarness();
-    seller = await createSeller(h, { manualPayouts: true });
-    await h.database.db.updateTable('users').set({ display_name: 'Wide Load Workshop of Remarkably Long Names' }).where('id', '=', seller.user.id).execute();
-    buyer = await createTestUser(h.database.db, 'buyer', { displayName: 'Bea Buyer' });
-    ids.listing = await createListing(h, seller.user.id, 2_450);
-    await h.database.db
+    seller = await createSeller(w, { manualPayouts: true });
+    await w.db.updateTable('users').set({ display_name: 'Wide Load Workshop of Remarkably Long Names' }).where('id', '=', seller.user.id).execute();
+    buyer = await createTestUser(w.db, 'buyer', { displayName: 'Bea Buyer' });
+    ids.listing = await createListing(w, seller.user.id, 2_450);
+    await w.db
       .updateTable('listings')
       .set({ title: 'Hand-thrown stoneware mug with a very long descriptive title', description: 'Glazed by hand.\nHolds 350 ml.', stock: 7 })
       .where('id', '=', ids.listing)
       .execute();
-    ids.paid = await createPaidOrder(h, seller, { amount: 12_345, buyer });
-    ids.disputed = await createPaidOrder(h, seller, { amount: 10_000, paymentMethod: 'pm_card_createDispute', buyer });
-    ids.dispute = (await h.database.db.selectFrom('disputes').select('id').where('order_id', '=', ids.disputed).executeTakeFirstOrThrow()).id;
+    ids.paid = (await createPaidOrder(w, seller, { amount: 12_345, buyer })).id;
+    ids.disputed = (await createPaidOrder(w, seller, { amount: 10_000, paymentMethod: 'pm_card_createDispute', buyer })).id;
+    ids.dispute = (await w.db.selectFrom('disputes').select('id').where('order_id', '=', ids.disputed).executeTakeFirstOrThrow()).id;
     // A refund: an audit entry, refund rows and more events.
-    const orderPage = await h.admin.get(`/admin/orders/${ids.paid}`);
-    await h.admin.post(`/admin/orders/${ids.paid}/refunds`, {
+    const orderPage = await w.admin.get(`/admin/orders/${ids.paid}`);
+    await w.admin.post(`/admin/orders/${ids.paid}/refunds`, {
       refund_id: hiddenValue(orderPage.body, 'refund_id')!,
       amount: '20.00',
       reason: 'requested_by_customer',
@@ -44,9 +44,9 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
       refund_application_fee: 'on',
       confirm: 'yes',
     });
-    await h.admin.post('/admin/fees', { currency: 'usd', basis_points: '1000', fixed: '0.30' });
-    await h.sync();
-    const pending = await buyWithPaymentElement(h.database.db, h.stripe, {
+    await w.admin.post('/admin/fees', { currency: 'usd', basis_points: '1000', fixed: '0.30' });
+    await w.settle();
+    const pending = await buyWithPaymentElement(w.db, w.stripe, {
       buyerId: buyer.id,
       buyerEmail: buyer.email,
       listingId: ids.listing,
@@ -54,11 +54,8 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
       attemptId: randomUUID(),
     });
     ids.pending = pending.id;
-    ids.event = (await h.database.db.selectFrom('stripe_events').select('id').orderBy('received_at', 'desc').limit(1).executeTakeFirstOrThrow()).id;
+    ids.event = (await w.db.selectFrom('stripe_events').select('id').orderBy('received_at', 'desc').limit(1).executeTakeFirstOrThrow()).id;
   }, 120_000);
-  afterAll(async () => {
-    await h?.close();
-  });
 
   const pages = (): Record<'visitor' | 'buyer' | 'seller' | 'admin', [name: string, path: string][]> => ({
     visitor: [
@@ -109,7 +106,7 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
   /** A page at the width (a phone: the mobile profile), signed in as the role unless a visitor. */
   async function pageFor(openPage: (options: BrowserContextOptions) => Promise<Page>, width: number, role: keyof ReturnType<typeof pages>): Promise<Page> {
     const page = await openPage(width === 390 ? PHONE_PROFILE : { viewport: { width: 1280, height: 800 } });
-    if (role !== 'visitor') await logIn(page, h.baseUrl, (role === 'buyer' ? buyer : role === 'seller' ? seller.user : h.adminUser).email);
+    if (role !== 'visitor') await logIn(page, w.baseUrl, (role === 'buyer' ? buyer : role === 'seller' ? seller.user : w.adminUser).email);
     return page;
   }
 
@@ -126,7 +123,7 @@ describe.skipIf(!chromiumAvailable)('browser: no page is wider than the screen, 
         const page = await pageFor(openPage, width, role);
         const tooWide: string[] = [];
         for (const [name, path] of pages()[role]) {
-          const response = await page.goto(`${h.baseUrl}${path}`);
+          const response = await page.goto(`${w.baseUrl}${path}`);
           expect(response?.status(), `${role} ${path}`).toBeLessThan(400);
           await page.waitForLoadState('load');
           const size = await measure(page);

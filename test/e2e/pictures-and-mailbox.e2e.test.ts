@@ -7,20 +7,17 @@ import { describe, expect } from 'vitest';
 import { sendDueEmails } from '../../src/email/sender.ts';
 import { createMailboxTransport } from '../../src/email/transport.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { chromiumAvailable, journey, screenshot, visible } from '../helpers/browser.ts';
-import { e2eTest as it } from '../helpers/e2e-world.ts';
+import { chromiumAvailable, e2eTest as it, journey, screenshot, visible } from '../helpers/browser.ts';
 import { buyNowWithCard, logIn } from '../helpers/journeys.ts';
 import { jpegPicture } from '../images/helpers.ts';
-import { addListing, enabledSeller } from '../orders/helpers.ts';
+import { addListing, enabledSeller } from '../helpers/market.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the receipt in the offline mailbox', () => {
-  it('the seller adds and reorders pictures; the buyer sees them, pays, and reads the receipt in the mailbox', async ({
-    world: { app, database, emulator, baseUrl },
-    openPage,
-  }) => {
-    const seller = await enabledSeller(app, emulator);
-    const sellerUser = await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow();
-    const listing = await addListing(database.db, seller.sellerId, { price: 3200, stock: 3, title: 'Speckled stoneware jug' });
+  it('the seller adds and reorders pictures; the buyer sees them, pays, and reads the receipt in the mailbox', async ({ world, openPage }) => {
+    const { app, db, emu, baseUrl } = world;
+    const seller = await enabledSeller(world);
+    const sellerUser = await db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow();
+    const listing = await addListing(db, seller.sellerId, { price: 3200, stock: 3, title: 'Speckled stoneware jug' });
     const sellerPage = await openPage();
 
     await journey(sellerPage, 'seller-pictures', async () => {
@@ -42,14 +39,14 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       await screenshot(sellerPage, 'pictures-2-reordered');
     });
 
-    const images = await database.db.selectFrom('listing_images').selectAll().where('listing_id', '=', listing.id).orderBy('position').execute();
+    const images = await db.selectFrom('listing_images').selectAll().where('listing_id', '=', listing.id).orderBy('position').execute();
     // The second upload (portrait, 900 × 1200) is now the cover.
     expect(images.map((i) => [i.large_width, i.large_height])).toEqual([
       [900, 1200],
       [1200, 900],
     ]);
 
-    const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Bea Buyer' });
+    const buyer = await createTestUser(db, 'buyer', { displayName: 'Bea Buyer' });
     const page = await openPage();
     await journey(page, 'buyer-pictures-and-mailbox', async () => {
       await page.goto(`${baseUrl}/`);
@@ -74,10 +71,10 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       expect(await page.getByAltText('Speckled stoneware jug, picture 2 of 2').count()).toBe(1);
       await screenshot(page, 'pictures-4-listing-page');
 
-      expect(await buyNowWithCard(page, baseUrl, emulator.url, '4242 4242 4242 4242')).toBe('Paid');
+      expect(await buyNowWithCard(page, baseUrl, emu.url, '4242 4242 4242 4242')).toBe('Paid');
 
       // The worker's email round, as `npm start` runs it offline.
-      const round = await sendDueEmails(database.db, createMailboxTransport(), { baseUrl, from: app.config.email.from });
+      const round = await sendDueEmails(db, createMailboxTransport(), { baseUrl, from: app.config.email.from });
       expect(round.outcomes.sent).toBe(2); // the receipt, and the seller's new sale
 
       await page.getByRole('link', { name: 'local mailbox' }).click();
@@ -90,7 +87,7 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       await screenshot(page, 'mailbox-2-receipt');
     });
 
-    const receipt = await database.db
+    const receipt = await db
       .selectFrom('email_outbox')
       .selectAll()
       .where('template', '=', 'order-receipt')

@@ -6,37 +6,37 @@
 import type { Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
 import { createTestUser } from '../helpers/app.ts';
-import { chromiumAvailable, consoleErrors, DESKTOP, journey, PHONE, screenshot, screenshotWithPhone, visible } from '../helpers/browser.ts';
-import { e2eTest as it, type E2eWorld } from '../helpers/e2e-world.ts';
+import { chromiumAvailable, consoleErrors, DESKTOP, e2eTest as it, journey, PHONE, screenshot, screenshotWithPhone, visible } from '../helpers/browser.ts';
+import type { World } from '../helpers/fixture.ts';
 import { completeChallenge, logIn, orderOutcome, payWithPaymentElement } from '../helpers/journeys.ts';
-import { addListing, enabledSeller } from '../orders/helpers.ts';
+import { addListing, enabledSeller } from '../helpers/market.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase', () => {
-  const stockOf = async ({ database }: E2eWorld, listingId: string) =>
-    (await database.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+  const stockOf = async ({ db }: World, listingId: string) =>
+    (await db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
   /** Payment methods → "Add a card on this site" → the Payment Element → Save → the bank's challenge if asked. */
-  async function saveCard({ baseUrl, emulator }: E2eWorld, page: Page, number: string, name: string, expectChallenge: boolean) {
+  async function saveCard({ baseUrl, emu }: World, page: Page, number: string, name: string, expectChallenge: boolean) {
     await page.goto(`${baseUrl}/account/payment-methods`);
     await page.getByTestId('add-card-here').click();
     await page.waitForURL((url) => /\/account\/payment-methods\/setups\/[0-9a-f-]+$/.test(url.pathname));
     await payWithPaymentElement(page, number, { button: 'save-card', screenshotAs: `saved-cards-add-${name}-element` });
-    if (expectChallenge) await completeChallenge(page, emulator.url, { kind: 'setup_3ds', screenshotAs: `saved-cards-add-${name}-challenge` });
+    if (expectChallenge) await completeChallenge(page, emu.url, { kind: 'setup_3ds', screenshotAs: `saved-cards-add-${name}-challenge` });
     await page.waitForURL((url) => url.href.startsWith(`${baseUrl}/account/payment-methods/setups/`) && url.pathname.endsWith('/done'));
     expect(await page.getByTestId('outcome').textContent()).toBe('Card saved');
     await screenshot(page, `saved-cards-add-${name}-saved`);
   }
 
   /** "Buy with Visa •••• <last4>" on the listing; completes the bank's challenge when it is shown. Returns whether it was. */
-  async function buyOneClick({ baseUrl, emulator }: E2eWorld, page: Page, listingId: string, last4: string, name: string): Promise<boolean> {
+  async function buyOneClick({ baseUrl, emu }: World, page: Page, listingId: string, last4: string, name: string): Promise<boolean> {
     await page.goto(`${baseUrl}/listings/${listingId}`);
     const button = page.getByRole('button', { name: `Buy with Visa •••• ${last4}` });
     await visible(button);
     await screenshot(page, `saved-cards-buy-${name}-listing`);
     await button.click();
-    await page.waitForURL((url) => url.href.startsWith(`${emulator.url}/hosted/3ds/`) || url.pathname.endsWith('/complete'));
-    const challenged = page.url().startsWith(`${emulator.url}/hosted/3ds/`);
-    if (challenged) await completeChallenge(page, emulator.url, { screenshotAs: `saved-cards-buy-${name}-challenge` });
+    await page.waitForURL((url) => url.href.startsWith(`${emu.url}/hosted/3ds/`) || url.pathname.endsWith('/complete'));
+    const challenged = page.url().startsWith(`${emu.url}/hosted/3ds/`);
+    if (challenged) await completeChallenge(page, emu.url, { screenshotAs: `saved-cards-buy-${name}-challenge` });
     expect(await orderOutcome(page, baseUrl)).toBe('Paid');
     await screenshot(page, `saved-cards-buy-${name}-paid`);
     return challenged;
@@ -46,10 +46,10 @@ describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase
     world,
     openPage,
   }) => {
-    const { app, database, emulator, baseUrl } = world;
-    const seller = await enabledSeller(app, emulator);
-    const listing = await addListing(database.db, seller.sellerId, { price: 3200, stock: 5, title: 'Walnut serving board' });
-    const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Cara Card' });
+    const { db, emu, baseUrl } = world;
+    const seller = await enabledSeller(world);
+    const listing = await addListing(db, seller.sellerId, { price: 3200, stock: 5, title: 'Walnut serving board' });
+    const buyer = await createTestUser(db, 'buyer', { displayName: 'Cara Card' });
     const page = await openPage({ viewport: DESKTOP });
     // The declined purchase's page is answered 402 on purpose; Chromium logs every 4xx document.
     const errors = consoleErrors(page, (text, url) => text.includes('status of 402') && url.endsWith('/saved-card'));
@@ -103,7 +103,7 @@ describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase
     });
 
     expect(errors).toEqual([]);
-    const orders = await database.db
+    const orders = await db
       .selectFrom('orders')
       .select(['status', 'flow', 'amount', 'application_fee_amount'])
       .where('listing_id', '=', listing.id)
@@ -114,12 +114,12 @@ describe.skipIf(!chromiumAvailable)('browser: saved cards and one-click purchase
       { status: 'paid', flow: 'saved_card', amount: 3200, application_fee_amount: 320 },
       { status: 'payment_failed', flow: 'saved_card', amount: 3200, application_fee_amount: 320 },
     ]);
-    const pm3184 = await database.db
+    const pm3184 = await db
       .selectFrom('buyer_payment_methods')
       .select('id')
       .where('buyer_id', '=', buyer.id)
       .where('last4', '=', '3184')
       .executeTakeFirstOrThrow();
-    expect((await emulator.stripe.paymentMethods.retrieve(pm3184.id)).customer).toBeNull();
+    expect((await emu.stripe.paymentMethods.retrieve(pm3184.id)).customer).toBeNull();
   }, 180_000);
 });

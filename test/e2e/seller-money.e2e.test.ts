@@ -2,24 +2,24 @@
 // desktop's width and a phone's, with nothing wider than the screen; the orders CSV downloads from
 // the page. Screenshots in test-artifacts/seller-money-*.png.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { browserTest as it, chromiumAvailable, DESKTOP, journey, PHONE_PROFILE, screenshot, visible } from '../helpers/browser.ts';
+import { useWorld } from '../helpers/fixture.ts';
 import { logIn } from '../helpers/journeys.ts';
-import { createPaidOrder, createSeller, startHarness, type Harness, type TestSeller } from '../admin/harness.ts';
+import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
 
 describe.skipIf(!chromiumAvailable)("browser: the seller's Money page", () => {
-  let h: Harness;
+  const w = useWorld({ browser: true });
   let seller: TestSeller;
 
   beforeAll(async () => {
-    h = await startHarness();
-    seller = await createSeller(h, { manualPayouts: true });
-    await createPaidOrder(h, seller, { amount: 12_345 });
-    await createPaidOrder(h, seller, { amount: 4_800, paymentMethod: 'pm_card_visa' });
-    await h.stripe.payouts.create({ amount: 5_000, currency: 'usd' }, { stripeAccount: seller.accountId });
-    await h.sync();
+    seller = await createSeller(w, { manualPayouts: true });
+    await createPaidOrder(w, seller, { amount: 12_345 });
+    await createPaidOrder(w, seller, { amount: 4_800, paymentMethod: 'pm_card_visa' });
+    await w.stripe.payouts.create({ amount: 5_000, currency: 'usd' }, { stripeAccount: seller.accountId });
+    await w.settle();
     const created = new Date(Date.now() - 3 * 86_400_000);
-    await h.database.db
+    await w.db
       .insertInto('payouts')
       .values({
         id: 'po_e2eFailed',
@@ -37,7 +37,6 @@ describe.skipIf(!chromiumAvailable)("browser: the seller's Money page", () => {
       })
       .execute();
   });
-  afterAll(async () => h?.close());
 
   const measure = (page: Page) =>
     page.evaluate('({ documentWidth: document.documentElement.scrollWidth, layoutWidth: window.innerWidth })') as Promise<{
@@ -50,8 +49,8 @@ describe.skipIf(!chromiumAvailable)("browser: the seller's Money page", () => {
       const page = await openPage({ ...(width === DESKTOP.width ? { viewport: DESKTOP } : PHONE_PROFILE), acceptDownloads: true });
       page.setDefaultTimeout(15_000);
       await journey(page, `seller-money-${width}`, async () => {
-        await logIn(page, h.baseUrl, seller.user.email);
-        await page.goto(`${h.baseUrl}/seller`);
+        await logIn(page, w.baseUrl, seller.user.email);
+        await page.goto(`${w.baseUrl}/seller`);
         await page.getByTestId('seller-money-link').click();
         await page.waitForURL((url) => url.pathname === '/seller/money');
         await visible(page.getByTestId('balance-table'));

@@ -1,14 +1,13 @@
 // The seller's journey in a real browser: sign up, set up payouts through the emulator's hosted
 // onboarding page, come back to the true state, create a listing, and find it in the catalogue.
 import { describe, expect } from 'vitest';
-import { chromiumAvailable, journey, NARROW_DESKTOP, screenshot, screenshotWithPhone, visible } from '../helpers/browser.ts';
-import { e2eTest as it } from '../helpers/e2e-world.ts';
+import { chromiumAvailable, e2eTest as it, journey, NARROW_DESKTOP, screenshot, screenshotWithPhone, visible } from '../helpers/browser.ts';
 import { fillNewListing, setUpPayouts, signUpAsSeller, waitForStripePage } from '../helpers/journeys.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: seller onboarding and first listing', () => {
   // The emulator's origin stands in for Stripe's in the CSP, as in offline mode: the 303 after
   // "Set up payouts" is a form submission redirected to Stripe, which form-action must allow.
-  it('a seller signs up, onboards at Stripe, lists a product and finds it on the home page', async ({ world: { emulator, baseUrl }, openPage }) => {
+  it('a seller signs up, onboards at Stripe, lists a product and finds it on the home page', async ({ world: { emu, baseUrl }, openPage }) => {
     const page = await openPage({ viewport: NARROW_DESKTOP });
     await journey(page, 'seller-onboarding', async () => {
       await signUpAsSeller(page, baseUrl, { name: 'Saoirse Ceramics', email: 'saoirse@example.test', password: 'a-long-enough-password' });
@@ -16,7 +15,7 @@ describe.skipIf(!chromiumAvailable)('browser: seller onboarding and first listin
       await screenshot(page, 'seller-dashboard-not-started');
 
       await page.getByLabel('Where are you or your business based?').selectOption('IE');
-      await setUpPayouts(page, baseUrl, emulator.url, 'verified', { checkText: 'Set up payouts for saoirse@example.test' });
+      await setUpPayouts(page, baseUrl, emu.url, 'verified', { checkText: 'Set up payouts for saoirse@example.test' });
       await visible(page.getByText('Welcome back from Stripe'));
       expect(await page.getByTestId('account-state').innerText()).toBe('Enabled');
       await visible(page.getByRole('button', { name: 'Open Stripe Express dashboard' }));
@@ -51,11 +50,11 @@ describe.skipIf(!chromiumAvailable)('browser: seller onboarding and first listin
     });
   }, 60_000);
 
-  it('a seller whose documents are still due sees what is due, the deadline and how to fix it', async ({ world: { emulator, baseUrl }, openPage }) => {
+  it('a seller whose documents are still due sees what is due, the deadline and how to fix it', async ({ world: { emu, baseUrl }, openPage }) => {
     const page = await openPage({ viewport: NARROW_DESKTOP });
     await journey(page, 'seller-restricted', async () => {
       await signUpAsSeller(page, baseUrl, { name: 'Rui Prints', email: 'rui@example.test', password: 'a-long-enough-password' });
-      await setUpPayouts(page, baseUrl, emulator.url, 'requirements_due');
+      await setUpPayouts(page, baseUrl, emu.url, 'requirements_due');
       expect(await page.getByTestId('account-state').innerText()).toBe('Action needed');
       await visible(page.getByText('An identity document (passport, ID card or driving licence)'));
       await visible(page.getByTestId('requirements-deadline'));
@@ -63,7 +62,7 @@ describe.skipIf(!chromiumAvailable)('browser: seller onboarding and first listin
       await screenshot(page, 'seller-dashboard-restricted');
       // The button goes back to Stripe's hosted form with a fresh link.
       await page.getByRole('button', { name: 'Provide the missing information' }).click();
-      await waitForStripePage(page, emulator.url, 'onboarding');
+      await waitForStripePage(page, emu.url, 'onboarding');
     });
   }, 60_000);
 });

@@ -4,20 +4,17 @@
 // Signed webhooks reach the app's real endpoint; the inbox is drained by the worker's code.
 import { describe, expect } from 'vitest';
 import { createTestUser } from '../helpers/app.ts';
-import { chromiumAvailable, journey, screenshot, visible } from '../helpers/browser.ts';
-import { e2eTest as it } from '../helpers/e2e-world.ts';
+import { chromiumAvailable, e2eTest as it, journey, screenshot, visible } from '../helpers/browser.ts';
 import { logIn, payOnCheckoutPage, payWithPaymentElement, waitForStripePage } from '../helpers/journeys.ts';
-import { enabledSeller } from '../orders/helpers.ts';
+import { enabledSeller } from '../helpers/market.ts';
 
 describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
-  it('seller plan → hosted and custom subscriptions → portal cancel → subscribers page → admin refund', async ({
-    world: { app, database, emulator, baseUrl, settle },
-    openPage,
-  }) => {
-    const seller = await enabledSeller(app, emulator);
-    const sellerEmail = (await database.db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
-    const buyer = await createTestUser(database.db, 'buyer', { displayName: 'Sam Subscriber' });
-    const admin = await createTestUser(database.db, 'admin');
+  it('seller plan → hosted and custom subscriptions → portal cancel → subscribers page → admin refund', async ({ world, openPage }) => {
+    const { db, emu, baseUrl, settle } = world;
+    const seller = await enabledSeller(world);
+    const sellerEmail = (await db.selectFrom('users').select('email').where('id', '=', seller.sellerId).executeTakeFirstOrThrow()).email;
+    const buyer = await createTestUser(db, 'buyer', { displayName: 'Sam Subscriber' });
+    const admin = await createTestUser(db, 'admin');
     const sellerPage = await openPage();
     const buyerPage = await openPage();
     const adminPage = await openPage();
@@ -36,7 +33,7 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
         await visible(sellerPage.getByRole('link', { name }));
       }
       await screenshot(sellerPage, 'subs-2-seller-plans');
-      return (await database.db.selectFrom('plans').select(['id', 'name']).orderBy('name').execute()).map((p) => p.id);
+      return (await db.selectFrom('plans').select(['id', 'name']).orderBy('name').execute()).map((p) => p.id);
     });
     const [coffee, tea] = planIds as [string, string];
 
@@ -45,7 +42,7 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await buyerPage.goto(`${baseUrl}/plans/${coffee}`);
       await screenshot(buyerPage, 'subs-3-plan-page');
       await buyerPage.getByTestId('subscribe-hosted').click();
-      await waitForStripePage(buyerPage, emulator.url, 'checkout');
+      await waitForStripePage(buyerPage, emu.url, 'checkout');
       await payOnCheckoutPage(buyerPage, '4242 4242 4242 4242', { email: buyer.email, screenshotAs: 'subs-4-checkout-subscription' });
       await buyerPage.waitForURL((url) => url.href.startsWith(`${baseUrl}/subscriptions/`));
       expect(await buyerPage.getByTestId('outcome').textContent()).toBe('Subscribed');
@@ -68,9 +65,9 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await screenshot(buyerPage, 'subs-7-my-subscriptions');
       const teaCard = buyerPage.locator('section[data-status="active"]', { hasText: 'Tea club' });
       await teaCard.getByTestId('manage-billing').click();
-      await waitForStripePage(buyerPage, emulator.url, 'portal');
+      await waitForStripePage(buyerPage, emu.url, 'portal');
       await screenshot(buyerPage, 'subs-8-portal');
-      const stripeId = (await database.db.selectFrom('subscriptions').select('stripe_subscription_id').where('plan_id', '=', tea).executeTakeFirstOrThrow())
+      const stripeId = (await db.selectFrom('subscriptions').select('stripe_subscription_id').where('plan_id', '=', tea).executeTakeFirstOrThrow())
         .stripe_subscription_id;
       await buyerPage.getByTestId(`cancel-${stripeId}`).click();
       await visible(buyerPage.getByTestId('return'));
@@ -103,7 +100,7 @@ describe.skipIf(!chromiumAvailable)('browser: subscriptions', () => {
       await visible(adminPage.getByText('Refund $5.00: succeeded'));
       await screenshot(adminPage, 'subs-12-admin-refunded');
     });
-    const refunded = await database.db
+    const refunded = await db
       .selectFrom('invoices')
       .select(['amount_refunded', 'fee_refunded', 'transfer_reversed'])
       .where('amount_refunded', '>', 0)

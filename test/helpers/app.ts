@@ -20,6 +20,8 @@ export async function buildTestApp(options: {
   db: Kysely<Database>;
   stripe?: Stripe;
   config?: Config;
+  /** Where Stripe's pages and Stripe.js come from (for a browser: the emulator's origin; Stripe's own by default). */
+  stripeOrigins?: string[];
   /** Extra routes a test needs, inside the site scope (its session hook, CSRF and error pages). */
   register?: (app: FastifyInstance) => void;
   /** Sees every route the app adds (with its schema). */
@@ -33,6 +35,7 @@ export async function buildTestApp(options: {
     db: options.db,
     stripe,
     logger: false,
+    ...(options.stripeOrigins !== undefined ? { stripeOrigins: options.stripeOrigins } : {}),
     ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}),
     ...(options.register !== undefined ? { siteRoutes: options.register } : {}),
   });

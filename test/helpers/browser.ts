@@ -4,12 +4,14 @@
 //
 // `browserTest` is the fixture every browser test uses: Chromium launched once per file (`browser`)
 // and `openPage`, which gives each page its own context (cookies, viewport) and closes them all
-// after the test, so no test sees another's session.
+// after the test, so no test sees another's session. `e2eTest` adds `world`: the one test World
+// (fixture.ts) started for a browser, once per file.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from 'playwright-core';
 import { test } from 'vitest';
+import { startWorld } from './fixture.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS_DIR = join(process.cwd(), 'test-artifacts');
@@ -69,6 +71,19 @@ export const browserTest = test
       return context.newPage();
     };
   });
+
+/**
+ * `browserTest` with `world`, started when a test first asks for it and closed after the file: a
+ * World with `browser: true` (the app at `world.baseUrl`, which is its PUBLIC_URL; the emulator's
+ * hosted pages allowed by the CSP), whose `settle()` delivers the emulator's signed webhooks through
+ * the real endpoint, the inbox and the worker.
+ */
+// eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from this pattern: it has none
+export const e2eTest = browserTest.extend('world', { scope: 'file' }, async ({}, { onCleanup }) => {
+  const world = await startWorld({ browser: true });
+  onCleanup(() => world.close());
+  return world;
+});
 
 /** Listens on a free loopback port and returns the base URL the browser should open. */
 export async function listen(app: FastifyInstance): Promise<string> {

@@ -5,7 +5,8 @@
 // and gets, for the whole file, its own database (cloned from the migrated template), the Stripe
 // emulator with the real SDK pointed at it over HTTP, the real app built on both, clients signed
 // in through the real login form, and `w.events` to apply Stripe's events the one way production
-// does: signed, through the real endpoint, the inbox and the worker (see stripe-events.ts).
+// does: signed, through the real endpoint, the inbox and the worker (see stripe-events.ts). A
+// browser journey's world is the same one with `browser: true` (`e2eTest` in browser.ts).
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
@@ -16,6 +17,7 @@ import type { Database, Role, User } from '../../src/db/schema.ts';
 import { buildTestApp, createTestUser, TEST_PASSWORD, TestClient, testConfig } from './app.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { startTestEmulator, type TestEmulator } from './emulator.ts';
+import { freePort } from './ports.ts';
 import { StripeEvents } from './stripe-events.ts';
 import { pointEmulatorAt } from './webhooks.ts';
 
@@ -27,6 +29,13 @@ export interface WorldOptions {
    * `emulator`). `'held'`: the emulator keeps every event until the test delivers it (`w.events.run`).
    */
   webhooks?: boolean | 'held';
+  /**
+   * For a browser (implies `webhooks`): the app listens on a port chosen before it is built, so
+   * PUBLIC_URL, where Stripe's pages send the browser back, is its address; and the emulator's
+   * origin stands in for Stripe's in the content security policy (as in offline mode), since its
+   * hosted pages are form targets and Stripe.js is loaded from it. Not with `config`.
+   */
+  browser?: boolean;
   /** Sign in an admin at start (`w.admin`, `w.adminUser`, `w.actor`). */
   admin?: boolean;
   /** The app's configuration (default: `testConfig()`, offline, silent, its own data directory). */
@@ -99,17 +108,22 @@ export class World {
     return { id: user.id, email: user.email };
   }
 
-  /** Lets the emulator deliver what it queued and the worker process it, until all is quiet. */
-  settle(): Promise<void> {
-    return this.events.settle();
-  }
+  /**
+   * Lets the emulator deliver what it queued and the worker process it, until all is quiet. A
+   * property, so a test may take it out of the world (`{ settle }`) and call it alone.
+   */
+  readonly settle = (): Promise<void> => this.events.settle();
 
   async start(): Promise<this> {
     const { options } = this;
+    const browser = options.browser === true;
+    if (browser && options.config !== undefined) throw new Error('a browser world makes its own config (its PUBLIC_URL is its port)');
+    const webhooks = browser || (options.webhooks !== undefined && options.webhooks !== false);
     this.database = await createTestDatabase();
     this.db = this.database.db;
-    this.config = options.config ?? testConfig();
-    if (options.emulator === true || (options.webhooks !== undefined && options.webhooks !== false)) {
+    const port = browser ? await freePort() : 0;
+    this.config = options.config ?? testConfig(browser ? { PUBLIC_URL: `http://127.0.0.1:${port}` } : {});
+    if (options.emulator === true || webhooks) {
       const emu = await startTestEmulator();
       this.running.emu = emu;
       this.running.stripe = options.stripe?.(emu) ?? emu.stripe;
@@ -118,10 +132,11 @@ export class World {
       db: options.db?.(this.database) ?? this.db,
       config: this.config,
       ...(this.running.stripe !== undefined ? { stripe: this.running.stripe } : {}),
+      ...(browser ? { stripeOrigins: [this.emu.url] } : {}),
       ...(options.register !== undefined ? { register: options.register } : {}),
       ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}),
     });
-    if (options.webhooks !== undefined && options.webhooks !== false) await this.connectWebhooks(options.webhooks === 'held');
+    if (webhooks) await this.connectWebhooks(port, options.webhooks === 'held');
     if (options.admin === true) this.running.admin = await this.signIn('admin');
     return this;
   }
@@ -139,8 +154,8 @@ export class World {
     await this.database?.close();
   }
 
-  private async connectWebhooks(held: boolean): Promise<void> {
-    const baseUrl = await this.app.listen({ port: 0, host: '127.0.0.1' });
+  private async connectWebhooks(port: number, held: boolean): Promise<void> {
+    const baseUrl = await this.app.listen({ port, host: '127.0.0.1' });
     const secrets = { platform: this.config.stripe.platformWebhookSecret!, connect: this.config.stripe.connectWebhookSecret! };
     await pointEmulatorAt(this.emu, baseUrl, secrets.platform, secrets.connect);
     this.running.baseUrl = baseUrl;

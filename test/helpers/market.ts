@@ -1,13 +1,13 @@
 // The marketplace's people and things for tests, made with the project's own use cases (Connect
 // onboarding, the custom payment flow, syncing from Stripe) against the emulator: sellers whose
-// accounts are enabled, listings, and pending or paid orders. Nothing is mocked.
+// accounts are enabled, listings, pending or paid orders, and "Buy now" pressed. Nothing is mocked.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
 import type { Database, DisputeRow, Listing, ListingKind, Order, RefundRow, User } from '../../src/db/schema.ts';
 import { buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
-import { createTestUser, type TestClient } from './app.ts';
+import { createTestUser, type Response, type TestClient } from './app.ts';
 import type { World } from './fixture.ts';
 
 /** What these helpers need of a world: a World, or a test's own app and emulator put together. */
@@ -22,7 +22,7 @@ export interface TestSeller {
  * A seller whose Connect account finished onboarding (charges and payouts enabled), recorded in
  * our database. `manualPayouts` keeps balances put (no automatic payout takes them away).
  */
-export async function createSeller(w: Stage, options: { manualPayouts?: boolean; userId?: string } = {}): Promise<TestSeller> {
+export async function createSeller(w: Pick<Stage, 'db' | 'stripe' | 'emu'>, options: { manualPayouts?: boolean; userId?: string } = {}): Promise<TestSeller> {
   const user =
     options.userId === undefined
       ? await createTestUser(w.db, 'seller')
@@ -35,7 +35,7 @@ export async function createSeller(w: Stage, options: { manualPayouts?: boolean;
 }
 
 /** An enabled seller signed in through the login form. */
-export async function enabledSeller(w: Stage): Promise<TestSeller & { sellerId: string; client: TestClient }> {
+export async function enabledSeller(w: Pick<Stage, 'db' | 'stripe' | 'emu' | 'signIn'>): Promise<TestSeller & { sellerId: string; client: TestClient }> {
   const { client, userId } = await w.signIn('seller');
   const seller = await createSeller(w, { userId });
   const row = await w.db.selectFrom('sellers').select(['account_state', 'charges_enabled']).where('id', '=', userId).executeTakeFirstOrThrow();
@@ -66,6 +66,18 @@ export async function addListing(
 /** A listing's id (unlimited stock unless given). */
 export async function createListing(w: Stage, sellerId: string, price: number, options: { currency?: string; stock?: number | null } = {}): Promise<string> {
   return (await addListing(w.db, sellerId, { price, ...options })).id;
+}
+
+/** Presses "Buy now" on the listing page (the form's own attempt id unless one is given). */
+export async function buy(client: TestClient, listingId: string, quantity = 1, attempt = randomUUID()): Promise<Response> {
+  return client.post(`/checkout/${listingId}`, { quantity, attempt });
+}
+
+/** The order behind a Checkout session, from the URL "Buy now" sent the buyer to. */
+export async function orderIdFromSessionUrl(db: Kysely<Database>, sessionUrl: string): Promise<string> {
+  const sessionId = new URL(sessionUrl).pathname.split('/').pop()!;
+  const row = await db.selectFrom('orders').select('id').where('stripe_checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
+  return row.id;
 }
 
 /** A custom-flow order with its PaymentIntent made and recorded; nobody has paid yet. */

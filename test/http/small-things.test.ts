@@ -4,14 +4,14 @@
 // field's error replaces its hint instead of repeating it.
 import { describe, expect, it } from 'vitest';
 import { TestClient } from '../helpers/app.ts';
-import { enabledSeller } from '../orders/helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
+import { enabledSeller } from '../helpers/market.ts';
 
 const w = useWorld({ emulator: true });
 
 describe('small things', () => {
   it('favicon: /favicon.ico leads to an icon for a visitor and a signed-in seller; pages link it', async () => {
-    const seller = await enabledSeller(w.app, w.emu);
+    const seller = await enabledSeller(w);
     for (const client of [new TestClient(w.app, '10.15.22.1'), seller.client]) {
       const ico = await client.get('/favicon.ico');
       expect([ico.statusCode, ico.location]).toEqual([301, '/static/favicon.svg']);
@@ -28,7 +28,7 @@ describe('small things', () => {
   });
 
   it('"Check status now" says it checked; the onboarding return says "just now" once, and a reload does not', async () => {
-    const { client } = await enabledSeller(w.app, w.emu);
+    const { client } = await enabledSeller(w);
     const checked = await client.post('/seller/payouts/check');
     expect(checked.location).toBe('/seller');
     expect((await client.get('/seller')).body).toContain('Checked with Stripe just now');
@@ -40,7 +40,7 @@ describe('small things', () => {
   });
 
   it('the Express dashboard opens in its own tab', async () => {
-    const { client } = await enabledSeller(w.app, w.emu);
+    const { client } = await enabledSeller(w);
     const page = await client.get('/seller');
     expect(page.body).toMatch(/<form method="post" action="\/seller\/payouts\/dashboard"[^>]*target="_blank"/);
   });

@@ -5,9 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buyWithPaymentElement } from '../../src/orders/use-cases.ts';
-import { buy, orderIdFromSessionUrl } from './helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow, transitionsOf } from '../helpers/market.ts';
 import { localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });

@@ -4,9 +4,8 @@
 // then pays with 4242 on the same page: the order ends paid. The stock stays held meanwhile and
 // goes back only when the session ends (here: it expires).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buy, orderIdFromSessionUrl } from './helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow, transitionsOf } from '../helpers/market.ts';
 import { answerChallenge, localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });

@@ -3,9 +3,8 @@
 // completion page and on the hosted flow's status page; card declines keep Stripe's cardholder
 // wording ("Your card was declined.").
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buy, orderIdFromSessionUrl } from './helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow } from '../helpers/market.ts';
 import { answerChallenge, localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });

@@ -11,9 +11,8 @@ import { buyWithPaymentElement, giveShippingAddress, openPaymentPage, syncOrderF
 import { buildTestApp } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { enabledSeller } from './helpers.ts';
 import { signInTo as signIn } from '../helpers/fixture.ts';
-import { addListing, orderRow } from '../helpers/market.ts';
+import { addListing, enabledSeller, orderRow } from '../helpers/market.ts';
 
 let database: TestDatabase;
 let emulator: TestEmulator;
@@ -25,7 +24,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   emulator = await startTestEmulator();
   app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  seller = await enabledSeller(app, emulator);
+  seller = await enabledSeller({ db: app.db, stripe: emulator.stripe, emu: emulator, signIn: (role, userId) => signIn(app, role, userId) });
   buyer = await signIn(app, 'buyer');
 });
 afterAll(async () => {
@@ -116,7 +115,7 @@ describe('fulfilment of a paid physical order', () => {
   it("only the order's seller: another seller gets a 404, a buyer is refused, forms need CSRF and both fields", async () => {
     const order = await paidOrder('physical');
     const shipment = { carrier: 'DHL', tracking_number: 'JD0001' };
-    const otherSeller = await enabledSeller(app, emulator);
+    const otherSeller = await enabledSeller({ db: app.db, stripe: emulator.stripe, emu: emulator, signIn: (role, userId) => signIn(app, role, userId) });
     expect((await otherSeller.client.post(`/seller/orders/${order.id}/shipped`, shipment)).statusCode).toBe(404);
     expect((await otherSeller.client.get(`/seller/orders/${order.id}`)).statusCode).toBe(404);
     expect([403, 404]).toContain((await buyer.client.post(`/seller/orders/${order.id}/shipped`, shipment)).statusCode);

@@ -4,9 +4,8 @@
 // to our server.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TestClient } from '../helpers/app.ts';
-import { buy } from './helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
 import { answerChallenge, localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });

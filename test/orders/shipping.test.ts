@@ -13,10 +13,9 @@ import { buildTestApp, testConfig } from '../helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
 import { connectEmulatorTo, makeEvent, postSigned, signature } from '../helpers/webhooks.ts';
-import { buy, enabledSeller, orderIdFromSessionUrl } from './helpers.ts';
 import { signInTo as signIn } from '../helpers/fixture.ts';
 import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
-import { addListing, orderRow } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow } from '../helpers/market.ts';
 
 let database: TestDatabase;
 let emulator: TestEmulator;
@@ -28,7 +27,7 @@ beforeAll(async () => {
   emulator = await startTestEmulator();
   app = await buildTestApp({ db: database.db, stripe: emulator.stripe, config: testConfig({ SHIPPING_COUNTRIES: 'US,FR' }) });
   await connectEmulatorTo(app, emulator);
-  seller = await enabledSeller(app, emulator);
+  seller = await enabledSeller({ db: app.db, stripe: emulator.stripe, emu: emulator, signIn: (role, userId) => signIn(app, role, userId) });
 });
 afterAll(async () => {
   await app?.close();

@@ -8,9 +8,8 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { runScheduledBackfill } from '../../src/worker/worker.ts';
-import { buy, orderIdFromSessionUrl } from './helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow, transitionsOf } from '../helpers/market.ts';
 import { answerChallenge, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: true });
