@@ -10,24 +10,23 @@ import type { Database, EmailOutboxRow } from '../../src/db/schema.ts';
 import { enqueueEmail } from '../../src/email/outbox.ts';
 import { sendDueEmails, type SenderOptions } from '../../src/email/sender.ts';
 import { classifySmtpError, createSmtpTransport, type EmailTransport } from '../../src/email/transport.ts';
-import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
+import { isPglite } from '../helpers/database.ts';
+import { useDatabase } from '../helpers/fixture.ts';
 import { waitFor } from '../helpers/webhooks.ts';
 import { startHangUpAfterDataServer, startSmtpServer, type TestSmtpServer } from './smtp-server.ts';
 
-let database: TestDatabase;
+const database = useDatabase();
 let smtp: TestSmtpServer;
 let transport: EmailTransport;
 const sender: SenderOptions = { baseUrl: 'http://localhost:3000', from: 'Marketplace <no-reply@localhost>', backoffBaseMs: 60_000, jitter: 0 };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   smtp = await startSmtpServer();
   transport = createSmtpTransport(smtp.url);
 });
 afterAll(async () => {
   transport?.close();
   await smtp?.close();
-  await database?.close();
 });
 beforeEach(async () => {
   await database.db.deleteFrom('email_outbox').execute();

@@ -199,7 +199,7 @@ export function startWorld(options: WorldOptions = {}): Promise<World> {
 }
 
 /** Just this file's database, for tests of queries and rules below the app. */
-export function useDatabase(): { readonly database: TestDatabase; readonly db: Kysely<Database> } {
+export function useDatabase(): { readonly database: TestDatabase; readonly db: Kysely<Database>; readonly url: string | undefined } {
   let database: TestDatabase | undefined;
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -213,6 +213,10 @@ export function useDatabase(): { readonly database: TestDatabase; readonly db: K
     },
     get db() {
       return database!.db;
+    },
+    /** For a second client, e.g. a child process (undefined on PGlite). */
+    get url() {
+      return database!.url;
     },
   };
 }

@@ -1,9 +1,9 @@
 // The application fee: the rounding rule as a table, and which policy prices an order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applicationFeeFor, DEFAULT_POLICY } from '../../src/orders/fees.ts';
 import { feeTermsFor } from '../../src/orders/queries.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useDatabase } from '../helpers/fixture.ts';
 
 describe('applicationFeeFor: basis points rounded half up, plus fixed, never above the amount', () => {
   const cases: [string, number, number, number, number][] = [
@@ -36,13 +36,7 @@ describe('applicationFeeFor: basis points rounded half up, plus fixed, never abo
 });
 
 describe('feeTermsFor: the most specific policy wins', () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
+  const database = useDatabase();
 
   it('built-in default → platform any-currency → platform per-currency → seller any-currency → seller per-currency', async () => {
     const db = database.db;

@@ -1,13 +1,12 @@
 // deriveAccountState as a table (every state, and the orderings between them), and the freshness
 // rule of recordAccountSnapshot against a real database: an older snapshot never wins.
-import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/schema.ts';
+import { describe, expect, it } from 'vitest';
 import { deriveAccountState, describeRequirements, factsFromStored } from '../../src/sellers/account-state.ts';
 import { ensureSeller, recordAccountSnapshot } from '../../src/sellers/queries.ts';
+import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useDatabase, useWorld } from '../helpers/fixture.ts';
 
 type Req = Partial<Stripe.Account.Requirements>;
 
@@ -150,24 +149,17 @@ describe('deriveAccountState', () => {
 });
 
 describe('recordAccountSnapshot', () => {
-  let database: TestDatabase;
-  let db: Kysely<Database>;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    db = database.db;
-  });
-  afterAll(async () => {
-    await database.close();
-  });
+  const database = useDatabase();
 
   async function sellerWithAccount(accountId: string): Promise<string> {
+    const { db } = database;
     const user = await createTestUser(db, 'seller');
     await ensureSeller(db, user.id);
     await db.updateTable('sellers').set({ stripe_account_id: accountId }).where('id', '=', user.id).execute();
     return user.id;
   }
-  const stateOf = async (id: string) => db.selectFrom('sellers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const record = (snapshot: Stripe.Account, at: Date) => db.transaction().execute((trx) => recordAccountSnapshot(trx, snapshot, at));
+  const stateOf = async (id: string) => database.db.selectFrom('sellers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const record = (snapshot: Stripe.Account, at: Date) => database.db.transaction().execute((trx) => recordAccountSnapshot(trx, snapshot, at));
 
   const restricted = (id: string) =>
     account({ id, charges: true, payouts: true, req: { currently_due: ['individual.verification.document'], current_deadline: DEADLINE } });
@@ -214,13 +206,13 @@ describe('recordAccountSnapshot', () => {
     const sellerId = await sellerWithAccount('acct_order_4');
     await record(restricted('acct_order_4'), new Date('2026-11-27T03:00:00Z'));
     await expect(
-      db.transaction().execute(async (trx) => {
+      database.db.transaction().execute(async (trx) => {
         expect((await recordAccountSnapshot(trx, enabled('acct_order_4'), new Date('2026-11-27T03:00:09Z'))).applied).toBe(true);
         throw new Error('handler failed after recording');
       }),
     ).rejects.toThrow('handler failed');
     expect((await stateOf(sellerId)).account_state).toBe('restricted');
-    await db.transaction().execute(async (trx) => {
+    await database.db.transaction().execute(async (trx) => {
       await recordAccountSnapshot(trx, enabled('acct_order_4'), new Date('2026-11-27T03:00:09Z'));
     });
     expect((await stateOf(sellerId)).account_state).toBe('enabled');
@@ -228,26 +220,19 @@ describe('recordAccountSnapshot', () => {
 });
 
 describe('syncAccountFromStripe', () => {
+  const w = useWorld({ emulator: true });
+
   it('a fresh read wins over a stored snapshot stamped ahead of our clock (Stripe clock ahead, e.g. an advanced emulator)', async () => {
-    const { startTestEmulator } = await import('../helpers/emulator.ts');
-    const { ensureConnectedAccount, syncAccountFromStripe } = await import('../../src/sellers/use-cases.ts');
-    const database = await createTestDatabase();
-    const emulator = await startTestEmulator();
-    try {
-      const user = await createTestUser(database.db, 'seller');
-      const { accountId } = await ensureConnectedAccount(database.db, emulator.stripe, { sellerId: user.id, country: 'US', email: user.email });
-      // An event from an hour "ahead" recorded the account as still incomplete.
-      const incomplete = await emulator.stripe.accounts.retrieve(accountId);
-      const ahead = new Date(Date.now() + 3600_000);
-      await database.db.transaction().execute((trx) => recordAccountSnapshot(trx, incomplete, ahead));
-      await emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
-      await syncAccountFromStripe(database.db, emulator.stripe, accountId);
-      const row = await database.db.selectFrom('sellers').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
-      expect(row.account_state).toBe('enabled');
-      expect(row.state_observed_at!.getTime()).toBe(ahead.getTime() + 1);
-    } finally {
-      await emulator.stop();
-      await database.close();
-    }
+    const user = await createTestUser(w.db, 'seller');
+    const { accountId } = await ensureConnectedAccount(w.db, w.stripe, { sellerId: user.id, country: 'US', email: user.email });
+    // An event from an hour "ahead" recorded the account as still incomplete.
+    const incomplete = await w.stripe.accounts.retrieve(accountId);
+    const ahead = new Date(Date.now() + 3600_000);
+    await w.db.transaction().execute((trx) => recordAccountSnapshot(trx, incomplete, ahead));
+    await w.emu.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
+    await syncAccountFromStripe(w.db, w.stripe, accountId);
+    const row = await w.db.selectFrom('sellers').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+    expect(row.account_state).toBe('enabled');
+    expect(row.state_observed_at!.getTime()).toBe(ahead.getTime() + 1);
   });
 });
