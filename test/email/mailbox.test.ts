@@ -1,24 +1,19 @@
 // Offline, the worker delivers messages to the local mailbox, and /dev/mailbox shows them — to a
 // browser on this machine only, and only in offline mode.
-import type { FastifyInstance } from 'fastify';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { enqueueEmail } from '../../src/email/outbox.ts';
 import { emailSenderFor } from '../../src/email/setup.ts';
 import { startWorker } from '../../src/worker/worker.ts';
 import { buildTestApp, TestClient, testConfig } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useWorld } from '../helpers/fixture.ts';
 import { waitFor } from '../helpers/webhooks.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
+const w = useWorld();
 let messageId: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const config = testConfig();
-  app = await buildTestApp({ db: database.db, config });
-  await database.db.transaction().execute((trx) =>
+  await w.db.transaction().execute((trx) =>
     enqueueEmail(trx, {
       template: 'order-receipt',
       to: 'ada@example.test',
@@ -34,12 +29,12 @@ beforeAll(async () => {
       },
     }),
   );
-  messageId = (await database.db.selectFrom('email_outbox').select('id').executeTakeFirstOrThrow()).id;
+  messageId = (await w.db.selectFrom('email_outbox').select('id').executeTakeFirstOrThrow()).id;
 
   // The worker as `npm start` runs it offline: the inbox loop with the email sender beside it.
-  const email = emailSenderFor(config);
+  const email = emailSenderFor(w.config);
   expect(email?.transport.name).toBe('mailbox');
-  const worker = startWorker(database.db, null as unknown as Stripe, {
+  const worker = startWorker(w.db, null as unknown as Stripe, {
     livemode: false,
     backfillEveryMs: null,
     pollMs: 50,
@@ -47,23 +42,17 @@ beforeAll(async () => {
   });
   try {
     worker.wake();
-    await waitFor(
-      async () => (await database.db.selectFrom('email_outbox').select('status').where('id', '=', messageId).executeTakeFirstOrThrow()).status === 'sent',
-    );
+    await waitFor(async () => (await w.db.selectFrom('email_outbox').select('status').where('id', '=', messageId).executeTakeFirstOrThrow()).status === 'sent');
   } finally {
     await worker.stop();
   }
 });
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
-});
 
-const local = () => new TestClient(app, '127.0.0.1');
+const local = () => new TestClient(w.app, '127.0.0.1');
 
 describe('the offline mailbox', () => {
   it('the worker delivers to it: the message is sent, rendered and kept', async () => {
-    const row = await database.db.selectFrom('email_outbox').selectAll().where('id', '=', messageId).executeTakeFirstOrThrow();
+    const row = await w.db.selectFrom('email_outbox').selectAll().where('id', '=', messageId).executeTakeFirstOrThrow();
     expect(row).toMatchObject({
       status: 'sent',
       transport: 'mailbox',
@@ -99,22 +88,23 @@ describe('the offline mailbox', () => {
   });
 
   it('is not there for another machine, a proxied request, or a page that points its own name at this machine', async () => {
-    expect((await new TestClient(app, '10.0.0.5').get('/dev/mailbox')).statusCode).toBe(404);
-    expect((await new TestClient(app, '192.168.1.20').get(`/dev/mailbox/${messageId}/html`)).statusCode).toBe(404);
-    const proxied = await app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect((await new TestClient(w.app, '10.0.0.5').get('/dev/mailbox')).statusCode).toBe(404);
+    expect((await new TestClient(w.app, '192.168.1.20').get(`/dev/mailbox/${messageId}/html`)).statusCode).toBe(404);
+    const proxied = await w.app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } });
     expect(proxied.statusCode).toBe(404);
-    const forwarded = await app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '127.0.0.1', headers: { forwarded: 'for=203.0.113.9' } });
+    const forwarded = await w.app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '127.0.0.1', headers: { forwarded: 'for=203.0.113.9' } });
     expect(forwarded.statusCode).toBe(404);
-    const rebound = await app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '127.0.0.1', headers: { host: 'attacker.example' } });
+    const rebound = await w.app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '127.0.0.1', headers: { host: 'attacker.example' } });
     expect(rebound.statusCode).toBe(404);
     for (const host of ['localhost:3000', '127.0.0.1:3000', '[::1]:3000']) {
-      expect((await app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '127.0.0.1', headers: { host } })).statusCode).toBe(200);
+      expect((await w.app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '127.0.0.1', headers: { host } })).statusCode).toBe(200);
     }
-    expect((await app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '::1' })).statusCode).toBe(200);
+    expect((await w.app.inject({ method: 'GET', url: '/dev/mailbox', remoteAddress: '::1' })).statusCode).toBe(200);
   });
 
   it('does not exist outside offline mode, even for this machine', async () => {
-    const testMode = await buildTestApp({ db: database.db, config: testConfig({ STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x' }) });
+    // A second app on the same database, so the message is there to be not shown.
+    const testMode = await buildTestApp({ db: w.db, config: testConfig({ STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x' }) });
     try {
       expect((await new TestClient(testMode, '127.0.0.1').get('/dev/mailbox')).statusCode).toBe(404);
       expect((await new TestClient(testMode, '127.0.0.1').get(`/dev/mailbox/${messageId}`)).statusCode).toBe(404);

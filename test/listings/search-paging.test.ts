@@ -2,37 +2,29 @@
 // each order visits every sellable listing exactly once, in order, through ties in price, in
 // created_at and in rank; hidden listings (deactivated, taken down, a suspended or disabled
 // seller's) never appear. The cursor goes through its text form between pages, as in a link.
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seedCatalogueListings, seedMarketplace } from '../../src/bench/support/seed.ts';
 import { searchCatalogue, type CatalogueCard } from '../../src/listings/queries.ts';
 import { decodeCursor, encodeCursor, normaliseSearch, type CatalogueAsk, type CatalogueCursor } from '../../src/listings/search.ts';
-import { buildTestApp, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
 const LISTINGS = 10_000;
-let database: TestDatabase;
-let app: FastifyInstance;
+const w = useWorld();
 let sellerIds: string[];
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await seedMarketplace(database.db, { sellers: 20, buyers: 0, listingsPerSeller: 0 });
-  await seedCatalogueListings(database.db, LISTINGS);
-  sellerIds = (await database.db.selectFrom('sellers').select('id').orderBy('id').execute()).map((s) => s.id);
+  await seedMarketplace(w.db, { sellers: 20, buyers: 0, listingsPerSeller: 0 });
+  await seedCatalogueListings(w.db, LISTINGS);
+  sellerIds = (await w.db.selectFrom('sellers').select('id').orderBy('id').execute()).map((s) => s.id);
   // Hidden from buyers: one suspended seller, one who can no longer take payments, one listing taken down.
-  await database.db.insertInto('seller_suspensions').values({ seller_id: sellerIds[3]!, reason: 'Reported' }).execute();
-  await database.db.updateTable('sellers').set({ charges_enabled: false }).where('id', '=', sellerIds[4]!).execute();
-  const takenDown = await database.db.selectFrom('listings').select('id').where('active', '=', true).orderBy('id').limit(1).executeTakeFirstOrThrow();
-  await database.db.insertInto('listing_takedowns').values({ listing_id: takenDown.id, reason: 'Prohibited' }).execute();
-  await sql`analyze listings`.execute(database.db);
-  app = await buildTestApp({ db: database.db });
+  await w.db.insertInto('seller_suspensions').values({ seller_id: sellerIds[3]!, reason: 'Reported' }).execute();
+  await w.db.updateTable('sellers').set({ charges_enabled: false }).where('id', '=', sellerIds[4]!).execute();
+  const takenDown = await w.db.selectFrom('listings').select('id').where('active', '=', true).orderBy('id').limit(1).executeTakeFirstOrThrow();
+  await w.db.insertInto('listing_takedowns').values({ listing_id: takenDown.id, reason: 'Prohibited' }).execute();
+  await sql`analyze listings`.execute(w.db);
 }, 120_000);
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
-});
 
 /** The oracle, written apart from the catalogue's query: what a buyer may see, matching `words`. */
 async function visibleIds(words?: string, sellerId?: string): Promise<string[]> {
@@ -42,7 +34,7 @@ async function visibleIds(words?: string, sellerId?: string): Promise<string[]> 
        and s.id not in (select seller_id from seller_suspensions)
        and l.id not in (select listing_id from listing_takedowns)
        and (${words ?? null}::text is null or l.search_vector @@ websearch_to_tsquery('english', ${words ?? ''}))
-       and (${sellerId ?? null}::uuid is null or l.seller_id = ${sellerId ?? null}::uuid)`.execute(database.db);
+       and (${sellerId ?? null}::uuid is null or l.seller_id = ${sellerId ?? null}::uuid)`.execute(w.db);
   return rows.rows.map((r) => r.id).sort();
 }
 
@@ -55,7 +47,7 @@ async function walk(ask: CatalogueAsk): Promise<{ rows: Row[]; pages: number }> 
   let after: CatalogueCursor | undefined;
   let pages = 0;
   for (;;) {
-    const page = await searchCatalogue(database.db, { ...search, after });
+    const page = await searchCatalogue(w.db, { ...search, after });
     pages += 1;
     expect(page.listings.length).toBeLessThanOrEqual(24);
     rows.push(...(page.listings as Row[]));
@@ -137,7 +129,7 @@ describe('keyset paging through 10,000 listings', () => {
   });
 
   it('through the page links of the catalogue, sort and words kept: every match once', async () => {
-    const client = new TestClient(app);
+    const client = new TestClient(w.app);
     const seen: string[] = [];
     let url: string | undefined = '/?q=wool&sort=price_desc';
     while (url !== undefined) {
