@@ -3,66 +3,47 @@
 // the order's seller may (another seller gets a 404, a buyer the seller area's refusal), a double
 // submit is one step and one email, an order refunded in full is not shipped, and a digital order
 // has no fulfilment at all.
-import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
 import { buyWithPaymentElement, giveShippingAddress, openPaymentPage, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
-import { buildTestApp } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
-import { signInTo as signIn } from '../helpers/fixture.ts';
+import { useWorld, type SignedIn } from '../helpers/fixture.ts';
 import { addListing, enabledSeller, orderRow } from '../helpers/market.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
+const w = useWorld({ emulator: true });
 let seller: Awaited<ReturnType<typeof enabledSeller>>;
-let buyer: Awaited<ReturnType<typeof signIn>>;
+let buyer: SignedIn;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe });
-  seller = await enabledSeller({ db: app.db, stripe: emulator.stripe, emu: emulator, signIn: (role, userId) => signIn(app, role, userId) });
-  buyer = await signIn(app, 'buyer');
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
+  seller = await enabledSeller(w);
+  buyer = await w.signIn('buyer');
 });
 
 const SHIP_TO = { name: 'Grace Hopper', line1: '1 Navy Way', line2: null, city: 'Arlington', state: 'VA', postal_code: '22201', country: 'US' };
 
 /** A paid custom-flow order of a new listing of `kind` (physical ones with an address). */
 async function paidOrder(kind: 'physical' | 'digital'): Promise<Order> {
-  const listing = await addListing(database.db, seller.sellerId, { price: 3000, kind });
-  const placed = await buyWithPaymentElement(database.db, emulator.stripe, {
+  const listing = await addListing(w.db, seller.sellerId, { price: 3000, kind });
+  const placed = await buyWithPaymentElement(w.db, w.stripe, {
     buyerId: buyer.userId,
     buyerEmail: buyer.email,
     listingId: listing.id,
     quantity: 1,
     attemptId: randomUUID(),
   });
-  if (kind === 'physical') await giveShippingAddress(database.db, buyer.userId, placed.id, SHIP_TO, ['US']);
-  const page = await openPaymentPage(database.db, emulator.stripe, buyer.userId, placed.id);
+  if (kind === 'physical') await giveShippingAddress(w.db, buyer.userId, placed.id, SHIP_TO, ['US']);
+  const page = await openPaymentPage(w.db, w.stripe, buyer.userId, placed.id);
   if ('redirect' in page) throw new Error(`no pay page: ${page.redirect}`);
-  await emulator.stripe.paymentIntents.confirm(page.order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa' });
-  const paid = await syncOrderFromStripe(database.db, emulator.stripe, page.order, 'completion_page');
+  await w.stripe.paymentIntents.confirm(page.order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa' });
+  const paid = await syncOrderFromStripe(w.db, w.stripe, page.order, 'completion_page');
   expect(paid.status).toBe('paid');
   return paid;
 }
 
 const stepsOf = (orderId: string) =>
-  database.db
-    .selectFrom('order_fulfilment_steps')
-    .select(['step', 'carrier', 'tracking_number', 'actor_id'])
-    .where('order_id', '=', orderId)
-    .orderBy('id')
-    .execute();
+  w.db.selectFrom('order_fulfilment_steps').select(['step', 'carrier', 'tracking_number', 'actor_id']).where('order_id', '=', orderId).orderBy('id').execute();
 const shippedEmails = (orderId: string) =>
-  database.db
+  w.db
     .selectFrom('email_outbox')
     .select(['to_address', 'data'])
     .where('template', '=', 'order-shipped')
@@ -93,7 +74,7 @@ describe('fulfilment of a paid physical order', () => {
     expect(await shippedEmails(order.id)).toEqual([
       { to_address: buyer.email, data: { orderId: order.id, title: order.title, carrier: 'USPS', trackingNumber: '9400 1000 0000 0000 0000 00' } },
     ]);
-    expect((await orderRow(database.db, order.id)).fulfilment_status).toBe('shipped');
+    expect((await orderRow(w.db, order.id)).fulfilment_status).toBe('shipped');
 
     const receiptShipped = await buyer.client.get(`/orders/${order.id}`);
     expect(receiptShipped.body).toContain('with USPS, tracking number <code data-testid="tracking-number">9400 1000 0000 0000 0000 00</code>');
@@ -102,7 +83,7 @@ describe('fulfilment of a paid physical order', () => {
     await seller.client.post(`/seller/orders/${order.id}/delivered`);
     await seller.client.post(`/seller/orders/${order.id}/delivered`);
     expect((await stepsOf(order.id)).map((s) => s.step)).toEqual(['shipped', 'delivered']);
-    expect((await orderRow(database.db, order.id)).fulfilment_status).toBe('delivered');
+    expect((await orderRow(w.db, order.id)).fulfilment_status).toBe('delivered');
     const receiptDelivered = await buyer.client.get(`/orders/${order.id}`);
     expect(receiptDelivered.body).toContain('data-fulfilment-status="delivered"');
     expect(receiptDelivered.body).toMatch(/Delivered · /);
@@ -115,7 +96,7 @@ describe('fulfilment of a paid physical order', () => {
   it("only the order's seller: another seller gets a 404, a buyer is refused, forms need CSRF and both fields", async () => {
     const order = await paidOrder('physical');
     const shipment = { carrier: 'DHL', tracking_number: 'JD0001' };
-    const otherSeller = await enabledSeller({ db: app.db, stripe: emulator.stripe, emu: emulator, signIn: (role, userId) => signIn(app, role, userId) });
+    const otherSeller = await enabledSeller(w);
     expect((await otherSeller.client.post(`/seller/orders/${order.id}/shipped`, shipment)).statusCode).toBe(404);
     expect((await otherSeller.client.get(`/seller/orders/${order.id}`)).statusCode).toBe(404);
     expect([403, 404]).toContain((await buyer.client.post(`/seller/orders/${order.id}/shipped`, shipment)).statusCode);
@@ -128,7 +109,7 @@ describe('fulfilment of a paid physical order', () => {
 
   it('an order refunded in full is not shipped', async () => {
     const order = await paidOrder('physical');
-    await database.db.updateTable('orders').set({ status: 'refunded', amount_refunded: order.amount }).where('id', '=', order.id).execute();
+    await w.db.updateTable('orders').set({ status: 'refunded', amount_refunded: order.amount }).where('id', '=', order.id).execute();
     const refused = await seller.client.post(`/seller/orders/${order.id}/shipped`, { carrier: 'USPS', tracking_number: '1' });
     expect((await seller.client.get(refused.location!)).body).toContain('This order was refunded in full, so it must not be shipped.');
     expect(await stepsOf(order.id)).toEqual([]);
@@ -138,7 +119,7 @@ describe('fulfilment of a paid physical order', () => {
   it('a digital order has no shipping steps', async () => {
     const order = await paidOrder('digital');
     expect(order).toMatchObject({ kind: 'digital', ship_to: null, fulfilment_status: null });
-    expect((await emulator.stripe.paymentIntents.retrieve(order.stripe_payment_intent_id!)).shipping).toBeNull();
+    expect((await w.stripe.paymentIntents.retrieve(order.stripe_payment_intent_id!)).shipping).toBeNull();
     const refused = await seller.client.post(`/seller/orders/${order.id}/shipped`, { carrier: 'USPS', tracking_number: '1' });
     expect((await seller.client.get(refused.location!)).body).toContain('This order is digital: there is nothing to ship.');
     expect(await stepsOf(order.id)).toEqual([]);
