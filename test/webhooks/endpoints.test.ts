@@ -1,7 +1,6 @@
 // The two webhook endpoints against the real app, the real database and emulator-signed deliveries:
 // what is rejected (400, nothing stored), what is stored (200, once), and what is ignored.
-// The endpoints and the inbox are the layer under test: bad signatures, duplicates and a counting
-// handler are posted and drained here directly, not through w.events (which only sends good ones).
+// Not through w.events: the endpoints and inbox are under test (bad signatures, duplicates, a counting handler).
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { drainInbox } from '../../src/webhooks/processor.ts';
 import { useWorld } from '../helpers/fixture.ts';
