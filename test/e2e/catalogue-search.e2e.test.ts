@@ -1,63 +1,43 @@
 // Issue 16 point 2 in a browser, at a desktop's width and a phone's: a buyer types words into the
 // labelled search box, picks an order, pages on with the order kept, and searches a seller's shop.
 // Screenshots: test-artifacts/search/<width>-<page>.png.
-import type { FastifyInstance } from 'fastify';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createListing } from '../../src/listings/queries.ts';
-import { buildTestApp, createTestUser } from '../helpers/app.ts';
-import { chromiumAvailable, journey, launchBrowser, listen, screenshot } from '../helpers/browser.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { createTestUser } from '../helpers/app.ts';
+import { chromiumAvailable, e2eTest, journey, screenshot } from '../helpers/browser.ts';
+import { createSeller } from '../helpers/market.ts';
 
-describe.skipIf(!chromiumAvailable)('browser: searching the catalogue and a shop', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let base: string;
-  let sellerId: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const seller = await createTestUser(database.db, 'seller', { displayName: 'Harbour Pottery' });
-    sellerId = seller.id;
-    await database.db
-      .insertInto('sellers')
-      .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
-      .execute();
-    for (let i = 0; i < 30; i++) {
-      await createListing(database.db, seller.id, {
-        title: `Stoneware mug no. ${i}`,
-        description: 'Glazed by hand.',
-        priceAmount: 1200 + (i % 7) * 150,
-        currency: 'usd',
-        stock: i % 5 === 0 ? 0 : 3,
-        kind: 'physical',
-      });
-    }
-    await createListing(database.db, seller.id, {
-      title: 'Serving plate',
-      description: 'Goes with every mug.',
-      priceAmount: 4200,
+/** The world with a shop in it, made once for the file: 30 mugs (every fifth sold out) and a plate; its seller's id. */
+const it = e2eTest.extend('sellerId', { scope: 'file' }, async ({ world }) => {
+  const user = await createTestUser(world.db, 'seller', { displayName: 'Harbour Pottery' });
+  await createSeller(world, { userId: user.id });
+  for (let i = 0; i < 30; i++) {
+    await createListing(world.db, user.id, {
+      title: `Stoneware mug no. ${i}`,
+      description: 'Glazed by hand.',
+      priceAmount: 1200 + (i % 7) * 150,
       currency: 'usd',
-      stock: 1,
+      stock: i % 5 === 0 ? 0 : 3,
       kind: 'physical',
     });
-    app = await buildTestApp({ db: database.db });
-    base = await listen(app);
-    browser = await launchBrowser();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.close();
+  }
+  await createListing(world.db, user.id, {
+    title: 'Serving plate',
+    description: 'Goes with every mug.',
+    priceAmount: 4200,
+    currency: 'usd',
+    stock: 1,
+    kind: 'physical',
   });
+  return user.id;
+});
 
+describe.skipIf(!chromiumAvailable)('browser: searching the catalogue and a shop', () => {
   for (const width of [1280, 390] as const) {
-    it(`at ${width} px: search, sort, page on with the order kept, search a shop`, async () => {
-      const context = await browser.newContext(
+    it(`at ${width} px: search, sort, page on with the order kept, search a shop`, async ({ world: { baseUrl: base }, sellerId, openPage }) => {
+      const page = await openPage(
         width === 390 ? { viewport: { width, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } : { viewport: { width, height: 900 } },
       );
-      const page = await context.newPage();
       await journey(page, `search-${width}`, async () => {
         await page.goto(`${base}/`);
         await page.getByLabel('Search listings').fill('mugs');
@@ -86,7 +66,6 @@ describe.skipIf(!chromiumAvailable)('browser: searching the catalogue and a shop
         await screenshot(page, `search/${width}-shop`);
         expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(width);
       });
-      await context.close();
     }, 120_000);
   }
 });
