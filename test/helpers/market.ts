@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
 import type { Database, DisputeRow, Listing, ListingKind, Order, RefundRow, User } from '../../src/db/schema.ts';
-import { buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
+import { buyWithCheckout, buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
+import { requestRefund } from '../../src/refunds/use-cases.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { createTestUser, type Response, type TestClient } from './app.ts';
 import type { World } from './fixture.ts';
@@ -135,4 +136,24 @@ export async function refundByAdmin(w: World, orderId: string, amount: string): 
   if (response.statusCode !== 303) throw new Error(`refund of ${orderId} answered ${response.statusCode}`);
   await w.settle();
   return refundId;
+}
+
+/** A hosted-Checkout order for a new listing of `seller`, placed by a new buyer through the use case (session made and recorded); nobody has paid yet. */
+export async function createHostedOrder(w: World, seller: TestSeller, amount: number): Promise<Order> {
+  const listingId = await createListing(w, seller.user.id, amount);
+  const buyer = await createTestUser(w.db, 'buyer');
+  const input = { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), publicUrl: w.app.config.publicUrl };
+  return (await buyWithCheckout(w.db, w.stripe, input)).order;
+}
+
+/** The signed-in admin refunds `amount` ("40.00") of an order through the use case, reversing the transfer and (unless told not to) the fee. */
+export async function requestRefundAsAdmin(w: World, orderId: string, amount: string, options: { refundApplicationFee?: boolean } = {}): Promise<RefundRow> {
+  return requestRefund(w.db, w.stripe, w.actor, {
+    refundId: randomUUID(),
+    orderId,
+    amount,
+    reason: null,
+    reverseTransfer: true,
+    refundApplicationFee: options.refundApplicationFee ?? true,
+  });
 }
