@@ -3,12 +3,7 @@
 // for the seller and for the platform that includes the dispute.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
-
-function lineAmount(body: string, key: string): number | undefined {
-  const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
-  return match === null ? undefined : Number(match[1]);
-}
+import { createPaidOrder, createSeller, lineAmount, type TestSeller } from '../helpers/market.ts';
 
 describe('dispute pages and the final nets', () => {
   const h = useWorld({ webhooks: true, admin: true });

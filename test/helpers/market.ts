@@ -157,3 +157,9 @@ export async function requestRefundAsAdmin(w: World, orderId: string, amount: st
     refundApplicationFee: options.refundApplicationFee ?? true,
   });
 }
+
+/** The amount (minor units) of the line `key` in an order page's money breakdown (`data-line`), if the page shows it. */
+export function lineAmount(body: string, key: string): number | undefined {
+  const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
+  return match === null ? undefined : Number(match[1]);
+}
