@@ -19,6 +19,12 @@ beforeAll(async () => {
   seller = await enabledSeller(w);
 });
 
+/** An order whose process died before it reached Stripe (a new buyer's hosted draft): nothing will ever send an event for it. */
+async function draftOrder(listingId: string) {
+  const buyer = await w.signIn('buyer');
+  return placeOrder(w.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+}
+
 const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 
 describe('payment events through the webhook pipeline', () => {
@@ -56,7 +62,7 @@ describe('payment events through the webhook pipeline', () => {
     const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({ status: 'pending', failure_message: 'Your card was declined.' });
     expect((await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!)).status).toBe('open');
-    expect((await w.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(0);
+    expect(await stockOf(listing.id)).toBe(0);
     expect((await payOnCheckoutPage(started.location!, '4242424242424242')).status).toBe(303);
     await w.settle();
     expect(await orderRow(w.db, orderId)).toMatchObject({ status: 'paid', failure_message: null });
@@ -125,15 +131,7 @@ describe('reconciliation', () => {
     const first = await w.signIn('buyer');
     const started = await buy(first.client, listing.id);
     const orderId = await orderIdFromSessionUrl(w.db, started.location!);
-    const buyer = await w.signIn('buyer');
-    const draft = await placeOrder(w.db, {
-      buyerId: buyer.userId,
-      buyerEmail: buyer.email,
-      listingId: listing.id,
-      quantity: 1,
-      attemptId: randomUUID(),
-      flow: 'hosted',
-    });
+    const draft = await draftOrder(listing.id);
     expect(await stockOf(listing.id)).toBe(1);
     await w.emu.advanceClock(2 * 3600); // the session expires at Stripe; we never process the event
     const later = new Date(Date.now() + 3 * 3600 * 1000);
@@ -149,16 +147,7 @@ describe('reconciliation', () => {
 
   it("runs on the worker's schedule: an order left pending for hours is settled (its stock comes back)", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 900, stock: 2 });
-    const buyer = await w.signIn('buyer');
-    // An order whose process died before it reached Stripe: nothing will ever send an event for it.
-    const draft = await placeOrder(w.db, {
-      buyerId: buyer.userId,
-      buyerEmail: buyer.email,
-      listingId: listing.id,
-      quantity: 1,
-      attemptId: randomUUID(),
-      flow: 'hosted',
-    });
+    const draft = await draftOrder(listing.id);
     // created_at is written only by the database; age the row the same way.
     await sql`update orders set created_at = now() - interval '3 hours' where id = ${draft.id}`.execute(w.db);
     expect(await stockOf(listing.id)).toBe(1);
