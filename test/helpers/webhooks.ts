@@ -1,5 +1,7 @@
 // Webhook test helpers: really signed payloads (Stripe's own test-header function), the app listening
-// on a real port with the emulator delivering to it, and a test handler whose effects are counted.
+// on a real port with the emulator delivering to it, a test handler whose effects are counted, and a
+// worker in a process of its own for the crash tests.
+import { spawn } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import Stripe from 'stripe';
@@ -108,4 +110,28 @@ export async function createExpressAccount(emulator: TestEmulator, metadata: Rec
     country: 'US',
     metadata,
   });
+}
+
+/**
+ * Starts test/helpers/worker-child.ts (a worker in a process of its own) on `databaseUrl`, and
+ * resolves once it hangs inside its `hangAt`-th apply, with its worker id and a way to kill it there.
+ */
+export async function startHangingWorker(databaseUrl: string, leaseMs: number, hangAt = 1): Promise<{ workerId: string; kill(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-child.ts', databaseUrl, String(leaseMs), String(hangAt)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const workerId = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /IN_HANDLER (\S+) (\S+)/.exec(out);
+      if (match) resolve(match[2]!);
+    });
+    child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+  });
+  const kill = async () => {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+  return { workerId, kill };
 }
