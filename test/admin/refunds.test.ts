@@ -1,18 +1,14 @@
 // Admin refunds through the emulator with the real SDK: partial and full refunds of a destination
 // charge (transfer reversal + application fee refund), the amount check before Stripe, the
 // double-submitted form, status following refund events, the breakdown and the audit trail.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loginAs } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, hiddenValue, lineAmount, orderRow, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, hiddenValue, lineAmount, orderRow, useSeller } from '../helpers/market.ts';
 
 describe('admin refunds', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-
-  beforeAll(async () => {
-    seller = await createSeller(h, { manualPayouts: true });
-  });
+  const seller = useSeller(h, { manualPayouts: true });
 
   async function refundForm(orderId: string) {
     const page = await h.admin.get(`/admin/orders/${orderId}`);

@@ -1,17 +1,13 @@
 // Issue 15 point 14: a failed or canceled order charged nobody, so no platform fee was taken: the
 // admin's and the seller's order lists show none for it (a paid order's fee is still shown).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cancelOrderByBuyer, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createPendingOrder, createSeller, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, createPendingOrder, useSeller } from '../helpers/market.ts';
 
 describe('unpaid orders carry no platform fee in the lists', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-
-  beforeAll(async () => {
-    seller = await createSeller(h, { manualPayouts: true });
-  });
+  const seller = useSeller(h, { manualPayouts: true });
 
   async function unpaidOrder(outcome: 'failed' | 'canceled'): Promise<string> {
     const order = await createPendingOrder(h, seller, 10_000);

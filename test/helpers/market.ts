@@ -3,7 +3,7 @@
 // accounts are enabled, listings, pending or paid orders, and "Buy now" pressed. Nothing is mocked.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import type { Database, DisputeRow, Listing, ListingKind, Order, RefundRow, User } from '../../src/db/schema.ts';
 import { buyWithCheckout, buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
 import { requestRefund } from '../../src/refunds/use-cases.ts';
@@ -162,4 +162,63 @@ export async function requestRefundAsAdmin(w: World, orderId: string, amount: st
 export function lineAmount(body: string, key: string): number | undefined {
   const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
   return match === null ? undefined : Number(match[1]);
+}
+
+/** A seller (`createSeller`) for a test file or `describe` block: filled in before its tests, on the world started before it. */
+export function useSeller(w: Pick<Stage, 'db' | 'stripe' | 'emu'>, options: { manualPayouts?: boolean } = {}): TestSeller {
+  const seller = {} as TestSeller;
+  beforeAll(async () => {
+    Object.assign(seller, await createSeller(w, options));
+  });
+  return seller;
+}
+
+export type EnabledSeller = Awaited<ReturnType<typeof enabledSeller>>;
+
+/** An enabled seller signed in (`enabledSeller`) for a test file or `describe` block, filled in likewise. */
+export function useEnabledSeller(w: Pick<Stage, 'db' | 'stripe' | 'emu' | 'signIn'>): EnabledSeller {
+  const seller = {} as EnabledSeller;
+  beforeAll(async () => {
+    Object.assign(seller, await enabledSeller(w));
+  });
+  return seller;
+}
+
+/**
+ * A new buyer presses "Buy now" on a new listing of `sellerId` and is sent to Stripe's hosted
+ * Checkout page: the listing, the signed-in buyer, the session's URL and our order's id.
+ */
+export async function startCheckout(
+  w: Pick<Stage, 'db' | 'signIn'>,
+  sellerId: string,
+  listing: { price: number; stock: number | null; currency?: string },
+  quantity = 1,
+) {
+  const created = await addListing(w.db, sellerId, listing);
+  const buyer = await w.signIn('buyer');
+  const response = await buy(buyer.client, created.id, quantity);
+  expect(response.statusCode).toBe(303);
+  expect(response.location).toMatch(/\/hosted\/checkout\/cs_test_/);
+  const sessionUrl = response.location!;
+  return { listing: created, buyer, sessionUrl, orderId: await orderIdFromSessionUrl(w.db, sessionUrl) };
+}
+
+/** What our order pages say of an order's outcome (`data-testid="outcome"`). */
+export function outcomeOf(body: string): string | undefined {
+  return /data-testid="outcome">([^<]+)</.exec(body)?.[1];
+}
+
+/** A listing's stock now (null: unlimited). */
+export async function stockOf(db: Kysely<Database>, listingId: string): Promise<number | null> {
+  return (await db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+}
+
+/** A seller our database records as enabled, with no Connect account (for catalogue tests, where nobody pays); their id. */
+export async function recordEnabledSeller(db: Kysely<Database>, displayName?: string): Promise<string> {
+  const seller = await createTestUser(db, 'seller', displayName === undefined ? {} : { displayName });
+  await db
+    .insertInto('sellers')
+    .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
+    .execute();
+  return seller.id;
 }

@@ -9,22 +9,18 @@ import { buildApp } from '../../src/app.ts';
 import { connectPostgres } from '../../src/db/connect.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
-import { createTestUser, loginAs, testConfig } from '../helpers/app.ts';
+import { loginAs, testConfig } from '../helpers/app.ts';
 import { isPglite } from '../helpers/database.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing } from '../helpers/market.ts';
+import { addListing, recordEnabledSeller } from '../helpers/market.ts';
 import { waitFor } from '../helpers/webhooks.ts';
 
 const w = useWorld();
 
 async function sellableListing(title: string): Promise<{ sellerId: string; listingId: string }> {
-  const seller = await createTestUser(w.db, 'seller', { displayName: `Potter ${Math.random().toString(36).slice(2, 8)}` });
-  await w.db
-    .insertInto('sellers')
-    .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
-    .execute();
-  const listing = await addListing(w.db, seller.id, { title, price: 2400, stock: 3, kind: 'physical' });
-  return { sellerId: seller.id, listingId: listing.id };
+  const sellerId = await recordEnabledSeller(w.db, `Potter ${Math.random().toString(36).slice(2, 8)}`);
+  const listing = await addListing(w.db, sellerId, { title, price: 2400, stock: 3, kind: 'physical' });
+  return { sellerId, listingId: listing.id };
 }
 
 const page = async (app: FastifyInstance, url: string) => (await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } })).body;

@@ -5,21 +5,17 @@
 // status, same refunded total, no new transition. Only a failed refund may move an order backwards,
 // and only on purpose (src/orders/rules.ts, the `refund_failed` correction).
 import type Stripe from 'stripe';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
 import { completeOrder } from '../../src/orders/use-cases.ts';
 import { useWorld } from '../helpers/fixture.ts';
 import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
-import { createHostedOrder, createPendingOrder, createSeller, orderRow, requestRefundAsAdmin, type TestSeller } from '../helpers/market.ts';
+import { createHostedOrder, createPendingOrder, orderRow, requestRefundAsAdmin, useSeller } from '../helpers/market.ts';
 import type { HeldEvent } from '../helpers/stripe-events.ts';
 import { craftedEvent } from './reordering.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 const SESSION_TYPES = [
   'checkout.session.completed',

@@ -6,21 +6,17 @@
 // and a second object (the emulator's own tests show that side).
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { buyWithCheckout, buyWithPaymentElement } from '../../src/orders/use-cases.ts';
 import { requestManualPayout, sendPayoutRequest } from '../../src/payouts/use-cases.ts';
 import { requestRefund, sendRefund } from '../../src/refunds/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import type { RequestLogEntry } from '../helpers/emulator.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createListing, createPaidOrder, createSeller, disputeRow, orderRow, refundRows, type TestSeller } from '../helpers/market.ts';
+import { createListing, createPaidOrder, disputeRow, orderRow, refundRows, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 afterEach(async () => w.emu.clearFaults());
 
 /** The answer to the next POST on `path` (and everything below it) is lost twice: the caller sees no answer. */

@@ -4,21 +4,17 @@
 // create answer was lost), which is when an event's object would otherwise be adopted as the
 // order's own payment.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
 import { matchesOrder } from '../../src/orders/rules.ts';
 import { placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
 import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
-import { createHostedOrder, createListing, createSeller, orderRow, type TestSeller } from '../helpers/market.ts';
+import { createHostedOrder, createListing, orderRow, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 /**
  * A succeeded PaymentIntent made outside our checkout, claiming to pay `order`: our metadata, the

@@ -3,17 +3,12 @@
 // that Stripe reports succeeded and then failed, so a stale `refund.created` processed after
 // `refund.failed` must not count the money as refunded again.
 import Stripe from 'stripe';
-import { beforeAll } from 'vitest';
 import { describeFamily } from './reordering.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createPendingOrder, createSeller, orderRow, refundRows, requestRefundAsAdmin, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, createPendingOrder, orderRow, refundRows, requestRefundAsAdmin, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 async function orderMoney(orderId: string) {
   const o = await orderRow(w.db, orderId);

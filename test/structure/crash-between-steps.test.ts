@@ -16,14 +16,10 @@ import { isPglite } from '../helpers/database.ts';
 import { waitFor } from '../helpers/webhooks.ts';
 import { useWorld } from '../helpers/fixture.ts';
 import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
-import { createListing, createPaidOrder, createPendingOrder, createSeller, hiddenValue, orderRow, type TestSeller } from '../helpers/market.ts';
+import { createListing, createPaidOrder, createPendingOrder, createSeller, hiddenValue, orderRow, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 const orderByAttempt = (attempt: string) => w.database.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
 const transitions = (orderId: string) =>

@@ -6,21 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
 import { placeOrder } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createListing, createPendingOrder, createSeller, type TestSeller } from '../helpers/market.ts';
+import { createListing, createPendingOrder, useSeller } from '../helpers/market.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-let otherSeller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(h);
-  otherSeller = await createSeller(h);
-});
+const seller = useSeller(h);
+const otherSeller = useSeller(h);
 
 /** A pending order of 100.00 USD with no payment object yet (the buyer pressed Buy; Stripe not called yet). */
 async function draftOrder(): Promise<Order> {
