@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import Stripe from 'stripe';
 import type { Database } from '../../src/db/schema.ts';
+import { EXPRESS_ACCOUNT } from '../../src/sellers/use-cases.ts';
 import type { HandlerRegistry } from '../../src/webhooks/registry.ts';
 import type { TestEmulator } from './emulator.ts';
 
@@ -99,17 +100,7 @@ export async function waitFor(check: () => Promise<boolean> | boolean, intervalM
 
 /** A connected account with Express-equivalent controller properties (as the sellers module creates them). */
 export async function createExpressAccount(emulator: TestEmulator, metadata: Record<string, string> = {}): Promise<Stripe.Account> {
-  return emulator.stripe.accounts.create({
-    controller: {
-      stripe_dashboard: { type: 'express' },
-      fees: { payer: 'application' },
-      losses: { payments: 'application' },
-      requirement_collection: 'stripe',
-    },
-    capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
-    country: 'US',
-    metadata,
-  });
+  return emulator.stripe.accounts.create({ ...EXPRESS_ACCOUNT, country: 'US', metadata });
 }
 
 /**
