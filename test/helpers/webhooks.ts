@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import Stripe from 'stripe';
+import { beforeAll, beforeEach } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
 import { EXPRESS_ACCOUNT } from '../../src/sellers/use-cases.ts';
 import type { HandlerRegistry } from '../../src/webhooks/registry.ts';
@@ -125,4 +126,15 @@ export async function startHangingWorker(databaseUrl: string, leaseMs: number, h
     await new Promise((resolve) => child.once('exit', resolve));
   };
   return { workerId, kill };
+}
+
+/** For a file that counts effects: the table made before its tests, and the inbox and the table emptied before each. */
+export function useEffectsTable(w: { readonly db: Kysely<Database> }): void {
+  beforeAll(async () => {
+    await createEffectsTable(w.db);
+  });
+  beforeEach(async () => {
+    await w.db.deleteFrom('stripe_events').execute();
+    await sql`delete from test_effects`.execute(w.db);
+  });
 }

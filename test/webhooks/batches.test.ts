@@ -4,7 +4,7 @@
 // killed in the middle of a batch leaves nothing behind that another worker does not repair.
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
 import { IgnoreEvent } from '../../src/webhooks/handler.ts';
 import { storeEvent } from '../../src/webhooks/inbox.ts';
@@ -12,17 +12,11 @@ import { claimDueEvents, drainInbox, newWorkerId } from '../../src/webhooks/proc
 import type { HandlerRegistry } from '../../src/webhooks/registry.ts';
 import { isPglite } from '../helpers/database.ts';
 import { useDatabase } from '../helpers/fixture.ts';
-import { countingHandlers, createEffectsTable, effects, makeEvent, startHangingWorker, waitFor } from '../helpers/webhooks.ts';
+import { countingHandlers, effects, makeEvent, startHangingWorker, useEffectsTable, waitFor } from '../helpers/webhooks.ts';
 
 const w = useDatabase();
 
-beforeAll(async () => {
-  await createEffectsTable(w.db);
-});
-beforeEach(async () => {
-  await w.db.deleteFrom('stripe_events').execute();
-  await sql`delete from test_effects`.execute(w.db);
-});
+useEffectsTable(w);
 
 const noStripe = null as unknown as Stripe;
 

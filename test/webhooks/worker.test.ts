@@ -2,7 +2,7 @@
 // killed in the middle of an event, and two workers sharing 1,000 events.
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { connectPostgres } from '../../src/db/connect.ts';
 import { storeEvent } from '../../src/webhooks/inbox.ts';
@@ -12,17 +12,11 @@ import { startWorker } from '../../src/worker/worker.ts';
 import { TestClient } from '../helpers/app.ts';
 import { isPglite } from '../helpers/database.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { countingHandlers, createEffectsTable, effects, makeEvent, postSigned, signature, startHangingWorker, waitFor } from '../helpers/webhooks.ts';
+import { countingHandlers, effects, makeEvent, postSigned, signature, startHangingWorker, useEffectsTable, waitFor } from '../helpers/webhooks.ts';
 
 const w = useWorld();
 
-beforeAll(async () => {
-  await createEffectsTable(w.db);
-});
-beforeEach(async () => {
-  await w.db.deleteFrom('stripe_events').execute();
-  await sql`delete from test_effects`.execute(w.db);
-});
+useEffectsTable(w);
 
 const row = (id: string) => w.db.selectFrom('stripe_events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 /** Waiting out a backoff, without waiting: the retry becomes due now. */
