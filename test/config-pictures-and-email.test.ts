@@ -1,22 +1,9 @@
 // The configuration of listing pictures' storage and of outgoing email (issue 16): defaults, the
 // S3 variables (with the AWS_* names Fly's Tigris sets), and a message naming each mistake.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
-
-const dataDir = () => mkdtempSync(join(tmpdir(), 'config-test-'));
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ DATA_DIR: dataDir(), ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { loadConfig } from '../src/config.ts';
+import { dataDir, problemsOf } from './helpers/config.ts';
 
 describe('picture storage', () => {
   it('is files under DATA_DIR/uploads when no bucket is set', () => {

@@ -1,20 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
-
-const dataDir = () => mkdtempSync(join(tmpdir(), 'config-test-'));
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ DATA_DIR: dataDir(), ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { loadConfig } from '../src/config.ts';
+import { dataDir, problemsOf } from './helpers/config.ts';
 
 describe('configuration', () => {
   it('starts offline with nothing set, inventing and keeping local secrets', () => {

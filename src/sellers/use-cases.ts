@@ -35,6 +35,22 @@ export const SUPPORTED_COUNTRIES = [
 export type CountryCode = (typeof SUPPORTED_COUNTRIES)[number][0];
 export const COUNTRY_CODES = SUPPORTED_COUNTRIES.map(([code]) => code) as CountryCode[];
 
+/**
+ * What makes a seller's connected account Express-equivalent, in controller properties (stripe-facts
+ * §2): the seller uses the Express dashboard, Stripe collects requirements through its hosted forms,
+ * and the platform pays Stripe's fees and carries negative balances (required together with
+ * fees.payer=application); it takes card payments and receives transfers.
+ */
+export const EXPRESS_ACCOUNT = {
+  controller: {
+    stripe_dashboard: { type: 'express' },
+    fees: { payer: 'application' },
+    losses: { payments: 'application' },
+    requirement_collection: 'stripe',
+  },
+  capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+} as const satisfies Pick<Stripe.AccountCreateParams, 'controller' | 'capabilities'>;
+
 /** Derived from our id alone, so every retry of "create this seller's account" asks for the same account. */
 export function accountIdempotencyKey(sellerId: string): string {
   return `seller:${sellerId}:connect-account`;
@@ -76,16 +92,7 @@ export async function ensureConnectedAccount(
         {
           country: seller.account_country ?? input.country,
           email: seller.account_email ?? input.email,
-          // Express-equivalent controller properties (stripe-facts §2): the seller uses the Express
-          // dashboard, Stripe collects requirements through its hosted forms, and the platform pays
-          // Stripe's fees and carries negative balances (required together with fees.payer=application).
-          controller: {
-            stripe_dashboard: { type: 'express' },
-            fees: { payer: 'application' },
-            losses: { payments: 'application' },
-            requirement_collection: 'stripe',
-          },
-          capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+          ...EXPRESS_ACCOUNT,
           metadata: { seller_id: input.sellerId },
         },
         { idempotencyKey: accountIdempotencyKey(input.sellerId) },

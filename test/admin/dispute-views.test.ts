@@ -1,22 +1,13 @@
 // Issue 15 point 19: a won dispute says its recovered money was repaid; the dispute page names the
 // buyer and the seller and shows Stripe's dispute fee; a disputed order's money ends in a final net
 // for the seller and for the platform that includes the dispute.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
-
-function lineAmount(body: string, key: string): number | undefined {
-  const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
-  return match === null ? undefined : Number(match[1]);
-}
+import { createPaidOrder, lineAmount, useSeller } from '../helpers/market.ts';
 
 describe('dispute pages and the final nets', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-
-  beforeAll(async () => {
-    seller = await createSeller(h, { manualPayouts: true });
-  });
+  const seller = useSeller(h, { manualPayouts: true });
 
   async function decided(evidence: string, amount = 10_000) {
     const orderId = (await createPaidOrder(h, seller, { amount, paymentMethod: 'pm_card_createDispute' })).id;

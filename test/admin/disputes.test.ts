@@ -1,22 +1,13 @@
 // Disputes through the emulator: the dispute test card opens one; the policy reverses the seller's
 // transfer; evidence as a draft and submitted (winning_evidence → won, funds reinstated, seller
 // re-paid; losing_evidence → lost, loss in the breakdown); accepting closes it; all audited.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
-
-function lineAmount(body: string, key: string): number | undefined {
-  const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
-  return match === null ? undefined : Number(match[1]);
-}
+import { createPaidOrder, lineAmount, useSeller } from '../helpers/market.ts';
 
 describe('admin disputes', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-
-  beforeAll(async () => {
-    seller = await createSeller(h, { manualPayouts: true });
-  });
+  const seller = useSeller(h, { manualPayouts: true });
 
   async function disputedOrder(amount = 10_000) {
     const orderId = (await createPaidOrder(h, seller, { amount, paymentMethod: 'pm_card_createDispute' })).id;

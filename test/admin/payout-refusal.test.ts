@@ -2,17 +2,13 @@
 // account (not Stripe's text about the platform's own Dashboard payout settings), and a balance
 // with nothing (or less than nothing) available offers no payout form pre-filled with a negative
 // amount.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, createSeller, hiddenValue, useSeller } from '../helpers/market.ts';
 
 describe('payouts the balance cannot cover', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-
-  beforeAll(async () => {
-    seller = await createSeller(h, { manualPayouts: true });
-  });
+  const seller = useSeller(h, { manualPayouts: true });
 
   it("too large: words about the seller's balance, no Dashboard link; the request is recorded rejected with them", async () => {
     await createPaidOrder(h, seller, { amount: 10_000 });

@@ -3,17 +3,13 @@
 // before anything is recorded or sent (no permanent "rejected" row). An inquiry, which moves no
 // money, leaves the refund possible.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, useSeller } from '../helpers/market.ts';
 
 describe('refunds after a dispute', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-
-  beforeAll(async () => {
-    seller = await createSeller(h, { manualPayouts: true });
-  });
+  const seller = useSeller(h, { manualPayouts: true });
 
   const form = (amount: string) => ({ refund_id: randomUUID(), amount, reason: 'requested_by_customer', reverse_transfer: 'on', refund_application_fee: 'on' });
 

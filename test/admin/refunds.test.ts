@@ -1,23 +1,14 @@
 // Admin refunds through the emulator with the real SDK: partial and full refunds of a destination
 // charge (transfer reversal + application fee refund), the amount check before Stripe, the
 // double-submitted form, status following refund events, the breakdown and the audit trail.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loginAs } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
-
-function lineAmount(body: string, key: string): number | undefined {
-  const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
-  return match === null ? undefined : Number(match[1]);
-}
+import { createPaidOrder, hiddenValue, lineAmount, orderRow, useSeller } from '../helpers/market.ts';
 
 describe('admin refunds', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-
-  beforeAll(async () => {
-    seller = await createSeller(h, { manualPayouts: true });
-  });
+  const seller = useSeller(h, { manualPayouts: true });
 
   async function refundForm(orderId: string) {
     const page = await h.admin.get(`/admin/orders/${orderId}`);
@@ -25,9 +16,16 @@ describe('admin refunds', () => {
     return { page, refundId: hiddenValue(page.body, 'refund_id')! };
   }
 
+  /** The admin fills in a fresh refund form for `amount` (reversing the transfer and, unless `fee` says off, the fee) and confirms it. */
+  async function confirmRefund(orderId: string, amount: string, fee: 'on' | 'off' = 'on') {
+    const { refundId } = await refundForm(orderId);
+    const form = { refund_id: refundId, amount, reverse_transfer: 'on', refund_application_fee: fee, confirm: 'yes' };
+    return { refundId, response: await h.admin.post(`/admin/orders/${orderId}/refunds`, form) };
+  }
+
   it('partial refund 2,500 of 10,000 (fee 1,000): reversal 2,500, fee refund 250, partially_refunded; then 7,500 more → refunded; too much → error, nothing sent', async () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 10_000 })).id;
-    const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    const order = await orderRow(h.db, orderId);
     expect(order.application_fee_amount).toBe(1_000);
 
     const { refundId } = await refundForm(orderId);
@@ -65,29 +63,14 @@ describe('admin refunds', () => {
 
     // More than what is left: a clear error, and no request reaches Stripe.
     const before = (await h.emu.requests('/v1/refunds')).length;
-    const tooMuch = await refundForm(orderId);
-    const over = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
-      refund_id: tooMuch.refundId,
-      amount: '75.01',
-      reverse_transfer: 'on',
-      refund_application_fee: 'on',
-      confirm: 'yes',
-    });
-    expect(over.statusCode).toBe(422);
-    expect(over.body).toContain('You can refund at most $75.00');
+    const tooMuch = await confirmRefund(orderId, '75.01');
+    expect(tooMuch.response.statusCode).toBe(422);
+    expect(tooMuch.response.body).toContain('You can refund at most $75.00');
     expect((await h.emu.requests('/v1/refunds')).length).toBe(before);
-    expect(await h.database.db.selectFrom('refunds').select('id').where('id', '=', tooMuch.refundId).executeTakeFirst()).toBeUndefined();
+    expect(await h.db.selectFrom('refunds').select('id').where('id', '=', tooMuch.refundId).executeTakeFirst()).toBeUndefined();
 
     // The rest: 7,500 → refunded.
-    const rest = await refundForm(orderId);
-    const second = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
-      refund_id: rest.refundId,
-      amount: '75.00',
-      reverse_transfer: 'on',
-      refund_application_fee: 'on',
-      confirm: 'yes',
-    });
-    expect(second.statusCode).toBe(303);
+    expect((await confirmRefund(orderId, '75.00')).response.statusCode).toBe(303);
     await h.settle();
     page = await h.admin.get(`/admin/orders/${orderId}`);
     expect(page.body).toContain('data-testid="order-status" data-status="refunded">Refunded<');
@@ -97,18 +80,13 @@ describe('admin refunds', () => {
     expect((await h.stripe.applicationFees.retrieve(order.stripe_application_fee_id!)).amount_refunded).toBe(1_000);
     expect(page.body).toContain('Nothing can be refunded on this order now.');
 
-    const transitions = await h.database.db
-      .selectFrom('order_transitions')
-      .select(['from_status', 'to_status'])
-      .where('order_id', '=', orderId)
-      .orderBy('id')
-      .execute();
+    const transitions = await h.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', orderId).orderBy('id').execute();
     expect(transitions.slice(-2)).toEqual([
       { from_status: 'paid', to_status: 'partially_refunded' },
       { from_status: 'partially_refunded', to_status: 'refunded' },
     ]);
 
-    const audit = await h.database.db
+    const audit = await h.db
       .selectFrom('admin_audit_log')
       .selectAll()
       .where('target_type', '=', 'order')
@@ -131,10 +109,10 @@ describe('admin refunds', () => {
     const again = await h.admin.post(`/admin/orders/${orderId}/refunds`, form); // and a later retry
     expect(again.statusCode).toBe(303);
     await h.settle();
-    const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    const order = await orderRow(h.db, orderId);
     const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
     expect(refunds.data.map((r) => r.amount)).toEqual([1_000]);
-    expect(await h.database.db.selectFrom('refunds').select('id').where('order_id', '=', orderId).execute()).toHaveLength(1);
+    expect(await h.db.selectFrom('refunds').select('id').where('order_id', '=', orderId).execute()).toHaveLength(1);
     expect(order.amount_refunded).toBe(1_000);
     expect(order.status).toBe('partially_refunded');
   });
@@ -143,18 +121,10 @@ describe('admin refunds', () => {
     const pendingOrder = (await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_pendingRefund' })).id;
     const failingOrder = (await createPaidOrder(h, seller, { amount: 3_000, paymentMethod: 'pm_card_refundFail' })).id;
     for (const orderId of [pendingOrder, failingOrder]) {
-      const { refundId } = await refundForm(orderId);
-      const response = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
-        refund_id: refundId,
-        amount: '30.00',
-        reverse_transfer: 'on',
-        refund_application_fee: 'off',
-        confirm: 'yes',
-      });
-      expect(response.statusCode).toBe(303);
+      expect((await confirmRefund(orderId, '30.00', 'off')).response.statusCode).toBe(303);
     }
     await h.settle();
-    const status = async (orderId: string) => await h.database.db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
+    const status = async (orderId: string) => await h.db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).executeTakeFirstOrThrow();
     expect((await status(pendingOrder)).status).toBe('pending');
     await h.emu.advanceClock(3600);
     await h.settle();
@@ -165,11 +135,11 @@ describe('admin refunds', () => {
     const page = await h.admin.get(`/admin/orders/${failingOrder}`);
     expect(page.body).toContain('Failed: expired_or_canceled_card');
     // The failed refund no longer counts as refunded.
-    const order = await h.database.db.selectFrom('orders').select(['amount_refunded', 'status']).where('id', '=', failingOrder).executeTakeFirstOrThrow();
+    const order = await h.db.selectFrom('orders').select(['amount_refunded', 'status']).where('id', '=', failingOrder).executeTakeFirstOrThrow();
     expect(order.amount_refunded).toBe(0);
     // …and the order, marked refunded while Stripe said succeeded, is paid again: the buyer has not got the money.
     expect(order.status).toBe('paid');
-    const transitions = await h.database.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', failingOrder).execute();
+    const transitions = await h.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', failingOrder).execute();
     expect(transitions).toEqual(
       expect.arrayContaining([
         { from_status: 'paid', to_status: 'refunded' },
@@ -178,25 +148,17 @@ describe('admin refunds', () => {
     );
 
     // Refunding it again is possible, and fails the same way with this card: the cycle repeats cleanly.
-    const again = await refundForm(failingOrder);
-    const second = await h.admin.post(`/admin/orders/${failingOrder}/refunds`, {
-      refund_id: again.refundId,
-      amount: '30.00',
-      reverse_transfer: 'on',
-      refund_application_fee: 'off',
-      confirm: 'yes',
-    });
-    expect(second.statusCode).toBe(303);
+    expect((await confirmRefund(failingOrder, '30.00', 'off')).response.statusCode).toBe(303);
     await h.settle();
     await h.emu.advanceClock(3600);
     await h.settle();
-    const after = await h.database.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', failingOrder).execute();
+    const after = await h.db.selectFrom('order_transitions').select(['from_status', 'to_status']).where('order_id', '=', failingOrder).execute();
     expect(after.filter((t) => t.from_status === 'paid' && t.to_status === 'refunded')).toHaveLength(2);
-    expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', failingOrder).executeTakeFirstOrThrow()).status).toBe('paid');
+    expect((await orderRow(h.db, failingOrder)).status).toBe('paid');
   });
   it("unknown outcome: Stripe unreachable leaves the refund requested (amount held, error shown); Stripe's events reconcile it and a retry makes no second refund", async () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 8_000 })).id;
-    const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    const order = await orderRow(h.db, orderId);
     const { refundId } = await refundForm(orderId);
     // The connection drops (twice: the SDK retries a reset connection once even with retries off).
     await h.emu.control('POST', '/_emulator/faults', { path: '/v1/refunds', method: 'POST', kind: 'drop', count: 2 });
@@ -204,9 +166,9 @@ describe('admin refunds', () => {
     const lost = await h.admin.post(`/admin/orders/${orderId}/refunds`, form);
     expect(lost.statusCode).toBe(422);
     expect(lost.body).toContain('Stripe did not answer in time');
-    let row = await h.database.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
+    let row = await h.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
     expect(row.status).toBe('requested');
-    expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('paid');
+    expect((await orderRow(h.db, orderId)).status).toBe('paid');
     // The held amount counts against what is left, so a second form cannot over-refund meanwhile.
     const page = await h.admin.get(`/admin/orders/${orderId}`);
     expect(page.body).toContain('At most $60.00');
@@ -226,11 +188,11 @@ describe('admin refunds', () => {
       { idempotencyKey: `refund:${refundId}` },
     );
     await h.settle();
-    row = await h.database.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
+    row = await h.db.selectFrom('refunds').selectAll().where('id', '=', refundId).executeTakeFirstOrThrow();
     expect(row.status).toBe('succeeded');
     expect(row.stripe_refund_id).toMatch(/^re_/);
     expect(row.transfer_reversal_amount).toBe(2_000);
-    expect((await h.database.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('partially_refunded');
+    expect((await orderRow(h.db, orderId)).status).toBe('partially_refunded');
 
     // The admin presses the button again, or "send again": nothing new at Stripe.
     const again = await h.admin.post(`/admin/orders/${orderId}/refunds`, form);
@@ -241,21 +203,14 @@ describe('admin refunds', () => {
   });
   it('"send again" after a lost answer makes exactly one refund; only an admin with a CSRF token may press it', async () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 5_000 })).id;
-    const { refundId } = await refundForm(orderId);
     await h.emu.control('POST', '/_emulator/faults', { path: '/v1/refunds', method: 'POST', kind: 'drop', count: 2 });
-    const lost = await h.admin.post(`/admin/orders/${orderId}/refunds`, {
-      refund_id: refundId,
-      amount: '50.00',
-      reverse_transfer: 'on',
-      refund_application_fee: 'on',
-      confirm: 'yes',
-    });
+    const { refundId, response: lost } = await confirmRefund(orderId, '50.00');
     expect(lost.statusCode).toBe(422);
     const retryUrl = `/admin/orders/${orderId}/refunds/${refundId}/retry`;
     const { client: buyer } = await loginAs(h.app, 'buyer');
     expect((await buyer.post(retryUrl)).statusCode).toBe(403);
     expect((await h.admin.post(retryUrl, {}, { csrf: false })).statusCode).toBe(403);
-    const order = await h.database.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+    const order = await orderRow(h.db, orderId);
     expect((await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! })).data).toHaveLength(0);
 
     const retried = await h.admin.post(retryUrl);
@@ -264,7 +219,7 @@ describe('admin refunds', () => {
     await h.settle();
     const refunds = await h.stripe.refunds.list({ payment_intent: order.stripe_payment_intent_id! });
     expect(refunds.data.map((r) => r.amount)).toEqual([5_000]);
-    const after = await h.database.db.selectFrom('orders').select(['status', 'amount_refunded']).where('id', '=', orderId).executeTakeFirstOrThrow();
+    const after = await h.db.selectFrom('orders').select(['status', 'amount_refunded']).where('id', '=', orderId).executeTakeFirstOrThrow();
     expect(after).toEqual({ status: 'refunded', amount_refunded: 5_000 });
   });
 });

@@ -3,19 +3,15 @@
 // saves with Checkout's own box reaches their payment methods through the webhook; and the
 // session's request, built from the order row alone, is the same on every retry of the order.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestClient } from '../helpers/app.ts';
 import { addCard, listedCards } from './helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow } from '../helpers/market.ts';
+import { addListing, orderRow, useEnabledSeller } from '../helpers/market.ts';
 import { localPath } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
-
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
+const seller = useEnabledSeller(w);
 
 async function customerOf(buyerId: string): Promise<string> {
   const row = await w.db.selectFrom('buyer_customers').select('stripe_customer_id').where('buyer_id', '=', buyerId).executeTakeFirstOrThrow();
@@ -109,24 +105,28 @@ describe("hosted Checkout offers a returning buyer's saved cards", () => {
 });
 
 describe('the same order sends the same Checkout request on every retry', () => {
+  const orderOfSession = (sessionId: string) =>
+    w.db.selectFrom('orders').select(['id', 'stripe_customer_id']).where('stripe_checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
+
+  /** As if our process stopped after Stripe made the session and before we recorded it. */
+  async function forgetSession(orderId: string): Promise<void> {
+    await w.db
+      .updateTable('orders')
+      .set({ stripe_checkout_session_id: null, stripe_checkout_url: null, checkout_expires_at: null })
+      .where('id', '=', orderId)
+      .execute();
+  }
+
   it('a Customer gained between the first try and the retry does not change the request: one session at Stripe', async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1100, stock: 3 });
     const buyer = await w.signIn('buyer');
     const attempt = randomUUID();
     const first = await startHosted(buyer.client, listing.id, attempt);
-    const order = await w.db
-      .selectFrom('orders')
-      .select(['id', 'stripe_customer_id'])
-      .where('stripe_checkout_session_id', '=', first.sessionId)
-      .executeTakeFirstOrThrow();
+    const order = await orderOfSession(first.sessionId);
     expect(order.stripe_customer_id).toBeNull();
 
     // Our process stopped after Stripe made the session and before we recorded it ...
-    await w.db
-      .updateTable('orders')
-      .set({ stripe_checkout_session_id: null, stripe_checkout_url: null, checkout_expires_at: null })
-      .where('id', '=', order.id)
-      .execute();
+    await forgetSession(order.id);
     // ... and meanwhile the buyer saved a card, so they now have a Customer.
     await addCard(buyer.client, '4242424242424242');
     expect(await customerOf(buyer.userId)).toMatch(/^cus_/);
@@ -145,17 +145,9 @@ describe('the same order sends the same Checkout request on every retry', () => 
     await addCard(buyer.client, '4242424242424242');
     const attempt = randomUUID();
     const first = await startHosted(buyer.client, listing.id, attempt);
-    const order = await w.db
-      .selectFrom('orders')
-      .select(['id', 'stripe_customer_id'])
-      .where('stripe_checkout_session_id', '=', first.sessionId)
-      .executeTakeFirstOrThrow();
+    const order = await orderOfSession(first.sessionId);
     expect(order.stripe_customer_id).toBe(await customerOf(buyer.userId));
-    await w.db
-      .updateTable('orders')
-      .set({ stripe_checkout_session_id: null, stripe_checkout_url: null, checkout_expires_at: null })
-      .where('id', '=', order.id)
-      .execute();
+    await forgetSession(order.id);
     const retry = await startHosted(buyer.client, listing.id, attempt);
     expect(retry.sessionId).toBe(first.sessionId);
   });

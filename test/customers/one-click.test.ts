@@ -3,24 +3,17 @@
 // authenticate goes through the challenge and the order completes; a declined card (0341) gets a
 // clear message and its stock back.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CUSTOM_FLOW_HOLD_MS } from '../../src/orders/rules.ts';
 import { reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { addCard, listedCards } from './helpers.ts';
 import type { TestClient } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { addListing, orderRow, outcomeOf, stockOf, transitionsOf, useEnabledSeller } from '../helpers/market.ts';
 import { answerChallenge, localPath } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
-
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
-
-const outcome = (body: string) => /data-testid="outcome">([^<]+)</.exec(body)?.[1];
-const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+const seller = useEnabledSeller(w);
 
 async function buyerWithCard(cardNumber: string) {
   const buyer = await w.signIn('buyer');
@@ -54,7 +47,7 @@ describe('one-click purchase', () => {
     const orderId = /^\/orders\/([0-9a-f-]+)\/complete$/.exec(response.location!)![1]!;
     const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({ flow: 'saved_card', status: 'paid', amount: 5000, application_fee_amount: 500, payment_method_id: buyer.pm, quantity: 2 });
-    expect(await stockOf(listing.id)).toBe(1);
+    expect(await stockOf(w.db, listing.id)).toBe(1);
 
     const intent = await w.stripe.paymentIntents.retrieve(order.stripe_payment_intent_id!);
     expect(intent).toMatchObject({ status: 'succeeded', amount: 5000, application_fee_amount: 500, payment_method: buyer.pm, metadata: { order_id: orderId } });
@@ -68,7 +61,7 @@ describe('one-click purchase', () => {
     expect(log.data.filter((r) => r.method === 'POST').map((r) => r.idempotency_key)).toContain(`order:${orderId}:checkout`);
 
     const complete = await buyer.client.get(response.location!);
-    expect(outcome(complete.body)).toBe('Paid');
+    expect(outcomeOf(complete.body)).toBe('Paid');
     // The events that follow change nothing.
     await w.events.run();
     expect((await orderRow(w.db, orderId)).status).toBe('paid');
@@ -86,7 +79,7 @@ describe('one-click purchase', () => {
     ).toEqual([303, 303, true]);
     const orders = await w.db.selectFrom('orders').select(['id', 'stripe_payment_intent_id']).where('checkout_attempt_id', '=', attempt).execute();
     expect(orders).toHaveLength(1);
-    expect(await stockOf(listing.id)).toBe(4);
+    expect(await stockOf(w.db, listing.id)).toBe(4);
     const intents = await w.stripe.paymentIntents.list({ limit: 100 });
     expect(intents.data.filter((i) => i.metadata.order_id === orders[0]!.id)).toHaveLength(1);
   });
@@ -99,12 +92,12 @@ describe('one-click purchase', () => {
     expect(response.location).toMatch(new RegExp(`^${w.emu.url}/hosted/3ds/pi_`));
     const order = await w.db.selectFrom('orders').selectAll().where('buyer_id', '=', buyer.userId).executeTakeFirstOrThrow();
     expect(order.status).toBe('pending');
-    expect(await stockOf(listing.id)).toBe(1);
+    expect(await stockOf(w.db, listing.id)).toBe(1);
 
     const back = await answerChallenge(response.location!, 'complete');
     expect(localPath(back)).toMatch(new RegExp(`^/orders/${order.id}/complete`));
     const complete = await buyer.client.get(localPath(back));
-    expect(outcome(complete.body)).toBe('Paid');
+    expect(outcomeOf(complete.body)).toBe('Paid');
     expect((await orderRow(w.db, order.id)).status).toBe('paid');
   });
 
@@ -113,11 +106,11 @@ describe('one-click purchase', () => {
     const buyer = await buyerWithCard('4000002760003184');
     const response = await oneClick(buyer.client, listing.id, buyer.pm);
     expect(response.location).toMatch(new RegExp(`^${w.emu.url}/hosted/3ds/`));
-    expect(await stockOf(listing.id)).toBe(0);
+    expect(await stockOf(w.db, listing.id)).toBe(0);
     const order = await w.db.selectFrom('orders').selectAll().where('buyer_id', '=', buyer.userId).executeTakeFirstOrThrow();
     await reconcilePendingOrders(w.db, w.stripe, new Date(Date.now() + CUSTOM_FLOW_HOLD_MS + 60_000));
     expect((await orderRow(w.db, order.id)).status).toBe('canceled');
-    expect(await stockOf(listing.id)).toBe(1);
+    expect(await stockOf(w.db, listing.id)).toBe(1);
     expect((await w.stripe.paymentIntents.retrieve(order.stripe_payment_intent_id!)).status).toBe('canceled');
   });
 
@@ -127,8 +120,8 @@ describe('one-click purchase', () => {
     const response = await oneClick(buyer.client, listing.id, buyer.pm);
     const back = await answerChallenge(response.location!, 'fail');
     const complete = await buyer.client.get(localPath(back));
-    expect(outcome(complete.body)).toBe('Payment failed');
-    expect(await stockOf(listing.id)).toBe(1);
+    expect(outcomeOf(complete.body)).toBe('Payment failed');
+    expect(await stockOf(w.db, listing.id)).toBe(1);
   });
 
   it('0341 (saves fine, every charge declines): a clear message, nothing charged, the stock released, the intent closed', async () => {
@@ -143,7 +136,7 @@ describe('one-click purchase', () => {
 
     const order = await w.db.selectFrom('orders').selectAll().where('buyer_id', '=', buyer.userId).executeTakeFirstOrThrow();
     expect(order.status).toBe('payment_failed');
-    expect(await stockOf(listing.id)).toBe(1);
+    expect(await stockOf(w.db, listing.id)).toBe(1);
     expect((await w.stripe.paymentIntents.retrieve(order.stripe_payment_intent_id!)).status).toBe('canceled');
     // The listing can be bought again at once (the stock really is back).
     const again = await buyer.client.get(`/listings/${listing.id}`);
@@ -159,7 +152,7 @@ describe('one-click purchase', () => {
     const stolen = await oneClick(thief.client, listing.id, owner.pm);
     expect(stolen.statusCode).toBe(404);
     expect(await w.db.selectFrom('orders').select('id').where('buyer_id', '=', thief.userId).execute()).toEqual([]);
-    expect(await stockOf(listing.id)).toBe(1);
+    expect(await stockOf(w.db, listing.id)).toBe(1);
 
     expect((await oneClick(owner.client, listing.id, owner.pm)).statusCode).toBe(303);
     const soldOut = await oneClick(owner.client, listing.id, owner.pm);

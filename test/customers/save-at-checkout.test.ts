@@ -2,19 +2,15 @@
 // the custom flow's "Save this card for next time" (setup_future_usage on the order's
 // PaymentIntent, with the buyer's one Customer), and a returning buyer seeing the saved card on the
 // custom flow's page and the listing.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestClient } from '../helpers/app.ts';
 import { listedCards } from './helpers.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow } from '../helpers/market.ts';
+import { addListing, orderRow, useEnabledSeller } from '../helpers/market.ts';
 import { localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
-
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
+const seller = useEnabledSeller(w);
 
 /** The custom flow up to the pay page, then the Element's confirmation with `cardNumber` (as Stripe.js sends it). */
 async function payCustom(client: TestClient, listingId: string, cardNumber: string, save: boolean) {

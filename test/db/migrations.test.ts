@@ -1,22 +1,16 @@
 import { Migrator, sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.ts';
 import type { Database } from '../../src/db/schema.ts';
 import { migrateDown, migrateToBottom, migrateToLatest } from '../../src/db/migrate.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useDatabase } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database.close();
-});
+const w = useDatabase();
 
 async function tableNames(): Promise<string[]> {
   const result = await sql<{ table_name: string }>`
     select table_name from information_schema.tables
-    where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(database.db);
+    where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(w.db);
   return result.rows.map((r) => r.table_name);
 }
 
@@ -38,33 +32,33 @@ describe('migrations', () => {
   it('go all the way down, leaving no table behind, and back up to the same schema', async () => {
     const migrated = await tableNames();
     expect(migrated).toEqual(expect.arrayContaining(['users', 'sessions', 'login_failures']));
-    const migratedSchema = await schemaLines(database.db);
+    const migratedSchema = await schemaLines(w.db);
 
-    const down = await migrateToBottom(database.db);
+    const down = await migrateToBottom(w.db);
     expect(down).toHaveLength(Object.keys(migrations).length);
     expect(await tableNames()).toEqual([]);
 
-    const up = await migrateToLatest(database.db);
+    const up = await migrateToLatest(w.db);
     expect(up).toHaveLength(Object.keys(migrations).length);
     expect(await tableNames()).toEqual(migrated);
-    expect(await schemaLines(database.db)).toEqual(migratedSchema);
+    expect(await schemaLines(w.db)).toEqual(migratedSchema);
   });
 
   it('each undo exactly their own step: every `down` returns the schema its `up` started from', async () => {
     const names = Object.keys(migrations);
-    const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });
-    await migrateToBottom(database.db);
-    const before = [await schemaLines(database.db)];
+    const migrator = new Migrator({ db: w.db, provider: { getMigrations: async () => migrations } });
+    await migrateToBottom(w.db);
+    const before = [await schemaLines(w.db)];
     for (const name of names) {
       const step = await migrator.migrateUp();
       expect(step.error, `up ${name}`).toBeUndefined();
-      before.push(await schemaLines(database.db));
+      before.push(await schemaLines(w.db));
     }
     for (let i = names.length - 1; i >= 0; i--) {
-      await migrateDown(database.db);
-      expect(await schemaLines(database.db), `after down ${names[i]}`).toEqual(before[i]);
+      await migrateDown(w.db);
+      expect(await schemaLines(w.db), `after down ${names[i]}`).toEqual(before[i]);
     }
-    await migrateToLatest(database.db);
+    await migrateToLatest(w.db);
   });
 
   it('are listed in the order their names sort, so they run in the order written', () => {

@@ -3,24 +3,20 @@
 // below break each side on purpose and show that the comparison notices.
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useDatabase } from '../helpers/fixture.ts';
 import { readActualSchema, readDeclaredSchema, SCHEMA_FILE, schemaDrift, type DeclaredSchema } from '../helpers/schema-drift.ts';
 
-let database: TestDatabase;
+const w = useDatabase();
 let declared: DeclaredSchema;
-beforeAll(async () => {
-  database = await createTestDatabase();
+beforeAll(() => {
   declared = readDeclaredSchema();
-});
-afterAll(async () => {
-  await database.close();
 });
 
 /** Runs `change` on the database and returns the drift it causes; the change is rolled back. */
 async function driftAfter(change: string[]): Promise<string[]> {
   let drift: string[] = [];
-  await database.db
+  await w.db
     .transaction()
     .execute(async (trx) => {
       for (const statement of change) await sql.raw(statement).execute(trx);
@@ -41,12 +37,12 @@ function driftWithSchemaText(replace: [string, string][]): Promise<string[]> {
     text = text.replace(from, to);
   }
   const broken = readDeclaredSchema(text);
-  return readActualSchema(database.db).then((actual) => schemaDrift(broken, actual));
+  return readActualSchema(w.db).then((actual) => schemaDrift(broken, actual));
 }
 
 describe('schema.ts', () => {
   it('states every table and column of the migrated database, with its type, nullability and allowed values', async () => {
-    expect(schemaDrift(declared, await readActualSchema(database.db))).toEqual([]);
+    expect(schemaDrift(declared, await readActualSchema(w.db))).toEqual([]);
   });
 
   it('types every enum-like column as a union of the values its CHECK allows', () => {

@@ -3,7 +3,7 @@
 // action. Everything runs for real: the emulator through the real SDK, signed webhooks into the
 // app's endpoints, and the worker's inbox code (see test/helpers/fixture.ts).
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EmailOutboxRow } from '../../src/db/schema.ts';
 import { enqueueOrderPaidEmails } from '../../src/email/messages.ts';
 import { requireTransaction } from '../../src/email/outbox.ts';
@@ -12,13 +12,10 @@ import { placeOrder } from '../../src/orders/use-cases.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createListing, createPaidOrder, createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
+import { createListing, createPaidOrder, createSeller, hiddenValue, useSeller } from '../helpers/market.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-beforeAll(async () => {
-  seller = await createSeller(h);
-});
+const seller = useSeller(h);
 
 const outbox = (like: string) =>
   h.database.db.selectFrom('email_outbox').selectAll().where('dedupe_key', 'like', like).orderBy('created_at').orderBy('to_address').execute();

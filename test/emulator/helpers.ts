@@ -7,6 +7,7 @@ import http from 'node:http';
 import Stripe from 'stripe';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type RunningEmulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import { EXPRESS_ACCOUNT } from '../../src/sellers/use-cases.ts';
 
 export const PLATFORM_SECRET = 'whsec_test_platform_secret';
 export const CONNECT_SECRET = 'whsec_test_connect_secret';
@@ -178,7 +179,7 @@ export async function platformEvents(t: TestEmulator, options: { after?: number;
     .filter((e) => e.account === undefined && (options.types === undefined || options.types.includes(e.type)));
 }
 
-/** Create an Express-style connected account (controller properties) and optionally onboard it. */
+/** Create an Express-style connected account (the controller properties our sellers module sends) and optionally onboard it. */
 export async function createExpressAccount(
   t: TestEmulator,
   opts: {
@@ -191,13 +192,7 @@ export async function createExpressAccount(
     country: 'US',
     email: opts.email ?? 'seller@example.com',
     business_type: 'individual',
-    controller: {
-      stripe_dashboard: { type: 'express' },
-      fees: { payer: 'application' },
-      losses: { payments: 'application' },
-      requirement_collection: 'stripe',
-    },
-    capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+    ...EXPRESS_ACCOUNT,
     ...(opts.interval ? { settings: { payouts: { schedule: { interval: opts.interval } } } } : {}),
   });
   if (!opts.outcome) return acct;

@@ -3,9 +3,10 @@
 // accounts are enabled, listings, pending or paid orders, and "Buy now" pressed. Nothing is mocked.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import type { Database, DisputeRow, Listing, ListingKind, Order, RefundRow, User } from '../../src/db/schema.ts';
-import { buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
+import { buyWithCheckout, buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
+import { requestRefund } from '../../src/refunds/use-cases.ts';
 import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
 import { createTestUser, type Response, type TestClient } from './app.ts';
 import type { World } from './fixture.ts';
@@ -135,4 +136,89 @@ export async function refundByAdmin(w: World, orderId: string, amount: string): 
   if (response.statusCode !== 303) throw new Error(`refund of ${orderId} answered ${response.statusCode}`);
   await w.settle();
   return refundId;
+}
+
+/** A hosted-Checkout order for a new listing of `seller`, placed by a new buyer through the use case (session made and recorded); nobody has paid yet. */
+export async function createHostedOrder(w: World, seller: TestSeller, amount: number): Promise<Order> {
+  const listingId = await createListing(w, seller.user.id, amount);
+  const buyer = await createTestUser(w.db, 'buyer');
+  const input = { buyerId: buyer.id, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), publicUrl: w.app.config.publicUrl };
+  return (await buyWithCheckout(w.db, w.stripe, input)).order;
+}
+
+/** The signed-in admin refunds `amount` ("40.00") of an order through the use case, reversing the transfer and (unless told not to) the fee. */
+export async function requestRefundAsAdmin(w: World, orderId: string, amount: string, options: { refundApplicationFee?: boolean } = {}): Promise<RefundRow> {
+  return requestRefund(w.db, w.stripe, w.actor, {
+    refundId: randomUUID(),
+    orderId,
+    amount,
+    reason: null,
+    reverseTransfer: true,
+    refundApplicationFee: options.refundApplicationFee ?? true,
+  });
+}
+
+/** The amount (minor units) of the line `key` in an order page's money breakdown (`data-line`), if the page shows it. */
+export function lineAmount(body: string, key: string): number | undefined {
+  const match = new RegExp(`data-line="${key}">[\\s\\S]*?data-amount="(-?\\d+)"`).exec(body);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** A seller (`createSeller`) for a test file or `describe` block: filled in before its tests, on the world started before it. */
+export function useSeller(w: Pick<Stage, 'db' | 'stripe' | 'emu'>, options: { manualPayouts?: boolean } = {}): TestSeller {
+  const seller = {} as TestSeller;
+  beforeAll(async () => {
+    Object.assign(seller, await createSeller(w, options));
+  });
+  return seller;
+}
+
+export type EnabledSeller = Awaited<ReturnType<typeof enabledSeller>>;
+
+/** An enabled seller signed in (`enabledSeller`) for a test file or `describe` block, filled in likewise. */
+export function useEnabledSeller(w: Pick<Stage, 'db' | 'stripe' | 'emu' | 'signIn'>): EnabledSeller {
+  const seller = {} as EnabledSeller;
+  beforeAll(async () => {
+    Object.assign(seller, await enabledSeller(w));
+  });
+  return seller;
+}
+
+/**
+ * A new buyer presses "Buy now" on a new listing of `sellerId` and is sent to Stripe's hosted
+ * Checkout page: the listing, the signed-in buyer, the session's URL and our order's id.
+ */
+export async function startCheckout(
+  w: Pick<Stage, 'db' | 'signIn'>,
+  sellerId: string,
+  listing: { price: number; stock: number | null; currency?: string },
+  quantity = 1,
+) {
+  const created = await addListing(w.db, sellerId, listing);
+  const buyer = await w.signIn('buyer');
+  const response = await buy(buyer.client, created.id, quantity);
+  expect(response.statusCode).toBe(303);
+  expect(response.location).toMatch(/\/hosted\/checkout\/cs_test_/);
+  const sessionUrl = response.location!;
+  return { listing: created, buyer, sessionUrl, orderId: await orderIdFromSessionUrl(w.db, sessionUrl) };
+}
+
+/** What our order pages say of an order's outcome (`data-testid="outcome"`). */
+export function outcomeOf(body: string): string | undefined {
+  return /data-testid="outcome">([^<]+)</.exec(body)?.[1];
+}
+
+/** A listing's stock now (null: unlimited). */
+export async function stockOf(db: Kysely<Database>, listingId: string): Promise<number | null> {
+  return (await db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+}
+
+/** A seller our database records as enabled, with no Connect account (for catalogue tests, where nobody pays); their id. */
+export async function recordEnabledSeller(db: Kysely<Database>, displayName?: string): Promise<string> {
+  const seller = await createTestUser(db, 'seller', displayName === undefined ? {} : { displayName });
+  await db
+    .insertInto('sellers')
+    .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
+    .execute();
+  return seller.id;
 }

@@ -1,9 +1,13 @@
 // Webhook test helpers: really signed payloads (Stripe's own test-header function), the app listening
-// on a real port with the emulator delivering to it, and a test handler whose effects are counted.
+// on a real port with the emulator delivering to it, a test handler whose effects are counted, and a
+// worker in a process of its own for the crash tests.
+import { spawn } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import Stripe from 'stripe';
+import { beforeAll, beforeEach } from 'vitest';
 import type { Database } from '../../src/db/schema.ts';
+import { EXPRESS_ACCOUNT } from '../../src/sellers/use-cases.ts';
 import type { HandlerRegistry } from '../../src/webhooks/registry.ts';
 import type { TestEmulator } from './emulator.ts';
 
@@ -97,15 +101,40 @@ export async function waitFor(check: () => Promise<boolean> | boolean, intervalM
 
 /** A connected account with Express-equivalent controller properties (as the sellers module creates them). */
 export async function createExpressAccount(emulator: TestEmulator, metadata: Record<string, string> = {}): Promise<Stripe.Account> {
-  return emulator.stripe.accounts.create({
-    controller: {
-      stripe_dashboard: { type: 'express' },
-      fees: { payer: 'application' },
-      losses: { payments: 'application' },
-      requirement_collection: 'stripe',
-    },
-    capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
-    country: 'US',
-    metadata,
+  return emulator.stripe.accounts.create({ ...EXPRESS_ACCOUNT, country: 'US', metadata });
+}
+
+/**
+ * Starts test/helpers/worker-child.ts (a worker in a process of its own) on `databaseUrl`, and
+ * resolves once it hangs inside its `hangAt`-th apply, with its worker id and a way to kill it there.
+ */
+export async function startHangingWorker(databaseUrl: string, leaseMs: number, hangAt = 1): Promise<{ workerId: string; kill(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-child.ts', databaseUrl, String(leaseMs), String(hangAt)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const workerId = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /IN_HANDLER (\S+) (\S+)/.exec(out);
+      if (match) resolve(match[2]!);
+    });
+    child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+  });
+  const kill = async () => {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+  };
+  return { workerId, kill };
+}
+
+/** For a file that counts effects: the table made before its tests, and the inbox and the table emptied before each. */
+export function useEffectsTable(w: { readonly db: Kysely<Database> }): void {
+  beforeAll(async () => {
+    await createEffectsTable(w.db);
+  });
+  beforeEach(async () => {
+    await w.db.deleteFrom('stripe_events').execute();
+    await sql`delete from test_effects`.execute(w.db);
   });
 }

@@ -1,25 +1,22 @@
 // The address that login throttling and per-route rate limits count by must be one the client
 // cannot choose. A rotating, spoofed X-Forwarded-For must land on the same key every time.
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp, testConfig } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { problemsOf } from '../helpers/config.ts';
+import { useDatabase } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
+// Each case builds an app of its own configuration (TRUST_PROXY), all on the file's one database.
+const file = useDatabase();
 const apps: FastifyInstance[] = [];
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
 afterAll(async () => {
   for (const app of apps) await app.close();
-  await database.close();
 });
 
 async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
   const app = await buildTestApp({
-    db: database.db,
+    db: file.db,
     config: testConfig({ PUBLIC_URL: 'https://market.example', ...env }),
     register: (instance) => {
       instance.get('/_test/address', async (request) => ({ address: request.clientAddress }));
@@ -86,15 +83,7 @@ describe('TRUST_PROXY unset or none', () => {
 });
 
 describe('configuration', () => {
-  const problems = (env: Record<string, string>): string => {
-    try {
-      loadConfig({ DATA_DIR: testConfig().dataDir, ...env });
-      return '';
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems.join('\n');
-      throw error;
-    }
-  };
+  const problems = (env: Record<string, string>): string => problemsOf(env).join('\n');
 
   it('refuses a value it does not understand, naming the choices', () => {
     expect(problems({ TRUST_PROXY: 'true' })).toContain('TRUST_PROXY must be "none", "fly" or the number of proxies');

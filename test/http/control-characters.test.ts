@@ -4,24 +4,14 @@
 // fails this test; the forms then answer 400 with the field named, and nothing is written.
 import { Ajv, type AnySchema } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance, RouteOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RouteOptions } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { MULTILINE_PATTERN, SINGLE_LINE_PATTERN } from '../../src/http/schemas.ts';
-import { buildTestApp, loginAs, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
 const routes: RouteOptions[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db, onRoute: (route) => routes.push(route) });
-});
-afterAll(async () => {
-  await app.close();
-  await database.close();
-});
+const w = useWorld({ onRoute: (route) => routes.push(route) });
 
 // Each Cc block's ends and a few in between; U+0085 (next line) is the one a regex's \s would hide.
 const CONTROLS = ['\u0000', '\u0001', '\u0008', '\u000b', '\u001b', '\u001f', '\u007f', '\u0085', '\u009f'];
@@ -78,16 +68,16 @@ describe('every route schema refuses control characters', () => {
 
 describe('forms name the field and write nothing', () => {
   it('sign-up with U+0000 in the name: 400 beside the name, no account', async () => {
-    const visitor = new TestClient(app, '10.14.5.1');
+    const visitor = new TestClient(w.app, '10.14.5.1');
     const email = 'nul-name@example.test';
     const response = await visitor.post('/signup', { email, password: 'plum-kettle-harbour-91', displayName: 'Ann\u0000Lee', role: 'buyer' });
     expect(response.statusCode).toBe(400);
     expect(response.body).toMatch(/id="displayName-error">This field must not contain control characters/);
-    expect(await database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()).toBeUndefined();
+    expect(await w.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst()).toBeUndefined();
   });
 
   it('a listing with U+0000 in its title or an escape in its description: 400 beside the field, no listing', async () => {
-    const { client, user } = await loginAs(app, 'seller');
+    const { client, user } = await w.signIn('seller');
     const valid = { title: 'Mug', description: 'Blue.\nGlazed.', price: '12.50', currency: 'usd', stock: '3', unlimited: 'off' };
     const badTitle = await client.post('/seller/listings', { ...valid, title: 'Mug\u0000' });
     expect(badTitle.statusCode).toBe(400);
@@ -95,13 +85,13 @@ describe('forms name the field and write nothing', () => {
     const badDescription = await client.post('/seller/listings', { ...valid, description: 'Blue \u001b[31mred' });
     expect(badDescription.statusCode).toBe(400);
     expect(badDescription.body).toMatch(/id="description-error">This field must not contain control characters/);
-    expect(await database.db.selectFrom('listings').select('id').where('seller_id', '=', user.id).execute()).toEqual([]);
+    expect(await w.db.selectFrom('listings').select('id').where('seller_id', '=', user.id).execute()).toEqual([]);
     // The multi-line description itself is fine.
     expect((await client.post('/seller/listings', valid)).statusCode).toBe(303);
   });
 
   it('a request without a form of its own gets a page naming the field', async () => {
-    const response = await new TestClient(app).get('/login?next=%2Forders%00');
+    const response = await new TestClient(w.app).get('/login?next=%2Forders%00');
     expect(response.statusCode).toBe(400);
     expect(response.body).toContain('querystring/next must not contain control characters');
   });

@@ -1,25 +1,11 @@
 // Headers and session limits: __Host- cookies under https, no-store for signed-in pages, a
 // Permissions-Policy, and a session that ends a fixed time after sign-in however busy it is.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SESSION_ABSOLUTE_LIFETIME_MS, SESSION_COOKIE } from '../../src/auth/sessions.ts';
-import { buildTestApp, loginAs, TEST_PASSWORD, testConfig, TestClient, type Response } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { TEST_PASSWORD, testConfig, TestClient, type Response } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
-let httpsApp: FastifyInstance;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db });
-  httpsApp = await buildTestApp({ db: database.db, config: testConfig({ PUBLIC_URL: 'https://market.example' }) });
-});
-afterAll(async () => {
-  await app.close();
-  await httpsApp.close();
-  await database.close();
-});
+const w = useWorld();
 
 const setCookies = (response: Response): string[] => {
   const header = response.headers['set-cookie'];
@@ -27,8 +13,10 @@ const setCookies = (response: Response): string[] => {
 };
 
 describe('cookies under https', () => {
+  const https = useWorld({ config: testConfig({ PUBLIC_URL: 'https://market.example' }) });
+
   it('every cookie, set or cleared, is __Host- prefixed, Secure, Path=/ and has no Domain; and they work', async () => {
-    const client = new TestClient(httpsApp);
+    const client = new TestClient(https.app);
     const seen: string[] = [];
     const email = `host-prefix-${Date.now()}@example.test`;
     seen.push(...setCookies(await client.get('/signup')));
@@ -52,7 +40,7 @@ describe('cookies under https', () => {
   });
 
   it('keeps plain names over http, where browsers would drop a __Host- cookie', async () => {
-    const { client } = await loginAs(app, 'buyer');
+    const { client } = await w.signIn('buyer');
     expect(client.cookies.has(SESSION_COOKIE)).toBe(true);
     expect([...client.cookies.keys()].some((name) => name.startsWith('__Host-'))).toBe(false);
   });
@@ -60,16 +48,16 @@ describe('cookies under https', () => {
 
 describe('response headers', () => {
   it('no-store on everything a signed-in browser is sent, except static files', async () => {
-    const { client } = await loginAs(app, 'seller');
+    const { client } = await w.signIn('seller');
     for (const url of ['/account', '/seller', '/', '/no/such/page']) {
       expect((await client.get(url)).headers['cache-control'], url).toBe('no-store');
     }
     expect((await client.get('/static/app.css')).headers['cache-control']).not.toBe('no-store');
-    expect((await new TestClient(app).get('/')).headers['cache-control']).toBeUndefined();
+    expect((await new TestClient(w.app).get('/')).headers['cache-control']).toBeUndefined();
   });
 
   it('a Permissions-Policy that turns off unused features and lets only Stripe ask for payments', async () => {
-    const policy = String((await new TestClient(app).get('/')).headers['permissions-policy']);
+    const policy = String((await new TestClient(w.app).get('/')).headers['permissions-policy']);
     for (const feature of ['camera=()', 'microphone=()', 'geolocation=()', 'usb=()']) expect(policy).toContain(feature);
     expect(policy).toContain('payment=(self "https://js.stripe.com"');
   });
@@ -77,7 +65,7 @@ describe('response headers', () => {
 
 describe('absolute session lifetime', () => {
   const ageSession = async (userId: string, ageMs: number, expiresInMs: number) => {
-    await database.db
+    await w.db
       .updateTable('sessions')
       .set({ created_at: new Date(Date.now() - ageMs) as never, expires_at: new Date(Date.now() + expiresInMs) })
       .where('user_id', '=', userId)
@@ -85,19 +73,19 @@ describe('absolute session lifetime', () => {
   };
 
   it('ends a session once it is older than the limit, even if it is in use and not yet idle-expired', async () => {
-    const { client, user } = await loginAs(app, 'admin');
+    const { client, user } = await w.signIn('admin');
     await ageSession(user.id, SESSION_ABSOLUTE_LIFETIME_MS + 60_000, 20 * 24 * 60 * 60 * 1000);
     const response = await client.get('/account');
     expect(response.statusCode).toBe(303);
-    expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).execute()).toHaveLength(0);
+    expect(await w.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).execute()).toHaveLength(0);
   });
 
   it('never renews a session past its end of life', async () => {
-    const { client, user } = await loginAs(app, 'buyer');
+    const { client, user } = await w.signIn('buyer');
     const age = SESSION_ABSOLUTE_LIFETIME_MS - 2 * 24 * 60 * 60 * 1000;
     await ageSession(user.id, age, 24 * 60 * 60 * 1000);
     expect((await client.get('/account')).statusCode).toBe(200);
-    const row = await database.db.selectFrom('sessions').select(['created_at', 'expires_at']).where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    const row = await w.db.selectFrom('sessions').select(['created_at', 'expires_at']).where('user_id', '=', user.id).executeTakeFirstOrThrow();
     expect(row.expires_at.getTime()).toBeLessThanOrEqual(row.created_at.getTime() + SESSION_ABSOLUTE_LIFETIME_MS);
     expect(row.expires_at.getTime()).toBeGreaterThan(Date.now() + 24 * 60 * 60 * 1000);
   });

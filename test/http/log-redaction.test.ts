@@ -6,20 +6,20 @@ import { buildApp } from '../../src/app.ts';
 import { redactSecretFields, redactUrl } from '../../src/http/log-redaction.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
 import { testConfig } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { useDatabase } from '../helpers/fixture.ts';
 
 const CLIENT_SECRET = 'pi_3Abc123_secret_Zyx987LeakMe';
 
-let database: TestDatabase;
+// The app is built here, not by the fixture: it logs at info level into `lines` (buildApp's logStream).
+const file = useDatabase();
 let app: FastifyInstance;
 const lines: string[] = [];
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
   app = await buildApp({
     config: testConfig({ LOG_LEVEL: 'info' }),
-    db: database.db,
+    db: file.db,
     stripe,
     logStream: { write: (line) => void lines.push(line) },
     siteRoutes: (site) => {
@@ -33,7 +33,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
-  await database.close();
 });
 
 describe('request logs', () => {

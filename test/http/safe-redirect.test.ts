@@ -1,10 +1,9 @@
 // `next=` is the only user-controlled redirect target: whatever the login form is given, the
 // Location header must stay on this site.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { safeLocalPath } from '../../src/http/render.ts';
-import { buildTestApp, createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
 
 // Each of these is a local-looking path that a URL parser turns into `//host…` or another origin.
 const OFF_SITE = [
@@ -32,21 +31,12 @@ describe('safeLocalPath', () => {
 });
 
 describe('login next=', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    app = await buildTestApp({ db: database.db });
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  const w = useWorld();
 
   it('never answers with a Location a browser would take off-site', async () => {
-    const user = await createTestUser(database.db, 'buyer');
+    const user = await createTestUser(w.db, 'buyer');
     for (const next of OFF_SITE) {
-      const response = await new TestClient(app).post('/login', { email: user.email, password: TEST_PASSWORD, next });
+      const response = await new TestClient(w.app).post('/login', { email: user.email, password: TEST_PASSWORD, next });
       expect(response.statusCode, next).toBe(303);
       expect(response.location, next).toBe('/');
     }

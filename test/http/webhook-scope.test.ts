@@ -1,16 +1,12 @@
 // Stripe's webhook endpoints sit in their own scope, outside the site: a delivery gets no cookies, no
 // CSP or other page headers, and the session hook never looks its (browser-like) cookie up. The
 // site around it keeps all of that, and its not-found and error pages still know who is signed in.
-import type { FastifyInstance } from 'fastify';
 import type { KyselyPlugin } from 'kysely';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, loginAs, type TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useWorld, type SignedIn } from '../helpers/fixture.ts';
 import { makeEvent, postSigned, signature } from '../helpers/webhooks.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
-let signedIn: { client: TestClient; user: { display_name: string } };
+let signedIn: SignedIn;
 /** Every statement the app sends, as its query tree (JSON): enough to see which tables it touches. */
 const statements: string[] = [];
 const recorder: KyselyPlugin = {
@@ -22,14 +18,11 @@ const recorder: KyselyPlugin = {
 };
 const sessionLookups = () => statements.filter((s) => s.includes('"name":"sessions"')).length;
 
+// The app's statements go through the recorder; the test's own reads do not.
+const w = useWorld({ db: (database) => database.db.withPlugin(recorder) });
+
 beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db.withPlugin(recorder) });
-  signedIn = await loginAs(app, 'buyer');
-});
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
+  signedIn = await w.signIn('buyer');
 });
 beforeEach(() => {
   statements.length = 0;
@@ -41,12 +34,12 @@ const browserCookies = () => [...signedIn.client.cookies].map(([k, v]) => `${k}=
 describe('a webhook delivery', () => {
   it('is answered without Set-Cookie or page headers, and the session hook never queries for it', async () => {
     const payload = JSON.stringify(makeEvent('customer.created', { id: 'cus_scope', object: 'customer' }));
-    const response = await app.inject({
+    const response = await w.app.inject({
       method: 'POST',
       url: '/webhooks/stripe',
       headers: {
         'content-type': 'application/json',
-        'stripe-signature': signature(payload, app.config.stripe.platformWebhookSecret!),
+        'stripe-signature': signature(payload, w.config.stripe.platformWebhookSecret!),
         cookie: browserCookies(),
       },
       payload,
@@ -59,7 +52,7 @@ describe('a webhook delivery', () => {
     expect(sessionLookups()).toBe(0);
     // It was stored (through the prepared insert, which bypasses Kysely and so this recorder): the
     // request did reach the database, just not the sessions table.
-    const stored = await database.db
+    const stored = await w.db
       .selectFrom('stripe_events')
       .select('id')
       .where('id', '=', (JSON.parse(payload) as { id: string }).id)
@@ -68,7 +61,7 @@ describe('a webhook delivery', () => {
   });
 
   it('a forged one still gets its 400 without CSRF getting in the way', async () => {
-    const response = await postSigned(app, '/webhooks/stripe/connect', '{"id":"evt_x"}', 't=1,v1=00');
+    const response = await postSigned(w.app, '/webhooks/stripe/connect', '{"id":"evt_x"}', 't=1,v1=00');
     expect(response.statusCode).toBe(400);
     expect(response.headers['set-cookie']).toBeUndefined();
   });

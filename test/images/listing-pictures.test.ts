@@ -3,68 +3,35 @@
 // change a listing's pictures, and where buyers see them.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.ts';
+import { describe, expect, it } from 'vitest';
 import { processPicture } from '../../src/images/processing.ts';
-import { createListing } from '../../src/listings/queries.ts';
 import { ensureSeller } from '../../src/sellers/queries.ts';
-import { ensureConnectedAccount, syncAccountFromStripe } from '../../src/sellers/use-cases.ts';
-import { buildTestApp, TEST_PASSWORD, TestClient, testConfig } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
+import { TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { addListing, createSeller } from '../helpers/market.ts';
 import { waitFor } from '../helpers/webhooks.ts';
 import { flashAfter, hugeBlankPng, jpegPicture, postMultipart, uploadPicture } from './helpers.ts';
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-let app: FastifyInstance;
-let config: Config;
-let ipCounter = 10;
+const w = useWorld({ emulator: true });
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-  config = testConfig();
-  app = await buildTestApp({ db: database.db, stripe: emulator.stripe, config });
-});
-afterAll(async () => {
-  await app?.close();
-  await emulator?.stop();
-  await database?.close();
-});
-
+/** A seller signed in (enabled through Connect onboarding if asked) with a physical listing titled `title`. */
 async function sellerWithListing(
   title = 'Hand-thrown mug',
   options: { enabled?: boolean } = {},
 ): Promise<{ client: TestClient; sellerId: string; listingId: string }> {
-  const client = new TestClient(app, `10.7.0.${ipCounter++}`);
-  const email = `pictures-${ipCounter}-${Date.now()}@example.test`;
-  await client.post('/signup', { email, password: TEST_PASSWORD, displayName: `Potter ${ipCounter}`, role: 'seller' });
-  const { id: sellerId } = await database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
-  await ensureSeller(database.db, sellerId);
-  if (options.enabled) {
-    const { accountId } = await ensureConnectedAccount(database.db, emulator.stripe, { sellerId, country: 'US', email });
-    await emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
-    await syncAccountFromStripe(database.db, emulator.stripe, accountId);
-  }
-  const listing = await createListing(database.db, sellerId, {
-    title,
-    description: 'Stoneware.',
-    priceAmount: 2400,
-    currency: 'usd',
-    stock: 3,
-    kind: 'physical',
-  });
+  const { client, userId: sellerId } = await w.signIn('seller');
+  await ensureSeller(w.db, sellerId);
+  if (options.enabled) await createSeller(w, { userId: sellerId });
+  const listing = await addListing(w.db, sellerId, { title, price: 2400, stock: 3, kind: 'physical' });
   return { client, sellerId, listingId: listing.id };
 }
 
-const imagesOf = (listingId: string) => database.db.selectFrom('listing_images').selectAll().where('listing_id', '=', listingId).orderBy('position').execute();
+const imagesOf = (listingId: string) => w.db.selectFrom('listing_images').selectAll().where('listing_id', '=', listingId).orderBy('position').execute();
 
 async function storedFiles(): Promise<string[]> {
-  const root = config.storage.kind === 'files' ? config.storage.dir : '';
+  const root = w.config.storage.kind === 'files' ? w.config.storage.dir : '';
   try {
     return (await readdir(root, { recursive: true, withFileTypes: true }))
       .filter((e) => e.isFile())
@@ -98,7 +65,7 @@ describe('uploading a picture', () => {
       [image!.thumb_key, 480, 360],
       [image!.large_key, 900, 1200],
     ] as const) {
-      const served = await app.inject({ method: 'GET', url: `/images/${key.slice('listing-images/'.length)}` });
+      const served = await w.app.inject({ method: 'GET', url: `/images/${key.slice('listing-images/'.length)}` });
       expect(served.statusCode).toBe(200);
       expect(served.headers['content-type']).toBe('image/webp');
       expect(served.headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -110,7 +77,7 @@ describe('uploading a picture', () => {
       // The name is the content: the hash in it is the hash of these bytes.
       const { createHash } = await import('node:crypto');
       expect(createHash('sha256').update(served.rawPayload).digest('hex').slice(0, 16)).toBe(hash);
-      const again = await app.inject({ method: 'GET', url: `/images/${key.slice('listing-images/'.length)}`, headers: { 'if-none-match': `"${hash}"` } });
+      const again = await w.app.inject({ method: 'GET', url: `/images/${key.slice('listing-images/'.length)}`, headers: { 'if-none-match': `"${hash}"` } });
       expect(again.statusCode).toBe(304);
     }
   });
@@ -171,7 +138,7 @@ describe('uploading a picture', () => {
     const response = await uploadPicture(client, listingId, photo);
     expect(await flashAfter(client, response)).toBe('This picture is already on the listing.');
     expect(await imagesOf(listingId)).toHaveLength(1);
-    expect(await storedFiles()).toHaveLength((await sql<{ n: number }>`select count(*)::int * 2 as n from listing_images`.execute(database.db)).rows[0]!.n);
+    expect(await storedFiles()).toHaveLength((await sql<{ n: number }>`select count(*)::int * 2 as n from listing_images`.execute(w.db)).rows[0]!.n);
   });
 });
 
@@ -204,7 +171,7 @@ describe('eight pictures at most', () => {
     const held = new Promise<void>((resolve) => {
       holding = resolve;
     });
-    const holder = database.db.transaction().execute(async (trx) => {
+    const holder = w.db.transaction().execute(async (trx) => {
       await trx.selectFrom('listings').select('id').where('id', '=', listingId).forUpdate().execute();
       holding();
       await released;
@@ -225,7 +192,7 @@ describe('eight pictures at most', () => {
         settled === 2 ||
         (
           await sql<{ n: number }>`
-      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(database.db)
+      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(w.db)
         ).rows[0]!.n >= 2,
     );
     release();
@@ -237,7 +204,7 @@ describe('eight pictures at most', () => {
     expect([flashOf(a), flashOf(b)].sort()).toEqual(['A listing can have at most 8 pictures. Remove one to add another.', 'Picture added.']);
     expect(await imagesOf(listingId)).toHaveLength(8);
     // The refused upload's files were removed again: two per row, nothing left over.
-    const rows = await sql<{ n: number }>`select count(*)::int as n from listing_images`.execute(database.db);
+    const rows = await sql<{ n: number }>`select count(*)::int as n from listing_images`.execute(w.db);
     expect(await storedFiles()).toHaveLength(rows.rows[0]!.n * 2);
   });
 
@@ -246,7 +213,7 @@ describe('eight pictures at most', () => {
     await uploadPicture(client, listingId, await jpegPicture(160, 120));
     const [row] = await imagesOf(listingId);
     await expect(
-      database.db
+      w.db
         .insertInto('listing_images')
         .values({ ...row!, id: crypto.randomUUID(), content_hash: 'f'.repeat(64), position: 8 })
         .execute(),
@@ -277,7 +244,7 @@ describe('whose pictures', () => {
 
   it('a buyer or a visitor cannot upload', async () => {
     const { listingId } = await sellerWithListing();
-    const visitor = new TestClient(app, '10.7.9.1');
+    const visitor = new TestClient(w.app, '10.7.9.1');
     const response = await uploadPicture(visitor, listingId, await jpegPicture(200, 200));
     expect(response.statusCode).toBe(303);
     expect(response.location).toMatch(/^\/login/);
@@ -348,7 +315,7 @@ describe('reordering and removing', () => {
     const files = await storedFiles();
     expect(files).not.toContain(removedRow.thumb_key);
     expect(files).not.toContain(removedRow.large_key);
-    expect((await app.inject({ method: 'GET', url: `/images/${removedRow.thumb_key.slice('listing-images/'.length)}` })).statusCode).toBe(404);
+    expect((await w.app.inject({ method: 'GET', url: `/images/${removedRow.thumb_key.slice('listing-images/'.length)}` })).statusCode).toBe(404);
   });
 
   it('the edit page shows the pictures in order with the upload form, CSRF token first', async () => {
@@ -373,7 +340,7 @@ describe('where buyers see them', () => {
     const [cover, second] = await imagesOf(listingId);
     const url = (key: string) => `/images/${key.slice('listing-images/'.length)}`;
 
-    const visitor = new TestClient(app, '10.7.9.2');
+    const visitor = new TestClient(w.app, '10.7.9.2');
     const home = (await visitor.get('/')).body;
     expect(home).toContain(`<img class="card-picture" src="${url(cover!.thumb_key)}" width="480" height="360" alt="Speckled jug" loading="lazy">`);
 
@@ -395,13 +362,13 @@ describe('where buyers see them', () => {
 
   it('a listing without pictures gets a placeholder, not a broken image', async () => {
     await sellerWithListing('Plain plate', { enabled: true });
-    const home = (await new TestClient(app, '10.7.9.3').get('/')).body;
+    const home = (await new TestClient(w.app, '10.7.9.3').get('/')).body;
     const card = /<a class="card listing-card"[^>]*>\s*(<[^>]+>)(?:<\/span>)?\s*<h3>Plain plate<\/h3>/.exec(home)?.[1];
     expect(card).toBe('<span class="card-picture card-picture-none" aria-hidden="true">');
   });
 
   it('an unknown or malformed picture URL is a 404', async () => {
-    const visitor = new TestClient(app, '10.7.9.4');
+    const visitor = new TestClient(w.app, '10.7.9.4');
     expect((await visitor.get(`/images/${crypto.randomUUID()}/thumb-0123456789abcdef.webp`)).statusCode).toBe(404);
     expect((await visitor.get('/images/..%2F..%2Fsecrets.json/thumb-0123456789abcdef.webp')).statusCode).toBe(400);
     expect((await visitor.get(`/images/${crypto.randomUUID()}/..%2Fx.webp`)).statusCode).toBe(400);

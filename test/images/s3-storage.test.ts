@@ -8,20 +8,17 @@ import type { FastifyInstance } from 'fastify';
 import S3rver from 's3rver';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.ts';
-import { createListing } from '../../src/listings/queries.ts';
 import { ensureSeller } from '../../src/sellers/queries.ts';
 import { createObjectStorage, type ObjectStorage } from '../../src/storage/storage.ts';
-import { buildTestApp, loginAs, testConfig } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { buildTestApp, testConfig } from '../helpers/app.ts';
+import { signInTo, startWorld, type World } from '../helpers/fixture.ts';
+import { addListing } from '../helpers/market.ts';
 import { flashAfter, jpegPicture, uploadPicture } from './helpers.ts';
 
 let server: S3rver;
 let endpoint: string;
 let bucketDirectory: string;
-let database: TestDatabase;
-let app: FastifyInstance;
-let config: Config;
+let w: World;
 let storage: ObjectStorage;
 
 const s3Env = () => ({
@@ -34,6 +31,7 @@ const s3Env = () => ({
   S3_FORCE_PATH_STYLE: 'true',
 });
 
+// The world is started by hand: its configuration names the bucket's endpoint, known once s3rver listens.
 beforeAll(async () => {
   bucketDirectory = mkdtempSync(join(tmpdir(), 's3rver-'));
   server = new S3rver({
@@ -45,20 +43,25 @@ beforeAll(async () => {
   });
   const address = await server.run();
   endpoint = `http://127.0.0.1:${address.port}`;
-  config = testConfig(s3Env());
-  storage = createObjectStorage(config.storage);
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db, config });
+  w = await startWorld({ config: testConfig(s3Env()) });
+  storage = createObjectStorage(w.config.storage);
 });
 afterAll(async () => {
-  await app?.close();
-  await database?.close();
+  await w?.close();
   await server?.close();
 });
 
+/** A seller signed in on `app` with a physical listing titled `title`. */
+async function sellerWithListing(app: FastifyInstance, title: string) {
+  const { client, userId } = await signInTo(app, 'seller');
+  await ensureSeller(w.db, userId);
+  const listing = await addListing(w.db, userId, { title, price: 1500, kind: 'physical' });
+  return { client, listing };
+}
+
 describe('the S3 storage', () => {
   it('is chosen by S3_BUCKET, with the endpoint, region and keys given', () => {
-    expect(config.storage).toEqual({
+    expect(w.config.storage).toEqual({
       kind: 's3',
       bucket: 'pictures',
       endpoint,
@@ -99,26 +102,17 @@ describe('the S3 storage', () => {
 
 describe('pictures through the app with S3 configured', () => {
   it('an upload lands in the bucket, is served from it, and removing it deletes it there', async () => {
-    const { client, user } = await loginAs(app, 'seller');
-    await ensureSeller(database.db, user.id);
-    const listing = await createListing(database.db, user.id, {
-      title: 'Bucket hat',
-      description: '',
-      priceAmount: 1500,
-      currency: 'usd',
-      stock: null,
-      kind: 'physical',
-    });
+    const { client, listing } = await sellerWithListing(w.app, 'Bucket hat');
     const response = await uploadPicture(client, listing.id, await jpegPicture(800, 600));
     expect(await flashAfter(client, response)).toBe('Picture added.');
 
-    const image = await database.db.selectFrom('listing_images').selectAll().where('listing_id', '=', listing.id).executeTakeFirstOrThrow();
+    const image = await w.db.selectFrom('listing_images').selectAll().where('listing_id', '=', listing.id).executeTakeFirstOrThrow();
     const inBucket = await storage.get(image.large_key);
     expect((await sharp(inBucket!.body).metadata()).width).toBe(800);
     // Nothing went to local files.
-    expect(existsSync(join(config.dataDir, 'uploads'))).toBe(false);
+    expect(existsSync(join(w.config.dataDir, 'uploads'))).toBe(false);
 
-    const served = await app.inject({ method: 'GET', url: `/images/${image.large_key.slice('listing-images/'.length)}` });
+    const served = await w.app.inject({ method: 'GET', url: `/images/${image.large_key.slice('listing-images/'.length)}` });
     expect(served.statusCode).toBe(200);
     expect(served.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(served.rawPayload.equals(inBucket!.body)).toBe(true);
@@ -130,21 +124,12 @@ describe('pictures through the app with S3 configured', () => {
 
   it('when the bucket cannot be reached, the seller is told to try again and nothing is recorded', async () => {
     const unreachable = testConfig({ ...s3Env(), S3_ENDPOINT: 'http://127.0.0.1:9' });
-    const offline = await buildTestApp({ db: database.db, config: unreachable });
+    const offline = await buildTestApp({ db: w.db, config: unreachable });
     try {
-      const { client, user } = await loginAs(offline, 'seller');
-      await ensureSeller(database.db, user.id);
-      const listing = await createListing(database.db, user.id, {
-        title: 'Lost hat',
-        description: '',
-        priceAmount: 1500,
-        currency: 'usd',
-        stock: null,
-        kind: 'physical',
-      });
+      const { client, listing } = await sellerWithListing(offline, 'Lost hat');
       const response = await uploadPicture(client, listing.id, await jpegPicture(300, 300));
       expect(await flashAfter(client, response)).toBe('We could not save the picture just now. Please try again in a moment.');
-      expect(await database.db.selectFrom('listing_images').select('id').where('listing_id', '=', listing.id).execute()).toHaveLength(0);
+      expect(await w.db.selectFrom('listing_images').select('id').where('listing_id', '=', listing.id).execute()).toHaveLength(0);
     } finally {
       await offline.close();
     }

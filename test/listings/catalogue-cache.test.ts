@@ -8,36 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { connectPostgres } from '../../src/db/connect.ts';
 import type { DatabaseHandle } from '../../src/db/connect.ts';
-import { createListing } from '../../src/listings/queries.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
-import { buildTestApp, createTestUser, loginAs, testConfig } from '../helpers/app.ts';
-import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
+import { loginAs, testConfig } from '../helpers/app.ts';
+import { isPglite } from '../helpers/database.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { addListing, recordEnabledSeller } from '../helpers/market.ts';
 import { waitFor } from '../helpers/webhooks.ts';
 
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const w = useWorld();
 
 async function sellableListing(title: string): Promise<{ sellerId: string; listingId: string }> {
-  const seller = await createTestUser(database.db, 'seller', { displayName: `Potter ${Math.random().toString(36).slice(2, 8)}` });
-  await database.db
-    .insertInto('sellers')
-    .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
-    .execute();
-  const listing = await createListing(database.db, seller.id, {
-    title,
-    description: 'Stoneware.',
-    priceAmount: 2400,
-    currency: 'usd',
-    stock: 3,
-    kind: 'physical',
-  });
-  return { sellerId: seller.id, listingId: listing.id };
+  const sellerId = await recordEnabledSeller(w.db, `Potter ${Math.random().toString(36).slice(2, 8)}`);
+  const listing = await addListing(w.db, sellerId, { title, price: 2400, stock: 3, kind: 'physical' });
+  return { sellerId, listingId: listing.id };
 }
 
 const page = async (app: FastifyInstance, url: string) => (await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } })).body;
@@ -59,7 +42,7 @@ describe.skipIf(isPglite())('the catalogue cache on two app instances (real Post
   beforeAll(async () => {
     const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
     for (const i of [0, 1]) {
-      const handle = connectPostgres(database.url!, { max: 3 });
+      const handle = connectPostgres(w.database.url!, { max: 3 });
       handles.push(handle);
       const db = i === 1 ? handle.db.withPlugin(counter) : handle.db;
       apps.push(await buildApp({ config: testConfig(), db, stripe, logger: false, listen: handle.listen, catalogueCacheMs: 600_000 }));
@@ -142,18 +125,10 @@ describe.skipIf(isPglite())('the catalogue cache on two app instances (real Post
 });
 
 describe('anonymous catalogue pages', () => {
-  let app: FastifyInstance;
-  beforeAll(async () => {
-    app = await buildTestApp({ db: database.db });
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
-
   it('set no cookie (no form, no CSRF token), keep their security headers; a page with a form still gets its token', async () => {
     const { listingId } = await sellableListing('Tea bowl');
     for (const url of ['/', `/listings/${listingId}`]) {
-      const response = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
+      const response = await w.app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
       expect(response.statusCode, url).toBe(200);
       expect(response.body, url).toContain('Tea bowl');
       expect(response.headers['set-cookie'], url).toBeUndefined();
@@ -161,7 +136,7 @@ describe('anonymous catalogue pages', () => {
       expect(response.headers['content-security-policy'], url).toContain("default-src 'self'");
       expect(response.headers['x-frame-options'], url).toBe('SAMEORIGIN');
     }
-    const login = await app.inject({ method: 'GET', url: '/login', headers: { accept: 'text/html' } });
+    const login = await w.app.inject({ method: 'GET', url: '/login', headers: { accept: 'text/html' } });
     expect(String(login.headers['set-cookie'])).toMatch(/^csrf=/);
     expect(login.body).toMatch(/name="_csrf" value="[^"]+"/);
   });

@@ -1,39 +1,22 @@
 // Catalogue search, sorting and the seller filter through the real pages (issue 16 point 2): ranked
 // results, each order, the "Sold out" mark, the same on a seller's shop, the form keeping its
 // values, and every request we did not make answered 400 with words, never a 500.
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createListing } from '../../src/listings/queries.ts';
 import { encodeCursor } from '../../src/listings/search.ts';
-import { buildTestApp, createTestUser, TestClient } from '../helpers/app.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { recordEnabledSeller } from '../helpers/market.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
+const w = useWorld();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db });
-});
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
-});
-
-async function enabledSeller(name: string): Promise<string> {
-  const seller = await createTestUser(database.db, 'seller', { displayName: name });
-  await database.db
-    .insertInto('sellers')
-    .values({ id: seller.id, account_state: 'enabled', charges_enabled: true, payouts_enabled: true, details_submitted: true })
-    .execute();
-  return seller.id;
-}
+const enabledSeller = (name: string) => recordEnabledSeller(w.db, name);
 
 async function list(sellerId: string, title: string, description = '', priceAmount = 1000, stock: number | null = 5): Promise<string> {
-  return (await createListing(database.db, sellerId, { title, description, priceAmount, currency: 'usd', stock, kind: 'physical' })).id;
+  return (await createListing(w.db, sellerId, { title, description, priceAmount, currency: 'usd', stock, kind: 'physical' })).id;
 }
 
-const get = (url: string) => new TestClient(app).get(url);
+const get = (url: string) => new TestClient(w.app).get(url);
 /** The listing ids a page shows, in order. */
 const shown = (body: string) => [...body.matchAll(/data-listing-id="([^"]+)"/g)].map((m) => m[1]!);
 

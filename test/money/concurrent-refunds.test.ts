@@ -9,17 +9,13 @@
 // the same row through the foreign key), and every one of them reaches Stripe.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPglite } from '../helpers/database.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, orderRow, refundRows, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, orderRow, refundRows, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 /** Runs `submit` while this test holds the order's row lock; lets go once `waiters` transactions wait on it. */
 async function allAtOnce<T>(orderId: string, waiters: number, submit: () => Promise<T>): Promise<T> {

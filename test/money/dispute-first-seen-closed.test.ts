@@ -2,17 +2,13 @@
 // outage, or are still queued behind it. Lost: the policy still recovers the disputed amount from
 // the seller (a transfer reversal keyed by the dispute), once, even when the older events follow.
 // Won: nothing is recovered and nothing is repaid, before or after the older events.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPendingOrder, createSeller, disputeRow, orderRow, type TestSeller } from '../helpers/market.ts';
+import { createPendingOrder, disputeRow, orderRow, useSeller } from '../helpers/market.ts';
 import type { HeldEvent } from '../helpers/stripe-events.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 /** A paid, disputed order whose dispute Stripe has already decided; every event about it held. */
 async function decided(evidence: 'winning_evidence' | 'losing_evidence', amount: number) {

@@ -4,19 +4,15 @@
 // new session id at login (no fixation). Each goes through the real app, as a browser would.
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getSettings, saveSettings } from '../../src/admin/settings.ts';
 import { SESSION_COOKIE } from '../../src/auth/sessions.ts';
 import { createTestUser, loginAs, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createListing, createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
+import { createListing, createPaidOrder, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 /** The fields a browser sends for the first form matching `formPattern`: hidden and text inputs, checked boxes, selected options. */
 function browserFields(page: string, formPattern: RegExp): Record<string, string> {

@@ -4,25 +4,18 @@
 // delivered signed through the real endpoint and worker. The order must stay where it was: same
 // status, same refunded total, no new transition. Only a failed refund may move an order backwards,
 // and only on purpose (src/orders/rules.ts, the `refund_failed` correction).
-import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
-import { buyWithCheckout, completeOrder } from '../../src/orders/use-cases.ts';
-import { requestRefund } from '../../src/refunds/use-cases.ts';
-import { createTestUser } from '../helpers/app.ts';
+import { completeOrder } from '../../src/orders/use-cases.ts';
 import { useWorld } from '../helpers/fixture.ts';
 import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
-import { createListing, createPendingOrder, createSeller, orderRow, type TestSeller } from '../helpers/market.ts';
+import { createHostedOrder, createPendingOrder, orderRow, requestRefundAsAdmin, useSeller } from '../helpers/market.ts';
 import type { HeldEvent } from '../helpers/stripe-events.ts';
 import { craftedEvent } from './reordering.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 const SESSION_TYPES = [
   'checkout.session.completed',
@@ -67,18 +60,9 @@ function lateEvents(s: Snapshots): HeldEvent[] {
 
 /** A hosted-Checkout order paid with `card` on the emulator's page, and the snapshots Stripe would have sent then. */
 async function paidHostedOrder(amount: number, card = '4242424242424242'): Promise<{ order: Order; snapshots: Snapshots }> {
-  const listingId = await createListing(w, seller.user.id, amount);
-  const buyer = await createTestUser(w.db, 'buyer');
-  const { order } = await buyWithCheckout(w.db, w.stripe, {
-    buyerId: buyer.id,
-    buyerEmail: buyer.email,
-    listingId,
-    quantity: 1,
-    attemptId: randomUUID(),
-    publicUrl: w.app.config.publicUrl,
-  });
+  const order = await createHostedOrder(w, seller, amount);
   await payOnCheckoutPage(order.stripe_checkout_url!, card);
-  await completeOrder(w.db, w.stripe, buyer.id, order.id);
+  await completeOrder(w.db, w.stripe, order.buyer_id, order.id);
   await w.settle();
   const session = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!);
   const intent = await w.stripe.paymentIntents.retrieve(String(session.payment_intent));
@@ -115,14 +99,7 @@ describe('a late payment event of every type', () => {
   it('after a full refund: the order stays refunded', async () => {
     const { order, snapshots } = await paidHostedOrder(8_000);
     expect(order.status).toBe('paid');
-    await requestRefund(w.db, w.stripe, w.actor, {
-      refundId: randomUUID(),
-      orderId: order.id,
-      amount: '80.00',
-      reason: null,
-      reverseTransfer: true,
-      refundApplicationFee: true,
-    });
+    await requestRefundAsAdmin(w, order.id, '80.00');
     await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'refunded', amount_refunded: 8_000 });
     const events = lateEvents(snapshots);
@@ -132,14 +109,7 @@ describe('a late payment event of every type', () => {
 
   it('after a partial refund: the order stays partially refunded', async () => {
     const { order, snapshots } = await paidHostedOrder(9_000);
-    await requestRefund(w.db, w.stripe, w.actor, {
-      refundId: randomUUID(),
-      orderId: order.id,
-      amount: '10.00',
-      reason: null,
-      reverseTransfer: true,
-      refundApplicationFee: true,
-    });
+    await requestRefundAsAdmin(w, order.id, '10.00');
     await w.settle();
     expect(await where(order.id)).toMatchObject({ status: 'partially_refunded', amount_refunded: 1_000 });
     await expectUnmoved(order.id, lateEvents(snapshots));
@@ -155,16 +125,7 @@ describe('a late payment event of every type', () => {
   });
 
   it('after its Checkout Session expired unpaid: the order stays canceled', async () => {
-    const listingId = await createListing(w, seller.user.id, 2_500);
-    const buyer = await createTestUser(w.db, 'buyer');
-    const { order } = await buyWithCheckout(w.db, w.stripe, {
-      buyerId: buyer.id,
-      buyerEmail: buyer.email,
-      listingId,
-      quantity: 1,
-      attemptId: randomUUID(),
-      publicUrl: w.app.config.publicUrl,
-    });
+    const order = await createHostedOrder(w, seller, 2_500);
     const open = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!);
     await w.stripe.checkout.sessions.expire(open.id);
     await w.settle();

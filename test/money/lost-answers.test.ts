@@ -6,24 +6,42 @@
 // and a second object (the emulator's own tests show that side).
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { buyWithCheckout, buyWithPaymentElement } from '../../src/orders/use-cases.ts';
 import { requestManualPayout, sendPayoutRequest } from '../../src/payouts/use-cases.ts';
 import { requestRefund, sendRefund } from '../../src/refunds/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
+import type { RequestLogEntry } from '../helpers/emulator.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createListing, createPaidOrder, createSeller, disputeRow, orderRow, refundRows, type TestSeller } from '../helpers/market.ts';
+import { createListing, createPaidOrder, disputeRow, orderRow, refundRows, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 afterEach(async () => w.emu.clearFaults());
 
 /** The answer to the next POST on `path` (and everything below it) is lost twice: the caller sees no answer. */
 const loseAnswers = (path: string) => w.emu.fault(path, 'apply_then_drop', { count: 2 });
+
+/**
+ * The requests of one key: the first try applied, its retry replayed it (both answers lost); what
+ * was sent after that (the form again, or the event's retries: in its batch, then alone) was
+ * answered from the same key.
+ */
+function expectLostThenReplayed(posts: RequestLogEntry[]): void {
+  const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);
+  expect(seen.slice(0, 2)).toEqual([
+    ['apply_then_drop', false],
+    ['apply_then_drop', true],
+  ]);
+  expect(seen.length).toBeGreaterThan(2);
+  expect(seen.slice(2).every(([fault, replayed]) => fault === null && replayed === true)).toBe(true);
+}
+
+/** The last three requests (both lost tries and "send again") carried `key`, and the last was answered from it. */
+function expectSentAgainWithTheSameKey(posts: RequestLogEntry[], key: string): void {
+  expect(posts.slice(-3).map((r) => r.idempotency_key)).toEqual(Array(3).fill(key));
+  expect(posts.at(-1)).toMatchObject({ status: 200, replayed: true });
+}
 
 async function buyer() {
   return createTestUser(w.db, 'buyer');
@@ -42,16 +60,7 @@ describe('buying', () => {
     const again = await buyWithCheckout(w.db, w.stripe, input);
     const sessions = (await w.stripe.checkout.sessions.list({ limit: 100 })).data.filter((s) => s.client_reference_id === order.id);
     expect(sessions.map((s) => s.id)).toEqual([again.order.stripe_checkout_session_id]);
-    const posts = (await w.emu.requests('/v1/checkout/sessions')).filter((r) => r.idempotency_key === `order:${order.id}:checkout`);
-    // The first try applied, its retry replayed it (both answers lost); the event's retries (one
-    // or more: in its batch, then alone) were answered with that one transfer.
-    const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);
-    expect(seen.slice(0, 2)).toEqual([
-      ['apply_then_drop', false],
-      ['apply_then_drop', true],
-    ]);
-    expect(seen.length).toBeGreaterThan(2);
-    expect(seen.slice(2).every(([fault, replayed]) => fault === null && replayed === true)).toBe(true);
+    expectLostThenReplayed((await w.emu.requests('/v1/checkout/sessions')).filter((r) => r.idempotency_key === `order:${order.id}:checkout`));
   });
 
   it('PaymentIntent: the lost create leaves the order pending; the same form again replays the one intent', async () => {
@@ -87,9 +96,7 @@ describe('admin money', () => {
     expect((await w.stripe.transfers.retrieve(order.stripe_transfer_id!)).amount_reversed).toBe(4_000);
     expect((await w.stripe.applicationFees.retrieve(order.stripe_application_fee_id!)).amount_refunded).toBe(400);
     expect(await orderRow(w.db, order.id)).toMatchObject({ status: 'partially_refunded', amount_refunded: 4_000 });
-    const posts = await w.emu.requests('/v1/refunds');
-    expect(posts.slice(-3).map((r) => r.idempotency_key)).toEqual(Array(3).fill(`refund:${refundId}`));
-    expect(posts.at(-1)).toMatchObject({ status: 200, replayed: true });
+    expectSentAgainWithTheSameKey(await w.emu.requests('/v1/refunds'), `refund:${refundId}`);
   });
 
   it('manual payout: lost, then "send again" replays the one payout on the seller\'s account', async () => {
@@ -105,9 +112,7 @@ describe('admin money', () => {
     );
     expect(payouts.map((p) => p.amount)).toEqual([1_200]);
     expect(sent.request).toMatchObject({ status: 'created', stripe_payout_id: payouts[0]!.id });
-    const posts = await w.emu.requests('/v1/payouts');
-    expect(posts.slice(-3).map((r) => r.idempotency_key)).toEqual(Array(3).fill(`payout:${requestId}`));
-    expect(posts.at(-1)).toMatchObject({ status: 200, replayed: true });
+    expectSentAgainWithTheSameKey(await w.emu.requests('/v1/payouts'), `payout:${requestId}`);
   });
 });
 
@@ -138,15 +143,6 @@ describe('disputes (the recovery policy, run by the dispute events)', () => {
     expect(dispute).toMatchObject({ status: 'won', recovered_amount: 6_000, repaid_amount: 6_000 });
     const repayments = (await w.stripe.transfers.list({ destination: seller.accountId, limit: 100 })).data.filter((t) => t.metadata?.dispute_id === disputeId);
     expect(repayments.map((t) => [t.id, t.amount])).toEqual([[dispute!.repayment_transfer_id, 6_000]]);
-    const posts = (await w.emu.requests('/v1/transfers')).filter((r) => r.idempotency_key === `dispute:${disputeId}:repay`);
-    // The first try applied, its retry replayed it (both answers lost); the event's retries (one
-    // or more: in its batch, then alone) were answered with that one transfer.
-    const seen = posts.map((r) => [r.fault ?? null, r.replayed ?? false]);
-    expect(seen.slice(0, 2)).toEqual([
-      ['apply_then_drop', false],
-      ['apply_then_drop', true],
-    ]);
-    expect(seen.length).toBeGreaterThan(2);
-    expect(seen.slice(2).every(([fault, replayed]) => fault === null && replayed === true)).toBe(true);
+    expectLostThenReplayed((await w.emu.requests('/v1/transfers')).filter((r) => r.idempotency_key === `dispute:${disputeId}:repay`));
   });
 });

@@ -4,35 +4,17 @@
 // create answer was lost), which is when an event's object would otherwise be adopted as the
 // order's own payment.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
 import { matchesOrder } from '../../src/orders/rules.ts';
-import { buyWithCheckout, placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
+import { placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createListing, createSeller, orderRow, type TestSeller } from '../helpers/market.ts';
+import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
+import { createHostedOrder, createListing, orderRow, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
-
-async function hostedOrder(amount: number) {
-  const listingId = await createListing(w, seller.user.id, amount);
-  const buyer = await createTestUser(w.db, 'buyer');
-  return (
-    await buyWithCheckout(w.db, w.stripe, {
-      buyerId: buyer.id,
-      buyerEmail: buyer.email,
-      listingId,
-      quantity: 1,
-      attemptId: randomUUID(),
-      publicUrl: w.app.config.publicUrl,
-    })
-  ).order;
-}
+const seller = useSeller(w, { manualPayouts: true });
 
 /**
  * A succeeded PaymentIntent made outside our checkout, claiming to pay `order`: our metadata, the
@@ -62,7 +44,7 @@ describe('a payment for our order id in another currency or amount is refused', 
     ['the same currency, one cent short', 4_999, 'usd'],
     ['the same currency, one cent over', 5_001, 'usd'],
   ])('payment_intent.succeeded with %s: the order stays pending and does not adopt it', async (_name, amount, currency) => {
-    const order = await hostedOrder(5_000);
+    const order = await createHostedOrder(w, seller, 5_000);
     expect(order).toMatchObject({ status: 'pending', stripe_payment_intent_id: null, amount: 5_000, currency: 'usd' });
     const intent = await foreignPayment(order, amount, currency);
     expect(intent.status).toBe('succeeded');
@@ -87,14 +69,7 @@ describe('a payment for our order id in another currency or amount is refused', 
       line_items: [{ quantity: 1, price_data: { currency: 'jpy', unit_amount: 5_000, product_data: { name: 'Not this order' } } }],
       success_url: 'https://shop.example/ok',
     });
-    const page = await fetch(session.url!);
-    const action = /<form method="post" action="([^"]+)"/.exec(await page.text())![1]!;
-    await fetch(new URL(action, session.url!), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'email=b%40example.test&card_number=4242424242424242',
-    });
+    await payOnCheckoutPage(session.url!, '4242424242424242', 'b@example.test');
     await w.settle();
     expect(await orderRow(w.db, draft.id)).toMatchObject({ status: 'pending', stripe_checkout_session_id: null, stripe_payment_intent_id: null });
     const [completed] = await eventsAbout(session.id, 'checkout.session.completed');
@@ -107,7 +82,7 @@ describe('a payment for our order id in another currency or amount is refused', 
   });
 
   it('a matching payment is accepted (the refusal above is about the mismatch, not the foreign object)', async () => {
-    const order = await hostedOrder(5_000);
+    const order = await createHostedOrder(w, seller, 5_000);
     const intent = await foreignPayment(order, 5_000, 'usd');
     await w.settle();
     expect(await orderRow(w.db, order.id)).toMatchObject({ status: 'paid', stripe_payment_intent_id: intent.id });

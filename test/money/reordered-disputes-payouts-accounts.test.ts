@@ -4,20 +4,15 @@
 // in order it recovers and then repays — either way the seller ends up owing nothing, at Stripe
 // and in our books.
 import { randomUUID } from 'node:crypto';
-import { beforeAll } from 'vitest';
 import { requestManualPayout } from '../../src/payouts/use-cases.ts';
 import { ensureConnectedAccount } from '../../src/sellers/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { describeFamily } from './reordering.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createPendingOrder, createSeller, orderRow, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, createPendingOrder, createSeller, orderRow, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 /** A disputed payment (pm_card_createDispute), decided at Stripe by the evidence words, all its events held. */
 async function decidedDispute(evidence: 'winning_evidence' | 'losing_evidence') {

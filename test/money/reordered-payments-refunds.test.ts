@@ -2,20 +2,13 @@
 // ./reordering.ts): every order reaches the same final state. The refund scenarios include a refund
 // that Stripe reports succeeded and then failed, so a stale `refund.created` processed after
 // `refund.failed` must not count the money as refunded again.
-import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { beforeAll } from 'vitest';
-import { requestRefund } from '../../src/refunds/use-cases.ts';
 import { describeFamily } from './reordering.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createPendingOrder, createSeller, orderRow, refundRows, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, createPendingOrder, orderRow, refundRows, requestRefundAsAdmin, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 async function orderMoney(orderId: string) {
   const o = await orderRow(w.db, orderId);
@@ -33,6 +26,20 @@ async function orderMoney(orderId: string) {
     transfer_reversed: Number(money?.transfer_reversed ?? 0),
   };
 }
+
+/** A $100.00 order paid, nothing taken back: the refund families below expect it but for the fields they name. */
+const PAID: Awaited<ReturnType<typeof orderMoney>> = {
+  status: 'paid',
+  amount_refunded: 0,
+  failure_code: null,
+  charge: true,
+  transfer: true,
+  application_fee: true,
+  stripe_fee: 320,
+  seller_net: 9_000,
+  fee_refunded: 0,
+  transfer_reversed: 0,
+};
 
 const isFailure = (e: { type: string; payload: string }) =>
   e.type === 'refund.failed' || (e.type === 'refund.updated' && e.payload.includes('"status": "failed"'));
@@ -54,18 +61,7 @@ describeFamily(
     await w.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa' });
     return { events: await w.events.held(true), state: () => orderMoney(order.id) };
   },
-  {
-    status: 'paid',
-    amount_refunded: 0,
-    failure_code: null,
-    charge: true,
-    transfer: true,
-    application_fee: true,
-    stripe_fee: 320,
-    seller_net: 9_000,
-    fee_refunded: 0,
-    transfer_reversed: 0,
-  },
+  PAID,
   { mustInclude: ['payment_intent.payment_failed', 'payment_intent.succeeded', 'charge.succeeded', 'application_fee.created', 'transfer.created'] },
 );
 
@@ -75,31 +71,13 @@ describeFamily(
   async () => {
     const order = await createPaidOrder(w, seller, { amount: 10_000, paymentMethod: 'pm_card_refundFail' });
     await w.events.hold();
-    await requestRefund(w.db, w.stripe, w.actor, {
-      refundId: randomUUID(),
-      orderId: order.id,
-      amount: '40.00',
-      reason: null,
-      reverseTransfer: true,
-      refundApplicationFee: true,
-    });
+    await requestRefundAsAdmin(w, order.id, '40.00');
     await w.emu.advanceClock(5); // the 5126 card's refund fails on the next tick, seconds later
     const events = await w.events.held(true);
     return { events, state: async () => ({ order: await orderMoney(order.id), refunds: await refundsOf(order.id) }) };
   },
   {
-    order: {
-      status: 'paid',
-      amount_refunded: 0,
-      failure_code: null,
-      charge: true,
-      transfer: true,
-      application_fee: true,
-      stripe_fee: 320,
-      seller_net: 9_000,
-      fee_refunded: 400,
-      transfer_reversed: 4_000,
-    },
+    order: { ...PAID, fee_refunded: 400, transfer_reversed: 4_000 },
     refunds: [{ amount: 4_000, status: 'failed', reversal: 4_000 }],
   },
   {
@@ -124,40 +102,15 @@ describeFamily(
   async () => {
     const order = await createPaidOrder(w, seller, { amount: 10_000, paymentMethod: 'pm_card_pendingRefund' });
     await w.events.hold();
-    await requestRefund(w.db, w.stripe, w.actor, {
-      refundId: randomUUID(),
-      orderId: order.id,
-      amount: '30.00',
-      reason: null,
-      reverseTransfer: true,
-      refundApplicationFee: true,
-    });
+    await requestRefundAsAdmin(w, order.id, '30.00');
     await w.emu.advanceClock(3);
-    await requestRefund(w.db, w.stripe, w.actor, {
-      refundId: randomUUID(),
-      orderId: order.id,
-      amount: '70.00',
-      reason: null,
-      reverseTransfer: true,
-      refundApplicationFee: false,
-    });
+    await requestRefundAsAdmin(w, order.id, '70.00', { refundApplicationFee: false });
     await w.emu.advanceClock(5); // pending refunds of the 7726 card succeed on the next tick
     const events = await w.events.held(true);
     return { events, state: async () => ({ order: await orderMoney(order.id), refunds: (await refundsOf(order.id)).sort((a, b) => a.amount - b.amount) }) };
   },
   {
-    order: {
-      status: 'refunded',
-      amount_refunded: 10_000,
-      failure_code: null,
-      charge: true,
-      transfer: true,
-      application_fee: true,
-      stripe_fee: 320,
-      seller_net: 9_000,
-      fee_refunded: 300,
-      transfer_reversed: 10_000,
-    },
+    order: { ...PAID, status: 'refunded', amount_refunded: 10_000, fee_refunded: 300, transfer_reversed: 10_000 },
     refunds: [
       { amount: 3_000, status: 'succeeded', reversal: 3_000 },
       { amount: 7_000, status: 'succeeded', reversal: 7_000 },

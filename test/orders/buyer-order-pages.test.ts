@@ -2,18 +2,14 @@
 // attempts out of the list of orders (one folded line each); sold-out listings are marked on the
 // catalogue's and the seller page's cards.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buyWithPaymentElement, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
 import { TestClient } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller } from '../helpers/market.ts';
+import { addListing, useEnabledSeller } from '../helpers/market.ts';
 
 const w = useWorld({ emulator: true });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
-
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
+const seller = useEnabledSeller(w);
 
 async function customOrder(buyer: { userId: string; email: string }, listingId: string, paymentMethod: string) {
   const order = await buyWithPaymentElement(w.db, w.stripe, {

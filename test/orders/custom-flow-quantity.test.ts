@@ -2,16 +2,12 @@
 // same form, posted to the custom flow) instead of asking again; the quantity limit follows the
 // stock; asking for more than is left is not called "sold out"; the start and pay pages have a way
 // back and a way to cancel.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller, orderRow } from '../helpers/market.ts';
+import { addListing, orderRow, useEnabledSeller } from '../helpers/market.ts';
 
 const w = useWorld({ emulator: true });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
-
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
+const seller = useEnabledSeller(w);
 
 const attr = (html: string, pattern: RegExp) => pattern.exec(html)?.[1];
 

@@ -2,17 +2,13 @@
 // ("…You can provide payment_method_data or a new PaymentMethod…"), on the custom flow's
 // completion page and on the hosted flow's status page; card declines keep Stripe's cardholder
 // wording ("Your card was declined.").
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow } from '../helpers/market.ts';
+import { addListing, orderRow, startCheckout, useEnabledSeller } from '../helpers/market.ts';
 import { answerChallenge, localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
-
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
+const seller = useEnabledSeller(w);
 
 const reason = (body: string) => /data-testid="failure-reason">([^<]+)</.exec(body)?.[1];
 
@@ -52,11 +48,8 @@ describe('failure reasons in words for people', () => {
   });
 
   it('hosted Checkout, 3D Secure failed: the status page says the same', async () => {
-    const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 2 });
-    const buyer = await w.signIn('buyer');
-    const started = await buy(buyer.client, listing.id);
-    const orderId = await orderIdFromSessionUrl(w.db, started.location!);
-    const attempt = await payOnCheckoutPage(started.location!, '4000002500003155');
+    const { buyer, sessionUrl, orderId } = await startCheckout(w, seller.sellerId, { price: 1500, stock: 2 });
+    const attempt = await payOnCheckoutPage(sessionUrl, '4000002500003155');
     await answerChallenge(attempt.location!, 'fail');
     await w.events.run();
     const page = await buyer.client.get(`/orders/${orderId}/complete`);

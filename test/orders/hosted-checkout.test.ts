@@ -2,34 +2,20 @@
 // the emulator's page (3DS challenge included) → Stripe's events through our payment handlers and/or
 // the completion page → the order's state, stock, money facts and transitions.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow, transitionsOf } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderRow, outcomeOf, startCheckout, stockOf, transitionsOf, useEnabledSeller } from '../helpers/market.ts';
 import { answerChallenge, localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
+const seller = useEnabledSeller(w);
 
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
-
-const outcome = (body: string) => /data-testid="outcome">([^<]+)</.exec(body)?.[1];
-const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
-
-async function startCheckout(stock: number | null = 10, price = 2500, quantity = 1, currency = 'usd') {
-  const listing = await addListing(w.db, seller.sellerId, { price, stock, currency });
-  const buyer = await w.signIn('buyer');
-  const response = await buy(buyer.client, listing.id, quantity);
-  expect(response.statusCode).toBe(303);
-  expect(response.location).toMatch(/\/hosted\/checkout\/cs_test_/);
-  const orderId = await orderIdFromSessionUrl(w.db, response.location!);
-  return { listing, buyer, sessionUrl: response.location!, orderId };
-}
+const checkout = (stock: number | null, price: number, quantity = 1, currency = 'usd') =>
+  startCheckout(w, seller.sellerId, { price, stock, currency }, quantity);
 
 describe('hosted Checkout: the destination charge Stripe sees', () => {
   it('creates one session whose PaymentIntent carries the amount, the application fee, the destination and our order id', async () => {
-    const { sessionUrl, orderId } = await startCheckout(10, 2500, 2);
+    const { sessionUrl, orderId } = await checkout(10, 2500, 2);
     const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({
       status: 'pending',
@@ -74,7 +60,7 @@ describe('hosted Checkout: the destination charge Stripe sees', () => {
     expect(again.location).toBe(first.location);
     const orders = await w.db.selectFrom('orders').select('id').where('checkout_attempt_id', '=', attempt).execute();
     expect(orders).toHaveLength(1);
-    expect(await stockOf(listing.id)).toBe(2); // reserved once
+    expect(await stockOf(w.db, listing.id)).toBe(2); // reserved once
     const requests = await w.emu.control<{ data: { method: string; path: string; idempotency_key?: string | null }[] }>('GET', '/_emulator/requests');
     const creates = requests.data.filter(
       (r) => r.method === 'POST' && r.path === '/v1/checkout/sessions' && r.idempotency_key === `order:${orders[0]!.id}:checkout`,
@@ -87,7 +73,7 @@ describe('hosted Checkout: the destination charge Stripe sees', () => {
 
 describe('hosted Checkout end to end', () => {
   it("4242 → paid, with Stripe's money facts on the order; completion page after the webhook → paid, one transition", async () => {
-    const { sessionUrl, orderId, buyer } = await startCheckout(5, 2500);
+    const { sessionUrl, orderId, buyer } = await checkout(5, 2500);
     const paid = await payOnCheckoutPage(sessionUrl, '4242 4242 4242 4242');
     expect(localPath(paid.location!)).toMatch(new RegExp(`^/orders/${orderId}/complete\\?session_id=cs_test_`));
     await w.events.run();
@@ -104,15 +90,15 @@ describe('hosted Checkout end to end', () => {
 
     const page = await buyer.client.get(localPath(paid.location!));
     expect(page.statusCode).toBe(200);
-    expect(outcome(page.body)).toBe('Paid');
+    expect(outcomeOf(page.body)).toBe('Paid');
     expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ from_status: 'pending', to_status: 'paid', source: 'webhook' })]);
   });
 
   it('completion page before the webhook: it asks Stripe, shows paid, and the late webhook is a no-op (one transition)', async () => {
-    const { sessionUrl, orderId, buyer } = await startCheckout(5, 2500);
+    const { sessionUrl, orderId, buyer } = await checkout(5, 2500);
     const paid = await payOnCheckoutPage(sessionUrl, '4242424242424242');
     const page = await buyer.client.get(localPath(paid.location!));
-    expect(outcome(page.body)).toBe('Paid');
+    expect(outcomeOf(page.body)).toBe('Paid');
     await w.events.run();
     const transitions = await transitionsOf(w.db, orderId);
     expect(transitions).toEqual([expect.objectContaining({ to_status: 'paid', source: 'completion_page' })]);
@@ -120,44 +106,44 @@ describe('hosted Checkout end to end', () => {
   });
 
   it('completion page while Stripe is still authenticating → "processing"; then the webhook → paid', async () => {
-    const { sessionUrl, orderId, buyer } = await startCheckout(5, 2500);
+    const { sessionUrl, orderId, buyer } = await checkout(5, 2500);
     const paid = await payOnCheckoutPage(sessionUrl, '4000002500003155');
     expect(paid.location).toContain('/hosted/3ds/');
     const early = await buyer.client.get(`/orders/${orderId}/complete`);
-    expect(outcome(early.body)).toBe('Processing');
+    expect(outcomeOf(early.body)).toBe('Processing');
     expect(early.body).toContain("we'll update this page");
     await answerChallenge(paid.location!, 'complete');
     await w.events.run();
     const later = await buyer.client.get(`/orders/${orderId}/complete`);
-    expect(outcome(later.body)).toBe('Paid');
+    expect(outcomeOf(later.body)).toBe('Paid');
     expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ to_status: 'paid', source: 'webhook' })]);
   });
 
   for (const card of ['4000002500003155', '4000000000003220']) {
     it(`${card}: 3DS completed → paid`, async () => {
-      const { sessionUrl, orderId, buyer, listing } = await startCheckout(3, 1999);
+      const { sessionUrl, orderId, buyer, listing } = await checkout(3, 1999);
       const paid = await payOnCheckoutPage(sessionUrl, card);
       expect(paid.location).toContain('/hosted/3ds/');
       const back = await answerChallenge(paid.location!, 'complete');
       expect(localPath(back)).toContain(`/orders/${orderId}/complete?session_id=`);
       const page = await buyer.client.get(localPath(back));
-      expect(outcome(page.body)).toBe('Paid');
+      expect(outcomeOf(page.body)).toBe('Paid');
       await w.events.run();
       expect((await orderRow(w.db, orderId)).status).toBe('paid');
-      expect(await stockOf(listing.id)).toBe(2);
+      expect(await stockOf(w.db, listing.id)).toBe(2);
       expect(await transitionsOf(w.db, orderId)).toHaveLength(1);
     });
 
     it(`${card}: 3DS failed → the order waits on Stripe's page for another card: stock held, session open, reason recorded`, async () => {
-      const { sessionUrl, orderId, listing } = await startCheckout(3, 1999);
-      expect(await stockOf(listing.id)).toBe(2);
+      const { sessionUrl, orderId, listing } = await checkout(3, 1999);
+      expect(await stockOf(w.db, listing.id)).toBe(2);
       const paid = await payOnCheckoutPage(sessionUrl, card);
       const back = await answerChallenge(paid.location!, 'fail');
       expect(back).toContain('/hosted/checkout/'); // Stripe's page again, with the error
       await w.events.run();
       const order = await orderRow(w.db, orderId);
       expect(order).toMatchObject({ status: 'pending', failure_code: 'payment_intent_authentication_failure', stock_reserved: true });
-      expect(await stockOf(listing.id)).toBe(2);
+      expect(await stockOf(w.db, listing.id)).toBe(2);
       const session = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!);
       expect(session.status).toBe('open');
       expect(await transitionsOf(w.db, orderId)).toEqual([]);
@@ -169,24 +155,24 @@ describe('hosted Checkout end to end', () => {
     ['4000000000009995', 'Your card has insufficient funds.', 'insufficient_funds'],
   ] as const) {
     it(`${card}: declined → Stripe's page shows the reason; the order waits with it recorded, stock held`, async () => {
-      const { sessionUrl, orderId, buyer, listing } = await startCheckout(4, 1200);
+      const { sessionUrl, orderId, buyer, listing } = await checkout(4, 1200);
       const attempt = await payOnCheckoutPage(sessionUrl, card);
       expect(attempt.status).toBe(402);
       expect(attempt.body).toContain(reason);
       // The buyer looks at our page before the webhook arrived: it asks Stripe.
       const page = await buyer.client.get(`/orders/${orderId}/complete`);
-      expect(outcome(page.body)).toBe('Not paid yet');
+      expect(outcomeOf(page.body)).toBe('Not paid yet');
       expect(page.body).toContain(reason);
       const order = await orderRow(w.db, orderId);
       expect(order).toMatchObject({ status: 'pending', failure_code: code, failure_message: reason, stock_reserved: true });
-      expect(await stockOf(listing.id)).toBe(3);
+      expect(await stockOf(w.db, listing.id)).toBe(3);
       await w.events.run();
       expect(await transitionsOf(w.db, orderId)).toEqual([]);
     });
   }
 
   it('a JPY order end to end: no decimals anywhere', async () => {
-    const { sessionUrl, orderId, buyer } = await startCheckout(null, 1999, 1, 'jpy');
+    const { sessionUrl, orderId, buyer } = await checkout(null, 1999, 1, 'jpy');
     const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({ amount: 1999, currency: 'jpy', application_fee_amount: 200, stock_reserved: false });
     const checkoutPage = await (await fetch(sessionUrl)).text();
@@ -196,7 +182,7 @@ describe('hosted Checkout end to end', () => {
     const intent = await w.stripe.paymentIntents.retrieve((await orderRow(w.db, orderId)).stripe_payment_intent_id!);
     expect(intent).toMatchObject({ amount: 1999, currency: 'jpy', application_fee_amount: 200 });
     const page = await buyer.client.get(localPath(paid.location!));
-    expect(outcome(page.body)).toBe('Paid');
+    expect(outcomeOf(page.body)).toBe('Paid');
     expect(page.body).toContain('¥1,999');
     expect(page.body).not.toMatch(/¥1,999\.\d/);
     const receipt = await buyer.client.get(`/orders/${orderId}`);
@@ -219,7 +205,7 @@ describe('refusals', () => {
     expect(response.body).toContain('cannot accept payments right now');
     expect(response.body).toContain('Nothing has been charged');
     expect(await w.db.selectFrom('orders').select('id').where('listing_id', '=', listing.id).execute()).toHaveLength(0);
-    expect(await stockOf(listing.id)).toBe(5);
+    expect(await stockOf(w.db, listing.id)).toBe(5);
     const after = (await w.emu.control<{ data: unknown[] }>('GET', '/_emulator/requests')).data.length;
     expect(after).toBe(before);
   });
@@ -246,8 +232,8 @@ describe('refusals', () => {
 // Last: it moves the emulator's clock two hours ahead of ours.
 describe('expiry', () => {
   it("an expired session gives its stock back (Stripe's checkout.session.expired)", async () => {
-    const { orderId, listing, buyer } = await startCheckout(2, 800, 2);
-    expect(await stockOf(listing.id)).toBe(0);
+    const { orderId, listing, buyer } = await checkout(2, 800, 2);
+    expect(await stockOf(w.db, listing.id)).toBe(0);
     const soldOut = await buy((await w.signIn('buyer')).client, listing.id, 1);
     expect(soldOut.statusCode).toBe(409);
     await w.emu.advanceClock(2 * 3600);
@@ -255,8 +241,8 @@ describe('expiry', () => {
     expect(events.length).toBeGreaterThanOrEqual(1);
     const order = await orderRow(w.db, orderId);
     expect(order.status).toBe('canceled');
-    expect(await stockOf(listing.id)).toBe(2);
+    expect(await stockOf(w.db, listing.id)).toBe(2);
     const page = await buyer.client.get(`/orders/${orderId}/complete`);
-    expect(outcome(page.body)).toBe('Payment canceled');
+    expect(outcomeOf(page.body)).toBe('Payment canceled');
   });
 });

@@ -2,20 +2,14 @@
 // orders. The Payment Element's part is played exactly as the emulator's Stripe.js stand-in plays
 // it: the card number goes to the emulator with the publishable key and the client secret, never
 // to our server.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestClient } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, buy, enabledSeller, orderRow, transitionsOf } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderRow, outcomeOf, transitionsOf, useEnabledSeller } from '../helpers/market.ts';
 import { answerChallenge, localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: 'held' });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
-
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
-
-const outcome = (body: string) => /data-testid="outcome">([^<]+)</.exec(body)?.[1];
+const seller = useEnabledSeller(w);
 
 /** The pay page's form, as Stripe.js reads it. */
 function payPage(body: string) {
@@ -70,7 +64,7 @@ describe('custom flow: PaymentIntent + Payment Element', () => {
     // The server confirms a PaymentMethod the way the Element would with pm_card_visa.
     await w.stripe.paymentIntents.confirm(intent.id, { payment_method: 'pm_card_visa', return_url: page.returnUrl });
     const back = await buyer.client.get(`/orders/${orderId}/complete?payment_intent=${intent.id}&redirect_status=succeeded`);
-    expect(outcome(back.body)).toBe('Paid');
+    expect(outcomeOf(back.body)).toBe('Paid');
     await w.events.run();
     expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ to_status: 'paid', source: 'completion_page' })]);
     const paid = await orderRow(w.db, orderId);
@@ -84,7 +78,7 @@ describe('custom flow: PaymentIntent + Payment Element', () => {
     const { orderId, page } = await startCustom(buyer.client, listing.id);
     // A forged return before paying: our page asks Stripe and still says processing.
     const forged = await buyer.client.get(`/orders/${orderId}/complete?redirect_status=succeeded`);
-    expect(outcome(forged.body)).toBe('Processing');
+    expect(outcomeOf(forged.body)).toBe('Processing');
 
     const confirmed = await confirmWithCard(page, '4000000000003220');
     expect(confirmed.body.status).toBe('requires_action');
@@ -92,7 +86,7 @@ describe('custom flow: PaymentIntent + Payment Element', () => {
     expect(localPath(back)).toMatch(new RegExp(`^/orders/${orderId}/complete\\?payment_intent=pi_`));
     await w.events.run(); // webhook first this time
     const done = await buyer.client.get(localPath(back));
-    expect(outcome(done.body)).toBe('Paid');
+    expect(outcomeOf(done.body)).toBe('Paid');
     expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ to_status: 'paid', source: 'webhook' })]);
   });
 

@@ -2,16 +2,12 @@
 // minimum removed in the browser) gets a page in words with the way back, not the validator's
 // "body/quantity must be >= 1".
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller } from '../helpers/market.ts';
+import { addListing, useEnabledSeller } from '../helpers/market.ts';
 
 const w = useWorld({ emulator: true });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
-
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
+const seller = useEnabledSeller(w);
 
 describe("a quantity outside the form's limits", () => {
   for (const flow of ['', '/pay']) {

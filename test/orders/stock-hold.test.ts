@@ -2,20 +2,15 @@
 // waiting at once (real concurrent requests cannot pass the cap together), may cancel one to put its
 // stock back at once, and a custom-flow order left unpaid is given up after 30 minutes, not a day.
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PENDING_ORDERS_PER_BUYER } from '../../src/orders/rules.ts';
 import { reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, enabledSeller } from '../helpers/market.ts';
+import { addListing, stockOf, useEnabledSeller } from '../helpers/market.ts';
 
 const w = useWorld({ emulator: true });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
+const seller = useEnabledSeller(w);
 
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
-
-const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
 const ordersOf = async (buyerId: string) => w.db.selectFrom('orders').selectAll().where('buyer_id', '=', buyerId).orderBy('created_at').execute();
 
 describe('pending orders per buyer', () => {
@@ -30,7 +25,7 @@ describe('pending orders per buyer', () => {
     expect(refused).toHaveLength(8 - PENDING_ORDERS_PER_BUYER);
     expect(refused[0]!.body).toContain(`You already have ${PENDING_ORDERS_PER_BUYER} orders waiting for payment`);
     expect(await ordersOf(userId)).toHaveLength(PENDING_ORDERS_PER_BUYER);
-    expect(await stockOf(listing.id)).toBe(20 - 2 * PENDING_ORDERS_PER_BUYER);
+    expect(await stockOf(w.db, listing.id)).toBe(20 - 2 * PENDING_ORDERS_PER_BUYER);
 
     // The buyer cancels one: Stripe's session is closed first, then the stock comes back.
     const [first] = await ordersOf(userId);
@@ -38,7 +33,7 @@ describe('pending orders per buyer', () => {
     expect(cancel.statusCode).toBe(303);
     expect((await w.db.selectFrom('orders').select('status').where('id', '=', first!.id).executeTakeFirstOrThrow()).status).toBe('canceled');
     expect((await w.stripe.checkout.sessions.retrieve(first!.stripe_checkout_session_id!)).status).toBe('expired');
-    expect(await stockOf(listing.id)).toBe(20 - 2 * (PENDING_ORDERS_PER_BUYER - 1));
+    expect(await stockOf(w.db, listing.id)).toBe(20 - 2 * (PENDING_ORDERS_PER_BUYER - 1));
     // …which frees a place.
     expect((await client.post(`/checkout/${listing.id}`, { quantity: 1, attempt: randomUUID() })).statusCode).toBe(303);
     // Someone else's order cannot be cancelled by this buyer.
@@ -61,11 +56,11 @@ describe('the custom flow holds stock for 30 minutes', () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 2500, stock: 3 });
     const { client, userId } = await w.signIn('buyer');
     expect((await client.post(`/checkout/${listing.id}/pay`, { quantity: 3, attempt: randomUUID() })).statusCode).toBe(303);
-    expect(await stockOf(listing.id)).toBe(0);
+    expect(await stockOf(w.db, listing.id)).toBe(0);
     const [order] = await ordersOf(userId);
     expect((await client.post(`/orders/${order!.id}/cancel`)).statusCode).toBe(303);
     expect((await w.stripe.paymentIntents.retrieve(order!.stripe_payment_intent_id!)).status).toBe('canceled');
-    expect(await stockOf(listing.id)).toBe(3);
+    expect(await stockOf(w.db, listing.id)).toBe(3);
   });
 
   it('left unpaid, it is given up after 30 minutes (not before): intent canceled, stock back', async () => {
@@ -77,11 +72,11 @@ describe('the custom flow holds stock for 30 minutes', () => {
 
     await reconcilePendingOrders(w.db, w.stripe, new Date(created + 29 * 60_000));
     expect((await ordersOf(userId))[0]!.status).toBe('pending');
-    expect(await stockOf(listing.id)).toBe(0);
+    expect(await stockOf(w.db, listing.id)).toBe(0);
 
     await reconcilePendingOrders(w.db, w.stripe, new Date(created + 31 * 60_000));
     expect((await ordersOf(userId))[0]!.status).toBe('canceled');
     expect((await w.stripe.paymentIntents.retrieve(order!.stripe_payment_intent_id!)).status).toBe('canceled');
-    expect(await stockOf(listing.id)).toBe(2);
+    expect(await stockOf(w.db, listing.id)).toBe(2);
   });
 });

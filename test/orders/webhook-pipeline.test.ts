@@ -5,31 +5,28 @@
 // idempotency key, and the settlement-merchant policy reaches Stripe as on_behalf_of.
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { runScheduledBackfill } from '../../src/worker/worker.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, buy, enabledSeller, orderIdFromSessionUrl, orderRow, transitionsOf } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderRow, startCheckout, stockOf, transitionsOf, useEnabledSeller } from '../helpers/market.ts';
 import { answerChallenge, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: true });
-let seller: Awaited<ReturnType<typeof enabledSeller>>;
+const seller = useEnabledSeller(w);
 
-beforeAll(async () => {
-  seller = await enabledSeller(w);
-});
-
-const stockOf = async (listingId: string) => (await w.db.selectFrom('listings').select('stock').where('id', '=', listingId).executeTakeFirstOrThrow()).stock;
+/** An order whose process died before it reached Stripe (a new buyer's hosted draft): nothing will ever send an event for it. */
+async function draftOrder(listingId: string) {
+  const buyer = await w.signIn('buyer');
+  return placeOrder(w.db, { buyerId: buyer.userId, buyerEmail: buyer.email, listingId, quantity: 1, attemptId: randomUUID(), flow: 'hosted' });
+}
 
 describe('payment events through the webhook pipeline', () => {
   for (const mode of ['normal', 'duplicate', 'reorder'] as const) {
     it(`${mode} delivery: 3155 with 3DS → paid once, with Stripe's money facts`, async () => {
       await w.emu.control('POST', '/_emulator/delivery', { mode });
-      const listing = await addListing(w.db, seller.sellerId, { price: 2750, stock: 2 });
-      const buyer = await w.signIn('buyer');
-      const started = await buy(buyer.client, listing.id);
-      const orderId = await orderIdFromSessionUrl(w.db, started.location!);
-      const attempt = await payOnCheckoutPage(started.location!, '4000002500003155');
+      const { sessionUrl, orderId } = await startCheckout(w, seller.sellerId, { price: 2750, stock: 2 });
+      const attempt = await payOnCheckoutPage(sessionUrl, '4000002500003155');
       await answerChallenge(attempt.location!, 'complete');
       await w.settle();
       const order = await orderRow(w.db, orderId);
@@ -47,17 +44,14 @@ describe('payment events through the webhook pipeline', () => {
   }
 
   it('a decline through the pipeline leaves the session open (stock held); 4242 on the same page → paid', async () => {
-    const listing = await addListing(w.db, seller.sellerId, { price: 990, stock: 1 });
-    const buyer = await w.signIn('buyer');
-    const started = await buy(buyer.client, listing.id);
-    const orderId = await orderIdFromSessionUrl(w.db, started.location!);
-    await payOnCheckoutPage(started.location!, '4000000000000002');
+    const { listing, sessionUrl, orderId } = await startCheckout(w, seller.sellerId, { price: 990, stock: 1 });
+    await payOnCheckoutPage(sessionUrl, '4000000000000002');
     await w.settle();
     const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({ status: 'pending', failure_message: 'Your card was declined.' });
     expect((await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!)).status).toBe('open');
-    expect((await w.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(0);
-    expect((await payOnCheckoutPage(started.location!, '4242424242424242')).status).toBe(303);
+    expect(await stockOf(w.db, listing.id)).toBe(0);
+    expect((await payOnCheckoutPage(sessionUrl, '4242424242424242')).status).toBe(303);
     await w.settle();
     expect(await orderRow(w.db, orderId)).toMatchObject({ status: 'paid', failure_message: null });
     expect(await transitionsOf(w.db, orderId)).toHaveLength(1);
@@ -104,11 +98,8 @@ describe('Stripe calls that fail', () => {
       .insertInto('fee_policies')
       .values({ seller_id: other.sellerId, currency: 'usd', basis_points: 500, fixed_amount: 25, on_behalf_of: true })
       .execute();
-    const listing = await addListing(w.db, other.sellerId, { price: 2000 });
-    const buyer = await w.signIn('buyer');
-    const started = await buy(buyer.client, listing.id);
-    const orderId = await orderIdFromSessionUrl(w.db, started.location!);
-    await payOnCheckoutPage(started.location!, '4242424242424242');
+    const { sessionUrl, orderId } = await startCheckout(w, other.sellerId, { price: 2000, stock: null });
+    await payOnCheckoutPage(sessionUrl, '4242424242424242');
     const order = await orderRow(w.db, orderId);
     expect(order).toMatchObject({ application_fee_amount: 100 + 25, fee_basis_points: 500, fee_fixed_amount: 25, on_behalf_of: true });
     const session = await w.stripe.checkout.sessions.retrieve(order.stripe_checkout_session_id!, { expand: ['payment_intent'] });
@@ -121,27 +112,16 @@ describe('Stripe calls that fail', () => {
 // Last: it moves the emulator's clock two hours ahead of ours.
 describe('reconciliation', () => {
   it('lost webhooks: the reconciler settles pending orders past their window by asking Stripe, and cancels drafts that never reached Stripe', async () => {
-    const listing = await addListing(w.db, seller.sellerId, { price: 700, stock: 3 });
-    const first = await w.signIn('buyer');
-    const started = await buy(first.client, listing.id);
-    const orderId = await orderIdFromSessionUrl(w.db, started.location!);
-    const buyer = await w.signIn('buyer');
-    const draft = await placeOrder(w.db, {
-      buyerId: buyer.userId,
-      buyerEmail: buyer.email,
-      listingId: listing.id,
-      quantity: 1,
-      attemptId: randomUUID(),
-      flow: 'hosted',
-    });
-    expect(await stockOf(listing.id)).toBe(1);
+    const { listing, orderId } = await startCheckout(w, seller.sellerId, { price: 700, stock: 3 });
+    const draft = await draftOrder(listing.id);
+    expect(await stockOf(w.db, listing.id)).toBe(1);
     await w.emu.advanceClock(2 * 3600); // the session expires at Stripe; we never process the event
     const later = new Date(Date.now() + 3 * 3600 * 1000);
     const result = await reconcilePendingOrders(w.db, w.stripe, later);
     expect(result.settled).toBeGreaterThanOrEqual(2);
     expect((await orderRow(w.db, orderId)).status).toBe('canceled');
     expect((await orderRow(w.db, draft.id)).status).toBe('canceled');
-    expect(await stockOf(listing.id)).toBe(3);
+    expect(await stockOf(w.db, listing.id)).toBe(3);
     expect(await transitionsOf(w.db, orderId)).toEqual([expect.objectContaining({ to_status: 'canceled', source: 'reconcile' })]);
     await w.settle(); // the expiry event arriving late changes nothing
     expect(await transitionsOf(w.db, orderId)).toHaveLength(1);
@@ -149,21 +129,12 @@ describe('reconciliation', () => {
 
   it("runs on the worker's schedule: an order left pending for hours is settled (its stock comes back)", async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 900, stock: 2 });
-    const buyer = await w.signIn('buyer');
-    // An order whose process died before it reached Stripe: nothing will ever send an event for it.
-    const draft = await placeOrder(w.db, {
-      buyerId: buyer.userId,
-      buyerEmail: buyer.email,
-      listingId: listing.id,
-      quantity: 1,
-      attemptId: randomUUID(),
-      flow: 'hosted',
-    });
+    const draft = await draftOrder(listing.id);
     // created_at is written only by the database; age the row the same way.
     await sql`update orders set created_at = now() - interval '3 hours' where id = ${draft.id}`.execute(w.db);
-    expect(await stockOf(listing.id)).toBe(1);
+    expect(await stockOf(w.db, listing.id)).toBe(1);
     await runScheduledBackfill(w.db, w.stripe, false);
     expect((await orderRow(w.db, draft.id)).status).toBe('canceled');
-    expect(await stockOf(listing.id)).toBe(2);
+    expect(await stockOf(w.db, listing.id)).toBe(2);
   });
 });

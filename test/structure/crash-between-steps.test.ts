@@ -16,14 +16,10 @@ import { isPglite } from '../helpers/database.ts';
 import { waitFor } from '../helpers/webhooks.ts';
 import { useWorld } from '../helpers/fixture.ts';
 import { payOnCheckoutPage } from '../helpers/hosted-pages.ts';
-import { createListing, createPaidOrder, createSeller, hiddenValue, orderRow, type TestSeller } from '../helpers/market.ts';
+import { createListing, createPaidOrder, createPendingOrder, createSeller, hiddenValue, orderRow, useSeller } from '../helpers/market.ts';
 
 const w = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(w, { manualPayouts: true });
-}, 60_000);
+const seller = useSeller(w, { manualPayouts: true });
 
 const orderByAttempt = (attempt: string) => w.database.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
 const transitions = (orderId: string) =>
@@ -251,15 +247,7 @@ describe('admin money', () => {
 describe('disputes', () => {
   /** A paid order whose charge is disputed, with the dispute's events not yet processed. */
   async function disputedOrder(amount: number): Promise<{ order: Order; disputeId: string }> {
-    const listingId = await createListing(w, seller.user.id, amount);
-    const user = await createTestUser(w.database.db, 'buyer');
-    const started = await buyWithPaymentElement(w.database.db, w.stripe, {
-      buyerId: user.id,
-      buyerEmail: user.email,
-      listingId,
-      quantity: 1,
-      attemptId: randomUUID(),
-    });
+    const started = await createPendingOrder(w, seller, amount);
     await w.stripe.paymentIntents.confirm(started.stripe_payment_intent_id!, { payment_method: 'pm_card_createDispute' });
     const order = await syncOrderFromStripe(w.database.db, w.stripe, started, 'completion_page');
     const dispute = (await w.stripe.disputes.list({ payment_intent: order.stripe_payment_intent_id! })).data[0]!;

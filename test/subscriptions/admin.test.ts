@@ -1,17 +1,14 @@
 // Issue 13, admin: subscriptions and invoices lists with filters and the money breakdown; a partial
 // refund of an invoice's payment that reverses the seller's transfer and refunds the application fee
 // proportionally (as for orders); cancel at period end and now; every action in the audit log.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { subscribeWithPaymentElement } from '../../src/subscriptions/use-cases.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller, hiddenValue, type TestSeller } from '../helpers/market.ts';
+import { hiddenValue, useSeller } from '../helpers/market.ts';
 import { intentIdOf, invoiceRows, planFor, subscriptionRow } from './harness.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-beforeAll(async () => {
-  seller = await createSeller(h, { manualPayouts: true });
-});
+const seller = useSeller(h, { manualPayouts: true });
 
 async function paidSubscription(): Promise<string> {
   const plan = await planFor(h, seller, { amount: '20.00' });

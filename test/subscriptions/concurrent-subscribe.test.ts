@@ -1,17 +1,14 @@
 // Issue 13: ten concurrent "Subscribe" submissions by one buyer for one plan make one subscription
 // row (the partial unique index) and one subscription at Stripe (the key from that row).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isPglite } from '../helpers/database.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { useSeller } from '../helpers/market.ts';
 import { planFor } from './harness.ts';
 
 describe.skipIf(isPglite())('ten concurrent subscribe submissions', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-  beforeAll(async () => {
-    seller = await createSeller(h);
-  });
+  const seller = useSeller(h);
 
   it('make one subscription at the emulator, and every submit lands on its pay page', async () => {
     const plan = await planFor(h, seller);

@@ -2,18 +2,15 @@
 // is paid as a destination charge (transfer, 10 % application fee) with its breakdown shown to the
 // seller → a month later it renews with the same figures. 3155 through the 3DS challenge. A trial
 // that converts. Everything reaches our tables through signed webhooks, the inbox and the worker.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { answerChallenge } from '../helpers/hosted-pages.ts';
 import type { TestClient } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { useSeller } from '../helpers/market.ts';
 import { intentIdOf, invoiceRows, planFor, subscriptionIdFromPayUrl, subscriptionRow } from './harness.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-beforeAll(async () => {
-  seller = await createSeller(h, { manualPayouts: true });
-});
+const seller = useSeller(h, { manualPayouts: true });
 
 /** Presses "Subscribe with card on this site" and reads the pay page's client secret. */
 async function startCustom(client: TestClient, planId: string) {

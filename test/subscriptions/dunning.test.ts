@@ -3,19 +3,16 @@
 // a 0341 card → past due, explained → card fixed in the portal → the retry pays → active;
 // cancel at period end (and undo) → canceled at the end; a plan's price change moving subscribers
 // with prorations. Events reach our tables through the real endpoint, inbox and worker.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasTestId, press, visit } from '../emulator/billing-pages.ts';
 import { answerChallenge } from '../helpers/hosted-pages.ts';
 import type { TestClient } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { useSeller } from '../helpers/market.ts';
 import { intentIdOf, invoiceRows, planFor, subscriptionIdFromPayUrl, subscriptionRow } from './harness.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-beforeAll(async () => {
-  seller = await createSeller(h, { manualPayouts: true });
-});
+const seller = useSeller(h, { manualPayouts: true });
 
 type Client = TestClient;
 

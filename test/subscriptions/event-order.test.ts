@@ -2,17 +2,14 @@
 // through the real endpoint (signed), the inbox and the worker, end in the same final state as the
 // story that produced them: a subscription paid, renewed, canceled at period end and ended, with
 // both invoices paid and their money recorded.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buyerSetCancelAtPeriodEnd, subscribeWithPaymentElement } from '../../src/subscriptions/use-cases.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { useSeller } from '../helpers/market.ts';
 import { intentIdOf, invoiceRows, planFor, subscriptionRow } from './harness.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-beforeAll(async () => {
-  seller = await createSeller(h, { manualPayouts: true });
-});
+const seller = useSeller(h, { manualPayouts: true });
 
 const TYPES = [
   'customer.subscription.created',

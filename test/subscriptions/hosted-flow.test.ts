@@ -2,18 +2,15 @@
 // subscription's transfer destination, the fee policy's percentage and the plan's trial; the
 // completion page asks Stripe; a double submit reuses the one session; an abandoned session that
 // expires leaves the subscription never started and the buyer free to subscribe again.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasTestId, press, visit } from '../emulator/billing-pages.ts';
 import { localPath, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { useSeller } from '../helpers/market.ts';
 import { invoiceRows, planFor, subscriptionIdFromPayUrl, subscriptionRow } from './harness.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-beforeAll(async () => {
-  seller = await createSeller(h, { manualPayouts: true });
-});
+const seller = useSeller(h, { manualPayouts: true });
 
 async function ourRowOfSession(sessionUrl: string): Promise<string> {
   const sessionId = new URL(sessionUrl).pathname.split('/').pop()!;

@@ -1,16 +1,13 @@
 // The transaction rule for subscribing and plans: Stripe carries a request out but its answer is
 // lost. The same button again sends the same key and gets the same object: one Product, one Price,
 // one subscription, one Checkout Session. And a fee-policy change applies to new subscriptions only.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { useSeller } from '../helpers/market.ts';
 import { planFor, subscriptionIdFromPayUrl, subscriptionRow } from './harness.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-beforeAll(async () => {
-  seller = await createSeller(h);
-});
+const seller = useSeller(h);
 
 const loseNext = (path: string) => h.emu.control('POST', '/_emulator/faults', { method: 'POST', path, count: 1, kind: 'apply_then_500' });
 

@@ -1,17 +1,14 @@
 // Issue 13, plans: a seller whose charges are enabled creates a plan through the form; it becomes a
 // Product and a recurring Price on the platform (metadata naming the seller and our plan, a lookup
 // key). A new amount is a new Price that takes the lookup key over. Archiving stops new subscribers.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordSubscriptionIntent } from '../../src/subscriptions/use-cases.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller, type TestSeller } from '../helpers/market.ts';
+import { useSeller } from '../helpers/market.ts';
 import { planFor } from './harness.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-beforeAll(async () => {
-  seller = await createSeller(h);
-});
+const seller = useSeller(h);
 
 describe('plans', () => {
   it('the form makes a Product and a recurring Price on the platform', async () => {

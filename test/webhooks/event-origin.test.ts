@@ -6,21 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/db/schema.ts';
-import { buyWithPaymentElement, placeOrder } from '../../src/orders/use-cases.ts';
+import { placeOrder } from '../../src/orders/use-cases.ts';
 import { createTestUser } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createListing, createSeller, type TestSeller } from '../helpers/market.ts';
+import { createListing, createPendingOrder, useSeller } from '../helpers/market.ts';
 
 const h = useWorld({ webhooks: true, admin: true });
-let seller: TestSeller;
-let otherSeller: TestSeller;
-
-beforeAll(async () => {
-  seller = await createSeller(h);
-  otherSeller = await createSeller(h);
-});
+const seller = useSeller(h);
+const otherSeller = useSeller(h);
 
 /** A pending order of 100.00 USD with no payment object yet (the buyer pressed Buy; Stripe not called yet). */
 async function draftOrder(): Promise<Order> {
@@ -108,15 +103,7 @@ describe('payment events from the wrong place', () => {
   });
 
   it("the order's own PaymentIntent still pays it", async () => {
-    const listingId = await createListing(h, seller.user.id, 10_000);
-    const buyer = await createTestUser(h.database.db, 'buyer');
-    const order = await buyWithPaymentElement(h.database.db, h.stripe, {
-      buyerId: buyer.id,
-      buyerEmail: buyer.email,
-      listingId,
-      quantity: 1,
-      attemptId: randomUUID(),
-    });
+    const order = await createPendingOrder(h, seller, 10_000);
     await h.stripe.paymentIntents.confirm(order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa' });
     await h.settle();
     expect(await orderStatus(order.id)).toBe('paid');

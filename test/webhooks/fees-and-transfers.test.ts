@@ -1,17 +1,14 @@
 // The fee and transfer family fills an order's transfer and application fee ids from their own
 // events when the charge's handler didn't record them; duplicates and re-deliveries change nothing.
 import { sql } from 'kysely';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handlers } from '../../src/webhooks/registry.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createPaidOrder, createSeller, type TestSeller } from '../helpers/market.ts';
+import { createPaidOrder, useSeller } from '../helpers/market.ts';
 
 describe('fee and transfer events', () => {
   const h = useWorld({ webhooks: true, admin: true });
-  let seller: TestSeller;
-  beforeAll(async () => {
-    seller = await createSeller(h, { manualPayouts: true });
-  });
+  const seller = useSeller(h, { manualPayouts: true });
 
   it('application_fee.created and transfer.created record their ids on the order, once', async () => {
     const orderId = (await createPaidOrder(h, seller, { amount: 5_000 })).id;

@@ -7,8 +7,8 @@ import { ensureConnectedAccount } from '../../src/sellers/use-cases.ts';
 import { backfillEvents, describeBackfill } from '../../src/webhooks/backfill.ts';
 import { drainInbox } from '../../src/webhooks/processor.ts';
 import { buildTestApp, createTestUser, testConfig } from '../helpers/app.ts';
-import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
-import { startTestEmulator, type TestEmulator } from '../helpers/emulator.ts';
+import { isPglite } from '../helpers/database.ts';
+import { useWorld } from '../helpers/fixture.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { connectEmulatorTo, createExpressAccount, waitFor } from '../helpers/webhooks.ts';
 
@@ -20,20 +20,12 @@ interface DeliveryView {
   attempts: { status: number | null }[];
 }
 
-let database: TestDatabase;
-let emulator: TestEmulator;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  emulator = await startTestEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-  await database?.close();
-});
+// The first part builds a second app on the file's database, its pool through a TCP proxy the test
+// cuts; the second part lets the emulator deliver to the world's own app.
+const w = useWorld({ emulator: true });
 
 const deliveriesFor = async (account: string) =>
-  (await emulator.control<{ data: DeliveryView[] }>('GET', '/_emulator/deliveries?endpoint=connect')).data.filter((d) => d.account === account);
+  (await w.emu.control<{ data: DeliveryView[] }>('GET', '/_emulator/deliveries?endpoint=connect')).data.filter((d) => d.account === account);
 
 describe.skipIf(isPglite())('the database is unreachable during delivery (real PostgreSQL behind a TCP proxy the test cuts)', () => {
   let proxy: TcpProxy;
@@ -41,11 +33,11 @@ describe.skipIf(isPglite())('the database is unreachable during delivery (real P
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    const target = new URL(database.url!);
+    const target = new URL(w.database.url!);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    appDatabase = connectPostgres(proxy.urlFor(database.url!), { max: 3 });
-    app = await buildTestApp({ db: appDatabase.db, stripe: emulator.stripe, config: testConfig() });
-    await connectEmulatorTo(app, emulator);
+    appDatabase = connectPostgres(proxy.urlFor(w.database.url!), { max: 3 });
+    app = await buildTestApp({ db: appDatabase.db, stripe: w.stripe, config: testConfig() });
+    await connectEmulatorTo(app, w.emu);
   });
   afterAll(async () => {
     await app?.close();
@@ -54,11 +46,11 @@ describe.skipIf(isPglite())('the database is unreachable during delivery (real P
   });
 
   it('answers 503 so the emulator retries; once the database is back the retry lands and nothing is lost', async () => {
-    const account = await createExpressAccount(emulator);
-    await emulator.control('POST', '/_emulator/delivery/flush');
+    const account = await createExpressAccount(w.emu);
+    await w.emu.control('POST', '/_emulator/delivery/flush');
     proxy.cut();
-    await emulator.stripe.accounts.update(account.id, { metadata: { during: 'outage-1' } });
-    await emulator.stripe.accounts.update(account.id, { metadata: { during: 'outage-2' } });
+    await w.stripe.accounts.update(account.id, { metadata: { during: 'outage-1' } });
+    await w.stripe.accounts.update(account.id, { metadata: { during: 'outage-2' } });
     // The emulator tried, and was told to come back later.
     await waitFor(async () => {
       const updates = (await deliveriesFor(account.id)).filter((d) => d.event_type === 'account.updated');
@@ -69,7 +61,7 @@ describe.skipIf(isPglite())('the database is unreachable during delivery (real P
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
 
     proxy.restore();
-    await emulator.control('POST', '/_emulator/delivery/flush');
+    await w.emu.control('POST', '/_emulator/delivery/flush');
     const after = await deliveriesFor(account.id);
     const eventIds = [...new Set(after.map((d) => d.event))];
     for (const delivery of after.filter((d) => during.some((x) => x.event === d.event))) {
@@ -77,64 +69,57 @@ describe.skipIf(isPglite())('the database is unreachable during delivery (real P
       expect(delivery.attempts.at(-1)!.status).toBe(200);
       expect(delivery.attempts.slice(0, -1).every((a) => a.status === 503)).toBe(true);
     }
-    const stored = await database.db.selectFrom('stripe_events').select(['id', 'status']).where('account', '=', account.id).execute();
+    const stored = await w.db.selectFrom('stripe_events').select(['id', 'status']).where('account', '=', account.id).execute();
     expect(stored.map((r) => r.id).sort()).toEqual(eventIds.sort());
-    await drainInbox(database.db, emulator.stripe);
-    const processed = await database.db.selectFrom('stripe_events').select('status').where('account', '=', account.id).execute();
+    await drainInbox(w.db, w.stripe);
+    const processed = await w.db.selectFrom('stripe_events').select('status').where('account', '=', account.id).execute();
     expect(processed.every((r) => r.status === 'done' || r.status === 'ignored')).toBe(true);
   });
 });
 
 describe('our endpoint is down while events happen (the emulator drops deliveries)', () => {
-  let app: FastifyInstance;
   beforeAll(async () => {
-    app = await buildTestApp({ db: database.db, stripe: emulator.stripe, config: testConfig() });
-    await connectEmulatorTo(app, emulator);
-  });
-  afterAll(async () => {
-    await app?.close();
+    await connectEmulatorTo(w.app, w.emu);
   });
 
   it('stripe:backfill lists every missed event into the inbox, the worker processes them, and a second run adds nothing', async () => {
-    const user = await createTestUser(database.db, 'seller');
-    const { accountId } = await ensureConnectedAccount(database.db, emulator.stripe, { sellerId: user.id, country: 'US', email: user.email });
-    await emulator.control('POST', '/_emulator/delivery/flush');
-    await drainInbox(database.db, emulator.stripe);
+    const user = await createTestUser(w.db, 'seller');
+    const { accountId } = await ensureConnectedAccount(w.db, w.stripe, { sellerId: user.id, country: 'US', email: user.email });
+    await w.emu.control('POST', '/_emulator/delivery/flush');
+    await drainInbox(w.db, w.stripe);
 
-    await emulator.control('POST', '/_emulator/delivery', { mode: 'drop' });
-    await emulator.advanceClock(5);
-    await emulator.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
-    await emulator.stripe.accounts.update(accountId, { metadata: { missed: 'yes' } });
-    await emulator.control('POST', '/_emulator/delivery', { mode: 'normal' });
+    await w.emu.control('POST', '/_emulator/delivery', { mode: 'drop' });
+    await w.emu.advanceClock(5);
+    await w.emu.control('POST', `/_emulator/accounts/${accountId}/onboarding`, { outcome: 'verified' });
+    await w.stripe.accounts.update(accountId, { metadata: { missed: 'yes' } });
+    await w.emu.control('POST', '/_emulator/delivery', { mode: 'normal' });
 
     const dropped = (await deliveriesFor(accountId)).filter((d) => d.status === 'dropped').map((d) => d.event);
     expect(dropped.length).toBeGreaterThanOrEqual(3);
-    const before = await database.db.selectFrom('stripe_events').select('id').where('id', 'in', dropped).execute();
+    const before = await w.db.selectFrom('stripe_events').select('id').where('id', 'in', dropped).execute();
     expect(before).toEqual([]);
-    expect((await database.db.selectFrom('sellers').select('account_state').where('id', '=', user.id).executeTakeFirstOrThrow()).account_state).not.toBe(
-      'enabled',
-    );
+    expect((await w.db.selectFrom('sellers').select('account_state').where('id', '=', user.id).executeTakeFirstOrThrow()).account_state).not.toBe('enabled');
 
-    const report = await backfillEvents(database.db, emulator.stripe, { livemode: false });
+    const report = await backfillEvents(w.db, w.stripe, { livemode: false });
     expect(report.errors).toEqual([]);
     const scope = report.scopes.find((s) => s.scope === accountId)!;
     expect(scope.inserted).toBe(dropped.length);
-    const after = await database.db.selectFrom('stripe_events').select(['id', 'source']).where('id', 'in', dropped).execute();
+    const after = await w.db.selectFrom('stripe_events').select(['id', 'source']).where('id', 'in', dropped).execute();
     expect(after.map((r) => r.id).sort()).toEqual([...dropped].sort());
     expect(after.every((r) => r.source === 'backfill')).toBe(true);
 
-    await drainInbox(database.db, emulator.stripe);
-    const statuses = await database.db.selectFrom('stripe_events').select('status').where('id', 'in', dropped).execute();
+    await drainInbox(w.db, w.stripe);
+    const statuses = await w.db.selectFrom('stripe_events').select('status').where('id', 'in', dropped).execute();
     expect(statuses.every((r) => r.status === 'done' || r.status === 'ignored')).toBe(true);
-    expect((await database.db.selectFrom('sellers').select('account_state').where('id', '=', user.id).executeTakeFirstOrThrow()).account_state).toBe('enabled');
+    expect((await w.db.selectFrom('sellers').select('account_state').where('id', '=', user.id).executeTakeFirstOrThrow()).account_state).toBe('enabled');
 
-    const again = await backfillEvents(database.db, emulator.stripe, { livemode: false });
+    const again = await backfillEvents(w.db, w.stripe, { livemode: false });
     expect(again.scopes.reduce((n, s) => n + s.inserted, 0)).toBe(0);
   });
 
   it('a backfill since before what Stripe keeps starts at 30 days ago and says so', async () => {
     const now = new Date();
-    const report = await backfillEvents(database.db, emulator.stripe, { livemode: false, since: new Date(now.getTime() - 40 * 86_400_000), now });
+    const report = await backfillEvents(w.db, w.stripe, { livemode: false, since: new Date(now.getTime() - 40 * 86_400_000), now });
     expect(report.clamped?.from.getTime()).toBe(now.getTime() - 30 * 86_400_000);
     expect(describeBackfill(report)[0]).toMatch(/Stripe keeps events for 30 days/);
   });

@@ -1,41 +1,27 @@
 // The worker: retries with exponential backoff, dead letters, replay from the admin page, a worker
 // killed in the middle of an event, and two workers sharing 1,000 events.
-import { spawn } from 'node:child_process';
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { connectPostgres } from '../../src/db/connect.ts';
 import { storeEvent } from '../../src/webhooks/inbox.ts';
 import { claimDueEvents, drainInbox, newWorkerId } from '../../src/webhooks/processor.ts';
 import type { HandlerRegistry } from '../../src/webhooks/registry.ts';
 import { startWorker } from '../../src/worker/worker.ts';
-import { buildTestApp, loginAs, TestClient, testConfig } from '../helpers/app.ts';
-import { createTestDatabase, isPglite, type TestDatabase } from '../helpers/database.ts';
-import { countingHandlers, createEffectsTable, effects, makeEvent, postSigned, signature, waitFor } from '../helpers/webhooks.ts';
+import { TestClient } from '../helpers/app.ts';
+import { isPglite } from '../helpers/database.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { countingHandlers, effects, makeEvent, postSigned, signature, startHangingWorker, useEffectsTable, waitFor } from '../helpers/webhooks.ts';
 
-let database: TestDatabase;
-let app: FastifyInstance;
+const w = useWorld();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  app = await buildTestApp({ db: database.db, config: testConfig() });
-  await createEffectsTable(database.db);
-});
-afterAll(async () => {
-  await app?.close();
-  await database?.close();
-});
-beforeEach(async () => {
-  await database.db.deleteFrom('stripe_events').execute();
-  await sql`delete from test_effects`.execute(database.db);
-});
+useEffectsTable(w);
 
-const row = (id: string) => database.db.selectFrom('stripe_events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const row = (id: string) => w.db.selectFrom('stripe_events').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 /** Waiting out a backoff, without waiting: the retry becomes due now. */
 const makeDue = (id: string) =>
-  database.db
+  w.db
     .updateTable('stripe_events')
     .set({ next_attempt_at: sql<Date>`now()` })
     .where('id', '=', id)
@@ -43,7 +29,7 @@ const makeDue = (id: string) =>
 
 async function deliver(event: Stripe.Event): Promise<void> {
   const payload = JSON.stringify(event);
-  const response = await postSigned(app, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!));
+  const response = await postSigned(w.app, '/webhooks/stripe', payload, signature(payload, w.config.stripe.platformWebhookSecret!));
   expect(response.statusCode).toBe(200);
 }
 
@@ -51,7 +37,7 @@ describe('a handler that throws', () => {
   it('is retried with exponential backoff, goes dead after the bound, and a replay from the admin page completes it once', async () => {
     let broken = true;
     const handlers = {
-      'customer.created': async (event: Stripe.Event, ctx: { db: typeof database.db }) => {
+      'customer.created': async (event: Stripe.Event, ctx: { db: typeof w.db }) => {
         await sql`insert into test_effects (event_id) values (${event.id})`.execute(ctx.db);
         if (broken) throw new Error('downstream unavailable');
       },
@@ -63,7 +49,7 @@ describe('a handler that throws', () => {
     const delays: number[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       if (attempt > 1) await makeDue(event.id);
-      const outcomes = await drainInbox(database.db, null as unknown as Stripe, options);
+      const outcomes = await drainInbox(w.db, null as unknown as Stripe, options);
       const stored = await row(event.id);
       expect(stored.attempts).toBe(attempt);
       expect(stored.last_error).toBe('Error: downstream unavailable');
@@ -78,14 +64,14 @@ describe('a handler that throws', () => {
     }
     expect(delays).toEqual([1000, 2000]);
     // The failed attempts' writes were rolled back with them.
-    expect(await effects(database.db)).toHaveLength(0);
+    expect(await effects(w.db)).toHaveLength(0);
     // Dead is final: nothing picks it up again by itself.
     await makeDue(event.id);
-    expect((await drainInbox(database.db, null as unknown as Stripe, options)).dead).toBe(0);
+    expect((await drainInbox(w.db, null as unknown as Stripe, options)).dead).toBe(0);
     expect((await row(event.id)).status).toBe('dead');
 
     // The admin sees it, with its error, on the admin home and in the log.
-    const { client: admin } = await loginAs(app, 'admin');
+    const { client: admin } = await w.signIn('admin');
     const home = await admin.get('/admin');
     expect(home.body).toMatch(/data-testid="count-dead">1</);
     const list = await admin.get('/admin/events?status=dead');
@@ -97,10 +83,10 @@ describe('a handler that throws', () => {
     // Replay is CSRF-protected and admin-only.
     const noToken = await admin.post(`/admin/events/${event.id}/replay`, {}, { csrf: false });
     expect(noToken.statusCode).toBe(403);
-    const { client: buyer } = await loginAs(app, 'buyer');
+    const { client: buyer } = await w.signIn('buyer');
     const notAdmin = await buyer.post(`/admin/events/${event.id}/replay`);
     expect(notAdmin.statusCode).toBe(403);
-    const visitor = await new TestClient(app).post(`/admin/events/${event.id}/replay`);
+    const visitor = await new TestClient(w.app).post(`/admin/events/${event.id}/replay`);
     expect(visitor.statusCode).toBe(303);
     expect(visitor.location).toMatch(/^\/login/);
     expect((await row(event.id)).status).toBe('dead');
@@ -111,9 +97,9 @@ describe('a handler that throws', () => {
     expect(await row(event.id)).toMatchObject({ status: 'pending', attempts: 0 });
 
     broken = false; // the cause is fixed
-    expect((await drainInbox(database.db, null as unknown as Stripe, options)).done).toBe(1);
+    expect((await drainInbox(w.db, null as unknown as Stripe, options)).done).toBe(1);
     expect(await row(event.id)).toMatchObject({ status: 'done', attempts: 1, last_error: null });
-    expect(await effects(database.db)).toHaveLength(1);
+    expect(await effects(w.db)).toHaveLength(1);
     expect((await admin.get('/admin')).body).toMatch(/data-testid="count-dead">0</);
 
     // A done event cannot be replayed.
@@ -125,8 +111,8 @@ describe('a handler that throws', () => {
     await deliver(makeEvent('customer.created', { id: 'cus_a', object: 'customer' }));
     const connectEvent = makeEvent('account.updated', { id: 'acct_filter', object: 'account' }, { account: 'acct_filter' });
     const payload = JSON.stringify(connectEvent);
-    await postSigned(app, '/webhooks/stripe/connect', payload, signature(payload, app.config.stripe.connectWebhookSecret!));
-    const { client: admin } = await loginAs(app, 'admin');
+    await postSigned(w.app, '/webhooks/stripe/connect', payload, signature(payload, w.config.stripe.connectWebhookSecret!));
+    const { client: admin } = await w.signIn('admin');
     const byType = await admin.get('/admin/events?type=customer.created');
     expect(byType.body).toContain('customer.created');
     expect(byType.body).not.toContain(connectEvent.id);
@@ -141,21 +127,21 @@ describe('a handler that throws', () => {
 
 describe('the worker loop inside npm start', () => {
   it('is woken by the webhook route: a stored event is processed without waiting for the next poll', async () => {
-    const worker = startWorker(database.db, null as unknown as Stripe, {
+    const worker = startWorker(w.db, null as unknown as Stripe, {
       livemode: false,
       pollMs: 10 * 60_000,
       backfillEveryMs: null,
       handlers: countingHandlers(['customer.created']),
     });
     // Wired as server.ts wires role `all`.
-    const wired = await buildApp({ config: app.config, db: database.db, stripe: app.stripe, logger: false, onEventStored: () => worker.wake() });
+    const wired = await buildApp({ config: w.config, db: w.db, stripe: w.app.stripe, logger: false, onEventStored: () => worker.wake() });
     try {
       const event = makeEvent('customer.created', { id: 'cus_wake', object: 'customer' });
       const payload = JSON.stringify(event);
-      expect((await postSigned(wired, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!))).statusCode).toBe(200);
+      expect((await postSigned(wired, '/webhooks/stripe', payload, signature(payload, w.config.stripe.platformWebhookSecret!))).statusCode).toBe(200);
       // The poll interval is ten minutes: only the wake-up can get this done within the test's timeout.
       await waitFor(async () => (await row(event.id)).status === 'done');
-      expect(await effects(database.db)).toEqual([{ event_id: event.id, worker: null }]);
+      expect(await effects(w.db)).toEqual([{ event_id: event.id, worker: null }]);
     } finally {
       await wired.close();
       await worker.stop();
@@ -168,40 +154,29 @@ describe.skipIf(isPglite())('a worker killed in the middle of an event (real Pos
     const event = makeEvent('customer.created', { id: 'cus_crash', object: 'customer' });
     await deliver(event);
     const leaseMs = 5000;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/worker-child.ts', database.url!, String(leaseMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const childWorker = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /IN_HANDLER (\S+) (\S+)/.exec(out);
-        if (match) resolve(match[2]!);
-      });
-      child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
-    });
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    const child = await startHangingWorker(w.database.url!, leaseMs);
+    const childWorker = child.workerId;
+    await child.kill();
 
     // Its effect died with its transaction; the event is still leased to the dead worker.
     expect(await row(event.id)).toMatchObject({ status: 'processing', locked_by: childWorker, attempts: 1 });
-    expect(await effects(database.db)).toHaveLength(0);
-    expect(await claimDueEvents(database.db, { workerId: newWorkerId(), batchSize: 10, leaseMs })).toEqual([]);
+    expect(await effects(w.db)).toHaveLength(0);
+    expect(await claimDueEvents(w.db, { workerId: newWorkerId(), batchSize: 10, leaseMs })).toEqual([]);
 
     // Once the lease runs out, an ordinary worker takes it over.
     const handlers = countingHandlers(['customer.created'], { worker: 'survivor' });
     await waitFor(async () => {
-      await drainInbox(database.db, null as unknown as Stripe, { handlers });
+      await drainInbox(w.db, null as unknown as Stripe, { handlers });
       return (await row(event.id)).status === 'done';
     }, 200);
     expect(await row(event.id)).toMatchObject({ status: 'done', attempts: 2 });
-    expect(await effects(database.db)).toEqual([{ event_id: event.id, worker: 'survivor' }]);
+    expect(await effects(w.db)).toEqual([{ event_id: event.id, worker: 'survivor' }]);
   }, 120_000);
 });
 
 describe.skipIf(isPglite())('two workers and 1,000 events (real PostgreSQL: SKIP LOCKED across connections)', () => {
   it('each event is processed exactly once', async () => {
-    await database.db.transaction().execute(async (trx) => {
+    await w.db.transaction().execute(async (trx) => {
       for (let i = 0; i < 1000; i++) {
         await storeEvent(trx, makeEvent('customer.created', { id: `cus_${i}`, object: 'customer' }, { id: `evt_pair_${i}` }), {
           source: 'platform',
@@ -209,7 +184,7 @@ describe.skipIf(isPglite())('two workers and 1,000 events (real PostgreSQL: SKIP
         });
       }
     });
-    const pools = [connectPostgres(database.url!, { max: 5 }), connectPostgres(database.url!, { max: 5 })];
+    const pools = [connectPostgres(w.database.url!, { max: 5 }), connectPostgres(w.database.url!, { max: 5 })];
     const workers = pools.map((pool, i) =>
       startWorker(pool.db, null as unknown as Stripe, {
         livemode: false,
@@ -222,7 +197,7 @@ describe.skipIf(isPglite())('two workers and 1,000 events (real PostgreSQL: SKIP
     );
     try {
       await waitFor(async () => {
-        const left = await database.db
+        const left = await w.db
           .selectFrom('stripe_events')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('status', '!=', 'done')
@@ -230,13 +205,13 @@ describe.skipIf(isPglite())('two workers and 1,000 events (real PostgreSQL: SKIP
         return Number(left.n) === 0;
       }, 100);
     } finally {
-      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all(workers.map((worker) => worker.stop()));
       await Promise.all(pools.map((p) => p.close()));
     }
-    const applied = await effects(database.db);
+    const applied = await effects(w.db);
     expect(applied).toHaveLength(1000);
     expect(new Set(applied.map((e) => e.event_id)).size).toBe(1000);
-    const attempts = await database.db.selectFrom('stripe_events').select('attempts').distinct().execute();
+    const attempts = await w.db.selectFrom('stripe_events').select('attempts').distinct().execute();
     expect(attempts).toEqual([{ attempts: 1 }]);
     const perWorker = { w0: applied.filter((e) => e.worker === 'w0').length, w1: applied.filter((e) => e.worker === 'w1').length };
     console.log(`[two workers] events processed per worker: ${JSON.stringify(perWorker)}`);
