@@ -113,16 +113,6 @@ export async function isDeleted(db: Kysely<Database>, userId: string): Promise<b
   return (await db.selectFrom('account_deletions').select('user_id').where('user_id', '=', userId).executeTakeFirst()) !== undefined;
 }
 
-export async function countOrdersAwaitingPayment(trx: Transaction<Database>, buyerId: string): Promise<number> {
-  const row = await trx
-    .selectFrom('orders')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('buyer_id', '=', buyerId)
-    .where('status', '=', 'pending')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 /**
  * Replaces every personal field of a buyer with a placeholder, in the caller's transaction: the
  * users row (kept: orders point at it), the email copied onto their orders, the outbox's copies of

@@ -16,9 +16,9 @@ import { syncBuyerCustomerDetails } from '../customers/use-cases.ts';
 import type { Database, User } from '../db/schema.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { DomainError, found } from '../errors.ts';
+import { countPendingOrders } from '../orders/queries.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import {
-  countOrdersAwaitingPayment,
   countRecentResets,
   emailInUse,
   endSessions,
@@ -227,7 +227,7 @@ export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, i
   const placeholder = deletedPlaceholder(user.id);
   await db.transaction().execute(async (trx) => {
     const locked = found(await lockUser(trx, user.id));
-    if ((await countOrdersAwaitingPayment(trx, user.id)) > 0) throw new DomainError('account_deletion_not_allowed', { reason: 'pending_orders' });
+    if ((await countPendingOrders(trx, user.id)) > 0) throw new DomainError('account_deletion_not_allowed', { reason: 'pending_orders' });
     // '!' is no argon2 hash: verifyPassword answers false for it, so nobody can sign in as this row.
     await eraseBuyer(trx, locked, { ...placeholder, passwordHash: '!' });
     await noteBuyerDetailsChanged(trx, user.id);

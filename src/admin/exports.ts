@@ -4,8 +4,8 @@
 // hold the database for long; the cap is said in the last line when reached.
 import type { Kysely } from 'kysely';
 import { toCsv, type CsvCell } from '../csv.ts';
+import { ORDER_COLUMNS, orderCells, PAYOUT_COLUMNS, payoutCells } from '../csv-columns.ts';
 import type { Database } from '../db/schema.ts';
-import { toDecimalString } from '../money.ts';
 
 export const EXPORT_MAX_ROWS = 50_000;
 
@@ -45,15 +45,7 @@ export async function ordersCsv(db: Kysely<Database>, scope: { sellerId?: string
   if (scope.sellerId !== undefined) query = query.where('orders.seller_id', '=', scope.sellerId);
   const rows = await query.execute();
   const header = [
-    'order_id',
-    'created_at',
-    'paid_at',
-    'status',
-    'title',
-    'quantity',
-    'currency',
-    'amount_minor',
-    'amount',
+    ...ORDER_COLUMNS,
     'application_fee_minor',
     'stripe_fee_minor',
     'refunded_minor',
@@ -69,15 +61,7 @@ export async function ordersCsv(db: Kysely<Database>, scope: { sellerId?: string
     header,
     capped(
       rows.map((o) => [
-        o.id,
-        o.created_at,
-        o.paid_at,
-        o.status,
-        o.title,
-        o.quantity,
-        o.currency,
-        o.amount,
-        toDecimalString(o.amount, o.currency),
+        ...orderCells(o),
         o.application_fee_amount,
         o.stripe_fee_amount,
         o.amount_refunded,
@@ -118,41 +102,11 @@ export async function payoutsCsv(db: Kysely<Database>, scope: { sellerId?: strin
     .limit(EXPORT_MAX_ROWS + 1);
   if (scope.sellerId !== undefined) query = query.where('payouts.seller_id', '=', scope.sellerId);
   const rows = await query.execute();
-  const header = [
-    'payout_id',
-    'created_at',
-    'status',
-    'currency',
-    'amount_minor',
-    'amount',
-    'arrival_date',
-    'automatic',
-    'method',
-    'failure_code',
-    'failure_message',
-    'account',
-    'seller',
-    'seller_id',
-  ];
+  const header = [...PAYOUT_COLUMNS, 'account', 'seller', 'seller_id'];
   return toCsv(
     header,
     capped(
-      rows.map((p) => [
-        p.id,
-        p.stripe_created,
-        p.status,
-        p.currency,
-        p.amount,
-        toDecimalString(p.amount, p.currency),
-        p.arrival_date,
-        p.automatic,
-        p.method,
-        p.failure_code,
-        p.failure_message,
-        p.account,
-        p.seller_name,
-        p.seller_id,
-      ]),
+      rows.map((p) => [...payoutCells(p), p.account, p.seller_name, p.seller_id]),
       header.length,
     ),
   );

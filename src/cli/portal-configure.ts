@@ -5,16 +5,13 @@
 // Offline, it talks to the emulator of a running `npm start` and needs that process's database.
 import { loadConfig } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
-import { createStripeClient } from '../stripe/client.ts';
 import { ensureAllPortalConfigurations } from '../subscriptions/portal.ts';
 import { runCli } from './run.ts';
+import { stripeForCli } from './stripe.ts';
 
 await runCli(async () => {
   const config = loadConfig();
-  const stripe =
-    config.stripe.mode === 'offline'
-      ? createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: '127.0.0.1', port: config.emulatorPort } })
-      : createStripeClient({ secretKey: config.stripe.secretKey! });
+  const stripe = stripeForCli(config);
   const database = await connectDatabase(config);
   try {
     console.log(`portal configurations checked for ${await ensureAllPortalConfigurations(database.db, stripe)} seller(s)`);

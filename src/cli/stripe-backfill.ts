@@ -6,11 +6,11 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { connectDatabase } from '../db/connect.ts';
-import { createStripeClient } from '../stripe/client.ts';
 import { backfillEvents, describeBackfill, STRIPE_EVENT_RETENTION_DAYS } from '../webhooks/backfill.ts';
 import { expectedLivemode } from '../webhooks/inbox.ts';
 import { drainInbox } from '../webhooks/processor.ts';
 import { runCli } from './run.ts';
+import { stripeForCli } from './stripe.ts';
 
 await runCli(async () => {
   const { values } = parseArgs({ options: { since: { type: 'string' }, process: { type: 'boolean', default: false } } });
@@ -20,10 +20,7 @@ await runCli(async () => {
     if (Number.isNaN(since.getTime())) throw new Error(`--since must be an ISO date or time, such as 2026-11-20T00:00:00Z (got "${values.since}")`);
   }
   const config = loadConfig();
-  const stripe =
-    config.stripe.mode === 'offline'
-      ? createStripeClient({ secretKey: 'sk_test_offline_emulator', emulator: { host: '127.0.0.1', port: config.emulatorPort } })
-      : createStripeClient({ secretKey: config.stripe.secretKey! });
+  const stripe = stripeForCli(config);
   const database = await connectDatabase(config);
   try {
     const report = await backfillEvents(database.db, stripe, { since, livemode: expectedLivemode(config.stripe.mode) });

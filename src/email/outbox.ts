@@ -96,6 +96,11 @@ export async function markAbandonedSendsUnknown(db: Kysely<Database>): Promise<n
 
 type Claim = Pick<ClaimedEmail, 'id' | 'attempts'> & { workerId: string };
 
+/** The row is still held by this claim: the same worker and the same attempt (no claim came after it). */
+function claimedBy(claim: Claim) {
+  return { id: claim.id, locked_by: claim.workerId, attempts: claim.attempts };
+}
+
 /**
  * The point of no return, committed before the message is handed over: the claim must still be
  * ours and unexpired. Keeps what is being sent (subject, bodies, Message-ID) with the row.
@@ -116,10 +121,8 @@ export async function markSendStarted(
       message_id: sending.messageId,
       updated_at: sql<Date>`now()`,
     })
-    .where('id', '=', claim.id)
+    .where((eb) => eb.and(claimedBy(claim)))
     .where('status', '=', 'sending')
-    .where('locked_by', '=', claim.workerId)
-    .where('attempts', '=', claim.attempts)
     .where('locked_until', '>', sql<Date>`clock_timestamp()`)
     .returning('id')
     .executeTakeFirst();
@@ -138,10 +141,8 @@ export async function markSent(db: Kysely<Database>, claim: Claim): Promise<bool
       locked_until: null,
       updated_at: sql<Date>`now()`,
     })
-    .where('id', '=', claim.id)
+    .where((eb) => eb.and(claimedBy(claim)))
     .where('status', 'in', ['sending', 'unknown'])
-    .where('locked_by', '=', claim.workerId)
-    .where('attempts', '=', claim.attempts)
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;
@@ -167,10 +168,8 @@ export async function markNotSent(
       locked_until: null,
       updated_at: sql<Date>`now()`,
     })
-    .where('id', '=', claim.id)
+    .where((eb) => eb.and(claimedBy(claim)))
     .where('status', '=', 'sending')
-    .where('locked_by', '=', claim.workerId)
-    .where('attempts', '=', claim.attempts)
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;
@@ -186,10 +185,8 @@ export async function markUnknown(db: Kysely<Database>, claim: Claim, error: str
       locked_until: null,
       updated_at: sql<Date>`now()`,
     })
-    .where('id', '=', claim.id)
+    .where((eb) => eb.and(claimedBy(claim)))
     .where('status', '=', 'sending')
-    .where('locked_by', '=', claim.workerId)
-    .where('attempts', '=', claim.attempts)
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;

@@ -13,9 +13,9 @@
 // timeouts, well inside the lease) — is where a crash can lose a message; nothing can make one go
 // out twice. A send that fails for certain (the server refused it, or no connection was made) is
 // retried with exponential backoff, and after `maxAttempts` (or a permanent 5xx refusal) is `dead`.
-import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import { backoffMs, newWorkerId, startPollingLoop, type PollingLoop } from '../jobs/polling-loop.ts';
 import { claimDueEmails, markAbandonedSendsUnknown, markNotSent, markSendStarted, markSent, markUnknown, type ClaimedEmail } from './outbox.ts';
 import { renderEmail } from './templates.ts';
 import { EmailNotSent, type EmailTransport } from './transport.ts';
@@ -41,7 +41,7 @@ export function resolveSenderOptions(options: SenderOptions): Resolved {
   return {
     baseUrl: options.baseUrl,
     from: options.from,
-    workerId: options.workerId ?? `${process.env.FLY_MACHINE_ID ?? 'local'}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    workerId: options.workerId ?? newWorkerId(),
     batchSize: options.batchSize ?? 20,
     leaseMs: options.leaseMs ?? 120_000,
     maxAttempts: options.maxAttempts ?? 8,
@@ -106,21 +106,13 @@ async function notSent(
   return !updated ? 'lost' : dead ? 'dead' : 'failed';
 }
 
-export function backoffMs(attempt: number, options: Pick<Resolved, 'backoffBaseMs' | 'backoffMaxMs' | 'jitter'>, random = Math.random): number {
-  const base = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base + base * options.jitter * random());
-}
-
 export interface SenderLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
-export interface RunningSender {
-  wake(): void;
-  stop(): Promise<void>;
-}
+export type RunningSender = PollingLoop;
 
 /** The worker's email loop: a round whenever woken or every `pollMs`; slower while the database is away. */
 export function startEmailSender(
@@ -130,47 +122,21 @@ export function startEmailSender(
 ): RunningSender {
   const resolved = resolveSenderOptions(options);
   const pollMs = options.pollMs ?? 2000;
-  let stopped = false;
-  let woken = false;
-  let wakeUp: (() => void) | undefined;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken || stopped) {
-        woken = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        woken = false;
-        resolve();
-      }
-      wakeUp = done;
-    });
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const round = await sendDueEmails(db, transport, resolved);
-        const { failed, dead, unknown } = round.outcomes;
-        if (failed + dead + unknown + round.abandoned > 0) options.log?.warn({ ...round.outcomes, abandoned: round.abandoned }, 'some emails were not sent');
-        if (round.claimed < resolved.batchSize) await sleep(pollMs);
-      } catch (error) {
-        options.log?.error({ err: error }, 'email sender: could not read the outbox');
-        await sleep(Math.max(pollMs, 5000));
-      }
-    }
-  })();
-  return {
-    wake() {
-      woken = true;
-      wakeUp?.();
+  const loop = startPollingLoop({
+    pollMs,
+    errorSleepMs: Math.max(pollMs, 5000),
+    round: async () => {
+      const round = await sendDueEmails(db, transport, resolved);
+      const { failed, dead, unknown } = round.outcomes;
+      if (failed + dead + unknown + round.abandoned > 0) options.log?.warn({ ...round.outcomes, abandoned: round.abandoned }, 'some emails were not sent');
+      return round.claimed >= resolved.batchSize;
     },
+    onError: (error) => options.log?.error({ err: error }, 'email sender: could not read the outbox'),
+  });
+  return {
+    wake: () => loop.wake(),
     async stop() {
-      stopped = true;
-      wakeUp?.();
-      await loop;
+      await loop.stop();
       transport.close();
     },
   };

@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { isDomainError, type DomainError, type ErrorCode, type ErrorDetails } from '../errors.ts';
 import { formatMoney, MAXIMUM_AMOUNT } from '../money.ts';
-import { render } from './render.ts';
+import { render, setFlash } from './render.ts';
 import { textPatternMessage } from './schemas.ts';
 
 interface Entry<C extends ErrorCode> {
@@ -154,6 +154,22 @@ export function describe<C extends ErrorCode>(error: DomainError<C>): Problem {
 export function problemOf(error: unknown): Problem {
   if (!isDomainError(error)) throw error;
   return describe(error);
+}
+
+/**
+ * For a form that acts and goes back: runs `action`, then redirects to `page` with a flash saying
+ * how it went: the success message `action` returns, or the problem in this map's words. A
+ * not-found is thrown on (the 404 page), as is anything that is not a DomainError.
+ */
+export async function redirectWithOutcome(reply: FastifyReply, page: string, action: () => Promise<string>): Promise<FastifyReply> {
+  try {
+    setFlash(reply, 'success', await action());
+  } catch (error) {
+    const problem = problemOf(error);
+    if (problem.code === 'not_found') throw error;
+    setFlash(reply, 'error', problem.message);
+  }
+  return reply.redirect(page, 303);
 }
 
 /** The app's not-found page and error page, for every route. */

@@ -6,18 +6,22 @@ import type { Database, Listing } from '../db/schema.ts';
 import type { ListingInput } from './rules.ts';
 import type { CatalogueCursor, CatalogueSearch } from './search.ts';
 
+/** The columns the seller's listing form sets, on creation and on every edit. */
+function formColumns(input: ListingInput) {
+  return {
+    title: input.title,
+    description: input.description,
+    price_amount: input.priceAmount,
+    currency: input.currency,
+    stock: input.stock,
+    kind: input.kind,
+  };
+}
+
 export async function createListing(db: Kysely<Database>, sellerId: string, input: ListingInput): Promise<Listing> {
   return db
     .insertInto('listings')
-    .values({
-      seller_id: sellerId,
-      title: input.title,
-      description: input.description,
-      price_amount: input.priceAmount,
-      currency: input.currency,
-      stock: input.stock,
-      kind: input.kind,
-    })
+    .values({ seller_id: sellerId, ...formColumns(input) })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -26,15 +30,7 @@ export async function createListing(db: Kysely<Database>, sellerId: string, inpu
 export async function updateListing(db: Kysely<Database>, sellerId: string, listingId: string, input: ListingInput): Promise<Listing | undefined> {
   return db
     .updateTable('listings')
-    .set({
-      title: input.title,
-      description: input.description,
-      price_amount: input.priceAmount,
-      currency: input.currency,
-      stock: input.stock,
-      kind: input.kind,
-      updated_at: new Date(),
-    })
+    .set({ ...formColumns(input), updated_at: new Date() })
     .where('id', '=', listingId)
     .where('seller_id', '=', sellerId)
     .returningAll()

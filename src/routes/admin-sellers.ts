@@ -9,7 +9,7 @@ import { deletePolicy, deleteSellerPolicy, listPoliciesWithSellers, savePlatform
 import { sellerPage } from '../admin/pages.ts';
 import type { AccountState, FeePolicy } from '../db/schema.ts';
 import { actorOf } from '../http/areas.ts';
-import { problemOf } from '../http/errors.ts';
+import { problemOf, redirectWithOutcome } from '../http/errors.ts';
 import { render, setFlash } from '../http/render.ts';
 import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
 import { formatMoney, SUPPORTED_CURRENCIES, toDecimalString } from '../money.ts';
@@ -129,21 +129,9 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/admin/sellers/:id', { schema: { params: IdParams } }, async (request, reply) => renderSeller(request, reply, request.params.id));
 
-  /** An action on a seller's payouts: its success message, or the problem as a flash. Not found stays a 404. */
-  async function payoutAction(request: FastifyRequest, reply: FastifyReply, sellerId: string, action: () => Promise<string>): Promise<FastifyReply> {
-    try {
-      setFlash(reply, 'success', await action());
-    } catch (error) {
-      const problem = problemOf(error);
-      if (problem.code === 'not_found') throw error;
-      setFlash(reply, 'error', problem.message);
-    }
-    return reply.redirect(`/admin/sellers/${sellerId}`, 303);
-  }
-
   app.post('/admin/sellers/:id/payout-schedule', { schema: { params: IdParams, body: ScheduleBody } }, async (request, reply) => {
     const { interval, weekly_anchor, monthly_anchor } = request.body;
-    return payoutAction(request, reply, request.params.id, async () => {
+    return redirectWithOutcome(reply, `/admin/sellers/${request.params.id}`, async () => {
       const schedule = await changeSchedule(app.db, app.stripe, actorOf(request), request.params.id, {
         interval,
         weekly_anchor,
@@ -154,14 +142,14 @@ export const adminSellerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.post('/admin/sellers/:id/payouts/pause', { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) =>
-    payoutAction(request, reply, request.params.id, async () => {
+    redirectWithOutcome(reply, `/admin/sellers/${request.params.id}`, async () => {
       await pausePayouts(app.db, app.stripe, actorOf(request), request.params.id);
       return 'Payouts are paused: the schedule is manual until you resume.';
     }),
   );
 
   app.post('/admin/sellers/:id/payouts/resume', { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) =>
-    payoutAction(request, reply, request.params.id, async () => {
+    redirectWithOutcome(reply, `/admin/sellers/${request.params.id}`, async () => {
       await resumePayouts(app.db, app.stripe, actorOf(request), request.params.id);
       return 'Payouts are resumed on the previous schedule.';
     }),

@@ -41,6 +41,10 @@ const SavedCardBody = Type.Object({
   payment_method: Type.String({ pattern: '^pm_[A-Za-z0-9_]{1,100}$' }),
   ...Csrf,
 });
+/** Each buy makes an order and asks Stripe for a payment: 30 a minute per client at most. */
+const BUY_RATE_LIMIT = { rateLimit: { max: 30, timeWindow: '1 minute' } };
+/** The buy form's POST (hosted and custom flow): a form the schema refuses gets unreadableBuyForm's page. */
+const buyFormRoute = { schema: { params: ListingParams, body: BuyBody }, attachValidation: true, config: BUY_RATE_LIMIT };
 const StartQuery = Type.Object({ quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: QUANTITY_MAX })) });
 const CompleteQuery = Type.Object({
   // Shown by Stripe's redirect; never trusted: the order's own Stripe ids are what we ask about.
@@ -102,40 +106,32 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   };
 
   // --- hosted Checkout ------------------------------------------------------------------------
-  app.post(
-    '/checkout/:listingId',
-    {
-      schema: { params: ListingParams, body: BuyBody },
-      attachValidation: true,
-      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
-    },
-    async (request, reply) => {
-      if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
-      const { listingId } = request.params;
-      try {
-        const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
-          buyerId: request.user.id,
-          buyerEmail: request.user.email,
-          listingId,
-          quantity: request.body.quantity,
-          attemptId: request.body.attempt,
-          publicUrl: app.config.publicUrl,
-          savePaymentMethod: request.body.save_card === 'on',
-          shippingCountries: app.config.shippingCountries,
-        });
-        return reply.redirect(redirectUrl, 303);
-      } catch (error) {
-        return refused(request, reply, error, listingId);
-      }
-    },
-  );
+  app.post('/checkout/:listingId', buyFormRoute, async (request, reply) => {
+    if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
+    const { listingId } = request.params;
+    try {
+      const { redirectUrl } = await buyWithCheckout(app.db, app.stripe, {
+        buyerId: request.user.id,
+        buyerEmail: request.user.email,
+        listingId,
+        quantity: request.body.quantity,
+        attemptId: request.body.attempt,
+        publicUrl: app.config.publicUrl,
+        savePaymentMethod: request.body.save_card === 'on',
+        shippingCountries: app.config.shippingCountries,
+      });
+      return reply.redirect(redirectUrl, 303);
+    } catch (error) {
+      return refused(request, reply, error, listingId);
+    }
+  });
 
   // --- one-click with a saved card --------------------------------------------------------------
   app.post(
     '/checkout/:listingId/saved-card',
     {
       schema: { params: ListingParams, body: SavedCardBody },
-      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+      config: BUY_RATE_LIMIT,
     },
     async (request, reply) => {
       const { listingId } = request.params;
@@ -167,31 +163,23 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return render(request, reply, 'checkout/start', { title: `Buy ${listing.title}`, listing, attempt: randomUUID(), quantityMax, quantity, savedCards });
   });
 
-  app.post(
-    '/checkout/:listingId/pay',
-    {
-      schema: { params: ListingParams, body: BuyBody },
-      attachValidation: true,
-      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
-    },
-    async (request, reply) => {
-      if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
-      const { listingId } = request.params;
-      try {
-        const order = await buyWithPaymentElement(app.db, app.stripe, {
-          buyerId: request.user.id,
-          buyerEmail: request.user.email,
-          listingId,
-          quantity: request.body.quantity,
-          attemptId: request.body.attempt,
-          savePaymentMethod: request.body.save_card === 'on',
-        });
-        return reply.redirect(`/orders/${order.id}/pay`, 303);
-      } catch (error) {
-        return refused(request, reply, error, listingId);
-      }
-    },
-  );
+  app.post('/checkout/:listingId/pay', buyFormRoute, async (request, reply) => {
+    if (request.validationError !== undefined) return unreadableBuyForm(request, reply);
+    const { listingId } = request.params;
+    try {
+      const order = await buyWithPaymentElement(app.db, app.stripe, {
+        buyerId: request.user.id,
+        buyerEmail: request.user.email,
+        listingId,
+        quantity: request.body.quantity,
+        attemptId: request.body.attempt,
+        savePaymentMethod: request.body.save_card === 'on',
+      });
+      return reply.redirect(`/orders/${order.id}/pay`, 303);
+    } catch (error) {
+      return refused(request, reply, error, listingId);
+    }
+  });
 
   // --- custom flow, physical goods: where to ship, before the PaymentIntent is made -------------
   const countries = app.config.shippingCountries.map((code) => ({ code, name: countryName(code) }));

@@ -2,9 +2,9 @@
 // area) or an admin (admin area) approves or declines it from the order's page. Each route calls
 // one use case, then goes back to the order page with what happened in a flash message.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { problemOf } from '../http/errors.ts';
-import { render, setFlash } from '../http/render.ts';
+import type { FastifyRequest } from 'fastify';
+import { redirectWithOutcome } from '../http/errors.ts';
+import { render } from '../http/render.ts';
 import { Csrf, IdParams, MultilineText, Type, Uuid } from '../http/schemas.ts';
 import { listOpenRefundRequests } from '../refund-requests/queries.ts';
 import { approveRefundRequest, askForRefund, declineRefundRequest } from '../refund-requests/use-cases.ts';
@@ -15,18 +15,6 @@ const DecisionParams = Type.Object({ id: Uuid, requestId: Uuid });
 const ApproveBody = Type.Object({ note: Type.Optional(MultilineText({ maxLength: REASON_MAX })), ...Csrf });
 const DeclineBody = Type.Object({ reason: MultilineText({ maxLength: REASON_MAX }), ...Csrf });
 
-/** Runs an action and goes back to `page`: a refusal in the words of the error map, or `done`. */
-async function thenBack(reply: FastifyReply, page: string, action: () => Promise<string>): Promise<FastifyReply> {
-  try {
-    setFlash(reply, 'success', await action());
-  } catch (error) {
-    const problem = problemOf(error);
-    if (problem.code === 'not_found') throw error;
-    setFlash(reply, 'error', problem.message);
-  }
-  return reply.redirect(page, 303);
-}
-
 export const buyerRefundRequestRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/orders/:id/refund-request',
@@ -35,7 +23,7 @@ export const buyerRefundRequestRoutes: FastifyPluginAsyncTypebox = async (app) =
       config: { rateLimit: { max: 20, timeWindow: '10 minutes' } },
     },
     async (request, reply) =>
-      thenBack(reply, `/orders/${request.params.id}`, async () => {
+      redirectWithOutcome(reply, `/orders/${request.params.id}`, async () => {
         await askForRefund(app.db, { buyerId: request.user.id, orderId: request.params.id, reason: request.body.reason });
         return 'Your refund request is sent. The seller or the marketplace will answer it here.';
       }),
@@ -46,7 +34,7 @@ function decisionRoutes(prefix: '/seller' | '/admin'): FastifyPluginAsyncTypebox
   return async (app) => {
     const decider = (request: FastifyRequest) => ({ id: request.user.id, email: request.user.email, role: request.user.role });
     app.post(`${prefix}/orders/:id/refund-requests/:requestId/approve`, { schema: { params: DecisionParams, body: ApproveBody } }, async (request, reply) =>
-      thenBack(reply, `${prefix}/orders/${request.params.id}`, async () => {
+      redirectWithOutcome(reply, `${prefix}/orders/${request.params.id}`, async () => {
         await approveRefundRequest(app.db, app.stripe, decider(request), {
           orderId: request.params.id,
           requestId: request.params.requestId,
@@ -56,7 +44,7 @@ function decisionRoutes(prefix: '/seller' | '/admin'): FastifyPluginAsyncTypebox
       }),
     );
     app.post(`${prefix}/orders/:id/refund-requests/:requestId/decline`, { schema: { params: DecisionParams, body: DeclineBody } }, async (request, reply) =>
-      thenBack(reply, `${prefix}/orders/${request.params.id}`, async () => {
+      redirectWithOutcome(reply, `${prefix}/orders/${request.params.id}`, async () => {
         await declineRefundRequest(app.db, decider(request), { orderId: request.params.id, requestId: request.params.requestId, reason: request.body.reason });
         return 'Refund request declined. The buyer sees your reason.';
       }),

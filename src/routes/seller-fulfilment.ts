@@ -2,9 +2,7 @@
 // seller area (its guard finds a seller before the body is read); each form is CSRF-checked and
 // schema-validated; an order that is not the seller's is a 404 like no order at all.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
-import { setFlash } from '../http/render.ts';
-import { problemOf } from '../http/errors.ts';
+import { redirectWithOutcome } from '../http/errors.ts';
 import { Csrf, CsrfOnlyBody, IdParams, Text, Type } from '../http/schemas.ts';
 import { markDelivered, markShipped } from '../orders/fulfilment.ts';
 
@@ -15,41 +13,29 @@ const ShippedBody = Type.Object({
 });
 
 export const sellerFulfilmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  /** Takes the step, says how it went, and goes back to the order; someone else's order stays a 404. */
-  async function stepThenBack(reply: FastifyReply, orderId: string, step: () => Promise<unknown>, done: string): Promise<FastifyReply> {
-    try {
-      await step();
-      setFlash(reply, 'success', done);
-    } catch (error) {
-      const problem = problemOf(error);
-      if (problem.code === 'not_found') throw error;
-      setFlash(reply, 'error', problem.message);
-    }
-    return reply.redirect(`/seller/orders/${orderId}`, 303);
-  }
-
+  // Each takes the step, says how it went, and goes back to the order; someone else's order stays a 404.
   app.post(
     '/seller/orders/:id/shipped',
     { schema: { params: IdParams, body: ShippedBody }, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
     async (request, reply) =>
-      stepThenBack(
-        reply,
-        request.params.id,
-        () =>
-          markShipped(app.db, {
-            sellerId: request.user.id,
-            orderId: request.params.id,
-            carrier: request.body.carrier,
-            trackingNumber: request.body.tracking_number,
-          }),
-        'Marked shipped. The buyer has been told, with the tracking number.',
-      ),
+      redirectWithOutcome(reply, `/seller/orders/${request.params.id}`, async () => {
+        await markShipped(app.db, {
+          sellerId: request.user.id,
+          orderId: request.params.id,
+          carrier: request.body.carrier,
+          trackingNumber: request.body.tracking_number,
+        });
+        return 'Marked shipped. The buyer has been told, with the tracking number.';
+      }),
   );
 
   app.post(
     '/seller/orders/:id/delivered',
     { schema: { params: IdParams, body: CsrfOnlyBody }, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
     async (request, reply) =>
-      stepThenBack(reply, request.params.id, () => markDelivered(app.db, { sellerId: request.user.id, orderId: request.params.id }), 'Marked delivered.'),
+      redirectWithOutcome(reply, `/seller/orders/${request.params.id}`, async () => {
+        await markDelivered(app.db, { sellerId: request.user.id, orderId: request.params.id });
+        return 'Marked delivered.';
+      }),
   );
 };

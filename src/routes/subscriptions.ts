@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { found } from '../errors.ts';
-import { problemOf } from '../http/errors.ts';
+import { problemOf, redirectWithOutcome } from '../http/errors.ts';
 import { render, setFlash } from '../http/render.ts';
 import { Csrf, CsrfOnlyBody, IdParams, Text, Type } from '../http/schemas.ts';
 import { listPublicPlans } from '../subscriptions/plan-queries.ts';
@@ -109,19 +109,12 @@ export const buyerSubscriptionRoutes: FastifyPluginAsyncTypebox = async (app) =>
     ['resume', false],
   ] as const) {
     app.post(`/subscriptions/:id/${action}`, { schema: { params: IdParams, body: CsrfOnlyBody } }, async (request, reply) => {
-      try {
+      return redirectWithOutcome(reply, '/subscriptions', async () => {
         await buyerSetCancelAtPeriodEnd(app.db, app.stripe, request.user.id, request.params.id, cancel);
-        setFlash(
-          reply,
-          'success',
-          cancel ? 'Your subscription will end at the end of the current period. You will not be charged again.' : 'Your subscription will renew as usual.',
-        );
-      } catch (error) {
-        const problem = problemOf(error);
-        if (problem.code === 'not_found') throw error;
-        setFlash(reply, 'error', problem.message);
-      }
-      return reply.redirect('/subscriptions', 303);
+        return cancel
+          ? 'Your subscription will end at the end of the current period. You will not be charged again.'
+          : 'Your subscription will renew as usual.';
+      });
     });
   }
 

@@ -5,6 +5,7 @@
 // that a spreadsheet would run as formulas are neutralised by src/csv.ts.
 import type { Kysely } from 'kysely';
 import { csvChunks, type CsvCell } from '../csv.ts';
+import { ORDER_COLUMNS, orderCells, PAYOUT_COLUMNS, payoutCells } from '../csv-columns.ts';
 import type { Cursor } from '../db/paging.ts';
 import type { Database } from '../db/schema.ts';
 import { toDecimalString } from '../money.ts';
@@ -15,15 +16,7 @@ import { sellerPayoutsPage } from '../payouts/queries.ts';
 export const EXPORT_PAGE_SIZE = 500;
 
 const ORDER_HEADER = [
-  'order_id',
-  'created_at',
-  'paid_at',
-  'status',
-  'title',
-  'quantity',
-  'currency',
-  'amount_minor',
-  'amount',
+  ...ORDER_COLUMNS,
   'platform_fee_minor',
   'refunded_minor',
   'refunded_from_you_minor',
@@ -37,20 +30,6 @@ const ORDER_HEADER = [
   'buyer_email',
 ];
 
-const PAYOUT_HEADER = [
-  'payout_id',
-  'created_at',
-  'status',
-  'currency',
-  'amount_minor',
-  'amount',
-  'arrival_date',
-  'automatic',
-  'method',
-  'failure_code',
-  'failure_message',
-];
-
 /** The seller's orders, newest first; fee and net are empty for orders never charged. */
 export function sellerOrdersCsv(db: Kysely<Database>, sellerId: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<string> {
   return csvChunks(
@@ -59,15 +38,7 @@ export function sellerOrdersCsv(db: Kysely<Database>, sellerId: string, pageSize
       const orders = await sellerOrdersWithMoney(db, sellerId, { size: pageSize, after });
       const last = orders.at(-1);
       const rows = orders.map(({ money: m, ...o }): CsvCell[] => [
-        o.id,
-        o.created_at,
-        o.paid_at,
-        o.status,
-        o.title,
-        o.quantity,
-        o.currency,
-        o.amount,
-        toDecimalString(o.amount, o.currency),
+        ...orderCells(o),
         m.applicationFee,
         m.refunded,
         m.refundedFromSeller,
@@ -88,23 +59,10 @@ export function sellerOrdersCsv(db: Kysely<Database>, sellerId: string, pageSize
 /** The seller's payouts as recorded from Stripe's payout events, newest first. */
 export function sellerPayoutsCsv(db: Kysely<Database>, sellerId: string, pageSize = EXPORT_PAGE_SIZE): AsyncGenerator<string> {
   return csvChunks(
-    PAYOUT_HEADER,
+    PAYOUT_COLUMNS,
     keysetPages(async (after) => {
       const page = await sellerPayoutsPage(db, sellerId, { size: pageSize, after });
-      const rows = page.rows.map((p): CsvCell[] => [
-        p.id,
-        p.stripe_created,
-        p.status,
-        p.currency,
-        p.amount,
-        toDecimalString(p.amount, p.currency),
-        p.arrival_date,
-        p.automatic,
-        p.method,
-        p.failure_code,
-        p.failure_message,
-      ]);
-      return { rows, next: page.next };
+      return { rows: page.rows.map(payoutCells), next: page.next };
     }),
   );
 }

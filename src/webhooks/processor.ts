@@ -15,10 +15,10 @@
 //   the lease to expire, and the retry runs every step again with the same keys.
 // - A failure is recorded outside the rolled-back transaction: `failed` with exponential backoff,
 //   or `dead` once the attempts are spent. Admins replay dead events from /admin/events.
-import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, StripeEventRow } from '../db/schema.ts';
+import { backoffMs, newWorkerId } from '../jobs/polling-loop.ts';
 import { processBatch } from './batch.ts';
 import { IgnoreEvent, ReadAgain, type EventOrigin, type HandlerRegistry } from './handler.ts';
 import { handlerFor, handlers as defaultHandlers } from './registry.ts';
@@ -58,16 +58,6 @@ export function resolveProcessorOptions(options: ProcessorOptions = {}): Resolve
     jitter: options.jitter ?? 0.1,
     handlers: options.handlers ?? defaultHandlers,
   };
-}
-
-export function newWorkerId(): string {
-  return `${process.env.FLY_MACHINE_ID ?? 'local'}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
-
-/** The delay before retry number `attempt` (1-based: the wait after the first failure is attempt 1). */
-export function backoffMs(attempt: number, options: Pick<ResolvedProcessorOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'jitter'>, random = Math.random): number {
-  const base = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base + base * options.jitter * random());
 }
 
 export type ClaimedEvent = Pick<StripeEventRow, 'id' | 'type' | 'attempts' | 'payload' | 'source'>;
@@ -172,10 +162,7 @@ async function finish(
       updated_at: sql<Date>`now()`,
       last_error: status === 'ignored' ? (reason ?? 'ignored') : null,
     })
-    .where('id', '=', event.id)
-    .where('status', '=', 'processing')
-    .where('locked_by', '=', options.workerId)
-    .where('attempts', '=', event.attempts)
+    .where((eb) => eb.and(leaseHeld(event, options)))
     .returning('id')
     .executeTakeFirst();
   // If another worker took the event over, this matches nothing and everything the handler wrote
@@ -188,13 +175,15 @@ async function holdLease(trx: Kysely<Database>, event: ClaimedEvent, options: Re
   const owned = await trx
     .updateTable('stripe_events')
     .set({ updated_at: sql<Date>`now()` })
-    .where('id', '=', event.id)
-    .where('status', '=', 'processing')
-    .where('locked_by', '=', options.workerId)
-    .where('attempts', '=', event.attempts)
+    .where((eb) => eb.and(leaseHeld(event, options)))
     .returning('id')
     .executeTakeFirst();
   if (owned === undefined) throw new LeaseLost();
+}
+
+/** The event is still ours: `processing` under this worker's claim of this attempt (no later claim took it over). */
+function leaseHeld(event: ClaimedEvent, options: Pick<ResolvedProcessorOptions, 'workerId'>) {
+  return { id: event.id, status: 'processing', locked_by: options.workerId, attempts: event.attempts } as const;
 }
 
 class LeaseLost extends Error {
@@ -217,10 +206,7 @@ export async function recordFailure(db: Kysely<Database>, event: ClaimedEvent, e
       locked_until: null,
       updated_at: sql<Date>`now()`,
     })
-    .where('id', '=', event.id)
-    .where('status', '=', 'processing')
-    .where('locked_by', '=', options.workerId)
-    .where('attempts', '=', event.attempts)
+    .where((eb) => eb.and(leaseHeld(event, options)))
     .returning('id')
     .executeTakeFirst();
   return updated === undefined ? 'lost' : dead ? 'dead' : 'failed';

@@ -16,6 +16,7 @@ import { reconcilePendingOrders } from '../orders/use-cases.ts';
 import { backfillEvents, describeBackfill } from '../webhooks/backfill.ts';
 import { INBOX_CHANNEL } from '../webhooks/inbox.ts';
 import { startEmailSender } from '../email/sender.ts';
+import { startPollingLoop } from '../jobs/polling-loop.ts';
 import type { EmailWorkerOptions } from '../email/setup.ts';
 import { processDueEvents, resolveProcessorOptions, type ProcessorOptions } from '../webhooks/processor.ts';
 
@@ -66,51 +67,27 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
   const concurrency = options.concurrency ?? 8;
   const log = options.log ?? silentLogger;
   let stopped = false;
-  let woken = false;
-  let wakeUp: (() => void) | undefined;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken || stopped) {
-        woken = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        woken = false;
-        resolve();
-      }
-      wakeUp = done;
-    });
+  const inbox = startPollingLoop({
+    pollMs,
+    // The database is away (or similar): keep going, a little slower. Events are safe in the inbox.
+    errorSleepMs: Math.max(pollMs, 2000),
+    round: async () => {
+      const batch = await processDueEvents(db, stripe, resolved, concurrency);
+      if (batch.outcomes.failed + batch.outcomes.dead > 0) log.warn({ ...batch.outcomes }, 'webhook events failed');
+      return batch.claimed > 0;
+    },
+    onError: (error) => log.error({ err: error }, 'worker: could not process the inbox'),
+  });
 
   // Whoever makes an event pending NOTIFYs this channel after committing: the webhook routes and the
   // backfill (src/webhooks/inbox.ts notifyPendingEvents), a replay through its trigger.
   const unlisten: Promise<Unlisten> | undefined = options.listen?.(
     INBOX_CHANNEL,
-    () => {
-      woken = true;
-      wakeUp?.();
-    },
+    () => inbox.wake(),
     (error) => log.warn({ err: error }, 'worker: lost the inbox LISTEN connection; reconnecting (the poll still runs)'),
   );
   unlisten?.catch((error: unknown) => log.error({ err: error }, 'worker: could not LISTEN for new events; polling only'));
-
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const batch = await processDueEvents(db, stripe, resolved, concurrency);
-        if (batch.outcomes.failed + batch.outcomes.dead > 0) log.warn({ ...batch.outcomes }, 'webhook events failed');
-        if (batch.claimed === 0) await sleep(pollMs);
-      } catch (error) {
-        // The database is away (or similar): keep going, a little slower. Events are safe in the inbox.
-        log.error({ err: error }, 'worker: could not process the inbox');
-        await sleep(Math.max(pollMs, 2000));
-      }
-    }
-  })();
 
   let backfillTimer: NodeJS.Timeout | undefined;
   let backfillRunning: Promise<void> | undefined;
@@ -170,20 +147,19 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
   return {
     workerId: resolved.workerId,
     wake() {
-      woken = true;
-      wakeUp?.();
+      inbox.wake();
       emailSender?.wake();
     },
     async stop() {
       stopped = true;
+      const inboxStopped = inbox.stop();
       clearTimeout(backfillTimer);
       for (const timer of timers) clearTimeout(timer);
       await unlisten?.then(
         (stop) => stop(),
         () => {},
       );
-      wakeUp?.();
-      await loop;
+      await inboxStopped;
       await backfillRunning;
       await Promise.all(running);
       await emailSender?.stop();

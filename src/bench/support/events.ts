@@ -7,6 +7,7 @@
 //    reads the sellers table and stops.
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
+import { emptyFutureRequirements, emptyRequirements } from '../../emulator/resources/connect/model.ts';
 
 export const API_VERSION = '2026-10-28.endive';
 const signer = new Stripe('sk_test_bench_signing_only');
@@ -139,26 +140,8 @@ export function accountUpdated(secret: string): SignedEvent {
       requirement_collection: 'stripe',
       type: 'application',
     },
-    requirements: {
-      alternatives: [],
-      current_deadline: null,
-      currently_due: [],
-      disabled_reason: null,
-      errors: [],
-      eventually_due: [],
-      past_due: [],
-      pending_verification: [],
-    },
-    future_requirements: {
-      alternatives: [],
-      current_deadline: null,
-      currently_due: [],
-      disabled_reason: null,
-      errors: [],
-      eventually_due: [],
-      past_due: [],
-      pending_verification: [],
-    },
+    requirements: emptyRequirements(),
+    future_requirements: emptyFutureRequirements(),
     metadata: {},
     created: Math.floor(Date.now() / 1000) - 86_400,
   };

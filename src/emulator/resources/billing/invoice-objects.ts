@@ -24,45 +24,21 @@ export function subscriptionLine(o: {
   const price = o.item.price;
   const quantity = o.item.quantity ?? 1;
   const unit = price.unit_amount ?? 0;
-  const amount = unit * quantity;
   const rec = price.recurring;
   const per = rec ? ` / ${describeInterval(rec.interval, rec.interval_count)}` : '';
-  return {
+  return subscriptionItemLine({
     id: o.id,
-    object: 'line_item',
-    amount,
-    currency: price.currency,
-    description: `${quantity} × ${o.productName} (at ${formatMoney(unit, price.currency)}${per})`,
-    discount_amounts: [],
-    discountable: true,
-    discounts: [],
     invoice: o.invoice,
-    livemode: false,
-    metadata: {},
-    parent: {
-      invoice_item_details: null,
-      subscription_item_details: {
-        invoice_item: null,
-        proration: false,
-        proration_details: { credited_items: null },
-        subscription: o.subscription,
-        subscription_item: o.item.id,
-      },
-      type: 'subscription_item_details',
-    },
-    period: { end: o.periodEnd, start: o.periodStart },
-    pretax_credit_amounts: [],
-    pricing: {
-      price_details: { price: price.id, product: typeof price.product === 'string' ? price.product : price.product.id },
-      type: 'price_details',
-      unit_amount_decimal: decimalString(unit),
-    },
-    quantity,
-    quantity_decimal: decimalString(quantity),
     subscription: o.subscription,
-    subtotal: amount,
-    taxes: [],
-  };
+    itemId: o.item.id,
+    price,
+    quantity,
+    amount: unit * quantity,
+    description: `${quantity} × ${o.productName} (at ${formatMoney(unit, price.currency)}${per})`,
+    proration: false,
+    periodStart: o.periodStart,
+    periodEnd: o.periodEnd,
+  });
 }
 
 /** A proration line: credit (negative) for unused time on the old price, charge for the new. */
@@ -80,14 +56,31 @@ export function prorationLine(o: {
 }): Stripe.InvoiceLineItem {
   const credit = o.amount < 0;
   const description = credit ? `Unused time on ${o.quantity} × ${o.productName}` : `Remaining time on ${o.quantity} × ${o.productName}`;
+  return subscriptionItemLine({ ...o, description, proration: true });
+}
+
+/** An invoice line for a subscription item: its period's charge, or (proration) a part of one; prorations are not discountable. */
+function subscriptionItemLine(o: {
+  id: string;
+  invoice: string | null;
+  subscription: string;
+  itemId: string;
+  price: Stripe.Price;
+  quantity: number;
+  amount: number;
+  description: string;
+  proration: boolean;
+  periodStart: number;
+  periodEnd: number;
+}): Stripe.InvoiceLineItem {
   return {
     id: o.id,
     object: 'line_item',
     amount: o.amount,
     currency: o.price.currency,
-    description,
+    description: o.description,
     discount_amounts: [],
-    discountable: false,
+    discountable: !o.proration,
     discounts: [],
     invoice: o.invoice,
     livemode: false,
@@ -96,7 +89,7 @@ export function prorationLine(o: {
       invoice_item_details: null,
       subscription_item_details: {
         invoice_item: null,
-        proration: true,
+        proration: o.proration,
         proration_details: { credited_items: null },
         subscription: o.subscription,
         subscription_item: o.itemId,

@@ -85,6 +85,12 @@ export function registerPortalPage(b: Billing): void {
       }
     };
 
+  /** The payment method `id`, if it is this portal customer's. */
+  const ownPaymentMethod = (c: Ctx, id: string | undefined): Stripe.PaymentMethod | undefined => {
+    const pm = b.pay.pms.get(id ?? '', c.account);
+    return pm?.customer === c.session.customer ? pm : undefined;
+  };
+
   /** A saved card becomes the customer's default and that of subscriptions that had their own. */
   const makeDefault = (c: Ctx, pmId: string): void => {
     updateCustomer(b, c.account, c.session.customer, { invoice_settings: { default_payment_method: pmId } });
@@ -205,8 +211,8 @@ export function registerPortalPage(b: Billing): void {
     'POST',
     '/hosted/portal/:token/payment_methods/:pm/default',
     act((c, req) => {
-      const pm = b.pay.pms.get(req.pathParams.pm ?? '', c.account);
-      if (!pm || pm.customer !== c.session.customer) return fail(c, 'Unknown payment method.');
+      const pm = ownPaymentMethod(c, req.pathParams.pm);
+      if (!pm) return fail(c, 'Unknown payment method.');
       makeDefault(c, pm.id);
       return afterAction(c, 'Your default payment method has been updated.');
     }),
@@ -215,8 +221,8 @@ export function registerPortalPage(b: Billing): void {
     'POST',
     '/hosted/portal/:token/payment_methods/:pm/remove',
     act((c, req) => {
-      const pm = b.pay.pms.get(req.pathParams.pm ?? '', c.account);
-      if (!pm || pm.customer !== c.session.customer) return fail(c, 'Unknown payment method.');
+      const pm = ownPaymentMethod(c, req.pathParams.pm);
+      if (!pm) return fail(c, 'Unknown payment method.');
       const customer = b.customers.get(c.session.customer, c.account);
       const live = subscriptionsOf(c).some((s) => s.status !== 'incomplete');
       if (customer?.invoice_settings.default_payment_method === pm.id && live)

@@ -13,7 +13,15 @@ import type Stripe from 'stripe';
 import type { PageRequest, PageResponse } from '../../core/core.ts';
 import { html } from '../../core/html.ts';
 import { StripeError } from '../../core/errors.ts';
-import { createCardPaymentMethod, lookupCardNumber, page } from '../payments/api.ts';
+import {
+  challengePage,
+  challengeResultPage,
+  chooseCompleteOrFailPage,
+  createCardPaymentMethod,
+  lookupCardNumber,
+  nothingToAuthenticatePage,
+  unknownChallengePage,
+} from '../payments/api.ts';
 import type { Billing } from './context.ts';
 import { completeSetupAuthentication, confirmSetupIntent, setupIntentReturnUrl, setupReturnUrl } from './setup-intents.ts';
 
@@ -29,47 +37,29 @@ export function registerSetupPages(b: Billing): void {
     if (!si || !secret || si.client_secret !== secret) return undefined;
     return { si, account: b.setupIntents.ownerOf(id) ?? core.platformAccount };
   };
-  const unknown = (): PageResponse => ({ status: 404, html: page('3D Secure', html`<h1>Unknown or expired authentication</h1>`) });
-
   core.page('GET', '/hosted/setup_3ds/:id', (req) => {
     const found = find(req.pathParams.id ?? '', typeof req.query.client_secret === 'string' ? req.query.client_secret : undefined);
-    if (!found) return unknown();
+    if (!found) return unknownChallengePage();
     const { si } = found;
-    if (si.status !== 'requires_action') {
-      return {
-        html: page(
-          '3D Secure',
-          html`<h1 data-testid="3ds-done">Nothing to authenticate</h1>
-            <p class="muted">SetupIntent <code>${si.id}</code> is ${si.status}.</p>`,
-        ),
-      };
-    }
+    if (si.status !== 'requires_action') return nothingToAuthenticatePage('SetupIntent', si);
     const pm = si.payment_method ? b.pay.pms.get(String(si.payment_method)) : undefined;
-    const body = html`<h1>3D Secure authentication</h1>
-      <p>Your bank asks you to confirm that the card ending <strong data-testid="last4">${pm?.card?.last4 ?? ''}</strong> may be saved for future payments.</p>
-      <p class="muted">This stands in for the card issuer's challenge page. SetupIntent <code>${si.id}</code>.</p>
-      <form method="post" action="/hosted/setup_3ds/${si.id}">
-        <input type="hidden" name="client_secret" value="${si.client_secret ?? ''}" />
-        <button class="primary" type="submit" name="action" value="complete" data-testid="3ds-complete">Complete authentication</button>
-        <button type="submit" name="action" value="fail" data-testid="3ds-fail">Fail authentication</button>
-      </form>`;
-    return { html: page('3D Secure', body) };
+    return challengePage({
+      kind: 'SetupIntent',
+      id: si.id,
+      clientSecret: si.client_secret,
+      action: `/hosted/setup_3ds/${si.id}`,
+      what: html`that the card ending <strong data-testid="last4">${pm?.card?.last4 ?? ''}</strong> may be saved for future payments`,
+    });
   });
   core.page('POST', '/hosted/setup_3ds/:id', (req) => {
     const found = find(req.pathParams.id ?? '', field(req.form, 'client_secret'));
-    if (!found) return unknown();
+    if (!found) return unknownChallengePage();
     const action = field(req.form, 'action');
-    if (action !== 'complete' && action !== 'fail') return { status: 400, html: page('3D Secure', html`<h1>Choose complete or fail</h1>`) };
+    if (action !== 'complete' && action !== 'fail') return chooseCompleteOrFailPage();
     const returnUrl = setupIntentReturnUrl(b, found.si.id);
     const result = completeSetupAuthentication(b, found.account, found.si.id, action === 'complete');
     if (returnUrl) return { redirect: setupReturnUrl(returnUrl, result.si) };
-    return {
-      html: page(
-        '3D Secure',
-        html`<h1 data-testid="3ds-result">Authentication ${action === 'complete' ? 'completed' : 'failed'}</h1>
-          <p class="muted">SetupIntent <code>${result.si.id}</code> is now ${result.si.status}. You can close this window.</p>`,
-      ),
-    };
+    return challengeResultPage('SetupIntent', result.si, action === 'complete');
   });
 
   // --- Stripe.js stand-in endpoints ------------------------------------------------------------

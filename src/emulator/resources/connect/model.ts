@@ -87,7 +87,8 @@ function idNumberField(acct: Stripe.Account): string {
   return acct.business_type === 'company' ? 'representative.id_number' : 'individual.id_number';
 }
 
-export function emptyRequirements(): Stripe.Account.Requirements {
+/** Nothing due, nothing pending: the shape of an account's, its future and a capability's requirements. */
+function noRequirements() {
   return {
     alternatives: [],
     current_deadline: null,
@@ -100,17 +101,12 @@ export function emptyRequirements(): Stripe.Account.Requirements {
   };
 }
 
+export function emptyRequirements(): Stripe.Account.Requirements {
+  return noRequirements();
+}
+
 export function emptyFutureRequirements(): Stripe.Account.FutureRequirements {
-  return {
-    alternatives: [],
-    current_deadline: null,
-    currently_due: [],
-    disabled_reason: null,
-    errors: [],
-    eventually_due: [],
-    past_due: [],
-    pending_verification: [],
-  };
+  return noRequirements();
 }
 
 /** Recompute charges_enabled / payouts_enabled from capabilities and requirements. */
@@ -172,16 +168,7 @@ export function capabilityObject(core: EmulatorCore, acct: Stripe.Account, name:
     id: name,
     object: 'capability',
     account: acct.id,
-    future_requirements: {
-      alternatives: [],
-      current_deadline: null,
-      currently_due: [],
-      disabled_reason: null,
-      errors: [],
-      eventually_due: [],
-      past_due: [],
-      pending_verification: [],
-    },
+    future_requirements: noRequirements(),
     requested: status !== 'unrequested',
     requested_at: requestedAt,
     requirements,

@@ -51,5 +51,6 @@ export { completeCheckoutSession, expireCheckoutSession, successRedirect } from 
 export { formatMoney, stripeFee, minimumAmount } from './fees.ts';
 export { requireTransferDestination, validateAmount, validateConnectParams, validateCurrency } from './validation.ts';
 
-// Hosted pages: the common layout (with the "Stripe emulator" label)
+// Hosted pages: the common layout (with the "Stripe emulator" label), the 3D Secure challenge's pages
 export { page } from './layout.ts';
+export { challengePage, challengeResultPage, chooseCompleteOrFailPage, nothingToAuthenticatePage, unknownChallengePage } from './challenge-pages.ts';

@@ -15,6 +15,7 @@ import type Stripe from 'stripe';
 import type { EmulatorCore, PageRequest, PageResponse } from '../../core/core.ts';
 import { html } from '../../core/html.ts';
 import { page } from './layout.ts';
+import { challengePage, challengeResultPage, chooseCompleteOrFailPage, nothingToAuthenticatePage, unknownChallengePage } from './challenge-pages.ts';
 import { StripeError } from '../../core/errors.ts';
 import type { Payments } from './state.ts';
 import { completeAuthentication, confirmIntent } from './intents.ts';
@@ -51,42 +52,26 @@ export function registerPaymentPages(core: EmulatorCore, pay: Payments): void {
   core.page('GET', '/hosted/3ds/:id', (req) => {
     const secret = typeof req.query.client_secret === 'string' ? req.query.client_secret : undefined;
     const found = findIntent(req.pathParams.id ?? '', secret);
-    if (!found) return { status: 404, html: page('3D Secure', html`<h1>Unknown or expired authentication</h1>`) };
+    if (!found) return unknownChallengePage();
     const { pi } = found;
-    if (pi.status !== 'requires_action') {
-      return {
-        html: page(
-          '3D Secure',
-          html`<h1 data-testid="3ds-done">Nothing to authenticate</h1>
-            <p class="muted">PaymentIntent <code>${pi.id}</code> is ${pi.status}.</p>`,
-        ),
-      };
-    }
-    const body = html`<h1>3D Secure authentication</h1>
-      <p>Your bank asks you to confirm the payment of <strong data-testid="amount">${formatMoney(pi.amount, pi.currency)}</strong>.</p>
-      <p class="muted">This stands in for the card issuer's challenge page. PaymentIntent <code>${pi.id}</code>.</p>
-      <form method="post" action="/hosted/3ds/${pi.id}">
-        <input type="hidden" name="client_secret" value="${pi.client_secret ?? ''}" />
-        <button class="primary" type="submit" name="action" value="complete" data-testid="3ds-complete">Complete authentication</button>
-        <button type="submit" name="action" value="fail" data-testid="3ds-fail">Fail authentication</button>
-      </form>`;
-    return { html: page('3D Secure', body) };
+    if (pi.status !== 'requires_action') return nothingToAuthenticatePage('PaymentIntent', pi);
+    return challengePage({
+      kind: 'PaymentIntent',
+      id: pi.id,
+      clientSecret: pi.client_secret,
+      action: `/hosted/3ds/${pi.id}`,
+      what: html`the payment of <strong data-testid="amount">${formatMoney(pi.amount, pi.currency)}</strong>`,
+    });
   });
   core.page('POST', '/hosted/3ds/:id', (req) => {
     const found = findIntent(req.pathParams.id ?? '', field(req.form, 'client_secret'));
-    if (!found) return { status: 404, html: page('3D Secure', html`<h1>Unknown or expired authentication</h1>`) };
+    if (!found) return unknownChallengePage();
     const action = field(req.form, 'action');
-    if (action !== 'complete' && action !== 'fail') return { status: 400, html: page('3D Secure', html`<h1>Choose complete or fail</h1>`) };
+    if (action !== 'complete' && action !== 'fail') return chooseCompleteOrFailPage();
     const returnUrl = pay.pis.internal(found.pi.id).returnUrl;
     const result = completeAuthentication(pay, found.account, found.pi.id, action === 'complete');
     if (typeof returnUrl === 'string' && returnUrl) return { redirect: returnUrlFor(returnUrl, result.pi) };
-    return {
-      html: page(
-        '3D Secure',
-        html`<h1 data-testid="3ds-result">Authentication ${action === 'complete' ? 'completed' : 'failed'}</h1>
-          <p class="muted">PaymentIntent <code>${result.pi.id}</code> is now ${result.pi.status}. You can close this window.</p>`,
-      ),
-    };
+    return challengeResultPage('PaymentIntent', result.pi, action === 'complete');
   });
 
   // --- receipts ------------------------------------------------------------------------------

@@ -109,17 +109,14 @@ export function createRefund(
   charge.refunded = charge.amount_refunded >= charge.amount;
   pay.charges.save(charge);
 
+  /** This refund's part of the transfer or the fee: in proportion to the charge, or all that is left on the final refund. */
+  const shareOf = (total: number, alreadyReturned: number) =>
+    proportionalShare({ total, alreadyReturned, chargeAmount: charge.amount - released, refundAmount: amount, isFinal });
   let reversedTransfer: Stripe.Transfer | undefined;
   let refundedFee: Stripe.ApplicationFee | undefined;
   if (input.reverse_transfer && charge.transfer) {
     const transfer = pay.transfers.require(String(charge.transfer), pay.platform);
-    const share = proportionalShare({
-      total: transfer.amount,
-      alreadyReturned: transfer.amount_reversed,
-      chargeAmount: charge.amount - released,
-      refundAmount: amount,
-      isFinal,
-    });
+    const share = shareOf(transfer.amount, transfer.amount_reversed);
     if (share > 0) {
       const { transfer: t, reversal } = reverseTransfer(pay, transfer.id, share, { metadata: {}, sourceRefund: id, refundFee: false });
       reversedTransfer = t;
@@ -128,13 +125,7 @@ export function createRefund(
   }
   if (input.refund_application_fee && charge.application_fee) {
     const fee = pay.fees.require(String(charge.application_fee), pay.platform);
-    const share = proportionalShare({
-      total: fee.amount,
-      alreadyReturned: fee.amount_refunded,
-      chargeAmount: charge.amount - released,
-      refundAmount: amount,
-      isFinal,
-    });
+    const share = shareOf(fee.amount, fee.amount_refunded);
     if (share > 0) refundedFee = refundFee(pay, fee.id, share, {}).fee;
   }
   refund = pay.refunds.save(refund);
