@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { passwordWeakness } from '../auth/password-strength.ts';
+import { findUserById } from '../auth/users.ts';
 import { noteBuyerDetailsChanged } from '../customers/queries.ts';
 import { syncBuyerCustomerDetails } from '../customers/use-cases.ts';
 import type { Database, User } from '../db/schema.ts';
@@ -107,7 +108,7 @@ export async function resetPassword(db: Kysely<Database>, input: { token: string
   if (parts === undefined) throw new DomainError('account_link_invalid');
   const row = await findResetToken(db, parts.id);
   if (row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
-  const user = found(await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst());
+  const user = found(await findUserById(db, row.user_id));
   await checkStrength(input.password, user);
   const passwordHash = await hashPassword(input.password);
   return db.transaction().execute(async (trx) => {
@@ -126,7 +127,7 @@ export async function changePassword(
   input: { userId: string; currentSessionId: string; currentPassword: string; newPassword: string },
   now = new Date(),
 ): Promise<{ endedSessions: number }> {
-  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+  const user = found(await findUserById(db, input.userId));
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
   await checkStrength(input.newPassword, user);
   const passwordHash = await hashPassword(input.newPassword);
@@ -152,7 +153,7 @@ export async function requestEmailChange(
   input: { userId: string; currentPassword: string; newEmail: string },
   now = new Date(),
 ): Promise<void> {
-  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+  const user = found(await findUserById(db, input.userId));
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
   const newEmail = input.newEmail.trim();
   if (await emailInUse(db, newEmail, user.id)) throw new DomainError('email_taken');
@@ -221,7 +222,7 @@ export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, t
  * order of theirs waits for payment (its Checkout page could still take their money).
  */
 export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, input: { userId: string; currentPassword: string }): Promise<void> {
-  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+  const user = found(await findUserById(db, input.userId));
   if (user.role !== 'buyer') throw new DomainError('account_deletion_not_allowed', { reason: 'not_buyer' });
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
   const placeholder = deletedPlaceholder(user.id);
