@@ -147,6 +147,10 @@ async function checkStrength(password: string, user: Pick<User, 'email' | 'displ
 /**
  * Asks to move the account to a new address: the current password proves it is the owner, and a
  * link sent to the new address proves they own that too. Nothing changes until the link is used.
+ * An address another account has gets no link, but the caller answers the same ("we have emailed a
+ * link"), so the form tells no one which addresses have accounts (as "forgot my password" does);
+ * and so that the answer's time does not tell either, the same statements run and roll back. The
+ * address is checked again when a link is confirmed (someone may sign up with it meanwhile).
  */
 export async function requestEmailChange(
   db: Kysely<Database>,
@@ -156,19 +160,25 @@ export async function requestEmailChange(
   const user = found(await findUserById(db, input.userId));
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
   const newEmail = input.newEmail.trim();
-  if (await emailInUse(db, newEmail, user.id)) throw new DomainError('email_taken');
   const token = newToken();
   const expiresAt = new Date(now.getTime() + EMAIL_CHANGE_LIFETIME_MS);
-  await db.transaction().execute(async (trx) => {
-    await lockUser(trx, user.id);
-    await insertEmailChange(trx, { id: token.id, userId: user.id, newEmail, secretHash: token.secretHash, expiresAt });
-    await enqueueEmail(trx, {
-      template: 'email-change-confirm',
-      to: newEmail,
-      dedupeKey: `email-change:${token.id}`,
-      data: { confirmPath: `${EMAIL_CONFIRM_PATH}?token=${token.token}`, newEmail, expiresAt: expiresAt.toISOString() },
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      await lockUser(trx, user.id);
+      const taken = await emailInUse(trx, newEmail, user.id);
+      await insertEmailChange(trx, { id: token.id, userId: user.id, newEmail, secretHash: token.secretHash, expiresAt });
+      await enqueueEmail(trx, {
+        template: 'email-change-confirm',
+        to: newEmail,
+        dedupeKey: `email-change:${token.id}`,
+        data: { confirmPath: `${EMAIL_CONFIRM_PATH}?token=${token.token}`, newEmail, expiresAt: expiresAt.toISOString() },
+      });
+      if (taken) throw new NothingToSend();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof NothingToSend)) throw error;
     });
-  });
 }
 
 /** The address an email-change link would confirm, or undefined for a dead link. */

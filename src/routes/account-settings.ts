@@ -29,7 +29,7 @@ const MESSAGES = {
 const SECRET_FIELDS = ['currentPassword', 'newPassword', '_csrf'];
 
 /** Which field a refusal belongs beside. */
-const FIELD_OF: Record<string, string> = { password_incorrect: 'currentPassword', password_weak: 'newPassword', email_taken: 'email' };
+const FIELD_OF: Record<string, string> = { password_incorrect: 'currentPassword', password_weak: 'newPassword' };
 
 export const accountSettingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   function page(request: FastifyRequest, reply: FastifyReply, view: string, title: string, extra: Record<string, unknown> = {}, status = 200) {

@@ -6,7 +6,7 @@ import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { confirmEmailChange, requestEmailChange } from '../../src/accounts/use-cases.ts';
 import { connectPostgres } from '../../src/db/connect.ts';
-import { TEST_PASSWORD } from '../helpers/app.ts';
+import { createTestUser, TEST_PASSWORD, type TestClient } from '../helpers/app.ts';
 import { isPglite } from '../helpers/database.ts';
 import { useWorld } from '../helpers/fixture.ts';
 
@@ -29,22 +29,23 @@ const hook: KyselyPlugin = {
   },
 };
 
-// The app runs on its own pool with the hook; the test acts "meanwhile" through the file's own pool.
-describe.skipIf(isPglite())('the buyer saves their name', () => {
-  const w = useWorld({ emulator: true, db: (database) => connectPostgres(database.url!).db.withPlugin(hook) });
+// The app runs on a pool of its own with the hook, and the test acts "meanwhile" through the file's
+// own pool (on PGlite, one connection, the app shares the file's and the race is not run).
+const w = useWorld({ emulator: true, db: (database) => (isPglite() ? database.db : connectPostgres(database.url!).db.withPlugin(hook)) });
 
-  async function emailChangeToken(userId: string, newEmail: string): Promise<string> {
-    await requestEmailChange(w.db, { userId, currentPassword: TEST_PASSWORD, newEmail });
-    const row = await w.db
-      .selectFrom('email_outbox')
-      .select('data')
-      .where('to_address', '=', newEmail)
-      .where('template', '=', 'email-change-confirm')
-      .executeTakeFirstOrThrow();
-    return new URL((row.data as { confirmPath: string }).confirmPath, 'http://x').searchParams.get('token')!;
-  }
+async function emailChangeToken(userId: string, newEmail: string): Promise<string> {
+  await requestEmailChange(w.db, { userId, currentPassword: TEST_PASSWORD, newEmail });
+  const row = await w.db
+    .selectFrom('email_outbox')
+    .select('data')
+    .where('to_address', '=', newEmail)
+    .where('template', '=', 'email-change-confirm')
+    .executeTakeFirstOrThrow();
+  return new URL((row.data as { confirmPath: string }).confirmPath, 'http://x').searchParams.get('token')!;
+}
 
-  it('while an email change is confirmed: the new email stays (the name form writes the name only)', async () => {
+describe('the buyer saves their name', () => {
+  it.skipIf(isPglite())('while an email change is confirmed: the new email stays (the name form writes the name only)', async () => {
     const { client, userId } = await w.signIn('buyer');
     const newEmail = `confirmed-${Date.now()}@example.test`;
     const token = await emailChangeToken(userId, newEmail);
@@ -60,5 +61,56 @@ describe.skipIf(isPglite())('the buyer saves their name', () => {
 
     const row = await w.db.selectFrom('users').select(['email', 'display_name']).where('id', '=', userId).executeTakeFirstOrThrow();
     expect(row).toEqual({ email: newEmail, display_name: 'Grace Hopper' });
+  });
+});
+
+describe('asking to move the account to another address', () => {
+  /** What the person sees after asking: where they are sent, and the page there. */
+  async function ask(client: TestClient, email: string) {
+    const response = await client.post('/account/email', { email, currentPassword: TEST_PASSWORD });
+    const page = await client.get(response.location ?? '/account');
+    return {
+      status: response.statusCode,
+      location: response.location,
+      flash: /We have emailed a link to [^<]*/.exec(page.body)?.[0].replace(email, '<address>'),
+    };
+  }
+  /** The statements requestEmailChange runs, as "<kind> <first table>". */
+  async function statementsFor(userId: string, newEmail: string): Promise<string[]> {
+    const seen: string[] = [];
+    const recorder: KyselyPlugin = {
+      transformQuery: ({ node }) => {
+        seen.push(`${node.kind} ${/"table":\{.*?"name":"(\w+)"/.exec(JSON.stringify(node))?.[1] ?? '?'}`);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    await requestEmailChange(w.db.withPlugin(recorder), { userId, currentPassword: TEST_PASSWORD, newEmail });
+    return seen;
+  }
+
+  it('answers alike whether or not another account has the address, and sends nothing to a taken one', async () => {
+    const { client, userId, email } = await w.signIn('buyer');
+    const owner = await createTestUser(w.db, 'seller');
+    const free = `free-${Date.now()}@example.test`;
+
+    const taken = await ask(client, owner.email.toUpperCase());
+    const fresh = await ask(client, free);
+    expect(taken).toEqual(fresh);
+    expect(fresh).toMatchObject({
+      status: 303,
+      location: '/account',
+      flash: 'We have emailed a link to <address>. Your account keeps its current address until you open it.',
+    });
+
+    const outbox = await w.db.selectFrom('email_outbox').select(['to_address', 'template']).where('template', '=', 'email-change-confirm').execute();
+    expect(outbox.map((m) => m.to_address.toLowerCase())).toContain(free);
+    expect(outbox.map((m) => m.to_address.toLowerCase())).not.toContain(owner.email.toLowerCase());
+    const requests = await w.db.selectFrom('email_change_requests').select('new_email').where('user_id', '=', userId).execute();
+    expect(requests.map((r) => r.new_email)).toEqual([free]);
+    expect((await w.db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirstOrThrow()).email).toBe(email);
+
+    // No early answer for a taken address: the same statements run, and for it they roll back.
+    expect(await statementsFor(userId, owner.email)).toEqual(await statementsFor(userId, `also-free-${Date.now()}@example.test`));
   });
 });
