@@ -83,7 +83,7 @@ describe('password reset', () => {
     expect(await outboxTo(unknownEmail, 'password-reset')).toEqual([]);
   });
 
-  it('stores only a hash of the secret: the token in the email is nowhere in the database', async () => {
+  it('keeps only a hash of the secret in the token table (the outbox copy is scrubbed once sent: test/email/link-tokens)', async () => {
     const user = await createTestUser(h.database.db, 'buyer');
     await new TestClient(h.app).post('/password-reset', { email: user.email });
     const token = tokenOf(await linkIn(user.email, 'password-reset', 'resetPath'));
