@@ -5,8 +5,9 @@
 //
 // A buyer's Stripe Customer carries their email and name: a confirmed email change and a deletion
 // note the change in the same transaction as the users row (noteBuyerDetailsChanged) and then tell
-// Stripe with the customers module's own sync, outside any transaction; if Stripe cannot be reached
-// the change stands and ensureBuyerCustomer passes it on the next time the Customer is needed.
+// Stripe with the customers module's own sync, outside any transaction. Whatever Stripe answers
+// then, the change has committed and stands: the failure is handed to the route to log, never shown
+// as a failed action, and ensureBuyerCustomer passes the change on when the Customer is next needed.
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
@@ -17,7 +18,6 @@ import { syncBuyerCustomerDetails } from '../customers/use-cases.ts';
 import type { Database, User } from '../db/schema.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { DomainError, found } from '../errors.ts';
-import { classifyStripeError } from '../stripe/errors.ts';
 import {
   countOrdersAwaitingPayment,
   countRecentResets,
@@ -189,8 +189,16 @@ export async function emailChangeOf(db: Kysely<Database>, token: string, now = n
   return row !== undefined && tokenUsable(row, parts.secret, now) ? row.new_email : undefined;
 }
 
-/** The link was opened and confirmed: the account's email becomes the new one (once). */
-export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, token: string, now = new Date()): Promise<{ userId: string; email: string }> {
+/**
+ * The link was opened and confirmed: the account's email becomes the new one (once). Then Stripe's
+ * Customer is told; whatever Stripe answers, the change has committed and stands (see tellStripe).
+ */
+export async function confirmEmailChange(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  token: string,
+  now = new Date(),
+): Promise<{ userId: string; email: string } & AfterCommit> {
   const parts = splitToken(token);
   if (parts === undefined) throw new DomainError('account_link_invalid');
   const changed = await db
@@ -222,8 +230,7 @@ export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, t
       if ((error as { code?: unknown }).code === '23505') throw new DomainError('email_taken');
       throw error;
     });
-  await tellStripeIfReachable(db, stripe, changed.userId);
-  return changed;
+  return { ...changed, ...(await tellStripe(db, stripe, changed.userId)) };
 }
 
 /**
@@ -231,7 +238,7 @@ export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, t
  * them) but every personal field is replaced and they are signed out everywhere. Refused while an
  * order of theirs waits for payment (its Checkout page could still take their money).
  */
-export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, input: { userId: string; currentPassword: string }): Promise<void> {
+export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, input: { userId: string; currentPassword: string }): Promise<AfterCommit> {
   const user = found(await findUserById(db, input.userId));
   if (user.role !== 'buyer') throw new DomainError('account_deletion_not_allowed', { reason: 'not_buyer' });
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
@@ -243,13 +250,29 @@ export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, i
     await eraseBuyer(trx, locked, { ...placeholder, passwordHash: '!' });
     await noteBuyerDetailsChanged(trx, user.id);
   });
-  await tellStripeIfReachable(db, stripe, user.id);
+  return tellStripe(db, stripe, user.id);
 }
 
-async function tellStripeIfReachable(db: Kysely<Database>, stripe: Stripe, userId: string): Promise<void> {
+/**
+ * What became of the Stripe call that follows a committed change: null when it went through, else
+ * the failure, for the caller to log. The change itself stands either way.
+ */
+export interface AfterCommit {
+  stripeError: unknown;
+}
+
+/**
+ * Passes a committed change of the buyer's details to their Customer. Any failure (Stripe away, or
+ * refusing: a Customer deleted in the Dashboard answers 404) is returned, never thrown: the change
+ * has committed, so the person must not see it as failed. The note made with the change
+ * (noteBuyerDetailsChanged) stays unsynced, and ensureBuyerCustomer passes it on the next time
+ * the Customer is needed.
+ */
+async function tellStripe(db: Kysely<Database>, stripe: Stripe, userId: string): Promise<AfterCommit> {
   try {
     await syncBuyerCustomerDetails(db, stripe, userId);
+    return { stripeError: null };
   } catch (error) {
-    if (classifyStripeError(error)?.kind !== 'unavailable') throw error;
+    return { stripeError: error };
   }
 }

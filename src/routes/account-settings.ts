@@ -88,12 +88,16 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/account/delete', { schema: { body: DeleteBody }, attachValidation: true }, async (request, reply) => {
     if (request.validationError !== undefined) return page(request, reply, 'account/delete', 'Delete your account', { errors: invalid(request) }, 400);
     if (request.body.confirm !== 'yes') return page(request, reply, 'account/delete', 'Delete your account', { errors: { confirm: MESSAGES.confirm } }, 400);
+    const userId = request.user.id;
+    let deleted;
     try {
-      await deleteBuyerAccount(app.db, app.stripe, { userId: request.user.id, currentPassword: request.body.currentPassword });
+      deleted = await deleteBuyerAccount(app.db, app.stripe, { userId, currentPassword: request.body.currentPassword });
     } catch (error) {
       const [errors, status] = refusal(error);
       return page(request, reply, 'account/delete', 'Delete your account', { errors }, status);
     }
+    // The account is gone whatever Stripe said: the person is signed out and told so.
+    if (deleted.stripeError !== null) request.log.warn({ err: deleted.stripeError, userId }, 'account deleted; its Stripe Customer was not updated');
     clearSessionCookie(reply);
     setFlash(reply, 'info', 'Your account is deleted. Your past orders stay on record without your name or email.');
     return reply.redirect('/', 303);

@@ -6,7 +6,8 @@ import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { confirmEmailChange, requestEmailChange } from '../../src/accounts/use-cases.ts';
 import { connectPostgres } from '../../src/db/connect.ts';
-import { createTestUser, TEST_PASSWORD, type TestClient } from '../helpers/app.ts';
+import { ensureBuyerCustomer } from '../../src/customers/use-cases.ts';
+import { createTestUser, TEST_PASSWORD, TestClient } from '../helpers/app.ts';
 import { isPglite } from '../helpers/database.ts';
 import { useWorld } from '../helpers/fixture.ts';
 
@@ -112,5 +113,25 @@ describe('asking to move the account to another address', () => {
 
     // No early answer for a taken address: the same statements run, and for it they roll back.
     expect(await statementsFor(userId, owner.email)).toEqual(await statementsFor(userId, `also-free-${Date.now()}@example.test`));
+  });
+});
+
+describe('confirming a new address when Stripe will not take it', () => {
+  it('the change stands and the page says so; Stripe is left to hear of it later', async () => {
+    const { userId } = await w.signIn('buyer');
+    const customerId = await ensureBuyerCustomer(w.db, w.stripe, userId);
+    await w.stripe.customers.del(customerId); // e.g. removed in Stripe's Dashboard: every update now answers 404
+    const newEmail = `after-stripe-${Date.now()}@example.test`;
+    const token = await emailChangeToken(userId, newEmail);
+
+    const confirmed = await new TestClient(w.app).post('/email-change/confirm', { token });
+    expect([confirmed.statusCode, confirmed.location]).toEqual([303, '/login']);
+    expect((await w.db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirstOrThrow()).email).toBe(newEmail);
+    const note = await w.db
+      .selectFrom('buyer_customers')
+      .select(['details_version', 'details_synced_version'])
+      .where('buyer_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    expect(note.details_synced_version).toBeLessThan(note.details_version);
   });
 });
