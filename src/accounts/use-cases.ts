@@ -13,20 +13,23 @@ import type Stripe from 'stripe';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { passwordWeakness } from '../auth/password-strength.ts';
 import { findUserById } from '../auth/users.ts';
-import { noteBuyerDetailsChanged } from '../customers/queries.ts';
+import { findBuyerCustomer, noteBuyerDetailsChanged } from '../customers/queries.ts';
 import { syncBuyerCustomerDetails } from '../customers/use-cases.ts';
 import type { Database, User } from '../db/schema.ts';
 import { enqueueEmail } from '../email/outbox.ts';
 import { DomainError, found } from '../errors.ts';
+import { classifyStripeError } from '../stripe/errors.ts';
 import {
   countOrdersAwaitingPayment,
   countRecentResets,
+  customersLeftToDelete,
   emailInUse,
   endSessions,
   eraseBuyer,
   findEmailChange,
   findLiveUserByEmail,
   findResetToken,
+  hasSubscriptionThatMayCharge,
   insertEmailChange,
   insertResetToken,
   isDeleted,
@@ -34,6 +37,7 @@ import {
   lockResetToken,
   lockUser,
   markEmailChangeUsed,
+  recordCustomerDeleted,
   setEmail,
   setPasswordHash,
   useUpResetTokens,
@@ -236,7 +240,14 @@ export async function confirmEmailChange(
 /**
  * A buyer deletes their account: their orders stay (the seller's and the platform's records need
  * them) but every personal field is replaced and they are signed out everywhere. Refused while an
- * order of theirs waits for payment (its Checkout page could still take their money).
+ * order of theirs waits for payment (its Checkout page could still take their money), and while a
+ * subscription could still charge them (hasSubscriptionThatMayCharge): they could no longer sign in
+ * to cancel it, so they are sent to My subscriptions first.
+ *
+ * Then, after the erasure has committed (the transaction rule: our record first, Stripe after,
+ * with no transaction open), their Stripe Customer is deleted (deleteErasedCustomer). If Stripe
+ * cannot do it now, the account is deleted all the same and the worker deletes the Customer later
+ * (deleteErasedCustomers).
  */
 export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, input: { userId: string; currentPassword: string }): Promise<AfterCommit> {
   const user = found(await findUserById(db, input.userId));
@@ -246,11 +257,44 @@ export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, i
   await db.transaction().execute(async (trx) => {
     const locked = found(await lockUser(trx, user.id));
     if ((await countOrdersAwaitingPayment(trx, user.id)) > 0) throw new DomainError('account_deletion_not_allowed', { reason: 'pending_orders' });
+    if (await hasSubscriptionThatMayCharge(trx, user.id)) throw new DomainError('account_deletion_not_allowed', { reason: 'live_subscriptions' });
     // '!' is no argon2 hash: verifyPassword answers false for it, so nobody can sign in as this row.
     await eraseBuyer(trx, locked, { ...placeholder, passwordHash: '!' });
-    await noteBuyerDetailsChanged(trx, user.id);
   });
-  return tellStripe(db, stripe, user.id);
+  const customer = (await findBuyerCustomer(db, user.id))?.stripe_customer_id;
+  return customer == null ? { stripeError: null } : deleteErasedCustomer(db, stripe, { buyerId: user.id, customerId: customer });
+}
+
+/**
+ * Deletes a deleted buyer's Stripe Customer, rather than detaching each saved card and renaming it:
+ * one call takes every card with it — also one added in the customer portal whose event has not
+ * reached us — ends at once any subscription Stripe still bills it for (a safety net under
+ * hasSubscriptionThatMayCharge: our statuses can lag Stripe's, and a subscription set to end at
+ * the period's end ends now), and leaves no name or email at Stripe. Past charges, refunds and
+ * disputes do not need the Customer. A DELETE takes no idempotency key at Stripe (it is idempotent
+ * by itself): sent again, it answers 404 `resource_missing`, which means done.
+ */
+async function deleteErasedCustomer(db: Kysely<Database>, stripe: Stripe, erased: { buyerId: string; customerId: string }): Promise<AfterCommit> {
+  try {
+    await stripe.customers.del(erased.customerId);
+  } catch (error) {
+    const problem = classifyStripeError(error);
+    if (problem?.kind !== 'refused' || problem.code !== 'resource_missing') return { stripeError: error };
+  }
+  await recordCustomerDeleted(db, erased.buyerId, erased.customerId);
+  return { stripeError: null };
+}
+
+/** The worker's retry: Customers of deleted accounts that Stripe could not delete at the time. */
+export async function deleteErasedCustomers(db: Kysely<Database>, stripe: Stripe, limit = 100): Promise<{ deleted: number; failures: unknown[] }> {
+  const failures: unknown[] = [];
+  let deleted = 0;
+  for (const erased of await customersLeftToDelete(db, limit)) {
+    const outcome = await deleteErasedCustomer(db, stripe, erased);
+    if (outcome.stripeError === null) deleted += 1;
+    else failures.push(outcome.stripeError);
+  }
+  return { deleted, failures };
 }
 
 /**
