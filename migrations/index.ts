@@ -33,6 +33,8 @@ import * as orderCustomer from './20261130_2312_order_customer.ts';
 import * as shipping from './20261130_2340_shipping.ts';
 import * as searchCatalogue from './20261130_2345_search_catalogue.ts';
 import * as perfInboxNotifyOnRequeue from './20261130_2350_perf_inbox_notify_on_requeue.ts';
+import * as outboxLinkScrub from './20261201_0130_outbox_link_scrub.ts';
+import * as buyerCustomerDeletion from './20261201_0140_buyer_customer_deletion.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -66,4 +68,6 @@ export const migrations: Record<string, Migration> = {
   '20261130_2340_shipping': shipping,
   '20261130_2345_search_catalogue': searchCatalogue,
   '20261130_2350_perf_inbox_notify_on_requeue': perfInboxNotifyOnRequeue,
+  '20261201_0130_outbox_link_scrub': outboxLinkScrub,
+  '20261201_0140_buyer_customer_deletion': buyerCustomerDeletion,
 };

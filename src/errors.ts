@@ -72,7 +72,7 @@ export interface ErrorDetails {
   /** A reset or confirmation link that is unknown, used, or expired: the same answer for each. */
   account_link_invalid: Record<string, never>;
   email_taken: Record<string, never>;
-  account_deletion_not_allowed: { reason: 'not_buyer' | 'pending_orders' };
+  account_deletion_not_allowed: { reason: 'not_buyer' | 'pending_orders' | 'live_subscriptions' };
 
   // Fee policies
   basis_points_out_of_range: Record<string, never>;

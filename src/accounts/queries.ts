@@ -1,6 +1,7 @@
 // Every SQL statement of account recovery and account changes. Functions that lock take a Transaction.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, User } from '../db/schema.ts';
+import { LIVE_AT_STRIPE } from '../subscriptions/rules.ts';
 
 /** The account with this email, unless it was deleted. */
 export async function findLiveUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
@@ -111,6 +112,46 @@ export async function setEmail(trx: Transaction<Database>, userId: string, email
 
 export async function isDeleted(db: Kysely<Database>, userId: string): Promise<boolean> {
   return (await db.selectFrom('account_deletions').select('user_id').where('user_id', '=', userId).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * Whether the buyer has a subscription that Stripe may still charge: one waiting for its first
+ * payment (it cannot be canceled; it ends by itself within a day if unpaid), or one that is running
+ * and not set to end. A `pending` row is ours alone (Stripe never answered its creation), and an
+ * ended one charges nothing.
+ */
+export async function hasSubscriptionThatMayCharge(trx: Transaction<Database>, buyerId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('subscriptions')
+    .select('id')
+    .where('buyer_id', '=', buyerId)
+    .where((eb) => eb.or([eb('status', '=', 'incomplete'), eb.and([eb('status', 'in', LIVE_AT_STRIPE), eb('cancel_at_period_end', '=', false)])]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Deleted buyers whose Stripe Customer is not known to be deleted yet (the oldest deletions first). */
+export async function customersLeftToDelete(db: Kysely<Database>, limit: number): Promise<{ buyerId: string; customerId: string }[]> {
+  const rows = await db
+    .selectFrom('account_deletions')
+    .innerJoin('buyer_customers', 'buyer_customers.buyer_id', 'account_deletions.user_id')
+    .select(['buyer_customers.buyer_id', 'buyer_customers.stripe_customer_id'])
+    .where('buyer_customers.stripe_customer_id', 'is not', null)
+    .where('buyer_customers.stripe_deleted_at', 'is', null)
+    .orderBy('account_deletions.deleted_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ buyerId: r.buyer_id, customerId: r.stripe_customer_id! }));
+}
+
+export async function recordCustomerDeleted(db: Kysely<Database>, buyerId: string, customerId: string): Promise<void> {
+  await db
+    .updateTable('buyer_customers')
+    .set({ stripe_deleted_at: new Date(), updated_at: new Date() })
+    .where('buyer_id', '=', buyerId)
+    .where('stripe_customer_id', '=', customerId)
+    .where('stripe_deleted_at', 'is', null)
+    .execute();
 }
 
 /**

@@ -1,6 +1,10 @@
 // Emailed single-use links (password reset, email confirmation), in the sessions' design: a token
 // is `<id>.<secret>`, 120 random bits each; the row is found by the id and the secret is compared
-// as a SHA-256 hash in constant time, so the stored table proves nothing to someone who reads it.
+// as a SHA-256 hash in constant time, so the tokens tables prove nothing to someone who reads them.
+// The message carrying the link is the one other copy: the outbox needs the token until the message
+// is sent, and replaces it with `[removed]` once it will not be sent again (sent, dead or unknown;
+// migrations/20261201_0130_outbox_link_scrub.ts). Until then — normally seconds; at most the
+// link's own lifetime when sending keeps failing — a reader of the outbox could use it.
 import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';

@@ -5,13 +5,15 @@
 //
 // A buyer's Stripe Customer carries their email and name: a confirmed email change and a deletion
 // note the change in the same transaction as the users row (noteBuyerDetailsChanged) and then tell
-// Stripe with the customers module's own sync, outside any transaction; if Stripe cannot be reached
-// the change stands and ensureBuyerCustomer passes it on the next time the Customer is needed.
+// Stripe with the customers module's own sync, outside any transaction. Whatever Stripe answers
+// then, the change has committed and stands: the failure is handed to the route to log, never shown
+// as a failed action, and ensureBuyerCustomer passes the change on when the Customer is next needed.
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { passwordWeakness } from '../auth/password-strength.ts';
-import { noteBuyerDetailsChanged } from '../customers/queries.ts';
+import { findUserById } from '../auth/users.ts';
+import { findBuyerCustomer, noteBuyerDetailsChanged } from '../customers/queries.ts';
 import { syncBuyerCustomerDetails } from '../customers/use-cases.ts';
 import type { Database, User } from '../db/schema.ts';
 import { enqueueEmail } from '../email/outbox.ts';
@@ -20,12 +22,14 @@ import { countPendingOrders } from '../orders/queries.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import {
   countRecentResets,
+  customersLeftToDelete,
   emailInUse,
   endSessions,
   eraseBuyer,
   findEmailChange,
   findLiveUserByEmail,
   findResetToken,
+  hasSubscriptionThatMayCharge,
   insertEmailChange,
   insertResetToken,
   isDeleted,
@@ -33,6 +37,7 @@ import {
   lockResetToken,
   lockUser,
   markEmailChangeUsed,
+  recordCustomerDeleted,
   setEmail,
   setPasswordHash,
   useUpResetTokens,
@@ -107,7 +112,7 @@ export async function resetPassword(db: Kysely<Database>, input: { token: string
   if (parts === undefined) throw new DomainError('account_link_invalid');
   const row = await findResetToken(db, parts.id);
   if (row === undefined || !tokenUsable(row, parts.secret, now)) throw new DomainError('account_link_invalid');
-  const user = found(await db.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst());
+  const user = found(await findUserById(db, row.user_id));
   await checkStrength(input.password, user);
   const passwordHash = await hashPassword(input.password);
   return db.transaction().execute(async (trx) => {
@@ -126,7 +131,7 @@ export async function changePassword(
   input: { userId: string; currentSessionId: string; currentPassword: string; newPassword: string },
   now = new Date(),
 ): Promise<{ endedSessions: number }> {
-  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+  const user = found(await findUserById(db, input.userId));
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
   await checkStrength(input.newPassword, user);
   const passwordHash = await hashPassword(input.newPassword);
@@ -146,28 +151,38 @@ async function checkStrength(password: string, user: Pick<User, 'email' | 'displ
 /**
  * Asks to move the account to a new address: the current password proves it is the owner, and a
  * link sent to the new address proves they own that too. Nothing changes until the link is used.
+ * An address another account has gets no link, but the caller answers the same ("we have emailed a
+ * link"), so the form tells no one which addresses have accounts (as "forgot my password" does);
+ * and so that the answer's time does not tell either, the same statements run and roll back. The
+ * address is checked again when a link is confirmed (someone may sign up with it meanwhile).
  */
 export async function requestEmailChange(
   db: Kysely<Database>,
   input: { userId: string; currentPassword: string; newEmail: string },
   now = new Date(),
 ): Promise<void> {
-  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+  const user = found(await findUserById(db, input.userId));
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
   const newEmail = input.newEmail.trim();
-  if (await emailInUse(db, newEmail, user.id)) throw new DomainError('email_taken');
   const token = newToken();
   const expiresAt = new Date(now.getTime() + EMAIL_CHANGE_LIFETIME_MS);
-  await db.transaction().execute(async (trx) => {
-    await lockUser(trx, user.id);
-    await insertEmailChange(trx, { id: token.id, userId: user.id, newEmail, secretHash: token.secretHash, expiresAt });
-    await enqueueEmail(trx, {
-      template: 'email-change-confirm',
-      to: newEmail,
-      dedupeKey: `email-change:${token.id}`,
-      data: { confirmPath: `${EMAIL_CONFIRM_PATH}?token=${token.token}`, newEmail, expiresAt: expiresAt.toISOString() },
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      await lockUser(trx, user.id);
+      const taken = await emailInUse(trx, newEmail, user.id);
+      await insertEmailChange(trx, { id: token.id, userId: user.id, newEmail, secretHash: token.secretHash, expiresAt });
+      await enqueueEmail(trx, {
+        template: 'email-change-confirm',
+        to: newEmail,
+        dedupeKey: `email-change:${token.id}`,
+        data: { confirmPath: `${EMAIL_CONFIRM_PATH}?token=${token.token}`, newEmail, expiresAt: expiresAt.toISOString() },
+      });
+      if (taken) throw new NothingToSend();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof NothingToSend)) throw error;
     });
-  });
 }
 
 /** The address an email-change link would confirm, or undefined for a dead link. */
@@ -178,8 +193,16 @@ export async function emailChangeOf(db: Kysely<Database>, token: string, now = n
   return row !== undefined && tokenUsable(row, parts.secret, now) ? row.new_email : undefined;
 }
 
-/** The link was opened and confirmed: the account's email becomes the new one (once). */
-export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, token: string, now = new Date()): Promise<{ userId: string; email: string }> {
+/**
+ * The link was opened and confirmed: the account's email becomes the new one (once). Then Stripe's
+ * Customer is told; whatever Stripe answers, the change has committed and stands (see tellStripe).
+ */
+export async function confirmEmailChange(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  token: string,
+  now = new Date(),
+): Promise<{ userId: string; email: string } & AfterCommit> {
   const parts = splitToken(token);
   if (parts === undefined) throw new DomainError('account_link_invalid');
   const changed = await db
@@ -211,34 +234,89 @@ export async function confirmEmailChange(db: Kysely<Database>, stripe: Stripe, t
       if ((error as { code?: unknown }).code === '23505') throw new DomainError('email_taken');
       throw error;
     });
-  await tellStripeIfReachable(db, stripe, changed.userId);
-  return changed;
+  return { ...changed, ...(await tellStripe(db, stripe, changed.userId)) };
 }
 
 /**
  * A buyer deletes their account: their orders stay (the seller's and the platform's records need
  * them) but every personal field is replaced and they are signed out everywhere. Refused while an
- * order of theirs waits for payment (its Checkout page could still take their money).
+ * order of theirs waits for payment (its Checkout page could still take their money), and while a
+ * subscription could still charge them (hasSubscriptionThatMayCharge): they could no longer sign in
+ * to cancel it, so they are sent to My subscriptions first.
+ *
+ * Then, after the erasure has committed (the transaction rule: our record first, Stripe after,
+ * with no transaction open), their Stripe Customer is deleted (deleteErasedCustomer). If Stripe
+ * cannot do it now, the account is deleted all the same and the worker deletes the Customer later
+ * (deleteErasedCustomers).
  */
-export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, input: { userId: string; currentPassword: string }): Promise<void> {
-  const user = found(await db.selectFrom('users').selectAll().where('id', '=', input.userId).executeTakeFirst());
+export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, input: { userId: string; currentPassword: string }): Promise<AfterCommit> {
+  const user = found(await findUserById(db, input.userId));
   if (user.role !== 'buyer') throw new DomainError('account_deletion_not_allowed', { reason: 'not_buyer' });
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
   const placeholder = deletedPlaceholder(user.id);
   await db.transaction().execute(async (trx) => {
     const locked = found(await lockUser(trx, user.id));
     if ((await countPendingOrders(trx, user.id)) > 0) throw new DomainError('account_deletion_not_allowed', { reason: 'pending_orders' });
+    if (await hasSubscriptionThatMayCharge(trx, user.id)) throw new DomainError('account_deletion_not_allowed', { reason: 'live_subscriptions' });
     // '!' is no argon2 hash: verifyPassword answers false for it, so nobody can sign in as this row.
     await eraseBuyer(trx, locked, { ...placeholder, passwordHash: '!' });
-    await noteBuyerDetailsChanged(trx, user.id);
   });
-  await tellStripeIfReachable(db, stripe, user.id);
+  const customer = (await findBuyerCustomer(db, user.id))?.stripe_customer_id;
+  return customer == null ? { stripeError: null } : deleteErasedCustomer(db, stripe, { buyerId: user.id, customerId: customer });
 }
 
-async function tellStripeIfReachable(db: Kysely<Database>, stripe: Stripe, userId: string): Promise<void> {
+/**
+ * Deletes a deleted buyer's Stripe Customer, rather than detaching each saved card and renaming it:
+ * one call takes every card with it — also one added in the customer portal whose event has not
+ * reached us — ends at once any subscription Stripe still bills it for (a safety net under
+ * hasSubscriptionThatMayCharge: our statuses can lag Stripe's, and a subscription set to end at
+ * the period's end ends now), and leaves no name or email at Stripe. Past charges, refunds and
+ * disputes do not need the Customer. A DELETE takes no idempotency key at Stripe (it is idempotent
+ * by itself): sent again, it answers 404 `resource_missing`, which means done.
+ */
+async function deleteErasedCustomer(db: Kysely<Database>, stripe: Stripe, erased: { buyerId: string; customerId: string }): Promise<AfterCommit> {
+  try {
+    await stripe.customers.del(erased.customerId);
+  } catch (error) {
+    const problem = classifyStripeError(error);
+    if (problem?.kind !== 'refused' || problem.code !== 'resource_missing') return { stripeError: error };
+  }
+  await recordCustomerDeleted(db, erased.buyerId, erased.customerId);
+  return { stripeError: null };
+}
+
+/** The worker's retry: Customers of deleted accounts that Stripe could not delete at the time. */
+export async function deleteErasedCustomers(db: Kysely<Database>, stripe: Stripe, limit = 100): Promise<{ deleted: number; failures: unknown[] }> {
+  const failures: unknown[] = [];
+  let deleted = 0;
+  for (const erased of await customersLeftToDelete(db, limit)) {
+    const outcome = await deleteErasedCustomer(db, stripe, erased);
+    if (outcome.stripeError === null) deleted += 1;
+    else failures.push(outcome.stripeError);
+  }
+  return { deleted, failures };
+}
+
+/**
+ * What became of the Stripe call that follows a committed change: null when it went through, else
+ * the failure, for the caller to log. The change itself stands either way.
+ */
+export interface AfterCommit {
+  stripeError: unknown;
+}
+
+/**
+ * Passes a committed change of the buyer's details to their Customer. Any failure (Stripe away, or
+ * refusing: a Customer deleted in the Dashboard answers 404) is returned, never thrown: the change
+ * has committed, so the person must not see it as failed. The note made with the change
+ * (noteBuyerDetailsChanged) stays unsynced, and ensureBuyerCustomer passes it on the next time
+ * the Customer is needed.
+ */
+async function tellStripe(db: Kysely<Database>, stripe: Stripe, userId: string): Promise<AfterCommit> {
   try {
     await syncBuyerCustomerDetails(db, stripe, userId);
+    return { stripeError: null };
   } catch (error) {
-    if (classifyStripeError(error)?.kind !== 'unavailable') throw error;
+    return { stripeError: error };
   }
 }

@@ -1,5 +1,5 @@
 // Every SQL statement about buyers' Stripe Customers.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { BuyerCustomer, Database } from '../db/schema.ts';
 
 /** The buyer (role buyer) with what the Customer is made from; undefined for anyone else. */
@@ -74,28 +74,13 @@ export async function readDetailsToSync(db: Kysely<Database>, buyerId: string) {
     .executeTakeFirst();
 }
 
-/**
- * Changes the buyer's email and name, and notes that Stripe must hear about it, in the caller's
- * transaction. Undefined when another account already has the email (its unique index decides).
- */
-export async function updateBuyerRow(
-  trx: Transaction<Database>,
-  buyerId: string,
-  details: { email: string; displayName: string; nameKey: string },
-): Promise<'updated' | 'email_taken'> {
-  const taken = await trx
-    .selectFrom('users')
-    .select('id')
-    .where(sql<string>`lower(email)`, '=', details.email.toLowerCase())
-    .where('id', '!=', buyerId)
-    .executeTakeFirst();
-  if (taken !== undefined) return 'email_taken';
+/** Changes the buyer's name, and notes that Stripe must hear about it, in the caller's transaction. */
+export async function updateBuyerName(trx: Transaction<Database>, buyerId: string, details: { displayName: string; nameKey: string }): Promise<void> {
   await trx
     .updateTable('users')
-    .set({ email: details.email, display_name: details.displayName, name_key: details.nameKey })
+    .set({ display_name: details.displayName, name_key: details.nameKey })
     .where('id', '=', buyerId)
     .where('role', '=', 'buyer')
     .execute();
   await noteBuyerDetailsChanged(trx, buyerId);
-  return 'updated';
 }

@@ -19,7 +19,7 @@ import { verifyPassword } from '../auth/passwords.ts';
 import { findUserById } from '../auth/users.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
-import { findBuyer, findBuyerCustomer, readDetailsToSync, recordCustomerId, recordCustomerRequest, recordDetailsSynced, updateBuyerRow } from './queries.ts';
+import { findBuyer, findBuyerCustomer, readDetailsToSync, recordCustomerId, recordCustomerRequest, recordDetailsSynced, updateBuyerName } from './queries.ts';
 
 /** Derived from the buyer's id alone, so every "create this buyer's Customer" asks for the same one. */
 export function customerIdempotencyKey(buyerId: string): string {
@@ -108,16 +108,18 @@ export async function syncBuyerCustomerDetails(db: Kysely<Database>, stripe: Str
 }
 
 /**
- * The buyer changes their email or name: our row first (with the note that Stripe must hear of
- * it), committed; then Stripe. If Stripe cannot be reached the change stands and Stripe is told
- * the next time the buyer's Customer is needed (ensureBuyerCustomer).
+ * The buyer changes their name: our row first (with the note that Stripe must hear of it),
+ * committed; then Stripe. If Stripe cannot be reached the change stands and Stripe is told the next
+ * time the buyer's Customer is needed (ensureBuyerCustomer). The email is not touched here: it
+ * changes only through a confirmed link (accounts/use-cases.ts), and writing back the email the
+ * request started with could undo a confirmation that committed meanwhile.
  */
 export async function updateBuyerDetails(
   db: Kysely<Database>,
   stripe: Stripe,
-  input: { buyerId: string; email: string; displayName: string; currentPassword?: string },
+  input: { buyerId: string; displayName: string; currentPassword?: string },
 ): Promise<{ stripeUpdated: boolean }> {
-  // From a page the buyer proves it is them (a borrowed session must not take over the account's email).
+  // From a page the buyer proves it is them (a borrowed session must not rename the account).
   if (input.currentPassword !== undefined) {
     const user = await findUserById(db, input.buyerId);
     if (user === undefined || !(await verifyPassword(user.password_hash, input.currentPassword))) {
@@ -127,16 +129,7 @@ export async function updateBuyerDetails(
   const displayName = tidyDisplayName(input.displayName);
   const problem = displayNameProblem(displayName, 'buyer');
   if (problem !== null) throw new DomainError('buyer_details_invalid', { fields: { displayName: problem } });
-  const email = input.email.trim();
-  const outcome = await db
-    .transaction()
-    .execute((trx) => updateBuyerRow(trx, input.buyerId, { email, displayName, nameKey: displayNameKey(displayName) }))
-    // Two accounts taking the same address at the same instant: the unique index on lower(email) decides.
-    .catch((error: unknown) => {
-      if ((error as { code?: unknown }).code === '23505') return 'email_taken' as const;
-      throw error;
-    });
-  if (outcome === 'email_taken') throw new DomainError('buyer_details_invalid', { fields: { email: 'Another account uses this email address.' } });
+  await db.transaction().execute((trx) => updateBuyerName(trx, input.buyerId, { displayName, nameKey: displayNameKey(displayName) }));
   try {
     await syncBuyerCustomerDetails(db, stripe, input.buyerId);
     return { stripeUpdated: true };

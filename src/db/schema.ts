@@ -467,6 +467,8 @@ export interface BuyerCustomersTable {
   details_synced_version: ColumnType<number, number | undefined, number>;
   default_payment_method_id: ColumnType<string | null, string | null | undefined, string | null>;
   default_observed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** When Stripe confirmed the Customer deleted, after the buyer deleted their account (migrations/20261201_0140_buyer_customer_deletion.ts). */
+  stripe_deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

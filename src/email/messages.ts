@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database, DisputeRow, Order, RefundRequest } from '../db/schema.ts';
+import { findUserById } from '../auth/users.ts';
 import type { AccountStateView } from '../sellers/account-state.ts';
 import { shipToLines } from '../orders/shipping.ts';
 import { enqueueEmail } from './outbox.ts';
@@ -83,7 +84,7 @@ export async function enqueueRefundIssuedEmail(trx: Trx, refundId: string): Prom
 
 /** A buyer asked for a refund: the order's seller hears of it once, with the reason and where to answer. */
 export async function enqueueRefundRequestedEmail(trx: Trx, order: Order, request: RefundRequest): Promise<void> {
-  const seller = await trx.selectFrom('users').select('email').where('id', '=', order.seller_id).executeTakeFirst();
+  const seller = await findUserById(trx, order.seller_id);
   if (seller === undefined) return;
   await enqueueEmail(trx, {
     template: 'refund-requested',

@@ -1,7 +1,8 @@
 // The email outbox's SQL: enqueueing (inside the transaction of the change that causes the
 // message), and the sender's claim, start, confirm and failure steps. See
 // migrations/20261129_5100_email_outbox.ts for the states and src/email/sender.ts for why each
-// step is its own commit.
+// step is its own commit. A message carrying a link token (password reset, email change) has the
+// token scrubbed by a trigger once it is sent, dead or unknown (migrations/20261201_0130_outbox_link_scrub.ts).
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, EmailOutboxRow } from '../db/schema.ts';
 import type { EmailTemplateName, EmailTemplates, RenderedEmail } from './templates.ts';

@@ -106,7 +106,9 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
     message: ({ reason }) =>
       reason === 'not_buyer'
         ? 'Only buyer accounts can be deleted here. Sellers and admins: contact the platform.'
-        : 'You have an order waiting for payment. Pay for it or cancel it (under My orders) first.',
+        : reason === 'live_subscriptions'
+          ? 'You have a subscription that would go on charging your card. Cancel it under My subscriptions first ("Cancel at period end" is enough: it then ends when your account is deleted). One still waiting for its first payment ends by itself within a day if you do not pay it.'
+          : 'You have an order waiting for payment. Pay for it or cancel it (under My orders) first.',
   },
 
   basis_points_out_of_range: fixed(422, 'Basis points must be a whole number from 0 to 10000: 100 bp = 1 %, so 5 % is 500.'),

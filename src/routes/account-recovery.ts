@@ -88,6 +88,11 @@ export const accountRecoveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/email-change/confirm', { schema: { body: ConfirmBody } }, async (request, reply) => {
     try {
       const changed = await confirmEmailChange(app.db, app.stripe, request.body.token);
+      if (changed.stripeError !== null)
+        request.log.warn(
+          { err: changed.stripeError, userId: changed.userId },
+          'email changed; its Stripe Customer was not updated (passed on when next needed)',
+        );
       setFlash(reply, 'success', `Your account now uses ${changed.email}.`);
       return reply.redirect(request.auth === null ? '/login' : '/account', 303);
     } catch (error) {

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { changePassword, deleteBuyerAccount, requestEmailChange } from '../accounts/use-cases.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../auth/passwords.ts';
+import { isDomainError, type DomainError } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { fieldErrorsFrom, keptValues, render, setFlash } from '../http/render.ts';
 import { clearSessionCookie } from '../http/session-cookie.ts';
@@ -29,7 +30,7 @@ const MESSAGES = {
 const SECRET_FIELDS = ['currentPassword', 'newPassword', '_csrf'];
 
 /** Which field a refusal belongs beside. */
-const FIELD_OF: Record<string, string> = { password_incorrect: 'currentPassword', password_weak: 'newPassword', email_taken: 'email' };
+const FIELD_OF: Record<string, string> = { password_incorrect: 'currentPassword', password_weak: 'newPassword' };
 
 export const accountSettingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   function page(request: FastifyRequest, reply: FastifyReply, view: string, title: string, extra: Record<string, unknown> = {}, status = 200) {
@@ -88,12 +89,22 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/account/delete', { schema: { body: DeleteBody }, attachValidation: true }, async (request, reply) => {
     if (request.validationError !== undefined) return page(request, reply, 'account/delete', 'Delete your account', { errors: invalid(request) }, 400);
     if (request.body.confirm !== 'yes') return page(request, reply, 'account/delete', 'Delete your account', { errors: { confirm: MESSAGES.confirm } }, 400);
+    const userId = request.user.id;
+    let deleted;
     try {
-      await deleteBuyerAccount(app.db, app.stripe, { userId: request.user.id, currentPassword: request.body.currentPassword });
+      deleted = await deleteBuyerAccount(app.db, app.stripe, { userId, currentPassword: request.body.currentPassword });
     } catch (error) {
       const [errors, status] = refusal(error);
-      return page(request, reply, 'account/delete', 'Delete your account', { errors }, status);
+      // Refused for a subscription: the page links to where it can be canceled.
+      const toSubscriptions =
+        isDomainError(error) &&
+        error.code === 'account_deletion_not_allowed' &&
+        (error as DomainError<'account_deletion_not_allowed'>).details.reason === 'live_subscriptions';
+      return page(request, reply, 'account/delete', 'Delete your account', { errors, toSubscriptions }, status);
     }
+    // The account is gone whatever Stripe said: the person is signed out and told so.
+    if (deleted.stripeError !== null)
+      request.log.warn({ err: deleted.stripeError, userId }, 'account deleted; its Stripe Customer is not deleted yet (the worker retries)');
     clearSessionCookie(reply);
     setFlash(reply, 'info', 'Your account is deleted. Your past orders stay on record without your name or email.');
     return reply.redirect('/', 303);

@@ -1,5 +1,5 @@
 // A buyer changes their name (with their current password; the email changes through
-// /account/email, confirmed by a link). Stripe's Customer is told too (src/customers/use-cases.ts: updateBuyerDetails), so receipts and invoices use the new ones.
+// /account/email, confirmed by a link). Stripe's Customer is told too (src/customers/use-cases.ts: updateBuyerDetails), so receipts and invoices use the new name.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifySchemaValidationError } from 'fastify';
 import { MAX_PASSWORD_LENGTH } from '../auth/passwords.ts';
@@ -34,10 +34,9 @@ export const buyerDetailsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return render(request, reply, 'account/details', { title: 'Your name', errors, values }, 400);
       }
       try {
+        // The name only: the email changes through /account/email, confirmed by a link sent to the new address.
         await updateBuyerDetails(app.db, app.stripe, {
-          // The email changes only through /account/email, confirmed by a link sent to the new address.
           buyerId: request.user.id,
-          email: request.user.email,
           displayName: request.body.displayName,
           currentPassword: request.body.password,
         });

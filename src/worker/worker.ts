@@ -6,6 +6,7 @@
 // only one instance lists from Stripe at a time.
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
+import { deleteErasedCustomers } from '../accounts/use-cases.ts';
 import { refreshAdminTotals } from '../admin/summary.ts';
 import type { WebhookHealthThresholds } from '../config.ts';
 import type { Listen, Unlisten } from '../db/notifications.ts';
@@ -167,7 +168,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
   };
 }
 
-/** One backfill across all scopes, then the pending-order reconciliation, unless another process is running them right now. */
+/** One backfill across all scopes, then the pending-order reconciliation and the deleted accounts' Customers, unless another process is running them right now. */
 export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe, livemode: boolean, log: WorkerLogger = silentLogger): Promise<void> {
   try {
     // The advisory lock belongs to this connection's session, so the run uses this one connection
@@ -183,6 +184,10 @@ export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe,
         // a payment whose events were lost beyond what the backfill could list.
         const reconciled = await reconcilePendingOrders(conn, stripe);
         if (reconciled.settled > 0) log.info({ ...reconciled }, 'settled pending orders from Stripe');
+        // Deleted accounts whose Stripe Customer could not be deleted at the time (Stripe was away).
+        const erased = await deleteErasedCustomers(conn, stripe);
+        if (erased.deleted > 0) log.info({ deleted: erased.deleted }, 'deleted the Stripe Customers of deleted accounts');
+        for (const err of erased.failures) log.warn({ err }, "could not delete a deleted account's Stripe Customer; tried again at the next run");
       } finally {
         await sql`select pg_advisory_unlock(${BACKFILL_LOCK_KEY})`.execute(conn);
       }

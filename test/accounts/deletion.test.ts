@@ -1,0 +1,115 @@
+// A buyer deletes their account, through the real app, database and emulator (webhooks signed and
+// processed as in production).
+import { describe, expect, it } from 'vitest';
+import { hasSubscriptionThatMayCharge } from '../../src/accounts/queries.ts';
+import { deleteBuyerAccount } from '../../src/accounts/use-cases.ts';
+import { ensureBuyerCustomer } from '../../src/customers/use-cases.ts';
+import type { SubscriptionStatus } from '../../src/db/schema.ts';
+import { subscribeWithPaymentElement } from '../../src/subscriptions/use-cases.ts';
+import { runScheduledBackfill } from '../../src/worker/worker.ts';
+import { TEST_PASSWORD } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createSeller } from '../helpers/market.ts';
+import { intentIdOf, planFor, subscriptionRow } from '../subscriptions/harness.ts';
+
+const w = useWorld({ webhooks: true });
+
+const userRow = (id: string) => w.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const deleteForm = { currentPassword: TEST_PASSWORD, confirm: 'yes' };
+
+describe('once the account is erased, Stripe cannot undo the answer (review #4)', () => {
+  it('a refusal from Stripe still signs the person out and tells them the account is deleted', async () => {
+    const buyer = await w.signIn('buyer');
+    const customerId = await ensureBuyerCustomer(w.db, w.stripe, buyer.userId);
+    await w.stripe.customers.del(customerId); // removed in Stripe's Dashboard: Stripe now answers 404 for it
+
+    const deleted = await buyer.client.post('/account/delete', deleteForm);
+    expect([deleted.statusCode, deleted.location]).toEqual([303, '/']);
+    expect(buyer.client.cookies.has('session')).toBe(false);
+    expect((await buyer.client.get('/')).body).toContain('Your account is deleted.');
+    expect((await userRow(buyer.userId)).email).toBe(`deleted-${buyer.userId}@deleted.invalid`);
+  });
+});
+
+describe('a buyer with subscriptions (review #1)', () => {
+  /** A buyer signed in, subscribed to a monthly plan and paid up (custom flow, 4242), with the events settled. */
+  async function subscribedBuyer() {
+    const seller = await createSeller(w);
+    const plan = await planFor(w, seller, { amount: '12.00' });
+    const buyer = await w.signIn('buyer');
+    const step = await subscribeWithPaymentElement(w.db, w.stripe, { buyerId: buyer.userId, planId: plan.id });
+    await w.stripe.paymentIntents.confirm(intentIdOf(step.clientSecret!), { payment_method: 'pm_card_visa' });
+    await w.settle();
+    const row = await subscriptionRow(w, step.subscription.id);
+    expect(row.status).toBe('active');
+    return { buyer, subscription: row };
+  }
+
+  it('is refused while a subscription would still charge, with the way to My subscriptions; once set to end, the account goes and so does the Customer', async () => {
+    const { buyer, subscription } = await subscribedBuyer();
+    const customerId = subscription.stripe_customer_id!;
+
+    const refused = await buyer.client.post('/account/delete', deleteForm);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('My subscriptions');
+    expect(refused.body).toContain('href="/subscriptions"');
+    expect((await userRow(buyer.userId)).email).toBe(buyer.email);
+    expect((await buyer.client.get('/subscriptions')).statusCode).toBe(200); // still signed in, the page is there
+
+    expect((await buyer.client.post(`/subscriptions/${subscription.id}/cancel`)).location).toBe('/subscriptions');
+    const deleted = await buyer.client.post('/account/delete', deleteForm);
+    expect([deleted.statusCode, deleted.location]).toEqual([303, '/']);
+
+    // Nothing left at Stripe to charge: the Customer (with its cards) is deleted, which ends its subscriptions there.
+    expect(await w.stripe.customers.retrieve(customerId)).toMatchObject({ id: customerId, deleted: true });
+    expect((await w.stripe.subscriptions.retrieve(subscription.stripe_subscription_id!)).status).toBe('canceled');
+    await w.settle();
+    expect((await subscriptionRow(w, subscription.id)).status).toBe('canceled');
+    const log = await w.emu.control<{ data: { method: string; path: string }[] }>('GET', `/_emulator/requests?path=/v1/customers/${customerId}`);
+    expect(log.data.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+  });
+
+  it('every status in which Stripe may still charge refuses; ended, and never-started, ones do not', async () => {
+    const { buyer, subscription } = await subscribedBuyer();
+    const setStatus = (status: SubscriptionStatus, cancelAtPeriodEnd = false) =>
+      w.db.updateTable('subscriptions').set({ status, cancel_at_period_end: cancelAtPeriodEnd }).where('id', '=', subscription.id).execute();
+    const attempt = () => deleteBuyerAccount(w.db, w.stripe, { userId: buyer.userId, currentPassword: TEST_PASSWORD });
+
+    for (const status of ['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused'] as const) {
+      await setStatus(status);
+      await expect(attempt(), status).rejects.toMatchObject({ code: 'account_deletion_not_allowed', details: { reason: 'live_subscriptions' } });
+    }
+    // Waiting for its first payment, it cannot be canceled at period end: it ends by itself within a day.
+    await setStatus('incomplete', true);
+    await expect(attempt()).rejects.toMatchObject({ details: { reason: 'live_subscriptions' } });
+    for (const status of ['canceled', 'incomplete_expired'] as const) {
+      await setStatus(status);
+      await w.db.transaction().execute(async (trx) => {
+        expect(await hasSubscriptionThatMayCharge(trx, buyer.userId), status).toBe(false);
+      });
+    }
+    // `pending` is our row alone (Stripe never answered), which My subscriptions does not show: it
+    // must not keep the account alive for ever. The Customer's deletion ends whatever Stripe has.
+    await setStatus('pending');
+    expect(await attempt()).toEqual({ stripeError: null });
+    expect(await w.stripe.customers.retrieve(subscription.stripe_customer_id!)).toMatchObject({ deleted: true });
+  });
+
+  it('when Stripe cannot be reached, the account is deleted anyway and the Customer is deleted by the worker later', async () => {
+    const buyer = await w.signIn('buyer');
+    const customerId = await ensureBuyerCustomer(w.db, w.stripe, buyer.userId);
+    await w.emu.control('POST', '/_emulator/faults', { path: `/v1/customers/${customerId}`, kind: '500', count: 10 });
+    try {
+      const deleted = await buyer.client.post('/account/delete', deleteForm);
+      expect([deleted.statusCode, deleted.location]).toEqual([303, '/']);
+      expect(buyer.client.cookies.has('session')).toBe(false);
+    } finally {
+      await fetch(`${w.emu.url}/_emulator/faults`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    }
+    expect(await w.stripe.customers.retrieve(customerId)).not.toMatchObject({ deleted: true }); // still there
+    await runScheduledBackfill(w.db, w.stripe, false);
+    expect(await w.stripe.customers.retrieve(customerId)).toMatchObject({ deleted: true });
+    const row = await w.db.selectFrom('buyer_customers').select('stripe_deleted_at').where('buyer_id', '=', buyer.userId).executeTakeFirstOrThrow();
+    expect(row.stripe_deleted_at).not.toBeNull();
+  });
+});
