@@ -41,6 +41,8 @@ export interface ErrorDetails {
   // Buyers' refund requests
   refund_request_open: Record<string, never>;
   refund_request_decided: { status: string };
+  /** An approval already recorded the request's refund for Stripe: it can be finished, not declined. */
+  refund_request_refund_sent: Record<string, never>;
   decline_needs_reason: Record<string, never>;
 
   // Payouts

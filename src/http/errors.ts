@@ -82,6 +82,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
 
   refund_request_open: fixed(409, 'A refund request for this order is already waiting for an answer.'),
   refund_request_decided: { status: 409, message: ({ status }) => `This refund request was already ${status}.` },
+  refund_request_refund_sent: fixed(
+    409,
+    'This request was approved and its refund already sent to Stripe, so it can no longer be declined. Press Approve to finish recording it: the same refund is sent, never a second one.',
+  ),
   decline_needs_reason: fixed(400, 'Say why the refund is declined: the buyer reads it.'),
 
   payout_form_reused: fixed(422, 'This payout form was already used for a different payout. Reload the page and start again.'),
