@@ -57,7 +57,9 @@ export interface ErrorDetails {
   // Buyers' details, their Stripe Customer and saved cards
   // Plans and subscriptions
   plan_invalid: { fields: Record<string, string> };
-  /** Archived, or its seller cannot take payments now. */
+  /** An admin suspended the seller (src/moderation): nothing new can be put on sale. */
+  seller_suspended: Record<string, never>;
+  /** Archived, or its seller cannot sell now (account not enabled, or suspended). */
   plan_not_available: Record<string, never>;
   /** The buyer already has a live subscription to this plan (another flow, or already started). */
   already_subscribed: { subscriptionId: string };

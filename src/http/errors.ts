@@ -95,6 +95,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   catalogue_request_invalid: { status: 400, message: ({ message }) => message },
 
   plan_invalid: fixed(400, 'Some of the plan was not valid; see beside each field.'),
+  seller_suspended: fixed(
+    409,
+    'Your shop is suspended by the marketplace (your dashboard says why), so you cannot create plans or change prices. Existing subscriptions go on as before.',
+  ),
   plan_not_available: fixed(409, 'This plan is not open to new subscribers right now. Nothing has been charged.'),
   already_subscribed: fixed(409, 'You already have a subscription to this plan: see My subscriptions.'),
   subscription_not_changeable: fixed(409, 'This subscription can no longer be changed: it has ended or has not started.'),

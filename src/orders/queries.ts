@@ -9,39 +9,20 @@ import { canTransition, CUSTOM_FLOW_HOLD_MS, releasesStock, type TransitionInput
 
 // ---- Placing an order ----
 
-/** The listing with what decides whether it can be sold now, locked against concurrent buyers. */
+/**
+ * The listing, locked against concurrent buyers, with whether an admin took it down. Whether its
+ * seller can sell is read under the seller's lock (sellers/queries.ts `lockSellerForSale`).
+ */
 export async function lockListingForSale(trx: Transaction<Database>, listingId: string) {
-  return (
-    trx
-      .selectFrom('listings')
-      .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
-      .select([
-        'listings.id',
-        'listings.seller_id',
-        'listings.title',
-        'listings.price_amount',
-        'listings.currency',
-        'listings.stock',
-        'listings.active',
-        'listings.billing_interval',
-        'listings.kind',
-        'sellers.stripe_account_id',
-        'sellers.account_state',
-        'sellers.charges_enabled',
-      ])
-      // Moderation: a suspended seller or a taken-down listing sells nothing new.
-      .select((eb) =>
-        eb
-          .or([
-            eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id')),
-            eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id')),
-          ])
-          .as('moderated'),
-      )
-      .where('listings.id', '=', listingId)
-      .forUpdate('listings')
-      .executeTakeFirst()
-  );
+  return trx
+    .selectFrom('listings')
+    .select(['id', 'seller_id', 'title', 'price_amount', 'currency', 'stock', 'active', 'billing_interval', 'kind'])
+    .select((eb) =>
+      eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id')).as('taken_down'),
+    )
+    .where('id', '=', listingId)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 /** Locks the buyer's row: one buyer's orders are placed one after another, so the pending count holds. */

@@ -18,6 +18,7 @@ import { DEFAULT_SHIPPING_COUNTRIES } from '../countries.ts';
 import { findBuyerCustomer } from '../customers/queries.ts';
 import { ensureBuyerCustomer } from '../customers/use-cases.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
+import { lockSellerForSale } from '../sellers/queries.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { applicationFeeFor } from './fees.ts';
 import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './sync.ts';
@@ -80,11 +81,12 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
       if ((await countPendingOrders(trx, input.buyerId)) >= PENDING_ORDERS_PER_BUYER)
         throw new DomainError('too_many_pending_orders', { limit: PENDING_ORDERS_PER_BUYER });
       const listing = await lockListingForSale(trx, input.listingId);
-      if (listing === undefined || !listing.active || listing.moderated || listing.billing_interval !== 'one_off')
+      if (listing === undefined || !listing.active || listing.taken_down || listing.billing_interval !== 'one_off')
         throw new DomainError('listing_not_for_sale');
-      if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
-        throw new DomainError('seller_cannot_take_payments');
-      }
+      // Moderation: a suspended seller's listings are not for sale (as the catalogue hides them).
+      const seller = await lockSellerForSale(trx, listing.seller_id);
+      if (seller?.suspended === true) throw new DomainError('listing_not_for_sale');
+      if (seller === undefined || seller.stripe_account_id === null || !seller.can_sell) throw new DomainError('seller_cannot_take_payments');
       if (listing.kind === 'physical' && input.flow === 'saved_card') throw new DomainError('one_click_needs_address');
       const amount = listing.price_amount * input.quantity;
       if (amount > MAXIMUM_AMOUNT) throw new DomainError('order_too_large', { maximum: MAXIMUM_AMOUNT, currency: listing.currency });
@@ -109,7 +111,7 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
         fee_basis_points: terms.basisPoints,
         fee_fixed_amount: terms.fixedAmount,
         on_behalf_of: terms.onBehalfOf,
-        destination_account: listing.stripe_account_id,
+        destination_account: seller.stripe_account_id,
         buyer_email: input.buyerEmail,
         stock_reserved: listing.stock !== null,
         payment_method_id: input.paymentMethodId ?? null,
