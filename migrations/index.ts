@@ -33,6 +33,7 @@ import * as orderCustomer from './20261130_2312_order_customer.ts';
 import * as shipping from './20261130_2340_shipping.ts';
 import * as searchCatalogue from './20261130_2345_search_catalogue.ts';
 import * as perfInboxNotifyOnRequeue from './20261130_2350_perf_inbox_notify_on_requeue.ts';
+import * as orderIntentRequested from './20261201_0300_order_intent_requested.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -66,4 +67,5 @@ export const migrations: Record<string, Migration> = {
   '20261130_2340_shipping': shipping,
   '20261130_2345_search_catalogue': searchCatalogue,
   '20261130_2350_perf_inbox_notify_on_requeue': perfInboxNotifyOnRequeue,
+  '20261201_0300_order_intent_requested': orderIntentRequested,
 };

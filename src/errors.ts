@@ -20,6 +20,8 @@ export interface ErrorDetails {
   /** One-click pays at once, so it cannot ask for a shipping address: physical goods go through a form that does. */
   one_click_needs_address: Record<string, never>;
   shipping_country_not_served: { country: string };
+  /** The custom flow's PaymentIntent was asked for with the address given: it can no longer change. */
+  shipping_address_fixed: Record<string, never>;
   too_many_pending_orders: { limit: number };
   checkout_started_too_late: Record<string, never>;
   /** Stripe refused to start the payment (e.g. the seller's account is gone); the order is canceled. */

@@ -48,6 +48,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
       })[reason],
   },
   shipping_country_not_served: { status: 422, message: ({ country }) => `We do not ship to ${country}. Choose one of the listed countries.` },
+  shipping_address_fixed: fixed(
+    409,
+    'This order’s payment was already prepared for the address you gave first, so it can no longer be changed: it is shown on the payment page. To ship somewhere else, cancel the order there and buy again.',
+  ),
   one_click_needs_address: fixed(
     409,
     'This item is shipped, so we need your address: use "Buy now" or "Pay with card on this site". Nothing has been charged.',

@@ -278,7 +278,35 @@ export async function recordPaymentIntent(db: Kysely<Database>, orderId: string,
   return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
 }
 
-/** Where to ship a physical order, unless an address is already recorded (Stripe's copy and our form's agree; the first wins). */
+/**
+ * The custom flow is about to send `paymentIntents.create` for a physical order: from now on its
+ * address is fixed (see giveShippingAddress). The order as the request is to be made from, or
+ * undefined when it is no longer waiting for payment. One statement: it waits for the form's lock.
+ */
+export async function markPaymentIntentRequested(db: Kysely<Database>, orderId: string): Promise<Order | undefined> {
+  return db
+    .updateTable('orders')
+    .set({ payment_intent_requested_at: sql<Date>`coalesce(payment_intent_requested_at, now())`, updated_at: new Date() })
+    .where('id', '=', orderId)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** The custom flow's form: the address, replaced while no PaymentIntent has been asked for (the caller holds the order's lock). */
+export async function replaceShipTo(trx: Transaction<Database>, orderId: string, shipTo: ShipTo): Promise<Order | undefined> {
+  return trx
+    .updateTable('orders')
+    .set({ ship_to: JSON.stringify(shipTo), updated_at: new Date() })
+    .where('id', '=', orderId)
+    .where('kind', '=', 'physical')
+    .where('stripe_payment_intent_id', 'is', null)
+    .where('payment_intent_requested_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Where Stripe collected the address (hosted Checkout): recorded unless one is already (Stripe's copy and ours agree; the first wins). */
 export async function recordShipTo(db: Kysely<Database>, orderId: string, shipTo: ShipTo): Promise<Order> {
   await db
     .updateTable('orders')

@@ -31,14 +31,16 @@ import {
   insertOrder,
   lockBuyer,
   lockListingForSale,
+  lockOrder,
+  markPaymentIntentRequested,
   ordersDueForReconciliation,
   recordCheckoutSession,
   recordPaymentIntent,
-  recordShipTo,
+  replaceShipTo,
   takeStock,
   transitionOrder,
 } from './queries.ts';
-import { needsShippingAddress } from './shipping.ts';
+import { canChangeShippingAddress, needsShippingAddress, sameShipTo } from './shipping.ts';
 import {
   checkoutIdempotencyKey,
   checkoutSessionParams,
@@ -211,9 +213,11 @@ export async function buyWithPaymentElement(db: Kysely<Database>, stripe: Stripe
 }
 
 /**
- * The custom flow's address form, before the intent exists: recorded on the order, and the intent
- * is then made with it as its `shipping`. An order whose intent was already made keeps the address
- * it was made with (the form again changes nothing), so what Stripe holds is what the seller sees.
+ * The custom flow's address form. The buyer may give the address, and correct it, until the
+ * PaymentIntent is asked for (startPaymentIntent marks the order under the same row lock first):
+ * the intent is then made with the address as its `shipping`, so Stripe's copy and the seller's
+ * are one. After that the same address again is accepted (a double submit) and another is refused
+ * (`shipping_address_fixed`), never silently dropped.
  */
 export async function giveShippingAddress(
   db: Kysely<Database>,
@@ -222,12 +226,17 @@ export async function giveShippingAddress(
   shipTo: ShipTo,
   allowedCountries: readonly string[],
 ): Promise<Order> {
-  const order = found(await findBuyerOrder(db, buyerId, orderId));
-  if (order.flow !== 'custom' || order.kind !== 'physical') throw new DomainError('not_found');
-  if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
-  if (!allowedCountries.includes(shipTo.country)) throw new DomainError('shipping_country_not_served', { country: shipTo.country });
-  if (order.stripe_payment_intent_id !== null) return order;
-  return recordShipTo(db, order.id, shipTo);
+  return db.transaction().execute(async (trx) => {
+    const order = await lockOrder(trx, orderId);
+    if (order === undefined || order.buyer_id !== buyerId || order.flow !== 'custom' || order.kind !== 'physical') throw new DomainError('not_found');
+    if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
+    if (!allowedCountries.includes(shipTo.country)) throw new DomainError('shipping_country_not_served', { country: shipTo.country });
+    if (!canChangeShippingAddress(order)) {
+      if (sameShipTo(order.ship_to, shipTo)) return order;
+      throw new DomainError('shipping_address_fixed');
+    }
+    return found(await replaceShipTo(trx, order.id, shipTo));
+  });
 }
 
 /**
@@ -247,12 +256,16 @@ export async function openPaymentPage(
   return startPaymentIntent(db, stripe, order);
 }
 
-async function startPaymentIntent(db: Kysely<Database>, stripe: Stripe, order: Order): Promise<{ order: Order; clientSecret: string }> {
+async function startPaymentIntent(db: Kysely<Database>, stripe: Stripe, given: Order): Promise<{ order: Order; clientSecret: string }> {
+  let order = given;
   if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
   if (order.stripe_payment_intent_id !== null) {
     const existing = await stripe.paymentIntents.retrieve(order.stripe_payment_intent_id);
     return { order, clientSecret: existing.client_secret ?? '' };
   }
+  // Physical goods: the address is fixed from here, and the request is made from the order as
+  // marked (a correction committed just before is in it; one after is refused).
+  if (order.kind === 'physical') order = (await markPaymentIntentRequested(db, order.id)) ?? throwNotAwaitingPayment();
   let intent: Stripe.PaymentIntent;
   try {
     // "Save this card": the card is attached to the buyer's one Customer when the payment succeeds.
@@ -262,6 +275,10 @@ async function startPaymentIntent(db: Kysely<Database>, stripe: Stripe, order: O
     return refusedToStart(db, order, error);
   }
   return { order: await recordPaymentIntent(db, order.id, intent.id), clientSecret: intent.client_secret ?? '' };
+}
+
+function throwNotAwaitingPayment(): never {
+  throw new DomainError('order_not_awaiting_payment');
 }
 
 /**

@@ -19,7 +19,7 @@ import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
 import { buyWithSavedCard } from '../orders/saved-card.ts';
 import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, giveShippingAddress, openPaymentPage } from '../orders/use-cases.ts';
-import { needsShippingAddress, shipToFromForm } from '../orders/shipping.ts';
+import { canChangeShippingAddress, formValuesOf, shipToFromForm } from '../orders/shipping.ts';
 import { fulfilmentView } from '../orders/fulfilment.ts';
 import { countryName } from '../countries.ts';
 import { fieldErrorsFrom, keptValues } from '../http/render.ts';
@@ -229,10 +229,12 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     );
   };
 
+  // The form, filled in with the address given so far, until the PaymentIntent is asked for: a
+  // buyer who goes back to correct it can (giveShippingAddress); after that the pay page.
   app.get('/orders/:id/shipping', { schema: { params: IdParams } }, async (request, reply) => {
     const order = found(await findBuyerOrder(app.db, request.user.id, request.params.id));
-    if (!needsShippingAddress(order) || order.flow !== 'custom') return reply.redirect(`/orders/${order.id}/pay`, 303);
-    return shippingForm(request, reply, order, {});
+    if (!canChangeShippingAddress(order)) return reply.redirect(`/orders/${order.id}/pay`, 303);
+    return shippingForm(request, reply, order, formValuesOf(order.ship_to));
   });
 
   app.post('/orders/:id/shipping', { schema: { params: IdParams, body: ShippingBody }, attachValidation: true }, async (request, reply) => {
