@@ -5,13 +5,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type Stripe from 'stripe';
-import type { Config } from '../config.ts';
 import type { Order } from '../db/schema.ts';
 import { buyerCards } from '../customers/cards.ts';
 import { DomainError, found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
+import { stripeJsSettings } from '../http/stripe-js.ts';
 import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
 import { isUuid } from '../ids.ts';
 import { findPublicListing } from '../listings/queries.ts';
@@ -60,24 +59,6 @@ const SHIPPING_MESSAGES = {
   postal_code: 'Enter the postal code',
   country: 'Choose one of the listed countries',
 };
-
-export interface StripeJsSettings {
-  /** Stripe.js: js.stripe.com, or the emulator's stand-in offline. */
-  scriptUrl: string;
-  publishableKey: string;
-}
-
-/** Where the pay page loads Stripe.js from: the emulator the client talks to when offline. */
-export function stripeJsSettings(config: Config, stripe: Stripe): StripeJsSettings {
-  if (config.stripe.mode === 'offline') {
-    // The SDK types its settings as `any`; these are the values createStripeClient set.
-    const host = stripe.getApiField('host') as string;
-    const port = stripe.getApiField('port') as number;
-    const protocol = stripe.getApiField('protocol') as string;
-    return { scriptUrl: `${protocol}://${host}:${port}/js/v3.js`, publishableKey: config.stripe.publishableKey ?? 'pk_test_emulator' };
-  }
-  return { scriptUrl: 'https://js.stripe.com/v3/', publishableKey: config.stripe.publishableKey ?? '' };
-}
 
 export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const stripeJs = stripeJsSettings(app.config, app.stripe);
