@@ -10,7 +10,7 @@ import { Csrf, IdParams, MultilineText, Type, Uuid } from '../http/schemas.ts';
 import { listOpenRefundRequests } from '../refund-requests/queries.ts';
 import { approveRefundRequest, askForRefund, declineRefundRequest } from '../refund-requests/use-cases.ts';
 
-export const REASON_MAX = 1000;
+const REASON_MAX = 1000;
 const AskBody = Type.Object({ reason: MultilineText({ minLength: 1, maxLength: REASON_MAX }), ...Csrf });
 const DecisionParams = Type.Object({ id: Uuid, requestId: Uuid });
 const ApproveBody = Type.Object({ note: Type.Optional(MultilineText({ maxLength: REASON_MAX })), ...Csrf });

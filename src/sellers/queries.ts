@@ -132,14 +132,15 @@ export async function connectedAccountIds(db: Kysely<Database>): Promise<string[
   return rows.map((r) => r.stripe_account_id!);
 }
 
-/** The admin's seller list, by name, optionally in one state. */
+/** Whether the user is a seller (the admin opening a seller who has no seller row yet makes it; any other id is a 404). */
 export async function isSellerUser(db: Kysely<Database>, userId: string): Promise<boolean> {
   return (await db.selectFrom('users').select('id').where('id', '=', userId).where('role', '=', 'seller').executeTakeFirst()) !== undefined;
 }
 
 /**
- * Every seller user with their account's state. The seller row is made on first use, so a seller
- * who never opened their dashboard has none yet: they are listed as not started.
+ * The admin's seller list, by name, optionally in one state: every seller user with their
+ * account's state. The seller row is made on first use, so a seller who never opened their
+ * dashboard has none yet: they are listed as not started.
  */
 export async function listSellers(db: Kysely<Database>, state?: AccountState) {
   let query = db
