@@ -35,6 +35,7 @@ import * as searchCatalogue from './20261130_2345_search_catalogue.ts';
 import * as perfInboxNotifyOnRequeue from './20261130_2350_perf_inbox_notify_on_requeue.ts';
 import * as outboxLinkScrub from './20261201_0130_outbox_link_scrub.ts';
 import * as buyerCustomerDeletion from './20261201_0140_buyer_customer_deletion.ts';
+import * as orderIntentRequested from './20261201_0300_order_intent_requested.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -70,4 +71,5 @@ export const migrations: Record<string, Migration> = {
   '20261130_2350_perf_inbox_notify_on_requeue': perfInboxNotifyOnRequeue,
   '20261201_0130_outbox_link_scrub': outboxLinkScrub,
   '20261201_0140_buyer_customer_deletion': buyerCustomerDeletion,
+  '20261201_0300_order_intent_requested': orderIntentRequested,
 };

@@ -51,6 +51,7 @@ import { accountSettingsRoutes } from './routes/account-settings.ts';
 import { adminModerationRoutes } from './routes/admin-moderation.ts';
 import { adminRefundRequestRoutes, buyerRefundRequestRoutes, sellerRefundRequestRoutes } from './routes/refund-requests.ts';
 import { createObjectStorage, type ObjectStorage } from './storage/storage.ts';
+import type { WorkerThreadState } from './worker/thread-host.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -63,6 +64,8 @@ export interface AppDependencies {
   logStream?: DestinationStream;
   /** Called when a webhook stores a new event: wakes the in-process worker (role `all`). */
   onEventStored?: () => void;
+  /** The worker thread's state (role `all` with a PostgreSQL server), shown by /readyz. */
+  workerState?: () => WorkerThreadState;
   /** Where listing pictures are kept; from config.storage when omitted. */
   storage?: ObjectStorage;
   /** Hear the database's NOTIFYs (the handle's `listen`): turns on the catalogue cache, kept correct across processes. */
@@ -188,7 +191,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // Error pages first: Fastify binds the handlers to routes as they are registered.
     registerErrorPages(site);
 
-    await site.register(healthRoutes);
+    await site.register(healthRoutes, { workerState: deps.workerState });
     const catalogue =
       deps.listen === undefined
         ? uncachedCatalogue(deps.db)

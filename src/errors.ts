@@ -20,6 +20,8 @@ export interface ErrorDetails {
   /** One-click pays at once, so it cannot ask for a shipping address: physical goods go through a form that does. */
   one_click_needs_address: Record<string, never>;
   shipping_country_not_served: { country: string };
+  /** The custom flow's PaymentIntent was asked for with the address given: it can no longer change. */
+  shipping_address_fixed: Record<string, never>;
   too_many_pending_orders: { limit: number };
   checkout_started_too_late: Record<string, never>;
   /** Stripe refused to start the payment (e.g. the seller's account is gone); the order is canceled. */
@@ -41,6 +43,8 @@ export interface ErrorDetails {
   // Buyers' refund requests
   refund_request_open: Record<string, never>;
   refund_request_decided: { status: string };
+  /** An approval already recorded the request's refund for Stripe: it can be finished, not declined. */
+  refund_request_refund_sent: Record<string, never>;
   decline_needs_reason: Record<string, never>;
 
   // Payouts
@@ -55,7 +59,9 @@ export interface ErrorDetails {
   // Buyers' details, their Stripe Customer and saved cards
   // Plans and subscriptions
   plan_invalid: { fields: Record<string, string> };
-  /** Archived, or its seller cannot take payments now. */
+  /** An admin suspended the seller (src/moderation): nothing new can be put on sale. */
+  seller_suspended: Record<string, never>;
+  /** Archived, or its seller cannot sell now (account not enabled, or suspended). */
   plan_not_available: Record<string, never>;
   /** The buyer already has a live subscription to this plan (another flow, or already started). */
   already_subscribed: { subscriptionId: string };

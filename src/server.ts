@@ -17,6 +17,7 @@ import { expectedLivemode } from './webhooks/inbox.ts';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from './db/schema.ts';
+import type { WorkerThreadState } from './worker/thread-host.ts';
 import type { RunningWorker, WorkerOptions } from './worker/worker.ts';
 
 type ProcessRole = 'all' | 'web' | 'worker';
@@ -90,6 +91,8 @@ async function main(): Promise<void> {
     healthThresholds: config.webhookHealth,
     log: logger.child({ name: 'worker' }),
   };
+  // A worker thread that dies is replaced (thread-host.ts); /readyz says when it is being replaced.
+  let workerState: (() => WorkerThreadState) | undefined;
   const worker: RunningWorker | undefined =
     role === 'web'
       ? undefined
@@ -98,7 +101,9 @@ async function main(): Promise<void> {
             'worker',
             async () => {
               const { startWorkerThread } = await import('./worker/thread-host.ts');
-              return startWorkerThread(config, stripeSetup.clientOptions, (line) => logging.stream.write(line));
+              const thread = await startWorkerThread(config, stripeSetup.clientOptions, (line) => logging.stream.write(line));
+              workerState = () => thread.state();
+              return thread;
             },
             () => 'Worker: in its own thread',
           ).catch(async (error: unknown) => {
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
           logStream: logging.stream,
           listen: database.handle.listen,
           ...(worker ? { onEventStored: () => worker.wake() } : {}),
+          ...(workerState !== undefined ? { workerState } : {}),
         });
         stopHooks.unshift(() => app.close());
         await app.listen({ port: config.port, host: config.host });

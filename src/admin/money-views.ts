@@ -7,7 +7,7 @@ import { formatMoney } from '../money.ts';
 import { openDisputeDeadlines } from '../disputes/queries.ts';
 import { CLOSED as DISPUTE_CLOSED } from '../disputes/rules.ts';
 import { disputeWords } from '../orders/seller-orders.ts';
-import { sellerNetOf, wasCharged } from '../orders/rules.ts';
+import { sellerDisputeNet, sellerNetOf, wasCharged } from '../orders/rules.ts';
 import { readAdminTotals } from './summary.ts';
 
 const COUNTED = new Set(['pending', 'requires_action', 'succeeded']);
@@ -72,7 +72,7 @@ export function orderBreakdown(order: Order, refunds: RefundRow[], money: { fee_
     if (d.dispute_fee > 0) lines.push(line('dispute_fee', "… Stripe's dispute fee", d.dispute_fee));
     if (d.status === 'lost') {
       lines.push(line('dispute_loss', 'Lost to the dispute (platform, after recovery)', d.amount + d.dispute_fee - d.recovered_amount + d.repaid_amount));
-      lines.push(line('dispute_seller_loss', 'Lost to the dispute (seller)', d.recovered_amount - d.repaid_amount));
+      lines.push(line('dispute_seller_loss', 'Lost to the dispute (seller)', -sellerDisputeNet({ recovered: d.recovered_amount, repaid: d.repaid_amount })));
     }
   }
   if (wasCharged(order.status)) {

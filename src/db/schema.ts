@@ -226,6 +226,8 @@ export interface OrdersTable {
   kind: ListingKind;
   /** Where to ship a physical order; null until known (and for digital orders). Write as JSON.stringify(...). */
   ship_to: ColumnType<ShipTo | null, string | null | undefined, string | null>;
+  /** Custom flow, physical goods: when `paymentIntents.create` was first sent; from then on `ship_to` is fixed. */
+  payment_intent_requested_at: Nullable<Date>;
   fulfilment_status: Nullable<FulfilmentStatus>;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;

@@ -48,6 +48,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
       })[reason],
   },
   shipping_country_not_served: { status: 422, message: ({ country }) => `We do not ship to ${country}. Choose one of the listed countries.` },
+  shipping_address_fixed: fixed(
+    409,
+    'This order’s payment was already prepared for the address you gave first, so it can no longer be changed: it is shown on the payment page. To ship somewhere else, cancel the order there and buy again.',
+  ),
   one_click_needs_address: fixed(
     409,
     'This item is shipped, so we need your address: use "Buy now" or "Pay with card on this site". Nothing has been charged.',
@@ -82,6 +86,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
 
   refund_request_open: fixed(409, 'A refund request for this order is already waiting for an answer.'),
   refund_request_decided: { status: 409, message: ({ status }) => `This refund request was already ${status}.` },
+  refund_request_refund_sent: fixed(
+    409,
+    'This request was approved and its refund already sent to Stripe, so it can no longer be declined. Press Approve to finish recording it: the same refund is sent, never a second one.',
+  ),
   decline_needs_reason: fixed(400, 'Say why the refund is declined: the buyer reads it.'),
 
   payout_form_reused: fixed(422, 'This payout form was already used for a different payout. Reload the page and start again.'),
@@ -91,6 +99,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   catalogue_request_invalid: { status: 400, message: ({ message }) => message },
 
   plan_invalid: fixed(400, 'Some of the plan was not valid; see beside each field.'),
+  seller_suspended: fixed(
+    409,
+    'Your shop is suspended by the marketplace (your dashboard says why), so you cannot create plans or change prices. Existing subscriptions go on as before.',
+  ),
   plan_not_available: fixed(409, 'This plan is not open to new subscribers right now. Nothing has been charged.'),
   already_subscribed: fixed(409, 'You already have a subscription to this plan: see My subscriptions.'),
   subscription_not_changeable: fixed(409, 'This subscription can no longer be changed: it has ended or has not started.'),

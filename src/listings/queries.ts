@@ -3,6 +3,7 @@
 // show only active listings of sellers whose account is enabled.
 import { sql, type Kysely } from 'kysely';
 import type { Database, Listing } from '../db/schema.ts';
+import { sellerCanSell } from '../sellers/queries.ts';
 import type { ListingInput } from './rules.ts';
 import type { CatalogueCursor, CatalogueSearch } from './search.ts';
 
@@ -67,26 +68,18 @@ export interface PublicListing extends Listing {
 }
 
 /**
- * Who may be sold for: sellers whose account is `enabled` (charges and payouts on, nothing due).
- * A restricted seller can sometimes still charge until Stripe's deadline, but we stop selling for
- * them at once: a buyer should never pay a seller whose account may be paused before fulfilment.
+ * What is for sale: active listings of sellers who can sell (sellerCanSell: account enabled, not
+ * suspended), unless an admin took the listing down (src/moderation).
  * Selects nothing: each caller names the columns its page shows.
  */
 function sellable(db: Kysely<Database>) {
-  return (
-    db
-      .selectFrom('listings')
-      .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
-      .innerJoin('users', 'users.id', 'sellers.id')
-      .where('listings.active', '=', true)
-      .where('sellers.account_state', '=', 'enabled')
-      .where('sellers.charges_enabled', '=', true)
-      // Moderation (src/moderation): a suspended seller's listings and a taken-down listing are hidden.
-      .where((eb) =>
-        eb.not(eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id'))),
-      )
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id'))))
-  );
+  return db
+    .selectFrom('listings')
+    .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
+    .innerJoin('users', 'users.id', 'sellers.id')
+    .where('listings.active', '=', true)
+    .where((eb) => sellerCanSell(eb))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id'))));
 }
 
 export const CATALOGUE_PAGE_SIZE = 24;
@@ -203,9 +196,7 @@ export async function findPublicSeller(db: Kysely<Database>, sellerId: string): 
     .innerJoin('users', 'users.id', 'sellers.id')
     .select(['sellers.id', 'users.display_name', 'sellers.created_at'])
     .where('sellers.id', '=', sellerId)
-    .where('sellers.account_state', '=', 'enabled')
-    .where('sellers.charges_enabled', '=', true)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'sellers.id'))))
+    .where((eb) => sellerCanSell(eb))
     .executeTakeFirst();
   return seller === undefined ? undefined : { id: seller.id, name: seller.display_name, since: seller.created_at };
 }

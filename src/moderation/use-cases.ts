@@ -1,8 +1,9 @@
 // An admin suspends a seller or takes a listing down, each with a reason the seller is shown, and
 // lifts either again. Each is one transaction with its audit entry. A suspension touches nothing
-// that money depends on: orders already placed, refunds, disputes and payouts go on as before; the
-// catalogue and placeOrder read the suspension and the takedown (src/listings/queries.ts,
-// src/orders/queries.ts) so nothing new is sold.
+// that money depends on: orders and subscriptions already placed, refunds, disputes and payouts go
+// on as before. Nothing new is sold: the suspension is part of the one "can sell" rule
+// (`sellerCanSell` in src/sellers/queries.ts) that the catalogue, orders, public plans, subscribing
+// and the seller's plan changes all use, and the takedown is read by the catalogue and placeOrder.
 import type { Kysely } from 'kysely';
 import { recordAudit, type Actor } from '../admin/audit.ts';
 import type { Database } from '../db/schema.ts';

@@ -9,39 +9,20 @@ import { canTransition, CUSTOM_FLOW_HOLD_MS, releasesStock, type TransitionInput
 
 // ---- Placing an order ----
 
-/** The listing with what decides whether it can be sold now, locked against concurrent buyers. */
+/**
+ * The listing, locked against concurrent buyers, with whether an admin took it down. Whether its
+ * seller can sell is read under the seller's lock (sellers/queries.ts `lockSellerForSale`).
+ */
 export async function lockListingForSale(trx: Transaction<Database>, listingId: string) {
-  return (
-    trx
-      .selectFrom('listings')
-      .innerJoin('sellers', 'sellers.id', 'listings.seller_id')
-      .select([
-        'listings.id',
-        'listings.seller_id',
-        'listings.title',
-        'listings.price_amount',
-        'listings.currency',
-        'listings.stock',
-        'listings.active',
-        'listings.billing_interval',
-        'listings.kind',
-        'sellers.stripe_account_id',
-        'sellers.account_state',
-        'sellers.charges_enabled',
-      ])
-      // Moderation: a suspended seller or a taken-down listing sells nothing new.
-      .select((eb) =>
-        eb
-          .or([
-            eb.exists(eb.selectFrom('seller_suspensions').select('seller_id').whereRef('seller_suspensions.seller_id', '=', 'listings.seller_id')),
-            eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id')),
-          ])
-          .as('moderated'),
-      )
-      .where('listings.id', '=', listingId)
-      .forUpdate('listings')
-      .executeTakeFirst()
-  );
+  return trx
+    .selectFrom('listings')
+    .select(['id', 'seller_id', 'title', 'price_amount', 'currency', 'stock', 'active', 'billing_interval', 'kind'])
+    .select((eb) =>
+      eb.exists(eb.selectFrom('listing_takedowns').select('listing_id').whereRef('listing_takedowns.listing_id', '=', 'listings.id')).as('taken_down'),
+    )
+    .where('id', '=', listingId)
+    .forUpdate()
+    .executeTakeFirst();
 }
 
 /** Locks the buyer's row: one buyer's orders are placed one after another, so the pending count holds. */
@@ -297,7 +278,35 @@ export async function recordPaymentIntent(db: Kysely<Database>, orderId: string,
   return db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
 }
 
-/** Where to ship a physical order, unless an address is already recorded (Stripe's copy and our form's agree; the first wins). */
+/**
+ * The custom flow is about to send `paymentIntents.create` for a physical order: from now on its
+ * address is fixed (see giveShippingAddress). The order as the request is to be made from, or
+ * undefined when it is no longer waiting for payment. One statement: it waits for the form's lock.
+ */
+export async function markPaymentIntentRequested(db: Kysely<Database>, orderId: string): Promise<Order | undefined> {
+  return db
+    .updateTable('orders')
+    .set({ payment_intent_requested_at: sql<Date>`coalesce(payment_intent_requested_at, now())`, updated_at: new Date() })
+    .where('id', '=', orderId)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** The custom flow's form: the address, replaced while no PaymentIntent has been asked for (the caller holds the order's lock). */
+export async function replaceShipTo(trx: Transaction<Database>, orderId: string, shipTo: ShipTo): Promise<Order | undefined> {
+  return trx
+    .updateTable('orders')
+    .set({ ship_to: JSON.stringify(shipTo), updated_at: new Date() })
+    .where('id', '=', orderId)
+    .where('kind', '=', 'physical')
+    .where('stripe_payment_intent_id', 'is', null)
+    .where('payment_intent_requested_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Where Stripe collected the address (hosted Checkout): recorded unless one is already (Stripe's copy and ours agree; the first wins). */
 export async function recordShipTo(db: Kysely<Database>, orderId: string, shipTo: ShipTo): Promise<Order> {
   await db
     .updateTable('orders')

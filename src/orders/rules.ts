@@ -298,12 +298,21 @@ export function initialSellerNet(order: Pick<Order, 'amount' | 'application_fee_
   return order.seller_net_amount ?? order.amount - order.application_fee_amount;
 }
 
+/**
+ * What one dispute did to the seller's net: minus what the platform recovered from them (while
+ * open or lost, by policy), plus what it repaid when the dispute was won. The admin's dispute page
+ * and the order breakdown show this figure; sellerNetOf sums it.
+ */
+export function sellerDisputeNet(dispute: Pick<SellerDisputeMoney, 'recovered' | 'repaid'>): number {
+  return dispute.repaid - dispute.recovered;
+}
+
 export function sellerNetOf(
   order: Pick<Order, 'amount' | 'application_fee_amount' | 'seller_net_amount'>,
   facts: { refunds: readonly SellerRefundMoney[]; feeReturned: number; disputes: readonly SellerDisputeMoney[] },
 ): SellerNet {
   const initial = initialSellerNet(order);
   const afterRefunds = initial - facts.refunds.reduce((n, r) => n + r.fromSeller, 0) + facts.feeReturned;
-  const final = afterRefunds - facts.disputes.reduce((n, d) => n + d.recovered - d.repaid, 0);
+  const final = afterRefunds + facts.disputes.reduce((n, d) => n + sellerDisputeNet(d), 0);
   return { initial, afterRefunds, final };
 }

@@ -54,6 +54,12 @@ export function shipToFromForm(form: {
   };
 }
 
+/** An address as our form's fields (to show it again for correcting); none for no address. */
+export function formValuesOf(shipTo: ShipTo | null): Record<string, string> {
+  if (shipTo === null) return {};
+  return Object.fromEntries(Object.entries(shipTo).map(([field, value]) => [field, value ?? '']));
+}
+
 /** The PaymentIntent's `shipping`, from the order's address (so a retry sends the same request). */
 export function stripeShippingOf(shipTo: ShipTo): Stripe.PaymentIntentCreateParams.Shipping {
   return {
@@ -78,6 +84,26 @@ export function shipToLines(shipTo: ShipTo): string[] {
 /** An order needs an address before it can be paid for: physical and none given yet. */
 export function needsShippingAddress(order: Pick<Order, 'kind' | 'ship_to'>): boolean {
   return order.kind === 'physical' && order.ship_to === null;
+}
+
+/**
+ * Whether the buyer may still give (or correct) the address on our form: a custom-flow physical
+ * order waiting for payment whose PaymentIntent has not been asked for. From that request on, the
+ * address is what Stripe holds (the intent's `shipping`) and what a retry must send again.
+ */
+export function canChangeShippingAddress(order: Pick<Order, 'flow' | 'kind' | 'status' | 'stripe_payment_intent_id' | 'payment_intent_requested_at'>): boolean {
+  return (
+    order.flow === 'custom' &&
+    order.kind === 'physical' &&
+    order.status === 'pending' &&
+    order.stripe_payment_intent_id === null &&
+    order.payment_intent_requested_at === null
+  );
+}
+
+/** Whether two addresses are the same (the same form sent twice). */
+export function sameShipTo(a: ShipTo | null, b: ShipTo): boolean {
+  return a !== null && (Object.keys(b) as (keyof ShipTo)[]).every((key) => (a[key] ?? null) === (b[key] ?? null));
 }
 
 /**

@@ -18,6 +18,7 @@ import { DEFAULT_SHIPPING_COUNTRIES } from '../countries.ts';
 import { findBuyerCustomer } from '../customers/queries.ts';
 import { ensureBuyerCustomer } from '../customers/use-cases.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
+import { lockSellerForSale } from '../sellers/queries.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { applicationFeeFor } from './fees.ts';
 import { applyPayment, findUnrecordedPayment, readOrderPayment, type PaymentFacts } from './sync.ts';
@@ -30,14 +31,16 @@ import {
   insertOrder,
   lockBuyer,
   lockListingForSale,
+  lockOrder,
+  markPaymentIntentRequested,
   ordersDueForReconciliation,
   recordCheckoutSession,
   recordPaymentIntent,
-  recordShipTo,
+  replaceShipTo,
   takeStock,
   transitionOrder,
 } from './queries.ts';
-import { needsShippingAddress } from './shipping.ts';
+import { canChangeShippingAddress, needsShippingAddress, sameShipTo } from './shipping.ts';
 import {
   checkoutIdempotencyKey,
   checkoutSessionParams,
@@ -80,11 +83,12 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
       if ((await countPendingOrders(trx, input.buyerId)) >= PENDING_ORDERS_PER_BUYER)
         throw new DomainError('too_many_pending_orders', { limit: PENDING_ORDERS_PER_BUYER });
       const listing = await lockListingForSale(trx, input.listingId);
-      if (listing === undefined || !listing.active || listing.moderated || listing.billing_interval !== 'one_off')
+      if (listing === undefined || !listing.active || listing.taken_down || listing.billing_interval !== 'one_off')
         throw new DomainError('listing_not_for_sale');
-      if (listing.stripe_account_id === null || !listing.charges_enabled || listing.account_state !== 'enabled') {
-        throw new DomainError('seller_cannot_take_payments');
-      }
+      // Moderation: a suspended seller's listings are not for sale (as the catalogue hides them).
+      const seller = await lockSellerForSale(trx, listing.seller_id);
+      if (seller?.suspended === true) throw new DomainError('listing_not_for_sale');
+      if (seller === undefined || seller.stripe_account_id === null || !seller.can_sell) throw new DomainError('seller_cannot_take_payments');
       if (listing.kind === 'physical' && input.flow === 'saved_card') throw new DomainError('one_click_needs_address');
       const amount = listing.price_amount * input.quantity;
       if (amount > MAXIMUM_AMOUNT) throw new DomainError('order_too_large', { maximum: MAXIMUM_AMOUNT, currency: listing.currency });
@@ -109,7 +113,7 @@ export async function placeOrder(db: Kysely<Database>, input: PlaceOrderInput): 
         fee_basis_points: terms.basisPoints,
         fee_fixed_amount: terms.fixedAmount,
         on_behalf_of: terms.onBehalfOf,
-        destination_account: listing.stripe_account_id,
+        destination_account: seller.stripe_account_id,
         buyer_email: input.buyerEmail,
         stock_reserved: listing.stock !== null,
         payment_method_id: input.paymentMethodId ?? null,
@@ -209,9 +213,11 @@ export async function buyWithPaymentElement(db: Kysely<Database>, stripe: Stripe
 }
 
 /**
- * The custom flow's address form, before the intent exists: recorded on the order, and the intent
- * is then made with it as its `shipping`. An order whose intent was already made keeps the address
- * it was made with (the form again changes nothing), so what Stripe holds is what the seller sees.
+ * The custom flow's address form. The buyer may give the address, and correct it, until the
+ * PaymentIntent is asked for (startPaymentIntent marks the order under the same row lock first):
+ * the intent is then made with the address as its `shipping`, so Stripe's copy and the seller's
+ * are one. After that the same address again is accepted (a double submit) and another is refused
+ * (`shipping_address_fixed`), never silently dropped.
  */
 export async function giveShippingAddress(
   db: Kysely<Database>,
@@ -220,12 +226,17 @@ export async function giveShippingAddress(
   shipTo: ShipTo,
   allowedCountries: readonly string[],
 ): Promise<Order> {
-  const order = found(await findBuyerOrder(db, buyerId, orderId));
-  if (order.flow !== 'custom' || order.kind !== 'physical') throw new DomainError('not_found');
-  if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
-  if (!allowedCountries.includes(shipTo.country)) throw new DomainError('shipping_country_not_served', { country: shipTo.country });
-  if (order.stripe_payment_intent_id !== null) return order;
-  return recordShipTo(db, order.id, shipTo);
+  return db.transaction().execute(async (trx) => {
+    const order = await lockOrder(trx, orderId);
+    if (order === undefined || order.buyer_id !== buyerId || order.flow !== 'custom' || order.kind !== 'physical') throw new DomainError('not_found');
+    if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
+    if (!allowedCountries.includes(shipTo.country)) throw new DomainError('shipping_country_not_served', { country: shipTo.country });
+    if (!canChangeShippingAddress(order)) {
+      if (sameShipTo(order.ship_to, shipTo)) return order;
+      throw new DomainError('shipping_address_fixed');
+    }
+    return found(await replaceShipTo(trx, order.id, shipTo));
+  });
 }
 
 /**
@@ -245,12 +256,16 @@ export async function openPaymentPage(
   return startPaymentIntent(db, stripe, order);
 }
 
-async function startPaymentIntent(db: Kysely<Database>, stripe: Stripe, order: Order): Promise<{ order: Order; clientSecret: string }> {
+async function startPaymentIntent(db: Kysely<Database>, stripe: Stripe, given: Order): Promise<{ order: Order; clientSecret: string }> {
+  let order = given;
   if (order.status !== 'pending') throw new DomainError('order_not_awaiting_payment');
   if (order.stripe_payment_intent_id !== null) {
     const existing = await stripe.paymentIntents.retrieve(order.stripe_payment_intent_id);
     return { order, clientSecret: existing.client_secret ?? '' };
   }
+  // Physical goods: the address is fixed from here, and the request is made from the order as
+  // marked (a correction committed just before is in it; one after is refused).
+  if (order.kind === 'physical') order = (await markPaymentIntentRequested(db, order.id)) ?? throwNotAwaitingPayment();
   let intent: Stripe.PaymentIntent;
   try {
     // "Save this card": the card is attached to the buyer's one Customer when the payment succeeds.
@@ -260,6 +275,10 @@ async function startPaymentIntent(db: Kysely<Database>, stripe: Stripe, order: O
     return refusedToStart(db, order, error);
   }
   return { order: await recordPaymentIntent(db, order.id, intent.id), clientSecret: intent.client_secret ?? '' };
+}
+
+function throwNotAwaitingPayment(): never {
+  throw new DomainError('order_not_awaiting_payment');
 }
 
 /**

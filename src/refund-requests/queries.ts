@@ -1,5 +1,5 @@
 // Every SQL statement about buyers' refund requests.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, RefundRequest } from '../db/schema.ts';
 
 export async function insertRefundRequest(trx: Transaction<Database>, values: { orderId: string; buyerId: string; reason: string }): Promise<RefundRequest> {
@@ -20,6 +20,11 @@ export async function findRefundRequest(db: Kysely<Database>, requestId: string,
 
 export async function lockRefundRequest(trx: Transaction<Database>, requestId: string): Promise<RefundRequest | undefined> {
   return trx.selectFrom('refund_requests').selectAll().where('id', '=', requestId).forUpdate().executeTakeFirst();
+}
+
+/** Approval's first step: the request points at its refund, recorded in the same transaction. */
+export async function linkRefund(trx: Transaction<Database>, requestId: string, refundId: string): Promise<void> {
+  await trx.updateTable('refund_requests').set({ refund_id: refundId }).where('id', '=', requestId).where('status', '=', 'requested').execute();
 }
 
 export async function recordDecision(
@@ -49,17 +54,30 @@ export async function recordDecision(
     .executeTakeFirst();
 }
 
-/** An order's requests, newest first (the buyer's, seller's and admin's order pages show them). */
-export async function listOrderRefundRequests(db: Kysely<Database>, orderId: string): Promise<RefundRequest[]> {
-  return db.selectFrom('refund_requests').selectAll().where('order_id', '=', orderId).orderBy('created_at', 'desc').execute();
+/**
+ * An order's requests, newest first (the buyer's, seller's and admin's order pages show them), each
+ * with `refund_sent`: an approval recorded its refund (whose id is the request's) and Stripe did not
+ * refuse it, so the request can only be approved (finished), no longer declined.
+ */
+export async function listOrderRefundRequests(db: Kysely<Database>, orderId: string): Promise<(RefundRequest & { refund_sent: boolean })[]> {
+  return db
+    .selectFrom('refund_requests')
+    .leftJoin('refunds', 'refunds.id', 'refund_requests.id')
+    .selectAll('refund_requests')
+    .select(sql<boolean>`coalesce(refunds.status <> 'rejected', false)`.as('refund_sent'))
+    .where('refund_requests.order_id', '=', orderId)
+    .orderBy('refund_requests.created_at', 'desc')
+    .execute();
 }
 
-/** Requests still waiting for an answer, the longest-waiting first, with what the admin list shows. */
+/** Requests still waiting for an answer, the longest-waiting first, with what the admin list shows (`refund_sent` as above). */
 export async function listOpenRefundRequests(db: Kysely<Database>, limit: number) {
   return db
     .selectFrom('refund_requests')
     .innerJoin('orders', 'orders.id', 'refund_requests.order_id')
     .innerJoin('users as seller', 'seller.id', 'orders.seller_id')
+    .leftJoin('refunds', 'refunds.id', 'refund_requests.id')
+    .select(sql<boolean>`coalesce(refunds.status <> 'rejected', false)`.as('refund_sent'))
     .select([
       'refund_requests.id',
       'refund_requests.order_id',

@@ -2,20 +2,22 @@
 // Approval is a refund through the refunds use case (src/refunds/use-cases.ts, with its transaction
 // rule, idempotency key and audit entries) whose id is the request's own: approving twice, or
 // again after a crash between the refund and the decision, sends the same refund, never a second.
+// The refund is recorded in the transaction that checks the request is still open, so an approval
+// and a decline exclude each other: once the refund exists a decline is refused.
 // The refund takes back the seller's transfer (the seller pays for what they accept or the
 // admin rules) and the platform's fee by the platform's setting, as an admin's refund does.
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { recordAudit } from '../admin/audit.ts';
-import type { Database, RefundRequest, Role } from '../db/schema.ts';
+import type { Database, RefundRequest, RefundRow, Role } from '../db/schema.ts';
 import { enqueueRefundRequestedEmail } from '../email/messages.ts';
 import { DomainError, found } from '../errors.ts';
 import { toDecimalString } from '../money.ts';
 import { findOrder, lockOrder } from '../orders/queries.ts';
-import { findRefund, refundableLeft } from '../refunds/queries.ts';
+import { lockRefund, refundableLeft } from '../refunds/queries.ts';
 import { checkRefundable } from '../refunds/rules.ts';
-import { refundDefaults, requestRefund } from '../refunds/use-cases.ts';
-import { findRefundRequest, insertRefundRequest, lockRefundRequest, openRequestOf, recordDecision } from './queries.ts';
+import { recordRequestedRefund, refundDefaults, sendRefund } from '../refunds/use-cases.ts';
+import { findRefundRequest, insertRefundRequest, linkRefund, lockRefundRequest, openRequestOf, recordDecision } from './queries.ts';
 
 export interface Decider {
   id: string;
@@ -49,7 +51,7 @@ function deciderRole(decider: Decider): 'seller' | 'admin' {
   return decider.role === 'admin' ? 'admin' : 'seller';
 }
 
-/** Declined, with the reason the buyer will read. */
+/** Declined, with the reason the buyer will read; refused once an approval sent the request's refund. */
 export async function declineRefundRequest(
   db: Kysely<Database>,
   decider: Decider,
@@ -61,6 +63,10 @@ export async function declineRefundRequest(
   return db.transaction().execute(async (trx) => {
     const locked = found(await lockRefundRequest(trx, input.requestId));
     if (locked.status !== 'requested') throw new DomainError('refund_request_decided', { status: locked.status });
+    // An approval records the refund under this lock before asking Stripe; unless Stripe refused
+    // it (nothing moved), the buyer is being refunded, and "Declined" would be untrue.
+    const refund = await lockRefund(trx, locked.id);
+    if (refund !== undefined && refund.status !== 'rejected') throw new DomainError('refund_request_refund_sent');
     const declined = (await recordDecision(trx, locked.id, { status: 'declined', decidedBy: decider.id, role: deciderRole(decider), reason, refundId: null }))!;
     await recordAudit(trx, decider, {
       action: 'refund_request.decline',
@@ -73,36 +79,49 @@ export async function declineRefundRequest(
   });
 }
 
-/** Approved: the remaining amount is refunded (a), (b), (c), (d) by the refunds use case, then the decision recorded. */
+/**
+ * Approved: the remaining amount is refunded by the refunds use case, (a) and (b) in the same
+ * transaction as the decision's first step: under the request's lock (the one a decline takes) it
+ * must still be `requested`, its refund is recorded and linked to it, and only then is Stripe asked
+ * (c, with the refund's key); the decision is recorded with Stripe's answer (d). No answer from
+ * Stripe leaves the request open with its refund: approving again sends the same refund and
+ * finishes it, and a decline is refused. Stripe refusing leaves it open, to be declined.
+ */
 export async function approveRefundRequest(
   db: Kysely<Database>,
   stripe: Stripe,
   decider: Decider,
   input: { orderId: string; requestId: string; note?: string },
-): Promise<RefundRequest> {
+): Promise<{ request: RefundRequest; refund: RefundRow }> {
   const { order, request } = await requestFor(db, decider, input.orderId, input.requestId);
-  if (request.status !== 'requested') throw new DomainError('refund_request_decided', { status: request.status });
-  // A refund already made for this request (a crash before the decision was recorded) keeps its amount.
-  const earlier = await findRefund(db, request.id);
-  const amount = earlier?.amount ?? (await refundableLeft(db, order));
   const { refundApplicationFee } = await refundDefaults(db);
-  const refund = await requestRefund(db, stripe, decider, {
-    refundId: request.id,
-    orderId: order.id,
-    amount: toDecimalString(amount, order.currency),
-    reason: 'requested_by_customer',
-    reverseTransfer: true,
-    refundApplicationFee,
+  await db.transaction().execute(async (trx) => {
+    const locked = found(await lockRefundRequest(trx, request.id));
+    if (locked.status !== 'requested') throw new DomainError('refund_request_decided', { status: locked.status });
+    const lockedOrder = found(await lockOrder(trx, order.id));
+    // A refund already made for this request (an approval whose answer was lost) keeps its amount.
+    const earlier = await lockRefund(trx, request.id);
+    const amount = earlier?.amount ?? (await refundableLeft(trx, lockedOrder));
+    await recordRequestedRefund(trx, decider, {
+      refundId: request.id,
+      orderId: order.id,
+      amount: toDecimalString(amount, order.currency),
+      reason: 'requested_by_customer',
+      reverseTransfer: true,
+      refundApplicationFee,
+    });
+    await linkRefund(trx, request.id, request.id);
   });
-  return db.transaction().execute(async (trx) => {
-    const decided = await recordDecision(trx, request.id, {
+  const refund = await sendRefund(db, stripe, decider, request.id);
+  const decided = await db.transaction().execute(async (trx) => {
+    const recorded = await recordDecision(trx, request.id, {
       status: 'approved',
       decidedBy: decider.id,
       role: deciderRole(decider),
       reason: input.note?.trim() || null,
       refundId: refund.id,
     });
-    if (decided === undefined) return found(await lockRefundRequest(trx, request.id)); // the other click recorded it
+    if (recorded === undefined) return found(await lockRefundRequest(trx, request.id)); // another approval recorded it
     await recordAudit(trx, decider, {
       action: 'refund_request.approve',
       targetType: 'order',
@@ -110,6 +129,9 @@ export async function approveRefundRequest(
       before: { request_id: request.id, status: 'requested' },
       after: { status: 'approved', refund_id: refund.id, amount: refund.amount, by: deciderRole(decider) },
     });
-    return decided;
+    return recorded;
   });
+  // A decline is refused once the refund exists, so only an approval can have decided it.
+  if (decided.status !== 'approved') throw new DomainError('refund_request_decided', { status: decided.status });
+  return { request: decided, refund };
 }

@@ -11,7 +11,7 @@
 // If we stop between (c) and (d), the row stays `requested` (its amount held): "send again" sends
 // the same key and Stripe returns the same refund, and the refund's events carry
 // `metadata.refund_id`, so the webhook handlers record it on our row either way.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import { hasAuditEntry, recordAudit, type Actor } from '../admin/audit.ts';
 import { getSetting } from '../admin/settings.ts';
@@ -57,45 +57,52 @@ export async function previewRefund(db: Kysely<Database>, request: RefundRequest
 
 /** The confirmed refund: records it (a, b), then sends it (c, d). */
 export async function requestRefund(db: Kysely<Database>, stripe: Stripe, actor: Actor, request: RefundRequest): Promise<RefundRow> {
-  await db.transaction().execute(async (trx) => {
-    const order = found(await lockOrder(trx, request.orderId));
-    const amount = amountFromForm(request.amount, order.currency);
-    const existing = await lockRefund(trx, request.refundId);
-    if (existing !== undefined) {
-      // The same form again (double click, retry): the first submit's refund, never a second one.
-      if (existing.order_id !== order.id || existing.amount !== amount) throw new DomainError('refund_form_reused');
-      return;
-    }
-    checkRefundable(order);
-    checkNotDisputed(await listOrderDisputes(trx, order.id));
-    const left = await refundableLeft(trx, order);
-    checkRefundAmount(order, left, amount);
-    const refund = await insertRefund(trx, {
-      id: request.refundId,
-      order_id: order.id,
-      amount,
-      currency: order.currency,
-      reason: request.reason,
-      reverse_transfer: request.reverseTransfer,
-      refund_application_fee: request.refundApplicationFee,
-      requested_by: actor.id,
-    });
-    await recordAudit(trx, actor, {
-      action: 'refund.request',
-      targetType: 'order',
-      targetId: order.id,
-      before: { status: order.status, amount_refunded: order.amount_refunded, refundable: left },
-      after: {
-        refund_id: refund.id,
-        amount: refund.amount,
-        currency: refund.currency,
-        reverse_transfer: refund.reverse_transfer,
-        refund_application_fee: refund.refund_application_fee,
-        reason: refund.reason,
-      },
-    });
-  });
+  await db.transaction().execute((trx) => recordRequestedRefund(trx, actor, request));
   return sendRefund(db, stripe, actor, request.refundId);
+}
+
+/**
+ * Step (a) inside the caller's transaction: under the order's lock, checks the amount and records
+ * the refund as `requested` with its audit entry (the same form again is the first one's refund).
+ * A caller that decides something with the refund (a buyer's request) does so in this transaction.
+ */
+export async function recordRequestedRefund(trx: Transaction<Database>, actor: Actor, request: RefundRequest): Promise<void> {
+  const order = found(await lockOrder(trx, request.orderId));
+  const amount = amountFromForm(request.amount, order.currency);
+  const existing = await lockRefund(trx, request.refundId);
+  if (existing !== undefined) {
+    // The same form again (double click, retry): the first submit's refund, never a second one.
+    if (existing.order_id !== order.id || existing.amount !== amount) throw new DomainError('refund_form_reused');
+    return;
+  }
+  checkRefundable(order);
+  checkNotDisputed(await listOrderDisputes(trx, order.id));
+  const left = await refundableLeft(trx, order);
+  checkRefundAmount(order, left, amount);
+  const refund = await insertRefund(trx, {
+    id: request.refundId,
+    order_id: order.id,
+    amount,
+    currency: order.currency,
+    reason: request.reason,
+    reverse_transfer: request.reverseTransfer,
+    refund_application_fee: request.refundApplicationFee,
+    requested_by: actor.id,
+  });
+  await recordAudit(trx, actor, {
+    action: 'refund.request',
+    targetType: 'order',
+    targetId: order.id,
+    before: { status: order.status, amount_refunded: order.amount_refunded, refundable: left },
+    after: {
+      refund_id: refund.id,
+      amount: refund.amount,
+      currency: refund.currency,
+      reverse_transfer: refund.reverse_transfer,
+      refund_application_fee: refund.refund_application_fee,
+      reason: refund.reason,
+    },
+  });
 }
 
 /**

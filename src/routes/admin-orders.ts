@@ -20,7 +20,7 @@ import { Csrf, CsrfOnlyBody, MultilineText, OnOff, Text, Type, Uuid, UuidOrEmpty
 import { formatMoney, toDecimalString } from '../money.ts';
 import { UUID_PATTERN } from '../ids.ts';
 import { listOrders } from '../orders/queries.ts';
-import { wasCharged } from '../orders/rules.ts';
+import { sellerDisputeNet, wasCharged } from '../orders/rules.ts';
 import { disputeWords } from '../orders/seller-orders.ts';
 import { findRefund } from '../refunds/queries.ts';
 import { listOrderRefundRequests } from '../refund-requests/queries.ts';
@@ -255,7 +255,7 @@ export const adminOrderRoutes: FastifyPluginAsyncTypebox = async (app) => {
         recovered: formatMoney(dispute.recovered_amount, dispute.currency),
         repaid: formatMoney(dispute.repaid_amount, dispute.currency),
         fee: formatMoney(dispute.dispute_fee, dispute.currency),
-        sellerNet: formatMoney(dispute.repaid_amount - dispute.recovered_amount, dispute.currency),
+        sellerNet: formatMoney(sellerDisputeNet({ recovered: dispute.recovered_amount, repaid: dispute.repaid_amount }), dispute.currency),
         draft: extra.draft ?? dispute.evidence_draft ?? {},
         editable: open && !dispute.evidence_submitted,
         acceptable: dispute.status === 'needs_response' || dispute.status === 'warning_needs_response',

@@ -15,7 +15,7 @@ import { render, setFlash } from '../http/render.ts';
 import { Csrf, CsrfOnlyBody, OnOff, Text, Type } from '../http/schemas.ts';
 import { checkWebhookHealth } from '../health/webhook-health.ts';
 import { EVENT_STATUSES, findEvent, listEvents, replayEvent } from '../webhooks/inbox.ts';
-import { healthView } from './admin-health.ts';
+import { healthView } from './health-view.ts';
 
 const EVENT_ID = '^evt_[A-Za-z0-9_]{1,250}$';
 

@@ -5,13 +5,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import type Stripe from 'stripe';
-import type { Config } from '../config.ts';
 import type { Order } from '../db/schema.ts';
 import { buyerCards } from '../customers/cards.ts';
 import { DomainError, found } from '../errors.ts';
 import { problemOf } from '../http/errors.ts';
 import { render } from '../http/render.ts';
+import { stripeJsSettings } from '../http/stripe-js.ts';
 import { Csrf, CsrfOnlyBody, IdParams, Text, Type, Uuid } from '../http/schemas.ts';
 import { isUuid } from '../ids.ts';
 import { findPublicListing } from '../listings/queries.ts';
@@ -19,7 +18,7 @@ import { findBuyerOrder, listBuyerOrders } from '../orders/queries.ts';
 import { QUANTITY_MAX, quantityLimit } from '../orders/rules.ts';
 import { buyWithSavedCard } from '../orders/saved-card.ts';
 import { buyWithCheckout, buyWithPaymentElement, cancelOrderByBuyer, completeOrder, giveShippingAddress, openPaymentPage } from '../orders/use-cases.ts';
-import { needsShippingAddress, shipToFromForm } from '../orders/shipping.ts';
+import { canChangeShippingAddress, formValuesOf, shipToFromForm } from '../orders/shipping.ts';
 import { fulfilmentView } from '../orders/fulfilment.ts';
 import { countryName } from '../countries.ts';
 import { fieldErrorsFrom, keptValues } from '../http/render.ts';
@@ -64,24 +63,6 @@ const SHIPPING_MESSAGES = {
   postal_code: 'Enter the postal code',
   country: 'Choose one of the listed countries',
 };
-
-export interface StripeJsSettings {
-  /** Stripe.js: js.stripe.com, or the emulator's stand-in offline. */
-  scriptUrl: string;
-  publishableKey: string;
-}
-
-/** Where the pay page loads Stripe.js from: the emulator the client talks to when offline. */
-export function stripeJsSettings(config: Config, stripe: Stripe): StripeJsSettings {
-  if (config.stripe.mode === 'offline') {
-    // The SDK types its settings as `any`; these are the values createStripeClient set.
-    const host = stripe.getApiField('host') as string;
-    const port = stripe.getApiField('port') as number;
-    const protocol = stripe.getApiField('protocol') as string;
-    return { scriptUrl: `${protocol}://${host}:${port}/js/v3.js`, publishableKey: config.stripe.publishableKey ?? 'pk_test_emulator' };
-  }
-  return { scriptUrl: 'https://js.stripe.com/v3/', publishableKey: config.stripe.publishableKey ?? '' };
-}
 
 export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const stripeJs = stripeJsSettings(app.config, app.stripe);
@@ -217,10 +198,12 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     );
   };
 
+  // The form, filled in with the address given so far, until the PaymentIntent is asked for: a
+  // buyer who goes back to correct it can (giveShippingAddress); after that the pay page.
   app.get('/orders/:id/shipping', { schema: { params: IdParams } }, async (request, reply) => {
     const order = found(await findBuyerOrder(app.db, request.user.id, request.params.id));
-    if (!needsShippingAddress(order) || order.flow !== 'custom') return reply.redirect(`/orders/${order.id}/pay`, 303);
-    return shippingForm(request, reply, order, {});
+    if (!canChangeShippingAddress(order)) return reply.redirect(`/orders/${order.id}/pay`, 303);
+    return shippingForm(request, reply, order, formValuesOf(order.ship_to));
   });
 
   app.post('/orders/:id/shipping', { schema: { params: IdParams, body: ShippingBody }, attachValidation: true }, async (request, reply) => {

@@ -11,7 +11,7 @@ import { problemOf } from '../http/errors.ts';
 import { render, setFlash } from '../http/render.ts';
 import { Csrf, IdParams, Type, Uuid } from '../http/schemas.ts';
 import { cardView } from './card-view.ts';
-import { stripeJsSettings } from './orders.ts';
+import { stripeJsSettings } from '../http/stripe-js.ts';
 
 /** A Stripe PaymentMethod id: nothing else can reach a query or Stripe. */
 export const PaymentMethodId = Type.String({ pattern: '^pm_[A-Za-z0-9_]{1,100}$' });

@@ -3,13 +3,14 @@
 // one use case, then goes back to the order page with what happened in a flash message.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import type { RefundRow } from '../db/schema.ts';
 import { redirectWithOutcome } from '../http/errors.ts';
 import { render } from '../http/render.ts';
 import { Csrf, IdParams, MultilineText, Type, Uuid } from '../http/schemas.ts';
 import { listOpenRefundRequests } from '../refund-requests/queries.ts';
 import { approveRefundRequest, askForRefund, declineRefundRequest } from '../refund-requests/use-cases.ts';
 
-export const REASON_MAX = 1000;
+const REASON_MAX = 1000;
 const AskBody = Type.Object({ reason: MultilineText({ minLength: 1, maxLength: REASON_MAX }), ...Csrf });
 const DecisionParams = Type.Object({ id: Uuid, requestId: Uuid });
 const ApproveBody = Type.Object({ note: Type.Optional(MultilineText({ maxLength: REASON_MAX })), ...Csrf });
@@ -30,17 +31,25 @@ export const buyerRefundRequestRoutes: FastifyPluginAsyncTypebox = async (app) =
   );
 };
 
+/** What an approval did, in the words of the refund's state after Stripe answered. */
+function approvedMessage(refund: RefundRow): string {
+  if (refund.status === 'succeeded') return 'Refund approved: Stripe refunded the buyer, who sees it on their receipt.';
+  if (refund.status === 'failed' || refund.status === 'canceled')
+    return `Refund approved, but Stripe reports it ${refund.status}${refund.failure_reason !== null ? ` (${refund.failure_reason})` : ''}: the buyer has not been refunded.`;
+  return 'Refund approved and accepted by Stripe, which is still processing it. The buyer sees it on their receipt.';
+}
+
 function decisionRoutes(prefix: '/seller' | '/admin'): FastifyPluginAsyncTypebox {
   return async (app) => {
     const decider = (request: FastifyRequest) => ({ id: request.user.id, email: request.user.email, role: request.user.role });
     app.post(`${prefix}/orders/:id/refund-requests/:requestId/approve`, { schema: { params: DecisionParams, body: ApproveBody } }, async (request, reply) =>
       redirectWithOutcome(reply, `${prefix}/orders/${request.params.id}`, async () => {
-        await approveRefundRequest(app.db, app.stripe, decider(request), {
+        const { refund } = await approveRefundRequest(app.db, app.stripe, decider(request), {
           orderId: request.params.id,
           requestId: request.params.requestId,
           note: request.body.note ?? '',
         });
-        return 'Refund approved and sent to Stripe. The buyer sees it on their receipt.';
+        return approvedMessage(refund);
       }),
     );
     app.post(`${prefix}/orders/:id/refund-requests/:requestId/decline`, { schema: { params: DecisionParams, body: DeclineBody } }, async (request, reply) =>

@@ -19,7 +19,7 @@ import {
   subscribeWithCheckout,
   subscribeWithPaymentElement,
 } from '../subscriptions/use-cases.ts';
-import { stripeJsSettings } from './orders.ts';
+import { stripeJsSettings } from '../http/stripe-js.ts';
 
 const SubscribeBody = Type.Object({ flow: Type.Union([Type.Literal('hosted'), Type.Literal('custom')]), ...Csrf });
 const CompleteQuery = Type.Object({

@@ -1,6 +1,6 @@
 // Every SQL statement about sellers and their Connect accounts.
 import { enqueueAccountActionEmail } from '../email/messages.ts';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type ExpressionWrapper, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { AccountState, Database, Seller } from '../db/schema.ts';
 import { deriveAccountState, storedRequirementsOf } from './account-state.ts';
@@ -94,20 +94,53 @@ export async function recordAccountSnapshot(trx: Transaction<Database>, account:
   return { applied: updated !== undefined };
 }
 
+/** Whether an admin suspended the seller of the query's `sellers` row (src/moderation). */
+export function sellerSuspended(eb: ExpressionBuilder<Database, 'sellers'>): ExpressionWrapper<Database, 'sellers', SqlBool> {
+  return eb.exists(eb.selectFrom('seller_suspensions').select('seller_suspensions.seller_id').whereRef('seller_suspensions.seller_id', '=', 'sellers.id'));
+}
+
+/**
+ * The one rule of who may sell something new (catalogue, orders, plans, subscriptions), on the
+ * query's `sellers` row: the Connect account is `enabled` with charges on, and the seller is not
+ * suspended. A restricted seller can sometimes still charge until Stripe's deadline, but we stop
+ * selling for them at once: a buyer should never pay a seller whose account may be paused before
+ * fulfilment.
+ */
+export function sellerCanSell(eb: ExpressionBuilder<Database, 'sellers'>): ExpressionWrapper<Database, 'sellers', SqlBool> {
+  return eb.and([eb('sellers.account_state', '=', 'enabled'), eb('sellers.charges_enabled', '=', true), eb.not(sellerSuspended(eb))]);
+}
+
+/**
+ * The seller as a sale sees them, inside the sale's transaction: their row is locked FOR SHARE
+ * first (a suspension locks it FOR UPDATE, so one committing meanwhile is waited for), then read
+ * by a second statement, whose snapshot is taken after the lock and so sees that suspension. A
+ * suspension that comes later waits for the sale to commit: it was made before the suspension.
+ */
+export async function lockSellerForSale(trx: Transaction<Database>, sellerId: string) {
+  await trx.selectFrom('sellers').select('id').where('id', '=', sellerId).forShare().execute();
+  return trx
+    .selectFrom('sellers')
+    .select('stripe_account_id')
+    .select((eb) => [sellerCanSell(eb).as('can_sell'), sellerSuspended(eb).as('suspended')])
+    .where('id', '=', sellerId)
+    .executeTakeFirst();
+}
+
 /** Every connected account of ours (the backfill lists each one's events). */
 export async function connectedAccountIds(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('sellers').select('stripe_account_id').where('stripe_account_id', 'is not', null).orderBy('stripe_account_id').execute();
   return rows.map((r) => r.stripe_account_id!);
 }
 
-/** The admin's seller list, by name, optionally in one state. */
+/** Whether the user is a seller (the admin opening a seller who has no seller row yet makes it; any other id is a 404). */
 export async function isSellerUser(db: Kysely<Database>, userId: string): Promise<boolean> {
   return (await db.selectFrom('users').select('id').where('id', '=', userId).where('role', '=', 'seller').executeTakeFirst()) !== undefined;
 }
 
 /**
- * Every seller user with their account's state. The seller row is made on first use, so a seller
- * who never opened their dashboard has none yet: they are listed as not started.
+ * The admin's seller list, by name, optionally in one state: every seller user with their
+ * account's state. The seller row is made on first use, so a seller who never opened their
+ * dashboard has none yet: they are listed as not started.
  */
 export async function listSellers(db: Kysely<Database>, state?: AccountState) {
   let query = db

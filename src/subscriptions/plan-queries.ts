@@ -2,6 +2,7 @@
 // takes a Transaction.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, Plan, PlanStatus } from '../db/schema.ts';
+import { sellerCanSell } from '../sellers/queries.ts';
 import type { PlanInput } from './rules.ts';
 
 export async function insertPlan(trx: Transaction<Database>, id: string, sellerId: string, input: PlanInput, lookupKey: string): Promise<Plan> {
@@ -38,7 +39,7 @@ export async function listSellerPlans(db: Kysely<Database>, sellerId: string): P
   return db.selectFrom('plans').selectAll().where('seller_id', '=', sellerId).orderBy('created_at').orderBy('id').execute();
 }
 
-/** Active plans of sellers who can take payments now, for buyers. */
+/** Active plans of sellers who can sell now (sellerCanSell: account enabled, not suspended), for buyers. */
 export async function listPublicPlans(db: Kysely<Database>, sellerId?: string, planId?: string) {
   let query = db
     .selectFrom('plans')
@@ -48,8 +49,7 @@ export async function listPublicPlans(db: Kysely<Database>, sellerId?: string, p
     .select('users.display_name as seller_name')
     .where('plans.status', '=', 'active')
     .where('plans.stripe_price_id', 'is not', null)
-    .where('sellers.charges_enabled', '=', true)
-    .where('sellers.account_state', '=', 'enabled')
+    .where((eb) => sellerCanSell(eb))
     .orderBy('plans.created_at')
     .orderBy('plans.id');
   if (sellerId !== undefined) query = query.where('plans.seller_id', '=', sellerId);

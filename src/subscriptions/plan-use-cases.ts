@@ -4,14 +4,14 @@
 // leaves a blank that `ensurePlanAtStripe` fills with the same key (the plan page, subscribing and
 // the next edit all call it), so Stripe never gets two Products or two Prices for one intent.
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, Plan } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { isSupportedCurrency } from '../money.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
-import { ensureSeller } from '../sellers/queries.ts';
+import { ensureSeller, lockSellerForSale } from '../sellers/queries.ts';
 import { findOwnPlan, findPlan, insertPlan, lockOwnPlan, recordPrice, recordProduct, setPlanStatus, startNewPrice } from './plan-queries.ts';
 import { subscriptionsToMove } from './queries.ts';
 import { checkPlanAmount, planLookupKey, priceKey, priceParams, productKey, productParams, validatePlan, type PlanForm } from './rules.ts';
@@ -26,14 +26,23 @@ function stripeRefusal(error: unknown): never {
   throw error;
 }
 
-/** A new plan: recorded (a, b), then its Product and Price at Stripe (c, d). Only sellers who can take payments. */
+/** Refused unless the seller can sell (sellerCanSell), checked under the seller's lock in the caller's transaction. */
+async function checkSellerCanSell(trx: Transaction<Database>, sellerId: string): Promise<void> {
+  const seller = await lockSellerForSale(trx, sellerId);
+  if (seller?.suspended === true) throw new DomainError('seller_suspended');
+  if (seller === undefined || !seller.can_sell) throw new DomainError('seller_cannot_take_payments');
+}
+
+/** A new plan: recorded (a, b), then its Product and Price at Stripe (c, d). Only sellers who can sell. */
 export async function createPlan(db: Kysely<Database>, stripe: Stripe, sellerId: string, form: PlanForm): Promise<Plan> {
   const checked = validatePlan(form);
   if (!checked.ok) throw new DomainError('plan_invalid', { fields: checked.errors });
-  const seller = await ensureSeller(db, sellerId);
-  if (!seller.charges_enabled || seller.account_state !== 'enabled') throw new DomainError('seller_cannot_take_payments');
+  await ensureSeller(db, sellerId);
   const id = randomUUID();
-  const plan = await db.transaction().execute((trx) => insertPlan(trx, id, sellerId, checked.value, planLookupKey(id)));
+  const plan = await db.transaction().execute(async (trx) => {
+    await checkSellerCanSell(trx, sellerId);
+    return insertPlan(trx, id, sellerId, checked.value, planLookupKey(id));
+  });
   return ensurePlanAtStripe(db, stripe, plan);
 }
 
@@ -59,7 +68,8 @@ export async function ensurePlanAtStripe(db: Kysely<Database>, stripe: Stripe, p
 
 /**
  * A new amount: a new Price that takes the lookup key over (`transfer_lookup_key`). Current
- * subscribers keep their price unless `move` says how to move them (see moveSubscribers).
+ * subscribers keep their price unless `move` says how to move them (see moveSubscribers). Only
+ * sellers who can sell: a suspended seller's plans stay as they are.
  */
 export async function changePlanPrice(
   db: Kysely<Database>,
@@ -74,6 +84,7 @@ export async function changePlanPrice(
   const checked = checkPlanAmount(amountText, before.currency);
   if (!checked.ok) throw new DomainError('amount_invalid', { reason: checked.message });
   const plan = await db.transaction().execute(async (trx) => {
+    await checkSellerCanSell(trx, sellerId);
     const locked = found(await lockOwnPlan(trx, sellerId, planId));
     // The same amount again (a double submit) is no new version.
     if (locked.amount === checked.amount && locked.stripe_price_id !== null) return locked;

@@ -18,6 +18,7 @@ import { DomainError, found } from '../errors.ts';
 import { feeTermsFor } from '../orders/queries.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { idOf } from '../stripe/ids.ts';
+import { lockSellerForSale } from '../sellers/queries.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
 import { customerForBuyer } from './buyer-customer.ts';
 import { findPlan } from './plan-queries.ts';
@@ -61,13 +62,9 @@ export async function recordSubscriptionIntent(db: Kysely<Database>, stripe: Str
   plan = await ensurePlanAtStripe(db, stripe, plan);
   try {
     return await db.transaction().execute(async (trx) => {
-      const seller = await trx
-        .selectFrom('sellers')
-        .select(['stripe_account_id', 'charges_enabled', 'account_state'])
-        .where('id', '=', plan.seller_id)
-        .forShare()
-        .executeTakeFirstOrThrow();
-      if (seller.stripe_account_id === null || !seller.charges_enabled || seller.account_state !== 'enabled') throw new DomainError('plan_not_available');
+      // Under the seller's lock: a suspension (or a disabled account) stops new subscriptions as it stops orders.
+      const seller = await lockSellerForSale(trx, plan.seller_id);
+      if (seller === undefined || seller.stripe_account_id === null || !seller.can_sell) throw new DomainError('plan_not_available');
       const terms = await feeTermsFor(trx, plan.seller_id, plan.currency);
       return insertSubscription(trx, {
         buyer_id: input.buyerId,

@@ -1,0 +1,136 @@
+// A buyer's refund request is decided once: approving sends a refund, and from the moment that
+// refund is recorded (before Stripe is asked) a decline is refused, so the buyer never reads
+// "Declined" on an order Stripe refunded. Stripe's answer lost (the emulator applies the refund
+// and drops the connection), Stripe slow while someone declines, and Stripe refusing the refund
+// (then a decline is the truth and is allowed). Through the real app, database and emulator.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TestClient } from '../helpers/app.ts';
+import { useWorld } from '../helpers/fixture.ts';
+import { createPaidOrder, createSeller, refundRows, type TestSeller } from '../helpers/market.ts';
+
+const w = useWorld({ webhooks: true, admin: true });
+let seller: TestSeller;
+let sellerClient: TestClient;
+beforeAll(async () => {
+  const signedIn = await w.signIn('seller');
+  sellerClient = signedIn.client;
+  seller = await createSeller(w, { userId: signedIn.userId });
+}, 60_000);
+afterEach(async () => w.emu.clearFaults());
+
+/** A new buyer's paid order with their open refund request; the seller's decision paths. */
+async function openRequest(amount: number) {
+  const buyer = await w.signIn('buyer');
+  const order = await createPaidOrder(w, seller, { amount, buyer: buyer.user });
+  expect((await buyer.client.post(`/orders/${order.id}/refund-request`, { reason: 'It never came.' })).statusCode).toBe(303);
+  const request = await w.db.selectFrom('refund_requests').selectAll().where('order_id', '=', order.id).executeTakeFirstOrThrow();
+  const base = `/seller/orders/${order.id}/refund-requests/${request.id}`;
+  return { order, request, buyer, approve: `${base}/approve`, decline: `${base}/decline`, page: `/seller/orders/${order.id}` };
+}
+
+const requestRow = (id: string) => w.db.selectFrom('refund_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const stripeRefundsOf = async (paymentIntent: string) => (await w.stripe.refunds.list({ payment_intent: paymentIntent })).data;
+
+/** Posts a decision as the seller and reads the flash message it left on the order page. */
+async function decide(client: TestClient, path: string, page: string, fields: Record<string, string> = {}) {
+  const response = await client.post(path, fields);
+  expect([response.statusCode, response.location]).toEqual([303, page]);
+  const shown = await client.get(page);
+  const flash = /<div class="flash flash-(\w+)" role="alert">([^<]*)<\/div>/.exec(shown.body);
+  return { kind: flash?.[1], message: flash?.[2] ?? '', page: shown.body };
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('approve, then decline', () => {
+  it("Stripe's answer to the approval is lost: the decline is refused and approving again finishes the same refund", async () => {
+    const { order, request, approve, decline, page } = await openRequest(4_000);
+    await w.emu.fault('/v1/refunds', 'apply_then_drop', { count: 2 });
+    const approved = await decide(sellerClient, approve, page);
+    expect(approved.kind).toBe('error');
+    expect(approved.message).toContain('Stripe did not answer in time');
+    expect(approved.page).not.toContain('Refund approved');
+    await w.settle(); // Stripe made the refund: its events arrive and record it.
+    expect(await stripeRefundsOf(order.stripe_payment_intent_id!)).toHaveLength(1);
+
+    const declined = await decide(sellerClient, decline, page, { reason: 'Changed my mind.' });
+    expect(declined.kind).toBe('error');
+    expect(declined.message).toMatch(/already sent to Stripe/);
+    expect(await requestRow(request.id)).toMatchObject({ status: 'requested', decision_reason: null });
+
+    const again = await decide(sellerClient, approve, page);
+    expect(again.kind).toBe('success');
+    await w.settle();
+    expect(await requestRow(request.id)).toMatchObject({ status: 'approved', refund_id: request.id, decided_by_role: 'seller' });
+    expect(await stripeRefundsOf(order.stripe_payment_intent_id!)).toHaveLength(1);
+    expect((await refundRows(w.db, order.id)).map((r) => [r.id, r.status])).toEqual([[request.id, 'succeeded']]);
+    const audit = await w.db.selectFrom('admin_audit_log').select('action').where('target_id', '=', order.id).execute();
+    expect(audit.map((a) => a.action)).not.toContain('refund_request.decline');
+  });
+
+  it('an admin declines while the approval waits on a slow Stripe: the decline is refused and the approval tells the truth', async () => {
+    const { order, request, approve, decline, page } = await openRequest(3_000);
+    await w.emu.fault('/v1/refunds', 'delay', { holdMs: 1_500 });
+    const approving = decide(sellerClient, approve, page);
+    // The refund is recorded (and the request with it) before Stripe is asked.
+    await until(async () => (await refundRows(w.db, order.id)).length > 0, 'the refund row');
+
+    const adminPage = `/admin/orders/${order.id}`;
+    const declined = await decide(w.admin, decline.replace('/seller/', '/admin/'), adminPage, { reason: 'Policy says no.' });
+    expect(declined.kind).toBe('error');
+    expect(declined.message).toMatch(/already sent to Stripe/);
+
+    const approved = await approving;
+    expect(approved.kind).toBe('success');
+    expect(approved.message).toMatch(/Refund approved/);
+    await w.settle();
+    expect(await requestRow(request.id)).toMatchObject({ status: 'approved', refund_id: request.id, decision_reason: null });
+    expect(await stripeRefundsOf(order.stripe_payment_intent_id!)).toHaveLength(1);
+  });
+
+  it('a decline that came first stops the approval before anything is sent', async () => {
+    const { order, request, approve, decline, page } = await openRequest(2_000);
+    expect((await decide(sellerClient, decline, page, { reason: 'Used item.' })).kind).toBe('success');
+    const approved = await decide(sellerClient, approve, page);
+    expect([approved.kind, approved.message]).toEqual(['error', 'This refund request was already declined.']);
+    expect(await requestRow(request.id)).toMatchObject({ status: 'declined', refund_id: null });
+    expect(await refundRows(w.db, order.id)).toEqual([]);
+    expect(await stripeRefundsOf(order.stripe_payment_intent_id!)).toEqual([]);
+  });
+
+  it('Stripe refuses the refund: nothing moved, the request stays open and may then be declined', async () => {
+    const { order, request, approve, decline, page } = await openRequest(2_500);
+    // A refund of the whole charge made behind our back (Stripe's Dashboard): Stripe refuses ours.
+    await w.stripe.refunds.create({ payment_intent: order.stripe_payment_intent_id!, reverse_transfer: true });
+    const approved = await decide(sellerClient, approve, page);
+    expect(approved.kind).toBe('error');
+    expect(approved.message).toMatch(/^Stripe refused the refund/);
+    expect(await requestRow(request.id)).toMatchObject({ status: 'requested' });
+    expect((await refundRows(w.db, order.id)).find((r) => r.id === request.id)?.status).toBe('rejected');
+
+    const declined = await decide(sellerClient, decline, page, { reason: 'Already refunded by hand.' });
+    expect(declined.kind).toBe('success');
+    expect(await requestRow(request.id)).toMatchObject({ status: 'declined', decision_reason: 'Already refunded by hand.' });
+  });
+});
+
+it('the pages: while a refund is on its way only Approve (to finish it) is offered', async () => {
+  const { request, approve, page } = await openRequest(1_800);
+  await w.emu.fault('/v1/refunds', 'apply_then_drop', { count: 2 });
+  await decide(sellerClient, approve, page);
+  const shown = await sellerClient.get(page);
+  const item = new RegExp(`<li data-request-id="${request.id}"[\\s\\S]*?</li>`).exec(shown.body)![0];
+  expect(item).toContain('data-testid="approve-refund"');
+  expect(item).not.toContain('data-testid="decline-refund"');
+  expect(item).toContain('data-testid="refund-on-its-way"');
+  const list = await w.admin.get('/admin/refund-requests');
+  const row = new RegExp(`<tr data-request-id="${request.id}"[\\s\\S]*?</tr>`).exec(list.body)![0];
+  expect(row).toContain('data-testid="refund-on-its-way"');
+  expect(row).not.toContain('data-testid="decline-refund"');
+});
