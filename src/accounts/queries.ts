@@ -1,6 +1,6 @@
 // Every SQL statement of account recovery and account changes. Functions that lock take a Transaction.
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database, User } from '../db/schema.ts';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import type { Database, ShipTo, User } from '../db/schema.ts';
 import { LIVE_AT_STRIPE } from '../subscriptions/rules.ts';
 
 /** The account with this email, unless it was deleted. */
@@ -154,16 +154,24 @@ export async function recordCustomerDeleted(db: Kysely<Database>, buyerId: strin
     .execute();
 }
 
+/** Messages to the buyer about their orders: found by the order they name, whatever address they went to. */
+const BUYER_ORDER_MESSAGES = ['order-receipt', 'order-shipped', 'refund-issued'];
+
 /**
  * Replaces every personal field of a buyer with a placeholder, in the caller's transaction: the
- * users row (kept: orders point at it), the email copied onto their orders, the outbox's copies of
- * messages to them (unsent ones are dropped), and everything that only existed for signing in.
+ * users row (kept: orders point at it); on their orders the email and the shipping address (the
+ * country kept: see erasure.ts); the reasons they gave for refund requests; the outbox's copies of
+ * messages to them, found by their current address and by cause (their orders, their reset and
+ * email-change links: a message may have gone to an address they had before), unsent ones given
+ * up; what their Customer row and saved cards say of them; and everything that only existed for
+ * signing in. Sellers' messages about them are rewritten by the caller (lockSellerMessagesAbout).
  */
 export async function eraseBuyer(
   trx: Transaction<Database>,
   user: Pick<User, 'id' | 'email'>,
-  placeholder: { email: string; displayName: string; nameKey: string; passwordHash: string },
+  placeholder: { email: string; displayName: string; nameKey: string; passwordHash: string; shipTo: Omit<ShipTo, 'country'>; words: string },
 ): Promise<void> {
+  const now = new Date();
   await trx
     .updateTable('users')
     .set({
@@ -174,30 +182,74 @@ export async function eraseBuyer(
     })
     .where('id', '=', user.id)
     .execute();
-  await trx.updateTable('orders').set({ buyer_email: placeholder.email, updated_at: new Date() }).where('buyer_id', '=', user.id).execute();
+  await trx
+    .updateTable('orders')
+    .set({
+      buyer_email: placeholder.email,
+      ship_to: sql<
+        string | null
+      >`case when ship_to is null then null else ${JSON.stringify(placeholder.shipTo)}::jsonb || jsonb_build_object('country', ship_to -> 'country') end`,
+      updated_at: now,
+    })
+    .where('buyer_id', '=', user.id)
+    .execute();
+  await trx.updateTable('refund_requests').set({ reason: placeholder.words }).where('buyer_id', '=', user.id).execute();
+
+  const toBuyer = (eb: ExpressionBuilder<Database, 'email_outbox'>) =>
+    eb.or([
+      eb(sql<string>`lower(to_address)`, '=', user.email.toLowerCase()),
+      eb.and([
+        eb('template', 'in', BUYER_ORDER_MESSAGES),
+        eb(
+          sql<string>`data ->> 'orderId'`,
+          'in',
+          eb
+            .selectFrom('orders')
+            .select(sql<string>`id::text`.as('id'))
+            .where('buyer_id', '=', user.id),
+        ),
+      ]),
+      eb(
+        'dedupe_key',
+        'in',
+        eb
+          .selectFrom('password_reset_tokens')
+          .select(sql<string>`'password-reset:' || id`.as('key'))
+          .where('user_id', '=', user.id),
+      ),
+      eb(
+        'dedupe_key',
+        'in',
+        eb
+          .selectFrom('email_change_requests')
+          .select(sql<string>`'email-change:' || id`.as('key'))
+          .where('user_id', '=', user.id)
+          .unionAll(
+            eb
+              .selectFrom('email_change_requests')
+              .select(sql<string>`'email-change:' || id || ':old-address-notice'`.as('key'))
+              .where('user_id', '=', user.id),
+          ),
+      ),
+    ]);
   await trx
     .updateTable('email_outbox')
-    .set({ status: 'dead', last_error: 'the recipient deleted their account', updated_at: new Date() })
-    .where(sql<string>`lower(to_address)`, '=', user.email.toLowerCase())
+    .set({ status: 'dead', last_error: 'the recipient deleted their account', updated_at: now })
+    .where(toBuyer)
     .where('status', 'in', ['pending', 'failed'])
     .execute();
   await trx
     .updateTable('email_outbox')
-    .set({ to_address: placeholder.email, data: '{}', subject: null, text_body: null, html_body: null, updated_at: new Date() })
-    .where(sql<string>`lower(to_address)`, '=', user.email.toLowerCase())
+    .set({ to_address: placeholder.email, data: '{}', subject: null, text_body: null, html_body: null, updated_at: now })
+    .where(toBuyer)
     .execute();
-  // Sellers' "new sale" messages name the buyer's email: keep the message, not the address.
+
   await trx
-    .updateTable('email_outbox')
-    .set({
-      data: sql<string>`jsonb_set(data, '{buyerEmail}', to_jsonb(${placeholder.email}::text))`,
-      subject: sql<string>`replace(subject, ${user.email}, ${placeholder.email})`,
-      text_body: sql<string>`replace(text_body, ${user.email}, ${placeholder.email})`,
-      html_body: sql<string>`replace(html_body, ${user.email}, ${placeholder.email})`,
-      updated_at: new Date(),
-    })
-    .where(sql<string>`lower(data ->> 'buyerEmail')`, '=', user.email.toLowerCase())
+    .updateTable('buyer_customers')
+    .set({ requested_email: placeholder.email, requested_name: placeholder.displayName, default_payment_method_id: null, updated_at: now })
+    .where('buyer_id', '=', user.id)
     .execute();
+  await trx.deleteFrom('buyer_payment_methods').where('buyer_id', '=', user.id).execute();
   await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
   await trx.deleteFrom('login_familiar_addresses').where('user_id', '=', user.id).execute();
   await trx.deleteFrom('login_failures').where('email', '=', user.email.trim().toLowerCase()).execute();
@@ -207,5 +259,30 @@ export async function eraseBuyer(
     .insertInto('account_deletions')
     .values({ user_id: user.id })
     .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute();
+}
+
+/** Sellers' messages about the buyer's orders (see SELLER_MESSAGES_ABOUT_BUYERS), locked, with each order's address as it is now. */
+export async function lockSellerMessagesAbout(trx: Transaction<Database>, buyerId: string, templates: readonly string[]) {
+  return trx
+    .selectFrom('email_outbox')
+    .innerJoin('orders', (join) => join.on(sql<boolean>`orders.id::text = email_outbox.data ->> 'orderId'`))
+    .select(['email_outbox.id', 'email_outbox.template', 'email_outbox.data', 'email_outbox.subject', 'orders.ship_to'])
+    .where('orders.buyer_id', '=', buyerId)
+    .where('email_outbox.template', 'in', templates)
+    .forUpdate('email_outbox')
+    .execute();
+}
+
+/** A message's data and (if it was rendered) its subject and bodies, replaced. */
+export async function rewriteOutboxMessage(
+  trx: Transaction<Database>,
+  id: string,
+  values: { data: object; subject: string | null; text: string | null; html: string | null },
+): Promise<void> {
+  await trx
+    .updateTable('email_outbox')
+    .set({ data: JSON.stringify(values.data), subject: values.subject, text_body: values.text, html_body: values.html, updated_at: new Date() })
+    .where('id', '=', id)
     .execute();
 }

@@ -50,11 +50,6 @@ export function tokenUsable(row: { secret_hash: Uint8Array; expires_at: Date; us
   return row.used_at === null && now.getTime() < row.expires_at.getTime();
 }
 
-/** What a deleted buyer's row says instead of their email and name. */
-export function deletedPlaceholder(userId: string): { email: string; displayName: string; nameKey: string } {
-  return { email: `deleted-${userId}@deleted.invalid`, displayName: 'Deleted account', nameKey: `deleted-${userId}` };
-}
-
 /**
  * An address shown only in part ("n…@example.com"), for the notice sent to the OLD address after a
  * change: enough for the owner to recognise their own new address, not a full copy for whoever

@@ -8,7 +8,7 @@
 // Stripe with the customers module's own sync, outside any transaction. Whatever Stripe answers
 // then, the change has committed and stands: the failure is handed to the route to log, never shown
 // as a failed action, and ensureBuyerCustomer passes the change on when the Customer is next needed.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import { hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { passwordWeakness } from '../auth/password-strength.ts';
@@ -17,6 +17,7 @@ import { findBuyerCustomer, noteBuyerDetailsChanged } from '../customers/queries
 import { syncBuyerCustomerDetails } from '../customers/use-cases.ts';
 import type { Database, User } from '../db/schema.ts';
 import { enqueueEmail } from '../email/outbox.ts';
+import { renderEmail, type RenderedEmail } from '../email/templates.ts';
 import { DomainError, found } from '../errors.ts';
 import { countPendingOrders } from '../orders/queries.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
@@ -35,23 +36,17 @@ import {
   isDeleted,
   lockEmailChange,
   lockResetToken,
+  lockSellerMessagesAbout,
   lockUser,
   markEmailChangeUsed,
   recordCustomerDeleted,
+  rewriteOutboxMessage,
   setEmail,
   setPasswordHash,
   useUpResetTokens,
 } from './queries.ts';
-import {
-  deletedPlaceholder,
-  EMAIL_CHANGE_LIFETIME_MS,
-  emailHint,
-  newToken,
-  PASSWORD_RESET_LIFETIME_MS,
-  RESETS_PER_HOUR,
-  splitToken,
-  tokenUsable,
-} from './tokens.ts';
+import { deletedPlaceholder, ERASED_SHIP_TO, ERASED_WORDS, erasedSellerMessage, SELLER_MESSAGES_ABOUT_BUYERS } from './erasure.ts';
+import { EMAIL_CHANGE_LIFETIME_MS, emailHint, newToken, PASSWORD_RESET_LIFETIME_MS, RESETS_PER_HOUR, splitToken, tokenUsable } from './tokens.ts';
 
 /** Where the emailed links lead (the token rides in the query string, which our logs redact). */
 export const RESET_PATH = '/password-reset/new';
@@ -239,7 +234,8 @@ export async function confirmEmailChange(
 
 /**
  * A buyer deletes their account: their orders stay (the seller's and the platform's records need
- * them) but every personal field is replaced and they are signed out everywhere. Refused while an
+ * them) but every personal field is replaced (eraseBuyer; the sellers' messages about their orders
+ * are rendered again without them) and they are signed out everywhere. Refused while an
  * order of theirs waits for payment (its Checkout page could still take their money), and while a
  * subscription could still charge them (hasSubscriptionThatMayCharge): they could no longer sign in
  * to cancel it, so they are sent to My subscriptions first.
@@ -249,7 +245,11 @@ export async function confirmEmailChange(
  * cannot do it now, the account is deleted all the same and the worker deletes the Customer later
  * (deleteErasedCustomers).
  */
-export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, input: { userId: string; currentPassword: string }): Promise<AfterCommit> {
+export async function deleteBuyerAccount(
+  db: Kysely<Database>,
+  stripe: Stripe,
+  input: { userId: string; currentPassword: string; publicUrl: string },
+): Promise<AfterCommit> {
   const user = found(await findUserById(db, input.userId));
   if (user.role !== 'buyer') throw new DomainError('account_deletion_not_allowed', { reason: 'not_buyer' });
   if (!(await verifyPassword(user.password_hash, input.currentPassword))) throw new DomainError('password_incorrect');
@@ -259,10 +259,33 @@ export async function deleteBuyerAccount(db: Kysely<Database>, stripe: Stripe, i
     if ((await countPendingOrders(trx, user.id)) > 0) throw new DomainError('account_deletion_not_allowed', { reason: 'pending_orders' });
     if (await hasSubscriptionThatMayCharge(trx, user.id)) throw new DomainError('account_deletion_not_allowed', { reason: 'live_subscriptions' });
     // '!' is no argon2 hash: verifyPassword answers false for it, so nobody can sign in as this row.
-    await eraseBuyer(trx, locked, { ...placeholder, passwordHash: '!' });
+    await eraseBuyer(trx, locked, { ...placeholder, passwordHash: '!', shipTo: ERASED_SHIP_TO, words: ERASED_WORDS });
+    await rewriteSellerMessages(trx, user.id, placeholder.email, input.publicUrl);
   });
   const customer = (await findBuyerCustomer(db, user.id))?.stripe_customer_id;
   return customer == null ? { stripeError: null } : deleteErasedCustomer(db, stripe, { buyerId: user.id, customerId: customer });
+}
+
+/**
+ * The sellers' messages about the erased buyer's orders, written again from their erased data: a
+ * message already rendered gets its subject and bodies rendered again (with the site's address, as
+ * the sender renders them), one still to send is rendered from the new data when it goes. One
+ * whose old data no longer fits its template keeps no bodies at all.
+ */
+async function rewriteSellerMessages(trx: Transaction<Database>, buyerId: string, email: string, baseUrl: string): Promise<void> {
+  for (const message of await lockSellerMessagesAbout(trx, buyerId, SELLER_MESSAGES_ABOUT_BUYERS)) {
+    const template = message.template as (typeof SELLER_MESSAGES_ABOUT_BUYERS)[number];
+    const data = erasedSellerMessage(template, message.data, { email, shipTo: message.ship_to });
+    let rendered: RenderedEmail | null = null;
+    if (message.subject !== null) {
+      try {
+        rendered = renderEmail(template, data, { baseUrl });
+      } catch {
+        rendered = null;
+      }
+    }
+    await rewriteOutboxMessage(trx, message.id, { data, subject: rendered?.subject ?? null, text: rendered?.text ?? null, html: rendered?.html ?? null });
+  }
 }
 
 /**

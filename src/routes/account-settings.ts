@@ -92,7 +92,7 @@ export const accountSettingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const userId = request.user.id;
     let deleted;
     try {
-      deleted = await deleteBuyerAccount(app.db, app.stripe, { userId, currentPassword: request.body.currentPassword });
+      deleted = await deleteBuyerAccount(app.db, app.stripe, { userId, currentPassword: request.body.currentPassword, publicUrl: app.config.publicUrl });
     } catch (error) {
       const [errors, status] = refusal(error);
       // Refused for a subscription: the page links to where it can be canceled.

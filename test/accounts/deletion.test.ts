@@ -1,15 +1,21 @@
 // A buyer deletes their account, through the real app, database and emulator (webhooks signed and
 // processed as in production).
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hasSubscriptionThatMayCharge } from '../../src/accounts/queries.ts';
 import { deleteBuyerAccount } from '../../src/accounts/use-cases.ts';
 import { ensureBuyerCustomer } from '../../src/customers/use-cases.ts';
 import type { SubscriptionStatus } from '../../src/db/schema.ts';
+import { sendDueEmails } from '../../src/email/sender.ts';
+import { createMailboxTransport } from '../../src/email/transport.ts';
+import { markShipped } from '../../src/orders/fulfilment.ts';
+import { buyWithPaymentElement, giveShippingAddress, openPaymentPage, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
+import { askForRefund } from '../../src/refund-requests/use-cases.ts';
 import { subscribeWithPaymentElement } from '../../src/subscriptions/use-cases.ts';
 import { runScheduledBackfill } from '../../src/worker/worker.ts';
-import { TEST_PASSWORD } from '../helpers/app.ts';
+import { createTestUser, TEST_PASSWORD } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { createSeller } from '../helpers/market.ts';
+import { addListing, createSeller, enabledSeller, orderRow } from '../helpers/market.ts';
 import { intentIdOf, planFor, subscriptionRow } from '../subscriptions/harness.ts';
 
 const w = useWorld({ webhooks: true });
@@ -73,7 +79,7 @@ describe('a buyer with subscriptions (review #1)', () => {
     const { buyer, subscription } = await subscribedBuyer();
     const setStatus = (status: SubscriptionStatus, cancelAtPeriodEnd = false) =>
       w.db.updateTable('subscriptions').set({ status, cancel_at_period_end: cancelAtPeriodEnd }).where('id', '=', subscription.id).execute();
-    const attempt = () => deleteBuyerAccount(w.db, w.stripe, { userId: buyer.userId, currentPassword: TEST_PASSWORD });
+    const attempt = () => deleteBuyerAccount(w.db, w.stripe, { userId: buyer.userId, currentPassword: TEST_PASSWORD, publicUrl: w.config.publicUrl });
 
     for (const status of ['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused'] as const) {
       await setStatus(status);
@@ -111,5 +117,69 @@ describe('a buyer with subscriptions (review #1)', () => {
     expect(await w.stripe.customers.retrieve(customerId)).toMatchObject({ deleted: true });
     const row = await w.db.selectFrom('buyer_customers').select('stripe_deleted_at').where('buyer_id', '=', buyer.userId).executeTakeFirstOrThrow();
     expect(row.stripe_deleted_at).not.toBeNull();
+  });
+});
+
+describe("the buyer's name, address and words leave with the account (review #6)", () => {
+  const SHIP_TO = { name: 'Ada Lovelace', line1: '12 Analytical Row', line2: 'Flat 3', city: 'London', state: null, postal_code: 'W1 1AA', country: 'GB' };
+  const REASON = 'Charles Babbage signed for it next door, at 12 Analytical Row';
+
+  it("is gone from the order, the refund request and the sellers' emails (bodies included); the seller still sees the sale and where it went", async () => {
+    const seller = await enabledSeller(w);
+    // An address with characters HTML escapes (' and =) and capitals: the sellers' HTML bodies hold it as &#x27; and &#x3D;.
+    const email = `O'Hara=Ada-${Date.now()}@Example.test`;
+    const user = await createTestUser(w.db, 'buyer', { email, displayName: 'Ada Lovelace' });
+    const buyer = await w.signIn('buyer', user.id);
+
+    const listing = await addListing(w.db, seller.sellerId, { price: 4_200, kind: 'physical', title: 'Difference engine kit' });
+    const placed = await buyWithPaymentElement(w.db, w.stripe, {
+      buyerId: user.id,
+      buyerEmail: email,
+      listingId: listing.id,
+      quantity: 1,
+      attemptId: randomUUID(),
+    });
+    await giveShippingAddress(w.db, user.id, placed.id, SHIP_TO, ['GB']);
+    const page = await openPaymentPage(w.db, w.stripe, user.id, placed.id);
+    if ('redirect' in page) throw new Error(`no pay page: ${page.redirect}`);
+    await w.stripe.paymentIntents.confirm(page.order.stripe_payment_intent_id!, { payment_method: 'pm_card_visa' });
+    expect((await syncOrderFromStripe(w.db, w.stripe, page.order, 'completion_page')).status).toBe('paid');
+    await markShipped(w.db, { sellerId: seller.sellerId, orderId: placed.id, carrier: 'Royal Mail', trackingNumber: 'RM123456789GB' });
+    await askForRefund(w.db, { buyerId: user.id, orderId: placed.id, reason: REASON });
+    await w.settle();
+    // Every message rendered and kept, as the sender leaves them (the mailbox keeps what it "sent").
+    await sendDueEmails(w.db, createMailboxTransport(), { baseUrl: 'http://localhost:3000', from: 'Marketplace <no-reply@localhost>' });
+    const before = await w.db.selectFrom('email_outbox').selectAll().where('to_address', '=', seller.user.email).execute();
+    expect(before.find((m) => m.template === 'new-sale')?.html_body).toContain('O&#x27;Hara&#x3D;Ada');
+    expect(before.find((m) => m.template === 'refund-requested')?.text_body).toContain('Charles Babbage');
+
+    const deleted = await buyer.client.post('/account/delete', deleteForm);
+    expect([deleted.statusCode, deleted.location]).toEqual([303, '/']);
+
+    const order = await orderRow(w.db, placed.id);
+    const everything = JSON.stringify({
+      order,
+      users: await w.db.selectFrom('users').selectAll().where('id', '=', user.id).execute(),
+      requests: await w.db.selectFrom('refund_requests').selectAll().where('order_id', '=', placed.id).execute(),
+      outbox: await w.db.selectFrom('email_outbox').selectAll().execute(),
+      customers: await w.db.selectFrom('buyer_customers').selectAll().where('buyer_id', '=', user.id).execute(),
+      cards: await w.db.selectFrom('buyer_payment_methods').selectAll().where('buyer_id', '=', user.id).execute(),
+    });
+    for (const trace of [email.toLowerCase(), "o'hara", 'o&#x27;hara', 'ada lovelace', 'analytical row', 'babbage', 'w1 1aa']) {
+      expect(everything.toLowerCase().includes(trace), `${trace} is still stored`).toBe(false);
+    }
+
+    // What the seller keeps: the sale, its country (for their records), and messages that still read as sent.
+    expect(order.ship_to).toMatchObject({ name: 'Deleted account', country: 'GB' });
+    const after = await w.db.selectFrom('email_outbox').selectAll().where('to_address', '=', seller.user.email).execute();
+    const sale = after.find((m) => m.template === 'new-sale')!;
+    expect(sale).toMatchObject({ status: 'sent', subject: 'New sale: Difference engine kit (ship to Deleted account)' });
+    expect(sale.text_body).toContain('Address removed');
+    expect(sale.html_body).toContain(`deleted-${user.id}@deleted.invalid`);
+    expect(after.find((m) => m.template === 'refund-requested')?.text_body).toContain('Removed: the buyer deleted their account.');
+    const view = await seller.client.get(`/seller/orders/${placed.id}`);
+    expect(view.statusCode).toBe(200);
+    expect(view.body).toContain('Address removed');
+    expect(view.body).toContain('United Kingdom');
   });
 });
