@@ -46,7 +46,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     ...handle,
     url,
     close: async () => {
-      await handle.close();
+      // The pool's end waits for every checked-out client; a query stuck on a lock would hold it
+      // forever. After a bound, the forced drop below ends that backend, and with it the wait.
+      const ended = handle.close();
+      let timer: NodeJS.Timeout | undefined;
+      const hung = await Promise.race([
+        ended.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), 15_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (hung) console.warn(`test database ${name}: its pool did not end in 15 s (a client still checked out); dropping it with force`);
       const dropper = new pg.Client({ connectionString: serverUrl });
       await dropper.connect();
       await dropper.query(`drop database if exists ${name} with (force)`).finally(() => dropper.end());
