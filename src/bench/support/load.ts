@@ -1,4 +1,6 @@
-// autocannon, reduced to what the benchmarks report. Loopback only, bounded in time.
+// Load generators, reduced to what the benchmarks report. Loopback only, bounded in time:
+// autocannon for "as fast as it will go", and an evenly paced sender for "at N per second".
+import { Agent, request as httpRequest } from 'node:http';
 import autocannon from 'autocannon';
 import type { SignedEvent } from './events.ts';
 
@@ -25,18 +27,13 @@ function summarise(result: Awaited<ReturnType<typeof autocannon>>): LoadResult {
   };
 }
 
-/** POSTs a fresh signed event per request; `rate` caps the total events per second. */
-export async function postEvents(
-  url: string,
-  next: () => SignedEvent,
-  options: { seconds: number; connections: number; rate?: number; path?: string },
-): Promise<LoadResult> {
+/** POSTs a fresh signed event per request, as fast as `connections` connections allow. */
+export async function postEvents(url: string, next: () => SignedEvent, options: { seconds: number; connections: number; path?: string }): Promise<LoadResult> {
   return summarise(
     await autocannon({
       url,
       connections: options.connections,
       duration: options.seconds,
-      ...(options.rate !== undefined ? { overallRate: options.rate } : {}),
       timeout: 10,
       requests: [
         {
@@ -54,6 +51,84 @@ export async function postEvents(
       ],
     }),
   );
+}
+
+/**
+ * POSTs a fresh signed event every 1/rate s for `seconds`, evenly spaced, over up to `connections`
+ * keep-alive connections. Not autocannon's `overallRate`: that lets each connection send its share
+ * of a second as fast as it can and then wait for the next second, so "500 per second" arrives as
+ * a burst of 500 in the first few hundred milliseconds of every second (measured: ~700/s for
+ * 750 ms, then nothing), which is not how Stripe delivers. A request's latency counts from when it
+ * was due, so a server that falls behind is not flattered by the sender waiting for it.
+ */
+export async function postEventsPaced(
+  url: string,
+  next: () => SignedEvent,
+  options: { seconds: number; rate: number; connections: number },
+): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const target = new URL(url);
+  const total = Math.round(options.seconds * options.rate);
+  const latencies: number[] = [];
+  const counts = { ok: 0, non2xx: 0, errors: 0 };
+  const pending = new Set<Promise<void>>();
+  const send = (dueAt: number) => {
+    const event = next();
+    const done = new Promise<void>((resolve) => {
+      const req = httpRequest(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          method: 'POST',
+          path: event.path,
+          timeout: 10_000,
+          headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': event.signature, 'content-length': Buffer.byteLength(event.body) },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            latencies.push(performance.now() - dueAt);
+            if (response.statusCode !== undefined && response.statusCode >= 200 && response.statusCode < 300) counts.ok += 1;
+            else counts.non2xx += 1;
+            resolve();
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', () => {
+        counts.errors += 1;
+        resolve();
+      });
+      req.end(event.body);
+    });
+    pending.add(done);
+    void done.then(() => pending.delete(done));
+  };
+  const start = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * options.rate) / 1000) + 1);
+      while (sent < due) send(start + (sent++ * 1000) / options.rate);
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    };
+    const timer = setInterval(tick, 1);
+    tick();
+  });
+  await Promise.all(pending);
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  return {
+    rps: total / elapsed,
+    p50: Math.round(percentile(latencies, 50)),
+    p99: Math.round(percentile(latencies, 99)),
+    ...counts,
+    seconds: options.seconds,
+  };
 }
 
 export async function getPage(url: string, options: { seconds: number; connections: number; headers?: Record<string, string> }): Promise<LoadResult> {
