@@ -78,6 +78,18 @@ export interface AppDependencies {
   onRoute?: (route: RouteOptions) => void;
 }
 
+/**
+ * The webhook routes' log level. Stripe delivers at its own pace (hundreds a second in a busy
+ * hour), and each accepted delivery is already recorded in the inbox with its receipt time and
+ * shown at /admin/events: with Stripe itself sending (test or live mode), Fastify's two access-log
+ * lines per delivery at `info` cost CPU and log volume and tell an operator nothing, so they are
+ * left out; refusals (`warn`) and failures to store (`error`) are still logged. Offline, a
+ * developer watches the emulator's deliveries arrive, and any other level is kept as set.
+ */
+export function webhookLogLevel(config: Pick<Config, 'logLevel' | 'stripe'>): Config['logLevel'] {
+  return config.logLevel === 'info' && config.stripe.mode !== 'offline' ? 'warn' : config.logLevel;
+}
+
 const VIEWS_DIR = fileURLToPath(new URL('../views', import.meta.url));
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -118,7 +130,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Outside the site, errors are a JSON status and safe words (never Fastify's default, which
   // would log and send the raw message).
   registerJsonErrors(app);
-  await app.register(webhookRoutes, { onEventStored: deps.onEventStored });
+  await app.register(webhookRoutes, { onEventStored: deps.onEventStored, logLevel: webhookLogLevel(config) });
 
   // Everything else is the site: pages, forms and their guards, in one scope with its plugins and hooks.
   await app.register(async (site) => {

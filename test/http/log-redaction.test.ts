@@ -2,11 +2,12 @@
 // custom flow's return URL) nor secret fields a handler might log.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
+import { buildApp, webhookLogLevel } from '../../src/app.ts';
 import { redactSecretFields, redactUrl } from '../../src/http/log-redaction.ts';
 import { createStripeClient } from '../../src/stripe/client.ts';
 import { testConfig } from '../helpers/app.ts';
 import { useDatabase } from '../helpers/fixture.ts';
+import { makeEvent, postSigned, signature } from '../helpers/webhooks.ts';
 
 const CLIENT_SECRET = 'pi_3Abc123_secret_Zyx987LeakMe';
 
@@ -57,6 +58,53 @@ describe('request logs', () => {
     expect(logged).not.toContain('Zyx987LeakMe');
     expect(logged).not.toContain('sk_live_51KeyLeak');
     expect(response.body).not.toContain('Zyx987LeakMe');
+  });
+});
+
+describe("Stripe's deliveries", () => {
+  it('leave no access-log line at info when Stripe itself sends them (test or live mode); a refused one is still logged', async () => {
+    const secret = 'whsec_log_level_test';
+    const stripe = createStripeClient({ secretKey: 'sk_test_unused', emulator: { host: '127.0.0.1', port: 9 }, maxNetworkRetries: 0 });
+    const testModeLines: string[] = [];
+    const config = testConfig({
+      LOG_LEVEL: 'info',
+      STRIPE_SECRET_KEY: 'sk_test_log_level',
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_log_level',
+      STRIPE_WEBHOOK_SECRET: secret,
+      STRIPE_CONNECT_WEBHOOK_SECRET: secret,
+    });
+    expect(config.stripe.mode).toBe('test');
+    const testMode = await buildApp({ config, db: file.db, stripe, logStream: { write: (line) => void testModeLines.push(line) } });
+    try {
+      const payload = JSON.stringify(makeEvent('customer.updated', { id: 'cus_quiet', object: 'customer' }));
+      expect((await postSigned(testMode, '/webhooks/stripe', payload, signature(payload, secret))).statusCode).toBe(200);
+      expect((await postSigned(testMode, '/webhooks/stripe', payload, 't=1,v1=forged')).statusCode).toBe(400);
+      await testMode.inject({ method: 'GET', url: '/healthz' });
+      const entries = testModeLines.map((line) => JSON.parse(line) as { msg: string; level: number; req?: { url: string }; reason?: string });
+      const webhookAccess = entries.filter((entry) => entry.msg === 'incoming request' && entry.req?.url.startsWith('/webhooks/'));
+      expect(webhookAccess).toEqual([]);
+      expect(entries.some((entry) => entry.msg === 'webhook rejected' && entry.level === 40 && entry.reason === 'Invalid signature')).toBe(true);
+      // The site's requests keep their access log.
+      expect(entries.some((entry) => entry.msg === 'incoming request' && entry.req?.url === '/healthz')).toBe(true);
+    } finally {
+      await testMode.close();
+    }
+  });
+
+  it('keep their access log offline (a developer watching the emulator) and at any level other than info', () => {
+    const mode = (stripeMode: 'offline' | 'test' | 'live', logLevel: 'info' | 'debug' | 'error') =>
+      webhookLogLevel({ logLevel, stripe: { mode: stripeMode } as never });
+    expect(mode('offline', 'info')).toBe('info');
+    expect(mode('live', 'info')).toBe('warn');
+    expect(mode('test', 'debug')).toBe('debug');
+    expect(mode('live', 'error')).toBe('error');
+  });
+
+  it('are logged offline, as the offline app above logs them', async () => {
+    lines.length = 0;
+    const payload = JSON.stringify(makeEvent('customer.updated', { id: 'cus_loud', object: 'customer' }));
+    await postSigned(app, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!));
+    expect(lines.some((line) => line.includes('incoming request') && line.includes('/webhooks/stripe'))).toBe(true);
   });
 });
 

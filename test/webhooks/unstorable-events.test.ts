@@ -39,12 +39,12 @@ describe('signed events with characters PostgreSQL cannot store', () => {
     expect(again.json()).toEqual({ received: true, duplicate: true });
   });
 
-  it('keeps the exact bytes of an ordinary event too', async () => {
-    const event = makeEvent('customer.updated', { id: 'cus_plain', object: 'customer', name: 'Zoë' });
+  it('keeps an ordinary event once: its jsonb copy holds all of it, and no second copy of the bytes is written', async () => {
+    const event = makeEvent('customer.updated', { id: 'cus_plain', object: 'customer', name: 'Zoë', description: 'emoji 😀 and ünïcödé' });
     const payload = JSON.stringify(event, null, 2);
     expect((await postSigned(w.app, '/webhooks/stripe', payload, signature(payload, w.app.config.stripe.platformWebhookSecret!))).statusCode).toBe(200);
     const row = await w.db.selectFrom('stripe_events').selectAll().where('id', '=', event.id).executeTakeFirstOrThrow();
-    expect(Buffer.from(row.raw_body!).equals(Buffer.from(payload))).toBe(true);
-    expect((row.payload as { data: { object: { name: string } } }).data.object.name).toBe('Zoë');
+    expect(row.raw_body).toBeNull();
+    expect(row.payload).toEqual(JSON.parse(payload));
   });
 });
