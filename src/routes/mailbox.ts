@@ -4,13 +4,11 @@
 // on this machine: the TCP peer must be loopback, the request must not have come through a proxy
 // (a tunnel to localhost would otherwise look local), and the Host must be a loopback name (a page
 // elsewhere cannot reach it by pointing its own domain at 127.0.0.1). Anything else is a 404.
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { findOutboxMessage, listOutbox } from '../email/outbox.ts';
 import { render } from '../http/render.ts';
-
-const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-const MessageParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+import { IdParams } from '../http/schemas.ts';
 
 const LOOPBACK_ADDRESSES = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 const LOOPBACK_HOSTS = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?$/i;
@@ -21,7 +19,7 @@ export function isLocalRequest(request: FastifyRequest): boolean {
   return LOOPBACK_ADDRESSES.test(peer) && !proxied && LOOPBACK_HOSTS.test(request.headers.host ?? '');
 }
 
-export async function mailboxRoutes(app: FastifyInstance): Promise<void> {
+export const mailboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   if (app.config.stripe.mode !== 'offline') return;
 
   app.addHook('onRequest', async (request, reply) => {
@@ -43,19 +41,19 @@ export async function mailboxRoutes(app: FastifyInstance): Promise<void> {
     });
   });
 
-  app.get('/dev/mailbox/:id', { schema: { params: MessageParams } }, async (request, reply) => {
-    const message = await findOutboxMessage(app.db, (request.params as Static<typeof MessageParams>).id);
+  app.get('/dev/mailbox/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    const message = await findOutboxMessage(app.db, request.params.id);
     if (message === undefined) return reply.callNotFound();
     return render(request, reply, 'dev/mailbox-message', { title: message.subject ?? 'Message', message, from: app.config.email.from });
   });
 
   // The HTML body on its own, for the message page's frame: no scripts, no requests anywhere.
-  app.get('/dev/mailbox/:id/html', { schema: { params: MessageParams } }, async (request, reply) => {
-    const message = await findOutboxMessage(app.db, (request.params as Static<typeof MessageParams>).id);
+  app.get('/dev/mailbox/:id/html', { schema: { params: IdParams } }, async (request, reply) => {
+    const message = await findOutboxMessage(app.db, request.params.id);
     if (message?.html_body == null) return reply.callNotFound();
     return reply
       .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; sandbox")
       .type('text/html; charset=utf-8')
       .send(message.html_body);
   });
-}
+};
