@@ -26,6 +26,8 @@ export interface ErrorDetails {
   checkout_started_too_late: Record<string, never>;
   /** Stripe refused to start the payment (e.g. the seller's account is gone); the order is canceled. */
   payment_refused: { reason: string };
+  /** Stripe did not answer the request that starts the payment: the order waits, and the same request again is safe. */
+  payment_start_unanswered: Record<string, never>;
 
   // Amounts typed into forms
   amount_invalid: { reason: string };

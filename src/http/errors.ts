@@ -63,6 +63,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   },
   checkout_started_too_late: fixed(409, 'This checkout was not started in time. Nothing has been charged; please start again.'),
   payment_refused: { status: 502, message: ({ reason }) => `The payment could not be started (${reason}). Nothing has been charged.` },
+  payment_start_unanswered: fixed(
+    503,
+    'Stripe did not answer in time, so the payment has not started. Nothing has been charged, and your order is kept: try again in a moment (it cannot be paid twice).',
+  ),
 
   amount_invalid: { status: 422, message: ({ reason }) => reason },
   amount_not_positive: fixed(422, 'Enter an amount above zero.'),

@@ -283,11 +283,13 @@ function throwNotAwaitingPayment(): never {
 
 /**
  * Stripe refused to start the payment (e.g. the seller's account is gone): nothing can be charged,
- * so the order is canceled and its stock released. No answer at all leaves it pending: the same
- * request again, with the same key, is safe.
+ * so the order is canceled and its stock released. No answer at all leaves it pending and says so
+ * (a Checkout Session or PaymentIntent charges nothing by being created): the same request again,
+ * with the same key, is safe, and reaches the same session or intent if the lost one was made.
  */
 async function refusedToStart(db: Kysely<Database>, order: Order, error: unknown): Promise<never> {
   const problem = classifyStripeError(error);
+  if (problem?.kind === 'unavailable') throw new DomainError('payment_start_unanswered');
   if (problem?.kind !== 'refused') throw error;
   await cancelOrder(db, order.id, `Stripe refused the payment: ${problem.message}`);
   throw new DomainError('payment_refused', { reason: problem.message });

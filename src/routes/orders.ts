@@ -70,6 +70,16 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   /** Why this cannot be bought, on its own page (the listing stays one click away). */
   const refused = (request: FastifyRequest, reply: FastifyReply, error: unknown, listingId?: string) => {
     const problem = problemOf(error);
+    if (problem.code === 'payment_start_unanswered') {
+      // The order is kept and the same request is safe to send again (same key): offer exactly that.
+      return render(
+        request,
+        reply,
+        'checkout/refused',
+        { title: 'Payment not started', message: problem.message, listingId, retry: retryOf(request) },
+        problem.status,
+      );
+    }
     const title = problem.code === 'card_declined' ? 'Payment declined' : 'Cannot buy this';
     return render(request, reply, 'checkout/refused', { title, message: problem.message, listingId }, problem.status);
   };
@@ -284,3 +294,16 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
   });
 };
+
+/**
+ * The same request again, for a "Try again" button: a GET is a link to the same URL; a POST is a
+ * form with the fields just sent (already validated by the route's schema) and a fresh CSRF token.
+ */
+function retryOf(request: FastifyRequest): { url: string } | { action: string; fields: { name: string; value: string }[] } {
+  if (request.method === 'GET') return { url: request.url };
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const fields = Object.entries(body)
+    .filter(([name, value]) => name !== '_csrf' && (typeof value === 'string' || typeof value === 'number'))
+    .map(([name, value]) => ({ name, value: String(value) }));
+  return { action: request.url, fields };
+}

@@ -59,20 +59,59 @@ describe('payment events through the webhook pipeline', () => {
 });
 
 describe('Stripe calls that fail', () => {
-  it('the session create is lost on the wire: the order waits; the same form again gets one session with the same key', async () => {
+  it('the session create is lost on the wire: the buyer is told, the order waits; "Try again" sends the same form and gets one session with the same key', async () => {
     const listing = await addListing(w.db, seller.sellerId, { price: 1200, stock: 3 });
     const buyer = await w.signIn('buyer');
     const attempt = randomUUID();
     await w.emu.control('POST', '/_emulator/faults', { path: '/v1/checkout/sessions', method: 'POST', kind: 'drop', count: 2 }); // the SDK retries a reset connection once by itself
-    const first = await buy(buyer.client, listing.id, 1, attempt);
-    expect(first.statusCode).toBe(500);
+    const first = await buy(buyer.client, listing.id, 2, attempt);
+    expect(first.statusCode).toBe(503);
+    expect(first.body).toContain('Stripe did not answer in time, so the payment has not started. Nothing has been charged');
+    // The page's "Try again" re-sends exactly this form: same attempt, same quantity.
+    expect(first.body).toContain(`action="/checkout/${listing.id}"`);
+    expect(first.body).toContain(`name="attempt" value="${attempt}"`);
+    expect(first.body).toContain('name="quantity" value="2"');
     const pending = await w.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
     expect(pending).toMatchObject({ status: 'pending', stripe_checkout_session_id: null, stock_reserved: true });
-    const second = await buy(buyer.client, listing.id, 1, attempt);
+    const second = await buy(buyer.client, listing.id, 2, attempt);
     expect(second.statusCode).toBe(303);
     expect(second.location).toContain('/hosted/checkout/cs_test_');
     expect(await w.db.selectFrom('orders').select('id').where('listing_id', '=', listing.id).execute()).toHaveLength(1);
-    expect((await w.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(2);
+    expect((await w.db.selectFrom('listings').select('stock').where('id', '=', listing.id).executeTakeFirstOrThrow()).stock).toBe(1);
+  });
+
+  it("the custom flow's PaymentIntent create is lost: the buyer is told and can try again, from the form or the pay page; one intent in the end", async () => {
+    const listing = await addListing(w.db, seller.sellerId, { price: 1500, stock: 2 });
+    const buyer = await w.signIn('buyer');
+    const attempt = randomUUID();
+    const loseNextIntentCreate = () => w.emu.control('POST', '/_emulator/faults', { path: '/v1/payment_intents', method: 'POST', kind: 'drop', count: 2 });
+
+    await loseNextIntentCreate();
+    const start = await buyer.client.post(`/checkout/${listing.id}/pay`, { quantity: 1, attempt });
+    expect(start.statusCode).toBe(503);
+    expect(start.body).toContain('Nothing has been charged, and your order is kept');
+    expect(start.body).toContain(`action="/checkout/${listing.id}/pay"`);
+    expect(start.body).toContain(`name="attempt" value="${attempt}"`);
+    const order = await w.db.selectFrom('orders').selectAll().where('checkout_attempt_id', '=', attempt).executeTakeFirstOrThrow();
+    expect(order).toMatchObject({ status: 'pending', flow: 'custom', stripe_payment_intent_id: null });
+
+    // The pay page asks again (same key); lost once more, it says so and links to itself.
+    const payUrl = `/orders/${order.id}/pay`;
+    await loseNextIntentCreate();
+    const lost = await buyer.client.get(payUrl);
+    expect(lost.statusCode).toBe(503);
+    expect(lost.body).toContain(`href="${payUrl}"`);
+
+    const again = await buyer.client.get(payUrl);
+    expect(again.statusCode).toBe(200);
+    const intentId = (await orderRow(w.db, order.id)).stripe_payment_intent_id!;
+    expect(intentId).toMatch(/^pi_/);
+    expect(again.body).toContain(`${intentId}_secret_`);
+    // The form's "Try again" reaches the same order, and Stripe holds one intent for it.
+    const retried = await buyer.client.post(`/checkout/${listing.id}/pay`, { quantity: 1, attempt });
+    expect(retried.location).toBe(payUrl);
+    const intents = await w.stripe.paymentIntents.list({ limit: 100 });
+    expect(intents.data.filter((intent) => intent.metadata.order_id === order.id)).toHaveLength(1);
   });
 
   it('Stripe refuses the destination: the order is canceled, its stock released, and the buyer told nothing was charged', async () => {
