@@ -66,6 +66,22 @@ describe('delay: a slow Stripe', () => {
     expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
   });
 
+  test('a request held by a long delay goes on when the test releases it, and only then', async () => {
+    const pi = await paidIntent();
+    await t.control('/_emulator/faults', { method: 'POST', path: '/v1/refunds', kind: 'delay', holdMs: 600_000, count: 1 });
+    let done = false;
+    const held = t.stripe.refunds.create({ payment_intent: pi.id, amount: 700 }).then((r) => {
+      done = true;
+      return r;
+    });
+    await expect.poll(async () => (await postsTo('/v1/refunds')).some((r) => r.fault === 'delay' && r.status === 0), { interval: 20 }).toBe(true);
+    expect(done).toBe(false);
+    expect(await refundsOf(pi)).toEqual([]); // held before it is applied
+    expect(await t.control('/_emulator/faults/release', {}, 'POST')).toEqual({ released: 1 });
+    expect(await held).toMatchObject({ object: 'refund', amount: 700, status: 'succeeded' });
+    expect(await t.control('/_emulator/faults/release', {}, 'POST')).toEqual({ released: 0 });
+  });
+
   test('other requests are answered while a delayed one waits (the event loop is free)', async () => {
     const pi = await paidIntent();
     await t.control('/_emulator/faults', { method: 'POST', path: '/v1/refunds', kind: 'delay', holdMs: 3_000, count: 1 });

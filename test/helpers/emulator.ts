@@ -18,6 +18,8 @@ export interface TestEmulator {
   /** The emulator's next `count` requests to `path` meet `kind` (emulator README, "Faults"). */
   fault(path: string, kind: string, options?: { count?: number; holdMs?: number; method?: string }): Promise<void>;
   clearFaults(): Promise<void>;
+  /** Lets every request a `delay` fault is holding go on now. */
+  releaseDelays(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,9 @@ export async function startTestEmulator(options: { maxNetworkRetries?: number } 
     },
     clearFaults: async () => {
       await control('DELETE', '/_emulator/faults');
+    },
+    releaseDelays: async () => {
+      await control('POST', '/_emulator/faults/release');
     },
     stop: () => emulator.stop(),
   };

@@ -125,6 +125,8 @@ export function registerCoreControls(core: EmulatorCore): void {
 
   core.control('GET', '/_emulator/faults', () => ({ object: 'list', data: core.faults.list() }));
   core.control('POST', '/_emulator/faults', ({ body }) => core.addFault(faultFrom(body)));
+  // Requests held by a `delay` fault go on at once (for a test that holds one until it is ready).
+  core.control('POST', '/_emulator/faults/release', () => ({ released: core.faults.release() }));
   core.control('DELETE', '/_emulator/faults', () => {
     core.faults.clear();
     return { ok: true };

@@ -55,6 +55,13 @@ export class FaultInjector {
     });
   }
 
+  /** Ends every `delay` in progress now: the held requests go on (a test releases them when it is ready). */
+  release(): number {
+    const held = [...this.delayed];
+    for (const finish of held) finish(true);
+    return held.length;
+  }
+
   /** `timeout`: keep the connection open without answering, then close it after `ms`. */
   holdOpen(socket: Socket, ms: number): void {
     this.heldSockets.add(socket);
