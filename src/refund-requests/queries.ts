@@ -54,6 +54,28 @@ export async function recordDecision(
     .executeTakeFirst();
 }
 
+/** Who sent a refund (pressed Approve, for a request's refund), with their role; undefined if nobody on record. */
+export async function refundSender(trx: Transaction<Database>, refundId: string): Promise<{ id: string; email: string; role: string } | undefined> {
+  return trx
+    .selectFrom('refunds')
+    .innerJoin('users', 'users.id', 'refunds.requested_by')
+    .select(['users.id', 'users.email', 'users.role'])
+    .where('refunds.id', '=', refundId)
+    .executeTakeFirst();
+}
+
+/** Adds the decider's note to an approval recorded without one (Stripe's event recorded it first). */
+export async function addApprovalNote(trx: Transaction<Database>, requestId: string, note: string): Promise<RefundRequest | undefined> {
+  return trx
+    .updateTable('refund_requests')
+    .set({ decision_reason: note })
+    .where('id', '=', requestId)
+    .where('status', '=', 'approved')
+    .where('decision_reason', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
 /**
  * An order's requests, newest first (the buyer's, seller's and admin's order pages show them), each
  * with `refund_sent`: an approval recorded its refund (whose id is the request's) and Stripe did not

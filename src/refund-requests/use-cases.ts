@@ -6,7 +6,7 @@
 // and a decline exclude each other: once the refund exists a decline is refused.
 // The refund takes back the seller's transfer (the seller pays for what they accept or the
 // admin rules) and the platform's fee by the platform's setting, as an admin's refund does.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import { recordAudit } from '../admin/audit.ts';
 import type { Database, RefundRequest, RefundRow, Role } from '../db/schema.ts';
@@ -17,7 +17,16 @@ import { findOrder, lockOrder } from '../orders/queries.ts';
 import { lockRefund, refundableLeft } from '../refunds/queries.ts';
 import { checkRefundable } from '../refunds/rules.ts';
 import { recordRequestedRefund, refundDefaults, sendRefund } from '../refunds/use-cases.ts';
-import { findRefundRequest, insertRefundRequest, linkRefund, lockRefundRequest, openRequestOf, recordDecision } from './queries.ts';
+import {
+  addApprovalNote,
+  findRefundRequest,
+  insertRefundRequest,
+  linkRefund,
+  lockRefundRequest,
+  openRequestOf,
+  recordDecision,
+  refundSender,
+} from './queries.ts';
 
 export interface Decider {
   id: string;
@@ -113,15 +122,20 @@ export async function approveRefundRequest(
     await linkRefund(trx, request.id, request.id);
   });
   const refund = await sendRefund(db, stripe, decider, request.id);
+  const note = input.note?.trim() || null;
   const decided = await db.transaction().execute(async (trx) => {
     const recorded = await recordDecision(trx, request.id, {
       status: 'approved',
       decidedBy: decider.id,
       role: deciderRole(decider),
-      reason: input.note?.trim() || null,
+      reason: note,
       refundId: refund.id,
     });
-    if (recorded === undefined) return found(await lockRefundRequest(trx, request.id)); // another approval recorded it
+    if (recorded === undefined) {
+      // Another approval, or Stripe's refund event (finishApprovalFromStripe), recorded it first; the note is this one's.
+      const current = found(await lockRefundRequest(trx, request.id));
+      return (note !== null && current.status === 'approved' ? await addApprovalNote(trx, request.id, note) : undefined) ?? current;
+    }
     await recordAudit(trx, decider, {
       action: 'refund_request.approve',
       targetType: 'order',
@@ -134,4 +148,26 @@ export async function approveRefundRequest(
   // A decline is refused once the refund exists, so only an approval can have decided it.
   if (decided.status !== 'approved') throw new DomainError('refund_request_decided', { status: decided.status });
   return { request: decided, refund };
+}
+
+/**
+ * Stripe's event says it took the refund an approval sent, and the request is still open: the
+ * approval never heard Stripe's answer (a lost connection, a crash) and nobody pressed Approve again.
+ * The request is recorded approved by whoever pressed Approve, with the audit entry that approval
+ * would have written, so the buyer, seller and admin read "approved" on an order Stripe refunded.
+ * Anything else (no such request, already decided) is left as it is. Runs in the event's transaction.
+ */
+export async function finishApprovalFromStripe(trx: Transaction<Database>, refundId: string): Promise<void> {
+  const sender = await refundSender(trx, refundId);
+  if (sender === undefined) return;
+  const role = sender.role === 'admin' ? 'admin' : 'seller';
+  const recorded = await recordDecision(trx, refundId, { status: 'approved', decidedBy: sender.id, role, reason: null, refundId });
+  if (recorded === undefined) return;
+  await recordAudit(trx, sender, {
+    action: 'refund_request.approve',
+    targetType: 'order',
+    targetId: recorded.order_id,
+    before: { request_id: recorded.id, status: 'requested' },
+    after: { status: 'approved', refund_id: refundId, by: role, recorded_from: "Stripe's refund event" },
+  });
 }

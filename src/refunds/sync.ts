@@ -43,13 +43,18 @@ export async function readMissingReversalAmount(db: Kysely<Database>, stripe: St
  * refund made outside our admin gets a row of its own so the order's totals stay true. Older
  * snapshots never overwrite newer ones. Then the order's refunded total and status follow.
  */
-export async function applyStripeRefund(trx: Transaction<Database>, refund: Stripe.Refund, ctx: RefundContext, reversalAmount?: number): Promise<void> {
+export async function applyStripeRefund(
+  trx: Transaction<Database>,
+  refund: Stripe.Refund,
+  ctx: RefundContext,
+  reversalAmount?: number,
+): Promise<{ refundId: string; status: RefundStatus } | undefined> {
   const ourId = refund.metadata?.refund_id;
   let row = isUuid(ourId) ? await lockRefund(trx, ourId) : undefined;
   row ??= await lockRefundByStripeId(trx, refund.id);
   if (row === undefined) {
     const order = await findOrderByPayment(trx, { chargeId: idOf(refund.charge), paymentIntentId: idOf(refund.payment_intent) });
-    if (order === undefined) return; // not one of our orders
+    if (order === undefined) return undefined; // not one of our orders
     row = await insertExternalRefund(trx, {
       id: crypto.randomUUID(),
       order_id: order.id,
@@ -75,7 +80,11 @@ export async function applyStripeRefund(trx: Transaction<Database>, refund: Stri
   }
   await syncOrderRefunds(trx, row.order_id, ctx);
   await enqueueRefundIssuedEmail(trx, row.id); // once it has succeeded
+  return { refundId: row.id, status: newer ? status : row.status };
 }
+
+/** Refund statuses that mean Stripe took the refund (failed and canceled ones did not go through). */
+export const ACCEPTED_REFUND_STATUSES: ReadonlySet<RefundStatus> = new Set<RefundStatus>(['pending', 'requires_action', 'succeeded']);
 
 /** The order's refunded total from its refunds, and its status through the orders state machine. */
 async function syncOrderRefunds(trx: Transaction<Database>, orderId: string, ctx: RefundContext): Promise<void> {

@@ -49,29 +49,55 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
 }
 
 describe('approve, then decline', () => {
-  it("Stripe's answer to the approval is lost: the decline is refused and approving again finishes the same refund", async () => {
+  it("Stripe's answer to the approval is lost: the decline is refused, and Stripe's events finish the approval (one refund, one audit entry)", async () => {
     const { order, request, approve, decline, page } = await openRequest(4_000);
     await w.emu.fault('/v1/refunds', 'apply_then_drop', { count: 2 });
     const approved = await decide(sellerClient, approve, page);
     expect(approved.kind).toBe('error');
     expect(approved.message).toContain('Stripe did not answer in time');
     expect(approved.page).not.toContain('Refund approved');
-    await w.settle(); // Stripe made the refund: its events arrive and record it.
-    expect(await stripeRefundsOf(order.stripe_payment_intent_id!)).toHaveLength(1);
 
+    // Before Stripe's events arrive: the refund is recorded on our side, so a decline is refused.
     const declined = await decide(sellerClient, decline, page, { reason: 'Changed my mind.' });
     expect(declined.kind).toBe('error');
     expect(declined.message).toMatch(/already sent to Stripe/);
     expect(await requestRow(request.id)).toMatchObject({ status: 'requested', decision_reason: null });
 
-    const again = await decide(sellerClient, approve, page);
-    expect(again.kind).toBe('success');
-    await w.settle();
-    expect(await requestRow(request.id)).toMatchObject({ status: 'approved', refund_id: request.id, decided_by_role: 'seller' });
+    await w.settle(); // Stripe made the refund: its events record it, and the approval it answered.
     expect(await stripeRefundsOf(order.stripe_payment_intent_id!)).toHaveLength(1);
+    expect(await requestRow(request.id)).toMatchObject({ status: 'approved', refund_id: request.id, decided_by: seller.user.id, decided_by_role: 'seller' });
     expect((await refundRows(w.db, order.id)).map((r) => [r.id, r.status])).toEqual([[request.id, 'succeeded']]);
-    const audit = await w.db.selectFrom('admin_audit_log').select('action').where('target_id', '=', order.id).execute();
-    expect(audit.map((a) => a.action)).not.toContain('refund_request.decline');
+    const auditRows = await w.db.selectFrom('admin_audit_log').select(['action', 'actor_id']).where('target_id', '=', order.id).execute();
+    expect(auditRows.filter((a) => a.action === 'refund_request.approve')).toEqual([{ action: 'refund_request.approve', actor_id: seller.user.id }]);
+    expect(auditRows.map((a) => a.action)).not.toContain('refund_request.decline');
+
+    // Pressing Approve again now says it is done; nothing more is sent.
+    const again = await decide(sellerClient, approve, page);
+    expect(again.kind).toBe('error');
+    expect(again.message).toBe('This refund request was already approved.');
+    await w.settle();
+    expect(await stripeRefundsOf(order.stripe_payment_intent_id!)).toHaveLength(1);
+  });
+
+  it("Stripe's event reaches us before the approval records its answer: one decision, the approver's note kept, one audit entry", async () => {
+    const { order, request, approve, page } = await openRequest(2_500);
+    // After Stripe answers, the approval reads the transfer's reversal before recording its decision:
+    // hold that read while Stripe's events are delivered and processed.
+    expect(order.stripe_transfer_id).not.toBeNull();
+    await w.emu.fault(`/v1/transfers/${order.stripe_transfer_id}`, 'delay', { holdMs: 60_000, method: 'GET' });
+    const approving = decide(sellerClient, approve, page, { note: 'Sorry it never arrived.' });
+    await until(async () => (await refundRows(w.db, order.id)).some((r) => r.status === 'succeeded'), 'the refund recorded from Stripe');
+    await w.settle();
+    await until(async () => (await requestRow(request.id)).status === 'approved', "the approval recorded from Stripe's event");
+    expect((await requestRow(request.id)).decision_reason).toBeNull(); // the approval itself has not recorded yet
+    await w.emu.releaseDelays();
+    const approved = await approving;
+    expect(approved.kind).toBe('success');
+    await w.settle();
+    expect(await requestRow(request.id)).toMatchObject({ status: 'approved', decision_reason: 'Sorry it never arrived.', decided_by: seller.user.id });
+    const auditRows = await w.db.selectFrom('admin_audit_log').select('action').where('target_id', '=', order.id).execute();
+    expect(auditRows.filter((a) => a.action === 'refund_request.approve')).toHaveLength(1);
+    expect(await stripeRefundsOf(order.stripe_payment_intent_id!)).toHaveLength(1);
   });
 
   it('an admin declines while the approval waits on a slow Stripe: the decline is refused and the approval tells the truth', async () => {

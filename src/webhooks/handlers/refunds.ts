@@ -3,19 +3,31 @@
 // seller" totals. Every handler records a snapshot as of `event.created` (older never overwrites
 // newer) or a total that only grows (GREATEST), so duplicates and any order converge. What they
 // need from Stripe is read before their transaction opens.
+import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
+import type { Database } from '../../db/schema.ts';
 import { findOrderByFeeOrTransfer, findOrderByPayment, recordOrderMoney } from '../../orders/queries.ts';
-import { applyStripeRefund, readChargeRefunds, readMissingReversalAmount } from '../../refunds/sync.ts';
+import { finishApprovalFromStripe } from '../../refund-requests/use-cases.ts';
+import { ACCEPTED_REFUND_STATUSES, applyStripeRefund, readChargeRefunds, readMissingReversalAmount } from '../../refunds/sync.ts';
 import { idOf } from '../../stripe/ids.ts';
 import type { ApplyOnly, EventHandler, HandlerRegistry } from '../handler.ts';
 
 const at = (event: { created: number }) => new Date(event.created * 1000);
 
+/**
+ * Records a refund as Stripe has it; when Stripe took it and it is a buyer's request's refund whose
+ * approval never heard the answer, that request is approved (src/refund-requests).
+ */
+async function recordRefund(db: Transaction<Database>, refund: Stripe.Refund, event: Stripe.Event, reversalAmount?: number): Promise<void> {
+  const recorded = await applyStripeRefund(db, refund, { observedAt: at(event), source: 'webhook', stripeEventId: event.id }, reversalAmount);
+  if (recorded !== undefined && ACCEPTED_REFUND_STATUSES.has(recorded.status)) await finishApprovalFromStripe(db, recorded.refundId);
+}
+
 const refundEvent: EventHandler<'refund.created' | 'refund.updated' | 'refund.failed', number | undefined> = {
   // The reversal's amount, if our own write of the API answer never happened (crash, lost answer).
   read: (event, { db, stripe }) => readMissingReversalAmount(db, stripe, event.data.object),
   async apply(event, { db, facts }) {
-    await applyStripeRefund(db, event.data.object, { observedAt: at(event), source: 'webhook', stripeEventId: event.id }, facts);
+    await recordRefund(db, event.data.object, event, facts);
   },
 };
 
@@ -31,7 +43,7 @@ const chargeRefunded: EventHandler<'charge.refunded', { orderId: string; refunds
   async apply(event, { db, facts }) {
     if (facts === undefined) return;
     for (const refund of facts.refunds) {
-      await applyStripeRefund(db, refund, { observedAt: at(event), source: 'webhook', stripeEventId: event.id });
+      await recordRefund(db, refund, event);
     }
     await recordOrderMoney(db, facts.orderId, { chargeRefunded: event.data.object.amount_refunded });
   },
