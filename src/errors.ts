@@ -28,6 +28,8 @@ export interface ErrorDetails {
   payment_refused: { reason: string };
   /** Stripe did not answer the request that starts the payment: the order waits, and the same request again is safe. */
   payment_start_unanswered: Record<string, never>;
+  /** "Cancel and go back" from Checkout: Stripe did not answer the expire, so the order is not canceled yet. */
+  order_cancel_unanswered: Record<string, never>;
 
   // Amounts typed into forms
   amount_invalid: { reason: string };

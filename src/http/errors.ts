@@ -63,6 +63,10 @@ const MESSAGES: { [C in ErrorCode]: Entry<C> } = {
   },
   checkout_started_too_late: fixed(409, 'This checkout was not started in time. Nothing has been charged; please start again.'),
   payment_refused: { status: 502, message: ({ reason }) => `The payment could not be started (${reason}). Nothing has been charged.` },
+  order_cancel_unanswered: fixed(
+    503,
+    'Stripe did not answer in time, so your order is not canceled yet. Try again in a moment; if you paid meanwhile, the order shows as paid instead.',
+  ),
   payment_start_unanswered: fixed(
     503,
     'Stripe did not answer in time, so the payment has not started. Nothing has been charged, and your order is kept: try again in a moment (it cannot be paid twice).',

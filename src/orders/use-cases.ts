@@ -313,8 +313,24 @@ export async function completeOrder(
   options: { leftCheckout?: boolean } = {},
 ): Promise<Order> {
   const order = found(await findBuyerOrder(db, buyerId, orderId));
-  if (options.leftCheckout === true && order.flow === 'hosted') return cancelPending(db, stripe, order);
-  return syncOrderFromStripe(db, stripe, order, 'completion_page');
+  if (options.leftCheckout === true && order.flow === 'hosted') {
+    try {
+      return await cancelPending(db, stripe, order);
+    } catch (error) {
+      // The expire (or the read around it) got no answer: not canceled yet, and the same address
+      // again sends the same expire under the same key.
+      if (classifyStripeError(error)?.kind === 'unavailable') throw new DomainError('order_cancel_unanswered');
+      throw error;
+    }
+  }
+  try {
+    return await syncOrderFromStripe(db, stripe, order, 'completion_page');
+  } catch (error) {
+    // Stripe cannot be asked right now: the order as recorded ("Processing", the page refreshes
+    // itself), and Stripe's events settle it meanwhile.
+    if (classifyStripeError(error)?.kind === 'unavailable') return order;
+    throw error;
+  }
 }
 
 /** "Cancel order" on a buyer's order still awaiting payment (either flow). */

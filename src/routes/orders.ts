@@ -252,7 +252,14 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   // --- completion: never trusts the redirect --------------------------------------------------
   app.get('/orders/:id/complete', { schema: { params: IdParams, querystring: CompleteQuery } }, async (request, reply) => {
-    const order = await completeOrder(app.db, app.stripe, request.user.id, request.params.id, { leftCheckout: request.query.canceled !== undefined });
+    let order: Awaited<ReturnType<typeof completeOrder>>;
+    try {
+      order = await completeOrder(app.db, app.stripe, request.user.id, request.params.id, { leftCheckout: request.query.canceled !== undefined });
+    } catch (error) {
+      const problem = problemOf(error);
+      if (problem.code !== 'order_cancel_unanswered') throw error;
+      return render(request, reply, 'checkout/refused', { title: 'Not canceled yet', message: problem.message, retry: retryOf(request) }, problem.status);
+    }
     const view = orderView(order);
     return render(request, reply, 'checkout/complete', {
       title: view.statusLabel,

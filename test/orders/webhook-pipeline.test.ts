@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { placeOrder, reconcilePendingOrders } from '../../src/orders/use-cases.ts';
 import { runScheduledBackfill } from '../../src/worker/worker.ts';
 import { useWorld } from '../helpers/fixture.ts';
-import { addListing, buy, enabledSeller, orderRow, startCheckout, stockOf, transitionsOf, useEnabledSeller } from '../helpers/market.ts';
+import { addListing, buy, enabledSeller, orderRow, outcomeOf, startCheckout, stockOf, transitionsOf, useEnabledSeller } from '../helpers/market.ts';
 import { answerChallenge, payOnCheckoutPage } from '../helpers/hosted-pages.ts';
 
 const w = useWorld({ webhooks: true });
@@ -112,6 +112,22 @@ describe('Stripe calls that fail', () => {
     expect(retried.location).toBe(payUrl);
     const intents = await w.stripe.paymentIntents.list({ limit: 100 });
     expect(intents.data.filter((intent) => intent.metadata.order_id === order.id)).toHaveLength(1);
+  });
+
+  it('Stripe cannot be asked when the buyer comes back from Checkout: the page shows the order as recorded, and shows it paid once Stripe answers', async () => {
+    const { sessionUrl, orderId, buyer } = await startCheckout(w, seller.sellerId, { price: 1800, stock: 2 });
+    const buyerClient = buyer.client;
+    const sessionId = (await orderRow(w.db, orderId)).stripe_checkout_session_id!;
+    await payOnCheckoutPage(sessionUrl, '4242424242424242');
+    await w.emu.control('POST', '/_emulator/faults', { path: `/v1/checkout/sessions/${sessionId}`, method: 'GET', kind: '500', count: 10 });
+    const away = await buyerClient.get(`/orders/${orderId}/complete?session_id=${sessionId}`);
+    expect(away.statusCode).toBe(200);
+    expect(outcomeOf(away.body)).toBe('Processing');
+    expect(away.body).toContain('<meta http-equiv="refresh" content="3">');
+    await w.emu.clearFaults();
+    const back = await buyerClient.get(`/orders/${orderId}/complete?session_id=${sessionId}`);
+    expect(outcomeOf(back.body)).toBe('Paid');
+    expect((await orderRow(w.db, orderId)).status).toBe('paid');
   });
 
   it('Stripe refuses the destination: the order is canceled, its stock released, and the buyer told nothing was charged', async () => {
