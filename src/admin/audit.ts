@@ -52,6 +52,8 @@ export async function hasAuditEntry(db: Kysely<Database>, action: string, key: s
 export interface AuditFilter {
   targetType?: string | undefined;
   targetId?: string | undefined;
+  /** Entries about any of these (a subscription and its invoices, say). */
+  targetIds?: readonly string[] | undefined;
   action?: string | undefined;
   /** Keyset: entries older than this id. */
   beforeId?: number | undefined;
@@ -66,6 +68,7 @@ export async function listAudit(db: Kysely<Database>, filter: AuditFilter = {}):
     .limit(filter.limit ?? 50);
   if (filter.targetType !== undefined) query = query.where('target_type', '=', filter.targetType);
   if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
+  if (filter.targetIds !== undefined) query = query.where('target_id', 'in', [...filter.targetIds]);
   if (filter.action !== undefined) query = query.where('action', '=', filter.action);
   if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
   return query.execute();

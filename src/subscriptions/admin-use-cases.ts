@@ -15,9 +15,18 @@ import { hasAuditEntry, recordAudit, type Actor } from '../admin/audit.ts';
 import type { Database, InvoiceRefundRow, RefundStatus } from '../db/schema.ts';
 import { DomainError, found } from '../errors.ts';
 import { amountFromForm } from '../money-input.ts';
-import { checkRefundAmount, LIVE } from '../refunds/rules.ts';
+import { checkRefundAmount } from '../refunds/rules.ts';
 import { classifyStripeError } from '../stripe/errors.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
+import {
+  findInvoiceRefund,
+  heldByInvoiceRefunds,
+  insertInvoiceRefund,
+  lockInvoice,
+  lockInvoiceRefund,
+  markInvoiceRefundRejected,
+  recordInvoiceRefundStatus,
+} from './invoice-refund-queries.ts';
 import { findInvoice, findSubscription, recordInvoiceRefunded } from './queries.ts';
 import { setCancelAtPeriodEnd } from './use-cases.ts';
 import { applySubscription, factsOf } from './sync.ts';
@@ -80,34 +89,25 @@ export interface InvoiceRefundRequest {
 
 export async function refundInvoice(db: Kysely<Database>, stripe: Stripe, actor: Actor, request: InvoiceRefundRequest): Promise<InvoiceRefundRow> {
   await db.transaction().execute(async (trx) => {
-    const invoice = found(await trx.selectFrom('invoices').selectAll().where('id', '=', request.invoiceId).forUpdate().executeTakeFirst());
+    const invoice = found(await lockInvoice(trx, request.invoiceId));
     const amount = amountFromForm(request.amount, invoice.currency);
-    const existing = await trx.selectFrom('invoice_refunds').selectAll().where('id', '=', request.refundId).forUpdate().executeTakeFirst();
+    const existing = await lockInvoiceRefund(trx, request.refundId);
     if (existing !== undefined) {
       if (existing.invoice_id !== invoice.id || existing.amount !== amount) throw new DomainError('refund_form_reused');
       return;
     }
     if (invoice.status !== 'paid' || invoice.stripe_charge_id === null) throw new DomainError('order_has_no_payment');
-    const held = await trx
-      .selectFrom('invoice_refunds')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total'))
-      .where('invoice_id', '=', invoice.id)
-      .where('status', 'in', LIVE)
-      .executeTakeFirstOrThrow();
-    const left = invoice.amount_paid - Number(held.total);
+    const left = invoice.amount_paid - (await heldByInvoiceRefunds(trx, invoice.id));
     checkRefundAmount({ amount: invoice.amount_paid, currency: invoice.currency }, left, amount);
-    await trx
-      .insertInto('invoice_refunds')
-      .values({
-        id: request.refundId,
-        invoice_id: invoice.id,
-        amount,
-        currency: invoice.currency,
-        reverse_transfer: request.reverseTransfer,
-        refund_application_fee: request.refundApplicationFee,
-        requested_by: actor.id,
-      })
-      .execute();
+    await insertInvoiceRefund(trx, {
+      id: request.refundId,
+      invoice_id: invoice.id,
+      amount,
+      currency: invoice.currency,
+      reverse_transfer: request.reverseTransfer,
+      refund_application_fee: request.refundApplicationFee,
+      requested_by: actor.id,
+    });
     await recordAudit(trx, actor, {
       action: 'invoice_refund.request',
       targetType: 'invoice',
@@ -127,7 +127,7 @@ export async function refundInvoice(db: Kysely<Database>, stripe: Stripe, actor:
 
 /** (c, d) for a `requested` refund: the same key every time, so "send again" never refunds twice. */
 export async function sendInvoiceRefund(db: Kysely<Database>, stripe: Stripe, actor: Actor, refundId: string): Promise<InvoiceRefundRow> {
-  const row = found(await db.selectFrom('invoice_refunds').selectAll().where('id', '=', refundId).executeTakeFirst());
+  const row = found(await findInvoiceRefund(db, refundId));
   if (row.status === 'rejected') throw new DomainError('refund_refused', { reason: row.error_message ?? 'Stripe refused this refund.' });
   if (row.status !== 'requested') return row;
   const invoice = found(await findInvoice(db, row.invoice_id));
@@ -150,12 +150,7 @@ export async function sendInvoiceRefund(db: Kysely<Database>, stripe: Stripe, ac
     if (problem === undefined) throw error;
     if (problem.kind === 'unavailable') throw new DomainError('stripe_outcome_unknown');
     await db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('invoice_refunds')
-        .set({ status: 'rejected', error_message: problem.message, updated_at: new Date() })
-        .where('id', '=', row.id)
-        .where('status', '=', 'requested')
-        .execute();
+      if (!(await markInvoiceRefundRejected(trx, row.id, problem.message))) return; // a second caller recorded it
       await recordAudit(trx, actor, {
         action: 'invoice_refund.rejected',
         targetType: 'invoice',
@@ -177,21 +172,15 @@ export async function sendInvoiceRefund(db: Kysely<Database>, stripe: Stripe, ac
     }
   });
   await refreshInvoiceMoney(db, stripe, invoice.id).catch(() => undefined);
-  return found(await db.selectFrom('invoice_refunds').selectAll().where('id', '=', row.id).executeTakeFirst());
+  return found(await findInvoiceRefund(db, row.id));
 }
 
 /** A Stripe refund of one of our invoice refunds (API answer or refund.* event): its status and id. */
 export async function recordInvoiceRefundSnapshot(db: Kysely<Database>, refund: Stripe.Refund): Promise<void> {
   const ourId = refund.metadata?.invoice_refund_id;
   if (typeof ourId !== 'string') return;
-  const status = refund.status as RefundStatus;
   // Final statuses win; a pending snapshot never overwrites succeeded/failed.
-  await db
-    .updateTable('invoice_refunds')
-    .set({ status, stripe_refund_id: refund.id, updated_at: new Date() })
-    .where('id', '=', ourId)
-    .where((eb) => eb.or([eb('status', 'in', ['requested', 'pending', 'requires_action']), eb('status', '=', status)]))
-    .execute();
+  await recordInvoiceRefundStatus(db, ourId, { status: refund.status as RefundStatus, stripeRefundId: refund.id });
 }
 
 /** What came back from the charge, the fee and the seller's transfer, as Stripe has it now. */

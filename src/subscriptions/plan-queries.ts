@@ -115,3 +115,9 @@ export async function savePortalConfiguration(db: Kysely<Database>, sellerId: st
     .onConflict((oc) => oc.column('seller_id').doUpdateSet({ stripe_configuration_id: configurationId, fingerprint, updated_at: sql`now()` }))
     .execute();
 }
+
+/** Every seller with at least one plan. */
+export async function sellersWithPlans(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('plans').select('seller_id').distinct().execute();
+  return rows.map((row) => row.seller_id);
+}

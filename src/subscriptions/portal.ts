@@ -12,7 +12,7 @@ import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database } from '../db/schema.ts';
 import { sendKeyed } from '../stripe/keyed.ts';
-import { findPortalConfiguration, portalPlans, savePortalConfiguration } from './plan-queries.ts';
+import { findPortalConfiguration, portalPlans, savePortalConfiguration, sellersWithPlans } from './plan-queries.ts';
 
 export function portalFeatures(
   plans: { stripe_product_id: string | null; stripe_price_id: string | null }[],
@@ -54,7 +54,7 @@ export async function ensurePortalConfiguration(db: Kysely<Database>, stripe: St
 
 /** Every seller with plans: for the CLI and start-up. */
 export async function ensureAllPortalConfigurations(db: Kysely<Database>, stripe: Stripe): Promise<number> {
-  const sellers = await db.selectFrom('plans').select('seller_id').distinct().execute();
-  for (const { seller_id } of sellers) await ensurePortalConfiguration(db, stripe, seller_id);
+  const sellers = await sellersWithPlans(db);
+  for (const sellerId of sellers) await ensurePortalConfiguration(db, stripe, sellerId);
   return sellers.length;
 }

@@ -275,3 +275,28 @@ export async function listInvoices(db: Kysely<Database>, filter: InvoiceFilter, 
   if (filter.subscriptionId !== undefined) query = query.where('subscriptions.id', '=', filter.subscriptionId);
   return query.execute();
 }
+
+/** A seller's subscriptions past the pending stage, newest first, with each buyer's email and name. */
+export async function listSellerSubscriptions(db: Kysely<Database>, sellerId: string) {
+  return db
+    .selectFrom('subscriptions')
+    .innerJoin('users', 'users.id', 'subscriptions.buyer_id')
+    .selectAll('subscriptions')
+    .select(['users.email as buyer_email', 'users.display_name as buyer_name'])
+    .where('subscriptions.seller_id', '=', sellerId)
+    .where('subscriptions.status', '!=', 'pending')
+    .orderBy('subscriptions.created_at', 'desc')
+    .execute();
+}
+
+/** The Stripe ids of a Customer's subscriptions in a trial (made at Stripe). */
+export async function trialingSubscriptionIdsOf(db: Kysely<Database>, customerId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('subscriptions')
+    .select('stripe_subscription_id')
+    .where('stripe_customer_id', '=', customerId)
+    .where('status', '=', 'trialing')
+    .where('stripe_subscription_id', 'is not', null)
+    .execute();
+  return rows.flatMap((row) => (row.stripe_subscription_id === null ? [] : [row.stripe_subscription_id]));
+}

@@ -4,7 +4,9 @@
 import type { Kysely } from 'kysely';
 import type { Database, InvoiceRow, SubscriptionStatus } from '../db/schema.ts';
 import { listSellerPlans } from './plan-queries.ts';
-import { findSubscription, invoicesOf, listBuyerSubscriptions, listInvoices } from './queries.ts';
+import { listInvoiceRefunds } from './invoice-refund-queries.ts';
+import { findSubscription, invoicesOf, listBuyerSubscriptions, listInvoices, listSellerSubscriptions } from './queries.ts';
+import { listAudit } from '../admin/audit.ts';
 import { found } from '../errors.ts';
 import { monthlyAmount, REVENUE_STATUSES, statusBadge, statusWords } from './rules.ts';
 
@@ -38,15 +40,7 @@ export function invoiceView(invoice: InvoiceRow) {
 
 export async function sellerSubscriptionsView(db: Kysely<Database>, sellerId: string, now = new Date()) {
   const plans = await listSellerPlans(db, sellerId);
-  const subs = await db
-    .selectFrom('subscriptions')
-    .innerJoin('users', 'users.id', 'subscriptions.buyer_id')
-    .selectAll('subscriptions')
-    .select(['users.email as buyer_email', 'users.display_name as buyer_name'])
-    .where('subscriptions.seller_id', '=', sellerId)
-    .where('subscriptions.status', '!=', 'pending')
-    .orderBy('subscriptions.created_at', 'desc')
-    .execute();
+  const subs = await listSellerSubscriptions(db, sellerId);
   const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const mrr = new Map<string, number>();
   const perPlan = plans.map((plan) => {
@@ -113,13 +107,7 @@ export async function adminSubscriptionView(db: Kysely<Database>, id: string) {
   const subscription = found(await findSubscription(db, id));
   const invoices = await listInvoices(db, { subscriptionId: id });
   const ids = invoices.map((i) => i.id);
-  const refunds = ids.length === 0 ? [] : await db.selectFrom('invoice_refunds').selectAll().where('invoice_id', 'in', ids).orderBy('created_at').execute();
-  const audit = await db
-    .selectFrom('admin_audit_log')
-    .selectAll()
-    .where('target_id', 'in', [id, ...ids])
-    .orderBy('id', 'desc')
-    .limit(50)
-    .execute();
+  const refunds = await listInvoiceRefunds(db, ids);
+  const audit = await listAudit(db, { targetIds: [id, ...ids], limit: 50 });
   return { subscription, invoices, refunds, audit };
 }

@@ -30,6 +30,7 @@ import {
   findSubscription,
   insertSubscription,
   recordCheckout,
+  trialingSubscriptionIdsOf,
   recordCustomer,
   recordStripeSubscription,
 } from './queries.ts';
@@ -250,12 +251,5 @@ export async function openBillingPortal(db: Kysely<Database>, stripe: Stripe, bu
  * buyer who saved the card and never came back to our page still has it charged at the trial's end.
  */
 export async function adoptTrialCardsOf(db: Kysely<Database>, stripe: Stripe, customerId: string): Promise<void> {
-  const trials = await db
-    .selectFrom('subscriptions')
-    .select('stripe_subscription_id')
-    .where('stripe_customer_id', '=', customerId)
-    .where('status', '=', 'trialing')
-    .where('stripe_subscription_id', 'is not', null)
-    .execute();
-  for (const { stripe_subscription_id } of trials) await adoptTrialCard(stripe, stripe_subscription_id!);
+  for (const subscriptionId of await trialingSubscriptionIdsOf(db, customerId)) await adoptTrialCard(stripe, subscriptionId);
 }

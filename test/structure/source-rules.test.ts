@@ -58,9 +58,12 @@ export function violations() {
   const sqlInRoutes: string[] = [];
   const fastifyOutsideHttp: string[] = [];
   const lockWithoutTransaction: string[] = [];
+  const sqlInUseCases: string[] = [];
   const joiningTransactions: string[] = [];
   for (const file of files) {
     const inRoutes = file.path.startsWith('src/routes/');
+    // Use cases own transactions and call queries; the SQL of a feature lives in its queries modules.
+    const inUseCases = /use-cases\.ts$/.test(file.path);
     const mayUseFastify =
       inRoutes || file.path === 'src/app.ts' || file.path.startsWith('src/http/') || file.path === 'src/server.ts' || file.path.startsWith('src/bench/');
     walk(file.ast, (node) => {
@@ -77,6 +80,14 @@ export function violations() {
         sqlInRoutes.push(`${where(file, node)} calls ${node.name.text}`);
       }
       if (inRoutes && ts.isTaggedTemplateExpression(node) && node.tag.getText() === 'sql') sqlInRoutes.push(`${where(file, node)} has sql\`\``);
+      if (
+        inUseCases &&
+        ts.isPropertyAccessExpression(node) &&
+        ['selectFrom', 'insertInto', 'updateTable', 'deleteFrom', 'forUpdate'].includes(node.name.text)
+      ) {
+        sqlInUseCases.push(`${where(file, node)} calls ${node.name.text}`);
+      }
+      if (inUseCases && ts.isTaggedTemplateExpression(node) && node.tag.getText() === 'sql') sqlInUseCases.push(`${where(file, node)} has sql\`\``);
 
       // Joining: a function that asks whether it was handed a transaction and opens one if not (or
       // runs in the caller's if so). Asking only to refuse (an assertion) is fine.
@@ -104,7 +115,7 @@ export function violations() {
     });
     if (inRoutes && /\bsql`/.test(file.ast.text)) sqlInRoutes.push(`${file.path} contains sql\`\``);
   }
-  return { stripeInTransaction, sqlInRoutes, fastifyOutsideHttp, lockWithoutTransaction, joiningTransactions };
+  return { stripeInTransaction, sqlInRoutes, sqlInUseCases, fastifyOutsideHttp, lockWithoutTransaction, joiningTransactions };
 }
 
 describe('source rules', () => {
@@ -121,6 +132,11 @@ describe('source rules', () => {
 
   it('no SQL in src/routes', () => {
     expect(found.sqlInRoutes).toEqual([]);
+  });
+
+  it("no SQL in use cases (src/**/*use-cases.ts): it is in the feature's queries modules", () => {
+    expect(files.filter((f) => /use-cases\.ts$/.test(f.path)).length).toBeGreaterThan(10);
+    expect(found.sqlInUseCases).toEqual([]);
   });
 
   it('only src/routes, src/app.ts and src/http import Fastify', () => {
