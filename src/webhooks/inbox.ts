@@ -1,6 +1,6 @@
 // The inbox: verified events go in with one INSERT (a duplicate delivery is a no-op thanks to the
 // primary key), and admins read and replay them. Claiming and processing live in ./processor.ts.
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import type { StripeMode } from '../config.ts';
 import { afterCursor, pageOf, PAGE_SIZE, type Cursor, type Page } from '../db/paging.ts';
@@ -62,6 +62,17 @@ const MAYBE_UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
  *
  * Waking the workers is the caller's part, after this commits (see announcePendingEvents).
  */
+/**
+ * The inbox insert as SQL text, written once: it runs for every delivery, so it is handed to the
+ * driver as it is (CompiledQuery.raw) rather than built and compiled by Kysely each time, and sent
+ * as a named prepared statement (src/db/connect.ts).
+ */
+const INSERT_EVENT = `/* prepared:inbox_insert */
+    insert into stripe_events (id, type, account, created, livemode, api_version, source, payload, raw_body, status, last_error, processed_at)
+    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    on conflict (id) do nothing
+    returning id`;
+
 export async function storeEvent(
   db: Kysely<Database>,
   verified: Stripe.Event,
@@ -73,13 +84,22 @@ export async function storeEvent(
   const payload = storableAsReceived ? text : JSON.stringify(event);
   const status: StripeEventStatus = event.livemode === options.livemode ? 'pending' : 'ignored';
   const ignored = status === 'ignored';
-  const inserted = await sql<{ id: string }>`/* prepared:inbox_insert */
-    insert into stripe_events (id, type, account, created, livemode, api_version, source, payload, raw_body, status, last_error, processed_at)
-    values (${event.id}, ${event.type}, ${event.account ?? null}, ${new Date(event.created * 1000)}, ${event.livemode}, ${event.api_version ?? null},
-            ${options.source}, ${payload}, ${storableAsReceived ? null : (options.rawBody ?? null)}, ${status},
-            ${ignored ? `livemode ${event.livemode} does not match this deployment's key` : null}, ${ignored ? new Date() : null})
-    on conflict (id) do nothing
-    returning id`.execute(db);
+  const inserted = await db.executeQuery<{ id: string }>(
+    CompiledQuery.raw(INSERT_EVENT, [
+      event.id,
+      event.type,
+      event.account ?? null,
+      new Date(event.created * 1000),
+      event.livemode,
+      event.api_version ?? null,
+      options.source,
+      payload,
+      storableAsReceived ? null : (options.rawBody ?? null),
+      status,
+      ignored ? `livemode ${event.livemode} does not match this deployment's key` : null,
+      ignored ? new Date() : null,
+    ]),
+  );
   return { inserted: inserted.rows.length > 0, status };
 }
 
