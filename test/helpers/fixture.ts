@@ -8,6 +8,7 @@
 // does: signed, through the real endpoint, the inbox and the worker (see stripe-events.ts). A
 // browser journey's world is the same one with `browser: true` (`e2eTest` in browser.ts).
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { Socket } from 'node:net';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -68,16 +69,40 @@ interface Running {
 const CLOSE_STEP_LIMIT_MS = 15_000;
 
 /** Waits for `step` up to CLOSE_STEP_LIMIT_MS, then says on stderr that it hung and goes on. */
-async function boundedStep(name: string, step: () => Promise<unknown> | undefined): Promise<void> {
+async function boundedStep(name: string, step: () => Promise<unknown> | undefined, describeHang?: () => string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<'hung'>((resolve) => {
     timer = setTimeout(() => resolve('hung'), CLOSE_STEP_LIMIT_MS);
   });
   try {
-    if ((await Promise.race([step(), limit])) === 'hung') console.warn(`World.close: ${name} did not finish in ${CLOSE_STEP_LIMIT_MS / 1000} s; going on`);
+    if ((await Promise.race([step(), limit])) === 'hung')
+      console.warn(
+        `World.close: ${name} did not finish in ${CLOSE_STEP_LIMIT_MS / 1000} s; going on${describeHang === undefined ? '' : `\n${describeHang()}`}`,
+      );
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * What is still open when the app's close hangs (it did, rarely, in CI): the process's open
+ * resources by kind and every TCP socket with its ports, beside the ports of the app, the emulator
+ * and the database, so the next reader can tell whose connection keeps it waiting.
+ */
+function openSockets(ports: Record<string, number | undefined>): string {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const sockets = handles
+    .filter((handle): handle is Socket => handle instanceof Socket)
+    .map((socket) => `${socket.localPort ?? '?'} → ${socket.remotePort ?? '?'}${socket.destroyed ? ' (destroyed)' : ''}`);
+  const kinds = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  return [
+    `  known ports: ${Object.entries(ports)
+      .map(([who, port]) => `${who} ${port ?? '-'}`)
+      .join(', ')}`,
+    `  open resources: ${[...kinds].map(([kind, n]) => `${kind} ×${n}`).join(', ')}`,
+    `  TCP sockets (local → remote): ${sockets.join('; ') || 'none'}`,
+  ].join('\n');
 }
 
 let ipCounter = 0;
@@ -166,7 +191,21 @@ export class World {
     // Each step is bounded: in two full CI runs one file's close never finished (which step, not
     // yet known), so the file failed after all its tests had passed. A step that hangs is named on
     // stderr and the next steps still run; dropping the database (WITH FORCE) ends any stuck query.
-    await boundedStep('app.close()', () => this.app?.close());
+    const appPort = (() => {
+      const address = this.app?.server.address();
+      return typeof address === 'object' && address !== null ? address.port : undefined;
+    })();
+    const databasePort = Number(new URL(process.env.DATABASE_URL ?? 'postgres://x:5432/').port || 5432);
+    await boundedStep(
+      'app.close()',
+      () => this.app?.close(),
+      () =>
+        openSockets({
+          app: appPort,
+          emulator: this.running.emu === undefined ? undefined : Number(new URL(this.running.emu.url).port),
+          database: databasePort,
+        }),
+    );
     await boundedStep('emulator stop', () => this.running.emu?.stop());
     if (appDb !== undefined && appDb !== this.db) await boundedStep("the app's own pool", () => appDb.destroy());
     await this.database?.close();
