@@ -5,11 +5,12 @@
 // npm script runs `npm run build` first). `npm run bench -- intake lag` runs only those parts.
 //
 // Knobs (environment) to shorten phases while developing — the defaults are the issue's:
-//   BENCH_ROUNDS (intake 5, catalogue and search 3)  BENCH_INTAKE_SECONDS=6  BENCH_CATALOGUE_SECONDS=10
+//   BENCH_ROUNDS (intake 15, catalogue and search 3)  BENCH_INTAKE_SECONDS=2  BENCH_CATALOGUE_SECONDS=10
 //   BENCH_SEARCH_SECONDS=10  BENCH_SEARCH_DEEPEST=100 (deep pages: half of it to it)
 //   BENCH_RATE=500  BENCH_LAG_SECONDS=60  BENCH_LAG_WARMUP_SECONDS=10  BENCH_DRAIN_SECONDS=30
 //   BENCH_LIST_ROWS=1000000  BENCH_LIST_ROWS_SMALL=1000  BENCH_LIST_REQUESTS=20
 //   BENCH_CHECKOUTS=300  BENCH_LOG_LEVEL=info (the web process's, as in fly.toml)  BENCH_VERBOSE=1
+//   BENCH_CPU_PROF_DIR=<dir> (every server started writes a V8 CPU profile there when it stops)
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';

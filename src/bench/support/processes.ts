@@ -3,7 +3,7 @@
 // servers/*), each in its own process so the load generator never shares their event loop.
 // `npm run bench` builds dist/ first.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -46,7 +46,9 @@ export async function startProcess(
   ready: (url: string | undefined) => Promise<boolean>,
   url?: string,
 ): Promise<RunningProcess> {
-  const child = spawn(process.execPath, [compiled(entry), ...args], {
+  // BENCH_CPU_PROF_DIR: every process started writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, compiled(entry), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
@@ -93,6 +95,61 @@ export function rssMb(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux the benchmark runs on
+
+/** CPU time (user + system) a process has used so far in ms (Linux /proc), or undefined where that is not available. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    // The fields after the command name (which may hold spaces), from `state`: utime is the 12th, stime the 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time used so far by each PostgreSQL process on this machine (server, backends, checkpointer,
+ * autovacuum), in ms by pid; undefined when none is visible (a database elsewhere, or no /proc).
+ */
+export function postgresCpuMs(): Map<number, number> | undefined {
+  const byPid = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let command: string;
+    try {
+      command = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (command !== 'postgres') continue;
+    const ms = cpuMs(Number(entry));
+    if (ms !== undefined) byPid.set(Number(entry), ms);
+  }
+  return byPid.size > 0 ? byPid : undefined;
+}
+
+/**
+ * The CPU PostgreSQL used between two postgresCpuMs() readings, process by process: a backend that
+ * started meanwhile counts whole, and one that ended meanwhile (an idle pool connection closing)
+ * is left out rather than taking its whole life's CPU off the total.
+ */
+export function postgresCpuBetween(before: Map<number, number> | undefined, after: Map<number, number> | undefined): number | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  let total = 0;
+  for (const [pid, ms] of after) {
+    const was = before.get(pid);
+    total += was !== undefined && ms >= was ? ms - was : ms; // less than before: the pid was reused by a new backend
+  }
+  return total;
 }
 
 /** Samples the RSS of some processes every `everyMs` until stopped; returns max and median per name. */
