@@ -1,7 +1,7 @@
 // The coalescing NOTIFY of the webhook routes (src/webhooks/announce.ts): every announcement is
-// followed by a send that starts after it, however many arrive while one is in flight, and a failed
-// send does not stop the next.
-import { describe, expect, it } from 'vitest';
+// followed by a send that starts after it, however many arrive while one is in flight, a failed
+// send does not stop the next, and sends start at least the minimum gap apart.
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { coalescingAnnouncer } from '../../src/webhooks/announce.ts';
 
 /** A send whose calls the test finishes by hand, in order. */
@@ -61,5 +61,61 @@ describe('coalescingAnnouncer', () => {
     const settled = announcer.settled();
     await manual.settleNext();
     await settled;
+  });
+
+  describe('with a minimum gap between sends', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('sends the first announcement at once and the ones during a busy spell together, once the gap has passed', async () => {
+      vi.useFakeTimers();
+      const manual = manualSend();
+      const announcer = coalescingAnnouncer(manual.send, () => {}, { minGapMs: 20 });
+      announcer.announce();
+      expect(manual.started()).toBe(1);
+      await vi.advanceTimersByTimeAsync(2);
+      await manual.settleNext();
+      for (let i = 0; i < 50; i++) announcer.announce();
+      await vi.advanceTimersByTimeAsync(17); // 19 ms after the first send started
+      expect(manual.started()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(manual.started()).toBe(2);
+      await manual.settleNext();
+      expect(manual.waiting()).toBe(0);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(manual.started()).toBe(2);
+      await announcer.settled();
+    });
+
+    it('does not hold back an announcement that comes after a quiet spell', async () => {
+      vi.useFakeTimers();
+      const manual = manualSend();
+      const announcer = coalescingAnnouncer(manual.send, () => {}, { minGapMs: 20 });
+      announcer.announce();
+      await manual.settleNext();
+      await vi.advanceTimersByTimeAsync(25);
+      announcer.announce();
+      expect(manual.started()).toBe(2);
+      await manual.settleNext();
+      await announcer.settled();
+    });
+
+    it('an announcement made while the next send waits out the gap is covered by that send', async () => {
+      vi.useFakeTimers();
+      const manual = manualSend();
+      const announcer = coalescingAnnouncer(manual.send, () => {}, { minGapMs: 20 });
+      announcer.announce();
+      announcer.announce(); // during the first send: asks for a second
+      await manual.settleNext();
+      await vi.advanceTimersByTimeAsync(10);
+      announcer.announce(); // while the second waits for the gap: no third
+      await vi.advanceTimersByTimeAsync(10);
+      expect(manual.started()).toBe(2);
+      await manual.settleNext();
+      await vi.advanceTimersByTimeAsync(100);
+      expect(manual.started()).toBe(2);
+      await announcer.settled();
+    });
   });
 });
