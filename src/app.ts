@@ -19,6 +19,7 @@ import type { Database } from './db/schema.ts';
 import { cachedCatalogue, uncachedCatalogue } from './listings/catalogue-cache.ts';
 import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
+import { requestLoggerFactory } from './http/request-loggers.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
 import { formatSchemaErrors, registerErrorPages, registerJsonErrors } from './http/errors.ts';
 import { errorLogSerializer, redactSecretFields, requestLogSerializer } from './http/log-redaction.ts';
@@ -106,6 +107,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
             hooks: { streamWrite: redactSecretFields },
             ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
           },
+    childLoggerFactory: requestLoggerFactory(),
     trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
     schemaErrorFormatter: formatSchemaErrors,
