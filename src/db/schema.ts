@@ -139,7 +139,7 @@ export interface StripeEventsTable {
   source: StripeEventSource;
   /** The event as JSON PostgreSQL can hold (see jsonbSafe in src/webhooks/inbox.ts). Write as a JSON string. */
   payload: ColumnType<unknown, string, string>;
-  /** The delivered body's exact bytes, kept only when the jsonb copy had to replace a string (see storeEvent); otherwise null. */
+  /** The delivered body's exact bytes, kept only when the jsonb copy had to replace a string (see inboxRow); otherwise null. */
   raw_body: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
   status: ColumnType<StripeEventStatus, StripeEventStatus | undefined, StripeEventStatus>;
   attempts: ColumnType<number, number | undefined, number>;

@@ -4,15 +4,18 @@
 //   400 + reason, nothing stored: missing/forged signature, wrong secret, stale timestamp, empty or
 //       unparsable body. Stripe does not fix these by retrying, and we must not trust them.
 //   503: we could not store it (database down, secret not configured). Stripe retries for days.
-//   After the 200's INSERT commits, workers in any process are told (one NOTIFY for many events:
-//   src/webhooks/announce.ts), and an in-process worker is woken directly.
+//   Deliveries that arrive together are committed with one INSERT (src/webhooks/inbox-writer.ts);
+//   each is answered once its own event is committed. Then workers in any process are told (one
+//   NOTIFY for many events, at most every 20 ms: src/webhooks/announce.ts), and an in-process
+//   worker is woken directly.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Stripe from 'stripe';
 import type { StripeEventSource } from '../db/schema.ts';
 import { recordSignatureFailure } from '../health/signature-failures.ts';
 import { isSignatureError } from '../stripe/errors.ts';
-import { coalescingAnnouncer, type Announcer } from '../webhooks/announce.ts';
-import { expectedLivemode, notifyPendingEvents, storeEvent } from '../webhooks/inbox.ts';
+import { coalescingAnnouncer, NOTIFY_MIN_GAP_MS, type Announcer } from '../webhooks/announce.ts';
+import { expectedLivemode, notifyPendingEvents, type StoreResult } from '../webhooks/inbox.ts';
+import { groupCommittingInboxWriter, type InboxWriter } from '../webhooks/inbox-writer.ts';
 
 /** Stripe's default: a signature older than this is a replay. */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -35,11 +38,17 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     () => notifyPendingEvents(app.db),
     // The event is stored; workers still find it at their next poll.
     (error) => app.log.warn({ err: error }, 'could not NOTIFY the workers of new events; they find them at their next poll'),
+    { minGapMs: NOTIFY_MIN_GAP_MS },
   );
-  app.addHook('onClose', () => announcer.settled());
+  // Deliveries arriving together are committed together (src/webhooks/inbox-writer.ts).
+  const inbox = groupCommittingInboxWriter(app.db);
+  app.addHook('onClose', async () => {
+    await inbox.settled();
+    await announcer.settled();
+  });
 
   const endpoint = (source: Exclude<StripeEventSource, 'backfill'>, secret: () => string | undefined) => async (request: FastifyRequest, reply: FastifyReply) =>
-    receive(app, request, reply, source, secret(), { ...options, announcer });
+    receive(app, request, reply, source, secret(), { ...options, announcer, inbox });
 
   app.post(
     '/webhooks/stripe',
@@ -57,7 +66,7 @@ async function receive(
   reply: FastifyReply,
   source: 'platform' | 'connect',
   secret: string | undefined,
-  options: WebhookRouteOptions & { announcer: Announcer },
+  options: WebhookRouteOptions & { announcer: Announcer; inbox: InboxWriter },
 ): Promise<FastifyReply> {
   const reject = (reason: string) => {
     request.log.warn({ source, reason }, 'webhook rejected');
@@ -93,9 +102,9 @@ async function receive(
     return reject('Body is not a Stripe event');
   }
 
-  let stored: Awaited<ReturnType<typeof storeEvent>>;
+  let stored: StoreResult;
   try {
-    stored = await withTimeout(storeEvent(app.db, event, { source, livemode: expectedLivemode(app.config.stripe.mode), rawBody: body }), STORE_TIMEOUT_MS);
+    stored = await withTimeout(options.inbox.store(event, { source, livemode: expectedLivemode(app.config.stripe.mode), rawBody: body }), STORE_TIMEOUT_MS);
   } catch (error) {
     request.log.error({ err: error, source, event: event.id }, 'webhook not stored: answering 503 so Stripe retries');
     return reply.code(503).send({ error: 'Temporarily unavailable' });
@@ -107,10 +116,19 @@ async function receive(
   return reply.code(200).send({ received: true, ...(stored.inserted ? {} : { duplicate: true }) });
 }
 
+/** `promise`, or a rejection after `ms`. One timer and one promise: it runs for every delivery. */
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

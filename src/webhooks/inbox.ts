@@ -51,41 +51,40 @@ function storableText(text: string): string {
 const MAYBE_UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
 
 /**
- * Stores a verified event with one INSERT (a prepared statement: it runs for every delivery). An
- * event whose livemode differs from our key's (a Connect endpoint in production receives both) is
- * stored as `ignored`, so it is visible but never acted on. What the code reads is the jsonb copy,
- * made safe for PostgreSQL, so no signed event is ever refused for its content. Nearly every body
- * has nothing to make safe: then the received text itself becomes the jsonb copy, without walking
- * and re-serialising the event, and nothing else is kept (a second copy of every event doubled the
- * bytes written per delivery, about 2 KB, and the inbox's size). Only when a string had to be
- * replaced are the body's exact bytes kept as well, in `raw_body`, so nothing Stripe sent is lost.
- *
- * Waking the workers is the caller's part, after this commits (see announcePendingEvents).
+ * A verified event as the inbox stores it. An event whose livemode differs from our key's (a
+ * Connect endpoint in production receives both) is stored as `ignored`, so it is visible but never
+ * acted on. What the code reads is the jsonb copy, made safe for PostgreSQL, so no signed event is
+ * ever refused for its content. Nearly every body has nothing to make safe: then the received
+ * text itself becomes the jsonb copy, without walking and re-serialising the event, and nothing
+ * else is kept (a second copy of every event doubled the bytes written per delivery, about 2 KB,
+ * and the inbox's size). Only when a string had to be replaced are the body's exact bytes kept as
+ * well, in `raw_body`, so nothing Stripe sent is lost.
  */
-/**
- * The inbox insert as SQL text, written once: it runs for every delivery, so it is handed to the
- * driver as it is (CompiledQuery.raw) rather than built and compiled by Kysely each time, and sent
- * as a named prepared statement (src/db/connect.ts).
- */
-const INSERT_EVENT = `/* prepared:inbox_insert */
-    insert into stripe_events (id, type, account, created, livemode, api_version, source, payload, raw_body, status, last_error, processed_at)
-    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-    on conflict (id) do nothing
-    returning id`;
+export interface InboxRow {
+  id: string;
+  status: StripeEventStatus;
+  /** The INSERT's parameters, in INSERT_COLUMNS' order. */
+  values: readonly unknown[];
+}
 
-export async function storeEvent(
-  db: Kysely<Database>,
-  verified: Stripe.Event,
-  options: { source: StripeEventSource; livemode: boolean; /** The verified body as received. */ rawBody?: Buffer },
-): Promise<StoreResult> {
+export interface StoreOptions {
+  source: StripeEventSource;
+  livemode: boolean;
+  /** The verified body as received. */
+  rawBody?: Buffer;
+}
+
+export function inboxRow(verified: Stripe.Event, options: StoreOptions): InboxRow {
   const text = options.rawBody?.toString('utf8');
   const storableAsReceived = text !== undefined && !MAYBE_UNSTORABLE_ESCAPE.test(text);
   const event = storableAsReceived ? verified : jsonbSafe(verified);
   const payload = storableAsReceived ? text : JSON.stringify(event);
   const status: StripeEventStatus = event.livemode === options.livemode ? 'pending' : 'ignored';
   const ignored = status === 'ignored';
-  const inserted = await db.executeQuery<{ id: string }>(
-    CompiledQuery.raw(INSERT_EVENT, [
+  return {
+    id: event.id,
+    status,
+    values: [
       event.id,
       event.type,
       event.account ?? null,
@@ -98,9 +97,57 @@ export async function storeEvent(
       status,
       ignored ? `livemode ${event.livemode} does not match this deployment's key` : null,
       ignored ? new Date() : null,
-    ]),
+    ],
+  };
+}
+
+const INSERT_COLUMNS = '(id, type, account, created, livemode, api_version, source, payload, raw_body, status, last_error, processed_at)';
+const COLUMN_COUNT = 12;
+
+/**
+ * The inbox insert for `rows` events as SQL text, written once per count: it runs for every
+ * delivery, so it is handed to the driver as it is (CompiledQuery.raw) rather than built and
+ * compiled by Kysely each time, and sent as a named prepared statement (src/db/connect.ts), one
+ * per count in use.
+ */
+const insertTexts = new Map<number, string>();
+function insertText(rows: number): string {
+  let text = insertTexts.get(rows);
+  if (text === undefined) {
+    const tuples = Array.from(
+      { length: rows },
+      (_, row) => `(${Array.from({ length: COLUMN_COUNT }, (_, column) => `$${row * COLUMN_COUNT + column + 1}`).join(', ')})`,
+    );
+    text = `/* prepared:inbox_insert_${rows} */ insert into stripe_events ${INSERT_COLUMNS} values ${tuples.join(', ')} on conflict (id) do nothing returning id`;
+    insertTexts.set(rows, text);
+  }
+  return text;
+}
+
+/** The most events one INSERT takes (MAX_ROWS × 12 parameters, far below PostgreSQL's 65,535). */
+export const MAX_INSERT_ROWS = 50;
+
+/**
+ * Inserts up to MAX_INSERT_ROWS events with one statement; an event already in the inbox (a
+ * duplicate delivery, an earlier backfill, or the same id twice in `rows`) is left as it was.
+ * Returns the ids it inserted. All or nothing: if the statement fails, none is stored.
+ */
+export async function insertEvents(db: Kysely<Database>, rows: readonly InboxRow[]): Promise<Set<string>> {
+  if (rows.length === 0 || rows.length > MAX_INSERT_ROWS) throw new RangeError(`insertEvents takes 1 to ${MAX_INSERT_ROWS} rows, not ${rows.length}`);
+  const result = await db.executeQuery<{ id: string }>(
+    CompiledQuery.raw(
+      insertText(rows.length),
+      rows.flatMap((row) => row.values),
+    ),
   );
-  return { inserted: inserted.rows.length > 0, status };
+  return new Set(result.rows.map((row) => row.id));
+}
+
+/** Stores one verified event with one INSERT (see inboxRow). Waking the workers is the caller's part, after this commits. */
+export async function storeEvent(db: Kysely<Database>, verified: Stripe.Event, options: StoreOptions): Promise<StoreResult> {
+  const row = inboxRow(verified, options);
+  const inserted = await insertEvents(db, [row]);
+  return { inserted: inserted.has(row.id), status: row.status };
 }
 
 /**
