@@ -53,8 +53,8 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       const card = page.locator(`[data-listing-id="${listing.id}"] img`);
       await visible(card);
       expect(await card.getAttribute('alt')).toBe('Speckled stoneware jug');
-      // The browser really loaded and decoded it.
-      expect(await card.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(480);
+      // The browser really loaded and decoded it (the card can show before its picture has arrived).
+      await expect.poll(() => card.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 15_000 }).toBe(480);
       await screenshot(page, 'pictures-3-catalogue');
 
       await logIn(page, baseUrl, buyer.email);
@@ -62,12 +62,16 @@ describe.skipIf(!chromiumAvailable)('browser: pictures on a listing, and the rec
       await page.goto(`${baseUrl}/listings/${listing.id}`);
       const cover = page.locator('img.gallery-cover');
       await visible(cover);
-      expect(
-        await cover.evaluate((img) => {
-          const i = img as unknown as { naturalWidth: number; naturalHeight: number };
-          return [i.naturalWidth, i.naturalHeight];
-        }),
-      ).toEqual([900, 1200]);
+      await expect
+        .poll(
+          () =>
+            cover.evaluate((img) => {
+              const i = img as unknown as { naturalWidth: number; naturalHeight: number };
+              return [i.naturalWidth, i.naturalHeight];
+            }),
+          { timeout: 15_000 },
+        )
+        .toEqual([900, 1200]);
       expect(await page.getByAltText('Speckled stoneware jug, picture 2 of 2').count()).toBe(1);
       await screenshot(page, 'pictures-4-listing-page');
 
