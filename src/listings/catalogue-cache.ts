@@ -36,7 +36,7 @@ export interface CataloguePage {
    * they live exactly as long as this page stays in the cache, so the same NOTIFY and generation
    * rule drop them; a page read outside the cache is never read twice, nor its HTML.
    */
-  visitorHtml: Map<string, string>;
+  visitorHtml: Map<string, Buffer>;
 }
 
 export interface CatalogueSource {

@@ -45,8 +45,11 @@ export const publicRoutes: FastifyPluginAsyncTypebox<{ catalogue: CatalogueSourc
     const data = { ...view, sellerName, showHero: view.isFirstPage && !view.searching && page.search.sellerId === undefined };
     if (!plain) return render(request, reply, HOME, data);
     const { html, shareable } = await renderForVisitors(request, reply, HOME, data);
-    if (shareable) page.visitorHtml.set(HOME, html);
-    return reply.type(HTML).send(html);
+    if (!shareable) return reply.type(HTML).send(html);
+    // Kept as bytes: each visitor's copy is then written as it is, not encoded again (11 KB a time).
+    const bytes = Buffer.from(html);
+    page.visitorHtml.set(HOME, bytes);
+    return reply.type(HTML).send(bytes);
   });
 
   // A listing that is deactivated, or whose seller cannot take payments now, does not exist publicly.
