@@ -19,7 +19,7 @@ import type { Database } from './db/schema.ts';
 import { cachedCatalogue, uncachedCatalogue } from './listings/catalogue-cache.ts';
 import { area } from './http/areas.ts';
 import { clientAddressOf, trustProxySetting } from './http/client-address.ts';
-import { requestLoggerFactory } from './http/request-loggers.ts';
+import { AccessLog, requestLoggerFactory } from './http/request-loggers.ts';
 import { csrfPluginOptions } from './http/csrf.ts';
 import { formatSchemaErrors, registerErrorPages, registerJsonErrors } from './http/errors.ts';
 import { errorLogSerializer, redactSecretFields, requestLogSerializer } from './http/log-redaction.ts';
@@ -82,8 +82,8 @@ export interface AppDependencies {
 /**
  * The webhook routes' log level. Stripe delivers at its own pace (hundreds a second in a busy
  * hour), and each accepted delivery is already recorded in the inbox with its receipt time and
- * shown at /admin/events: with Stripe itself sending (test or live mode), Fastify's two access-log
- * lines per delivery at `info` cost CPU and log volume and tell an operator nothing, so they are
+ * shown at /admin/events: with Stripe itself sending (test or live mode), the access-log line
+ * per delivery at `info` costs CPU and log volume and tells an operator nothing, so it is
  * left out; refusals (`warn`) and failures to store (`error`) are still logged. Offline, a
  * developer watches the emulator's deliveries arrive, and any other level is kept as set.
  */
@@ -108,6 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
             ...(deps.logStream !== undefined ? { stream: deps.logStream } : {}),
           },
     childLoggerFactory: requestLoggerFactory(),
+    logController: new AccessLog(),
     trustProxy: trustProxySetting(config.clientAddress),
     ajv: { customOptions: { allErrors: true } },
     schemaErrorFormatter: formatSchemaErrors,

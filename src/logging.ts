@@ -1,5 +1,5 @@
 // Where the process's log lines go. On a terminal: one readable line per entry (pino-pretty), and a
-// request as a single "GET /path → 200 (3 ms)" line instead of Fastify's two JSON objects. Anywhere
+// request as a single "GET /path → 200 (3 ms)" line instead of its JSON access line. Anywhere
 // else (a pipe, a file, Fly's log collector): one JSON object per line, for machines.
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -80,8 +80,10 @@ function withoutTimings(entry: LogEntry): LogEntry {
 }
 
 /**
- * Fastify logs "incoming request" (method, url) and then "request completed" (status, time) for each
- * request. On a terminal we hold the first and print one line when the second arrives.
+ * A request's "request completed" line (status, time; ours also carries the method and URL: see
+ * AccessLog in ./http/request-loggers.ts) printed as one line, `GET /path → 200 (3 ms)`. Where an
+ * "incoming request" line comes first (Fastify's default, or ours at `debug`), it is held and its
+ * method and URL used when the request completes.
  */
 export class RequestLines {
   private readonly pending = new Map<string, string>();
@@ -93,15 +95,14 @@ export class RequestLines {
     const { reqId } = entry;
     if (typeof reqId !== 'string') return entry;
     if (entry.msg === 'incoming request') {
-      const req = entry.req as { method?: string; url?: string } | undefined;
       // A request that never completes (a dropped connection) must not be kept for ever.
       if (this.pending.size >= this.limit) this.pending.delete(this.pending.keys().next().value!);
-      this.pending.set(reqId, `${req?.method ?? ''} ${req?.url ?? ''}`.trim());
+      this.pending.set(reqId, methodAndUrl(entry.req) ?? '');
       return undefined;
     }
     if (entry.msg === 'request completed') {
-      const { req: _req, res, responseTime, reqId: _id, ...rest } = entry;
-      const request = this.pending.get(reqId) ?? 'request';
+      const { req, res, responseTime, reqId: _id, ...rest } = entry;
+      const request = this.pending.get(reqId) ?? methodAndUrl(req) ?? 'request';
       this.pending.delete(reqId);
       const status = (res as { statusCode?: number } | undefined)?.statusCode;
       const took = typeof responseTime === 'number' ? ` (${Math.round(responseTime)} ms)` : '';
@@ -109,4 +110,11 @@ export class RequestLines {
     }
     return entry;
   }
+}
+
+function methodAndUrl(req: unknown): string | undefined {
+  if (req === null || typeof req !== 'object') return undefined;
+  const { method, url } = req as { method?: unknown; url?: unknown };
+  const text = `${typeof method === 'string' ? method : ''} ${typeof url === 'string' ? url : ''}`.trim();
+  return text === '' ? undefined : text;
 }

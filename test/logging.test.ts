@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import type { DestinationStream } from 'pino';
+import { AccessLog } from '../src/http/request-loggers.ts';
 import { createLogging, RequestLines } from '../src/logging.ts';
 
 /** Collects what would reach the terminal or the pipe. */
@@ -16,7 +17,7 @@ function output(isTTY: boolean) {
 }
 
 async function serveOneRequest(stream: DestinationStream) {
-  const app = Fastify({ logger: { level: 'info', stream } });
+  const app = Fastify({ logger: { level: 'info', stream }, logController: new AccessLog() });
   app.get('/listings/:id', async () => ({ ok: true }));
   await app.inject({ method: 'GET', url: '/listings/42?page=2' });
   await app.close();
@@ -54,9 +55,12 @@ describe('logging', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logging.pretty).toBe(false);
-    expect(entries.map((entry) => entry.msg)).toEqual(['incoming request', 'request completed', 'worker: could not process the inbox']);
+    // One access line per request, with the request and its outcome.
+    expect(entries.map((entry) => entry.msg)).toEqual(['request completed', 'worker: could not process the inbox']);
+    expect(entries[0]).toMatchObject({ req: { method: 'GET', url: '/listings/42?page=2' }, res: { statusCode: 200 } });
+    expect(typeof entries[0]!.responseTime).toBe('number');
     // No stack traces in logs.
-    expect(entries[2]!.err).toEqual({ type: 'Error', message: 'database away' });
+    expect(entries[1]!.err).toEqual({ type: 'Error', message: 'database away' });
   });
 
   it('keeps secrets out of the process log (worker, CLIs, start-up): fields, keys, webhook secrets, card numbers', async () => {
@@ -72,6 +76,15 @@ describe('logging', () => {
     // A long number that is not a card (fails the Luhn check) stays readable.
     expect(text).toContain('order 1790000000000');
     expect(text).toContain('[redacted]');
+  });
+
+  it("reads the method and URL from the completed line itself, or from an arrival line held before it (Fastify's default, or ours at debug)", () => {
+    const lines = new RequestLines();
+    expect(
+      lines.collapse({ reqId: 'x', msg: 'request completed', req: { method: 'POST', url: '/login' }, res: { statusCode: 303 }, responseTime: 2.4 })?.msg,
+    ).toBe('POST /login → 303 (2 ms)');
+    expect(lines.collapse({ reqId: 'y', msg: 'incoming request', req: { method: 'GET', url: '/y' } })).toBeUndefined();
+    expect(lines.collapse({ reqId: 'y', msg: 'request completed', res: { statusCode: 200 } })?.msg).toBe('GET /y → 200');
   });
 
   it('forgets requests that never complete beyond a bound', () => {

@@ -42,7 +42,7 @@ describe('request logs', () => {
     const url = `/orders/00000000-0000-0000-0000-000000000000/complete?payment_intent=pi_3Abc123&payment_intent_client_secret=${CLIENT_SECRET}&redirect_status=succeeded`;
     await app.inject({ method: 'GET', url });
     const logged = lines.join('\n');
-    expect(logged).toContain('incoming request');
+    expect(logged).toContain('request completed');
     expect(logged).not.toContain(CLIENT_SECRET);
     expect(logged).not.toContain('Zyx987LeakMe');
     expect(logged).toContain('payment_intent_client_secret=[redacted]');
@@ -81,11 +81,11 @@ describe("Stripe's deliveries", () => {
       expect((await postSigned(testMode, '/webhooks/stripe', payload, 't=1,v1=forged')).statusCode).toBe(400);
       await testMode.inject({ method: 'GET', url: '/healthz' });
       const entries = testModeLines.map((line) => JSON.parse(line) as { msg: string; level: number; req?: { url: string }; reason?: string });
-      const webhookAccess = entries.filter((entry) => entry.msg === 'incoming request' && entry.req?.url.startsWith('/webhooks/'));
+      const webhookAccess = entries.filter((entry) => entry.msg === 'request completed' && entry.req?.url.startsWith('/webhooks/'));
       expect(webhookAccess).toEqual([]);
       expect(entries.some((entry) => entry.msg === 'webhook rejected' && entry.level === 40 && entry.reason === 'Invalid signature')).toBe(true);
       // The site's requests keep their access log.
-      expect(entries.some((entry) => entry.msg === 'incoming request' && entry.req?.url === '/healthz')).toBe(true);
+      expect(entries.some((entry) => entry.msg === 'request completed' && entry.req?.url === '/healthz')).toBe(true);
     } finally {
       await testMode.close();
     }
@@ -104,7 +104,7 @@ describe("Stripe's deliveries", () => {
     lines.length = 0;
     const payload = JSON.stringify(makeEvent('customer.updated', { id: 'cus_loud', object: 'customer' }));
     await postSigned(app, '/webhooks/stripe', payload, signature(payload, app.config.stripe.platformWebhookSecret!));
-    expect(lines.some((line) => line.includes('incoming request') && line.includes('/webhooks/stripe'))).toBe(true);
+    expect(lines.some((line) => line.includes('request completed') && line.includes('/webhooks/stripe'))).toBe(true);
   });
 });
 

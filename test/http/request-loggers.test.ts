@@ -2,7 +2,7 @@
 // level applied to that route only, and the server's level everywhere else, before and after.
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { requestLoggerFactory } from '../../src/http/request-loggers.ts';
+import { AccessLog, requestLoggerFactory } from '../../src/http/request-loggers.ts';
 
 async function appLoggingTo(lines: Record<string, unknown>[]) {
   const app = Fastify({
@@ -46,5 +46,43 @@ describe('request loggers', () => {
     await app.inject({ url: '/serialized' });
     await app.close();
     expect(lines.filter((line) => line.msg === 'serialized info')).toEqual([expect.objectContaining({ user: 'Ada', reqId: 'req-1' })]);
+  });
+
+  it('write one access line per request, when it completes, with the request and its outcome; the arrival only at debug', async () => {
+    for (const level of ['info', 'debug'] as const) {
+      const lines: Record<string, unknown>[] = [];
+      const app = Fastify({
+        logger: { level, stream: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } },
+        childLoggerFactory: requestLoggerFactory(),
+        logController: new AccessLog(),
+      });
+      app.get('/page', async () => 'ok');
+      app.get('/broken', async () => {
+        throw new Error('no');
+      });
+      await app.inject({ url: '/page?x=1' });
+      await app.inject({ url: '/broken' });
+      await app.close();
+      const access = lines.filter((line) => line.reqId !== undefined && line.msg !== 'no');
+      const expected = [
+        ...(level === 'debug' ? [{ msg: 'incoming request', reqId: 'req-1', req: expect.objectContaining({ method: 'GET', url: '/page?x=1' }) }] : []),
+        {
+          msg: 'request completed',
+          reqId: 'req-1',
+          req: expect.objectContaining({ method: 'GET', url: '/page?x=1' }),
+          res: { statusCode: 200 },
+          responseTime: expect.any(Number),
+        },
+        ...(level === 'debug' ? [{ msg: 'incoming request', reqId: 'req-2', req: expect.objectContaining({ url: '/broken' }) }] : []),
+        {
+          msg: 'request completed',
+          reqId: 'req-2',
+          req: expect.objectContaining({ method: 'GET', url: '/broken' }),
+          res: { statusCode: 500 },
+          responseTime: expect.any(Number),
+        },
+      ];
+      expect(access).toEqual(expected.map((entry): unknown => expect.objectContaining(entry)));
+    }
   });
 });
