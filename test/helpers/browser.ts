@@ -93,12 +93,31 @@ export async function listen(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
-/** Saves the whole page as test-artifacts/<name>.png (`name` may hold a folder: widths/…). */
+/**
+ * Saves the whole page as test-artifacts/<name>.png (`name` may hold a folder: widths/…).
+ * Chromium now and then answers a capture with "Unable to capture screenshot" while it is still
+ * compositing (seen once in CI on a busy machine): it is asked again, after the page has painted a
+ * frame, a few times before that counts as a failure.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS_DIR, `${name}.png`);
   mkdirSync(dirname(path), { recursive: true });
-  await page.screenshot({ path, fullPage: true });
-  return path;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.screenshot({ path, fullPage: true });
+      return path;
+    } catch (error) {
+      if (attempt === 3 || !(error instanceof Error) || !error.message.includes('Unable to capture screenshot')) throw error;
+      await page.evaluate(
+        () =>
+          new Promise<void>((resolve) => {
+            // Runs in the browser, where requestAnimationFrame exists (this project's types are Node's).
+            const { requestAnimationFrame: nextFrame } = globalThis as unknown as { requestAnimationFrame: (callback: () => void) => void };
+            nextFrame(() => nextFrame(resolve));
+          }),
+      );
+    }
+  }
 }
 
 /**
