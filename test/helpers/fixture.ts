@@ -8,6 +8,7 @@
 // does: signed, through the real endpoint, the inbox and the worker (see stripe-events.ts). A
 // browser journey's world is the same one with `browser: true` (`e2eTest` in browser.ts).
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
@@ -118,6 +119,7 @@ export class World {
   db!: Kysely<Database>;
   app!: FastifyInstance;
   config!: Config;
+  private readonly unanswered = new Set<string>();
   private readonly running: Running = {};
 
   constructor(private readonly options: WorldOptions = {}) {}
@@ -176,6 +178,12 @@ export class World {
       ...(options.register !== undefined ? { register: options.register } : {}),
       ...(options.onRoute !== undefined ? { onRoute: options.onRoute } : {}),
     });
+    // Requests over HTTP that have not been answered yet, named if the app's close hangs.
+    this.app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      const entry = `${request.method ?? '?'} ${(request.url ?? '?').split('?')[0]} from port ${request.socket.remotePort ?? '?'}, since ${new Date().toISOString()}`;
+      this.unanswered.add(entry);
+      response.once('close', () => this.unanswered.delete(entry));
+    });
     if (webhooks) await this.connectWebhooks(port, options.webhooks === 'held');
     if (options.admin === true) this.running.admin = await this.signIn('admin');
     return this;
@@ -200,11 +208,11 @@ export class World {
       'app.close()',
       () => this.app?.close(),
       () =>
-        openSockets({
+        `${openSockets({
           app: appPort,
           emulator: this.running.emu === undefined ? undefined : Number(new URL(this.running.emu.url).port),
           database: databasePort,
-        }),
+        })}\n  requests to the app not answered: ${[...this.unanswered].join('; ') || 'none'}`,
     );
     await boundedStep('emulator stop', () => this.running.emu?.stop());
     if (appDb !== undefined && appDb !== this.db) await boundedStep("the app's own pool", () => appDb.destroy());
