@@ -36,6 +36,7 @@ import * as perfInboxNotifyOnRequeue from './20261130_2350_perf_inbox_notify_on_
 import * as outboxLinkScrub from './20261201_0130_outbox_link_scrub.ts';
 import * as buyerCustomerDeletion from './20261201_0140_buyer_customer_deletion.ts';
 import * as orderIntentRequested from './20261201_0300_order_intent_requested.ts';
+import * as stripeEventsCustomer from './20261201_0400_stripe_events_customer.ts';
 
 export const migrations: Record<string, Migration> = {
   '20261127_0001_users_and_sessions': usersAndSessions,
@@ -72,4 +73,5 @@ export const migrations: Record<string, Migration> = {
   '20261201_0130_outbox_link_scrub': outboxLinkScrub,
   '20261201_0140_buyer_customer_deletion': buyerCustomerDeletion,
   '20261201_0300_order_intent_requested': orderIntentRequested,
+  '20261201_0400_stripe_events_customer': stripeEventsCustomer,
 };

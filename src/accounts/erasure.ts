@@ -47,3 +47,38 @@ export function erasedSellerMessage(template: SellerMessage, data: unknown, eras
     shipTo: sale.shipTo == null || erased.shipTo === null ? null : { name: erased.shipTo.name, lines: shipToLines(erased.shipTo) },
   };
 }
+
+/**
+ * Fields of Stripe objects that hold a person's details: names, emails, phones, addresses (on a
+ * customer, a charge's and payment method's billing_details, a session's customer_details, an
+ * invoice's customer_* copies, shipping). Their values become null wherever they appear.
+ */
+const PERSONAL_FIELDS = new Set([
+  'name',
+  'email',
+  'phone',
+  'address',
+  'shipping',
+  'shipping_details',
+  'receipt_email',
+  'customer_email',
+  'customer_name',
+  'customer_phone',
+  'customer_address',
+  'customer_shipping',
+  'individual_name',
+]);
+
+/**
+ * A stored Stripe event (or any part of one) with every personal field's value replaced by null,
+ * at any depth; a customer's own description (which may name them) too. Ids, amounts, statuses and
+ * metadata stay, so the event still says what happened to whose order.
+ */
+export function withoutPersonalData(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPersonalData);
+  if (value === null || typeof value !== 'object') return value;
+  const isCustomer = (value as { object?: unknown }).object === 'customer';
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, PERSONAL_FIELDS.has(key) || (isCustomer && key === 'description') ? null : withoutPersonalData(item)]),
+  );
+}

@@ -154,6 +154,34 @@ export async function recordCustomerDeleted(db: Kysely<Database>, buyerId: strin
     .execute();
 }
 
+/**
+ * Stored Stripe events about deleted buyers' Customers whose personal details are still in them.
+ * Only events the worker has finished with (a pending or failed one may still need to be read as
+ * it came; it is erased at a later run, once done or dead).
+ */
+export async function storedEventsOfDeletedBuyers(db: Kysely<Database>, limit: number): Promise<{ id: string; payload: unknown }[]> {
+  return db
+    .selectFrom('stripe_events')
+    .innerJoin('buyer_customers', 'buyer_customers.stripe_customer_id', 'stripe_events.customer_id')
+    .innerJoin('account_deletions', 'account_deletions.user_id', 'buyer_customers.buyer_id')
+    .select(['stripe_events.id', 'stripe_events.payload'])
+    .where('stripe_events.personal_data_erased_at', 'is', null)
+    .where('stripe_events.status', 'in', ['done', 'ignored', 'dead'])
+    .orderBy('stripe_events.received_at')
+    .limit(limit)
+    .execute();
+}
+
+/** Replaces a stored event's payload with `payload` (its details removed) and drops the received bytes. */
+export async function replaceErasedEventPayload(db: Kysely<Database>, id: string, payload: unknown): Promise<void> {
+  await db
+    .updateTable('stripe_events')
+    .set({ payload: JSON.stringify(payload), raw_body: null, personal_data_erased_at: new Date(), updated_at: new Date() })
+    .where('id', '=', id)
+    .where('personal_data_erased_at', 'is', null)
+    .execute();
+}
+
 /** Messages to the buyer about their orders: found by the order they name, whatever address they went to. */
 const BUYER_ORDER_MESSAGES = ['order-receipt', 'order-shipped', 'refund-issued'];
 

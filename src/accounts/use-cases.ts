@@ -40,12 +40,14 @@ import {
   lockUser,
   markEmailChangeUsed,
   recordCustomerDeleted,
+  replaceErasedEventPayload,
   rewriteOutboxMessage,
   setEmail,
   setPasswordHash,
+  storedEventsOfDeletedBuyers,
   useUpResetTokens,
 } from './queries.ts';
-import { deletedPlaceholder, ERASED_SHIP_TO, ERASED_WORDS, erasedSellerMessage, SELLER_MESSAGES_ABOUT_BUYERS } from './erasure.ts';
+import { deletedPlaceholder, ERASED_SHIP_TO, ERASED_WORDS, erasedSellerMessage, SELLER_MESSAGES_ABOUT_BUYERS, withoutPersonalData } from './erasure.ts';
 import { EMAIL_CHANGE_LIFETIME_MS, emailHint, newToken, PASSWORD_RESET_LIFETIME_MS, RESETS_PER_HOUR, splitToken, tokenUsable } from './tokens.ts';
 
 /** Where the emailed links lead (the token rides in the query string, which our logs redact). */
@@ -318,6 +320,20 @@ export async function deleteErasedCustomers(db: Kysely<Database>, stripe: Stripe
     else failures.push(outcome.stripeError);
   }
   return { deleted, failures };
+}
+
+/**
+ * Removes deleted buyers' names, emails, phones and addresses from the Stripe events we stored
+ * about their Customers (customer.*, sessions, intents, charges, invoices, subscriptions, payment
+ * methods), which otherwise keep them for as long as the inbox keeps events. The worker runs this
+ * on its schedule: it also catches the events Stripe sends after the deletion (customer.deleted
+ * carries the Customer's last details). An event is erased once the worker has finished with it.
+ * Returns how many events were erased.
+ */
+export async function eraseStoredEventsOfDeletedBuyers(db: Kysely<Database>, limit = 500): Promise<number> {
+  const events = await storedEventsOfDeletedBuyers(db, limit);
+  for (const event of events) await replaceErasedEventPayload(db, event.id, withoutPersonalData(event.payload));
+  return events.length;
 }
 
 /**

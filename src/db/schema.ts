@@ -151,6 +151,10 @@ export interface StripeEventsTable {
   received_at: CreatedAt;
   processed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The Stripe Customer the event is about, if any (see customerOfEvent in src/webhooks/inbox.ts). */
+  customer_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When a deleted buyer's details were removed from payload (eraseStoredEventsOfDeletedBuyers). */
+  personal_data_erased_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface StripeBackfillCursorsTable {

@@ -97,12 +97,28 @@ export function inboxRow(verified: Stripe.Event, options: StoreOptions): InboxRo
       status,
       ignored ? `livemode ${event.livemode} does not match this deployment's key` : null,
       ignored ? new Date() : null,
+      customerOfEvent(event),
     ],
   };
 }
 
-const INSERT_COLUMNS = '(id, type, account, created, livemode, api_version, source, payload, raw_body, status, last_error, processed_at)';
-const COLUMN_COUNT = 12;
+/**
+ * The Stripe Customer an event is about: the customer itself, or the `customer` of its object (a
+ * session, intent, charge, invoice, subscription or payment method; an id, or expanded). Stored
+ * beside the event so a deleted buyer's events can be found by index (eraseStoredEventsOfDeletedBuyers).
+ */
+export function customerOfEvent(event: Stripe.Event): string | null {
+  const object = event.data?.object as { object?: unknown; id?: unknown; customer?: unknown } | undefined;
+  if (object === undefined || object === null) return null;
+  if (object.object === 'customer') return typeof object.id === 'string' ? object.id : null;
+  const { customer } = object;
+  if (typeof customer === 'string') return customer;
+  if (customer !== null && typeof customer === 'object' && typeof (customer as { id?: unknown }).id === 'string') return (customer as { id: string }).id;
+  return null;
+}
+
+const INSERT_COLUMNS = '(id, type, account, created, livemode, api_version, source, payload, raw_body, status, last_error, processed_at, customer_id)';
+const COLUMN_COUNT = 13;
 
 /**
  * The inbox insert for `rows` events as SQL text, written once per count: it runs for every
@@ -124,7 +140,7 @@ function insertText(rows: number): string {
   return text;
 }
 
-/** The most events one INSERT takes (MAX_ROWS × 12 parameters, far below PostgreSQL's 65,535). */
+/** The most events one INSERT takes (MAX_ROWS × 13 parameters, far below PostgreSQL's 65,535). */
 export const MAX_INSERT_ROWS = 50;
 
 /**
@@ -170,7 +186,7 @@ export interface EventFilter {
   before?: Cursor | undefined;
 }
 
-export type EventSummary = Omit<StripeEventRow, 'payload' | 'raw_body'>;
+export type EventSummary = Omit<StripeEventRow, 'payload' | 'raw_body' | 'customer_id' | 'personal_data_erased_at'>;
 
 /** The admin's event log: filters and keyset pages, newest received first. */
 export async function listEvents(db: Kysely<Database>, filter: EventFilter): Promise<Page<EventSummary>> {

@@ -6,7 +6,7 @@
 // only one instance lists from Stripe at a time.
 import { sql, type Kysely } from 'kysely';
 import type Stripe from 'stripe';
-import { deleteErasedCustomers } from '../accounts/use-cases.ts';
+import { deleteErasedCustomers, eraseStoredEventsOfDeletedBuyers } from '../accounts/use-cases.ts';
 import { refreshAdminTotals } from '../admin/summary.ts';
 import type { WebhookHealthThresholds } from '../config.ts';
 import type { Listen, Unlisten } from '../db/notifications.ts';
@@ -168,7 +168,7 @@ export function startWorker(db: Kysely<Database>, stripe: Stripe, options: Worke
   };
 }
 
-/** One backfill across all scopes, then the pending-order reconciliation and the deleted accounts' Customers, unless another process is running them right now. */
+/** One backfill across all scopes, then the pending-order reconciliation and the deleted accounts' Customers and stored events, unless another process is running them right now. */
 export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe, livemode: boolean, log: WorkerLogger = silentLogger): Promise<void> {
   try {
     // The advisory lock belongs to this connection's session, so the run uses this one connection
@@ -188,6 +188,9 @@ export async function runScheduledBackfill(db: Kysely<Database>, stripe: Stripe,
         const erased = await deleteErasedCustomers(conn, stripe);
         if (erased.deleted > 0) log.info({ deleted: erased.deleted }, 'deleted the Stripe Customers of deleted accounts');
         for (const err of erased.failures) log.warn({ err }, "could not delete a deleted account's Stripe Customer; tried again at the next run");
+        // And their details in the events we stored about them (customer.deleted among them).
+        const scrubbed = await eraseStoredEventsOfDeletedBuyers(conn);
+        if (scrubbed > 0) log.info({ events: scrubbed }, "removed deleted accounts' details from stored Stripe events");
       } finally {
         await sql`select pg_advisory_unlock(${BACKFILL_LOCK_KEY})`.execute(conn);
       }

@@ -12,10 +12,12 @@ import { markShipped } from '../../src/orders/fulfilment.ts';
 import { buyWithPaymentElement, giveShippingAddress, openPaymentPage, syncOrderFromStripe } from '../../src/orders/use-cases.ts';
 import { askForRefund } from '../../src/refund-requests/use-cases.ts';
 import { subscribeWithPaymentElement } from '../../src/subscriptions/use-cases.ts';
+import { storeEvent } from '../../src/webhooks/inbox.ts';
 import { runScheduledBackfill } from '../../src/worker/worker.ts';
 import { createTestUser, TEST_PASSWORD } from '../helpers/app.ts';
 import { useWorld } from '../helpers/fixture.ts';
 import { addListing, createSeller, enabledSeller, orderRow } from '../helpers/market.ts';
+import { makeEvent } from '../helpers/webhooks.ts';
 import { intentIdOf, planFor, subscriptionRow } from '../subscriptions/harness.ts';
 
 const w = useWorld({ webhooks: true });
@@ -181,5 +183,67 @@ describe("the buyer's name, address and words leave with the account (review #6)
     expect(view.statusCode).toBe(200);
     expect(view.body).toContain('Address removed');
     expect(view.body).toContain('United Kingdom');
+  });
+});
+
+describe("a deleted buyer's details in the Stripe events we stored", () => {
+  const eventsAbout = (customerId: string) =>
+    w.db
+      .selectFrom('stripe_events')
+      .select(['id', 'type', 'status', 'payload', 'raw_body', 'personal_data_erased_at'])
+      .where('customer_id', '=', customerId)
+      .orderBy('received_at')
+      .execute();
+
+  it("are removed by the worker's scheduled run once it has finished with each event (customer.deleted included); others' events keep theirs", async () => {
+    const buyer = await w.signIn('buyer');
+    const other = await w.signIn('buyer');
+    const customerId = await ensureBuyerCustomer(w.db, w.stripe, buyer.userId);
+    const otherCustomerId = await ensureBuyerCustomer(w.db, w.stripe, other.userId);
+    await w.stripe.customers.update(customerId, { phone: '+44 20 7946 0000', address: { line1: '1 Buyer Street', city: 'London', country: 'GB' } });
+    await w.settle();
+    const { display_name: name } = await userRow(buyer.userId);
+    const mentionsBuyer = (payload: unknown) => {
+      const text = JSON.stringify(payload);
+      return [buyer.email, name, '1 Buyer Street', '7946'].filter((detail) => text.includes(detail));
+    };
+    // What there is to remove: the Customer's events carry the buyer's email, name, phone and address.
+    const before = await eventsAbout(customerId);
+    expect(before.map((e) => e.type)).toEqual(expect.arrayContaining(['customer.created', 'customer.updated']));
+    expect(before.some((e) => mentionsBuyer(e.payload).length === 4)).toBe(true);
+
+    expect((await buyer.client.post('/account/delete', deleteForm)).statusCode).toBe(303);
+    await w.settle();
+    // An event about them that the worker has not finished with yet is left as it came, for now.
+    const pendingId = `evt_pending_${randomUUID()}`;
+    await storeEvent(w.db, makeEvent('customer.updated', { id: customerId, object: 'customer', email: buyer.email }, { id: pendingId }), {
+      source: 'platform',
+      livemode: false,
+    });
+    await w.db.updateTable('stripe_events').set({ status: 'failed' }).where('id', '=', pendingId).execute();
+
+    await runScheduledBackfill(w.db, w.stripe, false);
+
+    const after = await eventsAbout(customerId);
+    expect(after.map((e) => e.type)).toContain('customer.deleted');
+    for (const event of after.filter((e) => e.id !== pendingId)) {
+      expect([event.type, mentionsBuyer(event.payload)]).toEqual([event.type, []]);
+      expect(event.personal_data_erased_at).not.toBeNull();
+      expect(event.raw_body).toBeNull();
+      // What happened, to which Customer, stays.
+      expect((event.payload as { data: { object: { id: string } } }).data.object.id).toBe(customerId);
+    }
+    const pending = after.find((e) => e.id === pendingId)!;
+    expect([pending.personal_data_erased_at, mentionsBuyer(pending.payload)]).toEqual([null, [buyer.email]]);
+    // Once the worker is done with it, the next run removes its details too.
+    await w.db.updateTable('stripe_events').set({ status: 'dead' }).where('id', '=', pendingId).execute();
+    await runScheduledBackfill(w.db, w.stripe, false);
+    expect(mentionsBuyer((await eventsAbout(customerId)).find((e) => e.id === pendingId)!.payload)).toEqual([]);
+
+    // Another buyer's events are untouched.
+    const others = await eventsAbout(otherCustomerId);
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((e) => e.personal_data_erased_at === null)).toBe(true);
+    expect(others.some((e) => JSON.stringify(e.payload).includes(other.email))).toBe(true);
   });
 });
