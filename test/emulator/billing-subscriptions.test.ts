@@ -185,18 +185,21 @@ describe('a destination-charge subscription', () => {
 });
 
 describe('payment_settings.payment_method_types', () => {
-  // Endive removed payment_method_types from Checkout, PaymentIntents and SetupIntents (400), but
-  // not from a subscription's payment_settings: there it is still taken, and the emulator pays by
-  // card only.
-  it('takes card (and the empty value), refuses any other type with a 400 naming the parameter', async () => {
+  // Refused as on Checkout, PaymentIntents and SetupIntents: payment methods are chosen dynamically.
+  it('is refused with payment_method_types_no_longer_supported, whatever the types; the object still shows it as null', async () => {
     const customer = await t.stripe.customers.create({ email: 'types@example.com' });
     const base = { customer: customer.id, items: [{ price: monthly.id }], payment_behavior: 'default_incomplete' as const };
-    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['card'] } })).resolves.toMatchObject({
-      status: 'incomplete',
-    });
-    await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: ['sepa_debit'] } })).rejects.toMatchObject({
+    for (const types of [['card'], ['sepa_debit']] as const) {
+      await expect(t.stripe.subscriptions.create({ ...base, payment_settings: { payment_method_types: [...types] } })).rejects.toMatchObject({
+        statusCode: 400,
+        code: 'payment_method_types_no_longer_supported',
+      });
+    }
+    const created = await t.stripe.subscriptions.create(base);
+    expect(created.payment_settings?.payment_method_types).toBeNull();
+    await expect(t.stripe.subscriptions.update(created.id, { payment_settings: { payment_method_types: ['card'] } })).rejects.toMatchObject({
       statusCode: 400,
-      param: expect.stringContaining('payment_method_types'),
+      code: 'payment_method_types_no_longer_supported',
     });
   });
 });

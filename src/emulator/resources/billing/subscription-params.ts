@@ -5,7 +5,7 @@
  * `subscription_data[transfer_data][destination]` for Checkout.
  */
 import type Stripe from 'stripe';
-import { p, str, int, bool, obj, getParam, type Params, type ParamValue } from '../../core/params.ts';
+import { p, PAYMENT_METHOD_TYPES_REMOVED, str, int, bool, obj, getParam, type Params, type ParamValue } from '../../core/params.ts';
 import { invalidRequest } from '../../core/errors.ts';
 import type { Billing } from './context.ts';
 import { createPrice, requirePrice, recurringSpec } from './prices.ts';
@@ -49,10 +49,10 @@ export const itemUpdateSpec = p.object({
 export const transferDataSpec = p.object({ destination: p.string, amount_percent: p.number }, ['destination']);
 export const paymentSettingsSpec = {
   save_default_payment_method: p.enum('off', 'on_subscription'),
-  // Unlike Checkout, PaymentIntents and SetupIntents (where endive removed it: 400), a
-  // subscription's payment_settings still takes payment_method_types (stripe-facts §1, the SDK's
-  // SubscriptionCreateParams). The emulator pays by card only, so only `card` (or '' to clear).
-  payment_method_types: p.union(p.array(p.enum('card')), p.enum('')),
+  // Refused as everywhere else (400 payment_method_types_no_longer_supported, stripe-facts §1): the
+  // project chooses payment methods dynamically and must not come to rely on this parameter. The
+  // object still shows the read-only `payment_settings.payment_method_types: null`, as Stripe's does.
+  payment_method_types: PAYMENT_METHOD_TYPES_REMOVED,
   payment_method_options: p.any,
 };
 export const trialSettingsSpec = {
