@@ -50,9 +50,11 @@ describe('the group-committing inbox writer', () => {
     const writer = groupCommittingInboxWriter(w.db, { inFlight: 1 });
     const first = makeEvent('customer.created', { id: 'cus_twice', object: 'customer' }, { id: 'evt_twice_1' });
     const other = makeEvent('customer.created', { id: 'cus_other', object: 'customer' }, { id: 'evt_twice_2' });
-    const results = await Promise.all([first, other, first, first].map((event) => writer.store(event, { ...platform, rawBody: rawOf(event) })));
-    expect(results.map((result) => result.inserted)).toEqual([true, true, false, false]);
-    expect(await storedIds('evt_twice_')).toEqual(['evt_twice_1', 'evt_twice_2']);
+    // The first store goes in alone; the four behind it form one batch holding `first` three times.
+    const lead = makeEvent('customer.created', { id: 'cus_lead', object: 'customer' }, { id: 'evt_twice_0' });
+    const results = await Promise.all([lead, first, other, first, first].map((event) => writer.store(event, { ...platform, rawBody: rawOf(event) })));
+    expect(results.map((result) => result.inserted)).toEqual([true, true, true, false, false]);
+    expect(await storedIds('evt_twice_')).toEqual(['evt_twice_0', 'evt_twice_1', 'evt_twice_2']);
   });
 
   it('refuses only the event PostgreSQL refuses, and stores the rest of its batch', async () => {
