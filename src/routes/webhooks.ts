@@ -47,8 +47,9 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookRouteO
     await announcer.settled();
   });
 
+  const context = { ...options, announcer, inbox };
   const endpoint = (source: Exclude<StripeEventSource, 'backfill'>, secret: () => string | undefined) => async (request: FastifyRequest, reply: FastifyReply) =>
-    receive(app, request, reply, source, secret(), { ...options, announcer, inbox });
+    receive(app, request, reply, source, secret(), context);
 
   app.post(
     '/webhooks/stripe',

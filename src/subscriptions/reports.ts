@@ -2,12 +2,12 @@
 // recurring revenue, each invoice's money, cancellations this month, subscribers at risk) and the
 // buyer's list. Pure reads; the words come from ./rules.ts.
 import type { Kysely } from 'kysely';
-import type { Database, InvoiceRow, SubscriptionStatus } from '../db/schema.ts';
-import { listSellerPlans } from './plan-queries.ts';
-import { listInvoiceRefunds } from './invoice-refund-queries.ts';
-import { findSubscription, invoicesOf, listBuyerSubscriptions, listInvoices, listSellerSubscriptions } from './queries.ts';
 import { listAudit } from '../admin/audit.ts';
+import type { Database, InvoiceRow, SubscriptionStatus } from '../db/schema.ts';
 import { found } from '../errors.ts';
+import { listInvoiceRefunds } from './invoice-refund-queries.ts';
+import { listSellerPlans } from './plan-queries.ts';
+import { findSubscription, invoicesOf, listBuyerSubscriptions, listInvoices, listSellerSubscriptions } from './queries.ts';
 import { monthlyAmount, REVENUE_STATUSES, statusBadge, statusWords } from './rules.ts';
 
 /** The money of one invoice's payment as people read it (null: not paid, or not known yet). */
